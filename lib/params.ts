@@ -1,0 +1,61 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Root of the repository (lib/ sits directly under it). */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+/** Parameters of one circuit instance (see docs/PROTOCOL.md). */
+export interface CircuitParams {
+  /** Instance name, as registered in circuits/instances.json. */
+  name: string;
+  description: string;
+  /** Depth of the 4-ary account tree: capacity 4^depth accounts. */
+  depth: number;
+  /** Transaction slots per batch (N). */
+  batchSize: number;
+  /** Fee slots per batch (F). */
+  feeSlots: number;
+}
+
+export interface DerivedParams extends CircuitParams {
+  /** Bytes of an account index in calldata: ceil(2·depth / 8). */
+  idxBytes: number;
+  /** Bytes of one L2 transaction in calldata: 2·idxBytes + 6. */
+  txBytes: number;
+  /** Number of account slots: 4^depth. */
+  capacity: bigint;
+}
+
+export function deriveParams(p: CircuitParams): DerivedParams {
+  if (!Number.isInteger(p.depth) || p.depth < 1 || p.depth > 16) throw new Error(`depth must be 1..16, got ${p.depth}`);
+  if (!Number.isInteger(p.batchSize) || p.batchSize < 1) throw new Error(`batchSize must be >= 1, got ${p.batchSize}`);
+  if (!Number.isInteger(p.feeSlots) || p.feeSlots < 1) throw new Error(`feeSlots must be >= 1, got ${p.feeSlots}`);
+  const idxBytes = Math.ceil((2 * p.depth) / 8);
+  return { ...p, idxBytes, txBytes: 2 * idxBytes + 6, capacity: 1n << BigInt(2 * p.depth) };
+}
+
+let registry: Record<string, DerivedParams> | undefined;
+
+/** All circuit instances registered in circuits/instances.json. */
+export function instances(): Record<string, DerivedParams> {
+  if (!registry) {
+    const raw = JSON.parse(readFileSync(path.join(REPO_ROOT, "circuits", "instances.json"), "utf8")) as Record<
+      string,
+      Omit<CircuitParams, "name">
+    >;
+    registry = {};
+    for (const [name, p] of Object.entries(raw)) registry[name] = deriveParams({ name, ...p });
+  }
+  return registry;
+}
+
+/** The instance registered under `name`; throws a clear error for an unknown name. */
+export function getInstance(name: string): DerivedParams {
+  const p = instances()[name];
+  if (!p) throw new Error(`unknown circuit instance "${name}" (known: ${Object.keys(instances()).join(", ")})`);
+  return p;
+}
+
+/** The instance tests and the local devnet use. */
+export const TEST_INSTANCE = "test_d4_b2";

@@ -1,0 +1,108 @@
+import { concatBytes, fromBytesBE, toBytesBE } from "./bytes.js";
+import type { Hasher } from "./crypto.js";
+import { decodeFloat, encodeFloat, FLOAT40, FLOAT8 } from "./float.js";
+import type { L2Key, Signature } from "./keys.js";
+import type { DerivedParams } from "./params.js";
+
+/** What a transaction is bound to: one rollup contract on one chain. */
+export interface Domain {
+  chainId: bigint;
+  rollupAddress: bigint;
+}
+
+/** Poseidon(chainId, rollupAddress). */
+export function domainHash(hash: Hasher, d: Domain): bigint {
+  return hash([d.chainId, d.rollupAddress]);
+}
+
+/** An L2 transfer (docs/PROTOCOL.md, "L2 transfer"). Amounts in base units. */
+export interface Transfer {
+  from: bigint;
+  to: bigint;
+  amount: bigint;
+  fee: bigint;
+  /** The sender's nonce this transfer consumes. */
+  nonce: bigint;
+}
+
+export interface SignedTransfer extends Transfer {
+  signature: Signature;
+}
+
+export class TxFormatError extends Error {}
+
+/** Compact float fields of a transfer; throws TxFormatError for non-representable amounts. */
+export function packedAmounts(t: Transfer): { amountF: bigint; feeF: bigint } {
+  try {
+    return { amountF: encodeFloat(FLOAT40, t.amount), feeF: encodeFloat(FLOAT8, t.fee) };
+  } catch (e) {
+    throw new TxFormatError((e as Error).message);
+  }
+}
+
+/** Calldata of one transfer: from ‖ to ‖ amount float40 ‖ fee float8 (txBytes bytes). */
+export function encodeTransfer(t: Transfer, p: DerivedParams): Uint8Array {
+  for (const [k, v] of [["from", t.from], ["to", t.to]] as const) {
+    if (v < 0n || v >= p.capacity) throw new TxFormatError(`${k} index ${v} out of range [0, ${p.capacity})`);
+  }
+  const { amountF, feeF } = packedAmounts(t);
+  return concatBytes([toBytesBE(t.from, p.idxBytes), toBytesBE(t.to, p.idxBytes), toBytesBE(amountF, 5), toBytesBE(feeF, 1)]);
+}
+
+/** Decode one transfer's calldata (without nonce and signature, which are not posted). */
+export function decodeTransfer(bytes: Uint8Array, p: DerivedParams): Omit<Transfer, "nonce"> {
+  if (bytes.length !== p.txBytes) throw new TxFormatError(`a transfer is ${p.txBytes} bytes, got ${bytes.length}`);
+  const i = p.idxBytes;
+  return {
+    from: fromBytesBE(bytes.subarray(0, i)),
+    to: fromBytesBE(bytes.subarray(i, 2 * i)),
+    amount: decodeFloat(FLOAT40, fromBytesBE(bytes.subarray(2 * i, 2 * i + 5))),
+    fee: decodeFloat(FLOAT8, fromBytesBE(bytes.subarray(2 * i + 5, 2 * i + 6))),
+  };
+}
+
+/** The message a sender signs: Poseidon(domain, txPacked, nonce). */
+export function transferMessage(hash: Hasher, t: Transfer, domain: Domain, p: DerivedParams): bigint {
+  const txPacked = fromBytesBE(encodeTransfer(t, p));
+  return hash([domainHash(hash, domain), txPacked, t.nonce]);
+}
+
+export function signTransfer(hash: Hasher, key: L2Key, t: Transfer, domain: Domain, p: DerivedParams): SignedTransfer {
+  return { ...t, signature: key.sign(transferMessage(hash, t, domain, p)) };
+}
+
+/** JSON form used by the API, the CLI and the database. */
+export function transferToJSON(t: SignedTransfer): Record<string, unknown> {
+  return {
+    from: t.from.toString(),
+    to: t.to.toString(),
+    amount: t.amount.toString(),
+    fee: t.fee.toString(),
+    nonce: t.nonce.toString(),
+    signature: { R8x: t.signature.R8x.toString(), R8y: t.signature.R8y.toString(), S: t.signature.S.toString() },
+  };
+}
+
+function uint(v: unknown, name: string): bigint {
+  if (typeof v !== "string" && typeof v !== "number") throw new TxFormatError(`${name} must be a decimal string`);
+  const s = String(v);
+  if (!/^[0-9]{1,78}$/.test(s)) throw new TxFormatError(`${name} must be a non-negative integer, got "${s}"`);
+  return BigInt(s);
+}
+
+/** Parse an untrusted JSON transfer; throws TxFormatError with the offending field. */
+export function transferFromJSON(j: unknown): SignedTransfer {
+  if (typeof j !== "object" || j === null) throw new TxFormatError("transfer must be a JSON object");
+  const o = j as Record<string, unknown>;
+  const s = o.signature;
+  if (typeof s !== "object" || s === null) throw new TxFormatError("signature is missing");
+  const sig = s as Record<string, unknown>;
+  return {
+    from: uint(o.from, "from"),
+    to: uint(o.to, "to"),
+    amount: uint(o.amount, "amount"),
+    fee: uint(o.fee, "fee"),
+    nonce: uint(o.nonce, "nonce"),
+    signature: { R8x: uint(sig.R8x, "signature.R8x"), R8y: uint(sig.R8y, "signature.R8y"), S: uint(sig.S, "signature.S") },
+  };
+}

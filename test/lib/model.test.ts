@@ -1,0 +1,223 @@
+import { expect } from "chai";
+import { solidityPackedSha256 } from "ethers";
+import { accountLeaf, MAX_BALANCE, type Account } from "../../lib/account.js";
+import { buildBatch } from "../../lib/batch.js";
+import { fromHex, toHex } from "../../lib/bytes.js";
+import { loadCrypto, SNARK_FIELD, type ZkrCrypto } from "../../lib/crypto.js";
+import { decodeFloat, encodeFloat, FLOAT40, FLOAT8, FloatEncodingError, floatMax } from "../../lib/float.js";
+import { computeInputHash } from "../../lib/inputHash.js";
+import { L2Key, verifySignature } from "../../lib/keys.js";
+import { deriveParams, getInstance, TEST_INSTANCE } from "../../lib/params.js";
+import { L2State, TxRejectedError } from "../../lib/state.js";
+import { positionAt, QuadTree, rootFromProof } from "../../lib/tree.js";
+import { decodeTransfer, encodeTransfer, signTransfer, transferFromJSON, transferMessage, transferToJSON, type Domain, type Transfer } from "../../lib/tx.js";
+
+const params = getInstance(TEST_INSTANCE);
+const domain: Domain = { chainId: 31337n, rollupAddress: 0x5fbdb2315678afecb367f032d93f642f64180aa3n };
+
+describe("float amounts", () => {
+  it("round-trips exactly representable values with the smallest exponent", () => {
+    for (const v of [0n, 1n, 34359738367n, 34359738360n * 10n, 10n ** 18n, 123456789n * 10n ** 20n, floatMax(FLOAT40)]) {
+      const packed = encodeFloat(FLOAT40, v);
+      expect(decodeFloat(FLOAT40, packed)).to.equal(v);
+      expect(packed >> 40n).to.equal(0n);
+    }
+    expect(encodeFloat(FLOAT40, 34359738367n)).to.equal(34359738367n); // e = 0
+    expect(encodeFloat(FLOAT40, 10n ** 18n) >> 35n).to.equal(8n); // 10^18 = 10^10 · 10^8 → e = 8
+    expect(encodeFloat(FLOAT8, 15n * 10n ** 15n)).to.equal(0xffn);
+    expect(decodeFloat(FLOAT8, 0x23n)).to.equal(300n);
+  });
+
+  it("rejects values it cannot represent exactly, never rounding", () => {
+    for (const v of [34359738369n * 10n + 1n, floatMax(FLOAT40) + 1n, floatMax(FLOAT40) * 10n, -1n]) {
+      expect(() => encodeFloat(FLOAT40, v)).to.throw(FloatEncodingError);
+    }
+    expect(() => encodeFloat(FLOAT8, 16n * 10n ** 15n)).to.throw(FloatEncodingError);
+    expect(() => encodeFloat(FLOAT8, 17n)).to.throw(FloatEncodingError);
+    expect(() => decodeFloat(FLOAT40, 1n << 40n)).to.throw(FloatEncodingError);
+  });
+});
+
+describe("4-ary Poseidon tree", () => {
+  let c: ZkrCrypto;
+  before(async () => (c = await loadCrypto()));
+
+  it("empty root is the chain of zero hashes and proofs verify after updates", () => {
+    const t = new QuadTree(3, c.hash);
+    const z1 = c.hash([0n, 0n, 0n, 0n]);
+    const z2 = c.hash([z1, z1, z1, z1]);
+    expect(t.root).to.equal(c.hash([z2, z2, z2, z2]));
+    t.update(5n, 111n);
+    t.update(6n, 222n);
+    t.update(63n, 333n);
+    // leaf 5 = level-0 position 1 under node 1; its siblings are leaves 4, 6, 7
+    expect(t.proof(5n)[0]).to.deep.equal([0n, 222n, 0n]);
+    const n1 = c.hash([0n, 111n, 222n, 0n]);
+    const n15 = c.hash([0n, 0n, 0n, 333n]);
+    const m0 = c.hash([z1, n1, z1, z1]);
+    const m3 = c.hash([z1, z1, z1, n15]);
+    expect(t.root).to.equal(c.hash([m0, z2, z2, m3]));
+    for (const i of [0n, 5n, 6n, 63n, 20n]) expect(rootFromProof(c.hash, t.leaf(i), i, t.proof(i))).to.equal(t.root);
+    expect(rootFromProof(c.hash, 112n, 5n, t.proof(5n))).to.not.equal(t.root);
+    expect(positionAt(63n, 2)).to.equal(3);
+    expect(() => t.update(64n, 1n)).to.throw(/out of range/);
+  });
+});
+
+describe("transactions and signatures", () => {
+  let c: ZkrCrypto;
+  let key: L2Key;
+  before(async () => {
+    c = await loadCrypto();
+    key = await L2Key.random();
+  });
+
+  it("encodes a transfer in txBytes bytes and decodes it back", () => {
+    const t: Transfer = { from: 3n, to: 200n, amount: 5n * 10n ** 17n, fee: 20n, nonce: 7n };
+    const bytes = encodeTransfer(t, params);
+    expect(bytes.length).to.equal(params.txBytes).and.to.equal(8);
+    expect(decodeTransfer(bytes, params)).to.deep.equal({ from: 3n, to: 200n, amount: t.amount, fee: 20n });
+    const d12 = deriveParams({ name: "x", description: "", depth: 12, batchSize: 1, feeSlots: 1 });
+    expect(encodeTransfer({ ...t, from: 16777215n }, d12).length).to.equal(12);
+    expect(() => encodeTransfer({ ...t, to: 256n }, params)).to.throw(/out of range/);
+  });
+
+  it("a signature verifies only for the same transfer, nonce, chain and rollup", () => {
+    const t: Transfer = { from: 1n, to: 2n, amount: 1000n, fee: 1n, nonce: 0n };
+    const s = signTransfer(c.hash, key, t, domain, params);
+    const ok = (tt: Transfer, d: Domain) => verifySignature(c.eddsa, transferMessage(c.hash, tt, d, params), s.signature, key.ax, key.ay);
+    expect(ok(t, domain)).to.equal(true);
+    expect(ok({ ...t, amount: 1001n }, domain)).to.equal(false);
+    expect(ok({ ...t, nonce: 1n }, domain)).to.equal(false);
+    expect(ok(t, { ...domain, chainId: 1n })).to.equal(false);
+    expect(ok(t, { ...domain, rollupAddress: domain.rollupAddress + 1n })).to.equal(false);
+    expect(transferFromJSON(JSON.parse(JSON.stringify(transferToJSON(s))))).to.deep.equal(s);
+    expect(() => transferFromJSON({ ...transferToJSON(s), amount: "-5" })).to.throw(/amount/);
+    expect(() => transferFromJSON({ from: "1" })).to.throw(/signature/);
+  });
+
+  it("keys round-trip through their private key", async () => {
+    const k2 = await L2Key.fromPrivateKey(key.privateKey);
+    expect([k2.ax, k2.ay]).to.deep.equal([key.ax, key.ay]);
+    await L2Key.fromPrivateKey("0x1234").then(
+      () => expect.fail("short key accepted"),
+      (e) => expect(String(e)).to.match(/32 bytes/),
+    );
+  });
+});
+
+describe("input hash", () => {
+  it("is sha256 of the packed fields, zero-padded to the batch size, mod r", () => {
+    const f = {
+      oldRoot: 123n,
+      newRoot: SNARK_FIELD - 1n,
+      chainId: 31337n,
+      rollupAddress: domain.rollupAddress,
+      batchNumber: 9n,
+      feeIdxData: fromHex("0x07"),
+      txData: fromHex("0x0102030405060708"),
+    };
+    const expected =
+      BigInt(
+        solidityPackedSha256(
+          ["uint256", "uint256", "uint64", "address", "uint32", "bytes", "bytes", "bytes"],
+          [f.oldRoot, f.newRoot, f.chainId, toHex(fromHex(domain.rollupAddress.toString(16).padStart(40, "0"))), f.batchNumber, toHex(f.feeIdxData), toHex(f.txData), "0x" + "00".repeat(8)],
+        ),
+      ) % SNARK_FIELD;
+    expect(computeInputHash(f, params)).to.equal(expected);
+    expect(() => computeInputHash({ ...f, txData: new Uint8Array(9) }, params)).to.throw(/multiple/);
+    expect(() => computeInputHash({ ...f, txData: new Uint8Array(24) }, params)).to.throw(/multiple/);
+    expect(() => computeInputHash({ ...f, feeIdxData: new Uint8Array(2) }, params)).to.throw(/fee index/);
+  });
+});
+
+describe("state transitions and batch building", () => {
+  let c: ZkrCrypto;
+  let keys: L2Key[];
+  let state: L2State;
+  const owner = 0x1111111111111111111111111111111111111111n;
+
+  const acct = (k: L2Key, tokenId: bigint, balance: bigint): Account => ({ ax: k.ax, ay: k.ay, owner, tokenId, balance, nonce: 0n });
+  const sign = (i: number, t: Transfer) => signTransfer(c.hash, keys[i], t, domain, params);
+
+  before(async () => {
+    c = await loadCrypto();
+    keys = await Promise.all([0, 1, 2, 3].map(() => L2Key.random()));
+  });
+  beforeEach(() => {
+    state = new L2State(c, params);
+    state.createAccount(acct(keys[0], 0n, 1000n)); // 1
+    state.createAccount(acct(keys[1], 0n, 50n)); // 2
+    state.createAccount(acct(keys[2], 1n, 10n)); // 3, another token
+    state.createAccount(acct(keys[3], 0n, 0n)); // 4: fee account for token 0
+  });
+
+  it("rejects every invalid transfer with its reason and changes nothing", () => {
+    const root = state.root;
+    const cases: [ReturnType<typeof sign>, string][] = [
+      [sign(0, { from: 1n, to: 9n, amount: 1n, fee: 0n, nonce: 0n }), "UNKNOWN_ACCOUNT"],
+      [sign(0, { from: 1n, to: 2n, amount: 1n, fee: 0n, nonce: 1n }), "BAD_NONCE"],
+      [sign(1, { from: 1n, to: 2n, amount: 1n, fee: 0n, nonce: 0n }), "BAD_SIGNATURE"],
+      [sign(0, { from: 1n, to: 3n, amount: 1n, fee: 0n, nonce: 0n }), "TOKEN_MISMATCH"],
+      [sign(0, { from: 1n, to: 2n, amount: 1000n, fee: 1n, nonce: 0n }), "INSUFFICIENT_BALANCE"],
+      [sign(2, { from: 3n, to: 3n, amount: 1n, fee: 1n, nonce: 0n }), "NO_FEE_ACCOUNT"],
+      [{ ...sign(0, { from: 1n, to: 2n, amount: 1n, fee: 0n, nonce: 0n }), amount: 2n }, "BAD_SIGNATURE"],
+      [{ from: 1n, to: 2n, amount: 10n ** 40n + 1n, fee: 0n, nonce: 0n, signature: { R8x: 0n, R8y: 1n, S: 0n } }, "BAD_FORMAT"],
+      [sign(0, { from: 0n, to: 2n, amount: 1n, fee: 0n, nonce: 0n }), "BAD_FORMAT"],
+    ];
+    for (const [tx, code] of cases) {
+      try {
+        state.applyTransfer(tx, domain, [0n]);
+        expect.fail(`accepted a transfer that should fail with ${code}`);
+      } catch (e) {
+        expect(e).to.be.instanceOf(TxRejectedError);
+        expect((e as TxRejectedError).code).to.equal(code);
+      }
+    }
+    expect(state.root).to.equal(root);
+    expect(state.account(1n)!.balance).to.equal(1000n);
+    // A balance at the 128-bit limit cannot receive more.
+    const s2 = new L2State(c, params);
+    s2.createAccount(acct(keys[0], 0n, 10n));
+    s2.createAccount(acct(keys[1], 0n, MAX_BALANCE));
+    expect(() => s2.applyTransfer(signTransfer(c.hash, keys[0], { from: 1n, to: 2n, amount: 1n, fee: 0n, nonce: 0n }, domain, params), domain)).to.throw(TxRejectedError, /exceed/);
+  });
+
+  it("builds a batch: applies transfers, credits fees, pads, and hashes what it posts", () => {
+    const oldRoot = state.root;
+    const t1 = sign(0, { from: 1n, to: 2n, amount: 300n, fee: 5n, nonce: 0n });
+    const bad = sign(1, { from: 2n, to: 1n, amount: 1n, fee: 0n, nonce: 5n });
+    const t2 = sign(1, { from: 2n, to: 2n, amount: 7n, fee: 2n, nonce: 0n });
+    const batch = buildBatch(state, [t1, bad, t2], { domain, batchNumber: 1n, feeIdx: [4n] });
+    expect(batch.txs).to.deep.equal([t1, t2]);
+    expect(batch.rejected.map((r) => r.error.code)).to.deep.equal(["BAD_NONCE"]);
+    expect(batch.oldRoot).to.equal(oldRoot);
+    expect(batch.newRoot).to.equal(state.root);
+    expect(state.account(1n)).to.include({ balance: 695n, nonce: 1n });
+    expect(state.account(2n)).to.include({ balance: 348n, nonce: 1n });
+    expect(state.account(4n)!.balance).to.equal(7n);
+    expect(batch.fees).to.deep.equal([7n]);
+    expect(batch.txData.length).to.equal(2 * params.txBytes);
+    const input = batch.circuitInput as Record<string, string[]>;
+    expect(input.from).to.deep.equal(["1", "2"]);
+    expect(input.senderBalance).to.deep.equal(["1000", "350"]);
+    // the receiver of a self-transfer is read after the sender update
+    expect(input.receiverBalance).to.deep.equal(["50", "341"]);
+    expect(input.feeBalance).to.deep.equal(["0"]);
+    // conservation: balances of token 0 are unchanged in total
+    const total = state.entries().filter(([, a]) => a.tokenId === 0n).reduce((s, [, a]) => s + a.balance, 0n);
+    expect(total).to.equal(1050n);
+    expect(accountLeaf(c.hash, state.account(4n)!)).to.equal(state.tree.leaf(4n));
+  });
+
+  it("pads an empty batch and leaves the root unchanged", () => {
+    const root = state.root;
+    const batch = buildBatch(state, [], { domain, batchNumber: 2n, feeIdx: [] });
+    expect(batch.newRoot).to.equal(root);
+    expect(batch.txData.length).to.equal(0);
+    const input = batch.circuitInput as Record<string, string[]>;
+    expect(input.from).to.deep.equal(["0", "0"]);
+    expect(input.sigR8y).to.deep.equal(["1", "1"]);
+    expect(input.feeIdx).to.deep.equal(["0"]);
+  });
+});
