@@ -5,11 +5,8 @@ import type { L2State, LeafWitness } from "./state.js";
 import { TxRejectedError } from "./state.js";
 import { encodeTransfer, packedAmounts, type Domain, type SignedTransfer } from "./tx.js";
 
-/**
- * Signature inputs of a padding slot. The circuit's EdDSA verifier is disabled there but its
- * point arithmetic still runs, so R8 is the curve's identity (0, 1) rather than (0, 0).
- */
-export const PADDING_SIGNATURE = { R8x: 0n, R8y: 1n, S: 0n };
+/** Signature inputs of a padding slot: all zero, like every other input of the slot. */
+export const PADDING_SIGNATURE = { R8x: 0n, R8y: 0n, S: 0n };
 
 export interface BatchContext {
   domain: Domain;

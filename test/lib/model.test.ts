@@ -210,6 +210,20 @@ describe("state transitions and batch building", () => {
     expect(accountLeaf(c.hash, state.account(4n)!)).to.equal(state.tree.leaf(4n));
   });
 
+  it("reverts a built batch to a checkpoint, including created accounts", () => {
+    const root = state.root;
+    const before = state.entries();
+    const cp = state.checkpoint();
+    state.createAccount(acct(keys[0], 0n, 5n));
+    buildBatch(state, [sign(0, { from: 1n, to: 5n, amount: 10n, fee: 1n, nonce: 0n })], { domain, batchNumber: 1n, feeIdx: [4n] });
+    expect(state.root).to.not.equal(root);
+    state.revert(cp);
+    expect(state.root).to.equal(root);
+    expect(state.entries()).to.deep.equal(before);
+    expect(state.nextIndex).to.equal(5n);
+    expect(() => state.commit(cp)).to.throw(/no open checkpoint/);
+  });
+
   it("pads an empty batch and leaves the root unchanged", () => {
     const root = state.root;
     const batch = buildBatch(state, [], { domain, batchNumber: 2n, feeIdx: [] });
@@ -217,7 +231,7 @@ describe("state transitions and batch building", () => {
     expect(batch.txData.length).to.equal(0);
     const input = batch.circuitInput as Record<string, string[]>;
     expect(input.from).to.deep.equal(["0", "0"]);
-    expect(input.sigR8y).to.deep.equal(["1", "1"]);
+    expect(input.sigR8y).to.deep.equal(["0", "0"]);
     expect(input.feeIdx).to.deep.equal(["0"]);
   });
 });

@@ -1,0 +1,155 @@
+pragma circom 2.1.6;
+
+include "bitify.circom";
+include "comparators.circom";
+include "poseidon.circom";
+include "eddsaposeidon.circom";
+include "float_decode.circom";
+include "account_leaf.circom";
+include "merkle_update4.circom";
+
+// Transfer(D, F): one transaction slot of a batch (docs/PROTOCOL.md, "L2 transfer").
+//
+// Parameters
+//   D   tree depth; idxBits = 8·ceil(2D/8) calldata bits per index
+//   F   fee slots of the batch
+//
+// Signals
+//   rootIn                input   field     state root before this slot
+//   domain                input   field     Poseidon(chainId, rollupAddress)
+//   feeEnabled[F]         input   1 bit     fee slot j is in use (constrained boolean by Batch)
+//   feeToken[F]           input   32 bits   token of fee slot j (bound to its account by Batch)
+//   from, to              input   2D bits   account indexes; from = 0 marks padding
+//   amountF               input   40 bits   float40 amount
+//   feeF                  input   8 bits    float8 fee
+//   sigS                  input   253 bits  EdDSA S (< subgroup order when enabled)
+//   sigR8x, sigR8y        input   field     EdDSA R8
+//   senderAx, senderAy    input   field     sender's leaf before the tx: key,
+//   senderOwner           input   160 bits    owner,
+//   senderToken           input   32 bits     token,
+//   senderBalance         input   128 bits    balance,
+//   senderNonce           input   32 bits     nonce (widths: invariants of every leaf in the tree)
+//   senderSiblings[D][3]  input   field     proof of the sender's leaf against rootIn
+//   receiverAx, receiverAy, receiverOwner, receiverToken, receiverBalance, receiverNonce
+//                         input   as sender receiver's leaf after the sender's update
+//   receiverSiblings[D][3] input  field     proof of the receiver's leaf against the root after
+//                                           the sender's update
+//   rootOut               output  field     state root after this slot
+//   feeAdd[F]             output  < 2^54    fee credited to fee slot j
+//   txBits[2·idxBits+48]  output  1 bit     calldata from ‖ to ‖ amountF ‖ feeF, msb first
+//
+// Checks
+//   1. enabled = (from ≠ 0); a padding slot has to = amountF = feeF = 0 (and so changes nothing:
+//      both Merkle updates are disabled and feeAdd = 0).
+//   2. from, to < 4^D (their calldata bytes above bit 2D are 0); to ≠ 0 when enabled.
+//   3. amount = float40(amountF), fee = float8(feeF).
+//   4. When enabled, (sigR8, sigS) is a valid EdDSA-Poseidon signature by (senderAx, senderAy) of
+//      M = Poseidon(domain, txPacked, senderNonce), txPacked = calldata as a big-endian integer.
+//   5. Sender: its leaf is at `from` in rootIn; balance' = balance − amount − fee ∈ [0, 2^128),
+//      nonce' = nonce + 1 < 2^32.
+//   6. Receiver: its leaf is at `to` in the root after 5; same token as the sender;
+//      balance' = balance + amount < 2^128.
+//   7. Fee: match_j = feeEnabled_j · (feeToken_j == senderToken); feeAdd_j = fee · match_j;
+//      fee = 0 when no slot matches (Batch makes enabled fee tokens distinct: at most one match).
+//
+// Range checks and field wrap-around (r ≈ 2^253.6): amount < 2^139 and fee < 2^54.
+//   - Sender: if amount + fee > balance, balance − amount − fee is r − (amount + fee − balance)
+//     ≥ r − 2^140 > 2^128 as a field element, so Num2Bits(128) rejects every overdraft whatever
+//     the witness.
+//   - Receiver: balance < 2^128 holds for every leaf in the tree (every balance written is
+//     range-checked: here, in FeeCredit, and where accounts are created), so balance + amount
+//     < 2^141 never wraps and Num2Bits(128) checks the integer sum.
+//
+// Padding slots: every input 0 works; no special values are needed. With enabled = 0 the
+// EdDSA verifier checks nothing (S < 2^253 aside), so all-zero signature inputs compute, and so
+// does the TS model's R8 = (0, 1), S = 0; the leaf and sibling inputs feed disabled Merkle
+// updates. The checks not gated by `enabled` (token equality, range checks) hold for zeros.
+//
+// Constraints: Transfer(4, 1) 11,108, Transfer(12, 1) 20,820: EdDSA 4,217, message 261,
+// 4 leaves 1,416, 2 MerkleUpdate4(D) 2·(605·D + 2), range and flag checks ~370.
+template Transfer(D, F) {
+    var idxBits = 8 * ((2 * D + 7) \ 8);
+
+    signal input rootIn, domain;
+    signal input feeEnabled[F], feeToken[F];
+    signal input from, to, amountF, feeF;
+    signal input sigS, sigR8x, sigR8y;
+    signal input senderAx, senderAy, senderOwner, senderToken, senderBalance, senderNonce;
+    signal input senderSiblings[D][3];
+    signal input receiverAx, receiverAy, receiverOwner, receiverToken, receiverBalance, receiverNonce;
+    signal input receiverSiblings[D][3];
+    signal output rootOut;
+    signal output feeAdd[F];
+    signal output txBits[2 * idxBits + 48];
+
+    // 2. (first, as it range-checks `to` for 1.)
+    signal fromBits[2 * D] <== Num2Bits(2 * D)(from);
+    signal toBits[2 * D] <== Num2Bits(2 * D)(to);
+
+    // 3.
+    component amountDec = FloatDecode(5, 35);
+    amountDec.in <== amountF;
+    component feeDec = FloatDecode(4, 4);
+    feeDec.in <== feeF;
+    signal amount <== amountDec.out;
+    signal fee <== feeDec.out;
+
+    // 1. enabled = (from ≠ 0), as in IsZero. to + amountF + feeF < 2^49 cannot wrap, so it is 0
+    //    exactly when all three are.
+    signal fromInv <-- from != 0 ? 1 / from : 0;
+    signal enabled <== from * fromInv;
+    from * (1 - enabled) === 0;
+    (to + amountF + feeF) * (1 - enabled) === 0;
+
+    // 2. to ≠ 0 when enabled (when disabled, to = 0 by 1. and toInv is free).
+    signal toInv <-- to != 0 ? 1 / to : 0;
+    to * toInv === enabled;
+
+    // Calldata bits, msb first; txPacked is the same bytes as one integer.
+    for (var k = 0; k < idxBits; k++) {
+        var bit = idxBits - 1 - k;
+        txBits[k] <== bit < 2 * D ? fromBits[bit] : 0;
+        txBits[idxBits + k] <== bit < 2 * D ? toBits[bit] : 0;
+    }
+    for (var k = 0; k < 40; k++) txBits[2 * idxBits + k] <== amountDec.bits[39 - k];
+    for (var k = 0; k < 8; k++) txBits[2 * idxBits + 40 + k] <== feeDec.bits[7 - k];
+    var txPacked = from * 2 ** (idxBits + 48) + to * 2 ** 48 + amountF * 2 ** 8 + feeF;
+
+    // 4.
+    signal message <== Poseidon(3)([domain, txPacked, senderNonce]);
+    component sig = EdDSAPoseidonVerifier();
+    sig.enabled <== enabled;
+    sig.Ax <== senderAx;
+    sig.Ay <== senderAy;
+    sig.S <== sigS;
+    sig.R8x <== sigR8x;
+    sig.R8y <== sigR8y;
+    sig.M <== message;
+
+    // 5.
+    var senderBalanceNew = senderBalance - amount - fee;
+    _ <== Num2Bits(128)(senderBalanceNew);
+    _ <== Num2Bits(32)(senderNonce + 1);
+    signal senderLeafOld <== AccountLeaf()(senderAx, senderAy, senderOwner, senderToken, senderBalance, senderNonce);
+    signal senderLeafNew <== AccountLeaf()(senderAx, senderAy, senderOwner, senderToken, senderBalanceNew, senderNonce + 1);
+    signal rootMid <== MerkleUpdate4(D)(enabled, fromBits, senderSiblings, senderLeafOld, senderLeafNew, rootIn);
+
+    // 6.
+    receiverToken === senderToken;
+    var receiverBalanceNew = receiverBalance + amount;
+    _ <== Num2Bits(128)(receiverBalanceNew);
+    signal receiverLeafOld <== AccountLeaf()(receiverAx, receiverAy, receiverOwner, receiverToken, receiverBalance, receiverNonce);
+    signal receiverLeafNew <== AccountLeaf()(receiverAx, receiverAy, receiverOwner, receiverToken, receiverBalanceNew, receiverNonce);
+    rootOut <== MerkleUpdate4(D)(enabled, toBits, receiverSiblings, receiverLeafOld, receiverLeafNew, rootMid);
+
+    // 7.
+    signal tokenMatch[F], slotMatch[F];
+    var matches = 0;
+    for (var j = 0; j < F; j++) {
+        tokenMatch[j] <== IsEqual()([feeToken[j], senderToken]);
+        slotMatch[j] <== feeEnabled[j] * tokenMatch[j];
+        feeAdd[j] <== fee * slotMatch[j];
+        matches += slotMatch[j];
+    }
+    fee * (1 - matches) === 0;
+}
