@@ -41,6 +41,9 @@ export class L2State {
   private readonly accounts = new Map<bigint, Account>();
   /** Next index a created account receives (index 0 is never an account). */
   nextIndex = 1n;
+  /** Previous values of changed leaves since the oldest open checkpoint. */
+  private journal: { index: bigint; previous: Account | undefined; nextIndex: bigint }[] = [];
+  private checkpoints = 0;
 
   constructor(
     readonly crypto: ZkrCrypto,
@@ -147,7 +150,43 @@ export class L2State {
     return w;
   }
 
+  /**
+   * Start recording changes; `revert(cp)` undoes everything since, `commit(cp)` keeps it.
+   * Used to build a batch that may fail to be proven or accepted on L1.
+   */
+  checkpoint(): number {
+    this.checkpoints++;
+    return this.journal.length;
+  }
+
+  revert(cp: number): void {
+    while (this.journal.length > cp) {
+      const { index, previous, nextIndex } = this.journal.pop()!;
+      if (previous) this.setLeaf(index, previous);
+      else {
+        this.accounts.delete(index);
+        this.tree.update(index, 0n);
+      }
+      this.nextIndex = nextIndex;
+    }
+    this.closeCheckpoint();
+  }
+
+  commit(_cp: number): void {
+    this.closeCheckpoint();
+  }
+
+  private closeCheckpoint(): void {
+    if (this.checkpoints === 0) throw new Error("no open checkpoint");
+    if (--this.checkpoints === 0) this.journal = [];
+  }
+
   private setAccount(index: bigint, a: Account): void {
+    if (this.checkpoints > 0) this.journal.push({ index, previous: this.accounts.get(index), nextIndex: this.nextIndex });
+    this.setLeaf(index, a);
+  }
+
+  private setLeaf(index: bigint, a: Account): void {
     this.accounts.set(index, { ...a });
     this.tree.update(index, accountLeaf(this.crypto.hash, a));
   }
