@@ -1,8 +1,9 @@
-import { EMPTY_ACCOUNT, type Account } from "./account.js";
+import type { Account } from "./account.js";
 import { concatBytes, toBytesBE } from "./bytes.js";
 import { computeInputHash, type InputHashFields } from "./inputHash.js";
+import { l1ChainStep, type L1Op } from "./l1.js";
 import type { L2State, LeafWitness } from "./state.js";
-import { TxRejectedError } from "./state.js";
+import { emptyWitness, TxRejectedError } from "./state.js";
 import { encodeTransfer, packedAmounts, type Domain, type SignedTransfer } from "./tx.js";
 
 /** Signature inputs of a padding slot: all zero, like every other input of the slot. */
@@ -10,10 +11,18 @@ export const PADDING_SIGNATURE = { R8x: 0n, R8y: 0n, S: 0n };
 
 export interface BatchContext {
   domain: Domain;
-  /** Number of this batch on L1 (the first batch is 1). */
-  batchNumber: bigint;
   /** Fee account indexes, at most feeSlots of them (unused slots are 0). */
   feeIdx: bigint[];
+  /** Queue hash before the first L1 operation of this batch (the contract's chain value). */
+  l1HashStart?: bigint;
+}
+
+/** What goes into a batch: the next queued L1 operations (in queue order), then L2 transactions. */
+export interface BatchContents {
+  /** At most l1Slots operations, the oldest unprocessed ones, in queue order. */
+  l1Ops?: L1Op[];
+  /** Candidate L2 transfers and exits; invalid ones are left out. */
+  txs: SignedTransfer[];
 }
 
 export interface Rejected {
@@ -22,9 +31,14 @@ export interface Rejected {
 }
 
 export interface Batch {
-  batchNumber: bigint;
   oldRoot: bigint;
   newRoot: bigint;
+  /** L1 operations consumed, their results (refund or forced-exit amount) and the queue hash after them. */
+  l1Ops: L1Op[];
+  l1Results: bigint[];
+  l1HashEnd: bigint;
+  /** 16 bytes (uint128) per consumed L1 operation. */
+  l1ResultsData: Uint8Array;
   /** Transfers included, in order. */
   txs: SignedTransfer[];
   /** Transfers left out, with why. */
@@ -36,7 +50,7 @@ export interface Batch {
   feeIdxData: Uint8Array;
   txData: Uint8Array;
   inputHash: bigint;
-  /** Input object of the circuit Batch(D, N, F), values as decimal strings. */
+  /** Input object of the circuit Batch(D, N, L, F), values as decimal strings. */
   circuitInput: Record<string, unknown>;
 }
 
@@ -50,10 +64,6 @@ interface Slot {
   sig: Sig;
   sender: LeafWitness;
   receiver: LeafWitness;
-}
-
-function paddingWitness(depth: number): LeafWitness {
-  return { index: 0n, account: EMPTY_ACCOUNT, proof: Array.from({ length: depth }, () => [0n, 0n, 0n]) };
 }
 
 const str = (v: bigint) => v.toString();
@@ -73,12 +83,15 @@ function leafInputs(prefix: string, ws: LeafWitness[]): Record<string, unknown> 
 }
 
 /**
- * Apply up to batchSize transfers to `state` (mutating it), credit the fees, and return
- * the batch's calldata, circuit input and public-input hash. Invalid transfers are left out
- * and reported in `rejected`; they change nothing.
+ * Apply the L1 operations, then up to batchSize transfers and exits to `state` (mutating it),
+ * credit the fees, and return the batch's calldata, circuit input and public-input hash.
+ * Invalid transactions are left out and reported in `rejected`; they change nothing.
  */
-export function buildBatch(state: L2State, candidates: SignedTransfer[], ctx: BatchContext): Batch {
+export function buildBatch(state: L2State, contents: BatchContents, ctx: BatchContext): Batch {
   const p = state.params;
+  const candidates = contents.txs;
+  const l1Ops = contents.l1Ops ?? [];
+  if (l1Ops.length > p.l1Slots) throw new Error(`at most ${p.l1Slots} L1 operations per batch, got ${l1Ops.length}`);
   if (ctx.feeIdx.length > p.feeSlots) throw new Error(`at most ${p.feeSlots} fee accounts per batch`);
   const feeIdx = [...ctx.feeIdx, ...Array<bigint>(p.feeSlots - ctx.feeIdx.length).fill(0n)];
   const feeTokens: bigint[] = [];
@@ -91,6 +104,20 @@ export function buildBatch(state: L2State, candidates: SignedTransfer[], ctx: Ba
   }
 
   const oldRoot = state.root;
+  const l1HashStart = ctx.l1HashStart ?? 0n;
+  let l1HashEnd = l1HashStart;
+  const l1Results: bigint[] = [];
+  const l1Leaves: LeafWitness[] = [];
+  for (const op of l1Ops) {
+    const { result, leaf } = state.applyL1Op(op);
+    l1HashEnd = l1ChainStep(state.crypto.hash, l1HashEnd, op);
+    l1Results.push(result);
+    l1Leaves.push(leaf);
+  }
+  const zeroOp: L1Op = { kind: 0 as L1Op["kind"], accountIdx: 0n, tokenId: 0n, amount: 0n, owner: 0n, ax: 0n, ay: 0n };
+  const l1Slots = [...l1Ops, ...Array<L1Op>(p.l1Slots - l1Ops.length).fill(zeroOp)];
+  while (l1Leaves.length < p.l1Slots) l1Leaves.push(emptyWitness(p.depth));
+
   const slots: Slot[] = [];
   const txs: SignedTransfer[] = [];
   const rejected: Rejected[] = [];
@@ -109,30 +136,43 @@ export function buildBatch(state: L2State, candidates: SignedTransfer[], ctx: Ba
       rejected.push({ tx, error: e });
     }
   }
-  const feeWitnesses = feeIdx.map((idx, j) => (idx === 0n ? paddingWitness(p.depth) : state.credit(idx, fees[j])));
+  const feeWitnesses = feeIdx.map((idx, j) => (idx === 0n ? emptyWitness(p.depth) : state.credit(idx, fees[j])));
   const newRoot = state.root;
 
-  const pad = paddingWitness(p.depth);
+  const pad = emptyWitness(p.depth);
   while (slots.length < p.batchSize) {
     slots.push({ from: 0n, to: 0n, amountF: 0n, feeF: 0n, sig: PADDING_SIGNATURE, sender: pad, receiver: pad });
   }
   const txData = concatBytes(txs.map((t) => encodeTransfer(t, p)));
   const feeIdxData = concatBytes(feeIdx.map((i) => toBytesBE(i, p.idxBytes)));
+  const l1ResultsData = concatBytes(l1Results.map((r) => toBytesBE(r, 16)));
   const hashFields: InputHashFields = {
     oldRoot,
     newRoot,
     chainId: ctx.domain.chainId,
     rollupAddress: ctx.domain.rollupAddress,
-    batchNumber: ctx.batchNumber,
+    l1HashEnd,
+    l1Count: l1Ops.length,
     feeIdxData,
+    l1ResultsData,
     txData,
   };
+  const op = (k: keyof L1Op) => l1Slots.map((o) => str(BigInt(o[k])));
   const circuitInput = {
     oldRoot: str(oldRoot),
     newRoot: str(newRoot),
     chainId: str(ctx.domain.chainId),
     rollupAddress: str(ctx.domain.rollupAddress),
-    batchNumber: str(ctx.batchNumber),
+    l1HashStart: str(l1HashStart),
+    l1Count: String(l1Ops.length),
+    l1Kind: op("kind"),
+    l1AccountIdx: op("accountIdx"),
+    l1Token: op("tokenId"),
+    l1Amount: op("amount"),
+    l1Owner: op("owner"),
+    l1Ax: op("ax"),
+    l1Ay: op("ay"),
+    ...leafInputs("l1Leaf", l1Leaves),
     feeIdx: feeIdx.map(str),
     from: slots.map((s) => str(s.from)),
     to: slots.map((s) => str(s.to)),
@@ -146,9 +186,12 @@ export function buildBatch(state: L2State, candidates: SignedTransfer[], ctx: Ba
     ...leafInputs("fee", feeWitnesses),
   };
   return {
-    batchNumber: ctx.batchNumber,
     oldRoot,
     newRoot,
+    l1Ops,
+    l1Results,
+    l1HashEnd,
+    l1ResultsData,
     txs,
     rejected,
     feeIdx,

@@ -9,19 +9,26 @@ export interface InputHashFields {
   newRoot: bigint;
   chainId: bigint;
   rollupAddress: bigint;
-  batchNumber: bigint;
+  /** Queue hash after the last L1 operation the batch consumes. */
+  l1HashEnd: bigint;
+  /** Number of L1 operations consumed (≤ l1Slots). */
+  l1Count: number;
   /** feeSlots · idxBytes bytes. */
   feeIdxData: Uint8Array;
+  /** 16 bytes (uint128) per consumed L1 operation. */
+  l1ResultsData: Uint8Array;
   /** The posted transactions: a multiple of txBytes, at most batchSize · txBytes bytes. */
   txData: Uint8Array;
 }
 
-/** The sha256 preimage, with txData zero-padded to the batch size. */
+/** The sha256 preimage, with L1 results and txData zero-padded to the slot counts. */
 export function inputHashPreimage(f: InputHashFields, p: DerivedParams): Uint8Array {
   if (f.oldRoot >= SNARK_FIELD || f.newRoot >= SNARK_FIELD) throw new Error("root is not a field element");
   if (f.feeIdxData.length !== p.feeSlots * p.idxBytes) {
     throw new Error(`fee index data must be ${p.feeSlots * p.idxBytes} bytes, got ${f.feeIdxData.length}`);
   }
+  if (!Number.isInteger(f.l1Count) || f.l1Count < 0 || f.l1Count > p.l1Slots) throw new Error(`l1Count must be 0..${p.l1Slots}, got ${f.l1Count}`);
+  if (f.l1ResultsData.length !== 16 * f.l1Count) throw new Error(`L1 results must be ${16 * f.l1Count} bytes, got ${f.l1ResultsData.length}`);
   if (f.txData.length % p.txBytes !== 0 || f.txData.length > p.batchSize * p.txBytes) {
     throw new Error(`tx data must be a multiple of ${p.txBytes} bytes up to ${p.batchSize * p.txBytes}, got ${f.txData.length}`);
   }
@@ -30,8 +37,11 @@ export function inputHashPreimage(f: InputHashFields, p: DerivedParams): Uint8Ar
     toBytesBE(f.newRoot, 32),
     toBytesBE(f.chainId, 8),
     toBytesBE(f.rollupAddress, 20),
-    toBytesBE(f.batchNumber, 4),
+    toBytesBE(f.l1HashEnd, 32),
+    toBytesBE(BigInt(f.l1Count), 1),
     f.feeIdxData,
+    f.l1ResultsData,
+    new Uint8Array(16 * (p.l1Slots - f.l1Count)),
     f.txData,
     new Uint8Array(p.batchSize * p.txBytes - f.txData.length),
   ]);

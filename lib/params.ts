@@ -14,6 +14,8 @@ export interface CircuitParams {
   depth: number;
   /** Transaction slots per batch (N). */
   batchSize: number;
+  /** L1-operation slots per batch (L). */
+  l1Slots: number;
   /** Fee slots per batch (F). */
   feeSlots: number;
 }
@@ -31,6 +33,7 @@ export function deriveParams(p: CircuitParams): DerivedParams {
   if (!Number.isInteger(p.depth) || p.depth < 1 || p.depth > 16) throw new Error(`depth must be 1..16, got ${p.depth}`);
   if (!Number.isInteger(p.batchSize) || p.batchSize < 1) throw new Error(`batchSize must be >= 1, got ${p.batchSize}`);
   if (!Number.isInteger(p.feeSlots) || p.feeSlots < 1) throw new Error(`feeSlots must be >= 1, got ${p.feeSlots}`);
+  if (!Number.isInteger(p.l1Slots) || p.l1Slots < 0 || p.l1Slots > 255) throw new Error(`l1Slots must be 0..255, got ${p.l1Slots}`);
   const idxBytes = Math.ceil((2 * p.depth) / 8);
   return { ...p, idxBytes, txBytes: 2 * idxBytes + 6, capacity: 1n << BigInt(2 * p.depth) };
 }

@@ -127,14 +127,14 @@ export function requiredPower(info: Pick<R1csInfo, "nConstraints" | "nPubInputs"
 }
 
 /** The circom main of a registered batch instance. */
-export function batchMainSource(p: Pick<CircuitParams, "depth" | "batchSize" | "feeSlots">): string {
-  return `pragma circom 2.1.6;\ninclude "batch.circom";\ncomponent main = Batch(${p.depth}, ${p.batchSize}, ${p.feeSlots});\n`;
+export function batchMainSource(p: Pick<CircuitParams, "depth" | "batchSize" | "l1Slots" | "feeSlots">): string {
+  return `pragma circom 2.1.6;\ninclude "batch.circom";\ncomponent main = Batch(${p.depth}, ${p.batchSize}, ${p.l1Slots}, ${p.feeSlots});\n`;
 }
 
 /** Setup (or cached setup) of the batch circuit of the instance registered as `name`. */
 export async function setupInstance(name: string, opts: Omit<SetupOptions, "params"> = {}): Promise<SetupResult> {
   const p: DerivedParams = getInstance(name);
-  const params: CircuitParams = { name: p.name, description: p.description, depth: p.depth, batchSize: p.batchSize, feeSlots: p.feeSlots };
+  const params: CircuitParams = { name: p.name, description: p.description, depth: p.depth, batchSize: p.batchSize, l1Slots: p.l1Slots, feeSlots: p.feeSlots };
   return setupCircuit(name, batchMainSource(p), { ...opts, params });
 }
 

@@ -1,6 +1,7 @@
-import { accountLeaf, checkAccount, MAX_BALANCE, MAX_NONCE, type Account } from "./account.js";
+import { accountLeaf, checkAccount, EMPTY_ACCOUNT, MAX_BALANCE, MAX_NONCE, type Account } from "./account.js";
 import type { ZkrCrypto } from "./crypto.js";
 import { verifySignature } from "./keys.js";
+import { checkL1Op, L1OpKind, type L1Op } from "./l1.js";
 import type { DerivedParams } from "./params.js";
 import { QuadTree, type QuadProof } from "./tree.js";
 import { packedAmounts, transferMessage, TxFormatError, type Domain, type SignedTransfer } from "./tx.js";
@@ -30,6 +31,11 @@ export interface LeafWitness {
   index: bigint;
   account: Account;
   proof: QuadProof;
+}
+
+/** The all-zero witness of a padding or unused slot. */
+export function emptyWitness(depth: number): LeafWitness {
+  return { index: 0n, account: { ...EMPTY_ACCOUNT }, proof: Array.from({ length: depth }, () => [0n, 0n, 0n]) };
 }
 
 /**
@@ -88,10 +94,16 @@ export class L2State {
   }
 
   /**
-   * Check a signed transfer against the current state without applying it.
+   * Check a signed transfer (an exit when `to` is 0) against the current state without applying it.
    * `feeTokens`: the tokens that have a fee account in the batch (a non-zero fee needs one).
    */
-  validateTransfer(t: SignedTransfer, domain: Domain, feeTokens?: bigint[]): { sender: Account; receiver: Account } {
+  validateTransfer(
+    t: SignedTransfer,
+    domain: Domain,
+    feeTokens?: bigint[],
+    /** For a mempool: the nonce and spendable balance after the sender's pending transactions. */
+    pending?: { nonce: bigint; balance: bigint },
+  ): { sender: Account; receiver?: Account } {
     const p = this.params;
     let message: bigint;
     try {
@@ -101,25 +113,27 @@ export class L2State {
       if (e instanceof TxFormatError) throw new TxRejectedError("BAD_FORMAT", e.message);
       throw e;
     }
-    if (t.from === 0n || t.to === 0n) throw new TxRejectedError("BAD_FORMAT", "index 0 is not an account");
+    if (t.from === 0n) throw new TxRejectedError("BAD_FORMAT", "index 0 is not an account");
     const sender = this.accounts.get(t.from);
     if (!sender) throw new TxRejectedError("UNKNOWN_ACCOUNT", `no account at index ${t.from}`);
-    const receiver = this.accounts.get(t.to);
-    if (!receiver) throw new TxRejectedError("UNKNOWN_ACCOUNT", `no account at index ${t.to}`);
-    if (t.nonce !== sender.nonce) {
-      throw new TxRejectedError("BAD_NONCE", `nonce ${t.nonce} does not match account ${t.from}'s nonce ${sender.nonce}`);
-    }
-    if (sender.nonce >= MAX_NONCE) throw new TxRejectedError("BAD_NONCE", `account ${t.from} has used all its nonces`);
+    const exit = t.to === 0n;
+    const receiver = exit ? undefined : this.accounts.get(t.to);
+    if (!exit && !receiver) throw new TxRejectedError("UNKNOWN_ACCOUNT", `no account at index ${t.to}`);
+    const nonce = pending?.nonce ?? sender.nonce;
+    const balance = pending?.balance ?? sender.balance;
+    if (t.nonce < sender.nonce) throw new TxRejectedError("BAD_NONCE", `nonce ${t.nonce} of account ${t.from} was already used`);
+    if (t.nonce !== nonce) throw new TxRejectedError("BAD_NONCE", `nonce ${t.nonce} does not match account ${t.from}'s next nonce ${nonce}`);
+    if (nonce >= MAX_NONCE) throw new TxRejectedError("BAD_NONCE", `account ${t.from} has used all its nonces`);
     if (!verifySignature(this.crypto.eddsa, message, t.signature, sender.ax, sender.ay)) {
       throw new TxRejectedError("BAD_SIGNATURE", `signature does not verify for account ${t.from}`);
     }
-    if (sender.tokenId !== receiver.tokenId) {
+    if (receiver && sender.tokenId !== receiver.tokenId) {
       throw new TxRejectedError("TOKEN_MISMATCH", `account ${t.from} holds token ${sender.tokenId}, account ${t.to} token ${receiver.tokenId}`);
     }
-    if (sender.balance < t.amount + t.fee) {
-      throw new TxRejectedError("INSUFFICIENT_BALANCE", `account ${t.from} has ${sender.balance}, needs ${t.amount + t.fee}`);
+    if (balance < t.amount + t.fee) {
+      throw new TxRejectedError("INSUFFICIENT_BALANCE", `account ${t.from} has ${balance} available, needs ${t.amount + t.fee}`);
     }
-    const received = t.from === t.to ? sender.balance - t.fee : receiver.balance + t.amount;
+    const received = !receiver ? 0n : t.from === t.to ? sender.balance - t.fee : receiver.balance + t.amount;
     if (received > MAX_BALANCE) throw new TxRejectedError("BALANCE_OVERFLOW", `account ${t.to} balance would exceed 2^128 - 1`);
     if (feeTokens && t.fee !== 0n && !feeTokens.includes(sender.tokenId)) {
       throw new TxRejectedError("NO_FEE_ACCOUNT", `no fee account for token ${sender.tokenId} in this batch`);
@@ -128,16 +142,72 @@ export class L2State {
   }
 
   /**
-   * Apply a signed transfer (sender update, then receiver update, as the circuit does).
+   * Apply a signed transfer (sender update, then receiver update, as the circuit does); an exit
+   * (`to` = 0) has no receiver update and its receiver witness is all zero.
    * Returns the witnesses the circuit needs. Throws TxRejectedError and changes nothing if invalid.
    */
   applyTransfer(t: SignedTransfer, domain: Domain, feeTokens?: bigint[]): { sender: LeafWitness; receiver: LeafWitness } {
     const { sender } = this.validateTransfer(t, domain, feeTokens);
     const senderW = this.witness(t.from);
     this.setAccount(t.from, { ...sender, balance: sender.balance - t.amount - t.fee, nonce: sender.nonce + 1n });
+    if (t.to === 0n) return { sender: senderW, receiver: emptyWitness(this.params.depth) };
     const receiverW = this.witness(t.to);
     this.setAccount(t.to, { ...receiverW.account, balance: receiverW.account.balance + t.amount });
     return { sender: senderW, receiver: receiverW };
+  }
+
+  /**
+   * Apply a transfer or exit as posted in a proven batch's calldata (no signature, nonce or
+   * balance checks: the proof already established them). Used to rebuild the state from L1.
+   * Throws if the posted data cannot be applied, which means the data and this state disagree.
+   */
+  applyPosted(t: { from: bigint; to: bigint; amount: bigint; fee: bigint }): void {
+    const sender = this.accounts.get(t.from);
+    if (!sender || sender.balance < t.amount + t.fee) throw new Error(`posted transaction from ${t.from} cannot apply to this state`);
+    this.setAccount(t.from, { ...sender, balance: sender.balance - t.amount - t.fee, nonce: sender.nonce + 1n });
+    if (t.to === 0n) return;
+    const receiver = this.accounts.get(t.to);
+    if (!receiver) throw new Error(`posted transaction to ${t.to} cannot apply to this state`);
+    this.setAccount(t.to, { ...receiver, balance: receiver.balance + t.amount });
+  }
+
+  /**
+   * Apply a queued L1 operation (docs/PROTOCOL.md, "L1 operations"). Never rejects a valid queue
+   * entry: an operation that cannot apply is a no-op with its result (refund) instead. Throws
+   * only if the operation contradicts the queue rules (which means this state is out of sync
+   * with the contract). Returns the result and the leaf witness before the operation.
+   */
+  applyL1Op(op: L1Op): { result: bigint; leaf: LeafWitness } {
+    checkL1Op(op);
+    const idx = op.accountIdx;
+    switch (op.kind) {
+      case L1OpKind.CREATE: {
+        if (idx !== this.nextIndex) throw new Error(`CREATE at index ${idx}, but the next free index is ${this.nextIndex}: state out of sync with L1`);
+        if (op.amount > MAX_BALANCE) throw new Error("deposit amount exceeds 2^128 - 1");
+        const leaf = { index: idx, account: { ...EMPTY_ACCOUNT }, proof: this.tree.proof(idx) };
+        this.createAccount({ ax: op.ax, ay: op.ay, owner: op.owner, tokenId: op.tokenId, balance: op.amount, nonce: 0n });
+        return { result: 0n, leaf };
+      }
+      case L1OpKind.DEPOSIT: {
+        const leaf = this.syncedWitness(idx);
+        const a = leaf.account;
+        if (a.tokenId !== op.tokenId || a.balance + op.amount > MAX_BALANCE) return { result: op.amount, leaf };
+        this.setAccount(idx, { ...a, balance: a.balance + op.amount });
+        return { result: 0n, leaf };
+      }
+      case L1OpKind.FORCE_EXIT: {
+        const leaf = this.syncedWitness(idx);
+        const a = leaf.account;
+        if (a.owner !== op.owner) return { result: 0n, leaf };
+        this.setAccount(idx, { ...a, balance: 0n });
+        return { result: a.balance, leaf };
+      }
+    }
+  }
+
+  private syncedWitness(index: bigint): LeafWitness {
+    if (!this.accounts.has(index)) throw new Error(`L1 operation on account ${index}, which does not exist: state out of sync with L1`);
+    return this.witness(index);
   }
 
   /** Credit `amount` to an existing account (fees). Returns the witness before the credit. */

@@ -2,7 +2,8 @@ import { expect } from "chai";
 import { solidityPackedSha256 } from "ethers";
 import { accountLeaf, MAX_BALANCE, type Account } from "../../lib/account.js";
 import { buildBatch } from "../../lib/batch.js";
-import { fromHex, toHex } from "../../lib/bytes.js";
+import { l1ChainStep, L1OpKind, type L1Op } from "../../lib/l1.js";
+import { concatBytes, fromHex, toBytesBE, toHex } from "../../lib/bytes.js";
 import { loadCrypto, SNARK_FIELD, type ZkrCrypto } from "../../lib/crypto.js";
 import { decodeFloat, encodeFloat, FLOAT40, FLOAT8, FloatEncodingError, floatMax } from "../../lib/float.js";
 import { computeInputHash } from "../../lib/inputHash.js";
@@ -77,7 +78,7 @@ describe("transactions and signatures", () => {
     const bytes = encodeTransfer(t, params);
     expect(bytes.length).to.equal(params.txBytes).and.to.equal(8);
     expect(decodeTransfer(bytes, params)).to.deep.equal({ from: 3n, to: 200n, amount: t.amount, fee: 20n });
-    const d12 = deriveParams({ name: "x", description: "", depth: 12, batchSize: 1, feeSlots: 1 });
+    const d12 = deriveParams({ name: "x", description: "", depth: 12, batchSize: 1, l1Slots: 1, feeSlots: 1 });
     expect(encodeTransfer({ ...t, from: 16777215n }, d12).length).to.equal(12);
     expect(() => encodeTransfer({ ...t, to: 256n }, params)).to.throw(/out of range/);
   });
@@ -113,21 +114,25 @@ describe("input hash", () => {
       newRoot: SNARK_FIELD - 1n,
       chainId: 31337n,
       rollupAddress: domain.rollupAddress,
-      batchNumber: 9n,
+      l1HashEnd: 987654321n,
+      l1Count: 1,
       feeIdxData: fromHex("0x07"),
+      l1ResultsData: toBytesBE(5n * 10n ** 18n, 16),
       txData: fromHex("0x0102030405060708"),
     };
     const expected =
       BigInt(
         solidityPackedSha256(
-          ["uint256", "uint256", "uint64", "address", "uint32", "bytes", "bytes", "bytes"],
-          [f.oldRoot, f.newRoot, f.chainId, toHex(fromHex(domain.rollupAddress.toString(16).padStart(40, "0"))), f.batchNumber, toHex(f.feeIdxData), toHex(f.txData), "0x" + "00".repeat(8)],
+          ["uint256", "uint256", "uint64", "address", "uint256", "uint8", "bytes", "uint128", "bytes", "bytes", "bytes"],
+          [f.oldRoot, f.newRoot, f.chainId, toHex(fromHex(domain.rollupAddress.toString(16).padStart(40, "0"))), f.l1HashEnd, f.l1Count, toHex(f.feeIdxData), 5n * 10n ** 18n, "0x" + "00".repeat(16), toHex(f.txData), "0x" + "00".repeat(8)],
         ),
       ) % SNARK_FIELD;
     expect(computeInputHash(f, params)).to.equal(expected);
     expect(() => computeInputHash({ ...f, txData: new Uint8Array(9) }, params)).to.throw(/multiple/);
     expect(() => computeInputHash({ ...f, txData: new Uint8Array(24) }, params)).to.throw(/multiple/);
     expect(() => computeInputHash({ ...f, feeIdxData: new Uint8Array(2) }, params)).to.throw(/fee index/);
+    expect(() => computeInputHash({ ...f, l1Count: 3, l1ResultsData: new Uint8Array(48) }, params)).to.throw(/l1Count/);
+    expect(() => computeInputHash({ ...f, l1ResultsData: new Uint8Array(15) }, params)).to.throw(/L1 results/);
   });
 });
 
@@ -188,7 +193,7 @@ describe("state transitions and batch building", () => {
     const t1 = sign(0, { from: 1n, to: 2n, amount: 300n, fee: 5n, nonce: 0n });
     const bad = sign(1, { from: 2n, to: 1n, amount: 1n, fee: 0n, nonce: 5n });
     const t2 = sign(1, { from: 2n, to: 2n, amount: 7n, fee: 2n, nonce: 0n });
-    const batch = buildBatch(state, [t1, bad, t2], { domain, batchNumber: 1n, feeIdx: [4n] });
+    const batch = buildBatch(state, { txs: [t1, bad, t2] }, { domain, feeIdx: [4n] });
     expect(batch.txs).to.deep.equal([t1, t2]);
     expect(batch.rejected.map((r) => r.error.code)).to.deep.equal(["BAD_NONCE"]);
     expect(batch.oldRoot).to.equal(oldRoot);
@@ -215,7 +220,7 @@ describe("state transitions and batch building", () => {
     const before = state.entries();
     const cp = state.checkpoint();
     state.createAccount(acct(keys[0], 0n, 5n));
-    buildBatch(state, [sign(0, { from: 1n, to: 5n, amount: 10n, fee: 1n, nonce: 0n })], { domain, batchNumber: 1n, feeIdx: [4n] });
+    buildBatch(state, { txs: [sign(0, { from: 1n, to: 5n, amount: 10n, fee: 1n, nonce: 0n })] }, { domain, feeIdx: [4n] });
     expect(state.root).to.not.equal(root);
     state.revert(cp);
     expect(state.root).to.equal(root);
@@ -226,12 +231,69 @@ describe("state transitions and batch building", () => {
 
   it("pads an empty batch and leaves the root unchanged", () => {
     const root = state.root;
-    const batch = buildBatch(state, [], { domain, batchNumber: 2n, feeIdx: [] });
+    const batch = buildBatch(state, { txs: [] }, { domain, feeIdx: [] });
     expect(batch.newRoot).to.equal(root);
     expect(batch.txData.length).to.equal(0);
     const input = batch.circuitInput as Record<string, string[]>;
     expect(input.from).to.deep.equal(["0", "0"]);
     expect(input.sigR8y).to.deep.equal(["0", "0"]);
     expect(input.feeIdx).to.deep.equal(["0"]);
+    expect(input.l1Kind).to.deep.equal(["0", "0"]);
+    expect(batch.l1HashEnd).to.equal(0n);
+  });
+
+  it("exits (to = 0) debit the sender with no receiver", () => {
+    const batch = buildBatch(state, { txs: [sign(0, { from: 1n, to: 0n, amount: 400n, fee: 3n, nonce: 0n })] }, { domain, feeIdx: [4n] });
+    expect(batch.txs).to.have.length(1);
+    expect(state.account(1n)).to.include({ balance: 597n, nonce: 1n });
+    expect(state.account(4n)!.balance).to.equal(3n);
+    const input = batch.circuitInput as Record<string, string[]>;
+    expect(input.to).to.deep.equal(["0", "0"]);
+    expect(input.receiverBalance).to.deep.equal(["0", "0"]);
+    expect(() => state.applyTransfer(sign(0, { from: 1n, to: 0n, amount: 598n, fee: 0n, nonce: 1n }), domain)).to.throw(TxRejectedError, /needs 598/);
+  });
+
+  it("applies L1 operations in order: create, deposit (or refund), forced exit (owner only)", () => {
+    const other = 0x2222222222222222222222222222222222222222n;
+    const k = keys[0];
+    const ops: L1Op[] = [
+      { kind: L1OpKind.CREATE, accountIdx: 5n, tokenId: 1n, amount: 70n, owner: other, ax: k.ax, ay: k.ay },
+      { kind: L1OpKind.DEPOSIT, accountIdx: 5n, tokenId: 1n, amount: 30n, owner, ax: 0n, ay: 0n },
+      { kind: L1OpKind.DEPOSIT, accountIdx: 5n, tokenId: 0n, amount: 9n, owner, ax: 0n, ay: 0n }, // wrong token: refunded
+      { kind: L1OpKind.FORCE_EXIT, accountIdx: 2n, tokenId: 0n, amount: 0n, owner: other, ax: 0n, ay: 0n }, // not the owner: no-op
+      { kind: L1OpKind.FORCE_EXIT, accountIdx: 5n, tokenId: 1n, amount: 0n, owner: other, ax: 0n, ay: 0n },
+    ];
+    const results = ops.map((op) => state.applyL1Op(op).result);
+    expect(results).to.deep.equal([0n, 0n, 9n, 0n, 100n]);
+    expect(state.account(5n)).to.deep.equal({ ax: k.ax, ay: k.ay, owner: other, tokenId: 1n, balance: 0n, nonce: 0n });
+    expect(state.account(2n)!.balance).to.equal(50n);
+    expect(() => state.applyL1Op({ ...ops[0], accountIdx: 9n })).to.throw(/out of sync/);
+    expect(() => state.applyL1Op({ ...ops[1], accountIdx: 200n })).to.throw(/out of sync/);
+    // a deposit that would overflow 2^128 is refunded
+    state.applyL1Op({ ...ops[0], accountIdx: 6n, amount: MAX_BALANCE });
+    expect(state.applyL1Op({ ...ops[1], accountIdx: 6n, amount: 1n }).result).to.equal(1n);
+  });
+
+  it("a batch consumes L1 operations first, chains their hashes and posts their results", () => {
+    const k = keys[1];
+    const ops: L1Op[] = [
+      { kind: L1OpKind.CREATE, accountIdx: 5n, tokenId: 0n, amount: 500n, owner, ax: k.ax, ay: k.ay },
+      { kind: L1OpKind.FORCE_EXIT, accountIdx: 2n, tokenId: 0n, amount: 0n, owner, ax: 0n, ay: 0n },
+    ];
+    const start = 12345n;
+    // the new account 5 can already send in the same batch
+    const tx = signTransfer(c.hash, k, { from: 5n, to: 1n, amount: 100n, fee: 0n, nonce: 0n }, domain, params);
+    const batch = buildBatch(state, { l1Ops: ops, txs: [tx] }, { domain, feeIdx: [], l1HashStart: start });
+    expect(batch.l1Results).to.deep.equal([0n, 50n]);
+    expect(batch.l1HashEnd).to.equal(l1ChainStep(c.hash, l1ChainStep(c.hash, start, ops[0]), ops[1]));
+    expect(l1ChainStep(c.hash, 0n, ops[0])).to.equal(c.hash([0n, (1n << 192n) | (5n << 160n) | 500n, owner, k.ax, k.ay]));
+    expect(batch.l1ResultsData).to.deep.equal(concatBytes([toBytesBE(0n, 16), toBytesBE(50n, 16)]));
+    expect(batch.txs).to.have.length(1);
+    expect(state.account(5n)!.balance).to.equal(400n);
+    const input = batch.circuitInput as Record<string, unknown>;
+    expect(input.l1Count).to.equal("2");
+    expect(input.l1LeafBalance).to.deep.equal(["0", "50"]);
+    expect(input.l1Kind).to.deep.equal(["1", "3"]);
+    expect(() => buildBatch(state, { l1Ops: [...ops, ...ops], txs: [] }, { domain, feeIdx: [] })).to.throw(/at most 2 L1/);
   });
 });
