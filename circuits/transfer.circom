@@ -8,7 +8,8 @@ include "float_decode.circom";
 include "account_leaf.circom";
 include "merkle_update4.circom";
 
-// Transfer(D, F): one transaction slot of a batch (docs/PROTOCOL.md, "L2 transfer").
+// Transfer(D, F): one transaction slot of a batch, a transfer or an exit (docs/PROTOCOL.md,
+// "L2 transfer").
 //
 // Parameters
 //   D   tree depth; idxBits = 8·ceil(2D/8) calldata bits per index
@@ -19,7 +20,7 @@ include "merkle_update4.circom";
 //   domain                input   field     Poseidon(chainId, rollupAddress)
 //   feeEnabled[F]         input   1 bit     fee slot j is in use (constrained boolean by Batch)
 //   feeToken[F]           input   32 bits   token of fee slot j (bound to its account by Batch)
-//   from, to              input   2D bits   account indexes; from = 0 marks padding
+//   from, to              input   2D bits   account indexes; from = 0 marks padding, to = 0 an exit
 //   amountF               input   40 bits   float40 amount
 //   feeF                  input   8 bits    float8 fee
 //   sigS                  input   253 bits  EdDSA S (< subgroup order when enabled)
@@ -31,7 +32,8 @@ include "merkle_update4.circom";
 //   senderNonce           input   32 bits     nonce (widths: invariants of every leaf in the tree)
 //   senderSiblings[D][3]  input   field     proof of the sender's leaf against rootIn
 //   receiverAx, receiverAy, receiverOwner, receiverToken, receiverBalance, receiverNonce
-//                         input   as sender receiver's leaf after the sender's update
+//                         input   as sender receiver's leaf after the sender's update (all 0 for
+//                                           an exit or padding)
 //   receiverSiblings[D][3] input  field     proof of the receiver's leaf against the root after
 //                                           the sender's update
 //   rootOut               output  field     state root after this slot
@@ -41,14 +43,16 @@ include "merkle_update4.circom";
 // Checks
 //   1. enabled = (from ≠ 0); a padding slot has to = amountF = feeF = 0 (and so changes nothing:
 //      both Merkle updates are disabled and feeAdd = 0).
-//   2. from, to < 4^D (their calldata bytes above bit 2D are 0); to ≠ 0 when enabled.
+//   2. from, to < 4^D (their calldata bytes above bit 2D are 0); isTransfer = (to ≠ 0), which
+//      implies enabled (by 1.); an enabled slot with to = 0 is an exit.
 //   3. amount = float40(amountF), fee = float8(feeF).
 //   4. When enabled, (sigR8, sigS) is a valid EdDSA-Poseidon signature by (senderAx, senderAy) of
 //      M = Poseidon(domain, txPacked, senderNonce), txPacked = calldata as a big-endian integer.
 //   5. Sender: its leaf is at `from` in rootIn; balance' = balance − amount − fee ∈ [0, 2^128),
 //      nonce' = nonce + 1 < 2^32.
-//   6. Receiver: its leaf is at `to` in the root after 5; same token as the sender;
-//      balance' = balance + amount < 2^128.
+//   6. Receiver, if isTransfer: its leaf is at `to` in the root after 5; same token as the
+//      sender; balance' = balance + amount < 2^128. An exit has no receiver: the root after 5 is
+//      the slot's rootOut, and the contract pays `amount` out on L1.
 //   7. Fee: match_j = feeEnabled_j · (feeToken_j == senderToken); feeAdd_j = fee · match_j;
 //      fee = 0 when no slot matches (Batch makes enabled fee tokens distinct: at most one match).
 //
@@ -57,15 +61,16 @@ include "merkle_update4.circom";
 //     ≥ r − 2^140 > 2^128 as a field element, so Num2Bits(128) rejects every overdraft whatever
 //     the witness.
 //   - Receiver: balance < 2^128 holds for every leaf in the tree (every balance written is
-//     range-checked: here, in FeeCredit, and where accounts are created), so balance + amount
-//     < 2^141 never wraps and Num2Bits(128) checks the integer sum.
+//     range-checked: here, in FeeCredit and in L1Op), so balance + amount < 2^141 never wraps and
+//     Num2Bits(128) checks the integer sum. This check is not gated: for an exit or padding the
+//     receiver balance is 0 and amount ≤ the sender's balance (or 0), so it holds.
 //
 // Padding slots: every input 0 works; no special values are needed. With enabled = 0 the
-// EdDSA verifier checks nothing (S < 2^253 aside), so all-zero signature inputs compute, and so
-// does the TS model's R8 = (0, 1), S = 0; the leaf and sibling inputs feed disabled Merkle
-// updates. The checks not gated by `enabled` (token equality, range checks) hold for zeros.
+// EdDSA verifier checks nothing (S < 2^253 aside), so all-zero signature inputs compute; the
+// leaf and sibling inputs feed disabled Merkle updates. The checks not gated by `enabled`
+// (range checks) hold for zeros. The same goes for the receiver inputs of an exit.
 //
-// Constraints: Transfer(4, 1) 11,108, Transfer(12, 1) 20,820: EdDSA 4,217, message 261,
+// Constraints: Transfer(4, 1) 11,110, Transfer(12, 1) 20,822: EdDSA 4,217, message 261,
 // 4 leaves 1,416, 2 MerkleUpdate4(D) 2·(605·D + 2), range and flag checks ~370.
 template Transfer(D, F) {
     var idxBits = 8 * ((2 * D + 7) \ 8);
@@ -101,9 +106,10 @@ template Transfer(D, F) {
     from * (1 - enabled) === 0;
     (to + amountF + feeF) * (1 - enabled) === 0;
 
-    // 2. to ≠ 0 when enabled (when disabled, to = 0 by 1. and toInv is free).
+    // 2. isTransfer = (to ≠ 0), as in IsZero (toInv is free when to = 0).
     signal toInv <-- to != 0 ? 1 / to : 0;
-    to * toInv === enabled;
+    signal isTransfer <== to * toInv;
+    to * (1 - isTransfer) === 0;
 
     // Calldata bits, msb first; txPacked is the same bytes as one integer.
     for (var k = 0; k < idxBits; k++) {
@@ -135,12 +141,12 @@ template Transfer(D, F) {
     signal rootMid <== MerkleUpdate4(D)(enabled, fromBits, senderSiblings, senderLeafOld, senderLeafNew, rootIn);
 
     // 6.
-    receiverToken === senderToken;
+    (receiverToken - senderToken) * isTransfer === 0;
     var receiverBalanceNew = receiverBalance + amount;
     _ <== Num2Bits(128)(receiverBalanceNew);
     signal receiverLeafOld <== AccountLeaf()(receiverAx, receiverAy, receiverOwner, receiverToken, receiverBalance, receiverNonce);
     signal receiverLeafNew <== AccountLeaf()(receiverAx, receiverAy, receiverOwner, receiverToken, receiverBalanceNew, receiverNonce);
-    rootOut <== MerkleUpdate4(D)(enabled, toBits, receiverSiblings, receiverLeafOld, receiverLeafNew, rootMid);
+    rootOut <== MerkleUpdate4(D)(isTransfer, toBits, receiverSiblings, receiverLeafOld, receiverLeafNew, rootMid);
 
     // 7.
     signal tokenMatch[F], slotMatch[F];

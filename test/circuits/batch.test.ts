@@ -1,15 +1,29 @@
 import { createHash } from "node:crypto";
 import { expect } from "chai";
-import { MAX_BALANCE, type Account } from "../../lib/account.js";
-import { buildBatch } from "../../lib/batch.js";
+import { MAX_BALANCE } from "../../lib/account.js";
+import { buildBatch, type Batch, type BatchContents } from "../../lib/batch.js";
 import { loadCrypto, SNARK_FIELD, type ZkrCrypto } from "../../lib/crypto.js";
+import { computeInputHash } from "../../lib/inputHash.js";
 import { L2Key } from "../../lib/keys.js";
+import { l1ChainStep, L1OpKind, type L1Op } from "../../lib/l1.js";
 import { getInstance, TEST_INSTANCE, deriveParams, type DerivedParams } from "../../lib/params.js";
 import { L2State } from "../../lib/state.js";
-import { signTransfer, type Domain, type SignedTransfer, type Transfer } from "../../lib/tx.js";
-import { CircuitTester, failsAt, terminateCurve, uncheckedBatchInput, type CircuitInput, type Frame } from "./helpers.js";
+import { signTransfer, type Domain, type SignedTransfer } from "../../lib/tx.js";
+import {
+  CircuitTester,
+  failsAt,
+  terminateCurve,
+  uncheckedBatchInput,
+  type CircuitInput,
+  type Frame,
+  type L1Outcome,
+  type UncheckedBatch,
+  type UncheckedContents,
+} from "./helpers.js";
 
 const domain: Domain = { chainId: 31337n, rollupAddress: 0x5fbdb2315678afecb367f032d93f642f64180aa3n };
+
+const rootCheck: Frame = ["MerkleUpdate4", "merkle_update4.circom", "(oldNode[D] - rootIn) * enabled === 0;"];
 
 // Where each guarded check sits (the error names the innermost template first).
 const AT = {
@@ -17,33 +31,29 @@ const AT = {
   overdraft: ["Num2Bits", ["Transfer", "transfer.circom", "Num2Bits(128)(senderBalanceNew)"]],
   receiverOverflow: ["Num2Bits", ["Transfer", "transfer.circom", "Num2Bits(128)(receiverBalanceNew)"]],
   feeOverflow: ["Num2Bits", ["FeeCredit", "fee_credit.circom", "Num2Bits(128)(balance + acc)"]],
-  token: [["Transfer", "transfer.circom", "receiverToken === senderToken;"]],
+  token: [["Transfer", "transfer.circom", "(receiverToken - senderToken) * isTransfer === 0;"]],
   padding: [["Transfer", "transfer.circom", "(to + amountF + feeF) * (1 - enabled) === 0;"]],
-  toZero: [["Transfer", "transfer.circom", "to * toInv === enabled;"]],
   fromRange: ["Num2Bits", ["Transfer", "transfer.circom", "Num2Bits(2 * D)(from)"]],
   feeIdxRange: ["Num2Bits", ["Batch", "batch.circom", "Num2Bits(2 * D)(feeIdx[j])"]],
   noFeeSlot: [["Transfer", "transfer.circom", "fee * (1 - matches) === 0;"]],
   feeTokens: [["Batch", "batch.circom", "bothEnabled[j][k] * sameToken[j][k] === 0;"]],
-  senderProof: [
-    ["MerkleUpdate4", "merkle_update4.circom", "(oldNode[D] - rootIn) * enabled === 0;"],
-    ["Transfer", "transfer.circom", "signal rootMid <== MerkleUpdate4"],
-  ],
-  receiverProof: [
-    ["MerkleUpdate4", "merkle_update4.circom", "(oldNode[D] - rootIn) * enabled === 0;"],
-    ["Transfer", "transfer.circom", "rootOut <== MerkleUpdate4"],
-  ],
-  feeProof: [
-    ["MerkleUpdate4", "merkle_update4.circom", "(oldNode[D] - rootIn) * enabled === 0;"],
-    ["FeeCredit", "fee_credit.circom", "rootOut <== MerkleUpdate4"],
-  ],
-  newRoot: [["Batch", "batch.circom", "root[N + F] === newRoot;"]],
+  senderProof: [rootCheck, ["Transfer", "transfer.circom", "signal rootMid <== MerkleUpdate4"]],
+  receiverProof: [rootCheck, ["Transfer", "transfer.circom", "rootOut <== MerkleUpdate4"]],
+  feeProof: [rootCheck, ["FeeCredit", "fee_credit.circom", "rootOut <== MerkleUpdate4"]],
+  newRoot: [["Batch", "batch.circom", "root[L + N + F] === newRoot;"]],
+  l1Proof: [rootCheck, ["L1Op", "l1_op.circom", "rootOut <== MerkleUpdate4"]],
+  l1IdxRange: ["Num2Bits", ["L1Op", "l1_op.circom", "Num2Bits(2 * D)(accountIdx)"]],
+  l1Data: [["L1Op", "l1_op.circom", "e1 * (1 - enabled) === 0;"]],
+  l1Owner: [["L1Op", "l1_op.circom", "owner * (1 - enabled) === 0;"]],
+  l1Count: [["Batch", "batch.circom", "l1Count === enabledCount;"]],
+  l1Order: [["Batch", "batch.circom", "l1[j].enabled * (1 - l1[j - 1].enabled) === 0;"]],
 } satisfies Record<string, Frame[]>;
 const at = (frames: Frame[]) => failsAt(...frames);
 
 /** A deterministic key per name. */
 const keyOf = (name: string) => L2Key.fromPrivateKey("0x" + createHash("sha256").update(`zkr circuit test ${name}`).digest("hex"));
 
-/** Accounts of the tests, created in this order (index 1, 2, …). */
+/** Accounts every test starts with, created in this order (index 1, 2, …) by earlier batches. */
 const PEOPLE: [name: string, tokenId: bigint, balance: bigint][] = [
   ["alice", 1n, 10n ** 18n],
   ["bob", 1n, 5n * 10n ** 17n],
@@ -54,43 +64,77 @@ const PEOPLE: [name: string, tokenId: bigint, balance: bigint][] = [
   ["fees2", 2n, 7n],
   ["fees1b", 1n, 0n],
 ];
+/** Accounts the tests create themselves. */
+const NEWCOMERS = ["frank", "gina"];
 
-interface World {
-  c: ZkrCrypto;
-  p: DerivedParams;
-  state: L2State;
-  /** Account index by name. */
-  idx: Record<string, bigint>;
-  keys: Record<string, L2Key>;
-  /** A signed transfer between named accounts; nonce defaults to the sender's current one. */
-  sign(from: string, to: string, amount: bigint, fee: bigint, opts?: { nonce?: bigint; key?: string; domain?: Domain }): SignedTransfer;
-  /** Circuit input of `txs` applied without any validation (see uncheckedBatchInput). */
-  unchecked(txs: SignedTransfer[], feeIdx: bigint[]): CircuitInput;
-}
+/** An L2 state with the accounts of PEOPLE, the L1 queue hash it has consumed, and test helpers. */
+class World {
+  readonly state: L2State;
+  /** Account index by name (set when its CREATE is made). */
+  readonly idx: Record<string, bigint> = {};
+  readonly keys: Record<string, L2Key> = {};
+  /** L1 owner address by name. */
+  readonly owner: Record<string, bigint> = {};
+  /** Queue hash after the last L1 operation applied to `state`: the next batch's l1HashStart. */
+  l1Hash = 0n;
 
-async function makeWorld(c: ZkrCrypto, p: DerivedParams): Promise<World> {
-  const state = new L2State(c, p);
-  const idx: Record<string, bigint> = {};
-  const keys: Record<string, L2Key> = {};
-  for (const [name, tokenId, balance] of PEOPLE) {
-    keys[name] = await keyOf(name);
-    const a: Account = { ax: keys[name].ax, ay: keys[name].ay, owner: 0x1000n + BigInt(state.size), tokenId, balance, nonce: 0n };
-    idx[name] = state.createAccount(a);
+  private constructor(
+    readonly c: ZkrCrypto,
+    readonly p: DerivedParams,
+  ) {
+    this.state = new L2State(c, p);
   }
-  return {
-    c,
-    p,
-    state,
-    idx,
-    keys,
-    sign(from, to, amount, fee, opts = {}) {
-      const t: Transfer = { from: idx[from], to: idx[to], amount, fee, nonce: opts.nonce ?? state.account(idx[from])!.nonce };
-      return signTransfer(c.hash, keys[opts.key ?? from], t, opts.domain ?? domain, p);
-    },
-    unchecked(txs, feeIdx) {
-      return uncheckedBatchInput(c.hash, p, state.entries(), txs, feeIdx, domain, 1n).circuitInput;
-    },
-  };
+
+  static async make(c: ZkrCrypto, p: DerivedParams): Promise<World> {
+    const w = new World(c, p);
+    for (const [i, name] of [...PEOPLE.map(([n]) => n), ...NEWCOMERS].entries()) {
+      w.keys[name] = await keyOf(name);
+      w.owner[name] = 0x1000n + BigInt(i);
+    }
+    for (const [name, tokenId, balance] of PEOPLE) {
+      const op = w.create(name, tokenId, balance);
+      w.state.applyL1Op(op);
+      w.l1Hash = l1ChainStep(c.hash, w.l1Hash, op);
+    }
+    return w;
+  }
+
+  /** CREATE of account `name` at the next free index after `queuedBefore` other CREATEs. */
+  create(name: string, tokenId: bigint, amount: bigint, queuedBefore = 0n): L1Op {
+    this.idx[name] = this.state.nextIndex + queuedBefore;
+    const { ax, ay } = this.keys[name];
+    return { kind: L1OpKind.CREATE, accountIdx: this.idx[name], tokenId, amount, owner: this.owner[name], ax, ay };
+  }
+
+  /** DEPOSIT by `name`'s owner to `name`'s account, in its token unless `tokenId` says otherwise. */
+  deposit(name: string, amount: bigint, tokenId?: bigint): L1Op {
+    const accountIdx = this.idx[name];
+    return { kind: L1OpKind.DEPOSIT, accountIdx, tokenId: tokenId ?? this.state.account(accountIdx)!.tokenId, amount, owner: this.owner[name], ax: 0n, ay: 0n };
+  }
+
+  /** FORCE_EXIT of `name`'s account requested by `by`'s owner address. */
+  forceExit(name: string, by = name): L1Op {
+    const accountIdx = this.idx[name];
+    return { kind: L1OpKind.FORCE_EXIT, accountIdx, tokenId: this.state.account(accountIdx)!.tokenId, amount: 0n, owner: this.owner[by], ax: 0n, ay: 0n };
+  }
+
+  /** A signed transfer between named accounts (`to` null: an exit); nonce defaults to the sender's current one. */
+  sign(from: string, to: string | null, amount: bigint, fee: bigint, opts: { nonce?: bigint; key?: string; domain?: Domain } = {}): SignedTransfer {
+    const t = { from: this.idx[from], to: to === null ? 0n : this.idx[to], amount, fee, nonce: opts.nonce ?? this.state.account(this.idx[from])!.nonce };
+    return signTransfer(this.c.hash, this.keys[opts.key ?? from], t, opts.domain ?? domain, this.p);
+  }
+
+  /** The model's batch (applied to the state), consuming the queue from l1Hash on. */
+  batch(contents: BatchContents, feeIdx: bigint[]): Batch {
+    const b = buildBatch(this.state, contents, { domain, feeIdx, l1HashStart: this.l1Hash });
+    this.l1Hash = b.l1HashEnd;
+    return b;
+  }
+
+  /** Circuit input of `contents` applied without any validation (see uncheckedBatchInput). */
+  unchecked(contents: UncheckedContents, feeIdx: bigint[], l1Outcomes?: (L1Outcome | undefined)[]): UncheckedBatch {
+    return uncheckedBatchInput(this.c.hash, this.p, this.state.entries(), contents, { domain, feeIdx, l1HashStart: this.l1Hash, l1Outcomes });
+  }
 }
 
 /** Replace entry `i` of an array-valued input field. */
@@ -100,94 +144,129 @@ function setAt(input: CircuitInput, field: string, i: number, value: unknown): C
   return { ...input, [field]: arr };
 }
 
+const L1_FIELDS = ["l1Kind", "l1AccountIdx", "l1Token", "l1Amount", "l1Owner", "l1Ax", "l1Ay"];
+const L1_LEAF_FIELDS = ["Ax", "Ay", "Owner", "Token", "Balance", "Nonce", "Siblings"].map((f) => `l1Leaf${f}`);
+
 after(terminateCurve);
 
-describe("circuit Batch(4, 2, 1) (test instance)", function () {
+describe("circuit Batch(4, 2, 2, 1) (test instance)", function () {
   let c: ZkrCrypto;
   let tester: CircuitTester;
   const p = getInstance(TEST_INSTANCE);
-  const fresh = () => makeWorld(c, p);
+  const fresh = () => World.make(c, p);
 
   before(async () => {
-    expect([p.depth, p.batchSize, p.feeSlots]).to.deep.equal([4, 2, 1]);
+    expect([p.depth, p.batchSize, p.l1Slots, p.feeSlots]).to.deep.equal([4, 2, 2, 1]);
     c = await loadCrypto();
-    tester = await CircuitTester.compile("batch_d4_n2_f1", ["batch.circom"], "Batch(4, 2, 1)");
+    tester = await CircuitTester.compile("batch_d4_n2_l2_f1", ["batch.circom"], "Batch(4, 2, 2, 1)");
   });
 
   it("has the pinned constraint count", () => {
-    // Measured alone: sha256 of 113 bytes (2 blocks) 59,956; per tx slot Transfer(4, 1) 11,108
-    // (EdDSA 4,217, message Poseidon(3) 261, 4 leaves 1,416, 2 Merkle updates 4,844, range
-    // bits 2·128 + 32 + 2·8, floats 57, flags 9); FeeCredit(4) 3,258; domain 240; header bits
-    // 1,035 (newRoot strict 515). --O2 merges 6 across components. Growth must be deliberate.
-    expect(tester.nConstraints).to.equal(86699);
+    // Measured alone: sha256 of 174 bytes (3 blocks) 90,236; per L1 slot L1Op(4) 3,901 (Merkle
+    // update 2,422, 2 leaves 708, chain Poseidon(5) 321, range bits 427, flags 23); per tx slot
+    // Transfer(4, 1) 11,110 (EdDSA 4,217, message Poseidon(3) 261, 4 leaves 1,416, 2 Merkle
+    // updates 4,844, range bits 2·128 + 32 + 2·8, floats 57, flags 11); FeeCredit(4) 3,258;
+    // domain 240; the rest 1,254 net of --O2 merges across components (header bits: newRoot
+    // strict 515, oldRoot and l1HashEnd 254 each, rollupAddress 160, chainId 64, l1Count 8; fee
+    // slot flags). Growth must be deliberate; ≤ 131,070 fits a 2^17 ptau.
+    expect(tester.nConstraints).to.equal(125010);
   });
 
-  it("accepts a batch built by the TS model, and outputs the model's inputHash", async () => {
+  it("accepts model batches with every L1 operation, transfers and exits, and outputs the model's inputHash", async () => {
     const w = await fresh();
-    const before = w.state.entries();
-    const txs = [w.sign("alice", "bob", 10n ** 17n, 2n * 10n ** 15n), w.sign("bob", "alice", 12345n, 7n)];
-    const batch = buildBatch(w.state, txs, { domain, batchNumber: 1n, feeIdx: [w.idx.fees] });
-    expect(batch.rejected).to.deep.equal([]);
-    expect(batch.fees).to.deep.equal([2n * 10n ** 15n + 7n]);
-    const wit = await tester.expectPass(batch.circuitInput);
-    expect(tester.get(wit, "inputHash")).to.equal(batch.inputHash);
-    expect(wit[1], "the public signal is wire 1").to.equal(batch.inputHash);
-    // the unchecked builder the must-fail tests use agrees with the model on valid batches
-    const unchecked = uncheckedBatchInput(c.hash, p, before, txs, [w.idx.fees], domain, 1n);
-    expect(unchecked.circuitInput).to.deep.equal(batch.circuitInput);
-  });
-
-  it("accepts padding, a self-transfer, an empty batch and a fee-free transfer of a token with no fee slot", async () => {
-    const w = await fresh();
-    const cases = [
-      { txs: [w.sign("alice", "alice", 5n, 1n)], feeIdx: [w.idx.fees], batchNumber: 2n },
-      { txs: [w.sign("carol", "erin", 1000n, 0n)], feeIdx: [w.idx.fees], batchNumber: 3n },
-      { txs: [], feeIdx: [], batchNumber: 4n },
-      { txs: [w.sign("dave", "bob", 10n ** 20n, 0n), w.sign("bob", "alice", 1n, 0n)], feeIdx: [], batchNumber: 5n },
-    ];
-    for (const { txs, feeIdx, batchNumber } of cases) {
-      const batch = buildBatch(w.state, txs, { domain, batchNumber, feeIdx });
-      expect(batch.rejected, `batch ${batchNumber}`).to.deep.equal([]);
+    const contents1 = (): BatchContents => ({
+      l1Ops: [w.create("frank", 1n, 300n), w.deposit("alice", 10n ** 6n)],
+      txs: [w.sign("alice", "frank", 10n ** 17n, 2n * 10n ** 15n), w.sign("bob", null, 12345n, 7n)],
+    });
+    const contents2 = (): BatchContents => ({
+      l1Ops: [w.forceExit("frank"), w.deposit("carol", 5n, 1n)], // carol holds token 2: refunded
+      txs: [w.sign("alice", "bob", 1n, 0n), w.sign("bob", null, 2n * 10n ** 17n, 1n)],
+    });
+    for (const [makeContents, results] of [
+      [contents1, [0n, 0n]],
+      [contents2, [300n + 10n ** 17n, 5n]],
+    ] as const) {
+      const before = { accounts: w.state.entries(), l1HashStart: w.l1Hash };
+      const contents = makeContents();
+      const batch = w.batch(contents, [w.idx.fees]);
+      expect(batch.rejected).to.deep.equal([]);
+      expect(batch.l1Results).to.deep.equal(results);
       const wit = await tester.expectPass(batch.circuitInput);
-      expect(tester.get(wit, "inputHash"), `batch ${batchNumber}`).to.equal(batch.inputHash);
-      if (txs.length === 0) expect(batch.newRoot).to.equal(batch.oldRoot);
+      expect(tester.get(wit, "inputHash")).to.equal(batch.inputHash);
+      expect(wit[1], "the public signal is wire 1").to.equal(batch.inputHash);
+      // the unchecked builder the must-fail tests use agrees with the model on valid batches
+      const unchecked = uncheckedBatchInput(c.hash, p, before.accounts, contents, { domain, feeIdx: [w.idx.fees], l1HashStart: before.l1HashStart });
+      expect(unchecked.circuitInput).to.deep.equal(batch.circuitInput);
+      expect(unchecked.inputHash).to.equal(batch.inputHash);
     }
-    // padding with an all-zero signature works too
-    await tester.expectPass(w.unchecked([w.sign("alice", "bob", 1n, 0n)], [0n]));
+    expect(w.state.account(w.idx.frank)!.balance).to.equal(0n);
+    expect(w.state.account(w.idx.alice)!.balance).to.equal(10n ** 18n + 10n ** 6n - 10n ** 17n - 2n * 10n ** 15n - 1n);
+    expect(w.state.account(w.idx.bob)!.balance).to.equal(5n * 10n ** 17n - 12345n - 7n + 1n - 2n * 10n ** 17n - 1n);
   });
 
-  it("rejects a signature by another key, for another nonce, chain or rollup", async () => {
+  it("accepts padding, self-transfers, empty batches, fee-free transfers, refunds and no-op L1 operations", async () => {
     const w = await fresh();
-    for (const tx of [
-      w.sign("alice", "bob", 100n, 0n, { key: "bob" }),
-      w.sign("alice", "bob", 100n, 0n, { nonce: 1n }),
-      w.sign("alice", "bob", 100n, 0n, { domain: { ...domain, chainId: 1n } }),
-      w.sign("alice", "bob", 100n, 0n, { domain: { ...domain, rollupAddress: domain.rollupAddress + 1n } }),
-    ]) {
-      await tester.expectAssertFail(w.unchecked([tx], [0n]), at(AT.signature));
+    const cases: [string, () => BatchContents, bigint[]][] = [
+      ["self-transfer", () => ({ txs: [w.sign("alice", "alice", 5n, 1n)] }), [w.idx.fees]],
+      ["token 2, no fee slot for it", () => ({ txs: [w.sign("carol", "erin", 1000n, 0n)] }), [w.idx.fees]],
+      ["empty", () => ({ txs: [] }), []],
+      ["two fee-free transfers", () => ({ txs: [w.sign("dave", "bob", 10n ** 20n, 0n), w.sign("bob", "alice", 1n, 0n)] }), []],
+      [
+        "CREATE then DEPOSIT to it, exit of a whole balance",
+        () => ({ l1Ops: [w.create("gina", 2n, 0n), w.deposit("gina", 7n, 2n)], txs: [w.sign("carol", null, 10n ** 6n - 1000n, 0n)] }),
+        [],
+      ],
+      ["FORCE_EXIT by another address, DEPOSIT past 2^128 − 1", () => ({ l1Ops: [w.forceExit("alice", "bob"), w.deposit("dave", 10n ** 20n + 11n)], txs: [] }), []],
+    ];
+    for (const [name, contents, feeIdx] of cases) {
+      const oldHash = w.l1Hash;
+      const batch = w.batch(contents(), feeIdx);
+      expect(batch.rejected, name).to.deep.equal([]);
+      const wit = await tester.expectPass(batch.circuitInput);
+      expect(tester.get(wit, "inputHash"), name).to.equal(batch.inputHash);
+      if (name === "empty") expect([batch.newRoot, batch.l1HashEnd]).to.deep.equal([batch.oldRoot, oldHash]);
     }
-    // a valid signature over other calldata (amount changed after signing)
-    const good = w.unchecked([w.sign("alice", "bob", 100n, 0n)], [0n]);
-    await tester.expectAssertFail(setAt(good, "amountF", 0, "101"), at(AT.signature));
+    expect(w.state.account(w.idx.gina)!.balance).to.equal(7n);
+    expect(w.state.account(w.idx.dave)!.balance).to.equal(MAX_BALANCE - 10n - 10n ** 20n);
   });
 
-  it("rejects an overdraft, by the amount or by the fee", async () => {
+  it("rejects a signature by another key, for another nonce, chain or rollup, on a transfer or an exit", async () => {
+    const w = await fresh();
+    for (const to of ["bob", null]) {
+      for (const tx of [
+        w.sign("alice", to, 100n, 0n, { key: "bob" }),
+        w.sign("alice", to, 100n, 0n, { nonce: 1n }),
+        w.sign("alice", to, 100n, 0n, { domain: { ...domain, chainId: 1n } }),
+        w.sign("alice", to, 100n, 0n, { domain: { ...domain, rollupAddress: domain.rollupAddress + 1n } }),
+      ]) {
+        await tester.expectAssertFail(w.unchecked({ txs: [tx] }, [0n]).circuitInput, at(AT.signature));
+      }
+    }
+    // a valid signature over other calldata: amount changed, a transfer turned into an exit
+    const good = w.unchecked({ txs: [w.sign("alice", "bob", 100n, 0n)] }, [0n]).circuitInput;
+    await tester.expectAssertFail(setAt(good, "amountF", 0, "101"), at(AT.signature));
+    await tester.expectAssertFail(setAt(good, "to", 0, "0"), at(AT.signature));
+  });
+
+  it("rejects an overdraft, by the amount or by the fee, of a transfer or an exit", async () => {
     const w = await fresh();
     const bobBalance = 5n * 10n ** 17n;
-    await tester.expectAssertFail(w.unchecked([w.sign("bob", "alice", bobBalance + 10n ** 10n, 0n)], [w.idx.fees]), at(AT.overdraft));
-    await tester.expectAssertFail(w.unchecked([w.sign("bob", "alice", bobBalance, 1n)], [w.idx.fees]), at(AT.overdraft));
-    await tester.expectAssertFail(w.unchecked([w.sign("fees", "alice", 0n, 1n)], [w.idx.fees]), at(AT.overdraft));
+    for (const to of ["alice", null]) {
+      await tester.expectAssertFail(w.unchecked({ txs: [w.sign("bob", to, bobBalance + 10n ** 10n, 0n)] }, [w.idx.fees]).circuitInput, at(AT.overdraft));
+      await tester.expectAssertFail(w.unchecked({ txs: [w.sign("bob", to, bobBalance, 1n)] }, [w.idx.fees]).circuitInput, at(AT.overdraft));
+      await tester.expectAssertFail(w.unchecked({ txs: [w.sign("fees", to, 0n, 1n)] }, [w.idx.fees]).circuitInput, at(AT.overdraft));
+    }
   });
 
   it("rejects a transfer between accounts of different tokens", async () => {
     const w = await fresh();
-    await tester.expectAssertFail(w.unchecked([w.sign("alice", "carol", 1n, 0n)], [0n]), at(AT.token));
-    await tester.expectAssertFail(w.unchecked([w.sign("carol", "alice", 1n, 0n)], [0n]), at(AT.token));
+    await tester.expectAssertFail(w.unchecked({ txs: [w.sign("alice", "carol", 1n, 0n)] }, [0n]).circuitInput, at(AT.token));
+    await tester.expectAssertFail(w.unchecked({ txs: [w.sign("carol", "alice", 1n, 0n)] }, [0n]).circuitInput, at(AT.token));
   });
 
-  it("rejects a tampered Merkle sibling of the sender, the receiver or the fee account", async () => {
+  it("rejects a tampered Merkle sibling or leaf field of an L1 account, sender, receiver or fee account", async () => {
     const w = await fresh();
-    const good = buildBatch(w.state, [w.sign("alice", "bob", 1n, 1n)], { domain, batchNumber: 1n, feeIdx: [w.idx.fees] }).circuitInput;
+    const good = w.batch({ l1Ops: [w.deposit("bob", 1n)], txs: [w.sign("alice", "bob", 1n, 1n)] }, [w.idx.fees]).circuitInput;
     await tester.expectPass(good);
     const bump = (field: string, path: number[]) => {
       const copy = structuredClone(good) as Record<string, unknown>;
@@ -196,11 +275,14 @@ describe("circuit Batch(4, 2, 1) (test instance)", function () {
       node[path.at(-1)!] = (BigInt(node[path.at(-1)!] as string) + 1n).toString();
       return copy;
     };
+    await tester.expectAssertFail(bump("l1LeafSiblings", [0, 0, 0]), at(AT.l1Proof));
     await tester.expectAssertFail(bump("senderSiblings", [0, 0, 0]), at(AT.senderProof));
     await tester.expectAssertFail(bump("senderSiblings", [0, 3, 2]), at(AT.senderProof));
     await tester.expectAssertFail(bump("receiverSiblings", [0, 1, 1]), at(AT.receiverProof));
     await tester.expectAssertFail(bump("feeSiblings", [0, 2, 0]), at(AT.feeProof));
     // a leaf field that differs from the tree's
+    await tester.expectAssertFail(bump("l1LeafBalance", [0]), at(AT.l1Proof));
+    await tester.expectAssertFail(bump("l1LeafNonce", [0]), at(AT.l1Proof));
     await tester.expectAssertFail(bump("senderBalance", [0]), at(AT.senderProof));
     await tester.expectAssertFail(bump("receiverNonce", [0]), at(AT.receiverProof));
     await tester.expectAssertFail(bump("feeOwner", [0]), at(AT.feeProof));
@@ -209,81 +291,173 @@ describe("circuit Batch(4, 2, 1) (test instance)", function () {
   it("rejects a balance overflow of the receiver or of a fee account (amount out of range)", async () => {
     const w = await fresh();
     // dave holds 2^128 − 11
-    await tester.expectAssertFail(w.unchecked([w.sign("alice", "dave", 11n, 0n)], [0n]), at(AT.receiverOverflow));
-    await tester.expectPass(w.unchecked([w.sign("alice", "dave", 10n, 0n)], [0n]));
-    await tester.expectAssertFail(w.unchecked([w.sign("alice", "bob", 1n, 11n)], [w.idx.dave]), at(AT.feeOverflow));
-    await tester.expectPass(w.unchecked([w.sign("alice", "bob", 1n, 10n)], [w.idx.dave]));
+    await tester.expectAssertFail(w.unchecked({ txs: [w.sign("alice", "dave", 11n, 0n)] }, [0n]).circuitInput, at(AT.receiverOverflow));
+    await tester.expectPass(w.unchecked({ txs: [w.sign("alice", "dave", 10n, 0n)] }, [0n]).circuitInput);
+    await tester.expectAssertFail(w.unchecked({ txs: [w.sign("alice", "bob", 1n, 11n)] }, [w.idx.dave]).circuitInput, at(AT.feeOverflow));
+    await tester.expectPass(w.unchecked({ txs: [w.sign("alice", "bob", 1n, 10n)] }, [w.idx.dave]).circuitInput);
   });
 
-  it("rejects altered padding slots", async () => {
+  it("rejects altered padding slots and disabled L1 slots holding data", async () => {
     const w = await fresh();
-    const good = buildBatch(w.state, [w.sign("alice", "bob", 1n, 0n)], { domain, batchNumber: 1n, feeIdx: [] }).circuitInput;
+    const good = w.batch({ l1Ops: [w.deposit("alice", 5n)], txs: [w.sign("alice", "bob", 1n, 0n)] }, []).circuitInput;
     await tester.expectPass(good);
     await tester.expectAssertFail(setAt(good, "to", 1, String(w.idx.bob)), at(AT.padding));
     await tester.expectAssertFail(setAt(good, "amountF", 1, "1"), at(AT.padding));
     await tester.expectAssertFail(setAt(good, "feeF", 1, "1"), at(AT.padding));
+    // L1 slot 1 is disabled (l1Count = 1)
+    await tester.expectAssertFail(setAt(good, "l1Amount", 1, "5"), at(AT.l1Data));
+    await tester.expectAssertFail(setAt(good, "l1AccountIdx", 1, String(w.idx.alice)), at(AT.l1Data));
+    await tester.expectAssertFail(setAt(good, "l1Token", 1, "1"), at(AT.l1Data));
+    await tester.expectAssertFail(setAt(good, "l1Owner", 1, String(w.owner.alice)), at(AT.l1Owner));
   });
 
-  it("rejects to = 0, indexes beyond 4^D and a fee account that does not exist", async () => {
+  it("rejects indexes beyond 4^D and a fee account that does not exist", async () => {
     const w = await fresh();
-    const good = buildBatch(w.state, [w.sign("alice", "bob", 1n, 1n)], { domain, batchNumber: 1n, feeIdx: [w.idx.fees] }).circuitInput;
-    await tester.expectAssertFail(setAt(good, "to", 0, "0"), at(AT.toZero));
+    const good = w.batch({ l1Ops: [w.deposit("bob", 1n)], txs: [w.sign("alice", "bob", 1n, 1n)] }, [w.idx.fees]).circuitInput;
     await tester.expectAssertFail(setAt(good, "from", 0, String(256n + w.idx.alice)), at(AT.fromRange));
     await tester.expectAssertFail(setAt(good, "feeIdx", 0, String(256n + w.idx.fees)), at(AT.feeIdxRange));
     await tester.expectAssertFail(setAt(good, "feeIdx", 0, "200"), at(AT.feeProof));
+    await tester.expectAssertFail(setAt(good, "l1AccountIdx", 0, String(256n + w.idx.bob)), at(AT.l1IdxRange));
   });
 
   it("rejects a fee when no enabled fee slot has the sender's token", async () => {
     const w = await fresh();
-    await tester.expectAssertFail(w.unchecked([w.sign("alice", "bob", 1n, 1n)], [0n]), at(AT.noFeeSlot));
-    await tester.expectAssertFail(w.unchecked([w.sign("carol", "erin", 1n, 1n)], [w.idx.fees]), at(AT.noFeeSlot));
+    await tester.expectAssertFail(w.unchecked({ txs: [w.sign("alice", "bob", 1n, 1n)] }, [0n]).circuitInput, at(AT.noFeeSlot));
+    await tester.expectAssertFail(w.unchecked({ txs: [w.sign("carol", "erin", 1n, 1n)] }, [w.idx.fees]).circuitInput, at(AT.noFeeSlot));
+    await tester.expectAssertFail(w.unchecked({ txs: [w.sign("carol", null, 1n, 1n)] }, [w.idx.fees]).circuitInput, at(AT.noFeeSlot));
   });
 
   it("rejects a wrong newRoot", async () => {
     const w = await fresh();
-    const good = buildBatch(w.state, [w.sign("alice", "bob", 1n, 1n)], { domain, batchNumber: 1n, feeIdx: [w.idx.fees] }).circuitInput;
+    const good = w.batch({ txs: [w.sign("alice", "bob", 1n, 1n)] }, [w.idx.fees]).circuitInput;
     await tester.expectAssertFail({ ...good, newRoot: good.oldRoot }, at(AT.newRoot));
     await tester.expectAssertFail({ ...good, newRoot: (BigInt(good.newRoot as string) + 1n).toString() }, at(AT.newRoot));
   });
 
-  it("constraints reject edited witnesses: a real tx passed off as padding, skipped fees, another output", async () => {
+  it("binds the queue: another l1HashStart or other operation data than the contract hashed give another inputHash", async () => {
+    // l1HashStart and the operations are private inputs: what stops a cheat is that the proof's
+    // only public signal is not the inputHash the contract rebuilds from its own queue hash.
     const w = await fresh();
-    const batch = buildBatch(w.state, [w.sign("alice", "bob", 1n, 3n)], { domain, batchNumber: 1n, feeIdx: [w.idx.fees] });
+    const ops = [w.deposit("alice", 10n ** 6n), w.create("frank", 1n, 300n)];
+    const honest = w.unchecked({ l1Ops: ops, txs: [] }, [0n]);
+    const wrongStart = await tester.expectPass({ ...honest.circuitInput, l1HashStart: String(w.l1Hash + 1n) });
+    expect(tester.get(wrongStart, "inputHash")).to.not.equal(honest.inputHash);
+    for (const forged of [
+      [{ ...ops[0], amount: 10n ** 9n }, ops[1]], // a larger deposit
+      [ops[0], { ...ops[1], ax: w.keys.bob.ax, ay: w.keys.bob.ay }], // the new account given another L2 key
+    ]) {
+      const cheat = w.unchecked({ l1Ops: forged, txs: [] }, [0n]);
+      const wit = await tester.expectPass(cheat.circuitInput);
+      // the contract hashes the cheater's newRoot with the queue's real l1HashEnd
+      const expectedByContract = computeInputHash({ ...cheat.hashFields, l1HashEnd: honest.hashFields.l1HashEnd }, p);
+      expect(tester.get(wit, "inputHash")).to.not.equal(expectedByContract);
+      expect(tester.get(wit, "inputHash")).to.equal(cheat.inputHash);
+    }
+  });
+
+  it("rejects a CREATE into an existing account, and a DEPOSIT or FORCE_EXIT of an empty slot", async () => {
+    const w = await fresh();
+    const create: L1Op = { ...w.create("frank", 1n, 300n), accountIdx: w.idx.bob };
+    await tester.expectAssertFail(w.unchecked({ l1Ops: [create], txs: [] }, [0n]).circuitInput, at(AT.l1Proof));
+    const deposit: L1Op = { ...w.deposit("alice", 5n), accountIdx: 100n };
+    const forceExit: L1Op = { ...w.forceExit("alice"), accountIdx: 100n };
+    for (const op of [deposit, forceExit]) await tester.expectAssertFail(w.unchecked({ l1Ops: [op], txs: [] }, [0n]).circuitInput, at(AT.l1Proof));
+  });
+
+  it("rejects outcomes the rules do not give: a valid deposit refunded, an invalid one credited, forced exits", async () => {
+    const w = await fresh();
+    const alice = 10n ** 18n;
+    const deposit = w.deposit("alice", 1000n);
+    const wrongToken = w.deposit("carol", 5n, 1n);
+    const byOwner = w.forceExit("alice");
+    const byOther = w.forceExit("alice", "bob");
+    // the claimed root differs from the one the rules give
+    for (const [op, outcome] of [
+      [deposit, { applied: false, result: 1000n }],
+      [wrongToken, { applied: true, result: 0n }],
+      [byOwner, { applied: false, result: 0n }],
+      [byOther, { applied: true, result: alice }],
+    ] as const) {
+      await tester.expectAssertFail(w.unchecked({ l1Ops: [op], txs: [] }, [0n], [outcome]).circuitInput, at(AT.newRoot));
+    }
+    // the right root with a wrong result: the circuit's inputHash is the honest one, not the claim
+    for (const [op, outcome] of [
+      [deposit, { applied: true, result: 1000n }],
+      [byOther, { applied: false, result: alice }],
+      [byOwner, { applied: true, result: alice - 1n }],
+    ] as const) {
+      const claim = w.unchecked({ l1Ops: [op], txs: [] }, [0n], [outcome]);
+      const wit = await tester.expectPass(claim.circuitInput);
+      expect(tester.get(wit, "inputHash")).to.not.equal(claim.inputHash);
+      expect(tester.get(wit, "inputHash")).to.equal(w.unchecked({ l1Ops: [op], txs: [] }, [0n]).inputHash);
+    }
+  });
+
+  it("rejects an l1Count that does not count the enabled slots, or enabled slots after a disabled one", async () => {
+    const w = await fresh();
+    const two = w.unchecked({ l1Ops: [w.deposit("alice", 1n), w.deposit("bob", 2n)], txs: [] }, [0n]).circuitInput;
+    await tester.expectPass(two);
+    await tester.expectAssertFail({ ...two, l1Count: "3" }, at(AT.l1Count));
+    await tester.expectAssertFail({ ...two, l1Count: "1" }, at(AT.l1Count));
+    const one = w.unchecked({ l1Ops: [w.deposit("alice", 1n)], txs: [] }, [0n]).circuitInput;
+    await tester.expectAssertFail({ ...one, l1Count: "2" }, at(AT.l1Count));
+    await tester.expectAssertFail({ ...one, l1Count: "0" }, at(AT.l1Count));
+    // the operation moved to slot 1 behind a disabled slot 0 (whose root it passes through)
+    const gap = structuredClone(one) as Record<string, unknown[]>;
+    for (const f of [...L1_FIELDS, ...L1_LEAF_FIELDS]) gap[f].reverse();
+    await tester.expectAssertFail(gap, at(AT.l1Order));
+  });
+
+  it("constraints reject edited witnesses: a real tx passed off as padding, skipped fees, a refunded deposit, another output", async () => {
+    const w = await fresh();
+    const batch = w.batch({ l1Ops: [w.deposit("bob", 9n)], txs: [w.sign("alice", "bob", 1n, 3n)] }, [w.idx.fees]);
     const wit = await tester.expectPass(batch.circuitInput);
     expect(tester.get(wit, "tx[0].enabled")).to.equal(1n);
     tester.expectUnsatisfied(tester.edit(wit, { "tx[0].enabled": 0n, "tx[0].fromInv": 0n }));
     tester.expectUnsatisfied(tester.edit(wit, { "tx[0].slotMatch[0]": 0n, "tx[0].feeAdd[0]": 0n }));
+    expect(tester.get(wit, "l1[0].depositOk")).to.equal(1n);
+    tester.expectUnsatisfied(tester.edit(wit, { "l1[0].depositOk": 0n, "l1[0].depositCredited": 0n }));
+    tester.expectUnsatisfied(tester.edit(wit, { "l1[1].kindBits[0]": 1n }));
     tester.expectUnsatisfied(tester.edit(wit, { inputHash: batch.inputHash + 1n }));
     tester.expectUnsatisfied(tester.edit(wit, { inputHash: batch.inputHash + SNARK_FIELD - 1n }));
     // the one free signal of a padding slot really is free
     expect(tester.firstViolation(tester.edit(wit, { "tx[1].toInv": 12345n }))).to.equal(-1);
   });
+
+  it("ignores the leaf inputs of a CREATE (the slot must be empty, whatever they say)", async () => {
+    const w = await fresh();
+    const batch = w.batch({ l1Ops: [w.create("frank", 1n, 300n)], txs: [] }, []);
+    const edited = setAt(setAt(batch.circuitInput, "l1LeafOwner", 0, "77"), "l1LeafBalance", 0, "5");
+    const wit = await tester.expectPass(edited);
+    expect(tester.get(wit, "inputHash")).to.equal(batch.inputHash);
+  });
 });
 
-describe("circuit Batch(2, 1, 2) (two fee slots, index bytes with unused bits)", function () {
+describe("circuit Batch(2, 1, 1, 2) (two fee slots, index bytes with unused bits)", function () {
   let c: ZkrCrypto;
   let tester: CircuitTester;
-  const p = deriveParams({ name: "test_d2_b1_f2", description: "", depth: 2, batchSize: 1, feeSlots: 2 });
+  const p = deriveParams({ name: "test_d2_b1_l1_f2", description: "", depth: 2, batchSize: 1, l1Slots: 1, feeSlots: 2 });
 
   before(async () => {
     c = await loadCrypto();
-    tester = await CircuitTester.compile("batch_d2_n1_f2", ["batch.circom"], "Batch(2, 1, 2)");
+    tester = await CircuitTester.compile("batch_d2_n1_l1_f2", ["batch.circom"], "Batch(2, 1, 1, 2)");
   });
 
   it("has the pinned constraint count", () => {
-    // 2 blocks of sha256, one Transfer(2, 2), two FeeCredit(2) and one distinct-token check
-    expect(tester.nConstraints).to.equal(73855);
+    // 3 blocks of sha256, one L1Op(2), one Transfer(2, 2), two FeeCredit(2) and one
+    // distinct-token check
+    expect(tester.nConstraints).to.equal(106793);
   });
 
   it("credits each fee to the slot of its token, and matches the model", async () => {
-    const w = await makeWorld(c, p);
+    const w = await World.make(c, p);
     for (const [feeIdx, tx] of [
       [[w.idx.fees, w.idx.fees2], () => w.sign("carol", "erin", 100n, 3n)],
       [[w.idx.fees, w.idx.fees2], () => w.sign("alice", "bob", 100n, 4n)],
-      [[0n, w.idx.fees2], () => w.sign("carol", "erin", 100n, 5n)],
+      [[0n, w.idx.fees2], () => w.sign("carol", null, 100n, 5n)],
       [[w.idx.fees2, 0n], () => w.sign("carol", "carol", 0n, 6n)],
     ] as const) {
-      const batch = buildBatch(w.state, [tx()], { domain, batchNumber: 1n, feeIdx: [...feeIdx] });
+      const batch = w.batch({ l1Ops: [w.deposit("erin", 1n)], txs: [tx()] }, [...feeIdx]);
       expect(batch.rejected).to.deep.equal([]);
       const wit = await tester.expectPass(batch.circuitInput);
       expect(tester.get(wit, "inputHash")).to.equal(batch.inputHash);
@@ -293,22 +467,24 @@ describe("circuit Batch(2, 1, 2) (two fee slots, index bytes with unused bits)",
   });
 
   it("rejects two enabled fee slots of the same token", async () => {
-    const w = await makeWorld(c, p);
-    await tester.expectAssertFail(w.unchecked([w.sign("alice", "bob", 1n, 0n)], [w.idx.fees, w.idx.fees1b]), at(AT.feeTokens));
-    await tester.expectAssertFail(w.unchecked([w.sign("alice", "bob", 1n, 0n)], [w.idx.fees, w.idx.fees]), at(AT.feeTokens));
+    const w = await World.make(c, p);
+    await tester.expectAssertFail(w.unchecked({ txs: [w.sign("alice", "bob", 1n, 0n)] }, [w.idx.fees, w.idx.fees1b]).circuitInput, at(AT.feeTokens));
+    await tester.expectAssertFail(w.unchecked({ txs: [w.sign("alice", "bob", 1n, 0n)] }, [w.idx.fees, w.idx.fees]).circuitInput, at(AT.feeTokens));
   });
 });
 
-describe("circuit Batch(12, 1, 1) (bench instance)", function () {
+describe("circuit Batch(12, 1, 1, 1) (bench instance)", function () {
   it("has the pinned constraint count and accepts a model batch", async () => {
     const p = getInstance("bench_d12_b1");
-    expect([p.depth, p.batchSize, p.feeSlots]).to.deep.equal([12, 1, 1]);
-    const tester = await CircuitTester.compile("batch_d12_n1_f1", ["batch.circom"], "Batch(12, 1, 1)");
-    // sha256 (2 blocks) 59,931; Transfer(12, 1) 20,820 (two depth-12 Merkle updates 14,524);
-    // FeeCredit(12) 8,098; domain and header bits 1,289. Fits a 2^17 ptau.
-    expect(tester.nConstraints).to.equal(90134);
-    const w = await makeWorld(await loadCrypto(), p);
-    const batch = buildBatch(w.state, [w.sign("alice", "bob", 10n ** 17n, 9n)], { domain, batchNumber: 7n, feeIdx: [w.idx.fees] });
+    expect([p.depth, p.batchSize, p.l1Slots, p.feeSlots]).to.deep.equal([12, 1, 1, 1]);
+    const tester = await CircuitTester.compile("batch_d12_n1_l1_f1", ["batch.circom"], "Batch(12, 1, 1, 1)");
+    // sha256 of 156 bytes (3 blocks) 89,975; L1Op(12) 8,757 (its Merkle update 7,262);
+    // Transfer(12, 1) 20,822 (two depth-12 Merkle updates 14,524); FeeCredit(12) 8,098; domain
+    // 240; header bits and flags 1,269 net. Fits a 2^17 ptau (131,072 rows ≥ constraints + 2)
+    // with 1,909 to spare.
+    expect(tester.nConstraints).to.equal(129161);
+    const w = await World.make(await loadCrypto(), p);
+    const batch = w.batch({ l1Ops: [w.deposit("bob", 10n ** 6n)], txs: [w.sign("alice", "bob", 10n ** 17n, 9n)] }, [w.idx.fees]);
     const wit = await tester.expectPass(batch.circuitInput);
     expect(tester.get(wit, "inputHash")).to.equal(batch.inputHash);
   });

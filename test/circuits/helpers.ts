@@ -2,12 +2,15 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
 import * as snarkjs from "snarkjs";
-import { accountLeaf, EMPTY_ACCOUNT, type Account } from "../../lib/account.js";
+import { accountLeaf, EMPTY_ACCOUNT, MAX_BALANCE, type Account } from "../../lib/account.js";
+import { concatBytes, toBytesBE } from "../../lib/bytes.js";
 import { compileCircuit, type CompiledCircuit } from "../../lib/circom.js";
 import { SNARK_FIELD, type Hasher } from "../../lib/crypto.js";
+import { computeInputHash, type InputHashFields } from "../../lib/inputHash.js";
+import { l1ChainStep, L1OpKind, type L1Op } from "../../lib/l1.js";
 import { REPO_ROOT, type DerivedParams } from "../../lib/params.js";
 import { QuadTree } from "../../lib/tree.js";
-import { packedAmounts, type Domain, type SignedTransfer } from "../../lib/tx.js";
+import { encodeTransfer, packedAmounts, type Domain, type SignedTransfer } from "../../lib/tx.js";
 
 /**
  * Witness-level circuit testing: compile a main, compute witnesses with snarkjs (whose
@@ -235,48 +238,104 @@ export async function terminateCurve(): Promise<void> {
 
 const mod = (x: bigint) => ((x % SNARK_FIELD) + SNARK_FIELD) % SNARK_FIELD;
 
+/** What an L1 operation did: whether its effect was applied, and the result posted for it. */
+export interface L1Outcome {
+  applied: boolean;
+  result: bigint;
+}
+
+export interface UncheckedContents {
+  l1Ops?: L1Op[];
+  txs: SignedTransfer[];
+}
+
+export interface UncheckedContext {
+  domain: Domain;
+  /** Exactly feeSlots indexes (0 = unused slot). */
+  feeIdx: bigint[];
+  l1HashStart?: bigint;
+  /** Per L1 operation, an outcome that overrides the rules (e.g. a valid deposit "refunded"); a CREATE takes only its result. */
+  l1Outcomes?: (L1Outcome | undefined)[];
+}
+
+export interface UncheckedBatch {
+  circuitInput: CircuitInput;
+  /** The public-input fields of the claimed transition (what the contract would hash). */
+  hashFields: InputHashFields;
+  inputHash: bigint;
+}
+
 /**
- * Circuit input of Batch(D, N, F) for `txs` applied to `accounts` WITHOUT checking any rule
- * of the protocol (balances wrap mod r, tokens and nonces are not compared, fees without a
- * matching slot vanish): an internally consistent witness of an invalid transition, so a
- * must-fail test sees exactly the circuit check that guards the broken rule. Everything else
- * follows docs/PROTOCOL.md as lib/batch.ts does (tested equal on valid batches). Padding slots
- * are all zeros, signature included.
+ * Circuit input of Batch(D, N, L, F) for `l1Ops` then `txs` applied to `accounts` WITHOUT
+ * checking any rule of the protocol: an internally consistent witness of a possibly invalid
+ * transition, so a must-fail test sees exactly the circuit check that guards the broken rule.
+ *   - transfers: balances wrap mod r, tokens and nonces are not compared, fees without a
+ *     matching slot vanish; to = 0 is an exit (no receiver update);
+ *   - L1 operations: CREATE overwrites whatever is at its index (its leaf witness is the empty
+ *     account, as the protocol says); DEPOSIT and FORCE_EXIT read the leaf there (the empty
+ *     account if none) and follow the rules unless `ctx.l1Outcomes` forces an outcome.
+ * Everything else follows docs/PROTOCOL.md as lib/batch.ts does (tested equal on valid
+ * batches). Padding slots are all zeros, signature included.
  */
 export function uncheckedBatchInput(
   hash: Hasher,
   p: DerivedParams,
   accounts: [bigint, Account][],
-  txs: SignedTransfer[],
-  feeIdx: bigint[],
-  domain: Domain,
-  batchNumber: bigint,
-): { circuitInput: CircuitInput; oldRoot: bigint; newRoot: bigint } {
-  if (txs.length > p.batchSize || feeIdx.length !== p.feeSlots) throw new Error("batch shape does not match the instance");
+  contents: UncheckedContents,
+  ctx: UncheckedContext,
+): UncheckedBatch {
+  const l1Ops = contents.l1Ops ?? [];
+  const { txs } = contents;
+  const { feeIdx, domain } = ctx;
+  if (l1Ops.length > p.l1Slots || txs.length > p.batchSize || feeIdx.length !== p.feeSlots) {
+    throw new Error("batch shape does not match the instance");
+  }
   const tree = new QuadTree(p.depth, hash);
   const state = new Map<bigint, Account>();
   const set = (i: bigint, a: Account) => {
     state.set(i, a);
     tree.update(i, accountLeaf(hash, a));
   };
-  const leafWitness = (i: bigint) => {
-    const account = state.get(i);
-    if (!account) throw new Error(`no account at index ${i}`);
-    return { account, proof: tree.proof(i) };
-  };
+  const leafWitness = (i: bigint) => ({ account: state.get(i) ?? EMPTY_ACCOUNT, proof: tree.proof(i) });
   for (const [i, a] of accounts) set(i, { ...a });
   const oldRoot = tree.root;
+  const padding = { account: EMPTY_ACCOUNT, proof: Array.from({ length: p.depth }, () => [0n, 0n, 0n]) };
+
+  let l1Hash = ctx.l1HashStart ?? 0n;
+  const l1Results: bigint[] = [];
+  const l1Leaves = l1Ops.map((op, j) => {
+    l1Hash = l1ChainStep(hash, l1Hash, op);
+    if (op.kind === L1OpKind.CREATE) {
+      const w = { account: EMPTY_ACCOUNT, proof: tree.proof(op.accountIdx) };
+      set(op.accountIdx, { ax: op.ax, ay: op.ay, owner: op.owner, tokenId: op.tokenId, balance: op.amount, nonce: 0n });
+      l1Results.push(ctx.l1Outcomes?.[j]?.result ?? 0n);
+      return w;
+    }
+    const w = leafWitness(op.accountIdx);
+    const a = w.account;
+    const deposit = op.kind === L1OpKind.DEPOSIT;
+    const valid = deposit ? a.tokenId === op.tokenId && a.balance + op.amount <= MAX_BALANCE : a.owner === op.owner;
+    const { applied, result } = ctx.l1Outcomes?.[j] ?? { applied: valid, result: deposit ? (valid ? 0n : op.amount) : valid ? a.balance : 0n };
+    if (applied) set(op.accountIdx, { ...a, balance: deposit ? a.balance + op.amount : 0n });
+    l1Results.push(result);
+    return w;
+  });
+  const noOp: L1Op = { kind: 0 as L1OpKind, accountIdx: 0n, tokenId: 0n, amount: 0n, owner: 0n, ax: 0n, ay: 0n };
+  const l1Slots = Array.from({ length: p.l1Slots }, (_, j) => l1Ops[j] ?? noOp);
+  while (l1Leaves.length < p.l1Slots) l1Leaves.push(padding);
 
   const feeTokens = feeIdx.map((i) => (i === 0n ? undefined : leafWitness(i).account.tokenId));
   const collected = feeIdx.map(() => 0n);
-  const padding = { account: EMPTY_ACCOUNT, proof: Array.from({ length: p.depth }, () => [0n, 0n, 0n]) };
   const slots = Array.from({ length: p.batchSize }, (_, i) => {
     const t = txs[i];
     if (!t) return { from: 0n, to: 0n, amountF: 0n, feeF: 0n, sig: { R8x: 0n, R8y: 0n, S: 0n }, sender: padding, receiver: padding };
     const sender = leafWitness(t.from);
     set(t.from, { ...sender.account, balance: mod(sender.account.balance - t.amount - t.fee), nonce: sender.account.nonce + 1n });
-    const receiver = leafWitness(t.to);
-    set(t.to, { ...receiver.account, balance: mod(receiver.account.balance + t.amount) });
+    let receiver = padding;
+    if (t.to !== 0n) {
+      receiver = leafWitness(t.to);
+      set(t.to, { ...receiver.account, balance: mod(receiver.account.balance + t.amount) });
+    }
     const j = feeTokens.indexOf(sender.account.tokenId);
     if (j >= 0) collected[j] += t.fee;
     return { from: t.from, to: t.to, ...packedAmounts(t), sig: t.signature, sender, receiver };
@@ -298,12 +357,22 @@ export function uncheckedBatchInput(
     [`${prefix}Nonce`]: ws.map((w) => str(w.account.nonce)),
     [`${prefix}Siblings`]: ws.map((w) => w.proof.map((level) => level.map(str))),
   });
+  const op = (k: keyof L1Op) => l1Slots.map((o) => str(BigInt(o[k])));
   const circuitInput = {
     oldRoot: str(oldRoot),
     newRoot: str(tree.root),
     chainId: str(domain.chainId),
     rollupAddress: str(domain.rollupAddress),
-    batchNumber: str(batchNumber),
+    l1HashStart: str(ctx.l1HashStart ?? 0n),
+    l1Count: String(l1Ops.length),
+    l1Kind: op("kind"),
+    l1AccountIdx: op("accountIdx"),
+    l1Token: op("tokenId"),
+    l1Amount: op("amount"),
+    l1Owner: op("owner"),
+    l1Ax: op("ax"),
+    l1Ay: op("ay"),
+    ...leaves("l1Leaf", l1Leaves),
     feeIdx: feeIdx.map(str),
     from: slots.map((s) => str(s.from)),
     to: slots.map((s) => str(s.to)),
@@ -316,5 +385,16 @@ export function uncheckedBatchInput(
     ...leaves("receiver", slots.map((s) => s.receiver)),
     ...leaves("fee", fees),
   };
-  return { circuitInput, oldRoot, newRoot: tree.root };
+  const hashFields: InputHashFields = {
+    oldRoot,
+    newRoot: tree.root,
+    chainId: domain.chainId,
+    rollupAddress: domain.rollupAddress,
+    l1HashEnd: l1Hash,
+    l1Count: l1Ops.length,
+    feeIdxData: concatBytes(feeIdx.map((i) => toBytesBE(i, p.idxBytes))),
+    l1ResultsData: concatBytes(l1Results.map((r) => toBytesBE(r, 16))),
+    txData: concatBytes(txs.map((t) => encodeTransfer(t, p))),
+  };
+  return { circuitInput, hashFields, inputHash: computeInputHash(hashFields, p) };
 }

@@ -1,7 +1,13 @@
+import { createHash } from "node:crypto";
 import { expect } from "chai";
 import { buildPoseidon, type Poseidon } from "circomlibjs";
-import { SNARK_FIELD } from "../../lib/crypto.js";
+import { MAX_BALANCE } from "../../lib/account.js";
+import { loadCrypto, SNARK_FIELD, type ZkrCrypto } from "../../lib/crypto.js";
 import { decodeFloat, FLOAT40, floatMax } from "../../lib/float.js";
+import { L2Key } from "../../lib/keys.js";
+import { l1ChainStep, L1OpKind, type L1Op } from "../../lib/l1.js";
+import { deriveParams } from "../../lib/params.js";
+import { L2State } from "../../lib/state.js";
 import { CircuitTester, failsAt, terminateCurve } from "./helpers.js";
 
 /** Deterministic pseudo-random field elements for test data. */
@@ -195,5 +201,140 @@ describe("circuit MerkleUpdate4", function () {
     tester.expectUnsatisfied(tester.edit(w, { rootOut: rootOf(leaves) }));
     // disabling the update on a witness of an enabled one: the new root no longer follows
     tester.expectUnsatisfied(tester.edit(w, { enabled: 0n }));
+  });
+});
+
+describe("circuit L1Op", function () {
+  const p = deriveParams({ name: "l1op_d2", description: "", depth: 2, batchSize: 1, l1Slots: 1, feeSlots: 1 });
+  let c: ZkrCrypto;
+  let tester: CircuitTester;
+  let keys: L2Key[];
+  const owners = [0xa11cen, 0xb0bn];
+  const hashIn = 0x1234567n; // any queue position
+
+  before(async () => {
+    c = await loadCrypto();
+    tester = await CircuitTester.compile("l1_op_d2", ["l1_op.circom"], "L1Op(2)");
+    keys = await Promise.all(["l1op a", "l1op b"].map((s) => L2Key.fromPrivateKey("0x" + createHash("sha256").update(s).digest("hex"))));
+  });
+
+  /** A state with account 1 (owner 0, token 1, balance 1000) and account 2 (owner 1, token 2, balance 2^128 − 5). */
+  function freshState(): L2State {
+    const s = new L2State(c, p);
+    s.applyL1Op(createOp(1n, 0, 1n, 1000n));
+    s.applyL1Op(createOp(2n, 1, 2n, MAX_BALANCE - 4n));
+    return s;
+  }
+  function createOp(accountIdx: bigint, who: number, tokenId: bigint, amount: bigint): L1Op {
+    return { kind: L1OpKind.CREATE, accountIdx, tokenId, amount, owner: owners[who], ax: keys[who].ax, ay: keys[who].ay };
+  }
+  const op = (kind: L1OpKind, accountIdx: bigint, tokenId: bigint, amount: bigint, owner: bigint): L1Op => ({ kind, accountIdx, tokenId, amount, owner, ax: 0n, ay: 0n });
+
+  /** Template input of `o` applied to `s` by the model (which it mutates), and what the model expects. */
+  function apply(s: L2State, o: L1Op) {
+    const rootIn = s.root;
+    const { result, leaf } = s.applyL1Op(o);
+    const a = leaf.account;
+    const input = {
+      rootIn,
+      hashIn,
+      ...o,
+      kind: BigInt(o.kind),
+      leafAx: a.ax,
+      leafAy: a.ay,
+      leafOwner: a.owner,
+      leafToken: a.tokenId,
+      leafBalance: a.balance,
+      leafNonce: a.nonce,
+      siblings: leaf.proof,
+    };
+    return { input, result, rootOut: s.root, hashOut: l1ChainStep(c.hash, hashIn, o) };
+  }
+  const resultOf = (w: bigint[]) => Array.from({ length: 128 }, (_, k) => tester.get(w, `resultBits[${k}]`)).reduce((acc, b) => 2n * acc + b, 0n);
+
+  it("has the expected constraint count", () => {
+    // MerkleUpdate4(2) 1,212, 2 AccountLeaf 708, Poseidon(5) 321, range bits 2 + 4 + 32 + 128 +
+    // 129 (deposit sum) + 128 (result), flags and selections 23
+    expect(tester.nConstraints).to.equal(2687);
+  });
+
+  it("matches the model for every kind and outcome", async () => {
+    const s = freshState();
+    const cases: [string, L1Op, bigint][] = [
+      ["create", createOp(3n, 1, 7n, 55n), 0n],
+      ["deposit", op(L1OpKind.DEPOSIT, 1n, 1n, 250n, 999n), 0n],
+      ["deposit of another token: refund", op(L1OpKind.DEPOSIT, 1n, 2n, 250n, 999n), 250n],
+      ["deposit up to 2^128 − 1", op(L1OpKind.DEPOSIT, 2n, 2n, 4n, owners[1]), 0n],
+      ["deposit past 2^128 − 1: refund", op(L1OpKind.DEPOSIT, 2n, 2n, 1n, owners[1]), 1n],
+      ["deposit of the largest amount: refund", op(L1OpKind.DEPOSIT, 3n, 7n, MAX_BALANCE, owners[0]), MAX_BALANCE],
+      ["forced exit by another address: nothing", op(L1OpKind.FORCE_EXIT, 1n, 1n, 0n, owners[1]), 0n],
+      ["forced exit by the owner", op(L1OpKind.FORCE_EXIT, 1n, 1n, 0n, owners[0]), 1250n],
+      ["forced exit of an empty balance", op(L1OpKind.FORCE_EXIT, 1n, 1n, 0n, owners[0]), 0n],
+      ["forced exit of 2^128 − 1", op(L1OpKind.FORCE_EXIT, 2n, 2n, 0n, owners[1]), MAX_BALANCE],
+    ];
+    for (const [name, o, expected] of cases) {
+      const { input, result, rootOut, hashOut } = apply(s, o);
+      expect(result, `${name}: the model's result`).to.equal(expected);
+      const w = await tester.expectPass(input);
+      expect(tester.get(w, "enabled"), name).to.equal(1n);
+      expect(tester.get(w, "rootOut"), name).to.equal(rootOut);
+      expect(tester.get(w, "hashOut"), name).to.equal(hashOut);
+      expect(resultOf(w), name).to.equal(result);
+    }
+  });
+
+  it("changes nothing in a disabled slot (all inputs 0)", async () => {
+    const s = freshState();
+    const zero = { kind: 0, accountIdx: 0, tokenId: 0, amount: 0, owner: 0, ax: 0, ay: 0 };
+    const leaf = { leafAx: 0, leafAy: 0, leafOwner: 0, leafToken: 0, leafBalance: 0, leafNonce: 0, siblings: [[0, 0, 0], [0, 0, 0]] };
+    const w = await tester.expectPass({ rootIn: s.root, hashIn, ...zero, ...leaf });
+    expect([tester.get(w, "enabled"), tester.get(w, "rootOut"), tester.get(w, "hashOut"), resultOf(w)]).to.deep.equal([0n, s.root, hashIn, 0n]);
+    const data = failsAt(["L1Op", "l1_op.circom", "e1 * (1 - enabled) === 0;"]);
+    for (const [k, v] of [["accountIdx", 1], ["tokenId", 1], ["amount", 1]] as const) {
+      await tester.expectAssertFail({ rootIn: s.root, hashIn, ...zero, ...leaf, [k]: v }, data);
+    }
+    await tester.expectAssertFail({ rootIn: s.root, hashIn, ...zero, ...leaf, owner: 1 }, failsAt(["L1Op", "l1_op.circom", "owner * (1 - enabled) === 0;"]));
+    await tester.expectAssertFail({ rootIn: s.root, hashIn, ...zero, ...leaf, ax: 1 }, failsAt(["L1Op", "l1_op.circom", "ax * (1 - enabled) === 0;"]));
+    await tester.expectAssertFail({ rootIn: s.root, hashIn, ...zero, ...leaf, ay: 1 }, failsAt(["L1Op", "l1_op.circom", "ay * (1 - enabled) === 0;"]));
+  });
+
+  it("rejects another decomposition of the same e1, and kinds beyond FORCE_EXIT", async () => {
+    const { input } = apply(freshState(), op(L1OpKind.DEPOSIT, 1n, 1n, 250n, 999n));
+    const e1 = (i: { kind: bigint; accountIdx: bigint; tokenId: bigint; amount: bigint }) =>
+      (i.kind << 192n) + (i.accountIdx << 160n) + (i.tokenId << 128n) + i.amount;
+    const aliases = [
+      [{ ...input, tokenId: 0n, amount: 250n + (1n << 128n) }, "Num2Bits(128)(amount)"],
+      [{ ...input, accountIdx: 0n, tokenId: 1n + (1n << 32n) }, "Num2Bits(32)(tokenId)"],
+      [{ ...input, kind: 1n, accountIdx: 1n + (1n << 32n) }, "Num2Bits(2 * D)(accountIdx)"],
+    ] as const;
+    for (const [alias, check] of aliases) {
+      expect(e1(alias)).to.equal(e1(input));
+      await tester.expectAssertFail(alias, failsAt("Num2Bits", ["L1Op", "l1_op.circom", check]));
+    }
+    await tester.expectAssertFail({ ...input, kind: 4n }, failsAt("Num2Bits", ["L1Op", "l1_op.circom", "Num2Bits(2)(kind)"]));
+  });
+
+  it("rejects a CREATE into an occupied slot and a DEPOSIT or FORCE_EXIT on an empty one", async () => {
+    const rootCheck = failsAt(["MerkleUpdate4", "merkle_update4.circom", "(oldNode[D] - rootIn) * enabled === 0;"], ["L1Op", "l1_op.circom", "rootOut <== MerkleUpdate4"]);
+    const s = freshState();
+    const empty = { leafAx: 0n, leafAy: 0n, leafOwner: 0n, leafToken: 0n, leafBalance: 0n, leafNonce: 0n };
+    const base = { rootIn: s.root, hashIn, ...empty };
+    await tester.expectAssertFail({ ...base, ...createOp(1n, 1, 1n, 5n), kind: 1n, siblings: s.tree.proof(1n) }, rootCheck);
+    for (const kind of [L1OpKind.DEPOSIT, L1OpKind.FORCE_EXIT]) {
+      await tester.expectAssertFail({ ...base, ...op(kind, 5n, 0n, 0n, 0n), kind: BigInt(kind), siblings: s.tree.proof(5n) }, rootCheck);
+    }
+  });
+
+  it("constraints bind the outcome (edited witnesses fail)", async () => {
+    const s = freshState();
+    const deposit = await tester.expectPass(apply(s, op(L1OpKind.DEPOSIT, 1n, 1n, 250n, 999n)).input);
+    expect(tester.get(deposit, "depositOk")).to.equal(1n);
+    tester.expectUnsatisfied(tester.edit(deposit, { depositOk: 0n, depositCredited: 0n, refund: 250n }));
+    tester.expectUnsatisfied(tester.edit(deposit, { "resultBits[127]": 1n }));
+    const exit = await tester.expectPass(apply(s, op(L1OpKind.FORCE_EXIT, 2n, 2n, 0n, owners[0])).input);
+    expect(tester.get(exit, "forceExitOk")).to.equal(0n);
+    // (the withdrawn amount itself is no wire: --O2 expresses it through the result bits)
+    tester.expectUnsatisfied(tester.edit(exit, { ownerOk: 1n, forceExitOk: 1n }));
+    tester.expectUnsatisfied(tester.edit(exit, { hashOut: hashIn }));
   });
 });
