@@ -1,103 +1,381 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {IERC20} from "./IERC20.sol";
+import {IPoseidon4, IPoseidon5, IPoseidon6} from "./IPoseidon.sol";
 import {IVerifier} from "./IVerifier.sol";
 
 /// @title zkr rollup
 /// @notice Holds the root of the L2 account tree and advances it one batch at a time, each batch
-///         carrying a Groth16 proof of the transition. Batch data (fee account indexes and the
-///         packed L2 transactions) is posted as calldata; an indexer rebuilds the L2 state from the
-///         transactions that emitted `BatchSubmitted`. Normative description: docs/PROTOCOL.md.
+///         carrying a Groth16 proof of the transition; queues L1 operations (deposits and forced
+///         exits) into a Poseidon hash chain the batches consume in order; holds the deposited
+///         ETH and ERC-20 tokens and pays out exits as pull withdrawals; and, if the sequencer
+///         leaves an L1 operation waiting past the deadline, lets owners escape with a Merkle
+///         proof of their balance. Normative description: docs/PROTOCOL.md.
+/// @dev Indexing: L1 operations have 0-based queue indexes; `l1ChainHash[n]` is the chain value
+///      h_n after the first n operations (h_0 = 0). Account indexes start at 1.
 contract Rollup {
-    /// @notice BN254 scalar field order `r`: roots and the proof's public signal are below it.
+    /// @notice BN254 scalar field order `r`: roots, keys and the proof's public signal are below it.
     uint256 public constant SNARK_FIELD =
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
+    /// @notice Amounts and balances are below 2^128.
+    uint256 private constant AMOUNT_LIMIT = 1 << 128;
+
+    /// @notice L1 operation kinds (docs/PROTOCOL.md, "L1 operations").
+    uint8 public constant CREATE = 1;
+    uint8 public constant DEPOSIT = 2;
+    uint8 public constant FORCE_EXIT = 3;
 
     /// @notice Verifier of the circuit instance this rollup runs.
     IVerifier public immutable verifier;
+    IPoseidon4 public immutable poseidon4;
+    IPoseidon5 public immutable poseidon5;
+    IPoseidon6 public immutable poseidon6;
+    /// @notice Registers ERC-20 tokens (the deployer).
+    address public immutable admin;
     /// @notice Depth `D` of the 4-ary account tree.
     uint8 public immutable depth;
     /// @notice Transaction slots per batch (`N`).
     uint16 public immutable batchSize;
+    /// @notice L1-operation slots per batch (`L`).
+    uint8 public immutable l1Slots;
     /// @notice Fee slots per batch (`F`).
     uint8 public immutable feeSlots;
     /// @notice Bytes of an account index in calldata: ceil(2·D / 8).
     uint256 public immutable idxBytes;
     /// @notice Bytes of one L2 transaction in calldata: 2·idxBytes + 6.
     uint256 public immutable txBytes;
-    /// @notice Root of the account tree before the first batch.
+    /// @notice Seconds an L1 operation may wait unprocessed before anyone may activate escape mode.
+    uint256 public immutable escapeDelay;
+    /// @notice Root of the empty account tree, the state before the first batch.
     uint256 public immutable genesisRoot;
+
+    /// @notice A queued L1 operation (2 storage slots).
+    struct L1Op {
+        uint8 kind;
+        uint32 accountIdx;
+        uint32 tokenId;
+        uint128 amount;
+        /// block.timestamp when it was queued
+        uint56 queuedAt;
+        /// the address that queued it: depositor, or forced-exit requester
+        address owner;
+        /// refunded in escape mode (CREATE and DEPOSIT only)
+        bool refunded;
+    }
+
+    /// @notice The L1 owner and token of an account, recorded when its CREATE was queued.
+    struct AccountRecord {
+        address owner;
+        uint32 tokenId;
+    }
 
     /// @notice Current root of the account tree.
     uint256 public stateRoot;
+    // One slot, read and written by every batch.
     /// @notice The only address allowed to submit batches.
     address public sequencer;
     /// @notice Number of accepted batches; the first batch submitted is number 1.
     uint32 public batchNumber;
+    /// @notice Number of L1 operations the batches have consumed.
+    uint64 public l1Processed;
+    // One slot, read and written by every L1 operation.
+    /// @notice Number of L1 operations ever queued.
+    uint64 public l1OpCount;
+    /// @notice Number of accounts created (queued CREATE operations); the last index assigned.
+    uint32 public accountCount;
+    /// @notice Number of token ids assigned; id 0 is ETH, ERC-20 tokens get 1, 2, ...
+    uint32 public tokenCount;
+    /// @notice Set once, by `activateEscape`: no batches or L1 operations any more.
+    bool public escapeMode;
 
-    /// @notice Batch `batchNumber` moved the root from `oldRoot` to `newRoot`; its calldata
-    ///         (submitBatch) holds `txCount` posted transaction slots.
-    event BatchSubmitted(uint256 indexed batchNumber, uint256 oldRoot, uint256 newRoot, uint256 txCount);
+    /// @notice Queued L1 operations by 0-based queue index.
+    mapping(uint256 => L1Op) public l1Ops;
+    /// @notice h_n: the queue hash after the first n operations (h_0 = 0).
+    mapping(uint256 => uint256) public l1ChainHash;
+    /// @notice Account index => its L1 owner and token.
+    mapping(uint256 => AccountRecord) public accounts;
+    /// @notice Token id => ERC-20 contract (0 for ETH, id 0).
+    mapping(uint32 => address) public tokenAddress;
+    /// @notice ERC-20 contract => token id (0 if not registered).
+    mapping(address => uint32) public tokenIdOf;
+    /// @notice Pending withdrawals: owner => token id => amount.
+    mapping(address => mapping(uint32 => uint256)) public claimable;
+    /// @notice Accounts whose balance was withdrawn in escape mode.
+    mapping(uint256 => bool) public escapeWithdrawn;
+
+    bool private transient locked;
+
+    /// @notice Batch `batchNumber` moved the root from `oldRoot` to `newRoot`, consuming `l1Count`
+    ///         L1 operations; its calldata (submitBatch) holds `txCount` posted transactions.
+    event BatchSubmitted(uint256 indexed batchNumber, uint256 oldRoot, uint256 newRoot, uint256 l1Count, uint256 txCount);
     /// @notice The sequencer role moved from `previous` to `current`.
     event SequencerChanged(address indexed previous, address indexed current);
+    /// @notice ERC-20 `token` was registered as `tokenId`.
+    event TokenRegistered(uint32 indexed tokenId, address indexed token);
+    /// @notice An L1 operation was queued at `queueIndex` (0-based); `chainHash` is the queue hash
+    ///         after it. With these fields an indexer rebuilds the queue and the L2 state.
+    event L1OpQueued(
+        uint256 indexed queueIndex,
+        uint8 kind,
+        uint32 accountIdx,
+        address owner,
+        uint32 tokenId,
+        uint128 amount,
+        uint256 ax,
+        uint256 ay,
+        uint256 chainHash
+    );
+    /// @notice `amount` of `tokenId` became withdrawable by `owner` (L1 result, exit, escape, refund).
+    event Credited(address indexed owner, uint32 indexed tokenId, uint256 amount);
+    /// @notice `owner` withdrew `amount` of `tokenId`.
+    event Withdrawn(address indexed owner, uint32 indexed tokenId, uint256 amount);
+    /// @notice Escape mode is on; `stateRoot` is final, after `l1Processed` L1 operations.
+    event EscapeActivated(uint256 stateRoot, uint256 l1Processed);
+    /// @notice In escape mode, account `accountIdx`'s balance was credited to its owner.
+    event EscapeWithdrawal(uint256 indexed accountIdx, address indexed owner, uint32 tokenId, uint256 balance);
+    /// @notice In escape mode, the unprocessed deposit at `queueIndex` was credited back to its owner.
+    event DepositRefunded(uint256 indexed queueIndex, address indexed owner, uint32 tokenId, uint256 amount);
 
-    /// @notice The caller is not the sequencer.
     error NotSequencer();
+    error NotAdmin();
     /// @notice An address that must be set is zero.
     error ZeroAddress();
-    /// @notice The verifier address holds no code.
-    error VerifierNotContract();
-    /// @notice Instance parameters out of range (1 <= depth <= 16, batchSize >= 1, feeSlots >= 1).
+    /// @notice An address that must hold a contract holds no code.
+    error NotContract(address account);
+    /// @notice Instance parameters out of range (1 <= depth <= 16; batchSize, l1Slots, feeSlots >= 1;
+    ///         1 <= escapeDelay < 2^64).
     error InvalidParameters();
-    /// @notice A root is not a field element (>= r).
-    error RootNotInField(uint256 root);
+    /// @notice A root or public-key coordinate is not a field element (>= r).
+    error NotInField(uint256 value);
     /// @notice `feeIdx` is not exactly feeSlots·idxBytes bytes.
     error BadFeeDataLength(uint256 length, uint256 expected);
     /// @notice `txData` is not a whole number of transactions, or holds more than batchSize.
     error BadTxDataLength(uint256 length, uint256 max);
-    /// @notice The verifier rejected the proof.
+    /// @notice `l1Results` is not 16·l1Count bytes.
+    error BadL1ResultsLength(uint256 length, uint256 expected);
+    /// @notice A batch consumes more L1 operations than it has slots for or than are queued.
+    error TooManyL1Ops(uint256 l1Count, uint256 max);
     error InvalidProof();
+    /// @notice Escape mode is active: batches and L1 operations are over.
+    error EscapeMode();
+    error NotInEscapeMode();
+    /// @notice No L1 operation is waiting, so the deadline cannot have passed.
+    error NoPendingL1Op();
+    /// @notice The oldest unprocessed L1 operation's deadline has not passed yet.
+    error EscapeTooEarly(uint256 allowedAfter);
+    error TokenNotRegistered(uint32 tokenId);
+    error TokenAlreadyRegistered(address token, uint32 tokenId);
+    /// @notice A deposit of 0, or of 2^128 or more.
+    error BadAmount(uint256 amount);
+    /// @notice `accountIdx` is not an account created so far.
+    error UnknownAccount(uint256 accountIdx);
+    /// @notice All 4^D - 1 account indexes are taken.
+    error TreeFull();
+    error NothingToWithdraw(uint32 tokenId);
+    error TransferFailed(address token);
+    error Reentrancy();
+    error NotAccountOwner();
+    error AlreadyWithdrawn(uint256 accountIdx);
+    error BadProofLength(uint256 length, uint256 expected);
+    error InvalidMerkleProof();
+    /// @notice The queue entry is not an unprocessed CREATE or DEPOSIT, or was refunded already.
+    error NotRefundable(uint256 queueIndex);
 
     modifier onlySequencer() {
         if (msg.sender != sequencer) revert NotSequencer();
         _;
     }
 
-    /// @param verifier_ Groth16 verifier of the circuit instance (depth_, batchSize_, feeSlots_).
-    /// @param genesisRoot_ root of the initial account tree (< r).
+    modifier notEscaped() {
+        if (escapeMode) revert EscapeMode();
+        _;
+    }
+
+    modifier nonReentrant() {
+        if (locked) revert Reentrancy();
+        locked = true;
+        _;
+        locked = false;
+    }
+
+    /// @param verifier_ Groth16 verifier of the circuit instance (depth_, batchSize_, l1Slots_, feeSlots_).
+    /// @param poseidon4_ circomlibjs Poseidon over 4 inputs (tree nodes).
+    /// @param poseidon5_ circomlibjs Poseidon over 5 inputs (queue hash chain).
+    /// @param poseidon6_ circomlibjs Poseidon over 6 inputs (account leaves).
     /// @param sequencer_ address allowed to submit batches.
     /// @param depth_ depth of the 4-ary account tree, 1..16.
     /// @param batchSize_ transaction slots per batch, >= 1.
+    /// @param l1Slots_ L1-operation slots per batch, >= 1 (accounts exist only through L1 operations).
     /// @param feeSlots_ fee slots per batch, >= 1.
+    /// @param escapeDelay_ seconds an L1 operation may wait before escape mode may be activated,
+    ///        1 ..< 2^64.
     constructor(
         IVerifier verifier_,
-        uint256 genesisRoot_,
+        IPoseidon4 poseidon4_,
+        IPoseidon5 poseidon5_,
+        IPoseidon6 poseidon6_,
         address sequencer_,
         uint8 depth_,
         uint16 batchSize_,
-        uint8 feeSlots_
+        uint8 l1Slots_,
+        uint8 feeSlots_,
+        uint256 escapeDelay_
     ) {
-        if (sequencer_ == address(0) || address(verifier_) == address(0)) revert ZeroAddress();
-        if (address(verifier_).code.length == 0) revert VerifierNotContract();
-        if (depth_ == 0 || depth_ > 16 || batchSize_ == 0 || feeSlots_ == 0) revert InvalidParameters();
-        if (genesisRoot_ >= SNARK_FIELD) revert RootNotInField(genesisRoot_);
+        if (sequencer_ == address(0)) revert ZeroAddress();
+        address[4] memory code = [address(verifier_), address(poseidon4_), address(poseidon5_), address(poseidon6_)];
+        for (uint256 i = 0; i < 4; i++) {
+            if (code[i] == address(0)) revert ZeroAddress();
+            if (code[i].code.length == 0) revert NotContract(code[i]);
+        }
+        if (depth_ == 0 || depth_ > 16 || batchSize_ == 0 || l1Slots_ == 0 || feeSlots_ == 0) revert InvalidParameters();
+        if (escapeDelay_ == 0 || escapeDelay_ > type(uint64).max) revert InvalidParameters();
 
         verifier = verifier_;
+        poseidon4 = poseidon4_;
+        poseidon5 = poseidon5_;
+        poseidon6 = poseidon6_;
+        admin = msg.sender;
         depth = depth_;
         batchSize = batchSize_;
+        l1Slots = l1Slots_;
         feeSlots = feeSlots_;
         uint256 ib = (2 * uint256(depth_) + 7) / 8;
         idxBytes = ib;
         txBytes = 2 * ib + 6;
-        genesisRoot = genesisRoot_;
+        escapeDelay = escapeDelay_;
 
-        stateRoot = genesisRoot_;
+        // zero[0] = 0, zero[l+1] = Poseidon(zero[l] x4); the genesis state is the empty tree zero[D].
+        uint256 zero = 0;
+        for (uint256 l = 0; l < depth_; l++) {
+            zero = poseidon4_.poseidon([zero, zero, zero, zero]);
+        }
+        genesisRoot = zero;
+        stateRoot = zero;
+
         sequencer = sequencer_;
+        tokenCount = 1;
         emit SequencerChanged(address(0), sequencer_);
     }
 
-    /// @notice Applies the next batch: moves the root to `newRoot` if `proof` proves the transition.
+    // ---------------------------------------------------------------------------------------
+    // Tokens
+
+    /// @notice Registers an ERC-20 token under the next token id; only the admin may.
+    /// @return tokenId the id L2 accounts and L1 operations use for the token.
+    function registerToken(address token) external returns (uint32 tokenId) {
+        if (msg.sender != admin) revert NotAdmin();
+        if (token == address(0)) revert ZeroAddress();
+        if (token.code.length == 0) revert NotContract(token);
+        if (tokenIdOf[token] != 0) revert TokenAlreadyRegistered(token, tokenIdOf[token]);
+        tokenId = tokenCount++;
+        tokenAddress[tokenId] = token;
+        tokenIdOf[token] = tokenId;
+        emit TokenRegistered(tokenId, token);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // L1 operations
+
+    /// @notice Deposits msg.value wei into a new ETH account owned by msg.sender with L2 key (ax, ay).
+    /// @return accountIdx the index the account will have.
+    function depositETH(uint256 ax, uint256 ay) external payable notEscaped returns (uint32 accountIdx) {
+        uint128 amount = _checkAmount(msg.value);
+        accountIdx = _createAccount(0, ax, ay);
+        _queue(CREATE, accountIdx, 0, amount, ax, ay);
+    }
+
+    /// @notice Deposits msg.value wei into the existing (or already queued) account `accountIdx`.
+    ///         If that account does not hold ETH the batch refunds the deposit as a withdrawal.
+    function depositETHTo(uint32 accountIdx) external payable notEscaped {
+        uint128 amount = _checkAmount(msg.value);
+        _checkAccount(accountIdx);
+        _queue(DEPOSIT, accountIdx, 0, amount, 0, 0);
+    }
+
+    /// @notice Deposits `amount` of the registered ERC-20 `tokenId` (approved to this contract) into
+    ///         a new account owned by msg.sender with L2 key (ax, ay). The account is credited what
+    ///         the contract's balance actually grew by.
+    /// @return accountIdx the index the account will have.
+    function depositERC20(uint32 tokenId, uint256 amount, uint256 ax, uint256 ay)
+        external
+        notEscaped
+        nonReentrant
+        returns (uint32 accountIdx)
+    {
+        uint128 received = _pullToken(tokenId, amount);
+        accountIdx = _createAccount(tokenId, ax, ay);
+        _queue(CREATE, accountIdx, tokenId, received, ax, ay);
+    }
+
+    /// @notice Deposits `amount` of the registered ERC-20 `tokenId` into the existing (or already
+    ///         queued) account `accountIdx`; refunded as a withdrawal if the account holds another token.
+    function depositERC20To(uint32 accountIdx, uint32 tokenId, uint256 amount) external notEscaped nonReentrant {
+        _checkAccount(accountIdx);
+        uint128 received = _pullToken(tokenId, amount);
+        _queue(DEPOSIT, accountIdx, tokenId, received, 0, 0);
+    }
+
+    /// @notice Requests that account `accountIdx`'s whole balance be paid out to its L1 owner.
+    ///         Anyone may queue it; the batch applies it only if msg.sender is the account's owner
+    ///         (otherwise it is processed as a no-op).
+    function forceExit(uint32 accountIdx) external notEscaped {
+        _checkAccount(accountIdx);
+        _queue(FORCE_EXIT, accountIdx, accounts[accountIdx].tokenId, 0, 0, 0);
+    }
+
+    function _checkAmount(uint256 amount) private pure returns (uint128) {
+        if (amount == 0 || amount >= AMOUNT_LIMIT) revert BadAmount(amount);
+        return uint128(amount);
+    }
+
+    function _checkAccount(uint32 accountIdx) private view {
+        if (accountIdx == 0 || accountIdx > accountCount) revert UnknownAccount(accountIdx);
+    }
+
+    /// @dev Assigns the next account index to msg.sender and `tokenId`.
+    function _createAccount(uint32 tokenId, uint256 ax, uint256 ay) private returns (uint32 accountIdx) {
+        if (ax >= SNARK_FIELD) revert NotInField(ax);
+        if (ay >= SNARK_FIELD) revert NotInField(ay);
+        uint256 next = uint256(accountCount) + 1;
+        if (next >> (2 * uint256(depth)) != 0) revert TreeFull();
+        accountIdx = uint32(next);
+        accountCount = accountIdx;
+        accounts[accountIdx] = AccountRecord(msg.sender, tokenId);
+    }
+
+    /// @dev Moves `amount` of ERC-20 `tokenId` from msg.sender here; returns the balance increase.
+    function _pullToken(uint32 tokenId, uint256 amount) private returns (uint128) {
+        _checkAmount(amount);
+        address token = tokenAddress[tokenId];
+        if (token == address(0)) revert TokenNotRegistered(tokenId);
+        uint256 before = IERC20(token).balanceOf(address(this));
+        _callToken(token, abi.encodeCall(IERC20.transferFrom, (msg.sender, address(this), amount)));
+        uint256 balance = IERC20(token).balanceOf(address(this));
+        return _checkAmount(balance > before ? balance - before : 0);
+    }
+
+    /// @dev Appends an operation by msg.sender to the queue and extends the hash chain.
+    function _queue(uint8 kind, uint32 accountIdx, uint32 tokenId, uint128 amount, uint256 ax, uint256 ay) private {
+        uint256 n = l1OpCount;
+        uint256 e1 = (uint256(kind) << 192) | (uint256(accountIdx) << 160) | (uint256(tokenId) << 128) | amount;
+        uint256 h = poseidon5.poseidon([l1ChainHash[n], e1, uint256(uint160(msg.sender)), ax, ay]);
+        l1Ops[n] = L1Op(kind, accountIdx, tokenId, amount, uint56(block.timestamp), msg.sender, false);
+        l1ChainHash[n + 1] = h;
+        l1OpCount = uint64(n + 1);
+        emit L1OpQueued(n, kind, accountIdx, msg.sender, tokenId, amount, ax, ay, h);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Batches
+
+    /// @notice Applies the next batch: moves the root to `newRoot` if `proof` proves the transition,
+    ///         consumes the `l1Count` oldest unprocessed L1 operations and credits their results and
+    ///         the batch's exits as withdrawals.
     /// @param newRoot root of the account tree after the batch (< r).
+    /// @param l1Count L1 operations the batch consumes (<= l1Slots and <= unprocessed).
+    /// @param l1Results one big-endian uint128 per consumed operation (16·l1Count bytes): the
+    ///        refund or forced-exit amount credited to the operation's owner.
     /// @param feeIdx the batch's feeSlots fee account indexes, idxBytes each, big-endian.
     /// @param txData the posted transactions, txBytes each (at most batchSize); the remaining
     ///        slots up to batchSize are padding (zero bytes) and are not posted.
@@ -105,72 +383,271 @@ contract Rollup {
     ///        order (the order snarkjs `exportSolidityCallData` prints, B's coordinates swapped).
     function submitBatch(
         uint256 newRoot,
+        uint8 l1Count,
+        bytes calldata l1Results,
         bytes calldata feeIdx,
         bytes calldata txData,
         uint256[8] calldata proof
-    ) external onlySequencer {
-        uint256 h = inputHash(newRoot, feeIdx, txData);
+    ) external onlySequencer notEscaped {
+        uint256 processed = l1Processed;
+        uint256 h = inputHash(newRoot, l1Count, l1Results, feeIdx, txData);
         if (!_verify(proof, h)) revert InvalidProof();
 
         uint256 oldRoot = stateRoot;
         uint32 number = batchNumber + 1;
         stateRoot = newRoot;
         batchNumber = number;
-        emit BatchSubmitted(number, oldRoot, newRoot, txData.length / txBytes);
+        l1Processed = uint64(processed + l1Count);
+
+        for (uint256 j = 0; j < l1Count; j++) {
+            uint256 result = uint128(bytes16(l1Results[16 * j:16 * j + 16]));
+            if (result != 0) {
+                L1Op storage op = l1Ops[processed + j];
+                _credit(op.owner, op.tokenId, result);
+            }
+        }
+        _creditExits(txData);
+        emit BatchSubmitted(number, oldRoot, newRoot, l1Count, txData.length / txBytes);
     }
 
     /// @notice Hands the sequencer role to `newSequencer`; only the current sequencer may.
-    /// @param newSequencer the address that submits batches from now on (not zero).
     function setSequencer(address newSequencer) external onlySequencer {
         if (newSequencer == address(0)) revert ZeroAddress();
         sequencer = newSequencer;
         emit SequencerChanged(msg.sender, newSequencer);
     }
 
-    /// @notice The public signal a proof of the next batch (number batchNumber + 1, from the
-    ///         current stateRoot) must have, for the given batch data. Reverts on malformed data
-    ///         exactly as submitBatch does.
-    /// @param newRoot root of the account tree after the batch.
-    /// @param feeIdx the batch's fee account indexes, as for submitBatch.
-    /// @param txData the posted transactions, as for submitBatch.
-    /// @return sha256(stateRoot ‖ newRoot ‖ uint64 chainId ‖ this ‖ uint32 (batchNumber+1) ‖ feeIdx
-    ///         ‖ txData ‖ zero padding to batchSize·txBytes) mod r.
-    function inputHash(uint256 newRoot, bytes calldata feeIdx, bytes calldata txData) public view returns (uint256) {
-        _checkBatchData(newRoot, feeIdx, txData);
-        return _inputHash(stateRoot, newRoot, batchNumber + 1, feeIdx, txData);
+    /// @notice The public signal a proof of the next batch (from the current stateRoot and queue
+    ///         position) must have, for the given batch data. Reverts on malformed data exactly as
+    ///         submitBatch does.
+    /// @return sha256(stateRoot ‖ newRoot ‖ uint64 chainId ‖ this ‖ l1HashEnd ‖ uint8 l1Count ‖
+    ///         feeIdx ‖ l1Results ‖ zeros to l1Slots·16 ‖ txData ‖ zeros to batchSize·txBytes) mod r,
+    ///         where l1HashEnd = l1ChainHash[l1Processed + l1Count].
+    function inputHash(
+        uint256 newRoot,
+        uint8 l1Count,
+        bytes calldata l1Results,
+        bytes calldata feeIdx,
+        bytes calldata txData
+    ) public view returns (uint256) {
+        uint256 l1HashEnd = _checkBatch(newRoot, l1Count, l1Results, feeIdx, txData);
+        return _inputHash(newRoot, l1HashEnd, l1Count, l1Results, feeIdx, txData);
     }
 
-    /// @dev Rejects batch data whose shape does not match the instance parameters.
-    function _checkBatchData(uint256 newRoot, bytes calldata feeIdx, bytes calldata txData) internal view {
-        if (newRoot >= SNARK_FIELD) revert RootNotInField(newRoot);
+    /// @dev Rejects batch data whose shape does not match the instance parameters and the queue;
+    ///      returns l1HashEnd, the queue hash after the operations the batch consumes.
+    function _checkBatch(
+        uint256 newRoot,
+        uint8 l1Count,
+        bytes calldata l1Results,
+        bytes calldata feeIdx,
+        bytes calldata txData
+    ) private view returns (uint256 l1HashEnd) {
+        if (newRoot >= SNARK_FIELD) revert NotInField(newRoot);
+        uint256 processed = l1Processed;
+        uint256 pending = l1OpCount - processed;
+        uint256 maxL1 = pending < l1Slots ? pending : l1Slots;
+        if (l1Count > maxL1) revert TooManyL1Ops(l1Count, maxL1);
+        if (l1Results.length != 16 * uint256(l1Count)) revert BadL1ResultsLength(l1Results.length, 16 * uint256(l1Count));
         uint256 feeLength = uint256(feeSlots) * idxBytes;
         if (feeIdx.length != feeLength) revert BadFeeDataLength(feeIdx.length, feeLength);
         uint256 maxTxLength = uint256(batchSize) * txBytes;
         if (txData.length > maxTxLength || txData.length % txBytes != 0) {
             revert BadTxDataLength(txData.length, maxTxLength);
         }
+        return l1ChainHash[processed + l1Count];
     }
 
-    /// @dev The proof's public signal (docs/PROTOCOL.md, Batch). The one place the preimage is
-    ///      built: extensions that bind more data to a batch add it here. Expects checked data.
+    /// @dev The preimage of docs/PROTOCOL.md "Batch", hashed. `new bytes` is zeroed, so the padding
+    ///      after l1Results and txData is already in place; the header is written left to right,
+    ///      each mstore's trailing zero bytes overwritten by the next field. Expects checked data.
     function _inputHash(
-        uint256 oldRoot,
         uint256 newRoot,
-        uint32 number,
+        uint256 l1HashEnd,
+        uint8 l1Count,
+        bytes calldata l1Results,
         bytes calldata feeIdx,
         bytes calldata txData
-    ) internal view returns (uint256) {
-        bytes memory padding = new bytes(uint256(batchSize) * txBytes - txData.length);
-        bytes memory preimage = abi.encodePacked(
-            oldRoot, newRoot, uint64(block.chainid), address(this), number, feeIdx, txData, padding
-        );
+    ) private view returns (uint256) {
+        uint256 l1Offset = 125 + feeIdx.length;
+        uint256 txOffset = l1Offset + uint256(l1Slots) * 16;
+        bytes memory preimage = new bytes(txOffset + uint256(batchSize) * txBytes);
+        uint256 oldRoot = stateRoot;
+        assembly ("memory-safe") {
+            let p := add(preimage, 32)
+            mstore(p, oldRoot)
+            mstore(add(p, 32), newRoot)
+            mstore(add(p, 64), shl(192, chainid()))
+            mstore(add(p, 72), shl(96, address()))
+            mstore(add(p, 92), l1HashEnd)
+            mstore8(add(p, 124), l1Count)
+            calldatacopy(add(p, 125), feeIdx.offset, feeIdx.length)
+            calldatacopy(add(p, l1Offset), l1Results.offset, l1Results.length)
+            calldatacopy(add(p, txOffset), txData.offset, txData.length)
+        }
         return uint256(sha256(preimage)) % SNARK_FIELD;
     }
 
+    /// @dev Credits every exit (to = 0) in `txData` to the L1 owner and token of its sender.
+    ///      A transaction is from ‖ to ‖ amount float40 ‖ fee float8, big-endian: calldataload at
+    ///      its offset puts it in the top txBytes bytes of a word. This scan is the only per-transfer
+    ///      execution cost of a batch, so it tests 4 transactions per branch (a few dozen gas per
+    ///      transaction) and re-reads a group one by one only if one of them may be an exit. Words
+    ///      read past the end of txData are zero, so a last, partial group always takes the slow path.
+    function _creditExits(bytes calldata txData) private {
+        uint256 step = txBytes;
+        uint256 toMask = ((1 << (8 * idxBytes)) - 1) << (256 - 16 * idxBytes);
+        uint256 start;
+        assembly ("memory-safe") {
+            start := txData.offset
+        }
+        uint256 end = start + txData.length;
+        unchecked {
+            for (uint256 p = start; p < end; p += 4 * step) {
+                bool maybeExit;
+                assembly ("memory-safe") {
+                    let p2 := add(p, step)
+                    let p3 := add(p2, step)
+                    maybeExit := or(
+                        or(iszero(and(calldataload(p), toMask)), iszero(and(calldataload(p2), toMask))),
+                        or(iszero(and(calldataload(p3), toMask)), iszero(and(calldataload(add(p3, step)), toMask)))
+                    )
+                }
+                if (!maybeExit) continue;
+                for (uint256 q = p; q < p + 4 * step && q < end; q += step) {
+                    uint256 word;
+                    assembly ("memory-safe") {
+                        word := calldataload(q)
+                    }
+                    if (word & toMask == 0) _creditExit(word);
+                }
+            }
+        }
+    }
+
+    /// @dev Credits the exit `word` holds (top txBytes bytes) to its sender account's owner and token.
+    function _creditExit(uint256 word) private {
+        uint256 ib8 = 8 * idxBytes;
+        uint256 packed = (word >> (256 - 2 * ib8 - 40)) & 0xFFFFFFFFFF;
+        // float40: m = low 35 bits, e = high 5 bits; m·10^e < 2^35·10^31 cannot overflow.
+        uint256 amount = (packed & 0x7FFFFFFFF) * 10 ** (packed >> 35);
+        if (amount == 0) return;
+        AccountRecord storage account = accounts[word >> (256 - ib8)];
+        _credit(account.owner, account.tokenId, amount);
+    }
+
     /// @dev Runs the verifier on `proof` with `publicSignal` as the only public input.
-    function _verify(uint256[8] calldata proof, uint256 publicSignal) internal view returns (bool) {
+    function _verify(uint256[8] calldata proof, uint256 publicSignal) private view returns (bool) {
         return verifier.verifyProof(
             [proof[0], proof[1]], [[proof[2], proof[3]], [proof[4], proof[5]]], [proof[6], proof[7]], [publicSignal]
         );
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Withdrawals
+
+    /// @notice Pays msg.sender everything credited to it in token `tokenId` (ETH for 0).
+    function withdraw(uint32 tokenId) external nonReentrant {
+        uint256 amount = claimable[msg.sender][tokenId];
+        if (amount == 0) revert NothingToWithdraw(tokenId);
+        claimable[msg.sender][tokenId] = 0;
+        emit Withdrawn(msg.sender, tokenId, amount);
+        if (tokenId == 0) {
+            (bool ok, ) = msg.sender.call{value: amount}("");
+            if (!ok) revert TransferFailed(address(0));
+        } else {
+            address token = tokenAddress[tokenId];
+            if (token == address(0)) revert TokenNotRegistered(tokenId);
+            _callToken(token, abi.encodeCall(IERC20.transfer, (msg.sender, amount)));
+        }
+    }
+
+    function _credit(address owner, uint32 tokenId, uint256 amount) private {
+        claimable[owner][tokenId] += amount;
+        emit Credited(owner, tokenId, amount);
+    }
+
+    /// @dev Calls an ERC-20 that moves tokens: must not revert and must return true or nothing.
+    function _callToken(address token, bytes memory data) private {
+        (bool ok, bytes memory ret) = token.call(data);
+        if (!ok || (ret.length != 0 && (ret.length != 32 || abi.decode(ret, (uint256)) != 1))) {
+            revert TransferFailed(token);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Escape hatch
+
+    /// @notice When escape mode may be activated: the oldest unprocessed L1 operation's queue time
+    ///         plus escapeDelay (activation needs a later block timestamp); max uint if none waits.
+    function escapeAllowedAfter() public view returns (uint256) {
+        uint256 processed = l1Processed;
+        if (processed == l1OpCount) return type(uint256).max;
+        return uint256(l1Ops[processed].queuedAt) + escapeDelay;
+    }
+
+    /// @notice Switches the rollup into escape mode, for good. Anyone may, once the oldest
+    ///         unprocessed L1 operation has waited more than escapeDelay seconds.
+    function activateEscape() external notEscaped {
+        uint256 allowedAfter = escapeAllowedAfter();
+        if (allowedAfter == type(uint256).max) revert NoPendingL1Op();
+        if (block.timestamp <= allowedAfter) revert EscapeTooEarly(allowedAfter);
+        escapeMode = true;
+        emit EscapeActivated(stateRoot, l1Processed);
+    }
+
+    /// @notice In escape mode, credits account `accountIdx`'s balance in the last proven root to its
+    ///         owner (the caller), once per account. The leaf is Poseidon(ax, ay, owner, tokenId,
+    ///         balance, nonce) and `siblings[l]` are the 3 siblings at level l (leaves first) in
+    ///         child-position order, skipping the path node's own position.
+    function escapeWithdraw(
+        uint32 accountIdx,
+        uint256 ax,
+        uint256 ay,
+        address owner,
+        uint32 tokenId,
+        uint128 balance,
+        uint32 nonce,
+        uint256[3][] calldata siblings
+    ) external {
+        if (!escapeMode) revert NotInEscapeMode();
+        if (msg.sender != owner) revert NotAccountOwner();
+        _checkAccount(accountIdx);
+        if (escapeWithdrawn[accountIdx]) revert AlreadyWithdrawn(accountIdx);
+        if (siblings.length != depth) revert BadProofLength(siblings.length, depth);
+
+        uint256 node = poseidon6.poseidon([ax, ay, uint256(uint160(owner)), tokenId, balance, nonce]);
+        uint256 index = accountIdx;
+        for (uint256 l = 0; l < siblings.length; l++) {
+            uint256[3] calldata s = siblings[l];
+            uint256 pos = index & 3;
+            uint256[4] memory children = pos == 0
+                ? [node, s[0], s[1], s[2]]
+                : pos == 1
+                    ? [s[0], node, s[1], s[2]]
+                    : pos == 2
+                        ? [s[0], s[1], node, s[2]]
+                        : [s[0], s[1], s[2], node];
+            node = poseidon4.poseidon(children);
+            index >>= 2;
+        }
+        if (node != stateRoot) revert InvalidMerkleProof();
+
+        escapeWithdrawn[accountIdx] = true;
+        emit EscapeWithdrawal(accountIdx, owner, tokenId, balance);
+        if (balance != 0) _credit(owner, tokenId, balance);
+    }
+
+    /// @notice In escape mode, credits the unprocessed deposit (CREATE or DEPOSIT) at `queueIndex`
+    ///         back to the address that queued it, once. Anyone may call it.
+    function refundDeposit(uint256 queueIndex) external {
+        if (!escapeMode) revert NotInEscapeMode();
+        L1Op storage op = l1Ops[queueIndex];
+        if (queueIndex < l1Processed || queueIndex >= l1OpCount || op.kind == FORCE_EXIT || op.refunded) {
+            revert NotRefundable(queueIndex);
+        }
+        op.refunded = true;
+        emit DepositRefunded(queueIndex, op.owner, op.tokenId, op.amount);
+        _credit(op.owner, op.tokenId, op.amount);
     }
 }

@@ -12,10 +12,13 @@ import {
   getAddress,
   type Interface,
   type InterfaceAbi,
+  type Provider,
   type Signer,
   type TransactionReceipt,
 } from "ethers";
-import { SNARK_FIELD } from "./crypto.js";
+import { poseidonContract } from "circomlibjs";
+import { poseidonHasher, SNARK_FIELD } from "./crypto.js";
+import type { L1OpKind, QueuedL1Op } from "./l1.js";
 import { type DerivedParams, REPO_ROOT } from "./params.js";
 
 /** Where `npx hardhat build` writes its artifacts. */
@@ -90,26 +93,100 @@ function assertFresh(artifact: Artifact, artifactsDir: string): void {
   }
 }
 
+/** A method that sends a transaction; `R` is what its staticCall returns. */
+type Send<A extends unknown[], R = void> = BaseContractMethod<A, R, ContractTransactionResponse>;
+/** A view method. */
+type View<A extends unknown[], R> = BaseContractMethod<A, R, R>;
+
 /** Rollup.sol's public surface, typed for ethers v6. */
 export interface RollupContract extends BaseContract {
-  SNARK_FIELD: BaseContractMethod<[], bigint, bigint>;
-  verifier: BaseContractMethod<[], string, string>;
-  depth: BaseContractMethod<[], bigint, bigint>;
-  batchSize: BaseContractMethod<[], bigint, bigint>;
-  feeSlots: BaseContractMethod<[], bigint, bigint>;
-  idxBytes: BaseContractMethod<[], bigint, bigint>;
-  txBytes: BaseContractMethod<[], bigint, bigint>;
-  genesisRoot: BaseContractMethod<[], bigint, bigint>;
-  stateRoot: BaseContractMethod<[], bigint, bigint>;
-  sequencer: BaseContractMethod<[], string, string>;
-  batchNumber: BaseContractMethod<[], bigint, bigint>;
-  inputHash: BaseContractMethod<[newRoot: BigNumberish, feeIdx: BytesLike, txData: BytesLike], bigint, bigint>;
-  submitBatch: BaseContractMethod<
-    [newRoot: BigNumberish, feeIdx: BytesLike, txData: BytesLike, proof: BigNumberish[]],
-    void,
-    ContractTransactionResponse
+  SNARK_FIELD: View<[], bigint>;
+  CREATE: View<[], bigint>;
+  DEPOSIT: View<[], bigint>;
+  FORCE_EXIT: View<[], bigint>;
+  verifier: View<[], string>;
+  poseidon4: View<[], string>;
+  poseidon5: View<[], string>;
+  poseidon6: View<[], string>;
+  admin: View<[], string>;
+  depth: View<[], bigint>;
+  batchSize: View<[], bigint>;
+  l1Slots: View<[], bigint>;
+  feeSlots: View<[], bigint>;
+  idxBytes: View<[], bigint>;
+  txBytes: View<[], bigint>;
+  escapeDelay: View<[], bigint>;
+  genesisRoot: View<[], bigint>;
+  stateRoot: View<[], bigint>;
+  sequencer: View<[], string>;
+  batchNumber: View<[], bigint>;
+  l1Processed: View<[], bigint>;
+  l1OpCount: View<[], bigint>;
+  accountCount: View<[], bigint>;
+  tokenCount: View<[], bigint>;
+  escapeMode: View<[], boolean>;
+  /** (kind, accountIdx, tokenId, amount, queuedAt, owner, refunded) of the operation at a 0-based queue index. */
+  l1Ops: View<
+    [queueIndex: BigNumberish],
+    [bigint, bigint, bigint, bigint, bigint, string, boolean] & {
+      kind: bigint;
+      accountIdx: bigint;
+      tokenId: bigint;
+      amount: bigint;
+      queuedAt: bigint;
+      owner: string;
+      refunded: boolean;
+    }
   >;
-  setSequencer: BaseContractMethod<[newSequencer: string], void, ContractTransactionResponse>;
+  /** h_n, the queue hash after the first n operations. */
+  l1ChainHash: View<[n: BigNumberish], bigint>;
+  accounts: View<[accountIdx: BigNumberish], [string, bigint] & { owner: string; tokenId: bigint }>;
+  tokenAddress: View<[tokenId: BigNumberish], string>;
+  tokenIdOf: View<[token: string], bigint>;
+  claimable: View<[owner: string, tokenId: BigNumberish], bigint>;
+  escapeWithdrawn: View<[accountIdx: BigNumberish], boolean>;
+  escapeAllowedAfter: View<[], bigint>;
+  inputHash: View<
+    [newRoot: BigNumberish, l1Count: BigNumberish, l1Results: BytesLike, feeIdx: BytesLike, txData: BytesLike],
+    bigint
+  >;
+
+  /** Returns the new token id. */
+  registerToken: Send<[token: string], bigint>;
+  /** Payable (`{ value }` override); returns the new account index. */
+  depositETH: Send<[ax: BigNumberish, ay: BigNumberish], bigint>;
+  /** Payable (`{ value }` override). */
+  depositETHTo: Send<[accountIdx: BigNumberish]>;
+  /** Returns the new account index. */
+  depositERC20: Send<[tokenId: BigNumberish, amount: BigNumberish, ax: BigNumberish, ay: BigNumberish], bigint>;
+  depositERC20To: Send<[accountIdx: BigNumberish, tokenId: BigNumberish, amount: BigNumberish]>;
+  forceExit: Send<[accountIdx: BigNumberish]>;
+  submitBatch: Send<
+    [
+      newRoot: BigNumberish,
+      l1Count: BigNumberish,
+      l1Results: BytesLike,
+      feeIdx: BytesLike,
+      txData: BytesLike,
+      proof: BigNumberish[],
+    ]
+  >;
+  setSequencer: Send<[newSequencer: string]>;
+  withdraw: Send<[tokenId: BigNumberish]>;
+  activateEscape: Send<[]>;
+  escapeWithdraw: Send<
+    [
+      accountIdx: BigNumberish,
+      ax: BigNumberish,
+      ay: BigNumberish,
+      owner: string,
+      tokenId: BigNumberish,
+      balance: BigNumberish,
+      nonce: BigNumberish,
+      siblings: BigNumberish[][],
+    ]
+  >;
+  refundDeposit: Send<[queueIndex: BigNumberish]>;
   connect(runner: ContractRunner | null): RollupContract;
 }
 
@@ -118,69 +195,127 @@ export function rollupAt(address: string, runner: ContractRunner | null): Rollup
   return new Contract(getAddress(address), readArtifact("Rollup").abi, runner) as unknown as RollupContract;
 }
 
+/** Input counts of the Poseidon contracts a Rollup uses: tree nodes, queue chain, leaves. */
+export const POSEIDON_ARITIES = [4, 5, 6] as const;
+export type PoseidonArity = (typeof POSEIDON_ARITIES)[number];
+export type PoseidonAddresses = Record<PoseidonArity, string>;
+
+/** Default escape delay: an L1 operation may wait a week before escape mode can be activated. */
+export const DEFAULT_ESCAPE_DELAY = 7n * 24n * 3600n;
+
+/** The circomlibjs Poseidon contract over `n` inputs (bytecode generated, not Solidity). */
+export function poseidonContractAt(address: string, n: PoseidonArity, runner: ContractRunner | null): Contract {
+  return new Contract(getAddress(address), [`function poseidon(uint256[${n}] input) pure returns (uint256)`], runner);
+}
+
+/**
+ * Throws unless the contract at `address` computes circomlibjs's Poseidon over `n` inputs
+ * (checked on one input vector against lib/crypto.ts): guards against a wrong address or arity.
+ */
+export async function checkPoseidonContract(address: string, n: PoseidonArity, runner: ContractRunner): Promise<void> {
+  const inputs = Array.from({ length: n }, (_, i) => SNARK_FIELD - 1n - BigInt(i));
+  const expected = (await poseidonHasher())(inputs);
+  let got: bigint;
+  try {
+    got = (await poseidonContractAt(address, n, runner).getFunction("poseidon").staticCall(inputs)) as bigint;
+  } catch (e) {
+    throw new Error(`the contract at ${address} is not a ${n}-input Poseidon (the call failed: ${(e as Error).message})`, { cause: e });
+  }
+  if (got !== expected) throw new Error(`the contract at ${address} is not a ${n}-input Poseidon (wrong output)`);
+}
+
 export interface DeployRollupOptions {
-  /** Sends the deployment transactions. */
+  /** Sends the deployment transactions; it becomes the admin who registers tokens. */
   signer: Signer;
   /** Contract name of the verifier to deploy, e.g. "Groth16Verifier_<label>"; or use verifierAddress. */
   verifierArtifact?: string;
   /** Address of an already deployed verifier; or use verifierArtifact. */
   verifierAddress?: string;
+  /** Already deployed Poseidon contracts (checked); deployed from circomlibjs bytecode if absent. */
+  poseidon?: PoseidonAddresses;
   /** The circuit instance the verifier was generated for. */
   params: DerivedParams;
-  /** Root of the initial account tree. */
-  genesisRoot: bigint;
   /** Address allowed to submit batches. */
   sequencer: string;
+  /** Seconds an L1 operation may wait before escape mode can be activated (default a week). */
+  escapeDelay?: bigint;
 }
 
 export interface RollupDeployment {
   rollup: RollupContract;
   rollupAddress: string;
   verifierAddress: string;
+  poseidon: PoseidonAddresses;
   chainId: bigint;
   /** Block holding the Rollup deployment: where an indexer starts reading events. */
   blockNumber: number;
   /** Receipt of the verifier deployment, absent when an existing verifier was used. */
   verifierReceipt?: TransactionReceipt;
+  /** Receipts of the Poseidon deployments, absent when existing ones were used. */
+  poseidonReceipts?: TransactionReceipt[];
   rollupReceipt: TransactionReceipt;
 }
 
-async function deployArtifact(
-  artifact: Artifact,
+async function deployCode(
+  name: string,
+  abi: InterfaceAbi,
+  bytecode: string,
   signer: Signer,
   args: unknown[],
   nonce: number,
 ): Promise<{ address: string; receipt: TransactionReceipt }> {
-  const factory = new ContractFactory(artifact.abi, artifact.bytecode, signer);
+  const factory = new ContractFactory(abi, bytecode, signer);
   let contract: BaseContract;
   try {
     contract = await factory.deploy(...args, { nonce });
   } catch (err) {
     const reason = decodeRevert(err, factory.interface);
-    if (reason) throw new Error(`deploying ${artifact.contractName} reverted: ${reason}`, { cause: err });
+    if (reason) throw new Error(`deploying ${name} reverted: ${reason}`, { cause: err });
     throw err;
   }
   const receipt = await contract.deploymentTransaction()!.wait();
   if (!receipt || receipt.status !== 1 || !receipt.contractAddress) {
-    throw new Error(`deploying ${artifact.contractName} failed (transaction ${receipt?.hash})`);
+    throw new Error(`deploying ${name} failed (transaction ${receipt?.hash})`);
   }
   return { address: receipt.contractAddress, receipt };
 }
 
+async function checkHasCode(provider: Provider, address: string, what: string): Promise<void> {
+  if ((await provider.getCode(address)) === "0x") throw new Error(`no contract at ${what} address ${address}`);
+}
+
 /**
- * Deploys the verifier (unless an address is given) and a Rollup for `params`, from the
- * artifacts `npx hardhat build` wrote. Works with any ethers v6 signer: Hardhat's in-process
- * network or a JSON-RPC node. Nonces are assigned explicitly, so a provider's request cache
- * cannot make the second deployment reuse the first one's nonce.
+ * Deploys circomlibjs's Poseidon contracts for 4, 5 and 6 inputs, with consecutive nonces from
+ * `nonce` (default: the signer's pending nonce).
+ */
+export async function deployPoseidonContracts(
+  signer: Signer,
+  nonce?: number,
+): Promise<{ addresses: PoseidonAddresses; receipts: TransactionReceipt[] }> {
+  let next = nonce ?? (await signer.getNonce("pending"));
+  const deployed = [];
+  for (const n of POSEIDON_ARITIES) {
+    deployed.push(await deployCode(`Poseidon(${n})`, [], poseidonContract.createCode(n), signer, [], next++));
+  }
+  return {
+    addresses: { 4: deployed[0]!.address, 5: deployed[1]!.address, 6: deployed[2]!.address },
+    receipts: deployed.map((d) => d.receipt),
+  };
+}
+
+/**
+ * Deploys the Poseidon contracts and the verifier (unless addresses are given) and a Rollup for
+ * `params`, from the artifacts `npx hardhat build` wrote. Works with any ethers v6 signer:
+ * Hardhat's in-process network or a JSON-RPC node. Nonces are assigned explicitly, so a
+ * provider's request cache cannot make a deployment reuse the previous one's nonce.
  */
 export async function deployRollup(opts: DeployRollupOptions): Promise<RollupDeployment> {
   const { signer, params } = opts;
   if ((opts.verifierArtifact === undefined) === (opts.verifierAddress === undefined)) {
     throw new Error("give exactly one of verifierArtifact and verifierAddress");
   }
-  if (opts.genesisRoot < 0n || opts.genesisRoot >= SNARK_FIELD) {
-    throw new Error(`genesis root ${opts.genesisRoot} is not a field element`);
-  }
+  const escapeDelay = opts.escapeDelay ?? DEFAULT_ESCAPE_DELAY;
+  if (escapeDelay <= 0n || escapeDelay >= 1n << 64n) throw new Error(`escape delay must be 1 ..< 2^64 seconds, got ${escapeDelay}`);
   const sequencer = getAddress(opts.sequencer);
   const provider = signer.provider;
   if (!provider) throw new Error("the signer must be connected to a provider");
@@ -188,34 +323,117 @@ export async function deployRollup(opts: DeployRollupOptions): Promise<RollupDep
   const verifierArtifact = opts.verifierArtifact !== undefined ? readArtifact(opts.verifierArtifact) : undefined;
 
   let nonce = await signer.getNonce("pending");
+  let poseidon: PoseidonAddresses;
+  let poseidonReceipts: TransactionReceipt[] | undefined;
+  if (opts.poseidon) {
+    poseidon = { ...opts.poseidon };
+    for (const n of POSEIDON_ARITIES) {
+      poseidon[n] = getAddress(poseidon[n]);
+      await checkHasCode(provider, poseidon[n], `Poseidon(${n})`);
+      await checkPoseidonContract(poseidon[n], n, provider);
+    }
+  } else {
+    ({ addresses: poseidon, receipts: poseidonReceipts } = await deployPoseidonContracts(signer, nonce));
+    nonce += POSEIDON_ARITIES.length;
+  }
+
   let verifierAddress: string;
   let verifierReceipt: TransactionReceipt | undefined;
   if (verifierArtifact) {
-    const deployed = await deployArtifact(verifierArtifact, signer, [], nonce++);
+    const { abi, bytecode, contractName } = verifierArtifact;
+    const deployed = await deployCode(contractName, abi, bytecode, signer, [], nonce++);
     verifierAddress = deployed.address;
     verifierReceipt = deployed.receipt;
   } else {
     verifierAddress = getAddress(opts.verifierAddress!);
-    if ((await provider.getCode(verifierAddress)) === "0x") {
-      throw new Error(`no contract at verifier address ${verifierAddress}`);
-    }
+    await checkHasCode(provider, verifierAddress, "verifier");
   }
 
-  const { address: rollupAddress, receipt: rollupReceipt } = await deployArtifact(
-    rollupArtifact,
+  const { address: rollupAddress, receipt: rollupReceipt } = await deployCode(
+    "Rollup",
+    rollupArtifact.abi,
+    rollupArtifact.bytecode,
     signer,
-    [verifierAddress, opts.genesisRoot, sequencer, params.depth, params.batchSize, params.feeSlots],
+    [
+      verifierAddress,
+      poseidon[4],
+      poseidon[5],
+      poseidon[6],
+      sequencer,
+      params.depth,
+      params.batchSize,
+      params.l1Slots,
+      params.feeSlots,
+      escapeDelay,
+    ],
     nonce,
   );
   return {
     rollup: rollupAt(rollupAddress, signer),
     rollupAddress,
     verifierAddress,
+    poseidon,
     chainId: (await provider.getNetwork()).chainId,
     blockNumber: rollupReceipt.blockNumber,
     verifierReceipt,
+    poseidonReceipts,
     rollupReceipt,
   };
+}
+
+/** A queued L1 operation read from its `L1OpQueued` event. */
+export interface L1OpEvent extends QueuedL1Op {
+  blockNumber: number;
+  transactionHash: string;
+}
+
+export interface ReadL1OpsOptions {
+  /** Last block to read (default: the latest). */
+  toBlock?: number;
+  /** Largest block range per eth_getLogs request, for providers that limit it (default: no limit). */
+  maxBlockRange?: number;
+}
+
+/**
+ * The L1 operations queued from block `fromBlock` on (the deployment block for all of them), in
+ * queue order, from the rollup's `L1OpQueued` events. Throws if the queue indexes read have a
+ * gap (a provider that dropped logs), so a caller never builds state on a partial queue.
+ */
+export async function readL1Ops(rollup: RollupContract, fromBlock: number, opts: ReadL1OpsOptions = {}): Promise<L1OpEvent[]> {
+  const provider = rollup.runner?.provider;
+  if (!provider) throw new Error("the rollup contract must be connected to a provider");
+  const toBlock = opts.toBlock ?? (await provider.getBlockNumber());
+  const range = opts.maxBlockRange ?? Number.POSITIVE_INFINITY;
+  if (!(range >= 1)) throw new Error(`maxBlockRange must be at least 1, got ${range}`);
+  const filter = rollup.filters.L1OpQueued!();
+  const ops: L1OpEvent[] = [];
+  for (let start = fromBlock; start <= toBlock; start += range) {
+    const end = Math.min(toBlock, start + range - 1);
+    for (const log of await rollup.queryFilter(filter, start, end)) {
+      if (!("args" in log)) throw new Error(`cannot decode log ${log.transactionHash}:${log.index}`);
+      const a = log.args;
+      ops.push({
+        queueIndex: a.queueIndex as bigint,
+        kind: Number(a.kind) as L1OpKind,
+        accountIdx: a.accountIdx as bigint,
+        owner: BigInt(a.owner as string),
+        tokenId: a.tokenId as bigint,
+        amount: a.amount as bigint,
+        ax: a.ax as bigint,
+        ay: a.ay as bigint,
+        chainHash: a.chainHash as bigint,
+        blockNumber: log.blockNumber,
+        transactionHash: log.transactionHash,
+      });
+    }
+  }
+  ops.sort((x, y) => (x.queueIndex < y.queueIndex ? -1 : x.queueIndex > y.queueIndex ? 1 : 0));
+  ops.forEach((op, i) => {
+    if (i > 0 && op.queueIndex !== ops[i - 1]!.queueIndex + 1n) {
+      throw new Error(`L1 operation queue has a gap: ${ops[i - 1]!.queueIndex} is followed by ${op.queueIndex}`);
+    }
+  });
+  return ops;
 }
 
 /** Revert data (0x-prefixed hex) carried by an error from ethers or a JSON-RPC provider, if any. */

@@ -112,6 +112,11 @@ declare module "snarkjs" {
 declare module "ffjavascript" {
   export function buildBn128(singleThread?: boolean): Promise<{ terminate(): Promise<void> }>;
   export function getCurveFromName(name: string, singleThread?: boolean): Promise<{ terminate(): Promise<void> }>;
+  /** The ChaCha20-based generator snarkjs draws keys from; seeded with 8 32-bit words. */
+  export class ChaCha {
+    constructor(seed?: number[]);
+    nextU32(): number;
+  }
 }
 
 declare module "@iden3/binfileutils" {

@@ -1,0 +1,209 @@
+// The escape hatch of Rollup.sol: activation only by the deadline rule, everything but
+// withdrawals frozen afterwards, escapeWithdraw with real Merkle proofs from the model's
+// QuadTree (the roots on chain are the model's, put there by mock-verified batches), and
+// refunds of unprocessed deposits.
+import { expect } from "chai";
+import { L2Key } from "../../lib/keys.js";
+import { signTransfer } from "../../lib/tx.js";
+import {
+  alice,
+  bob,
+  carol,
+  dave,
+  deployer,
+  deployWithMock,
+  ethers,
+  type Fixture,
+  increaseTime,
+  ModelSequencer,
+  proofFor,
+} from "./fixture.js";
+import { expectEvent, expectRevert, mined } from "./helpers.js";
+
+const ONE_ETH = 10n ** 18n;
+const DELAY = 3600n;
+
+async function latestTimestamp(): Promise<bigint> {
+  return BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
+}
+
+/** escapeWithdraw arguments for account `index` from the model's current state. */
+function escapeArgs(seq: ModelSequencer, index: bigint) {
+  const w = seq.state.witness(index);
+  const a = w.account;
+  const owner = ethers.getAddress("0x" + a.owner.toString(16).padStart(40, "0"));
+  return [index, a.ax, a.ay, owner, a.tokenId, a.balance, a.nonce, w.proof] as const;
+}
+
+/**
+ * Accounts 1 (alice, ETH), 2 (bob, token), 3 (carol, ETH) created and processed, an L2 transfer
+ * from alice to carol (so leaves carry nonces and changed balances), then pending: a top-up of
+ * account 1 by dave, a forced exit of 3, a CREATE by dave.
+ */
+async function scenario() {
+  const f = await deployWithMock({ escapeDelay: DELAY });
+  const seq = await ModelSequencer.create(f);
+  const token = await ethers.deployContract("TestERC20", ["Token", "TKN"], deployer);
+  await mined(f.as(deployer).registerToken(await token.getAddress()));
+  await mined(token.getFunction("mint")(bob.address, 10n ** 24n));
+  await mined(token.connect(bob).getFunction("approve")(f.d.rollupAddress, 10n ** 24n));
+  const key = await L2Key.random();
+  await mined(f.as(alice).depositETH(key.ax, key.ay, { value: 5n * ONE_ETH }));
+  await mined(f.as(bob).depositERC20(1, 700n, 7n, 8n));
+  await mined(f.as(carol).depositETH(9n, 10n, { value: 2n * ONE_ETH }));
+  while ((await f.rollup.l1Processed()) < 3n) await seq.submit();
+  const t = { from: 1n, to: 3n, amount: ONE_ETH, fee: 0n, nonce: 0n };
+  await seq.submit({ txs: [signTransfer(seq.crypto.hash, key, t, f.domain, f.params)] });
+  expect(await f.rollup.stateRoot()).to.equal(seq.state.root);
+
+  const pendingFrom = Number(await f.rollup.l1OpCount());
+  await mined(f.as(dave).depositETHTo(1, { value: 11n }));
+  await mined(f.as(carol).forceExit(3));
+  await mined(f.as(dave).depositETH(1n, 2n, { value: 13n }));
+  return { f, seq, token, pendingFrom };
+}
+
+async function activate(f: Fixture) {
+  await increaseTime(DELAY + 1n);
+  return mined(f.as(dave).activateEscape());
+}
+
+describe("Rollup escape hatch", () => {
+  describe("activateEscape", () => {
+    it("needs a waiting L1 operation older than escapeDelay", async () => {
+      const f = await deployWithMock({ escapeDelay: DELAY });
+      await expectRevert(f.as(alice).activateEscape(), f.rollup, "NoPendingL1Op");
+      await mined(f.as(alice).depositETH(1n, 2n, { value: 1n }));
+      const deadline = (await latestTimestamp()) + DELAY;
+      expect(await f.rollup.escapeAllowedAfter()).to.equal(deadline);
+      await expectRevert(f.as(alice).activateEscape(), f.rollup, "EscapeTooEarly", [deadline]);
+      // The last second of the deadline still belongs to the sequencer.
+      await ethers.provider.send("evm_setNextBlockTimestamp", [Number(deadline)]);
+      await expectRevert(f.as(alice).activateEscape(), f.rollup, "EscapeTooEarly", [deadline]);
+      expect(await f.rollup.escapeMode()).to.equal(false);
+      await ethers.provider.send("evm_setNextBlockTimestamp", [Number(deadline + 1n)]);
+      const r = await mined(f.as(bob).activateEscape());
+      expectEvent(r, f.rollup, "EscapeActivated", [await f.rollup.genesisRoot(), 0n]);
+      expect(await f.rollup.escapeMode()).to.equal(true);
+      await expectRevert(f.as(bob).activateEscape(), f.rollup, "EscapeMode");
+    });
+
+    it("is not reachable while the sequencer processes the queue in time", async () => {
+      const f = await deployWithMock({ escapeDelay: DELAY });
+      const seq = await ModelSequencer.create(f);
+      await mined(f.as(alice).depositETH(1n, 2n, { value: 1n }));
+      await increaseTime(DELAY / 2n);
+      await mined(f.as(bob).depositETH(1n, 2n, { value: 1n }));
+      const second = await latestTimestamp();
+      await increaseTime(DELAY / 2n + 10n);
+      await seq.submit({ l1Count: 1 }); // the first operation is processed: its deadline no longer counts
+      expect(await f.rollup.escapeAllowedAfter()).to.equal(second + DELAY);
+      await expectRevert(f.as(carol).activateEscape(), f.rollup, "EscapeTooEarly", [second + DELAY]);
+      await seq.submit();
+      await increaseTime(10n * DELAY);
+      await expectRevert(f.as(carol).activateEscape(), f.rollup, "NoPendingL1Op");
+    });
+
+    it("freezes batches, deposits and forced exits, but not withdrawals", async () => {
+      const { f, seq, pendingFrom } = await scenario();
+      expect(pendingFrom).to.equal(3);
+      await seq.submit({ l1Count: 2 }); // processes dave's top-up and carol's forced exit
+      expect(await f.rollup.claimable(carol.address, 0)).to.equal(3n * ONE_ETH);
+      await activate(f);
+      const e = "EscapeMode";
+      await expectRevert(f.rollup.submitBatch(1n, 0, "0x", new Uint8Array(1), "0x", proofFor("x")), f.rollup, e);
+      await expectRevert(f.as(alice).depositETH(1n, 2n, { value: 1n }), f.rollup, e);
+      await expectRevert(f.as(alice).depositETHTo(1, { value: 1n }), f.rollup, e);
+      await expectRevert(f.as(bob).depositERC20(1, 1n, 1n, 2n), f.rollup, e);
+      await expectRevert(f.as(bob).depositERC20To(2, 1, 1n), f.rollup, e);
+      await expectRevert(f.as(alice).forceExit(1), f.rollup, e);
+      expectEvent(await mined(f.as(carol).withdraw(0)), f.rollup, "Withdrawn", [carol.address, 0n, 3n * ONE_ETH]);
+    });
+  });
+
+  describe("escapeWithdraw", () => {
+    it("credits an owner's proven balance once; wrong proofs, wrong callers and replays are rejected", async () => {
+      const { f, seq } = await scenario();
+      const args = escapeArgs(seq, 1n);
+      await expectRevert(f.as(alice).escapeWithdraw(...args), f.rollup, "NotInEscapeMode");
+      await activate(f);
+      expect(seq.state.account(1n)!.balance).to.equal(4n * ONE_ETH);
+      expect(seq.state.account(1n)!.nonce).to.equal(1n);
+
+      await expectRevert(f.as(bob).escapeWithdraw(...args), f.rollup, "NotAccountOwner");
+      const [idx, ax, ay, owner, tokenId, balance, nonce, proof] = args;
+      const tampered = proof.map((level, l) => level.map((s, k) => (l === 1 && k === 2 ? s + 1n : s)));
+      const bad: [string, unknown[]][] = [
+        ["balance", [idx, ax, ay, owner, tokenId, balance + 1n, nonce, proof]],
+        ["nonce", [idx, ax, ay, owner, tokenId, balance, nonce - 1n, proof]],
+        ["token", [idx, ax, ay, owner, 1n, balance, nonce, proof]],
+        ["key", [idx, ax + 1n, ay, owner, tokenId, balance, nonce, proof]],
+        ["sibling", [idx, ax, ay, owner, tokenId, balance, nonce, tampered]],
+        ["index", [2n, ax, ay, owner, tokenId, balance, nonce, proof]],
+      ];
+      for (const [what, a] of bad) {
+        await expectRevert(f.rollup.connect(alice).getFunction("escapeWithdraw")(...a), f.rollup, "InvalidMerkleProof").catch((e: unknown) => {
+          throw new Error(`wrong ${what} accepted or rejected for another reason: ${e}`);
+        });
+      }
+      // Claiming someone else's leaf as one's own does not verify either.
+      const bobs = escapeArgs(seq, 2n);
+      await expectRevert(f.as(carol).escapeWithdraw(bobs[0], bobs[1], bobs[2], carol.address, bobs[4], bobs[5], bobs[6], bobs[7]), f.rollup, "InvalidMerkleProof");
+      await expectRevert(f.as(alice).escapeWithdraw(idx, ax, ay, owner, tokenId, balance, nonce, proof.slice(1)), f.rollup, "BadProofLength", [3n, 4n]);
+      await expectRevert(f.as(alice).escapeWithdraw(0, ax, ay, owner, tokenId, balance, nonce, proof), f.rollup, "UnknownAccount", [0n]);
+      await expectRevert(f.as(alice).escapeWithdraw(256, ax, ay, owner, tokenId, balance, nonce, proof), f.rollup, "UnknownAccount", [256n]);
+      // Account 4 (dave's pending CREATE) has an index but no leaf in the proven root.
+      const empty = seq.state.tree.proof(4n);
+      await expectRevert(f.as(dave).escapeWithdraw(4, 1n, 2n, dave.address, 0, 13n, 0, empty), f.rollup, "InvalidMerkleProof");
+
+      const r = await mined(f.as(alice).escapeWithdraw(...args));
+      expectEvent(r, f.rollup, "EscapeWithdrawal", [1n, alice.address, 0n, 4n * ONE_ETH]);
+      expectEvent(r, f.rollup, "Credited", [alice.address, 0n, 4n * ONE_ETH]);
+      expect(await f.rollup.escapeWithdrawn(1)).to.equal(true);
+      await expectRevert(f.as(alice).escapeWithdraw(...args), f.rollup, "AlreadyWithdrawn", [1n]);
+
+      // Bob's token balance and carol's (received by transfer) come out the same way.
+      await mined(f.as(bob).escapeWithdraw(...escapeArgs(seq, 2n)));
+      await mined(f.as(carol).escapeWithdraw(...escapeArgs(seq, 3n)));
+      expect(await f.rollup.claimable(bob.address, 1)).to.equal(700n);
+      expect(await f.rollup.claimable(carol.address, 0)).to.equal(3n * ONE_ETH);
+
+      const before = await ethers.provider.getBalance(alice.address);
+      const w = await mined(f.as(alice).withdraw(0));
+      expect(await ethers.provider.getBalance(alice.address)).to.equal(before + 4n * ONE_ETH - w.gasUsed * w.gasPrice);
+    });
+  });
+
+  describe("refundDeposit", () => {
+    it("credits each unprocessed deposit back to its depositor once; not forced exits or processed operations", async () => {
+      const { f, pendingFrom } = await scenario();
+      await expectRevert(f.as(dave).refundDeposit(pendingFrom), f.rollup, "NotInEscapeMode");
+      await activate(f);
+      const [topUp, forced, create] = [pendingFrom, pendingFrom + 1, pendingFrom + 2];
+      const r = await mined(f.as(alice).refundDeposit(topUp)); // anyone may trigger it; dave is credited
+      expectEvent(r, f.rollup, "DepositRefunded", [BigInt(topUp), dave.address, 0n, 11n]);
+      expectEvent(r, f.rollup, "Credited", [dave.address, 0n, 11n]);
+      await mined(f.as(dave).refundDeposit(create));
+      expect(await f.rollup.claimable(dave.address, 0)).to.equal(24n);
+      expect((await f.rollup.l1Ops(create)).refunded).to.equal(true);
+      for (const i of [topUp, create, forced, 0, 2, pendingFrom + 3, 2 ** 40]) {
+        await expectRevert(f.as(dave).refundDeposit(i), f.rollup, "NotRefundable", [BigInt(i)]);
+      }
+      await mined(f.as(dave).withdraw(0));
+      expect(await f.rollup.claimable(dave.address, 0)).to.equal(0n);
+    });
+  });
+
+  it("ends with everything withdrawable: the contract holds exactly the unclaimed amounts", async () => {
+    const { f, seq, token, pendingFrom } = await scenario();
+    await activate(f);
+    for (const i of [1n, 2n, 3n]) {
+      const owner = [alice, bob, carol][Number(i) - 1]!;
+      await mined(f.as(owner).escapeWithdraw(...escapeArgs(seq, i)));
+    }
+    for (const i of [pendingFrom, pendingFrom + 2]) await mined(f.as(dave).refundDeposit(i));
+    for (const [u, t] of [[alice, 0], [bob, 1], [carol, 0], [dave, 0]] as const) await mined(f.as(u).withdraw(t));
+    expect(await ethers.provider.getBalance(f.d.rollupAddress)).to.equal(0n);
+    expect(await token.getFunction("balanceOf")(f.d.rollupAddress)).to.equal(0n);
+  });
+});

@@ -1,0 +1,162 @@
+// Gas report of Rollup.sol, with the project's targets pinned: ≤ 250 marginal L1 gas per posted
+// transfer and ≤ 260k fixed gas per batch (with a real Groth16 verifier). submitBatch runs against
+// the MockVerifier; the real verifier's cost is measured separately on a generated verifier with
+// well-formed curve points (the pairing precompile costs the same whether the proof holds or not)
+// and substituted for the mock's.
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { expect } from "chai";
+import { ContractFactory, type TransactionReceipt } from "ethers";
+import { concatBytes, toBytesBE } from "../../lib/bytes.js";
+import { ARTIFACTS_DIR, readArtifact } from "../../lib/deploy.js";
+import { L2Key } from "../../lib/keys.js";
+import { type DerivedParams, getInstance, TEST_INSTANCE } from "../../lib/params.js";
+import { signTransfer } from "../../lib/tx.js";
+import { alice, bob, deployer, deployWithMock, ethers, type Fixture, increaseTime, ModelSequencer, proofFor } from "./fixture.js";
+import { mined, nestedCallGas, seededBytes } from "./helpers.js";
+
+const ONE_ETH = 10n ** 18n;
+const rows: string[] = [];
+const report = (name: string, gas: bigint | string, note = "") => rows.push(`${name.padEnd(46)} ${String(gas).padStart(9)}  ${note}`);
+
+/** Intrinsic calldata gas of a transaction (4 per zero byte, 16 per other byte). */
+async function calldataGas(hash: string): Promise<bigint> {
+  const data = ethers.getBytes((await ethers.provider.getTransaction(hash))!.data);
+  return data.reduce((g, byte) => g + (byte === 0 ? 4n : 16n), 0n);
+}
+
+/** `n` posted transfers (never exits) of random non-zero bytes: the costliest calldata. */
+function transfers(p: DerivedParams, n: number, seed: string): Uint8Array {
+  const data = seededBytes(seed, n * p.txBytes).map((b) => b | 1);
+  return data;
+}
+
+/**
+ * Execution gas of the test instance's generated Groth16 verifier (one public signal, like every
+ * batch verifier) on well-formed points (generators of G1 and G2, EIP-197 encoding), or
+ * undefined when the circuit setup has not generated it yet.
+ */
+async function realVerifierGas(): Promise<{ name: string; gas: bigint } | undefined> {
+  const name = `Groth16Verifier_${TEST_INSTANCE}`;
+  if (!existsSync(path.join(ARTIFACTS_DIR, "contracts", "generated", `${name}.sol`))) return undefined;
+  const art = readArtifact(name);
+  const verifier = await new ContractFactory(art.abi, art.bytecode, deployer).deploy();
+  await verifier.waitForDeployment();
+  const g2 = [
+    [11559732032986387107991004021392285783925812861821192530917403151452391805634n, 10857046999023057135944570762232829481370756359578518086990519993285655852781n],
+    [4082367875863433681332203403145435568316851327593401208105741076214120093531n, 8495653923123431417604973247489272438418190587263600148770280649306958101930n],
+  ];
+  const args = [[1n, 2n], g2, [1n, 2n], [12345n]];
+  expect(await verifier.getFunction("verifyProof")(...args)).to.equal(false);
+  const data = verifier.interface.encodeFunctionData("verifyProof", args);
+  const tx = await deployer.sendTransaction({ to: await verifier.getAddress(), data });
+  const receipt = (await tx.wait())!;
+  return { name, gas: receipt.gasUsed - 21_000n - (await calldataGas(receipt.hash)) };
+}
+
+/** submitBatch with the mock: total gas, and Rollup's own share (without 21000, calldata and the mock). */
+async function batchGas(f: Fixture, l1Count: number, l1Results: Uint8Array, txData: Uint8Array) {
+  const p = f.params;
+  const receipt = await mined(f.rollup.submitBatch(1n, l1Count, l1Results, new Uint8Array(p.feeSlots * p.idxBytes).fill(1), txData, proofFor("gas")));
+  const calldata = await calldataGas(receipt.hash);
+  const mock = await nestedCallGas(ethers.provider, receipt.hash);
+  return { total: receipt.gasUsed, calldata, mock, own: receipt.gasUsed - 21_000n - calldata - mock, receipt };
+}
+
+async function escapeWithdrawGas(params: DerivedParams): Promise<TransactionReceipt> {
+  const f = await deployWithMock({ params, escapeDelay: 60n });
+  const seq = await ModelSequencer.create(f);
+  const key = await L2Key.random();
+  await mined(f.as(alice).depositETH(key.ax, key.ay, { value: ONE_ETH }));
+  await mined(f.as(bob).depositETH(1n, 2n, { value: ONE_ETH }));
+  await seq.submit();
+  await seq.submit({ txs: [signTransfer(seq.crypto.hash, key, { from: 1n, to: 2n, amount: 1000n, fee: 0n, nonce: 0n }, f.domain, params)] });
+  await mined(f.as(bob).depositETHTo(1, { value: 1n }));
+  await increaseTime(61n);
+  await mined(f.as(bob).activateEscape());
+  const w = seq.state.witness(1n);
+  const a = w.account;
+  return mined(f.as(alice).escapeWithdraw(1n, a.ax, a.ay, alice.address, a.tokenId, a.balance, a.nonce, w.proof));
+}
+
+describe("Rollup gas", () => {
+  after(() => console.log(`      gas (gasUsed unless noted):\n${rows.map((r) => `        ${r}`).join("\n")}`));
+
+  it("L1 operations and withdrawals", async () => {
+    const f = await deployWithMock();
+    const token = await ethers.deployContract("TestERC20", ["Token", "TKN"], deployer);
+    await mined(f.as(deployer).registerToken(await token.getAddress()));
+    await mined(token.getFunction("mint")(alice.address, 10n ** 24n));
+    await mined(token.connect(alice).getFunction("approve")(f.d.rollupAddress, 10n ** 24n));
+    const a = f.as(alice);
+    const g = async (name: string, tx: ReturnType<typeof a.forceExit>) => {
+      const r = await mined(tx);
+      report(name, r.gasUsed);
+      return r.gasUsed;
+    };
+    const create = await g("depositETH (CREATE)", a.depositETH(1n, 2n, { value: ONE_ETH }));
+    await g("depositETHTo (DEPOSIT)", a.depositETHTo(1, { value: ONE_ETH }));
+    await mined(a.depositETH(1n, 2n, { value: ONE_ETH }));
+    await g("depositERC20 (CREATE)", a.depositERC20(1, 1000n, 1n, 2n));
+    await g("depositERC20To (DEPOSIT)", a.depositERC20To(3, 1, 1000n));
+    const force = await g("forceExit", a.forceExit(1));
+    // Each operation: ~98k of Poseidon(5) for the chain, 3 new slots (op ×2, chain hash), the event.
+    expect(Number(create)).to.be.lessThan(260_000);
+    expect(Number(force)).to.be.lessThan(220_000);
+
+    const seq = await ModelSequencer.create(f);
+    while ((await f.rollup.l1Processed()) < (await f.rollup.l1OpCount())) await seq.submit();
+    await mined(a.forceExit(3));
+    await seq.submit();
+    await g("withdraw (ETH)", a.withdraw(0));
+    await g("withdraw (ERC-20)", a.withdraw(1));
+  });
+
+  for (const name of [TEST_INSTANCE, "prod_d12_b32"]) {
+    it(`submitBatch fixed and marginal costs (${name})`, async () => {
+      const p = getInstance(name);
+      const f = await deployWithMock({ params: p });
+      for (let i = 0; i < p.l1Slots; i++) await mined(f.as(alice).depositETH(1n, 2n, { value: ONE_ETH }));
+
+      const first = await batchGas(f, 0, new Uint8Array(), new Uint8Array()); // writes batchNumber 0 → 1
+      const empty = await batchGas(f, 0, new Uint8Array(), new Uint8Array());
+      const full = await batchGas(f, 0, new Uint8Array(), transfers(p, p.batchSize, `gas/${name}`));
+      const perTx = (full.total - empty.total) / BigInt(p.batchSize);
+      report(`[${name}] submitBatch, nothing posted`, empty.total, `Rollup's own ${empty.own}, calldata ${empty.calldata}, mock ${empty.mock}`);
+      report(`[${name}] submitBatch, ${p.batchSize} transfers`, full.total, `Rollup's own ${full.own}`);
+      report(`[${name}] marginal gas per transfer`, perTx, `calldata ${(full.calldata - empty.calldata) / BigInt(p.batchSize)} (${p.txBytes} bytes)`);
+      // The target is for the production batch; with 2 slots the scan's partial group dominates.
+      if (p.batchSize >= 32) expect(Number(perTx)).to.be.at.most(250);
+      expect(Number(empty.own)).to.be.lessThan(30_000);
+      expect(Number(first.total)).to.be.at.least(Number(empty.total));
+
+      // L1 operations: a zero result only moves the pointer; a non-zero one credits a withdrawal.
+      const zeros = await batchGas(f, 1, new Uint8Array(16), new Uint8Array());
+      const credit = await batchGas(f, 1, toBytesBE(5n, 16), new Uint8Array());
+      report(`[${name}] per L1 operation, result 0`, zeros.total - empty.total);
+      report(`[${name}] per L1 operation, result credited`, credit.total - empty.total, "(first credit of this owner and token)");
+      const exitTx = concatBytes([toBytesBE(1n, p.idxBytes), toBytesBE(0n, p.idxBytes), toBytesBE(77n, 5), toBytesBE(0n, 1)]);
+      await batchGas(f, 0, new Uint8Array(), exitTx); // first credit: a fresh claimable slot
+      const exit = await batchGas(f, 0, new Uint8Array(), exitTx);
+      report(`[${name}] per exit (to = 0), repeat credit`, exit.total - empty.total);
+
+      const verifier = await realVerifierGas();
+      if (verifier) {
+        const fixed = empty.total - empty.mock + verifier.gas;
+        report(`[${name}] submitBatch fixed, real verifier`, fixed, `(${verifier.name}: ${verifier.gas} in verifyProof)`);
+        expect(Number(fixed)).to.be.at.most(260_000);
+      } else {
+        report(`[${name}] submitBatch fixed, real verifier`, "n/a", "no generated verifier in artifacts/ (run the circuit setup)");
+      }
+    });
+  }
+
+  for (const name of [TEST_INSTANCE, "prod_d12_b32"]) {
+    it(`escapeWithdraw (${name})`, async () => {
+      const p = getInstance(name);
+      const r = await escapeWithdrawGas(p);
+      report(`[${name}] escapeWithdraw (D = ${p.depth})`, r.gasUsed, `Poseidon(6) + ${p.depth} × Poseidon(4)`);
+      expect(Number(r.gasUsed)).to.be.lessThan(200_000 + p.depth * 90_000);
+    });
+  }
+});

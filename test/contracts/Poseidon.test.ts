@@ -1,0 +1,59 @@
+// The circomlibjs-generated Poseidon contracts the Rollup uses (4, 5 and 6 inputs) against the
+// JavaScript Poseidon of lib/crypto.ts, plus deploy-time checks of given Poseidon addresses.
+import { expect } from "chai";
+import { poseidonHasher, SNARK_FIELD } from "../../lib/crypto.js";
+import { checkPoseidonContract, POSEIDON_ARITIES, poseidonContractAt } from "../../lib/deploy.js";
+import { deployer, deployWithMock, ethers, sharedPoseidon } from "./fixture.js";
+import { seededBelow } from "./helpers.js";
+
+const hash = await poseidonHasher();
+
+describe("Poseidon contracts (circomlibjs bytecode)", () => {
+  for (const n of POSEIDON_ARITIES) {
+    it(`Poseidon(${n}) matches lib/crypto.ts on random and extreme inputs`, async () => {
+      const c = poseidonContractAt((await sharedPoseidon())[n], n, ethers.provider);
+      const vectors: bigint[][] = [
+        Array(n).fill(0n),
+        Array(n).fill(SNARK_FIELD - 1n),
+        Array.from({ length: n }, (_, i) => BigInt(i + 1)),
+        ...Array.from({ length: 8 }, (_, v) => Array.from({ length: n }, (_, i) => seededBelow(`p${n}/${v}/${i}`, SNARK_FIELD))),
+      ];
+      for (const inputs of vectors) {
+        expect(await c.getFunction("poseidon").staticCall(inputs), `Poseidon(${inputs.join(", ")})`).to.equal(hash(inputs));
+      }
+    });
+  }
+
+  it("reduces inputs mod r: an input x + r hashes like x (so the Rollup range-checks what it binds)", async () => {
+    const c = poseidonContractAt((await sharedPoseidon())[6], 6, ethers.provider);
+    const x = [1n, 2n, 3n, 4n, 5n, 6n];
+    const aliased = [1n, 2n, 3n, 4n, 5n + SNARK_FIELD, 6n];
+    expect(await c.getFunction("poseidon").staticCall(aliased)).to.equal(hash(x));
+  });
+
+  it("checkPoseidonContract accepts the right arity only", async () => {
+    const p = await sharedPoseidon();
+    for (const n of POSEIDON_ARITIES) await checkPoseidonContract(p[n], n, ethers.provider);
+    const rejects = async (address: string, n: 4 | 5 | 6) => {
+      let error: unknown;
+      await checkPoseidonContract(address, n, ethers.provider).catch((e: unknown) => (error = e));
+      expect(String(error)).to.match(new RegExp(`not a ${n}-input Poseidon`));
+    };
+    await rejects(p[5], 4);
+    await rejects(p[4], 6);
+    await rejects((await deployWithMock()).d.verifierAddress, 4);
+    await rejects(deployer.address, 5);
+  });
+
+  it("reports the gas of one call", async () => {
+    const p = await sharedPoseidon();
+    const rows: string[] = [];
+    for (const n of POSEIDON_ARITIES) {
+      const c = poseidonContractAt(p[n], n, ethers.provider);
+      const gas = await c.getFunction("poseidon").estimateGas(Array(n).fill(7n));
+      rows.push(`Poseidon(${n}) ${gas - 21_000n} (estimateGas minus 21000, calldata included)`);
+      expect(Number(gas)).to.be.lessThan(200_000);
+    }
+    console.log(rows.map((r) => `      ${r}`).join("\n"));
+  });
+});

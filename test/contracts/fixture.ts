@@ -1,0 +1,167 @@
+// Rollup fixtures for the contract tests: deployment through lib/deploy.ts (the CLI's code) over a
+// MockVerifier, and a model sequencer that builds every batch with the TypeScript model
+// (lib/state.ts, lib/batch.ts) and submits it with the mock pinned to the model's input hash, so
+// each model-driven batch also checks input-hash parity between lib/ and Rollup.sol.
+import { Contract, type ContractTransactionReceipt, type Signer } from "ethers";
+import { SNARK_FIELD, loadCrypto, type ZkrCrypto } from "../../lib/crypto.js";
+import { buildBatch, type Batch } from "../../lib/batch.js";
+import {
+  deployPoseidonContracts,
+  deployRollup,
+  type L1OpEvent,
+  type PoseidonAddresses,
+  readArtifact,
+  readL1Ops,
+  type RollupContract,
+  type RollupDeployment,
+} from "../../lib/deploy.js";
+import { l1ChainStep } from "../../lib/l1.js";
+import { type DerivedParams, getInstance, TEST_INSTANCE } from "../../lib/params.js";
+import { L2State } from "../../lib/state.js";
+import type { Domain, SignedTransfer } from "../../lib/tx.js";
+import { hardhat } from "../fixtures.js";
+import { mined, seededBelow } from "./helpers.js";
+
+export const { ethers } = await hardhat();
+/** A signer of the in-process network (address known synchronously). */
+export type User = Signer & { address: string };
+const all: User[] = await ethers.getSigners();
+if (all.length < 6) throw new Error("the contract tests need 6 funded accounts");
+/** The deployer is the admin; the rest are plain users. */
+export const [deployer, sequencer, alice, bob, carol, dave] = all as [User, User, User, User, User, User];
+export const chainId = (await ethers.provider.getNetwork()).chainId;
+
+let poseidonP: Promise<PoseidonAddresses> | undefined;
+
+/** The Poseidon contracts, deployed once per test run and reused (deployRollup checks them). */
+export function sharedPoseidon(): Promise<PoseidonAddresses> {
+  return (poseidonP ??= deployPoseidonContracts(deployer).then((d) => d.addresses));
+}
+
+export interface Fixture {
+  d: RollupDeployment;
+  /** The rollup, called by the sequencer. */
+  rollup: RollupContract;
+  mock: Contract;
+  params: DerivedParams;
+  domain: Domain;
+  /** The rollup called by `signer`. */
+  as(signer: Signer): RollupContract;
+}
+
+export interface FixtureOptions {
+  params?: DerivedParams;
+  /** Seconds (default one hour). */
+  escapeDelay?: bigint;
+}
+
+/** A fresh Rollup over a fresh MockVerifier, deployed with deployRollup. */
+export async function deployWithMock(opts: FixtureOptions = {}): Promise<Fixture> {
+  const params = opts.params ?? getInstance(TEST_INSTANCE);
+  const d = await deployRollup({
+    signer: deployer,
+    verifierArtifact: "MockVerifier",
+    poseidon: await sharedPoseidon(),
+    params,
+    sequencer: sequencer.address,
+    escapeDelay: opts.escapeDelay ?? 3600n,
+  });
+  const mock = new Contract(d.verifierAddress, readArtifact("MockVerifier").abi, deployer);
+  return {
+    d,
+    rollup: d.rollup.connect(sequencer),
+    mock,
+    params,
+    domain: { chainId, rollupAddress: BigInt(d.rollupAddress) },
+    as: (signer) => d.rollup.connect(signer),
+  };
+}
+
+/** A random-looking but deterministic Groth16 proof argument (the mock checks only equality). */
+export function proofFor(seed: string): bigint[] {
+  return Array.from({ length: 8 }, (_, i) => seededBelow(`${seed}/proof/${i}`, SNARK_FIELD));
+}
+
+/** Moves the chain's clock forward by `seconds` and mines a block. */
+export async function increaseTime(seconds: bigint): Promise<void> {
+  await ethers.provider.send("evm_increaseTime", [Number(seconds)]);
+  await ethers.provider.send("evm_mine", []);
+}
+
+let cryptoP: Promise<ZkrCrypto> | undefined;
+export function crypto(): Promise<ZkrCrypto> {
+  return (cryptoP ??= loadCrypto());
+}
+
+/**
+ * A sequencer driven by the TypeScript model: it reads the queue from L1 events, checks the
+ * contract's chain hashes against lib/l1.ts, applies operations and transfers to an L2State with
+ * buildBatch, and submits each batch with the mock verifier expecting exactly the model's
+ * input hash (a mismatch makes the mock reject, so submit() fails).
+ */
+export class ModelSequencer {
+  readonly state: L2State;
+  /** L1 operations the model has applied (= the contract's l1Processed after each batch). */
+  processed = 0;
+  private batches = 0;
+
+  constructor(
+    readonly f: Fixture,
+    readonly crypto: ZkrCrypto,
+  ) {
+    this.state = new L2State(crypto, f.params);
+  }
+
+  static async create(f: Fixture): Promise<ModelSequencer> {
+    return new ModelSequencer(f, await crypto());
+  }
+
+  /** Every queued operation, its chain hash recomputed with lib/l1.ts and compared to the event's. */
+  async queue(): Promise<L1OpEvent[]> {
+    const ops = await readL1Ops(this.f.rollup, this.f.d.blockNumber);
+    let h = 0n;
+    for (const [i, op] of ops.entries()) {
+      if (op.queueIndex !== BigInt(i)) throw new Error(`queue index ${op.queueIndex} at position ${i}`);
+      h = l1ChainStep(this.crypto.hash, h, op);
+      if (h !== op.chainHash) throw new Error(`chain hash of operation ${i}: model ${h}, contract ${op.chainHash}`);
+    }
+    return ops;
+  }
+
+  /**
+   * Builds the next batch (the next `l1Count` queued operations, default as many as fit, then
+   * `txs`) and submits it. The model state is rolled back if the submission fails.
+   */
+  async submit(opts: { l1Count?: number; txs?: SignedTransfer[]; feeIdx?: bigint[] } = {}): Promise<{
+    batch: Batch;
+    receipt: ContractTransactionReceipt;
+  }> {
+    const queue = await this.queue();
+    const pending = queue.slice(this.processed);
+    const l1Ops = pending.slice(0, opts.l1Count ?? this.f.params.l1Slots);
+    const l1HashStart = this.processed === 0 ? 0n : queue[this.processed - 1]!.chainHash;
+    const cp = this.state.checkpoint();
+    try {
+      const batch = buildBatch(this.state, { l1Ops, txs: opts.txs ?? [] }, { domain: this.f.domain, feeIdx: opts.feeIdx ?? [], l1HashStart });
+      if (batch.rejected.length > 0) throw new Error(`model rejected a transfer: ${batch.rejected[0]!.error.message}`);
+      const proof = proofFor(`batch/${this.f.d.rollupAddress}/${++this.batches}`);
+      await mined(this.f.mock.expectCall(proof, batch.inputHash));
+      const receipt = await mined(
+        this.f.rollup.submitBatch(batch.newRoot, l1Ops.length, batch.l1ResultsData, batch.feeIdxData, batch.txData, proof),
+      );
+      this.state.commit(cp);
+      this.processed += l1Ops.length;
+      return { batch, receipt };
+    } catch (e) {
+      this.state.revert(cp);
+      throw e;
+    }
+  }
+
+  /** Sum of all L2 balances per token id. */
+  l2Totals(): Map<bigint, bigint> {
+    const totals = new Map<bigint, bigint>();
+    for (const [, a] of this.state.entries()) totals.set(a.tokenId, (totals.get(a.tokenId) ?? 0n) + a.balance);
+    return totals;
+  }
+}
