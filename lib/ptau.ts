@@ -28,6 +28,7 @@ import path from "node:path";
 import { buildBn128 } from "ffjavascript";
 import { powersOfTau } from "snarkjs";
 import { cacheDir } from "./circom.js";
+import { generateFastDevPtau } from "./fastptau.js";
 import { REPO_ROOT } from "./params.js";
 
 /** Progress messages of the setup pipeline, one line each. */
@@ -340,6 +341,12 @@ export interface DevPtauOptions {
   devPtau?: string;
   /** Directory holding pot17_dev.ptau and its SHA256SUMS (default: <repo>/../shared/ptau). */
   sharedPtauDir?: string;
+  /**
+   * How a missing development ptau is generated: "fast" (lib/fastptau.ts, secrets chosen
+   * directly; about 35 s at power 17 on 2 cores) or "snarkjs" (new accumulator, contribution,
+   * prepare phase2; about 50 minutes at power 17). Default "fast".
+   */
+  generator?: "fast" | "snarkjs";
   log?: Log;
 }
 
@@ -347,7 +354,7 @@ export interface DevPtauOptions {
  * A development ptau for a circuit that needs 2^minPower, in this order: `devPtau` /
  * $ZKR_DEV_PTAU; the shared pot17_dev.ptau if it matches its SHA256SUMS and is large enough;
  * a previously generated one in the cache; else a new one generated for exactly minPower
- * (slow: about 50 minutes at power 17 on a 2-core machine).
+ * into the cache (see DevPtauOptions.generator).
  */
 export async function devPtau(minPower: number, opts: DevPtauOptions = {}): Promise<PtauInfo> {
   const log = opts.log ?? (() => {});
@@ -376,7 +383,9 @@ export async function devPtau(minPower: number, opts: DevPtauOptions = {}): Prom
     log(`no development ptau of power >= ${minPower} found: generating ${out}`);
     await withFileLock(`${out}.lock`, log, async () => {
       removeInterruptedBuilds(out);
-      if (!existsSync(out)) await generateDevPtau(minPower, out, log);
+      if (existsSync(out)) return;
+      if (opts.generator === "snarkjs") await generateDevPtau(minPower, out, log);
+      else await generateFastDevPtau(minPower, out, { log });
     });
   }
   const power = await checkPtauFits(file, minPower);
@@ -412,7 +421,8 @@ async function sharedDevPtau(dir: string, minPower: number, log: Log): Promise<P
  * Generates a development ptau of 2^power with snarkjs into `outFile`: a new accumulator, one
  * contribution with random entropy, then `prepare phase2`. Insecure by construction (one
  * party). The file appears only when complete. Time grows steeply with the power (power 8:
- * seconds; 17: about 50 minutes on 2 cores, almost all of it in prepare phase2).
+ * seconds; 17: about 50 minutes on 2 cores, almost all of it in prepare phase2). devPtau uses
+ * the much faster generateFastDevPtau (lib/fastptau.ts) unless told otherwise.
  */
 export async function generateDevPtau(power: number, outFile: string, log: Log = () => {}): Promise<PtauInfo> {
   if (!Number.isInteger(power) || power < 1 || power > MAX_POWER) throw new Error(`ptau power must be 1..${MAX_POWER}, got ${power}`);
