@@ -6,8 +6,6 @@
 // Prints a Markdown table (and the machine it ran on) for the README.
 import os from "node:os";
 import { parseArgs } from "node:util";
-import { buildBatch } from "../lib/batch.js";
-import { toHex } from "../lib/bytes.js";
 import { compileCircuit } from "../lib/circom.js";
 import { loadCrypto } from "../lib/crypto.js";
 import { deployRollup } from "../lib/deploy.js";
@@ -16,7 +14,8 @@ import { getInstance, REPO_ROOT } from "../lib/params.js";
 import { batchMainSource, buildContracts, readR1csInfo, setupInstance } from "../lib/setup.js";
 import { L2State } from "../lib/state.js";
 import { signTransfer } from "../lib/tx.js";
-import { Prover, toSolidityProof } from "../prover/prover.js";
+import { Prover } from "../prover/prover.js";
+import { Operator } from "../sequencer/operator.js";
 
 const { values } = parseArgs({
   options: {
@@ -50,6 +49,7 @@ for (const name of list(values.compile)) {
 }
 
 const proving = list(values.prove);
+const opsGas: { instance: string; what: string; gas: bigint }[] = [];
 if (proving.length) {
   process.chdir(REPO_ROOT);
   const crypto = await loadCrypto();
@@ -61,41 +61,55 @@ if (proving.length) {
   await buildContracts();
   const { network } = await import("hardhat");
   const { ethers } = await network.connect();
-  const [signer] = await ethers.getSigners();
+  const [signer, user] = await ethers.getSigners();
+  const gasOf = async (tx: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>) => (await (await tx).wait())!.gasUsed;
 
   for (const setup of setups) {
     const p = getInstance(setup.manifest.label);
     const prover = new Prover(setup.manifest);
     try {
-      // Genesis: one sender per slot plus one receiver and one fee account.
-      const keys = await Promise.all(Array.from({ length: p.batchSize + 1 }, () => L2Key.random()));
-      const state = new L2State(crypto, p);
-      for (const k of keys) state.createAccount({ ax: k.ax, ay: k.ay, owner: 1n, tokenId: 0n, balance: 10n ** 24n, nonce: 0n });
-      const feeIdx = state.createAccount({ ax: keys[0].ax, ay: keys[0].ay, owner: 1n, tokenId: 0n, balance: 0n, nonce: 0n });
-      const d = await deployRollup({ signer, verifierArtifact: setup.manifest.contractName, params: p, genesisRoot: state.root, sequencer: signer.address });
+      const d = await deployRollup({ signer, verifierArtifact: setup.manifest.contractName, params: p, sequencer: signer.address, escapeDelay: 3600n });
       const domain = { chainId: d.chainId, rollupAddress: BigInt(d.rollupAddress) };
+      const state = new L2State(crypto, p);
+      // Accounts: #1 collects fees, #2..#N+1 send, #N+2 receives. All created by L1 deposits.
+      const op = new Operator(state, d.rollup, prover, domain, [1n], d.blockNumber);
+      const keys = await Promise.all(Array.from({ length: p.batchSize + 2 }, () => L2Key.random()));
+      const deposits: bigint[] = [];
+      for (const k of keys) deposits.push(await gasOf(d.rollup.connect(user).depositETH(k.ax, k.ay, { value: 10n ** 20n })));
+      opsGas.push({ instance: p.name, what: "depositETH (creates an account)", gas: deposits[deposits.length - 1] });
+      opsGas.push({ instance: p.name, what: "depositETHTo (existing account)", gas: await gasOf(d.rollup.connect(user).depositETHTo(2, { value: 1n })) });
+      log(`${p.name}: proving the deposit batches …`);
+      const withOps = await op.submit();
+      opsGas.push({ instance: p.name, what: `submitBatch consuming ${withOps.batch.l1Ops.length} deposit(s), no transfers`, gas: withOps.receipt.gasUsed });
+      while ((await d.rollup.l1Processed()) < (await d.rollup.l1OpCount())) await op.submit();
 
-      const submit = async (k: number, nonce: bigint) => {
-        const txs = Array.from({ length: k }, (_, i) =>
-          signTransfer(crypto.hash, keys[i], { from: BigInt(i + 1), to: BigInt(p.batchSize + 1), amount: 10n ** 18n, fee: 10n ** 14n, nonce }, domain, p),
+      const txs = (nonce: bigint, to: bigint) =>
+        keys.slice(1, p.batchSize + 1).map((k, i) =>
+          signTransfer(crypto.hash, k, { from: BigInt(i + 2), to, amount: 10n ** 18n, fee: to === 0n ? 0n : 10n ** 14n, nonce }, domain, p),
         );
-        const batch = buildBatch(state, txs, { domain, batchNumber: (await d.rollup.batchNumber()) + 1n, feeIdx: [feeIdx] });
-        const proof = await prover.prove(batch.circuitInput);
-        const receipt = await (await d.rollup.submitBatch(batch.newRoot, toHex(batch.feeIdxData), toHex(batch.txData), toSolidityProof(proof.proof))).wait();
-        return { proof, gas: receipt!.gasUsed };
-      };
-
-      log(`${p.name}: proving an empty batch and ${runs} full batches …`);
-      const empty = await submit(0, 0n);
+      log(`${p.name}: proving an empty batch, ${runs} full transfer batches and a batch of exits …`);
+      const empty = await op.submit();
       let proveMs = 0;
       let witnessMs = 0;
       let gasFull = 0n;
       for (let r = 0; r < runs; r++) {
-        const full = await submit(p.batchSize, BigInt(r));
+        const full = await op.submit(txs(BigInt(r), BigInt(p.batchSize + 2)));
         proveMs += full.proof.proveMs;
         witnessMs += full.proof.witnessMs;
-        gasFull = full.gas;
+        gasFull = full.receipt.gasUsed;
       }
+      const exits = await op.submit(txs(BigInt(runs), 0n));
+      opsGas.push({ instance: p.name, what: `marginal gas per exit (batch of ${p.batchSize} exits vs empty batch)`, gas: (exits.receipt.gasUsed - empty.receipt.gasUsed) / BigInt(p.batchSize) });
+      opsGas.push({ instance: p.name, what: "withdraw (ETH)", gas: await gasOf(d.rollup.connect(user).withdraw(0)) });
+      opsGas.push({ instance: p.name, what: "forceExit", gas: await gasOf(d.rollup.connect(user).forceExit(2)) });
+      await ethers.provider.send("evm_increaseTime", [3601]);
+      await (await d.rollup.activateEscape()).wait();
+      const a = state.account(2n)!;
+      opsGas.push({
+        instance: p.name,
+        what: `escapeWithdraw (Merkle proof, D=${p.depth})`,
+        gas: await gasOf(d.rollup.connect(user).escapeWithdraw(2n, a.ax, a.ay, "0x" + a.owner.toString(16).padStart(40, "0"), a.tokenId, a.balance, a.nonce, state.tree.proof(2n))),
+      });
       rows.push({
         instance: p.name,
         depth: p.depth,
@@ -103,7 +117,7 @@ if (proving.length) {
         constraints: setup.manifest.constraints,
         proveS: proveMs / runs / 1000,
         witnessS: witnessMs / runs / 1000,
-        gasEmpty: empty.gas,
+        gasEmpty: empty.receipt.gasUsed,
         gasFull,
       });
     } finally {
@@ -123,4 +137,8 @@ for (const r of rows) {
   console.log(
     `| ${r.instance} | ${r.depth} | ${r.batchSize} | ${f(r.constraints)} | ${f(Math.round(r.constraints / r.batchSize))} | ${f(r.witnessS, 2)} | ${f(r.proveS, 1)} | ${f(r.proveS === undefined ? undefined : r.proveS / r.batchSize, 1)} | ${f(r.gasFull)} | ${f(r.gasFull === undefined ? undefined : r.gasFull / BigInt(r.batchSize))} | ${f(marginal)} | ${f(r.gasEmpty)} |`,
   );
+}
+if (opsGas.length) {
+  console.log("\n| instance | L1 operation | gas |\n|---|---|---|");
+  for (const g of opsGas) console.log(`| ${g.instance} | ${g.what} | ${f(g.gas)} |`);
 }

@@ -94,14 +94,6 @@ export function buildBatch(state: L2State, contents: BatchContents, ctx: BatchCo
   if (l1Ops.length > p.l1Slots) throw new Error(`at most ${p.l1Slots} L1 operations per batch, got ${l1Ops.length}`);
   if (ctx.feeIdx.length > p.feeSlots) throw new Error(`at most ${p.feeSlots} fee accounts per batch`);
   const feeIdx = [...ctx.feeIdx, ...Array<bigint>(p.feeSlots - ctx.feeIdx.length).fill(0n)];
-  const feeTokens: bigint[] = [];
-  for (const idx of feeIdx) {
-    if (idx === 0n) continue;
-    const a = state.account(idx);
-    if (!a) throw new Error(`fee account ${idx} does not exist`);
-    if (feeTokens.includes(a.tokenId)) throw new Error(`two fee accounts for token ${a.tokenId}`);
-    feeTokens.push(a.tokenId);
-  }
 
   const oldRoot = state.root;
   const l1HashStart = ctx.l1HashStart ?? 0n;
@@ -117,6 +109,17 @@ export function buildBatch(state: L2State, contents: BatchContents, ctx: BatchCo
   const zeroOp: L1Op = { kind: 0 as L1Op["kind"], accountIdx: 0n, tokenId: 0n, amount: 0n, owner: 0n, ax: 0n, ay: 0n };
   const l1Slots = [...l1Ops, ...Array<L1Op>(p.l1Slots - l1Ops.length).fill(zeroOp)];
   while (l1Leaves.length < p.l1Slots) l1Leaves.push(emptyWitness(p.depth));
+
+  // Fee accounts may be created by this batch's own L1 operations. (Callers that need to keep
+  // the state on an error checkpoint it: the operations above are already applied.)
+  const feeTokens: bigint[] = [];
+  for (const idx of feeIdx) {
+    if (idx === 0n) continue;
+    const a = state.account(idx);
+    if (!a) throw new Error(`fee account ${idx} does not exist`);
+    if (feeTokens.includes(a.tokenId)) throw new Error(`two fee accounts for token ${a.tokenId}`);
+    feeTokens.push(a.tokenId);
+  }
 
   const slots: Slot[] = [];
   const txs: SignedTransfer[] = [];

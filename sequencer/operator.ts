@@ -1,7 +1,8 @@
 import type { TransactionReceipt } from "ethers";
 import { buildBatch, type Batch } from "../lib/batch.js";
 import { toHex } from "../lib/bytes.js";
-import { decodeRevert, type RollupContract } from "../lib/deploy.js";
+import { decodeRevert, readL1Ops, type RollupContract } from "../lib/deploy.js";
+import type { QueuedL1Op } from "../lib/l1.js";
 import type { L2State } from "../lib/state.js";
 import type { Domain, SignedTransfer } from "../lib/tx.js";
 import { toSolidityProof, type Prover, type ProofResult } from "../prover/prover.js";
@@ -12,10 +13,88 @@ export interface SubmittedBatch {
   receipt: TransactionReceipt;
 }
 
+/** Where the local state stands against L1. */
+export interface L1Position {
+  stateRoot: bigint;
+  batchNumber: bigint;
+  /** L1 operations already consumed by proven batches. */
+  l1Processed: bigint;
+  /** L1 operations queued so far. */
+  l1OpCount: bigint;
+}
+
+/** Submit a proven batch to the Rollup contract; reverts become errors naming the custom error. */
+export async function submitProvenBatch(rollup: RollupContract, batch: Batch, proof: ProofResult): Promise<TransactionReceipt> {
+  let receipt: TransactionReceipt | null;
+  try {
+    const tx = await rollup.submitBatch(
+      batch.newRoot,
+      batch.l1Ops.length,
+      toHex(batch.l1ResultsData),
+      toHex(batch.feeIdxData),
+      toHex(batch.txData),
+      toSolidityProof(proof.proof),
+    );
+    receipt = await tx.wait();
+  } catch (e) {
+    const reason = decodeRevert(e, rollup.interface);
+    throw reason ? new Error(`submitBatch reverted: ${reason}`, { cause: e }) : e;
+  }
+  if (!receipt || receipt.status !== 1) throw new Error(`submitBatch failed (transaction ${receipt?.hash})`);
+  return receipt;
+}
+
 /**
- * Drives one batch through its whole life: build it on the local state, prove it, check the
- * proof, and submit it to the Rollup contract. If any step fails the local state is rolled
- * back, so it always equals the state behind the root on L1.
+ * Submits consecutive proven batches (in the order they apply, the first one following the root on
+ * L1) in one submitBatches transaction: the rollup checks all their proofs with one aggregated
+ * pairing check (its aggregate verifier must be set). Reverts become errors naming the custom error.
+ */
+export async function submitProvenBatches(
+  rollup: RollupContract,
+  items: readonly { batch: Batch; proof: ProofResult }[],
+): Promise<TransactionReceipt> {
+  if (items.length === 0) throw new Error("submitProvenBatches needs at least one batch");
+  let receipt: TransactionReceipt | null;
+  try {
+    const tx = await rollup.submitBatches(
+      items.map(({ batch }) => ({
+        newRoot: batch.newRoot,
+        l1Count: batch.l1Ops.length,
+        l1Results: toHex(batch.l1ResultsData),
+        feeIdx: toHex(batch.feeIdxData),
+        txData: toHex(batch.txData),
+      })),
+      items.map(({ proof }) => toSolidityProof(proof.proof)),
+    );
+    receipt = await tx.wait();
+  } catch (e) {
+    const reason = decodeRevert(e, rollup.interface);
+    throw reason ? new Error(`submitBatches reverted: ${reason}`, { cause: e }) : e;
+  }
+  if (!receipt || receipt.status !== 1) throw new Error(`submitBatches failed (transaction ${receipt?.hash})`);
+  return receipt;
+}
+
+/** The contract's position; throws unless `expectedRoot` (the local state's) is the root on L1. */
+export async function checkInSync(rollup: RollupContract, expectedRoot: bigint): Promise<L1Position> {
+  const [stateRoot, batchNumber, l1Processed, l1OpCount] = await Promise.all([
+    rollup.stateRoot(),
+    rollup.batchNumber(),
+    rollup.l1Processed(),
+    rollup.l1OpCount(),
+  ]);
+  if (stateRoot !== expectedRoot) {
+    throw new Error(`local state root ${expectedRoot} differs from the root on L1 ${stateRoot} (after batch ${batchNumber})`);
+  }
+  return { stateRoot, batchNumber, l1Processed, l1OpCount };
+}
+
+/**
+ * Drives one batch at a time through its whole life, synchronously: take the next queued L1
+ * operations, build the batch on the local state, prove it, check the proof, and submit it.
+ * If any step fails the local state is rolled back, so it always equals the state behind the
+ * root on L1. (The sequencer service pipelines these steps; this is the simple form the demo,
+ * the benchmarks and the tests use.)
  */
 export class Operator {
   constructor(
@@ -25,37 +104,31 @@ export class Operator {
     readonly domain: Domain,
     /** Fee account indexes named in every batch. */
     readonly feeIdx: bigint[] = [],
+    /** Block the rollup was deployed in: where its L1 operation events start. */
+    readonly fromBlock = 0,
   ) {}
 
-  /** Throws unless the local state's root is the root on L1. */
-  async checkInSync(): Promise<bigint> {
-    const [root, number] = await Promise.all([this.rollup.stateRoot(), this.rollup.batchNumber()]);
-    if (root !== this.state.root) {
-      throw new Error(`local state root ${this.state.root} differs from the root on L1 ${root} (after batch ${number})`);
-    }
-    return number;
+  /** The queued L1 operations not yet consumed, oldest first. */
+  async pendingL1Ops(pos?: L1Position): Promise<QueuedL1Op[]> {
+    const p = pos ?? (await checkInSync(this.rollup, this.state.root));
+    if (p.l1OpCount === p.l1Processed) return [];
+    return (await readL1Ops(this.rollup, this.fromBlock)).filter((op) => op.queueIndex >= p.l1Processed);
   }
 
-  /** Build, prove and submit one batch of (at most batchSize of) `txs`. */
-  async submit(txs: SignedTransfer[]): Promise<SubmittedBatch> {
-    const batchNumber = (await this.checkInSync()) + 1n;
+  /** Build, prove and submit one batch: the next (up to l1Slots) L1 operations and up to batchSize of `txs`. */
+  async submit(txs: SignedTransfer[] = []): Promise<SubmittedBatch> {
+    const pos = await checkInSync(this.rollup, this.state.root);
+    const l1Ops = (await this.pendingL1Ops(pos)).slice(0, this.state.params.l1Slots);
+    const l1HashStart = await this.rollup.l1ChainHash(pos.l1Processed);
     const cp = this.state.checkpoint();
     try {
-      const batch = buildBatch(this.state, txs, { domain: this.domain, batchNumber, feeIdx: this.feeIdx });
+      const batch = buildBatch(this.state, { l1Ops, txs }, { domain: this.domain, feeIdx: this.feeIdx, l1HashStart });
       const proof = await this.prover.prove(batch.circuitInput);
       if (BigInt(proof.publicSignals[0]) !== batch.inputHash) {
         throw new Error(`proof public signal ${proof.publicSignals[0]} is not the batch's input hash ${batch.inputHash}`);
       }
       if (!(await this.prover.verify(proof.proof, proof.publicSignals))) throw new Error("the new proof does not verify");
-      let receipt: TransactionReceipt | null;
-      try {
-        const tx = await this.rollup.submitBatch(batch.newRoot, toHex(batch.feeIdxData), toHex(batch.txData), toSolidityProof(proof.proof));
-        receipt = await tx.wait();
-      } catch (e) {
-        const reason = decodeRevert(e, this.rollup.interface);
-        throw reason ? new Error(`submitBatch reverted: ${reason}`, { cause: e }) : e;
-      }
-      if (!receipt || receipt.status !== 1) throw new Error(`submitBatch failed (transaction ${receipt?.hash})`);
+      const receipt = await submitProvenBatch(this.rollup, batch, proof);
       this.state.commit(cp);
       return { batch, proof, receipt };
     } catch (e) {

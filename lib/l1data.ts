@@ -1,0 +1,173 @@
+// Reading zkr from L1 alone: the batches' calldata and the queued operations are everything
+// needed to rebuild the whole L2 state and to re-check every batch's proof (data availability).
+import { type Provider } from "ethers";
+import { readFileSync } from "node:fs";
+import { groth16, type Groth16Proof } from "snarkjs";
+import { fromHex } from "./bytes.js";
+import type { ZkrCrypto } from "./crypto.js";
+import { readL1Ops, type L1OpEvent, type RollupContract } from "./deploy.js";
+import { computeInputHash } from "./inputHash.js";
+import type { DerivedParams } from "./params.js";
+import { L2State } from "./state.js";
+import { decodeTransfer } from "./tx.js";
+
+/** A batch as posted on L1: its event and its submitBatch calldata. */
+export interface PostedBatch {
+  number: bigint;
+  oldRoot: bigint;
+  newRoot: bigint;
+  l1Count: number;
+  /** Operations consumed before this batch (its first queue index). */
+  l1From: bigint;
+  txHash: string;
+  blockNumber: number;
+  l1Results: Uint8Array;
+  feeIdx: Uint8Array;
+  txData: Uint8Array;
+  /** [a0, a1, b00, b01, b10, b11, c0, c1] as submitted. */
+  proof: bigint[];
+}
+
+/** All batches accepted by the rollup, in order, with their calldata. */
+export async function readBatches(rollup: RollupContract, fromBlock: number): Promise<PostedBatch[]> {
+  const provider = rollup.runner!.provider as Provider;
+  const logs = await rollup.queryFilter(rollup.filters.BatchSubmitted!(), fromBlock);
+  const out: PostedBatch[] = [];
+  let l1From = 0n;
+  for (const log of logs) {
+    if (!("args" in log)) throw new Error(`cannot decode log ${log.transactionHash}`);
+    const tx = await provider.getTransaction(log.transactionHash);
+    if (!tx) throw new Error(`transaction ${log.transactionHash} not found`);
+    const call = rollup.interface.parseTransaction({ data: tx.data, value: tx.value });
+    if (!call || call.name !== "submitBatch") {
+      throw new Error(`batch ${log.args.batchNumber} was not submitted by a direct submitBatch call (${log.transactionHash})`);
+    }
+    const b: PostedBatch = {
+      number: log.args.batchNumber as bigint,
+      oldRoot: log.args.oldRoot as bigint,
+      newRoot: log.args.newRoot as bigint,
+      l1Count: Number(call.args.l1Count),
+      l1From,
+      txHash: log.transactionHash,
+      blockNumber: log.blockNumber,
+      l1Results: fromHex(call.args.l1Results as string),
+      feeIdx: fromHex(call.args.feeIdx as string),
+      txData: fromHex(call.args.txData as string),
+      proof: [...(call.args.proof as bigint[])],
+    };
+    if (b.number !== BigInt(out.length + 1)) throw new Error(`batch events out of order: got ${b.number}, expected ${out.length + 1}`);
+    out.push(b);
+    l1From += BigInt(b.l1Count);
+  }
+  return out;
+}
+
+export interface RebuildResult {
+  state: L2State;
+  batches: PostedBatch[];
+  ops: L1OpEvent[];
+  /** The rollup's current root; equal to state.root (rebuild throws otherwise). */
+  onChainRoot: bigint;
+}
+
+/**
+ * Rebuild the L2 state from L1 events and calldata alone: replay every batch (its L1
+ * operations with their posted results, then its posted transfers and exits, then its fees)
+ * and check each batch's new root, and the final root against the contract.
+ */
+export async function rebuildFromL1(
+  crypto: ZkrCrypto,
+  params: DerivedParams,
+  rollup: RollupContract,
+  fromBlock: number,
+  log: (m: string) => void = () => {},
+): Promise<RebuildResult> {
+  const [ops, batches] = await Promise.all([readL1Ops(rollup, fromBlock), readBatches(rollup, fromBlock)]);
+  const state = new L2State(crypto, params);
+  for (const b of batches) {
+    if (b.oldRoot !== state.root) throw new Error(`batch ${b.number} starts from root ${b.oldRoot}, rebuilt state has ${state.root}`);
+    for (let i = 0; i < b.l1Count; i++) {
+      const op = ops[Number(b.l1From) + i];
+      if (!op) throw new Error(`batch ${b.number} consumes L1 operation ${Number(b.l1From) + i}, which has no event`);
+      const posted = BigInt("0x" + Buffer.from(b.l1Results.subarray(16 * i, 16 * i + 16)).toString("hex"));
+      const { result } = state.applyL1Op(op);
+      if (result !== posted) throw new Error(`batch ${b.number}: L1 operation ${op.queueIndex} result ${posted} posted, ${result} rebuilt`);
+    }
+    const fees = new Map<bigint, bigint>();
+    for (let o = 0; o < b.txData.length; o += params.txBytes) {
+      const t = decodeTransfer(b.txData.subarray(o, o + params.txBytes), params);
+      const token = state.account(t.from)?.tokenId;
+      state.applyPosted(t);
+      if (token !== undefined && t.fee > 0n) fees.set(token, (fees.get(token) ?? 0n) + t.fee);
+    }
+    for (let j = 0; j < params.feeSlots; j++) {
+      const idx = BigInt("0x" + (Buffer.from(b.feeIdx.subarray(j * params.idxBytes, (j + 1) * params.idxBytes)).toString("hex") || "0"));
+      if (idx === 0n) continue;
+      const token = state.account(idx)?.tokenId;
+      if (token === undefined) throw new Error(`batch ${b.number}: fee account ${idx} does not exist`);
+      state.credit(idx, fees.get(token) ?? 0n);
+    }
+    if (state.root !== b.newRoot) throw new Error(`batch ${b.number}: rebuilt root ${state.root} differs from the posted root ${b.newRoot}`);
+    log(`batch ${b.number}: ${b.l1Count} L1 ops, ${b.txData.length / params.txBytes} txs, root ✓`);
+  }
+  // Operations queued but not yet consumed are not part of the state.
+  const onChainRoot = await rollup.stateRoot();
+  if (onChainRoot !== state.root) throw new Error(`rebuilt root ${state.root} differs from the root on L1 ${onChainRoot}`);
+  return { state, batches, ops, onChainRoot };
+}
+
+export interface BatchVerification {
+  batch: PostedBatch;
+  inputHash: bigint;
+  proofValid: boolean;
+  /** The root after this batch equals the root the contract holds now or the next batch starts from. */
+  rootConsistent: boolean;
+}
+
+/**
+ * Re-check batch `number` from L1 data alone: recompute its public input from the posted
+ * calldata, the queue hash and the chain, and verify its proof with the verification key.
+ */
+export async function verifyBatchFromL1(
+  params: DerivedParams,
+  rollup: RollupContract,
+  fromBlock: number,
+  number: bigint,
+  vkeyFile: string,
+  tamper?: (b: PostedBatch) => void,
+): Promise<BatchVerification> {
+  const batches = await readBatches(rollup, fromBlock);
+  const batch = batches[Number(number) - 1];
+  if (!batch || batch.number !== number) throw new Error(`no batch ${number} on L1 (there are ${batches.length})`);
+  tamper?.(batch);
+  const provider = rollup.runner!.provider as Provider;
+  const chainId = (await provider.getNetwork()).chainId;
+  const l1HashEnd = await rollup.l1ChainHash(batch.l1From + BigInt(batch.l1Count));
+  const inputHash = computeInputHash(
+    {
+      oldRoot: batch.oldRoot,
+      newRoot: batch.newRoot,
+      chainId,
+      rollupAddress: BigInt(await rollup.getAddress()),
+      l1HashEnd,
+      l1Count: batch.l1Count,
+      feeIdxData: batch.feeIdx,
+      l1ResultsData: batch.l1Results,
+      txData: batch.txData,
+    },
+    params,
+  );
+  const p = batch.proof.map(String);
+  const proof: Groth16Proof = {
+    pi_a: [p[0], p[1], "1"],
+    pi_b: [[p[3], p[2]], [p[5], p[4]], ["1", "0"]],
+    pi_c: [p[6], p[7], "1"],
+    protocol: "groth16",
+    curve: "bn128",
+  };
+  const vkey = JSON.parse(readFileSync(vkeyFile, "utf8"));
+  const proofValid = await groth16.verify(vkey, [inputHash.toString()], proof);
+  const next = batches[Number(number)];
+  const rootConsistent = next ? next.oldRoot === batch.newRoot : (await rollup.stateRoot()) === batch.newRoot;
+  return { batch, inputHash, proofValid, rootConsistent };
+}

@@ -1,0 +1,66 @@
+// Shared set-up of the end-to-end tests: a Rollup with the real generated verifier of the test
+// instance, deployed through lib/deploy.ts, and an Operator that proves with snarkjs.
+import type { ContractTransactionResponse, Signer } from "ethers";
+import { loadCrypto, type ZkrCrypto } from "../../lib/crypto.js";
+import { deployRollup, type RollupDeployment } from "../../lib/deploy.js";
+import { L2Key } from "../../lib/keys.js";
+import { getInstance, TEST_INSTANCE } from "../../lib/params.js";
+import type { SetupManifest } from "../../lib/setup.js";
+import { L2State } from "../../lib/state.js";
+import type { Domain } from "../../lib/tx.js";
+import { Prover } from "../../prover/prover.js";
+import { Operator } from "../../sequencer/operator.js";
+import { sharedPoseidon } from "../contracts/fixture.js";
+import { testSetup } from "../fixtures.js";
+
+export const params = getInstance(TEST_INSTANCE);
+export const ETH = 10n ** 18n;
+
+export interface World {
+  crypto: ZkrCrypto;
+  manifest: SetupManifest;
+  d: RollupDeployment;
+  domain: Domain;
+  state: L2State;
+  op: Operator;
+}
+
+let shared: Promise<{ crypto: ZkrCrypto; manifest: SetupManifest; prover: Prover }> | undefined;
+
+/** Setup of the test instance and one prover for the whole run (closed by closeProver). */
+export function proving() {
+  return (shared ??= (async () => {
+    const manifest = (await testSetup()).manifest;
+    return { crypto: await loadCrypto(), manifest, prover: new Prover(manifest) };
+  })());
+}
+
+export async function closeProver(): Promise<void> {
+  if (shared) await (await shared).prover.close();
+  shared = undefined;
+}
+
+/** A fresh rollup with the real verifier; `feeIdx` are the fee accounts named in every batch. */
+export async function newWorld(deployer: Signer & { address: string }, sequencer: Signer & { address: string }, opts: { escapeDelay?: bigint; feeIdx?: bigint[] } = {}): Promise<World> {
+  const { crypto, manifest, prover } = await proving();
+  const d = await deployRollup({
+    signer: deployer,
+    verifierArtifact: manifest.contractName,
+    poseidon: await sharedPoseidon(),
+    params,
+    sequencer: sequencer.address,
+    escapeDelay: opts.escapeDelay ?? 3600n,
+  });
+  const domain = { chainId: d.chainId, rollupAddress: BigInt(d.rollupAddress) };
+  const state = new L2State(crypto, params);
+  const op = new Operator(state, d.rollup.connect(sequencer), prover, domain, opts.feeIdx ?? [], d.blockNumber);
+  return { crypto, manifest, d, domain, state, op };
+}
+
+export async function mined(tx: Promise<ContractTransactionResponse>) {
+  const r = await (await tx).wait();
+  if (!r || r.status !== 1) throw new Error("transaction failed");
+  return r;
+}
+
+export const keys = (n: number) => Promise.all(Array.from({ length: n }, () => L2Key.random()));
