@@ -1,0 +1,279 @@
+// Persistent sequencer state in SQLite (Node's built-in node:sqlite: an embedded database that
+// needs no native build). Every accepted transaction, every queued L1 operation and every
+// batch is committed before it is acknowledged, with synchronous=FULL in WAL mode, so a crash
+// (even kill -9) loses nothing that was accepted. The L2 state itself is not stored: it is
+// rebuilt on start by replaying the batches, which the TypeScript model does deterministically.
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import type { L1OpKind, QueuedL1Op } from "../lib/l1.js";
+import { transferFromJSON, transferToJSON, type SignedTransfer } from "../lib/tx.js";
+
+export type TxStatus = "pending" | "batched" | "proven" | "final" | "rejected";
+export type BatchStatus = "proving" | "proven" | "final";
+
+export interface TxRecord {
+  id: string;
+  seq: number;
+  tx: SignedTransfer;
+  status: TxStatus;
+  reason: string | null;
+  batch: number | null;
+  receivedAt: number;
+  updatedAt: number;
+}
+
+export interface BatchRecord {
+  number: number;
+  status: BatchStatus;
+  /** First L1 queue index consumed and how many. */
+  l1From: number;
+  l1Count: number;
+  txIds: string[];
+  feeIdx: bigint[];
+  oldRoot: bigint;
+  newRoot: bigint;
+  inputHash: bigint;
+  proof: unknown | null;
+  l1TxHash: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS txs (
+  id TEXT PRIMARY KEY,
+  seq INTEGER NOT NULL UNIQUE,
+  body TEXT NOT NULL,
+  from_idx TEXT NOT NULL,
+  nonce TEXT NOT NULL,
+  status TEXT NOT NULL,
+  reason TEXT,
+  batch INTEGER,
+  received_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS txs_status ON txs (status, seq);
+CREATE TABLE IF NOT EXISTS l1_ops (queue_index INTEGER PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS batches (
+  number INTEGER PRIMARY KEY,
+  status TEXT NOT NULL,
+  l1_from INTEGER NOT NULL,
+  l1_count INTEGER NOT NULL,
+  tx_ids TEXT NOT NULL,
+  fee_idx TEXT NOT NULL,
+  old_root TEXT NOT NULL,
+  new_root TEXT NOT NULL,
+  input_hash TEXT NOT NULL,
+  proof TEXT,
+  l1_tx TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+`;
+
+type Row = Record<string, unknown>;
+
+function txFromRow(r: Row): TxRecord {
+  return {
+    id: r.id as string,
+    seq: Number(r.seq),
+    tx: transferFromJSON(JSON.parse(r.body as string)),
+    status: r.status as TxStatus,
+    reason: (r.reason as string | null) ?? null,
+    batch: r.batch === null || r.batch === undefined ? null : Number(r.batch),
+    receivedAt: Number(r.received_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+function batchFromRow(r: Row): BatchRecord {
+  return {
+    number: Number(r.number),
+    status: r.status as BatchStatus,
+    l1From: Number(r.l1_from),
+    l1Count: Number(r.l1_count),
+    txIds: JSON.parse(r.tx_ids as string) as string[],
+    feeIdx: (JSON.parse(r.fee_idx as string) as string[]).map(BigInt),
+    oldRoot: BigInt(r.old_root as string),
+    newRoot: BigInt(r.new_root as string),
+    inputHash: BigInt(r.input_hash as string),
+    proof: r.proof ? JSON.parse(r.proof as string) : null,
+    l1TxHash: (r.l1_tx as string | null) ?? null,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+function opToJSON(op: QueuedL1Op): string {
+  return JSON.stringify({
+    queueIndex: op.queueIndex.toString(),
+    kind: op.kind,
+    accountIdx: op.accountIdx.toString(),
+    tokenId: op.tokenId.toString(),
+    amount: op.amount.toString(),
+    owner: op.owner.toString(),
+    ax: op.ax.toString(),
+    ay: op.ay.toString(),
+    chainHash: op.chainHash.toString(),
+  });
+}
+
+function opFromJSON(s: string): QueuedL1Op {
+  const o = JSON.parse(s) as Record<string, string | number>;
+  return {
+    queueIndex: BigInt(o.queueIndex),
+    kind: Number(o.kind) as L1OpKind,
+    accountIdx: BigInt(o.accountIdx),
+    tokenId: BigInt(o.tokenId),
+    amount: BigInt(o.amount),
+    owner: BigInt(o.owner),
+    ax: BigInt(o.ax),
+    ay: BigInt(o.ay),
+    chainHash: BigInt(o.chainHash),
+  };
+}
+
+/** The sequencer's database. One writer (the sequencer process). */
+export class SequencerStore {
+  readonly db: DatabaseSync;
+
+  constructor(file: string) {
+    if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    this.db = new DatabaseSync(file);
+    this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
+    this.db.exec(SCHEMA);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** Run `fn` in one transaction: all of its writes land, or none. */
+  transaction<T>(fn: () => T): T {
+    this.db.exec("BEGIN IMMEDIATE");
+    try {
+      const out = fn();
+      this.db.exec("COMMIT");
+      return out;
+    } catch (e) {
+      this.db.exec("ROLLBACK");
+      throw e;
+    }
+  }
+
+  getMeta(key: string): string | undefined {
+    const r = this.db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as Row | undefined;
+    return r ? (r.value as string) : undefined;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(key, value);
+  }
+
+  // ---- transactions
+
+  addTx(id: string, tx: SignedTransfer, now = Date.now()): TxRecord {
+    const seq = Number((this.db.prepare("SELECT COALESCE(MAX(seq), 0) + 1 AS s FROM txs").get() as Row).s);
+    this.db
+      .prepare("INSERT INTO txs (id, seq, body, from_idx, nonce, status, received_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)")
+      .run(id, seq, JSON.stringify(transferToJSON(tx)), tx.from.toString(), tx.nonce.toString(), now, now);
+    return this.tx(id)!;
+  }
+
+  tx(id: string): TxRecord | undefined {
+    const r = this.db.prepare("SELECT * FROM txs WHERE id = ?").get(id) as Row | undefined;
+    return r && txFromRow(r);
+  }
+
+  /** Pending transactions in arrival order. */
+  pendingTxs(): TxRecord[] {
+    return (this.db.prepare("SELECT * FROM txs WHERE status = 'pending' ORDER BY seq").all() as Row[]).map(txFromRow);
+  }
+
+  txsByIds(ids: string[]): TxRecord[] {
+    const get = this.db.prepare("SELECT * FROM txs WHERE id = ?");
+    return ids.map((id) => {
+      const r = get.get(id) as Row | undefined;
+      if (!r) throw new Error(`database is missing transaction ${id}`);
+      return txFromRow(r);
+    });
+  }
+
+  setTxStatus(ids: string[], status: TxStatus, batch: number | null, reason: string | null = null, now = Date.now()): void {
+    const st = this.db.prepare("UPDATE txs SET status = ?, batch = ?, reason = ?, updated_at = ? WHERE id = ?");
+    for (const id of ids) st.run(status, batch, reason, now, id);
+  }
+
+  countTxs(): Record<TxStatus, number> {
+    const out: Record<TxStatus, number> = { pending: 0, batched: 0, proven: 0, final: 0, rejected: 0 };
+    for (const r of this.db.prepare("SELECT status, COUNT(*) AS n FROM txs GROUP BY status").all() as Row[]) {
+      out[r.status as TxStatus] = Number(r.n);
+    }
+    return out;
+  }
+
+  // ---- L1 operations
+
+  addL1Ops(ops: QueuedL1Op[]): void {
+    const st = this.db.prepare("INSERT OR IGNORE INTO l1_ops (queue_index, body) VALUES (?, ?)");
+    for (const op of ops) st.run(Number(op.queueIndex), opToJSON(op));
+  }
+
+  /** Number of L1 operations known (queue indexes 0 … n−1). */
+  l1OpCount(): number {
+    return Number((this.db.prepare("SELECT COUNT(*) AS n FROM l1_ops").get() as Row).n);
+  }
+
+  l1Ops(from: number, count: number): QueuedL1Op[] {
+    const rows = this.db.prepare("SELECT body FROM l1_ops WHERE queue_index >= ? AND queue_index < ? ORDER BY queue_index").all(from, from + count) as Row[];
+    if (rows.length !== count) throw new Error(`database has ${rows.length} of the L1 operations ${from}..${from + count - 1}`);
+    return rows.map((r) => opFromJSON(r.body as string));
+  }
+
+  // ---- batches
+
+  addBatch(b: Omit<BatchRecord, "proof" | "l1TxHash" | "createdAt" | "updatedAt">, now = Date.now()): void {
+    this.db
+      .prepare(
+        "INSERT INTO batches (number, status, l1_from, l1_count, tx_ids, fee_idx, old_root, new_root, input_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      )
+      .run(
+        b.number,
+        b.status,
+        b.l1From,
+        b.l1Count,
+        JSON.stringify(b.txIds),
+        JSON.stringify(b.feeIdx.map(String)),
+        b.oldRoot.toString(),
+        b.newRoot.toString(),
+        b.inputHash.toString(),
+        now,
+        now,
+      );
+  }
+
+  setBatchProven(number: number, proof: unknown, now = Date.now()): void {
+    this.db.prepare("UPDATE batches SET status = 'proven', proof = ?, updated_at = ? WHERE number = ?").run(JSON.stringify(proof), now, number);
+  }
+
+  setBatchFinal(number: number, l1TxHash: string, now = Date.now()): void {
+    this.db.prepare("UPDATE batches SET status = 'final', l1_tx = ?, updated_at = ? WHERE number = ?").run(l1TxHash, now, number);
+  }
+
+  batch(number: number): BatchRecord | undefined {
+    const r = this.db.prepare("SELECT * FROM batches WHERE number = ?").get(number) as Row | undefined;
+    return r && batchFromRow(r);
+  }
+
+  /** All batches in order. */
+  batches(): BatchRecord[] {
+    return (this.db.prepare("SELECT * FROM batches ORDER BY number").all() as Row[]).map(batchFromRow);
+  }
+
+  lastBatch(): BatchRecord | undefined {
+    const r = this.db.prepare("SELECT * FROM batches ORDER BY number DESC LIMIT 1").get() as Row | undefined;
+    return r && batchFromRow(r);
+  }
+}
