@@ -54,7 +54,7 @@ function findArtifactFiles(dir: string, fileName: string, out: string[] = []): s
  * ("contracts/Rollup.sol:Rollup"). Throws a clear error if it has not been built, is ambiguous,
  * or is older than its source file.
  */
-export function readArtifact(name: string, artifactsDir: string = ARTIFACTS_DIR): Artifact {
+export function readArtifact(name: string, artifactsDir: string = ARTIFACTS_DIR, opts: { allowStale?: boolean } = {}): Artifact {
   let file: string;
   const colon = name.lastIndexOf(":");
   if (colon >= 0) {
@@ -73,7 +73,7 @@ export function readArtifact(name: string, artifactsDir: string = ARTIFACTS_DIR)
   if (typeof artifact.bytecode !== "string" || !Array.isArray(artifact.abi)) {
     throw new Error(`${file} is not a Hardhat contract artifact`);
   }
-  assertFresh(artifact, artifactsDir);
+  if (!opts.allowStale) assertFresh(artifact, artifactsDir);
   return artifact;
 }
 
@@ -98,6 +98,15 @@ type Send<A extends unknown[], R = void> = BaseContractMethod<A, R, ContractTran
 /** A view method. */
 type View<A extends unknown[], R> = BaseContractMethod<A, R, R>;
 
+/** One batch of Rollup.submitBatches (the Rollup's BatchData struct): submitBatch's arguments but the proof. */
+export interface BatchCalldata {
+  newRoot: BigNumberish;
+  l1Count: BigNumberish;
+  l1Results: BytesLike;
+  feeIdx: BytesLike;
+  txData: BytesLike;
+}
+
 /** Rollup.sol's public surface, typed for ethers v6. */
 export interface RollupContract extends BaseContract {
   SNARK_FIELD: View<[], bigint>;
@@ -105,6 +114,8 @@ export interface RollupContract extends BaseContract {
   DEPOSIT: View<[], bigint>;
   FORCE_EXIT: View<[], bigint>;
   verifier: View<[], string>;
+  /** Batch verifier used by submitBatches; the zero address until setAggregateVerifier. */
+  aggregateVerifier: View<[], string>;
   poseidon4: View<[], string>;
   poseidon5: View<[], string>;
   poseidon6: View<[], string>;
@@ -171,6 +182,10 @@ export interface RollupContract extends BaseContract {
       proof: BigNumberish[],
     ]
   >;
+  /** Applies the batches in order, their proofs checked together by the aggregate verifier. */
+  submitBatches: Send<[batches: BatchCalldata[], proofs: BigNumberish[][]]>;
+  /** Admin only, once, before the first L1 operation. */
+  setAggregateVerifier: Send<[aggregateVerifier: string]>;
   setSequencer: Send<[newSequencer: string]>;
   withdraw: Send<[tokenId: BigNumberish]>;
   activateEscape: Send<[]>;
@@ -192,7 +207,9 @@ export interface RollupContract extends BaseContract {
 
 /** The Rollup deployed at `address`, called through `runner` (a signer to send transactions). */
 export function rollupAt(address: string, runner: ContractRunner | null): RollupContract {
-  return new Contract(getAddress(address), readArtifact("Rollup").abi, runner) as unknown as RollupContract;
+  // Talking to a deployed contract needs only its ABI: an edited source does not matter here
+  // (deploying stale bytecode does, so deployment keeps the freshness check).
+  return new Contract(getAddress(address), readArtifact("Rollup", ARTIFACTS_DIR, { allowStale: true }).abi, runner) as unknown as RollupContract;
 }
 
 /** Input counts of the Poseidon contracts a Rollup uses: tree nodes, queue chain, leaves. */
@@ -231,6 +248,14 @@ export interface DeployRollupOptions {
   verifierArtifact?: string;
   /** Address of an already deployed verifier; or use verifierArtifact. */
   verifierAddress?: string;
+  /**
+   * Contract name of the aggregate verifier of the same key, e.g. "AggregateVerifier_<label>"
+   * (lib/aggregate.ts), to deploy and set for submitBatches; or use aggregateVerifierAddress.
+   * Without either the rollup has none, and submitBatches reverts.
+   */
+  aggregateVerifierArtifact?: string;
+  /** Address of an already deployed aggregate verifier to set; or use aggregateVerifierArtifact. */
+  aggregateVerifierAddress?: string;
   /** Already deployed Poseidon contracts (checked); deployed from circomlibjs bytecode if absent. */
   poseidon?: PoseidonAddresses;
   /** The circuit instance the verifier was generated for. */
@@ -245,12 +270,16 @@ export interface RollupDeployment {
   rollup: RollupContract;
   rollupAddress: string;
   verifierAddress: string;
+  /** The aggregate verifier set for submitBatches, if one was asked for. */
+  aggregateVerifierAddress?: string;
   poseidon: PoseidonAddresses;
   chainId: bigint;
   /** Block holding the Rollup deployment: where an indexer starts reading events. */
   blockNumber: number;
   /** Receipt of the verifier deployment, absent when an existing verifier was used. */
   verifierReceipt?: TransactionReceipt;
+  /** Receipt of the aggregate verifier deployment, absent when none was deployed. */
+  aggregateVerifierReceipt?: TransactionReceipt;
   /** Receipts of the Poseidon deployments, absent when existing ones were used. */
   poseidonReceipts?: TransactionReceipt[];
   rollupReceipt: TransactionReceipt;
@@ -314,6 +343,9 @@ export async function deployRollup(opts: DeployRollupOptions): Promise<RollupDep
   if ((opts.verifierArtifact === undefined) === (opts.verifierAddress === undefined)) {
     throw new Error("give exactly one of verifierArtifact and verifierAddress");
   }
+  if (opts.aggregateVerifierArtifact !== undefined && opts.aggregateVerifierAddress !== undefined) {
+    throw new Error("give at most one of aggregateVerifierArtifact and aggregateVerifierAddress");
+  }
   const escapeDelay = opts.escapeDelay ?? DEFAULT_ESCAPE_DELAY;
   if (escapeDelay <= 0n || escapeDelay >= 1n << 64n) throw new Error(`escape delay must be 1 ..< 2^64 seconds, got ${escapeDelay}`);
   const sequencer = getAddress(opts.sequencer);
@@ -321,6 +353,7 @@ export async function deployRollup(opts: DeployRollupOptions): Promise<RollupDep
   if (!provider) throw new Error("the signer must be connected to a provider");
   const rollupArtifact = readArtifact("Rollup");
   const verifierArtifact = opts.verifierArtifact !== undefined ? readArtifact(opts.verifierArtifact) : undefined;
+  const aggregateArtifact = opts.aggregateVerifierArtifact !== undefined ? readArtifact(opts.aggregateVerifierArtifact) : undefined;
 
   let nonce = await signer.getNonce("pending");
   let poseidon: PoseidonAddresses;
@@ -366,16 +399,35 @@ export async function deployRollup(opts: DeployRollupOptions): Promise<RollupDep
       params.feeSlots,
       escapeDelay,
     ],
-    nonce,
+    nonce++,
   );
+  const rollup = rollupAt(rollupAddress, signer);
+
+  let aggregateVerifierAddress: string | undefined;
+  let aggregateVerifierReceipt: TransactionReceipt | undefined;
+  if (aggregateArtifact) {
+    const { abi, bytecode, contractName } = aggregateArtifact;
+    const deployed = await deployCode(contractName, abi, bytecode, signer, [], nonce++);
+    aggregateVerifierAddress = deployed.address;
+    aggregateVerifierReceipt = deployed.receipt;
+  } else if (opts.aggregateVerifierAddress !== undefined) {
+    aggregateVerifierAddress = getAddress(opts.aggregateVerifierAddress);
+    await checkHasCode(provider, aggregateVerifierAddress, "aggregate verifier");
+  }
+  if (aggregateVerifierAddress !== undefined) {
+    const receipt = await (await rollup.setAggregateVerifier(aggregateVerifierAddress, { nonce: nonce++ })).wait();
+    if (!receipt || receipt.status !== 1) throw new Error(`setAggregateVerifier failed (transaction ${receipt?.hash})`);
+  }
   return {
-    rollup: rollupAt(rollupAddress, signer),
+    rollup,
     rollupAddress,
     verifierAddress,
+    aggregateVerifierAddress,
     poseidon,
     chainId: (await provider.getNetwork()).chainId,
     blockNumber: rollupReceipt.blockNumber,
     verifierReceipt,
+    aggregateVerifierReceipt,
     poseidonReceipts,
     rollupReceipt,
   };

@@ -1,0 +1,103 @@
+import { Command, Option } from "commander";
+import { getAddress, Wallet } from "ethers";
+import { existsSync } from "node:fs";
+import { DEFAULT_ESCAPE_DELAY, deployRollup } from "../../lib/deploy.js";
+import { getInstance, TEST_INSTANCE } from "../../lib/params.js";
+import { assertKeyAllowedForChain, setupInstance } from "../../lib/setup.js";
+import { Config, DEPLOYMENT_FORMAT, type Deployment, sha256File, withSettings, writeDeployment } from "../config.js";
+import { assertKeyAllowedOnChain, connectRpc } from "../l1.js";
+import { ensureContracts, type Log } from "../services.js";
+import { intArg } from "../units.js";
+
+export interface DeployOptions {
+  signer: Wallet;
+  chainId: bigint;
+  rpc: string;
+  instance: string;
+  escapeDelay: bigint;
+  /** Address allowed to submit batches (default: the deployer). */
+  sequencer?: string;
+  log: Log;
+}
+
+/**
+ * Sets up (or takes from the cache) the instance's keys, compiles the contracts if needed, and
+ * deploys Poseidon, the verifier and the Rollup; returns what the deployment file records.
+ */
+export async function deployInstance(o: DeployOptions): Promise<Deployment> {
+  const params = getInstance(o.instance);
+  assertKeyAllowedOnChain(o.signer.address, o.chainId);
+  const setup = await setupInstance(params.name, { log: o.log });
+  assertKeyAllowedForChain(setup.manifest, o.chainId);
+  await ensureContracts(setup, o.log);
+  o.log(`deploying Poseidon(4, 5, 6), ${setup.manifest.contractName} and Rollup from ${o.signer.address}`);
+  const d = await deployRollup({
+    signer: o.signer,
+    verifierArtifact: setup.manifest.contractName,
+    params,
+    sequencer: getAddress(o.sequencer ?? o.signer.address),
+    escapeDelay: o.escapeDelay,
+  });
+  return {
+    format: DEPLOYMENT_FORMAT,
+    chainId: d.chainId.toString(),
+    rpc: o.rpc,
+    rollup: d.rollupAddress,
+    verifier: d.verifierAddress,
+    poseidon: { 4: d.poseidon[4], 5: d.poseidon[5], 6: d.poseidon[6] },
+    sequencer: getAddress(o.sequencer ?? o.signer.address),
+    instance: params.name,
+    setupKey: setup.manifest.key,
+    vkeySha256: sha256File(setup.manifest.vkey),
+    escapeDelay: o.escapeDelay.toString(),
+    deployBlock: d.blockNumber,
+    deployedAt: new Date().toISOString(),
+  };
+}
+
+export function deployCommand(): Command {
+  const cmd = new Command("deploy")
+    .description("deploy Poseidon, the Groth16 verifier and the Rollup to a chain, and write the deployment file")
+    .option("-i, --instance <name>", "circuit instance", TEST_INSTANCE)
+    .addOption(
+      new Option("--escape-delay <seconds>", "how long an L1 operation may wait before escape mode may be activated")
+        .argParser(intArg("escape delay", 1n))
+        .default(DEFAULT_ESCAPE_DELAY, `${DEFAULT_ESCAPE_DELAY} (a week)`),
+    )
+    .option("--sequencer-address <address>", "address allowed to submit batches (default: the deployer)")
+    .option("--out <file>", "deployment file to write [env ZKR_DEPLOYMENT, default .zkr/deployment.json]")
+    .option("--force", "replace an existing deployment file")
+    .option("--json", "print the deployment as JSON");
+  withSettings(cmd, "rpc", "key");
+  return cmd.action(async (o: { instance: string; escapeDelay: bigint; sequencerAddress?: string; out?: string; force?: boolean; json?: boolean; rpc?: string; key?: string }) => {
+    const cfg = Config.resolve(o, ["rpc", "key"]); // rpc: flag, env or the local default, never an old deployment's
+    const out = Config.resolve({ deployment: o.out }, ["deployment"]).need("deployment");
+    getInstance(o.instance);
+    const sequencer = o.sequencerAddress === undefined ? undefined : checkedAddress(o.sequencerAddress, "--sequencer-address");
+    const key = cfg.need("key");
+    if (existsSync(out) && !o.force) throw new Error(`${out} exists (a previous deployment?): pass --force to replace it, or --out another file`);
+    const { provider, chainId } = await connectRpc(cfg.rpc);
+    try {
+      const signer = new Wallet(key, provider);
+      const log = (m: string) => console.error(m);
+      const d = await deployInstance({ signer, chainId, rpc: cfg.rpc, instance: o.instance, escapeDelay: o.escapeDelay, sequencer, log });
+      writeDeployment(out, d, o.force ?? false);
+      if (o.json) return console.log(JSON.stringify(d, null, 2));
+      console.log(`rollup       ${d.rollup} (chain ${d.chainId}, block ${d.deployBlock})`);
+      console.log(`verifier     ${d.verifier} (setup ${d.instance}-${d.setupKey})`);
+      console.log(`sequencer    ${d.sequencer}`);
+      console.log(`escape delay ${d.escapeDelay} s`);
+      console.log(`written to   ${out}`);
+    } finally {
+      provider.destroy();
+    }
+  });
+}
+
+function checkedAddress(v: string, what: string): string {
+  try {
+    return getAddress(v);
+  } catch {
+    throw new Error(`${what} is not an address: "${v}"`);
+  }
+}

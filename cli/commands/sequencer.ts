@@ -1,0 +1,59 @@
+import { Command } from "commander";
+import path from "node:path";
+import { Config, withSettings } from "../config.js";
+import { openRollup, signerOf } from "../l1.js";
+import { deploymentSetup, startSequencer, timedLog, untilSignal } from "../services.js";
+import { intArg, numArg } from "../units.js";
+
+interface Opts {
+  db?: string;
+  host: string;
+  port: number;
+  redis?: string;
+  queue?: string;
+  setup?: string;
+  feeAccount: bigint[];
+  batchTimeout: number;
+}
+
+export function sequencerCommand(): Command {
+  const cmd = new Command("sequencer")
+    .description("run the sequencer: mempool, batches, proofs (in process, or BullMQ workers with --redis) and the HTTP API")
+    .option("--db <file>", "SQLite database (default: sequencer.sqlite next to the deployment file)")
+    .option("--host <address>", "address the API listens on", "127.0.0.1")
+    .option("--port <port>", "API port", numArg("port", 1, 65535), 8080)
+    .option("--redis <url>", "prove through BullMQ workers (zkr prover) on this Redis, instead of in this process")
+    .option("--queue <name>", "BullMQ queue name (with --redis)")
+    .option("--setup <dir>", "setup directory of the deployment's keys (default: the cache)")
+    .option("--fee-account <index>", "account credited the fees of its token (repeatable)", (v, acc: bigint[]) => [...acc, intArg("fee account", 1n)(v)], [])
+    .option("--batch-timeout <ms>", "build a partial batch when the oldest transaction waited this long", numArg("batch timeout", 1), 2000);
+  withSettings(cmd, "deployment", "key", "rpc");
+  return cmd.action(async (o: Opts & Record<string, unknown>) => {
+    const cfg = Config.resolve(o, ["deployment", "key", "rpc"]);
+    if (Boolean(o.redis) !== Boolean(o.queue)) throw new Error("--redis and --queue go together");
+    const d = cfg.deployment();
+    const manifest = await deploymentSetup(d, o.setup);
+    const l1 = await openRollup(cfg, { signer: true });
+    const log = timedLog;
+    try {
+      const running = await startSequencer({
+        deployment: d,
+        signer: signerOf(l1),
+        manifest,
+        db: path.resolve(o.db ?? path.join(path.dirname(cfg.need("deployment")), "sequencer.sqlite")),
+        host: o.host,
+        port: o.port,
+        redis: o.redis ? { url: o.redis, queue: o.queue! } : undefined,
+        feeIdx: o.feeAccount,
+        batchTimeoutMs: o.batchTimeout,
+        log: (m) => log(m),
+      });
+      log(`zkr sequencer: rollup ${d.rollup} on chain ${d.chainId}, API on ${running.url}, proofs ${o.redis ? `by workers on queue ${o.queue}` : "in this process"}`);
+      await untilSignal(log);
+      await running.stop();
+      log("zkr sequencer: stopped");
+    } finally {
+      l1.close();
+    }
+  });
+}

@@ -1,0 +1,44 @@
+import { Command } from "commander";
+import { holdCurve } from "../../lib/setup.js";
+import { verifyBatchFromL1 } from "../../lib/l1data.js";
+import { Config, deploymentParams, withSettings } from "../config.js";
+import { withRollup } from "../l1.js";
+import { deploymentSetup } from "../services.js";
+import { intArg } from "../units.js";
+
+export function verifyCommand(): Command {
+  const cmd = new Command("verify")
+    .description("re-check a batch from L1 alone: recompute its public input from the posted data and verify its proof (exit code 1 if invalid)")
+    .argument("<batch>", "batch number (1 is the first)", intArg("batch number", 1n, (1n << 32n) - 1n))
+    .option("--setup <dir>", "setup directory holding the deployment's verification key (default: the cache)")
+    .option("--json", "print as JSON");
+  withSettings(cmd, "deployment", "rpc");
+  return cmd.action(async (batch: bigint, o: { setup?: string; json?: boolean } & Record<string, unknown>) => {
+    const cfg = Config.resolve(o, ["deployment", "rpc"]);
+    const manifest = await deploymentSetup(cfg.deployment(), o.setup);
+    const release = holdCurve(); // snarkjs's worker threads, released when done
+    try {
+      const params = deploymentParams(cfg.deployment());
+      const v = await withRollup(cfg, {}, (l1) => verifyBatchFromL1(params, l1.rollup, l1.deployment.deployBlock, batch, manifest.vkey));
+      const ok = v.proofValid && v.rootConsistent;
+      if (o.json) {
+        console.log(
+          JSON.stringify(
+            { batch: batch.toString(), inputHash: v.inputHash.toString(), proofValid: v.proofValid, rootConsistent: v.rootConsistent, oldRoot: v.batch.oldRoot.toString(), newRoot: v.batch.newRoot.toString(), tx: v.batch.txHash, valid: ok },
+            null,
+            2,
+          ),
+        );
+      } else {
+        console.log(`batch          ${batch} (tx ${v.batch.txHash}, block ${v.batch.blockNumber})`);
+        console.log(`L1 operations  ${v.batch.l1Count} (from #${v.batch.l1From}), ${v.batch.txData.length / params.txBytes} transactions`);
+        console.log(`input hash     ${v.inputHash} (recomputed from L1 data)`);
+        console.log(`proof          ${v.proofValid ? "valid" : "INVALID"} (verification key of setup ${manifest.label}-${manifest.key})`);
+        console.log(`roots          ${v.rootConsistent ? "consistent" : "INCONSISTENT"}: ${v.batch.oldRoot} → ${v.batch.newRoot}`);
+      }
+      if (!ok) process.exitCode = 1;
+    } finally {
+      await release();
+    }
+  });
+}

@@ -1,0 +1,98 @@
+// The CLI's configuration (flags > env > defaults, validated once) and amount conversion.
+import { expect } from "chai";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Config, createWallet, DEFAULT_RPC, readDeployment, readWallet } from "../../cli/config.js";
+import { formatAmount, parseAmount, parseL2Amounts } from "../../cli/units.js";
+
+describe("zkr CLI configuration and amounts", () => {
+  let dir: string;
+  before(() => (dir = mkdtempSync(path.join(os.tmpdir(), "zkr-config-"))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("takes a flag over its env var over the default", () => {
+    const env = { ZKR_SEQUENCER: "http://env:1", ZKR_WALLET: "env.json" };
+    expect(Config.resolve({ sequencer: "http://flag:2/" }, ["sequencer"], env).get("sequencer")).to.equal("http://flag:2");
+    expect(Config.resolve({}, ["sequencer", "wallet"], env).get("wallet")).to.equal(path.resolve("env.json"));
+    expect(Config.resolve({}, ["sequencer"], {}).get("sequencer")).to.equal("http://127.0.0.1:8080");
+    expect(Config.resolve({}, ["deployment"], {}).get("deployment")).to.equal(path.resolve(".zkr/deployment.json"));
+  });
+
+  it("rpc defaults to the deployment's, then to the local node", () => {
+    const f = path.join(dir, "deployment.json");
+    writeFileSync(f, JSON.stringify(sampleDeployment()));
+    expect(Config.resolve({}, ["rpc", "deployment"], { ZKR_DEPLOYMENT: f }).rpc).to.equal("http://10.0.0.1:8545");
+    expect(Config.resolve({ rpc: "https://node.example" }, ["rpc", "deployment"], { ZKR_DEPLOYMENT: f }).rpc).to.equal("https://node.example");
+    expect(Config.resolve({}, ["rpc"], {}).rpc).to.equal(DEFAULT_RPC);
+  });
+
+  it("rejects malformed values naming where they came from, and never echoes a key", () => {
+    expect(() => Config.resolve({}, ["key"], { ZKR_KEY: "0xsecretvalue" })).to.throw(/^ZKR_KEY must be a private key of 32 bytes/).and.not.match(/secretvalue/);
+    expect(() => Config.resolve({ rpc: "ftp://x" }, ["rpc"], {})).to.throw(/--rpc must be an http\(s\) URL/);
+    expect(() => Config.resolve({}, ["sequencer"], { ZKR_SEQUENCER: "not a url" })).to.throw(/ZKR_SEQUENCER is not a URL/);
+    expect(() => Config.resolve({}, ["key"], {}).need("key")).to.throw("missing L1 private key: pass --key or set ZKR_KEY");
+    const k = "ab".repeat(32);
+    expect(Config.resolve({ key: k }, ["key"], {}).need("key")).to.equal(`0x${k}`);
+  });
+
+  it("checks a deployment file", () => {
+    const f = path.join(dir, "bad.json");
+    writeFileSync(f, JSON.stringify({ ...sampleDeployment(), rollup: "0x1234" }));
+    expect(() => readDeployment(f)).to.throw(/bad\.json is invalid/);
+    writeFileSync(f, JSON.stringify({ ...sampleDeployment(), instance: "nope" }));
+    expect(() => readDeployment(f)).to.throw(/unknown circuit instance "nope"/);
+    expect(() => readDeployment(path.join(dir, "missing.json"))).to.throw(/no deployment file .*run `zkr deploy`/);
+  });
+
+  it("writes a wallet with mode 0600, reads it back, and refuses to overwrite it", async () => {
+    const f = path.join(dir, "w", "wallet.json");
+    const key = await createWallet(f, false);
+    expect(statSync(f).mode & 0o777).to.equal(0o600);
+    const back = await readWallet(f);
+    expect([back.ax, back.ay]).to.deep.equal([key.ax, key.ay]);
+    let err: Error | undefined;
+    await createWallet(f, false).catch((e: Error) => (err = e));
+    expect(err?.message).to.match(/exists.*--force/);
+  });
+
+  it("converts amounts exactly or not at all", () => {
+    expect(parseAmount("1.5", 18)).to.equal(1_500_000_000_000_000_000n);
+    expect(parseAmount("0.000000000000000001", 18)).to.equal(1n);
+    expect(parseAmount("7", 0)).to.equal(7n);
+    for (const bad of ["", "1.", ".5", "-1", "1e18", "1,5", " 1", "0x10"]) expect(() => parseAmount(bad, 18), bad).to.throw(/is not a decimal number/);
+    expect(() => parseAmount("0.0000000000000000001", 18)).to.throw(/has 19 decimals, the token has 18/);
+    expect(() => parseAmount("1.5", 0)).to.throw(/has 1 decimals, the token has 0/);
+    expect(formatAmount(1_500_000_000_000_000_000n, 18)).to.equal("1.5");
+    expect(formatAmount(0n, 18)).to.equal("0");
+    expect(formatAmount(1n, 18)).to.equal("0.000000000000000001");
+    expect(formatAmount(42n, 0)).to.equal("42");
+  });
+
+  it("accepts only L2 amounts and fees with an exact compact encoding", () => {
+    expect(parseL2Amounts("1.5", "0.0001", 18)).to.deep.equal({ amount: 15n * 10n ** 17n, fee: 10n ** 14n });
+    expect(() => parseL2Amounts("0", "0", 18)).to.throw(/amount must be more than 0/);
+    expect(() => parseL2Amounts("1.234567890123456789", "0", 18)).to.throw(/amount 1\.234567890123456789 cannot be posted exactly as a float40/);
+    expect(() => parseL2Amounts("1", "0.000123", 18)).to.throw(/fee 0\.000123 cannot be posted exactly as a float8/);
+    expect(() => parseL2Amounts("1", "0.016", 18)).to.throw(/at most 0\.015/);
+  });
+});
+
+function sampleDeployment() {
+  const a = "0x" + "11".repeat(20);
+  return {
+    format: "zkr-deployment-1",
+    chainId: "31337",
+    rpc: "http://10.0.0.1:8545",
+    rollup: a,
+    verifier: a,
+    poseidon: { 4: a, 5: a, 6: a },
+    sequencer: a,
+    instance: "test_d4_b2",
+    setupKey: "0123456789abcdef",
+    vkeySha256: "ab".repeat(32),
+    escapeDelay: "3600",
+    deployBlock: 1,
+    deployedAt: "2026-01-01T00:00:00.000Z",
+  };
+}

@@ -1,0 +1,129 @@
+// Running the real `bin/zkr` in tests: one-shot commands with their output and exit code, and
+// long-running ones (sequencer, devnet) in the background, stopped by signal.
+import { type ChildProcess, spawn } from "node:child_process";
+import net from "node:net";
+import path from "node:path";
+import { REPO_ROOT } from "../../lib/params.js";
+
+export const ZKR = path.join(REPO_ROOT, "bin", "zkr");
+
+export interface ZkrResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The environment of a child zkr: ours without any ZKR_* setting, plus `vars`. */
+export function zkrEnv(vars: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("ZKR_") || k === "ZKR_CACHE") env[k] = v;
+  for (const [k, v] of Object.entries(vars)) if (v !== undefined) env[k] = v;
+  return env;
+}
+
+/** Runs `bin/zkr args` to completion. */
+export function zkr(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 300_000): Promise<ZkrResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(ZKR, args, { env, cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`zkr ${args.join(" ")} did not finish within ${timeoutMs} ms\n${stderr}`));
+    }, timeoutMs);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Runs `bin/zkr args` and returns its stdout; throws with its stderr unless it exits 0. */
+export async function zkrOk(args: string[], env: NodeJS.ProcessEnv, timeoutMs?: number): Promise<string> {
+  const r = await zkr(args, env, timeoutMs);
+  if (r.code !== 0) throw new Error(`zkr ${args.join(" ")} exited ${r.code}:\n${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+/** A zkr command running in the background. */
+export class Background {
+  readonly child: ChildProcess;
+  output = "";
+  readonly exited: Promise<number | null>;
+
+  constructor(args: string[], env: NodeJS.ProcessEnv) {
+    this.child = spawn(ZKR, args, { env, cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    this.child.stdout!.on("data", (d: Buffer) => (this.output += d.toString()));
+    this.child.stderr!.on("data", (d: Buffer) => (this.output += d.toString()));
+    this.exited = new Promise((resolve) => this.child.once("exit", (code) => resolve(code)));
+    process.once("exit", this.killNow);
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** Resolves once the output matches `re`; throws if the process exits first or after timeoutMs. */
+  async waitFor(re: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const m = this.output.match(re);
+      if (m) return m;
+      if (this.child.exitCode !== null || this.child.signalCode !== null) throw new Error(`process exited (${this.child.exitCode ?? this.child.signalCode}) before printing ${re}:\n${this.output}`);
+      if (Date.now() > deadline) throw new Error(`no ${re} within ${timeoutMs} ms:\n${this.output}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** Sends `signal` and waits for the exit code (SIGKILL after `graceMs`). */
+  async stop(signal: NodeJS.Signals = "SIGTERM", graceMs = 60_000): Promise<number | null> {
+    process.off("exit", this.killNow);
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
+    this.child.kill(signal);
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), graceMs);
+    const code = await this.exited;
+    clearTimeout(timer);
+    return code;
+  }
+
+  private readonly killNow = () => {
+    this.child.kill("SIGKILL");
+  };
+}
+
+/** True if a process with this pid exists. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The one-line error a user mistake must produce: exit code 1, "zkr: …" on stderr, no stack. */
+export function expectOneLineError(r: ZkrResult, pattern: RegExp): string {
+  const lines = r.stderr.trim().split("\n");
+  const problems = [
+    r.code !== 1 && `exit code ${r.code}, expected 1`,
+    lines.length !== 1 && `${lines.length} lines on stderr, expected 1`,
+    !/^(zkr|error): /.test(lines[0] ?? "") && "no `zkr:` prefix",
+    !pattern.test(lines[0] ?? "") && `message does not match ${pattern}`,
+  ].filter(Boolean);
+  if (problems.length) throw new Error(`${problems.join("; ")}:\n${r.stderr}`);
+  return lines[0]!;
+}
