@@ -16,6 +16,7 @@ import { L2State } from "../lib/state.js";
 import { signTransfer } from "../lib/tx.js";
 import { Prover } from "../prover/prover.js";
 import { Operator } from "../sequencer/operator.js";
+import { aggregateVerifierName } from "../lib/aggregate.js";
 
 const { values } = parseArgs({
   options: {
@@ -68,7 +69,7 @@ if (proving.length) {
     const p = getInstance(setup.manifest.label);
     const prover = new Prover(setup.manifest);
     try {
-      const d = await deployRollup({ signer, verifierArtifact: setup.manifest.contractName, params: p, sequencer: signer.address, escapeDelay: 3600n });
+      const d = await deployRollup({ signer, verifierArtifact: setup.manifest.contractName, aggregateVerifierArtifact: aggregateVerifierName(setup.manifest.label), params: p, sequencer: signer.address, escapeDelay: 3600n });
       const domain = { chainId: d.chainId, rollupAddress: BigInt(d.rollupAddress) };
       const state = new L2State(crypto, p);
       // Accounts: #1 collects fees, #2..#N+1 send, #N+2 receives. All created by L1 deposits.

@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {IERC20} from "./IERC20.sol";
 import {IPoseidon4, IPoseidon5, IPoseidon6} from "./IPoseidon.sol";
 import {IVerifier} from "./IVerifier.sol";
+import {IAggregateVerifier} from "./IAggregateVerifier.sol";
 
 /// @title zkr rollup
 /// @notice Holds the root of the L2 account tree and advances it one batch at a time, each batch
@@ -64,6 +65,15 @@ contract Rollup {
         bool refunded;
     }
 
+    /// @notice One batch of submitBatches: the arguments of submitBatch but the proof.
+    struct BatchData {
+        uint256 newRoot;
+        uint8 l1Count;
+        bytes l1Results;
+        bytes feeIdx;
+        bytes txData;
+    }
+
     /// @notice The L1 owner and token of an account, recorded when its CREATE was queued.
     struct AccountRecord {
         address owner;
@@ -103,12 +113,18 @@ contract Rollup {
     mapping(address => mapping(uint32 => uint256)) public claimable;
     /// @notice Accounts whose balance was withdrawn in escape mode.
     mapping(uint256 => bool) public escapeWithdrawn;
+    /// @notice Batch verifier of the same verifying key as `verifier`, used by submitBatches; zero
+    ///         until the admin sets it (setAggregateVerifier: once, before the first L1 operation).
+    IAggregateVerifier public aggregateVerifier;
 
     bool private transient locked;
 
     /// @notice Batch `batchNumber` moved the root from `oldRoot` to `newRoot`, consuming `l1Count`
-    ///         L1 operations; its calldata (submitBatch) holds `txCount` posted transactions.
+    ///         L1 operations; its calldata (submitBatch, or the batch's entry in submitBatches, whose
+    ///         batches emit this event in order) holds `txCount` posted transactions.
     event BatchSubmitted(uint256 indexed batchNumber, uint256 oldRoot, uint256 newRoot, uint256 l1Count, uint256 txCount);
+    /// @notice submitBatches checks proofs with `aggregateVerifier` from now on.
+    event AggregateVerifierSet(address indexed aggregateVerifier);
     /// @notice The sequencer role moved from `previous` to `current`.
     event SequencerChanged(address indexed previous, address indexed current);
     /// @notice ERC-20 `token` was registered as `tokenId`.
@@ -157,6 +173,12 @@ contract Rollup {
     /// @notice A batch consumes more L1 operations than it has slots for or than are queued.
     error TooManyL1Ops(uint256 l1Count, uint256 max);
     error InvalidProof();
+    /// @notice submitBatches got no batches, or not one proof per batch.
+    error BadBatchCount(uint256 batches, uint256 proofs);
+    /// @notice submitBatches needs an aggregate verifier and none is set.
+    error NoAggregateVerifier();
+    /// @notice The aggregate verifier is set already, or L1 operations have been queued.
+    error AggregateVerifierLocked();
     /// @notice Escape mode is active: batches and L1 operations are over.
     error EscapeMode();
     error NotInEscapeMode();
@@ -389,10 +411,49 @@ contract Rollup {
         bytes calldata txData,
         uint256[8] calldata proof
     ) external onlySequencer notEscaped {
-        uint256 processed = l1Processed;
-        uint256 h = inputHash(newRoot, l1Count, l1Results, feeIdx, txData);
-        if (!_verify(proof, h)) revert InvalidProof();
+        if (!_verify(proof, inputHash(newRoot, l1Count, l1Results, feeIdx, txData))) revert InvalidProof();
+        _applyBatch(newRoot, l1Count, l1Results, txData);
+    }
 
+    /// @notice Applies `batches` in order exactly as that many submitBatch calls would (same
+    ///         checks, input hashes, state changes, credits and events) but checks all their proofs
+    ///         with one aggregated pairing check (aggregateVerifier), which costs far less per batch
+    ///         than one verifier call each. All or nothing: reverts if any batch is malformed or
+    ///         any proof is invalid.
+    /// @param batches at least one batch, in the order they apply; each as in submitBatch.
+    /// @param proofs proofs[i] is the proof of batches[i], as in submitBatch.
+    function submitBatches(BatchData[] calldata batches, uint256[8][] calldata proofs) external onlySequencer notEscaped {
+        IAggregateVerifier aggregate = aggregateVerifier;
+        if (address(aggregate) == address(0)) revert NoAggregateVerifier();
+        uint256 k = batches.length;
+        if (k == 0 || proofs.length != k) revert BadBatchCount(k, proofs.length);
+        uint256[] memory signals = new uint256[](k);
+        for (uint256 i = 0; i < k; i++) {
+            BatchData calldata b = batches[i];
+            // Each batch's input hash starts from the state the batches before it left.
+            signals[i] = inputHash(b.newRoot, b.l1Count, b.l1Results, b.feeIdx, b.txData);
+            _applyBatch(b.newRoot, b.l1Count, b.l1Results, b.txData);
+        }
+        if (!aggregate.verifyProofs(proofs, signals)) revert InvalidProof();
+    }
+
+    /// @notice Sets the aggregate verifier submitBatches uses; only the admin may, once, and only
+    ///         before the first L1 operation is queued, so no deposit ever depends on a verifier
+    ///         chosen later. It must check the same verifying key as `verifier` (lib/aggregate.ts
+    ///         generates it from the key's JSON).
+    function setAggregateVerifier(IAggregateVerifier aggregateVerifier_) external {
+        if (msg.sender != admin) revert NotAdmin();
+        if (address(aggregateVerifier) != address(0) || l1OpCount != 0) revert AggregateVerifierLocked();
+        if (address(aggregateVerifier_) == address(0)) revert ZeroAddress();
+        if (address(aggregateVerifier_).code.length == 0) revert NotContract(address(aggregateVerifier_));
+        aggregateVerifier = aggregateVerifier_;
+        emit AggregateVerifierSet(address(aggregateVerifier_));
+    }
+
+    /// @dev The effects of an accepted batch whose data inputHash has checked: the new root and
+    ///      queue position, the L1 results and exits credited, the event.
+    function _applyBatch(uint256 newRoot, uint8 l1Count, bytes calldata l1Results, bytes calldata txData) private {
+        uint256 processed = l1Processed;
         uint256 oldRoot = stateRoot;
         uint32 number = batchNumber + 1;
         stateRoot = newRoot;

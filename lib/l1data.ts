@@ -3,7 +3,7 @@
 import { type Provider } from "ethers";
 import { readFileSync } from "node:fs";
 import { groth16, type Groth16Proof } from "snarkjs";
-import { fromHex } from "./bytes.js";
+import { decodeBatchCall, type PostedBatchCall } from "./aggregate.js";
 import type { ZkrCrypto } from "./crypto.js";
 import { readL1Ops, type L1OpEvent, type RollupContract } from "./deploy.js";
 import { computeInputHash } from "./inputHash.js";
@@ -28,33 +28,40 @@ export interface PostedBatch {
   proof: bigint[];
 }
 
-/** All batches accepted by the rollup, in order, with their calldata. */
+/**
+ * All batches accepted by the rollup, in order, with their calldata (from submitBatch or
+ * submitBatches transactions: the j-th BatchSubmitted event of a transaction is its j-th batch).
+ */
 export async function readBatches(rollup: RollupContract, fromBlock: number): Promise<PostedBatch[]> {
   const provider = rollup.runner!.provider as Provider;
   const logs = await rollup.queryFilter(rollup.filters.BatchSubmitted!(), fromBlock);
+  const calls = new Map<string, { batches: PostedBatchCall[]; next: number }>();
   const out: PostedBatch[] = [];
   let l1From = 0n;
   for (const log of logs) {
     if (!("args" in log)) throw new Error(`cannot decode log ${log.transactionHash}`);
-    const tx = await provider.getTransaction(log.transactionHash);
-    if (!tx) throw new Error(`transaction ${log.transactionHash} not found`);
-    const call = rollup.interface.parseTransaction({ data: tx.data, value: tx.value });
-    if (!call || call.name !== "submitBatch") {
-      throw new Error(`batch ${log.args.batchNumber} was not submitted by a direct submitBatch call (${log.transactionHash})`);
+    let call = calls.get(log.transactionHash);
+    if (!call) {
+      const tx = await provider.getTransaction(log.transactionHash);
+      if (!tx) throw new Error(`transaction ${log.transactionHash} not found`);
+      if (tx.to?.toLowerCase() !== (await rollup.getAddress()).toLowerCase()) {
+        throw new Error(`batch ${log.args.batchNumber} was not submitted by a direct call to the rollup (${log.transactionHash})`);
+      }
+      call = { batches: decodeBatchCall(rollup.interface, tx.data), next: 0 };
+      calls.set(log.transactionHash, call);
     }
+    const posted = call.batches[call.next++];
+    if (!posted) throw new Error(`transaction ${log.transactionHash} emitted more batches than its calldata holds`);
     const b: PostedBatch = {
+      ...posted,
       number: log.args.batchNumber as bigint,
       oldRoot: log.args.oldRoot as bigint,
       newRoot: log.args.newRoot as bigint,
-      l1Count: Number(call.args.l1Count),
       l1From,
       txHash: log.transactionHash,
       blockNumber: log.blockNumber,
-      l1Results: fromHex(call.args.l1Results as string),
-      feeIdx: fromHex(call.args.feeIdx as string),
-      txData: fromHex(call.args.txData as string),
-      proof: [...(call.args.proof as bigint[])],
     };
+    if (b.newRoot !== posted.newRoot) throw new Error(`batch ${b.number}: event and calldata disagree on the new root`);
     if (b.number !== BigInt(out.length + 1)) throw new Error(`batch events out of order: got ${b.number}, expected ${out.length + 1}`);
     out.push(b);
     l1From += BigInt(b.l1Count);

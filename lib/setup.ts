@@ -9,6 +9,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, 
 import path from "node:path";
 import { promisify } from "node:util";
 import { zKey } from "snarkjs";
+import { writeAggregateVerifier } from "./aggregate.js";
 import { cacheDir, compileCircuit } from "./circom.js";
 import { SNARK_FIELD } from "./crypto.js";
 import { type CircuitParams, type DerivedParams, getInstance, REPO_ROOT } from "./params.js";
@@ -194,10 +195,16 @@ export async function setupCircuit(label: string, mainSource: string, opts: Setu
   if (opts.writeVerifier === false) return { manifest, cached, verifierChanged: false };
   const verifierPath = path.join(GENERATED_CONTRACTS_DIR, `${manifest.contractName}.sol`);
   const sol = readFileSync(manifest.verifierSol, "utf8");
-  const verifierChanged = !existsSync(verifierPath) || readFileSync(verifierPath, "utf8") !== sol;
+  let verifierChanged = !existsSync(verifierPath) || readFileSync(verifierPath, "utf8") !== sol;
   if (verifierChanged) {
     writeFileAtomic(verifierPath, sol);
     log(`${label}: wrote ${path.relative(REPO_ROOT, verifierPath)} (rebuild the contracts)`);
+  }
+  if (manifest.nPublic === 1) {
+    // The batch verifier of Rollup.submitBatches, from the same verification key.
+    const agg = writeAggregateVerifier(manifest);
+    if (agg.changed) log(`${label}: wrote ${path.relative(REPO_ROOT, agg.path)} (rebuild the contracts)`);
+    verifierChanged ||= agg.changed;
   }
   return { manifest, cached, verifierPath, verifierChanged };
 }

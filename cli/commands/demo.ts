@@ -9,6 +9,7 @@ import { L2State } from "../../lib/state.js";
 import { signTransfer } from "../../lib/tx.js";
 import { Prover } from "../../prover/prover.js";
 import { Operator } from "../../sequencer/operator.js";
+import { aggregateVerifierName } from "../../lib/aggregate.js";
 
 const ETH = 10n ** 18n;
 const fmt = (wei: bigint) => `${Number(wei) / 1e18} ETH`;
@@ -40,7 +41,7 @@ export function demoCommand(): Command {
       assertKeyAllowedForChain(setup.manifest, chainId);
 
       step("deploying Poseidon, the Groth16 verifier and the Rollup contract");
-      const d = await deployRollup({ signer: sequencer, verifierArtifact: setup.manifest.contractName, params, sequencer: sequencer.address });
+      const d = await deployRollup({ signer: sequencer, verifierArtifact: setup.manifest.contractName, aggregateVerifierArtifact: aggregateVerifierName(setup.manifest.label), params, sequencer: sequencer.address });
       console.log(`   rollup ${d.rollupAddress} (verifier ${d.verifierAddress}), chain ${chainId}`);
 
       const crypto = await loadCrypto();

@@ -8,6 +8,7 @@ import { Config, DEPLOYMENT_FORMAT, type Deployment, sha256File, withSettings, w
 import { assertKeyAllowedOnChain, connectRpc } from "../l1.js";
 import { ensureContracts, type Log } from "../services.js";
 import { intArg } from "../units.js";
+import { aggregateVerifierName } from "../../lib/aggregate.js";
 
 export interface DeployOptions {
   signer: Wallet;
@@ -34,6 +35,7 @@ export async function deployInstance(o: DeployOptions): Promise<Deployment> {
   const d = await deployRollup({
     signer: o.signer,
     verifierArtifact: setup.manifest.contractName,
+    aggregateVerifierArtifact: aggregateVerifierName(setup.manifest.label),
     params,
     sequencer: getAddress(o.sequencer ?? o.signer.address),
     escapeDelay: o.escapeDelay,

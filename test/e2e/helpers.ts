@@ -12,6 +12,7 @@ import { Prover } from "../../prover/prover.js";
 import { Operator } from "../../sequencer/operator.js";
 import { sharedPoseidon } from "../contracts/fixture.js";
 import { testSetup } from "../fixtures.js";
+import { aggregateVerifierName } from "../../lib/aggregate.js";
 
 export const params = getInstance(TEST_INSTANCE);
 export const ETH = 10n ** 18n;
@@ -46,6 +47,7 @@ export async function newWorld(deployer: Signer & { address: string }, sequencer
   const d = await deployRollup({
     signer: deployer,
     verifierArtifact: manifest.contractName,
+    aggregateVerifierArtifact: aggregateVerifierName(manifest.label),
     poseidon: await sharedPoseidon(),
     params,
     sequencer: sequencer.address,
