@@ -14,7 +14,7 @@ import { buildApi } from "../../sequencer/api.js";
 import { Sequencer } from "../../sequencer/service.js";
 import { SequencerStore } from "../../sequencer/store.js";
 import { alice, bob, deployer, sequencer as seqSigner, sharedPoseidon } from "../contracts/fixture.js";
-import { ETH, keys, mined, params, proving } from "../e2e/helpers.js";
+import { closeProver, ETH, keys, mined, params, proving } from "../e2e/helpers.js";
 
 describe("sequencer HTTP API (real HTTP, real proofs)", function () {
   let dir: string;
@@ -64,6 +64,7 @@ describe("sequencer HTTP API (real HTTP, real proofs)", function () {
     await seq?.stop();
     await queue?.close();
     store?.close();
+    await closeProver();
     rmSync(dir, { recursive: true, force: true });
   });
 
