@@ -10,6 +10,8 @@ import { REPO_ROOT } from "../../lib/params.js";
 import { buildContracts, type SetupResult, setupCircuit } from "../../lib/setup.js";
 import { type Groth16Proof, type ProofResult, Prover, toSolidityProof, verifierCallArgs } from "../../prover/prover.js";
 import { rejection, tinyMain, useTempCache } from "../setup/fixtures.js";
+import { ContractFactory } from "ethers";
+import { readArtifact } from "../../lib/deploy.js";
 
 const LABEL = "zkrtest_prover_tiny";
 
@@ -71,7 +73,12 @@ describe("prover: Groth16 proofs for a set-up circuit", function () {
     await buildContracts([setup.verifierPath!]);
     const connection = await network.connect();
     try {
-      const verifier = await connection.ethers.deployContract(setup.manifest.contractName);
+      // Deployed from the artifact on disk (lib/deploy.ts): an HRE created earlier in the test run
+      // does not see artifacts built after it started.
+      const artifact = readArtifact(setup.manifest.contractName);
+      const [signer] = await connection.ethers.getSigners();
+      const verifier = await new ContractFactory(artifact.abi, artifact.bytecode, signer).deploy();
+      await verifier.waitForDeployment();
       const [pA, pB, pC, pub] = verifierCallArgs(real.proof, real.publicSignals);
       expect(await verifier.getFunction("verifyProof")(pA, pB, pC, pub)).to.equal(true);
       const gas = await verifier.getFunction("verifyProof").estimateGas(pA, pB, pC, pub);

@@ -44,7 +44,7 @@ describe("service resilience (real processes, real proofs)", function () {
   });
 
   /** A fresh deployment with two funded accounts (#1 alice, #2 bob) proven by a batch. */
-  async function world(name: string, seqArgs: string[]) {
+  async function world(name: string, seqArgs: string[], startProvers?: (operator: NodeJS.ProcessEnv) => Promise<void>) {
     const apiPort = await freePort();
     const api = `http://127.0.0.1:${apiPort}`;
     const env = (key: string, wallet = "alice") =>
@@ -54,6 +54,7 @@ describe("service resilience (real processes, real proofs)", function () {
     const seqCmd = ["sequencer", "--port", String(apiPort), "--db", path.join(dir, `${name}.sqlite`), "--batch-timeout", "300", ...seqArgs];
     const sequencer = start(seqCmd, operator);
     await sequencer.waitFor(/API on http/, 120_000);
+    await startProvers?.(operator);
     for (const [who, i] of [["alice", 1], ["bob", 2]] as const) {
       const e = env(devAccount(i).privateKey, who);
       await zkrOk(["wallet", "new"], e);
@@ -92,9 +93,11 @@ describe("service resilience (real processes, real proofs)", function () {
 
   it("two BullMQ provers share consecutive batches; one killed mid-job, the batch is still proven and all land in order", async function () {
     const queue = ["--redis", redis().url, "--queue", "resilience"];
-    const w = await world("dist", queue);
-    const workers = ["w1", "w2"].map((n) => start(["prover", ...queue, "--instance", TEST_INSTANCE, "--name", n], w.operator));
-    await Promise.all(workers.map((x) => x.waitFor(/ready/, 180_000)));
+    let workers: Background[] = [];
+    const w = await world("dist", queue, async (operator) => {
+      workers = ["w1", "w2"].map((n) => start(["prover", ...queue, "--instance", TEST_INSTANCE, "--name", n], operator));
+      await Promise.all(workers.map((x) => x.waitFor(/ready/, 180_000)));
+    });
     // Account creation (batch 1 or 2), then 3 batches of 2 transfers.
     const ids = await w.send(0, 6);
     // Kill whichever worker first starts proving a transfer batch, while it holds the job.
