@@ -56,20 +56,39 @@ export interface Batch {
 
 type Sig = { R8x: bigint; R8y: bigint; S: bigint };
 
-interface Slot {
+/** A leaf's fields and Merkle proof as the circuit takes them. */
+export type LeafInput = Pick<LeafWitness, "account" | "proof">;
+
+/** One transaction slot of the circuit input (all zero for padding). */
+export interface TxSlotInput {
   from: bigint;
   to: bigint;
   amountF: bigint;
   feeF: bigint;
   sig: Sig;
-  sender: LeafWitness;
-  receiver: LeafWitness;
+  sender: LeafInput;
+  receiver: LeafInput;
+}
+
+/** Everything the circuit Batch(D, N, L, F) takes, slot by slot. */
+export interface CircuitInputParts {
+  oldRoot: bigint;
+  newRoot: bigint;
+  domain: Domain;
+  l1HashStart: bigint;
+  /** Number of L1 operations consumed: the first l1Count of l1Slots. */
+  l1Count: number;
+  /** L entries: the consumed operations, then all-zero ones. */
+  l1Slots: L1Op[];
+  l1Leaves: LeafInput[];
+  feeIdx: bigint[];
+  slots: TxSlotInput[];
+  feeLeaves: LeafInput[];
 }
 
 const str = (v: bigint) => v.toString();
-const proofStr = (w: LeafWitness) => w.proof.map((lvl) => lvl.map(str));
 
-function leafInputs(prefix: string, ws: LeafWitness[]): Record<string, unknown> {
+function leafInputs(prefix: string, ws: LeafInput[]): Record<string, unknown> {
   const field = (k: keyof Account) => ws.map((w) => str(w.account[k]));
   return {
     [`${prefix}Ax`]: field("ax"),
@@ -78,7 +97,39 @@ function leafInputs(prefix: string, ws: LeafWitness[]): Record<string, unknown> 
     [`${prefix}Token`]: field("tokenId"),
     [`${prefix}Balance`]: field("balance"),
     [`${prefix}Nonce`]: field("nonce"),
-    [`${prefix}Siblings`]: ws.map(proofStr),
+    [`${prefix}Siblings`]: ws.map((w) => w.proof.map((lvl) => lvl.map(str))),
+  };
+}
+
+/** The circuit's input object (signal name → decimal strings): the one place its names live. */
+export function circuitInputOf(x: CircuitInputParts): Record<string, unknown> {
+  const op = (k: keyof L1Op) => x.l1Slots.map((o) => str(BigInt(o[k])));
+  return {
+    oldRoot: str(x.oldRoot),
+    newRoot: str(x.newRoot),
+    chainId: str(x.domain.chainId),
+    rollupAddress: str(x.domain.rollupAddress),
+    l1HashStart: str(x.l1HashStart),
+    l1Count: String(x.l1Count),
+    l1Kind: op("kind"),
+    l1AccountIdx: op("accountIdx"),
+    l1Token: op("tokenId"),
+    l1Amount: op("amount"),
+    l1Owner: op("owner"),
+    l1Ax: op("ax"),
+    l1Ay: op("ay"),
+    ...leafInputs("l1Leaf", x.l1Leaves),
+    feeIdx: x.feeIdx.map(str),
+    from: x.slots.map((s) => str(s.from)),
+    to: x.slots.map((s) => str(s.to)),
+    amountF: x.slots.map((s) => str(s.amountF)),
+    feeF: x.slots.map((s) => str(s.feeF)),
+    sigS: x.slots.map((s) => str(s.sig.S)),
+    sigR8x: x.slots.map((s) => str(s.sig.R8x)),
+    sigR8y: x.slots.map((s) => str(s.sig.R8y)),
+    ...leafInputs("sender", x.slots.map((s) => s.sender)),
+    ...leafInputs("receiver", x.slots.map((s) => s.receiver)),
+    ...leafInputs("fee", x.feeLeaves),
   };
 }
 
@@ -121,7 +172,7 @@ export function buildBatch(state: L2State, contents: BatchContents, ctx: BatchCo
     feeTokens.push(a.tokenId);
   }
 
-  const slots: Slot[] = [];
+  const slots: TxSlotInput[] = [];
   const txs: SignedTransfer[] = [];
   const rejected: Rejected[] = [];
   const fees = feeIdx.map(() => 0n);
@@ -160,34 +211,7 @@ export function buildBatch(state: L2State, contents: BatchContents, ctx: BatchCo
     l1ResultsData,
     txData,
   };
-  const op = (k: keyof L1Op) => l1Slots.map((o) => str(BigInt(o[k])));
-  const circuitInput = {
-    oldRoot: str(oldRoot),
-    newRoot: str(newRoot),
-    chainId: str(ctx.domain.chainId),
-    rollupAddress: str(ctx.domain.rollupAddress),
-    l1HashStart: str(l1HashStart),
-    l1Count: String(l1Ops.length),
-    l1Kind: op("kind"),
-    l1AccountIdx: op("accountIdx"),
-    l1Token: op("tokenId"),
-    l1Amount: op("amount"),
-    l1Owner: op("owner"),
-    l1Ax: op("ax"),
-    l1Ay: op("ay"),
-    ...leafInputs("l1Leaf", l1Leaves),
-    feeIdx: feeIdx.map(str),
-    from: slots.map((s) => str(s.from)),
-    to: slots.map((s) => str(s.to)),
-    amountF: slots.map((s) => str(s.amountF)),
-    feeF: slots.map((s) => str(s.feeF)),
-    sigS: slots.map((s) => str(s.sig.S)),
-    sigR8x: slots.map((s) => str(s.sig.R8x)),
-    sigR8y: slots.map((s) => str(s.sig.R8y)),
-    ...leafInputs("sender", slots.map((s) => s.sender)),
-    ...leafInputs("receiver", slots.map((s) => s.receiver)),
-    ...leafInputs("fee", feeWitnesses),
-  };
+  const circuitInput = circuitInputOf({ oldRoot, newRoot, domain: ctx.domain, l1HashStart, l1Count: l1Ops.length, l1Slots, l1Leaves, feeIdx, slots, feeLeaves: feeWitnesses });
   return {
     oldRoot,
     newRoot,

@@ -3,6 +3,7 @@ import path from "node:path";
 import { expect } from "chai";
 import * as snarkjs from "snarkjs";
 import { accountLeaf, EMPTY_ACCOUNT, MAX_BALANCE, type Account } from "../../lib/account.js";
+import { circuitInputOf } from "../../lib/batch.js";
 import { concatBytes, toBytesBE } from "../../lib/bytes.js";
 import { compileCircuit, type CompiledCircuit } from "../../lib/circom.js";
 import { SNARK_FIELD, type Hasher } from "../../lib/crypto.js";
@@ -347,44 +348,18 @@ export function uncheckedBatchInput(
     return w;
   });
 
-  const str = (v: bigint) => v.toString();
-  const leaves = (prefix: string, ws: { account: Account; proof: bigint[][] }[]) => ({
-    [`${prefix}Ax`]: ws.map((w) => str(w.account.ax)),
-    [`${prefix}Ay`]: ws.map((w) => str(w.account.ay)),
-    [`${prefix}Owner`]: ws.map((w) => str(w.account.owner)),
-    [`${prefix}Token`]: ws.map((w) => str(w.account.tokenId)),
-    [`${prefix}Balance`]: ws.map((w) => str(w.account.balance)),
-    [`${prefix}Nonce`]: ws.map((w) => str(w.account.nonce)),
-    [`${prefix}Siblings`]: ws.map((w) => w.proof.map((level) => level.map(str))),
+  const circuitInput = circuitInputOf({
+    oldRoot,
+    newRoot: tree.root,
+    domain,
+    l1HashStart: ctx.l1HashStart ?? 0n,
+    l1Count: l1Ops.length,
+    l1Slots,
+    l1Leaves,
+    feeIdx,
+    slots,
+    feeLeaves: fees,
   });
-  const op = (k: keyof L1Op) => l1Slots.map((o) => str(BigInt(o[k])));
-  const circuitInput = {
-    oldRoot: str(oldRoot),
-    newRoot: str(tree.root),
-    chainId: str(domain.chainId),
-    rollupAddress: str(domain.rollupAddress),
-    l1HashStart: str(ctx.l1HashStart ?? 0n),
-    l1Count: String(l1Ops.length),
-    l1Kind: op("kind"),
-    l1AccountIdx: op("accountIdx"),
-    l1Token: op("tokenId"),
-    l1Amount: op("amount"),
-    l1Owner: op("owner"),
-    l1Ax: op("ax"),
-    l1Ay: op("ay"),
-    ...leaves("l1Leaf", l1Leaves),
-    feeIdx: feeIdx.map(str),
-    from: slots.map((s) => str(s.from)),
-    to: slots.map((s) => str(s.to)),
-    amountF: slots.map((s) => str(s.amountF)),
-    feeF: slots.map((s) => str(s.feeF)),
-    sigS: slots.map((s) => str(s.sig.S)),
-    sigR8x: slots.map((s) => str(s.sig.R8x)),
-    sigR8y: slots.map((s) => str(s.sig.R8y)),
-    ...leaves("sender", slots.map((s) => s.sender)),
-    ...leaves("receiver", slots.map((s) => s.receiver)),
-    ...leaves("fee", fees),
-  };
   const hashFields: InputHashFields = {
     oldRoot,
     newRoot: tree.root,
