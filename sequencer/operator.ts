@@ -1,4 +1,4 @@
-import type { TransactionReceipt } from "ethers";
+import type { ContractTransactionResponse, TransactionReceipt } from "ethers";
 import { buildBatch, type Batch } from "../lib/batch.js";
 import { toHex } from "../lib/bytes.js";
 import { decodeRevert, readL1Ops, type RollupContract } from "../lib/deploy.js";
@@ -23,25 +23,36 @@ export interface L1Position {
   l1OpCount: bigint;
 }
 
-/** Submit a proven batch to the Rollup contract; reverts become errors naming the custom error. */
-export async function submitProvenBatch(rollup: RollupContract, batch: Batch, proof: ProofResult): Promise<TransactionReceipt> {
+/** Sends a batch submission and waits for it; a revert becomes an error naming the custom error. */
+async function mineSubmission(rollup: RollupContract, method: string, send: () => Promise<ContractTransactionResponse>): Promise<TransactionReceipt> {
   let receipt: TransactionReceipt | null;
   try {
-    const tx = await rollup.submitBatch(
-      batch.newRoot,
-      batch.l1Ops.length,
-      toHex(batch.l1ResultsData),
-      toHex(batch.feeIdxData),
-      toHex(batch.txData),
-      toSolidityProof(proof.proof),
-    );
-    receipt = await tx.wait();
+    receipt = await (await send()).wait();
   } catch (e) {
     const reason = decodeRevert(e, rollup.interface);
-    throw reason ? new Error(`submitBatch reverted: ${reason}`, { cause: e }) : e;
+    throw reason ? new Error(`${method} reverted: ${reason}`, { cause: e }) : e;
   }
-  if (!receipt || receipt.status !== 1) throw new Error(`submitBatch failed (transaction ${receipt?.hash})`);
+  if (!receipt || receipt.status !== 1) throw new Error(`${method} failed (transaction ${receipt?.hash})`);
   return receipt;
+}
+
+/** A batch's submitBatch arguments but the proof. */
+function batchCalldata(batch: Batch) {
+  return {
+    newRoot: batch.newRoot,
+    l1Count: batch.l1Ops.length,
+    l1Results: toHex(batch.l1ResultsData),
+    feeIdx: toHex(batch.feeIdxData),
+    txData: toHex(batch.txData),
+  };
+}
+
+/** Submit a proven batch to the Rollup contract; reverts become errors naming the custom error. */
+export function submitProvenBatch(rollup: RollupContract, batch: Batch, proof: ProofResult): Promise<TransactionReceipt> {
+  const c = batchCalldata(batch);
+  return mineSubmission(rollup, "submitBatch", () =>
+    rollup.submitBatch(c.newRoot, c.l1Count, c.l1Results, c.feeIdx, c.txData, toSolidityProof(proof.proof)),
+  );
 }
 
 /**
@@ -49,30 +60,14 @@ export async function submitProvenBatch(rollup: RollupContract, batch: Batch, pr
  * L1) in one submitBatches transaction: the rollup checks all their proofs with one aggregated
  * pairing check (its aggregate verifier must be set). Reverts become errors naming the custom error.
  */
-export async function submitProvenBatches(
-  rollup: RollupContract,
-  items: readonly { batch: Batch; proof: ProofResult }[],
-): Promise<TransactionReceipt> {
-  if (items.length === 0) throw new Error("submitProvenBatches needs at least one batch");
-  let receipt: TransactionReceipt | null;
-  try {
-    const tx = await rollup.submitBatches(
-      items.map(({ batch }) => ({
-        newRoot: batch.newRoot,
-        l1Count: batch.l1Ops.length,
-        l1Results: toHex(batch.l1ResultsData),
-        feeIdx: toHex(batch.feeIdxData),
-        txData: toHex(batch.txData),
-      })),
+export function submitProvenBatches(rollup: RollupContract, items: readonly { batch: Batch; proof: ProofResult }[]): Promise<TransactionReceipt> {
+  if (items.length === 0) return Promise.reject(new Error("submitProvenBatches needs at least one batch"));
+  return mineSubmission(rollup, "submitBatches", () =>
+    rollup.submitBatches(
+      items.map(({ batch }) => batchCalldata(batch)),
       items.map(({ proof }) => toSolidityProof(proof.proof)),
-    );
-    receipt = await tx.wait();
-  } catch (e) {
-    const reason = decodeRevert(e, rollup.interface);
-    throw reason ? new Error(`submitBatches reverted: ${reason}`, { cause: e }) : e;
-  }
-  if (!receipt || receipt.status !== 1) throw new Error(`submitBatches failed (transaction ${receipt?.hash})`);
-  return receipt;
+    ),
+  );
 }
 
 /** The contract's position; throws unless `expectedRoot` (the local state's) is the root on L1. */

@@ -15,7 +15,7 @@ import { buildBatch, type Batch } from "../../lib/batch.js";
 import { toHex } from "../../lib/bytes.js";
 import { SNARK_FIELD } from "../../lib/crypto.js";
 import { type BatchCalldata, deployRollup, readArtifact, readL1Ops, type RollupContract, type RollupDeployment } from "../../lib/deploy.js";
-import { buildContracts, type SetupManifest } from "../../lib/setup.js";
+import type { SetupManifest } from "../../lib/setup.js";
 import { L2State } from "../../lib/state.js";
 import { signTransfer, type SignedTransfer } from "../../lib/tx.js";
 import { type ProofResult, type SolidityProof, toSolidityProof } from "../../prover/prover.js";
@@ -57,10 +57,7 @@ describe("batch verification on L1: submitBatches with one aggregated pairing ch
   before(async () => {
     const { crypto, prover, manifest: m } = await proving();
     manifest = m;
-    // Generate the aggregate verifier from the setup's verification key (what the setup
-    // pipeline should do after writing the snarkjs verifier) and compile it.
-    if (writeAggregateVerifier(manifest).changed) await buildContracts();
-
+    // testSetup() (through proving()) wrote and compiled AggregateVerifier_<label> with the setup.
     d = await deployRollup({
       signer: deployer,
       verifierArtifact: manifest.contractName,
