@@ -1,16 +1,18 @@
 // zkr benchmark: constraints per transfer, proving time per batch and per transfer, and L1
 // gas per batch and per transfer, measured with real proofs on the in-process Hardhat chain.
 //
-//   bin/bench [--prove test_d4_b2,bench_d12_b1] [--compile prod_d12_b32] [--runs 2]
+//   bin/bench [--prove test_d4_b2,bench_d12_b1] [--compile prod_d12_b32,prod_d16_b32] [--runs 2]
 //
-// Prints a Markdown table (and the machine it ran on) for the README.
+// Prints Markdown tables (and the machine it ran on) for the README: per instance, and for each
+// compiled instance the constraints per component (each template compiled on its own).
 import os from "node:os";
 import { parseArgs } from "node:util";
 import { compileCircuit } from "../lib/circom.js";
-import { loadCrypto } from "../lib/crypto.js";
+import { loadCrypto, SNARK_FIELD } from "../lib/crypto.js";
 import { deployRollup } from "../lib/deploy.js";
 import { L2Key } from "../lib/keys.js";
 import { getInstance, REPO_ROOT } from "../lib/params.js";
+import { coefficientCount } from "../lib/publicInputs.js";
 import { batchMainSource, buildContracts, readR1csInfo, setupInstance } from "../lib/setup.js";
 import { L2State } from "../lib/state.js";
 import { signTransfer } from "../lib/tx.js";
@@ -21,7 +23,7 @@ import { aggregateVerifierName } from "../lib/aggregate.js";
 const { values } = parseArgs({
   options: {
     prove: { type: "string", default: "test_d4_b2,bench_d12_b1" },
-    compile: { type: "string", default: "prod_d12_b32" },
+    compile: { type: "string", default: "prod_d12_b32,prod_d16_b32" },
     runs: { type: "string", default: "2" },
   },
 });
@@ -42,11 +44,50 @@ interface Row {
 const rows: Row[] = [];
 const log = (m: string) => console.error(m);
 
+/** Constraints of one template instantiated on its own (all its inputs private). */
+async function templateConstraints(include: string, main: string): Promise<number> {
+  const label = `part_${main.replace(/[^A-Za-z0-9]+/g, "_")}`;
+  const c = await compileCircuit(label, `pragma circom 2.1.6;\ninclude "${include}";\ncomponent main = ${main};\n`);
+  return (await readR1csInfo(c.r1cs)).nConstraints;
+}
+
+interface Breakdown {
+  instance: string;
+  total: number;
+  parts: { what: string; count: number; each: number }[];
+}
+const breakdowns: Breakdown[] = [];
+
 for (const name of list(values.compile)) {
   const p = getInstance(name);
   log(`compiling ${name} …`);
   const c = await compileCircuit(name, batchMainSource(p));
-  rows.push({ instance: name, depth: p.depth, batchSize: p.batchSize, constraints: (await readR1csInfo(c.r1cs)).nConstraints });
+  const total = (await readR1csInfo(c.r1cs)).nConstraints;
+  rows.push({ instance: name, depth: p.depth, batchSize: p.batchSize, constraints: total });
+
+  log(`compiling the components of ${name} …`);
+  const D = p.depth;
+  const transfer = await templateConstraints("transfer.circom", `Transfer(${D}, ${p.feeSlots})`);
+  const eddsa = await templateConstraints("eddsaposeidon.circom", "EdDSAPoseidonVerifier()");
+  const merkle = await templateConstraints("merkle_update4.circom", `MerkleUpdate4(${D})`);
+  const leaf = await templateConstraints("account_leaf.circom", "AccountLeaf()");
+  const message = await templateConstraints("poseidon.circom", "Poseidon(3)");
+  const l1 = await templateConstraints("l1_op.circom", `L1Op(${D})`);
+  const fee = await templateConstraints("fee_credit.circom", `FeeCredit(${D})`);
+  const pub = await templateConstraints("public_inputs.circom", `PublicInputs(${coefficientCount(p)})`);
+  const parts = [
+    { what: "transfer: EdDSA-Poseidon signature", count: p.batchSize, each: eddsa },
+    { what: "transfer: signed message Poseidon(3)", count: p.batchSize, each: message },
+    { what: `transfer: 2 Merkle updates (sender, receiver), D=${D}`, count: p.batchSize, each: 2 * merkle },
+    { what: "transfer: 4 account leaves (old/new sender and receiver)", count: p.batchSize, each: 4 * leaf },
+    { what: "transfer: range checks, floats, fee slot match, flags", count: p.batchSize, each: transfer - eddsa - message - 2 * merkle - 4 * leaf },
+    { what: `L1-operation slot (L=${p.l1Slots})`, count: p.l1Slots, each: l1 },
+    { what: `fee credit slot (F=${p.feeSlots})`, count: p.feeSlots, each: fee },
+    { what: `public inputs: Poseidon commitment + evaluation of m=${coefficientCount(p)} coefficients`, count: 1, each: pub },
+  ];
+  const counted = parts.reduce((a, x) => a + x.count * x.each, 0);
+  parts.push({ what: "batch glue: domain, chainId/rollup range checks, fee-slot flags (net of --O2 merges)", count: 1, each: total - counted });
+  breakdowns.push({ instance: name, total, parts });
 }
 
 const proving = list(values.prove);
@@ -142,7 +183,7 @@ for (const name of list(values.compile)) {
     // worst case: every calldata byte non-zero, no exits (exits add a credit each)
     const tx = Uint8Array.from({ length: n * p.txBytes }, (_, i) => (i % p.txBytes < p.idxBytes ? 0x11 : 0x5a));
     const fee = Uint8Array.from({ length: p.feeSlots * p.idxBytes }, () => 1);
-    const r = await (await d.rollup.submitBatch(1n, 0, "0x", "0x" + Buffer.from(fee).toString("hex"), "0x" + Buffer.from(tx).toString("hex"), Array(8).fill(1n))).wait();
+    const r = await (await d.rollup.submitBatch(1n, 0, "0x", "0x" + Buffer.from(fee).toString("hex"), "0x" + Buffer.from(tx).toString("hex"), SNARK_FIELD - 1n, Array(8).fill(1n))).wait();
     return r!.gasUsed;
   };
   const g0 = await gas(0);
@@ -161,6 +202,13 @@ for (const r of rows) {
   console.log(
     `| ${r.instance} | ${r.depth} | ${r.batchSize} | ${f(r.constraints)} | ${f(Math.round(r.constraints / r.batchSize))} | ${f(r.witnessS, 2)} | ${f(r.proveS, 1)} | ${f(r.proveS === undefined ? undefined : r.proveS / r.batchSize, 1)} | ${f(r.gasFull)} | ${f(r.gasFull === undefined ? undefined : r.gasFull / BigInt(r.batchSize))} | ${f(marginal)} | ${f(r.gasEmpty)} |`,
   );
+}
+for (const b of breakdowns) {
+  const p = getInstance(b.instance);
+  console.log(`\nConstraints of ${b.instance} (D=${p.depth}: ${(4n ** BigInt(p.depth)).toLocaleString("en-US")} accounts, N=${p.batchSize}, L=${p.l1Slots}, F=${p.feeSlots}), per component:\n`);
+  console.log("| component | × | constraints each | per batch | per transfer |\n|---|---|---|---|---|");
+  for (const x of b.parts) console.log(`| ${x.what} | ${x.count} | ${f(x.each)} | ${f(x.count * x.each)} | ${f(Math.round((x.count * x.each) / p.batchSize))} |`);
+  console.log(`| **total** | | | **${f(b.total)}** | **${f(Math.round(b.total / p.batchSize))}** |`);
 }
 if (opsGas.length) {
   console.log("\n| instance | L1 operation | gas |\n|---|---|---|");

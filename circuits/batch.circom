@@ -3,7 +3,7 @@ pragma circom 2.1.6;
 include "bitify.circom";
 include "comparators.circom";
 include "poseidon.circom";
-include "sha256/sha256.circom";
+include "public_inputs.circom";
 include "transfer.circom";
 include "fee_credit.circom";
 include "l1_op.circom";
@@ -19,7 +19,9 @@ include "l1_op.circom";
 //   F   fee slots
 //
 // Signals
-//   inputHash              output  field (public)  sha256 of the batch data (7.) mod r
+//   evaluation             output  field (public)  y: the batch data polynomial at the challenge (7.)
+//   challenge              input   field (public)  z = keccak256(data ‖ commitment) mod r, computed
+//                                                  by the contract (docs/PROTOCOL.md, "Batch")
 //   oldRoot, newRoot       input   field           state roots before / after the batch
 //   chainId                input   64 bits
 //   rollupAddress          input   160 bits
@@ -55,13 +57,16 @@ include "l1_op.circom";
 //   4. Transaction slots in order, each a Transfer from the previous root.
 //   5. Each enabled fee slot in order is credited the fees of its token (FeeCredit).
 //   6. The final root equals newRoot.
-//   7. inputHash = sha256(oldRoot 32 B ‖ newRoot 32 B ‖ chainId 8 B ‖ rollupAddress 20 B ‖
-//      l1HashEnd 32 B ‖ l1Count 1 B ‖ feeIdx idxBytes each ‖ L·16 B of L1 results (uint128) ‖
-//      N·txBytes of transactions) mod r, bits msb first.
+//   7. The batch data as m = 5 + L + ceil(N / k) field elements, k = floor(31 / txBytes)
+//      transactions per element: oldRoot, newRoot, chainId·2^160 + rollupAddress, l1HashEnd,
+//      l1Count·2^(F·idxBits) + feeIdx[0..F) (idxBits each, big-endian), the L results, the N
+//      transaction words in groups of k (big-endian); evaluation = PublicInputs(m) of them at
+//      the challenge. chainId (64 bits) and rollupAddress (160 bits) are range-checked so their
+//      packing is unique; every other element is a field value or built from range-checked parts.
 //
 // Why the L1 operations are exactly the queued ones. The contract keeps h_i, the chain hash after
-// its i-th queued operation, and builds the preimage from h_{p+k}, p = operations processed
-// before this batch and k = l1Count from the calldata: both values the circuit hashes in 7.
+// its i-th queued operation, and takes h_{p+k} as the data's l1HashEnd, p = operations processed
+// before this batch and k = l1Count from the calldata: both values bound by 7.
 // The circuit proves h_{p+k} = C(l1HashStart; op_1 … op_k), C taking exactly k Poseidon steps
 // (3.: the first k slots, k bound by the l1Count byte). The contract's h_{p+k} is
 // C(h_p; queued_{p+1} … queued_{p+k}). Compare the two chains from the last step back: each step
@@ -76,28 +81,22 @@ include "l1_op.circom";
 // (feeIdx = 0) take every input 0; no special values are needed (circomlib's EdDSA verifier
 // computes with all zeros when disabled). L1Op forces a disabled slot's operation fields to 0,
 // Transfer forces to, amountF and feeF to 0 when from = 0; such slots change no root and no hash,
-// hash as zero bytes (a disabled L1 slot's result is 0) and their witness-only inputs (leaves,
+// count as zero data (a disabled L1 slot's result is 0) and their witness-only inputs (leaves,
 // proofs, signature) only meet checks not gated by the slot's flag, which zeros satisfy.
 //
-// Constraints: Batch(4, 2, 2, 1) 125,010, Batch(12, 1, 1, 1) 129,161 (a 2^17 ptau fits up to
-// 131,070); sha256 is ~90k of either (3 blocks: the preimage is 125 + F·idxBytes + 16·L +
-// N·txBytes bytes, 174 and 156 here, and 3 blocks hold up to 183).
-//
-// Caveats
-//   - oldRoot and l1HashEnd are decomposed with Num2Bits(254), which has a second solution x + r
-//     when that is < 2^254. Harmless: the contract hashes its stored oldRoot and queue hash,
-//     canonical because they were a newRoot / computed on chain; aliased bits give another digest
-//     and no proof.
-//   - newRoot uses Num2Bits_strict: the contract stores the posted newRoot, and an alias
-//     newRoot + r would pass every check of this circuit while no Merkle proof (escape mode)
-//     could ever match the stored value.
+// Constraints: see the table in README.md (bin/bench prints it per component).
 template Batch(D, N, L, F) {
     assert(D >= 1 && D <= 16);
     assert(N >= 1 && F >= 1 && L >= 0 && L <= 255);
     var idxBits = 8 * ((2 * D + 7) \ 8);
     var txBits = 2 * idxBits + 48;
+    var perCoef = 31 \ (txBits \ 8);
+    var txCoefs = (N + perCoef - 1) \ perCoef;
+    var m = 5 + L + txCoefs;
+    assert(8 + F * idxBits <= 248);
 
-    signal output inputHash;
+    signal output evaluation;
+    signal input challenge;
     signal input oldRoot, newRoot, chainId, rollupAddress;
     signal input l1HashStart, l1Count;
     signal input l1Kind[L], l1AccountIdx[L], l1Token[L], l1Amount[L], l1Owner[L], l1Ax[L], l1Ay[L];
@@ -222,50 +221,25 @@ template Batch(D, N, L, F) {
     root[L + N + F] === newRoot;
 
     // 7.
-    var nBits = 8 * (32 + 32 + 8 + 20 + 32 + 1) + F * idxBits + L * 128 + N * txBits;
-    component sha = Sha256(nBits);
-    signal oldRootBits[254] <== Num2Bits(254)(oldRoot);
-    signal newRootBits[254] <== Num2Bits_strict()(newRoot);
     signal chainIdBits[64] <== Num2Bits(64)(chainId);
     signal rollupBits[160] <== Num2Bits(160)(rollupAddress);
-    signal l1HashBits[254] <== Num2Bits(254)(l1Hash[L]);
-    signal l1CountBits[8] <== Num2Bits(8)(l1Count);
-    var p = 0;
-    for (var k = 0; k < 256; k++) sha.in[p + k] <== k < 2 ? 0 : oldRootBits[255 - k];
-    p += 256;
-    for (var k = 0; k < 256; k++) sha.in[p + k] <== k < 2 ? 0 : newRootBits[255 - k];
-    p += 256;
-    for (var k = 0; k < 64; k++) sha.in[p + k] <== chainIdBits[63 - k];
-    p += 64;
-    for (var k = 0; k < 160; k++) sha.in[p + k] <== rollupBits[159 - k];
-    p += 160;
-    for (var k = 0; k < 256; k++) sha.in[p + k] <== k < 2 ? 0 : l1HashBits[255 - k];
-    p += 256;
-    for (var k = 0; k < 8; k++) sha.in[p + k] <== l1CountBits[7 - k];
-    p += 8;
-    for (var j = 0; j < F; j++) {
-        for (var k = 0; k < idxBits; k++) {
-            var bit = idxBits - 1 - k;
-            sha.in[p + k] <== bit < 2 * D ? feeIdxBits[j][bit] : 0;
+    var feeWord = l1Count;
+    for (var j = 0; j < F; j++) feeWord = feeWord * 2 ** idxBits + feeIdx[j];
+    component pub = PublicInputs(m);
+    pub.challenge <== challenge;
+    pub.coef[0] <== oldRoot;
+    pub.coef[1] <== newRoot;
+    pub.coef[2] <== chainId * 2 ** 160 + rollupAddress;
+    pub.coef[3] <== l1Hash[L];
+    pub.coef[4] <== feeWord;
+    for (var j = 0; j < L; j++) pub.coef[5 + j] <== l1[j].result;
+    for (var t = 0; t < txCoefs; t++) {
+        var word = 0;
+        for (var s = 0; s < perCoef; s++) {
+            var i = t * perCoef + s;
+            word = word * 2 ** txBits + (i < N ? tx[i].txWord : 0);
         }
-        p += idxBits;
+        pub.coef[5 + L + t] <== word;
     }
-    for (var j = 0; j < L; j++) {
-        for (var k = 0; k < 128; k++) sha.in[p + k] <== l1[j].resultBits[k];
-        p += 128;
-    }
-    for (var i = 0; i < N; i++) {
-        for (var k = 0; k < txBits; k++) sha.in[p + k] <== tx[i].txBits[k];
-        p += txBits;
-    }
-    assert(p == nBits);
-
-    // sha.out is msb first; the field sum is the digest mod r.
-    var digest = 0;
-    var pow2 = 1;
-    for (var k = 255; k >= 0; k--) {
-        digest += sha.out[k] * pow2;
-        pow2 = pow2 * 2;
-    }
-    inputHash <== digest;
+    evaluation <== pub.evaluation;
 }

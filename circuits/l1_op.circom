@@ -26,7 +26,7 @@ include "merkle_update4.circom";
 //   enabled              output  1 bit      kind ≠ 0
 //   hashOut              output  field      enabled ? Poseidon(hashIn, e1, owner, ax, ay) : hashIn
 //   rootOut              output  field      state root after the operation
-//   resultBits[128]      output  1 bit      the operation's result, a uint128, msb first
+//   result               output  < 2^128    the operation's result (refund or forced-exit amount)
 //
 // Checks
 //   1. kind < 4 (two bits); isCreate, isDeposit, isForceExit are its one-hot flags, enabled their sum.
@@ -43,7 +43,8 @@ include "merkle_update4.circom";
 //      decomposition, exact because both terms are < 2^128 (leaf invariant, 2.).
 //      FORCE_EXIT is valid iff leafOwner = owner.
 //   7. result = amount for an invalid DEPOSIT (refund), leafBalance for a valid FORCE_EXIT, else
-//      0; it is < 2^128 (its Num2Bits gives the bits).
+//      0; it is < 2^128 without a check of its own: the flags are exclusive, amount < 2^128 by 2.
+//      and leafBalance < 2^128 by the leaf invariant.
 //   8. New leaf: CREATE: {ax, ay, owner, tokenId, amount, 0}; valid DEPOSIT: balance + amount;
 //      valid FORCE_EXIT: balance 0; otherwise unchanged (the update rewrites the same leaf).
 //      Every value written keeps the leaf invariants: tokenId, amount, balance + amount by 2. and
@@ -54,8 +55,8 @@ include "merkle_update4.circom";
 // isForceExit, the Merkle update is disabled or takes the empty leaf), so they are otherwise
 // free; zeros satisfy the one ungated check on them, the 129-bit sum of 6.
 //
-// Constraints: 1,473 + 607·D (L1Op(4) 3,901, L1Op(12) 8,757): MerkleUpdate4(D) 605·D + 2,
-// 2 AccountLeaf 708, chain Poseidon(5) 321, range bits 2 + 2D + 32 + 128 + 129 + 128, flags and
+// Constraints: 1,345 + 607·D (L1Op(4) 3,773, L1Op(12) 8,629): MerkleUpdate4(D) 605·D + 2,
+// 2 AccountLeaf 708, chain Poseidon(5) 321, range bits 2 + 2D + 32 + 128 + 129, flags and
 // selections 23.
 template L1Op(D) {
     signal input rootIn, hashIn;
@@ -64,7 +65,7 @@ template L1Op(D) {
     signal input siblings[D][3];
     signal output enabled;
     signal output hashOut, rootOut;
-    signal output resultBits[128];
+    signal output result;
 
     // 1.
     signal kindBits[2] <== Num2Bits(2)(kind);
@@ -104,8 +105,7 @@ template L1Op(D) {
     // 7.
     signal refund <== (isDeposit - depositCredited) * amount;
     signal withdrawn <== forceExitOk * leafBalance;
-    signal resultLsb[128] <== Num2Bits(128)(refund + withdrawn);
-    for (var k = 0; k < 128; k++) resultBits[k] <== resultLsb[127 - k];
+    result <== refund + withdrawn;
 
     // 8.
     signal credit <== (isCreate + depositCredited) * amount;

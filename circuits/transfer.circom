@@ -38,7 +38,8 @@ include "merkle_update4.circom";
 //                                           the sender's update
 //   rootOut               output  field     state root after this slot
 //   feeAdd[F]             output  < 2^54    fee credited to fee slot j
-//   txBits[2·idxBits+48]  output  1 bit     calldata from ‖ to ‖ amountF ‖ feeF, msb first
+//   txWord                output  < 2^(8·txBytes)  the calldata from ‖ to ‖ amountF ‖ feeF as one
+//                                           big-endian integer (txPacked)
 //
 // Checks
 //   1. enabled = (from ≠ 0); a padding slot has to = amountF = feeF = 0 (and so changes nothing:
@@ -85,7 +86,7 @@ template Transfer(D, F) {
     signal input receiverSiblings[D][3];
     signal output rootOut;
     signal output feeAdd[F];
-    signal output txBits[2 * idxBits + 48];
+    signal output txWord;
 
     // 2. (first, as it range-checks `to` for 1.)
     signal fromBits[2 * D] <== Num2Bits(2 * D)(from);
@@ -111,15 +112,10 @@ template Transfer(D, F) {
     signal isTransfer <== to * toInv;
     to * (1 - isTransfer) === 0;
 
-    // Calldata bits, msb first; txPacked is the same bytes as one integer.
-    for (var k = 0; k < idxBits; k++) {
-        var bit = idxBits - 1 - k;
-        txBits[k] <== bit < 2 * D ? fromBits[bit] : 0;
-        txBits[idxBits + k] <== bit < 2 * D ? toBits[bit] : 0;
-    }
-    for (var k = 0; k < 40; k++) txBits[2 * idxBits + k] <== amountDec.bits[39 - k];
-    for (var k = 0; k < 8; k++) txBits[2 * idxBits + 40 + k] <== feeDec.bits[7 - k];
+    // The calldata as one integer: every field is range-checked (from, to by 2., amountF and feeF
+    // by their decoders), so this is the canonical packing.
     var txPacked = from * 2 ** (idxBits + 48) + to * 2 ** 48 + amountF * 2 ** 8 + feeF;
+    txWord <== txPacked;
 
     // 4.
     signal message <== Poseidon(3)([domain, txPacked, senderNonce]);

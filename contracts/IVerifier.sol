@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-/// @title Groth16 verifier with one public signal
+/// @title Groth16 verifier of the batch circuit (two public signals)
 /// @notice The interface of the verifier snarkjs exports (`zkey export solidityverifier`) for a
-///         circuit whose only public signal is the batch input hash.
+///         circuit whose public signals are a batch's [evaluation, challenge] (docs/PROTOCOL.md, "Batch").
 interface IVerifier {
     /// @notice Checks a Groth16 proof against the verifying key compiled into the verifier.
     /// @param _pA proof point A (G1).
@@ -16,6 +16,6 @@ interface IVerifier {
         uint256[2] calldata _pA,
         uint256[2][2] calldata _pB,
         uint256[2] calldata _pC,
-        uint256[1] calldata _pubSignals
+        uint256[2] calldata _pubSignals
     ) external view returns (bool);
 }

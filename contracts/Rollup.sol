@@ -16,7 +16,7 @@ import {IAggregateVerifier} from "./IAggregateVerifier.sol";
 /// @dev Indexing: L1 operations have 0-based queue indexes; `l1ChainHash[n]` is the chain value
 ///      h_n after the first n operations (h_0 = 0). Account indexes start at 1.
 contract Rollup {
-    /// @notice BN254 scalar field order `r`: roots, keys and the proof's public signal are below it.
+    /// @notice BN254 scalar field order `r`: roots, keys and the proof's public signals are below it.
     uint256 public constant SNARK_FIELD =
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
     /// @notice Amounts and balances are below 2^128.
@@ -46,6 +46,15 @@ contract Rollup {
     uint256 public immutable idxBytes;
     /// @notice Bytes of one L2 transaction in calldata: 2·idxBytes + 6.
     uint256 public immutable txBytes;
+    /// @notice Transactions per data coefficient: floor(31 / txBytes) (docs/PROTOCOL.md, "Batch").
+    uint256 public immutable txsPerCoefficient;
+    /// @notice Data coefficients of a batch: 5 + L + ceil(N / txsPerCoefficient).
+    uint256 public immutable coefficientCount;
+    /// @dev The `to` fields of the transactions in a transaction coefficient (a group of
+    ///      txsPerCoefficient), their lowest and their highest bits: to find groups with an exit.
+    uint256 private immutable groupToMask;
+    uint256 private immutable groupToLow;
+    uint256 private immutable groupToHigh;
     /// @notice Seconds an L1 operation may wait unprocessed before anyone may activate escape mode.
     uint256 public immutable escapeDelay;
     /// @notice Root of the empty account tree, the state before the first batch.
@@ -72,6 +81,7 @@ contract Rollup {
         bytes l1Results;
         bytes feeIdx;
         bytes txData;
+        uint256 commitment;
     }
 
     /// @notice The L1 owner and token of an account, recorded when its CREATE was queued.
@@ -265,6 +275,24 @@ contract Rollup {
         uint256 ib = (2 * uint256(depth_) + 7) / 8;
         idxBytes = ib;
         txBytes = 2 * ib + 6;
+        // l1Count ‖ feeIdx must fit one 31-byte coefficient.
+        if (1 + uint256(feeSlots_) * ib > 31) revert InvalidParameters();
+        uint256 perCoefficient = 31 / (2 * ib + 6);
+        txsPerCoefficient = perCoefficient;
+        coefficientCount = 5 + uint256(l1Slots_) + (uint256(batchSize_) + perCoefficient - 1) / perCoefficient;
+        {
+            // A transaction is from ‖ to ‖ amount (5 bytes) ‖ fee (1 byte): `to` sits at bits
+            // [48, 48 + 8·idxBytes) of its word.
+            uint256 toBits = 8 * ib;
+            (uint256 mask, uint256 low, uint256 high) = (0, 0, 0);
+            for (uint256 k = 0; k < perCoefficient; k++) {
+                uint256 at = 48 + k * 8 * (2 * ib + 6);
+                mask |= ((1 << toBits) - 1) << at;
+                low |= 1 << at;
+                high |= 1 << (at + toBits - 1);
+            }
+            (groupToMask, groupToLow, groupToHigh) = (mask, low, high);
+        }
         escapeDelay = escapeDelay_;
 
         // zero[0] = 0, zero[l+1] = Poseidon(zero[l] x4); the genesis state is the empty tree zero[D].
@@ -401,6 +429,8 @@ contract Rollup {
     /// @param feeIdx the batch's feeSlots fee account indexes, idxBytes each, big-endian.
     /// @param txData the posted transactions, txBytes each (at most batchSize); the remaining
     ///        slots up to batchSize are padding (zero bytes) and are not posted.
+    /// @param commitment Poseidon commitment to the batch data (< r; docs/PROTOCOL.md, "Batch"):
+    ///        not checked here, but a proof exists only for the true one.
     /// @param proof Groth16 proof [a0, a1, b00, b01, b10, b11, c0, c1] in the verifier's argument
     ///        order (the order snarkjs `exportSolidityCallData` prints, B's coordinates swapped).
     function submitBatch(
@@ -409,14 +439,16 @@ contract Rollup {
         bytes calldata l1Results,
         bytes calldata feeIdx,
         bytes calldata txData,
+        uint256 commitment,
         uint256[8] calldata proof
     ) external onlySequencer notEscaped {
-        if (!_verify(proof, inputHash(newRoot, l1Count, l1Results, feeIdx, txData))) revert InvalidProof();
-        _applyBatch(newRoot, l1Count, l1Results, txData);
+        (uint256[2] memory signals, bool maybeExits) = _publicInputs(newRoot, l1Count, l1Results, feeIdx, txData, commitment);
+        if (!_verify(proof, signals)) revert InvalidProof();
+        _applyBatch(newRoot, l1Count, l1Results, txData, maybeExits);
     }
 
     /// @notice Applies `batches` in order exactly as that many submitBatch calls would (same
-    ///         checks, input hashes, state changes, credits and events) but checks all their proofs
+    ///         checks, public inputs, state changes, credits and events) but checks all their proofs
     ///         with one aggregated pairing check (aggregateVerifier), which costs far less per batch
     ///         than one verifier call each. All or nothing: reverts if any batch is malformed or
     ///         any proof is invalid.
@@ -427,12 +459,13 @@ contract Rollup {
         if (address(aggregate) == address(0)) revert NoAggregateVerifier();
         uint256 k = batches.length;
         if (k == 0 || proofs.length != k) revert BadBatchCount(k, proofs.length);
-        uint256[] memory signals = new uint256[](k);
+        uint256[2][] memory signals = new uint256[2][](k);
         for (uint256 i = 0; i < k; i++) {
             BatchData calldata b = batches[i];
-            // Each batch's input hash starts from the state the batches before it left.
-            signals[i] = inputHash(b.newRoot, b.l1Count, b.l1Results, b.feeIdx, b.txData);
-            _applyBatch(b.newRoot, b.l1Count, b.l1Results, b.txData);
+            // Each batch's public inputs start from the state the batches before it left.
+            bool maybeExits;
+            (signals[i], maybeExits) = _publicInputs(b.newRoot, b.l1Count, b.l1Results, b.feeIdx, b.txData, b.commitment);
+            _applyBatch(b.newRoot, b.l1Count, b.l1Results, b.txData, maybeExits);
         }
         if (!aggregate.verifyProofs(proofs, signals)) revert InvalidProof();
     }
@@ -450,9 +483,9 @@ contract Rollup {
         emit AggregateVerifierSet(address(aggregateVerifier_));
     }
 
-    /// @dev The effects of an accepted batch whose data inputHash has checked: the new root and
+    /// @dev The effects of an accepted batch whose data the proof has checked: the new root and
     ///      queue position, the L1 results and exits credited, the event.
-    function _applyBatch(uint256 newRoot, uint8 l1Count, bytes calldata l1Results, bytes calldata txData) private {
+    function _applyBatch(uint256 newRoot, uint8 l1Count, bytes calldata l1Results, bytes calldata txData, bool maybeExits) private {
         uint256 processed = l1Processed;
         uint256 oldRoot = stateRoot;
         uint32 number = batchNumber + 1;
@@ -467,7 +500,7 @@ contract Rollup {
                 _credit(op.owner, op.tokenId, result);
             }
         }
-        _creditExits(txData);
+        if (maybeExits) _creditExits(txData);
         emit BatchSubmitted(number, oldRoot, newRoot, l1Count, txData.length / txBytes);
     }
 
@@ -478,21 +511,49 @@ contract Rollup {
         emit SequencerChanged(msg.sender, newSequencer);
     }
 
-    /// @notice The public signal a proof of the next batch (from the current stateRoot and queue
-    ///         position) must have, for the given batch data. Reverts on malformed data exactly as
-    ///         submitBatch does.
-    /// @return sha256(stateRoot ‖ newRoot ‖ uint64 chainId ‖ this ‖ l1HashEnd ‖ uint8 l1Count ‖
-    ///         feeIdx ‖ l1Results ‖ zeros to l1Slots·16 ‖ txData ‖ zeros to batchSize·txBytes) mod r,
-    ///         where l1HashEnd = l1ChainHash[l1Processed + l1Count].
-    function inputHash(
+    /// @notice The public signals a proof of the next batch (from the current stateRoot and queue
+    ///         position) must have, for the given batch data and commitment. Reverts on malformed
+    ///         data exactly as submitBatch does.
+    /// @return signals [y, z]: z = keccak256(c[0] ‖ … ‖ c[m−1] ‖ commitment) mod r and
+    ///         y = Σ c[i]·z^i + commitment·z^m mod r over the data coefficients c (_coefficients).
+    function publicInputs(
         uint256 newRoot,
         uint8 l1Count,
         bytes calldata l1Results,
         bytes calldata feeIdx,
-        bytes calldata txData
-    ) public view returns (uint256) {
+        bytes calldata txData,
+        uint256 commitment
+    ) public view returns (uint256[2] memory signals) {
+        (signals,) = _publicInputs(newRoot, l1Count, l1Results, feeIdx, txData, commitment);
+    }
+
+    /// @dev publicInputs, and whether txData may hold an exit (false only if it certainly holds none).
+    function _publicInputs(
+        uint256 newRoot,
+        uint8 l1Count,
+        bytes calldata l1Results,
+        bytes calldata feeIdx,
+        bytes calldata txData,
+        uint256 commitment
+    ) private view returns (uint256[2] memory signals, bool maybeExits) {
         uint256 l1HashEnd = _checkBatch(newRoot, l1Count, l1Results, feeIdx, txData);
-        return _inputHash(newRoot, l1HashEnd, l1Count, l1Results, feeIdx, txData);
+        if (commitment >= SNARK_FIELD) revert NotInField(commitment);
+        uint256[] memory c;
+        (c, maybeExits) = _coefficients(newRoot, l1HashEnd, l1Count, l1Results, feeIdx, txData, commitment);
+        uint256 m = c.length;
+        uint256 z;
+        uint256 y;
+        assembly ("memory-safe") {
+            let data := add(c, 32)
+            z := mod(keccak256(data, mul(m, 32)), SNARK_FIELD)
+            // Horner from the commitment (the last word) down to c[0].
+            for { let i := m } gt(i, 0) {} {
+                i := sub(i, 1)
+                y := addmod(mulmod(y, z, SNARK_FIELD), mload(add(data, mul(i, 32))), SNARK_FIELD)
+            }
+        }
+        signals[0] = y;
+        signals[1] = z;
     }
 
     /// @dev Rejects batch data whose shape does not match the instance parameters and the queue;
@@ -519,34 +580,99 @@ contract Rollup {
         return l1ChainHash[processed + l1Count];
     }
 
-    /// @dev The preimage of docs/PROTOCOL.md "Batch", hashed. `new bytes` is zeroed, so the padding
-    ///      after l1Results and txData is already in place; the header is written left to right,
-    ///      each mstore's trailing zero bytes overwritten by the next field. Expects checked data.
-    function _inputHash(
+    /// @dev The data coefficients of docs/PROTOCOL.md "Batch" followed by the commitment: oldRoot,
+    ///      newRoot, chainId·2^160 + this, l1HashEnd, l1Count ‖ feeIdx, one uint128 result per L1
+    ///      slot, then the transactions in groups of txsPerCoefficient, each group's bytes a
+    ///      big-endian integer (zero bytes past the posted ones). `new uint256[]` is zeroed, so
+    ///      unused L1 slots and padding are already in place. Expects checked data.
+    function _coefficients(
         uint256 newRoot,
         uint256 l1HashEnd,
         uint8 l1Count,
         bytes calldata l1Results,
         bytes calldata feeIdx,
-        bytes calldata txData
-    ) private view returns (uint256) {
-        uint256 l1Offset = 125 + feeIdx.length;
-        uint256 txOffset = l1Offset + uint256(l1Slots) * 16;
-        bytes memory preimage = new bytes(txOffset + uint256(batchSize) * txBytes);
-        uint256 oldRoot = stateRoot;
+        bytes calldata txData,
+        uint256 commitment
+    ) private view returns (uint256[] memory c, bool maybeExits) {
+        uint256 m = coefficientCount;
+        c = new uint256[](m + 1);
+        c[0] = stateRoot;
+        c[1] = newRoot;
+        c[2] = (block.chainid << 160) | uint256(uint160(address(this)));
+        c[3] = l1HashEnd;
+        uint256 feeBits = 8 * feeIdx.length; // <= 240 (constructor)
+        uint256 l1Words = l1Slots;
+        uint256 txOut;
         assembly ("memory-safe") {
-            let p := add(preimage, 32)
-            mstore(p, oldRoot)
-            mstore(add(p, 32), newRoot)
-            mstore(add(p, 64), shl(192, chainid()))
-            mstore(add(p, 72), shl(96, address()))
-            mstore(add(p, 92), l1HashEnd)
-            mstore8(add(p, 124), l1Count)
-            calldatacopy(add(p, 125), feeIdx.offset, feeIdx.length)
-            calldatacopy(add(p, l1Offset), l1Results.offset, l1Results.length)
-            calldatacopy(add(p, txOffset), txData.offset, txData.length)
+            let data := add(c, 32)
+            txOut := add(data, mul(add(5, l1Words), 32))
+            // feeIdx.length >= 1 (feeSlots >= 1), so the shift is < 256.
+            mstore(add(data, 128), or(shl(feeBits, l1Count), shr(sub(256, feeBits), calldataload(feeIdx.offset))))
+            for { let j := 0 } lt(j, l1Count) { j := add(j, 1) } {
+                mstore(add(data, mul(add(5, j), 32)), shr(128, calldataload(add(l1Results.offset, mul(j, 16)))))
+            }
         }
-        return uint256(sha256(preimage)) % SNARK_FIELD;
+        maybeExits = _txCoefficients(txData, txsPerCoefficient * txBytes, txOut);
+        c[m] = commitment;
+    }
+
+    /// @dev Writes the transaction coefficients from `out` on: group t is the bytes
+    ///      [t·groupBytes, (t+1)·groupBytes) of txData as a big-endian integer, bytes past its end
+    ///      zero (calldataload reads whatever follows txData in the calldata, so the last, partial
+    ///      group is masked). Returns false only if no transaction is an exit: a full group has
+    ///      one iff one of its `to` fields is 0, which x = word & mask shows as a set high bit of
+    ///      (x - low) & ~x & high (a zero field borrows through its high bit; a non-zero one
+    ///      cannot set it; a borrow into a higher field only matters once a zero field exists); a
+    ///      partial last group counts as maybe. This loop is the marginal L1 execution cost of a
+    ///      transfer (~20 gas): unrolled by four groups.
+    function _txCoefficients(bytes calldata txData, uint256 groupBytes, uint256 out) private view returns (bool maybeExits) {
+        uint256 mask = groupToMask;
+        uint256 low = groupToLow;
+        uint256 high = groupToHigh;
+        assembly ("memory-safe") {
+            // Bits of `high` set where a group's `to` field is zero.
+            function zeroTo(w, mask_, low_, high_) -> z {
+                let x := and(w, mask_)
+                z := and(and(sub(x, low_), not(x)), high_)
+            }
+            let shift := sub(256, mul(groupBytes, 8))
+            let p := txData.offset
+            let fullEnd := sub(add(p, txData.length), mod(txData.length, groupBytes))
+            let g2 := add(groupBytes, groupBytes)
+            let zeros := 0
+            // Four full groups per round while they remain, then one at a time.
+            for {} iszero(gt(add(p, add(g2, g2)), fullEnd)) {
+                p := add(p, add(g2, g2))
+                out := add(out, 128)
+            } {
+                let w := shr(shift, calldataload(p))
+                mstore(out, w)
+                zeros := or(zeros, zeroTo(w, mask, low, high))
+                w := shr(shift, calldataload(add(p, groupBytes)))
+                mstore(add(out, 32), w)
+                zeros := or(zeros, zeroTo(w, mask, low, high))
+                w := shr(shift, calldataload(add(p, g2)))
+                mstore(add(out, 64), w)
+                zeros := or(zeros, zeroTo(w, mask, low, high))
+                w := shr(shift, calldataload(add(add(p, g2), groupBytes)))
+                mstore(add(out, 96), w)
+                zeros := or(zeros, zeroTo(w, mask, low, high))
+            }
+            for {} lt(p, fullEnd) {
+                p := add(p, groupBytes)
+                out := add(out, 32)
+            } {
+                let w := shr(shift, calldataload(p))
+                mstore(out, w)
+                zeros := or(zeros, zeroTo(w, mask, low, high))
+            }
+            let rest := sub(add(txData.offset, txData.length), p)
+            if rest {
+                mstore(out, shr(shift, and(calldataload(p), not(shr(mul(rest, 8), not(0))))))
+                zeros := 1
+            }
+            maybeExits := iszero(iszero(zeros))
+        }
     }
 
     /// @dev Credits every exit (to = 0) in `txData` to the L1 owner and token of its sender.
@@ -597,10 +723,10 @@ contract Rollup {
         _credit(account.owner, account.tokenId, amount);
     }
 
-    /// @dev Runs the verifier on `proof` with `publicSignal` as the only public input.
-    function _verify(uint256[8] calldata proof, uint256 publicSignal) private view returns (bool) {
+    /// @dev Runs the verifier on `proof` with the public signals [y, z].
+    function _verify(uint256[8] calldata proof, uint256[2] memory signals) private view returns (bool) {
         return verifier.verifyProof(
-            [proof[0], proof[1]], [[proof[2], proof[3]], [proof[4], proof[5]]], [proof[6], proof[7]], [publicSignal]
+            [proof[0], proof[1]], [[proof[2], proof[3]], [proof[4], proof[5]]], [proof[6], proof[7]], signals
         );
     }
 

@@ -1,6 +1,6 @@
 import type { Account } from "./account.js";
 import { concatBytes, toBytesBE } from "./bytes.js";
-import { computeInputHash, type InputHashFields } from "./inputHash.js";
+import { type BatchPublicData, computePublicInputs } from "./publicInputs.js";
 import { l1ChainStep, type L1Op } from "./l1.js";
 import type { L2State, LeafWitness } from "./state.js";
 import { emptyWitness, TxRejectedError } from "./state.js";
@@ -49,7 +49,10 @@ export interface Batch {
   fees: bigint[];
   feeIdxData: Uint8Array;
   txData: Uint8Array;
-  inputHash: bigint;
+  /** Poseidon commitment to the batch data, posted with it (lib/publicInputs.ts). */
+  commitment: bigint;
+  /** The proof's public signals [evaluation, challenge], as the contract derives them. */
+  publicSignals: [bigint, bigint];
   /** Input object of the circuit Batch(D, N, L, F), values as decimal strings. */
   circuitInput: Record<string, unknown>;
 }
@@ -72,6 +75,8 @@ export interface TxSlotInput {
 
 /** Everything the circuit Batch(D, N, L, F) takes, slot by slot. */
 export interface CircuitInputParts {
+  /** The public challenge z (lib/publicInputs.ts). */
+  challenge: bigint;
   oldRoot: bigint;
   newRoot: bigint;
   domain: Domain;
@@ -105,6 +110,7 @@ function leafInputs(prefix: string, ws: LeafInput[]): Record<string, unknown> {
 export function circuitInputOf(x: CircuitInputParts): Record<string, unknown> {
   const op = (k: keyof L1Op) => x.l1Slots.map((o) => str(BigInt(o[k])));
   return {
+    challenge: str(x.challenge),
     oldRoot: str(x.oldRoot),
     newRoot: str(x.newRoot),
     chainId: str(x.domain.chainId),
@@ -135,7 +141,7 @@ export function circuitInputOf(x: CircuitInputParts): Record<string, unknown> {
 
 /**
  * Apply the L1 operations, then up to batchSize transfers and exits to `state` (mutating it),
- * credit the fees, and return the batch's calldata, circuit input and public-input hash.
+ * credit the fees, and return the batch's calldata, data commitment, public signals and circuit input.
  * Invalid transactions are left out and reported in `rejected`; they change nothing.
  */
 export function buildBatch(state: L2State, contents: BatchContents, ctx: BatchContext): Batch {
@@ -200,7 +206,7 @@ export function buildBatch(state: L2State, contents: BatchContents, ctx: BatchCo
   const txData = concatBytes(txs.map((t) => encodeTransfer(t, p)));
   const feeIdxData = concatBytes(feeIdx.map((i) => toBytesBE(i, p.idxBytes)));
   const l1ResultsData = concatBytes(l1Results.map((r) => toBytesBE(r, 16)));
-  const hashFields: InputHashFields = {
+  const data: BatchPublicData = {
     oldRoot,
     newRoot,
     chainId: ctx.domain.chainId,
@@ -211,7 +217,8 @@ export function buildBatch(state: L2State, contents: BatchContents, ctx: BatchCo
     l1ResultsData,
     txData,
   };
-  const circuitInput = circuitInputOf({ oldRoot, newRoot, domain: ctx.domain, l1HashStart, l1Count: l1Ops.length, l1Slots, l1Leaves, feeIdx, slots, feeLeaves: feeWitnesses });
+  const pub = computePublicInputs(data, p, state.crypto.hash);
+  const circuitInput = circuitInputOf({ challenge: pub.challenge, oldRoot, newRoot, domain: ctx.domain, l1HashStart, l1Count: l1Ops.length, l1Slots, l1Leaves, feeIdx, slots, feeLeaves: feeWitnesses });
   return {
     oldRoot,
     newRoot,
@@ -225,7 +232,8 @@ export function buildBatch(state: L2State, contents: BatchContents, ctx: BatchCo
     fees,
     feeIdxData,
     txData,
-    inputHash: computeInputHash(hashFields, p),
+    commitment: pub.commitment,
+    publicSignals: pub.signals,
     circuitInput,
   };
 }

@@ -105,6 +105,8 @@ export interface BatchCalldata {
   l1Results: BytesLike;
   feeIdx: BytesLike;
   txData: BytesLike;
+  /** Poseidon commitment to the batch data (lib/publicInputs.ts). */
+  commitment: BigNumberish;
 }
 
 /** Rollup.sol's public surface, typed for ethers v6. */
@@ -157,9 +159,10 @@ export interface RollupContract extends BaseContract {
   claimable: View<[owner: string, tokenId: BigNumberish], bigint>;
   escapeWithdrawn: View<[accountIdx: BigNumberish], boolean>;
   escapeAllowedAfter: View<[], bigint>;
-  inputHash: View<
-    [newRoot: BigNumberish, l1Count: BigNumberish, l1Results: BytesLike, feeIdx: BytesLike, txData: BytesLike],
-    bigint
+  /** [evaluation, challenge]: the public signals a proof of the next batch with this data must have. */
+  publicInputs: View<
+    [newRoot: BigNumberish, l1Count: BigNumberish, l1Results: BytesLike, feeIdx: BytesLike, txData: BytesLike, commitment: BigNumberish],
+    [bigint, bigint]
   >;
 
   /** Returns the new token id. */
@@ -179,6 +182,7 @@ export interface RollupContract extends BaseContract {
       l1Results: BytesLike,
       feeIdx: BytesLike,
       txData: BytesLike,
+      commitment: BigNumberish,
       proof: BigNumberish[],
     ]
   >;

@@ -4,10 +4,10 @@ import { type Provider } from "ethers";
 import { readFileSync } from "node:fs";
 import { groth16, type Groth16Proof } from "snarkjs";
 import { decodeBatchCall, type PostedBatchCall } from "./aggregate.js";
-import type { ZkrCrypto } from "./crypto.js";
+import { poseidonHasher, type ZkrCrypto } from "./crypto.js";
 import { readL1Ops, type L1OpEvent, type RollupContract } from "./deploy.js";
-import { computeInputHash } from "./inputHash.js";
 import type { DerivedParams } from "./params.js";
+import { batchCoefficients, type BatchPublicData, dataCommitment, publicSignalsFor } from "./publicInputs.js";
 import { L2State } from "./state.js";
 import { decodeTransfer } from "./tx.js";
 
@@ -24,6 +24,8 @@ export interface PostedBatch {
   l1Results: Uint8Array;
   feeIdx: Uint8Array;
   txData: Uint8Array;
+  /** The posted Poseidon commitment to the batch data. */
+  commitment: bigint;
   /** [a0, a1, b00, b01, b10, b11, c0, c1] as submitted. */
   proof: bigint[];
 }
@@ -125,15 +127,19 @@ export async function rebuildFromL1(
 
 export interface BatchVerification {
   batch: PostedBatch;
-  inputHash: bigint;
+  /** [evaluation, challenge], recomputed from the L1 data and the posted commitment as the contract did. */
+  publicSignals: [bigint, bigint];
+  /** The posted commitment is the Poseidon commitment of the posted data (recomputed here). */
+  commitmentValid: boolean;
   proofValid: boolean;
   /** The root after this batch equals the root the contract holds now or the next batch starts from. */
   rootConsistent: boolean;
 }
 
 /**
- * Re-check batch `number` from L1 data alone: recompute its public input from the posted
- * calldata, the queue hash and the chain, and verify its proof with the verification key.
+ * Re-check batch `number` from L1 data alone: recompute its public signals from the posted
+ * calldata and commitment, the queue hash and the chain (as the contract did), check the
+ * commitment against the data, and verify the proof with the verification key.
  */
 export async function verifyBatchFromL1(
   params: DerivedParams,
@@ -150,20 +156,20 @@ export async function verifyBatchFromL1(
   const provider = rollup.runner!.provider as Provider;
   const chainId = (await provider.getNetwork()).chainId;
   const l1HashEnd = await rollup.l1ChainHash(batch.l1From + BigInt(batch.l1Count));
-  const inputHash = computeInputHash(
-    {
-      oldRoot: batch.oldRoot,
-      newRoot: batch.newRoot,
-      chainId,
-      rollupAddress: BigInt(await rollup.getAddress()),
-      l1HashEnd,
-      l1Count: batch.l1Count,
-      feeIdxData: batch.feeIdx,
-      l1ResultsData: batch.l1Results,
-      txData: batch.txData,
-    },
-    params,
-  );
+  const data: BatchPublicData = {
+    oldRoot: batch.oldRoot,
+    newRoot: batch.newRoot,
+    chainId,
+    rollupAddress: BigInt(await rollup.getAddress()),
+    l1HashEnd,
+    l1Count: batch.l1Count,
+    feeIdxData: batch.feeIdx,
+    l1ResultsData: batch.l1Results,
+    txData: batch.txData,
+  };
+  const publicSignals = publicSignalsFor(data, params, batch.commitment);
+  const hash = await poseidonHasher();
+  const commitmentValid = dataCommitment(batchCoefficients(data, params), hash) === batch.commitment;
   const p = batch.proof.map(String);
   const proof: Groth16Proof = {
     pi_a: [p[0], p[1], "1"],
@@ -173,8 +179,8 @@ export async function verifyBatchFromL1(
     curve: "bn128",
   };
   const vkey = JSON.parse(readFileSync(vkeyFile, "utf8"));
-  const proofValid = await groth16.verify(vkey, [inputHash.toString()], proof);
+  const proofValid = await groth16.verify(vkey, publicSignals.map(String), proof);
   const next = batches[Number(number)];
   const rootConsistent = next ? next.oldRoot === batch.newRoot : (await rollup.stateRoot()) === batch.newRoot;
-  return { batch, inputHash, proofValid, rootConsistent };
+  return { batch, publicSignals, commitmentValid, proofValid, rootConsistent };
 }

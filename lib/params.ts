@@ -35,6 +35,8 @@ export function deriveParams(p: CircuitParams): DerivedParams {
   if (!Number.isInteger(p.feeSlots) || p.feeSlots < 1) throw new Error(`feeSlots must be >= 1, got ${p.feeSlots}`);
   if (!Number.isInteger(p.l1Slots) || p.l1Slots < 0 || p.l1Slots > 255) throw new Error(`l1Slots must be 0..255, got ${p.l1Slots}`);
   const idxBytes = Math.ceil((2 * p.depth) / 8);
+  // l1Count ‖ feeIdx is one public-input coefficient of at most 31 bytes (lib/publicInputs.ts).
+  if (1 + p.feeSlots * idxBytes > 31) throw new Error(`feeSlots · idxBytes must be at most 30, got ${p.feeSlots * idxBytes}`);
   return { ...p, idxBytes, txBytes: 2 * idxBytes + 6, capacity: 1n << BigInt(2 * p.depth) };
 }
 

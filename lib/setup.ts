@@ -9,7 +9,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, 
 import path from "node:path";
 import { promisify } from "node:util";
 import { zKey } from "snarkjs";
-import { writeAggregateVerifier } from "./aggregate.js";
+import { PUBLIC_SIGNALS, writeAggregateVerifier } from "./aggregate.js";
 import { cacheDir, compileCircuit } from "./circom.js";
 import { SNARK_FIELD } from "./crypto.js";
 import { type CircuitParams, type DerivedParams, getInstance, REPO_ROOT } from "./params.js";
@@ -129,7 +129,7 @@ export function requiredPower(info: Pick<R1csInfo, "nConstraints" | "nPubInputs"
 
 /** The circom main of a registered batch instance. */
 export function batchMainSource(p: Pick<CircuitParams, "depth" | "batchSize" | "l1Slots" | "feeSlots">): string {
-  return `pragma circom 2.1.6;\ninclude "batch.circom";\ncomponent main = Batch(${p.depth}, ${p.batchSize}, ${p.l1Slots}, ${p.feeSlots});\n`;
+  return `pragma circom 2.1.6;\ninclude "batch.circom";\ncomponent main {public [challenge]} = Batch(${p.depth}, ${p.batchSize}, ${p.l1Slots}, ${p.feeSlots});\n`;
 }
 
 /** Setup (or cached setup) of the batch circuit of the instance registered as `name`. */
@@ -200,7 +200,7 @@ export async function setupCircuit(label: string, mainSource: string, opts: Setu
     writeFileAtomic(verifierPath, sol);
     log(`${label}: wrote ${path.relative(REPO_ROOT, verifierPath)} (rebuild the contracts)`);
   }
-  if (manifest.nPublic === 1) {
+  if (manifest.nPublic === PUBLIC_SIGNALS) {
     // The batch verifier of Rollup.submitBatches, from the same verification key.
     const agg = writeAggregateVerifier(manifest);
     if (agg.changed) log(`${label}: wrote ${path.relative(REPO_ROOT, agg.path)} (rebuild the contracts)`);

@@ -18,7 +18,7 @@ export interface ProofJob {
   id: string;
   /** Circuit input: signal name → value or (nested) array of values; bigint, number or decimal string. */
   input: Record<string, unknown>;
-  /** The public signals the proof must have (for a batch: [inputHash]); checked before the proof is accepted. */
+  /** The public signals the proof must have (for a batch: [evaluation, challenge]); checked before the proof is accepted. */
   expectedPublicSignals?: readonly (bigint | string)[];
 }
 

@@ -44,6 +44,7 @@ function batchCalldata(batch: Batch) {
     l1Results: toHex(batch.l1ResultsData),
     feeIdx: toHex(batch.feeIdxData),
     txData: toHex(batch.txData),
+    commitment: batch.commitment,
   };
 }
 
@@ -51,7 +52,7 @@ function batchCalldata(batch: Batch) {
 export function submitProvenBatch(rollup: RollupContract, batch: Batch, proof: ProofResult): Promise<TransactionReceipt> {
   const c = batchCalldata(batch);
   return mineSubmission(rollup, "submitBatch", () =>
-    rollup.submitBatch(c.newRoot, c.l1Count, c.l1Results, c.feeIdx, c.txData, toSolidityProof(proof.proof)),
+    rollup.submitBatch(c.newRoot, c.l1Count, c.l1Results, c.feeIdx, c.txData, c.commitment, toSolidityProof(proof.proof)),
   );
 }
 
@@ -68,6 +69,11 @@ export function submitProvenBatches(rollup: RollupContract, items: readonly { ba
       items.map(({ proof }) => toSolidityProof(proof.proof)),
     ),
   );
+}
+
+/** Whether a proof's public signals (decimal strings) are exactly `expected`. */
+export function samePublicSignals(signals: readonly string[], expected: readonly bigint[]): boolean {
+  return signals.length === expected.length && signals.every((s, i) => BigInt(s) === expected[i]);
 }
 
 /** The contract's position; throws unless `expectedRoot` (the local state's) is the root on L1. */
@@ -119,8 +125,8 @@ export class Operator {
     try {
       const batch = buildBatch(this.state, { l1Ops, txs }, { domain: this.domain, feeIdx: this.feeIdx, l1HashStart });
       const proof = await this.prover.prove(batch.circuitInput);
-      if (BigInt(proof.publicSignals[0]) !== batch.inputHash) {
-        throw new Error(`proof public signal ${proof.publicSignals[0]} is not the batch's input hash ${batch.inputHash}`);
+      if (!samePublicSignals(proof.publicSignals, batch.publicSignals)) {
+        throw new Error(`proof public signals ${JSON.stringify(proof.publicSignals)} are not the batch's [${batch.publicSignals.join(", ")}]`);
       }
       if (!(await this.prover.verify(proof.proof, proof.publicSignals))) throw new Error("the new proof does not verify");
       const receipt = await submitProvenBatch(this.rollup, batch, proof);

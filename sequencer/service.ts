@@ -18,7 +18,7 @@ import { groth16 } from "snarkjs";
 import type { ProofResult } from "../prover/prover.js";
 import type { ProofQueue } from "../prover/queue.js";
 import { holdCurve } from "../lib/setup.js";
-import { checkInSync, submitProvenBatch } from "./operator.js";
+import { checkInSync, samePublicSignals, submitProvenBatch } from "./operator.js";
 import type { BatchRecord, SequencerStore, TxRecord } from "./store.js";
 
 export interface SequencerOptions {
@@ -289,7 +289,8 @@ export class Sequencer {
         feeIdx: batch.feeIdx,
         oldRoot: batch.oldRoot,
         newRoot: batch.newRoot,
-        inputHash: batch.inputHash,
+        commitment: batch.commitment,
+        publicSignals: batch.publicSignals,
       };
       store.transaction(() => {
         store.addBatch(record);
@@ -316,7 +317,7 @@ export class Sequencer {
     const l1HashStart = rec.l1From === 0 ? 0n : store.l1Ops(rec.l1From - 1, 1)[0].chainHash;
     const txs = store.txsByIds(rec.txIds).map((r) => r.tx);
     const batch = buildBatch(this.state, { l1Ops, txs }, { domain: this.domain, feeIdx: rec.feeIdx.filter((i) => i !== 0n), l1HashStart });
-    if (batch.newRoot !== rec.newRoot || batch.txs.length !== txs.length || batch.inputHash !== rec.inputHash) {
+    if (batch.newRoot !== rec.newRoot || batch.txs.length !== txs.length || batch.commitment !== rec.commitment || batch.publicSignals.some((s, i) => s !== rec.publicSignals[i])) {
       throw new Error(`replaying batch ${rec.number} does not reproduce its root: the database is inconsistent`);
     }
     this.nextL1 += rec.l1Count;
@@ -331,9 +332,9 @@ export class Sequencer {
       f.proof = record.proof as ProofResult;
       return;
     }
-    const id = `batch-${record.number}-${record.inputHash.toString(16).slice(0, 16)}`;
+    const id = `batch-${record.number}-${record.commitment.toString(16).slice(0, 16)}`;
     this.o.prover
-      .submit({ id, input: batch.circuitInput, expectedPublicSignals: [batch.inputHash] })
+      .submit({ id, input: batch.circuitInput, expectedPublicSignals: batch.publicSignals })
       .then(() => this.o.prover.result(id))
       .then((proof) => {
         this.o.store.transaction(() => {
@@ -360,7 +361,7 @@ export class Sequencer {
       const pos = await checkInSync(this.o.rollup, f.record.oldRoot);
       if (pos.batchNumber + 1n !== BigInt(next)) throw new Error(`L1 is at batch ${pos.batchNumber}, cannot submit batch ${next}`);
       // Never submit a proof that was not checked here, whatever the backend says.
-      if (BigInt(f.proof.publicSignals[0]) !== f.record.inputHash || !(await groth16.verify(this.vkey, f.proof.publicSignals, f.proof.proof))) {
+      if (!samePublicSignals(f.proof.publicSignals, f.record.publicSignals) || !(await groth16.verify(this.vkey, f.proof.publicSignals, f.proof.proof))) {
         throw new Error(`the proof of batch ${next} does not verify; not submitting it`);
       }
       const receipt = await submitProvenBatch(this.o.rollup, f.batch, f.proof);

@@ -33,12 +33,18 @@ export interface BatchRecord {
   feeIdx: bigint[];
   oldRoot: bigint;
   newRoot: bigint;
-  inputHash: bigint;
+  /** Poseidon commitment to the batch data, posted with it. */
+  commitment: bigint;
+  /** The public signals its proof must have: [evaluation, challenge]. */
+  publicSignals: [bigint, bigint];
   proof: unknown | null;
   l1TxHash: string | null;
   createdAt: number;
   updatedAt: number;
 }
+
+/** Bumped whenever a table changes shape; a database of another version is refused. */
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -65,7 +71,8 @@ CREATE TABLE IF NOT EXISTS batches (
   fee_idx TEXT NOT NULL,
   old_root TEXT NOT NULL,
   new_root TEXT NOT NULL,
-  input_hash TEXT NOT NULL,
+  commitment TEXT NOT NULL,
+  public_signals TEXT NOT NULL,
   proof TEXT,
   l1_tx TEXT,
   created_at INTEGER NOT NULL,
@@ -98,7 +105,8 @@ function batchFromRow(r: Row): BatchRecord {
     feeIdx: (JSON.parse(r.fee_idx as string) as string[]).map(BigInt),
     oldRoot: BigInt(r.old_root as string),
     newRoot: BigInt(r.new_root as string),
-    inputHash: BigInt(r.input_hash as string),
+    commitment: BigInt(r.commitment as string),
+    publicSignals: (JSON.parse(r.public_signals as string) as string[]).map(BigInt) as [bigint, bigint],
     proof: r.proof ? JSON.parse(r.proof as string) : null,
     l1TxHash: (r.l1_tx as string | null) ?? null,
     createdAt: Number(r.created_at),
@@ -143,7 +151,14 @@ export class SequencerStore {
     if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     this.db = new DatabaseSync(file);
     this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
+    const version = Number((this.db.prepare("PRAGMA user_version").get() as Row).user_version);
+    const empty = Number((this.db.prepare("SELECT COUNT(*) AS n FROM sqlite_master").get() as Row).n) === 0;
+    if (!empty && version !== SCHEMA_VERSION) {
+      this.db.close();
+      throw new Error(`sequencer database ${file} has schema version ${version}, this zkr needs ${SCHEMA_VERSION}: start with a new database file`);
+    }
     this.db.exec(SCHEMA);
+    this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
   }
 
   close(): void {
@@ -237,7 +252,7 @@ export class SequencerStore {
   addBatch(b: Omit<BatchRecord, "proof" | "l1TxHash" | "createdAt" | "updatedAt">, now = Date.now()): void {
     this.db
       .prepare(
-        "INSERT INTO batches (number, status, l1_from, l1_count, tx_ids, fee_idx, old_root, new_root, input_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO batches (number, status, l1_from, l1_count, tx_ids, fee_idx, old_root, new_root, commitment, public_signals, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       )
       .run(
         b.number,
@@ -248,7 +263,8 @@ export class SequencerStore {
         JSON.stringify(b.feeIdx.map(String)),
         b.oldRoot.toString(),
         b.newRoot.toString(),
-        b.inputHash.toString(),
+        b.commitment.toString(),
+        JSON.stringify(b.publicSignals.map(String)),
         now,
         now,
       );

@@ -8,7 +8,7 @@ import { intArg } from "../units.js";
 
 export function verifyCommand(): Command {
   const cmd = new Command("verify")
-    .description("re-check a batch from L1 alone: recompute its public input from the posted data and verify its proof (exit code 1 if invalid)")
+    .description("re-check a batch from L1 alone: recompute its public inputs from the posted data, check its data commitment and verify its proof (exit code 1 if invalid)")
     .argument("<batch>", "batch number (1 is the first)", intArg("batch number", 1n, (1n << 32n) - 1n))
     .option("--setup <dir>", "setup directory holding the deployment's verification key (default: the cache)")
     .option("--json", "print as JSON");
@@ -20,11 +20,11 @@ export function verifyCommand(): Command {
     try {
       const params = deploymentParams(cfg.deployment());
       const v = await withRollup(cfg, {}, (l1) => verifyBatchFromL1(params, l1.rollup, l1.deployment.deployBlock, batch, manifest.vkey));
-      const ok = v.proofValid && v.rootConsistent;
+      const ok = v.proofValid && v.commitmentValid && v.rootConsistent;
       if (o.json) {
         console.log(
           JSON.stringify(
-            { batch: batch.toString(), inputHash: v.inputHash.toString(), proofValid: v.proofValid, rootConsistent: v.rootConsistent, oldRoot: v.batch.oldRoot.toString(), newRoot: v.batch.newRoot.toString(), tx: v.batch.txHash, valid: ok },
+            { batch: batch.toString(), publicSignals: v.publicSignals.map(String), commitment: v.batch.commitment.toString(), commitmentValid: v.commitmentValid, proofValid: v.proofValid, rootConsistent: v.rootConsistent, oldRoot: v.batch.oldRoot.toString(), newRoot: v.batch.newRoot.toString(), tx: v.batch.txHash, valid: ok },
             null,
             2,
           ),
@@ -32,7 +32,8 @@ export function verifyCommand(): Command {
       } else {
         console.log(`batch          ${batch} (tx ${v.batch.txHash}, block ${v.batch.blockNumber})`);
         console.log(`L1 operations  ${v.batch.l1Count} (from #${v.batch.l1From}), ${v.batch.txData.length / params.txBytes} transactions`);
-        console.log(`input hash     ${v.inputHash} (recomputed from L1 data)`);
+        console.log(`commitment     ${v.commitmentValid ? "matches the posted data" : "DOES NOT MATCH the posted data"}`);
+        console.log(`public inputs  y = ${v.publicSignals[0]}, z = ${v.publicSignals[1]} (recomputed from L1 data)`);
         console.log(`proof          ${v.proofValid ? "valid" : "INVALID"} (verification key of setup ${manifest.label}-${manifest.key})`);
         console.log(`roots          ${v.rootConsistent ? "consistent" : "INCONSISTENT"}: ${v.batch.oldRoot} → ${v.batch.newRoot}`);
       }

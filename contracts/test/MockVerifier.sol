@@ -17,10 +17,10 @@ contract MockVerifier is IVerifier {
     }
 
     /// @notice Makes verifyProof return false unless called with exactly these arguments.
-    function expectCall(uint256[8] calldata proof, uint256 publicSignal) external {
+    function expectCall(uint256[8] calldata proof, uint256[2] calldata publicSignals) external {
         expectedCall = keccak256(
             abi.encode(
-                [proof[0], proof[1]], [[proof[2], proof[3]], [proof[4], proof[5]]], [proof[6], proof[7]], [publicSignal]
+                [proof[0], proof[1]], [[proof[2], proof[3]], [proof[4], proof[5]]], [proof[6], proof[7]], publicSignals
             )
         );
     }
@@ -29,7 +29,7 @@ contract MockVerifier is IVerifier {
         uint256[2] calldata _pA,
         uint256[2][2] calldata _pB,
         uint256[2] calldata _pC,
-        uint256[1] calldata _pubSignals
+        uint256[2] calldata _pubSignals
     ) external view returns (bool) {
         if (expectedCall != bytes32(0) && keccak256(abi.encode(_pA, _pB, _pC, _pubSignals)) != expectedCall) {
             return false;

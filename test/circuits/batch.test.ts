@@ -3,7 +3,8 @@ import { expect } from "chai";
 import { MAX_BALANCE } from "../../lib/account.js";
 import { buildBatch, type Batch, type BatchContents } from "../../lib/batch.js";
 import { loadCrypto, SNARK_FIELD, type ZkrCrypto } from "../../lib/crypto.js";
-import { computeInputHash } from "../../lib/inputHash.js";
+import { publicSignalsFor } from "../../lib/publicInputs.js";
+import { batchMainSource } from "../../lib/setup.js";
 import { L2Key } from "../../lib/keys.js";
 import { l1ChainStep, L1OpKind, type L1Op } from "../../lib/l1.js";
 import { getInstance, TEST_INSTANCE, deriveParams, type DerivedParams } from "../../lib/params.js";
@@ -158,21 +159,21 @@ describe("circuit Batch(4, 2, 2, 1) (test instance)", function () {
   before(async () => {
     expect([p.depth, p.batchSize, p.l1Slots, p.feeSlots]).to.deep.equal([4, 2, 2, 1]);
     c = await loadCrypto();
-    tester = await CircuitTester.compile("batch_d4_n2_l2_f1", ["batch.circom"], "Batch(4, 2, 2, 1)");
+    tester = await CircuitTester.compileSource("batch_d4_n2_l2_f1", batchMainSource(p));
   });
 
   it("has the pinned constraint count", () => {
-    // Measured alone: sha256 of 174 bytes (3 blocks) 90,236; per L1 slot L1Op(4) 3,901 (Merkle
-    // update 2,422, 2 leaves 708, chain Poseidon(5) 321, range bits 427, flags 23); per tx slot
-    // Transfer(4, 1) 11,110 (EdDSA 4,217, message Poseidon(3) 261, 4 leaves 1,416, 2 Merkle
-    // updates 4,844, range bits 2·128 + 32 + 2·8, floats 57, flags 11); FeeCredit(4) 3,258;
-    // domain 240; the rest 1,254 net of --O2 merges across components (header bits: newRoot
-    // strict 515, oldRoot and l1HashEnd 254 each, rollupAddress 160, chainId 64, l1Count 8; fee
-    // slot flags). Growth must be deliberate; ≤ 131,070 fits a 2^17 ptau.
-    expect(tester.nConstraints).to.equal(125010);
+    // Measured alone: per L1 slot L1Op(4) 3,773 (Merkle update 2,422, 2 leaves 708, chain
+    // Poseidon(5) 321, range bits 299, flags 23); per tx slot Transfer(4, 1) 11,110 (EdDSA 4,217,
+    // message Poseidon(3) 261, 4 leaves 1,416, 2 Merkle updates 4,844, range bits 2·128 + 32 +
+    // 2·8, floats 57, flags 11); FeeCredit(4) 3,258; public inputs (commitment Poseidon(9) and 8
+    // Horner steps) ~425; domain 240; chainId and rollupAddress range bits 224; fee-slot flags.
+    // (125,010 when the public input was a sha256 of the data: 3 blocks, 90,236.) Growth must be
+    // deliberate.
+    expect(tester.nConstraints).to.equal(33921);
   });
 
-  it("accepts model batches with every L1 operation, transfers and exits, and outputs the model's inputHash", async () => {
+  it("accepts model batches with every L1 operation, transfers and exits, and outputs the model's public signals", async () => {
     const w = await fresh();
     const contents1 = (): BatchContents => ({
       l1Ops: [w.create("frank", 1n, 300n), w.deposit("alice", 10n ** 6n)],
@@ -192,12 +193,12 @@ describe("circuit Batch(4, 2, 2, 1) (test instance)", function () {
       expect(batch.rejected).to.deep.equal([]);
       expect(batch.l1Results).to.deep.equal(results);
       const wit = await tester.expectPass(batch.circuitInput);
-      expect(tester.get(wit, "inputHash")).to.equal(batch.inputHash);
-      expect(wit[1], "the public signal is wire 1").to.equal(batch.inputHash);
+      expect([wit[1], wit[2]], "the public signals are wires 1 and 2: evaluation, challenge").to.deep.equal(batch.publicSignals);
+      expect(tester.get(wit, "pub.acc[1]"), "the circuit's data commitment is the model's").to.equal(batch.commitment);
       // the unchecked builder the must-fail tests use agrees with the model on valid batches
       const unchecked = uncheckedBatchInput(c.hash, p, before.accounts, contents, { domain, feeIdx: [w.idx.fees], l1HashStart: before.l1HashStart });
       expect(unchecked.circuitInput).to.deep.equal(batch.circuitInput);
-      expect(unchecked.inputHash).to.equal(batch.inputHash);
+      expect(unchecked.publicSignals).to.deep.equal(batch.publicSignals);
     }
     expect(w.state.account(w.idx.frank)!.balance).to.equal(0n);
     expect(w.state.account(w.idx.alice)!.balance).to.equal(10n ** 18n + 10n ** 6n - 10n ** 17n - 2n * 10n ** 15n - 1n);
@@ -223,7 +224,7 @@ describe("circuit Batch(4, 2, 2, 1) (test instance)", function () {
       const batch = w.batch(contents(), feeIdx);
       expect(batch.rejected, name).to.deep.equal([]);
       const wit = await tester.expectPass(batch.circuitInput);
-      expect(tester.get(wit, "inputHash"), name).to.equal(batch.inputHash);
+      expect(tester.get(wit, "evaluation"), name).to.equal(batch.publicSignals[0]);
       if (name === "empty") expect([batch.newRoot, batch.l1HashEnd]).to.deep.equal([batch.oldRoot, oldHash]);
     }
     expect(w.state.account(w.idx.gina)!.balance).to.equal(7n);
@@ -334,24 +335,27 @@ describe("circuit Batch(4, 2, 2, 1) (test instance)", function () {
     await tester.expectAssertFail({ ...good, newRoot: (BigInt(good.newRoot as string) + 1n).toString() }, at(AT.newRoot));
   });
 
-  it("binds the queue: another l1HashStart or other operation data than the contract hashed give another inputHash", async () => {
-    // l1HashStart and the operations are private inputs: what stops a cheat is that the proof's
-    // only public signal is not the inputHash the contract rebuilds from its own queue hash.
+  it("binds the queue: another l1HashStart or other operation data than the contract's give another evaluation", async () => {
+    // l1HashStart and the operations are private inputs: what stops a cheat is that the circuit's
+    // evaluation at the contract's challenge is not the contract's evaluation of its own data.
     const w = await fresh();
     const ops = [w.deposit("alice", 10n ** 6n), w.create("frank", 1n, 300n)];
     const honest = w.unchecked({ l1Ops: ops, txs: [] }, [0n]);
-    const wrongStart = await tester.expectPass({ ...honest.circuitInput, l1HashStart: String(w.l1Hash + 1n) });
-    expect(tester.get(wrongStart, "inputHash")).to.not.equal(honest.inputHash);
+    const [y, z] = honest.publicSignals;
+    const wrongStart = await tester.expectPass({ ...honest.circuitInput, l1HashStart: String(w.l1Hash + 1n), challenge: z.toString() });
+    expect(tester.get(wrongStart, "evaluation")).to.not.equal(y);
     for (const forged of [
       [{ ...ops[0], amount: 10n ** 9n }, ops[1]], // a larger deposit
       [ops[0], { ...ops[1], ax: w.keys.bob.ax, ay: w.keys.bob.ay }], // the new account given another L2 key
     ]) {
       const cheat = w.unchecked({ l1Ops: forged, txs: [] }, [0n]);
-      const wit = await tester.expectPass(cheat.circuitInput);
-      // the contract hashes the cheater's newRoot with the queue's real l1HashEnd
-      const expectedByContract = computeInputHash({ ...cheat.hashFields, l1HashEnd: honest.hashFields.l1HashEnd }, p);
-      expect(tester.get(wit, "inputHash")).to.not.equal(expectedByContract);
-      expect(tester.get(wit, "inputHash")).to.equal(cheat.inputHash);
+      // the contract takes the cheater's newRoot and commitment (or any other) with the queue's real l1HashEnd
+      const contractData = { ...cheat.data, l1HashEnd: honest.data.l1HashEnd };
+      for (const commitment of [cheat.commitment, honest.commitment, 0n]) {
+        const [cy, cz] = publicSignalsFor(contractData, p, commitment);
+        const wit = await tester.expectPass({ ...cheat.circuitInput, challenge: cz.toString() });
+        expect(tester.get(wit, "evaluation")).to.not.equal(cy);
+      }
     }
   });
 
@@ -380,7 +384,8 @@ describe("circuit Batch(4, 2, 2, 1) (test instance)", function () {
     ] as const) {
       await tester.expectAssertFail(w.unchecked({ l1Ops: [op], txs: [] }, [0n], [outcome]).circuitInput, at(AT.newRoot));
     }
-    // the right root with a wrong result: the circuit's inputHash is the honest one, not the claim
+    // the right root with a wrong result: at the claim's challenge, the circuit evaluates the honest
+    // data, not the claim
     for (const [op, outcome] of [
       [deposit, { applied: true, result: 1000n }],
       [byOther, { applied: false, result: alice }],
@@ -388,8 +393,10 @@ describe("circuit Batch(4, 2, 2, 1) (test instance)", function () {
     ] as const) {
       const claim = w.unchecked({ l1Ops: [op], txs: [] }, [0n], [outcome]);
       const wit = await tester.expectPass(claim.circuitInput);
-      expect(tester.get(wit, "inputHash")).to.not.equal(claim.inputHash);
-      expect(tester.get(wit, "inputHash")).to.equal(w.unchecked({ l1Ops: [op], txs: [] }, [0n]).inputHash);
+      expect(tester.get(wit, "evaluation")).to.not.equal(claim.publicSignals[0]);
+      const honest = w.unchecked({ l1Ops: [op], txs: [] }, [0n]);
+      const atHonest = await tester.expectPass({ ...claim.circuitInput, challenge: honest.publicSignals[1].toString() });
+      expect(tester.get(atHonest, "evaluation")).to.equal(honest.publicSignals[0]);
     }
   });
 
@@ -418,8 +425,10 @@ describe("circuit Batch(4, 2, 2, 1) (test instance)", function () {
     expect(tester.get(wit, "l1[0].depositOk")).to.equal(1n);
     tester.expectUnsatisfied(tester.edit(wit, { "l1[0].depositOk": 0n, "l1[0].depositCredited": 0n }));
     tester.expectUnsatisfied(tester.edit(wit, { "l1[1].kindBits[0]": 1n }));
-    tester.expectUnsatisfied(tester.edit(wit, { inputHash: batch.inputHash + 1n }));
-    tester.expectUnsatisfied(tester.edit(wit, { inputHash: batch.inputHash + SNARK_FIELD - 1n }));
+    tester.expectUnsatisfied(tester.edit(wit, { evaluation: batch.publicSignals[0] + 1n }));
+    tester.expectUnsatisfied(tester.edit(wit, { evaluation: (batch.publicSignals[0] + SNARK_FIELD - 1n) % SNARK_FIELD }));
+    tester.expectUnsatisfied(tester.edit(wit, { challenge: batch.publicSignals[1] + 1n }));
+    tester.expectUnsatisfied(tester.edit(wit, { "pub.acc[1]": batch.commitment + 1n }));
     // the one free signal of a padding slot really is free
     expect(tester.firstViolation(tester.edit(wit, { "tx[1].toInv": 12345n }))).to.equal(-1);
   });
@@ -429,7 +438,7 @@ describe("circuit Batch(4, 2, 2, 1) (test instance)", function () {
     const batch = w.batch({ l1Ops: [w.create("frank", 1n, 300n)], txs: [] }, []);
     const edited = setAt(setAt(batch.circuitInput, "l1LeafOwner", 0, "77"), "l1LeafBalance", 0, "5");
     const wit = await tester.expectPass(edited);
-    expect(tester.get(wit, "inputHash")).to.equal(batch.inputHash);
+    expect(tester.get(wit, "evaluation")).to.equal(batch.publicSignals[0]);
   });
 });
 
@@ -440,13 +449,13 @@ describe("circuit Batch(2, 1, 1, 2) (two fee slots, index bytes with unused bits
 
   before(async () => {
     c = await loadCrypto();
-    tester = await CircuitTester.compile("batch_d2_n1_l1_f2", ["batch.circom"], "Batch(2, 1, 1, 2)");
+    tester = await CircuitTester.compileSource("batch_d2_n1_l1_f2", batchMainSource(p));
   });
 
   it("has the pinned constraint count", () => {
-    // 3 blocks of sha256, one L1Op(2), one Transfer(2, 2), two FeeCredit(2) and one
+    // one L1Op(2), one Transfer(2, 2), two FeeCredit(2), the public inputs and one
     // distinct-token check
-    expect(tester.nConstraints).to.equal(106793);
+    expect(tester.nConstraints).to.equal(16227);
   });
 
   it("credits each fee to the slot of its token, and matches the model", async () => {
@@ -460,7 +469,7 @@ describe("circuit Batch(2, 1, 1, 2) (two fee slots, index bytes with unused bits
       const batch = w.batch({ l1Ops: [w.deposit("erin", 1n)], txs: [tx()] }, [...feeIdx]);
       expect(batch.rejected).to.deep.equal([]);
       const wit = await tester.expectPass(batch.circuitInput);
-      expect(tester.get(wit, "inputHash")).to.equal(batch.inputHash);
+      expect([wit[1], wit[2]]).to.deep.equal(batch.publicSignals);
     }
     expect(w.state.account(w.idx.fees2)!.balance).to.equal(7n + 3n + 5n + 6n);
     expect(w.state.account(w.idx.fees)!.balance).to.equal(4n);
@@ -477,15 +486,14 @@ describe("circuit Batch(12, 1, 1, 1) (bench instance)", function () {
   it("has the pinned constraint count and accepts a model batch", async () => {
     const p = getInstance("bench_d12_b1");
     expect([p.depth, p.batchSize, p.l1Slots, p.feeSlots]).to.deep.equal([12, 1, 1, 1]);
-    const tester = await CircuitTester.compile("batch_d12_n1_l1_f1", ["batch.circom"], "Batch(12, 1, 1, 1)");
-    // sha256 of 156 bytes (3 blocks) 89,975; L1Op(12) 8,757 (its Merkle update 7,262);
-    // Transfer(12, 1) 20,822 (two depth-12 Merkle updates 14,524); FeeCredit(12) 8,098; domain
-    // 240; header bits and flags 1,269 net. Fits a 2^17 ptau (131,072 rows ≥ constraints + 2)
-    // with 1,909 to spare.
-    expect(tester.nConstraints).to.equal(129161);
+    const tester = await CircuitTester.compileSource("batch_d12_n1_l1_f1", batchMainSource(p));
+    // L1Op(12) 8,629 (its Merkle update 7,262); Transfer(12, 1) 20,822 (two depth-12 Merkle
+    // updates 14,524); FeeCredit(12) 8,098; public inputs, domain, range bits and flags ~900.
+    // (129,161 with the sha256 public input.)
+    expect(tester.nConstraints).to.equal(38445);
     const w = await World.make(await loadCrypto(), p);
     const batch = w.batch({ l1Ops: [w.deposit("bob", 10n ** 6n)], txs: [w.sign("alice", "bob", 10n ** 17n, 9n)] }, [w.idx.fees]);
     const wit = await tester.expectPass(batch.circuitInput);
-    expect(tester.get(wit, "inputHash")).to.equal(batch.inputHash);
+    expect([wit[1], wit[2]]).to.deep.equal(batch.publicSignals);
   });
 });

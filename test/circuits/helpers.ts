@@ -7,7 +7,7 @@ import { circuitInputOf } from "../../lib/batch.js";
 import { concatBytes, toBytesBE } from "../../lib/bytes.js";
 import { compileCircuit, type CompiledCircuit } from "../../lib/circom.js";
 import { SNARK_FIELD, type Hasher } from "../../lib/crypto.js";
-import { computeInputHash, type InputHashFields } from "../../lib/inputHash.js";
+import { type BatchPublicData, computePublicInputs } from "../../lib/publicInputs.js";
 import { l1ChainStep, L1OpKind, type L1Op } from "../../lib/l1.js";
 import { REPO_ROOT, type DerivedParams } from "../../lib/params.js";
 import { QuadTree } from "../../lib/tree.js";
@@ -130,6 +130,11 @@ export class CircuitTester {
    */
   static async compile(label: string, includes: string[], main: string, definitions = ""): Promise<CircuitTester> {
     const src = ["pragma circom 2.1.6;", ...includes.map((f) => `include "${f}";`), definitions, `component main = ${main};`, ""].join("\n");
+    return CircuitTester.compileSource(label, src);
+  }
+
+  /** A tester for a whole circom main source (e.g. lib/setup.ts batchMainSource). */
+  static async compileSource(label: string, src: string): Promise<CircuitTester> {
     const compiled = await compileCircuit(label, src);
     return new CircuitTester(label, compiled, readR1cs(compiled.r1cs), readSym(compiled.sym));
   }
@@ -261,9 +266,11 @@ export interface UncheckedContext {
 
 export interface UncheckedBatch {
   circuitInput: CircuitInput;
-  /** The public-input fields of the claimed transition (what the contract would hash). */
-  hashFields: InputHashFields;
-  inputHash: bigint;
+  /** The public data of the claimed transition (what the contract would take from L1). */
+  data: BatchPublicData;
+  commitment: bigint;
+  /** [evaluation, challenge] for that data. */
+  publicSignals: [bigint, bigint];
 }
 
 /**
@@ -348,7 +355,20 @@ export function uncheckedBatchInput(
     return w;
   });
 
+  const data: BatchPublicData = {
+    oldRoot,
+    newRoot: tree.root,
+    chainId: domain.chainId,
+    rollupAddress: domain.rollupAddress,
+    l1HashEnd: l1Hash,
+    l1Count: l1Ops.length,
+    feeIdxData: concatBytes(feeIdx.map((i) => toBytesBE(i, p.idxBytes))),
+    l1ResultsData: concatBytes(l1Results.map((r) => toBytesBE(r, 16))),
+    txData: concatBytes(txs.map((t) => encodeTransfer(t, p))),
+  };
+  const pub = computePublicInputs(data, p, hash);
   const circuitInput = circuitInputOf({
+    challenge: pub.challenge,
     oldRoot,
     newRoot: tree.root,
     domain,
@@ -360,16 +380,5 @@ export function uncheckedBatchInput(
     slots,
     feeLeaves: fees,
   });
-  const hashFields: InputHashFields = {
-    oldRoot,
-    newRoot: tree.root,
-    chainId: domain.chainId,
-    rollupAddress: domain.rollupAddress,
-    l1HashEnd: l1Hash,
-    l1Count: l1Ops.length,
-    feeIdxData: concatBytes(feeIdx.map((i) => toBytesBE(i, p.idxBytes))),
-    l1ResultsData: concatBytes(l1Results.map((r) => toBytesBE(r, 16))),
-    txData: concatBytes(txs.map((t) => encodeTransfer(t, p))),
-  };
-  return { circuitInput, hashFields, inputHash: computeInputHash(hashFields, p) };
+  return { circuitInput, data, commitment: pub.commitment, publicSignals: pub.signals };
 }

@@ -161,8 +161,9 @@ describe("zkr CLI (bin/zkr against a hardhat node)", function () {
 
   it("verify 1 recomputes the input hash and checks the proof; a missing batch is exit code 1", async function () {
     const v = JSON.parse(await zkrOk(["verify", "1", "--json"], env()));
-    expect(v).to.include({ batch: "1", proofValid: true, rootConsistent: true, valid: true });
-    expect(BigInt(v.inputHash) > 0n && BigInt(v.inputHash) < SNARK_FIELD, "input hash in the field").to.equal(true);
+    expect(v).to.include({ batch: "1", proofValid: true, commitmentValid: true, rootConsistent: true, valid: true });
+    expect(v.publicSignals).to.have.length(2);
+    for (const x of v.publicSignals) expect(BigInt(x) > 0n && BigInt(x) < SNARK_FIELD, "public signal in the field").to.equal(true);
     expectOneLineError(await zkr(["verify", "99"], env()), /no batch 99 on L1/);
   });
 

@@ -38,6 +38,7 @@ const calldataOf = (b: Batch): BatchCalldata => ({
   l1Results: toHex(b.l1ResultsData),
   feeIdx: toHex(b.feeIdxData),
   txData: toHex(b.txData),
+  commitment: b.commitment,
 });
 
 /** `proof` with A negated: still a curve point, but no longer a valid proof. */
@@ -102,7 +103,7 @@ describe("batch verification on L1: submitBatches with one aggregated pairing ch
 
     const prove = async (batch: Batch): Promise<Proven> => {
       const proof = await prover.prove(batch.circuitInput);
-      expect(BigInt(proof.publicSignals[0]!)).to.equal(batch.inputHash);
+      expect(proof.publicSignals.map(BigInt)).to.deep.equal(batch.publicSignals);
       return { batch, proof, sol: toSolidityProof(proof.proof) };
     };
     b = [];
@@ -266,30 +267,35 @@ describe("batch verification on L1: submitBatches with one aggregated pairing ch
   });
 
   describe(`AggregateVerifier (generated from the verification key)`, () => {
-    const verify = (proofs: readonly (readonly bigint[])[], signals: readonly bigint[]) =>
-      aggregate.getFunction("verifyProofs").staticCall(proofs.map((p) => [...p]), [...signals]) as Promise<boolean>;
+    type Signals = readonly (readonly bigint[])[];
+    const verify = (proofs: readonly (readonly bigint[])[], signals: Signals) =>
+      aggregate.getFunction("verifyProofs").staticCall(proofs.map((p) => [...p]), signals.map((s) => [...s])) as Promise<boolean>;
     const proofs = () => b.map((x) => x.sol);
-    const signals = () => b.map((x) => x.batch.inputHash);
+    const signals = (): bigint[][] => b.map((x) => [...x.batch.publicSignals]);
+    /** `signals` with entry j of proof i changed by `f`. */
+    const changed = (s: bigint[][], i: number, j: number, f: (x: bigint) => bigint) => s.map((v, n) => (n === i ? v.map((x, m) => (m === j ? f(x) : x)) : v));
 
     it("accepts valid proofs (k = 1..5) as the snarkjs verifier does, and rejects a bad proof or signal at any position", async () => {
       const single = new Contract(d.verifierAddress, readArtifact(manifest.contractName).abi, deployer);
       for (const x of [...b, fork]) {
-        const args = [[x.sol[0], x.sol[1]], [[x.sol[2], x.sol[3]], [x.sol[4], x.sol[5]]], [x.sol[6], x.sol[7]], [x.batch.inputHash]];
+        const args = [[x.sol[0], x.sol[1]], [[x.sol[2], x.sol[3]], [x.sol[4], x.sol[5]]], [x.sol[6], x.sol[7]], x.batch.publicSignals];
         expect(await single.getFunction("verifyProof")(...args)).to.equal(true);
-        expect(await verify([x.sol], [x.batch.inputHash])).to.equal(true);
-        expect(await verify([negateA(x.sol)], [x.batch.inputHash])).to.equal(false);
+        expect(await verify([x.sol], [x.batch.publicSignals])).to.equal(true);
+        expect(await verify([negateA(x.sol)], [x.batch.publicSignals])).to.equal(false);
       }
       for (let k = 1; k <= 4; k++) expect(await verify(proofs().slice(0, k), signals().slice(0, k)), `k = ${k}`).to.equal(true);
-      expect(await verify([...proofs(), fork.sol], [...signals(), fork.batch.inputHash])).to.equal(true);
-      for (let j = 0; j < 4; j++) {
-        expect(await verify(proofs().map((p, i) => (i === j ? negateA(p) : p)), signals()), `bad proof at ${j}`).to.equal(false);
-        expect(await verify(proofs(), signals().map((s, i) => (i === j ? s ^ 1n : s))), `bad signal at ${j}`).to.equal(false);
+      expect(await verify([...proofs(), fork.sol], [...signals(), fork.batch.publicSignals])).to.equal(true);
+      for (let i = 0; i < 4; i++) {
+        expect(await verify(proofs().map((p, n) => (n === i ? negateA(p) : p)), signals()), `bad proof at ${i}`).to.equal(false);
+        for (const j of [0, 1]) expect(await verify(proofs(), changed(signals(), i, j, (x) => x ^ 1n)), `bad signal ${j} at ${i}`).to.equal(false);
       }
+      // the two signals of a proof swapped
+      expect(await verify(proofs(), signals().map((s, n) => (n === 2 ? [s[1]!, s[0]!] : s)))).to.equal(false);
     });
 
     it("rejects an aliased public signal x + r at any position, and any coordinate >= q", async () => {
-      for (let j = 0; j < 4; j++) {
-        expect(await verify(proofs(), signals().map((s, i) => (i === j ? s + SNARK_FIELD : s))), `x + r at ${j}`).to.equal(false);
+      for (let i = 0; i < 4; i++) {
+        for (const j of [0, 1]) expect(await verify(proofs(), changed(signals(), i, j, (x) => x + SNARK_FIELD)), `x + r: signal ${j} at ${i}`).to.equal(false);
       }
       for (let c = 0; c < 8; c++) {
         const bumped = proofs().map((p, i) => (i === 1 ? p.map((v, n) => (n === c ? v + Q : v)) : p));
@@ -325,14 +331,15 @@ describe("batch verification on L1: submitBatches with one aggregated pairing ch
       const sol = exportAggregateVerifier(vkey, "AggregateVerifier_x");
       expect(sol).to.equal(exportAggregateVerifier(structuredClone(vkey), "AggregateVerifier_x"));
       const alpha = vkey.vk_alpha_1 as string[];
-      expect(sol).to.include(`ALPHA_X = ${alpha[0]};`).and.include(`IC1_Y = ${(vkey.IC as string[][])[1]![1]};`);
+      expect(sol).to.include(`ALPHA_X = ${alpha[0]};`).and.include(`IC1_Y = ${(vkey.IC as string[][])[1]![1]};`).and.include(`IC2_X = ${(vkey.IC as string[][])[2]![0]};`);
       const beta = vkey.vk_beta_2 as string[][];
       expect(sol).to.include(`BETA_X1 = ${beta[0]![1]};`).and.include(`BETA_X0 = ${beta[0]![0]};`);
 
       const bad = (change: Record<string, unknown>, message: RegExp) =>
         expect(() => exportAggregateVerifier({ ...vkey, ...change }, "AggregateVerifier_x")).to.throw(message);
       bad({ protocol: "plonk" }, /expected protocol groth16 on bn128/);
-      bad({ nPublic: 2, IC: [...(vkey.IC as unknown[]), (vkey.IC as unknown[])[1]] }, /exactly one public signal, the key has 2/);
+      bad({ nPublic: 3, IC: [...(vkey.IC as unknown[]), (vkey.IC as unknown[])[1]] }, /exactly 2 public signals, the key has 3/);
+      bad({ nPublic: 1, IC: (vkey.IC as unknown[]).slice(0, 2) }, /exactly 2 public signals, the key has 1/);
       bad({ vk_alpha_1: [alpha[0], String(BigInt(alpha[1]!) + 1n), "1"] }, /vk_alpha_1 is not on the curve/);
       bad({ vk_alpha_1: [alpha[0], String(BigInt(alpha[1]!) + Q), "1"] }, /vk_alpha_1.y is not below the base field modulus/);
       bad({ vk_delta_2: [beta[0], [beta[1]![0], String((BigInt(beta[1]![1]!) + 1n) % Q)], ["1", "0"]] }, /vk_delta_2 is not on the twist curve/);
@@ -386,11 +393,11 @@ describe("batch verification on L1: submitBatches with one aggregated pairing ch
       const x = b[1]!;
       const verifyOne = await viewGas(
         d.verifierAddress,
-        singleVerifier.interface.encodeFunctionData("verifyProof", [[x.sol[0], x.sol[1]], [[x.sol[2], x.sol[3]], [x.sol[4], x.sol[5]]], [x.sol[6], x.sol[7]], [x.batch.inputHash]]),
+        singleVerifier.interface.encodeFunctionData("verifyProof", [[x.sol[0], x.sol[1]], [[x.sol[2], x.sol[3]], [x.sol[4], x.sol[5]]], [x.sol[6], x.sol[7]], x.batch.publicSignals]),
       );
       const verifyK = new Map<number, bigint>();
       for (const k of [1, 2, 4]) {
-        const data = aggregate.interface.encodeFunctionData("verifyProofs", [b.slice(0, k).map((y) => [...y.sol]), b.slice(0, k).map((y) => y.batch.inputHash)]);
+        const data = aggregate.interface.encodeFunctionData("verifyProofs", [b.slice(0, k).map((y) => [...y.sol]), b.slice(0, k).map((y) => [...y.batch.publicSignals])]);
         verifyK.set(k, await viewGas(d.aggregateVerifierAddress!, data));
       }
 
@@ -405,8 +412,9 @@ describe("batch verification on L1: submitBatches with one aggregated pairing ch
       ];
       console.log(rows.join("\n"));
 
-      // Precompile cost: k = 1 as the snarkjs verifier (187,150); k >= 2: 153,000 + 46,150·k.
-      expect(Number(verifyK.get(1)!)).to.be.within(187_150, 187_150 + 4_000);
+      // Precompile cost with 2 public signals: k = 1 as the snarkjs verifier (193,300); k >= 2:
+      // 159,150 + 46,150·k.
+      expect(Number(verifyK.get(1)!)).to.be.within(193_300, 193_300 + 4_500);
       const marginal = (verifyK.get(4)! - verifyK.get(2)!) / 2n;
       expect(Number(marginal)).to.be.within(46_150, 46_150 + 2_500);
       expect(Number(verifyK.get(4)! / 4n)).to.be.lessThan(Number(verifyOne) / 2);

@@ -111,7 +111,7 @@ describe("Rollup escape hatch", () => {
       expect(await f.rollup.claimable(carol.address, 0)).to.equal(3n * ONE_ETH);
       await activate(f);
       const e = "EscapeMode";
-      await expectRevert(f.rollup.submitBatch(1n, 0, "0x", new Uint8Array(1), "0x", proofFor("x")), f.rollup, e);
+      await expectRevert(f.rollup.submitBatch(1n, 0, "0x", new Uint8Array(1), "0x", 0n, proofFor("x")), f.rollup, e);
       await expectRevert(f.as(alice).depositETH(1n, 2n, { value: 1n }), f.rollup, e);
       await expectRevert(f.as(alice).depositETHTo(1, { value: 1n }), f.rollup, e);
       await expectRevert(f.as(bob).depositERC20(1, 1n, 1n, 2n), f.rollup, e);

@@ -8,6 +8,7 @@ import path from "node:path";
 import { expect } from "chai";
 import { ContractFactory, type TransactionReceipt } from "ethers";
 import { concatBytes, toBytesBE } from "../../lib/bytes.js";
+import { SNARK_FIELD } from "../../lib/crypto.js";
 import { ARTIFACTS_DIR, readArtifact } from "../../lib/deploy.js";
 import { L2Key } from "../../lib/keys.js";
 import { type DerivedParams, getInstance, TEST_INSTANCE } from "../../lib/params.js";
@@ -32,7 +33,7 @@ function transfers(p: DerivedParams, n: number, seed: string): Uint8Array {
 }
 
 /**
- * Execution gas of the test instance's generated Groth16 verifier (one public signal, like every
+ * Execution gas of the test instance's generated Groth16 verifier (two public signals, like every
  * batch verifier) on well-formed points (generators of G1 and G2, EIP-197 encoding), or
  * undefined when the circuit setup has not generated it yet.
  */
@@ -46,7 +47,7 @@ async function realVerifierGas(): Promise<{ name: string; gas: bigint } | undefi
     [11559732032986387107991004021392285783925812861821192530917403151452391805634n, 10857046999023057135944570762232829481370756359578518086990519993285655852781n],
     [4082367875863433681332203403145435568316851327593401208105741076214120093531n, 8495653923123431417604973247489272438418190587263600148770280649306958101930n],
   ];
-  const args = [[1n, 2n], g2, [1n, 2n], [12345n]];
+  const args = [[1n, 2n], g2, [1n, 2n], [12345n, 67890n]];
   expect(await verifier.getFunction("verifyProof")(...args)).to.equal(false);
   const data = verifier.interface.encodeFunctionData("verifyProof", args);
   const tx = await deployer.sendTransaction({ to: await verifier.getAddress(), data });
@@ -57,7 +58,7 @@ async function realVerifierGas(): Promise<{ name: string; gas: bigint } | undefi
 /** submitBatch with the mock: total gas, and Rollup's own share (without 21000, calldata and the mock). */
 async function batchGas(f: Fixture, l1Count: number, l1Results: Uint8Array, txData: Uint8Array) {
   const p = f.params;
-  const receipt = await mined(f.rollup.submitBatch(1n, l1Count, l1Results, new Uint8Array(p.feeSlots * p.idxBytes).fill(1), txData, proofFor("gas")));
+  const receipt = await mined(f.rollup.submitBatch(1n, l1Count, l1Results, new Uint8Array(p.feeSlots * p.idxBytes).fill(1), txData, SNARK_FIELD - 1n, proofFor("gas")));
   const calldata = await calldataGas(receipt.hash);
   const mock = await nestedCallGas(ethers.provider, receipt.hash);
   return { total: receipt.gasUsed, calldata, mock, own: receipt.gasUsed - 21_000n - calldata - mock, receipt };

@@ -1,5 +1,5 @@
-// Rollup.sol with a mock verifier: deployment and genesis root, token registration, input-hash
-// parity with lib/inputHash.ts, submitBatch (access, calldata shape, L1 queue consumption, crediting
+// Rollup.sol with a mock verifier: deployment and genesis root, token registration, public-input
+// parity with lib/publicInputs.ts, submitBatch (access, calldata shape, L1 queue consumption, crediting
 // of L1 results and exits), and a gas report. Deposits and withdrawals are in Bridge.test.ts, the
 // escape hatch in Escape.test.ts; the verifier itself is exercised with real proofs elsewhere.
 import { expect } from "chai";
@@ -8,8 +8,8 @@ import { concatBytes, toBytesBE } from "../../lib/bytes.js";
 import { poseidonHasher, SNARK_FIELD } from "../../lib/crypto.js";
 import { deployRollup, readArtifact } from "../../lib/deploy.js";
 import { decodeFloat, encodeFloat, FLOAT40 } from "../../lib/float.js";
-import { computeInputHash } from "../../lib/inputHash.js";
-import { type DerivedParams, getInstance, instances, TEST_INSTANCE } from "../../lib/params.js";
+import { type DerivedParams, deriveParams, getInstance, instances, TEST_INSTANCE } from "../../lib/params.js";
+import { type BatchPublicData, publicSignalsFor } from "../../lib/publicInputs.js";
 import { QuadTree } from "../../lib/tree.js";
 import { encodeTransfer } from "../../lib/tx.js";
 import {
@@ -39,38 +39,45 @@ function batchData(p: DerivedParams, txCount: number, seed: string, l1Count = 0)
     l1Results: seededBytes(`${seed}/l1`, 16 * l1Count),
     feeIdx: seededBytes(`${seed}/fee`, p.feeSlots * p.idxBytes),
     txData: seededBytes(`${seed}/tx`, txCount * p.txBytes),
+    commitment: seededBelow(`${seed}/commitment`, SNARK_FIELD),
   };
 }
 type BatchData = ReturnType<typeof batchData>;
 
-/** The input hash lib/inputHash.ts computes for the rollup's next batch, the queue hash taken from the model. */
-async function expectedInputHash(f: Fixture, b: BatchData): Promise<bigint> {
+/** The batch's public data as lib/publicInputs.ts takes it, the queue hash taken from the model. */
+async function publicData(f: Fixture, b: Omit<BatchData, "commitment">): Promise<BatchPublicData> {
   const processed = Number(await f.rollup.l1Processed());
   const queue = await (await ModelSequencer.create(f)).queue();
   const end = processed + b.l1Count;
-  return computeInputHash(
-    {
-      oldRoot: await f.rollup.stateRoot(),
-      newRoot: b.newRoot,
-      chainId,
-      rollupAddress: BigInt(f.d.rollupAddress),
-      l1HashEnd: end === 0 ? 0n : queue[end - 1]!.chainHash,
-      l1Count: b.l1Count,
-      feeIdxData: b.feeIdx,
-      l1ResultsData: b.l1Results,
-      txData: b.txData,
-    },
-    f.params,
-  );
+  return {
+    oldRoot: await f.rollup.stateRoot(),
+    newRoot: b.newRoot,
+    chainId,
+    rollupAddress: BigInt(f.d.rollupAddress),
+    l1HashEnd: end === 0 ? 0n : queue[end - 1]!.chainHash,
+    l1Count: b.l1Count,
+    feeIdxData: b.feeIdx,
+    l1ResultsData: b.l1Results,
+    txData: b.txData,
+  };
 }
 
-const submit = (f: Fixture, b: BatchData, proof: bigint[]) =>
-  f.rollup.submitBatch(b.newRoot, b.l1Count, b.l1Results, b.feeIdx, b.txData, proof);
+/** The public signals lib/publicInputs.ts computes for the rollup's next batch with the posted commitment. */
+async function expectedSignals(f: Fixture, b: BatchData): Promise<[bigint, bigint]> {
+  return publicSignalsFor(await publicData(f, b), f.params, b.commitment);
+}
 
-/** Pins the mock to this proof and the TS input hash, then submits the batch. */
+/** The contract's publicInputs view for `b`. */
+const viewSignals = async (f: Fixture, b: BatchData) =>
+  [...(await f.rollup.publicInputs(b.newRoot, b.l1Count, b.l1Results, b.feeIdx, b.txData, b.commitment))] as bigint[];
+
+const submit = (f: Fixture, b: BatchData, proof: bigint[]) =>
+  f.rollup.submitBatch(b.newRoot, b.l1Count, b.l1Results, b.feeIdx, b.txData, b.commitment, proof);
+
+/** Pins the mock to this proof and the TS public signals, then submits the batch. */
 async function submitValid(f: Fixture, b: BatchData, seed: string) {
   const proof = proofFor(seed);
-  await mined(f.mock.expectCall(proof, await expectedInputHash(f, b)));
+  await mined(f.mock.expectCall(proof, await expectedSignals(f, b)));
   return mined(submit(f, b, proof));
 }
 
@@ -131,6 +138,11 @@ describe("Rollup (mock verifier)", () => {
       for (const [i, bad] of [[5, 0], [5, 17], [6, 0], [7, 0], [8, 0], [9, 0], [9, 2n ** 64n]] as const) {
         await expectRevert(deploy(...withArg(i, bad)), factory, "InvalidParameters");
       }
+      // l1Count ‖ feeIdx must fit one 31-byte coefficient: 1 + F·idxBytes ≤ 31 (at D = 16, F ≤ 7).
+      const d16 = (feeSlots: number) => ok.map((a, j) => (j === 5 ? 16 : j === 8 ? feeSlots : a));
+      await expectRevert(deploy(...d16(8)), factory, "InvalidParameters");
+      await (await deploy(...d16(7))).waitForDeployment();
+      expect(() => deriveParams({ name: "x", description: "", depth: 16, batchSize: 1, l1Slots: 1, feeSlots: 8 })).to.throw(/at most 30/);
       for (const i of [0, 1, 2, 3, 4]) await expectRevert(deploy(...withArg(i, ZeroAddress)), factory, "ZeroAddress");
       for (const i of [0, 1, 3]) await expectRevert(deploy(...withArg(i, alice.address)), factory, "NotContract", [alice.address]);
       // The largest tree computes its 16-level empty root in the constructor.
@@ -198,51 +210,71 @@ describe("Rollup (mock verifier)", () => {
     });
   });
 
-  describe("inputHash", () => {
+  describe("publicInputs", () => {
     for (const p of Object.values(instances())) {
-      it(`matches lib/inputHash.ts for ${p.name} over transaction and L1-operation counts`, async () => {
+      it(`matches lib/publicInputs.ts for ${p.name} over transaction and L1-operation counts`, async () => {
         const f = await deployWithMock({ params: p });
         await queueDeposits(f, p.l1Slots + 1);
-        const txCounts = [...new Set([0, 1, Math.floor(p.batchSize / 2), p.batchSize])];
+        const txCounts = [...new Set([0, 1, 2, 3, Math.floor(p.batchSize / 2), p.batchSize - 1, p.batchSize].filter((n) => n >= 0 && n <= p.batchSize))];
         for (const l1Count of [...new Set([0, 1, p.l1Slots])]) {
           for (const n of txCounts) {
             const b = batchData(p, n, `${p.name}/${n}/${l1Count}`, l1Count);
-            expect(await f.rollup.inputHash(b.newRoot, l1Count, b.l1Results, b.feeIdx, b.txData)).to.equal(await expectedInputHash(f, b));
+            expect(await viewSignals(f, b)).to.deep.equal(await expectedSignals(f, b));
           }
         }
-        // Extreme values: every byte set, roots at r - 1.
+        // Extreme values: every byte set, roots and commitment at r - 1.
         const full = {
           newRoot: SNARK_FIELD - 1n,
           l1Count: p.l1Slots,
           l1Results: new Uint8Array(16 * p.l1Slots).fill(0xff),
           feeIdx: new Uint8Array(p.feeSlots * p.idxBytes).fill(0xff),
           txData: new Uint8Array(p.batchSize * p.txBytes).fill(0xff),
+          commitment: SNARK_FIELD - 1n,
         };
-        expect(await f.rollup.inputHash(full.newRoot, full.l1Count, full.l1Results, full.feeIdx, full.txData)).to.equal(
-          await expectedInputHash(f, full),
-        );
+        expect(await viewSignals(f, full)).to.deep.equal(await expectedSignals(f, full));
       });
     }
 
-    it("follows the stored root and queue position, and hashes l1HashEnd = 0 before any queued operation", async () => {
+    it("ignores whatever follows txData in the calldata (the last coefficient is masked)", async () => {
       const f = await deployWithMock();
-      const b = batchData(f.params, 1, "follow");
-      const args = [b.newRoot, 0, b.l1Results, b.feeIdx, b.txData] as const;
-      const empty = await f.rollup.inputHash(...args);
-      expect(empty).to.equal(await expectedInputHash(f, b));
-      await queueDeposits(f, 3);
-      expect(await f.rollup.inputHash(...args)).to.equal(empty); // nothing consumed: l1HashEnd is still h_0 = 0
-      await submitValid(f, batchData(f.params, 0, "follow/first", 2), "follow/first");
-      const after = await f.rollup.inputHash(...args);
-      expect(after).to.not.equal(empty);
-      expect(after).to.equal(await expectedInputHash(f, b));
+      const p = f.params;
+      for (const n of [1, 2, p.batchSize]) {
+        const b = batchData(p, n, `mask/${n}`);
+        const data = f.rollup.interface.encodeFunctionData("publicInputs", [b.newRoot, b.l1Count, b.l1Results, b.feeIdx, b.txData, b.commitment]);
+        // txData is the last dynamic argument: its zero padding ends the calldata. Set that padding
+        // to 0xff and append 32 more bytes of 0xff.
+        const bytes = Buffer.from(data.slice(2), "hex");
+        const end = bytes.length - ((32 - (b.txData.length % 32)) % 32);
+        expect(bytes.subarray(end - b.txData.length, end).equals(Buffer.from(b.txData))).to.equal(true);
+        const dirty = "0x" + Buffer.concat([bytes.subarray(0, end), Buffer.alloc(bytes.length - end + 32, 0xff)]).toString("hex");
+        const out = f.rollup.interface.decodeFunctionResult("publicInputs", await ethers.provider.call({ to: f.d.rollupAddress, data: dirty }));
+        expect([...out[0]]).to.deep.equal(await expectedSignals(f, b));
+      }
     });
 
-    it("binds the rollup address", async () => {
+    it("follows the stored root and queue position, and uses l1HashEnd = 0 before any queued operation", async () => {
+      const f = await deployWithMock();
+      const b = batchData(f.params, 1, "follow");
+      const empty = await viewSignals(f, b);
+      expect(empty).to.deep.equal(await expectedSignals(f, b));
+      await queueDeposits(f, 3);
+      expect(await viewSignals(f, b)).to.deep.equal(empty); // nothing consumed: l1HashEnd is still h_0 = 0
+      await submitValid(f, batchData(f.params, 0, "follow/first", 2), "follow/first");
+      const after = await viewSignals(f, b);
+      expect(after).to.not.deep.equal(empty);
+      expect(after).to.deep.equal(await expectedSignals(f, b));
+    });
+
+    it("binds the rollup address and the commitment, and rejects a commitment outside the field", async () => {
       const [f, g] = [await deployWithMock(), await deployWithMock()];
       const b = batchData(f.params, 1, "address");
-      const args = [b.newRoot, 0, b.l1Results, b.feeIdx, b.txData] as const;
-      expect(await f.rollup.inputHash(...args)).to.not.equal(await g.rollup.inputHash(...args));
+      const mine = await viewSignals(f, b);
+      expect(await viewSignals(g, b)).to.not.deep.equal(mine);
+      const other = await viewSignals(f, { ...b, commitment: b.commitment + 1n });
+      expect(other[0]).to.not.equal(mine[0]);
+      expect(other[1]).to.not.equal(mine[1]);
+      await expectRevert(viewSignals(f, { ...b, commitment: SNARK_FIELD }), f.rollup, "NotInField", [SNARK_FIELD]);
+      await expectRevert(submit(f, { ...b, commitment: SNARK_FIELD }, proofFor("c")), f.rollup, "NotInField", [SNARK_FIELD]);
     });
   });
 
@@ -296,12 +328,12 @@ describe("Rollup (mock verifier)", () => {
       ]);
     });
 
-    it("passes the verifier the proof in order and the input hash of exactly the posted data", async () => {
+    it("passes the verifier the proof in order and the public signals of exactly the posted data", async () => {
       const f = await deployWithMock();
       await queueDeposits(f, 2);
       const b = batchData(f.params, 2, "forward", 1);
       const proof = proofFor("forward");
-      await mined(f.mock.expectCall(proof, await expectedInputHash(f, b)));
+      await mined(f.mock.expectCall(proof, await expectedSignals(f, b)));
       const flipped = (bytes: Uint8Array, i: number) => bytes.map((x, j) => (j === i ? x ^ 1 : x));
       const variants: [BatchData, bigint[]][] = [
         [{ ...b, newRoot: b.newRoot + 1n }, proof],
@@ -311,6 +343,7 @@ describe("Rollup (mock verifier)", () => {
         [{ ...b, l1Count: 0, l1Results: new Uint8Array(0) }, proof],
         [{ ...b, txData: flipped(b.txData, b.txData.length - 1) }, proof],
         [{ ...b, txData: b.txData.subarray(0, f.params.txBytes) }, proof],
+        [{ ...b, commitment: b.commitment + 1n }, proof],
         [b, [...proof.slice(0, 2), proof[3]!, proof[2]!, ...proof.slice(4)]],
       ];
       for (const [data, pf] of variants) await expectRevert(submit(f, data, pf), f.rollup, "InvalidProof");
@@ -322,7 +355,7 @@ describe("Rollup (mock verifier)", () => {
       const f = await deployWithMock();
       const b = batchData(f.params, 1, "access");
       for (const caller of [deployer, alice]) {
-        await expectRevert(f.as(caller).submitBatch(b.newRoot, 0, b.l1Results, b.feeIdx, b.txData, proofFor("a")), f.rollup, "NotSequencer");
+        await expectRevert(f.as(caller).submitBatch(b.newRoot, 0, b.l1Results, b.feeIdx, b.txData, b.commitment, proofFor("a")), f.rollup, "NotSequencer");
       }
     });
 
@@ -348,12 +381,12 @@ describe("Rollup (mock verifier)", () => {
         [newRoot, 0, res(0), feeIdx, new Uint8Array((p.batchSize + 1) * p.txBytes), "BadTxDataLength", [maxTx + BigInt(p.txBytes), maxTx]],
       ];
       for (const [root, k, results, fee, tx, error, args] of cases) {
-        await expectRevert(f.rollup.submitBatch(root, k, results, fee, tx, proofFor("s")), f.rollup, error, args);
-        await expectRevert(f.rollup.inputHash(root, k, results, fee, tx), f.rollup, error, args);
+        await expectRevert(f.rollup.submitBatch(root, k, results, fee, tx, 0n, proofFor("s")), f.rollup, error, args);
+        await expectRevert(f.rollup.publicInputs(root, k, results, fee, tx, 0n), f.rollup, error, args);
       }
       // Consume all but one queued operation, then ask for two.
-      await mined(f.rollup.submitBatch(newRoot, p.l1Slots, res(p.l1Slots), feeIdx, txData, proofFor("s")));
-      await expectRevert(f.rollup.submitBatch(newRoot, 2, res(2), feeIdx, txData, proofFor("s")), f.rollup, "TooManyL1Ops", [2n, 1n]);
+      await mined(f.rollup.submitBatch(newRoot, p.l1Slots, res(p.l1Slots), feeIdx, txData, 0n, proofFor("s")));
+      await expectRevert(f.rollup.submitBatch(newRoot, 2, res(2), feeIdx, txData, 0n, proofFor("s")), f.rollup, "TooManyL1Ops", [2n, 1n]);
       expect(await f.rollup.batchNumber()).to.equal(1n);
     });
 
@@ -371,9 +404,9 @@ describe("Rollup (mock verifier)", () => {
 
       // What a batch proves is the circuit's business; the contract credits exactly the posted results.
       const results = [0n, 0n, 7n, 0n];
-      const r1 = await mined(f.rollup.submitBatch(1n, 2, concatBytes(results.slice(0, 2).map((r) => toBytesBE(r, 16))), new Uint8Array(1), new Uint8Array(), proofFor("c")));
+      const r1 = await mined(f.rollup.submitBatch(1n, 2, concatBytes(results.slice(0, 2).map((r) => toBytesBE(r, 16))), new Uint8Array(1), new Uint8Array(), 0n, proofFor("c")));
       expect(r1.logs.filter((l) => f.rollup.interface.parseLog(l)?.name === "Credited")).to.have.length(0);
-      const r2 = await mined(f.rollup.submitBatch(2n, 2, concatBytes([toBytesBE(7n, 16), toBytesBE(2n ** 128n - 1n, 16)]), new Uint8Array(1), new Uint8Array(), proofFor("c")));
+      const r2 = await mined(f.rollup.submitBatch(2n, 2, concatBytes([toBytesBE(7n, 16), toBytesBE(2n ** 128n - 1n, 16)]), new Uint8Array(1), new Uint8Array(), 0n, proofFor("c")));
       const credited = r2.logs.map((l) => f.rollup.interface.parseLog(l)).filter((e) => e?.name === "Credited");
       expect(credited.map((e) => [...e!.args])).to.deep.equal([
         [carol.address, 0n, 7n], // the refund of op 2 goes to its depositor, in ETH
@@ -414,7 +447,7 @@ describe("Rollup (mock verifier)", () => {
             return tx;
           });
           const txData = concatBytes(txs);
-          await mined(f.rollup.submitBatch(1n, 0, "0x", new Uint8Array(p.feeSlots * p.idxBytes), txData, proofFor("e")));
+          await mined(f.rollup.submitBatch(1n, 0, "0x", new Uint8Array(p.feeSlots * p.idxBytes), txData, 0n, proofFor("e")));
           offset += p.batchSize;
         }
         for (const [i, owner] of owners.entries()) {
@@ -425,7 +458,7 @@ describe("Rollup (mock verifier)", () => {
         expect(expected.get(`${alice.address}/0`)! > 2n ** 128n).to.equal(true); // the max float40 was credited in full
 
         // Padding slots (all zero) credit nothing.
-        const padding = await mined(f.rollup.submitBatch(1n, 0, "0x", new Uint8Array(p.feeSlots * p.idxBytes), new Uint8Array(p.batchSize * p.txBytes), proofFor("e")));
+        const padding = await mined(f.rollup.submitBatch(1n, 0, "0x", new Uint8Array(p.feeSlots * p.idxBytes), new Uint8Array(p.batchSize * p.txBytes), 0n, proofFor("e")));
         expect(padding.logs.filter((l) => f.rollup.interface.parseLog(l)?.name === "Credited")).to.have.length(0);
       });
     }
@@ -435,7 +468,7 @@ describe("Rollup (mock verifier)", () => {
       await mined(f.as(alice).depositETH(1n, 2n, { value: ONE_ETH }));
       const exit = encodeTransfer({ from: 1n, to: 0n, amount: 123456789n * 10n ** 9n, fee: 0n, nonce: 0n }, f.params);
       expect(decodeFloat(FLOAT40, encodeFloat(FLOAT40, 123456789n * 10n ** 9n))).to.equal(123456789n * 10n ** 9n);
-      const receipt = await mined(f.rollup.submitBatch(1n, 0, "0x", new Uint8Array(1), exit, proofFor("x")));
+      const receipt = await mined(f.rollup.submitBatch(1n, 0, "0x", new Uint8Array(1), exit, 0n, proofFor("x")));
       expectEvent(receipt, f.rollup, "Credited", [alice.address, 0n, 123456789n * 10n ** 9n]);
     });
   });

@@ -145,9 +145,9 @@ export class ModelSequencer {
       const batch = buildBatch(this.state, { l1Ops, txs: opts.txs ?? [] }, { domain: this.f.domain, feeIdx: opts.feeIdx ?? [], l1HashStart });
       if (batch.rejected.length > 0) throw new Error(`model rejected a transfer: ${batch.rejected[0]!.error.message}`);
       const proof = proofFor(`batch/${this.f.d.rollupAddress}/${++this.batches}`);
-      await mined(this.f.mock.expectCall(proof, batch.inputHash));
+      await mined(this.f.mock.expectCall(proof, batch.publicSignals));
       const receipt = await mined(
-        this.f.rollup.submitBatch(batch.newRoot, l1Ops.length, batch.l1ResultsData, batch.feeIdxData, batch.txData, proof),
+        this.f.rollup.submitBatch(batch.newRoot, l1Ops.length, batch.l1ResultsData, batch.feeIdxData, batch.txData, batch.commitment, proof),
       );
       this.state.commit(cp);
       this.processed += l1Ops.length;

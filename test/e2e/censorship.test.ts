@@ -33,7 +33,7 @@ describe("censorship: forced exit ignored → escape mode (real proofs)", functi
     await increaseTime(3601n);
     await mined(w.d.rollup.connect(carol).activateEscape());
     expect(await w.d.rollup.escapeMode()).to.equal(true);
-    const noop = w.d.rollup.connect(sequencer).submitBatch(w.state.root, 0, "0x", "0x00", "0x", Array(8).fill(0n));
+    const noop = w.d.rollup.connect(sequencer).submitBatch(w.state.root, 0, "0x", "0x00", "0x", 0n, Array(8).fill(0n));
     await expectRevert(noop, w.d.rollup, "EscapeMode");
     await expectRevert(w.d.rollup.connect(bob).depositETH(k[1].ax, k[1].ay, { value: 1n }), w.d.rollup, "EscapeMode");
   });

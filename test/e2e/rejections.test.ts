@@ -8,6 +8,7 @@ import { buildBatch, type Batch } from "../../lib/batch.js";
 import { toHex } from "../../lib/bytes.js";
 import { SNARK_FIELD } from "../../lib/crypto.js";
 import { readArtifact, readL1Ops } from "../../lib/deploy.js";
+import { batchCoefficients, dataCommitment } from "../../lib/publicInputs.js";
 import { signTransfer } from "../../lib/tx.js";
 import { toSolidityProof } from "../../prover/prover.js";
 import { expectRevert } from "../contracts/helpers.js";
@@ -56,7 +57,7 @@ describe("wrong batches are rejected with nothing changed (real verifier, real p
   });
   after(closeProver);
 
-  type Args = { root?: bigint; l1Count?: number; results?: Uint8Array; fee?: Uint8Array; txData?: Uint8Array; proof?: bigint[] };
+  type Args = { root?: bigint; l1Count?: number; results?: Uint8Array; fee?: Uint8Array; txData?: Uint8Array; commitment?: bigint; proof?: bigint[] };
   const submit = (o: Args = {}, rollup = w.d.rollup.connect(sequencer)) =>
     rollup.submitBatch(
       o.root ?? batch.newRoot,
@@ -64,6 +65,7 @@ describe("wrong batches are rejected with nothing changed (real verifier, real p
       toHex(o.results ?? batch.l1ResultsData),
       toHex(o.fee ?? batch.feeIdxData),
       toHex(o.txData ?? batch.txData),
+      o.commitment ?? batch.commitment,
       o.proof ?? sol,
     );
 
@@ -89,6 +91,16 @@ describe("wrong batches are rejected with nothing changed (real verifier, real p
     await expectRevert(submit({ l1Count: 1, results: batch.l1ResultsData.slice(0, 16) }), w.d.rollup, "InvalidProof");
   });
 
+  it("rejects another data commitment, also the true commitment of altered data", async () => {
+    await expectRevert(submit({ commitment: batch.commitment + 1n }), w.d.rollup, "InvalidProof");
+    const txData = batch.txData.slice();
+    txData[0] ^= 1;
+    const data = { oldRoot: batch.oldRoot, newRoot: batch.newRoot, chainId: w.domain.chainId, rollupAddress: w.domain.rollupAddress, l1HashEnd: batch.l1HashEnd, l1Count: 2, feeIdxData: batch.feeIdxData, l1ResultsData: batch.l1ResultsData, txData: batch.txData };
+    expect(dataCommitment(batchCoefficients(data, params), w.crypto.hash)).to.equal(batch.commitment);
+    const altered = dataCommitment(batchCoefficients({ ...data, txData }, params), w.crypto.hash);
+    await expectRevert(submit({ txData, commitment: altered }), w.d.rollup, "InvalidProof");
+  });
+
   it("rejects another fee account or another new root", async () => {
     await expectRevert(submit({ fee: new Uint8Array([2]) }), w.d.rollup, "InvalidProof");
     await expectRevert(submit({ root: batch.newRoot + 1n }), w.d.rollup, "InvalidProof");
@@ -103,11 +115,14 @@ describe("wrong batches are rejected with nothing changed (real verifier, real p
     await expectRevert(submit({}, w.d.rollup.connect(alice)), w.d.rollup, "NotSequencer");
   });
 
-  it("the verifier rejects the public input aliased as x + r", async () => {
+  it("the verifier rejects either public signal aliased as x + r", async () => {
     const verifier = new Contract(w.d.verifierAddress, readArtifact(w.manifest.contractName).abi, deployer);
-    const args = (s: bigint) => [[sol[0], sol[1]], [[sol[2], sol[3]], [sol[4], sol[5]]], [sol[6], sol[7]], [s]];
-    expect(await verifier.getFunction("verifyProof")(...args(batch.inputHash))).to.equal(true);
-    expect(await verifier.getFunction("verifyProof")(...args(batch.inputHash + SNARK_FIELD))).to.equal(false);
+    const args = (s: bigint[]) => [[sol[0], sol[1]], [[sol[2], sol[3]], [sol[4], sol[5]]], [sol[6], sol[7]], s];
+    const [y, z] = batch.publicSignals;
+    expect(await verifier.getFunction("verifyProof")(...args([y, z]))).to.equal(true);
+    expect(await verifier.getFunction("verifyProof")(...args([y + SNARK_FIELD, z]))).to.equal(false);
+    expect(await verifier.getFunction("verifyProof")(...args([y, z + SNARK_FIELD]))).to.equal(false);
+    expect(await verifier.getFunction("verifyProof")(...args([z, y]))).to.equal(false);
   });
 
   it("rejects the proof on another deployment in exactly the same state (bound to the contract address)", async () => {

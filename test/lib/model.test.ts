@@ -1,14 +1,14 @@
 import { expect } from "chai";
-import { solidityPackedSha256 } from "ethers";
+import { AbiCoder, keccak256 } from "ethers";
 import { accountLeaf, MAX_BALANCE, type Account } from "../../lib/account.js";
 import { buildBatch } from "../../lib/batch.js";
 import { l1ChainStep, L1OpKind, type L1Op } from "../../lib/l1.js";
-import { concatBytes, fromHex, toBytesBE, toHex } from "../../lib/bytes.js";
-import { loadCrypto, SNARK_FIELD, type ZkrCrypto } from "../../lib/crypto.js";
+import { concatBytes, fromHex, toBytesBE } from "../../lib/bytes.js";
+import { loadCrypto, poseidonHasher, SNARK_FIELD, type ZkrCrypto } from "../../lib/crypto.js";
 import { decodeFloat, encodeFloat, FLOAT40, FLOAT8, FloatEncodingError, floatMax } from "../../lib/float.js";
-import { computeInputHash } from "../../lib/inputHash.js";
 import { L2Key, verifySignature } from "../../lib/keys.js";
 import { deriveParams, getInstance, TEST_INSTANCE } from "../../lib/params.js";
+import { batchCoefficients, coefficientCount, computePublicInputs, dataCommitment, publicSignalsFor, txsPerCoefficient } from "../../lib/publicInputs.js";
 import { L2State, TxRejectedError } from "../../lib/state.js";
 import { positionAt, QuadTree, rootFromProof } from "../../lib/tree.js";
 import { decodeTransfer, encodeTransfer, signTransfer, transferFromJSON, transferMessage, transferToJSON, type Domain, type Transfer } from "../../lib/tx.js";
@@ -107,32 +107,51 @@ describe("transactions and signatures", () => {
   });
 });
 
-describe("input hash", () => {
-  it("is sha256 of the packed fields, zero-padded to the batch size, mod r", () => {
-    const f = {
-      oldRoot: 123n,
-      newRoot: SNARK_FIELD - 1n,
-      chainId: 31337n,
-      rollupAddress: domain.rollupAddress,
-      l1HashEnd: 987654321n,
-      l1Count: 1,
-      feeIdxData: fromHex("0x07"),
-      l1ResultsData: toBytesBE(5n * 10n ** 18n, 16),
-      txData: fromHex("0x0102030405060708"),
-    };
-    const expected =
-      BigInt(
-        solidityPackedSha256(
-          ["uint256", "uint256", "uint64", "address", "uint256", "uint8", "bytes", "uint128", "bytes", "bytes", "bytes"],
-          [f.oldRoot, f.newRoot, f.chainId, toHex(fromHex(domain.rollupAddress.toString(16).padStart(40, "0"))), f.l1HashEnd, f.l1Count, toHex(f.feeIdxData), 5n * 10n ** 18n, "0x" + "00".repeat(16), toHex(f.txData), "0x" + "00".repeat(8)],
-        ),
-      ) % SNARK_FIELD;
-    expect(computeInputHash(f, params)).to.equal(expected);
-    expect(() => computeInputHash({ ...f, txData: new Uint8Array(9) }, params)).to.throw(/multiple/);
-    expect(() => computeInputHash({ ...f, txData: new Uint8Array(24) }, params)).to.throw(/multiple/);
-    expect(() => computeInputHash({ ...f, feeIdxData: new Uint8Array(2) }, params)).to.throw(/fee index/);
-    expect(() => computeInputHash({ ...f, l1Count: 3, l1ResultsData: new Uint8Array(48) }, params)).to.throw(/l1Count/);
-    expect(() => computeInputHash({ ...f, l1ResultsData: new Uint8Array(15) }, params)).to.throw(/L1 results/);
+describe("public inputs", () => {
+  const f = {
+    oldRoot: 123n,
+    newRoot: SNARK_FIELD - 1n,
+    chainId: 31337n,
+    rollupAddress: domain.rollupAddress,
+    l1HashEnd: 987654321n,
+    l1Count: 1,
+    feeIdxData: fromHex("0x07"),
+    l1ResultsData: toBytesBE(5n * 10n ** 18n, 16),
+    txData: fromHex("0x0102030405060708"),
+  };
+
+  it("are the data coefficients, their Poseidon commitment, a keccak256 challenge and the evaluation there", async () => {
+    const hash = await poseidonHasher();
+    // test_d4_b2: L = 2, F = 1, idxBytes 1, txBytes 8, 3 transactions per coefficient → m = 5 + 2 + 1.
+    expect(txsPerCoefficient(params)).to.equal(3);
+    expect(coefficientCount(params)).to.equal(8);
+    const c = [123n, SNARK_FIELD - 1n, (31337n << 160n) + domain.rollupAddress, 987654321n, (1n << 8n) + 7n, 5n * 10n ** 18n, 0n, 0x0102030405060708n << 128n];
+    expect(batchCoefficients(f, params)).to.deep.equal(c);
+    const commitment = hash([0n, ...c]);
+    const z = BigInt(keccak256(AbiCoder.defaultAbiCoder().encode(Array(9).fill("uint256"), [...c, commitment]))) % SNARK_FIELD;
+    let y = 0n;
+    for (const [i, x] of [...c, commitment].entries()) y = (y + x * ((z ** BigInt(i)) % SNARK_FIELD)) % SNARK_FIELD;
+    const pub = computePublicInputs(f, params, hash);
+    expect(pub).to.deep.equal({ commitment, challenge: z, evaluation: y, signals: [y, z] });
+    expect(publicSignalsFor(f, params, commitment)).to.deep.equal([y, z]);
+    // Another commitment gives other signals, and every datum moves them.
+    expect(publicSignalsFor(f, params, commitment + 1n)[1]).to.not.equal(z);
+    for (const g of [{ ...f, oldRoot: 124n }, { ...f, chainId: 1n }, { ...f, l1HashEnd: 1n }, { ...f, feeIdxData: fromHex("0x08") }, { ...f, txData: fromHex("0x0102030405060709") }]) {
+      expect(computePublicInputs(g, params, hash).signals).to.not.deep.equal([y, z]);
+    }
+  });
+
+  it("commit in chunks of 15 coefficients and reject malformed data", async () => {
+    const hash = await poseidonHasher();
+    const c = Array.from({ length: 31 }, (_, i) => BigInt(i + 1));
+    expect(dataCommitment(c, hash)).to.equal(hash([hash([hash([0n, ...c.slice(0, 15)]), ...c.slice(15, 30)]), 31n]));
+    expect(() => batchCoefficients({ ...f, txData: new Uint8Array(9) }, params)).to.throw(/multiple/);
+    expect(() => batchCoefficients({ ...f, txData: new Uint8Array(24) }, params)).to.throw(/multiple/);
+    expect(() => batchCoefficients({ ...f, feeIdxData: new Uint8Array(2) }, params)).to.throw(/fee index/);
+    expect(() => batchCoefficients({ ...f, l1Count: 3, l1ResultsData: new Uint8Array(48) }, params)).to.throw(/l1Count/);
+    expect(() => batchCoefficients({ ...f, l1ResultsData: new Uint8Array(15) }, params)).to.throw(/L1 results/);
+    expect(() => batchCoefficients({ ...f, chainId: 1n << 64n }, params)).to.throw(/uint64/);
+    expect(() => publicSignalsFor(f, params, SNARK_FIELD)).to.throw(/field/);
   });
 });
 

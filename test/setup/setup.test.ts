@@ -146,7 +146,7 @@ describe("setup: domain size", function () {
 
   it("builds the batch instance main from its parameters", function () {
     expect(batchMainSource({ depth: 4, batchSize: 2, l1Slots: 3, feeSlots: 1 })).to.equal(
-      'pragma circom 2.1.6;\ninclude "batch.circom";\ncomponent main = Batch(4, 2, 3, 1);\n',
+      'pragma circom 2.1.6;\ninclude "batch.circom";\ncomponent main {public [challenge]} = Batch(4, 2, 3, 1);\n',
     );
   });
 });
