@@ -49,3 +49,17 @@ export function intArg(what: string, min = 0n, max = (1n << 64n) - 1n): (v: stri
 export function numArg(what: string, min: number, max = Number.MAX_SAFE_INTEGER): (v: string) => number {
   return (v: string) => Number(intArg(what, BigInt(min), BigInt(max))(v));
 }
+
+/**
+ * Parses --witness (wasm | cpp | auto) and makes it the process's $ZKR_WITNESS, which every
+ * Prover here and in its proving child processes reads (prover/prover.ts).
+ */
+export function witnessArg(v: string): string {
+  if (!["wasm", "cpp", "auto"].includes(v)) throw new Error(`--witness must be wasm, cpp or auto, got "${v}"`);
+  process.env.ZKR_WITNESS = v;
+  return v;
+}
+
+/** The --witness option's description, shared by the commands that prove. */
+export const WITNESS_HELP =
+  "witness calculator: wasm, cpp (circom's C++ generator: 3-5x faster, built once per circuit with g++, see scripts/ensure-witness-toolchain.sh) or auto (cpp if it builds, else wasm); default $ZKR_WITNESS or wasm";

@@ -1,18 +1,43 @@
-// Groth16 prover for a circuit set up by lib/setup.ts: witness (circuit wasm) and proof in
-// memory with snarkjs, verification with the exported verification key, and conversion of a
-// proof to the arguments of the generated Solidity verifier.
+// Groth16 prover for a circuit set up by lib/setup.ts: witness (circuit wasm, or circom's C++
+// witness generator, lib/witness.ts) and proof in memory with snarkjs, verification with the
+// exported verification key, and conversion of a proof to the arguments of the generated
+// Solidity verifier.
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { type Groth16Proof, groth16, type PublicSignals, wtns } from "snarkjs";
+import { type Groth16Proof, groth16, type PublicSignals } from "snarkjs";
 import {
   holdCurve,
+  type Log,
   readSetupManifest,
   type SetupManifest,
   type SetupOptions,
   setupInstance,
 } from "../lib/setup.js";
+import { buildCppWitnessForSetup, type CppWitnessGenerator, cppWitness, type WitnessBackend, wasmWitness } from "../lib/witness.js";
 
 export type { Groth16Proof, PublicSignals } from "snarkjs";
+export type { WitnessBackend } from "../lib/witness.js";
+
+/**
+ * Which witness calculator a Prover uses: "wasm" (snarkjs with the circuit's wasm), "cpp"
+ * (circom's C++ generator, built on first use, cached; proving fails if it cannot be built),
+ * or "auto" (cpp if it builds here, else wasm, with the reason logged once).
+ */
+export type WitnessChoice = WitnessBackend | "auto";
+
+const WITNESS_CHOICES: readonly WitnessChoice[] = ["wasm", "cpp", "auto"];
+
+export interface ProverOptions {
+  /** Witness calculator (default: $ZKR_WITNESS, else "wasm"). */
+  witness?: WitnessChoice;
+  /**
+   * The circuit's main source, to build its C++ generator; only needed for a setup that is not a
+   * registered batch instance and whose main is not in build/mains (see lib/witness.ts).
+   */
+  mainSource?: string;
+  /** Progress of the C++ build and why "auto" fell back to wasm (default: the fallback reason on stderr). */
+  log?: Log;
+}
 
 export interface ProofResult {
   proof: Groth16Proof;
@@ -21,6 +46,8 @@ export interface ProofResult {
   witnessMs: number;
   /** Wall time of the Groth16 proof from the witness (ms). */
   proveMs: number;
+  /** The witness calculator that computed the witness (always set by Prover.prove). */
+  witnessBackend?: WitnessBackend;
 }
 
 /** Proof as the snarkjs Solidity verifier takes it, flattened: [a0, a1, b00, b01, b10, b11, c0, c1]. */
@@ -36,21 +63,69 @@ export class Prover {
   private zkey?: Uint8Array;
   private wasm?: Uint8Array;
   private release?: () => Promise<void>;
+  private readonly opts: ProverOptions;
+  /** The witness calculator chosen (see WitnessChoice). */
+  readonly witnessChoice: WitnessChoice;
+  /** The C++ generator once resolved: undefined while wasm is used. */
+  private cpp?: Promise<CppWitnessGenerator | undefined>;
+  /** Why "auto" uses wasm, once it fell back. */
+  private fallbackReason?: string;
 
-  constructor(manifest: SetupManifest) {
+  constructor(manifest: SetupManifest, opts: ProverOptions = {}) {
+    const choice = opts.witness ?? ((process.env.ZKR_WITNESS || "wasm") as WitnessChoice);
+    if (!WITNESS_CHOICES.includes(choice)) throw new Error(`unknown witness calculator "${choice}" (from ${opts.witness ? "options" : "$ZKR_WITNESS"}): use ${WITNESS_CHOICES.join(", ")}`);
     this.manifest = manifest;
+    this.opts = opts;
+    this.witnessChoice = choice;
     this.vkey = JSON.parse(readFileSync(manifest.vkey, "utf8"));
     this.release = holdCurve();
   }
 
   /** A prover for the setup in `dir` (a cacheDir()/setup/<label>-<key> directory or its setup.json). */
-  static fromSetupDir(dir: string): Prover {
-    return new Prover(readSetupManifest(dir));
+  static fromSetupDir(dir: string, opts: ProverOptions = {}): Prover {
+    return new Prover(readSetupManifest(dir), opts);
   }
 
   /** A prover for a registered instance, running its setup first unless it is cached. */
-  static async forInstance(name: string, opts: Omit<SetupOptions, "params"> = {}): Promise<Prover> {
-    return new Prover((await setupInstance(name, opts)).manifest);
+  static async forInstance(name: string, opts: Omit<SetupOptions, "params"> & ProverOptions = {}): Promise<Prover> {
+    const { witness, mainSource, ...setupOpts } = opts;
+    return new Prover((await setupInstance(name, setupOpts)).manifest, { witness, mainSource, log: opts.log });
+  }
+
+  /**
+   * The witness calculator prove() uses, building the C++ generator first if it is chosen and
+   * not built yet (minutes for a large circuit, then cached): call it to build ahead of the
+   * first proof. With "auto", a generator that cannot be built means "wasm"; with "cpp" it throws.
+   */
+  async witnessBackend(): Promise<WitnessBackend> {
+    return (await this.cppGenerator()) ? "cpp" : "wasm";
+  }
+
+  /** Why "auto" proves with wasm (undefined while it uses the C++ generator or has not decided). */
+  get witnessFallbackReason(): string | undefined {
+    return this.fallbackReason;
+  }
+
+  private cppGenerator(): Promise<CppWitnessGenerator | undefined> {
+    if (this.witnessChoice === "wasm") return Promise.resolve(undefined);
+    return (this.cpp ??= (async () => {
+      try {
+        return await buildCppWitnessForSetup(this.manifest, { mainSource: this.opts.mainSource, log: this.opts.log });
+      } catch (e) {
+        if (this.witnessChoice === "cpp") {
+          this.cpp = undefined; // a later prove() tries again (e.g. after the toolchain was installed)
+          throw e;
+        }
+        this.fallBack((e as Error).message);
+        return undefined;
+      }
+    })());
+  }
+
+  private fallBack(reason: string): void {
+    this.fallbackReason = reason;
+    this.cpp = Promise.resolve(undefined);
+    (this.opts.log ?? ((m: string) => console.error(`zkr: ${m}`)))(`${reason}; computing witnesses with wasm`);
   }
 
   /**
@@ -60,19 +135,33 @@ export class Prover {
   async prove(input: Record<string, unknown>): Promise<ProofResult> {
     if (!this.release) throw new Error("prover is closed");
     this.zkey ??= readFileSync(this.manifest.zkey);
-    this.wasm ??= readFileSync(this.manifest.wasm);
+    const cpp = await this.cppGenerator();
 
     const t0 = performance.now();
-    const witness: { type: "mem"; data?: Uint8Array } = { type: "mem" };
-    try {
-      await wtns.calculate(input, this.wasm, witness);
-    } catch (e) {
-      throw new Error(`witness computation for circuit "${this.manifest.label}" failed: ${(e as Error).message}`);
+    let witnessBackend: WitnessBackend = "wasm";
+    let data: Uint8Array;
+    if (cpp) {
+      try {
+        data = await cppWitness(cpp, input);
+        witnessBackend = "cpp";
+      } catch (e) {
+        if (this.witnessChoice === "cpp") throw e;
+        // "auto" never fails where wasm would not: wasm decides (and throws for a bad input).
+        data = await this.wasmWitness(input);
+        this.fallBack(`the C++ witness generator failed where wasm did not: ${(e as Error).message}`);
+      }
+    } else {
+      data = await this.wasmWitness(input);
     }
     const t1 = performance.now();
-    const { proof, publicSignals } = await groth16.prove(this.zkey, witness);
+    const { proof, publicSignals } = await groth16.prove(this.zkey, { type: "mem", data });
     const t2 = performance.now();
-    return { proof, publicSignals, witnessMs: t1 - t0, proveMs: t2 - t1 };
+    return { proof, publicSignals, witnessMs: t1 - t0, proveMs: t2 - t1, witnessBackend };
+  }
+
+  private wasmWitness(input: Record<string, unknown>): Promise<Uint8Array> {
+    this.wasm ??= readFileSync(this.manifest.wasm);
+    return wasmWitness(this.manifest.label, this.wasm, input);
   }
 
   /** Checks a proof against this circuit's verification key. */

@@ -21,6 +21,14 @@ if [ ! -x "$ZKR_NODE_BIN/node" ] || [ "$("$ZKR_NODE_BIN/node" --version)" != "v$
 fi
 export PATH="$ZKR_NODE_BIN:$ZKR_ROOT/node_modules/.bin:$PATH"
 
+# snarkjs keeps a large circuit's constraints in the JS heap: `zkey new` of the ~720k-constraint
+# production batch needs more than Node's default limit (~4 GB). Allow up to 3/4 of the RAM
+# unless NODE_OPTIONS already sets a limit.
+if [[ "${NODE_OPTIONS:-}" != *max-old-space-size* ]] && [ -r /proc/meminfo ]; then
+  zkr_mem_kb="$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)"
+  export NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--max-old-space-size=$(( zkr_mem_kb * 3 / 4 / 1024 ))"
+fi
+
 stamp="$ZKR_ROOT/node_modules/.zkr-lock-sha256"
 want="$(sha256sum "$ZKR_ROOT/package-lock.json" 2>/dev/null | cut -d' ' -f1 || true)"
 if [ ! -d "$ZKR_ROOT/node_modules" ] || [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then

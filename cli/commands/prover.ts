@@ -3,7 +3,7 @@ import path from "node:path";
 import { getInstance } from "../../lib/params.js";
 import { setupInstance } from "../../lib/setup.js";
 import { timedLog } from "../services.js";
-import { numArg } from "../units.js";
+import { numArg, WITNESS_HELP, witnessArg } from "../units.js";
 
 export function proverCommand(): Command {
   return new Command("prover")
@@ -14,6 +14,7 @@ export function proverCommand(): Command {
     .option("--setup <dir>", "prove with this setup directory (a copy of the sequencer's)")
     .option("--name <name>", "worker name recorded on its jobs (default host-pid)")
     .option("--concurrency <n>", "jobs proved at once", numArg("concurrency", 1, 64), 1)
+    .option("--witness <calculator>", WITNESS_HELP, witnessArg)
     .action(async (o: { redis: string; queue: string; instance?: string; setup?: string; name?: string; concurrency: number }) => {
       if (o.instance && o.setup) throw new Error("give --instance or --setup, not both");
       const log = (m: string) => timedLog(`zkr prover: ${m}`);

@@ -3,7 +3,7 @@ import path from "node:path";
 import { Config, withSettings } from "../config.js";
 import { openRollup, signerOf } from "../l1.js";
 import { deploymentSetup, startSequencer, timedLog, untilSignal } from "../services.js";
-import { intArg, numArg } from "../units.js";
+import { intArg, numArg, WITNESS_HELP, witnessArg } from "../units.js";
 
 interface Opts {
   db?: string;
@@ -26,7 +26,8 @@ export function sequencerCommand(): Command {
     .option("--queue <name>", "BullMQ queue name (with --redis)")
     .option("--setup <dir>", "setup directory of the deployment's keys (default: the cache)")
     .option("--fee-account <index>", "account credited the fees of its token (repeatable)", (v, acc: bigint[]) => [...acc, intArg("fee account", 1n)(v)], [])
-    .option("--batch-timeout <ms>", "build a partial batch when the oldest transaction waited this long", numArg("batch timeout", 1), 2000);
+    .option("--batch-timeout <ms>", "build a partial batch when the oldest transaction waited this long", numArg("batch timeout", 1), 2000)
+    .option("--witness <calculator>", `${WITNESS_HELP} (for the in-process prover)`, witnessArg);
   withSettings(cmd, "deployment", "key", "rpc");
   return cmd.action(async (o: Opts & Record<string, unknown>) => {
     const cfg = Config.resolve(o, ["deployment", "key", "rpc"]);
