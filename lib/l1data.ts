@@ -7,7 +7,7 @@ import { decodeBatchCall, type PostedBatchCall } from "./aggregate.js";
 import { poseidonHasher, type ZkrCrypto } from "./crypto.js";
 import { readL1Ops, type L1OpEvent, type RollupContract } from "./deploy.js";
 import type { DerivedParams } from "./params.js";
-import { batchCoefficients, type BatchPublicData, dataCommitment, publicSignalsFor } from "./publicInputs.js";
+import { batchCoefficients, type BatchPublicData, dataCommitment, signalsOf } from "./publicInputs.js";
 import { L2State } from "./state.js";
 import { decodeTransfer } from "./tx.js";
 
@@ -167,9 +167,9 @@ export async function verifyBatchFromL1(
     l1ResultsData: batch.l1Results,
     txData: batch.txData,
   };
-  const publicSignals = publicSignalsFor(data, params, batch.commitment);
-  const hash = await poseidonHasher();
-  const commitmentValid = dataCommitment(batchCoefficients(data, params), hash) === batch.commitment;
+  const c = batchCoefficients(data, params);
+  const publicSignals = signalsOf(c, batch.commitment);
+  const commitmentValid = dataCommitment(c, await poseidonHasher()) === batch.commitment;
   const p = batch.proof.map(String);
   const proof: Groth16Proof = {
     pi_a: [p[0], p[1], "1"],

@@ -110,12 +110,18 @@ export interface BatchPublicInputs {
   signals: [bigint, bigint];
 }
 
+/** [evaluation, challenge] for coefficients `c` and a posted `commitment` (as the contract derives them). */
+export function signalsOf(c: bigint[], commitment: bigint): [bigint, bigint] {
+  if (commitment < 0n || commitment >= SNARK_FIELD) throw new Error("commitment is not a field element");
+  const z = challengeOf(c, commitment);
+  return [evaluateAt(c, commitment, z), z];
+}
+
 /** The commitment, challenge, evaluation and public signals of a batch. */
 export function computePublicInputs(f: BatchPublicData, p: DerivedParams, hash: Hasher): BatchPublicInputs {
   const c = batchCoefficients(f, p);
   const commitment = dataCommitment(c, hash);
-  const challenge = challengeOf(c, commitment);
-  const evaluation = evaluateAt(c, commitment, challenge);
+  const [evaluation, challenge] = signalsOf(c, commitment);
   return { commitment, challenge, evaluation, signals: [evaluation, challenge] };
 }
 
@@ -124,8 +130,5 @@ export function computePublicInputs(f: BatchPublicData, p: DerivedParams, hash: 
  * check itself): equal to computePublicInputs(f).signals exactly when the commitment is honest.
  */
 export function publicSignalsFor(f: BatchPublicData, p: DerivedParams, commitment: bigint): [bigint, bigint] {
-  if (commitment < 0n || commitment >= SNARK_FIELD) throw new Error("commitment is not a field element");
-  const c = batchCoefficients(f, p);
-  const z = challengeOf(c, commitment);
-  return [evaluateAt(c, commitment, z), z];
+  return signalsOf(batchCoefficients(f, p), commitment);
 }

@@ -16,11 +16,10 @@ import { toHex } from "../../lib/bytes.js";
 import { SNARK_FIELD } from "../../lib/crypto.js";
 import { type BatchCalldata, deployRollup, readArtifact, readL1Ops, type RollupContract, type RollupDeployment } from "../../lib/deploy.js";
 import type { SetupManifest } from "../../lib/setup.js";
-import { L2State } from "../../lib/state.js";
 import { signTransfer, type SignedTransfer } from "../../lib/tx.js";
 import { type ProofResult, type SolidityProof, toSolidityProof } from "../../prover/prover.js";
 import { submitProvenBatch, submitProvenBatches } from "../../sequencer/operator.js";
-import { closeProver, ETH, keys, params, proving } from "../e2e/helpers.js";
+import { closeProver, ETH, keys, newWorld, params, proving } from "../e2e/helpers.js";
 import { alice, bob, carol, dave, deployer, ethers, sequencer, sharedPoseidon } from "./fixture.js";
 import { expectEvent, expectRevert, mined } from "./helpers.js";
 
@@ -56,21 +55,13 @@ describe("batch verification on L1: submitBatches with one aggregated pairing ch
   const users = [deployer, sequencer, alice, bob, carol, dave];
 
   before(async () => {
-    const { crypto, prover, manifest: m } = await proving();
-    manifest = m;
+    const { prover } = await proving();
     // testSetup() (through proving()) wrote and compiled AggregateVerifier_<label> with the setup.
-    d = await deployRollup({
-      signer: deployer,
-      verifierArtifact: manifest.contractName,
-      aggregateVerifierArtifact: aggregateVerifierName(manifest.label),
-      poseidon: await sharedPoseidon(),
-      params,
-      sequencer: sequencer.address,
-      escapeDelay: 3600n,
-    });
+    const w = await newWorld(deployer, sequencer);
+    ({ manifest, d } = w);
+    const { crypto, domain, state } = w;
     rollup = d.rollup.connect(sequencer);
     aggregate = new Contract(d.aggregateVerifierAddress!, readArtifact(aggregateVerifierName(manifest.label)).abi, deployer);
-    const domain = { chainId: d.chainId, rollupAddress: BigInt(d.rollupAddress) };
 
     // L1 operations for the four batches, all queued up front.
     const k = await keys(3);
@@ -82,7 +73,6 @@ describe("batch verification on L1: submitBatches with one aggregated pairing ch
     await mined(as(bob).forceExit(3)); // pays out account 3's whole balance to bob
     const ops = await readL1Ops(d.rollup, d.blockNumber);
 
-    const state = new L2State(crypto, params);
     const sign = (t: { from: bigint; to: bigint; amount: bigint; fee: bigint; nonce: bigint }): SignedTransfer =>
       signTransfer(crypto.hash, k[1], t, domain, params);
     const build = (from: number, to: number, txs: SignedTransfer[]) => {
