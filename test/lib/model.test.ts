@@ -151,6 +151,8 @@ describe("public inputs", () => {
     expect(() => batchCoefficients({ ...f, l1Count: 3, l1ResultsData: new Uint8Array(48) }, params)).to.throw(/l1Count/);
     expect(() => batchCoefficients({ ...f, l1ResultsData: new Uint8Array(15) }, params)).to.throw(/L1 results/);
     expect(() => batchCoefficients({ ...f, chainId: 1n << 64n }, params)).to.throw(/uint64/);
+    expect(() => batchCoefficients({ ...f, rollupAddress: 1n << 160n }, params)).to.throw(/160 bits/);
+    expect(() => batchCoefficients({ ...f, l1HashEnd: SNARK_FIELD }, params)).to.throw(/l1HashEnd/);
     expect(() => publicSignalsFor(f, params, SNARK_FIELD)).to.throw(/field/);
   });
 });
