@@ -16,6 +16,7 @@ import { coefficientCount } from "../lib/publicInputs.js";
 import { batchMainSource, buildContracts, readR1csInfo, setupInstance } from "../lib/setup.js";
 import { L2State } from "../lib/state.js";
 import { signTransfer } from "../lib/tx.js";
+import { treeLevels } from "../lib/tree.js";
 import { Prover } from "../prover/prover.js";
 import { Operator } from "../sequencer/operator.js";
 import { aggregateVerifierName } from "../lib/aggregate.js";
@@ -69,7 +70,8 @@ for (const name of list(values.compile)) {
   const D = p.depth;
   const transfer = await templateConstraints("transfer.circom", `Transfer(${D}, ${p.feeSlots})`);
   const eddsa = await templateConstraints("eddsaposeidon.circom", "EdDSAPoseidonVerifier()");
-  const merkle = await templateConstraints("merkle_update4.circom", `MerkleUpdate4(${D})`);
+  const merkle = await templateConstraints("merkle_update.circom", `MerkleUpdate(${D})`);
+  const shape = treeLevels(D).map((l) => l.arity).join("·");
   const leaf = await templateConstraints("account_leaf.circom", "AccountLeaf()");
   const message = await templateConstraints("poseidon.circom", "Poseidon(3)");
   const l1 = await templateConstraints("l1_op.circom", `L1Op(${D})`);
@@ -78,7 +80,7 @@ for (const name of list(values.compile)) {
   const parts = [
     { what: "transfer: EdDSA-Poseidon signature", count: p.batchSize, each: eddsa },
     { what: "transfer: signed message Poseidon(3)", count: p.batchSize, each: message },
-    { what: `transfer: 2 Merkle updates (sender, receiver), D=${D}`, count: p.batchSize, each: 2 * merkle },
+    { what: `transfer: 2 Merkle updates (sender, receiver), 4^${D} leaves, arities ${shape}`, count: p.batchSize, each: 2 * merkle },
     { what: "transfer: 4 account leaves (old/new sender and receiver)", count: p.batchSize, each: 4 * leaf },
     { what: "transfer: range checks, floats, fee slot match, flags", count: p.batchSize, each: transfer - eddsa - message - 2 * merkle - 4 * leaf },
     { what: `L1-operation slot (L=${p.l1Slots})`, count: p.l1Slots, each: l1 },
@@ -150,7 +152,7 @@ if (proving.length) {
       opsGas.push({
         instance: p.name,
         what: `escapeWithdraw (Merkle proof, D=${p.depth})`,
-        gas: await gasOf(d.rollup.connect(user).escapeWithdraw(2n, a.ax, a.ay, "0x" + a.owner.toString(16).padStart(40, "0"), a.tokenId, a.balance, a.nonce, state.tree.proof(2n))),
+        gas: await gasOf(d.rollup.connect(user).escapeWithdraw(2n, a.ax, a.ay, a.balance, a.nonce, state.tree.proof(2n).flat())),
       });
       rows.push({
         instance: p.name,

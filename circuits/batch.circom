@@ -29,7 +29,7 @@ include "l1_op.circom";
 //   l1Count                input   ≤ L             operations consumed: slot j is enabled iff j < l1Count
 //   l1Kind[L] … l1Ay[L]    input   see L1Op        per L1 slot, the queued operation (kind,
 //                                  accountIdx, tokenId, amount, owner, ax, ay); all 0 when disabled
-//   l1LeafAx[L] … l1LeafNonce[L], l1LeafSiblings[L][D][3]   the leaf at l1AccountIdx before the
+//   l1LeafAx[L] … l1LeafNonce[L], l1LeafSiblings[L][S]      the leaf at l1AccountIdx before the
 //                                  operation and its proof against the root before the slot
 //                                  (all 0 for CREATE and disabled slots)
 //   feeIdx[F]              input   2D bits         fee account indexes, 0 = unused slot
@@ -39,14 +39,15 @@ include "l1_op.circom";
 //   feeF[N]                input   8 bits          float8
 //   sigS[N]                input   253 bits        EdDSA signature (S, R8)
 //   sigR8x[N], sigR8y[N]   input   field
-//   senderAx[N] … senderNonce[N], senderSiblings[N][D][3]        sender leaf before tx i and
+//   senderAx[N] … senderNonce[N], senderSiblings[N][S]           sender leaf before tx i and
 //                                  its proof against the root before tx i
-//   receiverAx[N] … receiverNonce[N], receiverSiblings[N][D][3]  receiver leaf after the
+//   receiverAx[N] … receiverNonce[N], receiverSiblings[N][S]     receiver leaf after the
 //                                  sender's update and its proof against that root (all 0 for an
 //                                  exit or padding)
-//   feeAx[F] … feeNonce[F], feeSiblings[F][D][3]   fee account leaf before its credit and its
+//   feeAx[F] … feeNonce[F], feeSiblings[F][S]      fee account leaf before its credit and its
 //                                  proof against the root after all txs and earlier credits
-//   (leaf widths: Ax, Ay field, Owner 160, Token 32, Balance 128, Nonce 32 bits)
+//   (leaf widths: Ax, Ay field, Token 32, Balance 128, Nonce 32 bits; S = merkleSiblings(D),
+//   the proof length, circuits/merkle_update.circom)
 //
 // Checks
 //   1. domain = Poseidon(chainId, rollupAddress), shared by every signature.
@@ -100,17 +101,17 @@ template Batch(D, N, L, F) {
     signal input oldRoot, newRoot, chainId, rollupAddress;
     signal input l1HashStart, l1Count;
     signal input l1Kind[L], l1AccountIdx[L], l1Token[L], l1Amount[L], l1Owner[L], l1Ax[L], l1Ay[L];
-    signal input l1LeafAx[L], l1LeafAy[L], l1LeafOwner[L], l1LeafToken[L], l1LeafBalance[L], l1LeafNonce[L];
-    signal input l1LeafSiblings[L][D][3];
+    signal input l1LeafAx[L], l1LeafAy[L], l1LeafToken[L], l1LeafBalance[L], l1LeafNonce[L];
+    signal input l1LeafSiblings[L][merkleSiblings(D)];
     signal input feeIdx[F];
     signal input from[N], to[N], amountF[N], feeF[N];
     signal input sigS[N], sigR8x[N], sigR8y[N];
-    signal input senderAx[N], senderAy[N], senderOwner[N], senderToken[N], senderBalance[N], senderNonce[N];
-    signal input senderSiblings[N][D][3];
-    signal input receiverAx[N], receiverAy[N], receiverOwner[N], receiverToken[N], receiverBalance[N], receiverNonce[N];
-    signal input receiverSiblings[N][D][3];
-    signal input feeAx[F], feeAy[F], feeOwner[F], feeToken[F], feeBalance[F], feeNonce[F];
-    signal input feeSiblings[F][D][3];
+    signal input senderAx[N], senderAy[N], senderToken[N], senderBalance[N], senderNonce[N];
+    signal input senderSiblings[N][merkleSiblings(D)];
+    signal input receiverAx[N], receiverAy[N], receiverToken[N], receiverBalance[N], receiverNonce[N];
+    signal input receiverSiblings[N][merkleSiblings(D)];
+    signal input feeAx[F], feeAy[F], feeToken[F], feeBalance[F], feeNonce[F];
+    signal input feeSiblings[F][merkleSiblings(D)];
 
     // 1.
     signal domain <== Poseidon(2)([chainId, rollupAddress]);
@@ -153,7 +154,6 @@ template Batch(D, N, L, F) {
         l1[j].ay <== l1Ay[j];
         l1[j].leafAx <== l1LeafAx[j];
         l1[j].leafAy <== l1LeafAy[j];
-        l1[j].leafOwner <== l1LeafOwner[j];
         l1[j].leafToken <== l1LeafToken[j];
         l1[j].leafBalance <== l1LeafBalance[j];
         l1[j].leafNonce <== l1LeafNonce[j];
@@ -182,14 +182,12 @@ template Batch(D, N, L, F) {
         tx[i].sigR8y <== sigR8y[i];
         tx[i].senderAx <== senderAx[i];
         tx[i].senderAy <== senderAy[i];
-        tx[i].senderOwner <== senderOwner[i];
         tx[i].senderToken <== senderToken[i];
         tx[i].senderBalance <== senderBalance[i];
         tx[i].senderNonce <== senderNonce[i];
         tx[i].senderSiblings <== senderSiblings[i];
         tx[i].receiverAx <== receiverAx[i];
         tx[i].receiverAy <== receiverAy[i];
-        tx[i].receiverOwner <== receiverOwner[i];
         tx[i].receiverToken <== receiverToken[i];
         tx[i].receiverBalance <== receiverBalance[i];
         tx[i].receiverNonce <== receiverNonce[i];
@@ -208,7 +206,6 @@ template Batch(D, N, L, F) {
         fee[j].acc <== acc;
         fee[j].ax <== feeAx[j];
         fee[j].ay <== feeAy[j];
-        fee[j].owner <== feeOwner[j];
         fee[j].tokenId <== feeToken[j];
         fee[j].balance <== feeBalance[j];
         fee[j].nonce <== feeNonce[j];

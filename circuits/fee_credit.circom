@@ -2,7 +2,7 @@ pragma circom 2.1.6;
 
 include "bitify.circom";
 include "account_leaf.circom";
-include "merkle_update4.circom";
+include "merkle_update.circom";
 
 // FeeCredit(D): credit one fee slot's accumulated fees to its account (docs/PROTOCOL.md, "Batch").
 //
@@ -14,11 +14,10 @@ include "merkle_update4.circom";
 //   idxBits[2·D]     input   1 bit      fee account index, least significant first (from Num2Bits)
 //   acc              input   < N·2^54   fees of this slot's token collected in the batch
 //   ax, ay           input   field      the fee account's leaf before the credit (key,
-//   owner            input   160 bits     owner,
 //   tokenId          input   32 bits      token: the slot's token,
 //   balance          input   128 bits     balance,
 //   nonce            input   32 bits      nonce: widths hold for every leaf in the tree)
-//   siblings[D][3]   input   field      proof of that leaf against rootIn
+//   siblings[S]      input   field      proof of that leaf against rootIn (S = merkleSiblings(D))
 //   rootIn           input   field      root before the credit
 //   rootOut          output  field      root after it (rootIn when disabled)
 //
@@ -29,13 +28,13 @@ include "merkle_update4.circom";
 // An unused slot has every input 0 (acc is 0 there: Transfer only credits enabled slots), which
 // satisfies 1.
 //
-// Constraints: 2 AccountLeaf 708 + MerkleUpdate4(D) 605·D + 2 + 128 (FeeCredit(4) 3,258).
+// Constraints: 2 AccountLeaf 522 + MerkleUpdate(D) + 128 (FeeCredit(4) 2,917, FeeCredit(12) 7,292).
 template FeeCredit(D) {
     signal input enabled;
     signal input idxBits[2 * D];
     signal input acc;
-    signal input ax, ay, owner, tokenId, balance, nonce;
-    signal input siblings[D][3];
+    signal input ax, ay, tokenId, balance, nonce;
+    signal input siblings[merkleSiblings(D)];
     signal input rootIn;
     signal output rootOut;
 
@@ -43,7 +42,7 @@ template FeeCredit(D) {
     _ <== Num2Bits(128)(balance + acc);
 
     // 2.
-    signal leafOld <== AccountLeaf()(ax, ay, owner, tokenId, balance, nonce);
-    signal leafNew <== AccountLeaf()(ax, ay, owner, tokenId, balance + acc, nonce);
-    rootOut <== MerkleUpdate4(D)(enabled, idxBits, siblings, leafOld, leafNew, rootIn);
+    signal leafOld <== AccountLeaf()(ax, ay, tokenId, balance, nonce);
+    signal leafNew <== AccountLeaf()(ax, ay, tokenId, balance + acc, nonce);
+    rootOut <== MerkleUpdate(D)(enabled, idxBits, siblings, leafOld, leafNew, rootIn);
 }

@@ -4,7 +4,7 @@ include "bitify.circom";
 include "comparators.circom";
 include "poseidon.circom";
 include "account_leaf.circom";
-include "merkle_update4.circom";
+include "merkle_update.circom";
 
 // L1Op(D): one L1-operation slot of a batch: a queued CREATE, DEPOSIT or FORCE_EXIT, or nothing
 // (docs/PROTOCOL.md, "L1 operations").
@@ -20,9 +20,9 @@ include "merkle_update4.circom";
 //   amount               input   128 bits     the contract's values; the chain binds them, so
 //   owner, ax, ay        input   field        they are not range-checked here, see Batch)
 //   leafAx … leafNonce   input   as leaf    the leaf at accountIdx before the operation (Ax, Ay
-//                                           field, Owner 160, Token 32, Balance 128, Nonce 32 bits
-//                                           for every leaf in the tree); ignored for CREATE
-//   siblings[D][3]       input   field      its Merkle proof against rootIn
+//                                           field, Token 32, Balance 128, Nonce 32 bits for
+//                                           every leaf in the tree); ignored for CREATE
+//   siblings[S]          input   field      its Merkle proof against rootIn (S = merkleSiblings(D))
 //   enabled              output  1 bit      kind ≠ 0
 //   hashOut              output  field      enabled ? Poseidon(hashIn, e1, owner, ax, ay) : hashIn
 //   rootOut              output  field      state root after the operation
@@ -41,14 +41,15 @@ include "merkle_update4.circom";
 //      existing account.
 //   6. DEPOSIT is valid iff leafToken = tokenId and leafBalance + amount < 2^128: a 129-bit
 //      decomposition, exact because both terms are < 2^128 (leaf invariant, 2.).
-//      FORCE_EXIT is valid iff leafOwner = owner.
-//   7. result = amount for an invalid DEPOSIT (refund), leafBalance for a valid FORCE_EXIT, else
+//      FORCE_EXIT is always valid: the contract queues it only from the account's owner (it
+//      records the owner when it queues the CREATE; the owner is not in the leaf).
+//   7. result = amount for an invalid DEPOSIT (refund), leafBalance for a FORCE_EXIT, else
 //      0; it is < 2^128 without a check of its own: the flags are exclusive, amount < 2^128 by 2.
 //      and leafBalance < 2^128 by the leaf invariant.
-//   8. New leaf: CREATE: {ax, ay, owner, tokenId, amount, 0}; valid DEPOSIT: balance + amount;
-//      valid FORCE_EXIT: balance 0; otherwise unchanged (the update rewrites the same leaf).
+//   8. New leaf: CREATE: {ax, ay, tokenId, amount, 0}; valid DEPOSIT: balance + amount;
+//      FORCE_EXIT: balance 0; otherwise unchanged (the update rewrites the same leaf).
 //      Every value written keeps the leaf invariants: tokenId, amount, balance + amount by 2. and
-//      6., owner is the contract's 160-bit msg.sender.
+//      6.
 //
 // Disabled slots take every input 0. The leaf inputs of a disabled slot or a CREATE feed only
 // checks whose outcome is then unused (the flags of 6. are multiplied by isDeposit /
@@ -61,8 +62,8 @@ include "merkle_update4.circom";
 template L1Op(D) {
     signal input rootIn, hashIn;
     signal input kind, accountIdx, tokenId, amount, owner, ax, ay;
-    signal input leafAx, leafAy, leafOwner, leafToken, leafBalance, leafNonce;
-    signal input siblings[D][3];
+    signal input leafAx, leafAy, leafToken, leafBalance, leafNonce;
+    signal input siblings[merkleSiblings(D)];
     signal output enabled;
     signal output hashOut, rootOut;
     signal output result;
@@ -91,7 +92,7 @@ template L1Op(D) {
     hashOut <== hashIn + enabled * (hashNext - hashIn);
 
     // 5.
-    signal leafHash <== AccountLeaf()(leafAx, leafAy, leafOwner, leafToken, leafBalance, leafNonce);
+    signal leafHash <== AccountLeaf()(leafAx, leafAy, leafToken, leafBalance, leafNonce);
     signal oldLeaf <== (1 - isCreate) * leafHash;
 
     // 6.
@@ -99,12 +100,10 @@ template L1Op(D) {
     signal sumBits[129] <== Num2Bits(129)(leafBalance + amount);
     signal depositOk <== tokenOk * (1 - sumBits[128]);
     signal depositCredited <== isDeposit * depositOk;
-    signal ownerOk <== IsEqual()([leafOwner, owner]);
-    signal forceExitOk <== isForceExit * ownerOk;
 
     // 7.
     signal refund <== (isDeposit - depositCredited) * amount;
-    signal withdrawn <== forceExitOk * leafBalance;
+    signal withdrawn <== isForceExit * leafBalance;
     result <== refund + withdrawn;
 
     // 8.
@@ -112,9 +111,8 @@ template L1Op(D) {
     signal keptBalance <== (1 - isCreate) * leafBalance;
     signal newAx <== leafAx + isCreate * (ax - leafAx);
     signal newAy <== leafAy + isCreate * (ay - leafAy);
-    signal newOwner <== leafOwner + isCreate * (owner - leafOwner);
     signal newToken <== leafToken + isCreate * (tokenId - leafToken);
     signal newNonce <== (1 - isCreate) * leafNonce;
-    signal newLeaf <== AccountLeaf()(newAx, newAy, newOwner, newToken, keptBalance + credit - withdrawn, newNonce);
-    rootOut <== MerkleUpdate4(D)(enabled, idxBits, siblings, oldLeaf, newLeaf, rootIn);
+    signal newLeaf <== AccountLeaf()(newAx, newAy, newToken, keptBalance + credit - withdrawn, newNonce);
+    rootOut <== MerkleUpdate(D)(enabled, idxBits, siblings, oldLeaf, newLeaf, rootIn);
 }

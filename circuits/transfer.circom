@@ -6,7 +6,7 @@ include "poseidon.circom";
 include "eddsaposeidon.circom";
 include "float_decode.circom";
 include "account_leaf.circom";
-include "merkle_update4.circom";
+include "merkle_update.circom";
 
 // Transfer(D, F): one transaction slot of a batch, a transfer or an exit (docs/PROTOCOL.md,
 // "L2 transfer").
@@ -26,15 +26,15 @@ include "merkle_update4.circom";
 //   sigS                  input   253 bits  EdDSA S (< subgroup order when enabled)
 //   sigR8x, sigR8y        input   field     EdDSA R8
 //   senderAx, senderAy    input   field     sender's leaf before the tx: key,
-//   senderOwner           input   160 bits    owner,
 //   senderToken           input   32 bits     token,
 //   senderBalance         input   128 bits    balance,
 //   senderNonce           input   32 bits     nonce (widths: invariants of every leaf in the tree)
-//   senderSiblings[D][3]  input   field     proof of the sender's leaf against rootIn
-//   receiverAx, receiverAy, receiverOwner, receiverToken, receiverBalance, receiverNonce
+//   senderSiblings[S]     input   field     proof of the sender's leaf against rootIn
+//                                           (S = merkleSiblings(D))
+//   receiverAx, receiverAy, receiverToken, receiverBalance, receiverNonce
 //                         input   as sender receiver's leaf after the sender's update (all 0 for
 //                                           an exit or padding)
-//   receiverSiblings[D][3] input  field     proof of the receiver's leaf against the root after
+//   receiverSiblings[S]   input   field     proof of the receiver's leaf against the root after
 //                                           the sender's update
 //   rootOut               output  field     state root after this slot
 //   feeAdd[F]             output  < 2^54    fee credited to fee slot j
@@ -80,10 +80,10 @@ template Transfer(D, F) {
     signal input feeEnabled[F], feeToken[F];
     signal input from, to, amountF, feeF;
     signal input sigS, sigR8x, sigR8y;
-    signal input senderAx, senderAy, senderOwner, senderToken, senderBalance, senderNonce;
-    signal input senderSiblings[D][3];
-    signal input receiverAx, receiverAy, receiverOwner, receiverToken, receiverBalance, receiverNonce;
-    signal input receiverSiblings[D][3];
+    signal input senderAx, senderAy, senderToken, senderBalance, senderNonce;
+    signal input senderSiblings[merkleSiblings(D)];
+    signal input receiverAx, receiverAy, receiverToken, receiverBalance, receiverNonce;
+    signal input receiverSiblings[merkleSiblings(D)];
     signal output rootOut;
     signal output feeAdd[F];
     signal output txWord;
@@ -132,17 +132,17 @@ template Transfer(D, F) {
     var senderBalanceNew = senderBalance - amount - fee;
     _ <== Num2Bits(128)(senderBalanceNew);
     _ <== Num2Bits(32)(senderNonce + 1);
-    signal senderLeafOld <== AccountLeaf()(senderAx, senderAy, senderOwner, senderToken, senderBalance, senderNonce);
-    signal senderLeafNew <== AccountLeaf()(senderAx, senderAy, senderOwner, senderToken, senderBalanceNew, senderNonce + 1);
-    signal rootMid <== MerkleUpdate4(D)(enabled, fromBits, senderSiblings, senderLeafOld, senderLeafNew, rootIn);
+    signal senderLeafOld <== AccountLeaf()(senderAx, senderAy, senderToken, senderBalance, senderNonce);
+    signal senderLeafNew <== AccountLeaf()(senderAx, senderAy, senderToken, senderBalanceNew, senderNonce + 1);
+    signal rootMid <== MerkleUpdate(D)(enabled, fromBits, senderSiblings, senderLeafOld, senderLeafNew, rootIn);
 
     // 6.
     (receiverToken - senderToken) * isTransfer === 0;
     var receiverBalanceNew = receiverBalance + amount;
     _ <== Num2Bits(128)(receiverBalanceNew);
-    signal receiverLeafOld <== AccountLeaf()(receiverAx, receiverAy, receiverOwner, receiverToken, receiverBalance, receiverNonce);
-    signal receiverLeafNew <== AccountLeaf()(receiverAx, receiverAy, receiverOwner, receiverToken, receiverBalanceNew, receiverNonce);
-    rootOut <== MerkleUpdate4(D)(isTransfer, toBits, receiverSiblings, receiverLeafOld, receiverLeafNew, rootMid);
+    signal receiverLeafOld <== AccountLeaf()(receiverAx, receiverAy, receiverToken, receiverBalance, receiverNonce);
+    signal receiverLeafNew <== AccountLeaf()(receiverAx, receiverAy, receiverToken, receiverBalanceNew, receiverNonce);
+    rootOut <== MerkleUpdate(D)(isTransfer, toBits, receiverSiblings, receiverLeafOld, receiverLeafNew, rootMid);
 
     // 7.
     signal tokenMatch[F], slotMatch[F];

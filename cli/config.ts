@@ -121,7 +121,7 @@ export class Config {
 
 // ------------------------------------------------------------------- deployment file
 
-export const DEPLOYMENT_FORMAT = "zkr-deployment-1";
+export const DEPLOYMENT_FORMAT = "zkr-deployment-2";
 
 /** What `zkr deploy` records: everything needed to talk to the rollup and check its proofs. */
 export interface Deployment {
@@ -130,7 +130,7 @@ export interface Deployment {
   rpc: string;
   rollup: string;
   verifier: string;
-  poseidon: { 4: string; 5: string; 6: string };
+  poseidon: { 3: string; 4: string; 5: string; 8: string };
   sequencer: string;
   instance: string;
   /** Setup (proving key) the verifier was exported from: cacheDir()/setup/<instance>-<setupKey>. */
@@ -154,7 +154,7 @@ export function readDeployment(f: string): Deployment {
   const bad = (why: string) => new Error(`deployment file ${f} is invalid: ${why}`);
   if (d.format !== DEPLOYMENT_FORMAT) throw bad(`format is ${JSON.stringify(d.format)}, expected "${DEPLOYMENT_FORMAT}"`);
   try {
-    for (const a of [d.rollup, d.verifier, d.sequencer, d.poseidon?.[4], d.poseidon?.[5], d.poseidon?.[6]]) getAddress(a ?? "");
+    for (const a of [d.rollup, d.verifier, d.sequencer, d.poseidon?.[3], d.poseidon?.[4], d.poseidon?.[5], d.poseidon?.[8]]) getAddress(a ?? "");
     getInstance(d.instance);
     httpUrl(d.rpc, "rpc");
   } catch (e) {

@@ -2,7 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {IERC20} from "./IERC20.sol";
-import {IPoseidon4, IPoseidon5, IPoseidon6} from "./IPoseidon.sol";
+import {IPoseidon3, IPoseidon4, IPoseidon5, IPoseidon8} from "./IPoseidon.sol";
 import {IVerifier} from "./IVerifier.sol";
 import {IAggregateVerifier} from "./IAggregateVerifier.sol";
 
@@ -29,12 +29,13 @@ contract Rollup {
 
     /// @notice Verifier of the circuit instance this rollup runs.
     IVerifier public immutable verifier;
+    IPoseidon3 public immutable poseidon3;
     IPoseidon4 public immutable poseidon4;
     IPoseidon5 public immutable poseidon5;
-    IPoseidon6 public immutable poseidon6;
+    IPoseidon8 public immutable poseidon8;
     /// @notice Registers ERC-20 tokens (the deployer).
     address public immutable admin;
-    /// @notice Depth `D` of the 4-ary account tree.
+    /// @notice The account tree holds 4^depth accounts (levels: see the constructor).
     uint8 public immutable depth;
     /// @notice Transaction slots per batch (`N`).
     uint16 public immutable batchSize;
@@ -232,11 +233,13 @@ contract Rollup {
     }
 
     /// @param verifier_ Groth16 verifier of the circuit instance (depth_, batchSize_, l1Slots_, feeSlots_).
-    /// @param poseidon4_ circomlibjs Poseidon over 4 inputs (tree nodes).
+    /// @param poseidon3_ circomlibjs Poseidon over 3 inputs (account leaves).
+    /// @param poseidon4_ circomlibjs Poseidon over 4 inputs (the tree's 4-ary root level).
     /// @param poseidon5_ circomlibjs Poseidon over 5 inputs (queue hash chain).
-    /// @param poseidon6_ circomlibjs Poseidon over 6 inputs (account leaves).
+    /// @param poseidon8_ circomlibjs Poseidon over 8 inputs (the tree's 8-ary levels).
     /// @param sequencer_ address allowed to submit batches.
-    /// @param depth_ depth of the 4-ary account tree, 1..16.
+    /// @param depth_ the account tree holds 4^depth_ accounts, depth_ 1..16 (floor(2·depth_/3)
+    ///        8-ary levels and, if 2·depth_ mod 3 != 0, a 4-ary root level).
     /// @param batchSize_ transaction slots per batch, >= 1.
     /// @param l1Slots_ L1-operation slots per batch, >= 1 (accounts exist only through L1 operations).
     /// @param feeSlots_ fee slots per batch, >= 1.
@@ -244,9 +247,10 @@ contract Rollup {
     ///        1 ..< 2^64.
     constructor(
         IVerifier verifier_,
+        IPoseidon3 poseidon3_,
         IPoseidon4 poseidon4_,
         IPoseidon5 poseidon5_,
-        IPoseidon6 poseidon6_,
+        IPoseidon8 poseidon8_,
         address sequencer_,
         uint8 depth_,
         uint16 batchSize_,
@@ -255,8 +259,9 @@ contract Rollup {
         uint256 escapeDelay_
     ) {
         if (sequencer_ == address(0)) revert ZeroAddress();
-        address[4] memory code = [address(verifier_), address(poseidon4_), address(poseidon5_), address(poseidon6_)];
-        for (uint256 i = 0; i < 4; i++) {
+        address[5] memory code =
+            [address(verifier_), address(poseidon3_), address(poseidon4_), address(poseidon5_), address(poseidon8_)];
+        for (uint256 i = 0; i < 5; i++) {
             if (code[i] == address(0)) revert ZeroAddress();
             if (code[i].code.length == 0) revert NotContract(code[i]);
         }
@@ -264,9 +269,10 @@ contract Rollup {
         if (escapeDelay_ == 0 || escapeDelay_ > type(uint64).max) revert InvalidParameters();
 
         verifier = verifier_;
+        poseidon3 = poseidon3_;
         poseidon4 = poseidon4_;
         poseidon5 = poseidon5_;
-        poseidon6 = poseidon6_;
+        poseidon8 = poseidon8_;
         admin = msg.sender;
         depth = depth_;
         batchSize = batchSize_;
@@ -295,11 +301,12 @@ contract Rollup {
         }
         escapeDelay = escapeDelay_;
 
-        // zero[0] = 0, zero[l+1] = Poseidon(zero[l] x4); the genesis state is the empty tree zero[D].
+        // zero[0] = 0, zero[l+1] = Poseidon(zero[l] x arity); the genesis state is the empty tree.
         uint256 zero = 0;
-        for (uint256 l = 0; l < depth_; l++) {
-            zero = poseidon4_.poseidon([zero, zero, zero, zero]);
+        for (uint256 l = 0; l < (2 * uint256(depth_)) / 3; l++) {
+            zero = poseidon8_.poseidon([zero, zero, zero, zero, zero, zero, zero, zero]);
         }
+        if ((2 * uint256(depth_)) % 3 != 0) zero = poseidon4_.poseidon([zero, zero, zero, zero]);
         genesisRoot = zero;
         stateRoot = zero;
 
@@ -366,11 +373,11 @@ contract Rollup {
         _queue(DEPOSIT, accountIdx, tokenId, received, 0, 0);
     }
 
-    /// @notice Requests that account `accountIdx`'s whole balance be paid out to its L1 owner.
-    ///         Anyone may queue it; the batch applies it only if msg.sender is the account's owner
-    ///         (otherwise it is processed as a no-op).
+    /// @notice Requests that account `accountIdx`'s whole balance be paid out to its L1 owner;
+    ///         only that owner may (the batch that consumes it always applies it).
     function forceExit(uint32 accountIdx) external notEscaped {
         _checkAccount(accountIdx);
+        if (accounts[accountIdx].owner != msg.sender) revert NotAccountOwner();
         _queue(FORCE_EXIT, accountIdx, accounts[accountIdx].tokenId, 0, 0, 0);
     }
 
@@ -784,45 +791,52 @@ contract Rollup {
     }
 
     /// @notice In escape mode, credits account `accountIdx`'s balance in the last proven root to its
-    ///         owner (the caller), once per account. The leaf is Poseidon(ax, ay, owner, tokenId,
-    ///         balance, nonce) and `siblings[l]` are the 3 siblings at level l (leaves first) in
-    ///         child-position order, skipping the path node's own position.
-    function escapeWithdraw(
-        uint32 accountIdx,
-        uint256 ax,
-        uint256 ay,
-        address owner,
-        uint32 tokenId,
-        uint128 balance,
-        uint32 nonce,
-        uint256[3][] calldata siblings
-    ) external {
+    ///         owner (the caller: the owner the contract recorded at creation), once per account.
+    ///         The leaf is Poseidon(ax, ay, tokenId·2^160 + balance·2^32 + nonce) with the
+    ///         recorded token; `siblings` holds, level by level from the leaves, the arity − 1
+    ///         siblings in child-position order skipping the path node's own position: 7 per
+    ///         8-ary level, then 3 for the 4-ary root level if 2·depth mod 3 != 0.
+    function escapeWithdraw(uint32 accountIdx, uint256 ax, uint256 ay, uint128 balance, uint32 nonce, uint256[] calldata siblings)
+        external
+    {
         if (!escapeMode) revert NotInEscapeMode();
-        if (msg.sender != owner) revert NotAccountOwner();
         _checkAccount(accountIdx);
+        AccountRecord memory account = accounts[accountIdx];
+        if (msg.sender != account.owner) revert NotAccountOwner();
         if (escapeWithdrawn[accountIdx]) revert AlreadyWithdrawn(accountIdx);
-        if (siblings.length != depth) revert BadProofLength(siblings.length, depth);
+        uint256 levels8 = (2 * uint256(depth)) / 3;
+        bool top = (2 * uint256(depth)) % 3 != 0;
+        uint256 expected = 7 * levels8 + (top ? 3 : 0);
+        if (siblings.length != expected) revert BadProofLength(siblings.length, expected);
 
-        uint256 node = poseidon6.poseidon([ax, ay, uint256(uint160(owner)), tokenId, balance, nonce]);
+        uint256 node = poseidon3.poseidon(
+            [ax, ay, (uint256(account.tokenId) << 160) | (uint256(balance) << 32) | uint256(nonce)]
+        );
         uint256 index = accountIdx;
-        for (uint256 l = 0; l < siblings.length; l++) {
-            uint256[3] calldata s = siblings[l];
+        for (uint256 l = 0; l < levels8; l++) {
+            uint256[8] memory children;
+            uint256 pos = index & 7;
+            uint256 k = 7 * l;
+            for (uint256 c = 0; c < 8; c++) {
+                children[c] = c < pos ? siblings[k + c] : c == pos ? node : siblings[k + c - 1];
+            }
+            node = poseidon8.poseidon(children);
+            index >>= 3;
+        }
+        if (top) {
             uint256 pos = index & 3;
-            uint256[4] memory children = pos == 0
-                ? [node, s[0], s[1], s[2]]
-                : pos == 1
-                    ? [s[0], node, s[1], s[2]]
-                    : pos == 2
-                        ? [s[0], s[1], node, s[2]]
-                        : [s[0], s[1], s[2], node];
+            uint256 k = 7 * levels8;
+            uint256[4] memory children;
+            for (uint256 c = 0; c < 4; c++) {
+                children[c] = c < pos ? siblings[k + c] : c == pos ? node : siblings[k + c - 1];
+            }
             node = poseidon4.poseidon(children);
-            index >>= 2;
         }
         if (node != stateRoot) revert InvalidMerkleProof();
 
         escapeWithdrawn[accountIdx] = true;
-        emit EscapeWithdrawal(accountIdx, owner, tokenId, balance);
-        if (balance != 0) _credit(owner, tokenId, balance);
+        emit EscapeWithdrawal(accountIdx, msg.sender, account.tokenId, balance);
+        if (balance != 0) _credit(msg.sender, account.tokenId, balance);
     }
 
     /// @notice In escape mode, credits the unprocessed deposit (CREATE or DEPOSIT) at `queueIndex`

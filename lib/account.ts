@@ -11,7 +11,10 @@ export interface Account {
   /** BabyJubJub public key. */
   ax: bigint;
   ay: bigint;
-  /** L1 owner address as an integer (160 bits). */
+  /**
+   * L1 owner address as an integer (160 bits). Recorded by the contract when the account is
+   * created (it receives exits and may force exits); not part of the leaf.
+   */
   owner: bigint;
   tokenId: bigint;
   balance: bigint;
@@ -25,9 +28,17 @@ export function checkAccount(a: Account): void {
   if (a.nonce < 0n || a.nonce > MAX_NONCE) throw new Error(`nonce must fit ${NONCE_BITS} bits`);
 }
 
-/** Leaf value: Poseidon(ax, ay, owner, tokenId, balance, nonce). */
+/**
+ * The leaf's third input: tokenId ‖ balance ‖ nonce as one 192-bit integer,
+ * tokenId·2^160 + balance·2^32 + nonce (a unique packing given the field widths).
+ */
+export function packedState(a: Pick<Account, "tokenId" | "balance" | "nonce">): bigint {
+  return (a.tokenId << BigInt(BALANCE_BITS + NONCE_BITS)) + (a.balance << BigInt(NONCE_BITS)) + a.nonce;
+}
+
+/** Leaf value: Poseidon(ax, ay, packedState). The owner is kept on L1, not in the leaf. */
 export function accountLeaf(hash: Hasher, a: Account): bigint {
-  return hash([a.ax, a.ay, a.owner, a.tokenId, a.balance, a.nonce]);
+  return hash([a.ax, a.ay, packedState(a)]);
 }
 
 /** The all-zero account fields used for padding slots in the circuit input. */

@@ -98,11 +98,10 @@ function leafInputs(prefix: string, ws: LeafInput[]): Record<string, unknown> {
   return {
     [`${prefix}Ax`]: field("ax"),
     [`${prefix}Ay`]: field("ay"),
-    [`${prefix}Owner`]: field("owner"),
     [`${prefix}Token`]: field("tokenId"),
     [`${prefix}Balance`]: field("balance"),
     [`${prefix}Nonce`]: field("nonce"),
-    [`${prefix}Siblings`]: ws.map((w) => w.proof.map((lvl) => lvl.map(str))),
+    [`${prefix}Siblings`]: ws.map((w) => w.proof.flat().map(str)),
   };
 }
 

@@ -18,6 +18,7 @@ import {
 } from "ethers";
 import { poseidonContract } from "circomlibjs";
 import { poseidonHasher, SNARK_FIELD } from "./crypto.js";
+import { poseidon8TableInitcodes } from "./poseidonEvm.js";
 import type { L1OpKind, QueuedL1Op } from "./l1.js";
 import { type DerivedParams, REPO_ROOT } from "./params.js";
 
@@ -118,9 +119,10 @@ export interface RollupContract extends BaseContract {
   verifier: View<[], string>;
   /** Batch verifier used by submitBatches; the zero address until setAggregateVerifier. */
   aggregateVerifier: View<[], string>;
+  poseidon3: View<[], string>;
   poseidon4: View<[], string>;
   poseidon5: View<[], string>;
-  poseidon6: View<[], string>;
+  poseidon8: View<[], string>;
   admin: View<[], string>;
   depth: View<[], bigint>;
   batchSize: View<[], bigint>;
@@ -198,11 +200,9 @@ export interface RollupContract extends BaseContract {
       accountIdx: BigNumberish,
       ax: BigNumberish,
       ay: BigNumberish,
-      owner: string,
-      tokenId: BigNumberish,
       balance: BigNumberish,
       nonce: BigNumberish,
-      siblings: BigNumberish[][],
+      siblings: BigNumberish[],
     ]
   >;
   refundDeposit: Send<[queueIndex: BigNumberish]>;
@@ -216,9 +216,11 @@ export function rollupAt(address: string, runner: ContractRunner | null): Rollup
   return new Contract(getAddress(address), readArtifact("Rollup", ARTIFACTS_DIR, { allowStale: true }).abi, runner) as unknown as RollupContract;
 }
 
-/** Input counts of the Poseidon contracts a Rollup uses: tree nodes, queue chain, leaves. */
-export const POSEIDON_ARITIES = [4, 5, 6] as const;
+/** Input counts of the Poseidon contracts a Rollup uses: leaves, tree root level, queue chain, tree levels. */
+export const POSEIDON_ARITIES = [3, 4, 5, 8] as const;
 export type PoseidonArity = (typeof POSEIDON_ARITIES)[number];
+/** Transactions deployPoseidonContracts sends: one per arity, plus Poseidon(8)'s two constants tables. */
+const POSEIDON_DEPLOY_TXS = POSEIDON_ARITIES.length + 2;
 export type PoseidonAddresses = Record<PoseidonArity, string>;
 
 /** Default escape delay: an L1 operation may wait a week before escape mode can be activated. */
@@ -318,21 +320,35 @@ async function checkHasCode(provider: Provider, address: string, what: string): 
 }
 
 /**
- * Deploys circomlibjs's Poseidon contracts for 4, 5 and 6 inputs, with consecutive nonces from
- * `nonce` (default: the signer's pending nonce).
+ * Deploys the Poseidon contracts for 3, 4, 5 (circomlibjs bytecode) and 8 inputs
+ * (contracts/Poseidon8.sol and its two constants tables), with consecutive nonces from `nonce`
+ * (default: the signer's pending nonce). Returns every deployment's receipt.
  */
 export async function deployPoseidonContracts(
   signer: Signer,
   nonce?: number,
 ): Promise<{ addresses: PoseidonAddresses; receipts: TransactionReceipt[] }> {
   let next = nonce ?? (await signer.getNonce("pending"));
-  const deployed = [];
+  const deployed: { address: string; receipt: TransactionReceipt }[] = [];
+  const receipts: TransactionReceipt[] = [];
   for (const n of POSEIDON_ARITIES) {
-    deployed.push(await deployCode(`Poseidon(${n})`, [], poseidonContract.createCode(n), signer, [], next++));
+    if (n === 8) {
+      // circomlibjs's generator stops at 6 inputs: contracts/Poseidon8.sol over a constants table.
+      const tables = [];
+      for (const [i, code] of poseidon8TableInitcodes().entries()) {
+        tables.push(await deployCode(`Poseidon(8) constants ${i}`, [], code, signer, [], next++));
+        receipts.push(tables[i]!.receipt);
+      }
+      const art = readArtifact("Poseidon8");
+      deployed.push(await deployCode("Poseidon(8)", art.abi, art.bytecode, signer, tables.map((t) => t.address), next++));
+    } else {
+      deployed.push(await deployCode(`Poseidon(${n})`, [], poseidonContract.createCode(n), signer, [], next++));
+    }
+    receipts.push(deployed[deployed.length - 1]!.receipt);
   }
   return {
-    addresses: { 4: deployed[0]!.address, 5: deployed[1]!.address, 6: deployed[2]!.address },
-    receipts: deployed.map((d) => d.receipt),
+    addresses: Object.fromEntries(POSEIDON_ARITIES.map((n, i) => [n, deployed[i]!.address])) as PoseidonAddresses,
+    receipts,
   };
 }
 
@@ -371,7 +387,7 @@ export async function deployRollup(opts: DeployRollupOptions): Promise<RollupDep
     }
   } else {
     ({ addresses: poseidon, receipts: poseidonReceipts } = await deployPoseidonContracts(signer, nonce));
-    nonce += POSEIDON_ARITIES.length;
+    nonce += POSEIDON_DEPLOY_TXS;
   }
 
   let verifierAddress: string;
@@ -393,9 +409,10 @@ export async function deployRollup(opts: DeployRollupOptions): Promise<RollupDep
     signer,
     [
       verifierAddress,
+      poseidon[3],
       poseidon[4],
       poseidon[5],
-      poseidon[6],
+      poseidon[8],
       sequencer,
       params.depth,
       params.batchSize,

@@ -10,7 +10,7 @@ export interface CircuitParams {
   /** Instance name, as registered in circuits/instances.json. */
   name: string;
   description: string;
-  /** Depth of the 4-ary account tree: capacity 4^depth accounts. */
+  /** Capacity 4^depth accounts (the tree's levels: lib/tree.ts treeLevels). */
   depth: number;
   /** Transaction slots per batch (N). */
   batchSize: number;

@@ -3,7 +3,7 @@ import type { ZkrCrypto } from "./crypto.js";
 import { verifySignature } from "./keys.js";
 import { checkL1Op, L1OpKind, type L1Op } from "./l1.js";
 import type { DerivedParams } from "./params.js";
-import { QuadTree, type QuadProof } from "./tree.js";
+import { AccountTree, zeroProof, type MerkleProof } from "./tree.js";
 import { packedAmounts, transferMessage, TxFormatError, type Domain, type SignedTransfer } from "./tx.js";
 
 export type RejectCode =
@@ -30,20 +30,20 @@ export class TxRejectedError extends Error {
 export interface LeafWitness {
   index: bigint;
   account: Account;
-  proof: QuadProof;
+  proof: MerkleProof;
 }
 
 /** The all-zero witness of a padding or unused slot. */
 export function emptyWitness(depth: number): LeafWitness {
-  return { index: 0n, account: { ...EMPTY_ACCOUNT }, proof: Array.from({ length: depth }, () => [0n, 0n, 0n]) };
+  return { index: 0n, account: { ...EMPTY_ACCOUNT }, proof: zeroProof(depth) };
 }
 
 /**
- * The L2 state: accounts by index and the Poseidon 4-ary tree over their leaves.
+ * The L2 state: accounts by index and the Poseidon Merkle tree over their leaves.
  * Every mutating method validates first and changes nothing when it throws.
  */
 export class L2State {
-  readonly tree: QuadTree;
+  readonly tree: AccountTree;
   private readonly accounts = new Map<bigint, Account>();
   /** Next index a created account receives (index 0 is never an account). */
   nextIndex = 1n;
@@ -55,7 +55,7 @@ export class L2State {
     readonly crypto: ZkrCrypto,
     readonly params: DerivedParams,
   ) {
-    this.tree = new QuadTree(params.depth, crypto.hash);
+    this.tree = new AccountTree(params.depth, crypto.hash);
   }
 
   get root(): bigint {
@@ -198,7 +198,8 @@ export class L2State {
       case L1OpKind.FORCE_EXIT: {
         const leaf = this.syncedWitness(idx);
         const a = leaf.account;
-        if (a.owner !== op.owner) return { result: 0n, leaf };
+        // The contract queues a forced exit only from the account's owner.
+        if (a.owner !== op.owner) throw new Error(`FORCE_EXIT of account ${idx} by ${op.owner}, not its owner: state out of sync with L1`);
         this.setAccount(idx, { ...a, balance: 0n });
         return { result: a.balance, leaf };
       }

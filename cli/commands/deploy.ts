@@ -46,7 +46,7 @@ export async function deployInstance(o: DeployOptions): Promise<Deployment> {
     rpc: o.rpc,
     rollup: d.rollupAddress,
     verifier: d.verifierAddress,
-    poseidon: { 4: d.poseidon[4], 5: d.poseidon[5], 6: d.poseidon[6] },
+    poseidon: { 3: d.poseidon[3], 4: d.poseidon[4], 5: d.poseidon[5], 8: d.poseidon[8] },
     sequencer: getAddress(o.sequencer ?? o.signer.address),
     instance: params.name,
     setupKey: setup.manifest.key,

@@ -62,7 +62,7 @@ export function escapeCommand(): Command {
         const signer = signerOf(l1);
         if (owner !== signer.address) throw new Error(`account #${o.account}'s L1 owner is ${owner}, not ${signer.address}`);
         const w = state.witness(o.account);
-        const r = await send("escapeWithdraw", rollup.interface, () => rollup.escapeWithdraw(o.account, a.ax, a.ay, owner, a.tokenId, a.balance, a.nonce, w.proof));
+        const r = await send("escapeWithdraw", rollup.interface, () => rollup.escapeWithdraw(o.account, a.ax, a.ay, a.balance, a.nonce, w.proof.flat()));
         log(`account #${o.account}: balance ${await new Tokens(async () => l1).format(a.tokenId, a.balance)} credited to ${owner} (tx ${r.hash})`);
         if (a.balance > 0n) await pull(l1, a.tokenId, !o.claim);
       });

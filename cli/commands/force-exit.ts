@@ -22,7 +22,7 @@ export function forceExitCommand(): Command {
       if (o.account > count) throw new Error(`no account #${o.account} on the rollup (accounts 1..${count})`);
       const record = await rollup.accounts(o.account);
       if (getAddress(record.owner) !== signer.address) {
-        throw new Error(`account #${o.account}'s L1 owner is ${record.owner}, not ${signer.address}: a forced exit by anyone else is a no-op`);
+        throw new Error(`account #${o.account}'s L1 owner is ${record.owner}, not ${signer.address}: only the owner may force an exit`);
       }
       const receipt = await send("forceExit", rollup.interface, () => rollup.forceExit(o.account));
       const { queueIndex } = queuedOp(rollup, receipt);

@@ -81,12 +81,12 @@ describe("zkr CLI configuration and amounts", () => {
 function sampleDeployment() {
   const a = "0x" + "11".repeat(20);
   return {
-    format: "zkr-deployment-1",
+    format: "zkr-deployment-2",
     chainId: "31337",
     rpc: "http://10.0.0.1:8545",
     rollup: a,
     verifier: a,
-    poseidon: { 4: a, 5: a, 6: a },
+    poseidon: { 3: a, 4: a, 5: a, 8: a },
     sequencer: a,
     instance: "test_d4_b2",
     setupKey: "0123456789abcdef",

@@ -160,15 +160,19 @@ describe("Rollup bridge: deposits, forced exits, withdrawals", () => {
   });
 
   describe("forceExit", () => {
-    it("queues FORCE_EXIT with the requester as owner and the account's token, for owners and non-owners", async () => {
+    it("queues FORCE_EXIT with the owner and the account's token; refuses anyone else", async () => {
       const f = await deployWithMock();
       const t = await addToken(f, [alice]);
       await mined(f.as(alice).depositETH(1n, 2n, { value: 5n }));
       await mined(f.as(alice).depositERC20(t.id, 5n, 1n, 2n));
+      await mined(f.as(bob).depositETH(1n, 2n, { value: 5n }));
       let r = await mined(f.as(alice).forceExit(2));
-      await expectQueued(f, 2, { kind: L1OpKind.FORCE_EXIT, accountIdx: 2n, tokenId: t.id, amount: 0n, owner: addr(alice), ax: 0n, ay: 0n }, r);
-      r = await mined(f.as(bob).forceExit(1));
-      await expectQueued(f, 3, { kind: L1OpKind.FORCE_EXIT, accountIdx: 1n, tokenId: 0n, amount: 0n, owner: addr(bob), ax: 0n, ay: 0n }, r);
+      await expectQueued(f, 3, { kind: L1OpKind.FORCE_EXIT, accountIdx: 2n, tokenId: t.id, amount: 0n, owner: addr(alice), ax: 0n, ay: 0n }, r);
+      r = await mined(f.as(bob).forceExit(3));
+      await expectQueued(f, 4, { kind: L1OpKind.FORCE_EXIT, accountIdx: 3n, tokenId: 0n, amount: 0n, owner: addr(bob), ax: 0n, ay: 0n }, r);
+      await expectRevert(f.as(bob).forceExit(1), f.rollup, "NotAccountOwner");
+      await expectRevert(f.as(alice).forceExit(3), f.rollup, "NotAccountOwner");
+      expect(await f.rollup.l1OpCount()).to.equal(5n);
     });
   });
 
@@ -178,12 +182,12 @@ describe("Rollup bridge: deposits, forced exits, withdrawals", () => {
       await mined(f.as(alice).depositETH(3n, 4n, { value: 9n }));
       const middle = await ethers.provider.getBlockNumber();
       await mined(f.as(bob).depositETHTo(1, { value: 8n }));
-      await mined(f.as(carol).forceExit(1));
+      await mined(f.as(alice).forceExit(1));
       const ops = await readL1Ops(f.rollup, f.d.blockNumber);
       expect(ops.map((o) => [o.queueIndex, o.kind, o.accountIdx, o.tokenId, o.amount, o.owner, o.ax, o.ay])).to.deep.equal([
         [0n, L1OpKind.CREATE, 1n, 0n, 9n, addr(alice), 3n, 4n],
         [1n, L1OpKind.DEPOSIT, 1n, 0n, 8n, addr(bob), 0n, 0n],
-        [2n, L1OpKind.FORCE_EXIT, 1n, 0n, 0n, addr(carol), 0n, 0n],
+        [2n, L1OpKind.FORCE_EXIT, 1n, 0n, 0n, addr(alice), 0n, 0n],
       ]);
       for (const [i, o] of ops.entries()) {
         expect(o.chainHash).to.equal(await f.rollup.l1ChainHash(i + 1));

@@ -1,6 +1,6 @@
 // The escape hatch of Rollup.sol: activation only by the deadline rule, everything but
 // withdrawals frozen afterwards, escapeWithdraw with real Merkle proofs from the model's
-// QuadTree (the roots on chain are the model's, put there by mock-verified batches), and
+// AccountTree (the roots on chain are the model's, put there by mock-verified batches), and
 // refunds of unprocessed deposits.
 import { expect } from "chai";
 import { L2Key } from "../../lib/keys.js";
@@ -31,8 +31,7 @@ async function latestTimestamp(): Promise<bigint> {
 function escapeArgs(seq: ModelSequencer, index: bigint) {
   const w = seq.state.witness(index);
   const a = w.account;
-  const owner = ethers.getAddress("0x" + a.owner.toString(16).padStart(40, "0"));
-  return [index, a.ax, a.ay, owner, a.tokenId, a.balance, a.nonce, w.proof] as const;
+  return [index, a.ax, a.ay, a.balance, a.nonce, w.proof.flat()] as const;
 }
 
 /**
@@ -130,31 +129,37 @@ describe("Rollup escape hatch", () => {
       expect(seq.state.account(1n)!.balance).to.equal(4n * ONE_ETH);
       expect(seq.state.account(1n)!.nonce).to.equal(1n);
 
+      // The owner is the one the contract recorded at creation, whoever calls.
       await expectRevert(f.as(bob).escapeWithdraw(...args), f.rollup, "NotAccountOwner");
-      const [idx, ax, ay, owner, tokenId, balance, nonce, proof] = args;
-      const tampered = proof.map((level, l) => level.map((s, k) => (l === 1 && k === 2 ? s + 1n : s)));
+      const [idx, ax, ay, balance, nonce, proof] = args;
+      // D = 4: two 8-ary levels (7 siblings each) and a 4-ary root level (3).
+      expect(proof.length).to.equal(17);
+      for (const at of [0, 6, 7, 13, 14, 16]) {
+        const tampered = proof.map((s, k) => (k === at ? s + 1n : s));
+        await expectRevert(f.as(alice).escapeWithdraw(idx, ax, ay, balance, nonce, tampered), f.rollup, "InvalidMerkleProof");
+      }
       const bad: [string, unknown[]][] = [
-        ["balance", [idx, ax, ay, owner, tokenId, balance + 1n, nonce, proof]],
-        ["nonce", [idx, ax, ay, owner, tokenId, balance, nonce - 1n, proof]],
-        ["token", [idx, ax, ay, owner, 1n, balance, nonce, proof]],
-        ["key", [idx, ax + 1n, ay, owner, tokenId, balance, nonce, proof]],
-        ["sibling", [idx, ax, ay, owner, tokenId, balance, nonce, tampered]],
-        ["index", [2n, ax, ay, owner, tokenId, balance, nonce, proof]],
+        ["balance", [idx, ax, ay, balance + 1n, nonce, proof]],
+        ["nonce", [idx, ax, ay, balance, nonce - 1n, proof]],
+        ["key", [idx, ax + 1n, ay, balance, nonce, proof]],
       ];
       for (const [what, a] of bad) {
         await expectRevert(f.rollup.connect(alice).getFunction("escapeWithdraw")(...a), f.rollup, "InvalidMerkleProof").catch((e: unknown) => {
           throw new Error(`wrong ${what} accepted or rejected for another reason: ${e}`);
         });
       }
-      // Claiming someone else's leaf as one's own does not verify either.
+      // Claiming someone else's leaf for one's own index does not verify (carol's index, bob's
+      // leaf: another key, token and position), nor does someone else's index.
       const bobs = escapeArgs(seq, 2n);
-      await expectRevert(f.as(carol).escapeWithdraw(bobs[0], bobs[1], bobs[2], carol.address, bobs[4], bobs[5], bobs[6], bobs[7]), f.rollup, "InvalidMerkleProof");
-      await expectRevert(f.as(alice).escapeWithdraw(idx, ax, ay, owner, tokenId, balance, nonce, proof.slice(1)), f.rollup, "BadProofLength", [3n, 4n]);
-      await expectRevert(f.as(alice).escapeWithdraw(0, ax, ay, owner, tokenId, balance, nonce, proof), f.rollup, "UnknownAccount", [0n]);
-      await expectRevert(f.as(alice).escapeWithdraw(256, ax, ay, owner, tokenId, balance, nonce, proof), f.rollup, "UnknownAccount", [256n]);
+      await expectRevert(f.as(carol).escapeWithdraw(3n, bobs[1], bobs[2], bobs[3], bobs[4], bobs[5]), f.rollup, "InvalidMerkleProof");
+      await expectRevert(f.as(carol).escapeWithdraw(...bobs), f.rollup, "NotAccountOwner");
+      await expectRevert(f.as(alice).escapeWithdraw(idx, ax, ay, balance, nonce, proof.slice(1)), f.rollup, "BadProofLength", [16n, 17n]);
+      await expectRevert(f.as(alice).escapeWithdraw(idx, ax, ay, balance, nonce, [...proof, 0n]), f.rollup, "BadProofLength", [18n, 17n]);
+      await expectRevert(f.as(alice).escapeWithdraw(0, ax, ay, balance, nonce, proof), f.rollup, "UnknownAccount", [0n]);
+      await expectRevert(f.as(alice).escapeWithdraw(256, ax, ay, balance, nonce, proof), f.rollup, "UnknownAccount", [256n]);
       // Account 4 (dave's pending CREATE) has an index but no leaf in the proven root.
-      const empty = seq.state.tree.proof(4n);
-      await expectRevert(f.as(dave).escapeWithdraw(4, 1n, 2n, dave.address, 0, 13n, 0, empty), f.rollup, "InvalidMerkleProof");
+      const empty = seq.state.tree.proof(4n).flat();
+      await expectRevert(f.as(dave).escapeWithdraw(4, 1n, 2n, 13n, 0, empty), f.rollup, "InvalidMerkleProof");
 
       const r = await mined(f.as(alice).escapeWithdraw(...args));
       expectEvent(r, f.rollup, "EscapeWithdrawal", [1n, alice.address, 0n, 4n * ONE_ETH]);

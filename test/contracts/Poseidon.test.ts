@@ -2,13 +2,13 @@
 // JavaScript Poseidon of lib/crypto.ts, plus deploy-time checks of given Poseidon addresses.
 import { expect } from "chai";
 import { poseidonHasher, SNARK_FIELD } from "../../lib/crypto.js";
-import { checkPoseidonContract, POSEIDON_ARITIES, poseidonContractAt } from "../../lib/deploy.js";
+import { checkPoseidonContract, POSEIDON_ARITIES, type PoseidonArity, poseidonContractAt } from "../../lib/deploy.js";
 import { deployer, deployWithMock, ethers, sharedPoseidon } from "./fixture.js";
 import { seededBelow } from "./helpers.js";
 
 const hash = await poseidonHasher();
 
-describe("Poseidon contracts (circomlibjs bytecode)", () => {
+describe("Poseidon contracts (circomlibjs bytecode, Poseidon8.sol)", () => {
   for (const n of POSEIDON_ARITIES) {
     it(`Poseidon(${n}) matches lib/crypto.ts on random and extreme inputs`, async () => {
       const c = poseidonContractAt((await sharedPoseidon())[n], n, ethers.provider);
@@ -25,22 +25,23 @@ describe("Poseidon contracts (circomlibjs bytecode)", () => {
   }
 
   it("reduces inputs mod r: an input x + r hashes like x (so the Rollup range-checks what it binds)", async () => {
-    const c = poseidonContractAt((await sharedPoseidon())[6], 6, ethers.provider);
-    const x = [1n, 2n, 3n, 4n, 5n, 6n];
-    const aliased = [1n, 2n, 3n, 4n, 5n + SNARK_FIELD, 6n];
+    const c = poseidonContractAt((await sharedPoseidon())[8], 8, ethers.provider);
+    const x = [1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n];
+    const aliased = [1n, 2n, 3n, 4n, 5n + SNARK_FIELD, 6n, 7n, 8n];
     expect(await c.getFunction("poseidon").staticCall(aliased)).to.equal(hash(x));
   });
 
   it("checkPoseidonContract accepts the right arity only", async () => {
     const p = await sharedPoseidon();
     for (const n of POSEIDON_ARITIES) await checkPoseidonContract(p[n], n, ethers.provider);
-    const rejects = async (address: string, n: 4 | 5 | 6) => {
+    const rejects = async (address: string, n: PoseidonArity) => {
       let error: unknown;
       await checkPoseidonContract(address, n, ethers.provider).catch((e: unknown) => (error = e));
       expect(String(error)).to.match(new RegExp(`not a ${n}-input Poseidon`));
     };
     await rejects(p[5], 4);
-    await rejects(p[4], 6);
+    await rejects(p[4], 8);
+    await rejects(p[8], 3);
     await rejects((await deployWithMock()).d.verifierAddress, 4);
     await rejects(deployer.address, 5);
   });
@@ -52,7 +53,9 @@ describe("Poseidon contracts (circomlibjs bytecode)", () => {
       const c = poseidonContractAt(p[n], n, ethers.provider);
       const gas = await c.getFunction("poseidon").estimateGas(Array(n).fill(7n));
       rows.push(`Poseidon(${n}) ${gas - 21_000n} (estimateGas minus 21000, calldata included)`);
-      expect(Number(gas)).to.be.lessThan(200_000);
+      // circomlibjs's bytecode keeps the state on the stack; Poseidon8.sol's is in memory (t = 9
+      // does not fit the stack) and its constants are copied from two data contracts.
+      expect(Number(gas)).to.be.lessThan(n === 8 ? 300_000 : 200_000);
     }
     console.log(rows.map((r) => `      ${r}`).join("\n"));
   });

@@ -10,7 +10,7 @@ import { deployRollup, readArtifact } from "../../lib/deploy.js";
 import { decodeFloat, encodeFloat, FLOAT40 } from "../../lib/float.js";
 import { type DerivedParams, deriveParams, getInstance, instances, TEST_INSTANCE } from "../../lib/params.js";
 import { type BatchPublicData, publicSignalsFor } from "../../lib/publicInputs.js";
-import { QuadTree } from "../../lib/tree.js";
+import { AccountTree } from "../../lib/tree.js";
 import { encodeTransfer } from "../../lib/tx.js";
 import {
   alice,
@@ -100,14 +100,14 @@ describe("Rollup (mock verifier)", () => {
         const r = f.rollup;
         const poseidon = await sharedPoseidon();
         expect(await r.verifier()).to.equal(f.d.verifierAddress);
-        expect([await r.poseidon4(), await r.poseidon5(), await r.poseidon6()]).to.deep.equal([poseidon[4], poseidon[5], poseidon[6]]);
+        expect([await r.poseidon3(), await r.poseidon4(), await r.poseidon5(), await r.poseidon8()]).to.deep.equal([poseidon[3], poseidon[4], poseidon[5], poseidon[8]]);
         expect(f.d.poseidon).to.deep.equal(poseidon);
         expect([await r.depth(), await r.batchSize(), await r.l1Slots(), await r.feeSlots()]).to.deep.equal(
           [p.depth, p.batchSize, p.l1Slots, p.feeSlots].map(BigInt),
         );
         expect([await r.idxBytes(), await r.txBytes()]).to.deep.equal([BigInt(p.idxBytes), BigInt(p.txBytes)]);
         expect(await r.escapeDelay()).to.equal(86_400n);
-        const empty = new QuadTree(p.depth, hash).root;
+        const empty = new AccountTree(p.depth, hash).root;
         expect(await r.genesisRoot()).to.equal(empty);
         expect(await r.stateRoot()).to.equal(empty);
         expect(await r.admin()).to.equal(deployer.address);
@@ -128,27 +128,30 @@ describe("Rollup (mock verifier)", () => {
     it("rejects bad constructor arguments", async () => {
       const f = await deployWithMock();
       const v = f.d.verifierAddress;
-      const [p4, p5, p6] = [f.d.poseidon[4], f.d.poseidon[5], f.d.poseidon[6]];
+      const [p3, p4, p5, p8] = [f.d.poseidon[3], f.d.poseidon[4], f.d.poseidon[5], f.d.poseidon[8]];
       const art = readArtifact("Rollup");
       const factory = new ContractFactory(art.abi, art.bytecode, deployer);
       const seq = sequencer.address;
       const deploy = (...args: unknown[]) => factory.deploy(...args);
-      const ok = [v, p4, p5, p6, seq, 4, 2, 2, 1, 3600];
+      const ok = [v, p3, p4, p5, p8, seq, 4, 2, 2, 1, 3600];
       const withArg = (i: number, x: unknown) => ok.map((a, j) => (j === i ? x : a));
-      for (const [i, bad] of [[5, 0], [5, 17], [6, 0], [7, 0], [8, 0], [9, 0], [9, 2n ** 64n]] as const) {
+      for (const [i, bad] of [[6, 0], [6, 17], [7, 0], [8, 0], [9, 0], [10, 0], [10, 2n ** 64n]] as const) {
         await expectRevert(deploy(...withArg(i, bad)), factory, "InvalidParameters");
       }
       // l1Count ‖ feeIdx must fit one 31-byte coefficient: 1 + F·idxBytes ≤ 31 (at D = 16, F ≤ 7).
-      const d16 = (feeSlots: number) => ok.map((a, j) => (j === 5 ? 16 : j === 8 ? feeSlots : a));
+      const d16 = (feeSlots: number) => ok.map((a, j) => (j === 6 ? 16 : j === 9 ? feeSlots : a));
       await expectRevert(deploy(...d16(8)), factory, "InvalidParameters");
       await (await deploy(...d16(7))).waitForDeployment();
       expect(() => deriveParams({ name: "x", description: "", depth: 16, batchSize: 1, l1Slots: 1, feeSlots: 8 })).to.throw(/at most 30/);
-      for (const i of [0, 1, 2, 3, 4]) await expectRevert(deploy(...withArg(i, ZeroAddress)), factory, "ZeroAddress");
-      for (const i of [0, 1, 3]) await expectRevert(deploy(...withArg(i, alice.address)), factory, "NotContract", [alice.address]);
-      // The largest tree computes its 16-level empty root in the constructor.
-      const big = await deploy(...withArg(5, 16));
-      await big.waitForDeployment();
-      expect(await big.getFunction("genesisRoot")()).to.equal(new QuadTree(16, hash).root);
+      for (const i of [0, 1, 2, 3, 4, 5]) await expectRevert(deploy(...withArg(i, ZeroAddress)), factory, "ZeroAddress");
+      for (const i of [0, 1, 2, 3, 4]) await expectRevert(deploy(...withArg(i, alice.address)), factory, "NotContract", [alice.address]);
+      // Every tree shape computes its empty root in the constructor as lib/tree.ts does: 2D mod 3
+      // = 0 (no 4-ary root level), 1 (a 4-ary root holding 1 bit), 2 (holding 2 bits); 16 is the largest.
+      for (const depth of [3, 2, 16]) {
+        const c = await deploy(...withArg(6, depth));
+        await c.waitForDeployment();
+        expect(await c.getFunction("genesisRoot")(), `depth ${depth}`).to.equal(new AccountTree(depth, hash).root);
+      }
     });
 
     it("deployRollup deploys or reuses Poseidon and verifier contracts and rejects bad options", async () => {
@@ -158,14 +161,14 @@ describe("Rollup (mock verifier)", () => {
 
       const fresh = await deployRollup({ ...base, verifierAddress: first.d.verifierAddress });
       expect(fresh.verifierReceipt).to.equal(undefined);
-      expect(fresh.poseidonReceipts).to.have.length(3);
+      expect(fresh.poseidonReceipts).to.have.length(6); // Poseidon(3, 4, 5), Poseidon(8) and its 2 tables
       expect(fresh.poseidon[4]).to.not.equal(first.d.poseidon[4]);
       expect(await fresh.rollup.verifier()).to.equal(first.d.verifierAddress);
       expect(await fresh.rollup.genesisRoot()).to.equal(await first.rollup.genesisRoot());
       expect(await fresh.rollup.escapeDelay()).to.equal(7n * 24n * 3600n);
       const reused = await deployRollup({ ...base, verifierAddress: first.d.verifierAddress, poseidon: first.d.poseidon });
       expect(reused.poseidonReceipts).to.equal(undefined);
-      expect(await reused.rollup.poseidon6()).to.equal(first.d.poseidon[6]);
+      expect(await reused.rollup.poseidon8()).to.equal(first.d.poseidon[8]);
 
       const rejects = async (opts: Parameters<typeof deployRollup>[0], message: RegExp) => {
         let error: unknown;
@@ -180,7 +183,8 @@ describe("Rollup (mock verifier)", () => {
       await rejects({ ...base, ...v, escapeDelay: 0n }, /escape delay/);
       const p = first.d.poseidon;
       await rejects({ ...base, ...v, poseidon: { ...p, 4: p[5] } }, /not a 4-input Poseidon/);
-      await rejects({ ...base, ...v, poseidon: { ...p, 6: alice.address } }, /no contract at Poseidon\(6\) address/);
+      await rejects({ ...base, ...v, poseidon: { ...p, 8: p[3] } }, /not a 8-input Poseidon/);
+      await rejects({ ...base, ...v, poseidon: { ...p, 3: alice.address } }, /no contract at Poseidon\(3\) address/);
       await rejects({ ...base, ...v, params: { ...params, depth: 0 } }, /InvalidParameters\(\)/);
       await rejects({ ...base, ...v, params: { ...params, l1Slots: 0 } }, /InvalidParameters\(\)/);
     });
@@ -399,7 +403,7 @@ describe("Rollup (mock verifier)", () => {
       await mined(f.as(alice).depositETH(1n, 2n, { value: ONE_ETH })); // op 0: CREATE account 1 (ETH)
       await mined(f.as(bob).depositERC20(1, 5n * ONE_ETH, 3n, 4n)); // op 1: CREATE account 2 (token 1)
       await mined(f.as(carol).depositETHTo(2, { value: 7n })); // op 2: DEPOSIT ETH into a token account
-      await mined(f.as(carol).forceExit(2)); // op 3: FORCE_EXIT of the token account by a non-owner
+      await mined(f.as(bob).forceExit(2)); // op 3: FORCE_EXIT of the token account by its owner
       expect(await f.rollup.l1OpCount()).to.equal(4n);
 
       // What a batch proves is the circuit's business; the contract credits exactly the posted results.
@@ -410,11 +414,11 @@ describe("Rollup (mock verifier)", () => {
       const credited = r2.logs.map((l) => f.rollup.interface.parseLog(l)).filter((e) => e?.name === "Credited");
       expect(credited.map((e) => [...e!.args])).to.deep.equal([
         [carol.address, 0n, 7n], // the refund of op 2 goes to its depositor, in ETH
-        [carol.address, 1n, 2n ** 128n - 1n], // op 3's owner is the requester, its token the account's
+        [bob.address, 1n, 2n ** 128n - 1n], // op 3's owner is the account's, its token the account's
       ]);
       expect(await f.rollup.claimable(carol.address, 0)).to.equal(7n);
-      expect(await f.rollup.claimable(carol.address, 1)).to.equal(2n ** 128n - 1n);
-      for (const u of [alice, bob]) for (const t of [0, 1]) expect(await f.rollup.claimable(u.address, t)).to.equal(0n);
+      expect(await f.rollup.claimable(bob.address, 1)).to.equal(2n ** 128n - 1n);
+      for (const [u, t] of [[alice, 0], [alice, 1], [bob, 0]] as const) expect(await f.rollup.claimable(u.address, t)).to.equal(0n);
     });
 
     for (const name of [TEST_INSTANCE, "prod_d12_b32"]) {

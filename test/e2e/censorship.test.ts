@@ -42,7 +42,7 @@ describe("censorship: forced exit ignored → escape mode (real proofs)", functi
     const { state } = await rebuildFromL1(w.crypto, params, w.d.rollup, w.d.blockNumber);
     const proofArgs = (i: bigint, balanceDelta = 0n) => {
       const a = state.account(i)!;
-      return [i, a.ax, a.ay, "0x" + a.owner.toString(16).padStart(40, "0"), a.tokenId, a.balance + balanceDelta, a.nonce, state.tree.proof(i)] as const;
+      return [i, a.ax, a.ay, a.balance + balanceDelta, a.nonce, state.tree.proof(i).flat()] as const;
     };
     await expectRevert(w.d.rollup.connect(alice).escapeWithdraw(...proofArgs(1n, 1n)), w.d.rollup, "InvalidMerkleProof");
     await expectRevert(w.d.rollup.connect(bob).escapeWithdraw(...proofArgs(1n)), w.d.rollup, "NotAccountOwner");
