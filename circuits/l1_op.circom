@@ -56,9 +56,9 @@ include "merkle_update.circom";
 // isForceExit, the Merkle update is disabled or takes the empty leaf), so they are otherwise
 // free; zeros satisfy the one ungated check on them, the 129-bit sum of 6.
 //
-// Constraints: 1,345 + 607·D (L1Op(4) 3,773, L1Op(12) 8,629): MerkleUpdate4(D) 605·D + 2,
-// 2 AccountLeaf 708, chain Poseidon(5) 321, range bits 2 + 2D + 32 + 128 + 129, flags and
-// selections 23.
+// Constraints: MerkleUpdate(D) + 2D + 1,153 (L1Op(2) 2,588, L1Op(4) 3,428, L1Op(12) 7,819):
+// 2 AccountLeaf 522, chain Poseidon(5) 321, range bits 2 + 2D + 32 + 128 + 129, flags and
+// selections 19.
 template L1Op(D) {
     signal input rootIn, hashIn;
     signal input kind, accountIdx, tokenId, amount, owner, ax, ay;

@@ -133,8 +133,9 @@ template Level4() {
 //   - With the same siblings for both roots, the update changes exactly this one leaf.
 //   - With 2D mod 3 = 1 the root level's second position bit is the constant 0.
 //
-// Constraints: 830·floor(2D/3) + (605 if 2D mod 3 ≠ 0) + 2: MerkleUpdate(4) 2,267,
-// MerkleUpdate(12) 6,642, MerkleUpdate(16) 8,907.
+// Constraints: 830·floor(2D/3) + top + 2, top = 605 if 2D mod 3 = 2, 599 if 2D mod 3 = 1 (the
+// constant second bit makes 6 selection products linear), 0 otherwise: MerkleUpdate(2) 1,431,
+// MerkleUpdate(4) 2,267, MerkleUpdate(12) 6,642, MerkleUpdate(16) 8,907.
 template MerkleUpdate(D) {
     var n8 = merkleLevels8(D);
     var top = merkleHasTop(D);

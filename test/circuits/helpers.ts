@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
 import * as snarkjs from "snarkjs";
-import { accountLeaf, EMPTY_ACCOUNT, MAX_BALANCE, type Account } from "../../lib/account.js";
+import { EMPTY_ACCOUNT, MAX_BALANCE, packedState, type Account } from "../../lib/account.js";
 import { circuitInputOf } from "../../lib/batch.js";
 import { concatBytes, toBytesBE } from "../../lib/bytes.js";
 import { compileCircuit, type CompiledCircuit } from "../../lib/circom.js";
@@ -10,7 +10,7 @@ import { SNARK_FIELD, type Hasher } from "../../lib/crypto.js";
 import { type BatchPublicData, computePublicInputs } from "../../lib/publicInputs.js";
 import { l1ChainStep, L1OpKind, type L1Op } from "../../lib/l1.js";
 import { REPO_ROOT, type DerivedParams } from "../../lib/params.js";
-import { QuadTree } from "../../lib/tree.js";
+import { AccountTree, zeroProof } from "../../lib/tree.js";
 import { encodeTransfer, packedAmounts, type Domain, type SignedTransfer } from "../../lib/tx.js";
 
 /**
@@ -298,16 +298,19 @@ export function uncheckedBatchInput(
   if (l1Ops.length > p.l1Slots || txs.length > p.batchSize || feeIdx.length !== p.feeSlots) {
     throw new Error("batch shape does not match the instance");
   }
-  const tree = new QuadTree(p.depth, hash);
+  const tree = new AccountTree(p.depth, hash);
   const state = new Map<bigint, Account>();
+  // lib/account.ts accountLeaf, but packing the fields in the field as the circuit does: a
+  // wrapped balance (mod r) makes the packed integer exceed r
+  const leafOf = (a: Account) => hash([a.ax, a.ay, mod(packedState(a))]);
   const set = (i: bigint, a: Account) => {
     state.set(i, a);
-    tree.update(i, accountLeaf(hash, a));
+    tree.update(i, leafOf(a));
   };
   const leafWitness = (i: bigint) => ({ account: state.get(i) ?? EMPTY_ACCOUNT, proof: tree.proof(i) });
   for (const [i, a] of accounts) set(i, { ...a });
   const oldRoot = tree.root;
-  const padding = { account: EMPTY_ACCOUNT, proof: Array.from({ length: p.depth }, () => [0n, 0n, 0n]) };
+  const padding = { account: EMPTY_ACCOUNT, proof: zeroProof(p.depth) };
 
   let l1Hash = ctx.l1HashStart ?? 0n;
   const l1Results: bigint[] = [];
@@ -322,8 +325,10 @@ export function uncheckedBatchInput(
     const w = leafWitness(op.accountIdx);
     const a = w.account;
     const deposit = op.kind === L1OpKind.DEPOSIT;
-    const valid = deposit ? a.tokenId === op.tokenId && a.balance + op.amount <= MAX_BALANCE : a.owner === op.owner;
-    const { applied, result } = ctx.l1Outcomes?.[j] ?? { applied: valid, result: deposit ? (valid ? 0n : op.amount) : valid ? a.balance : 0n };
+    // A FORCE_EXIT is always valid (the contract queues it only from the account's owner, who
+    // is not in the leaf): it withdraws the whole balance, whoever op.owner says.
+    const valid = !deposit || (a.tokenId === op.tokenId && a.balance + op.amount <= MAX_BALANCE);
+    const { applied, result } = ctx.l1Outcomes?.[j] ?? { applied: valid, result: deposit ? (valid ? 0n : op.amount) : a.balance };
     if (applied) set(op.accountIdx, { ...a, balance: deposit ? a.balance + op.amount : 0n });
     l1Results.push(result);
     return w;

@@ -1,13 +1,14 @@
 import { createHash } from "node:crypto";
 import { expect } from "chai";
 import { buildPoseidon, type Poseidon } from "circomlibjs";
-import { MAX_BALANCE } from "../../lib/account.js";
+import { accountLeaf, MAX_BALANCE } from "../../lib/account.js";
 import { loadCrypto, SNARK_FIELD, type ZkrCrypto } from "../../lib/crypto.js";
 import { decodeFloat, FLOAT40, floatMax } from "../../lib/float.js";
 import { L2Key } from "../../lib/keys.js";
 import { l1ChainStep, L1OpKind, type L1Op } from "../../lib/l1.js";
 import { deriveParams } from "../../lib/params.js";
 import { L2State } from "../../lib/state.js";
+import { AccountTree, siblingCount, treeLevels, zeroProof } from "../../lib/tree.js";
 import { CircuitTester, failsAt, terminateCurve } from "./helpers.js";
 
 /** Deterministic pseudo-random field elements for test data. */
@@ -86,121 +87,260 @@ describe("circuit FloatDecode", function () {
 });
 
 describe("circuit AccountLeaf", function () {
-  it("equals circomlibjs Poseidon over the six fields", async () => {
+  it("equals circomlibjs Poseidon over (ax, ay, tokenId·2^160 + balance·2^32 + nonce), as the model", async () => {
     const poseidon = await buildPoseidon();
+    const c = await loadCrypto();
     const leaf = await CircuitTester.compile("account_leaf", ["account_leaf.circom"], "AccountLeaf()");
+    // one Poseidon(3)
+    expect(leaf.nConstraints).to.equal(261);
     const rnd = fieldElements(6n);
-    const a = { ax: rnd.next().value!, ay: rnd.next().value!, owner: (1n << 160n) - 1n, tokenId: 7n, balance: (1n << 128n) - 1n, nonce: 3n };
-    const w = await leaf.expectPass(a);
-    const expected = poseidon.F.toObject(poseidon([a.ax, a.ay, a.owner, a.tokenId, a.balance, a.nonce]));
-    expect(leaf.get(w, "out")).to.equal(expected);
-    leaf.expectUnsatisfied(leaf.edit(w, { out: expected + 1n }));
+    const ax = rnd.next().value!;
+    const ay = rnd.next().value!;
+    // every field at its largest (the packing must not overlap), and small distinct values
+    for (const a of [
+      { ax, ay, tokenId: (1n << 32n) - 1n, balance: MAX_BALANCE, nonce: (1n << 32n) - 1n },
+      { ax, ay, tokenId: 7n, balance: 1000n, nonce: 3n },
+    ]) {
+      const w = await leaf.expectPass(a);
+      const expected = poseidon.F.toObject(poseidon([a.ax, a.ay, a.tokenId * 2n ** 160n + a.balance * 2n ** 32n + a.nonce]));
+      expect(leaf.get(w, "out")).to.equal(expected);
+      expect(accountLeaf(c.hash, { ...a, owner: 0xa11cen }), "lib/account.ts accountLeaf").to.equal(expected);
+      leaf.expectUnsatisfied(leaf.edit(w, { out: expected + 1n }));
+    }
   });
 });
 
-describe("circuit MerkleUpdate4", function () {
-  const D = 3;
-  let tester: CircuitTester;
-  let poseidon: Poseidon;
-  let leaves: bigint[];
+/**
+ * One case of the MerkleUpdate test: depth D and the tree shape it must have, spelled out
+ * (levels leaves first: arity and the number of index bits the level takes).
+ */
+interface MerkleCase {
+  D: number;
+  shape: [arity: 8 | 4, bits: number][];
+}
 
-  // Independent reference: the full tree of 4^D leaves, hashed level by level.
-  const hash4 = (c: bigint[]) => poseidon.F.toObject(poseidon(c));
-  function levels(ls: bigint[]): bigint[][] {
-    const out = [ls];
-    while (out[out.length - 1].length > 1) {
+describe("circuit MerkleUpdate", function () {
+  const cases: MerkleCase[] = [
+    { D: 2, shape: [[8, 3], [4, 1]] }, // 16 leaves: the top takes one bit, positions 0/1 only
+    { D: 3, shape: [[8, 3], [8, 3]] }, // 64 leaves: no 4-ary top
+    { D: 4, shape: [[8, 3], [8, 3], [4, 2]] }, // 256 leaves
+  ];
+  let poseidon: Poseidon;
+  let hash: (c: bigint[]) => bigint;
+  const testers = new Map<number, CircuitTester>();
+  const rootCheck = failsAt(["MerkleUpdate", "merkle_update.circom", "(oldNode[n8 + top] - rootIn) * enabled === 0;"]);
+
+  /**
+   * Independent reference: the nodes of every level (leaves first) of the full tree, hashed
+   * level by level in groups of the level's arity. A top level taking fewer bits than its
+   * arity has children beyond the index range: they are empty subtrees, so the leaves are
+   * padded with 0 up to the product of the arities.
+   */
+  function treeNodes({ shape }: MerkleCase, leaves: bigint[]): bigint[][] {
+    const width = shape.reduce((n, [arity]) => n * arity, 1);
+    const out = [[...leaves, ...new Array<bigint>(width - leaves.length).fill(0n)]];
+    for (const [arity] of shape) {
       const prev = out[out.length - 1];
-      out.push(Array.from({ length: prev.length / 4 }, (_, i) => hash4(prev.slice(4 * i, 4 * i + 4))));
+      out.push(Array.from({ length: prev.length / arity }, (_, i) => hash(prev.slice(arity * i, arity * (i + 1)))));
     }
     return out;
   }
-  const rootOf = (ls: bigint[]) => levels(ls)[D][0];
-  function siblings(ls: bigint[], index: number): bigint[][] {
-    return levels(ls)
-      .slice(0, D)
-      .map((level, l) => {
-        const i = index >> (2 * l);
-        const first = i & ~3;
-        return [0, 1, 2, 3].filter((k) => first + k !== i).map((k) => level[first + k]);
-      });
+  const rootOf = (mc: MerkleCase, leaves: bigint[]) => treeNodes(mc, leaves)[mc.shape.length][0];
+  /** The circuit's `siblings`: per level, the other children of the path node's parent, in position order. */
+  function siblingsOf(mc: MerkleCase, leaves: bigint[], index: number): bigint[] {
+    const nodes = treeNodes(mc, leaves);
+    let i = index;
+    return mc.shape.flatMap(([arity], l) => {
+      const first = i - (i % arity);
+      const sib = Array.from({ length: arity }, (_, k) => first + k)
+        .filter((k) => k !== i)
+        .map((k) => nodes[l][k]);
+      i = Math.floor(i / arity);
+      return sib;
+    });
   }
-  const pathBits = (index: number) => Array.from({ length: 2 * D }, (_, b) => (index >> b) & 1);
+  const pathBits = (D: number, index: number) => Array.from({ length: 2 * D }, (_, b) => (index >> b) & 1);
+  /** Index with child position positions[l] at level l. */
+  function indexAt(mc: MerkleCase, positions: number[]): number {
+    let index = 0;
+    let shift = 0;
+    mc.shape.forEach(([, bits], l) => {
+      if (positions[l] >= 1 << bits) throw new Error(`position ${positions[l]} does not fit ${bits} bits`);
+      index += positions[l] << shift;
+      shift += bits;
+    });
+    return index;
+  }
+  /** Indexes that put the path at every child position of every level (each level's positions in turn, shifted per level). */
+  function everyPosition(mc: MerkleCase): number[] {
+    const out = new Set<number>();
+    for (let k = 0; k < 8; k++) out.add(indexAt(mc, mc.shape.map(([, bits], l) => (k + 3 * l) % (1 << bits))));
+    out.add(0).add(4 ** mc.D - 1);
+    return [...out];
+  }
+  function leavesFor(mc: MerkleCase): bigint[] {
+    const rnd = fieldElements(BigInt(4 + mc.D));
+    return Array.from({ length: 4 ** mc.D }, (_, i) => (i % 3 === 0 ? 0n : rnd.next().value!));
+  }
 
   before(async () => {
     poseidon = await buildPoseidon();
-    tester = await CircuitTester.compile("merkle_update4_d3", ["merkle_update4.circom"], `MerkleUpdate4(${D})`);
-    const rnd = fieldElements(4n);
-    leaves = Array.from({ length: 4 ** D }, (_, i) => (i % 3 === 0 ? 0n : rnd.next().value!));
+    hash = (c) => poseidon.F.toObject(poseidon(c));
+    for (const D of [2, 3, 4, 8, 12, 16]) testers.set(D, await CircuitTester.compile(`merkle_update_d${D}`, ["merkle_update.circom"], `MerkleUpdate(${D})`));
   });
 
-  it("has the expected constraint count", () => {
-    // D · (2 · Poseidon(4) = 594 + 11 selection) + root check + output
-    expect(tester.nConstraints).to.equal(D * (2 * 297 + 11) + 2);
+  it("has the expected constraint counts", () => {
+    // per 8-ary level 2 · Poseidon(8) 402 + 26 selection = 830; a 4-ary top taking 2 bits
+    // 2 · Poseidon(4) 297 + 11 = 605, taking 1 bit 599 (its second bit is the constant 0: s3,
+    // s3·(q2 − q1) and children 2 and 3 of both nodes fold to linear, 6 of the 11 selection
+    // products); root check and output 2
+    const expected: [number, number][] = [
+      [2, 830 + 599 + 2],
+      [3, 2 * 830 + 2],
+      [4, 2 * 830 + 605 + 2],
+      [8, 5 * 830 + 599 + 2],
+      [12, 8 * 830 + 2],
+      [16, 10 * 830 + 605 + 2],
+    ];
+    for (const [D, n] of expected) expect(testers.get(D)!.nConstraints, `MerkleUpdate(${D})`).to.equal(n);
+    expect(expected.map(([, n]) => n)).to.deep.equal([1431, 1662, 2267, 4751, 6642, 8907]);
   });
 
-  it("checks the old root and computes the new one at every child position", async () => {
-    const rnd = fieldElements(99n);
-    // 0, 63: all-0 / all-3 paths; 27 = positions 3,2,1; 36 = 0,1,2; 57 = 1,2,3
-    for (const index of [0, 1, 2, 3, 27, 36, 57, 63]) {
-      const newLeaf = rnd.next().value!;
-      const updated = [...leaves];
-      updated[index] = newLeaf;
-      const w = await tester.expectPass({
-        enabled: 1,
-        pathBits: pathBits(index),
-        siblings: siblings(leaves, index),
-        oldLeaf: leaves[index],
-        newLeaf,
-        rootIn: rootOf(leaves),
-      });
-      expect(tester.get(w, "rootOut"), `index ${index}`).to.equal(rootOf(updated));
+  it("the reference tree and lib/tree.ts AccountTree agree (shape, root, proofs)", () => {
+    for (const mc of cases) {
+      expect(
+        treeLevels(mc.D).map((l) => l.arity),
+        `D=${mc.D}`,
+      ).to.deep.equal(mc.shape.map(([a]) => a));
+      expect(siblingCount(mc.D), `D=${mc.D}`).to.equal(mc.shape.reduce((n, [a]) => n + a - 1, 0));
+      const leaves = leavesFor(mc);
+      const t = new AccountTree(mc.D, hash);
+      expect(t.root, `D=${mc.D}: empty root`).to.equal(rootOf(mc, leaves.map(() => 0n)));
+      leaves.forEach((v, i) => v !== 0n && t.update(BigInt(i), v));
+      expect(t.root, `D=${mc.D}: root`).to.equal(rootOf(mc, leaves));
+      for (const index of everyPosition(mc)) {
+        expect(t.proof(BigInt(index)).flat(), `D=${mc.D}: proof of ${index}`).to.deep.equal(siblingsOf(mc, leaves, index));
+      }
+    }
+  });
+
+  it("checks the old root and computes the new one at every child position of every level", async () => {
+    for (const mc of cases) {
+      const tester = testers.get(mc.D)!;
+      const leaves = leavesFor(mc);
+      const t = new AccountTree(mc.D, hash);
+      leaves.forEach((v, i) => v !== 0n && t.update(BigInt(i), v));
+      const rnd = fieldElements(99n);
+      const seen = mc.shape.map(() => new Set<number>());
+      for (const index of everyPosition(mc)) {
+        let i = index;
+        mc.shape.forEach(([arity], l) => {
+          seen[l].add(i % arity);
+          i = Math.floor(i / arity);
+        });
+        const newLeaf = rnd.next().value!;
+        const updated = [...leaves];
+        updated[index] = newLeaf;
+        const w = await tester.expectPass({
+          enabled: 1,
+          pathBits: pathBits(mc.D, index),
+          siblings: siblingsOf(mc, leaves, index),
+          oldLeaf: leaves[index],
+          newLeaf,
+          rootIn: rootOf(mc, leaves),
+        });
+        const label = `D=${mc.D}, index ${index}`;
+        expect(tester.get(w, "rootOut"), label).to.equal(rootOf(mc, updated));
+        // the model's tree: same proof, same new root
+        expect(t.proof(BigInt(index)).flat(), label).to.deep.equal(siblingsOf(mc, leaves, index));
+        const t2 = new AccountTree(mc.D, hash);
+        updated.forEach((v, k) => v !== 0n && t2.update(BigInt(k), v));
+        expect(t2.root, label).to.equal(rootOf(mc, updated));
+      }
+      // every position of every level was exercised (a 1-bit top: 0 and 1)
+      expect(
+        seen.map((p) => [...p].sort((a, b) => a - b)),
+        `D=${mc.D}`,
+      ).to.deep.equal(mc.shape.map(([, bits]) => Array.from({ length: 1 << bits }, (_, k) => k)));
     }
   });
 
   it("passes the root through unchanged when disabled, whatever the proof", async () => {
-    const w = await tester.expectPass({
-      enabled: 0,
-      pathBits: pathBits(5),
-      siblings: siblings(leaves, 9),
-      oldLeaf: 123,
-      newLeaf: 456,
-      rootIn: 789,
-    });
-    expect(tester.get(w, "rootOut")).to.equal(789n);
+    for (const mc of cases) {
+      const tester = testers.get(mc.D)!;
+      const w = await tester.expectPass({
+        enabled: 0,
+        pathBits: pathBits(mc.D, 5),
+        siblings: siblingsOf(mc, leavesFor(mc), 9),
+        oldLeaf: 123,
+        newLeaf: 456,
+        rootIn: 789,
+      });
+      expect(tester.get(w, "rootOut"), `D=${mc.D}`).to.equal(789n);
+    }
   });
 
-  it("rejects a wrong leaf, sibling, index or root when enabled", async () => {
-    const index = 27;
-    const good = {
-      enabled: 1,
-      pathBits: pathBits(index),
-      siblings: siblings(leaves, index),
-      oldLeaf: leaves[index],
-      newLeaf: 5n,
-      rootIn: rootOf(leaves),
-    };
-    const rootCheck = failsAt(["MerkleUpdate4", "merkle_update4.circom", "(oldNode[D] - rootIn) * enabled === 0;"]);
-    const tampered = siblings(leaves, index);
-    tampered[1][2] += 1n;
-    await tester.expectAssertFail({ ...good, siblings: tampered }, rootCheck);
-    await tester.expectAssertFail({ ...good, oldLeaf: leaves[index] + 1n }, rootCheck);
-    await tester.expectAssertFail({ ...good, pathBits: pathBits(26) }, rootCheck);
-    await tester.expectAssertFail({ ...good, rootIn: rootOf(leaves) + 1n }, rootCheck);
+  it("rejects a wrong leaf, a wrong sibling at any level, a wrong index bit at any level or a wrong root when enabled", async () => {
+    for (const mc of cases) {
+      const tester = testers.get(mc.D)!;
+      const leaves = leavesFor(mc);
+      // a path off position 0 at every level
+      const index = indexAt(
+        mc,
+        mc.shape.map(([, bits]) => (bits === 1 ? 1 : 5 & ((1 << bits) - 1))),
+      );
+      const good = {
+        enabled: 1,
+        pathBits: pathBits(mc.D, index),
+        siblings: siblingsOf(mc, leaves, index),
+        oldLeaf: leaves[index],
+        newLeaf: 5n,
+        rootIn: rootOf(mc, leaves),
+      };
+      await tester.expectPass(good);
+      let first = 0;
+      let bit = 0;
+      for (const [arity, bits] of mc.shape) {
+        // each sibling of the level (all of them are hashed, the unused top children included)
+        for (let k = 0; k < arity - 1; k++) {
+          const tampered = [...good.siblings];
+          tampered[first + k] += 1n;
+          await tester.expectAssertFail({ ...good, siblings: tampered }, rootCheck);
+        }
+        for (let b = bit; b < bit + bits; b++) {
+          const flipped = [...good.pathBits];
+          flipped[b] ^= 1;
+          await tester.expectAssertFail({ ...good, pathBits: flipped }, rootCheck);
+        }
+        first += arity - 1;
+        bit += bits;
+      }
+      expect([first, bit]).to.deep.equal([siblingCount(mc.D), 2 * mc.D]);
+      await tester.expectAssertFail({ ...good, oldLeaf: leaves[index] + 1n }, rootCheck);
+      await tester.expectAssertFail({ ...good, rootIn: rootOf(mc, leaves) + 1n }, rootCheck);
+    }
   });
 
-  it("constraints bind the new root (edited witnesses fail)", async () => {
-    const index = 36;
-    const w = await tester.expectPass({
-      enabled: 1,
-      pathBits: pathBits(index),
-      siblings: siblings(leaves, index),
-      oldLeaf: leaves[index],
-      newLeaf: 77n,
-      rootIn: rootOf(leaves),
-    });
-    tester.expectUnsatisfied(tester.edit(w, { rootOut: rootOf(leaves) }));
-    // disabling the update on a witness of an enabled one: the new root no longer follows
-    tester.expectUnsatisfied(tester.edit(w, { enabled: 0n }));
+  it("constraints bind the new root to the leaf and the path (edited witnesses fail)", async () => {
+    for (const mc of cases) {
+      const tester = testers.get(mc.D)!;
+      const leaves = leavesFor(mc);
+      const index = everyPosition(mc)[3];
+      const w = await tester.expectPass({
+        enabled: 1,
+        pathBits: pathBits(mc.D, index),
+        siblings: siblingsOf(mc, leaves, index),
+        oldLeaf: leaves[index],
+        newLeaf: 77n,
+        rootIn: rootOf(mc, leaves),
+      });
+      tester.expectUnsatisfied(tester.edit(w, { rootOut: rootOf(mc, leaves) }));
+      // disabling the update on a witness of an enabled one: the new root no longer follows
+      tester.expectUnsatisfied(tester.edit(w, { enabled: 0n }));
+      // another new leaf, or another path, under the same intermediate wires
+      tester.expectUnsatisfied(tester.edit(w, { newLeaf: 78n }));
+      for (let b = 0; b < 2 * mc.D; b++) tester.expectUnsatisfied(tester.edit(w, { [`pathBits[${b}]`]: BigInt(pathBits(mc.D, index)[b] ^ 1) }));
+    }
   });
 });
 
@@ -242,20 +382,21 @@ describe("circuit L1Op", function () {
       kind: BigInt(o.kind),
       leafAx: a.ax,
       leafAy: a.ay,
-      leafOwner: a.owner,
       leafToken: a.tokenId,
       leafBalance: a.balance,
       leafNonce: a.nonce,
-      siblings: leaf.proof,
+      siblings: leaf.proof.flat(),
     };
     return { input, result, rootOut: s.root, hashOut: l1ChainStep(c.hash, hashIn, o) };
   }
   const resultOf = (w: bigint[]) => tester.get(w, "result");
 
   it("has the expected constraint count", () => {
-    // MerkleUpdate4(2) 1,212, 2 AccountLeaf 708, Poseidon(5) 321, range bits 2 + 4 + 32 + 128 +
-    // 129 (deposit sum), flags and selections 23 (the result is < 2^128 without bits of its own)
-    expect(tester.nConstraints).to.equal(2559);
+    // MerkleUpdate(2) 1,431 (see the MerkleUpdate test), 2 AccountLeaf 522, Poseidon(5) 321,
+    // range bits 2 + 4 + 32 + 128 + 129 (deposit sum), flags and selections 19 (the result is
+    // < 2^128 without bits of its own)
+    expect(tester.nConstraints).to.equal(1431 + 522 + 321 + 295 + 19);
+    expect(tester.nConstraints).to.equal(2588);
   });
 
   it("matches the model for every kind and outcome", async () => {
@@ -267,7 +408,6 @@ describe("circuit L1Op", function () {
       ["deposit up to 2^128 − 1", op(L1OpKind.DEPOSIT, 2n, 2n, 4n, owners[1]), 0n],
       ["deposit past 2^128 − 1: refund", op(L1OpKind.DEPOSIT, 2n, 2n, 1n, owners[1]), 1n],
       ["deposit of the largest amount: refund", op(L1OpKind.DEPOSIT, 3n, 7n, MAX_BALANCE, owners[0]), MAX_BALANCE],
-      ["forced exit by another address: nothing", op(L1OpKind.FORCE_EXIT, 1n, 1n, 0n, owners[1]), 0n],
       ["forced exit by the owner", op(L1OpKind.FORCE_EXIT, 1n, 1n, 0n, owners[0]), 1250n],
       ["forced exit of an empty balance", op(L1OpKind.FORCE_EXIT, 1n, 1n, 0n, owners[0]), 0n],
       ["forced exit of 2^128 − 1", op(L1OpKind.FORCE_EXIT, 2n, 2n, 0n, owners[1]), MAX_BALANCE],
@@ -283,10 +423,26 @@ describe("circuit L1Op", function () {
     }
   });
 
+  it("applies a FORCE_EXIT whoever the queued owner is (the contract checks it); the model refuses another owner", async () => {
+    const s = freshState();
+    const root = s.root;
+    // the model: a forced exit queued by another address means its state is out of sync with L1
+    expect(() => s.applyL1Op(op(L1OpKind.FORCE_EXIT, 1n, 1n, 0n, owners[1]))).to.throw(/not its owner: state out of sync/);
+    expect(s.root).to.equal(root);
+    expect(s.account(1n)!.balance).to.equal(1000n);
+    // the circuit has no owner in the leaf: the owner feeds only the queue hash
+    const byOwner = op(L1OpKind.FORCE_EXIT, 1n, 1n, 0n, owners[0]);
+    const { input, rootOut } = apply(s, byOwner);
+    const byOther = { ...byOwner, owner: owners[1] };
+    const w = await tester.expectPass({ ...input, owner: owners[1] });
+    expect([resultOf(w), tester.get(w, "rootOut"), tester.get(w, "hashOut")]).to.deep.equal([1000n, rootOut, l1ChainStep(c.hash, hashIn, byOther)]);
+    expect(tester.get(w, "hashOut")).to.not.equal(l1ChainStep(c.hash, hashIn, byOwner));
+  });
+
   it("changes nothing in a disabled slot (all inputs 0)", async () => {
     const s = freshState();
     const zero = { kind: 0, accountIdx: 0, tokenId: 0, amount: 0, owner: 0, ax: 0, ay: 0 };
-    const leaf = { leafAx: 0, leafAy: 0, leafOwner: 0, leafToken: 0, leafBalance: 0, leafNonce: 0, siblings: [[0, 0, 0], [0, 0, 0]] };
+    const leaf = { leafAx: 0, leafAy: 0, leafToken: 0, leafBalance: 0, leafNonce: 0, siblings: zeroProof(2).flat() };
     const w = await tester.expectPass({ rootIn: s.root, hashIn, ...zero, ...leaf });
     expect([tester.get(w, "enabled"), tester.get(w, "rootOut"), tester.get(w, "hashOut"), resultOf(w)]).to.deep.equal([0n, s.root, hashIn, 0n]);
     const data = failsAt(["L1Op", "l1_op.circom", "e1 * (1 - enabled) === 0;"]);
@@ -315,13 +471,13 @@ describe("circuit L1Op", function () {
   });
 
   it("rejects a CREATE into an occupied slot and a DEPOSIT or FORCE_EXIT on an empty one", async () => {
-    const rootCheck = failsAt(["MerkleUpdate4", "merkle_update4.circom", "(oldNode[D] - rootIn) * enabled === 0;"], ["L1Op", "l1_op.circom", "rootOut <== MerkleUpdate4"]);
+    const rootCheck = failsAt(["MerkleUpdate", "merkle_update.circom", "(oldNode[n8 + top] - rootIn) * enabled === 0;"], ["L1Op", "l1_op.circom", "rootOut <== MerkleUpdate(D)"]);
     const s = freshState();
-    const empty = { leafAx: 0n, leafAy: 0n, leafOwner: 0n, leafToken: 0n, leafBalance: 0n, leafNonce: 0n };
+    const empty = { leafAx: 0n, leafAy: 0n, leafToken: 0n, leafBalance: 0n, leafNonce: 0n };
     const base = { rootIn: s.root, hashIn, ...empty };
-    await tester.expectAssertFail({ ...base, ...createOp(1n, 1, 1n, 5n), kind: 1n, siblings: s.tree.proof(1n) }, rootCheck);
+    await tester.expectAssertFail({ ...base, ...createOp(1n, 1, 1n, 5n), kind: 1n, siblings: s.tree.proof(1n).flat() }, rootCheck);
     for (const kind of [L1OpKind.DEPOSIT, L1OpKind.FORCE_EXIT]) {
-      await tester.expectAssertFail({ ...base, ...op(kind, 5n, 0n, 0n, 0n), kind: BigInt(kind), siblings: s.tree.proof(5n) }, rootCheck);
+      await tester.expectAssertFail({ ...base, ...op(kind, 5n, 0n, 0n, 0n), kind: BigInt(kind), siblings: s.tree.proof(5n).flat() }, rootCheck);
     }
   });
 
@@ -331,10 +487,19 @@ describe("circuit L1Op", function () {
     expect(tester.get(deposit, "depositOk")).to.equal(1n);
     tester.expectUnsatisfied(tester.edit(deposit, { depositOk: 0n, depositCredited: 0n, refund: 250n }));
     tester.expectUnsatisfied(tester.edit(deposit, { result: 1n }));
-    const exit = await tester.expectPass(apply(s, op(L1OpKind.FORCE_EXIT, 2n, 2n, 0n, owners[0])).input);
-    expect(tester.get(exit, "forceExitOk")).to.equal(0n);
-    // (the withdrawn amount itself is no wire: --O2 expresses it through the result)
-    tester.expectUnsatisfied(tester.edit(exit, { ownerOk: 1n, forceExitOk: 1n }));
+    // a forced exit of account 2 (balance 2^128 − 5): neither the withdrawn amount nor the
+    // zeroed balance can be edited away (the withdrawn amount itself is no wire: --O2 expresses
+    // it through the result)
+    const exitRootIn = s.root;
+    const exit = await tester.expectPass(apply(s, op(L1OpKind.FORCE_EXIT, 2n, 2n, 0n, owners[1])).input);
+    expect(resultOf(exit)).to.equal(MAX_BALANCE - 4n);
+    tester.expectUnsatisfied(tester.edit(exit, { result: 0n }));
+    tester.expectUnsatisfied(tester.edit(exit, { result: MAX_BALANCE - 5n }));
+    // the new leaf kept the old balance (the old leaf), or the root left unchanged
+    expect(tester.get(exit, "newLeaf")).to.not.equal(tester.get(exit, "leafHash"));
+    tester.expectUnsatisfied(tester.edit(exit, { newLeaf: tester.get(exit, "leafHash") }));
+    tester.expectUnsatisfied(tester.edit(exit, { rootOut: exitRootIn }));
+    tester.expectUnsatisfied(tester.edit(exit, { result: 0n, newLeaf: tester.get(exit, "leafHash"), rootOut: exitRootIn }));
     tester.expectUnsatisfied(tester.edit(exit, { hashOut: hashIn }));
   });
 });

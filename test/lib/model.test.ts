@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { AbiCoder, keccak256 } from "ethers";
-import { accountLeaf, MAX_BALANCE, type Account } from "../../lib/account.js";
+import { accountLeaf, MAX_BALANCE, packedState, type Account } from "../../lib/account.js";
 import { buildBatch } from "../../lib/batch.js";
 import { l1ChainStep, L1OpKind, type L1Op } from "../../lib/l1.js";
 import { concatBytes, fromHex, toBytesBE } from "../../lib/bytes.js";
@@ -10,7 +10,7 @@ import { L2Key, verifySignature } from "../../lib/keys.js";
 import { deriveParams, getInstance, TEST_INSTANCE } from "../../lib/params.js";
 import { batchCoefficients, coefficientCount, computePublicInputs, dataCommitment, publicSignalsFor, txsPerCoefficient } from "../../lib/publicInputs.js";
 import { L2State, TxRejectedError } from "../../lib/state.js";
-import { positionAt, QuadTree, rootFromProof } from "../../lib/tree.js";
+import { AccountTree, positionAt, rootFromProof, siblingCount, treeLevels, zeroProof } from "../../lib/tree.js";
 import { decodeTransfer, encodeTransfer, signTransfer, transferFromJSON, transferMessage, transferToJSON, type Domain, type Transfer } from "../../lib/tx.js";
 
 const params = getInstance(TEST_INSTANCE);
@@ -39,29 +39,74 @@ describe("float amounts", () => {
   });
 });
 
-describe("4-ary Poseidon tree", () => {
+describe("account tree (8-ary levels, 4-ary top)", () => {
   let c: ZkrCrypto;
   before(async () => (c = await loadCrypto()));
+  const eight = (shift: number) => ({ arity: 8, shift });
 
-  it("empty root is the chain of zero hashes and proofs verify after updates", () => {
-    const t = new QuadTree(3, c.hash);
-    const z1 = c.hash([0n, 0n, 0n, 0n]);
-    const z2 = c.hash([z1, z1, z1, z1]);
-    expect(t.root).to.equal(c.hash([z2, z2, z2, z2]));
+  it("has floor(2D/3) 8-ary levels and a 4-ary top for the 1 or 2 bits left", () => {
+    expect(treeLevels(2)).to.deep.equal([eight(0), { arity: 4, shift: 3 }]);
+    expect(treeLevels(3)).to.deep.equal([eight(0), eight(3)]);
+    expect(treeLevels(4)).to.deep.equal([eight(0), eight(3), { arity: 4, shift: 6 }]);
+    expect(treeLevels(12)).to.deep.equal([0, 3, 6, 9, 12, 15, 18, 21].map(eight));
+    expect(treeLevels(16)).to.deep.equal([...[0, 3, 6, 9, 12, 15, 18, 21, 24, 27].map(eight), { arity: 4, shift: 30 }]);
+    expect([2, 3, 4, 12, 16].map(siblingCount)).to.deep.equal([7 + 3, 14, 14 + 3, 56, 70 + 3]);
+    expect(zeroProof(4)).to.deep.equal([Array(7).fill(0n), Array(7).fill(0n), Array(3).fill(0n)]);
+    for (const bad of [0, 17, 1.5]) expect(() => treeLevels(bad)).to.throw(/depth/);
+    // positions: 3 bits per 8-ary level, the rest at the top
+    const [l0, l1, top] = treeLevels(4);
+    expect([positionAt(0b11_010_101n, l0), positionAt(0b11_010_101n, l1), positionAt(0b11_010_101n, top)]).to.deep.equal([5, 2, 3]);
+  });
+
+  it("empty root is the chain of zero hashes and proofs verify after updates (D = 3: two 8-ary levels)", () => {
+    const t = new AccountTree(3, c.hash);
+    const z1 = c.hash(Array(8).fill(0n));
+    expect(t.zeros).to.deep.equal([0n, z1, c.hash(Array(8).fill(z1))]);
+    expect(t.root).to.equal(c.hash(Array(8).fill(z1)));
     t.update(5n, 111n);
     t.update(6n, 222n);
     t.update(63n, 333n);
-    // leaf 5 = level-0 position 1 under node 1; its siblings are leaves 4, 6, 7
-    expect(t.proof(5n)[0]).to.deep.equal([0n, 222n, 0n]);
-    const n1 = c.hash([0n, 111n, 222n, 0n]);
-    const n15 = c.hash([0n, 0n, 0n, 333n]);
-    const m0 = c.hash([z1, n1, z1, z1]);
-    const m3 = c.hash([z1, z1, z1, n15]);
-    expect(t.root).to.equal(c.hash([m0, z2, z2, m3]));
-    for (const i of [0n, 5n, 6n, 63n, 20n]) expect(rootFromProof(c.hash, t.leaf(i), i, t.proof(i))).to.equal(t.root);
-    expect(rootFromProof(c.hash, 112n, 5n, t.proof(5n))).to.not.equal(t.root);
-    expect(positionAt(63n, 2)).to.equal(3);
+    // leaf 5 = level-0 position 5 under node 0; its siblings are leaves 0–4, 6, 7
+    expect(t.proof(5n)).to.deep.equal([[0n, 0n, 0n, 0n, 0n, 222n, 0n], [z1, z1, z1, z1, z1, z1, c.hash([0n, 0n, 0n, 0n, 0n, 0n, 0n, 333n])]]);
+    const n0 = c.hash([0n, 0n, 0n, 0n, 0n, 111n, 222n, 0n]);
+    const n7 = c.hash([0n, 0n, 0n, 0n, 0n, 0n, 0n, 333n]);
+    expect(t.root).to.equal(c.hash([n0, z1, z1, z1, z1, z1, z1, n7]));
+    for (const i of [0n, 5n, 6n, 63n, 20n]) expect(rootFromProof(c.hash, 3, t.leaf(i), i, t.proof(i))).to.equal(t.root);
+    expect(rootFromProof(c.hash, 3, 112n, 5n, t.proof(5n))).to.not.equal(t.root);
+    expect(rootFromProof(c.hash, 3, 111n, 4n, t.proof(5n))).to.not.equal(t.root);
+    expect(() => rootFromProof(c.hash, 4, 111n, 5n, t.proof(5n))).to.throw(/3 levels, got 2/);
+    expect(positionAt(63n, t.levels[1])).to.equal(7);
     expect(() => t.update(64n, 1n)).to.throw(/out of range/);
+    // clearing the leaves gives the empty tree back
+    for (const i of [5n, 6n, 63n]) t.update(i, 0n);
+    expect(t.root).to.equal(t.zeros[2]);
+  });
+
+  it("D = 2 (one 8-ary level, a 4-ary top with one bit): the root of an independent full-tree computation", () => {
+    const t = new AccountTree(2, c.hash);
+    const leaves = Array.from({ length: 16 }, (_, i) => (i % 3 === 1 ? BigInt(1000 + i) : 0n));
+    leaves.forEach((v, i) => v !== 0n && t.update(BigInt(i), v));
+    // the top's children 2 and 3 are beyond index 15: empty subtrees of one 8-ary level
+    const z1 = c.hash(Array(8).fill(0n));
+    const n0 = c.hash(leaves.slice(0, 8));
+    const n1 = c.hash(leaves.slice(8, 16));
+    expect(t.root).to.equal(c.hash([n0, n1, z1, z1]));
+    expect(new AccountTree(2, c.hash).root).to.equal(c.hash([z1, z1, z1, z1]));
+    expect(t.proof(10n)).to.deep.equal([[...leaves.slice(8, 10), ...leaves.slice(11, 16)], [n0, z1, z1]]);
+    expect(t.proof(3n)[1]).to.deep.equal([n1, z1, z1]);
+    for (let i = 0n; i < 16n; i++) expect(rootFromProof(c.hash, 2, t.leaf(i), i, t.proof(i))).to.equal(t.root);
+    expect(positionAt(15n, t.levels[1])).to.equal(1);
+    expect(() => t.update(16n, 1n)).to.throw(/out of range/);
+  });
+
+  it("an account's leaf is Poseidon(ax, ay, tokenId·2^160 + balance·2^32 + nonce), without the owner", () => {
+    const a: Account = { ax: 12345n, ay: 67890n, owner: 0xa11cen, tokenId: 0xffffffffn, balance: MAX_BALANCE, nonce: 0xfffffffen };
+    const packed = (0xffffffffn << 160n) + (MAX_BALANCE << 32n) + 0xfffffffen;
+    expect(packedState(a)).to.equal(packed);
+    expect(packed >> 192n).to.equal(0n);
+    expect(accountLeaf(c.hash, a)).to.equal(c.hash([12345n, 67890n, packed]));
+    expect(accountLeaf(c.hash, { ...a, owner: 0xb0bn })).to.equal(accountLeaf(c.hash, a));
+    expect(accountLeaf(c.hash, { ...a, nonce: a.nonce + 1n })).to.not.equal(accountLeaf(c.hash, a));
   });
 });
 
@@ -274,20 +319,25 @@ describe("state transitions and batch building", () => {
     expect(() => state.applyTransfer(sign(0, { from: 1n, to: 0n, amount: 598n, fee: 0n, nonce: 1n }), domain)).to.throw(TxRejectedError, /needs 598/);
   });
 
-  it("applies L1 operations in order: create, deposit (or refund), forced exit (owner only)", () => {
+  it("applies L1 operations in order: create, deposit (or refund), forced exit (refused from another owner)", () => {
     const other = 0x2222222222222222222222222222222222222222n;
     const k = keys[0];
     const ops: L1Op[] = [
       { kind: L1OpKind.CREATE, accountIdx: 5n, tokenId: 1n, amount: 70n, owner: other, ax: k.ax, ay: k.ay },
       { kind: L1OpKind.DEPOSIT, accountIdx: 5n, tokenId: 1n, amount: 30n, owner, ax: 0n, ay: 0n },
       { kind: L1OpKind.DEPOSIT, accountIdx: 5n, tokenId: 0n, amount: 9n, owner, ax: 0n, ay: 0n }, // wrong token: refunded
-      { kind: L1OpKind.FORCE_EXIT, accountIdx: 2n, tokenId: 0n, amount: 0n, owner: other, ax: 0n, ay: 0n }, // not the owner: no-op
       { kind: L1OpKind.FORCE_EXIT, accountIdx: 5n, tokenId: 1n, amount: 0n, owner: other, ax: 0n, ay: 0n },
     ];
     const results = ops.map((op) => state.applyL1Op(op).result);
-    expect(results).to.deep.equal([0n, 0n, 9n, 0n, 100n]);
+    expect(results).to.deep.equal([0n, 0n, 9n, 100n]);
     expect(state.account(5n)).to.deep.equal({ ax: k.ax, ay: k.ay, owner: other, tokenId: 1n, balance: 0n, nonce: 0n });
+    // the contract queues a forced exit only from the owner: another one means the state is out of sync
+    const root = state.root;
+    const notOwner: L1Op = { kind: L1OpKind.FORCE_EXIT, accountIdx: 2n, tokenId: 0n, amount: 0n, owner: other, ax: 0n, ay: 0n };
+    expect(() => state.applyL1Op(notOwner)).to.throw(/not its owner: state out of sync/);
+    expect(state.root).to.equal(root);
     expect(state.account(2n)!.balance).to.equal(50n);
+    expect(state.applyL1Op({ ...notOwner, owner }).result).to.equal(50n);
     expect(() => state.applyL1Op({ ...ops[0], accountIdx: 9n })).to.throw(/out of sync/);
     expect(() => state.applyL1Op({ ...ops[1], accountIdx: 200n })).to.throw(/out of sync/);
     // a deposit that would overflow 2^128 is refunded
