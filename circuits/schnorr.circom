@@ -37,7 +37,7 @@ include "escalarmulfix.circom";
 // challenges per hash query (c = h mod 2^128 as lib/keys.ts computes it, or (h + r) mod 2^128
 // when h + r < 2^254): in the random-oracle forgery bound this counts as two challenges per
 // query, a factor 2, so the challenge gives ~127 bits instead of 128. Skipping the alias check
-// saves a CompConstant (~130 constraints).
+// saves a CompConstant over the 254 bits (~260 constraints).
 //
 // Security: Schnorr with half-length challenges keeps the security level of the group in the
 // random-oracle model (Neven, Smart, Warinschi, "Hash function requirements for Schnorr

@@ -28,7 +28,7 @@ const rootCheck: Frame = ["MerkleUpdate4", "merkle_update4.circom", "(oldNode[D]
 
 // Where each guarded check sits (the error names the innermost template first).
 const AT = {
-  signature: ["ForceEqualIfEnabled", "EdDSAPoseidonVerifier", ["Transfer", "transfer.circom", "sig.M <== message;"]],
+  signature: ["ForceEqualIfEnabled", ["SchnorrVerifier128", "schnorr.circom", "ForceEqualIfEnabled()(enabled, [left[0], right.xout]);"], ["Transfer", "transfer.circom", "sig.word <== "]],
   overdraft: ["Num2Bits", ["Transfer", "transfer.circom", "Num2Bits(128)(senderBalanceNew)"]],
   receiverOverflow: ["Num2Bits", ["Transfer", "transfer.circom", "Num2Bits(128)(receiverBalanceNew)"]],
   feeOverflow: ["Num2Bits", ["FeeCredit", "fee_credit.circom", "Num2Bits(128)(balance + acc)"]],
@@ -164,13 +164,14 @@ describe("circuit Batch(4, 2, 2, 1) (test instance)", function () {
 
   it("has the pinned constraint count", () => {
     // Measured alone: per L1 slot L1Op(4) 3,773 (Merkle update 2,422, 2 leaves 708, chain
-    // Poseidon(5) 321, range bits 299, flags 23); per tx slot Transfer(4, 1) 11,110 (EdDSA 4,217,
-    // message Poseidon(3) 261, 4 leaves 1,416, 2 Merkle updates 4,844, range bits 2·128 + 32 +
-    // 2·8, floats 57, flags 11); FeeCredit(4) 3,258; public inputs (commitment Poseidon(9) and 8
-    // Horner steps) ~425; domain 240; chainId and rollupAddress range bits 224; fee-slot flags.
-    // (125,010 when the public input was a sha256 of the data: 3 blocks, 90,236.) Growth must be
+    // Poseidon(5) 321, range bits 299, flags 23); per tx slot Transfer(4, 1) 9,480 (Schnorr-128
+    // signature with its challenge hash 2,848, 4 leaves 1,416, 2 Merkle updates 4,844, range bits
+    // 2·128 + 32 + 2·8, floats 57, flags 11); FeeCredit(4) 3,258; public inputs (commitment
+    // Poseidon(9) and 8 Horner steps) ~425; domain 240; chainId and rollupAddress range bits 224;
+    // fee-slot flags. (33,921 with EdDSA-Poseidon, 4,217 + 261 for its message per transfer;
+    // 125,010 when the public input was a sha256 of the data: 3 blocks, 90,236.) Growth must be
     // deliberate.
-    expect(tester.nConstraints).to.equal(33921);
+    expect(tester.nConstraints).to.equal(30661);
   });
 
   it("accepts model batches with every L1 operation, transfers and exits, and outputs the model's public signals", async () => {
@@ -454,8 +455,8 @@ describe("circuit Batch(2, 1, 1, 2) (two fee slots, index bytes with unused bits
 
   it("has the pinned constraint count", () => {
     // one L1Op(2), one Transfer(2, 2), two FeeCredit(2), the public inputs and one
-    // distinct-token check
-    expect(tester.nConstraints).to.equal(16227);
+    // distinct-token check (16,227 with EdDSA-Poseidon: 1,630 more per transfer)
+    expect(tester.nConstraints).to.equal(14597);
   });
 
   it("credits each fee to the slot of its token, and matches the model", async () => {
@@ -487,10 +488,11 @@ describe("circuit Batch(12, 1, 1, 1) (bench instance)", function () {
     const p = getInstance("bench_d12_b1");
     expect([p.depth, p.batchSize, p.l1Slots, p.feeSlots]).to.deep.equal([12, 1, 1, 1]);
     const tester = await CircuitTester.compileSource("batch_d12_n1_l1_f1", batchMainSource(p));
-    // L1Op(12) 8,629 (its Merkle update 7,262); Transfer(12, 1) 20,822 (two depth-12 Merkle
-    // updates 14,524); FeeCredit(12) 8,098; public inputs, domain, range bits and flags ~900.
-    // (129,161 with the sha256 public input.)
-    expect(tester.nConstraints).to.equal(38445);
+    // L1Op(12) 8,629 (its Merkle update 7,262); Transfer(12, 1) 19,192 (two depth-12 Merkle
+    // updates 14,524, the Schnorr-128 signature 2,848); FeeCredit(12) 8,098; public inputs,
+    // domain, range bits and flags ~900. (38,445 with EdDSA-Poseidon; 129,161 with the sha256
+    // public input.)
+    expect(tester.nConstraints).to.equal(36815);
     const w = await World.make(await loadCrypto(), p);
     const batch = w.batch({ l1Ops: [w.deposit("bob", 10n ** 6n)], txs: [w.sign("alice", "bob", 10n ** 17n, 9n)] }, [w.idx.fees]);
     const wit = await tester.expectPass(batch.circuitInput);
