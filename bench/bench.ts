@@ -69,20 +69,18 @@ for (const name of list(values.compile)) {
   log(`compiling the components of ${name} …`);
   const D = p.depth;
   const transfer = await templateConstraints("transfer.circom", `Transfer(${D}, ${p.feeSlots})`);
-  const eddsa = await templateConstraints("eddsaposeidon.circom", "EdDSAPoseidonVerifier()");
+  const signature = await templateConstraints("schnorr.circom", "SchnorrVerifier128()");
   const merkle = await templateConstraints("merkle_update.circom", `MerkleUpdate(${D})`);
   const shape = treeLevels(D).map((l) => l.arity).join("·");
   const leaf = await templateConstraints("account_leaf.circom", "AccountLeaf()");
-  const message = await templateConstraints("poseidon.circom", "Poseidon(3)");
   const l1 = await templateConstraints("l1_op.circom", `L1Op(${D})`);
   const fee = await templateConstraints("fee_credit.circom", `FeeCredit(${D})`);
   const pub = await templateConstraints("public_inputs.circom", `PublicInputs(${coefficientCount(p)})`);
   const parts = [
-    { what: "transfer: EdDSA-Poseidon signature", count: p.batchSize, each: eddsa },
-    { what: "transfer: signed message Poseidon(3)", count: p.batchSize, each: message },
+    { what: "transfer: Schnorr-128 signature (challenge hash included)", count: p.batchSize, each: signature },
     { what: `transfer: 2 Merkle updates (sender, receiver), 4^${D} leaves, arities ${shape}`, count: p.batchSize, each: 2 * merkle },
     { what: "transfer: 4 account leaves (old/new sender and receiver)", count: p.batchSize, each: 4 * leaf },
-    { what: "transfer: range checks, floats, fee slot match, flags", count: p.batchSize, each: transfer - eddsa - message - 2 * merkle - 4 * leaf },
+    { what: "transfer: range checks, floats, fee slot match, flags", count: p.batchSize, each: transfer - signature - 2 * merkle - 4 * leaf },
     { what: `L1-operation slot (L=${p.l1Slots})`, count: p.l1Slots, each: l1 },
     { what: `fee credit slot (F=${p.feeSlots})`, count: p.feeSlots, each: fee },
     { what: `public inputs: Poseidon commitment + evaluation of m=${coefficientCount(p)} coefficients`, count: 1, each: pub },

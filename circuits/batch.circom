@@ -37,7 +37,7 @@ include "l1_op.circom";
 //                                                  to = 0: exit
 //   amountF[N]             input   40 bits         float40
 //   feeF[N]                input   8 bits          float8
-//   sigS[N]                input   253 bits        EdDSA signature (S, R8)
+//   sigS[N]                input   253 bits        Schnorr-128 signature (S, R8)
 //   sigR8x[N], sigR8y[N]   input   field
 //   senderAx[N] … senderNonce[N], senderSiblings[N][S]           sender leaf before tx i and
 //                                  its proof against the root before tx i
@@ -79,7 +79,7 @@ include "l1_op.circom";
 // ending at h_{p+k} would start at h_{p+k−k'} and skip operations.)
 //
 // Padding: disabled L1 slots (j ≥ l1Count), padding tx slots (from = 0) and unused fee slots
-// (feeIdx = 0) take every input 0; no special values are needed (circomlib's EdDSA verifier
+// (feeIdx = 0) take every input 0; no special values are needed (the signature verifier
 // computes with all zeros when disabled). L1Op forces a disabled slot's operation fields to 0,
 // Transfer forces to, amountF and feeF to 0 when from = 0; such slots change no root and no hash,
 // count as zero data (a disabled L1 slot's result is 0) and their witness-only inputs (leaves,

@@ -3,7 +3,7 @@ pragma circom 2.1.6;
 include "bitify.circom";
 include "comparators.circom";
 include "poseidon.circom";
-include "eddsaposeidon.circom";
+include "schnorr.circom";
 include "float_decode.circom";
 include "account_leaf.circom";
 include "merkle_update.circom";
@@ -23,8 +23,8 @@ include "merkle_update.circom";
 //   from, to              input   2D bits   account indexes; from = 0 marks padding, to = 0 an exit
 //   amountF               input   40 bits   float40 amount
 //   feeF                  input   8 bits    float8 fee
-//   sigS                  input   253 bits  EdDSA S (< subgroup order when enabled)
-//   sigR8x, sigR8y        input   field     EdDSA R8
+//   sigS                  input   253 bits  signature S (< subgroup order when enabled)
+//   sigR8x, sigR8y        input   field     signature R8
 //   senderAx, senderAy    input   field     sender's leaf before the tx: key,
 //   senderToken           input   32 bits     token,
 //   senderBalance         input   128 bits    balance,
@@ -47,8 +47,9 @@ include "merkle_update.circom";
 //   2. from, to < 4^D (their calldata bytes above bit 2D are 0); isTransfer = (to ≠ 0), which
 //      implies enabled (by 1.); an enabled slot with to = 0 is an exit.
 //   3. amount = float40(amountF), fee = float8(feeF).
-//   4. When enabled, (sigR8, sigS) is a valid EdDSA-Poseidon signature by (senderAx, senderAy) of
-//      M = Poseidon(domain, txPacked, senderNonce), txPacked = calldata as a big-endian integer.
+//   4. When enabled, (sigR8, sigS) is a valid Schnorr-128 signature (SchnorrVerifier128) by
+//      (senderAx, senderAy) of the message (domain, txPacked·2^32 + senderNonce), txPacked =
+//      calldata as a big-endian integer (< 2^112, senderNonce < 2^32: the word is injective).
 //   5. Sender: its leaf is at `from` in rootIn; balance' = balance − amount − fee ∈ [0, 2^128),
 //      nonce' = nonce + 1 < 2^32.
 //   6. Receiver, if isTransfer: its leaf is at `to` in the root after 5; same token as the
@@ -67,12 +68,13 @@ include "merkle_update.circom";
 //     receiver balance is 0 and amount ≤ the sender's balance (or 0), so it holds.
 //
 // Padding slots: every input 0 works; no special values are needed. With enabled = 0 the
-// EdDSA verifier checks nothing (S < 2^253 aside), so all-zero signature inputs compute; the
+// signature verifier checks nothing (S < 2^253 aside), so all-zero signature inputs compute; the
 // leaf and sibling inputs feed disabled Merkle updates. The checks not gated by `enabled`
 // (range checks) hold for zeros. The same goes for the receiver inputs of an exit.
 //
-// Constraints: Transfer(4, 1) 11,110, Transfer(12, 1) 20,822: EdDSA 4,217, message 261,
-// 4 leaves 1,416, 2 MerkleUpdate4(D) 2·(605·D + 2), range and flag checks ~370.
+// Constraints: Transfer(4, 1) 8,536, Transfer(12, 1) 17,318, Transfer(16, 2) 21,868: signature
+// (SchnorrVerifier128, challenge hash included) 2,586, 4 leaves 1,044, 2 MerkleUpdate(D), range
+// and flag checks ~370.
 template Transfer(D, F) {
     var idxBits = 8 * ((2 * D + 7) \ 8);
 
@@ -118,15 +120,15 @@ template Transfer(D, F) {
     txWord <== txPacked;
 
     // 4.
-    signal message <== Poseidon(3)([domain, txPacked, senderNonce]);
-    component sig = EdDSAPoseidonVerifier();
+    component sig = SchnorrVerifier128();
     sig.enabled <== enabled;
     sig.Ax <== senderAx;
     sig.Ay <== senderAy;
     sig.S <== sigS;
     sig.R8x <== sigR8x;
     sig.R8y <== sigR8y;
-    sig.M <== message;
+    sig.domain <== domain;
+    sig.word <== txPacked * 2 ** 32 + senderNonce;
 
     // 5.
     var senderBalanceNew = senderBalance - amount - fee;

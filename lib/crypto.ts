@@ -11,7 +11,7 @@ export function poseidonImpl(): Promise<Poseidon> {
   return (poseidonP ??= buildPoseidon());
 }
 
-/** circomlibjs EdDSA (BabyJubJub, Poseidon), built once per process. */
+/** circomlibjs EdDSA (BabyJubJub and Poseidon; lib/keys.ts signs with them), built once per process. */
 export function eddsaImpl(): Promise<EdDSA> {
   return (eddsaP ??= buildEddsa());
 }

@@ -1,6 +1,6 @@
 import { accountLeaf, checkAccount, EMPTY_ACCOUNT, MAX_BALANCE, MAX_NONCE, type Account } from "./account.js";
 import type { ZkrCrypto } from "./crypto.js";
-import { verifySignature } from "./keys.js";
+import { verifySignature, type SignatureMessage } from "./keys.js";
 import { checkL1Op, L1OpKind, type L1Op } from "./l1.js";
 import type { DerivedParams } from "./params.js";
 import { AccountTree, zeroProof, type MerkleProof } from "./tree.js";
@@ -105,7 +105,7 @@ export class L2State {
     pending?: { nonce: bigint; balance: bigint },
   ): { sender: Account; receiver?: Account } {
     const p = this.params;
-    let message: bigint;
+    let message: SignatureMessage;
     try {
       packedAmounts(t);
       message = transferMessage(this.crypto.hash, t, domain, p);

@@ -1,7 +1,8 @@
+import { MAX_NONCE, NONCE_BITS } from "./account.js";
 import { concatBytes, fromBytesBE, toBytesBE } from "./bytes.js";
 import type { Hasher } from "./crypto.js";
 import { decodeFloat, encodeFloat, FLOAT40, FLOAT8 } from "./float.js";
-import type { L2Key, Signature } from "./keys.js";
+import type { L2Key, Signature, SignatureMessage } from "./keys.js";
 import type { DerivedParams } from "./params.js";
 
 /** What a transaction is bound to: one rollup contract on one chain. */
@@ -61,10 +62,28 @@ export function decodeTransfer(bytes: Uint8Array, p: DerivedParams): Omit<Transf
   };
 }
 
-/** The message a sender signs: Poseidon(domain, txPacked, nonce). */
-export function transferMessage(hash: Hasher, t: Transfer, domain: Domain, p: DerivedParams): bigint {
-  const txPacked = fromBytesBE(encodeTransfer(t, p));
-  return hash([domainHash(hash, domain), txPacked, t.nonce]);
+function packedWithNonce(hash: Hasher, t: Transfer, domain: Domain, p: DerivedParams): { domain: bigint; txPacked: bigint } {
+  if (t.nonce < 0n || t.nonce > MAX_NONCE) throw new TxFormatError(`nonce must be in [0, 2^${NONCE_BITS}), got ${t.nonce}`);
+  return { domain: domainHash(hash, domain), txPacked: fromBytesBE(encodeTransfer(t, p)) };
+}
+
+/**
+ * The message a sender signs (docs/PROTOCOL.md, "L2 transfer"): (domain, txPacked·2^32 + nonce),
+ * txPacked = the transfer's calldata as a big-endian integer. Throws TxFormatError for a
+ * transfer that has no calldata encoding or a nonce ≥ 2^32.
+ */
+export function transferMessage(hash: Hasher, t: Transfer, domain: Domain, p: DerivedParams): SignatureMessage {
+  const m = packedWithNonce(hash, t, domain, p);
+  return { domain: m.domain, word: (m.txPacked << BigInt(NONCE_BITS)) + t.nonce };
+}
+
+/**
+ * A transfer's id (the sequencer's key for it): Poseidon(domain, txPacked, nonce), the message
+ * signed before the Schnorr-128 signature, kept so that ids stay the same.
+ */
+export function transferId(hash: Hasher, t: Transfer, domain: Domain, p: DerivedParams): bigint {
+  const m = packedWithNonce(hash, t, domain, p);
+  return hash([m.domain, m.txPacked, t.nonce]);
 }
 
 export function signTransfer(hash: Hasher, key: L2Key, t: Transfer, domain: Domain, p: DerivedParams): SignedTransfer {

@@ -12,7 +12,7 @@ import { readL1Ops, type RollupContract } from "../lib/deploy.js";
 import type { QueuedL1Op } from "../lib/l1.js";
 import type { DerivedParams } from "../lib/params.js";
 import { L2State, TxRejectedError, type RejectCode } from "../lib/state.js";
-import { transferFromJSON, transferMessage, TxFormatError, type Domain, type SignedTransfer } from "../lib/tx.js";
+import { transferFromJSON, transferId, TxFormatError, type Domain, type SignedTransfer } from "../lib/tx.js";
 import { readFileSync } from "node:fs";
 import { groth16 } from "snarkjs";
 import type { ProofResult } from "../prover/prover.js";
@@ -141,7 +141,7 @@ export class Sequencer {
     let id: string;
     try {
       tx = transferFromJSON(body);
-      id = idOf(transferMessage(this.o.crypto.hash, tx, this.domain, this.o.params));
+      id = idOf(transferId(this.o.crypto.hash, tx, this.domain, this.o.params));
     } catch (e) {
       if (e instanceof TxFormatError) throw new SubmitError(400, "BAD_FORMAT", e.message);
       throw e;

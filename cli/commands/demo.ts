@@ -65,7 +65,7 @@ export function demoCommand(): Command {
         await prove("2 deposits");
         await prove("1 deposit");
 
-        step("two signed L2 transfers (EdDSA-Poseidon, bound to chain id and rollup address)");
+        step("two signed L2 transfers (Schnorr-128 on BabyJubJub, bound to chain id and rollup address)");
         await prove("alice → bob 1.5 ETH, bob → alice 0.25 ETH (fee 0.0001 each)", [
           signTransfer(crypto.hash, ka, { from: 2n, to: 3n, amount: 15n * ETH / 10n, fee: 10n ** 14n, nonce: 0n }, domain, params),
           signTransfer(crypto.hash, kb, { from: 3n, to: 2n, amount: ETH / 4n, fee: 10n ** 14n, nonce: 0n }, domain, params),

@@ -4,7 +4,7 @@ import { SequencerClient } from "../client.js";
 import { lazyTokens } from "../l1.js";
 
 export function walletCommand(): Command {
-  const wallet = new Command("wallet").description("the L2 key (BabyJubJub, EdDSA-Poseidon) that signs transfers and exits");
+  const wallet = new Command("wallet").description("the L2 key (BabyJubJub, Schnorr-128 signatures) that signs transfers and exits");
 
   const create = new Command("new")
     .description("create a wallet file with a new random L2 key (mode 0600) and print its public key")

@@ -20,6 +20,8 @@ declare module "circomlibjs" {
     inSubgroup(p: [Uint8Array, Uint8Array]): boolean;
     packPoint(p: [Uint8Array, Uint8Array]): Uint8Array;
     unpackPoint(b: Uint8Array): [Uint8Array, Uint8Array] | null;
+    addPoint(a: [Uint8Array, Uint8Array], b: [Uint8Array, Uint8Array]): [Uint8Array, Uint8Array];
+    mulPointEscalar(base: [Uint8Array, Uint8Array], e: bigint): [Uint8Array, Uint8Array];
   }
   export interface EdDSASignature {
     R8: [Uint8Array, Uint8Array];

@@ -28,7 +28,7 @@ const rootCheck: Frame = ["MerkleUpdate", "merkle_update.circom", "(oldNode[n8 +
 
 // Where each guarded check sits (the error names the innermost template first).
 const AT = {
-  signature: ["ForceEqualIfEnabled", "EdDSAPoseidonVerifier", ["Transfer", "transfer.circom", "sig.M <== message;"]],
+  signature: ["ForceEqualIfEnabled", ["SchnorrVerifier128", "schnorr.circom", "ForceEqualIfEnabled()(enabled, [left[0], right.xout]);"], ["Transfer", "transfer.circom", "sig.word <== "]],
   overdraft: ["Num2Bits", ["Transfer", "transfer.circom", "Num2Bits(128)(senderBalanceNew)"]],
   receiverOverflow: ["Num2Bits", ["Transfer", "transfer.circom", "Num2Bits(128)(receiverBalanceNew)"]],
   feeOverflow: ["Num2Bits", ["FeeCredit", "fee_credit.circom", "Num2Bits(128)(balance + acc)"]],
@@ -164,14 +164,15 @@ describe("circuit Batch(4, 2, 2, 1) (test instance)", function () {
 
   it("has the pinned constraint count", () => {
     // Measured alone: per L1 slot L1Op(4) 3,428 (Merkle update 2,267, 2 leaves 522, chain
-    // Poseidon(5) 321, range bits 299, flags 19); per tx slot Transfer(4, 1) 10,428 (EdDSA 4,217,
-    // message Poseidon(3) 261, 4 leaves 1,044, 2 Merkle updates 4,534, range bits 2·128 + 32 +
-    // 2·8, floats 57, flags 11); FeeCredit(4) 2,917; public inputs (commitment Poseidon(9) and 8
-    // Horner steps) ~425; domain 240; chainId and rollupAddress range bits 224; fee-slot flags:
-    // 897 outside the slots. (33,921 with the 4-ary tree and the owner in the leaf; 125,010 when
-    // the public input was a sha256 of the data: 3 blocks, 90,236.) Growth must be deliberate.
-    expect(tester.nConstraints).to.equal(2 * 3428 + 2 * 10428 + 2917 + 897);
-    expect(tester.nConstraints).to.equal(31526);
+    // Poseidon(5) 321, range bits 299, flags 19); per tx slot Transfer(4, 1) 8,536 (Schnorr-128
+    // signature with its challenge hash 2,586, 4 leaves 1,044, 2 Merkle updates 4,534, range bits
+    // 2·128 + 32 + 2·8, floats 57, flags 11); FeeCredit(4) 2,917; public inputs (commitment
+    // Poseidon(9) and 8 Horner steps) ~425; domain 240; chainId and rollupAddress range bits 224;
+    // fee-slot flags: 897 outside the slots. (33,921 with EdDSA-Poseidon, the 4-ary tree and the
+    // owner in the leaf; 125,010 when the public input was a sha256 of the data: 3 blocks,
+    // 90,236.) Growth must be deliberate.
+    expect(tester.nConstraints).to.equal(2 * 3428 + 2 * 8536 + 2917 + 897);
+    expect(tester.nConstraints).to.equal(27742);
   });
 
   it("accepts model batches with every L1 operation, transfers and exits, and outputs the model's public signals", async () => {
@@ -466,12 +467,12 @@ describe("circuit Batch(2, 1, 1, 2) (two fee slots, index bytes with unused bits
   });
 
   it("has the pinned constraint count", () => {
-    // one L1Op(2) 2,588, one Transfer(2, 2) 8,752, two FeeCredit(2) 2,081 (each with a
+    // one L1Op(2) 2,588, one Transfer(2, 2) 6,860, two FeeCredit(2) 2,081 (each with a
     // MerkleUpdate(2) 1,431), the public inputs and one distinct-token check: 886. (16,227 with
-    // the 4-ary tree: at D = 2 an 8-ary level and a 1-bit 4-ary top cost 219 more than two 4-ary
-    // levels, the smaller leaves save 93 each.)
-    expect(tester.nConstraints).to.equal(2588 + 8752 + 2 * 2081 + 886);
-    expect(tester.nConstraints).to.equal(16388);
+    // EdDSA-Poseidon and the 4-ary tree: at D = 2 an 8-ary level and a 1-bit 4-ary top cost 219
+    // more than two 4-ary levels, the smaller leaves save 93 each.)
+    expect(tester.nConstraints).to.equal(2588 + 6860 + 2 * 2081 + 886);
+    expect(tester.nConstraints).to.equal(14496);
   });
 
   it("credits each fee to the slot of its token, and matches the model", async () => {
@@ -503,12 +504,12 @@ describe("circuit Batch(12, 1, 1, 1) (bench instance)", function () {
     const p = getInstance("bench_d12_b1");
     expect([p.depth, p.batchSize, p.l1Slots, p.feeSlots]).to.deep.equal([12, 1, 1, 1]);
     const tester = await CircuitTester.compileSource("batch_d12_n1_l1_f1", batchMainSource(p));
-    // L1Op(12) 7,819 (its Merkle update 6,642: eight 8-ary levels); Transfer(12, 1) 19,210 (two
-    // Merkle updates 13,284); FeeCredit(12) 7,292; public inputs, domain, range bits and flags
-    // 896. (38,445 with the 4-ary tree and the owner in the leaf; 129,161 with the sha256 public
-    // input.)
-    expect(tester.nConstraints).to.equal(7819 + 19210 + 7292 + 896);
-    expect(tester.nConstraints).to.equal(35217);
+    // L1Op(12) 7,819 (its Merkle update 6,642: eight 8-ary levels); Transfer(12, 1) 17,318 (two
+    // Merkle updates 13,284, the Schnorr-128 signature 2,586); FeeCredit(12) 7,292; public inputs,
+    // domain, range bits and flags 896. (38,445 with EdDSA-Poseidon, the 4-ary tree and the owner
+    // in the leaf; 129,161 with the sha256 public input.)
+    expect(tester.nConstraints).to.equal(7819 + 17318 + 7292 + 896);
+    expect(tester.nConstraints).to.equal(33325);
     const w = await World.make(await loadCrypto(), p);
     const batch = w.batch({ l1Ops: [w.deposit("bob", 10n ** 6n)], txs: [w.sign("alice", "bob", 10n ** 17n, 9n)] }, [w.idx.fees]);
     const wit = await tester.expectPass(batch.circuitInput);

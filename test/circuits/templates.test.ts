@@ -4,12 +4,12 @@ import { buildPoseidon, type Poseidon } from "circomlibjs";
 import { accountLeaf, MAX_BALANCE } from "../../lib/account.js";
 import { loadCrypto, SNARK_FIELD, type ZkrCrypto } from "../../lib/crypto.js";
 import { decodeFloat, FLOAT40, floatMax } from "../../lib/float.js";
-import { L2Key } from "../../lib/keys.js";
+import { L2Key, signatureChallenge, verifySignature, type Signature, type SignatureMessage } from "../../lib/keys.js";
 import { l1ChainStep, L1OpKind, type L1Op } from "../../lib/l1.js";
 import { deriveParams } from "../../lib/params.js";
 import { L2State } from "../../lib/state.js";
 import { AccountTree, siblingCount, treeLevels, zeroProof } from "../../lib/tree.js";
-import { CircuitTester, failsAt, terminateCurve } from "./helpers.js";
+import { CircuitTester, failsAt, terminateCurve, type Frame } from "./helpers.js";
 
 /** Deterministic pseudo-random field elements for test data. */
 function* fieldElements(seed: bigint): Generator<bigint> {
@@ -501,5 +501,104 @@ describe("circuit L1Op", function () {
     tester.expectUnsatisfied(tester.edit(exit, { rootOut: exitRootIn }));
     tester.expectUnsatisfied(tester.edit(exit, { result: 0n, newLeaf: tester.get(exit, "leafHash"), rootOut: exitRootIn }));
     tester.expectUnsatisfied(tester.edit(exit, { hashOut: hashIn }));
+  });
+});
+
+describe("circuit SchnorrVerifier128", function () {
+  let c: ZkrCrypto;
+  let tester: CircuitTester;
+  let keys: L2Key[];
+  const m: SignatureMessage = { domain: 0xd0d0d0n, word: (0x0102030405060708090a0bn << 32n) + 17n };
+
+  const input = (k: L2Key, sig: Signature, msg = m, enabled = 1n) =>
+    ({ enabled, Ax: k.ax, Ay: k.ay, S: sig.S, R8x: sig.R8x, R8y: sig.R8y, domain: msg.domain, word: msg.word });
+  const frame = (snippet: string): Frame => ["SchnorrVerifier128", "schnorr.circom", snippet];
+  const AT = {
+    equal: failsAt("ForceEqualIfEnabled", frame("ForceEqualIfEnabled()(enabled, [left[0], right.xout]);")),
+    sBits: failsAt("Num2Bits", frame("Num2Bits(253)(S)")),
+    r8OnCurve: failsAt(["OnCurveIfEnabled", "schnorr.circom", "(168700 * x2"], frame("OnCurveIfEnabled()(enabled, R8x, R8y);")),
+    aOnCurve: failsAt(["OnCurveIfEnabled", "schnorr.circom", "(168700 * x2"], frame("OnCurveIfEnabled()(enabled, Ax, Ay);")),
+    smallOrder: failsAt(frame("a8Zero * enabled === 0;")),
+  };
+
+  before(async () => {
+    c = await loadCrypto();
+    tester = await CircuitTester.compile("schnorr128", ["schnorr.circom"], "SchnorrVerifier128()");
+    keys = await Promise.all(["sig a", "sig b", "sig c"].map((s) => L2Key.fromPrivateKey("0x" + createHash("sha256").update(s).digest("hex"))));
+  });
+
+  it("has the expected constraint count", () => {
+    // S bits 253, on-curve checks 8, Poseidon(6) 354, challenge bits 254, 8·A 21,
+    // EscalarMulAny(128) 1,161, BabyAdd 6, EscalarMulFix(253) 523, equality checks 6
+    // (EdDSAPoseidonVerifier: 4,217, plus 261 for the Poseidon(3) message it signed)
+    expect(tester.nConstraints).to.equal(2586);
+  });
+
+  it("accepts lib/keys.ts signatures, with lib/keys.ts's challenge", async () => {
+    const rnd = fieldElements(128n);
+    const messages: SignatureMessage[] = [m, { domain: 0n, word: 0n }, { domain: SNARK_FIELD - 1n, word: SNARK_FIELD - 1n }];
+    for (let i = 0; i < 3; i++) messages.push({ domain: rnd.next().value!, word: rnd.next().value! });
+    for (const [i, msg] of messages.entries()) {
+      const k = keys[i % keys.length];
+      const sig = k.sign(msg);
+      expect(verifySignature(c.eddsa, msg, sig, k.ax, k.ay)).to.equal(true);
+      const w = await tester.expectPass(input(k, sig, msg));
+      const h = c.eddsa.F.toObject(c.eddsa.poseidon([sig.R8x, sig.R8y, k.ax, k.ay, msg.domain, msg.word]));
+      expect(tester.get(w, "h"), `message ${i}`).to.equal(h);
+      expect(tester.get(w, "c"), `message ${i}`).to.equal(signatureChallenge(c.eddsa, sig.R8x, sig.R8y, k.ax, k.ay, msg)).and.to.equal(h % (1n << 128n));
+    }
+  });
+
+  it("rejects another message word or domain, another key, S ≥ 2^253, a tampered R8, off-curve points and a small-order key", async () => {
+    const [k, other] = keys;
+    const sig = k.sign(m);
+    await tester.expectAssertFail(input(k, sig, { ...m, word: m.word + 1n }), AT.equal);
+    await tester.expectAssertFail(input(k, sig, { ...m, word: m.word + (1n << 32n) }), AT.equal);
+    await tester.expectAssertFail(input(k, sig, { ...m, domain: m.domain + 1n }), AT.equal);
+    await tester.expectAssertFail(input(other, sig), AT.equal);
+    await tester.expectAssertFail(input(k, other.sign(m)), AT.equal);
+    // S + l is the same point S·B8: the circuit accepts this second encoding of a valid signature
+    // (it has no S < l check, see schnorr.circom), lib/keys.ts does not; S + l + 1 is no signature.
+    const l = c.eddsa.babyJub.subOrder;
+    expect(verifySignature(c.eddsa, m, { ...sig, S: sig.S + l }, k.ax, k.ay)).to.equal(false);
+    await tester.expectPass(input(k, { ...sig, S: sig.S + l }));
+    await tester.expectAssertFail(input(k, { ...sig, S: sig.S + l + 1n }), AT.equal);
+    await tester.expectAssertFail(input(k, { ...sig, S: sig.S + 1n }), AT.equal);
+    await tester.expectAssertFail(input(k, { ...sig, S: sig.S + (1n << 253n) }), AT.sBits);
+    // −R8 is on the curve; R8 + (0, 1) is not.
+    await tester.expectAssertFail(input(k, { ...sig, R8x: SNARK_FIELD - sig.R8x }), AT.equal);
+    await tester.expectAssertFail(input(k, { ...sig, R8y: sig.R8y + 1n }), AT.r8OnCurve);
+    await tester.expectAssertFail({ ...input(k, sig), Ay: k.ay + 1n }, AT.aOnCurve);
+    // A = (0, 1) (the identity) or (0, −1) (order 2): S·B8 = R8 + c·(8·A) = R8 would hold for anyone.
+    const S = 42n;
+    const R8 = c.eddsa.babyJub.mulPointEscalar(c.eddsa.babyJub.Base8, S).map((x) => c.eddsa.F.toObject(x));
+    for (const Ay of [1n, SNARK_FIELD - 1n]) {
+      await tester.expectAssertFail({ ...input(k, { R8x: R8[0], R8y: R8[1], S }), Ax: 0n, Ay }, AT.smallOrder);
+    }
+  });
+
+  it("checks nothing but S < 2^253 when disabled: all zeros, garbage, a wrong signature", async () => {
+    await tester.expectPass({ enabled: 0, Ax: 0, Ay: 0, S: 0, R8x: 0, R8y: 0, domain: 0, word: 0 });
+    const rnd = fieldElements(7n);
+    for (let i = 0; i < 3; i++) {
+      const [Ax, Ay, R8x, R8y, domain, word, s] = Array.from({ length: 7 }, () => rnd.next().value!);
+      await tester.expectPass({ enabled: 0, Ax, Ay, S: s % (1n << 253n), R8x, R8y, domain, word });
+    }
+    const [k, other] = keys;
+    await tester.expectPass(input(other, k.sign(m), m, 0n));
+    await tester.expectPass(input(k, { ...k.sign(m), S: k.sign(m).S + c.eddsa.babyJub.subOrder }, m, 0n));
+    await tester.expectAssertFail({ ...input(k, k.sign(m), m, 0n), S: 1n << 253n }, AT.sBits);
+  });
+
+  it("constraints bind the challenge and the result (edited witnesses fail)", async () => {
+    const [k] = keys;
+    const w = await tester.expectPass(input(k, k.sign(m)));
+    const cw = tester.get(w, "c");
+    tester.expectUnsatisfied(tester.edit(w, { c: cw ^ 1n }));
+    tester.expectUnsatisfied(tester.edit(w, { "cBits[0]": 1n - (cw & 1n) }));
+    tester.expectUnsatisfied(tester.edit(w, { h: tester.get(w, "h") + 1n }));
+    // the witness of a wrong signature, computed with the check off, fails once enabled
+    const wrong = await tester.expectPass(input(k, k.sign(m), { ...m, word: m.word + 1n }, 0n));
+    tester.expectUnsatisfied(tester.edit(wrong, { enabled: 1n }));
   });
 });
