@@ -1,10 +1,13 @@
-// The circomlibjs-generated Poseidon contracts the Rollup uses (4, 5 and 6 inputs) against the
-// JavaScript Poseidon of lib/crypto.ts, plus deploy-time checks of given Poseidon addresses.
+// The Poseidon contracts the Rollup uses (circomlibjs bytecode for 3, 4 and 5 inputs,
+// contracts/Poseidon8.sol for 8) against the JavaScript Poseidon of lib/crypto.ts, plus
+// deploy-time checks of given Poseidon addresses and of Poseidon8's constants tables.
 import { expect } from "chai";
+import { ContractFactory } from "ethers";
 import { poseidonHasher, SNARK_FIELD } from "../../lib/crypto.js";
-import { checkPoseidonContract, POSEIDON_ARITIES, type PoseidonArity, poseidonContractAt } from "../../lib/deploy.js";
+import { checkPoseidonContract, POSEIDON_ARITIES, type PoseidonArity, poseidonContractAt, readArtifact } from "../../lib/deploy.js";
+import { poseidon8TableInitcodes, poseidon8TableWords } from "../../lib/poseidonEvm.js";
 import { deployer, deployWithMock, ethers, sharedPoseidon } from "./fixture.js";
-import { seededBelow } from "./helpers.js";
+import { expectRevert, seededBelow } from "./helpers.js";
 
 const hash = await poseidonHasher();
 
@@ -44,6 +47,26 @@ describe("Poseidon contracts (circomlibjs bytecode, Poseidon8.sol)", () => {
     await rejects(p[8], 3);
     await rejects((await deployWithMock()).d.verifierAddress, 4);
     await rejects(deployer.address, 5);
+  });
+
+  it("Poseidon8 takes its constants from two data contracts of the exact sizes, in order", async () => {
+    expect(poseidon8TableWords()).to.have.length(135 + 81 + 81 + 1071);
+    const tables: string[] = [];
+    for (const code of poseidon8TableInitcodes()) {
+      const tx = await deployer.sendTransaction({ data: code });
+      tables.push((await tx.wait())!.contractAddress!);
+    }
+    const code0 = await ethers.provider.getCode(tables[0]!);
+    expect(code0.slice(0, 4)).to.equal("0x00"); // a STOP byte first: calling a table does nothing
+    expect((code0.length - 2) / 2).to.equal(1 + 32 * 767);
+    const art = readArtifact("Poseidon8");
+    const factory = new ContractFactory(art.abi, art.bytecode, deployer);
+    await expectRevert(factory.deploy(tables[1], tables[0]), factory, "BadTable", [tables[1]]);
+    await expectRevert(factory.deploy(tables[0], tables[0]), factory, "BadTable", [tables[0]]);
+    const p8 = await factory.deploy(tables[0], tables[1]);
+    await p8.waitForDeployment();
+    const inputs = Array.from({ length: 8 }, (_, i) => seededBelow(`table/${i}`, SNARK_FIELD));
+    expect(await p8.getFunction("poseidon").staticCall(inputs)).to.equal(hash(inputs));
   });
 
   it("reports the gas of one call", async () => {
