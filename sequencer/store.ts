@@ -43,8 +43,12 @@ export interface BatchRecord {
   updatedAt: number;
 }
 
-/** Bumped whenever a table changes shape; a database of another version is refused. */
-const SCHEMA_VERSION = 2;
+/**
+ * Bumped whenever a table changes shape or what it stores changes meaning; a database of another
+ * version is refused. 2: commitment and public signals of each batch; 3: Schnorr-128 signatures
+ * and the 8-ary account tree (the stored transactions and roots of version 2 are of another scheme).
+ */
+const SCHEMA_VERSION = 3;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
