@@ -56,6 +56,10 @@ contract Rollup {
     uint256 private immutable groupToMask;
     uint256 private immutable groupToLow;
     uint256 private immutable groupToHigh;
+    /// @dev The account tree's shape (lib/tree.ts treeLevels): floor(2·depth/3) 8-ary levels, then
+    ///      a 4-ary root level iff 2·depth mod 3 != 0.
+    uint256 private immutable treeLevels8;
+    bool private immutable treeHasTop;
     /// @notice Seconds an L1 operation may wait unprocessed before anyone may activate escape mode.
     uint256 public immutable escapeDelay;
     /// @notice Root of the empty account tree, the state before the first batch.
@@ -302,11 +306,14 @@ contract Rollup {
         escapeDelay = escapeDelay_;
 
         // zero[0] = 0, zero[l+1] = Poseidon(zero[l] x arity); the genesis state is the empty tree.
+        uint256 levels8 = (2 * uint256(depth_)) / 3;
+        bool hasTop = (2 * uint256(depth_)) % 3 != 0;
+        (treeLevels8, treeHasTop) = (levels8, hasTop);
         uint256 zero = 0;
-        for (uint256 l = 0; l < (2 * uint256(depth_)) / 3; l++) {
+        for (uint256 l = 0; l < levels8; l++) {
             zero = poseidon8_.poseidon([zero, zero, zero, zero, zero, zero, zero, zero]);
         }
-        if ((2 * uint256(depth_)) % 3 != 0) zero = poseidon4_.poseidon([zero, zero, zero, zero]);
+        if (hasTop) zero = poseidon4_.poseidon([zero, zero, zero, zero]);
         genesisRoot = zero;
         stateRoot = zero;
 
@@ -804,8 +811,7 @@ contract Rollup {
         AccountRecord memory account = accounts[accountIdx];
         if (msg.sender != account.owner) revert NotAccountOwner();
         if (escapeWithdrawn[accountIdx]) revert AlreadyWithdrawn(accountIdx);
-        uint256 levels8 = (2 * uint256(depth)) / 3;
-        bool top = (2 * uint256(depth)) % 3 != 0;
+        (uint256 levels8, bool top) = (treeLevels8, treeHasTop);
         uint256 expected = 7 * levels8 + (top ? 3 : 0);
         if (siblings.length != expected) revert BadProofLength(siblings.length, expected);
 

@@ -219,8 +219,6 @@ export function rollupAt(address: string, runner: ContractRunner | null): Rollup
 /** Input counts of the Poseidon contracts a Rollup uses: leaves, tree root level, queue chain, tree levels. */
 export const POSEIDON_ARITIES = [3, 4, 5, 8] as const;
 export type PoseidonArity = (typeof POSEIDON_ARITIES)[number];
-/** Transactions deployPoseidonContracts sends: one per arity, plus Poseidon(8)'s two constants tables. */
-const POSEIDON_DEPLOY_TXS = POSEIDON_ARITIES.length + 2;
 export type PoseidonAddresses = Record<PoseidonArity, string>;
 
 /** Default escape delay: an L1 operation may wait a week before escape mode can be activated. */
@@ -387,7 +385,7 @@ export async function deployRollup(opts: DeployRollupOptions): Promise<RollupDep
     }
   } else {
     ({ addresses: poseidon, receipts: poseidonReceipts } = await deployPoseidonContracts(signer, nonce));
-    nonce += POSEIDON_DEPLOY_TXS;
+    nonce += poseidonReceipts.length; // one transaction per receipt
   }
 
   let verifierAddress: string;

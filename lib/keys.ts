@@ -63,14 +63,12 @@ export class L2Key {
     const priv = fromHex(hex);
     if (priv.length !== 32) throw new Error("an L2 private key is 32 bytes of hex");
     const eddsa = await eddsaImpl();
-    // As circomlibjs: s = blake512(priv)[0..32] pruned (low 3 bits cleared, bit 255 cleared,
-    // bit 254 set), little-endian; prv2pub returns A = (s / 8)·B8.
+    // As circomlibjs: s = blake512(priv)[0..32] pruned by its pruneBuffer (low 3 bits cleared,
+    // bit 255 cleared, bit 254 set), little-endian; prv2pub returns A = (s / 8)·B8.
     const h = blake512(priv);
-    const sBytes = h.slice(0, 32);
-    sBytes[0] &= 0xf8;
-    sBytes[31] = (sBytes[31] & 0x7f) | 0x40;
+    const s = fromBytesLE(eddsa.pruneBuffer(h.slice(0, 32)));
     const [x, y] = eddsa.prv2pub(priv);
-    return new L2Key(eddsa, priv, fromBytesLE(sBytes), h.slice(32), eddsa.F.toObject(x), eddsa.F.toObject(y));
+    return new L2Key(eddsa, priv, s, h.slice(32), eddsa.F.toObject(x), eddsa.F.toObject(y));
   }
 
   static async random(): Promise<L2Key> {

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { toHex } from "./bytes.js";
+import { concatBytes, toBytesBE, toHex } from "./bytes.js";
 
 /**
  * The constants of contracts/Poseidon8.sol (Poseidon over 8 inputs, t = 9, in circomlib's
@@ -40,14 +40,7 @@ export function poseidon8TableWords(): bigint[] {
 
 /** Creation code of a data contract: copies its runtime (0x00 ‖ words) out of itself and returns it. */
 function dataContractInitcode(words: bigint[]): string {
-  const runtime = new Uint8Array(1 + 32 * words.length);
-  words.forEach((w, i) => {
-    let v = w;
-    for (let b = 31; b >= 0; b--) {
-      runtime[1 + 32 * i + b] = Number(v & 0xffn);
-      v >>= 8n;
-    }
-  });
+  const runtime = concatBytes([Uint8Array.of(0), ...words.map((w) => toBytesBE(w, 32))]);
   const len = runtime.length;
   if (len > 0x6000) throw new Error("a Poseidon table exceeds the 24 KiB contract size limit");
   const l = len.toString(16).padStart(4, "0");

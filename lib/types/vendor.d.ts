@@ -23,17 +23,13 @@ declare module "circomlibjs" {
     addPoint(a: [Uint8Array, Uint8Array], b: [Uint8Array, Uint8Array]): [Uint8Array, Uint8Array];
     mulPointEscalar(base: [Uint8Array, Uint8Array], e: bigint): [Uint8Array, Uint8Array];
   }
-  export interface EdDSASignature {
-    R8: [Uint8Array, Uint8Array];
-    S: bigint;
-  }
   export interface EdDSA {
     F: FieldLike;
     babyJub: BabyJub;
     poseidon: Poseidon;
     prv2pub(prv: Uint8Array): [Uint8Array, Uint8Array];
-    signPoseidon(prv: Uint8Array, msg: Uint8Array): EdDSASignature;
-    verifyPoseidon(msg: Uint8Array, sig: EdDSASignature, pubKey: [Uint8Array, Uint8Array]): boolean;
+    /** Clears bits 0–2 and 255 and sets bit 254 of the first 32 bytes, in place; returns buff. */
+    pruneBuffer<B extends Uint8Array>(buff: B): B;
   }
   export function buildPoseidon(): Promise<Poseidon>;
   export function buildEddsa(): Promise<EdDSA>;
