@@ -47,8 +47,10 @@ export class L2State {
   private readonly accounts = new Map<bigint, Account>();
   /** Next index a created account receives (index 0 is never an account). */
   nextIndex = 1n;
-  /** Previous values of changed leaves since the oldest open checkpoint. */
+  /** Previous values of changed leaves since the oldest open checkpoint (or the last forget). */
   private journal: { index: bigint; previous: Account | undefined; nextIndex: bigint }[] = [];
+  /** Position of journal[0]: checkpoint positions count every change ever journaled. */
+  private journalBase = 0;
   private checkpoints = 0;
 
   constructor(
@@ -223,15 +225,18 @@ export class L2State {
 
   /**
    * Start recording changes; `revert(cp)` undoes everything since, `commit(cp)` keeps it.
-   * Used to build a batch that may fail to be proven or accepted on L1.
+   * Used to build a batch that may fail to be proven or accepted on L1. Checkpoints nest: the
+   * sequencer keeps one open per batch that is not final on L1 yet, so an L1 reorganisation can
+   * take the state back to any of them.
    */
   checkpoint(): number {
     this.checkpoints++;
-    return this.journal.length;
+    return this.journalBase + this.journal.length;
   }
 
   revert(cp: number): void {
-    while (this.journal.length > cp) {
+    if (cp < this.journalBase) throw new Error(`checkpoint ${cp} was forgotten: the changes before ${this.journalBase} can no longer be undone`);
+    while (this.journalBase + this.journal.length > cp) {
       const { index, previous, nextIndex } = this.journal.pop()!;
       if (previous) this.setLeaf(index, previous);
       else {
@@ -247,9 +252,21 @@ export class L2State {
     this.closeCheckpoint();
   }
 
+  /**
+   * Keep the changes before position `cp` for good while later checkpoints stay open: their
+   * journal entries are dropped (commit the oldest of nested checkpoints, then forget up to the
+   * next one, so the journal holds only what may still be reverted).
+   */
+  forget(cp: number): void {
+    const n = Math.min(cp, this.journalBase + this.journal.length) - this.journalBase;
+    if (n <= 0) return;
+    this.journal.splice(0, n);
+    this.journalBase += n;
+  }
+
   private closeCheckpoint(): void {
     if (this.checkpoints === 0) throw new Error("no open checkpoint");
-    if (--this.checkpoints === 0) this.journal = [];
+    if (--this.checkpoints === 0) this.forget(Number.MAX_SAFE_INTEGER);
   }
 
   private setAccount(index: bigint, a: Account): void {
