@@ -10,9 +10,10 @@ import path from "node:path";
 import { getAddress, isHexString } from "ethers";
 import { L2Key } from "../lib/keys.js";
 import { type DerivedParams, getInstance } from "../lib/params.js";
+import { DEFAULT_MAX_LOG_RANGE } from "../lib/logs.js";
 import type { SetupManifest } from "../lib/setup.js";
 
-export type Setting = "rpc" | "key" | "sequencer" | "wallet" | "deployment";
+export type Setting = "rpc" | "key" | "sequencer" | "wallet" | "deployment" | "maxLogRange";
 
 interface Spec {
   flag: string;
@@ -49,12 +50,24 @@ function privateKey(value: string, from: string): string {
 
 const file = (value: string) => path.resolve(value);
 
+function blockCount(value: string, from: string): string {
+  if (!/^[1-9]\d{0,6}$/.test(value)) throw new Error(`${from} must be a number of blocks from 1 to 9999999, got "${value}"`);
+  return value;
+}
+
 const SPECS: Record<Setting, Spec> = {
   rpc: { flag: "--rpc <url>", env: "ZKR_RPC", help: `L1 JSON-RPC URL (default: the deployment's, else ${DEFAULT_RPC})`, check: httpUrl },
   key: { flag: "--key <hex>", env: "ZKR_KEY", help: "L1 private key that signs L1 transactions (prefer the env var: flags show in ps)", check: privateKey },
   sequencer: { flag: "--sequencer <url>", env: "ZKR_SEQUENCER", help: "sequencer API URL", default: DEFAULT_SEQUENCER, check: httpUrl },
   wallet: { flag: "--wallet <file>", env: "ZKR_WALLET", help: "L2 wallet file", default: `${STATE_DIR}/wallet.json`, check: file },
   deployment: { flag: "--deployment <file>", env: "ZKR_DEPLOYMENT", help: "deployment file", default: `${STATE_DIR}/deployment.json`, check: file },
+  maxLogRange: {
+    flag: "--max-log-range <blocks>",
+    env: "ZKR_MAX_LOG_RANGE",
+    help: "largest block range per eth_getLogs request (halved while the node refuses one)",
+    default: String(DEFAULT_MAX_LOG_RANGE),
+    check: blockCount,
+  },
 };
 
 const flagName = (s: Setting) => SPECS[s].flag.split(" ")[0]!;
@@ -91,6 +104,11 @@ export class Config {
   /** A setting's value, or undefined if it was not given and has no default. */
   get(s: Setting): string | undefined {
     return s === "rpc" ? this.rpc : this.values[s];
+  }
+
+  /** The eth_getLogs range limit (the default unless the command declared the setting). */
+  get maxLogRange(): number {
+    return Number(this.values.maxLogRange ?? DEFAULT_MAX_LOG_RANGE);
   }
 
   /** A setting that must be given. */

@@ -14,6 +14,7 @@ import {
   ZeroAddress,
 } from "ethers";
 import { decodeRevert, type RollupContract, rollupAt } from "../lib/deploy.js";
+import { type LogQueryOptions, logWindow, queryLogs } from "../lib/logs.js";
 import type { DerivedParams } from "../lib/params.js";
 import { DEV_CHAIN_IDS } from "../lib/setup.js";
 import { type Config, type Deployment, deploymentParams } from "./config.js";
@@ -75,6 +76,8 @@ export interface L1 {
   /** Connected to the signer if one was asked for. */
   rollup: RollupContract;
   signer?: Wallet;
+  /** How this node's eth_getLogs is chunked (--max-log-range; shared by the run's queries). */
+  logs: LogQueryOptions;
   close(): void;
 }
 
@@ -94,7 +97,8 @@ export async function openRollup(cfg: Config, opts: { signer?: boolean } = {}): 
     const signer = key ? new Wallet(key, provider) : undefined;
     if (signer) assertKeyAllowedOnChain(signer.address, chainId);
     const rollup = rollupAt(deployment.rollup, signer ?? provider);
-    return { provider, chainId, deployment, params: deploymentParams(deployment), rollup, signer, close: () => provider.destroy() };
+    const logs = { window: logWindow(cfg.maxLogRange) };
+    return { provider, chainId, deployment, params: deploymentParams(deployment), rollup, signer, logs, close: () => provider.destroy() };
   } catch (e) {
     provider.destroy();
     throw e;
@@ -224,7 +228,7 @@ export async function poll<T>(what: string, timeoutMs: number, done: () => Promi
 }
 
 /** Waits until a batch on L1 has consumed L1 operation `queueIndex`; returns that batch's number. */
-export async function waitL1Processed(l1: Pick<L1, "rollup" | "deployment">, queueIndex: bigint, timeoutMs: number, log: (m: string) => void): Promise<bigint> {
+export async function waitL1Processed(l1: Pick<L1, "rollup" | "deployment" | "provider" | "logs">, queueIndex: bigint, timeoutMs: number, log: (m: string) => void): Promise<bigint> {
   const { rollup } = l1;
   log(`waiting for a proven batch to include L1 operation #${queueIndex}…`);
   await poll(`L1 operation #${queueIndex} to be processed (is the sequencer running?)`, timeoutMs, async () => {
@@ -233,7 +237,7 @@ export async function waitL1Processed(l1: Pick<L1, "rollup" | "deployment">, que
     return undefined;
   });
   let consumed = 0n;
-  for (const ev of await rollup.queryFilter(rollup.filters.BatchSubmitted!(), l1.deployment.deployBlock)) {
+  for (const ev of await queryLogs(rollup, rollup.filters.BatchSubmitted!(), l1.deployment.deployBlock, await l1.provider.getBlockNumber(), l1.logs)) {
     if (!("args" in ev)) continue;
     consumed += ev.args.l1Count as bigint;
     if (consumed > queueIndex) return ev.args.batchNumber as bigint;

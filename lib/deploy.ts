@@ -20,6 +20,7 @@ import { poseidonContract } from "circomlibjs";
 import { poseidonHasher, SNARK_FIELD } from "./crypto.js";
 import { poseidon8TableInitcodes } from "./poseidonEvm.js";
 import type { L1OpKind, QueuedL1Op } from "./l1.js";
+import { type LogQueryOptions, queryLogs } from "./logs.js";
 import { type DerivedParams, REPO_ROOT } from "./params.js";
 
 /** Where `npx hardhat build` writes its artifacts. */
@@ -455,48 +456,44 @@ export async function deployRollup(opts: DeployRollupOptions): Promise<RollupDep
 /** A queued L1 operation read from its `L1OpQueued` event. */
 export interface L1OpEvent extends QueuedL1Op {
   blockNumber: number;
+  /** Hash of the block that holds the event: an L1 reorganisation replaces it. */
+  blockHash: string;
   transactionHash: string;
 }
 
-export interface ReadL1OpsOptions {
+export interface ReadL1OpsOptions extends LogQueryOptions {
   /** Last block to read (default: the latest). */
   toBlock?: number;
-  /** Largest block range per eth_getLogs request, for providers that limit it (default: no limit). */
-  maxBlockRange?: number;
 }
 
 /**
  * The L1 operations queued from block `fromBlock` on (the deployment block for all of them), in
- * queue order, from the rollup's `L1OpQueued` events. Throws if the queue indexes read have a
- * gap (a provider that dropped logs), so a caller never builds state on a partial queue.
+ * queue order, from the rollup's `L1OpQueued` events, read in chunks the node accepts
+ * (lib/logs.ts). Throws if the queue indexes read have a gap (a provider that dropped logs), so a
+ * caller never builds state on a partial queue.
  */
 export async function readL1Ops(rollup: RollupContract, fromBlock: number, opts: ReadL1OpsOptions = {}): Promise<L1OpEvent[]> {
   const provider = rollup.runner?.provider;
   if (!provider) throw new Error("the rollup contract must be connected to a provider");
   const toBlock = opts.toBlock ?? (await provider.getBlockNumber());
-  const range = opts.maxBlockRange ?? Number.POSITIVE_INFINITY;
-  if (!(range >= 1)) throw new Error(`maxBlockRange must be at least 1, got ${range}`);
-  const filter = rollup.filters.L1OpQueued!();
   const ops: L1OpEvent[] = [];
-  for (let start = fromBlock; start <= toBlock; start += range) {
-    const end = Math.min(toBlock, start + range - 1);
-    for (const log of await rollup.queryFilter(filter, start, end)) {
-      if (!("args" in log)) throw new Error(`cannot decode log ${log.transactionHash}:${log.index}`);
-      const a = log.args;
-      ops.push({
-        queueIndex: a.queueIndex as bigint,
-        kind: Number(a.kind) as L1OpKind,
-        accountIdx: a.accountIdx as bigint,
-        owner: BigInt(a.owner as string),
-        tokenId: a.tokenId as bigint,
-        amount: a.amount as bigint,
-        ax: a.ax as bigint,
-        ay: a.ay as bigint,
-        chainHash: a.chainHash as bigint,
-        blockNumber: log.blockNumber,
-        transactionHash: log.transactionHash,
-      });
-    }
+  for (const log of await queryLogs(rollup, rollup.filters.L1OpQueued!(), fromBlock, toBlock, opts)) {
+    if (!("args" in log)) throw new Error(`cannot decode log ${log.transactionHash}:${log.index}`);
+    const a = log.args;
+    ops.push({
+      queueIndex: a.queueIndex as bigint,
+      kind: Number(a.kind) as L1OpKind,
+      accountIdx: a.accountIdx as bigint,
+      owner: BigInt(a.owner as string),
+      tokenId: a.tokenId as bigint,
+      amount: a.amount as bigint,
+      ax: a.ax as bigint,
+      ay: a.ay as bigint,
+      chainHash: a.chainHash as bigint,
+      blockNumber: log.blockNumber,
+      blockHash: log.blockHash,
+      transactionHash: log.transactionHash,
+    });
   }
   ops.sort((x, y) => (x.queueIndex < y.queueIndex ? -1 : x.queueIndex > y.queueIndex ? 1 : 0));
   ops.forEach((op, i) => {

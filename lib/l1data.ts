@@ -6,6 +6,7 @@ import { groth16, type Groth16Proof } from "snarkjs";
 import { decodeBatchCall, type PostedBatchCall } from "./aggregate.js";
 import { poseidonHasher, type ZkrCrypto } from "./crypto.js";
 import { readL1Ops, type L1OpEvent, type RollupContract } from "./deploy.js";
+import { type LogQueryOptions, queryLogs } from "./logs.js";
 import type { DerivedParams } from "./params.js";
 import { batchCoefficients, type BatchPublicData, dataCommitment, signalsOf } from "./publicInputs.js";
 import { L2State } from "./state.js";
@@ -21,6 +22,7 @@ export interface PostedBatch {
   l1From: bigint;
   txHash: string;
   blockNumber: number;
+  blockHash: string;
   l1Results: Uint8Array;
   feeIdx: Uint8Array;
   txData: Uint8Array;
@@ -33,10 +35,11 @@ export interface PostedBatch {
 /**
  * All batches accepted by the rollup, in order, with their calldata (from submitBatch or
  * submitBatches transactions: the j-th BatchSubmitted event of a transaction is its j-th batch).
+ * Events are read in chunks the node accepts (lib/logs.ts).
  */
-export async function readBatches(rollup: RollupContract, fromBlock: number): Promise<PostedBatch[]> {
+export async function readBatches(rollup: RollupContract, fromBlock: number, opts: LogQueryOptions = {}): Promise<PostedBatch[]> {
   const provider = rollup.runner!.provider as Provider;
-  const logs = await rollup.queryFilter(rollup.filters.BatchSubmitted!(), fromBlock);
+  const logs = await queryLogs(rollup, rollup.filters.BatchSubmitted!(), fromBlock, await provider.getBlockNumber(), opts);
   const calls = new Map<string, { batches: PostedBatchCall[]; next: number }>();
   const out: PostedBatch[] = [];
   let l1From = 0n;
@@ -62,6 +65,7 @@ export async function readBatches(rollup: RollupContract, fromBlock: number): Pr
       l1From,
       txHash: log.transactionHash,
       blockNumber: log.blockNumber,
+      blockHash: log.blockHash,
     };
     if (b.newRoot !== posted.newRoot) throw new Error(`batch ${b.number}: event and calldata disagree on the new root`);
     if (b.number !== BigInt(out.length + 1)) throw new Error(`batch events out of order: got ${b.number}, expected ${out.length + 1}`);
@@ -90,8 +94,9 @@ export async function rebuildFromL1(
   rollup: RollupContract,
   fromBlock: number,
   log: (m: string) => void = () => {},
+  logs: LogQueryOptions = {},
 ): Promise<RebuildResult> {
-  const [ops, batches] = await Promise.all([readL1Ops(rollup, fromBlock), readBatches(rollup, fromBlock)]);
+  const [ops, batches] = await Promise.all([readL1Ops(rollup, fromBlock, logs), readBatches(rollup, fromBlock, logs)]);
   const state = new L2State(crypto, params);
   for (const b of batches) {
     if (b.oldRoot !== state.root) throw new Error(`batch ${b.number} starts from root ${b.oldRoot}, rebuilt state has ${state.root}`);
@@ -148,8 +153,9 @@ export async function verifyBatchFromL1(
   number: bigint,
   vkeyFile: string,
   tamper?: (b: PostedBatch) => void,
+  logs: LogQueryOptions = {},
 ): Promise<BatchVerification> {
-  const batches = await readBatches(rollup, fromBlock);
+  const batches = await readBatches(rollup, fromBlock, logs);
   const batch = batches[Number(number) - 1];
   if (!batch || batch.number !== number) throw new Error(`no batch ${number} on L1 (there are ${batches.length})`);
   tamper?.(batch);

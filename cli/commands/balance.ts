@@ -25,9 +25,9 @@ export function balanceCommand(): Command {
     .option("--l1", "read the account from the state rebuilt from L1 (the last proven state) instead of the sequencer")
     .option("--address <address>", "L1 address whose claimable amounts to show (default: the L1 key's, without --account)")
     .option("--json", "print as JSON");
-  withSettings(cmd, "sequencer", "deployment", "rpc", "key");
+  withSettings(cmd, "sequencer", "deployment", "rpc", "key", "maxLogRange");
   return cmd.action(async (o: Opts & Record<string, unknown>) => {
-    const cfg = Config.resolve(o, ["sequencer", "deployment", "rpc", "key"]);
+    const cfg = Config.resolve(o, ["sequencer", "deployment", "rpc", "key", "maxLogRange"]);
     let address: string | undefined;
     if (o.address !== undefined) {
       try {
@@ -50,7 +50,7 @@ export function balanceCommand(): Command {
           const l1 = await openRollup(cfg);
           try {
             console.error("rebuilding the state from L1");
-            const { state } = await rebuildFromL1(await loadCrypto(), l1.params, l1.rollup, l1.deployment.deployBlock);
+            const { state } = await rebuildFromL1(await loadCrypto(), l1.params, l1.rollup, l1.deployment.deployBlock, undefined, l1.logs);
             const acc = state.account(o.account);
             if (!acc) throw new Error(`no account #${o.account} in the last proven state on L1`);
             const j = accountToJSON(acc);

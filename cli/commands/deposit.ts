@@ -36,9 +36,9 @@ export function depositCommand(): Command {
     .option("--wait", "wait until a proven batch has applied the deposit")
     .option("--timeout <seconds>", "with --wait: give up after this long", numArg("timeout", 1), 600)
     .option("--json", "print the result as JSON");
-  withSettings(cmd, "key", "wallet", "deployment", "rpc");
+  withSettings(cmd, "key", "wallet", "deployment", "rpc", "maxLogRange");
   return cmd.action(async (o: Opts & Record<string, unknown>) => {
-    const cfg = Config.resolve(o, ["key", "wallet", "deployment", "rpc"]);
+    const cfg = Config.resolve(o, ["key", "wallet", "deployment", "rpc", "maxLogRange"]);
     const l2Key = o.to === undefined ? await cfg.wallet() : undefined;
     await withRollup(cfg, { signer: true }, async (l1) => {
       const { rollup } = l1;

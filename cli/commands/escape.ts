@@ -8,7 +8,7 @@ import { type L1, send, signerOf, Tokens, withRollup } from "../l1.js";
 import { intArg } from "../units.js";
 import { claim } from "./withdraw.js";
 
-const SETTINGS: Setting[] = ["key", "deployment", "rpc"];
+const SETTINGS: Setting[] = ["key", "deployment", "rpc", "maxLogRange"];
 const log = (m: string) => console.error(m);
 
 async function assertEscapeMode(l1: L1): Promise<void> {
@@ -52,7 +52,7 @@ export function escapeCommand(): Command {
         await assertEscapeMode(l1);
         if (await rollup.escapeWithdrawn(o.account)) throw new Error(`account #${o.account} was already withdrawn in escape mode`);
         log("rebuilding the state from L1");
-        const { state, ops } = await rebuildFromL1(await loadCrypto(), l1.params, rollup, l1.deployment.deployBlock, log);
+        const { state, ops } = await rebuildFromL1(await loadCrypto(), l1.params, rollup, l1.deployment.deployBlock, log, l1.logs);
         const a = state.account(o.account);
         if (!a) {
           const create = ops.find((op) => op.kind === L1OpKind.CREATE && op.accountIdx === o.account);

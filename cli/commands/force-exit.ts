@@ -12,9 +12,9 @@ export function forceExitCommand(): Command {
     .option("--wait", "wait until a proven batch has applied it, and print what became claimable")
     .option("--timeout <seconds>", "with --wait: give up after this long", numArg("timeout", 1), 600)
     .option("--json", "print the result as JSON");
-  withSettings(cmd, "key", "deployment", "rpc");
+  withSettings(cmd, "key", "deployment", "rpc", "maxLogRange");
   return cmd.action(async (o: { account: bigint; wait?: boolean; timeout: number; json?: boolean } & Record<string, unknown>) => {
-    const cfg = Config.resolve(o, ["key", "deployment", "rpc"]);
+    const cfg = Config.resolve(o, ["key", "deployment", "rpc", "maxLogRange"]);
     await withRollup(cfg, { signer: true }, async (l1) => {
       const { rollup } = l1;
       const signer = signerOf(l1);

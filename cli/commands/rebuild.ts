@@ -10,13 +10,13 @@ export function rebuildCommand(): Command {
   const cmd = new Command("rebuild")
     .description("rebuild the whole L2 state from L1 events and calldata alone, and check it against the root on L1 (exit code 1 if it differs)")
     .option("--json", "print the accounts and roots as JSON");
-  withSettings(cmd, "deployment", "rpc");
+  withSettings(cmd, "deployment", "rpc", "maxLogRange");
   return cmd.action(async (o: { json?: boolean } & Record<string, unknown>) => {
-    const cfg = Config.resolve(o, ["deployment", "rpc"]);
+    const cfg = Config.resolve(o, ["deployment", "rpc", "maxLogRange"]);
     await withRollup(cfg, {}, async (l1) => {
       const t0 = Date.now();
       // rebuildFromL1 throws (one line, exit code 1) if a batch or the final root does not match.
-      const r = await rebuildFromL1(await loadCrypto(), l1.params, l1.rollup, l1.deployment.deployBlock, (m) => console.error(m));
+      const r = await rebuildFromL1(await loadCrypto(), l1.params, l1.rollup, l1.deployment.deployBlock, (m) => console.error(m), l1.logs);
       const ms = Date.now() - t0;
       const consumed = r.batches.reduce((n, b) => n + b.l1Count, 0);
       const accounts = r.state.entries();

@@ -12,14 +12,14 @@ export function verifyCommand(): Command {
     .argument("<batch>", "batch number (1 is the first)", intArg("batch number", 1n, (1n << 32n) - 1n))
     .option("--setup <dir>", "setup directory holding the deployment's verification key (default: the cache)")
     .option("--json", "print as JSON");
-  withSettings(cmd, "deployment", "rpc");
+  withSettings(cmd, "deployment", "rpc", "maxLogRange");
   return cmd.action(async (batch: bigint, o: { setup?: string; json?: boolean } & Record<string, unknown>) => {
-    const cfg = Config.resolve(o, ["deployment", "rpc"]);
+    const cfg = Config.resolve(o, ["deployment", "rpc", "maxLogRange"]);
     const manifest = await deploymentSetup(cfg.deployment(), o.setup);
     const release = holdCurve(); // snarkjs's worker threads, released when done
     try {
       const params = deploymentParams(cfg.deployment());
-      const v = await withRollup(cfg, {}, (l1) => verifyBatchFromL1(params, l1.rollup, l1.deployment.deployBlock, batch, manifest.vkey));
+      const v = await withRollup(cfg, {}, (l1) => verifyBatchFromL1(params, l1.rollup, l1.deployment.deployBlock, batch, manifest.vkey, undefined, l1.logs));
       const ok = v.proofValid && v.commitmentValid && v.rootConsistent;
       if (o.json) {
         console.log(
