@@ -395,6 +395,32 @@ describe("state transitions and batch building", () => {
     expect(() => state.commit(cp)).to.throw(/no open checkpoint/);
   });
 
+  it("nested checkpoints (one per batch not final): commit + forget the oldest, revert to a newer one; a forgotten one cannot be reverted", () => {
+    const r0 = state.root;
+    const cp1 = state.checkpoint(); // batch 1
+    state.createAccount(acct(keys[0], 0n, 5n));
+    const r1 = state.root;
+    const cp2 = state.checkpoint(); // batch 2
+    buildBatch(state, { txs: [sign(0, { from: 1n, to: 5n, amount: 10n, fee: 1n, nonce: 0n })] }, { domain, feeIdx: [4n] });
+    const r2 = state.root;
+    const cp3 = state.checkpoint(); // batch 3
+    state.credit(5n, 7n);
+    expect(cp1 < cp2 && cp2 < cp3).to.equal(true);
+    // Batch 1 final: its changes are kept for good, the journal before batch 2 is dropped.
+    state.commit(cp1);
+    state.forget(cp2);
+    expect(() => state.revert(cp1)).to.throw(/checkpoint \d+ was forgotten/);
+    expect(state.root).to.not.equal(r2);
+    // A reorganisation takes batches 3 and 2 back, newest first.
+    state.revert(cp3);
+    expect(state.root).to.equal(r2);
+    state.revert(cp2);
+    expect(state.root).to.equal(r1);
+    expect(state.account(5n)!.balance).to.equal(5n);
+    expect(r1).to.not.equal(r0);
+    expect(() => state.commit(cp2)).to.throw(/no open checkpoint/);
+  });
+
   it("pads an empty batch and leaves the root unchanged", () => {
     const root = state.root;
     const batch = buildBatch(state, { txs: [] }, { domain, feeIdx: [] });
