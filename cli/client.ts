@@ -18,7 +18,8 @@ export interface AccountView {
   nextNonce: string;
 }
 
-export type TxStatus = "pending" | "batched" | "proven" | "final" | "rejected";
+/** sequencer/store.ts TxStatus: included = in an L1 block; final = that block is final on L1. */
+export type TxStatus = "pending" | "batched" | "proven" | "included" | "final" | "rejected";
 
 export interface TxView {
   id: string;
@@ -37,8 +38,37 @@ export interface StatusView {
   l1OpsKnown: number;
   l1OpsConsumed: number;
   txs: Record<TxStatus, number>;
-  batches: { total: number; final: number; inFlight: { number: number; status: string; txs: number; l1Ops: number; ageMs: number; error?: string }[] };
+  /** When a batch counts as final, e.g. "3 confirmations". */
+  finality: string;
+  l1?: { head: number; finalized: number; scanned: number | null; batchNumber: number };
+  batches: { total: number; included: number; final: number; inFlight: BatchInFlightView[] };
+  reconciliations: { count: number; last?: { at: string; reason: string; l1OpsFrom?: number; l1OpsDropped: number; resubmitted: number[]; rewoundFrom?: number; finalLost: number[] } };
+  /** Backoff before rebuilding a batch L1 refused. */
+  rebuild?: RetryView;
   lastError?: string;
+  /** Why the sequencer stopped (configuration), if it did. */
+  fatal?: string;
+}
+
+/** A retried step: attempts, consecutive failures, the last error and when it is tried again. */
+export interface RetryView {
+  attempts: number;
+  failures: number;
+  lastError?: string;
+  nextRetryAt?: string;
+}
+
+export interface BatchInFlightView {
+  number: number;
+  status: "proving" | "proven" | "included";
+  txs: number;
+  l1Ops: number;
+  ageMs: number;
+  l1Block?: number;
+  l1Tx?: string;
+  proving: RetryView;
+  submission: RetryView;
+  error?: string;
 }
 
 /** An error answer of the API: its HTTP status and code (UNKNOWN_ACCOUNT, BAD_NONCE, ...). */
@@ -135,7 +165,10 @@ export async function submitL2Tx(cfg: Config, client: SequencerClient, tokens: T
   return { tx: await client.submitTx(transferToJSON(signed)), tokenId, amount, fee };
 }
 
-/** Follows a transaction until it is final (returns it) or rejected (throws), logging each step. */
+/**
+ * Follows a transaction until it is final on L1 (returns it) or rejected (throws), logging each
+ * step (an L1 reorganisation may move it back before it is final: logged too).
+ */
 export async function waitFinal(client: SequencerClient, id: string, timeoutMs: number, log: (m: string) => void): Promise<TxView> {
   let last: TxStatus | undefined;
   const tx = await poll(`transaction ${id} to become final`, timeoutMs, async () => {

@@ -13,6 +13,7 @@ import { buildContracts, type SetupManifest, type SetupResult } from "../lib/set
 import type { ProofQueue } from "../prover/queue.js";
 import type { FastifyInstance } from "fastify";
 import type { Sequencer } from "../sequencer/service.js";
+import type { Finality } from "../sequencer/finality.js";
 import { checkSetupMatches, type Deployment, deploymentParams } from "./config.js";
 import { aggregateVerifierName } from "../lib/aggregate.js";
 
@@ -66,6 +67,10 @@ export interface SequencerServiceOptions {
   redis?: { url: string; queue: string };
   feeIdx?: bigint[];
   batchTimeoutMs?: number;
+  /** When a batch is final (default: sequencer/finality.ts defaultFinality for the chain). */
+  finality?: Finality;
+  maxInFlight?: number;
+  maxLogRange?: number;
   log: Log;
 }
 
@@ -73,6 +78,8 @@ export interface RunningSequencer {
   /** Base URL of the API. */
   url: string;
   sequencer: Sequencer;
+  /** Resolves with the reason if the sequencer stopped on a fatal error (configuration). */
+  halted: Promise<string>;
   /** Stops the API, the batch loop, the prover (waiting for a proof in progress) and the database. */
   stop(): Promise<void>;
 }
@@ -83,12 +90,13 @@ export async function startSequencer(o: SequencerServiceOptions): Promise<Runnin
   const onChain = getAddress(await rollup.sequencer());
   if (onChain !== o.signer.address) throw new Error(`the L1 key's address ${o.signer.address} is not the rollup's sequencer ${onChain}`);
   // Loaded here, not at start-up: most commands never run a sequencer.
-  const [{ loadCrypto }, { LocalProofQueue }, { buildApi }, { Sequencer }, { SequencerStore }] = await Promise.all([
+  const [{ loadCrypto }, { LocalProofQueue }, { buildApi }, { Sequencer }, { SequencerStore }, { defaultFinality }] = await Promise.all([
     import("../lib/crypto.js"),
     import("../prover/queue.js"),
     import("../sequencer/api.js"),
     import("../sequencer/service.js"),
     import("../sequencer/store.js"),
+    import("../sequencer/finality.js"),
   ]);
 
   const store = new SequencerStore(o.db);
@@ -119,6 +127,9 @@ export async function startSequencer(o: SequencerServiceOptions): Promise<Runnin
       // Unset options stay absent: the Sequencer's defaults apply.
       ...(o.feeIdx && { feeIdx: o.feeIdx }),
       ...(o.batchTimeoutMs !== undefined && { batchTimeoutMs: o.batchTimeoutMs }),
+      ...(o.maxInFlight !== undefined && { maxInFlight: o.maxInFlight }),
+      ...(o.maxLogRange !== undefined && { maxLogRange: o.maxLogRange }),
+      finality: o.finality ?? defaultFinality(BigInt(o.deployment.chainId)),
       log: o.log,
     });
     await sequencer.start();
@@ -129,7 +140,7 @@ export async function startSequencer(o: SequencerServiceOptions): Promise<Runnin
     throw e;
   }
   const host = o.host.includes(":") ? `[${o.host}]` : o.host;
-  return { url: `http://${host}:${o.port}`, sequencer, stop };
+  return { url: `http://${host}:${o.port}`, sequencer, halted: sequencer.halted, stop };
 }
 
 /** Resolves on the first SIGINT or SIGTERM; a second one exits at once. */
@@ -152,6 +163,19 @@ export function untilSignal(log: Log): Promise<NodeJS.Signals> {
   });
 }
 
+/** One JSON-RPC call with plain fetch (before any ethers provider exists). */
+async function rpcCall(url: string, method: string, params: unknown[]): Promise<unknown> {
+  const r = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+    signal: AbortSignal.timeout(2_000),
+  });
+  const body = (await r.json()) as { result?: unknown; error?: { message?: string } };
+  if (!r.ok || body.error) throw new Error(`${method}: ${body.error?.message ?? `HTTP ${r.status}`}`);
+  return body.result;
+}
+
 export interface LocalChain {
   url: string;
   pid: number;
@@ -171,11 +195,18 @@ export function assertPortFree(host: string, port: number, what: string): Promis
   });
 }
 
+/** Block interval of a local chain unless told otherwise: blocks keep coming, as on a real chain. */
+export const DEFAULT_BLOCK_TIME_MS = 1000;
+
 /**
  * Starts `hardhat node` (the repository's Hardhat, as a child process whose pid is the server's)
  * on host:port and waits until it answers JSON-RPC. Its output is kept only to explain a failure.
+ * Transactions are mined at once (automine) and, unless `blockTimeMs` is 0, an empty block is
+ * mined every `blockTimeMs` too: without them an included batch on a quiet chain would never
+ * gather the confirmations that make it final.
  */
-export async function startHardhatNode(port: number, host = "127.0.0.1"): Promise<LocalChain> {
+export async function startHardhatNode(port: number, host = "127.0.0.1", opts: { blockTimeMs?: number } = {}): Promise<LocalChain> {
+  const blockTimeMs = opts.blockTimeMs ?? DEFAULT_BLOCK_TIME_MS;
   await assertPortFree(host, port, "node");
   const cli = path.join(REPO_ROOT, "node_modules", "hardhat", "dist", "src", "cli.js");
   const child: ChildProcess = spawn(process.execPath, [cli, "node", "--hostname", host, "--port", String(port)], {
@@ -206,13 +237,11 @@ export async function startHardhatNode(port: number, host = "127.0.0.1"): Promis
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`hardhat node exited (${child.signalCode ?? `code ${child.exitCode}`}): ${output.trim().split("\n").slice(-3).join(" | ")}`);
     }
-    const ok = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}',
-      signal: AbortSignal.timeout(2_000),
-    }).then((r) => r.ok, () => false);
-    if (ok) return { url, pid: child.pid!, exited, stop };
+    const ok = await rpcCall(url, "eth_chainId", []).then(() => true, () => false);
+    if (ok) {
+      if (blockTimeMs > 0) await rpcCall(url, "evm_setIntervalMining", [blockTimeMs]);
+      return { url, pid: child.pid!, exited, stop };
+    }
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`hardhat node did not answer on ${url} within 60 s`);

@@ -26,6 +26,8 @@ function batchView(b: BatchRecord) {
     commitment: b.commitment.toString(),
     publicSignals: b.publicSignals.map(String),
     l1TxHash: b.l1TxHash,
+    l1Block: b.l1Block,
+    l1BlockHash: b.l1BlockHash,
     createdAt: b.createdAt,
     updatedAt: b.updatedAt,
   };

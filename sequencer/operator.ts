@@ -37,7 +37,7 @@ async function mineSubmission(rollup: RollupContract, method: string, send: () =
 }
 
 /** A batch's submitBatch arguments but the proof. */
-function batchCalldata(batch: Batch) {
+export function batchCalldata(batch: Batch) {
   return {
     newRoot: batch.newRoot,
     l1Count: batch.l1Ops.length,
@@ -48,12 +48,28 @@ function batchCalldata(batch: Batch) {
   };
 }
 
+/**
+ * Sends a proven batch's submitBatch transaction without waiting for it (ethers estimates its gas
+ * first: a batch L1 would reject reverts here, with the custom error in the error's data).
+ */
+export function sendBatch(rollup: RollupContract, batch: Batch, proof: ProofResult): Promise<ContractTransactionResponse> {
+  const c = batchCalldata(batch);
+  return rollup.submitBatch(c.newRoot, c.l1Count, c.l1Results, c.feeIdx, c.txData, c.commitment, toSolidityProof(proof.proof));
+}
+
+/**
+ * The public signals L1 derives for `batch` from its current state (root, queue position and hash,
+ * chain): equal to the batch's own exactly when L1 is in the state the batch was built on.
+ */
+export async function batchInputsOnL1(rollup: RollupContract, batch: Batch, blockTag: "latest" | "pending" = "latest"): Promise<[bigint, bigint]> {
+  const c = batchCalldata(batch);
+  const [y, z] = await rollup.publicInputs(c.newRoot, c.l1Count, c.l1Results, c.feeIdx, c.txData, c.commitment, { blockTag });
+  return [y, z];
+}
+
 /** Submit a proven batch to the Rollup contract; reverts become errors naming the custom error. */
 export function submitProvenBatch(rollup: RollupContract, batch: Batch, proof: ProofResult): Promise<TransactionReceipt> {
-  const c = batchCalldata(batch);
-  return mineSubmission(rollup, "submitBatch", () =>
-    rollup.submitBatch(c.newRoot, c.l1Count, c.l1Results, c.feeIdx, c.txData, c.commitment, toSolidityProof(proof.proof)),
-  );
+  return mineSubmission(rollup, "submitBatch", () => sendBatch(rollup, batch, proof));
 }
 
 /**

@@ -1,25 +1,43 @@
 // The sequencer: accepts signed L2 transactions into a persistent mempool, watches L1 for
 // queued operations, builds batches (on size or timeout), hands them to the proving backend,
-// and submits proven batches to the Rollup contract strictly in order.
+// submits proven batches to the Rollup contract strictly in order, and follows each one until
+// L1 holds it for good.
 //
 // Pipeline per batch: built (state advanced, persisted as "proving") → proven (proof stored)
-// → final (accepted on L1). Consecutive batches are proved concurrently when the backend has
-// several workers; submission waits for batch N before N+1. On start the L2 state is rebuilt
-// by replaying the stored batches, and every unfinished batch resumes where it stopped.
+// → included (its submission is in an L1 block) → final (that block is final on L1:
+// sequencer/finality.ts). Consecutive batches are proved concurrently when the backend has
+// several workers; submission waits for batch N before N+1. Every batch not final yet keeps a
+// state checkpoint (lib/state.ts), so the state can go back to any of them.
+//
+// Each tick the L1 watcher (sequencer/watcher.ts) checks that the blocks it read are still
+// canonical and that the rollup's position on L1 matches the batches recorded as included. When
+// they do not — an L1 reorganisation, a submission mined after a restart, a submission L1
+// rejects because its state moved on — the sequencer reconciles with what L1 now holds
+// (reconcile): L1 operations no longer there are dropped and re-read from the fork; batches L1
+// lost that still apply go back to "proven" and are submitted again with their proofs; batches
+// built on a lost operation are rewound (state back to their checkpoint, their transactions back
+// to the mempool in their original order, where the next batch re-validates them) and rebuilt.
+// Failures are classified (sequencer/errors.ts): transient ones are retried with exponential
+// backoff, conflicts reconcile, fatal ones stop the sequencer with the reason (`halted`).
+import { groth16 } from "snarkjs";
+import { readFileSync } from "node:fs";
 import { buildBatch, type Batch } from "../lib/batch.js";
 import type { ZkrCrypto } from "../lib/crypto.js";
-import { readL1Ops, type RollupContract } from "../lib/deploy.js";
-import type { QueuedL1Op } from "../lib/l1.js";
+import type { RollupContract } from "../lib/deploy.js";
+import { L1OpKind, type QueuedL1Op } from "../lib/l1.js";
+import { DEFAULT_MAX_LOG_RANGE, logWindow, queryLogs } from "../lib/logs.js";
 import type { DerivedParams } from "../lib/params.js";
+import { holdCurve } from "../lib/setup.js";
 import { L2State, TxRejectedError, type RejectCode } from "../lib/state.js";
 import { transferFromJSON, transferId, TxFormatError, type Domain, type SignedTransfer } from "../lib/tx.js";
-import { readFileSync } from "node:fs";
-import { groth16 } from "snarkjs";
+import { decodeBatchCall } from "../lib/aggregate.js";
 import type { ProofResult } from "../prover/prover.js";
 import type { ProofQueue } from "../prover/queue.js";
-import { holdCurve } from "../lib/setup.js";
-import { checkInSync, samePublicSignals, submitProvenBatch } from "./operator.js";
+import { classifyL1Error, FatalError, type PipelineError, Retry, revertName, StateConflictError, TransientError } from "./errors.js";
+import { describeFinality, type Finality, FINALIZED, finalizedHeight } from "./finality.js";
+import { batchInputsOnL1, samePublicSignals, sendBatch } from "./operator.js";
 import type { BatchRecord, SequencerStore, TxRecord } from "./store.js";
+import { type BlockRef, L1Watcher, type L1View, NO_OPS_CHANGE } from "./watcher.js";
 
 export interface SequencerOptions {
   crypto: ZkrCrypto;
@@ -35,10 +53,24 @@ export interface SequencerOptions {
   feeIdx?: bigint[];
   /** Build a partial batch when the oldest waiting transaction or operation is this old. */
   batchTimeoutMs?: number;
-  /** Batches built but not yet final, at most. */
+  /** Batches built but not yet included on L1, at most. */
   maxInFlight?: number;
   /** How often the loop looks at L1 and the mempool. */
   pollMs?: number;
+  /** When an included batch is final (default: the L1 node's finalized block). */
+  finality?: Finality;
+  /** Largest block range per eth_getLogs request (default 2,000; halved while the node refuses). */
+  maxLogRange?: number;
+  /** Backoff of retried steps (proofs, submissions, L1 reads): first delay and cap. */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  /** How long a submitted batch may take to be mined before the submission counts as failed. */
+  submitTimeoutMs?: number;
+  /**
+   * How long the node's head may stay below the highest block the sequencer saw before that is
+   * taken as a reorganisation to a shorter chain (and not as a node lagging behind).
+   */
+  l1LagToleranceMs?: number;
   log?: (msg: string) => void;
 }
 
@@ -53,74 +85,134 @@ export class SubmitError extends Error {
   }
 }
 
-interface InFlight {
+/** A batch this sequencer built that is not final on L1 yet. */
+interface Live {
   record: BatchRecord;
-  batch?: Batch;
+  /** The built batch: its circuit input (to prove) and calldata (to submit). */
+  batch: Batch;
+  /** State checkpoint taken just before the batch was applied. */
+  cp: number;
   proof?: ProofResult;
-  error?: Error;
+  /** A proving job is running for it. */
+  provingNow: boolean;
+  proving: Retry;
+  submitting: Retry;
 }
 
+/** What the status says about the last reconciliation with L1. */
+interface ReconcileReport {
+  at: string;
+  reason: string;
+  /** First L1 operation that L1 no longer held as it was, if any. */
+  l1OpsFrom?: number;
+  l1OpsDropped: number;
+  /** Batches that left L1 and were resubmitted with their proofs. */
+  resubmitted: number[];
+  /** First batch rewound and rebuilt, if any. */
+  rewoundFrom?: number;
+  /** Batches reported final that L1 no longer holds: a reorganisation deeper than the finality rule. */
+  finalLost: number[];
+}
+
+/**
+ * Indexes of the accounts whose creating deposit L1 dropped, unless L1 now holds the same
+ * creation again (same index, key and owner) among the operations read in its place.
+ */
+function lostCreations(dropped: readonly QueuedL1Op[], fresh: readonly QueuedL1Op[]): Set<bigint> {
+  const key = (op: QueuedL1Op) => `${op.accountIdx}:${op.ax}:${op.ay}:${op.owner}`;
+  const again = new Set(fresh.filter((op) => op.kind === L1OpKind.CREATE).map(key));
+  return new Set(dropped.filter((op) => op.kind === L1OpKind.CREATE && !again.has(key(op))).map((op) => op.accountIdx));
+}
+
+/** Reverts that mean "not the state this batch was built on" (not a rule the batch breaks). */
+const STATE_MISMATCH_REVERTS = new Set(["InvalidProof", "TooManyL1Ops"]);
+
 const idOf = (m: bigint) => "0x" + m.toString(16).padStart(64, "0");
+const short = (h: string) => h.slice(0, 10);
 
 export class Sequencer {
-  readonly state: L2State;
   domain!: Domain;
+  /** Resolves with the reason once a fatal error stopped the sequencer. */
+  readonly halted: Promise<string>;
+  private stateRef: L2State;
   private readonly o: Required<Omit<SequencerOptions, "log">> & { log: (m: string) => void };
-  private readonly inFlight = new Map<number, InFlight>();
+  private readonly live = new Map<number, Live>();
+  private watcher!: L1Watcher;
   private timer?: NodeJS.Timeout;
   private running = false;
   private ticking?: Promise<void>;
-  private l1ScannedBlock = -1;
   /** Queue index of the next L1 operation a new batch consumes. */
   private nextL1 = 0;
+  private genesisRoot = 0n;
   private lastError?: string;
+  private fatal?: string;
+  private resolveHalted!: (reason: string) => void;
+  /** Failed ticks (L1 unreachable, …): the loop backs off. */
+  private readonly tickRetry: Retry;
+  /** Rebuilds after L1 rejected a batch: the next batch waits. */
+  private readonly rebuild: Retry;
+  /** A conflict seen outside the regular checks: the next tick reconciles. */
+  private pendingConflict?: string;
+  /** Since when the node's head is below the highest block the sequencer saw. */
+  private behindSince?: number;
+  private lastView?: L1View;
+  private reconciliations = 0;
+  private lastReconcile?: ReconcileReport;
 
   private readonly vkey: unknown;
   private releaseCurve?: () => Promise<void>;
 
   constructor(opts: SequencerOptions) {
     const given = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as SequencerOptions;
-    this.o = { feeIdx: [], batchTimeoutMs: 2000, maxInFlight: 4, pollMs: 500, log: () => {}, ...given };
-    this.state = new L2State(opts.crypto, opts.params);
+    this.o = {
+      feeIdx: [],
+      batchTimeoutMs: 2000,
+      maxInFlight: 4,
+      pollMs: 500,
+      finality: FINALIZED,
+      maxLogRange: DEFAULT_MAX_LOG_RANGE,
+      retryBaseMs: 1000,
+      retryMaxMs: 60_000,
+      submitTimeoutMs: 120_000,
+      l1LagToleranceMs: 10_000,
+      log: () => {},
+      ...given,
+    };
+    this.stateRef = new L2State(opts.crypto, opts.params);
     this.vkey = JSON.parse(readFileSync(opts.prover.setup.vkey, "utf8"));
+    this.tickRetry = this.retry();
+    this.rebuild = this.retry();
+    this.halted = new Promise((resolve) => (this.resolveHalted = resolve));
   }
 
-  /** Rebuild the state from the database, reconcile with L1, resume unfinished batches. */
+  /** The L2 state after every batch built (a reorganisation may replace it: read it through this getter). */
+  get state(): L2State {
+    return this.stateRef;
+  }
+
+  /** Rebuild the state from the database and resume unfinished batches; the loop then reconciles with L1. */
   async start(): Promise<void> {
     const { rollup, store } = this.o;
-    const chainId = (await rollup.runner!.provider!.getNetwork()).chainId;
+    const provider = rollup.runner!.provider!;
+    const chainId = (await provider.getNetwork()).chainId;
     this.domain = { chainId, rollupAddress: BigInt(await rollup.getAddress()) };
     const known = store.getMeta("rollup");
     if (known && BigInt(known) !== this.domain.rollupAddress) {
       throw new Error(`the database belongs to rollup ${known}, not ${await rollup.getAddress()}`);
     }
     store.setMeta("rollup", this.domain.rollupAddress.toString());
-    this.l1ScannedBlock = Number(store.getMeta("l1ScannedBlock") ?? this.o.fromBlock - 1);
+    await finalizedHeight(provider, this.o.finality, 0); // a node without the finalized tag: stop here
+    this.genesisRoot = await rollup.genesisRoot();
+    this.watcher = new L1Watcher(rollup, store, this.o.crypto.hash, this.o.fromBlock, this.o.finality, logWindow(this.o.maxLogRange));
 
+    this.rederive();
     const onChain = await rollup.batchNumber();
-    for (const rec of store.batches()) {
-      const batch = this.replay(rec);
-      if (rec.status !== "final" && BigInt(rec.number) <= onChain) {
-        // Submitted before a crash, but the crash came before we recorded it.
-        store.transaction(() => {
-          store.setBatchFinal(rec.number, rec.l1TxHash ?? "unknown (recovered after restart)");
-          store.setTxStatus(rec.txIds, "final", rec.number);
-        });
-        rec.status = "final";
-      }
-      if (rec.status !== "final") this.track(rec, batch);
-    }
-    const last = store.lastBatch();
-    if (BigInt(last?.number ?? 0) < onChain) {
-      throw new Error(`L1 has ${onChain} batches but the database only ${last?.number ?? 0}: wrong database for this rollup`);
-    }
-    const root = await rollup.stateRoot();
-    const lastFinal = store.batches().filter((b) => b.status === "final").pop();
-    const expectedRoot = lastFinal ? lastFinal.newRoot : await rollup.genesisRoot();
-    if (root !== expectedRoot) throw new Error(`root on L1 ${root} is not the root of the last final batch ${expectedRoot}`);
-    this.o.log(`sequencer: state rebuilt from ${store.batches().length} batches, ${this.state.size} accounts, root ${this.state.root}`);
+    const last = store.lastBatch()?.number ?? 0;
+    if (BigInt(last) < onChain) throw new Error(`L1 has ${onChain} batches but the database only ${last}: wrong database for this rollup`);
+    this.o.log(`sequencer: state rebuilt from ${last} batches, ${this.state.size} accounts, root ${this.state.root}; final when ${describeFinality(this.o.finality)}`);
     this.releaseCurve = holdCurve(); // proofs are verified here too: keep snarkjs's curve until stop()
     this.running = true;
+    for (const f of this.live.values()) if (!f.proof) this.prove(f);
     this.schedule(0);
   }
 
@@ -175,7 +267,9 @@ export class Sequencer {
   }
 
   status() {
-    const batches = this.o.store.batches();
+    const counts = this.o.store.countBatches();
+    const now = Date.now();
+    const v = this.lastView;
     return {
       chainId: this.domain.chainId.toString(),
       rollup: "0x" + this.domain.rollupAddress.toString(16).padStart(40, "0"),
@@ -185,50 +279,93 @@ export class Sequencer {
       l1OpsKnown: this.o.store.l1OpCount(),
       l1OpsConsumed: this.nextL1,
       txs: this.o.store.countTxs(),
+      finality: describeFinality(this.o.finality),
+      l1: v && { head: v.head.number, finalized: v.finalized, scanned: this.watcher.scanned?.number ?? null, batchNumber: Number(v.batchNumber) },
       batches: {
-        total: batches.length,
-        final: batches.filter((b) => b.status === "final").length,
-        inFlight: [...this.inFlight.values()].map((f) => ({
+        total: counts.proving + counts.proven + counts.included + counts.final,
+        included: counts.included,
+        final: counts.final,
+        /** Batches built and not final yet, oldest first. */
+        inFlight: [...this.live.values()].map((f) => ({
           number: f.record.number,
           status: f.record.status,
           txs: f.record.txIds.length,
           l1Ops: f.record.l1Count,
-          ageMs: Date.now() - f.record.createdAt,
-          error: f.error?.message,
+          ageMs: now - f.record.createdAt,
+          ...(f.record.l1Block !== null && { l1Block: f.record.l1Block, l1Tx: f.record.l1TxHash }),
+          proving: f.proving.view(now),
+          submission: f.submitting.view(now),
+          error: f.submitting.lastError ?? f.proving.lastError,
         })),
       },
+      reconciliations: { count: this.reconciliations, ...(this.lastReconcile && { last: this.lastReconcile }) },
+      ...(this.rebuild.failures > 0 && { rebuild: this.rebuild.view(now) }),
       lastError: this.lastError,
+      ...(this.fatal !== undefined && { fatal: this.fatal }),
     };
   }
 
   // ---------------------------------------------------------------- loop
 
+  private retry(): Retry {
+    return new Retry(this.o.retryBaseMs, this.o.retryMaxMs);
+  }
+
   private schedule(ms: number): void {
     if (!this.running) return;
     this.timer = setTimeout(() => {
       this.ticking = this.tick()
-        .catch((e) => {
-          this.lastError = (e as Error).message;
-          this.o.log(`sequencer: ${(e as Error).message}`);
-        })
-        .finally(() => this.schedule(this.o.pollMs));
+        .then(
+          () => {
+            this.tickRetry.succeeded();
+            return this.o.pollMs;
+          },
+          (e: unknown) => this.failed(e),
+        )
+        .then((next) => this.schedule(next));
     }, ms);
   }
 
-  /** One pass: read L1, build what is due, submit what is proven. Public for tests. */
+  /** A tick failed: classify it, and return the delay before the next one. */
+  private failed(e: unknown): number {
+    const err = classifyL1Error(e, this.o.rollup.interface, "following L1");
+    if (err.kind === "fatal") {
+      this.halt(err);
+      return 0;
+    }
+    this.lastError = err.message;
+    if (err.kind === "conflict") this.pendingConflict = err.message;
+    const delay = this.tickRetry.fail(err);
+    this.o.log(`sequencer: ${err.message}; ${err.kind === "conflict" ? "reconciling with L1" : "retrying"} in ${(delay / 1000).toFixed(1)} s`);
+    return Math.max(this.o.pollMs, delay);
+  }
+
+  /** Stops for good (configuration): loudly, with the reason in the status and `halted`. */
+  private halt(err: PipelineError): void {
+    this.fatal = err.message;
+    this.lastError = err.message;
+    this.running = false;
+    this.o.log(`sequencer: FATAL: ${err.message}; the sequencer stopped`);
+    this.resolveHalted(err.message);
+  }
+
+  /** One pass: follow L1, build what is due, retry proofs, submit what is proven. Public for tests. */
   async tick(): Promise<void> {
-    await this.syncL1();
+    if (this.fatal !== undefined) return;
+    const view = await this.followL1();
     let built = true;
     while (this.running && built) built = this.buildDue();
-    await this.submitReady();
+    this.retryProofs();
+    if (view) await this.submitReady();
   }
 
   /** Wait until every accepted transaction and queued operation is final on L1. */
   async drain(timeoutMs = 600_000): Promise<void> {
     const t0 = Date.now();
     for (;;) {
+      if (this.fatal !== undefined) throw new Error(`the sequencer stopped: ${this.fatal}`);
       const c = this.o.store.countTxs();
-      if (c.pending + c.batched + c.proven === 0 && this.inFlight.size === 0 && this.nextL1 === this.o.store.l1OpCount()) {
+      if (c.pending + c.batched + c.proven + c.included === 0 && this.live.size === 0 && this.nextL1 === this.o.store.l1OpCount()) {
         const onChainOps = await this.o.rollup.l1OpCount();
         if (BigInt(this.nextL1) === onChainOps) return;
       }
@@ -237,21 +374,225 @@ export class Sequencer {
     }
   }
 
-  private async syncL1(): Promise<void> {
-    const provider = this.o.rollup.runner!.provider!;
-    const head = await provider.getBlockNumber();
-    if (head <= this.l1ScannedBlock) return;
-    const ops = await readL1Ops(this.o.rollup, this.l1ScannedBlock + 1, { toBlock: head });
-    const have = this.o.store.l1OpCount();
-    const fresh = ops.filter((op) => op.queueIndex >= BigInt(have));
-    if (fresh.length && fresh[0].queueIndex !== BigInt(have)) throw new Error(`L1 operation ${have} is missing from the events read`);
-    this.o.store.transaction(() => {
-      this.o.store.addL1Ops(fresh);
-      this.o.store.setMeta("l1ScannedBlock", String(head));
-    });
-    this.l1ScannedBlock = head;
-    if (fresh.length) this.o.log(`sequencer: ${fresh.length} new L1 operation(s)`);
+  // ---------------------------------------------------------------- following L1
+
+  /**
+   * Reads L1, checks what was seen against it (reconciling when it no longer matches), reads new
+   * L1 operations and marks final batches. Undefined while the node's head is below what the
+   * sequencer saw (within l1LagToleranceMs): nothing is decided on such a view.
+   */
+  private async followL1(): Promise<L1View | undefined> {
+    const view = await this.watcher.observe();
+    this.lastView = view;
+    if (view.head.number < this.highestSeenBlock()) {
+      this.behindSince ??= Date.now();
+      if (Date.now() - this.behindSince < this.o.l1LagToleranceMs) return undefined;
+    } else {
+      this.behindSince = undefined;
+    }
+    const lost = this.pendingConflict ?? (await this.lostOnL1(view));
+    if (lost !== undefined) {
+      await this.reconcile(view, lost, true);
+    } else {
+      try {
+        const n = await this.watcher.scan(view);
+        if (n) this.o.log(`sequencer: ${n} new L1 operation(s)`);
+      } catch (e) {
+        if (!(e instanceof StateConflictError)) throw e;
+        await this.reconcile(view, e.message, true);
+      }
+      const included = this.includedCount();
+      if (view.batchNumber > BigInt(included)) await this.reconcile(view, `L1 holds ${view.batchNumber} batches, ${included} are recorded as included`, false);
+    }
+    this.markFinal(view);
+    return view;
   }
+
+  /** Why what the sequencer saw is no longer what L1 holds, or undefined if it still is. */
+  private async lostOnL1(view: L1View): Promise<string | undefined> {
+    const tip = this.watcher.scanned;
+    if (tip && (await this.watcher.tipReplaced(view))) return `L1 block ${tip.number} (${short(tip.hash)}…) was replaced: an L1 reorganisation`;
+    for (const f of this.live.values()) {
+      const r = f.record;
+      if (r.status !== "included" || r.l1Block! <= (tip?.number ?? -1)) continue;
+      if ((await this.watcher.hashAt(r.l1Block!)) !== r.l1BlockHash) return `the L1 block of batch ${r.number} (${r.l1Block}) was replaced: an L1 reorganisation`;
+    }
+    const included = this.includedCount();
+    if (view.batchNumber < BigInt(included)) return `the rollup on L1 is at batch ${view.batchNumber}, but ${included} batches were included`;
+    const seen = this.o.store.l1OpCount();
+    if (view.l1OpCount < BigInt(seen)) return `the rollup on L1 has ${view.l1OpCount} queued operations, the sequencer saw ${seen}`;
+    const n = Number(view.batchNumber);
+    const expected = n === 0 ? this.genesisRoot : n <= included ? this.o.store.batch(n)?.newRoot : undefined;
+    if (expected !== undefined && expected !== view.stateRoot) return `the root on L1 after batch ${n} is not the one this sequencer built`;
+    return undefined;
+  }
+
+  /**
+   * Makes the sequencer's records match what L1 holds now (see the header). `withOps`: re-read
+   * the L1 operations from the fork (a reorganisation is suspected); without it only the
+   * batches are compared (a submission L1 holds but the database did not record). Everything is
+   * read first and written in one database transaction: a failure half-way changes nothing, and
+   * the next tick starts over.
+   */
+  private async reconcile(view: L1View, reason: string, withOps: boolean): Promise<void> {
+    const { store } = this.o;
+    this.pendingConflict = reason;
+    this.o.log(`sequencer: reconciling with L1: ${reason}`);
+    const ops = withOps ? await this.watcher.reconcile(view) : NO_OPS_CHANGE;
+    const B = Number(view.batchNumber);
+    const last = store.lastBatch()?.number ?? 0;
+    if (B > last) throw new FatalError(`L1 holds ${B} batches, this sequencer's database only ${last}: another process submits with the sequencer key, or the database is not this rollup's`);
+    const recs = store.batchesFrom(Math.min(B + 1, ...this.live.keys()));
+
+    // Batches L1 holds: each must be this sequencer's; where does L1 hold it.
+    const held: { rec: BatchRecord; txHash: string; block: BlockRef }[] = [];
+    for (const rec of recs.filter((r) => r.number <= B && r.status !== "final")) {
+      if (rec.status === "included" && (await this.watcher.hashAt(rec.l1Block!)) === rec.l1BlockHash) continue;
+      held.push({ rec, ...(await this.batchOnL1(rec, view)) });
+    }
+    // Batches L1 does not hold: submitted again as they are while their L1 operations are still
+    // there; rewound (to be rebuilt) from the first one built on an operation that changed.
+    const lost = recs.filter((r) => r.number > B);
+    const rewindFrom = lost.find((r) => r.l1From + r.l1Count > ops.firstChanged)?.number;
+    const resubmit = lost.filter((r) => (r.status === "included" || r.status === "final") && (rewindFrom === undefined || r.number < rewindFrom));
+    const finalLost = lost.filter((r) => r.status === "final").map((r) => r.number);
+    const lostAccounts = lostCreations(ops.dropped, ops.fresh);
+
+    const rewound = store.transaction(() => {
+      this.watcher.applyPlan(ops);
+      for (const h of held) this.writeIncluded(h.rec, h.txHash, h.block);
+      for (const r of resubmit) {
+        store.setBatchUnincluded(r.number);
+        store.setTxStatus(r.txIds, "proven", r.number);
+      }
+      const gone = rewindFrom !== undefined ? this.rewindStore(rewindFrom) : [];
+      this.rejectOnLostAccounts(lostAccounts);
+      return gone;
+    });
+
+    this.watcher.commitTip(ops);
+    for (const r of [...held.map((h) => h.rec), ...resubmit]) {
+      const f = this.live.get(r.number);
+      if (f) {
+        f.record = store.batch(r.number)!;
+        f.submitting.succeeded();
+      }
+    }
+    if (finalLost.length) {
+      this.o.log(
+        `sequencer: WARNING: L1 REORGANISATION DEEPER THAN THE FINALITY RULE (${describeFinality(this.o.finality)}): ` +
+          `batch(es) ${finalLost.join(", ")} had been reported final and L1 no longer holds them; recovering (resubmitting or rebuilding them)`,
+      );
+    }
+    // Final batches have no checkpoint left: replaying the rest gets them back in flight.
+    if (rewound.length) this.rewindMemory(rewound, `it was built on L1 operation(s) from #${ops.firstChanged} on, which L1 no longer holds`, finalLost.length > 0);
+    else if (finalLost.length) this.rederive();
+    this.pendingConflict = undefined;
+    this.reconciliations++;
+    this.lastReconcile = {
+      at: new Date().toISOString(),
+      reason,
+      ...(Number.isFinite(ops.firstChanged) && { l1OpsFrom: ops.firstChanged }),
+      l1OpsDropped: ops.dropped.length,
+      resubmitted: resubmit.map((r) => r.number),
+      ...(rewindFrom !== undefined && { rewoundFrom: rewindFrom }),
+      finalLost,
+    };
+    this.o.log(
+      `sequencer: reconciled with L1 at block ${view.head.number}: L1 holds ${B} batch(es); ${ops.dropped.length} L1 operation(s) dropped, ` +
+        `${ops.moved.length} in other blocks, ${resubmit.length} batch(es) to submit again${rewindFrom !== undefined ? `, rebuilding from batch ${rewindFrom}` : ""}`,
+    );
+  }
+
+  /**
+   * Where L1 holds batch `rec` (its BatchSubmitted event), checked to be this batch: throws
+   * FatalError if L1's batch of that number is another one.
+   */
+  private async batchOnL1(rec: BatchRecord, view: L1View): Promise<{ txHash: string; block: BlockRef }> {
+    const { rollup } = this.o;
+    const provider = rollup.runner!.provider!;
+    // The event is after the last final batch's block (or, after a deeper reorganisation, anywhere).
+    const lastFinal = this.o.store.lastFinalBatch(rec.number);
+    const find = (from: number) => queryLogs(rollup, rollup.filters.BatchSubmitted!(rec.number), from, view.head.number, { window: this.watcher.logWindow });
+    let logs = await find(lastFinal?.l1Block ?? this.o.fromBlock);
+    if (!logs.length && lastFinal) logs = await find(this.o.fromBlock);
+    const log = logs.at(-1);
+    if (!log || !("args" in log)) throw new TransientError(`L1 is at batch ${view.batchNumber} but the node returned no BatchSubmitted event for batch ${rec.number}`);
+    const [tx, receipt] = await Promise.all([provider.getTransaction(log.transactionHash), provider.getTransactionReceipt(log.transactionHash)]);
+    if (!tx || !receipt) throw new TransientError(`transaction ${log.transactionHash} of batch ${rec.number} not found`);
+    const topic = log.topics[0];
+    const position = receipt.logs.filter((l) => l.topics[0] === topic && l.address === log.address).findIndex((l) => l.index === log.index);
+    const posted = tx.to?.toLowerCase() === log.address.toLowerCase() ? decodeBatchCall(rollup.interface, tx.data)[position] : undefined;
+    const same = (log.args.oldRoot as bigint) === rec.oldRoot && (log.args.newRoot as bigint) === rec.newRoot && (!posted || posted.commitment === rec.commitment);
+    if (!same) {
+      throw new FatalError(
+        `L1 holds a batch ${rec.number} this sequencer did not build (root ${log.args.newRoot}, transaction ${log.transactionHash}): ` +
+          `another process submits with the sequencer key; stop it and start this sequencer on a database that matches L1`,
+      );
+    }
+    return { txHash: log.transactionHash, block: { number: log.blockNumber, hash: log.blockHash } };
+  }
+
+  /**
+   * Rejects the waiting transactions (pending, or back from rewound batches) of accounts whose
+   * creating deposit L1 no longer holds: that index may belong to another account now.
+   */
+  private rejectOnLostAccounts(lost: Set<bigint>): void {
+    if (!lost.size) return;
+    const hit = this.o.store.pendingTxs().filter((r) => lost.has(r.tx.from) || lost.has(r.tx.to));
+    for (const r of hit) {
+      const idx = lost.has(r.tx.from) ? r.tx.from : r.tx.to;
+      this.o.store.setTxStatus([r.id], "rejected", null, `ACCOUNT_REORGED: account #${idx} was created by an L1 deposit that an L1 reorganisation removed (the index may be another account's now): sign again`);
+    }
+    if (hit.length) this.o.log(`sequencer: rejected ${hit.length} transaction(s) of account(s) ${[...lost].join(", ")}, whose deposit L1 no longer holds`);
+  }
+
+  /** Batches 1..n are included or final. */
+  private includedCount(): number {
+    const c = this.o.store.countBatches();
+    return c.included + c.final;
+  }
+
+  /** The highest block the sequencer recorded something in. */
+  private highestSeenBlock(): number {
+    let h = this.watcher.scanned?.number ?? -1;
+    for (const f of this.live.values()) if (f.record.l1Block !== null && f.record.l1Block > h) h = f.record.l1Block;
+    return h;
+  }
+
+  /** Marks the included batches whose blocks are final now, oldest first, and lets go of their checkpoints. */
+  private markFinal(view: L1View): void {
+    const { store } = this.o;
+    const tip = this.watcher.scanned?.number ?? -1;
+    for (const n of [...this.live.keys()].sort((a, b) => a - b)) {
+      const f = this.live.get(n)!;
+      const block = f.record.l1Block;
+      // Blocks above the tip were not covered by this tick's reorganisation check.
+      if (f.record.status !== "included" || block === null || block > view.finalized || block > tip) return;
+      store.transaction(() => {
+        store.setBatchFinal(n);
+        store.setTxStatus(f.record.txIds, "final", n);
+      });
+      this.state.commit(f.cp);
+      this.live.delete(n);
+      const next = this.lowestLive();
+      this.state.forget(next ? next.cp : Number.MAX_SAFE_INTEGER);
+      this.o.log(`sequencer: batch ${n} final on L1 (block ${block}, ${describeFinality(this.o.finality)})`);
+    }
+  }
+
+  private lowestLive(): Live | undefined {
+    const keys = [...this.live.keys()];
+    return keys.length ? this.live.get(Math.min(...keys)) : undefined;
+  }
+
+  private inFlightCount(): number {
+    let n = 0;
+    for (const f of this.live.values()) if (f.record.status === "proving" || f.record.status === "proven") n++;
+    return n;
+  }
+
+  // ---------------------------------------------------------------- batches
 
   private feeTokens(): bigint[] {
     return this.o.feeIdx.filter((i) => i !== 0n && this.state.account(i)).map((i) => this.state.account(i)!.tokenId);
@@ -260,7 +601,7 @@ export class Sequencer {
   /** Build the next batch if one is due; returns whether it built one. */
   private buildDue(): boolean {
     const { store, params } = this.o;
-    if (this.inFlight.size >= this.o.maxInFlight) return false;
+    if (this.inFlightCount() >= this.o.maxInFlight || !this.rebuild.due()) return false;
     const pending = store.pendingTxs();
     const opsWaiting = store.l1OpCount() - this.nextL1;
     if (pending.length === 0 && opsWaiting === 0) return false;
@@ -280,7 +621,7 @@ export class Sequencer {
       batch = buildBatch(this.state, { l1Ops, txs: pending.map((r) => r.tx) }, { domain: this.domain, feeIdx, l1HashStart });
       const byTx = new Map(pending.map((r) => [r.tx, r.id]));
       const included = batch.txs.map((t) => byTx.get(t)!);
-      const record: Omit<BatchRecord, "proof" | "l1TxHash" | "createdAt" | "updatedAt"> = {
+      const record: Omit<BatchRecord, "proof" | "l1TxHash" | "l1Block" | "l1BlockHash" | "createdAt" | "updatedAt"> = {
         number,
         status: "proving",
         l1From: this.nextL1,
@@ -297,7 +638,8 @@ export class Sequencer {
         store.setTxStatus(included, "batched", number);
         for (const r of batch.rejected) store.setTxStatus([byTx.get(r.tx)!], "rejected", null, `${r.error.code}: ${r.error.message}`);
       });
-      this.state.commit(cp);
+      // The checkpoint stays open until the batch is final on L1 (markFinal), so that a
+      // reorganisation can take the state back to it.
     } catch (e) {
       this.state.revert(cp);
       throw e;
@@ -305,11 +647,11 @@ export class Sequencer {
     this.nextL1 += l1Count;
     const rec = store.batch(number)!;
     this.o.log(`sequencer: built batch ${number} (${rec.txIds.length} txs, ${l1Count} L1 ops, ${batch.rejected.length} rejected)`);
-    this.track(rec, batch);
+    this.track(rec, batch, cp);
     return true;
   }
 
-  /** Replay a stored batch on the state (at start-up) and return the rebuilt batch. */
+  /** Replay a stored batch on the state (at start-up, after a deep reorganisation) and return the rebuilt batch. */
   private replay(rec: BatchRecord): Batch {
     const { store } = this.o;
     if (rec.l1From !== this.nextL1) throw new Error(`batch ${rec.number} starts at L1 operation ${rec.l1From}, expected ${this.nextL1}`);
@@ -324,53 +666,244 @@ export class Sequencer {
     return batch;
   }
 
-  /** Follow a batch until it is final: get its proof (unless stored), then submission picks it up. */
-  private track(record: BatchRecord, batch: Batch): void {
-    const f: InFlight = { record, batch };
-    this.inFlight.set(record.number, f);
-    if (record.status === "proven" && record.proof) {
-      f.proof = record.proof as ProofResult;
-      return;
+  /**
+   * The state from the stored batches alone: replays every batch, with a checkpoint before each
+   * one not final yet (those are in flight again afterwards). At start-up, and after an L1
+   * reorganisation deeper than the finality rule (final batches have no checkpoint left).
+   */
+  private rederive(): void {
+    this.stateRef = new L2State(this.o.crypto, this.o.params);
+    this.nextL1 = 0;
+    const old = new Map(this.live);
+    this.live.clear();
+    for (const rec of this.o.store.batches()) {
+      const cp = rec.status === "final" ? undefined : this.state.checkpoint();
+      const batch = this.replay(rec);
+      if (cp === undefined) continue;
+      const f = this.newLive(rec, batch, cp);
+      const before = old.get(rec.number);
+      if (before && before.record.commitment === rec.commitment) Object.assign(f, { proving: before.proving, submitting: before.submitting });
+      this.live.set(rec.number, f);
     }
+    if (this.running) for (const f of this.live.values()) if (!f.proof) this.prove(f);
+  }
+
+  /**
+   * Takes back batches `from`, from+1, …: the state returns to before `from` (its checkpoint, or
+   * a replay if one of them was final or `replay`), their transactions go back to the mempool
+   * (pending, in their original order), and the batches are deleted to be rebuilt.
+   */
+  private rewind(from: number, why: string, replay = false): void {
+    const gone = this.o.store.transaction(() => this.rewindStore(from));
+    if (gone.length) this.rewindMemory(gone, why, replay);
+  }
+
+  /** rewind's database part (inside the caller's transaction); returns the batches deleted. */
+  private rewindStore(from: number): BatchRecord[] {
+    const { store } = this.o;
+    const gone = store.batchesFrom(from);
+    store.dropBatchesFrom(from);
+    store.setTxStatus(
+      gone.flatMap((r) => r.txIds),
+      "pending",
+      null,
+    );
+    return gone;
+  }
+
+  /** rewind's in-memory part, once the database transaction committed. */
+  private rewindMemory(gone: BatchRecord[], why: string, replay: boolean): void {
+    if (!replay && gone.every((r) => this.live.has(r.number))) {
+      for (const r of [...gone].reverse()) {
+        this.state.revert(this.live.get(r.number)!.cp);
+        this.live.delete(r.number);
+      }
+      this.nextL1 = gone[0]!.l1From;
+    } else {
+      this.rederive();
+    }
+    const txs = gone.reduce((n, r) => n + r.txIds.length, 0);
+    this.o.log(`sequencer: rewound batch(es) ${gone[0]!.number}..${gone.at(-1)!.number} (${why}): ${txs} transaction(s) back to the mempool`);
+  }
+
+  private newLive(record: BatchRecord, batch: Batch, cp: number): Live {
+    return { record, batch, cp, proof: (record.proof as ProofResult | null) ?? undefined, provingNow: false, proving: this.retry(), submitting: this.retry() };
+  }
+
+  /** Follow a newly built batch until it is final: prove it, then submission picks it up. */
+  private track(record: BatchRecord, batch: Batch, cp: number): void {
+    const f = this.newLive(record, batch, cp);
+    this.live.set(record.number, f);
+    if (!f.proof) this.prove(f);
+  }
+
+  /** Hands the batch to the proving backend; a failure is retried with backoff (retryProofs). */
+  private prove(f: Live): void {
+    const { record, batch } = f;
     const id = `batch-${record.number}-${record.commitment.toString(16).slice(0, 16)}`;
+    f.provingNow = true;
+    f.proving.started();
     this.o.prover
       .submit({ id, input: batch.circuitInput, expectedPublicSignals: batch.publicSignals })
       .then(() => this.o.prover.result(id))
-      .then((proof) => {
-        this.o.store.transaction(() => {
-          this.o.store.setBatchProven(record.number, { proof: proof.proof, publicSignals: proof.publicSignals, proveMs: proof.proveMs, witnessMs: proof.witnessMs });
-          this.o.store.setTxStatus(record.txIds, "proven", record.number);
-        });
-        record.status = "proven";
-        f.proof = proof;
-        this.o.log(`sequencer: batch ${record.number} proven in ${(proof.proveMs / 1000).toFixed(1)} s`);
-      })
-      .catch((e: Error) => {
-        f.error = e;
-        this.lastError = `proving batch ${record.number}: ${e.message}`;
-        this.o.log(`sequencer: ${this.lastError}`);
-      });
+      .then(
+        (proof) => {
+          f.provingNow = false;
+          if (this.live.get(record.number) !== f) return; // rewound meanwhile
+          const { store } = this.o;
+          const stored = store.transaction(() => {
+            if (!store.setBatchProven(record.number, record.commitment, { proof: proof.proof, publicSignals: proof.publicSignals, proveMs: proof.proveMs, witnessMs: proof.witnessMs })) return false;
+            store.setTxStatus(record.txIds, "proven", record.number);
+            return true;
+          });
+          if (!stored) return;
+          record.status = "proven";
+          f.proof = proof;
+          f.proving.succeeded();
+          this.o.log(`sequencer: batch ${record.number} proven in ${(proof.proveMs / 1000).toFixed(1)} s`);
+        },
+        (e: Error) => {
+          f.provingNow = false;
+          if (this.live.get(record.number) !== f) return;
+          const delay = f.proving.fail(e);
+          this.lastError = `proving batch ${record.number}: ${e.message}`;
+          this.o.log(`sequencer: ${this.lastError}; attempt ${f.proving.attempts} failed, retrying in ${(delay / 1000).toFixed(1)} s`);
+        },
+      )
+      .catch((e: Error) => this.o.log(`sequencer: recording the proof of batch ${record.number}: ${e.message}`));
   }
+
+  /** Proofs that failed and whose backoff has passed are tried again. */
+  private retryProofs(): void {
+    for (const f of this.live.values()) {
+      if (f.record.status === "proving" && !f.provingNow && f.proving.failures > 0 && f.proving.due()) this.prove(f);
+    }
+  }
+
+  // ---------------------------------------------------------------- submission
 
   /** Submit proven batches in order, as long as the next one is proven. */
   private async submitReady(): Promise<void> {
     for (;;) {
-      const next = Math.min(...this.inFlight.keys());
-      const f = this.inFlight.get(next);
-      if (!f || !f.proof || !f.batch) return;
-      const pos = await checkInSync(this.o.rollup, f.record.oldRoot);
-      if (pos.batchNumber + 1n !== BigInt(next)) throw new Error(`L1 is at batch ${pos.batchNumber}, cannot submit batch ${next}`);
-      // Never submit a proof that was not checked here, whatever the backend says.
-      if (!samePublicSignals(f.proof.publicSignals, f.record.publicSignals) || !(await groth16.verify(this.vkey, f.proof.publicSignals, f.proof.proof))) {
-        throw new Error(`the proof of batch ${next} does not verify; not submitting it`);
+      const f = [...this.live.values()].sort((a, b) => a.record.number - b.record.number).find((x) => x.record.status !== "included");
+      if (!f?.proof || !f.submitting.due() || !this.running) return;
+      try {
+        if (!(await this.submitOne(f))) return;
+      } catch (e) {
+        const err = classifyL1Error(e, this.o.rollup.interface, `submitting batch ${f.record.number}`);
+        if (err.kind === "fatal") throw err;
+        this.lastError = err.message;
+        if (err.kind === "transient") {
+          const delay = f.submitting.fail(err);
+          this.o.log(`sequencer: ${err.message}; retrying in ${(delay / 1000).toFixed(1)} s`);
+          return;
+        }
+        await this.onConflict(f, err as StateConflictError);
+        return;
       }
-      const receipt = await submitProvenBatch(this.o.rollup, f.batch, f.proof);
-      this.o.store.transaction(() => {
-        this.o.store.setBatchFinal(next, receipt.hash);
-        this.o.store.setTxStatus(f.record.txIds, "final", next);
-      });
-      this.inFlight.delete(next);
-      this.o.log(`sequencer: batch ${next} final on L1 (block ${receipt.blockNumber}, gas ${receipt.gasUsed})`);
     }
+  }
+
+  /** Submits one proven batch; true once L1 includes it, false if it is not its turn after all. */
+  private async submitOne(f: Live): Promise<boolean> {
+    const { rollup, store } = this.o;
+    const n = f.record.number;
+    const [onL1, root] = await Promise.all([rollup.batchNumber(), rollup.stateRoot()]);
+    if (onL1 >= BigInt(n)) return false; // L1 already holds it (mined after a restart): the next tick reconciles
+    if (await this.earlierSubmissionPending(f)) throw new TransientError(`the transaction ${f.record.l1TxHash} that submitted batch ${n} is not mined yet`);
+    if (onL1 + 1n !== BigInt(n)) throw new StateConflictError(`L1 is at batch ${onL1}: batch ${n} cannot follow it`);
+    if (root !== f.record.oldRoot) throw new StateConflictError(`the root on L1 is not the one batch ${n} was built on`);
+    // The public inputs L1 derives from its own state (root, queue hash) must be the batch's.
+    if (!(await this.inputsMatch(f))) throw new StateConflictError(`the public inputs L1 derives for batch ${n} are not its own: L1's queue of operations changed`);
+    // Never submit a proof that was not checked here, whatever the backend says.
+    if (!samePublicSignals(f.proof!.publicSignals, f.record.publicSignals) || !(await groth16.verify(this.vkey, f.proof!.publicSignals, f.proof!.proof))) {
+      throw new FatalError(`the stored proof of batch ${n} does not verify with this sequencer's verification key: the sequencer runs with another setup than the one that proved it`);
+    }
+    f.submitting.started();
+    let receiptBlock: BlockRef;
+    let txHash: string;
+    let gas: bigint;
+    try {
+      const tx = await sendBatch(rollup, f.batch, f.proof!);
+      store.setBatchSent(n, tx.hash);
+      this.o.log(`sequencer: submitting batch ${n} (transaction ${tx.hash})`);
+      const receipt = await tx.wait(1, this.o.submitTimeoutMs);
+      if (!receipt || receipt.status !== 1) throw new StateConflictError(`submitting batch ${n}: transaction ${tx.hash} reverted`);
+      receiptBlock = { number: receipt.blockNumber, hash: receipt.blockHash };
+      txHash = receipt.hash;
+      gas = receipt.gasUsed;
+    } catch (e) {
+      // L1 checked the proof against inputs it derived itself and refused it: if those inputs are
+      // the batch's (in the latest and the pending state), the rollup's verifier is not this setup's.
+      if (revertName(e, rollup.interface) === "InvalidProof" && (await this.inputsMatch(f, "latest")) && (await this.inputsMatch(f, "pending"))) {
+        throw new FatalError(`the rollup's verifier rejects the proof of batch ${n}, which verifies with this sequencer's verification key for the inputs L1 derives: the deployment's verifier is not from this setup`, { cause: e });
+      }
+      throw e;
+    }
+    this.markIncluded(f.record, txHash, receiptBlock);
+    this.rebuild.succeeded();
+    this.o.log(`sequencer: batch ${n} included in L1 block ${receiptBlock.number} (gas ${gas}); final after ${describeFinality(this.o.finality)}`);
+    return true;
+  }
+
+  /** Whether the public signals L1 derives for the batch now are the ones it was proven for. */
+  private async inputsMatch(f: Live, blockTag: "latest" | "pending" = "latest"): Promise<boolean> {
+    try {
+      return samePublicSignals((await batchInputsOnL1(this.o.rollup, f.batch, blockTag)).map(String), f.record.publicSignals);
+    } catch (e) {
+      if (revertName(e, this.o.rollup.interface) === undefined) throw e;
+      return false; // the data does not even fit L1's queue now (TooManyL1Ops)
+    }
+  }
+
+  /**
+   * Whether a transaction that submitted this batch earlier (before a restart, or one whose wait
+   * timed out) may still be mined: then it is waited for, not sent again.
+   */
+  private async earlierSubmissionPending(f: Live): Promise<boolean> {
+    const hash = f.record.l1TxHash;
+    if (!hash) return false;
+    const tx = await this.o.rollup.runner!.provider!.getTransaction(hash);
+    return tx !== null && tx.blockNumber === null;
+  }
+
+  /**
+   * L1 is not in the state the batch assumed: re-read L1 and reconcile (which rewinds the batch if
+   * an L1 operation it consumed is gone). If the batch survives that unchanged:
+   * - L1 refused it by a rule of its own (a custom error other than the public inputs or the
+   *   queue length not matching, e.g. one that requires consuming the queue faster): rewind it
+   *   and rebuild it on the current state, after a backoff so that a rule that keeps failing does
+   *   not become a loop;
+   * - otherwise (the state the node simulated differed from the one read: a transaction of ours
+   *   still pending, a node behind): submit it again after a backoff.
+   */
+  private async onConflict(f: Live, err: StateConflictError): Promise<void> {
+    const n = f.record.number;
+    this.o.log(`sequencer: ${err.message}; reconciling with L1`);
+    await this.reconcile(await this.watcher.observe(), err.message, true);
+    if (this.live.get(n) !== f || f.record.status === "included") return;
+    if (err.revert !== undefined && !STATE_MISMATCH_REVERTS.has(err.revert)) {
+      const delay = this.rebuild.fail(err);
+      this.rewind(n, `L1 does not accept it as it is: ${err.message}`);
+      this.o.log(`sequencer: rebuilding batch ${n} on the current L1 state in ${(delay / 1000).toFixed(1)} s`);
+      return;
+    }
+    const delay = f.submitting.fail(err);
+    this.o.log(`sequencer: batch ${n} still applies to L1; submitting it again in ${(delay / 1000).toFixed(1)} s`);
+  }
+
+  /** Records that L1 holds batch `rec` in `block`. */
+  private markIncluded(rec: BatchRecord, txHash: string, block: BlockRef): void {
+    this.o.store.transaction(() => this.writeIncluded(rec, txHash, block));
+    const f = this.live.get(rec.number);
+    if (f) {
+      f.record = this.o.store.batch(rec.number)!;
+      f.submitting.succeeded();
+    }
+  }
+
+  private writeIncluded(rec: BatchRecord, txHash: string, block: BlockRef): void {
+    this.o.store.setBatchIncluded(rec.number, txHash, block.number, block.hash);
+    this.o.store.setTxStatus(rec.txIds, "included", rec.number);
   }
 }

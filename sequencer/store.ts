@@ -3,14 +3,23 @@
 // batch is committed before it is acknowledged, with synchronous=FULL in WAL mode, so a crash
 // (even kill -9) loses nothing that was accepted. The L2 state itself is not stored: it is
 // rebuilt on start by replaying the batches, which the TypeScript model does deterministically.
+// What the sequencer saw on L1 is kept with the block it was in (number and hash), so that an L1
+// reorganisation that replaces that block is noticed and undone (sequencer/service.ts).
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import type { L1OpEvent } from "../lib/deploy.js";
 import type { L1OpKind, QueuedL1Op } from "../lib/l1.js";
 import { transferFromJSON, transferToJSON, type SignedTransfer } from "../lib/tx.js";
 
-export type TxStatus = "pending" | "batched" | "proven" | "final" | "rejected";
-export type BatchStatus = "proving" | "proven" | "final";
+/**
+ * pending → batched (in a built batch) → proven → included (the batch is in an L1 block) → final
+ * (that block is final on L1: sequencer/finality.ts), or rejected. An L1 reorganisation moves a
+ * transaction back: to proven (its batch left L1 but still applies) or to pending (its batch is
+ * rebuilt).
+ */
+export type TxStatus = "pending" | "batched" | "proven" | "included" | "final" | "rejected";
+export type BatchStatus = "proving" | "proven" | "included" | "final";
 
 export interface TxRecord {
   id: string;
@@ -38,7 +47,10 @@ export interface BatchRecord {
   /** The public signals its proof must have: [evaluation, challenge]. */
   publicSignals: [bigint, bigint];
   proof: unknown | null;
+  /** The L1 transaction that submitted it (set when sent), and the block that holds it (once included). */
   l1TxHash: string | null;
+  l1Block: number | null;
+  l1BlockHash: string | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -46,9 +58,10 @@ export interface BatchRecord {
 /**
  * Bumped whenever a table changes shape or what it stores changes meaning; a database of another
  * version is refused. 2: commitment and public signals of each batch; 3: Schnorr-128 signatures
- * and the 8-ary account tree (the stored transactions and roots of version 2 are of another scheme).
+ * and the 8-ary account tree (the stored transactions and roots of version 2 are of another scheme);
+ * 4: the L1 block (number, hash) of every L1 operation and batch inclusion, and the "included" status.
  */
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -65,7 +78,13 @@ CREATE TABLE IF NOT EXISTS txs (
   updated_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS txs_status ON txs (status, seq);
-CREATE TABLE IF NOT EXISTS l1_ops (queue_index INTEGER PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS l1_ops (
+  queue_index INTEGER PRIMARY KEY,
+  body TEXT NOT NULL,
+  block_number INTEGER NOT NULL,
+  block_hash TEXT NOT NULL,
+  tx_hash TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS batches (
   number INTEGER PRIMARY KEY,
   status TEXT NOT NULL,
@@ -79,6 +98,8 @@ CREATE TABLE IF NOT EXISTS batches (
   public_signals TEXT NOT NULL,
   proof TEXT,
   l1_tx TEXT,
+  l1_block INTEGER,
+  l1_block_hash TEXT,
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL
 );
@@ -113,6 +134,8 @@ function batchFromRow(r: Row): BatchRecord {
     publicSignals: (JSON.parse(r.public_signals as string) as string[]).map(BigInt) as [bigint, bigint],
     proof: r.proof ? JSON.parse(r.proof as string) : null,
     l1TxHash: (r.l1_tx as string | null) ?? null,
+    l1Block: r.l1_block === null || r.l1_block === undefined ? null : Number(r.l1_block),
+    l1BlockHash: (r.l1_block_hash as string | null) ?? null,
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
   };
@@ -130,6 +153,10 @@ function opToJSON(op: QueuedL1Op): string {
     ay: op.ay.toString(),
     chainHash: op.chainHash.toString(),
   });
+}
+
+function opFromRow(r: Row): L1OpEvent {
+  return { ...opFromJSON(r.body as string), blockNumber: Number(r.block_number), blockHash: r.block_hash as string, transactionHash: r.tx_hash as string };
 }
 
 function opFromJSON(s: string): QueuedL1Op {
@@ -226,7 +253,7 @@ export class SequencerStore {
   }
 
   countTxs(): Record<TxStatus, number> {
-    const out: Record<TxStatus, number> = { pending: 0, batched: 0, proven: 0, final: 0, rejected: 0 };
+    const out: Record<TxStatus, number> = { pending: 0, batched: 0, proven: 0, included: 0, final: 0, rejected: 0 };
     for (const r of this.db.prepare("SELECT status, COUNT(*) AS n FROM txs GROUP BY status").all() as Row[]) {
       out[r.status as TxStatus] = Number(r.n);
     }
@@ -235,9 +262,10 @@ export class SequencerStore {
 
   // ---- L1 operations
 
-  addL1Ops(ops: QueuedL1Op[]): void {
-    const st = this.db.prepare("INSERT OR IGNORE INTO l1_ops (queue_index, body) VALUES (?, ?)");
-    for (const op of ops) st.run(Number(op.queueIndex), opToJSON(op));
+  /** Appends operations read from L1 (queue order, with the block each was in). */
+  addL1Ops(ops: L1OpEvent[]): void {
+    const st = this.db.prepare("INSERT INTO l1_ops (queue_index, body, block_number, block_hash, tx_hash) VALUES (?, ?, ?, ?, ?)");
+    for (const op of ops) st.run(Number(op.queueIndex), opToJSON(op), op.blockNumber, op.blockHash, op.transactionHash);
   }
 
   /** Number of L1 operations known (queue indexes 0 … n−1). */
@@ -246,14 +274,29 @@ export class SequencerStore {
   }
 
   l1Ops(from: number, count: number): QueuedL1Op[] {
-    const rows = this.db.prepare("SELECT body FROM l1_ops WHERE queue_index >= ? AND queue_index < ? ORDER BY queue_index").all(from, from + count) as Row[];
+    return this.l1OpEvents(from, count);
+  }
+
+  /** Operations from..from+count−1 with the block each was read in; throws if any is missing. */
+  l1OpEvents(from: number, count: number): L1OpEvent[] {
+    const rows = this.db.prepare("SELECT * FROM l1_ops WHERE queue_index >= ? AND queue_index < ? ORDER BY queue_index").all(from, from + count) as Row[];
     if (rows.length !== count) throw new Error(`database has ${rows.length} of the L1 operations ${from}..${from + count - 1}`);
-    return rows.map((r) => opFromJSON(r.body as string));
+    return rows.map(opFromRow);
+  }
+
+  /** Forgets the operations from queue index `from` on (an L1 reorganisation removed them). */
+  dropL1OpsFrom(from: number): void {
+    this.db.prepare("DELETE FROM l1_ops WHERE queue_index >= ?").run(from);
+  }
+
+  /** The same operation was included again in another block. */
+  setL1OpBlock(queueIndex: number, blockNumber: number, blockHash: string, txHash: string): void {
+    this.db.prepare("UPDATE l1_ops SET block_number = ?, block_hash = ?, tx_hash = ? WHERE queue_index = ?").run(blockNumber, blockHash, txHash, queueIndex);
   }
 
   // ---- batches
 
-  addBatch(b: Omit<BatchRecord, "proof" | "l1TxHash" | "createdAt" | "updatedAt">, now = Date.now()): void {
+  addBatch(b: Omit<BatchRecord, "proof" | "l1TxHash" | "l1Block" | "l1BlockHash" | "createdAt" | "updatedAt">, now = Date.now()): void {
     this.db
       .prepare(
         "INSERT INTO batches (number, status, l1_from, l1_count, tx_ids, fee_idx, old_root, new_root, commitment, public_signals, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -274,16 +317,64 @@ export class SequencerStore {
       );
   }
 
-  setBatchProven(number: number, proof: unknown, now = Date.now()): void {
-    this.db.prepare("UPDATE batches SET status = 'proven', proof = ?, updated_at = ? WHERE number = ?").run(JSON.stringify(proof), now, number);
+  /** Stores the proof of batch `number` if it still is the batch with `commitment` (a rebuilt batch keeps its number). */
+  setBatchProven(number: number, commitment: bigint, proof: unknown, now = Date.now()): boolean {
+    const r = this.db
+      .prepare("UPDATE batches SET status = 'proven', proof = ?, updated_at = ? WHERE number = ? AND commitment = ? AND status = 'proving'")
+      .run(JSON.stringify(proof), now, number, commitment.toString());
+    return Number(r.changes) === 1;
   }
 
-  setBatchFinal(number: number, l1TxHash: string, now = Date.now()): void {
-    this.db.prepare("UPDATE batches SET status = 'final', l1_tx = ?, updated_at = ? WHERE number = ?").run(l1TxHash, now, number);
+  /** Records the L1 transaction that submits the batch, before it is mined (status unchanged). */
+  setBatchSent(number: number, l1TxHash: string, now = Date.now()): void {
+    this.db.prepare("UPDATE batches SET l1_tx = ?, updated_at = ? WHERE number = ?").run(l1TxHash, now, number);
+  }
+
+  setBatchIncluded(number: number, l1TxHash: string, l1Block: number, l1BlockHash: string, now = Date.now()): void {
+    this.db
+      .prepare("UPDATE batches SET status = 'included', l1_tx = ?, l1_block = ?, l1_block_hash = ?, updated_at = ? WHERE number = ?")
+      .run(l1TxHash, l1Block, l1BlockHash, now, number);
+  }
+
+  setBatchFinal(number: number, now = Date.now()): void {
+    this.db.prepare("UPDATE batches SET status = 'final', updated_at = ? WHERE number = ?").run(now, number);
+  }
+
+  /**
+   * The batch left L1 (a reorganisation) but still applies: proven again, to be resubmitted. Its
+   * transaction hash stays: the node may still mine that transaction (it is then waited for).
+   */
+  setBatchUnincluded(number: number, now = Date.now()): void {
+    this.db.prepare("UPDATE batches SET status = 'proven', l1_block = NULL, l1_block_hash = NULL, updated_at = ? WHERE number = ?").run(now, number);
+  }
+
+  /** Deletes the batches from `from` on (they are rebuilt). */
+  dropBatchesFrom(from: number): void {
+    this.db.prepare("DELETE FROM batches WHERE number >= ?").run(from);
+  }
+
+  /** Batches per status. */
+  countBatches(): Record<BatchStatus, number> {
+    const out: Record<BatchStatus, number> = { proving: 0, proven: 0, included: 0, final: 0 };
+    for (const r of this.db.prepare("SELECT status, COUNT(*) AS n FROM batches GROUP BY status").all() as Row[]) {
+      out[r.status as BatchStatus] = Number(r.n);
+    }
+    return out;
   }
 
   batch(number: number): BatchRecord | undefined {
     const r = this.db.prepare("SELECT * FROM batches WHERE number = ?").get(number) as Row | undefined;
+    return r && batchFromRow(r);
+  }
+
+  /** Batches `from`, from+1, … in order. */
+  batchesFrom(from: number): BatchRecord[] {
+    return (this.db.prepare("SELECT * FROM batches WHERE number >= ? ORDER BY number").all(from) as Row[]).map(batchFromRow);
+  }
+
+  /** The last final batch before batch `before`. */
+  lastFinalBatch(before: number): BatchRecord | undefined {
+    const r = this.db.prepare("SELECT * FROM batches WHERE status = 'final' AND number < ? ORDER BY number DESC LIMIT 1").get(before) as Row | undefined;
     return r && batchFromRow(r);
   }
 

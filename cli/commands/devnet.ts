@@ -5,9 +5,11 @@ import { Wallet } from "ethers";
 import { REPO_ROOT, TEST_INSTANCE } from "../../lib/params.js";
 import { writeDeployment } from "../config.js";
 import { connectRpc, devAccount } from "../l1.js";
-import { assertPortFree, deploymentSetup, type RunningSequencer, startHardhatNode, startSequencer, timedLog, untilSignal } from "../services.js";
+import type { Finality } from "../../sequencer/finality.js";
+import { assertPortFree, DEFAULT_BLOCK_TIME_MS, deploymentSetup, type RunningSequencer, startHardhatNode, startSequencer, timedLog, untilSignal } from "../services.js";
 import { numArg } from "../units.js";
 import { deployInstance } from "./deploy.js";
+import { CONFIRMATIONS_HELP, confirmationsArg } from "./sequencer.js";
 
 interface Opts {
   port: number;
@@ -15,6 +17,8 @@ interface Opts {
   instance: string;
   dir: string;
   escapeDelay: number;
+  blockTime: number;
+  confirmations?: Finality;
 }
 
 export function devnetCommand(): Command {
@@ -25,13 +29,15 @@ export function devnetCommand(): Command {
     .option("-i, --instance <name>", "circuit instance", TEST_INSTANCE)
     .option("--dir <dir>", "directory for deployment.json and the sequencer database (replaced)", ".zkr")
     .option("--escape-delay <seconds>", "escape delay of the rollup", numArg("escape delay", 1), 3600)
+    .option("--block-time <ms>", "mine a block this often besides each transaction's (0: only on transactions)", numArg("block time", 0), DEFAULT_BLOCK_TIME_MS)
+    .option("--confirmations <n|finalized>", CONFIRMATIONS_HELP, confirmationsArg)
     .action(async (o: Opts) => {
       const host = "127.0.0.1";
       const dir = path.resolve(o.dir);
       const log = timedLog;
       await assertPortFree(host, o.apiPort, "sequencer");
       log(`starting hardhat node on ${host}:${o.port}`);
-      const chain = await startHardhatNode(o.port, host);
+      const chain = await startHardhatNode(o.port, host, { blockTimeMs: o.blockTime });
       let running: RunningSequencer | undefined;
       let provider: Awaited<ReturnType<typeof connectRpc>>["provider"] | undefined;
       try {
@@ -46,12 +52,12 @@ export function devnetCommand(): Command {
         const d = await deployInstance({ signer: operator, chainId: rpc.chainId, rpc: chain.url, instance: o.instance, escapeDelay: BigInt(o.escapeDelay), log });
         writeDeployment(deploymentFile, d, true);
         log(`rollup ${d.rollup} deployed; ${deploymentFile} written`);
-        running = await startSequencer({ deployment: d, signer: operator, manifest: await deploymentSetup(d), db, host, port: o.apiPort, log });
+        running = await startSequencer({ deployment: d, signer: operator, manifest: await deploymentSetup(d), db, host, port: o.apiPort, finality: o.confirmations, log });
         printNextSteps({ rpc: chain.url, api: running.url, deploymentFile, dir, rollup: d.rollup, instance: d.instance });
 
-        const why = await Promise.race([untilSignal(log), chain.exited.then(() => "the hardhat node exited" as const)]);
-        if (why === "the hardhat node exited") {
-          log("zkr devnet: the hardhat node exited; stopping");
+        const why = await Promise.race([untilSignal(log), chain.exited.then(() => "the hardhat node exited"), running.halted.then((r) => `the sequencer stopped: ${r}`)]);
+        if (why !== "SIGINT" && why !== "SIGTERM") {
+          log(`zkr devnet: ${why}; stopping`);
           process.exitCode = 1;
         }
       } finally {

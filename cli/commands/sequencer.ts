@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import path from "node:path";
+import { DEV_CONFIRMATIONS, type Finality, parseFinality } from "../../sequencer/finality.js";
 import { Config, withSettings } from "../config.js";
 import { openRollup, signerOf } from "../l1.js";
 import { deploymentSetup, startSequencer, timedLog, untilSignal } from "../services.js";
@@ -14,6 +15,18 @@ interface Opts {
   setup?: string;
   feeAccount: bigint[];
   batchTimeout: number;
+  confirmations?: Finality;
+  maxInFlight?: number;
+}
+
+/** The --confirmations option of the commands that run a sequencer. */
+export const CONFIRMATIONS_HELP =
+  `when an included batch is final: "finalized" (the L1 node's finalized block) or a number of confirmations (1 = once mined); ` +
+  `default: finalized, or ${DEV_CONFIRMATIONS} on a local development chain`;
+
+/** Parses --confirmations for commander (a user mistake is one line). */
+export function confirmationsArg(v: string): Finality {
+  return parseFinality(v);
 }
 
 export function sequencerCommand(): Command {
@@ -27,10 +40,12 @@ export function sequencerCommand(): Command {
     .option("--setup <dir>", "setup directory of the deployment's keys (default: the cache)")
     .option("--fee-account <index>", "account credited the fees of its token (repeatable)", (v, acc: bigint[]) => [...acc, intArg("fee account", 1n)(v)], [])
     .option("--batch-timeout <ms>", "build a partial batch when the oldest transaction waited this long", numArg("batch timeout", 1), 2000)
+    .option("--confirmations <n|finalized>", CONFIRMATIONS_HELP, confirmationsArg)
+    .option("--max-in-flight <n>", "batches built but not yet on L1, at most (default 4)", numArg("max in flight", 1, 64))
     .option("--witness <calculator>", `${WITNESS_HELP} (for the in-process prover)`, witnessArg);
-  withSettings(cmd, "deployment", "key", "rpc");
+  withSettings(cmd, "deployment", "key", "rpc", "maxLogRange");
   return cmd.action(async (o: Opts & Record<string, unknown>) => {
-    const cfg = Config.resolve(o, ["deployment", "key", "rpc"]);
+    const cfg = Config.resolve(o, ["deployment", "key", "rpc", "maxLogRange"]);
     if (Boolean(o.redis) !== Boolean(o.queue)) throw new Error("--redis and --queue go together");
     const d = cfg.deployment();
     const manifest = await deploymentSetup(d, o.setup);
@@ -47,11 +62,15 @@ export function sequencerCommand(): Command {
         redis: o.redis ? { url: o.redis, queue: o.queue! } : undefined,
         feeIdx: o.feeAccount,
         batchTimeoutMs: o.batchTimeout,
+        finality: o.confirmations,
+        maxInFlight: o.maxInFlight,
+        maxLogRange: cfg.maxLogRange,
         log: (m) => log(m),
       });
-      log(`zkr sequencer: rollup ${d.rollup} on chain ${d.chainId}, API on ${running.url}, proofs ${o.redis ? `by workers on queue ${o.queue}` : "in this process"}`);
-      await untilSignal(log);
+      log(`zkr sequencer: rollup ${d.rollup} on chain ${d.chainId}, API on ${running.url}, proofs ${o.redis ? `by workers on queue ${o.queue}` : "in this process"}, batches final after ${running.sequencer.status().finality}`);
+      const halted = await Promise.race([untilSignal(log).then(() => undefined), running.halted]);
       await running.stop();
+      if (halted !== undefined) throw new Error(`the sequencer stopped: ${halted}`);
       log("zkr sequencer: stopped");
     } finally {
       l1.close();

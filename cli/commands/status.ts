@@ -1,9 +1,22 @@
 import { Command } from "commander";
 import { MaxUint256 } from "ethers";
-import { SequencerClient } from "../client.js";
+import { type BatchInFlightView, type RetryView, SequencerClient } from "../client.js";
 import { Config, withSettings } from "../config.js";
 import { withRollup } from "../l1.js";
 import { formatAmount } from "../units.js";
+
+/** "attempt 3, failed 2× (last: …), next at …". */
+function retryLine(r: RetryView): string {
+  return `attempt ${r.attempts}${r.failures ? `, failed ${r.failures}× (last: ${r.lastError})` : ""}${r.nextRetryAt ? `, next attempt at ${r.nextRetryAt}` : ""}`;
+}
+
+function batchLine(b: BatchInFlightView): string {
+  const parts = [`${b.status}, ${b.txs} txs, ${b.l1Ops} L1 ops, ${(b.ageMs / 1000).toFixed(0)} s`];
+  if (b.l1Block !== undefined) parts.push(`in L1 block ${b.l1Block}`);
+  if (b.proving.failures) parts.push(`proving: ${retryLine(b.proving)}`);
+  if (b.submission.failures) parts.push(`submission: ${retryLine(b.submission)}`);
+  return parts.join(", ");
+}
 
 export function statusCommand(): Command {
   const cmd = new Command("status")
@@ -18,13 +31,16 @@ export function statusCommand(): Command {
       if (o.json) return console.log(JSON.stringify(s, null, 2));
       const t = s.txs;
       console.log(`rollup        ${s.rollup} on chain ${s.chainId} (instance ${s.instance})`);
+      if (s.fatal) console.log(`STOPPED       ${s.fatal}`);
       console.log(`state         ${s.accounts} accounts, root ${s.stateRoot}`);
-      console.log(`batches       ${s.batches.total} built, ${s.batches.final} final on L1`);
-      for (const b of s.batches.inFlight) {
-        console.log(`  batch ${b.number}  ${b.status}, ${b.txs} txs, ${b.l1Ops} L1 ops, ${(b.ageMs / 1000).toFixed(0)} s${b.error ? `, error: ${b.error}` : ""}`);
-      }
-      console.log(`transactions  ${t.pending} pending, ${t.batched} batched, ${t.proven} proven, ${t.final} final, ${t.rejected} rejected`);
+      if (s.l1) console.log(`L1            head ${s.l1.head}, final up to ${s.l1.finalized} (${s.finality}), rollup at batch ${s.l1.batchNumber}`);
+      console.log(`batches       ${s.batches.total} built, ${s.batches.included} included, ${s.batches.final} final on L1`);
+      for (const b of s.batches.inFlight) console.log(`  batch ${b.number}  ${batchLine(b)}`);
+      console.log(`transactions  ${t.pending} pending, ${t.batched} batched, ${t.proven} proven, ${t.included} included, ${t.final} final, ${t.rejected} rejected`);
       console.log(`L1 operations ${s.l1OpsConsumed} of ${s.l1OpsKnown} seen consumed`);
+      const r = s.reconciliations;
+      if (r.last) console.log(`reconciled    ${r.count} time(s) with L1, last ${r.last.at}: ${r.last.reason}${r.last.finalLost.length ? ` (batches ${r.last.finalLost.join(", ")} had been final)` : ""}`);
+      if (s.rebuild) console.log(`rebuild       ${retryLine(s.rebuild)}`);
       if (s.lastError) console.log(`last error    ${s.lastError}`);
       return;
     }

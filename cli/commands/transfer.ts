@@ -21,7 +21,7 @@ export function transferCommand(): Command {
     .requiredOption("--to <index>", "receiving account (same token)", intArg("account index", 1n))
     .requiredOption("--amount <amount>", "amount in whole tokens, e.g. 1.5")
     .option("--fee <amount>", "fee for the sequencer, in whole tokens", "0")
-    .option("--wait", "wait until the transfer is final on L1 (or rejected)")
+    .option("--wait", "wait until the transfer is final on L1 (its batch in a final L1 block, see `zkr sequencer --confirmations`), or rejected")
     .option("--timeout <seconds>", "with --wait: give up after this long", numArg("timeout", 1), 600)
     .option("--json", "print the transaction record as JSON");
   withSettings(cmd, "sequencer", "wallet", "deployment", "rpc");

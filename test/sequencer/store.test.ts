@@ -23,7 +23,7 @@ describe("sequencer store schema", () => {
     const db = new DatabaseSync(old);
     db.exec("CREATE TABLE batches (number INTEGER PRIMARY KEY, input_hash TEXT NOT NULL); PRAGMA user_version = 2;");
     db.close();
-    expect(() => new SequencerStore(old)).to.throw(/schema version 2, this zkr needs 3: start with a new database file/);
+    expect(() => new SequencerStore(old)).to.throw(/schema version 2, this zkr needs 4: start with a new database file/);
     const untouched = new DatabaseSync(old);
     expect(untouched.prepare("SELECT COUNT(*) AS n FROM sqlite_master").get()).to.deep.equal({ n: 1 });
     untouched.close();
