@@ -10,7 +10,8 @@ import { type LogQueryOptions, queryLogs } from "./logs.js";
 import type { DerivedParams } from "./params.js";
 import { batchCoefficients, type BatchPublicData, dataCommitment, signalsOf } from "./publicInputs.js";
 import { L2State } from "./state.js";
-import { decodeTransfer } from "./tx.js";
+import type { QueuedL1Op } from "./l1.js";
+import { decodeTransfer, type Transfer } from "./tx.js";
 
 /** A batch as posted on L1: its event and its submitBatch calldata. */
 export interface PostedBatch {
@@ -75,6 +76,45 @@ export async function readBatches(rollup: RollupContract, fromBlock: number, opt
   return out;
 }
 
+/**
+ * Applies one batch as posted on L1 to `state`: its L1 operations (`ops`, the ones it consumed,
+ * in queue order) with their posted results, then its posted transfers and exits, then its fees;
+ * throws unless it starts from the state's root and ends at its posted root. `onTx` sees each
+ * transfer with the nonce it used (the sender's nonce before it).
+ */
+export function applyPostedBatch(
+  state: L2State,
+  b: Pick<PostedBatch, "number" | "oldRoot" | "newRoot" | "l1Count" | "l1Results" | "feeIdx" | "txData">,
+  ops: readonly QueuedL1Op[],
+  onTx?: (t: Transfer) => void,
+): void {
+  const params = state.params;
+  if (b.oldRoot !== state.root) throw new Error(`batch ${b.number} starts from root ${b.oldRoot}, rebuilt state has ${state.root}`);
+  for (let i = 0; i < b.l1Count; i++) {
+    const op = ops[i];
+    if (!op) throw new Error(`batch ${b.number} consumes ${b.l1Count} L1 operations, ${ops.length} have events`);
+    const posted = BigInt("0x" + Buffer.from(b.l1Results.subarray(16 * i, 16 * i + 16)).toString("hex"));
+    const { result } = state.applyL1Op(op);
+    if (result !== posted) throw new Error(`batch ${b.number}: L1 operation ${op.queueIndex} result ${posted} posted, ${result} rebuilt`);
+  }
+  const fees = new Map<bigint, bigint>();
+  for (let o = 0; o < b.txData.length; o += params.txBytes) {
+    const t = decodeTransfer(b.txData.subarray(o, o + params.txBytes), params);
+    const sender = state.account(t.from);
+    onTx?.({ ...t, nonce: sender?.nonce ?? 0n });
+    state.applyPosted(t);
+    if (sender !== undefined && t.fee > 0n) fees.set(sender.tokenId, (fees.get(sender.tokenId) ?? 0n) + t.fee);
+  }
+  for (let j = 0; j < params.feeSlots; j++) {
+    const idx = BigInt("0x" + (Buffer.from(b.feeIdx.subarray(j * params.idxBytes, (j + 1) * params.idxBytes)).toString("hex") || "0"));
+    if (idx === 0n) continue;
+    const token = state.account(idx)?.tokenId;
+    if (token === undefined) throw new Error(`batch ${b.number}: fee account ${idx} does not exist`);
+    state.credit(idx, fees.get(token) ?? 0n);
+  }
+  if (state.root !== b.newRoot) throw new Error(`batch ${b.number}: rebuilt root ${state.root} differs from the posted root ${b.newRoot}`);
+}
+
 export interface RebuildResult {
   state: L2State;
   batches: PostedBatch[];
@@ -99,29 +139,7 @@ export async function rebuildFromL1(
   const [ops, batches] = await Promise.all([readL1Ops(rollup, fromBlock, logs), readBatches(rollup, fromBlock, logs)]);
   const state = new L2State(crypto, params);
   for (const b of batches) {
-    if (b.oldRoot !== state.root) throw new Error(`batch ${b.number} starts from root ${b.oldRoot}, rebuilt state has ${state.root}`);
-    for (let i = 0; i < b.l1Count; i++) {
-      const op = ops[Number(b.l1From) + i];
-      if (!op) throw new Error(`batch ${b.number} consumes L1 operation ${Number(b.l1From) + i}, which has no event`);
-      const posted = BigInt("0x" + Buffer.from(b.l1Results.subarray(16 * i, 16 * i + 16)).toString("hex"));
-      const { result } = state.applyL1Op(op);
-      if (result !== posted) throw new Error(`batch ${b.number}: L1 operation ${op.queueIndex} result ${posted} posted, ${result} rebuilt`);
-    }
-    const fees = new Map<bigint, bigint>();
-    for (let o = 0; o < b.txData.length; o += params.txBytes) {
-      const t = decodeTransfer(b.txData.subarray(o, o + params.txBytes), params);
-      const token = state.account(t.from)?.tokenId;
-      state.applyPosted(t);
-      if (token !== undefined && t.fee > 0n) fees.set(token, (fees.get(token) ?? 0n) + t.fee);
-    }
-    for (let j = 0; j < params.feeSlots; j++) {
-      const idx = BigInt("0x" + (Buffer.from(b.feeIdx.subarray(j * params.idxBytes, (j + 1) * params.idxBytes)).toString("hex") || "0"));
-      if (idx === 0n) continue;
-      const token = state.account(idx)?.tokenId;
-      if (token === undefined) throw new Error(`batch ${b.number}: fee account ${idx} does not exist`);
-      state.credit(idx, fees.get(token) ?? 0n);
-    }
-    if (state.root !== b.newRoot) throw new Error(`batch ${b.number}: rebuilt root ${state.root} differs from the posted root ${b.newRoot}`);
+    applyPostedBatch(state, b, ops.slice(Number(b.l1From), Number(b.l1From) + b.l1Count));
     log(`batch ${b.number}: ${b.l1Count} L1 ops, ${b.txData.length / params.txBytes} txs, root ✓`);
   }
   // Operations queued but not yet consumed are not part of the state.

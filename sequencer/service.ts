@@ -30,13 +30,16 @@ import type { DerivedParams } from "../lib/params.js";
 import { holdCurve } from "../lib/setup.js";
 import { L2State, TxRejectedError, type RejectCode } from "../lib/state.js";
 import { transferFromJSON, transferId, TxFormatError, type Domain, type SignedTransfer } from "../lib/tx.js";
-import { decodeBatchCall } from "../lib/aggregate.js";
+import { decodeBatchCall, type PostedBatchCall } from "../lib/aggregate.js";
+import { fromBytesBE } from "../lib/bytes.js";
+import { applyPostedBatch } from "../lib/l1data.js";
 import type { ProofResult } from "../prover/prover.js";
 import type { ProofQueue } from "../prover/queue.js";
 import { classifyL1Error, FatalError, type PipelineError, Retry, revertName, StateConflictError, TransientError } from "./errors.js";
 import { describeFinality, type Finality, FINALIZED, finalizedHeight } from "./finality.js";
 import { batchInputsOnL1, samePublicSignals, sendBatch } from "./operator.js";
-import type { BatchRecord, SequencerStore, TxRecord } from "./store.js";
+import type { BatchRecord, NewBatch, SequencerStore, TxRecord } from "./store.js";
+import type { EventLog, Log } from "ethers";
 import { type BlockRef, L1Watcher, type L1View, NO_OPS_CHANGE } from "./watcher.js";
 
 export interface SequencerOptions {
@@ -85,11 +88,11 @@ export class SubmitError extends Error {
   }
 }
 
-/** A batch this sequencer built that is not final on L1 yet. */
+/** A batch that is not final on L1 yet. */
 interface Live {
   record: BatchRecord;
-  /** The built batch: its circuit input (to prove) and calldata (to submit). */
-  batch: Batch;
+  /** The built batch: its circuit input (to prove) and calldata (to submit); none for a batch taken from L1. */
+  batch?: Batch;
   /** State checkpoint taken just before the batch was applied. */
   cp: number;
   proof?: ProofResult;
@@ -114,6 +117,11 @@ interface ReconcileReport {
   finalLost: number[];
 }
 
+/** Whether L1's batch is the recorded one (same roots, and same commitment when its calldata is readable). */
+function sameBatch(rec: BatchRecord, l1: L1Batch): boolean {
+  return l1.oldRoot === rec.oldRoot && l1.newRoot === rec.newRoot && (!l1.posted || l1.posted.commitment === rec.commitment);
+}
+
 /**
  * Indexes of the accounts whose creating deposit L1 dropped, unless L1 now holds the same
  * creation again (same index, key and owner) among the operations read in its place.
@@ -126,6 +134,17 @@ function lostCreations(dropped: readonly QueuedL1Op[], fresh: readonly QueuedL1O
 
 /** Reverts that mean "not the state this batch was built on" (not a rule the batch breaks). */
 const STATE_MISMATCH_REVERTS = new Set(["InvalidProof", "TooManyL1Ops"]);
+
+/** A batch as L1 holds it: its BatchSubmitted event and, for a direct call to the rollup, its calldata. */
+interface L1Batch {
+  number: number;
+  oldRoot: bigint;
+  newRoot: bigint;
+  l1Count: number;
+  txHash: string;
+  block: BlockRef;
+  posted?: PostedBatchCall;
+}
 
 const idOf = (m: bigint) => "0x" + m.toString(16).padStart(64, "0");
 const short = (h: string) => h.slice(0, 10);
@@ -208,7 +227,7 @@ export class Sequencer {
     this.rederive();
     const onChain = await rollup.batchNumber();
     const last = store.lastBatch()?.number ?? 0;
-    if (BigInt(last) < onChain) throw new Error(`L1 has ${onChain} batches but the database only ${last}: wrong database for this rollup`);
+    if (BigInt(last) < onChain) this.o.log(`sequencer: L1 holds ${onChain} batches, the database ${last}: taking the others from L1`);
     this.o.log(`sequencer: state rebuilt from ${last} batches, ${this.state.size} accounts, root ${this.state.root}; final when ${describeFinality(this.o.finality)}`);
     this.releaseCurve = holdCurve(); // proofs are verified here too: keep snarkjs's curve until stop()
     this.running = true;
@@ -441,19 +460,27 @@ export class Sequencer {
     const ops = withOps ? await this.watcher.reconcile(view) : NO_OPS_CHANGE;
     const B = Number(view.batchNumber);
     const last = store.lastBatch()?.number ?? 0;
-    if (B > last) throw new FatalError(`L1 holds ${B} batches, this sequencer's database only ${last}: another process submits with the sequencer key, or the database is not this rollup's`);
     const recs = store.batchesFrom(Math.min(B + 1, ...this.live.keys()));
 
-    // Batches L1 holds: each must be this sequencer's; where does L1 hold it.
+    // Batches L1 holds: where, and whether each is the one recorded. From the first that is not
+    // (or that the database lacks), L1's batches are taken over (another submitter with the key).
     const held: { rec: BatchRecord; txHash: string; block: BlockRef }[] = [];
+    let foreignFrom = B > last ? last + 1 : undefined;
     for (const rec of recs.filter((r) => r.number <= B && r.status !== "final")) {
       if (rec.status === "included" && (await this.watcher.hashAt(rec.l1Block!)) === rec.l1BlockHash) continue;
-      held.push({ rec, ...(await this.batchOnL1(rec, view)) });
+      const l1 = await this.l1Batch(rec.number, view);
+      if (!sameBatch(rec, l1)) {
+        foreignFrom = rec.number;
+        break;
+      }
+      held.push({ rec, txHash: l1.txHash, block: l1.block });
     }
+    const adopted = foreignFrom !== undefined ? await this.l1BatchesFrom(foreignFrom, B, view) : [];
     // Batches L1 does not hold: submitted again as they are while their L1 operations are still
-    // there; rewound (to be rebuilt) from the first one built on an operation that changed.
+    // there (and they are this sequencer's); rewound (to be rebuilt) from the first one built on
+    // an operation that changed.
     const lost = recs.filter((r) => r.number > B);
-    const rewindFrom = lost.find((r) => r.l1From + r.l1Count > ops.firstChanged)?.number;
+    const rewindFrom = foreignFrom ?? lost.find((r) => r.l1From + r.l1Count > ops.firstChanged || r.posted !== null)?.number;
     const resubmit = lost.filter((r) => (r.status === "included" || r.status === "final") && (rewindFrom === undefined || r.number < rewindFrom));
     const finalLost = lost.filter((r) => r.status === "final").map((r) => r.number);
     const lostAccounts = lostCreations(ops.dropped, ops.fresh);
@@ -466,6 +493,7 @@ export class Sequencer {
         store.setTxStatus(r.txIds, "proven", r.number);
       }
       const gone = rewindFrom !== undefined ? this.rewindStore(rewindFrom) : [];
+      this.storeAdopted(adopted);
       this.rejectOnLostAccounts(lostAccounts);
       return gone;
     });
@@ -484,9 +512,16 @@ export class Sequencer {
           `batch(es) ${finalLost.join(", ")} had been reported final and L1 no longer holds them; recovering (resubmitting or rebuilding them)`,
       );
     }
-    // Final batches have no checkpoint left: replaying the rest gets them back in flight.
-    if (rewound.length) this.rewindMemory(rewound, `it was built on L1 operation(s) from #${ops.firstChanged} on, which L1 no longer holds`, finalLost.length > 0);
-    else if (finalLost.length) this.rederive();
+    if (adopted.length) {
+      this.o.log(
+        `sequencer: L1 holds batch(es) ${adopted[0]!.number}..${B} that this sequencer did not build (another submitter with the sequencer key?): ` +
+          `following them from their posted data${rewound.length ? `, own batch(es) from ${rewound[0]!.number} on rebuilt on top` : ""}`,
+      );
+    }
+    // Final batches have no checkpoint left, batches taken from L1 none yet: replaying gets them in flight.
+    const why = foreignFrom !== undefined ? "L1 holds other batches at their place" : `it was built on L1 operation(s) from #${ops.firstChanged} on, which L1 no longer holds`;
+    if (rewound.length) this.rewindMemory(rewound, why, finalLost.length > 0 || adopted.length > 0);
+    else if (finalLost.length || adopted.length) this.rederive();
     this.pendingConflict = undefined;
     this.reconciliations++;
     this.lastReconcile = {
@@ -504,33 +539,81 @@ export class Sequencer {
     );
   }
 
-  /**
-   * Where L1 holds batch `rec` (its BatchSubmitted event), checked to be this batch: throws
-   * FatalError if L1's batch of that number is another one.
-   */
-  private async batchOnL1(rec: BatchRecord, view: L1View): Promise<{ txHash: string; block: BlockRef }> {
+  /** Batch `n` as L1 holds it (its BatchSubmitted event after the last final batch's block, or anywhere). */
+  private async l1Batch(n: number, view: L1View): Promise<L1Batch> {
     const { rollup } = this.o;
-    const provider = rollup.runner!.provider!;
-    // The event is after the last final batch's block (or, after a deeper reorganisation, anywhere).
-    const lastFinal = this.o.store.lastFinalBatch(rec.number);
-    const find = (from: number) => queryLogs(rollup, rollup.filters.BatchSubmitted!(rec.number), from, view.head.number, { window: this.watcher.logWindow });
+    const lastFinal = this.o.store.lastFinalBatch(n);
+    const find = (from: number) => queryLogs(rollup, rollup.filters.BatchSubmitted!(n), from, view.head.number, { window: this.watcher.logWindow });
     let logs = await find(lastFinal?.l1Block ?? this.o.fromBlock);
     if (!logs.length && lastFinal) logs = await find(this.o.fromBlock);
     const log = logs.at(-1);
-    if (!log || !("args" in log)) throw new TransientError(`L1 is at batch ${view.batchNumber} but the node returned no BatchSubmitted event for batch ${rec.number}`);
-    const [tx, receipt] = await Promise.all([provider.getTransaction(log.transactionHash), provider.getTransactionReceipt(log.transactionHash)]);
-    if (!tx || !receipt) throw new TransientError(`transaction ${log.transactionHash} of batch ${rec.number} not found`);
-    const topic = log.topics[0];
-    const position = receipt.logs.filter((l) => l.topics[0] === topic && l.address === log.address).findIndex((l) => l.index === log.index);
-    const posted = tx.to?.toLowerCase() === log.address.toLowerCase() ? decodeBatchCall(rollup.interface, tx.data)[position] : undefined;
-    const same = (log.args.oldRoot as bigint) === rec.oldRoot && (log.args.newRoot as bigint) === rec.newRoot && (!posted || posted.commitment === rec.commitment);
-    if (!same) {
-      throw new FatalError(
-        `L1 holds a batch ${rec.number} this sequencer did not build (root ${log.args.newRoot}, transaction ${log.transactionHash}): ` +
-          `another process submits with the sequencer key; stop it and start this sequencer on a database that matches L1`,
-      );
+    if (!log) throw new TransientError(`L1 is at batch ${view.batchNumber} but the node returned no BatchSubmitted event for batch ${n}`);
+    return this.decodeL1Batch(log);
+  }
+
+  /** L1's batches from..to, in order, each with its posted data. */
+  private async l1BatchesFrom(from: number, to: number, view: L1View): Promise<L1Batch[]> {
+    const { rollup } = this.o;
+    const lastFinal = this.o.store.lastFinalBatch(from);
+    const logs = await queryLogs(rollup, rollup.filters.BatchSubmitted!(), lastFinal?.l1Block ?? this.o.fromBlock, view.head.number, { window: this.watcher.logWindow });
+    const out: L1Batch[] = [];
+    for (const log of logs) {
+      if (!("args" in log) || Number(log.args.batchNumber) < from || Number(log.args.batchNumber) > to) continue;
+      const b = await this.decodeL1Batch(log);
+      if (!b.posted) throw new FatalError(`L1 batch ${b.number} was submitted through another contract (transaction ${b.txHash}): its data cannot be read, and the sequencer cannot follow it`);
+      out.push(b);
     }
-    return { txHash: log.transactionHash, block: { number: log.blockNumber, hash: log.blockHash } };
+    out.sort((a, b) => a.number - b.number);
+    if (out.length !== to - from + 1 || out.some((b, i) => b.number !== from + i)) {
+      throw new TransientError(`the node returned the BatchSubmitted events of batches ${out.map((b) => b.number).join(", ")}, not ${from}..${to}`);
+    }
+    return out;
+  }
+
+  private async decodeL1Batch(log: EventLog | Log): Promise<L1Batch> {
+    if (!("args" in log)) throw new TransientError(`cannot decode the BatchSubmitted log of transaction ${log.transactionHash}`);
+    const provider = this.o.rollup.runner!.provider!;
+    const [tx, receipt] = await Promise.all([provider.getTransaction(log.transactionHash), provider.getTransactionReceipt(log.transactionHash)]);
+    if (!tx || !receipt) throw new TransientError(`transaction ${log.transactionHash} of batch ${log.args.batchNumber} not found`);
+    // The j-th BatchSubmitted event of a transaction is the j-th batch of its calldata.
+    const position = receipt.logs.filter((l) => l.topics[0] === log.topics[0] && l.address === log.address).findIndex((l) => l.index === log.index);
+    const posted = tx.to?.toLowerCase() === log.address.toLowerCase() ? decodeBatchCall(this.o.rollup.interface, tx.data)[position] : undefined;
+    return {
+      number: Number(log.args.batchNumber),
+      oldRoot: log.args.oldRoot as bigint,
+      newRoot: log.args.newRoot as bigint,
+      l1Count: Number(log.args.l1Count),
+      txHash: log.transactionHash,
+      block: { number: log.blockNumber, hash: log.blockHash },
+      posted,
+    };
+  }
+
+  /** Records L1's batches this sequencer takes over (inside the caller's transaction, after the rewind). */
+  private storeAdopted(adopted: L1Batch[]): void {
+    const { store, params } = this.o;
+    if (!adopted.length) return;
+    const prev = store.batch(adopted[0]!.number - 1);
+    let l1From = prev ? prev.l1From + prev.l1Count : 0;
+    for (const b of adopted) {
+      const p = b.posted!;
+      const feeIdx = Array.from({ length: params.feeSlots }, (_, j) => fromBytesBE(p.feeIdx.subarray(j * params.idxBytes, (j + 1) * params.idxBytes)));
+      store.addBatch({
+        number: b.number,
+        status: "included",
+        l1From,
+        l1Count: b.l1Count,
+        txIds: [],
+        feeIdx,
+        oldRoot: b.oldRoot,
+        newRoot: b.newRoot,
+        commitment: p.commitment,
+        publicSignals: [0n, 0n], // proven by its submitter, not here
+        posted: { l1Results: p.l1Results, feeIdx: p.feeIdx, txData: p.txData },
+      });
+      store.setBatchIncluded(b.number, b.txHash, b.block.number, b.block.hash);
+      l1From += b.l1Count;
+    }
   }
 
   /**
@@ -621,7 +704,7 @@ export class Sequencer {
       batch = buildBatch(this.state, { l1Ops, txs: pending.map((r) => r.tx) }, { domain: this.domain, feeIdx, l1HashStart });
       const byTx = new Map(pending.map((r) => [r.tx, r.id]));
       const included = batch.txs.map((t) => byTx.get(t)!);
-      const record: Omit<BatchRecord, "proof" | "l1TxHash" | "l1Block" | "l1BlockHash" | "createdAt" | "updatedAt"> = {
+      const record: NewBatch = {
         number,
         status: "proving",
         l1From: this.nextL1,
@@ -652,8 +735,9 @@ export class Sequencer {
   }
 
   /** Replay a stored batch on the state (at start-up, after a deep reorganisation) and return the rebuilt batch. */
-  private replay(rec: BatchRecord): Batch {
+  private replay(rec: BatchRecord): Batch | undefined {
     const { store } = this.o;
+    if (rec.posted) return this.replayPosted(rec);
     if (rec.l1From !== this.nextL1) throw new Error(`batch ${rec.number} starts at L1 operation ${rec.l1From}, expected ${this.nextL1}`);
     const l1Ops: QueuedL1Op[] = store.l1Ops(rec.l1From, rec.l1Count);
     const l1HashStart = rec.l1From === 0 ? 0n : store.l1Ops(rec.l1From - 1, 1)[0].chainHash;
@@ -726,7 +810,32 @@ export class Sequencer {
     this.o.log(`sequencer: rewound batch(es) ${gone[0]!.number}..${gone.at(-1)!.number} (${why}): ${txs} transaction(s) back to the mempool`);
   }
 
-  private newLive(record: BatchRecord, batch: Batch, cp: number): Live {
+  /**
+   * Replays a batch taken from L1 from its posted data, and links to it the transactions of this
+   * sequencer's mempool it holds (a posted transfer with the nonce it used has the id of the
+   * signed one).
+   */
+  private replayPosted(rec: BatchRecord): undefined {
+    const { store, crypto, params } = this.o;
+    if (rec.l1From !== this.nextL1) throw new Error(`batch ${rec.number} starts at L1 operation ${rec.l1From}, expected ${this.nextL1}`);
+    const ids: string[] = [];
+    const b = { number: BigInt(rec.number), oldRoot: rec.oldRoot, newRoot: rec.newRoot, l1Count: rec.l1Count, ...rec.posted! };
+    applyPostedBatch(this.state, b, store.l1Ops(rec.l1From, rec.l1Count), (t) => {
+      const id = idOf(transferId(crypto.hash, t, this.domain, params));
+      if (store.tx(id)) ids.push(id);
+    });
+    this.nextL1 += rec.l1Count;
+    if (ids.join() !== rec.txIds.join()) {
+      store.transaction(() => {
+        store.setBatchTxIds(rec.number, ids);
+        store.setTxStatus(ids, rec.status === "final" ? "final" : "included", rec.number);
+      });
+      rec.txIds = ids;
+    }
+    return undefined;
+  }
+
+  private newLive(record: BatchRecord, batch: Batch | undefined, cp: number): Live {
     return { record, batch, cp, proof: (record.proof as ProofResult | null) ?? undefined, provingNow: false, proving: this.retry(), submitting: this.retry() };
   }
 
@@ -734,12 +843,13 @@ export class Sequencer {
   private track(record: BatchRecord, batch: Batch, cp: number): void {
     const f = this.newLive(record, batch, cp);
     this.live.set(record.number, f);
-    if (!f.proof) this.prove(f);
+    this.prove(f);
   }
 
   /** Hands the batch to the proving backend; a failure is retried with backoff (retryProofs). */
   private prove(f: Live): void {
     const { record, batch } = f;
+    if (!batch || f.proof || record.status !== "proving") return;
     const id = `batch-${record.number}-${record.commitment.toString(16).slice(0, 16)}`;
     f.provingNow = true;
     f.proving.started();
@@ -786,7 +896,7 @@ export class Sequencer {
   private async submitReady(): Promise<void> {
     for (;;) {
       const f = [...this.live.values()].sort((a, b) => a.record.number - b.record.number).find((x) => x.record.status !== "included");
-      if (!f?.proof || !f.submitting.due() || !this.running) return;
+      if (!f?.proof || !f.batch || !f.submitting.due() || !this.running) return;
       try {
         if (!(await this.submitOne(f))) return;
       } catch (e) {
@@ -824,7 +934,7 @@ export class Sequencer {
     let txHash: string;
     let gas: bigint;
     try {
-      const tx = await sendBatch(rollup, f.batch, f.proof!);
+      const tx = await sendBatch(rollup, f.batch!, f.proof!);
       store.setBatchSent(n, tx.hash);
       this.o.log(`sequencer: submitting batch ${n} (transaction ${tx.hash})`);
       const receipt = await tx.wait(1, this.o.submitTimeoutMs);
@@ -849,7 +959,7 @@ export class Sequencer {
   /** Whether the public signals L1 derives for the batch now are the ones it was proven for. */
   private async inputsMatch(f: Live, blockTag: "latest" | "pending" = "latest"): Promise<boolean> {
     try {
-      return samePublicSignals((await batchInputsOnL1(this.o.rollup, f.batch, blockTag)).map(String), f.record.publicSignals);
+      return samePublicSignals((await batchInputsOnL1(this.o.rollup, f.batch!, blockTag)).map(String), f.record.publicSignals);
     } catch (e) {
       if (revertName(e, this.o.rollup.interface) === undefined) throw e;
       return false; // the data does not even fit L1's queue now (TooManyL1Ops)

@@ -9,6 +9,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import type { L1OpEvent } from "../lib/deploy.js";
+import { fromHex, toHex } from "../lib/bytes.js";
 import type { L1OpKind, QueuedL1Op } from "../lib/l1.js";
 import { transferFromJSON, transferToJSON, type SignedTransfer } from "../lib/tx.js";
 
@@ -32,6 +33,16 @@ export interface TxRecord {
   updatedAt: number;
 }
 
+/** What a new batch record holds (the rest is filled in as it goes through the pipeline). */
+export type NewBatch = Omit<BatchRecord, "proof" | "posted" | "l1TxHash" | "l1Block" | "l1BlockHash" | "createdAt" | "updatedAt"> & { posted?: PostedData };
+
+/** A batch's data as posted on L1 (lib/l1data.ts applyPostedBatch replays it). */
+export interface PostedData {
+  l1Results: Uint8Array;
+  feeIdx: Uint8Array;
+  txData: Uint8Array;
+}
+
 export interface BatchRecord {
   number: number;
   status: BatchStatus;
@@ -47,6 +58,11 @@ export interface BatchRecord {
   /** The public signals its proof must have: [evaluation, challenge]. */
   publicSignals: [bigint, bigint];
   proof: unknown | null;
+  /**
+   * For a batch this sequencer did not build but follows because L1 holds it (another submitter
+   * with the sequencer key): its calldata as posted, which replays it. Null for its own batches.
+   */
+  posted: PostedData | null;
   /** The L1 transaction that submitted it (set when sent), and the block that holds it (once included). */
   l1TxHash: string | null;
   l1Block: number | null;
@@ -59,7 +75,8 @@ export interface BatchRecord {
  * Bumped whenever a table changes shape or what it stores changes meaning; a database of another
  * version is refused. 2: commitment and public signals of each batch; 3: Schnorr-128 signatures
  * and the 8-ary account tree (the stored transactions and roots of version 2 are of another scheme);
- * 4: the L1 block (number, hash) of every L1 operation and batch inclusion, and the "included" status.
+ * 4: the L1 block (number, hash) of every L1 operation and batch inclusion, the "included" status,
+ * and the posted data of batches taken from L1.
  */
 const SCHEMA_VERSION = 4;
 
@@ -97,6 +114,7 @@ CREATE TABLE IF NOT EXISTS batches (
   commitment TEXT NOT NULL,
   public_signals TEXT NOT NULL,
   proof TEXT,
+  posted TEXT,
   l1_tx TEXT,
   l1_block INTEGER,
   l1_block_hash TEXT,
@@ -133,12 +151,22 @@ function batchFromRow(r: Row): BatchRecord {
     commitment: BigInt(r.commitment as string),
     publicSignals: (JSON.parse(r.public_signals as string) as string[]).map(BigInt) as [bigint, bigint],
     proof: r.proof ? JSON.parse(r.proof as string) : null,
+    posted: r.posted ? postedFromJSON(r.posted as string) : null,
     l1TxHash: (r.l1_tx as string | null) ?? null,
     l1Block: r.l1_block === null || r.l1_block === undefined ? null : Number(r.l1_block),
     l1BlockHash: (r.l1_block_hash as string | null) ?? null,
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
   };
+}
+
+function postedFromJSON(s: string): PostedData {
+  const o = JSON.parse(s) as Record<string, string>;
+  return { l1Results: fromHex(o.l1Results!), feeIdx: fromHex(o.feeIdx!), txData: fromHex(o.txData!) };
+}
+
+function postedToJSON(p: PostedData): string {
+  return JSON.stringify({ l1Results: toHex(p.l1Results), feeIdx: toHex(p.feeIdx), txData: toHex(p.txData) });
 }
 
 function opToJSON(op: QueuedL1Op): string {
@@ -296,10 +324,10 @@ export class SequencerStore {
 
   // ---- batches
 
-  addBatch(b: Omit<BatchRecord, "proof" | "l1TxHash" | "l1Block" | "l1BlockHash" | "createdAt" | "updatedAt">, now = Date.now()): void {
+  addBatch(b: NewBatch, now = Date.now()): void {
     this.db
       .prepare(
-        "INSERT INTO batches (number, status, l1_from, l1_count, tx_ids, fee_idx, old_root, new_root, commitment, public_signals, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO batches (number, status, l1_from, l1_count, tx_ids, fee_idx, old_root, new_root, commitment, public_signals, posted, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       )
       .run(
         b.number,
@@ -312,9 +340,15 @@ export class SequencerStore {
         b.newRoot.toString(),
         b.commitment.toString(),
         JSON.stringify(b.publicSignals.map(String)),
+        b.posted ? postedToJSON(b.posted) : null,
         now,
         now,
       );
+  }
+
+  /** The transactions of this sequencer's mempool found in a batch taken from L1. */
+  setBatchTxIds(number: number, txIds: string[], now = Date.now()): void {
+    this.db.prepare("UPDATE batches SET tx_ids = ?, updated_at = ? WHERE number = ?").run(JSON.stringify(txIds), now, number);
   }
 
   /** Stores the proof of batch `number` if it still is the batch with `commitment` (a rebuilt batch keeps its number). */

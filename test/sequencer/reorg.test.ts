@@ -13,7 +13,7 @@ import { parseEther } from "ethers";
 import { type LocalChain, startHardhatNode } from "../../cli/services.js";
 import { L2Key } from "../../lib/keys.js";
 import { alive, type Background, freePort } from "../cli/helpers.js";
-import { accountIn, Chain, newWorld, outputAfter, pollUntil, type World } from "./world.js";
+import { accountIn, Chain, expectConsistent, newWorld, outputAfter, pollUntil, type World } from "./world.js";
 
 const MILLI = 10n ** 15n;
 
@@ -46,24 +46,7 @@ describe("L1 reorganisations (hardhat node, evm_snapshot / evm_revert, real sequ
     await chain.mine(before - (await chain.head()) + 2);
   }
 
-  /** The end state every test checks: all final, root on L1 = sequencer's = rebuilt from L1. */
-  async function consistent(w: World): Promise<Awaited<ReturnType<World["rebuild"]>>> {
-    await pollUntil(async () => {
-      await chain.mine();
-      const s = await w.status();
-      return s.batches.final === s.batches.total && (s.txs as Record<string, number>).pending === 0 && (await w.rollup.l1Processed()) === (await w.rollup.l1OpCount());
-    }, 300_000, () => w.sequencer.output);
-    const s = await w.status();
-    expect(s.stateRoot).to.equal((await w.rollup.stateRoot()).toString());
-    expect(await w.rollup.batchNumber()).to.equal(BigInt(s.batches.final));
-    expect(await w.rollup.l1Processed()).to.equal(await w.rollup.l1OpCount());
-    const r = await w.rebuild();
-    expect(r.matches).to.equal(true);
-    expect(r.root).to.equal(s.stateRoot);
-    expect(w.sequencer.output).to.not.match(/differs from the root on L1/);
-    if (process.env.ZKR_VERBOSE) console.log(w.sequencer.output);
-    return r;
-  }
+  const consistent = (w: World) => expectConsistent(chain, w);
 
   it("an L1 deposit seen but not batched yet: L1 loses it, the sequencer drops it and takes the deposit L1 now holds at its place", async function () {
     const w = await world("seen", ["--max-in-flight", "1"]);

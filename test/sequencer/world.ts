@@ -15,7 +15,7 @@ import { loadCrypto } from "../../lib/crypto.js";
 import { rollupAt } from "../../lib/deploy.js";
 import { L2Key } from "../../lib/keys.js";
 import { getInstance, TEST_INSTANCE } from "../../lib/params.js";
-import { signTransfer, transferToJSON } from "../../lib/tx.js";
+import { type SignedTransfer, signTransfer, transferToJSON } from "../../lib/tx.js";
 import { Background, freePort, zkrEnv, zkrOk } from "../cli/helpers.js";
 
 export const params = getInstance(TEST_INSTANCE);
@@ -62,7 +62,9 @@ export interface World {
   seqCmd: string[];
   rollup: ReturnType<typeof rollupAt>;
   keys: { alice: L2Key; bob: L2Key };
-  /** Signs a transfer of `amount` wei and posts it; returns its id (202 expected). */
+  /** A transfer of `amount` wei signed by `from` (fee 0). */
+  sign(from: L2Key, t: { from: bigint; to: bigint; amount: bigint; nonce: bigint }): SignedTransfer;
+  /** Signs a transfer and posts it; returns its id (202 expected). */
   send(from: L2Key, t: { from: bigint; to: bigint; amount: bigint; nonce: bigint }): Promise<string>;
   tx(id: string): Promise<TxState>;
   status(): Promise<Record<string, unknown> & { stateRoot: string; batches: { total: number; included: number; final: number }; reconciliations: { count: number; last?: Record<string, unknown> } }>;
@@ -76,11 +78,11 @@ export interface World {
  * Deploys a rollup, starts `zkr sequencer` on it with `seqArgs` (its output collected), funds
  * alice (#1) and bob (#2) with 10 ETH each and waits until that batch is final.
  */
-export async function newWorld(chain: Chain, dir: string, name: string, seqArgs: string[], start: (b: Background) => void): Promise<World> {
+export async function newWorld(chain: Chain, dir: string, name: string, seqArgs: string[], start: (b: Background) => void, opts: { rpc?: string } = {}): Promise<World> {
   const apiPort = await freePort();
   const api = `http://127.0.0.1:${apiPort}`;
   const envOf = (key: string, wallet: string) =>
-    zkrEnv({ ZKR_RPC: chain.local.url, ZKR_SEQUENCER: api, ZKR_DEPLOYMENT: path.join(dir, `${name}.json`), ZKR_WALLET: path.join(dir, `${name}-${wallet}.json`), ZKR_KEY: key });
+    zkrEnv({ ZKR_RPC: opts.rpc ?? chain.local.url, ZKR_SEQUENCER: api, ZKR_DEPLOYMENT: path.join(dir, `${name}.json`), ZKR_WALLET: path.join(dir, `${name}-${wallet}.json`), ZKR_KEY: key });
   const operator = envOf(devAccount(0).privateKey, "operator");
   const signer = new Wallet(devAccount(0).privateKey, chain.provider);
   const d = await deployInstance({ signer, chainId: 31337n, rpc: chain.local.url, instance: params.name, escapeDelay: 3600n, log: () => {} });
@@ -110,8 +112,9 @@ export async function newWorld(chain: Chain, dir: string, name: string, seqArgs:
     seqCmd,
     rollup,
     keys,
+    sign: (from, t) => signTransfer(crypto.hash, from, { ...t, fee: 0n }, domain, params),
     async send(from, t) {
-      const tx = signTransfer(crypto.hash, from, { ...t, fee: 0n }, domain, params);
+      const tx = w.sign(from, t);
       const r = await fetch(`${api}/v1/txs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(transferToJSON(tx)) });
       expect(r.status, await r.clone().text()).to.equal(202);
       return ((await r.json()) as { id: string }).id;
@@ -130,7 +133,7 @@ export async function newWorld(chain: Chain, dir: string, name: string, seqArgs:
       }
     },
     async rebuild() {
-      return JSON.parse(await zkrOk(["rebuild", "--json"], operator));
+      return JSON.parse(await zkrOk(["rebuild", "--json"], { ...operator, ZKR_RPC: chain.local.url }));
     },
   };
   // Both deposits in batch 1 (or 1 and 2); final once mined deep enough.
@@ -162,6 +165,29 @@ export async function pollUntil(done: () => Promise<boolean>, ms: number, contex
     if (Date.now() - t0 > ms) throw new Error(`condition not met within ${ms} ms\n${context()}`);
     await new Promise((r) => setTimeout(r, 300));
   }
+}
+
+/**
+ * The end state every recovery test checks: everything final (mining while waiting), no
+ * transaction pending, every L1 operation consumed, and one root everywhere — the sequencer's,
+ * the rollup's on L1, and the one `zkr rebuild` computes from L1 data alone. `b`: the sequencer
+ * process now running (after a restart, not the world's first one).
+ */
+export async function expectConsistent(chain: Chain, w: World, b: Background = w.sequencer): Promise<Awaited<ReturnType<World["rebuild"]>>> {
+  await pollUntil(async () => {
+    await chain.mine();
+    const s = await w.status();
+    return s.batches.final === s.batches.total && (s.txs as Record<string, number>).pending === 0 && (await w.rollup.l1Processed()) === (await w.rollup.l1OpCount());
+  }, 300_000, () => b.output);
+  const s = await w.status();
+  expect(s.stateRoot).to.equal((await w.rollup.stateRoot()).toString());
+  expect(await w.rollup.batchNumber()).to.equal(BigInt(s.batches.final));
+  const r = await w.rebuild();
+  expect(r.matches).to.equal(true);
+  expect(r.root).to.equal(s.stateRoot);
+  expect(b.output).to.not.match(/differs from the root on L1/);
+  if (process.env.ZKR_VERBOSE) console.log(b.output);
+  return r;
 }
 
 /** The account at `index` in a rebuild, or undefined. */
