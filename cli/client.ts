@@ -166,6 +166,12 @@ export async function submitL2Tx(cfg: Config, client: SequencerClient, tokens: T
 }
 
 /**
+ * Default wait for a transaction to be final: half an hour, since the L1's finalized block trails
+ * the head by two epochs (about 13 minutes on Ethereum) after the batch is proven and included.
+ */
+export const FINAL_WAIT_S = 1800;
+
+/**
  * Follows a transaction until it is final on L1 (returns it) or rejected (throws), logging each
  * step (an L1 reorganisation may move it back before it is final: logged too).
  */

@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { sequencerFor, submitL2Tx, waitFinal } from "../client.js";
+import { FINAL_WAIT_S, sequencerFor, submitL2Tx, waitFinal } from "../client.js";
 import { Config, withSettings } from "../config.js";
 import { lazyTokens } from "../l1.js";
 import { intArg, numArg } from "../units.js";
@@ -22,7 +22,7 @@ export function transferCommand(): Command {
     .requiredOption("--amount <amount>", "amount in whole tokens, e.g. 1.5")
     .option("--fee <amount>", "fee for the sequencer, in whole tokens", "0")
     .option("--wait", "wait until the transfer is final on L1 (its batch in a final L1 block, see `zkr sequencer --confirmations`), or rejected")
-    .option("--timeout <seconds>", "with --wait: give up after this long", numArg("timeout", 1), 600)
+    .option("--timeout <seconds>", "with --wait: give up after this long (L1 finality takes about 13 minutes on Ethereum)", numArg("timeout", 1), FINAL_WAIT_S)
     .option("--json", "print the transaction record as JSON");
   withSettings(cmd, "sequencer", "wallet", "deployment", "rpc");
   return cmd.action(async (o: Opts & Record<string, unknown>) => {

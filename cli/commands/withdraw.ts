@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import { getAddress, type TransactionReceipt } from "ethers";
-import { sequencerFor, submitL2Tx, waitFinal } from "../client.js";
+import { FINAL_WAIT_S, sequencerFor, submitL2Tx, waitFinal } from "../client.js";
 import { Config, withSettings } from "../config.js";
 import { gasCost, type L1, send, signerOf, Tokens, withRollup } from "../l1.js";
 import { intArg, numArg } from "../units.js";
@@ -32,7 +32,7 @@ export function withdrawCommand(): Command {
     .option("--fee <amount>", "fee for the sequencer, in whole tokens", "0")
     .option("--claim", "only pull what is already claimable on L1 (exits, forced exits, refunds)")
     .option("--token <id>", "with --claim: token id (0 = ETH)", intArg("token id", 0n, (1n << 32n) - 1n))
-    .option("--timeout <seconds>", "give up waiting for the exit to be final after this long", numArg("timeout", 1), 600)
+    .option("--timeout <seconds>", "give up waiting for the exit to be final after this long (L1 finality takes about 13 minutes on Ethereum)", numArg("timeout", 1), FINAL_WAIT_S)
     .option("--json", "print the result as JSON");
   withSettings(cmd, "key", "sequencer", "wallet", "deployment", "rpc");
   return cmd.action(async (o: Opts & Record<string, unknown>) => {

@@ -9,7 +9,9 @@ import { expect } from "chai";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { parseEther } from "ethers";
+import { parseEther, Wallet } from "ethers";
+import { devAccount } from "../../cli/l1.js";
+import { rollupAt } from "../../lib/deploy.js";
 import { type LocalChain, startHardhatNode } from "../../cli/services.js";
 import { L2Key } from "../../lib/keys.js";
 import { alive, type Background, freePort } from "../cli/helpers.js";
@@ -72,28 +74,32 @@ describe("L1 reorganisations (hardhat node, evm_snapshot / evm_revert, real sequ
     expect(r.accounts).to.have.length(3);
   });
 
-  it("a batch proving on a deposit L1 then loses: rewound, its transfers re-checked (the one to the lost account rejected), the rest final", async function () {
+  it("batches proving on a deposit and a forced exit that L1 then loses: rewound, their transfers re-checked (the one to the lost account rejected), the rest final", async function () {
     const w = await world("proving");
     const snap = await chain.snapshot();
     const mark = w.sequencer.output.length;
-    await w.deposit(3, await L2Key.random(), "1"); // carol
-    const n = Number((await outputAfter(w.sequencer, mark, /built batch (\d+) \(\d+ txs, 1 L1 ops/, 60_000))[1]);
-    // Accepted against the state with carol's account #3, while batch n is being proven.
-    const toCarol = await w.send(w.keys.alice, { from: 1n, to: 3n, amount: MILLI, nonce: 0n });
-    const bobs = await w.send(w.keys.bob, { from: 2n, to: 1n, amount: 2n * MILLI, nonce: 0n });
+    await w.deposit(3, await L2Key.random(), "1"); // carol: account #3, L1 operation 2
+    await (await rollupAt(await w.rollup.getAddress(), new Wallet(devAccount(2).privateKey, chain.provider)).forceExit(2n)).wait(); // bob: L1 operation 3
+    await pollUntil(async () => ((await w.status()) as unknown as { l1OpsConsumed: number }).l1OpsConsumed === 4, 60_000, () => w.sequencer.output);
+    const n = Number((await outputAfter(w.sequencer, mark, /built batch (\d+) \(\d+ txs, [12] L1 ops/, 60_000))[1]);
+    // Accepted against the state with carol's account and bob's balance paid out, while batch n is being proven.
+    const toBob = await w.send(w.keys.alice, { from: 1n, to: 2n, amount: MILLI, nonce: 0n });
+    const toCarol = await w.send(w.keys.alice, { from: 1n, to: 3n, amount: MILLI, nonce: 1n });
     expect(((await (await fetch(`${w.api}/v1/batches/${n}`)).json()) as { status: string }).status).to.equal("proving");
 
     await reorg(snap);
     await outputAfter(w.sequencer, mark, new RegExp(`rewound batch\\(es\\) ${n}\\.\\.`), 60_000);
     const rejected = await pollTx(w, toCarol, "rejected");
     expect(rejected.reason).to.match(/^ACCOUNT_REORGED: account #3 /);
-    await w.waitTx(bobs, "final", { mine: true });
+    await w.waitTx(toBob, "final", { mine: true });
     const dave = await L2Key.random();
     await w.deposit(4, dave, "2");
     const r = await consistent(w);
     expect(accountIn(r, 3)).to.include({ ax: dave.ax.toString(), balance: parseEther("2").toString() });
-    expect(accountIn(r, 1)!.balance).to.equal((parseEther("10") + 2n * MILLI).toString());
-    expect((await w.status()).reconciliations.last).to.include({ rewoundFrom: n, l1OpsFrom: 2 });
+    // Bob's forced exit is gone with the branch: he keeps his balance, and nothing is claimable on L1.
+    expect(accountIn(r, 2)!.balance).to.equal((parseEther("10") + MILLI).toString());
+    expect(await w.rollup.claimable(devAccount(2).address, 0n)).to.equal(0n);
+    expect((await w.status()).reconciliations.last).to.include({ rewoundFrom: n, l1OpsFrom: 2, l1OpsDropped: 2 });
   });
 
   it("a batch included but not final: L1 loses it, the sequencer submits it again with its proof, and only then is it final", async function () {
