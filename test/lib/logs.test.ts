@@ -20,6 +20,7 @@ import { Operator } from "../../sequencer/operator.js";
 import { Background, freePort, zkrEnv, zkrOk } from "../cli/helpers.js";
 import { closeProver, ETH, keys, mined, params, proving } from "../e2e/helpers.js";
 import { RpcProxy, type RpcProxyOptions } from "../rpcProxy.js";
+import { l1OpFee } from "../sequencer/world.js";
 
 describe("chunked eth_getLogs against a node that caps them (hardhat node behind a JSON-RPC proxy)", function () {
   this.timeout(600_000);
@@ -53,11 +54,12 @@ describe("chunked eth_getLogs against a node that caps them (hardhat node behind
     const op = new Operator(new L2State(crypto, params), rollup, prover, { chainId: 31337n, rollupAddress: BigInt(d.rollup) }, [], d.deployBlock);
     const k = await keys(3);
     const user = new Wallet(devAccount(1).privateKey, direct);
-    await mined(rollup.connect(user).depositETH(k[0]!.ax, k[0]!.ay, { value: ETH }));
-    await mined(rollup.connect(user).depositETH(k[1]!.ax, k[1]!.ay, { value: ETH }));
+    const fee = await l1OpFee(rollup);
+    await mined(rollup.connect(user).depositETH(k[0]!.ax, k[0]!.ay, { value: ETH + fee }));
+    await mined(rollup.connect(user).depositETH(k[1]!.ax, k[1]!.ay, { value: ETH + fee }));
     await op.submit();
     await direct.send("hardhat_mine", ["0xbb8"]); // 3,000
-    await mined(rollup.connect(user).depositETH(k[2]!.ax, k[2]!.ay, { value: ETH }));
+    await mined(rollup.connect(user).depositETH(k[2]!.ax, k[2]!.ay, { value: ETH + fee }));
     await direct.send("hardhat_mine", ["0xbb8"]);
     await op.submit();
   });
@@ -127,7 +129,8 @@ describe("chunked eth_getLogs against a node that caps them (hardhat node behind
     writeDeployment(file, mine, true);
     await direct.send("hardhat_mine", ["0x9c4"]); // 2,500
     const [k] = await keys(1);
-    await mined(rollupAt(mine.rollup, new Wallet(devAccount(1).privateKey, direct)).depositETH(k!.ax, k!.ay, { value: ETH }));
+    const theirs = rollupAt(mine.rollup, new Wallet(devAccount(1).privateKey, direct));
+    await mined(theirs.depositETH(k!.ax, k!.ay, { value: ETH + (await l1OpFee(theirs)) }));
     await direct.send("hardhat_mine", ["0x9c4"]);
     const c = await capped({ maxRange: 300 });
     const apiPort = await freePort();

@@ -42,7 +42,7 @@ describe("sequencer failure classes (real reverts, a real unreachable node)", fu
   });
 
   it("a custom error the sequencer has no rule for is a state conflict too (re-read L1, rebuild), named in the error", async () => {
-    const e = classify(await failure(w.d.rollup.connect(alice).depositETHTo(99n, { value: 1n })));
+    const e = classify(await failure(w.d.rollup.connect(alice).depositETHTo(99n, { value: ETH })));
     expect(e).to.include({ kind: "conflict", revert: "UnknownAccount" });
   });
 

@@ -26,7 +26,7 @@ import { alive, Background, freePort, zkr, zkrEnv, zkrOk } from "../cli/helpers.
 import { closeProver, proving } from "../e2e/helpers.js";
 import { useRedis } from "../redis.js";
 import { RpcProxy } from "../rpcProxy.js";
-import { accountIn, Chain, expectConsistent, newWorld, outputAfter, params } from "./world.js";
+import { accountIn, Chain, expectConsistent, newWorld, outputAfter, params, pollUntil } from "./world.js";
 
 const MILLI = 10n ** 15n;
 
@@ -99,24 +99,32 @@ describe("the pipeline recovers by itself (real processes)", function () {
 
   it("a batch whose L1 transaction is mined only after a restart is recognised as included, not submitted again", async function () {
     const w = await world("restart");
+    const rollup = (await w.rollup.getAddress()).toLowerCase();
+    /** Hashes of the transactions to the rollup waiting in the node's pool (automine is off). */
+    const pending = async () => {
+      const block = (await chain.provider.send("eth_getBlockByNumber", ["pending", true])) as { transactions: { hash: string; to: string | null }[] };
+      return block.transactions.filter((t) => t.to?.toLowerCase() === rollup).map((t) => t.hash);
+    };
     await chain.provider.send("evm_setAutomine", [false]);
     let restarted: Background;
     try {
-      const mark = w.sequencer.output.length;
       const t1 = await w.send(w.keys.alice, { from: 1n, to: 2n, amount: MILLI, nonce: 0n });
-      const m = await outputAfter(w.sequencer, mark, /submitting batch (\d+) \(transaction (0x[0-9a-f]{64})\)/, 120_000);
-      const [n, hash] = [Number(m[1]), m[2]!];
-      w.sequencer.child.kill("SIGKILL");
+      await pollUntil(async () => (await pending()).length > 0, 120_000, () => w.sequencer.output);
+      const [hash] = await pending();
+      const n = (await w.tx(t1)).batch!;
+      w.sequencer.child.kill("SIGKILL"); // its submission sent, not mined
       await w.sequencer.exited;
       restarted = start(w.seqCmd, w.operator);
       await restarted.waitFor(/API on http/, 120_000);
       // Its transaction is still in the node's pool: waited for, not sent again.
-      await outputAfter(restarted, 0, new RegExp(`the transaction ${hash} that submitted batch ${n} is not mined yet`), 60_000);
+      await new Promise((r) => setTimeout(r, 5_000));
+      expect(await pending()).to.deep.equal([hash]);
       await chain.mine();
       await chain.provider.send("evm_setAutomine", [true]);
       await w.waitTx(t1, "final", { mine: true });
       const batch = (await (await fetch(`${w.api}/v1/batches/${n}`)).json()) as { status: string; l1TxHash: string };
       expect(batch).to.include({ status: "final", l1TxHash: hash });
+      expect(restarted.output).to.match(new RegExp(`the transaction ${hash} that submitted batch ${n} is not mined yet`));
       expect(restarted.output).to.not.match(/submitting batch/);
     } finally {
       await chain.provider.send("evm_setAutomine", [true]);

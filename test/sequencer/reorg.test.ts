@@ -9,9 +9,7 @@ import { expect } from "chai";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { parseEther, Wallet } from "ethers";
 import { devAccount } from "../../cli/l1.js";
-import { rollupAt } from "../../lib/deploy.js";
 import { type LocalChain, startHardhatNode } from "../../cli/services.js";
 import { L2Key } from "../../lib/keys.js";
 import { alive, type Background, freePort } from "../cli/helpers.js";
@@ -67,10 +65,10 @@ describe("L1 reorganisations (hardhat node, evm_snapshot / evm_revert, real sequ
     await outputAfter(w.sequencer, mark, /1 L1 operation\(s\) dropped/, 60_000);
     // Dave's deposit takes queue index 2 and account #3 on the new branch.
     const dave = await L2Key.random();
-    await w.deposit(4, dave, "2");
+    const daves = await w.deposit(4, dave, "2");
     await w.waitTx(t1, "final", { mine: true });
     const r = await consistent(w);
-    expect(accountIn(r, 3)).to.include({ ax: dave.ax.toString(), balance: parseEther("2").toString() });
+    expect(accountIn(r, 3)).to.include({ ax: dave.ax.toString(), balance: daves.toString() });
     expect(r.accounts).to.have.length(3);
   });
 
@@ -79,7 +77,7 @@ describe("L1 reorganisations (hardhat node, evm_snapshot / evm_revert, real sequ
     const snap = await chain.snapshot();
     const mark = w.sequencer.output.length;
     await w.deposit(3, await L2Key.random(), "1"); // carol: account #3, L1 operation 2
-    await (await rollupAt(await w.rollup.getAddress(), new Wallet(devAccount(2).privateKey, chain.provider)).forceExit(2n)).wait(); // bob: L1 operation 3
+    await w.forceExit(2, 2n); // bob: L1 operation 3
     await pollUntil(async () => ((await w.status()) as unknown as { l1OpsConsumed: number }).l1OpsConsumed === 4, 60_000, () => w.sequencer.output);
     const n = Number((await outputAfter(w.sequencer, mark, /built batch (\d+) \(\d+ txs, [12] L1 ops/, 60_000))[1]);
     // Accepted against the state with carol's account and bob's balance paid out, while batch n is being proven.
@@ -93,11 +91,11 @@ describe("L1 reorganisations (hardhat node, evm_snapshot / evm_revert, real sequ
     expect(rejected.reason).to.match(/^ACCOUNT_REORGED: account #3 /);
     await w.waitTx(toBob, "final", { mine: true });
     const dave = await L2Key.random();
-    await w.deposit(4, dave, "2");
+    const daves = await w.deposit(4, dave, "2");
     const r = await consistent(w);
-    expect(accountIn(r, 3)).to.include({ ax: dave.ax.toString(), balance: parseEther("2").toString() });
+    expect(accountIn(r, 3)).to.include({ ax: dave.ax.toString(), balance: daves.toString() });
     // Bob's forced exit is gone with the branch: he keeps his balance, and nothing is claimable on L1.
-    expect(accountIn(r, 2)!.balance).to.equal((parseEther("10") + MILLI).toString());
+    expect(accountIn(r, 2)!.balance).to.equal((w.funded.bob + MILLI).toString());
     expect(await w.rollup.claimable(devAccount(2).address, 0n)).to.equal(0n);
     expect((await w.status()).reconciliations.last).to.include({ rewoundFrom: n, l1OpsFrom: 2, l1OpsDropped: 2 });
   });
@@ -119,7 +117,7 @@ describe("L1 reorganisations (hardhat node, evm_snapshot / evm_revert, real sequ
     const t2 = await w.send(w.keys.alice, { from: 1n, to: 2n, amount: MILLI, nonce: 1n });
     await w.waitTx(t2, "final", { mine: true });
     const r = await consistent(w);
-    expect(accountIn(r, 2)!.balance).to.equal((parseEther("10") + 2n * MILLI).toString());
+    expect(accountIn(r, 2)!.balance).to.equal((w.funded.bob + 2n * MILLI).toString());
     // Proven once: the batch L1 lost was not proven again.
     expect(w.sequencer.output.match(new RegExp(`batch ${inc.batch} proven`, "g"))).to.have.length(1);
   });
@@ -139,7 +137,7 @@ describe("L1 reorganisations (hardhat node, evm_snapshot / evm_revert, real sequ
     const t2 = await w.send(w.keys.alice, { from: 1n, to: 2n, amount: MILLI, nonce: 1n });
     await w.waitTx(t2, "final", { mine: true });
     const r = await consistent(w);
-    expect(accountIn(r, 1)).to.include({ balance: (parseEther("10") - 2n * MILLI).toString() });
+    expect(accountIn(r, 1)).to.include({ balance: (w.funded.alice - 2n * MILLI).toString() });
   });
 });
 

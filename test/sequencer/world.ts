@@ -12,7 +12,8 @@ import { writeDeployment } from "../../cli/config.js";
 import { devAccount } from "../../cli/l1.js";
 import type { LocalChain } from "../../cli/services.js";
 import { loadCrypto } from "../../lib/crypto.js";
-import { rollupAt } from "../../lib/deploy.js";
+import { type RollupContract, rollupAt } from "../../lib/deploy.js";
+import { queuedOp } from "../../cli/commands/deposit.js";
 import { L2Key } from "../../lib/keys.js";
 import { getInstance, TEST_INSTANCE } from "../../lib/params.js";
 import { type SignedTransfer, signTransfer, transferToJSON } from "../../lib/tx.js";
@@ -56,8 +57,12 @@ export interface World {
   name: string;
   api: string;
   operator: NodeJS.ProcessEnv;
-  /** A deposit of `eth` ETH by development account `i` into a new account of `key`; resolves once mined. */
-  deposit(i: number, key: L2Key, eth: string): Promise<void>;
+  /** A deposit of `eth` ETH by development account `i` into a new account of `key`; resolves once mined with the amount credited. */
+  deposit(i: number, key: L2Key, eth: string): Promise<bigint>;
+  /** A forced exit of account `idx` by its owner, development account `i`. */
+  forceExit(i: number, idx: bigint): Promise<void>;
+  /** What alice's and bob's deposits credited. */
+  funded: { alice: bigint; bob: bigint };
   sequencer: Background;
   seqCmd: string[];
   rollup: ReturnType<typeof rollupAt>;
@@ -92,14 +97,18 @@ export async function newWorld(chain: Chain, dir: string, name: string, seqArgs:
   start(sequencer);
   await sequencer.waitFor(/API on http/, 120_000);
   const rollup = rollupAt(d.rollup, chain.provider);
+  const as = (i: number) => rollupAt(d.rollup, new Wallet(devAccount(i).privateKey, chain.provider));
+  const fee = await l1OpFee(rollup);
   const deposit = async (i: number, key: L2Key, eth: string) => {
-    const user = rollupAt(d.rollup, new Wallet(devAccount(i).privateKey, chain.provider));
-    const r = await (await user.depositETH(key.ax, key.ay, { value: parseEther(eth) })).wait();
+    const r = await (await as(i).depositETH(key.ax, key.ay, { value: parseEther(eth) + fee })).wait();
     expect(r?.status).to.equal(1);
+    return queuedOp(rollup, r!).amount;
+  };
+  const forceExit = async (i: number, idx: bigint) => {
+    expect((await (await as(i).forceExit(idx, { value: fee })).wait())?.status).to.equal(1);
   };
   const keys = { alice: await L2Key.random(), bob: await L2Key.random() };
-  await deposit(1, keys.alice, "10");
-  await deposit(2, keys.bob, "10");
+  const funded = { alice: await deposit(1, keys.alice, "10"), bob: await deposit(2, keys.bob, "10") };
   const crypto = await loadCrypto();
   const domain = { chainId: BigInt(d.chainId), rollupAddress: BigInt(d.rollup) };
   const get = async <T>(p: string) => (await (await fetch(api + p)).json()) as T;
@@ -108,6 +117,8 @@ export async function newWorld(chain: Chain, dir: string, name: string, seqArgs:
     api,
     operator,
     deposit,
+    forceExit,
+    funded,
     sequencer,
     seqCmd,
     rollup,
@@ -144,6 +155,14 @@ export async function newWorld(chain: Chain, dir: string, name: string, seqArgs:
     return s.batches.total > 0 && s.batches.final === s.batches.total;
   }, 120_000, () => sequencer.output);
   return w;
+}
+
+/**
+ * The rollup's fee per L1 operation, paid in msg.value on top of a deposit (0 for a rollup
+ * without one), so that these tests run unchanged against either Rollup.
+ */
+export async function l1OpFee(rollup: RollupContract): Promise<bigint> {
+  return rollup.interface.getFunction("l1OpFee") ? ((await rollup.getFunction("l1OpFee")()) as bigint) : 0n;
 }
 
 /** Resolves with the first match of `re` in `b`'s output after position `from` (an output length taken earlier). */
