@@ -19,18 +19,17 @@
 // to the mempool in their original order, where the next batch re-validates them) and rebuilt.
 // Failures are classified (sequencer/errors.ts): transient ones are retried with exponential
 // backoff, conflicts reconcile, fatal ones stop the sequencer with the reason (`halted`).
-import { groth16 } from "snarkjs";
 import { readFileSync } from "node:fs";
+import { groth16 } from "snarkjs";
 import { buildBatch, type Batch } from "../lib/batch.js";
 import type { ZkrCrypto } from "../lib/crypto.js";
 import type { RollupContract } from "../lib/deploy.js";
-import { L1OpKind, type QueuedL1Op } from "../lib/l1.js";
-import { DEFAULT_MAX_LOG_RANGE, logWindow, queryLogs } from "../lib/logs.js";
+import type { QueuedL1Op } from "../lib/l1.js";
+import { DEFAULT_MAX_LOG_RANGE, logWindow } from "../lib/logs.js";
 import type { DerivedParams } from "../lib/params.js";
 import { holdCurve } from "../lib/setup.js";
 import { L2State, TxRejectedError, type RejectCode } from "../lib/state.js";
 import { transferFromJSON, transferId, TxFormatError, type Domain, type SignedTransfer } from "../lib/tx.js";
-import { decodeBatchCall, type PostedBatchCall } from "../lib/aggregate.js";
 import { fromBytesBE } from "../lib/bytes.js";
 import { applyPostedBatch } from "../lib/l1data.js";
 import type { ProofResult } from "../prover/prover.js";
@@ -39,8 +38,8 @@ import { classifyL1Error, FatalError, type PipelineError, Retry, revertName, Sta
 import { describeFinality, type Finality, FINALIZED, finalizedHeight } from "./finality.js";
 import { batchInputsOnL1, samePublicSignals, sendBatch } from "./operator.js";
 import type { BatchRecord, NewBatch, SequencerStore, TxRecord } from "./store.js";
-import type { EventLog, Log } from "ethers";
-import { type BlockRef, L1Watcher, type L1View, NO_OPS_CHANGE } from "./watcher.js";
+import { planReconciliation } from "./reconcile.js";
+import { type BlockRef, type L1Batch, L1Watcher, type L1View } from "./watcher.js";
 
 export interface SequencerOptions {
   crypto: ZkrCrypto;
@@ -117,34 +116,8 @@ interface ReconcileReport {
   finalLost: number[];
 }
 
-/** Whether L1's batch is the recorded one (same roots, and same commitment when its calldata is readable). */
-function sameBatch(rec: BatchRecord, l1: L1Batch): boolean {
-  return l1.oldRoot === rec.oldRoot && l1.newRoot === rec.newRoot && (!l1.posted || l1.posted.commitment === rec.commitment);
-}
-
-/**
- * Indexes of the accounts whose creating deposit L1 dropped, unless L1 now holds the same
- * creation again (same index, key and owner) among the operations read in its place.
- */
-function lostCreations(dropped: readonly QueuedL1Op[], fresh: readonly QueuedL1Op[]): Set<bigint> {
-  const key = (op: QueuedL1Op) => `${op.accountIdx}:${op.ax}:${op.ay}:${op.owner}`;
-  const again = new Set(fresh.filter((op) => op.kind === L1OpKind.CREATE).map(key));
-  return new Set(dropped.filter((op) => op.kind === L1OpKind.CREATE && !again.has(key(op))).map((op) => op.accountIdx));
-}
-
 /** Reverts that mean "not the state this batch was built on" (not a rule the batch breaks). */
 const STATE_MISMATCH_REVERTS = new Set(["InvalidProof", "TooManyL1Ops"]);
-
-/** A batch as L1 holds it: its BatchSubmitted event and, for a direct call to the rollup, its calldata. */
-interface L1Batch {
-  number: number;
-  oldRoot: bigint;
-  newRoot: bigint;
-  l1Count: number;
-  txHash: string;
-  block: BlockRef;
-  posted?: PostedBatchCall;
-}
 
 const idOf = (m: bigint) => "0x" + m.toString(16).padStart(64, "0");
 const short = (h: string) => h.slice(0, 10);
@@ -457,33 +430,7 @@ export class Sequencer {
     const { store } = this.o;
     this.pendingConflict = reason;
     this.o.log(`sequencer: reconciling with L1: ${reason}`);
-    const ops = withOps ? await this.watcher.reconcile(view) : NO_OPS_CHANGE;
-    const B = Number(view.batchNumber);
-    const last = store.lastBatch()?.number ?? 0;
-    const recs = store.batchesFrom(Math.min(B + 1, ...this.live.keys()));
-
-    // Batches L1 holds: where, and whether each is the one recorded. From the first that is not
-    // (or that the database lacks), L1's batches are taken over (another submitter with the key).
-    const held: { rec: BatchRecord; txHash: string; block: BlockRef }[] = [];
-    let foreignFrom = B > last ? last + 1 : undefined;
-    for (const rec of recs.filter((r) => r.number <= B && r.status !== "final")) {
-      if (rec.status === "included" && (await this.watcher.hashAt(rec.l1Block!)) === rec.l1BlockHash) continue;
-      const l1 = await this.l1Batch(rec.number, view);
-      if (!sameBatch(rec, l1)) {
-        foreignFrom = rec.number;
-        break;
-      }
-      held.push({ rec, txHash: l1.txHash, block: l1.block });
-    }
-    const adopted = foreignFrom !== undefined ? await this.l1BatchesFrom(foreignFrom, B, view) : [];
-    // Batches L1 does not hold: submitted again as they are while their L1 operations are still
-    // there (and they are this sequencer's); rewound (to be rebuilt) from the first one built on
-    // an operation that changed.
-    const lost = recs.filter((r) => r.number > B);
-    const rewindFrom = foreignFrom ?? lost.find((r) => r.l1From + r.l1Count > ops.firstChanged || r.posted !== null)?.number;
-    const resubmit = lost.filter((r) => (r.status === "included" || r.status === "final") && (rewindFrom === undefined || r.number < rewindFrom));
-    const finalLost = lost.filter((r) => r.status === "final").map((r) => r.number);
-    const lostAccounts = lostCreations(ops.dropped, ops.fresh);
+    const { ops, B, held, foreignFrom, adopted, rewindFrom, resubmit, finalLost, lostAccounts } = await planReconciliation(this.watcher, store, view, [...this.live.keys()], withOps);
 
     const rewound = store.transaction(() => {
       this.watcher.applyPlan(ops);
@@ -537,56 +484,6 @@ export class Sequencer {
       `sequencer: reconciled with L1 at block ${view.head.number}: L1 holds ${B} batch(es); ${ops.dropped.length} L1 operation(s) dropped, ` +
         `${ops.moved.length} in other blocks, ${resubmit.length} batch(es) to submit again${rewindFrom !== undefined ? `, rebuilding from batch ${rewindFrom}` : ""}`,
     );
-  }
-
-  /** Batch `n` as L1 holds it (its BatchSubmitted event after the last final batch's block, or anywhere). */
-  private async l1Batch(n: number, view: L1View): Promise<L1Batch> {
-    const { rollup } = this.o;
-    const lastFinal = this.o.store.lastFinalBatch(n);
-    const find = (from: number) => queryLogs(rollup, rollup.filters.BatchSubmitted!(n), from, view.head.number, { window: this.watcher.logWindow });
-    let logs = await find(lastFinal?.l1Block ?? this.o.fromBlock);
-    if (!logs.length && lastFinal) logs = await find(this.o.fromBlock);
-    const log = logs.at(-1);
-    if (!log) throw new TransientError(`L1 is at batch ${view.batchNumber} but the node returned no BatchSubmitted event for batch ${n}`);
-    return this.decodeL1Batch(log);
-  }
-
-  /** L1's batches from..to, in order, each with its posted data. */
-  private async l1BatchesFrom(from: number, to: number, view: L1View): Promise<L1Batch[]> {
-    const { rollup } = this.o;
-    const lastFinal = this.o.store.lastFinalBatch(from);
-    const logs = await queryLogs(rollup, rollup.filters.BatchSubmitted!(), lastFinal?.l1Block ?? this.o.fromBlock, view.head.number, { window: this.watcher.logWindow });
-    const out: L1Batch[] = [];
-    for (const log of logs) {
-      if (!("args" in log) || Number(log.args.batchNumber) < from || Number(log.args.batchNumber) > to) continue;
-      const b = await this.decodeL1Batch(log);
-      if (!b.posted) throw new FatalError(`L1 batch ${b.number} was submitted through another contract (transaction ${b.txHash}): its data cannot be read, and the sequencer cannot follow it`);
-      out.push(b);
-    }
-    out.sort((a, b) => a.number - b.number);
-    if (out.length !== to - from + 1 || out.some((b, i) => b.number !== from + i)) {
-      throw new TransientError(`the node returned the BatchSubmitted events of batches ${out.map((b) => b.number).join(", ")}, not ${from}..${to}`);
-    }
-    return out;
-  }
-
-  private async decodeL1Batch(log: EventLog | Log): Promise<L1Batch> {
-    if (!("args" in log)) throw new TransientError(`cannot decode the BatchSubmitted log of transaction ${log.transactionHash}`);
-    const provider = this.o.rollup.runner!.provider!;
-    const [tx, receipt] = await Promise.all([provider.getTransaction(log.transactionHash), provider.getTransactionReceipt(log.transactionHash)]);
-    if (!tx || !receipt) throw new TransientError(`transaction ${log.transactionHash} of batch ${log.args.batchNumber} not found`);
-    // The j-th BatchSubmitted event of a transaction is the j-th batch of its calldata.
-    const position = receipt.logs.filter((l) => l.topics[0] === log.topics[0] && l.address === log.address).findIndex((l) => l.index === log.index);
-    const posted = tx.to?.toLowerCase() === log.address.toLowerCase() ? decodeBatchCall(this.o.rollup.interface, tx.data)[position] : undefined;
-    return {
-      number: Number(log.args.batchNumber),
-      oldRoot: log.args.oldRoot as bigint,
-      newRoot: log.args.newRoot as bigint,
-      l1Count: Number(log.args.l1Count),
-      txHash: log.transactionHash,
-      block: { number: log.blockNumber, hash: log.blockHash },
-      posted,
-    };
   }
 
   /** Records L1's batches this sequencer takes over (inside the caller's transaction, after the rewind). */

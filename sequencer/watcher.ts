@@ -1,5 +1,5 @@
-// The sequencer's view of L1: the head, the final height, the rollup's position, and the queued
-// L1 operations, each stored with the block it was read in.
+// The sequencer's view of L1: the head, the final height, the rollup's position, the queued L1
+// operations (each stored with the block it was read in), and the batches L1 holds.
 //
 // Reorganisations: a block hash commits to every block before it, so the watcher keeps the hash
 // of the last block it read up to (the "tip") and checks each tick that the canonical block at
@@ -10,12 +10,13 @@
 // start of what the sequencer must undo. New operations are also checked to extend the stored
 // chain (h_i = Poseidon(h_{i−1}, op)), so a fork that happens while the events are read cannot
 // slip a foreign operation into the stored queue.
-import type { Block } from "ethers";
+import type { Block, EventLog, Log } from "ethers";
+import { decodeBatchCall, type PostedBatchCall } from "../lib/aggregate.js";
 import type { Hasher } from "../lib/crypto.js";
 import { type L1OpEvent, readL1Ops, type RollupContract } from "../lib/deploy.js";
 import { l1ChainStep } from "../lib/l1.js";
-import type { LogWindow } from "../lib/logs.js";
-import { StateConflictError, TransientError } from "./errors.js";
+import { type LogWindow, queryLogs } from "../lib/logs.js";
+import { FatalError, StateConflictError, TransientError } from "./errors.js";
 import { type Finality, finalizedHeight } from "./finality.js";
 import type { SequencerStore } from "./store.js";
 
@@ -47,6 +48,17 @@ export interface OpsPlan {
   fresh: L1OpEvent[];
   /** The block the plan was read up to: the new tip. */
   tip?: BlockRef;
+}
+
+/** A batch as L1 holds it: its BatchSubmitted event and, for a direct call to the rollup, its calldata. */
+export interface L1Batch {
+  number: number;
+  oldRoot: bigint;
+  newRoot: bigint;
+  l1Count: number;
+  txHash: string;
+  block: BlockRef;
+  posted?: PostedBatchCall;
 }
 
 export const NO_OPS_CHANGE: OpsPlan = { firstChanged: Number.POSITIVE_INFINITY, dropped: [], moved: [], fresh: [] };
@@ -191,6 +203,56 @@ export class L1Watcher {
       end = from;
     }
     return undefined;
+  }
+
+  /** Batch `n` as L1 holds it (its BatchSubmitted event after the last final batch's block, or anywhere). */
+  async batch(n: number, view: L1View): Promise<L1Batch> {
+    const { rollup } = this;
+    const lastFinal = this.store.lastFinalBatch(n);
+    const find = (from: number) => queryLogs(rollup, rollup.filters.BatchSubmitted!(n), from, view.head.number, { window: this.logs });
+    let logs = await find(lastFinal?.l1Block ?? this.fromBlock);
+    if (!logs.length && lastFinal) logs = await find(this.fromBlock);
+    const log = logs.at(-1);
+    if (!log) throw new TransientError(`L1 is at batch ${view.batchNumber} but the node returned no BatchSubmitted event for batch ${n}`);
+    return this.decodeL1Batch(log);
+  }
+
+  /** L1's batches from..to, in order, each with its posted data (FatalError if one cannot be read). */
+  async batchesFrom(from: number, to: number, view: L1View): Promise<L1Batch[]> {
+    const { rollup } = this;
+    const lastFinal = this.store.lastFinalBatch(from);
+    const logs = await queryLogs(rollup, rollup.filters.BatchSubmitted!(), lastFinal?.l1Block ?? this.fromBlock, view.head.number, { window: this.logs });
+    const out: L1Batch[] = [];
+    for (const log of logs) {
+      if (!("args" in log) || Number(log.args.batchNumber) < from || Number(log.args.batchNumber) > to) continue;
+      const b = await this.decodeL1Batch(log);
+      if (!b.posted) throw new FatalError(`L1 batch ${b.number} was submitted through another contract (transaction ${b.txHash}): its data cannot be read, and the sequencer cannot follow it`);
+      out.push(b);
+    }
+    out.sort((a, b) => a.number - b.number);
+    if (out.length !== to - from + 1 || out.some((b, i) => b.number !== from + i)) {
+      throw new TransientError(`the node returned the BatchSubmitted events of batches ${out.map((b) => b.number).join(", ")}, not ${from}..${to}`);
+    }
+    return out;
+  }
+
+  private async decodeL1Batch(log: EventLog | Log): Promise<L1Batch> {
+    if (!("args" in log)) throw new TransientError(`cannot decode the BatchSubmitted log of transaction ${log.transactionHash}`);
+    const provider = this.provider;
+    const [tx, receipt] = await Promise.all([provider.getTransaction(log.transactionHash), provider.getTransactionReceipt(log.transactionHash)]);
+    if (!tx || !receipt) throw new TransientError(`transaction ${log.transactionHash} of batch ${log.args.batchNumber} not found`);
+    // The j-th BatchSubmitted event of a transaction is the j-th batch of its calldata.
+    const position = receipt.logs.filter((l) => l.topics[0] === log.topics[0] && l.address === log.address).findIndex((l) => l.index === log.index);
+    const posted = tx.to?.toLowerCase() === log.address.toLowerCase() ? decodeBatchCall(this.rollup.interface, tx.data)[position] : undefined;
+    return {
+      number: Number(log.args.batchNumber),
+      oldRoot: log.args.oldRoot as bigint,
+      newRoot: log.args.newRoot as bigint,
+      l1Count: Number(log.args.l1Count),
+      txHash: log.transactionHash,
+      block: { number: log.blockNumber, hash: log.blockHash },
+      posted,
+    };
   }
 
   /** Throws unless `ops` (from queue index `first` on) extend the stored chain hash by hash. */
