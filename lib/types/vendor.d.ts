@@ -127,3 +127,14 @@ declare module "@iden3/binfileutils" {
   export function startReadUniqueSection(fd: unknown, sections: unknown[][], idSection: number): Promise<void>;
   export function endReadSection(fd: unknown, noCheck?: boolean): Promise<void>;
 }
+
+declare module "circom_runtime" {
+  /** snarkjs's witness runtime: a calculator over a circom witness module (test/circuits/lenient.ts). */
+  export function WitnessCalculatorBuilder(
+    code: WebAssembly.Instance | Uint8Array,
+    options?: Record<string, unknown>,
+  ): Promise<{
+    calculateWitness(input: unknown, sanityCheck: boolean): Promise<bigint[]>;
+    calculateWTNSBin(input: unknown, sanityCheck: boolean): Promise<Uint8Array>;
+  }>;
+}
