@@ -71,6 +71,18 @@ describe("circuit Batch(4, 2, 2, 1) (test instance)", function () {
     expect(tester.nConstraints).to.equal(29727);
   });
 
+  it("reads and writes every account leaf through AccountUpdate (so every leaf field is range-checked where it is read)", () => {
+    // A leaf hash or a Merkle update outside AccountUpdate would open a leaf without the range
+    // checks of its packed state word (test/circuits/malicious.test.ts shows what that allows).
+    const comps = [...tester.components()];
+    const leafOrPath = comps.filter((x) => /(^|\.)(AccountLeaf|MerkleUpdate)@/.test(x));
+    expect(leafOrPath.length).to.be.greaterThan(0);
+    for (const x of leafOrPath) expect(x, "a leaf hash or Merkle update outside AccountUpdate").to.match(/(^|\.)AccountUpdate@\d+\.(AccountLeaf|MerkleUpdate)@/);
+    // 2 per transaction slot, 1 per L1 slot, 1 per fee slot
+    const updates = new Set(comps.map((x) => x.match(/^(.*?AccountUpdate@\d+)/)?.[1]).filter(Boolean));
+    expect(updates.size).to.equal(2 * p.batchSize + p.l1Slots + p.feeSlots);
+  });
+
   it("accepts model batches with every L1 operation, transfers and exits, and outputs the model's public signals", async () => {
     const w = await fresh();
     const contents1 = (): BatchContents => ({
@@ -323,6 +335,19 @@ describe("circuit Batch(4, 2, 2, 1) (test instance)", function () {
     const gap = structuredClone(one) as Record<string, unknown[]>;
     for (const f of [...L1_FIELDS, ...L1_LEAF_FIELDS]) gap[f].reverse();
     await tester.expectAssertFail(gap, at(AT.l1Order));
+  });
+
+  it("rejects a real transaction after a padding slot (one encoding of txData per batch)", async () => {
+    const w = await fresh();
+    const one = w.unchecked({ txs: [w.sign("alice", "bob", 1n, 0n)] }, [0n]).circuitInput;
+    await tester.expectPass(one);
+    const gap = structuredClone(one) as Record<string, unknown[]>;
+    for (const f of ["from", "to", "amountF", "feeF", "sigS", "sigR8x", "sigR8y"]) gap[f].reverse();
+    for (const f of ["Ax", "Ay", "Token", "Balance", "Nonce", "Siblings"]) {
+      gap[`sender${f}`].reverse();
+      gap[`receiver${f}`].reverse();
+    }
+    await tester.expectAssertFail(gap, at(AT.txOrder));
   });
 
   it("constraints reject edited witnesses: a real tx passed off as padding, skipped fees, a refunded deposit, another output", async () => {

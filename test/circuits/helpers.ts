@@ -120,6 +120,16 @@ export function componentOf(signal: string): string {
   return parts.map((p) => p.replace(/^([A-Za-z0-9]+?)_(\d+)_\d+$/, "$1@$2")).join(".");
 }
 
+/**
+ * A signal as `violations` reports it: componentOf's path, then the signal's name without its
+ * last index ("…Num2Bits_62_3262.out[3]" → "…Num2Bits@62.out", "feeIdxBits[0][1]" → "feeIdxBits[0]").
+ */
+export function signalSite(signal: string): string {
+  const last = signal.split(".").pop()!.replace(/\[\d+\]$/, "");
+  const comp = componentOf(signal);
+  return comp ? `${comp}.${last}` : last;
+}
+
 function evalLc(lc: Lc, w: bigint[]): bigint {
   let s = 0n;
   for (let i = 0; i < lc.wires.length; i++) s += lc.coefs[i] * w[lc.wires[i]];
@@ -130,7 +140,7 @@ export type CircuitInput = Record<string, unknown>;
 
 export class CircuitTester {
   private lenientCalc?: Promise<LenientWitnessCalculator>;
-  private wireNames?: string[][];
+  private wireOwner?: string[];
 
   private constructor(
     readonly label: string,
@@ -152,6 +162,15 @@ export class CircuitTester {
   static async compileSource(label: string, src: string): Promise<CircuitTester> {
     const compiled = await compileCircuit(label, src);
     return new CircuitTester(label, compiled, readR1cs(compiled.r1cs), readSym(compiled.sym));
+  }
+
+  /** Every component of the compiled circuit (componentOf of every signal in its .sym, kept or not). */
+  components(): Set<string> {
+    const out = new Set<string>();
+    for (const line of readFileSync(this.compiled.sym, "utf8").split("\n")) {
+      if (line) out.add(componentOf(line.split(",")[3].replace(/^main\./, "")));
+    }
+    return out;
   }
 
   get nConstraints(): number {
@@ -212,25 +231,31 @@ export class CircuitTester {
   }
 
   /**
-   * Where `w` breaks the circuit: for every violated constraint, the component (componentOf) that
-   * owns most of its wires (ties: the deeper one, then the first in order), deduplicated and
-   * sorted. A Num2Bits whose input is out of range shows as that Num2Bits (its bits are most of
-   * the failing sum). Empty for a satisfying witness.
+   * Where `w` breaks the circuit: for every violated constraint, the signal (signalSite) that most
+   * of its wires carry, deduplicated and sorted. A wire carries the innermost signal naming it (a
+   * signal passed into a sub-component keeps one wire under several names); ties go to the outer
+   * one, then to the first in order. So a range check whose input is out of range shows as its
+   * bits: "tx[0].AccountUpdate@149.Num2Bits@62.out" (bits a template discards) or
+   * "rollupBits" (bits Batch keeps); `root === newRoot` in Batch as "newRoot". Empty for a
+   * satisfying witness.
    */
   violations(w: bigint[]): string[] {
-    if (!this.wireNames) {
-      this.wireNames = Array.from({ length: this.r1cs.nWires }, () => []);
-      for (const [name, i] of this.symbols) this.wireNames[i].push(name);
+    const depth = (x: string) => x.split(".").length;
+    if (!this.wireOwner) {
+      const names: string[][] = Array.from({ length: this.r1cs.nWires }, () => []);
+      for (const [name, i] of this.symbols) names[i].push(signalSite(name));
+      this.wireOwner = names.map((sigs) => sigs.reduce((best, x) => (best === undefined || depth(x) > depth(best) ? x : best), undefined as string | undefined) ?? "");
     }
     const sites = new Set<string>();
     for (const [a, b, c] of this.r1cs.constraints) {
       if ((evalLc(a, w) * evalLc(b, w) - evalLc(c, w)) % SNARK_FIELD === 0n) continue;
       const count = new Map<string, number>();
       for (const wire of new Set([a, b, c].flatMap((lc) => lc.wires))) {
-        for (const comp of new Set(this.wireNames[wire].map(componentOf))) count.set(comp, (count.get(comp) ?? 0) + 1);
+        if (wire === 0) continue; // the constant 1
+        const owner = this.wireOwner[wire];
+        count.set(owner, (count.get(owner) ?? 0) + 1);
       }
-      const depth = (x: string) => (x === "" ? 0 : x.split(".").length);
-      const best = [...count].sort(([x, n], [y, m]) => m - n || depth(y) - depth(x) || (x < y ? -1 : 1))[0];
+      const best = [...count].sort(([x, n], [y, m]) => m - n || depth(x) - depth(y) || (x < y ? -1 : 1))[0];
       sites.add(best ? best[0] : "(constant)");
     }
     return [...sites].sort();

@@ -136,7 +136,7 @@ describe("circuit AccountUpdate", function () {
     ...fieldsOf("new", next),
   });
   const rangeCheck = (field: string) => failsAt("Num2Bits", ["AccountUpdate", "account_update.circom", field]);
-  const rangeSite = (field: string) => site(["Num2Bits", "account_update.circom", field]);
+  const rangeSite = (field: string) => site(["Num2Bits", "account_update.circom", field], "out");
 
   before(async () => {
     c = await loadCrypto();

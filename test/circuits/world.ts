@@ -30,7 +30,7 @@ export const PEOPLE: [name: string, tokenId: bigint, balance: bigint][] = [
   ["fees1b", 1n, 0n],
 ];
 /** Accounts the tests create themselves. */
-export const NEWCOMERS = ["frank", "gina"];
+export const NEWCOMERS = ["frank", "gina", "mallory", "victor", "walter", "ethfees"];
 
 /** An L2 state with the accounts of PEOPLE, the L1 queue hash it has consumed, and test helpers. */
 export class World {
@@ -62,6 +62,14 @@ export class World {
       w.l1Hash = l1ChainStep(c.hash, w.l1Hash, op);
     }
     return w;
+  }
+
+  /** Account `name` created with `balance` of `tokenId` by an L1 operation already applied (as PEOPLE are). */
+  add(name: string, tokenId: bigint, balance: bigint): bigint {
+    const op = this.create(name, tokenId, balance);
+    this.state.applyL1Op(op);
+    this.l1Hash = l1ChainStep(this.c.hash, this.l1Hash, op);
+    return this.idx[name];
   }
 
   /** CREATE of account `name` at the next free index after `queuedBefore` other CREATEs. */
