@@ -37,6 +37,8 @@ export interface StatusView {
   l1OpsKnown: number;
   l1OpsConsumed: number;
   txs: Record<TxStatus, number>;
+  /** Absent from sequencers before the bounded mempool. */
+  mempool?: { pending: number; senders: number; maxPending: number; maxPendingPerSender: number; minFee: Record<string, string> };
   batches: { total: number; final: number; inFlight: { number: number; status: string; txs: number; l1Ops: number; ageMs: number; error?: string }[] };
   lastError?: string;
 }

@@ -66,6 +66,8 @@ export interface SequencerServiceOptions {
   redis?: { url: string; queue: string };
   feeIdx?: bigint[];
   batchTimeoutMs?: number;
+  /** Mempool limits and minimum fees (the Sequencer's defaults where absent). */
+  mempool?: { maxPending?: number; maxPendingPerSender?: number; minFee?: ReadonlyMap<bigint, bigint> };
   log: Log;
 }
 
@@ -119,6 +121,7 @@ export async function startSequencer(o: SequencerServiceOptions): Promise<Runnin
       // Unset options stay absent: the Sequencer's defaults apply.
       ...(o.feeIdx && { feeIdx: o.feeIdx }),
       ...(o.batchTimeoutMs !== undefined && { batchTimeoutMs: o.batchTimeoutMs }),
+      ...o.mempool,
       log: o.log,
     });
     await sequencer.start();

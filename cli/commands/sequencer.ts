@@ -1,8 +1,10 @@
-import { Command } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import path from "node:path";
 import { Config, withSettings } from "../config.js";
 import { openRollup, signerOf } from "../l1.js";
 import { deploymentSetup, startSequencer, timedLog, untilSignal } from "../services.js";
+import { FLOAT8, floatMax } from "../../lib/float.js";
+import { DEFAULT_MAX_PENDING, DEFAULT_MAX_PENDING_PER_SENDER } from "../../sequencer/mempool.js";
 import { intArg, numArg, WITNESS_HELP, witnessArg } from "../units.js";
 
 interface Opts {
@@ -14,6 +16,18 @@ interface Opts {
   setup?: string;
   feeAccount: bigint[];
   batchTimeout: number;
+  maxPending: number;
+  maxPendingPerSender: number;
+  minFee: Map<bigint, bigint>;
+}
+
+/** Parses one --min-fee TOKEN=AMOUNT (base units) into the map of the earlier ones. */
+function minFeeArg(v: string, acc: Map<bigint, bigint>): Map<bigint, bigint> {
+  const m = /^(\d{1,10})=(\d{1,20})$/.exec(v);
+  if (!m || BigInt(m[1]!) >> 32n !== 0n) throw new InvalidArgumentError(`--min-fee takes TOKEN=AMOUNT, a token id and an amount in base units (e.g. 0=1000000000000), got "${v}"`);
+  const fee = BigInt(m[2]!);
+  if (fee > floatMax(FLOAT8)) throw new InvalidArgumentError(`--min-fee ${v}: no fee can reach it (a fee is at most ${floatMax(FLOAT8)} base units)`);
+  return new Map(acc).set(BigInt(m[1]!), fee);
 }
 
 export function sequencerCommand(): Command {
@@ -27,6 +41,13 @@ export function sequencerCommand(): Command {
     .option("--setup <dir>", "setup directory of the deployment's keys (default: the cache)")
     .option("--fee-account <index>", "account credited the fees of its token (repeatable)", (v, acc: bigint[]) => [...acc, intArg("fee account", 1n)(v)], [])
     .option("--batch-timeout <ms>", "build a partial batch when the oldest transaction waited this long", numArg("batch timeout", 1), 2000)
+    .option("--max-pending <n>", "pending transactions at most (beyond: 503 MEMPOOL_FULL)", numArg("max pending", 1), DEFAULT_MAX_PENDING)
+    .option("--max-pending-per-sender <n>", "pending transactions of one account at most (beyond: 429 SENDER_LIMIT)", numArg("max pending per sender", 1), DEFAULT_MAX_PENDING_PER_SENDER)
+    .addOption(
+      new Option("--min-fee <token=amount>", "minimum fee of a token in base units, e.g. 0=1000000000000 (repeatable; below: 400 FEE_TOO_LOW)")
+        .argParser(minFeeArg)
+        .default(new Map<bigint, bigint>(), "0 for every token"),
+    )
     .option("--witness <calculator>", `${WITNESS_HELP} (for the in-process prover)`, witnessArg);
   withSettings(cmd, "deployment", "key", "rpc");
   return cmd.action(async (o: Opts & Record<string, unknown>) => {
@@ -47,9 +68,11 @@ export function sequencerCommand(): Command {
         redis: o.redis ? { url: o.redis, queue: o.queue! } : undefined,
         feeIdx: o.feeAccount,
         batchTimeoutMs: o.batchTimeout,
+        mempool: { maxPending: o.maxPending, maxPendingPerSender: o.maxPendingPerSender, minFee: o.minFee },
         log: (m) => log(m),
       });
       log(`zkr sequencer: rollup ${d.rollup} on chain ${d.chainId}, API on ${running.url}, proofs ${o.redis ? `by workers on queue ${o.queue}` : "in this process"}`);
+      if (o.minFee.size === 0) log("zkr sequencer: no --min-fee: transactions may pay no fee (fine for development; set one per token in production)");
       await untilSignal(log);
       await running.stop();
       log("zkr sequencer: stopped");

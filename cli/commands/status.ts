@@ -24,6 +24,11 @@ export function statusCommand(): Command {
         console.log(`  batch ${b.number}  ${b.status}, ${b.txs} txs, ${b.l1Ops} L1 ops, ${(b.ageMs / 1000).toFixed(0)} s${b.error ? `, error: ${b.error}` : ""}`);
       }
       console.log(`transactions  ${t.pending} pending, ${t.batched} batched, ${t.proven} proven, ${t.final} final, ${t.rejected} rejected`);
+      const m = s.mempool;
+      if (m) {
+        const fees = Object.entries(m.minFee).map(([token, fee]) => `token ${token}: ${fee}`).join(", ") || "none";
+        console.log(`mempool       ${m.pending} of ${m.maxPending} pending from ${m.senders} senders (${m.maxPendingPerSender} per sender), minimum fees ${fees}`);
+      }
       console.log(`L1 operations ${s.l1OpsConsumed} of ${s.l1OpsKnown} seen consumed`);
       if (s.lastError) console.log(`last error    ${s.lastError}`);
       return;
