@@ -40,7 +40,10 @@ function initCommand(): Command {
       const r = await initInstanceCeremony(o.instance, { out: o.out, ptau: o.ptau ? { path: o.ptau, sha256: o.ptauSha256! } : undefined, log: progress(o.json) });
       const m = r.manifest;
       if (o.json) return console.log(JSON.stringify(m, null, 2));
-      const rel = (f: string) => path.relative(process.cwd(), f) || ".";
+      const rel = (f: string) => {
+        const r = path.relative(process.cwd(), f);
+        return r.startsWith("..") ? f : r || ".";
+      };
       console.log(`ceremony      ${m.label} (${m.constraints} constraints) in ${r.dir}`);
       console.log(`ptau          ${m.ptau.kind}${m.ptau.kind === "ceremony" ? "" : " (INSECURE: development only)"}, power ${m.ptau.power}, sha256 ${m.ptau.sha256}`);
       console.log(`r1cs sha256   ${m.r1csSha256}`);

@@ -4,7 +4,15 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { DEFAULT_ESCAPE_DELAY, deployRollup } from "../../lib/deploy.js";
 import { getInstance, TEST_INSTANCE } from "../../lib/params.js";
-import { assertKeyAllowedForChain, describeProvenance, type SetupResult, setupInstance, setupProvenance, writeGeneratedVerifiers } from "../../lib/setup.js";
+import {
+  assertKeyAllowedForChain,
+  describeProvenance,
+  type SetupManifest,
+  type SetupResult,
+  setupInstance,
+  setupProvenance,
+  writeGeneratedVerifiers,
+} from "../../lib/setup.js";
 import { Config, DEPLOYMENT_FORMAT, type Deployment, sha256File, withSettings, writeDeployment } from "../config.js";
 import { assertKeyAllowedOnChain, connectRpc } from "../l1.js";
 import { ensureContracts, type Log } from "../services.js";
@@ -26,12 +34,12 @@ export interface DeployOptions {
   log: Log;
 }
 
-/** The setup in `dir` (a copy from another machine works), its verifiers written for Hardhat to compile. */
-export async function setupFromDir(dir: string, instance: string, log: Log): Promise<SetupResult> {
+/** The manifest of the setup in `dir` (a copy from another machine works), checked to be for `instance`. */
+async function setupFromDir(dir: string, instance: string): Promise<SetupManifest> {
   const { readSetupDir } = await import("../../prover/worker.js");
   const manifest = readSetupDir(path.resolve(dir));
   if (manifest.label !== instance) throw new Error(`setup ${dir} is for ${manifest.label}, not for instance ${instance}`);
-  return { manifest, cached: true, ...writeGeneratedVerifiers(manifest, log) };
+  return manifest;
 }
 
 /**
@@ -41,10 +49,12 @@ export async function setupFromDir(dir: string, instance: string, log: Log): Pro
 export async function deployInstance(o: DeployOptions): Promise<Deployment> {
   const params = getInstance(o.instance);
   assertKeyAllowedOnChain(o.signer.address, o.chainId);
-  const setup = o.setupDir ? await setupFromDir(o.setupDir, params.name, o.log) : await setupInstance(params.name, { log: o.log });
-  assertKeyAllowedForChain(setup.manifest, o.chainId, { allowSingleContribution: o.allowSingleContribution });
-  const provenance = await setupProvenance(setup.manifest);
-  o.log(`setup ${setup.manifest.label}-${setup.manifest.key}: ${describeProvenance(provenance)}`);
+  const manifest = o.setupDir ? await setupFromDir(o.setupDir, params.name) : (await setupInstance(params.name, { log: o.log, writeVerifier: false })).manifest;
+  // Both checks before anything is written: a refused key leaves contracts/generated/ as it was.
+  const provenance = await setupProvenance(manifest);
+  assertKeyAllowedForChain(manifest, o.chainId, { allowSingleContribution: o.allowSingleContribution });
+  o.log(`setup ${manifest.label}-${manifest.key}: ${describeProvenance(provenance)}`);
+  const setup: SetupResult = { manifest, cached: true, ...writeGeneratedVerifiers(manifest, o.log) };
   await ensureContracts(setup, o.log);
   o.log(`deploying Poseidon(4, 5, 6), ${setup.manifest.contractName} and Rollup from ${o.signer.address}`);
   const d = await deployRollup({

@@ -5,7 +5,7 @@
 // a key can be wrong: a tampered point, a forged contribution record, dropped contributions, a
 // key of another circuit, another ptau, other circuit sources. (test/cli/ceremony.test.ts runs a
 // ceremony of the real batch instance through deploy, the sequencer and `zkr verify`.)
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
@@ -40,6 +40,7 @@ import {
 } from "../../lib/setup.js";
 import { readZkeyChain, sha256Hex } from "../../lib/zkey.js";
 import { Prover, verifierCallArgs } from "../../prover/prover.js";
+import { readSetupDir } from "../../prover/worker.js";
 import { expectOneLineError, zkr, zkrEnv, zkrOk } from "../cli/helpers.js";
 import { rejection, tinyMain, useTempCache } from "./fixtures.js";
 
@@ -324,7 +325,11 @@ describe("ceremony: multi-party phase 2 (tiny circuit, contributors as separate 
   it("a proof from the finalized key verifies with its exported Solidity verifier on Hardhat; one from the development key does not", async function () {
     const { verifierPath } = writeGeneratedVerifiers(final.manifest);
     await buildContracts([verifierPath]);
-    const prover = new Prover(final.manifest);
+    // As a prover on another machine gets it: a copy of the setup directory (zkr prover --setup).
+    const copy = path.join(work, "setup-copy");
+    cpSync(final.dir, copy, { recursive: true });
+    const prover = new Prover(readSetupDir(copy));
+    expect(prover.manifest.zkey).to.equal(path.join(copy, "circuit.zkey"));
     const devProver = new Prover((await setupCircuit(LABEL, tinyMain(2), { writeVerifier: false })).manifest);
     const connection = await network.connect();
     try {
