@@ -39,8 +39,9 @@ import {
   type SetupBeacon,
   type SetupManifest,
   type SetupOptions,
+  snarkjsVersion,
 } from "./setup.js";
-import { initialZkey, readZkeyChain, sha256Hex, type ZkeyContribution } from "./zkey.js";
+import { initialZkey, readZkeyChain, sha256Hex, type ZkeyChain, type ZkeyContribution } from "./zkey.js";
 
 export const CEREMONY_FORMAT = "zkr-ceremony-1";
 /** The transcript in a ceremony directory. */
@@ -290,7 +291,9 @@ async function ceremonyInputs(opts: VerifyCeremonyOptions & { ceremony: string }
     throw new Error(`this checkout compiles "${m.label}" to an r1cs with sha256 ${r1csSha}, but the ceremony is for ${m.r1csSha256}: check out the ceremony's circuit sources`);
   }
   const ptau: PtauInfo = { ...m.ptau, path: ptauPath };
-  const init = await initialZkey(m.label, circuit, ptau, m.snarkjs, log);
+  const snarkjs = snarkjsVersion();
+  if (snarkjs !== m.snarkjs) log(`note: the ceremony was initialised with snarkjs ${m.snarkjs}, this is ${snarkjs}`);
+  const init = await initialZkey(m.label, circuit, ptau, snarkjs, log);
   const circuitHashProblem =
     init.circuitHash === m.circuitHash ? undefined : `the manifest's circuit hash ${m.circuitHash} is not the ${init.circuitHash} this machine computes from the r1cs and the ptau`;
   return { manifest: m, dir, circuit, ptau, initialZkey: init.path, circuitHashProblem };
@@ -347,7 +350,7 @@ export async function verifyCeremonyZkey(zkey: string, opts: VerifyCeremonyOptio
 async function checkAgainst(inputs: CeremonyInputs, file: string, log: Log): Promise<CeremonyCheck> {
   const { manifest: m, dir } = inputs;
   const base = { manifest: m, dir, zkeySha256: await sha256FileCached(file, log) };
-  let chain: Awaited<ReturnType<typeof readZkeyChain>>;
+  let chain: ZkeyChain;
   try {
     chain = await readZkeyChain(file);
   } catch (e) {
@@ -435,7 +438,8 @@ export async function finalizeCeremony(zkey: string, opts: FinalizeOptions): Pro
   if (check.contributions.some((c) => c.beacon)) throw new Error(`${file} already ends with a beacon`);
   if (check.contributions.length === 0) throw new Error(`${file} has no contribution: a ceremony needs at least one before the beacon`);
 
-  const key = sha256Hex(`${CEREMONY_SETUP_FORMAT}\n${circuit.key}\n${ptau.sha256}\nsnarkjs@${m.snarkjs}\n${check.zkeySha256}\n${beacon}\n${opts.iterationsExp}\n`).slice(0, 16);
+  const snarkjs = snarkjsVersion();
+  const key = sha256Hex(`${CEREMONY_SETUP_FORMAT}\n${circuit.key}\n${ptau.sha256}\nsnarkjs@${snarkjs}\n${check.zkeySha256}\n${beacon}\n${opts.iterationsExp}\n`).slice(0, 16);
   const dir = path.resolve(opts.out ?? path.join(cacheDir(), "setup", `${m.label}-${key}`));
   let manifest: SetupManifest;
   let cached = false;
@@ -459,7 +463,7 @@ export async function finalizeCeremony(zkey: string, opts: FinalizeOptions): Pro
         insecure: ptau.kind !== "ceremony",
         contractName: `Groth16Verifier_${m.label}`,
         r1cs: circuit.r1cs,
-        snarkjs: m.snarkjs,
+        snarkjs,
       },
       circuit.wasm,
       log,

@@ -32,7 +32,7 @@ import {
   withFileLock,
   writeFileAtomic,
 } from "./ptau.js";
-import { initialZkey, readZkeyChain, sha256Hex } from "./zkey.js";
+import { initialZkey, readZkeyChain, sha256Hex, type ZkeyChain } from "./zkey.js";
 
 export { holdCurve, type Log, type PtauInfo } from "./ptau.js";
 
@@ -218,7 +218,7 @@ export async function preparePhase1(label: string, mainSource: string, opts: Pic
     ? await ceremonyPtau(opts.ptau.path, opts.ptau.sha256, domainPower, log)
     : await devPtau(domainPower, { devPtau: opts.devPtau, sharedPtauDir: opts.sharedPtauDir, log });
   log(`${label}: ${ptau.kind} ptau ${ptau.path} (power ${ptau.power})`);
-  return { circuit, info, domainPower, ptau, snarkjs: packageVersion("snarkjs") };
+  return { circuit, info, domainPower, ptau, snarkjs: snarkjsVersion() };
 }
 
 /**
@@ -355,7 +355,7 @@ export async function buildSetupDir(dir: string, fields: SetupDirFields, wasmSou
   }
 }
 
-function phase2Record(made: MadeZkey, chain: Awaited<ReturnType<typeof readZkeyChain>>, zkeySha256: string, vkeySha256: string): SetupPhase2 {
+function phase2Record(made: MadeZkey, chain: ZkeyChain, zkeySha256: string, vkeySha256: string): SetupPhase2 {
   const last = chain.contributions.at(-1);
   const beacon: SetupBeacon | null = last?.beacon
     ? { hash: last.beacon.hash, iterationsExp: last.beacon.iterationsExp, source: made.beaconSource ?? null, contributionHash: last.hash }
@@ -498,6 +498,11 @@ export function describeProvenance(p: SetupProvenance): string {
   if (p.kind === "development") return `DEVELOPMENT (single contribution, insecure), ${p.ptau.kind} ptau, ${vkey}`;
   const ptau = p.ptau.kind === "ceremony" ? "ceremony ptau" : "DEVELOPMENT ptau (insecure)";
   return `ceremony, ${contributionCount(p)}, ${ptau}, ${vkey}`;
+}
+
+/** The installed snarkjs's version (setups and initial keys are keyed by it). */
+export function snarkjsVersion(): string {
+  return packageVersion("snarkjs");
 }
 
 function packageVersion(name: string): string {
