@@ -176,12 +176,14 @@ export function assertPortFree(host: string, port: number, what: string): Promis
 
 /**
  * Starts `hardhat node` (the repository's Hardhat, as a child process whose pid is the server's)
- * on host:port and waits until it answers JSON-RPC. Its output is kept only to explain a failure.
+ * on host:port (with `chainId` instead of 31337, to try what non-development chains get) and waits
+ * until it answers JSON-RPC. Its output is kept only to explain a failure.
  */
-export async function startHardhatNode(port: number, host = "127.0.0.1"): Promise<LocalChain> {
+export async function startHardhatNode(port: number, host = "127.0.0.1", chainId?: number): Promise<LocalChain> {
   await assertPortFree(host, port, "node");
   const cli = path.join(REPO_ROOT, "node_modules", "hardhat", "dist", "src", "cli.js");
-  const child: ChildProcess = spawn(process.execPath, [cli, "node", "--hostname", host, "--port", String(port)], {
+  const args = [cli, "node", "--hostname", host, "--port", String(port), ...(chainId === undefined ? [] : ["--chain-id", String(chainId)])];
+  const child: ChildProcess = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     stdio: ["ignore", "pipe", "pipe"],
     // Its own process group: a Ctrl-C in the terminal reaches only us, and we stop the node last.

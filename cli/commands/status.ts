@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { MaxUint256 } from "ethers";
 import { SequencerClient } from "../client.js";
-import { Config, withSettings } from "../config.js";
+import { Config, describeDeploymentSetup, withSettings } from "../config.js";
 import { withRollup } from "../l1.js";
 import { formatAmount } from "../units.js";
 
@@ -60,6 +60,7 @@ export function statusCommand(): Command {
         escapeAllowedAfter: escapeAllowedAfter === MaxUint256 ? null : Number(escapeAllowedAfter),
         sequencer,
         ethHeld: held.toString(),
+        setup: d.setupProvenance ?? null,
       };
       if (o.json) return console.log(JSON.stringify(s, null, 2));
       console.log(`rollup        ${s.rollup} on chain ${s.chainId} (instance ${s.instance}), block ${s.block}`);
@@ -67,6 +68,7 @@ export function statusCommand(): Command {
       console.log(`accounts      ${s.accountCount} created`);
       console.log(`L1 operations ${s.l1Processed} of ${s.l1OpCount} processed`);
       console.log(`sequencer     ${s.sequencer}`);
+      console.log(`setup         ${describeDeploymentSetup(d)}`);
       console.log(`ETH held      ${formatAmount(held, 18)}`);
       const waiting = s.escapeAllowedAfter === null ? "no L1 operation waiting" : `escape possible after ${new Date(s.escapeAllowedAfter * 1000).toISOString()}`;
       console.log(`escape mode   ${escapeMode ? "ACTIVE" : `off (${waiting})`}`);

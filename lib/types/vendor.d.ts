@@ -85,6 +85,7 @@ declare module "snarkjs" {
       logger?: unknown,
     ): Promise<Uint8Array>;
     verifyFromR1cs(r1cs: string, ptau: string, zkey: string, logger?: unknown): Promise<boolean>;
+    verifyFromInit(initZkey: string, ptau: string, zkey: string, logger?: unknown): Promise<boolean>;
     exportVerificationKey(zkey: string, logger?: unknown): Promise<Record<string, unknown>>;
     exportSolidityVerifier(zkey: string, templates: Record<string, string>, logger?: unknown): Promise<string>;
   };
