@@ -73,6 +73,9 @@ for (const name of list(values.compile)) {
   const merkle = await templateConstraints("merkle_update.circom", `MerkleUpdate(${D})`);
   const shape = treeLevels(D).map((l) => l.arity).join("·");
   const leaf = await templateConstraints("account_leaf.circom", "AccountLeaf()");
+  // standalone its oldEmpty is an input (one selection product); in Transfer it is the constant 0
+  const update = (await templateConstraints("account_update.circom", `AccountUpdate(${D})`)) - 1;
+  const leafRanges = update - merkle - 2 * leaf;
   const l1 = await templateConstraints("l1_op.circom", `L1Op(${D})`);
   const fee = await templateConstraints("fee_credit.circom", `FeeCredit(${D})`);
   const pub = await templateConstraints("public_inputs.circom", `PublicInputs(${coefficientCount(p)})`);
@@ -80,13 +83,14 @@ for (const name of list(values.compile)) {
     { what: "transfer: Schnorr-128 signature (challenge hash included)", count: p.batchSize, each: signature },
     { what: `transfer: 2 Merkle updates (sender, receiver), 4^${D} leaves, arities ${shape}`, count: p.batchSize, each: 2 * merkle },
     { what: "transfer: 4 account leaves (old/new sender and receiver)", count: p.batchSize, each: 4 * leaf },
-    { what: "transfer: range checks, floats, fee slot match, flags", count: p.batchSize, each: transfer - signature - 2 * merkle - 4 * leaf },
+    { what: "transfer: range checks of the 4 leaves' token, balance, nonce (AccountUpdate)", count: p.batchSize, each: 2 * leafRanges },
+    { what: "transfer: index range checks, floats, fee slot match, flags", count: p.batchSize, each: transfer - signature - 2 * update },
     { what: `L1-operation slot (L=${p.l1Slots})`, count: p.l1Slots, each: l1 },
     { what: `fee credit slot (F=${p.feeSlots})`, count: p.feeSlots, each: fee },
     { what: `public inputs: Poseidon commitment + evaluation of m=${coefficientCount(p)} coefficients`, count: 1, each: pub },
   ];
   const counted = parts.reduce((a, x) => a + x.count * x.each, 0);
-  parts.push({ what: "batch glue: domain, chainId/rollup range checks, fee-slot flags (net of --O2 merges)", count: 1, each: total - counted });
+  parts.push({ what: "batch glue: domain, chainId/rollup range checks, fee-slot flags, slot order (net of --O2 merges)", count: 1, each: total - counted });
   breakdowns.push({ instance: name, total, parts });
 }
 

@@ -18,36 +18,28 @@ include "l1_op.circom";
 //   L   L1-operation slots, 0 ≤ L ≤ 255 (l1Count is one byte)
 //   F   fee slots
 //
-// Signals
-//   evaluation             output  field (public)  y: the batch data polynomial at the challenge (7.)
-//   challenge              input   field (public)  z = keccak256(data ‖ commitment) mod r, computed
-//                                                  by the contract (docs/PROTOCOL.md, "Batch")
-//   oldRoot, newRoot       input   field           state roots before / after the batch
-//   chainId                input   64 bits
-//   rollupAddress          input   160 bits
-//   l1HashStart            input   field           queue hash before the first consumed operation
-//   l1Count                input   ≤ L             operations consumed: slot j is enabled iff j < l1Count
-//   l1Kind[L] … l1Ay[L]    input   see L1Op        per L1 slot, the queued operation (kind,
-//                                  accountIdx, tokenId, amount, owner, ax, ay); all 0 when disabled
-//   l1LeafAx[L] … l1LeafNonce[L], l1LeafSiblings[L][S]      the leaf at l1AccountIdx before the
-//                                  operation and its proof against the root before the slot
-//                                  (all 0 for CREATE and disabled slots)
-//   feeIdx[F]              input   2D bits         fee account indexes, 0 = unused slot
-//   from[N], to[N]         input   2D bits         per tx slot, see Transfer; from = 0: padding,
-//                                                  to = 0: exit
-//   amountF[N]             input   40 bits         float40
-//   feeF[N]                input   8 bits          float8
-//   sigS[N]                input   253 bits        Schnorr-128 signature (S, R8)
-//   sigR8x[N], sigR8y[N]   input   field
-//   senderAx[N] … senderNonce[N], senderSiblings[N][S]           sender leaf before tx i and
-//                                  its proof against the root before tx i
-//   receiverAx[N] … receiverNonce[N], receiverSiblings[N][S]     receiver leaf after the
-//                                  sender's update and its proof against that root (all 0 for an
-//                                  exit or padding)
-//   feeAx[F] … feeNonce[F], feeSiblings[F][S]      fee account leaf before its credit and its
-//                                  proof against the root after all txs and earlier credits
+// Soundness table (input, range assumed, where it is enforced)
+//   challenge              field (public)  none needed: the contract computes it (7.)
+//   oldRoot, newRoot       field           6. and 7.: both are data coefficients; the contract
+//                                          takes oldRoot from storage, newRoot < r from calldata
+//   chainId                64 bits         7. here, Num2Bits(64)
+//   rollupAddress          160 bits        7. here, Num2Bits(160)
+//   l1HashStart            field           unchecked by design: fixed by the chain argument below
+//   l1Count                ≤ L < 2^8       3. here: l1Count === the number of enabled L1 slots
+//   l1Kind[L] … l1Ay[L]    see L1Op        L1Op (kind, accountIdx, tokenId, amount range-checked;
+//                                          owner, ax, ay bound by the queue hash chain)
+//   l1Leaf*[L], l1LeafSiblings[L][S]       L1Op (its AccountUpdate range-checks the leaf fields)
+//   feeIdx[F]              2D bits         2. here, Num2Bits(2D)
+//   feeToken[F]            < 2^32          FeeCredit's AccountUpdate (the fee account's leaf
+//                                          token); when the slot is unused (feeIdx = 0) it is
+//                                          unchecked by design: every use is gated by feeEnabled
+//   from[N] … feeF[N], sigS[N] … sigR8y[N] Transfer (indexes Num2Bits(2D), floats their
+//                                          decoders, S Num2Bits(253), R8 on the curve)
+//   sender*[N], receiver*[N], their siblings           Transfer (AccountUpdate)
+//   feeAx[F] … feeNonce[F], feeSiblings[F][S]          FeeCredit (AccountUpdate)
 //   (leaf widths: Ax, Ay field, Token 32, Balance 128, Nonce 32 bits; S = merkleSiblings(D),
 //   the proof length, circuits/merkle_update.circom)
+//   evaluation             output (public)  y = PublicInputs(m) of the data (7.)
 //
 // Checks
 //   1. domain = Poseidon(chainId, rollupAddress), shared by every signature.
@@ -55,15 +47,26 @@ include "l1_op.circom";
 //   3. L1 slots in order, each an L1Op from the previous root and queue hash; the enabled slots
 //      come first (enabled[j] ≤ enabled[j−1]) and number l1Count, so l1Count ≤ L and slot j is
 //      enabled iff j < l1Count. l1HashEnd = the queue hash after the last slot.
-//   4. Transaction slots in order, each a Transfer from the previous root.
+//   4. Transaction slots in order, each a Transfer from the previous root; the enabled (real)
+//      slots come first (enabled[i] ≤ enabled[i−1]), so the posted transactions are exactly
+//      the enabled slots and padding is only at the end (the contract requires the last posted
+//      transaction to be a real one: one encoding of txData per batch).
 //   5. Each enabled fee slot in order is credited the fees of its token (FeeCredit).
 //   6. The final root equals newRoot.
 //   7. The batch data as m = 5 + L + ceil(N / k) field elements, k = floor(31 / txBytes)
 //      transactions per element: oldRoot, newRoot, chainId·2^160 + rollupAddress, l1HashEnd,
 //      l1Count·2^(F·idxBits) + feeIdx[0..F) (idxBits each, big-endian), the L results, the N
 //      transaction words in groups of k (big-endian); evaluation = PublicInputs(m) of them at
-//      the challenge. chainId (64 bits) and rollupAddress (160 bits) are range-checked so their
-//      packing is unique; every other element is a field value or built from range-checked parts.
+//      the challenge.
+//
+// Packed values (data coefficients) and why each decomposition is unique
+//   - chainId·2^160 + rollupAddress: chainId < 2^64, rollupAddress < 2^160 (7.): < 2^224 < r.
+//   - l1Count·2^(F·idxBits) + Σ feeIdx[j]·2^((F−1−j)·idxBits): l1Count ≤ L ≤ 255 < 2^8 (3.),
+//     feeIdx[j] < 2^(2D) ≤ 2^idxBits (2.): < 2^(8 + F·idxBits) ≤ 2^248 < r (asserted below).
+//   - L1 results: each < 2^128 (L1Op 7.), one coefficient each; the contract reads 16 bytes.
+//   - Transaction groups: Σ txWord_s·2^(txBits·(k−1−s)) with every txWord < 2^txBits (Transfer):
+//     < 2^(k·txBits) ≤ 2^248 < r. Padding slots are 0 and, by 4., only after the real ones.
+//   - Every coefficient is then the canonical integer the contract builds from its calldata.
 //
 // Why the L1 operations are exactly the queued ones. The contract keeps h_i, the chain hash after
 // its i-th queued operation, and takes h_{p+k} as the data's l1HashEnd, p = operations processed
@@ -193,6 +196,7 @@ template Batch(D, N, L, F) {
         tx[i].receiverNonce <== receiverNonce[i];
         tx[i].receiverSiblings <== receiverSiblings[i];
         root[L + i + 1] <== tx[i].rootOut;
+        if (i > 0) tx[i].enabled * (1 - tx[i - 1].enabled) === 0;
     }
 
     // 5.

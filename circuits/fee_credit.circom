@@ -1,34 +1,41 @@
 pragma circom 2.1.6;
 
-include "bitify.circom";
-include "account_leaf.circom";
-include "merkle_update.circom";
+include "account_update.circom";
 
 // FeeCredit(D): credit one fee slot's accumulated fees to its account (docs/PROTOCOL.md, "Batch").
 //
 // Parameters
 //   D   tree depth
 //
-// Signals
-//   enabled          input   1 bit      slot in use (feeIdx ≠ 0; constrained boolean by Batch)
-//   idxBits[2·D]     input   1 bit      fee account index, least significant first (from Num2Bits)
-//   acc              input   < N·2^54   fees of this slot's token collected in the batch
-//   ax, ay           input   field      the fee account's leaf before the credit (key,
-//   tokenId          input   32 bits      token: the slot's token,
-//   balance          input   128 bits     balance,
-//   nonce            input   32 bits      nonce: widths hold for every leaf in the tree)
-//   siblings[S]      input   field      proof of that leaf against rootIn (S = merkleSiblings(D))
-//   rootIn           input   field      root before the credit
-//   rootOut          output  field      root after it (rootIn when disabled)
+// Soundness table (input, range assumed, where it is enforced)
+//   enabled          1 bit      Batch (IsZero-style flag: feeIdx ≠ 0)
+//   idxBits[2·D]     1 bit      Batch (Num2Bits(2D) of feeIdx), least significant first
+//   acc              < N·2^54   Batch: the sum of the slot's N Transfer feeAdd outputs, each
+//                               < 2^54 (float8 fee), so acc < 2^64 for N < 2^10
+//   ax, ay           field      none needed
+//   tokenId          < 2^32     2. AccountUpdate (old and new token). Batch passes the slot's
+//                               feeToken, so the token every Transfer matched its fees against
+//                               is the fee account's real token
+//   balance          < 2^128    2. AccountUpdate (old balance)
+//   nonce            < 2^32     2. AccountUpdate (old and new nonce)
+//   siblings[S]      field      none needed: 2. checks the proof (S = merkleSiblings(D))
+//   rootIn           field      none needed (Batch chains it)
+//   rootOut          output     root after the credit (rootIn when disabled)
+//   For an unused slot (enabled = 0) the leaf inputs are unchecked by design beyond their
+//   ranges: the update is disabled and acc is 0 (no Transfer matches a disabled slot).
 //
 // Checks
-//   1. balance' = balance + acc < 2^128 (balance < 2^128 in the tree, so the sum cannot wrap).
-//   2. If enabled, the leaf is at the index in rootIn and is replaced by the credited leaf.
+//   1. balance' = balance + acc < 2^128 (AccountUpdate's new-balance range; balance < 2^128 and
+//      acc < 2^64, so the sum cannot wrap and the check is exact).
+//   2. If enabled, the leaf is at the index in rootIn and is replaced by the credited leaf; every
+//      field of both leaves is range-checked (AccountUpdate). Reading the fee account's token
+//      from a range-checked leaf is what stops fees of one token being credited to an account of
+//      another: its packed word has one decomposition, so tokenId is the account's token.
 //
 // An unused slot has every input 0 (acc is 0 there: Transfer only credits enabled slots), which
-// satisfies 1.
+// satisfies 1. and the ranges.
 //
-// Constraints: 2 AccountLeaf 522 + MerkleUpdate(D) + 128 (FeeCredit(4) 2,917, FeeCredit(12) 7,292).
+// Constraints: AccountUpdate(D) (FeeCredit(4) 3,173, FeeCredit(12) 7,548).
 template FeeCredit(D) {
     signal input enabled;
     signal input idxBits[2 * D];
@@ -38,11 +45,8 @@ template FeeCredit(D) {
     signal input rootIn;
     signal output rootOut;
 
-    // 1.
-    _ <== Num2Bits(128)(balance + acc);
-
-    // 2.
-    signal leafOld <== AccountLeaf()(ax, ay, tokenId, balance, nonce);
-    signal leafNew <== AccountLeaf()(ax, ay, tokenId, balance + acc, nonce);
-    rootOut <== MerkleUpdate(D)(enabled, idxBits, siblings, leafOld, leafNew, rootIn);
+    // 1., 2.
+    rootOut <== AccountUpdate(D)(enabled, 0, idxBits, siblings, rootIn,
+        ax, ay, tokenId, balance, nonce,
+        ax, ay, tokenId, balance + acc, nonce);
 }

@@ -8,10 +8,12 @@ include "bitify.circom";
 //   E   exponent bits   (float40: 5, float8: 4)
 //   M   mantissa bits   (float40: 35, float8: 4)
 //
-// Signals
-//   in          input   E+M bits          packed float: e = bits[E+M-1 .. M], m = bits[M-1 .. 0]
+// Soundness table (signal, range, where it is enforced)
+//   in          input   E+M bits          1. here (Num2Bits(E+M)): packed float, e =
+//                                         bits[E+M-1 .. M], m = bits[M-1 .. 0]
 //   out         output  < 2^M·10^(2^E-1)  m · 10^e   (float40: < 2^139, float8: < 2^54)
 //   bits[E+M]   output  1 bit each        the bits of `in`, least significant first
+// Packing: in = m + 2^M·e with m < 2^M, e < 2^E by 1.: unique (in < 2^(E+M) < r).
 //
 // Checks
 //   1. in < 2^(E+M): Num2Bits, whose bits also feed the calldata hash.

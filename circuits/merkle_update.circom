@@ -22,10 +22,11 @@ function merkleSiblings(D) {
 
 // Level8(): one 8-ary level of MerkleUpdate, for the old and the new path at once.
 //
-// Signals
-//   bits[3]      input   1 bit    position p = bits[0] + 2·bits[1] + 4·bits[2] (boolean: caller)
-//   q[7]         input   field    siblings in increasing position order, skipping p
-//   oldIn, newIn input   field    the path nodes (old and new leaf side) at position p
+// Soundness table (signal, range assumed, where it is enforced)
+//   bits[3]      input   1 bit    MerkleUpdate's caller (Num2Bits): position p = bits[0] +
+//                                 2·bits[1] + 4·bits[2]; the one-hot e_i is one only for booleans
+//   q[7]         input   field    none needed: siblings in increasing position order, skipping p
+//   oldIn, newIn input   field    none needed: the path nodes (old and new leaf side) at position p
 //   oldOut, newOut output field   Poseidon(8) of the children with oldIn / newIn at p
 //
 // Child selection: with the one-hot e_0..e_7 of p (4 products of bits, the rest linear),
@@ -111,16 +112,20 @@ template Level4() {
 // Parameters
 //   D   the tree holds 4^D leaves (levels as above)
 //
-// Signals
-//   enabled          input   1 bit     0: no check, rootOut = rootIn
-//   pathBits[2·D]    input   1 bit     leaf index, least significant bit first
-//   siblings[S]      input   field     S = merkleSiblings(D): per level (leaves first) its
-//                                      arity − 1 siblings in increasing position order,
-//                                      skipping the path position
-//   oldLeaf          input   field     leaf value before the update
-//   newLeaf          input   field     leaf value after the update
-//   rootIn           input   field     current root
-//   rootOut          output  field     enabled ? root with newLeaf : rootIn
+// Soundness table (input, range assumed, where it is enforced)
+//   enabled          1 bit     the caller (AccountUpdate's flag, from Transfer / L1Op / Batch);
+//                              0: no check, rootOut = rootIn
+//   pathBits[2·D]    1 bit     the caller (Num2Bits of the index): the one-hot selection of each
+//                              level is only a selection for boolean bits
+//   siblings[S]      field     none needed: S = merkleSiblings(D), per level (leaves first) its
+//                              arity − 1 siblings in increasing position order, skipping the
+//                              path position; any values that make 1. hold are a Merkle proof
+//   oldLeaf          field     none needed (AccountUpdate hashes it from range-checked fields)
+//   newLeaf          field     none needed (likewise)
+//   rootIn           field     none needed
+//   rootOut          output    enabled ? root with newLeaf : rootIn
+// No value is packed here. Binding: Poseidon collision resistance makes the children of every
+// node unique, and the boolean path bits place oldLeaf at exactly one index.
 //
 // Checks
 //   1. If enabled: the root of oldLeaf at pathBits with siblings equals rootIn.

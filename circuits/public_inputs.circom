@@ -8,11 +8,14 @@ include "poseidon.circom";
 // Parameters
 //   m   number of data coefficients
 //
-// Signals
-//   coef[m]      input   field   the batch data as field elements (Batch computes them from its
-//                                range-checked signals, so each is the canonical integer)
-//   challenge    input   field   z, derived by the contract as keccak256(coef ‖ commitment) mod r
+// Soundness table (signal, range assumed, where it is enforced)
+//   coef[m]      input   field   Batch: it builds each from range-checked parts, so each is the
+//                                canonical integer the contract builds from its calldata (the
+//                                packings and why each is unique: Batch's header)
+//   challenge    input   field   none needed: public; the contract derives it as
+//                                keccak256(coef ‖ commitment) mod r
 //   evaluation   output  field   y = Σ coef[i]·z^i + commitment·z^m
+// Nothing is packed here: each coefficient is one field element of the data.
 //
 // Checks
 //   1. commitment: acc = 0, then acc = Poseidon(acc, the next ≤ 15 coefficients), in order.

@@ -13,13 +13,17 @@ include "escalarmulfix.circom";
 // Notation: l = BabyJubJub's prime subgroup order (≈ 2^251), B8 = its generator (circomlib Base8),
 // r = the BN254 scalar field order (≈ 2^253.6, the signals' field).
 //
-// Signals
-//   enabled          input   1 bit     0: nothing is checked but S < 2^253 (the caller's flag,
-//                                      constrained boolean there)
-//   Ax, Ay           input   field     public key A (circomlibjs prv2pub: A = (s/8)·B8)
-//   S                input   253 bits  signature scalar (signers and lib/keys.ts: < l)
-//   R8x, R8y         input   field     signature point R8 = k·B8
-//   domain, word     input   field     the message: two field elements
+// Soundness table (input, range assumed, where it is enforced)
+//   enabled          1 bit     the caller (Transfer's IsZero-style flag); 0: nothing is checked
+//                              but S < 2^253
+//   Ax, Ay           field     2. and 4. here when enabled: A on the curve, 8·A not the identity
+//                              (A: circomlibjs prv2pub, A = (s/8)·B8)
+//   S                253 bits  1. here (Num2Bits(253)); signers and lib/keys.ts use S < l
+//   R8x, R8y         field     2. here when enabled (on the curve); 5. puts R8 in the subgroup
+//   domain, word     field     none needed here: hashed as field elements; Transfer makes word
+//                              the canonical packing txPacked·2^32 + nonce of range-checked parts
+// Packed value: the challenge split h = c + 2^128·hi (3.) with c < 2^128, hi < 2^126 checked
+// here; it has at most two decompositions (see below), which is accepted by design.
 //
 // Checks (when enabled)
 //   1. S < 2^253 (Num2Bits(253), the bits EscalarMulFix takes). Unlike circomlib's EdDSA there is

@@ -38,6 +38,8 @@ export interface StatusView {
   l1OpsKnown: number;
   l1OpsConsumed: number;
   txs: Record<TxStatus, number>;
+  /** Absent from sequencers before the bounded mempool. */
+  mempool?: { pending: number; senders: number; maxPending: number; maxPendingPerSender: number; minFee: Record<string, string> };
   /** When a batch counts as final, e.g. "3 confirmations". */
   finality: string;
   l1?: { head: number; finalized: number; scanned: number | null; batchNumber: number };

@@ -11,7 +11,7 @@ import { getAddress, isHexString } from "ethers";
 import { L2Key } from "../lib/keys.js";
 import { type DerivedParams, getInstance } from "../lib/params.js";
 import { DEFAULT_MAX_LOG_RANGE } from "../lib/logs.js";
-import type { SetupManifest } from "../lib/setup.js";
+import { describeProvenance, type SetupManifest, type SetupProvenance } from "../lib/setup.js";
 
 export type Setting = "rpc" | "key" | "sequencer" | "wallet" | "deployment" | "maxLogRange";
 
@@ -155,6 +155,12 @@ export interface Deployment {
   setupKey: string;
   /** sha256 of that setup's verification_key.json. */
   vkeySha256: string;
+  /**
+   * Which setup the verifier came from: development or ceremony, its contributions and beacon,
+   * the hashes of its zkey and verification key (lib/setup.ts setupProvenance). Absent in files
+   * written before zkr recorded it.
+   */
+  setupProvenance?: SetupProvenance;
   escapeDelay: string;
   deployBlock: number;
   deployedAt: string;
@@ -181,7 +187,16 @@ export function readDeployment(f: string): Deployment {
   if (!/^[1-9]\d*$/.test(d.chainId)) throw bad("chainId");
   if (!Number.isSafeInteger(d.deployBlock) || d.deployBlock < 0) throw bad("deployBlock");
   if (!/^[0-9a-f]{16}$/.test(d.setupKey) || !/^[0-9a-f]{64}$/.test(d.vkeySha256)) throw bad("setupKey / vkeySha256");
+  const p = d.setupProvenance;
+  if (p !== undefined && (!["ceremony", "development"].includes(p?.kind) || p.vkeySha256 !== d.vkeySha256 || !Array.isArray(p.contributions))) {
+    throw bad("setupProvenance (its kind, contributions, or a verification key sha256 other than vkeySha256)");
+  }
   return d;
+}
+
+/** One line on the setup the deployment's verifier came from (zkr verify, zkr status --l1). */
+export function describeDeploymentSetup(d: Deployment): string {
+  return d.setupProvenance ? describeProvenance(d.setupProvenance) : `not recorded (deployment file from before zkr recorded it), vkey sha256 ${d.vkeySha256}`;
 }
 
 export function deploymentParams(d: Deployment): DerivedParams {

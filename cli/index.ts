@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { balanceCommand } from "./commands/balance.js";
+import { ceremonyCommand } from "./commands/ceremony.js";
 import { demoCommand } from "./commands/demo.js";
 import { deployCommand } from "./commands/deploy.js";
 import { depositCommand } from "./commands/deposit.js";
@@ -31,6 +32,7 @@ const program = new Command()
 for (const cmd of [
   devnetCommand(),
   setupCommand(),
+  ceremonyCommand(),
   deployCommand(),
   sequencerCommand(),
   proverCommand(),

@@ -71,6 +71,8 @@ export interface SequencerServiceOptions {
   finality?: Finality;
   maxInFlight?: number;
   maxLogRange?: number;
+  /** Mempool limits and minimum fees (the Sequencer's defaults where absent). */
+  mempool?: { maxPending?: number; maxPendingPerSender?: number; minFee?: ReadonlyMap<bigint, bigint> };
   log: Log;
 }
 
@@ -129,6 +131,7 @@ export async function startSequencer(o: SequencerServiceOptions): Promise<Runnin
       ...(o.batchTimeoutMs !== undefined && { batchTimeoutMs: o.batchTimeoutMs }),
       ...(o.maxInFlight !== undefined && { maxInFlight: o.maxInFlight }),
       ...(o.maxLogRange !== undefined && { maxLogRange: o.maxLogRange }),
+      ...o.mempool,
       finality: o.finality ?? defaultFinality(BigInt(o.deployment.chainId)),
       log: o.log,
     });
@@ -200,16 +203,19 @@ export const DEFAULT_BLOCK_TIME_MS = 1000;
 
 /**
  * Starts `hardhat node` (the repository's Hardhat, as a child process whose pid is the server's)
- * on host:port and waits until it answers JSON-RPC. Its output is kept only to explain a failure.
- * Transactions are mined at once (automine) and, unless `blockTimeMs` is 0, an empty block is
- * mined every `blockTimeMs` too: without them an included batch on a quiet chain would never
- * gather the confirmations that make it final.
+ * on host:port (with `chainId` instead of 31337, to try what non-development chains get) and waits
+ * until it answers JSON-RPC. Its output is kept only to explain a failure. Transactions are mined
+ * at once (automine) and, unless `blockTimeMs` is 0, an empty block is mined every `blockTimeMs`
+ * too: without them an included batch on a quiet chain would never gather the confirmations that
+ * make it final.
  */
-export async function startHardhatNode(port: number, host = "127.0.0.1", opts: { blockTimeMs?: number } = {}): Promise<LocalChain> {
+export async function startHardhatNode(port: number, host = "127.0.0.1", opts: { blockTimeMs?: number; chainId?: number } = {}): Promise<LocalChain> {
+  const { chainId } = opts;
   const blockTimeMs = opts.blockTimeMs ?? DEFAULT_BLOCK_TIME_MS;
   await assertPortFree(host, port, "node");
   const cli = path.join(REPO_ROOT, "node_modules", "hardhat", "dist", "src", "cli.js");
-  const child: ChildProcess = spawn(process.execPath, [cli, "node", "--hostname", host, "--port", String(port)], {
+  const args = [cli, "node", "--hostname", host, "--port", String(port), ...(chainId === undefined ? [] : ["--chain-id", String(chainId)])];
+  const child: ChildProcess = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     stdio: ["ignore", "pipe", "pipe"],
     // Its own process group: a Ctrl-C in the terminal reaches only us, and we stop the node last.

@@ -1,4 +1,4 @@
-import type { Account } from "./account.js";
+import { MAX_BALANCE, type Account } from "./account.js";
 import { concatBytes, toBytesBE } from "./bytes.js";
 import { type BatchPublicData, computePublicInputs } from "./publicInputs.js";
 import { l1ChainStep, type L1Op } from "./l1.js";
@@ -139,9 +139,33 @@ export function circuitInputOf(x: CircuitInputParts): Record<string, unknown> {
 }
 
 /**
+ * Throws FEE_ACCOUNT_FULL unless every fee slot can still be credited `fees` (the fees collected
+ * so far, the current transaction's included) after the transaction just applied: the fee
+ * accounts are credited after every transaction of the batch (the circuit's FeeCredit), so a
+ * transaction that pays a fee into a full slot, or a transfer into a fee account that leaves no
+ * room for the fees already collected, cannot be part of the batch.
+ */
+function checkFeeRoom(state: L2State, feeIdx: bigint[], fees: bigint[], tx: SignedTransfer): void {
+  feeIdx.forEach((idx, j) => {
+    if (idx === 0n) return;
+    const balance = state.account(idx)!.balance;
+    if (balance + fees[j] > MAX_BALANCE) {
+      throw new TxRejectedError(
+        "FEE_ACCOUNT_FULL",
+        `fee account ${idx} cannot take this batch's fees after transaction ${tx.from} → ${tx.to} (nonce ${tx.nonce}): its balance ${balance} plus fees ${fees[j]} would exceed 2^128 - 1`,
+      );
+    }
+  });
+}
+
+/**
  * Apply the L1 operations, then up to batchSize transfers and exits to `state` (mutating it),
  * credit the fees, and return the batch's calldata, data commitment, public signals and circuit input.
- * Invalid transactions are left out and reported in `rejected`; they change nothing.
+ * Invalid transactions are left out and reported in `rejected`; they change nothing. Nothing a
+ * transaction holds makes this throw (a fee slot that cannot take its fee is a rejection too,
+ * FEE_ACCOUNT_FULL): it throws only for a caller's error (too many L1 operations or fee
+ * accounts, a fee account that does not exist, two of one token) or an L1 operation that
+ * contradicts the queue rules (a state out of sync with L1).
  */
 export function buildBatch(state: L2State, contents: BatchContents, ctx: BatchContext): Batch {
   const p = state.params;
@@ -183,17 +207,26 @@ export function buildBatch(state: L2State, contents: BatchContents, ctx: BatchCo
   const fees = feeIdx.map(() => 0n);
   for (const tx of candidates) {
     if (slots.length === p.batchSize) break;
+    // Each transaction under its own checkpoint: one that leaves a fee slot unable to take the
+    // batch's fees is undone and rejected, so the credits below never overflow.
+    const cp = state.checkpoint();
+    let applied: ReturnType<L2State["applyTransfer"]>;
+    let j: number;
     try {
-      const { sender, receiver } = state.applyTransfer(tx, ctx.domain, feeTokens);
-      const { amountF, feeF } = packedAmounts(tx);
-      slots.push({ from: tx.from, to: tx.to, amountF, feeF, sig: tx.signature, sender, receiver });
-      txs.push(tx);
-      const j = feeIdx.findIndex((idx) => idx !== 0n && state.account(idx)!.tokenId === sender.account.tokenId);
-      if (j >= 0) fees[j] += tx.fee;
+      applied = state.applyTransfer(tx, ctx.domain, feeTokens);
+      j = feeIdx.findIndex((idx) => idx !== 0n && state.account(idx)!.tokenId === applied.sender.account.tokenId);
+      checkFeeRoom(state, feeIdx, fees.map((f, k) => (k === j ? f + tx.fee : f)), tx);
     } catch (e) {
+      state.revert(cp);
       if (!(e instanceof TxRejectedError)) throw e;
       rejected.push({ tx, error: e });
+      continue;
     }
+    state.commit(cp);
+    const { amountF, feeF } = packedAmounts(tx);
+    slots.push({ from: tx.from, to: tx.to, amountF, feeF, sig: tx.signature, sender: applied.sender, receiver: applied.receiver });
+    txs.push(tx);
+    if (j >= 0) fees[j] += tx.fee;
   }
   const feeWitnesses = feeIdx.map((idx, j) => (idx === 0n ? emptyWitness(p.depth) : state.credit(idx, fees[j])));
   const newRoot = state.root;

@@ -1,8 +1,13 @@
 // Groth16 trusted setup for zkr circuits: compile, pick and check the ptau (phase 1), run
-// phase 2 (one random contribution), export the verification key and the Solidity verifier.
-// Everything is cached under cacheDir()/setup/<label>-<key>/, where the key hashes the circuit
-// build key and the ptau's sha256, so a key made for other sources or another ptau is never
-// picked up.
+// phase 2, export the verification key and the Solidity verifier into a setup directory.
+// `setupCircuit` (`zkr setup`) is the development path: phase 2 gets ONE random contribution
+// made on this machine, so whoever ran it could forge proofs; its manifest says so
+// (phase2.kind "development") and assertKeyAllowedForChain refuses it on real chains unless
+// forced. Production keys come from a multi-party ceremony (lib/ceremony.ts, `zkr ceremony`),
+// which writes a setup directory of the same layout (phase2.kind "ceremony").
+// Development setups are cached under cacheDir()/setup/<label>-<key>/, where the key hashes the
+// circuit build key and the ptau's sha256, so a key made for other sources or another ptau is
+// never picked up.
 import { createHash, randomBytes } from "node:crypto";
 import { execFile } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -21,11 +26,13 @@ import {
   type PtauInfo,
   readBinSectionStart,
   removeInterruptedBuilds,
+  sha256FileCached,
   snarkjsLogger,
   withCurve,
   withFileLock,
   writeFileAtomic,
 } from "./ptau.js";
+import { initialZkey, readZkeyChain, sha256Hex, type ZkeyChain } from "./zkey.js";
 
 export { holdCurve, type Log, type PtauInfo } from "./ptau.js";
 
@@ -54,8 +61,18 @@ export interface SetupManifest {
   /** log2 of the circuit's FFT domain (≤ ptau.power). */
   domainPower: number;
   ptau: PtauInfo;
-  /** True for keys from a development ptau: never acceptable on a chain with real value. */
+  /**
+   * True unless both phases come from multi-party ceremonies (a ceremony ptau, and phase 2 by
+   * `zkr ceremony`): a development ptau or a single phase-2 contribution lets its maker forge
+   * proofs. (Manifests written before phase2 was recorded set it from the ptau alone: use
+   * setupIsInsecure.)
+   */
   insecure: boolean;
+  /**
+   * Phase 2: who contributed, the beacon, the hashes of the key files. Absent in manifests
+   * written before zkr recorded it; those all come from `zkr setup` (one contribution).
+   */
+  phase2?: SetupPhase2;
   contractName: string;
   zkey: string;
   vkey: string;
@@ -64,6 +81,52 @@ export interface SetupManifest {
   r1cs: string;
   snarkjs: string;
   createdAt: string;
+}
+
+/** "development": one contribution by whoever ran `zkr setup`; "ceremony": `zkr ceremony`, ending in a public beacon. */
+export type Phase2Kind = "development" | "ceremony";
+
+/** The public random beacon a ceremony ends with. */
+export interface SetupBeacon {
+  /** The beacon value, hex (e.g. the hash of a block named before the ceremony closed). */
+  hash: string;
+  /** log2 of the number of sha256 iterations applied to it (snarkjs numIterationsExp). */
+  iterationsExp: number;
+  /** Where the value comes from, as announced (free text), if given. */
+  source: string | null;
+  /** The beacon contribution's hash (blake2b-512 of its public key). */
+  contributionHash: string;
+}
+
+/** What phase 2 of a setup consisted of: enough for anyone to recheck it against the zkey. */
+export interface SetupPhase2 {
+  kind: Phase2Kind;
+  /** snarkjs's circuit hash of the initial key (circuit and ptau together). */
+  circuitHash: string;
+  /** The contributions before the beacon, in order, as `zkr ceremony verify` lists them. */
+  contributions: { name: string; hash: string }[];
+  beacon: SetupBeacon | null;
+  /** sha256 of circuit.zkey and of verification_key.json. */
+  zkeySha256: string;
+  vkeySha256: string;
+  /** For a ceremony: the sha256 of its initial key (contribution 0) and of the r1cs. */
+  ceremony?: { initialZkeySha256: string; r1csSha256: string };
+}
+
+/**
+ * Where a deployed verifier's key came from, as `zkr deploy` records it in the deployment file
+ * and `zkr verify` / `zkr status --l1` show it.
+ */
+export interface SetupProvenance {
+  kind: Phase2Kind;
+  /** True unless phase 1 and phase 2 both come from ceremonies (see SetupManifest.insecure). */
+  insecure: boolean;
+  ptau: { kind: PtauInfo["kind"]; sha256: string; power: number };
+  circuitHash: string;
+  contributions: { name: string; hash: string }[];
+  beacon: SetupBeacon | null;
+  zkeySha256: string;
+  vkeySha256: string;
 }
 
 export interface SetupOptions {
@@ -134,20 +197,19 @@ export function batchMainSource(p: Pick<CircuitParams, "depth" | "batchSize" | "
 
 /** Setup (or cached setup) of the batch circuit of the instance registered as `name`. */
 export async function setupInstance(name: string, opts: Omit<SetupOptions, "params"> = {}): Promise<SetupResult> {
-  const p: DerivedParams = getInstance(name);
-  const params: CircuitParams = { name: p.name, description: p.description, depth: p.depth, batchSize: p.batchSize, l1Slots: p.l1Slots, feeSlots: p.feeSlots };
-  return setupCircuit(name, batchMainSource(p), { ...opts, params });
+  return setupCircuit(name, batchMainSource(getInstance(name)), { ...opts, params: instanceParams(name) });
 }
 
-/**
- * Setup of any circom main: compile (cached), choose and check the ptau, then phase 2 with one
- * random contribution, unless a setup for the same circuit and ptau is cached. `label` names
- * the cache entry and the verifier contract `Groth16Verifier_<label>`.
- */
-export async function setupCircuit(label: string, mainSource: string, opts: SetupOptions = {}): Promise<SetupResult> {
+/** The instance parameters recorded in a manifest, for a registered instance. */
+export function instanceParams(name: string): CircuitParams {
+  const p: DerivedParams = getInstance(name);
+  return { name: p.name, description: p.description, depth: p.depth, batchSize: p.batchSize, l1Slots: p.l1Slots, feeSlots: p.feeSlots };
+}
+
+/** The compiled circuit of a main, its r1cs header, domain and ptau (phase 1), checked. */
+export async function preparePhase1(label: string, mainSource: string, opts: Pick<SetupOptions, "ptau" | "devPtau" | "sharedPtauDir" | "log">) {
   if (!/^[A-Za-z0-9_]+$/.test(label)) throw new Error(`setup label must be letters, digits and _ (it names a contract), got "${label}"`);
   const log = opts.log ?? (() => {});
-
   const circuit = await compileCircuit(label, mainSource);
   const info = await readR1csInfo(circuit.r1cs);
   const domainPower = requiredPower(info);
@@ -156,8 +218,18 @@ export async function setupCircuit(label: string, mainSource: string, opts: Setu
     ? await ceremonyPtau(opts.ptau.path, opts.ptau.sha256, domainPower, log)
     : await devPtau(domainPower, { devPtau: opts.devPtau, sharedPtauDir: opts.sharedPtauDir, log });
   log(`${label}: ${ptau.kind} ptau ${ptau.path} (power ${ptau.power})`);
+  return { circuit, info, domainPower, ptau, snarkjs: snarkjsVersion() };
+}
 
-  const snarkjsVersion = packageVersion("snarkjs");
+/**
+ * Setup of any circom main: compile (cached), choose and check the ptau, then phase 2 with ONE
+ * random contribution (development only: see the header), unless a setup for the same circuit
+ * and ptau is cached. `label` names the cache entry and the verifier contract
+ * `Groth16Verifier_<label>`.
+ */
+export async function setupCircuit(label: string, mainSource: string, opts: SetupOptions = {}): Promise<SetupResult> {
+  const log = opts.log ?? (() => {});
+  const { circuit, info, domainPower, ptau, snarkjs: snarkjsVersion } = await preparePhase1(label, mainSource, opts);
   const key = createHash("sha256")
     .update(`${SETUP_FORMAT}\n${circuit.key}\n${ptau.sha256}\nsnarkjs@${snarkjsVersion}\n`)
     .digest("hex")
@@ -172,7 +244,8 @@ export async function setupCircuit(label: string, mainSource: string, opts: Setu
       if (done) return done;
       removeInterruptedBuilds(dir);
       cached = false;
-      return runPhase2(dir, {
+      const init = await initialZkey(label, circuit, ptau, snarkjsVersion, log);
+      const fields: SetupDirFields = {
         label,
         params: opts.params ?? null,
         circuitKey: circuit.key,
@@ -181,66 +254,85 @@ export async function setupCircuit(label: string, mainSource: string, opts: Setu
         nPublic: info.nOutputs + info.nPubInputs,
         domainPower,
         ptau,
-        insecure: ptau.kind !== "ceremony",
+        insecure: true, // one contribution, made here
         contractName: `Groth16Verifier_${label}`,
         r1cs: circuit.r1cs,
         snarkjs: snarkjsVersion,
-        wasmSource: circuit.wasm,
-        log,
+      };
+      return buildSetupDir(dir, fields, circuit.wasm, log, async (zkeyFile) => {
+        log(`${label}: phase 2 contribution (development: one contributor)`);
+        const l = snarkjsLogger(log, `${label} zkey contribute`);
+        await zKey.contribute(init.path, zkeyFile, "zkr setup (development)", randomBytes(32).toString("hex"), l.logger);
+        return { kind: "development" };
       });
     });
   }
   if (cached) log(`${label}: using cached setup ${dir}`);
 
   if (opts.writeVerifier === false) return { manifest, cached, verifierChanged: false };
+  return { manifest, cached, ...writeGeneratedVerifiers(manifest, log) };
+}
+
+/**
+ * Writes a setup's verifiers where Hardhat compiles them: contracts/generated/<contractName>.sol
+ * and, for the batch circuit, the aggregate verifier of the same key. The files hold the setup
+ * used last for each label. `verifierChanged`: rebuild the contracts (buildContracts).
+ */
+export function writeGeneratedVerifiers(manifest: SetupManifest, log: Log = () => {}): { verifierPath: string; verifierChanged: boolean } {
   const verifierPath = path.join(GENERATED_CONTRACTS_DIR, `${manifest.contractName}.sol`);
   const sol = readFileSync(manifest.verifierSol, "utf8");
   let verifierChanged = !existsSync(verifierPath) || readFileSync(verifierPath, "utf8") !== sol;
   if (verifierChanged) {
     writeFileAtomic(verifierPath, sol);
-    log(`${label}: wrote ${path.relative(REPO_ROOT, verifierPath)} (rebuild the contracts)`);
+    log(`${manifest.label}: wrote ${path.relative(REPO_ROOT, verifierPath)} (rebuild the contracts)`);
   }
   if (manifest.nPublic === PUBLIC_SIGNALS) {
     // The batch verifier of Rollup.submitBatches, from the same verification key.
     const agg = writeAggregateVerifier(manifest);
-    if (agg.changed) log(`${label}: wrote ${path.relative(REPO_ROOT, agg.path)} (rebuild the contracts)`);
+    if (agg.changed) log(`${manifest.label}: wrote ${path.relative(REPO_ROOT, agg.path)} (rebuild the contracts)`);
     verifierChanged ||= agg.changed;
   }
-  return { manifest, cached, verifierPath, verifierChanged };
+  return { verifierPath, verifierChanged };
 }
 
-type Phase2Input = Omit<SetupManifest, "zkey" | "vkey" | "verifierSol" | "wasm" | "createdAt"> & {
-  wasmSource: string;
-  log: Log;
-};
+/** The manifest fields a setup directory's maker provides (the rest: files, phase2, date). */
+export type SetupDirFields = Omit<SetupManifest, "zkey" | "vkey" | "verifierSol" | "wasm" | "createdAt" | "phase2">;
 
-async function runPhase2(dir: string, inp: Phase2Input): Promise<SetupManifest> {
-  const { wasmSource, log, ...fields } = inp;
+/** What a setup directory's zkey maker reports beyond what the zkey itself records. */
+export interface MadeZkey {
+  kind: Phase2Kind;
+  beaconSource?: string | null;
+  ceremony?: SetupPhase2["ceremony"];
+}
+
+/**
+ * Builds the setup directory `dir` in a temporary directory renamed into place when complete:
+ * `makeZkey` writes the final proving key to the path it is given; then its contribution chain
+ * is read (phase2), the verification key and the Solidity verifier are exported, the wasm copied
+ * and setup.json written. If another process completed `dir` first, its manifest is returned.
+ */
+export async function buildSetupDir(dir: string, fields: SetupDirFields, wasmSource: string, log: Log, makeZkey: (zkeyFile: string) => Promise<MadeZkey>): Promise<SetupManifest> {
   const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
   mkdirSync(tmp, { recursive: true });
   const t0 = Date.now();
   try {
-    const zkey0 = path.join(tmp, "circuit_0000.zkey");
     const zkeyFile = path.join(tmp, "circuit.zkey");
-    const { vkey, sol } = await withCurve(async () => {
-      log(`${fields.label}: phase 2 new zkey`);
-      const l0 = snarkjsLogger(log, `${fields.label} zkey new`);
-      const csHash = await zKey.newZKey(fields.r1cs, fields.ptau.path, zkey0, l0.logger);
-      if (!(csHash instanceof Uint8Array)) throw new Error(`snarkjs zkey new failed for ${fields.label}: ${l0.lastError() ?? "unknown error"}`);
-      log(`${fields.label}: phase 2 contribution`);
-      await zKey.contribute(zkey0, zkeyFile, "zkr setup", randomBytes(32).toString("hex"), snarkjsLogger(log, `${fields.label} zkey contribute`).logger);
-      rmSync(zkey0);
+    const { made, vkey, sol } = await withCurve(async () => {
+      const made = await makeZkey(zkeyFile);
       const vkey = await zKey.exportVerificationKey(zkeyFile);
       const template = readFileSync(path.join(REPO_ROOT, "node_modules", "snarkjs", "templates", "verifier_groth16.sol.ejs"), "utf8");
       const sol = await zKey.exportSolidityVerifier(zkeyFile, { groth16: template });
-      return { vkey, sol };
+      return { made, vkey, sol };
     });
     if (vkey.nPublic !== fields.nPublic) throw new Error(`verification key has ${String(vkey.nPublic)} public signals, expected ${fields.nPublic}`);
-    writeFileSync(path.join(tmp, "verification_key.json"), JSON.stringify(vkey, null, 2) + "\n");
-    writeFileSync(path.join(tmp, `${fields.contractName}.sol`), adaptVerifier(sol, fields));
+    const vkeyText = JSON.stringify(vkey, null, 2) + "\n";
+    writeFileSync(path.join(tmp, "verification_key.json"), vkeyText);
+    const phase2 = phase2Record(made, await readZkeyChain(zkeyFile), sha256Hex(readFileSync(zkeyFile)), sha256Hex(vkeyText));
+    writeFileSync(path.join(tmp, `${fields.contractName}.sol`), adaptVerifier(sol, { ...fields, phase2 }));
     copyFileSync(wasmSource, path.join(tmp, "circuit.wasm"));
     const manifest: SetupManifest = {
       ...fields,
+      phase2,
       zkey: path.join(dir, "circuit.zkey"),
       vkey: path.join(dir, "verification_key.json"),
       verifierSol: path.join(dir, `${fields.contractName}.sol`),
@@ -263,16 +355,41 @@ async function runPhase2(dir: string, inp: Phase2Input): Promise<SetupManifest> 
   }
 }
 
+function phase2Record(made: MadeZkey, chain: ZkeyChain, zkeySha256: string, vkeySha256: string): SetupPhase2 {
+  const last = chain.contributions.at(-1);
+  const beacon: SetupBeacon | null = last?.beacon
+    ? { hash: last.beacon.hash, iterationsExp: last.beacon.iterationsExp, source: made.beaconSource ?? null, contributionHash: last.hash }
+    : null;
+  return {
+    kind: made.kind,
+    circuitHash: chain.circuitHash,
+    contributions: chain.contributions.filter((c) => !c.beacon).map((c) => ({ name: c.name, hash: c.hash })),
+    beacon,
+    zkeySha256,
+    vkeySha256,
+    ...(made.ceremony && { ceremony: made.ceremony }),
+  };
+}
+
+/** "3 contributions + beacon", "1 contribution". */
+function contributionCount(p: Pick<SetupPhase2, "contributions" | "beacon">): string {
+  const n = p.contributions.length;
+  return `${n} contribution${n === 1 ? "" : "s"}${p.beacon ? " + beacon" : ""}`;
+}
+
 /** Renames the snarkjs verifier contract, pins its pragma and heads it with its provenance. */
-function adaptVerifier(sol: string, m: Pick<SetupManifest, "label" | "key" | "contractName" | "ptau" | "circuitKey">): string {
+export function adaptVerifier(sol: string, m: Pick<SetupManifest, "label" | "key" | "contractName" | "ptau" | "circuitKey"> & { phase2: SetupPhase2 }): string {
   const contractRe = /^contract Groth16Verifier \{/m;
   const pragmaRe = /^pragma solidity [^;]+;/m;
   if (!contractRe.test(sol) || !pragmaRe.test(sol)) throw new Error("unexpected snarkjs verifier template: no `contract Groth16Verifier {` or pragma");
   const header = [
-    `// Generated by zkr setup for circuit "${m.label}" (setup key ${m.key}, circuit key ${m.circuitKey}). Do not edit.`,
+    `// Generated by zkr for circuit "${m.label}" (setup key ${m.key}, circuit key ${m.circuitKey}). Do not edit.`,
     m.ptau.kind === "ceremony"
       ? `// Phase 1: ceremony ptau sha256 ${m.ptau.sha256}.`
       : `// INSECURE DEVELOPMENT KEY (ptau sha256 ${m.ptau.sha256}): for local chains only.`,
+    m.phase2.kind === "ceremony"
+      ? `// Phase 2: ceremony, ${contributionCount(m.phase2)} (zkey sha256 ${m.phase2.zkeySha256}).`
+      : `// Phase 2: INSECURE DEVELOPMENT KEY, a single contribution (zkr setup): for local chains only.`,
   ].join("\n");
   return sol
     .replace(/^(\/\/ SPDX-License-Identifier: [^\n]*\n)/, `$1${header}\n`)
@@ -295,18 +412,97 @@ export function readSetupManifest(dirOrFile: string): SetupManifest {
   return m;
 }
 
+/** The kind of a setup's phase 2 ("development" for manifests that predate the record). */
+export function phase2Kind(m: Pick<SetupManifest, "phase2">): Phase2Kind {
+  return m.phase2?.kind ?? "development";
+}
+
+/** True unless phase 1 and phase 2 both come from ceremonies. */
+export function setupIsInsecure(m: Pick<SetupManifest, "ptau" | "phase2">): boolean {
+  return m.ptau.kind !== "ceremony" || phase2Kind(m) !== "ceremony";
+}
+
+export interface KeyPolicy {
+  /**
+   * Accept a single-contribution (`zkr setup`) phase 2 with a ceremony ptau on a chain that is
+   * not a development chain: trusting whoever ran the setup (a testnet, say).
+   */
+  allowSingleContribution?: boolean;
+}
+
 /**
- * Refuses keys made from a development ptau for any chain but a local development chain
- * (31337, 1337): whoever made that ptau can forge proofs.
+ * Refuses, on any chain but a local development chain (31337, 1337), the keys whose maker could
+ * forge proofs: keys from a development ptau (always), and keys whose phase 2 is a single
+ * contribution (`zkr setup`) unless `allowSingleContribution`. A single contribution's secret
+ * is known to the machine that made it, and nobody else can check it was destroyed; a ceremony
+ * is sound if any one of its contributors was honest.
  */
-export function assertKeyAllowedForChain(manifest: Pick<SetupManifest, "label" | "ptau">, chainId: number | bigint): void {
-  if (manifest.ptau.kind === "ceremony") return;
+export function assertKeyAllowedForChain(manifest: Pick<SetupManifest, "label" | "ptau" | "phase2">, chainId: number | bigint, policy: KeyPolicy = {}): void {
   if (DEV_CHAIN_IDS.includes(BigInt(chainId))) return;
-  throw new Error(
-    `refusing the "${manifest.label}" key on chain ${chainId}: it was made from a development ptau ` +
-      `(${manifest.ptau.path}), whose single contributor could forge proofs. Development keys are only ` +
-      `allowed on chains ${DEV_CHAIN_IDS.join(", ")}; run the setup with a ceremony ptau and its sha256.`,
-  );
+  if (manifest.ptau.kind !== "ceremony") {
+    throw new Error(
+      `refusing the "${manifest.label}" key on chain ${chainId}: it was made from a development ptau ` +
+        `(${manifest.ptau.path}), whose single contributor could forge proofs. Development keys are only ` +
+        `allowed on chains ${DEV_CHAIN_IDS.join(", ")}; use a ceremony ptau and its sha256.`,
+    );
+  }
+  if (phase2Kind(manifest) !== "ceremony" && !policy.allowSingleContribution) {
+    throw new Error(
+      `refusing the "${manifest.label}" key on chain ${chainId}: its phase 2 is a single contribution (zkr setup), ` +
+        `so whoever ran that setup could forge proofs. Run a ceremony (zkr ceremony init/contribute/finalize) and ` +
+        `deploy its setup with --setup, or pass --allow-single-contribution to accept that trust.`,
+    );
+  }
+}
+
+/**
+ * The provenance of a setup's key as a deployment records it, read from the key files
+ * themselves: the contribution chain from the zkey, the sha256 of zkey and verification key,
+ * and a check that the verification key is the zkey's. Throws if the manifest's phase2 record
+ * disagrees with the files (a manifest edited or copied next to other keys).
+ */
+export async function setupProvenance(m: SetupManifest): Promise<SetupProvenance> {
+  const chain = await readZkeyChain(m.zkey);
+  const zkeySha256 = await sha256FileCached(m.zkey);
+  const vkeyText = readFileSync(m.vkey, "utf8");
+  const exported = await withCurve(() => zKey.exportVerificationKey(m.zkey));
+  if (JSON.stringify(exported) !== JSON.stringify(JSON.parse(vkeyText))) {
+    throw new Error(`setup ${m.label}-${m.key}: ${m.vkey} is not the verification key of ${m.zkey}`);
+  }
+  const fromFiles = phase2Record({ kind: phase2Kind(m), beaconSource: m.phase2?.beacon?.source ?? null }, chain, zkeySha256, sha256Hex(vkeyText));
+  const recorded = m.phase2;
+  if (recorded) {
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    const problem = [
+      recorded.zkeySha256 !== fromFiles.zkeySha256 && "zkey sha256",
+      recorded.vkeySha256 !== fromFiles.vkeySha256 && "verification key sha256",
+      recorded.circuitHash !== fromFiles.circuitHash && "circuit hash",
+      !same(recorded.contributions, fromFiles.contributions) && "contributions",
+      !same(recorded.beacon, fromFiles.beacon) && "beacon",
+    ].filter(Boolean);
+    if (problem.length) throw new Error(`setup ${m.label}-${m.key}: its manifest does not match its key files (${problem.join(", ")})`);
+  }
+  if (fromFiles.kind === "ceremony" && (!fromFiles.beacon || fromFiles.contributions.length === 0)) {
+    throw new Error(`setup ${m.label}-${m.key} claims a ceremony but its zkey has no contribution or no final beacon`);
+  }
+  const { kind, circuitHash, contributions, beacon, vkeySha256 } = fromFiles;
+  return { kind, insecure: setupIsInsecure(m), ptau: { kind: m.ptau.kind, sha256: m.ptau.sha256, power: m.ptau.power }, circuitHash, contributions, beacon, zkeySha256, vkeySha256 };
+}
+
+/**
+ * One line for people: "ceremony, 3 contributions + beacon, vkey sha256 …" or
+ * "DEVELOPMENT (single contribution, insecure), vkey sha256 …".
+ */
+export function describeProvenance(p: SetupProvenance): string {
+  const vkey = `vkey sha256 ${p.vkeySha256}`;
+  if (p.kind === "development") return `DEVELOPMENT (single contribution, insecure), ${p.ptau.kind} ptau, ${vkey}`;
+  const ptau = p.ptau.kind === "ceremony" ? "ceremony ptau" : "DEVELOPMENT ptau (insecure)";
+  return `ceremony, ${contributionCount(p)}, ${ptau}, ${vkey}`;
+}
+
+/** The installed snarkjs's version (setups and initial keys are keyed by it). */
+export function snarkjsVersion(): string {
+  return packageVersion("snarkjs");
 }
 
 function packageVersion(name: string): string {

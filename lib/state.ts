@@ -14,7 +14,9 @@ export type RejectCode =
   | "TOKEN_MISMATCH"
   | "INSUFFICIENT_BALANCE"
   | "BALANCE_OVERFLOW"
-  | "NO_FEE_ACCOUNT";
+  | "NO_FEE_ACCOUNT"
+  /** The batch's fee account of the token could not be credited this fee (its balance would pass 2^128 − 1). */
+  | "FEE_ACCOUNT_FULL";
 
 /** A transaction the rules of docs/PROTOCOL.md do not allow; nothing was changed. */
 export class TxRejectedError extends Error {
@@ -38,13 +40,19 @@ export function emptyWitness(depth: number): LeafWitness {
   return { index: 0n, account: { ...EMPTY_ACCOUNT }, proof: zeroProof(depth) };
 }
 
+const keyOf = (ax: bigint, ay: bigint) => `${ax},${ay}`;
+
 /**
- * The L2 state: accounts by index and the Poseidon Merkle tree over their leaves.
- * Every mutating method validates first and changes nothing when it throws.
+ * The L2 state: accounts by index and the Poseidon Merkle tree over their leaves, and an index of
+ * the accounts by public key (kept with every leaf write, checkpoints and reverts included, so a
+ * lookup by key never walks the accounts). Every mutating method validates first and changes
+ * nothing when it throws.
  */
 export class L2State {
   readonly tree: AccountTree;
   private readonly accounts = new Map<bigint, Account>();
+  /** "ax,ay" → indexes of the accounts with that key, ascending. */
+  private readonly byKey = new Map<string, bigint[]>();
   /** Next index a created account receives (index 0 is never an account). */
   nextIndex = 1n;
   /** Previous values of changed leaves since the oldest open checkpoint (or the last forget). */
@@ -73,7 +81,12 @@ export class L2State {
     return a && { ...a };
   }
 
-  /** All accounts in index order. */
+  /** Indexes of the accounts of public key (ax, ay), ascending (one key may own several accounts). */
+  accountsOf(ax: bigint, ay: bigint): bigint[] {
+    return [...(this.byKey.get(keyOf(ax, ay)) ?? [])];
+  }
+
+  /** All accounts in index order (copies and sorts them all: not for a request path). */
   entries(): [bigint, Account][] {
     return [...this.accounts.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([i, a]) => [i, { ...a }]);
   }
@@ -240,6 +253,7 @@ export class L2State {
       const { index, previous, nextIndex } = this.journal.pop()!;
       if (previous) this.setLeaf(index, previous);
       else {
+        this.unindexKey(index, this.accounts.get(index)!);
         this.accounts.delete(index);
         this.tree.update(index, 0n);
       }
@@ -275,7 +289,31 @@ export class L2State {
   }
 
   private setLeaf(index: bigint, a: Account): void {
+    const before = this.accounts.get(index);
+    if (!before || before.ax !== a.ax || before.ay !== a.ay) {
+      if (before) this.unindexKey(index, before);
+      this.indexKey(index, a);
+    }
     this.accounts.set(index, { ...a });
     this.tree.update(index, accountLeaf(this.crypto.hash, a));
+  }
+
+  private indexKey(index: bigint, a: Account): void {
+    const k = keyOf(a.ax, a.ay);
+    const list = this.byKey.get(k);
+    if (!list) return void this.byKey.set(k, [index]);
+    // Accounts are created at increasing indexes: the new one almost always goes last.
+    let at = list.length;
+    while (at > 0 && list[at - 1]! > index) at--;
+    list.splice(at, 0, index);
+  }
+
+  private unindexKey(index: bigint, a: Account): void {
+    const k = keyOf(a.ax, a.ay);
+    const list = this.byKey.get(k);
+    const at = list?.lastIndexOf(index) ?? -1;
+    if (at < 0) return;
+    list!.splice(at, 1);
+    if (list!.length === 0) this.byKey.delete(k);
   }
 }

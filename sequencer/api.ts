@@ -1,5 +1,6 @@
 // HTTP JSON API of the sequencer (fastify). Errors are {"error": {"code", "message"}} with a
-// 4xx status; nothing is changed by a rejected request.
+// 4xx status, or 503 when the service cannot take the transaction now (MEMPOOL_FULL,
+// FEE_ACCOUNT_FULL); nothing is changed by a rejected request.
 import Fastify, { type FastifyInstance } from "fastify";
 import { accountToJSON } from "../lib/account.js";
 import { transferToJSON } from "../lib/tx.js";
@@ -44,11 +45,12 @@ export function buildApi(seq: Sequencer, store: { batch(n: number): BatchRecord 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
     let status = err.statusCode ?? 500;
     let code = err.code ?? "INTERNAL";
+    const ours = err instanceof SubmitError; // its message is meant for the client, 503 included
     if (err instanceof SubmitError) [status, code] = [err.status, err.code];
     else if (code === "FST_ERR_CTP_BODY_TOO_LARGE") code = "BODY_TOO_LARGE";
     else if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") code = "UNSUPPORTED_MEDIA_TYPE";
     else if (status === 400 && code.startsWith("FST_")) code = "BAD_REQUEST";
-    reply.status(status).send({ error: { code, message: status >= 500 ? "internal error" : err.message } });
+    reply.status(status).send({ error: { code, message: status >= 500 && !ours ? "internal error" : err.message } });
   });
   app.setNotFoundHandler((req, reply) => reply.status(404).send({ error: { code: "NOT_FOUND", message: `no route ${req.method} ${req.url}` } }));
 
@@ -76,10 +78,10 @@ export function buildApi(seq: Sequencer, store: { batch(n: number): BatchRecord 
   app.get<{ Querystring: { ax?: string; ay?: string } }>("/v1/accounts", async (req) => {
     const { ax, ay } = req.query;
     if (!ax || !ay || !UINT.test(ax) || !UINT.test(ay)) throw fail(400, "BAD_REQUEST", "query by public key: ?ax=…&ay=… (decimal)");
+    // Through the state's index by public key: the cost does not grow with the number of accounts.
     const out = seq.state
-      .entries()
-      .filter(([, a]) => a.ax === BigInt(ax) && a.ay === BigInt(ay))
-      .map(([i, a]) => ({ index: i.toString(), ...accountToJSON(a), nextNonce: seq.nextNonce(i)!.toString() }));
+      .accountsOf(BigInt(ax), BigInt(ay))
+      .map((i) => ({ index: i.toString(), ...accountToJSON(seq.state.account(i)!), nextNonce: seq.nextNonce(i)!.toString() }));
     return { accounts: out };
   });
 

@@ -21,6 +21,7 @@
 // backoff, conflicts reconcile, fatal ones stop the sequencer with the reason (`halted`).
 import { readFileSync } from "node:fs";
 import { groth16 } from "snarkjs";
+import { MAX_BALANCE, type Account } from "../lib/account.js";
 import { buildBatch, type Batch } from "../lib/batch.js";
 import type { ZkrCrypto } from "../lib/crypto.js";
 import type { RollupContract } from "../lib/deploy.js";
@@ -36,6 +37,7 @@ import type { ProofResult } from "../prover/prover.js";
 import type { ProofQueue } from "../prover/queue.js";
 import { classifyL1Error, FatalError, type PipelineError, Retry, revertName, StateConflictError, TransientError } from "./errors.js";
 import { describeFinality, type Finality, FINALIZED, finalizedHeight } from "./finality.js";
+import { DEFAULT_MAX_PENDING, DEFAULT_MAX_PENDING_PER_SENDER, Mempool, QueuedFeeDeposits } from "./mempool.js";
 import { batchInputsOnL1, samePublicSignals, sendBatch } from "./operator.js";
 import type { BatchRecord, NewBatch, SequencerStore, TxRecord } from "./store.js";
 import { planReconciliation } from "./reconcile.js";
@@ -73,19 +75,31 @@ export interface SequencerOptions {
    * taken as a reorganisation to a shorter chain (and not as a node lagging behind).
    */
   l1LagToleranceMs?: number;
+  /** Pending transactions, at most: beyond, a submission gets 503 MEMPOOL_FULL. */
+  maxPending?: number;
+  /** Pending transactions of one sender, at most: beyond, 429 SENDER_LIMIT. */
+  maxPendingPerSender?: number;
+  /** Minimum fee per token id, in base units: below, 400 FEE_TOO_LOW (a token not listed: 0). */
+  minFee?: ReadonlyMap<bigint, bigint>;
   log?: (msg: string) => void;
 }
+
+/** Why the mempool refuses a submission that may be valid: it is full, the sender has too many waiting, the fee is too low. */
+export type MempoolCode = "MEMPOOL_FULL" | "SENDER_LIMIT" | "FEE_TOO_LOW";
 
 /** A rejected submission: an HTTP status and a machine-readable code. */
 export class SubmitError extends Error {
   constructor(
     readonly status: number,
-    readonly code: RejectCode | "DUPLICATE" | "BAD_REQUEST",
+    readonly code: RejectCode | MempoolCode | "DUPLICATE" | "BAD_REQUEST",
     message: string,
   ) {
     super(message);
   }
 }
+
+/** HTTP status of a transaction the rules refuse: the fee account's room is the service's, not the sender's fault. */
+const rejectStatus = (code: RejectCode) => (code === "UNKNOWN_ACCOUNT" ? 404 : code === "FEE_ACCOUNT_FULL" ? 503 : 400);
 
 /** A batch that is not final on L1 yet. */
 interface Live {
@@ -119,6 +133,13 @@ interface ReconcileReport {
 /** Reverts that mean "not the state this batch was built on" (not a rule the batch breaks). */
 const STATE_MISMATCH_REVERTS = new Set(["InvalidProof", "TooManyL1Ops"]);
 
+/** " (FEE_ACCOUNT_FULL 1, BAD_NONCE 2)" for reasons "CODE: message", or "" for none. */
+function countByCode(reasons: Iterable<string>): string {
+  const n = new Map<string, number>();
+  for (const r of reasons) n.set(r.split(":")[0]!, (n.get(r.split(":")[0]!) ?? 0) + 1);
+  return n.size ? ` (${[...n].map(([code, k]) => `${code} ${k}`).join(", ")})` : "";
+}
+
 const idOf = (m: bigint) => "0x" + m.toString(16).padStart(64, "0");
 const short = (h: string) => h.slice(0, 10);
 
@@ -128,6 +149,9 @@ export class Sequencer {
   readonly halted: Promise<string>;
   private stateRef: L2State;
   private readonly o: Required<Omit<SequencerOptions, "log">> & { log: (m: string) => void };
+  /** Pending transactions (loaded at start, kept by submitTx and buildDue, reloaded after a reconciliation). */
+  private readonly pool: Mempool;
+  private feeDeposits: QueuedFeeDeposits;
   private readonly live = new Map<number, Live>();
   private watcher!: L1Watcher;
   private timer?: NodeJS.Timeout;
@@ -167,10 +191,22 @@ export class Sequencer {
       retryMaxMs: 60_000,
       submitTimeoutMs: 120_000,
       l1LagToleranceMs: 10_000,
+      maxPending: DEFAULT_MAX_PENDING,
+      maxPendingPerSender: DEFAULT_MAX_PENDING_PER_SENDER,
+      minFee: new Map(),
       log: () => {},
       ...given,
     };
+    this.o.feeIdx = [...new Set(this.o.feeIdx)];
+    if (this.o.feeIdx.length > opts.params.feeSlots) {
+      throw new Error(`${this.o.feeIdx.length} fee accounts given, instance ${opts.params.name} has ${opts.params.feeSlots} fee slot(s) per batch`);
+    }
+    for (const [what, v] of [["maxPending", this.o.maxPending], ["maxPendingPerSender", this.o.maxPendingPerSender]] as const) {
+      if (!Number.isSafeInteger(v) || v < 1) throw new Error(`${what} must be a positive integer, got ${v}`);
+    }
     this.stateRef = new L2State(opts.crypto, opts.params);
+    this.pool = new Mempool((token) => this.minFee(token));
+    this.feeDeposits = new QueuedFeeDeposits(opts.store, this.o.feeIdx);
     this.vkey = JSON.parse(readFileSync(opts.prover.setup.vkey, "utf8"));
     this.tickRetry = this.retry();
     this.rebuild = this.retry();
@@ -201,7 +237,10 @@ export class Sequencer {
     const onChain = await rollup.batchNumber();
     const last = store.lastBatch()?.number ?? 0;
     if (BigInt(last) < onChain) this.o.log(`sequencer: L1 holds ${onChain} batches, the database ${last}: taking the others from L1`);
-    this.o.log(`sequencer: state rebuilt from ${last} batches, ${this.state.size} accounts, root ${this.state.root}; final when ${describeFinality(this.o.finality)}`);
+    this.reloadMempool();
+    this.o.log(
+      `sequencer: state rebuilt from ${last} batches, ${this.state.size} accounts, ${this.pool.size} pending transactions, root ${this.state.root}; final when ${describeFinality(this.o.finality)}`,
+    );
     this.releaseCurve = holdCurve(); // proofs are verified here too: keep snarkjs's curve until stop()
     this.running = true;
     for (const f of this.live.values()) if (!f.proof) this.prove(f);
@@ -219,7 +258,11 @@ export class Sequencer {
 
   // ---------------------------------------------------------------- mempool
 
-  /** Validate and persist a signed transfer or exit (JSON as the API receives it). */
+  /**
+   * Validate and persist a signed transfer or exit (JSON as the API receives it). Everything it
+   * reads is in memory or one key lookup: the mempool's per-sender state, never a scan of the pool.
+   * The cheap refusals (full pool, sender limit, fee too low) come before the signature check.
+   */
   submitTx(body: unknown): TxRecord {
     let tx: SignedTransfer;
     let id: string;
@@ -231,19 +274,57 @@ export class Sequencer {
       throw e;
     }
     if (this.o.store.tx(id)) throw new SubmitError(409, "DUPLICATE", `transaction ${id} was already submitted`);
-    const pending = this.o.store.pendingTxs().filter((r) => r.tx.from === tx.from);
+    const { pool } = this;
+    const { maxPending, maxPendingPerSender } = this.o;
+    if (pool.size >= maxPending) throw new SubmitError(503, "MEMPOOL_FULL", `the mempool holds ${pool.size} pending transactions, its limit: retry later`);
     const sender = this.state.account(tx.from);
-    const feeTokens = this.feeTokens();
+    const queued = pool.countOf(tx.from);
+    if (sender && queued >= maxPendingPerSender) {
+      throw new SubmitError(429, "SENDER_LIMIT", `account ${tx.from} has ${queued} pending transactions, the most one sender may have: retry when some are batched`);
+    }
+    const minFee = sender ? this.minFee(sender.tokenId) : 0n;
+    if (tx.fee < minFee) throw new SubmitError(400, "FEE_TOO_LOW", `fee ${tx.fee} is below the minimum fee of token ${sender!.tokenId}, ${minFee}`);
     try {
-      this.state.validateTransfer(tx, this.domain, feeTokens, sender && {
-        nonce: sender.nonce + BigInt(pending.length),
-        balance: pending.reduce((b, r) => b - r.tx.amount - r.tx.fee, sender.balance),
+      this.state.validateTransfer(tx, this.domain, this.feeTokens(), sender && {
+        nonce: sender.nonce + BigInt(queued),
+        balance: sender.balance - pool.committedOf(tx.from),
       });
+      this.checkRoom(tx, sender!);
     } catch (e) {
-      if (e instanceof TxRejectedError) throw new SubmitError(e.code === "UNKNOWN_ACCOUNT" ? 404 : 400, e.code, e.message);
+      if (e instanceof TxRejectedError) throw new SubmitError(rejectStatus(e.code), e.code, e.message);
       throw e;
     }
-    return this.o.store.addTx(id, tx);
+    const rec = this.o.store.addTx(id, tx);
+    pool.add(rec, sender!.tokenId);
+    return rec;
+  }
+
+  /**
+   * Refuses a transaction the receiver or a fee account could not take once the pending
+   * transactions before it (and, for a fee account, the L1 deposits queued to it, which a batch
+   * applies first) are in: BALANCE_OVERFLOW, FEE_ACCOUNT_FULL. The batch builder checks again
+   * (L1 operations queued after acceptance can still fill an account), so this only keeps what
+   * cannot be batched out of the pool.
+   */
+  private checkRoom(tx: SignedTransfer, sender: Account): void {
+    if (tx.to !== 0n && tx.to !== tx.from) {
+      const r = this.state.account(tx.to)!;
+      if (r.balance + this.pool.incomingTo(tx.to) + tx.amount > MAX_BALANCE) {
+        throw new TxRejectedError("BALANCE_OVERFLOW", `account ${tx.to} would exceed 2^128 - 1 with this and the transfers pending to it`);
+      }
+    }
+    for (const idx of this.feeAccounts()) {
+      const fa = this.state.account(idx)!;
+      const adds = (fa.tokenId === sender.tokenId ? tx.fee : 0n) + (tx.to === idx && tx.from !== idx ? tx.amount : 0n);
+      if (adds === 0n) continue;
+      const before = fa.balance + this.feeDeposits.to(idx, fa.tokenId, this.nextL1) + this.pool.feesOf(fa.tokenId) + this.pool.incomingTo(idx);
+      if (before + adds > MAX_BALANCE) {
+        throw new TxRejectedError(
+          "FEE_ACCOUNT_FULL",
+          `fee account ${idx} (token ${fa.tokenId}) has no room for this transaction: it will hold ${before} before it, 2^128 - 1 at most`,
+        );
+      }
+    }
   }
 
   /** The transaction's record with its status. */
@@ -255,9 +336,23 @@ export class Sequencer {
   nextNonce(index: bigint): bigint | undefined {
     const a = this.state.account(index);
     if (!a) return undefined;
-    return a.nonce + BigInt(this.o.store.pendingTxs().filter((r) => r.tx.from === index).length);
+    return a.nonce + BigInt(this.pool.countOf(index));
   }
 
+  /**
+   * Replace the in-memory mempool with the store's pending transactions (at start; after anything
+   * that moves transactions back to pending or out of it: a reconciliation with L1, a rewind).
+   */
+  reloadMempool(): void {
+    this.pool.load(this.o.store.pendingTxs(), (i) => this.state.account(i)?.tokenId);
+    this.feeDeposits = new QueuedFeeDeposits(this.o.store, this.o.feeIdx); // the L1 queue may have changed under it
+  }
+
+  private minFee(token: bigint): bigint {
+    return this.o.minFee.get(token) ?? 0n;
+  }
+
+  /** Service status; its cost does not depend on the number of transactions or batches (counts kept by the store). */
   status() {
     const counts = this.o.store.countBatches();
     const now = Date.now();
@@ -271,6 +366,13 @@ export class Sequencer {
       l1OpsKnown: this.o.store.l1OpCount(),
       l1OpsConsumed: this.nextL1,
       txs: this.o.store.countTxs(),
+      mempool: {
+        pending: this.pool.size,
+        senders: this.pool.senderCount,
+        maxPending: this.o.maxPending,
+        maxPendingPerSender: this.o.maxPendingPerSender,
+        minFee: Object.fromEntries([...this.o.minFee].map(([t, f]) => [t.toString(), f.toString()])),
+      },
       finality: describeFinality(this.o.finality),
       l1: v && { head: v.head.number, finalized: v.finalized, scanned: this.watcher.scanned?.number ?? null, batchNumber: Number(v.batchNumber) },
       batches: {
@@ -469,6 +571,7 @@ export class Sequencer {
     const why = foreignFrom !== undefined ? "L1 holds other batches at their place" : `it was built on L1 operation(s) from #${ops.firstChanged} on, which L1 no longer holds`;
     if (rewound.length) this.rewindMemory(rewound, why, finalLost.length > 0 || adopted.length > 0);
     else if (finalLost.length || adopted.length) this.rederive();
+    this.reloadMempool();
     this.pendingConflict = undefined;
     this.reconciliations++;
     this.lastReconcile = {
@@ -574,33 +677,57 @@ export class Sequencer {
 
   // ---------------------------------------------------------------- batches
 
-  private feeTokens(): bigint[] {
-    return this.o.feeIdx.filter((i) => i !== 0n && this.state.account(i)).map((i) => this.state.account(i)!.tokenId);
+  /**
+   * The fee accounts named in the next batch: the configured ones that exist, the first of each
+   * token (a batch has one fee slot per token; a second account of a token is not used).
+   */
+  private feeAccounts(): bigint[] {
+    const tokens = new Set<bigint>();
+    return this.o.feeIdx.filter((i) => {
+      const a = this.state.account(i);
+      if (!a || tokens.has(a.tokenId)) return false;
+      tokens.add(a.tokenId);
+      return true;
+    });
   }
 
-  /** Build the next batch if one is due; returns whether it built one. */
+  private feeTokens(): bigint[] {
+    return this.feeAccounts().map((i) => this.state.account(i)!.tokenId);
+  }
+
+  /**
+   * Build the next batch if one is due; returns whether it changed anything. Transactions are
+   * tried in the mempool's order (fair queuing across senders, see mempool.ts); one the builder
+   * rejects leaves the pool with its sender's later ones (their nonces can no longer apply). When
+   * every candidate is rejected and no L1 operation waits, the rejections are recorded and no
+   * (empty) batch is built or proven.
+   */
   private buildDue(): boolean {
     const { store, params } = this.o;
     if (this.inFlightCount() >= this.o.maxInFlight || !this.rebuild.due()) return false;
-    const pending = store.pendingTxs();
+    const oldest = this.pool.oldest();
     const opsWaiting = store.l1OpCount() - this.nextL1;
-    if (pending.length === 0 && opsWaiting === 0) return false;
+    if (!oldest && opsWaiting === 0) return false;
     // Queued L1 operations are due at once (deposits and forced exits should not wait);
     // transactions wait for a full batch or the timeout.
-    const due = opsWaiting > 0 || pending.length >= params.batchSize || Date.now() - pending[0].receivedAt >= this.o.batchTimeoutMs;
+    const due = opsWaiting > 0 || this.pool.size >= params.batchSize || Date.now() - oldest!.receivedAt >= this.o.batchTimeoutMs;
     if (!due) return false;
 
     const number = (store.lastBatch()?.number ?? 0) + 1;
     const l1Count = Math.min(opsWaiting, params.l1Slots);
     const l1Ops = store.l1Ops(this.nextL1, l1Count);
     const l1HashStart = this.nextL1 === 0 ? 0n : store.l1Ops(this.nextL1 - 1, 1)[0].chainHash;
-    const feeIdx = this.o.feeIdx.filter((i) => this.state.account(i));
+    const feeIdx = this.feeAccounts();
+    const candidates = this.pool.candidates(params.batchSize);
+    const byTx = new Map(candidates.map((r) => [r.tx, r]));
     const cp = this.state.checkpoint();
     let batch: Batch;
+    let included: string[];
+    let rejected: Map<string, string>;
     try {
-      batch = buildBatch(this.state, { l1Ops, txs: pending.map((r) => r.tx) }, { domain: this.domain, feeIdx, l1HashStart });
-      const byTx = new Map(pending.map((r) => [r.tx, r.id]));
-      const included = batch.txs.map((t) => byTx.get(t)!);
+      batch = buildBatch(this.state, { l1Ops, txs: candidates.map((r) => r.tx) }, { domain: this.domain, feeIdx, l1HashStart });
+      included = batch.txs.map((t) => byTx.get(t)!.id);
+      rejected = this.withFollowers(batch.rejected.map((r) => [byTx.get(r.tx)!, `${r.error.code}: ${r.error.message}`]));
       const record: NewBatch = {
         number,
         status: "proving",
@@ -614,21 +741,42 @@ export class Sequencer {
         publicSignals: batch.publicSignals,
       };
       store.transaction(() => {
-        store.addBatch(record);
-        store.setTxStatus(included, "batched", number);
-        for (const r of batch.rejected) store.setTxStatus([byTx.get(r.tx)!], "rejected", null, `${r.error.code}: ${r.error.message}`);
+        if (included.length > 0 || l1Count > 0) {
+          store.addBatch(record);
+          store.setTxStatus(included, "batched", number);
+        }
+        for (const [id, reason] of rejected) store.setTxStatus([id], "rejected", null, reason);
       });
-      // The checkpoint stays open until the batch is final on L1 (markFinal), so that a
-      // reorganisation can take the state back to it.
     } catch (e) {
       this.state.revert(cp);
       throw e;
     }
+    for (const id of included) this.pool.take(id);
+    for (const id of rejected.keys()) this.pool.remove(id);
+    const rejections = countByCode(rejected.values());
+    if (included.length === 0 && l1Count === 0) {
+      this.state.revert(cp);
+      this.o.log(`sequencer: ${rejected.size} transaction(s) rejected${rejections}, no batch built`);
+      return true;
+    }
+    // The checkpoint stays open until the batch is final on L1 (markFinal), so that a
+    // reorganisation can take the state back to it.
     this.nextL1 += l1Count;
     const rec = store.batch(number)!;
-    this.o.log(`sequencer: built batch ${number} (${rec.txIds.length} txs, ${l1Count} L1 ops, ${batch.rejected.length} rejected)`);
+    this.o.log(`sequencer: built batch ${number} (${rec.txIds.length} txs, ${l1Count} L1 ops, ${rejected.size} rejected${rejections})`);
     this.track(rec, batch, cp);
     return true;
+  }
+
+  /** Rejected transactions and, after each, its sender's later pending ones (their nonces can no longer apply): id → reason. */
+  private withFollowers(rejected: [TxRecord, string][]): Map<string, string> {
+    const out = new Map(rejected.map(([r, why]) => [r.id, why]));
+    for (const [r] of rejected) {
+      for (const f of this.pool.followers(r.id)) {
+        if (!out.has(f.id)) out.set(f.id, `BAD_NONCE: transaction ${r.id} (nonce ${r.tx.nonce}) of account ${r.tx.from} before it was rejected`);
+      }
+    }
+    return out;
   }
 
   /** Replay a stored batch on the state (at start-up, after a deep reorganisation) and return the rebuilt batch. */
@@ -677,6 +825,7 @@ export class Sequencer {
   private rewind(from: number, why: string, replay = false): void {
     const gone = this.o.store.transaction(() => this.rewindStore(from));
     if (gone.length) this.rewindMemory(gone, why, replay);
+    this.reloadMempool();
   }
 
   /** rewind's database part (inside the caller's transaction); returns the batches deleted. */

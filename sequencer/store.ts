@@ -34,7 +34,7 @@ export interface TxRecord {
 }
 
 /** What a new batch record holds (the rest is filled in as it goes through the pipeline). */
-export type NewBatch = Omit<BatchRecord, "proof" | "posted" | "l1TxHash" | "l1Block" | "l1BlockHash" | "createdAt" | "updatedAt"> & { posted?: PostedData };
+export type NewBatch = Omit<BatchRecord, "proof" | "posted" | "l1TxHash" | "l1Block" | "l1BlockHash" | "createdAt" | "updatedAt"> & { posted?: PostedData | null };
 
 /** A batch's data as posted on L1 (lib/l1data.ts applyPostedBatch replays it). */
 export interface PostedData {
@@ -75,10 +75,11 @@ export interface BatchRecord {
  * Bumped whenever a table changes shape or what it stores changes meaning; a database of another
  * version is refused. 2: commitment and public signals of each batch; 3: Schnorr-128 signatures
  * and the 8-ary account tree (the stored transactions and roots of version 2 are of another scheme);
- * 4: the L1 block (number, hash) of every L1 operation and batch inclusion, the "included" status,
- * and the posted data of batches taken from L1.
+ * 4: transaction and batch counts by status, kept by triggers (tx_counts, batch_counts); 5: the L1
+ * block (number, hash) of every L1 operation and batch inclusion, the "included" status, and the
+ * posted data of batches taken from L1.
  */
-const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -121,7 +122,26 @@ CREATE TABLE IF NOT EXISTS batches (
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL
 );
+${statusCounter("txs", "tx_counts")}
+${statusCounter("batches", "batch_counts")}
 `;
+
+/**
+ * A table of row counts by status of `table`, kept by triggers in the same transaction as every
+ * insert, status change and delete, whatever code makes it: status and drain read a handful of
+ * rows instead of counting the whole history.
+ */
+function statusCounter(table: string, counts: string): string {
+  const up = (status: string) =>
+    `INSERT INTO ${counts} (status, n) VALUES (${status}, 1) ON CONFLICT (status) DO UPDATE SET n = n + 1;`;
+  const down = (status: string) => `UPDATE ${counts} SET n = n - 1 WHERE status = ${status};`;
+  return `
+CREATE TABLE IF NOT EXISTS ${counts} (status TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS ${counts}_insert AFTER INSERT ON ${table} BEGIN ${up("NEW.status")} END;
+CREATE TRIGGER IF NOT EXISTS ${counts}_update AFTER UPDATE OF status ON ${table} WHEN OLD.status IS NOT NEW.status
+  BEGIN ${down("OLD.status")} ${up("NEW.status")} END;
+CREATE TRIGGER IF NOT EXISTS ${counts}_delete AFTER DELETE ON ${table} BEGIN ${down("OLD.status")} END;`;
+}
 
 type Row = Record<string, unknown>;
 
@@ -253,7 +273,7 @@ export class SequencerStore {
     this.db
       .prepare("INSERT INTO txs (id, seq, body, from_idx, nonce, status, received_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)")
       .run(id, seq, JSON.stringify(transferToJSON(tx)), tx.from.toString(), tx.nonce.toString(), now, now);
-    return this.tx(id)!;
+    return { id, seq, tx, status: "pending", reason: null, batch: null, receivedAt: now, updatedAt: now };
   }
 
   tx(id: string): TxRecord | undefined {
@@ -261,7 +281,7 @@ export class SequencerStore {
     return r && txFromRow(r);
   }
 
-  /** Pending transactions in arrival order. */
+  /** Pending transactions in arrival order (read once at start: the sequencer keeps them in memory). */
   pendingTxs(): TxRecord[] {
     return (this.db.prepare("SELECT * FROM txs WHERE status = 'pending' ORDER BY seq").all() as Row[]).map(txFromRow);
   }
@@ -280,11 +300,10 @@ export class SequencerStore {
     for (const id of ids) st.run(status, batch, reason, now, id);
   }
 
+  /** Transactions by status (from the counts the triggers keep: a few rows, whatever the history). */
   countTxs(): Record<TxStatus, number> {
     const out: Record<TxStatus, number> = { pending: 0, batched: 0, proven: 0, included: 0, final: 0, rejected: 0 };
-    for (const r of this.db.prepare("SELECT status, COUNT(*) AS n FROM txs GROUP BY status").all() as Row[]) {
-      out[r.status as TxStatus] = Number(r.n);
-    }
+    for (const r of this.db.prepare("SELECT status, n FROM tx_counts").all() as Row[]) out[r.status as TxStatus] = Number(r.n);
     return out;
   }
 
@@ -296,9 +315,9 @@ export class SequencerStore {
     for (const op of ops) st.run(Number(op.queueIndex), opToJSON(op), op.blockNumber, op.blockHash, op.transactionHash);
   }
 
-  /** Number of L1 operations known (queue indexes 0 … n−1). */
+  /** Number of L1 operations known (queue indexes 0 … n−1, stored without gaps): one key lookup. */
   l1OpCount(): number {
-    return Number((this.db.prepare("SELECT COUNT(*) AS n FROM l1_ops").get() as Row).n);
+    return Number((this.db.prepare("SELECT COALESCE(MAX(queue_index) + 1, 0) AS n FROM l1_ops").get() as Row).n);
   }
 
   l1Ops(from: number, count: number): QueuedL1Op[] {
@@ -387,15 +406,6 @@ export class SequencerStore {
     this.db.prepare("DELETE FROM batches WHERE number >= ?").run(from);
   }
 
-  /** Batches per status. */
-  countBatches(): Record<BatchStatus, number> {
-    const out: Record<BatchStatus, number> = { proving: 0, proven: 0, included: 0, final: 0 };
-    for (const r of this.db.prepare("SELECT status, COUNT(*) AS n FROM batches GROUP BY status").all() as Row[]) {
-      out[r.status as BatchStatus] = Number(r.n);
-    }
-    return out;
-  }
-
   batch(number: number): BatchRecord | undefined {
     const r = this.db.prepare("SELECT * FROM batches WHERE number = ?").get(number) as Row | undefined;
     return r && batchFromRow(r);
@@ -412,7 +422,14 @@ export class SequencerStore {
     return r && batchFromRow(r);
   }
 
-  /** All batches in order. */
+  /** Batches by status (from the counts the triggers keep). */
+  countBatches(): Record<BatchStatus, number> {
+    const out: Record<BatchStatus, number> = { proving: 0, proven: 0, included: 0, final: 0 };
+    for (const r of this.db.prepare("SELECT status, n FROM batch_counts").all() as Row[]) out[r.status as BatchStatus] = Number(r.n);
+    return out;
+  }
+
+  /** All batches in order (read once at start, to replay them). */
   batches(): BatchRecord[] {
     return (this.db.prepare("SELECT * FROM batches ORDER BY number").all() as Row[]).map(batchFromRow);
   }

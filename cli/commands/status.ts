@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { MaxUint256 } from "ethers";
 import { type BatchInFlightView, type RetryView, SequencerClient } from "../client.js";
-import { Config, withSettings } from "../config.js";
+import { Config, describeDeploymentSetup, withSettings } from "../config.js";
 import { withRollup } from "../l1.js";
 import { formatAmount } from "../units.js";
 
@@ -37,6 +37,11 @@ export function statusCommand(): Command {
       console.log(`batches       ${s.batches.total} built, ${s.batches.included} included, ${s.batches.final} final on L1`);
       for (const b of s.batches.inFlight) console.log(`  batch ${b.number}  ${batchLine(b)}`);
       console.log(`transactions  ${t.pending} pending, ${t.batched} batched, ${t.proven} proven, ${t.included} included, ${t.final} final, ${t.rejected} rejected`);
+      const m = s.mempool;
+      if (m) {
+        const fees = Object.entries(m.minFee).map(([token, fee]) => `token ${token}: ${fee}`).join(", ") || "none";
+        console.log(`mempool       ${m.pending} of ${m.maxPending} pending from ${m.senders} senders (${m.maxPendingPerSender} per sender), minimum fees ${fees}`);
+      }
       console.log(`L1 operations ${s.l1OpsConsumed} of ${s.l1OpsKnown} seen consumed`);
       const r = s.reconciliations;
       if (r.last) console.log(`reconciled    ${r.count} time(s) with L1, last ${r.last.at}: ${r.last.reason}${r.last.finalLost.length ? ` (batches ${r.last.finalLost.join(", ")} had been final)` : ""}`);
@@ -71,6 +76,7 @@ export function statusCommand(): Command {
         escapeAllowedAfter: escapeAllowedAfter === MaxUint256 ? null : Number(escapeAllowedAfter),
         sequencer,
         ethHeld: held.toString(),
+        setup: d.setupProvenance ?? null,
       };
       if (o.json) return console.log(JSON.stringify(s, null, 2));
       console.log(`rollup        ${s.rollup} on chain ${s.chainId} (instance ${s.instance}), block ${s.block}`);
@@ -78,6 +84,7 @@ export function statusCommand(): Command {
       console.log(`accounts      ${s.accountCount} created`);
       console.log(`L1 operations ${s.l1Processed} of ${s.l1OpCount} processed`);
       console.log(`sequencer     ${s.sequencer}`);
+      console.log(`setup         ${describeDeploymentSetup(d)}`);
       console.log(`ETH held      ${formatAmount(held, 18)}`);
       const waiting = s.escapeAllowedAfter === null ? "no L1 operation waiting" : `escape possible after ${new Date(s.escapeAllowedAfter * 1000).toISOString()}`;
       console.log(`escape mode   ${escapeMode ? "ACTIVE" : `off (${waiting})`}`);

@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { holdCurve } from "../../lib/setup.js";
 import { verifyBatchFromL1 } from "../../lib/l1data.js";
-import { Config, deploymentParams, withSettings } from "../config.js";
+import { Config, deploymentParams, describeDeploymentSetup, withSettings } from "../config.js";
 import { withRollup } from "../l1.js";
 import { deploymentSetup } from "../services.js";
 import { intArg } from "../units.js";
@@ -18,13 +18,14 @@ export function verifyCommand(): Command {
     const manifest = await deploymentSetup(cfg.deployment(), o.setup);
     const release = holdCurve(); // snarkjs's worker threads, released when done
     try {
-      const params = deploymentParams(cfg.deployment());
+      const d = cfg.deployment();
+      const params = deploymentParams(d);
       const v = await withRollup(cfg, {}, (l1) => verifyBatchFromL1(params, l1.rollup, l1.deployment.deployBlock, batch, manifest.vkey, undefined, l1.logs));
       const ok = v.proofValid && v.commitmentValid && v.rootConsistent;
       if (o.json) {
         console.log(
           JSON.stringify(
-            { batch: batch.toString(), publicSignals: v.publicSignals.map(String), commitment: v.batch.commitment.toString(), commitmentValid: v.commitmentValid, proofValid: v.proofValid, rootConsistent: v.rootConsistent, oldRoot: v.batch.oldRoot.toString(), newRoot: v.batch.newRoot.toString(), tx: v.batch.txHash, valid: ok },
+            { batch: batch.toString(), publicSignals: v.publicSignals.map(String), commitment: v.batch.commitment.toString(), commitmentValid: v.commitmentValid, proofValid: v.proofValid, rootConsistent: v.rootConsistent, oldRoot: v.batch.oldRoot.toString(), newRoot: v.batch.newRoot.toString(), tx: v.batch.txHash, setup: d.setupProvenance ?? null, valid: ok },
             null,
             2,
           ),
@@ -36,6 +37,9 @@ export function verifyCommand(): Command {
         console.log(`public inputs  y = ${v.publicSignals[0]}, z = ${v.publicSignals[1]} (recomputed from L1 data)`);
         console.log(`proof          ${v.proofValid ? "valid" : "INVALID"} (verification key of setup ${manifest.label}-${manifest.key})`);
         console.log(`roots          ${v.rootConsistent ? "consistent" : "INCONSISTENT"}: ${v.batch.oldRoot} → ${v.batch.newRoot}`);
+        console.log(`setup          ${describeDeploymentSetup(d)}`);
+        for (const [i, c] of (d.setupProvenance?.contributions ?? []).entries()) console.log(`  #${i + 1} ${c.name} ${c.hash}`);
+        if (d.setupProvenance?.beacon) console.log(`  beacon ${d.setupProvenance.beacon.hash}${d.setupProvenance.beacon.source ? ` (${d.setupProvenance.beacon.source})` : ""}`);
       }
       if (!ok) process.exitCode = 1;
     } finally {

@@ -85,6 +85,7 @@ declare module "snarkjs" {
       logger?: unknown,
     ): Promise<Uint8Array>;
     verifyFromR1cs(r1cs: string, ptau: string, zkey: string, logger?: unknown): Promise<boolean>;
+    verifyFromInit(initZkey: string, ptau: string, zkey: string, logger?: unknown): Promise<boolean>;
     exportVerificationKey(zkey: string, logger?: unknown): Promise<Record<string, unknown>>;
     exportSolidityVerifier(zkey: string, templates: Record<string, string>, logger?: unknown): Promise<string>;
   };
@@ -126,4 +127,15 @@ declare module "@iden3/binfileutils" {
   export function readSection(fd: unknown, sections: unknown[][], idSection: number): Promise<Uint8Array>;
   export function startReadUniqueSection(fd: unknown, sections: unknown[][], idSection: number): Promise<void>;
   export function endReadSection(fd: unknown, noCheck?: boolean): Promise<void>;
+}
+
+declare module "circom_runtime" {
+  /** snarkjs's witness runtime: a calculator over a circom witness module (test/circuits/lenient.ts). */
+  export function WitnessCalculatorBuilder(
+    code: WebAssembly.Instance | Uint8Array,
+    options?: Record<string, unknown>,
+  ): Promise<{
+    calculateWitness(input: unknown, sanityCheck: boolean): Promise<bigint[]>;
+    calculateWTNSBin(input: unknown, sanityCheck: boolean): Promise<Uint8Array>;
+  }>;
 }

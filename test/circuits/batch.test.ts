@@ -1,152 +1,47 @@
-import { createHash } from "node:crypto";
 import { expect } from "chai";
 import { MAX_BALANCE } from "../../lib/account.js";
-import { buildBatch, type Batch, type BatchContents } from "../../lib/batch.js";
+import type { BatchContents } from "../../lib/batch.js";
 import { loadCrypto, SNARK_FIELD, type ZkrCrypto } from "../../lib/crypto.js";
 import { publicSignalsFor } from "../../lib/publicInputs.js";
 import { batchMainSource } from "../../lib/setup.js";
-import { L2Key } from "../../lib/keys.js";
-import { l1ChainStep, L1OpKind, type L1Op } from "../../lib/l1.js";
-import { getInstance, TEST_INSTANCE, deriveParams, type DerivedParams } from "../../lib/params.js";
-import { L2State } from "../../lib/state.js";
-import { signTransfer, type Domain, type SignedTransfer } from "../../lib/tx.js";
-import {
-  CircuitTester,
-  failsAt,
-  terminateCurve,
-  uncheckedBatchInput,
-  type CircuitInput,
-  type Frame,
-  type L1Outcome,
-  type UncheckedBatch,
-  type UncheckedContents,
-} from "./helpers.js";
-
-const domain: Domain = { chainId: 31337n, rollupAddress: 0x5fbdb2315678afecb367f032d93f642f64180aa3n };
+import type { L1Op } from "../../lib/l1.js";
+import { getInstance, TEST_INSTANCE, deriveParams } from "../../lib/params.js";
+import { CircuitTester, failsAt, terminateCurve, uncheckedBatchInput, type Frame } from "./helpers.js";
+import { domain, L1_FIELDS, L1_LEAF_FIELDS, setAt, World } from "./world.js";
 
 const rootCheck: Frame = ["MerkleUpdate", "merkle_update.circom", "(oldNode[n8 + top] - rootIn) * enabled === 0;"];
+const inUpdate: Frame = ["AccountUpdate", "account_update.circom", "rootOut <== MerkleUpdate(D)"];
+const newBalance: Frame = ["AccountUpdate", "account_update.circom", "Num2Bits(128)(newBalance)"];
+const senderUpdate: Frame = ["Transfer", "transfer.circom", "signal rootMid <== AccountUpdate(D)"];
+const receiverUpdate: Frame = ["Transfer", "transfer.circom", "rootOut <== AccountUpdate(D)"];
+const feeUpdate: Frame = ["FeeCredit", "fee_credit.circom", "rootOut <== AccountUpdate(D)"];
+const l1Update: Frame = ["L1Op", "l1_op.circom", "rootOut <== AccountUpdate(D)"];
 
 // Where each guarded check sits (the error names the innermost template first).
 const AT = {
   signature: ["ForceEqualIfEnabled", ["SchnorrVerifier128", "schnorr.circom", "ForceEqualIfEnabled()(enabled, [left[0], right.xout]);"], ["Transfer", "transfer.circom", "sig.word <== "]],
-  overdraft: ["Num2Bits", ["Transfer", "transfer.circom", "Num2Bits(128)(senderBalanceNew)"]],
-  receiverOverflow: ["Num2Bits", ["Transfer", "transfer.circom", "Num2Bits(128)(receiverBalanceNew)"]],
-  feeOverflow: ["Num2Bits", ["FeeCredit", "fee_credit.circom", "Num2Bits(128)(balance + acc)"]],
+  overdraft: ["Num2Bits", newBalance, senderUpdate],
+  receiverOverflow: ["Num2Bits", newBalance, receiverUpdate],
+  feeOverflow: ["Num2Bits", newBalance, feeUpdate],
   token: [["Transfer", "transfer.circom", "(receiverToken - senderToken) * isTransfer === 0;"]],
   padding: [["Transfer", "transfer.circom", "(to + amountF + feeF) * (1 - enabled) === 0;"]],
   fromRange: ["Num2Bits", ["Transfer", "transfer.circom", "Num2Bits(2 * D)(from)"]],
   feeIdxRange: ["Num2Bits", ["Batch", "batch.circom", "Num2Bits(2 * D)(feeIdx[j])"]],
   noFeeSlot: [["Transfer", "transfer.circom", "fee * (1 - matches) === 0;"]],
   feeTokens: [["Batch", "batch.circom", "bothEnabled[j][k] * sameToken[j][k] === 0;"]],
-  senderProof: [rootCheck, ["Transfer", "transfer.circom", "signal rootMid <== MerkleUpdate(D)"]],
-  receiverProof: [rootCheck, ["Transfer", "transfer.circom", "rootOut <== MerkleUpdate(D)"]],
-  feeProof: [rootCheck, ["FeeCredit", "fee_credit.circom", "rootOut <== MerkleUpdate(D)"]],
+  senderProof: [rootCheck, inUpdate, senderUpdate],
+  receiverProof: [rootCheck, inUpdate, receiverUpdate],
+  feeProof: [rootCheck, inUpdate, feeUpdate],
   newRoot: [["Batch", "batch.circom", "root[L + N + F] === newRoot;"]],
-  l1Proof: [rootCheck, ["L1Op", "l1_op.circom", "rootOut <== MerkleUpdate(D)"]],
+  l1Proof: [rootCheck, inUpdate, l1Update],
   l1IdxRange: ["Num2Bits", ["L1Op", "l1_op.circom", "Num2Bits(2 * D)(accountIdx)"]],
   l1Data: [["L1Op", "l1_op.circom", "e1 * (1 - enabled) === 0;"]],
   l1Owner: [["L1Op", "l1_op.circom", "owner * (1 - enabled) === 0;"]],
   l1Count: [["Batch", "batch.circom", "l1Count === enabledCount;"]],
   l1Order: [["Batch", "batch.circom", "l1[j].enabled * (1 - l1[j - 1].enabled) === 0;"]],
+  txOrder: [["Batch", "batch.circom", "tx[i].enabled * (1 - tx[i - 1].enabled) === 0;"]],
 } satisfies Record<string, Frame[]>;
 const at = (frames: Frame[]) => failsAt(...frames);
-
-/** A deterministic key per name. */
-const keyOf = (name: string) => L2Key.fromPrivateKey("0x" + createHash("sha256").update(`zkr circuit test ${name}`).digest("hex"));
-
-/** Accounts every test starts with, created in this order (index 1, 2, …) by earlier batches. */
-const PEOPLE: [name: string, tokenId: bigint, balance: bigint][] = [
-  ["alice", 1n, 10n ** 18n],
-  ["bob", 1n, 5n * 10n ** 17n],
-  ["fees", 1n, 0n],
-  ["carol", 2n, 10n ** 6n],
-  ["dave", 1n, MAX_BALANCE - 10n],
-  ["erin", 2n, 0n],
-  ["fees2", 2n, 7n],
-  ["fees1b", 1n, 0n],
-];
-/** Accounts the tests create themselves. */
-const NEWCOMERS = ["frank", "gina"];
-
-/** An L2 state with the accounts of PEOPLE, the L1 queue hash it has consumed, and test helpers. */
-class World {
-  readonly state: L2State;
-  /** Account index by name (set when its CREATE is made). */
-  readonly idx: Record<string, bigint> = {};
-  readonly keys: Record<string, L2Key> = {};
-  /** L1 owner address by name. */
-  readonly owner: Record<string, bigint> = {};
-  /** Queue hash after the last L1 operation applied to `state`: the next batch's l1HashStart. */
-  l1Hash = 0n;
-
-  private constructor(
-    readonly c: ZkrCrypto,
-    readonly p: DerivedParams,
-  ) {
-    this.state = new L2State(c, p);
-  }
-
-  static async make(c: ZkrCrypto, p: DerivedParams): Promise<World> {
-    const w = new World(c, p);
-    for (const [i, name] of [...PEOPLE.map(([n]) => n), ...NEWCOMERS].entries()) {
-      w.keys[name] = await keyOf(name);
-      w.owner[name] = 0x1000n + BigInt(i);
-    }
-    for (const [name, tokenId, balance] of PEOPLE) {
-      const op = w.create(name, tokenId, balance);
-      w.state.applyL1Op(op);
-      w.l1Hash = l1ChainStep(c.hash, w.l1Hash, op);
-    }
-    return w;
-  }
-
-  /** CREATE of account `name` at the next free index after `queuedBefore` other CREATEs. */
-  create(name: string, tokenId: bigint, amount: bigint, queuedBefore = 0n): L1Op {
-    this.idx[name] = this.state.nextIndex + queuedBefore;
-    const { ax, ay } = this.keys[name];
-    return { kind: L1OpKind.CREATE, accountIdx: this.idx[name], tokenId, amount, owner: this.owner[name], ax, ay };
-  }
-
-  /** DEPOSIT by `name`'s owner to `name`'s account, in its token unless `tokenId` says otherwise. */
-  deposit(name: string, amount: bigint, tokenId?: bigint): L1Op {
-    const accountIdx = this.idx[name];
-    return { kind: L1OpKind.DEPOSIT, accountIdx, tokenId: tokenId ?? this.state.account(accountIdx)!.tokenId, amount, owner: this.owner[name], ax: 0n, ay: 0n };
-  }
-
-  /** FORCE_EXIT of `name`'s account requested by `by`'s owner address. */
-  forceExit(name: string, by = name): L1Op {
-    const accountIdx = this.idx[name];
-    return { kind: L1OpKind.FORCE_EXIT, accountIdx, tokenId: this.state.account(accountIdx)!.tokenId, amount: 0n, owner: this.owner[by], ax: 0n, ay: 0n };
-  }
-
-  /** A signed transfer between named accounts (`to` null: an exit); nonce defaults to the sender's current one. */
-  sign(from: string, to: string | null, amount: bigint, fee: bigint, opts: { nonce?: bigint; key?: string; domain?: Domain } = {}): SignedTransfer {
-    const t = { from: this.idx[from], to: to === null ? 0n : this.idx[to], amount, fee, nonce: opts.nonce ?? this.state.account(this.idx[from])!.nonce };
-    return signTransfer(this.c.hash, this.keys[opts.key ?? from], t, opts.domain ?? domain, this.p);
-  }
-
-  /** The model's batch (applied to the state), consuming the queue from l1Hash on. */
-  batch(contents: BatchContents, feeIdx: bigint[]): Batch {
-    const b = buildBatch(this.state, contents, { domain, feeIdx, l1HashStart: this.l1Hash });
-    this.l1Hash = b.l1HashEnd;
-    return b;
-  }
-
-  /** Circuit input of `contents` applied without any validation (see uncheckedBatchInput). */
-  unchecked(contents: UncheckedContents, feeIdx: bigint[], l1Outcomes?: (L1Outcome | undefined)[]): UncheckedBatch {
-    return uncheckedBatchInput(this.c.hash, this.p, this.state.entries(), contents, { domain, feeIdx, l1HashStart: this.l1Hash, l1Outcomes });
-  }
-}
-
-/** Replace entry `i` of an array-valued input field. */
-function setAt(input: CircuitInput, field: string, i: number, value: unknown): CircuitInput {
-  const arr = [...(input[field] as unknown[])];
-  arr[i] = value;
-  return { ...input, [field]: arr };
-}
-
-const L1_FIELDS = ["l1Kind", "l1AccountIdx", "l1Token", "l1Amount", "l1Owner", "l1Ax", "l1Ay"];
-const L1_LEAF_FIELDS = ["Ax", "Ay", "Token", "Balance", "Nonce", "Siblings"].map((f) => `l1Leaf${f}`);
 
 after(terminateCurve);
 
@@ -163,16 +58,29 @@ describe("circuit Batch(4, 2, 2, 1) (test instance)", function () {
   });
 
   it("has the pinned constraint count", () => {
-    // Measured alone: per L1 slot L1Op(4) 3,428 (Merkle update 2,267, 2 leaves 522, chain
-    // Poseidon(5) 321, range bits 299, flags 19); per tx slot Transfer(4, 1) 8,536 (Schnorr-128
-    // signature with its challenge hash 2,586, 4 leaves 1,044, 2 Merkle updates 4,534, range bits
-    // 2·128 + 32 + 2·8, floats 57, flags 11); FeeCredit(4) 2,917; public inputs (commitment
-    // Poseidon(9) and 8 Horner steps) ~425; domain 240; chainId and rollupAddress range bits 224;
-    // fee-slot flags: 897 outside the slots. (33,921 with EdDSA-Poseidon, the 4-ary tree and the
-    // owner in the leaf; 125,010 when the public input was a sha256 of the data: 3 blocks,
-    // 90,236.) Growth must be deliberate.
-    expect(tester.nConstraints).to.equal(2 * 3428 + 2 * 8536 + 2917 + 897);
-    expect(tester.nConstraints).to.equal(27742);
+    // Measured alone: per L1 slot L1Op(4) 3,812 (AccountUpdate(4) 3,174: Merkle update 2,267, 2
+    // leaves 522, range bits of both leaves 384; chain Poseidon(5) 321, range bits 299, flags
+    // ~18); per tx slot Transfer(4, 1) 9,016 (Schnorr-128 signature with its challenge hash 2,586,
+    // 2 AccountUpdate(4) 6,346, range bits 2·8, floats 57, flags 11); FeeCredit(4) 3,173; public
+    // inputs (commitment Poseidon(9) and 8 Horner steps) ~425; domain 240; chainId and
+    // rollupAddress range bits 224; fee-slot flags, the tx-slot order: 898 outside the slots.
+    // (27,742 before every leaf read was range-checked; 33,921 with EdDSA-Poseidon, the 4-ary tree
+    // and the owner in the leaf; 125,010 when the public input was a sha256 of the data.) Growth
+    // must be deliberate.
+    expect(tester.nConstraints).to.equal(2 * 3812 + 2 * 9016 + 3173 + 898);
+    expect(tester.nConstraints).to.equal(29727);
+  });
+
+  it("reads and writes every account leaf through AccountUpdate (so every leaf field is range-checked where it is read)", () => {
+    // A leaf hash or a Merkle update outside AccountUpdate would open a leaf without the range
+    // checks of its packed state word (test/circuits/malicious.test.ts shows what that allows).
+    const comps = [...tester.components()];
+    const leafOrPath = comps.filter((x) => /(^|\.)(AccountLeaf|MerkleUpdate)@/.test(x));
+    expect(leafOrPath.length).to.be.greaterThan(0);
+    for (const x of leafOrPath) expect(x, "a leaf hash or Merkle update outside AccountUpdate").to.match(/(^|\.)AccountUpdate@\d+\.(AccountLeaf|MerkleUpdate)@/);
+    // 2 per transaction slot, 1 per L1 slot, 1 per fee slot
+    const updates = new Set(comps.map((x) => x.match(/^(.*?AccountUpdate@\d+)/)?.[1]).filter(Boolean));
+    expect(updates.size).to.equal(2 * p.batchSize + p.l1Slots + p.feeSlots);
   });
 
   it("accepts model batches with every L1 operation, transfers and exits, and outputs the model's public signals", async () => {
@@ -429,6 +337,19 @@ describe("circuit Batch(4, 2, 2, 1) (test instance)", function () {
     await tester.expectAssertFail(gap, at(AT.l1Order));
   });
 
+  it("rejects a real transaction after a padding slot (one encoding of txData per batch)", async () => {
+    const w = await fresh();
+    const one = w.unchecked({ txs: [w.sign("alice", "bob", 1n, 0n)] }, [0n]).circuitInput;
+    await tester.expectPass(one);
+    const gap = structuredClone(one) as Record<string, unknown[]>;
+    for (const f of ["from", "to", "amountF", "feeF", "sigS", "sigR8x", "sigR8y"]) gap[f].reverse();
+    for (const f of ["Ax", "Ay", "Token", "Balance", "Nonce", "Siblings"]) {
+      gap[`sender${f}`].reverse();
+      gap[`receiver${f}`].reverse();
+    }
+    await tester.expectAssertFail(gap, at(AT.txOrder));
+  });
+
   it("constraints reject edited witnesses: a real tx passed off as padding, skipped fees, a refunded deposit, another output", async () => {
     const w = await fresh();
     const batch = w.batch({ l1Ops: [w.deposit("bob", 9n)], txs: [w.sign("alice", "bob", 1n, 3n)] }, [w.idx.fees]);
@@ -467,12 +388,12 @@ describe("circuit Batch(2, 1, 1, 2) (two fee slots, index bytes with unused bits
   });
 
   it("has the pinned constraint count", () => {
-    // one L1Op(2) 2,588, one Transfer(2, 2) 6,860, two FeeCredit(2) 2,081 (each with a
-    // MerkleUpdate(2) 1,431), the public inputs and one distinct-token check: 886. (16,227 with
-    // EdDSA-Poseidon and the 4-ary tree: at D = 2 an 8-ary level and a 1-bit 4-ary top cost 219
-    // more than two 4-ary levels, the smaller leaves save 93 each.)
-    expect(tester.nConstraints).to.equal(2588 + 6860 + 2 * 2081 + 886);
-    expect(tester.nConstraints).to.equal(14496);
+    // one L1Op(2) 2,972, one Transfer(2, 2) 7,340, two FeeCredit(2) 2,337 (each an
+    // AccountUpdate(2): MerkleUpdate(2) 1,431, 2 leaves 522, the leaves' range bits 384), the
+    // public inputs and one distinct-token check: 886. (14,496 before every leaf read was
+    // range-checked; 16,227 with EdDSA-Poseidon and the 4-ary tree.)
+    expect(tester.nConstraints).to.equal(2972 + 7340 + 2 * 2337 + 886);
+    expect(tester.nConstraints).to.equal(15872);
   });
 
   it("credits each fee to the slot of its token, and matches the model", async () => {
@@ -504,12 +425,13 @@ describe("circuit Batch(12, 1, 1, 1) (bench instance)", function () {
     const p = getInstance("bench_d12_b1");
     expect([p.depth, p.batchSize, p.l1Slots, p.feeSlots]).to.deep.equal([12, 1, 1, 1]);
     const tester = await CircuitTester.compileSource("batch_d12_n1_l1_f1", batchMainSource(p));
-    // L1Op(12) 7,819 (its Merkle update 6,642: eight 8-ary levels); Transfer(12, 1) 17,318 (two
-    // Merkle updates 13,284, the Schnorr-128 signature 2,586); FeeCredit(12) 7,292; public inputs,
-    // domain, range bits and flags 896. (38,445 with EdDSA-Poseidon, the 4-ary tree and the owner
-    // in the leaf; 129,161 with the sha256 public input.)
-    expect(tester.nConstraints).to.equal(7819 + 17318 + 7292 + 896);
-    expect(tester.nConstraints).to.equal(33325);
+    // L1Op(12) 8,203 (its AccountUpdate(12) 7,549, Merkle update 6,642: eight 8-ary levels);
+    // Transfer(12, 1) 17,798 (two AccountUpdate(12) 15,096, the Schnorr-128 signature 2,586);
+    // FeeCredit(12) 7,548; public inputs, domain, range bits and flags 896. (33,325 before every
+    // leaf read was range-checked; 38,445 with EdDSA-Poseidon, the 4-ary tree and the owner in
+    // the leaf; 129,161 with the sha256 public input.)
+    expect(tester.nConstraints).to.equal(8203 + 17798 + 7548 + 896);
+    expect(tester.nConstraints).to.equal(34445);
     const w = await World.make(await loadCrypto(), p);
     const batch = w.batch({ l1Ops: [w.deposit("bob", 10n ** 6n)], txs: [w.sign("alice", "bob", 10n ** 17n, 9n)] }, [w.idx.fees]);
     const wit = await tester.expectPass(batch.circuitInput);

@@ -12,6 +12,7 @@ import { l1ChainStep, L1OpKind, type L1Op } from "../../lib/l1.js";
 import { REPO_ROOT, type DerivedParams } from "../../lib/params.js";
 import { AccountTree, zeroProof } from "../../lib/tree.js";
 import { encodeTransfer, packedAmounts, type Domain, type SignedTransfer } from "../../lib/tx.js";
+import { LenientWitnessCalculator, type LenientWitness } from "./lenient.js";
 
 /**
  * Witness-level circuit testing: compile a main, compute witnesses with snarkjs (whose
@@ -108,6 +109,27 @@ function readSym(file: string): Map<string, number> {
   return out;
 }
 
+/**
+ * The component a signal belongs to, with circom's generated names of anonymous components
+ * (`AccountUpdate_149_8193`: template, source line, a serial) shortened to `AccountUpdate@149`:
+ * "tx[0].AccountUpdate_149_8193.Num2Bits_62_3262.out[3]" → "tx[0].AccountUpdate@149.Num2Bits@62".
+ */
+export function componentOf(signal: string): string {
+  const parts = signal.split(".");
+  parts.pop();
+  return parts.map((p) => p.replace(/^([A-Za-z0-9]+?)_(\d+)_\d+$/, "$1@$2")).join(".");
+}
+
+/**
+ * A signal as `violations` reports it: componentOf's path, then the signal's name without its
+ * last index ("…Num2Bits_62_3262.out[3]" → "…Num2Bits@62.out", "feeIdxBits[0][1]" → "feeIdxBits[0]").
+ */
+export function signalSite(signal: string): string {
+  const last = signal.split(".").pop()!.replace(/\[\d+\]$/, "");
+  const comp = componentOf(signal);
+  return comp ? `${comp}.${last}` : last;
+}
+
 function evalLc(lc: Lc, w: bigint[]): bigint {
   let s = 0n;
   for (let i = 0; i < lc.wires.length; i++) s += lc.coefs[i] * w[lc.wires[i]];
@@ -117,6 +139,9 @@ function evalLc(lc: Lc, w: bigint[]): bigint {
 export type CircuitInput = Record<string, unknown>;
 
 export class CircuitTester {
+  private lenientCalc?: Promise<LenientWitnessCalculator>;
+  private wireOwner?: string[];
+
   private constructor(
     readonly label: string,
     readonly compiled: CompiledCircuit,
@@ -137,6 +162,15 @@ export class CircuitTester {
   static async compileSource(label: string, src: string): Promise<CircuitTester> {
     const compiled = await compileCircuit(label, src);
     return new CircuitTester(label, compiled, readR1cs(compiled.r1cs), readSym(compiled.sym));
+  }
+
+  /** Every component of the compiled circuit (componentOf of every signal in its .sym, kept or not). */
+  components(): Set<string> {
+    const out = new Set<string>();
+    for (const line of readFileSync(this.compiled.sym, "utf8").split("\n")) {
+      if (line) out.add(componentOf(line.split(",")[3].replace(/^main\./, "")));
+    }
+    return out;
   }
 
   get nConstraints(): number {
@@ -187,6 +221,57 @@ export class CircuitTester {
     expect(error.message, `${this.label}: failing template`).to.match(where);
   }
 
+  /**
+   * What a malicious prover computes for `input`: circom's witness code run with every `===`
+   * skipped (test/circuits/lenient.ts). For an input that breaks no rule it is the honest witness.
+   */
+  lenient(input: CircuitInput): Promise<LenientWitness> {
+    this.lenientCalc ??= LenientWitnessCalculator.load(this.compiled.wasm);
+    return this.lenientCalc.then((c) => c.compute(input));
+  }
+
+  /**
+   * Where `w` breaks the circuit: for every violated constraint, the signal (signalSite) that most
+   * of its wires carry, deduplicated and sorted. A wire carries the innermost signal naming it (a
+   * signal passed into a sub-component keeps one wire under several names); ties go to the outer
+   * one, then to the first in order. So a range check whose input is out of range shows as its
+   * bits: "tx[0].AccountUpdate@149.Num2Bits@62.out" (bits a template discards) or
+   * "rollupBits" (bits Batch keeps); `root === newRoot` in Batch as "newRoot". Empty for a
+   * satisfying witness.
+   */
+  violations(w: bigint[]): string[] {
+    const depth = (x: string) => x.split(".").length;
+    if (!this.wireOwner) {
+      const names: string[][] = Array.from({ length: this.r1cs.nWires }, () => []);
+      for (const [name, i] of this.symbols) names[i].push(signalSite(name));
+      this.wireOwner = names.map((sigs) => sigs.reduce((best, x) => (best === undefined || depth(x) > depth(best) ? x : best), undefined as string | undefined) ?? "");
+    }
+    const sites = new Set<string>();
+    for (const [a, b, c] of this.r1cs.constraints) {
+      if ((evalLc(a, w) * evalLc(b, w) - evalLc(c, w)) % SNARK_FIELD === 0n) continue;
+      const count = new Map<string, number>();
+      for (const wire of new Set([a, b, c].flatMap((lc) => lc.wires))) {
+        if (wire === 0) continue; // the constant 1
+        const owner = this.wireOwner[wire];
+        count.set(owner, (count.get(owner) ?? 0) + 1);
+      }
+      const best = [...count].sort(([x, n], [y, m]) => m - n || depth(x) - depth(y) || (x < y ? -1 : 1))[0];
+      sites.add(best ? best[0] : "(constant)");
+    }
+    return [...sites].sort();
+  }
+
+  /**
+   * Expects the malicious prover's witness for `input` to break exactly the rules at `sites`
+   * (componentOf names, e.g. from `site`), nothing else: the circuit rejects the input there and
+   * only there. Returns the witness. `sites` empty: it must satisfy every constraint.
+   */
+  async expectViolations(input: CircuitInput, sites: string[]): Promise<LenientWitness> {
+    const lw = await this.lenient(input);
+    expect(this.violations(lw.witness), `${this.label}: violated constraints`).to.deep.equal([...new Set(sites)].sort());
+    return lw;
+  }
+
   /** Expects `w` (typically a valid witness a test edited) to violate some constraint. */
   expectUnsatisfied(w: bigint[]): void {
     expect(this.firstViolation(w), `${this.label}: the edited witness satisfies every constraint`).to.not.equal(-1);
@@ -197,6 +282,16 @@ export class CircuitTester {
     const i = this.symbols.get(name);
     if (i === undefined) throw new Error(`${this.label}: no witness wire for signal "${name}" (unknown, or removed by --O2)`);
     return i;
+  }
+
+  /**
+   * The one kept signal whose name, with anonymous components shortened as componentOf does
+   * ("AccountUpdate_124_5321" → "AccountUpdate@124"), matches `re`; throws unless exactly one does.
+   */
+  nameLike(re: RegExp): string {
+    const hits = [...this.symbols.keys()].filter((n) => re.test(n.replace(/([A-Za-z0-9]+?)_(\d+)_\d+(?=\.)/g, "$1@$2")));
+    if (hits.length !== 1) throw new Error(`${this.label}: ${hits.length} signals match ${re}: ${hits.slice(0, 5).join(", ")}`);
+    return hits[0];
   }
 
   get(w: bigint[], name: string): bigint {
@@ -237,6 +332,16 @@ export function failsAt(...frames: Frame[]): RegExp {
   return new RegExp(parts.join(""));
 }
 
+/**
+ * A component as `violations` names it: path segments, each a named component ("tx[0]") or an
+ * anonymous one given as [template, file of its parent, snippet on the line it is created], e.g.
+ * site("tx[1]", ["AccountUpdate", "transfer.circom", "signal rootMid <== AccountUpdate(D)"],
+ * ["Num2Bits", "account_update.circom", "Num2Bits(128)(oldBalance)"]).
+ */
+export function site(...segments: (string | [template: string, file: string, snippet: string])[]): string {
+  return segments.map((s) => (typeof s === "string" ? s : `${s[0]}@${lineOf(s[1], s[2])}`)).join(".");
+}
+
 /** Terminates snarkjs's curve worker threads if something built them (they keep mocha alive). */
 export async function terminateCurve(): Promise<void> {
   await (globalThis as { curve_bn128?: { terminate(): Promise<void> } | null }).curve_bn128?.terminate();
@@ -262,6 +367,29 @@ export interface UncheckedContext {
   l1HashStart?: bigint;
   /** Per L1 operation, an outcome that overrides the rules (e.g. a valid deposit "refunded"); a CREATE takes only its result. */
   l1Outcomes?: (L1Outcome | undefined)[];
+  /**
+   * A malicious prover's opening of a leaf it reads: given where the leaf is read and the account
+   * stored there, the fields it claims instead (as field elements, each in [0, r)), or undefined
+   * for the true ones. A claim packing to the same field value passes the Merkle check; the
+   * transition is then computed from the claimed fields, as the circuit does. "fee" is asked once
+   * for the slot's token (before the transactions) and once when the fee leaf is credited.
+   */
+  openAs?: (at: LeafSite, account: Account) => Account | undefined;
+}
+
+/** Where a batch reads a leaf: L1 slot j, transaction slot i's sender or receiver, fee slot j. */
+export interface LeafSite {
+  kind: "l1" | "sender" | "receiver" | "fee";
+  slot: number;
+}
+
+/** Fields (ax, ay, tokenId, balance, nonce) whose packed state word equals `a`'s mod r: a second opening of its leaf. */
+export function aliasOf(a: Account, shift: { tokenId?: bigint; balance?: bigint; nonce?: bigint }): Account {
+  const t = mod(a.tokenId + (shift.tokenId ?? 0n));
+  const b = mod(a.balance + (shift.balance ?? 0n));
+  const n = mod(a.nonce + (shift.nonce ?? 0n));
+  if (mod(packedState({ tokenId: t, balance: b, nonce: n })) !== mod(packedState(a))) throw new Error("aliasOf: the shift changes the packed state word");
+  return { ...a, tokenId: t, balance: b, nonce: n };
 }
 
 export interface UncheckedBatch {
@@ -308,6 +436,10 @@ export function uncheckedBatchInput(
     tree.update(i, leafOf(a));
   };
   const leafWitness = (i: bigint) => ({ account: state.get(i) ?? EMPTY_ACCOUNT, proof: tree.proof(i) });
+  const open = (at: LeafSite, i: bigint) => {
+    const w = leafWitness(i);
+    return { account: ctx.openAs?.(at, w.account) ?? w.account, proof: w.proof };
+  };
   for (const [i, a] of accounts) set(i, { ...a });
   const oldRoot = tree.root;
   const padding = { account: EMPTY_ACCOUNT, proof: zeroProof(p.depth) };
@@ -322,7 +454,7 @@ export function uncheckedBatchInput(
       l1Results.push(ctx.l1Outcomes?.[j]?.result ?? 0n);
       return w;
     }
-    const w = leafWitness(op.accountIdx);
+    const w = open({ kind: "l1", slot: j }, op.accountIdx);
     const a = w.account;
     const deposit = op.kind === L1OpKind.DEPOSIT;
     // A FORCE_EXIT is always valid (the contract queues it only from the account's owner, who
@@ -337,16 +469,16 @@ export function uncheckedBatchInput(
   const l1Slots = Array.from({ length: p.l1Slots }, (_, j) => l1Ops[j] ?? noOp);
   while (l1Leaves.length < p.l1Slots) l1Leaves.push(padding);
 
-  const feeTokens = feeIdx.map((i) => (i === 0n ? undefined : leafWitness(i).account.tokenId));
+  const feeTokens = feeIdx.map((i, j) => (i === 0n ? undefined : open({ kind: "fee", slot: j }, i).account.tokenId));
   const collected = feeIdx.map(() => 0n);
   const slots = Array.from({ length: p.batchSize }, (_, i) => {
     const t = txs[i];
     if (!t) return { from: 0n, to: 0n, amountF: 0n, feeF: 0n, sig: { R8x: 0n, R8y: 0n, S: 0n }, sender: padding, receiver: padding };
-    const sender = leafWitness(t.from);
-    set(t.from, { ...sender.account, balance: mod(sender.account.balance - t.amount - t.fee), nonce: sender.account.nonce + 1n });
+    const sender = open({ kind: "sender", slot: i }, t.from);
+    set(t.from, { ...sender.account, balance: mod(sender.account.balance - t.amount - t.fee), nonce: mod(sender.account.nonce + 1n) });
     let receiver = padding;
     if (t.to !== 0n) {
-      receiver = leafWitness(t.to);
+      receiver = open({ kind: "receiver", slot: i }, t.to);
       set(t.to, { ...receiver.account, balance: mod(receiver.account.balance + t.amount) });
     }
     const j = feeTokens.indexOf(sender.account.tokenId);
@@ -355,7 +487,7 @@ export function uncheckedBatchInput(
   });
   const fees = feeIdx.map((i, j) => {
     if (i === 0n) return padding;
-    const w = leafWitness(i);
+    const w = open({ kind: "fee", slot: j }, i);
     set(i, { ...w.account, balance: mod(w.account.balance + collected[j]) });
     return w;
   });

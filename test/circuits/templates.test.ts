@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { expect } from "chai";
 import { buildPoseidon, type Poseidon } from "circomlibjs";
-import { accountLeaf, MAX_BALANCE } from "../../lib/account.js";
+import { accountLeaf, MAX_BALANCE, type Account } from "../../lib/account.js";
 import { loadCrypto, SNARK_FIELD, type ZkrCrypto } from "../../lib/crypto.js";
 import { decodeFloat, FLOAT40, floatMax } from "../../lib/float.js";
 import { L2Key, signatureChallenge, verifySignature, type Signature, type SignatureMessage } from "../../lib/keys.js";
@@ -9,7 +9,7 @@ import { l1ChainStep, L1OpKind, type L1Op } from "../../lib/l1.js";
 import { deriveParams } from "../../lib/params.js";
 import { L2State } from "../../lib/state.js";
 import { AccountTree, siblingCount, treeLevels, zeroProof } from "../../lib/tree.js";
-import { CircuitTester, failsAt, terminateCurve, type Frame } from "./helpers.js";
+import { aliasOf, CircuitTester, failsAt, site, terminateCurve, type Frame } from "./helpers.js";
 
 /** Deterministic pseudo-random field elements for test data. */
 function* fieldElements(seed: bigint): Generator<bigint> {
@@ -106,6 +106,100 @@ describe("circuit AccountLeaf", function () {
       expect(leaf.get(w, "out")).to.equal(expected);
       expect(accountLeaf(c.hash, { ...a, owner: 0xa11cen }), "lib/account.ts accountLeaf").to.equal(expected);
       leaf.expectUnsatisfied(leaf.edit(w, { out: expected + 1n }));
+    }
+  });
+});
+
+describe("circuit AccountUpdate", function () {
+  // AccountUpdate(2): 16 leaves; oldEmpty is a main input here (not a constant as in Transfer)
+  let c: ZkrCrypto;
+  let tester: CircuitTester;
+  let tree: AccountTree;
+  const owner = 0n;
+  const stored: Account = { ax: 11n, ay: 22n, owner, tokenId: 7n, balance: 1000n, nonce: 3n };
+  const other: Account = { ax: 33n, ay: 44n, owner, tokenId: 2n, balance: MAX_BALANCE, nonce: (1n << 32n) - 1n };
+  const fieldsOf = (prefix: "old" | "new", a: Account) => ({
+    [`${prefix}Ax`]: a.ax,
+    [`${prefix}Ay`]: a.ay,
+    [`${prefix}Token`]: a.tokenId,
+    [`${prefix}Balance`]: a.balance,
+    [`${prefix}Nonce`]: a.nonce,
+  });
+  const bits = (i: bigint) => Array.from({ length: 4 }, (_, b) => (i >> BigInt(b)) & 1n);
+  const input = (i: bigint, old: Account, next: Account, opts: { enabled?: bigint; oldEmpty?: bigint } = {}) => ({
+    enabled: opts.enabled ?? 1n,
+    oldEmpty: opts.oldEmpty ?? 0n,
+    pathBits: bits(i),
+    siblings: tree.proof(i).flat(),
+    rootIn: tree.root,
+    ...fieldsOf("old", old),
+    ...fieldsOf("new", next),
+  });
+  const rangeCheck = (field: string) => failsAt("Num2Bits", ["AccountUpdate", "account_update.circom", field]);
+  const rangeSite = (field: string) => site(["Num2Bits", "account_update.circom", field], "out");
+
+  before(async () => {
+    c = await loadCrypto();
+    tester = await CircuitTester.compile("account_update_d2", ["account_update.circom"], "AccountUpdate(2)");
+    tree = new AccountTree(2, c.hash);
+    tree.update(5n, accountLeaf(c.hash, stored));
+    tree.update(9n, accountLeaf(c.hash, other));
+  });
+
+  it("has the expected constraint count", () => {
+    // MerkleUpdate(2) 1,431, 2 AccountLeaf 522, 2 · (32 + 128 + 32) range bits, the oldEmpty selection 1
+    expect(tester.nConstraints).to.equal(1431 + 522 + 384 + 1);
+  });
+
+  it("replaces the leaf at the index, fills an empty slot (oldEmpty), passes the root through when disabled", async () => {
+    const next = { ...stored, balance: 999n, nonce: 4n };
+    const w = await tester.expectPass(input(5n, stored, next));
+    const after = new AccountTree(2, c.hash);
+    after.update(5n, accountLeaf(c.hash, next));
+    after.update(9n, accountLeaf(c.hash, other));
+    expect(tester.get(w, "rootOut")).to.equal(after.root);
+    // an empty slot: the old fields are not hashed (but still range-checked)
+    const created = await tester.expectPass(input(3n, stored, other, { oldEmpty: 1n }));
+    after.update(3n, accountLeaf(c.hash, other));
+    after.update(5n, accountLeaf(c.hash, stored));
+    expect(tester.get(created, "rootOut")).to.equal(after.root);
+    const off = await tester.expectPass(input(3n, other, next, { enabled: 0n }));
+    expect(tester.get(off, "rootOut")).to.equal(tree.root);
+  });
+
+  it("rejects every other opening of a stored leaf, though it packs to the same state word", async () => {
+    // (token − 1, balance + 2^128), (balance − 1, nonce + 2^32), (token + 1, nonce − 2^160),
+    // (token − 8, balance + 8·2^128): each packs to the stored leaf's state word mod r, so the
+    // Merkle check passes and only the range checks can tell
+    const aliases: [Account, string[]][] = [
+      [aliasOf(stored, { tokenId: -1n, balance: 1n << 128n }), ["Num2Bits(128)(oldBalance)", "Num2Bits(128)(newBalance)"]],
+      [aliasOf(stored, { balance: -1n, nonce: 1n << 32n }), ["Num2Bits(32)(oldNonce)", "Num2Bits(32)(newNonce)"]],
+      [aliasOf(stored, { tokenId: 1n, nonce: -(1n << 160n) }), ["Num2Bits(32)(oldNonce)", "Num2Bits(32)(newNonce)"]],
+      [aliasOf(stored, { tokenId: -8n, balance: 8n << 128n }), ["Num2Bits(32)(oldToken)", "Num2Bits(32)(newToken)", "Num2Bits(128)(oldBalance)", "Num2Bits(128)(newBalance)"]],
+    ];
+    for (const [alias, checks] of aliases) {
+      // the prover writes the same fields back (only the opening is wrong)
+      await tester.expectAssertFail(input(5n, alias, alias), rangeCheck(checks[0]));
+      await tester.expectViolations(input(5n, alias, alias), checks.map(rangeSite));
+    }
+    // the honest opening written back unchanged satisfies everything
+    await tester.expectViolations(input(5n, stored, stored), []);
+  });
+
+  it("range-checks every field it writes, and every field it reads even when disabled or empty", async () => {
+    for (const [field, value] of [
+      ["Token", 1n << 32n],
+      ["Balance", 1n << 128n],
+      ["Nonce", 1n << 32n],
+      ["Balance", SNARK_FIELD - 1n],
+    ] as const) {
+      const bad = { ...fieldsOf("new", stored), [`new${field}`]: value };
+      const check = `Num2Bits(${field === "Balance" ? 128 : 32})(new${field})`;
+      await tester.expectAssertFail({ ...input(5n, stored, stored), ...bad }, rangeCheck(check));
+      const badOld = { [`old${field}`]: value };
+      const oldCheck = check.replace("(new", "(old");
+      await tester.expectAssertFail({ ...input(3n, stored, stored, { enabled: 0n }), ...badOld }, rangeCheck(oldCheck));
+      await tester.expectAssertFail({ ...input(3n, stored, stored, { oldEmpty: 1n }), ...badOld }, rangeCheck(oldCheck));
     }
   });
 });
@@ -392,11 +486,12 @@ describe("circuit L1Op", function () {
   const resultOf = (w: bigint[]) => tester.get(w, "result");
 
   it("has the expected constraint count", () => {
-    // MerkleUpdate(2) 1,431 (see the MerkleUpdate test), 2 AccountLeaf 522, Poseidon(5) 321,
-    // range bits 2 + 4 + 32 + 128 + 129 (deposit sum), flags and selections 19 (the result is
-    // < 2^128 without bits of its own)
-    expect(tester.nConstraints).to.equal(1431 + 522 + 321 + 295 + 19);
-    expect(tester.nConstraints).to.equal(2588);
+    // AccountUpdate(2) 2,338 (MerkleUpdate(2) 1,431, see the MerkleUpdate test; 2 AccountLeaf
+    // 522; the range bits of both leaves 384; the empty-old-leaf selection 1), Poseidon(5) 321,
+    // range bits 2 + 4 + 32 + 128 + 129 (deposit sum), flags and selections 18 (the result is
+    // < 2^128 without bits of its own). 2,588 before the leaf fields were range-checked.
+    expect(tester.nConstraints).to.equal(2338 + 321 + 295 + 18);
+    expect(tester.nConstraints).to.equal(2972);
   });
 
   it("matches the model for every kind and outcome", async () => {
@@ -471,7 +566,11 @@ describe("circuit L1Op", function () {
   });
 
   it("rejects a CREATE into an occupied slot and a DEPOSIT or FORCE_EXIT on an empty one", async () => {
-    const rootCheck = failsAt(["MerkleUpdate", "merkle_update.circom", "(oldNode[n8 + top] - rootIn) * enabled === 0;"], ["L1Op", "l1_op.circom", "rootOut <== MerkleUpdate(D)"]);
+    const rootCheck = failsAt(
+      ["MerkleUpdate", "merkle_update.circom", "(oldNode[n8 + top] - rootIn) * enabled === 0;"],
+      ["AccountUpdate", "account_update.circom", "rootOut <== MerkleUpdate(D)"],
+      ["L1Op", "l1_op.circom", "rootOut <== AccountUpdate(D)"],
+    );
     const s = freshState();
     const empty = { leafAx: 0n, leafAy: 0n, leafToken: 0n, leafBalance: 0n, leafNonce: 0n };
     const base = { rootIn: s.root, hashIn, ...empty };
@@ -496,10 +595,12 @@ describe("circuit L1Op", function () {
     tester.expectUnsatisfied(tester.edit(exit, { result: 0n }));
     tester.expectUnsatisfied(tester.edit(exit, { result: MAX_BALANCE - 5n }));
     // the new leaf kept the old balance (the old leaf), or the root left unchanged
-    expect(tester.get(exit, "newLeaf")).to.not.equal(tester.get(exit, "leafHash"));
-    tester.expectUnsatisfied(tester.edit(exit, { newLeaf: tester.get(exit, "leafHash") }));
+    const newLeaf = tester.nameLike(/^AccountUpdate@\d+\.newLeaf$/);
+    const oldLeaf = tester.get(exit, tester.nameLike(/^AccountUpdate@\d+\.oldHash$/));
+    expect(tester.get(exit, newLeaf)).to.not.equal(oldLeaf);
+    tester.expectUnsatisfied(tester.edit(exit, { [newLeaf]: oldLeaf }));
     tester.expectUnsatisfied(tester.edit(exit, { rootOut: exitRootIn }));
-    tester.expectUnsatisfied(tester.edit(exit, { result: 0n, newLeaf: tester.get(exit, "leafHash"), rootOut: exitRootIn }));
+    tester.expectUnsatisfied(tester.edit(exit, { result: 0n, [newLeaf]: oldLeaf, rootOut: exitRootIn }));
     tester.expectUnsatisfied(tester.edit(exit, { hashOut: hashIn }));
   });
 });

@@ -111,11 +111,12 @@ describe("zkr CLI (bin/zkr against a hardhat node)", function () {
     expectOneLineError(await zkr(["status"], env()), /cannot reach the sequencer at http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/);
     expectOneLineError(await zkr(["status", "--l1"], env({ ZKR_RPC: "http://127.0.0.1:9" })), /cannot reach the L1 node at http:\/\/127\.0\.0\.1:9/);
     expectOneLineError(await zkr(["balance", "--account", "x"], env()), /argument 'x' is invalid/);
+    expectOneLineError(await zkr(["sequencer", "--min-fee", "0=1.5"], env()), /--min-fee takes TOKEN=AMOUNT, a token id and an amount in base units/);
     expectOneLineError(await zkr(["verify", "1"], env({ ZKR_DEPLOYMENT: path.join(dir, "none.json") })), /no deployment file .*none\.json: run `zkr deploy`/);
   });
 
   it("the sequencer proves the deposits; deposit --wait returns once a batch applied it", async function () {
-    sequencer = new Background(["sequencer", "--port", String(apiPort), "--batch-timeout", "500"], env({ ZKR_KEY: operatorKey }));
+    sequencer = new Background(["sequencer", "--port", String(apiPort), "--batch-timeout", "500", "--max-pending", "500", "--max-pending-per-sender", "8"], env({ ZKR_KEY: operatorKey }));
     await sequencer.waitFor(/API on http:\/\/127\.0\.0\.1:\d+/, 120_000);
     const out = JSON.parse(await zkrOk(["deposit", "--amount", "0.5", "--wait", "--json"], env({ ZKR_KEY: bobKey, ZKR_WALLET: path.join(dir, "bob.json") })));
     expect(out.account).to.equal("3");
@@ -154,6 +155,7 @@ describe("zkr CLI (bin/zkr against a hardhat node)", function () {
     const s = JSON.parse(await zkrOk(["status", "--json"], env()));
     expect(s).to.include({ chainId: "31337", rollup: d.rollup.toLowerCase(), accounts: 3 });
     expect(s.batches.final).to.equal(s.batches.total);
+    expect(s.mempool).to.deep.equal({ pending: 0, senders: 0, maxPending: 500, maxPendingPerSender: 8, minFee: {} }); // the flags reach the service
     const l1 = JSON.parse(await zkrOk(["status", "--l1", "--json"], env()));
     expect(l1).to.include({ batchNumber: String(s.batches.final), l1OpCount: "3", l1Processed: "3", escapeMode: false });
     expect(l1.stateRoot).to.equal(s.stateRoot);

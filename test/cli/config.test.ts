@@ -3,7 +3,7 @@ import { expect } from "chai";
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Config, createWallet, DEFAULT_RPC, readDeployment, readWallet } from "../../cli/config.js";
+import { Config, createWallet, DEFAULT_RPC, describeDeploymentSetup, readDeployment, readWallet } from "../../cli/config.js";
 import { formatAmount, parseAmount, parseL2Amounts } from "../../cli/units.js";
 
 describe("zkr CLI configuration and amounts", () => {
@@ -43,6 +43,30 @@ describe("zkr CLI configuration and amounts", () => {
     writeFileSync(f, JSON.stringify({ ...sampleDeployment(), instance: "nope" }));
     expect(() => readDeployment(f)).to.throw(/unknown circuit instance "nope"/);
     expect(() => readDeployment(path.join(dir, "missing.json"))).to.throw(/no deployment file .*run `zkr deploy`/);
+  });
+
+  it("checks the setup record of a deployment file and describes it in one line", () => {
+    const f = path.join(dir, "setup.json");
+    const provenance = {
+      kind: "ceremony",
+      insecure: false,
+      ptau: { kind: "ceremony", sha256: "cd".repeat(32), power: 20 },
+      circuitHash: "ef".repeat(64),
+      contributions: [{ name: "alice", hash: "01".repeat(64) }, { name: "bob", hash: "02".repeat(64) }],
+      beacon: { hash: "03".repeat(32), iterationsExp: 10, source: "block 1", contributionHash: "04".repeat(64) },
+      zkeySha256: "05".repeat(32),
+      vkeySha256: "ab".repeat(32),
+    };
+    writeFileSync(f, JSON.stringify({ ...sampleDeployment(), setupProvenance: provenance }));
+    expect(describeDeploymentSetup(readDeployment(f))).to.equal(`ceremony, 2 contributions + beacon, ceremony ptau, vkey sha256 ${"ab".repeat(32)}`);
+    // The record must name the verification key the deployment names.
+    writeFileSync(f, JSON.stringify({ ...sampleDeployment(), setupProvenance: { ...provenance, vkeySha256: "99".repeat(32) } }));
+    expect(() => readDeployment(f)).to.throw(/setup\.json is invalid: setupProvenance/);
+    writeFileSync(f, JSON.stringify({ ...sampleDeployment(), setupProvenance: { ...provenance, kind: "trusted" } }));
+    expect(() => readDeployment(f)).to.throw(/setupProvenance/);
+    // A file from before the record: still readable, and says so.
+    writeFileSync(f, JSON.stringify(sampleDeployment()));
+    expect(describeDeploymentSetup(readDeployment(f))).to.match(/^not recorded/);
   });
 
   it("writes a wallet with mode 0600, reads it back, and refuses to overwrite it", async () => {

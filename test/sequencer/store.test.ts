@@ -1,11 +1,14 @@
-// The sequencer store's schema version: a database written by another zkr version is refused
-// before anything is read or written.
+// The sequencer store: its schema version (a database written by another zkr version is refused
+// before anything is read or written), the counts by status its triggers keep, and the query
+// plans of what a request runs (an index or a key, never a scan of the history).
 import { expect } from "chai";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { SequencerStore } from "../../sequencer/store.js";
+import type { SignedTransfer } from "../../lib/tx.js";
+import { SCHEMA_VERSION, SequencerStore } from "../../sequencer/store.js";
+import { SqlSpy } from "./sqlspy.js";
 
 describe("sequencer store schema", () => {
   let dir: string;
@@ -23,9 +26,119 @@ describe("sequencer store schema", () => {
     const db = new DatabaseSync(old);
     db.exec("CREATE TABLE batches (number INTEGER PRIMARY KEY, input_hash TEXT NOT NULL); PRAGMA user_version = 2;");
     db.close();
-    expect(() => new SequencerStore(old)).to.throw(/schema version 2, this zkr needs 4: start with a new database file/);
+    expect(() => new SequencerStore(old)).to.throw(/schema version 2, this zkr needs 5: start with a new database file/);
     const untouched = new DatabaseSync(old);
     expect(untouched.prepare("SELECT COUNT(*) AS n FROM sqlite_master").get()).to.deep.equal({ n: 1 });
     untouched.close();
+  });
+
+  it("refuses a database of version 3 (before the status counts): its counts would be missing", () => {
+    expect(SCHEMA_VERSION).to.equal(5);
+    const v3 = path.join(dir, "v3.sqlite");
+    const db = new DatabaseSync(v3);
+    db.exec("CREATE TABLE txs (id TEXT PRIMARY KEY, status TEXT NOT NULL); INSERT INTO txs VALUES ('a', 'pending'); PRAGMA user_version = 3;");
+    db.close();
+    expect(() => new SequencerStore(v3)).to.throw(/schema version 3, this zkr needs 5/);
+  });
+
+  it("refuses a database of version 4 (before the L1 blocks of operations and inclusions): a reorganisation could not be checked", () => {
+    const v4 = path.join(dir, "v4.sqlite");
+    const db = new DatabaseSync(v4);
+    db.exec("CREATE TABLE l1_ops (queue_index INTEGER PRIMARY KEY, body TEXT NOT NULL); PRAGMA user_version = 4;");
+    db.close();
+    expect(() => new SequencerStore(v4)).to.throw(/schema version 4, this zkr needs 5/);
+  });
+});
+
+describe("sequencer store counts and query plans", () => {
+  let dir: string;
+  let store: SequencerStore;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), "zkr-store-"));
+    store = new SequencerStore(path.join(dir, "seq.sqlite"));
+  });
+  afterEach(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const tx = (i: number): SignedTransfer => ({ from: BigInt(1 + (i % 7)), to: 2n, amount: 1n, fee: 0n, nonce: BigInt(i), signature: { R8x: 0n, R8y: 1n, S: 0n } });
+  const id = (i: number) => "0x" + i.toString(16).padStart(64, "0");
+  const batch = (number: number) => ({
+    number,
+    status: "proving" as const,
+    l1From: 0,
+    l1Count: 0,
+    txIds: [],
+    feeIdx: [],
+    oldRoot: 1n,
+    newRoot: 2n,
+    commitment: 3n,
+    publicSignals: [4n, 5n] as [bigint, bigint],
+  });
+  /** Counts by status the slow way, for comparison. */
+  const counted = (table: string) =>
+    Object.fromEntries((store.db.prepare(`SELECT status, COUNT(*) AS n FROM ${table} GROUP BY status`).all() as { status: string; n: number }[]).map((r) => [r.status, Number(r.n)]));
+  const nonZero = (c: Record<string, number>) => Object.fromEntries(Object.entries(c).filter(([, n]) => n !== 0));
+
+  it("keeps transaction and batch counts by status through inserts, status changes and deletes, in the same transaction", () => {
+    store.transaction(() => {
+      for (let i = 0; i < 40; i++) store.addTx(id(i), tx(i));
+    });
+    store.setTxStatus([id(1), id(2), id(3)], "batched", 1);
+    store.setTxStatus([id(2)], "proven", 1);
+    store.setTxStatus([id(3)], "final", 1);
+    store.setTxStatus([id(3)], "final", 1); // no change of status: no change of count
+    store.setTxStatus([id(4)], "rejected", null, "BAD_NONCE: x");
+    store.db.prepare("UPDATE txs SET status = 'included' WHERE id = ?").run(id(5)); // any status, not only today's
+    store.db.prepare("DELETE FROM txs WHERE id = ?").run(id(6));
+    expect(() => store.transaction(() => {
+      store.setTxStatus([id(7)], "final", 1);
+      throw new Error("rolled back");
+    })).to.throw(/rolled back/);
+    expect(nonZero(store.countTxs())).to.deep.equal(counted("txs"));
+    expect(store.countTxs()).to.include({ pending: 34, batched: 1, proven: 1, final: 1, rejected: 1 });
+    for (let n = 1; n <= 5; n++) store.addBatch(batch(n));
+    store.setBatchProven(2, batch(2).commitment, { p: 1 });
+    store.setBatchIncluded(1, "0xabc", 10, "0x01");
+    store.setBatchFinal(1);
+    store.setBatchFinal(2);
+    store.setBatchIncluded(3, "0xdef", 11, "0x02");
+    expect(nonZero(store.countBatches())).to.deep.equal(counted("batches"));
+    expect(store.countBatches()).to.deep.equal({ proving: 2, proven: 0, included: 1, final: 2 });
+    store.dropBatchesFrom(3); // a rewind: the counts follow deletes too
+    expect(store.countBatches()).to.deep.equal({ proving: 0, proven: 0, included: 0, final: 2 });
+    expect(nonZero(store.countBatches())).to.deep.equal(counted("batches"));
+  });
+
+  it("answers every request-path query through an index or a key, never a scan of the history", () => {
+    const spy = new SqlSpy(store.db);
+    store.transaction(() => {
+      for (let i = 0; i < 50; i++) store.addTx(id(i), tx(i));
+      for (let n = 1; n <= 20; n++) store.addBatch(batch(n));
+      store.addL1Ops([0, 1, 2].map((q) => ({ queueIndex: BigInt(q), kind: 2, accountIdx: 1n, tokenId: 0n, amount: 1n, owner: 1n, ax: 0n, ay: 0n, chainHash: 7n, blockNumber: q, blockHash: "0x01", transactionHash: "0x02" })));
+    });
+    const { executed } = spy.during(() => {
+      store.tx(id(3));
+      store.addTx(id(99), tx(99));
+      store.setTxStatus([id(99)], "batched", 21);
+      store.countTxs();
+      store.countBatches();
+      store.l1OpCount();
+      store.l1Ops(1, 2);
+      store.batch(7);
+      store.lastBatch();
+    });
+    expect(executed.length).to.be.greaterThan(8);
+    for (const e of executed) {
+      // lastBatch reads one row from the end of the primary key: SQLite calls that a SCAN with LIMIT 1
+      if (/ORDER BY number DESC LIMIT 1/.test(e.sql)) continue;
+      expect(spy.scans(e.sql), e.sql).to.deep.equal([]);
+      expect(e.rows, e.sql).to.be.at.most(3);
+    }
+    expect(store.l1OpCount()).to.equal(3);
+    // the old queries scanned: GROUP BY over every transaction, COUNT(*) over every L1 operation
+    expect(spy.scans("SELECT status, COUNT(*) AS n FROM txs GROUP BY status")).to.not.deep.equal([]);
+    expect(spy.scans("SELECT COUNT(*) AS n FROM l1_ops")).to.not.deep.equal([]);
   });
 });

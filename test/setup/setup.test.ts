@@ -4,14 +4,17 @@ import { expect } from "chai";
 import {
   assertKeyAllowedForChain,
   batchMainSource,
+  describeProvenance,
   GENERATED_CONTRACTS_DIR,
   readR1csInfo,
   readSetupManifest,
   requiredPower,
   type SetupResult,
   setupCircuit,
+  setupProvenance,
 } from "../../lib/setup.js";
 import { compileCircuit } from "../../lib/circom.js";
+import { readZkeyChain, sha256Hex } from "../../lib/zkey.js";
 import { rejection, tinyMain, useTempCache } from "./fixtures.js";
 
 /** Keeps contracts/generated/ to the verifiers other tests compile. */
@@ -111,13 +114,50 @@ describe("setup: trusted setup pipeline (tiny Poseidon circuit)", function () {
     expect(readdirSync(path.join(cache(), "setup")).some((d) => d.startsWith("zkrtest_setup_ceremony"))).to.equal(false);
   });
 
-  it("accepts a ceremony ptau with the right sha256 and marks its key as not insecure", async function () {
+  it("accepts a ceremony ptau with the right sha256, but its single phase-2 contribution stays a development key", async function () {
     const { path: p, sha256 } = cold.manifest.ptau;
     const r = await setupCircuit("zkrtest_setup_ceremony", tinyMain(2), { ...NO_SOL, ptau: { path: p, sha256: sha256.toUpperCase() } });
     expect(r.manifest.ptau).to.deep.include({ kind: "ceremony", sha256 });
-    expect(r.manifest.insecure).to.equal(false);
-    expect(readFileSync(r.manifest.verifierSol, "utf8")).not.to.contain("INSECURE");
-    expect(() => assertKeyAllowedForChain(r.manifest, 1)).not.to.throw();
+    expect(r.manifest.phase2!.kind).to.equal("development");
+    expect(r.manifest.insecure).to.equal(true);
+    const sol = readFileSync(r.manifest.verifierSol, "utf8");
+    expect(sol).to.contain(`// Phase 1: ceremony ptau sha256 ${sha256}.`);
+    expect(sol).to.contain("// Phase 2: INSECURE DEVELOPMENT KEY, a single contribution (zkr setup)");
+    // Whoever ran this setup knows its secret: refused on a real chain unless explicitly accepted.
+    expect(() => assertKeyAllowedForChain(r.manifest, 1)).to.throw(/refusing .* on chain 1: its phase 2 is a single contribution/);
+    expect(() => assertKeyAllowedForChain(r.manifest, 1, { allowSingleContribution: true })).not.to.throw();
+    expect(() => assertKeyAllowedForChain(r.manifest, 31337)).not.to.throw();
+    // A manifest written before phase 2 was recorded counts as a development one.
+    const { phase2: _, ...legacy } = r.manifest;
+    expect(() => assertKeyAllowedForChain(legacy, 1)).to.throw(/single contribution/);
+  });
+
+  it("records phase 2 in the manifest: one development contribution, with the zkey's and vkey's hashes", async function () {
+    const m = cold.manifest;
+    const chain = await readZkeyChain(m.zkey);
+    expect(chain.contributions).to.have.length(1);
+    expect(m.phase2).to.deep.equal({
+      kind: "development",
+      circuitHash: chain.circuitHash,
+      contributions: [{ name: "zkr setup (development)", hash: chain.contributions[0]!.hash }],
+      beacon: null,
+      zkeySha256: sha256Hex(readFileSync(m.zkey)),
+      vkeySha256: sha256Hex(readFileSync(m.vkey)),
+    });
+    expect(readFileSync(m.verifierSol, "utf8")).to.contain("// Phase 2: INSECURE DEVELOPMENT KEY");
+    const p = await setupProvenance(m);
+    expect(p).to.deep.include({ kind: "development", insecure: true, beacon: null, zkeySha256: m.phase2!.zkeySha256 });
+    expect(describeProvenance(p)).to.equal(`DEVELOPMENT (single contribution, insecure), development ptau, vkey sha256 ${m.phase2!.vkeySha256}`);
+  });
+
+  it("phase 2 starts from the cached initial key, which zkr ceremony shares", function () {
+    const dir = path.join(cache(), "phase2-init");
+    const records = readdirSync(dir)
+      .filter((d) => d.startsWith(`${label}-`) && !d.includes("."))
+      .map((d) => JSON.parse(readFileSync(path.join(dir, d, "init.json"), "utf8")) as { circuitKey: string; ptauSha256: string; circuitHash: string });
+    const mine = records.filter((r) => r.circuitKey === cold.manifest.circuitKey);
+    expect(mine).to.have.length(1);
+    expect(mine[0]).to.include({ ptauSha256: cold.manifest.ptau.sha256, circuitHash: cold.manifest.phase2!.circuitHash });
   });
 
   it("refuses development keys on chain 1 and accepts them on 31337 and 1337", function () {

@@ -1,0 +1,93 @@
+// A malicious sequencer tries to drain the rollup with real proofs and the real verifier: two
+// users deposit 10 ETH each, then the sequencer proves batches that open the attacker's leaf with
+// another decomposition of its packed state word (test/circuits/malicious.test.ts has every such
+// opening at the circuit level). Its witness is circom's own witness code with every `===`
+// skipped (test/circuits/lenient.ts), proven with snarkjs and the rollup's proving key. Before
+// every leaf read was range-checked these witnesses satisfied the circuit, the proofs verified
+// and the contract paid out 20 ETH to the attacker; now the proofs do not verify and L1 rejects them.
+import { expect } from "chai";
+import { readFileSync } from "node:fs";
+import { groth16 } from "snarkjs";
+import type { Account } from "../../lib/account.js";
+import { toHex } from "../../lib/bytes.js";
+import { signTransfer } from "../../lib/tx.js";
+import { toSolidityProof } from "../../prover/prover.js";
+import { aliasOf, CircuitTester, site, uncheckedBatchInput, type LeafSite, type UncheckedBatch } from "../circuits/helpers.js";
+import { LenientWitnessCalculator } from "../circuits/lenient.js";
+import { batchMainSource } from "../../lib/setup.js";
+import { ethers } from "../contracts/fixture.js";
+import { alice, bob, deployer, sequencer } from "../contracts/fixture.js";
+import { expectRevert } from "../contracts/helpers.js";
+import { closeProver, ETH, keys, mined, newWorld, params, type World } from "./helpers.js";
+
+describe("a malicious sequencer cannot drain the rollup (real verifier, real proofs)", function () {
+  let w: World;
+  let k: Awaited<ReturnType<typeof keys>>;
+  let lenient: LenientWitnessCalculator;
+  let tester: CircuitTester;
+
+  before(async () => {
+    w = await newWorld(deployer, sequencer, { feeIdx: [] });
+    k = await keys(2);
+    lenient = await LenientWitnessCalculator.load(w.manifest.wasm);
+    tester = await CircuitTester.compileSource("batch_d4_n2_l2_f1", batchMainSource(params));
+    // batch 1, honest: alice (account 1, the victim) and bob (account 2, the attacker's) deposit 10 ETH each
+    await mined(w.d.rollup.connect(alice).depositETH(k[0].ax, k[0].ay, { value: 10n * ETH }));
+    await mined(w.d.rollup.connect(bob).depositETH(k[1].ax, k[1].ay, { value: 10n * ETH }));
+    await w.op.submit();
+    expect(await ethers.provider.getBalance(w.d.rollupAddress)).to.equal(20n * ETH);
+  });
+  after(closeProver);
+
+  /** The malicious prover's batch and proof: `openAs` opens leaves as it likes. */
+  async function cheat(contents: Parameters<typeof uncheckedBatchInput>[3], openAs: (at: LeafSite, a: Account) => Account | undefined): Promise<{ b: UncheckedBatch; proof: bigint[]; verifies: boolean; violations: string[] }> {
+    const l1HashStart = await w.d.rollup.l1ChainHash(await w.d.rollup.l1Processed());
+    const b = uncheckedBatchInput(w.crypto.hash, params, w.state.entries(), contents, { domain: w.domain, feeIdx: [0n], l1HashStart, openAs });
+    const lw = await lenient.compute(b.circuitInput);
+    const { proof, publicSignals } = await groth16.prove(w.manifest.zkey, lw.wtns);
+    expect(publicSignals.map(BigInt), "the proof claims exactly the contract's public signals").to.deep.equal(b.publicSignals);
+    const vkey = JSON.parse(readFileSync(w.manifest.vkey, "utf8"));
+    return { b, proof: toSolidityProof(proof), verifies: await groth16.verify(vkey, publicSignals, proof), violations: tester.violations(lw.witness) };
+  }
+
+  const submit = (b: UncheckedBatch, proof: bigint[]) =>
+    w.d.rollup.connect(sequencer).submitBatch(b.data.newRoot, b.data.l1Count, toHex(b.data.l1ResultsData), toHex(b.data.feeIdxData), toHex(b.data.txData), b.commitment, proof);
+
+  async function nothingChanged(root: bigint, batches: bigint) {
+    expect(await w.d.rollup.stateRoot()).to.equal(root);
+    expect(await w.d.rollup.batchNumber()).to.equal(batches);
+    expect(await w.d.rollup.claimable(bob.address, 0)).to.equal(0n);
+    expect(await ethers.provider.getBalance(w.d.rollupAddress)).to.equal(20n * ETH);
+  }
+
+  const senderRange = (...fields: string[]) =>
+    fields.map((f) => site("tx[0]", ["AccountUpdate", "transfer.circom", "signal rootMid <== AccountUpdate(D)"], ["Num2Bits", "account_update.circom", `Num2Bits(${f.endsWith("Balance") ? 128 : 32})(${f})`], "out"));
+
+  it("an exit of 20 ETH from the attacker's 10 ETH account (leaf opened as token −1, balance + 2^128) is rejected on L1", async () => {
+    const root = await w.d.rollup.stateRoot();
+    const exit = signTransfer(w.crypto.hash, k[1], { from: 2n, to: 0n, amount: 20n * ETH, fee: 0n, nonce: 0n }, w.domain, params);
+    const { b, proof, verifies, violations } = await cheat({ txs: [exit] }, (at, a) => (at.kind === "sender" ? aliasOf(a, { tokenId: -1n, balance: 1n << 128n }) : undefined));
+    expect(violations, "what the circuit now rejects").to.deep.equal(senderRange("oldToken", "oldBalance", "newToken"));
+    expect(verifies, "the proof verifies off-chain").to.equal(false);
+    await expectRevert(submit(b, proof), w.d.rollup, "InvalidProof");
+    await nothingChanged(root, 1n);
+  });
+
+  it("a forced exit that pays 20 ETH out of a 10 ETH account is rejected on L1; the honest batch pays 10", async () => {
+    const root = await w.d.rollup.stateRoot();
+    await mined(w.d.rollup.connect(bob).forceExit(2));
+    const [op] = (await w.op.pendingL1Ops()).slice(0, 1);
+    const { b, proof, verifies } = await cheat({ l1Ops: [op], txs: [] }, (at, a) =>
+      at.kind === "l1" ? aliasOf(a, { balance: 10n * ETH, nonce: -(10n * ETH) << 32n }) : undefined,
+    );
+    expect(b.data.l1ResultsData.length).to.equal(16);
+    expect(verifies).to.equal(false);
+    await expectRevert(submit(b, proof), w.d.rollup, "InvalidProof");
+    await nothingChanged(root, 1n);
+    // the honest batch consumes the forced exit and pays what the account holds
+    await w.op.submit();
+    expect(await w.d.rollup.claimable(bob.address, 0)).to.equal(10n * ETH);
+    await mined(w.d.rollup.connect(bob).withdraw(0));
+    expect(await ethers.provider.getBalance(w.d.rollupAddress)).to.equal(10n * ETH);
+  });
+});
