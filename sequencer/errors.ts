@@ -3,9 +3,10 @@
 //   TransientError      the node or the network failed, a nonce raced, a job has no worker:
 //                       the same step is retried with exponential backoff (Retry);
 //   StateConflictError  L1 is not in the state the step assumed (a reorganisation, another
-//                       submitter, a rule the batch no longer meets — e.g. a queue rule of the
-//                       Rollup that rejects a batch skipping old L1 operations): re-read L1,
-//                       rewind what no longer fits and rebuild on what L1 now holds;
+//                       submitter, a rule the batch no longer meets — e.g. L1OpSkipped, a
+//                       Rollup rule refusing a batch that leaves out an L1 operation older than
+//                       its grace period): re-read L1, rewind what no longer fits and rebuild on
+//                       what L1 now holds;
 //   FatalError          configuration (the key is not the rollup's sequencer, the rollup is in
 //                       escape mode, the verifier is not this setup's, the node lacks what the
 //                       configuration needs): the sequencer stops and says why.
@@ -45,7 +46,17 @@ export class FatalError extends PipelineError {
  * sequencer, escape mode ended batches, or the contract refuses the shape of the data this
  * sequencer builds (the deployment's instance is not the one the sequencer was configured for).
  */
-const FATAL_REVERTS = new Set(["NotSequencer", "EscapeMode", "NoAggregateVerifier", "BadBatchCount", "BadFeeDataLength", "BadTxDataLength", "BadL1ResultsLength", "NotInField"]);
+const FATAL_REVERTS = new Set([
+  "NotSequencer",
+  "EscapeMode",
+  "NoAggregateVerifier",
+  "BadBatchCount",
+  "BadFeeDataLength",
+  "BadTxDataLength",
+  "BadL1ResultsLength",
+  "TrailingPadding",
+  "NotInField",
+]);
 
 /**
  * ethers v6 codes of failures on the way to or in the node, not answers about the rollup's state:
