@@ -111,7 +111,7 @@ describe("flooding the mempool (real HTTP, real proofs)", function () {
     await expectAnswer(tx(3, { to: 1n, amount: 1n, fee: MIN, nonce: 0n }), 202); // 5 pending: the limit
     await expectAnswer(tx(3, { to: 1n, amount: 1n, fee: MIN, nonce: 1n }), 503, "MEMPOOL_FULL");
     await expectAnswer(tx(2, { to: 1n, amount: 1n, fee: MIN, nonce: 2n }), 503, "MEMPOOL_FULL");
-    expect(store.countTxs()).to.deep.equal({ pending: 5, batched: 0, proven: 0, final: 0, rejected: 0 });
+    expect(store.countTxs()).to.deep.equal({ pending: 5, batched: 0, proven: 0, included: 0, final: 0, rejected: 0 });
     expect(seq.status().mempool).to.deep.include({ pending: 5, senders: 3, maxPending: 5, maxPendingPerSender: 2, minFee: { "0": "1000" } });
     expect(seq.state.root).to.equal(root);
   });
