@@ -1,5 +1,6 @@
 // Rollup fixtures for the contract tests: deployment through lib/deploy.ts (the CLI's code) over a
-// MockVerifier, and a model sequencer that builds every batch with the TypeScript model
+// MockVerifier with a test policy (a non-zero L1-operation fee every deposit and forced exit pays,
+// short delays), and a model sequencer that builds every batch with the TypeScript model
 // (lib/state.ts, lib/batch.ts) and submits it with the mock pinned to the model's input hash, so
 // each model-driven batch also checks input-hash parity between lib/ and Rollup.sol.
 import { Contract, type ContractTransactionReceipt, type Signer } from "ethers";
@@ -9,11 +10,13 @@ import {
   deployPoseidonContracts,
   deployRollup,
   type L1OpEvent,
+  MOCK_VERIFIER_KEY_HASH,
   type PoseidonAddresses,
   readArtifact,
   readL1Ops,
   type RollupContract,
   type RollupDeployment,
+  type RollupPolicy,
 } from "../../lib/deploy.js";
 import { l1ChainStep } from "../../lib/l1.js";
 import { type DerivedParams, getInstance, TEST_INSTANCE } from "../../lib/params.js";
@@ -45,26 +48,35 @@ export interface Fixture {
   mock: Contract;
   params: DerivedParams;
   domain: Domain;
+  /** The L1-operation fee every deposit and forced exit pays (wei). */
+  fee: bigint;
   /** The rollup called by `signer`. */
   as(signer: Signer): RollupContract;
 }
 
-export interface FixtureOptions {
+/**
+ * The contract tests' policy: an hour's escape and inactivity delay, 10 minutes' grace, a fee
+ * (an odd number of wei, so a fee mistaken for an amount shows) and a 1-wei minimum deposit.
+ */
+export const TEST_POLICY: RollupPolicy = { escapeDelay: 3600n, inactivityDelay: 3600n, l1Grace: 600n, l1OpFee: 7_000_000_011n, minDeposit: 1n };
+
+export interface FixtureOptions extends Partial<RollupPolicy> {
   params?: DerivedParams;
-  /** Seconds (default one hour). */
-  escapeDelay?: bigint;
 }
 
-/** A fresh Rollup over a fresh MockVerifier, deployed with deployRollup. */
+/** A fresh Rollup over a fresh MockVerifier, deployed with deployRollup (TEST_POLICY unless overridden). */
 export async function deployWithMock(opts: FixtureOptions = {}): Promise<Fixture> {
-  const params = opts.params ?? getInstance(TEST_INSTANCE);
+  const { params: p, ...policy } = opts;
+  const params = p ?? getInstance(TEST_INSTANCE);
   const d = await deployRollup({
     signer: deployer,
     verifierArtifact: "MockVerifier",
+    verifyingKeyHash: MOCK_VERIFIER_KEY_HASH,
     poseidon: await sharedPoseidon(),
     params,
     sequencer: sequencer.address,
-    escapeDelay: opts.escapeDelay ?? 3600n,
+    ...TEST_POLICY,
+    ...policy,
   });
   const mock = new Contract(d.verifierAddress, readArtifact("MockVerifier").abi, deployer);
   return {
@@ -73,6 +85,7 @@ export async function deployWithMock(opts: FixtureOptions = {}): Promise<Fixture
     mock,
     params,
     domain: { chainId, rollupAddress: BigInt(d.rollupAddress) },
+    fee: d.policy.l1OpFee,
     as: (signer) => d.rollup.connect(signer),
   };
 }
@@ -130,9 +143,10 @@ export class ModelSequencer {
 
   /**
    * Builds the next batch (the next `l1Count` queued operations, default as many as fit, then
-   * `txs`) and submits it. The model state is rolled back if the submission fails.
+   * `txs`) and submits it (in a block at `timestamp`, if given). The model state is rolled back
+   * if the submission fails.
    */
-  async submit(opts: { l1Count?: number; txs?: SignedTransfer[]; feeIdx?: bigint[] } = {}): Promise<{
+  async submit(opts: { l1Count?: number; txs?: SignedTransfer[]; feeIdx?: bigint[]; timestamp?: bigint } = {}): Promise<{
     batch: Batch;
     receipt: ContractTransactionReceipt;
   }> {
@@ -146,6 +160,7 @@ export class ModelSequencer {
       if (batch.rejected.length > 0) throw new Error(`model rejected a transfer: ${batch.rejected[0]!.error.message}`);
       const proof = proofFor(`batch/${this.f.d.rollupAddress}/${++this.batches}`);
       await mined(this.f.mock.expectCall(proof, batch.publicSignals));
+      if (opts.timestamp !== undefined) await ethers.provider.send("evm_setNextBlockTimestamp", [Number(opts.timestamp)]);
       const receipt = await mined(
         this.f.rollup.submitBatch(batch.newRoot, l1Ops.length, batch.l1ResultsData, batch.feeIdxData, batch.txData, batch.commitment, proof),
       );
