@@ -815,7 +815,8 @@ contract Rollup {
     ///      its offset puts it in the top txBytes bytes of a word. This scan is the only per-transfer
     ///      execution cost of a batch, so it tests 4 transactions per branch (a few dozen gas per
     ///      transaction) and re-reads a group one by one only if one of them may be an exit. Words
-    ///      read past the end of txData are zero, so a last, partial group always takes the slow path.
+    ///      read past the end of txData (zero padding, or whatever a non-canonical ABI encoding put
+    ///      there) only decide whether the slow path runs, which reads posted transactions alone.
     function _creditExits(bytes calldata txData) private {
         uint256 step = txBytes;
         uint256 toMask = ((1 << (8 * idxBytes)) - 1) << (256 - 16 * idxBytes);

@@ -67,6 +67,7 @@ async function postedBatchesOf(
   txHash: string,
   firstBatch: bigint,
   events: number,
+  traceCall: (txHash: string) => Promise<unknown>,
 ): Promise<PostedBatchCall[]> {
   const tx = await provider.getTransaction(txHash);
   if (!tx) throw new Error(`transaction ${txHash} (batch ${firstBatch}) not found`);
@@ -77,7 +78,7 @@ async function postedBatchesOf(
   } else {
     let trace: CallFrame;
     try {
-      trace = (await (provider as JsonRpcApiProvider).send("debug_traceTransaction", [txHash, { tracer: "callTracer" }])) as CallFrame;
+      trace = (await traceCall(txHash)) as CallFrame;
     } catch (e) {
       throw new Error(`${where}, and the node cannot trace it (debug_traceTransaction with the callTracer: ${(e as Error).message.split("\n")[0]}): read L1 through a node that offers it`, { cause: e });
     }
@@ -99,13 +100,22 @@ async function postedBatchesOf(
   return batches;
 }
 
+export interface ReadBatchesOptions {
+  /**
+   * The call trace (geth `callTracer` format) of a transaction that reached the rollup through
+   * another contract. Default: debug_traceTransaction on the rollup's provider.
+   */
+  traceCall?: (txHash: string) => Promise<unknown>;
+}
+
 /**
  * All batches accepted by the rollup, in order, with their calldata (from submitBatch or
  * submitBatches calls: the j-th BatchSubmitted event of a transaction is its j-th posted batch),
  * whether the transaction called the rollup directly or through another contract (postedBatchesOf).
  */
-export async function readBatches(rollup: RollupContract, fromBlock: number): Promise<PostedBatch[]> {
+export async function readBatches(rollup: RollupContract, fromBlock: number, opts: ReadBatchesOptions = {}): Promise<PostedBatch[]> {
   const provider = rollup.runner!.provider as Provider;
+  const traceCall = opts.traceCall ?? ((hash: string) => (provider as JsonRpcApiProvider).send("debug_traceTransaction", [hash, { tracer: "callTracer" }]));
   const rollupAddress = (await rollup.getAddress()).toLowerCase();
   const logs = await rollup.queryFilter(rollup.filters.BatchSubmitted!(), fromBlock);
   const perTx = new Map<string, number>();
@@ -117,7 +127,7 @@ export async function readBatches(rollup: RollupContract, fromBlock: number): Pr
     if (!("args" in log)) throw new Error(`cannot decode log ${log.transactionHash}`);
     let call = calls.get(log.transactionHash);
     if (!call) {
-      const batches = await postedBatchesOf(provider, rollup, rollupAddress, log.transactionHash, log.args.batchNumber as bigint, perTx.get(log.transactionHash)!);
+      const batches = await postedBatchesOf(provider, rollup, rollupAddress, log.transactionHash, log.args.batchNumber as bigint, perTx.get(log.transactionHash)!, traceCall);
       call = { batches, next: 0 };
       calls.set(log.transactionHash, call);
     }
