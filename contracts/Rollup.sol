@@ -231,7 +231,7 @@ contract Rollup {
     /// @notice `txData` is not a whole number of transactions, or holds more than batchSize.
     error BadTxDataLength(uint256 length, uint256 max);
     /// @notice The last posted transaction is padding (from = 0): padding slots are never posted,
-    ///         so a batch has exactly one encoding (docs/PROTOCOL.md, "Batch").
+    ///         so a batch has exactly one encoding (docs/PROTOCOL.md, "One encoding per batch").
     error TrailingPadding(uint256 txIndex);
     /// @notice `l1Results` is not 16·l1Count bytes.
     error BadL1ResultsLength(uint256 length, uint256 expected);
@@ -323,10 +323,11 @@ contract Rollup {
         if (c.escapeDelay == 0 || c.escapeDelay > type(uint64).max) revert InvalidParameters();
         if (c.inactivityDelay == 0 || c.inactivityDelay > c.escapeDelay || c.l1Grace >= c.escapeDelay) revert InvalidParameters();
         if (c.l1OpFee >= AMOUNT_LIMIT || c.minDeposit == 0 || c.minDeposit >= AMOUNT_LIMIT) revert InvalidParameters();
+        // A low-level call: a contract without the function (reverting, or returning nothing) is a
+        // mismatch with hash 0, never an undecodable return.
         bytes32 keyHash;
-        try verifier_.verifyingKeyHash() returns (bytes32 h) {
-            keyHash = h;
-        } catch {}
+        (bool ok, bytes memory ret) = address(verifier_).staticcall(abi.encodeCall(IVerifier.verifyingKeyHash, ()));
+        if (ok && ret.length == 32) keyHash = abi.decode(ret, (bytes32));
         if (keyHash != c.verifyingKeyHash || keyHash == bytes32(0)) revert VerifyingKeyMismatch(c.verifyingKeyHash, keyHash);
 
         verifier = verifier_;
