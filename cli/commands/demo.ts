@@ -66,6 +66,7 @@ export function demoCommand(): Command {
         await (await d.rollup.connect(bob).depositETH(kb.ax, kb.ay, { value: 2n * ETH + fee })).wait();
         await prove("2 deposits");
         await prove("1 deposit");
+        console.log(`   the sequencer earned ${fmt(await d.rollup.claimable(sequencer.address, 0))} of L1-operation fees (${fmt(fee)} per deposit), claimable on L1`);
 
         step("two signed L2 transfers (Schnorr-128 on BabyJubJub, bound to chain id and rollup address)");
         await prove("alice → bob 1.5 ETH, bob → alice 0.25 ETH (fee 0.0001 each)", [
