@@ -12,7 +12,7 @@ import { JsonRpcProvider, Network, parseEther, Wallet } from "ethers";
 import { type Deployment, readDeployment } from "../../cli/config.js";
 import { devAccount } from "../../cli/l1.js";
 import { type LocalChain, startHardhatNode } from "../../cli/services.js";
-import { aggregateVerifierName } from "../../lib/aggregate.js";
+import { verifierContractName } from "../../lib/aggregate.js";
 import { TEST_INSTANCE } from "../../lib/params.js";
 import { cacheDir } from "../../lib/circom.js";
 import { buildContracts, GENERATED_CONTRACTS_DIR, readSetupManifest, type SetupManifest } from "../../lib/setup.js";
@@ -22,7 +22,7 @@ const BEACON = "5d7a0c3e9b1f4a6e8c2d0b7f3a9e1c5d7b3f0a8e6c4d2b9f1e7a5c3d0b8f6e4a
 
 /** The generated verifiers of the test instance, as found: restored afterwards (other suites prove with the development key). */
 function saveGenerated(): () => Promise<void> {
-  const files = [`Groth16Verifier_${TEST_INSTANCE}.sol`, `${aggregateVerifierName(TEST_INSTANCE)}.sol`].map((f) => path.join(GENERATED_CONTRACTS_DIR, f));
+  const files = [`Groth16Verifier_${TEST_INSTANCE}.sol`, `${verifierContractName(TEST_INSTANCE)}.sol`].map((f) => path.join(GENERATED_CONTRACTS_DIR, f));
   const saved = files.map((f) => (existsSync(f) ? readFileSync(f) : undefined));
   return async () => {
     let changed = false;
