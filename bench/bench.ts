@@ -9,7 +9,7 @@ import os from "node:os";
 import { parseArgs } from "node:util";
 import { compileCircuit } from "../lib/circom.js";
 import { loadCrypto, SNARK_FIELD } from "../lib/crypto.js";
-import { deployRollup } from "../lib/deploy.js";
+import { deployRollup, DEV_POLICY, MOCK_VERIFIER_KEY_HASH } from "../lib/deploy.js";
 import { L2Key } from "../lib/keys.js";
 import { getInstance, REPO_ROOT } from "../lib/params.js";
 import { coefficientCount } from "../lib/publicInputs.js";
@@ -19,7 +19,7 @@ import { signTransfer } from "../lib/tx.js";
 import { treeLevels } from "../lib/tree.js";
 import { Prover } from "../prover/prover.js";
 import { Operator } from "../sequencer/operator.js";
-import { aggregateVerifierName } from "../lib/aggregate.js";
+import { setupVerifier } from "../lib/aggregate.js";
 
 const { values } = parseArgs({
   options: {
@@ -114,16 +114,17 @@ if (proving.length) {
     const p = getInstance(setup.manifest.label);
     const prover = new Prover(setup.manifest);
     try {
-      const d = await deployRollup({ signer, verifierArtifact: setup.manifest.contractName, aggregateVerifierArtifact: aggregateVerifierName(setup.manifest.label), params: p, sequencer: signer.address, escapeDelay: 3600n });
+      const d = await deployRollup({ signer, ...setupVerifier(setup.manifest), params: p, sequencer: signer.address, ...DEV_POLICY });
+      const fee = d.policy.l1OpFee; // every L1 operation pays it; a batch consuming operations credits it to its submitter
       const domain = { chainId: d.chainId, rollupAddress: BigInt(d.rollupAddress) };
       const state = new L2State(crypto, p);
       // Accounts: #1 collects fees, #2..#N+1 send, #N+2 receives. All created by L1 deposits.
       const op = new Operator(state, d.rollup, prover, domain, [1n], d.blockNumber);
       const keys = await Promise.all(Array.from({ length: p.batchSize + 2 }, () => L2Key.random()));
       const deposits: bigint[] = [];
-      for (const k of keys) deposits.push(await gasOf(d.rollup.connect(user).depositETH(k.ax, k.ay, { value: 10n ** 20n })));
+      for (const k of keys) deposits.push(await gasOf(d.rollup.connect(user).depositETH(k.ax, k.ay, { value: 10n ** 20n + fee })));
       opsGas.push({ instance: p.name, what: "depositETH (creates an account)", gas: deposits[deposits.length - 1] });
-      opsGas.push({ instance: p.name, what: "depositETHTo (existing account)", gas: await gasOf(d.rollup.connect(user).depositETHTo(2, { value: 1n })) });
+      opsGas.push({ instance: p.name, what: "depositETHTo (existing account)", gas: await gasOf(d.rollup.connect(user).depositETHTo(2, { value: DEV_POLICY.minDeposit + fee })) });
       log(`${p.name}: proving the deposit batches …`);
       const withOps = await op.submit();
       opsGas.push({ instance: p.name, what: `submitBatch consuming ${withOps.batch.l1Ops.length} deposit(s), no transfers`, gas: withOps.receipt.gasUsed });
@@ -147,7 +148,7 @@ if (proving.length) {
       const exits = await op.submit(txs(BigInt(runs), 0n));
       opsGas.push({ instance: p.name, what: `marginal gas per exit (batch of ${p.batchSize} exits vs empty batch)`, gas: (exits.receipt.gasUsed - empty.receipt.gasUsed) / BigInt(p.batchSize) });
       opsGas.push({ instance: p.name, what: "withdraw (ETH)", gas: await gasOf(d.rollup.connect(user).withdraw(0)) });
-      opsGas.push({ instance: p.name, what: "forceExit", gas: await gasOf(d.rollup.connect(user).forceExit(2)) });
+      opsGas.push({ instance: p.name, what: "forceExit", gas: await gasOf(d.rollup.connect(user).forceExit(2, { value: fee })) });
       await ethers.provider.send("evm_increaseTime", [3601]);
       await (await d.rollup.activateEscape()).wait();
       const a = state.account(2n)!;
@@ -182,7 +183,7 @@ for (const name of list(values.compile)) {
   const { ethers } = await network.connect();
   const [signer] = await ethers.getSigners();
   await buildContracts();
-  const d = await deployRollup({ signer, verifierArtifact: "MockVerifier", params: p, sequencer: signer.address });
+  const d = await deployRollup({ signer, verifierArtifact: "MockVerifier", verifyingKeyHash: MOCK_VERIFIER_KEY_HASH, params: p, sequencer: signer.address });
   const gas = async (n: number) => {
     // worst case: every calldata byte non-zero, no exits (exits add a credit each)
     const tx = Uint8Array.from({ length: n * p.txBytes }, (_, i) => (i % p.txBytes < p.idxBytes ? 0x11 : 0x5a));

@@ -8,7 +8,8 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { buildBatch } from "../lib/batch.js";
 import { loadCrypto } from "../lib/crypto.js";
-import { deployRollup } from "../lib/deploy.js";
+import { setupVerifier } from "../lib/aggregate.js";
+import { deployRollup, DEV_POLICY } from "../lib/deploy.js";
 import { L2Key } from "../lib/keys.js";
 import { getInstance, REPO_ROOT, TEST_INSTANCE } from "../lib/params.js";
 import { buildContracts, setupInstance } from "../lib/setup.js";
@@ -37,9 +38,9 @@ const rows: [string, string][] = [];
 // 1. HTTP acceptance: 20 funded accounts, nTx signed transfers posted sequentially over loopback.
 {
   const dir = mkdtempSync(path.join(os.tmpdir(), "zkr-bench-"));
-  const d = await deployRollup({ signer, verifierArtifact: setup.manifest.contractName, params: p, sequencer: signer.address });
+  const d = await deployRollup({ signer, ...setupVerifier(setup.manifest), params: p, sequencer: signer.address, ...DEV_POLICY });
   const keys = await Promise.all(Array.from({ length: 20 }, () => L2Key.random()));
-  for (const k of keys) await (await d.rollup.connect(user).depositETH(k.ax, k.ay, { value: 10n ** 19n })).wait();
+  for (const k of keys) await (await d.rollup.connect(user).depositETH(k.ax, k.ay, { value: 10n ** 19n + d.policy.l1OpFee })).wait();
   const store = new SequencerStore(path.join(dir, "seq.sqlite"));
   const queue = new LocalProofQueue(setup.manifest);
   const seq = new Sequencer({ crypto, params: p, store, rollup: d.rollup, fromBlock: d.blockNumber, prover: queue, batchTimeoutMs: 200, pollMs: 100 });

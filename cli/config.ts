@@ -12,6 +12,7 @@ import { L2Key } from "../lib/keys.js";
 import { type DerivedParams, getInstance } from "../lib/params.js";
 import { DEFAULT_MAX_LOG_RANGE } from "../lib/logs.js";
 import { describeProvenance, type SetupManifest, type SetupProvenance } from "../lib/setup.js";
+import { verifyingKeyHashOfFile } from "../lib/vkey.js";
 
 export type Setting = "rpc" | "key" | "sequencer" | "wallet" | "deployment" | "maxLogRange";
 
@@ -139,7 +140,9 @@ export class Config {
 
 // ------------------------------------------------------------------- deployment file
 
-export const DEPLOYMENT_FORMAT = "zkr-deployment-2";
+// 3: one verifier for single and aggregated proofs with its verifying key hash, and the L1-queue
+// policy (fee, minimum deposit, grace, inactivity delay).
+export const DEPLOYMENT_FORMAT = "zkr-deployment-3";
 
 /** What `zkr deploy` records: everything needed to talk to the rollup and check its proofs. */
 export interface Deployment {
@@ -147,7 +150,10 @@ export interface Deployment {
   chainId: string;
   rpc: string;
   rollup: string;
+  /** The verifier of single and aggregated proofs (ZkrVerifier_<instance>). */
   verifier: string;
+  /** keccak256 of the verification key's points (lib/aggregate.ts verifyingKeyHash), 0x-hex. */
+  verifyingKeyHash: string;
   poseidon: { 3: string; 4: string; 5: string; 8: string };
   sequencer: string;
   instance: string;
@@ -161,7 +167,12 @@ export interface Deployment {
    * written before zkr recorded it.
    */
   setupProvenance?: SetupProvenance;
+  /** The rollup's immutable policy, decimal strings: seconds, and wei for the fee and the minimum. */
   escapeDelay: string;
+  inactivityDelay: string;
+  l1Grace: string;
+  l1OpFee: string;
+  minDeposit: string;
   deployBlock: number;
   deployedAt: string;
 }
@@ -191,6 +202,10 @@ export function readDeployment(f: string): Deployment {
   if (p !== undefined && (!["ceremony", "development"].includes(p?.kind) || p.vkeySha256 !== d.vkeySha256 || !Array.isArray(p.contributions))) {
     throw bad("setupProvenance (its kind, contributions, or a verification key sha256 other than vkeySha256)");
   }
+  if (!/^0x[0-9a-f]{64}$/.test(d.verifyingKeyHash ?? "")) throw bad("verifyingKeyHash");
+  for (const f of ["escapeDelay", "inactivityDelay", "l1Grace", "l1OpFee", "minDeposit"] as const) {
+    if (typeof d[f] !== "string" || !/^\d+$/.test(d[f])) throw bad(f);
+  }
   return d;
 }
 
@@ -215,7 +230,7 @@ export function sha256File(f: string): string {
 
 /** Checks that `manifest` is the setup a deployment's verifier was exported from. */
 export function checkSetupMatches(d: Deployment, manifest: SetupManifest, where: string): void {
-  if (manifest.label !== d.instance || manifest.key !== d.setupKey || sha256File(manifest.vkey) !== d.vkeySha256) {
+  if (manifest.label !== d.instance || manifest.key !== d.setupKey || sha256File(manifest.vkey) !== d.vkeySha256 || verifyingKeyHashOfFile(manifest.vkey) !== d.verifyingKeyHash) {
     throw new Error(
       `${where} holds setup ${manifest.label}-${manifest.key}, but the rollup's verifier comes from setup ${d.instance}-${d.setupKey} ` +
         `(verification key sha256 ${d.vkeySha256}): pass --setup with a copy of the deployer's setup directory`,

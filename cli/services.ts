@@ -15,7 +15,7 @@ import type { FastifyInstance } from "fastify";
 import type { Sequencer } from "../sequencer/service.js";
 import type { Finality } from "../sequencer/finality.js";
 import { checkSetupMatches, type Deployment, deploymentParams } from "./config.js";
-import { aggregateVerifierName } from "../lib/aggregate.js";
+import { verifierContractName } from "../lib/aggregate.js";
 
 export type Log = (m: string) => void;
 
@@ -44,8 +44,7 @@ export async function ensureContracts(setup: SetupResult, log: Log): Promise<voi
   if (!reason) {
     try {
       readArtifact("Rollup");
-      readArtifact(setup.manifest.contractName);
-      readArtifact(aggregateVerifierName(setup.manifest.label));
+      readArtifact(verifierContractName(setup.manifest.label));
     } catch (e) {
       reason = (e as Error).message;
     }

@@ -45,6 +45,17 @@ export function intArg(what: string, min = 0n, max = (1n << 64n) - 1n): (v: stri
   };
 }
 
+/** Commander parser of an ETH amount flag ("0.001"), to wei. */
+export function ethArg(what: string): (v: string) => bigint {
+  return (v: string) => {
+    try {
+      return parseAmount(v, 18, what);
+    } catch (e) {
+      throw new InvalidArgumentError((e as Error).message);
+    }
+  };
+}
+
 /** Commander parser of a small integer flag (port, milliseconds) in [min, max]. */
 export function numArg(what: string, min: number, max = Number.MAX_SAFE_INTEGER): (v: string) => number {
   return (v: string) => Number(intArg(what, BigInt(min), BigInt(max))(v));

@@ -4,15 +4,15 @@ pragma solidity ^0.8.28;
 import {IERC20} from "./IERC20.sol";
 import {IPoseidon3, IPoseidon4, IPoseidon5, IPoseidon8} from "./IPoseidon.sol";
 import {IVerifier} from "./IVerifier.sol";
-import {IAggregateVerifier} from "./IAggregateVerifier.sol";
 
 /// @title zkr rollup
 /// @notice Holds the root of the L2 account tree and advances it one batch at a time, each batch
 ///         carrying a Groth16 proof of the transition; queues L1 operations (deposits and forced
-///         exits) into a Poseidon hash chain the batches consume in order; holds the deposited
-///         ETH and ERC-20 tokens and pays out exits as pull withdrawals; and, if the sequencer
-///         leaves an L1 operation waiting past the deadline, lets owners escape with a Merkle
-///         proof of their balance. Normative description: docs/PROTOCOL.md.
+///         exits, each paying the L1-operation fee) into a Poseidon hash chain the batches consume
+///         in order and at full capacity; holds the deposited ETH and ERC-20 tokens and pays out
+///         exits as pull withdrawals; and, if the sequencer stops while an L1 operation waits past
+///         the deadline, lets owners escape with a Merkle proof of their balance. Normative
+///         description: docs/PROTOCOL.md.
 /// @dev Indexing: L1 operations have 0-based queue indexes; `l1ChainHash[n]` is the chain value
 ///      h_n after the first n operations (h_0 = 0). Account indexes start at 1.
 contract Rollup {
@@ -27,8 +27,13 @@ contract Rollup {
     uint8 public constant DEPOSIT = 2;
     uint8 public constant FORCE_EXIT = 3;
 
-    /// @notice Verifier of the circuit instance this rollup runs.
+    /// @notice Verifier of the circuit instance this rollup runs: checks single proofs (submitBatch)
+    ///         and k proofs at once (submitBatches) against one verifying key.
     IVerifier public immutable verifier;
+    /// @notice The hash of that verifying key (IVerifier.verifyingKeyHash; docs/PROTOCOL.md,
+    ///         "Verifying key hash"): the deployer names it, the constructor checks the verifier
+    ///         has it, and anyone compares it with the verification key JSON (`zkr status --l1`).
+    bytes32 public immutable verifyingKeyHash;
     IPoseidon3 public immutable poseidon3;
     IPoseidon4 public immutable poseidon4;
     IPoseidon5 public immutable poseidon5;
@@ -60,8 +65,23 @@ contract Rollup {
     ///      a 4-ary root level iff 2·depth mod 3 != 0.
     uint256 private immutable treeLevels8;
     bool private immutable treeHasTop;
-    /// @notice Seconds an L1 operation may wait unprocessed before anyone may activate escape mode.
+    /// @notice Seconds the oldest unprocessed L1 operation must have waited before anyone may
+    ///         activate escape mode (one condition of two: see escapeAllowedAfter).
     uint256 public immutable escapeDelay;
+    /// @notice Seconds without an accepted batch before anyone may activate escape mode (the other
+    ///         condition; <= escapeDelay): a sequencer that keeps submitting batches, each consuming
+    ///         the queue at full capacity, never reaches it, however many operations are queued.
+    uint256 public immutable inactivityDelay;
+    /// @notice A batch may consume fewer L1 operations than it could (min(pending, l1Slots)) only if
+    ///         the first one it leaves out was queued less than l1Grace seconds ago (< escapeDelay):
+    ///         so the sequencer cannot skip the queue, and an operation queued while its batch was
+    ///         being proven does not make the batch fail.
+    uint256 public immutable l1Grace;
+    /// @notice Wei every L1 operation pays with it (msg.value), credited to whoever submits the batch
+    ///         that consumes it (< 2^128): the processing is paid for, and flooding the queue costs.
+    uint256 public immutable l1OpFee;
+    /// @notice Smallest ETH deposit in wei (>= 1); ERC-20 minimums are set at registerToken.
+    uint256 public immutable minDeposit;
     /// @notice Root of the empty account tree, the state before the first batch.
     uint256 public immutable genesisRoot;
 
@@ -75,8 +95,23 @@ contract Rollup {
         uint56 queuedAt;
         /// the address that queued it: depositor, or forced-exit requester
         address owner;
-        /// refunded in escape mode (CREATE and DEPOSIT only)
+        /// refunded in escape mode (its deposit and its fee)
         bool refunded;
+    }
+
+    /// @notice Constructor parameters besides the contracts (see the constructor).
+    struct Config {
+        address sequencer;
+        uint8 depth;
+        uint16 batchSize;
+        uint8 l1Slots;
+        uint8 feeSlots;
+        uint256 escapeDelay;
+        uint256 inactivityDelay;
+        uint256 l1Grace;
+        uint256 l1OpFee;
+        uint256 minDeposit;
+        bytes32 verifyingKeyHash;
     }
 
     /// @notice One batch of submitBatches: the arguments of submitBatch but the proof.
@@ -104,7 +139,7 @@ contract Rollup {
     uint32 public batchNumber;
     /// @notice Number of L1 operations the batches have consumed.
     uint64 public l1Processed;
-    // One slot, read and written by every L1 operation.
+    // One slot, read and written by every L1 operation, read by every batch (which writes lastBatchAt).
     /// @notice Number of L1 operations ever queued.
     uint64 public l1OpCount;
     /// @notice Number of accounts created (queued CREATE operations); the last index assigned.
@@ -113,6 +148,8 @@ contract Rollup {
     uint32 public tokenCount;
     /// @notice Set once, by `activateEscape`: no batches or L1 operations any more.
     bool public escapeMode;
+    /// @notice block.timestamp of the last accepted batch (0 before the first).
+    uint56 public lastBatchAt;
 
     /// @notice Queued L1 operations by 0-based queue index.
     mapping(uint256 => L1Op) public l1Ops;
@@ -122,28 +159,25 @@ contract Rollup {
     mapping(uint256 => AccountRecord) public accounts;
     /// @notice Token id => ERC-20 contract (0 for ETH, id 0).
     mapping(uint32 => address) public tokenAddress;
+    /// @notice Token id => smallest deposit of the ERC-20 in base units (set at registerToken; ETH's
+    ///         is minDeposit, see minDepositOf).
+    mapping(uint32 => uint256) public tokenMinDeposit;
     /// @notice ERC-20 contract => token id (0 if not registered).
     mapping(address => uint32) public tokenIdOf;
     /// @notice Pending withdrawals: owner => token id => amount.
     mapping(address => mapping(uint32 => uint256)) public claimable;
     /// @notice Accounts whose balance was withdrawn in escape mode.
     mapping(uint256 => bool) public escapeWithdrawn;
-    /// @notice Batch verifier of the same verifying key as `verifier`, used by submitBatches; zero
-    ///         until the admin sets it (setAggregateVerifier: once, before the first L1 operation).
-    IAggregateVerifier public aggregateVerifier;
-
     bool private transient locked;
 
     /// @notice Batch `batchNumber` moved the root from `oldRoot` to `newRoot`, consuming `l1Count`
     ///         L1 operations; its calldata (submitBatch, or the batch's entry in submitBatches, whose
     ///         batches emit this event in order) holds `txCount` posted transactions.
     event BatchSubmitted(uint256 indexed batchNumber, uint256 oldRoot, uint256 newRoot, uint256 l1Count, uint256 txCount);
-    /// @notice submitBatches checks proofs with `aggregateVerifier` from now on.
-    event AggregateVerifierSet(address indexed aggregateVerifier);
     /// @notice The sequencer role moved from `previous` to `current`.
     event SequencerChanged(address indexed previous, address indexed current);
-    /// @notice ERC-20 `token` was registered as `tokenId`.
-    event TokenRegistered(uint32 indexed tokenId, address indexed token);
+    /// @notice ERC-20 `token` was registered as `tokenId`; deposits of it are at least `minDeposit`.
+    event TokenRegistered(uint32 indexed tokenId, address indexed token, uint256 minDeposit);
     /// @notice An L1 operation was queued at `queueIndex` (0-based); `chainHash` is the queue hash
     ///         after it. With these fields an indexer rebuilds the queue and the L2 state.
     event L1OpQueued(
@@ -157,7 +191,8 @@ contract Rollup {
         uint256 ay,
         uint256 chainHash
     );
-    /// @notice `amount` of `tokenId` became withdrawable by `owner` (L1 result, exit, escape, refund).
+    /// @notice `amount` of `tokenId` became withdrawable by `owner` (L1 result, exit, L1-operation
+    ///         fees of a batch, escape, refund).
     event Credited(address indexed owner, uint32 indexed tokenId, uint256 amount);
     /// @notice `owner` withdrew `amount` of `tokenId`.
     event Withdrawn(address indexed owner, uint32 indexed tokenId, uint256 amount);
@@ -165,8 +200,9 @@ contract Rollup {
     event EscapeActivated(uint256 stateRoot, uint256 l1Processed);
     /// @notice In escape mode, account `accountIdx`'s balance was credited to its owner.
     event EscapeWithdrawal(uint256 indexed accountIdx, address indexed owner, uint32 tokenId, uint256 balance);
-    /// @notice In escape mode, the unprocessed deposit at `queueIndex` was credited back to its owner.
-    event DepositRefunded(uint256 indexed queueIndex, address indexed owner, uint32 tokenId, uint256 amount);
+    /// @notice In escape mode, the unprocessed L1 operation at `queueIndex` was credited back to its
+    ///         owner: `amount` of `tokenId` (its deposit; 0 for a forced exit) and `fee` wei.
+    event L1OpRefunded(uint256 indexed queueIndex, address indexed owner, uint32 tokenId, uint256 amount, uint256 fee);
 
     error NotSequencer();
     error NotAdmin();
@@ -174,36 +210,52 @@ contract Rollup {
     error ZeroAddress();
     /// @notice An address that must hold a contract holds no code.
     error NotContract(address account);
-    /// @notice Instance parameters out of range (1 <= depth <= 16; batchSize, l1Slots, feeSlots >= 1;
-    ///         1 <= escapeDelay < 2^64).
+    /// @notice Parameters out of range (1 <= depth <= 16; batchSize, l1Slots, feeSlots >= 1;
+    ///         1 <= escapeDelay < 2^64; 1 <= inactivityDelay <= escapeDelay; l1Grace < escapeDelay;
+    ///         l1OpFee < 2^128; 1 <= minDeposit < 2^128).
     error InvalidParameters();
+    /// @notice The verifier's verifyingKeyHash() is not the one the deployer named (`actual` 0 if
+    ///         the verifier has no such function): a verifier for another key.
+    error VerifyingKeyMismatch(bytes32 expected, bytes32 actual);
+    /// @notice msg.value does not pay the L1-operation fee: an ERC-20 deposit or a forced exit must
+    ///         send exactly l1OpFee, an ETH deposit at least l1OpFee (the deposit is the rest).
+    error WrongFee(uint256 value, uint256 fee);
+    /// @notice A deposit below the token's minimum (minDepositOf).
+    error DepositTooSmall(uint256 amount, uint256 minimum);
+    /// @notice A token's minimum deposit must be 1 ..< 2^128.
+    error BadMinDeposit(uint256 minDeposit);
     /// @notice A root or public-key coordinate is not a field element (>= r).
     error NotInField(uint256 value);
     /// @notice `feeIdx` is not exactly feeSlots·idxBytes bytes.
     error BadFeeDataLength(uint256 length, uint256 expected);
     /// @notice `txData` is not a whole number of transactions, or holds more than batchSize.
     error BadTxDataLength(uint256 length, uint256 max);
+    /// @notice The last posted transaction is padding (from = 0): padding slots are never posted,
+    ///         so a batch has exactly one encoding (docs/PROTOCOL.md, "One encoding per batch").
+    error TrailingPadding(uint256 txIndex);
     /// @notice `l1Results` is not 16·l1Count bytes.
     error BadL1ResultsLength(uint256 length, uint256 expected);
     /// @notice A batch consumes more L1 operations than it has slots for or than are queued.
     error TooManyL1Ops(uint256 l1Count, uint256 max);
+    /// @notice A batch leaves out the L1 operation `queueIndex`, queued at `queuedAt`, although it
+    ///         has a free slot for it and the operation is l1Grace seconds old or older: it must
+    ///         consume min(pending, l1Slots) operations. A sequencer rebuilds such a batch with the
+    ///         operations it missed.
+    error L1OpSkipped(uint256 queueIndex, uint256 queuedAt);
     error InvalidProof();
     /// @notice submitBatches got no batches, or not one proof per batch.
     error BadBatchCount(uint256 batches, uint256 proofs);
-    /// @notice submitBatches needs an aggregate verifier and none is set.
-    error NoAggregateVerifier();
-    /// @notice The aggregate verifier is set already, or L1 operations have been queued.
-    error AggregateVerifierLocked();
     /// @notice Escape mode is active: batches and L1 operations are over.
     error EscapeMode();
     error NotInEscapeMode();
     /// @notice No L1 operation is waiting, so the deadline cannot have passed.
     error NoPendingL1Op();
-    /// @notice The oldest unprocessed L1 operation's deadline has not passed yet.
+    /// @notice The oldest unprocessed L1 operation has not waited escapeDelay yet, or the last batch
+    ///         is less than inactivityDelay old.
     error EscapeTooEarly(uint256 allowedAfter);
     error TokenNotRegistered(uint32 tokenId);
     error TokenAlreadyRegistered(address token, uint32 tokenId);
-    /// @notice A deposit of 0, or of 2^128 or more.
+    /// @notice A deposit of 2^128 or more.
     error BadAmount(uint256 amount);
     /// @notice `accountIdx` is not an account created so far.
     error UnknownAccount(uint256 accountIdx);
@@ -216,7 +268,8 @@ contract Rollup {
     error AlreadyWithdrawn(uint256 accountIdx);
     error BadProofLength(uint256 length, uint256 expected);
     error InvalidMerkleProof();
-    /// @notice The queue entry is not an unprocessed CREATE or DEPOSIT, or was refunded already.
+    /// @notice The queue entry is not an unprocessed L1 operation with something to refund (a
+    ///         forced exit has only its fee), or was refunded already.
     error NotRefundable(uint256 queueIndex);
 
     modifier onlySequencer() {
@@ -236,60 +289,66 @@ contract Rollup {
         locked = false;
     }
 
-    /// @param verifier_ Groth16 verifier of the circuit instance (depth_, batchSize_, l1Slots_, feeSlots_).
+    /// @param verifier_ Groth16 verifier of the circuit instance (c.depth, c.batchSize, c.l1Slots,
+    ///        c.feeSlots), for single and aggregated proofs; its verifyingKeyHash() must be
+    ///        c.verifyingKeyHash.
     /// @param poseidon3_ circomlibjs Poseidon over 3 inputs (account leaves).
     /// @param poseidon4_ circomlibjs Poseidon over 4 inputs (the tree's 4-ary root level).
     /// @param poseidon5_ circomlibjs Poseidon over 5 inputs (queue hash chain).
     /// @param poseidon8_ circomlibjs Poseidon over 8 inputs (the tree's 8-ary levels).
-    /// @param sequencer_ address allowed to submit batches.
-    /// @param depth_ the account tree holds 4^depth_ accounts, depth_ 1..16 (floor(2·depth_/3)
-    ///        8-ary levels and, if 2·depth_ mod 3 != 0, a 4-ary root level).
-    /// @param batchSize_ transaction slots per batch, >= 1.
-    /// @param l1Slots_ L1-operation slots per batch, >= 1 (accounts exist only through L1 operations).
-    /// @param feeSlots_ fee slots per batch, >= 1.
-    /// @param escapeDelay_ seconds an L1 operation may wait before escape mode may be activated,
-    ///        1 ..< 2^64.
+    /// @param c sequencer: address allowed to submit batches. depth: the account tree holds 4^depth
+    ///        accounts, 1..16 (floor(2·depth/3) 8-ary levels and, if 2·depth mod 3 != 0, a 4-ary
+    ///        root level). batchSize, l1Slots, feeSlots: transaction, L1-operation and fee slots per
+    ///        batch, each >= 1 (accounts exist only through L1 operations). escapeDelay (1 ..< 2^64),
+    ///        inactivityDelay (1 ..= escapeDelay): seconds, see escapeAllowedAfter. l1Grace
+    ///        (< escapeDelay): seconds, see _checkBatch. l1OpFee (< 2^128): wei per L1 operation.
+    ///        minDeposit (1 ..< 2^128): smallest ETH deposit in wei. verifyingKeyHash: the hash of the
+    ///        verification key the deployer means (lib/aggregate.ts verifyingKeyHash of its JSON).
     constructor(
         IVerifier verifier_,
         IPoseidon3 poseidon3_,
         IPoseidon4 poseidon4_,
         IPoseidon5 poseidon5_,
         IPoseidon8 poseidon8_,
-        address sequencer_,
-        uint8 depth_,
-        uint16 batchSize_,
-        uint8 l1Slots_,
-        uint8 feeSlots_,
-        uint256 escapeDelay_
+        Config memory c
     ) {
-        if (sequencer_ == address(0)) revert ZeroAddress();
+        if (c.sequencer == address(0)) revert ZeroAddress();
         address[5] memory code =
             [address(verifier_), address(poseidon3_), address(poseidon4_), address(poseidon5_), address(poseidon8_)];
         for (uint256 i = 0; i < 5; i++) {
             if (code[i] == address(0)) revert ZeroAddress();
             if (code[i].code.length == 0) revert NotContract(code[i]);
         }
-        if (depth_ == 0 || depth_ > 16 || batchSize_ == 0 || l1Slots_ == 0 || feeSlots_ == 0) revert InvalidParameters();
-        if (escapeDelay_ == 0 || escapeDelay_ > type(uint64).max) revert InvalidParameters();
+        if (c.depth == 0 || c.depth > 16 || c.batchSize == 0 || c.l1Slots == 0 || c.feeSlots == 0) revert InvalidParameters();
+        if (c.escapeDelay == 0 || c.escapeDelay > type(uint64).max) revert InvalidParameters();
+        if (c.inactivityDelay == 0 || c.inactivityDelay > c.escapeDelay || c.l1Grace >= c.escapeDelay) revert InvalidParameters();
+        if (c.l1OpFee >= AMOUNT_LIMIT || c.minDeposit == 0 || c.minDeposit >= AMOUNT_LIMIT) revert InvalidParameters();
+        // A low-level call: a contract without the function (reverting, or returning nothing) is a
+        // mismatch with hash 0, never an undecodable return.
+        bytes32 keyHash;
+        (bool ok, bytes memory ret) = address(verifier_).staticcall(abi.encodeCall(IVerifier.verifyingKeyHash, ()));
+        if (ok && ret.length == 32) keyHash = abi.decode(ret, (bytes32));
+        if (keyHash != c.verifyingKeyHash || keyHash == bytes32(0)) revert VerifyingKeyMismatch(c.verifyingKeyHash, keyHash);
 
         verifier = verifier_;
+        verifyingKeyHash = keyHash;
         poseidon3 = poseidon3_;
         poseidon4 = poseidon4_;
         poseidon5 = poseidon5_;
         poseidon8 = poseidon8_;
         admin = msg.sender;
-        depth = depth_;
-        batchSize = batchSize_;
-        l1Slots = l1Slots_;
-        feeSlots = feeSlots_;
-        uint256 ib = (2 * uint256(depth_) + 7) / 8;
+        depth = c.depth;
+        batchSize = c.batchSize;
+        l1Slots = c.l1Slots;
+        feeSlots = c.feeSlots;
+        uint256 ib = (2 * uint256(c.depth) + 7) / 8;
         idxBytes = ib;
         txBytes = 2 * ib + 6;
         // l1Count ‖ feeIdx must fit one 31-byte coefficient.
-        if (1 + uint256(feeSlots_) * ib > 31) revert InvalidParameters();
+        if (1 + uint256(c.feeSlots) * ib > 31) revert InvalidParameters();
         uint256 perCoefficient = 31 / (2 * ib + 6);
         txsPerCoefficient = perCoefficient;
-        coefficientCount = 5 + uint256(l1Slots_) + (uint256(batchSize_) + perCoefficient - 1) / perCoefficient;
+        coefficientCount = 5 + uint256(c.l1Slots) + (uint256(c.batchSize) + perCoefficient - 1) / perCoefficient;
         {
             // A transaction is from ‖ to ‖ amount (5 bytes) ‖ fee (1 byte): `to` sits at bits
             // [48, 48 + 8·idxBytes) of its word.
@@ -303,11 +362,15 @@ contract Rollup {
             }
             (groupToMask, groupToLow, groupToHigh) = (mask, low, high);
         }
-        escapeDelay = escapeDelay_;
+        escapeDelay = c.escapeDelay;
+        inactivityDelay = c.inactivityDelay;
+        l1Grace = c.l1Grace;
+        l1OpFee = c.l1OpFee;
+        minDeposit = c.minDeposit;
 
         // zero[0] = 0, zero[l+1] = Poseidon(zero[l] x arity); the genesis state is the empty tree.
-        uint256 levels8 = (2 * uint256(depth_)) / 3;
-        bool hasTop = (2 * uint256(depth_)) % 3 != 0;
+        uint256 levels8 = (2 * uint256(c.depth)) / 3;
+        bool hasTop = (2 * uint256(c.depth)) % 3 != 0;
         (treeLevels8, treeHasTop) = (levels8, hasTop);
         uint256 zero = 0;
         for (uint256 l = 0; l < levels8; l++) {
@@ -317,79 +380,114 @@ contract Rollup {
         genesisRoot = zero;
         stateRoot = zero;
 
-        sequencer = sequencer_;
+        sequencer = c.sequencer;
         tokenCount = 1;
-        emit SequencerChanged(address(0), sequencer_);
+        emit SequencerChanged(address(0), c.sequencer);
     }
 
     // ---------------------------------------------------------------------------------------
     // Tokens
 
-    /// @notice Registers an ERC-20 token under the next token id; only the admin may.
+    /// @notice Registers an ERC-20 token under the next token id; only the admin may. Deposits of it
+    ///         must be at least `minDeposit_` base units (1 ..< 2^128), so dust accounts cost real
+    ///         value (the tree has 4^depth - 1 slots) on top of the L1-operation fee.
     /// @return tokenId the id L2 accounts and L1 operations use for the token.
-    function registerToken(address token) external returns (uint32 tokenId) {
+    function registerToken(address token, uint256 minDeposit_) external returns (uint32 tokenId) {
         if (msg.sender != admin) revert NotAdmin();
         if (token == address(0)) revert ZeroAddress();
         if (token.code.length == 0) revert NotContract(token);
         if (tokenIdOf[token] != 0) revert TokenAlreadyRegistered(token, tokenIdOf[token]);
+        if (minDeposit_ == 0 || minDeposit_ >= AMOUNT_LIMIT) revert BadMinDeposit(minDeposit_);
         tokenId = tokenCount++;
         tokenAddress[tokenId] = token;
         tokenIdOf[token] = tokenId;
-        emit TokenRegistered(tokenId, token);
+        tokenMinDeposit[tokenId] = minDeposit_;
+        emit TokenRegistered(tokenId, token, minDeposit_);
+    }
+
+    /// @notice The smallest deposit of token `tokenId` (minDeposit for ETH, id 0); 0 if the token
+    ///         is not registered.
+    function minDepositOf(uint32 tokenId) public view returns (uint256) {
+        return tokenId == 0 ? minDeposit : tokenMinDeposit[tokenId];
     }
 
     // ---------------------------------------------------------------------------------------
     // L1 operations
+    //
+    // Every L1 operation pays l1OpFee in msg.value (an ETH deposit: the deposit plus the fee). The
+    // fee is held until a batch consumes the operation, then credited (token 0) to the address that
+    // submitted that batch; in escape mode an unprocessed operation's fee is refunded with it.
 
-    /// @notice Deposits msg.value wei into a new ETH account owned by msg.sender with L2 key (ax, ay).
+    /// @notice Deposits msg.value - l1OpFee wei into a new ETH account owned by msg.sender with L2
+    ///         key (ax, ay).
     /// @return accountIdx the index the account will have.
     function depositETH(uint256 ax, uint256 ay) external payable notEscaped returns (uint32 accountIdx) {
-        uint128 amount = _checkAmount(msg.value);
+        uint128 amount = _ethDeposit();
         accountIdx = _createAccount(0, ax, ay);
         _queue(CREATE, accountIdx, 0, amount, ax, ay);
     }
 
-    /// @notice Deposits msg.value wei into the existing (or already queued) account `accountIdx`.
-    ///         If that account does not hold ETH the batch refunds the deposit as a withdrawal.
+    /// @notice Deposits msg.value - l1OpFee wei into the existing (or already queued) account
+    ///         `accountIdx`. If that account does not hold ETH the batch refunds the deposit as a
+    ///         withdrawal (the fee pays for that processing).
     function depositETHTo(uint32 accountIdx) external payable notEscaped {
-        uint128 amount = _checkAmount(msg.value);
+        uint128 amount = _ethDeposit();
         _checkAccount(accountIdx);
         _queue(DEPOSIT, accountIdx, 0, amount, 0, 0);
     }
 
     /// @notice Deposits `amount` of the registered ERC-20 `tokenId` (approved to this contract) into
-    ///         a new account owned by msg.sender with L2 key (ax, ay). The account is credited what
-    ///         the contract's balance actually grew by.
+    ///         a new account owned by msg.sender with L2 key (ax, ay); msg.value must be l1OpFee.
+    ///         The account is credited what the contract's balance actually grew by.
     /// @return accountIdx the index the account will have.
     function depositERC20(uint32 tokenId, uint256 amount, uint256 ax, uint256 ay)
         external
+        payable
         notEscaped
         nonReentrant
         returns (uint32 accountIdx)
     {
+        _checkFee();
         uint128 received = _pullToken(tokenId, amount);
         accountIdx = _createAccount(tokenId, ax, ay);
         _queue(CREATE, accountIdx, tokenId, received, ax, ay);
     }
 
     /// @notice Deposits `amount` of the registered ERC-20 `tokenId` into the existing (or already
-    ///         queued) account `accountIdx`; refunded as a withdrawal if the account holds another token.
-    function depositERC20To(uint32 accountIdx, uint32 tokenId, uint256 amount) external notEscaped nonReentrant {
+    ///         queued) account `accountIdx`; msg.value must be l1OpFee. Refunded as a withdrawal if
+    ///         the account holds another token.
+    function depositERC20To(uint32 accountIdx, uint32 tokenId, uint256 amount) external payable notEscaped nonReentrant {
+        _checkFee();
         _checkAccount(accountIdx);
         uint128 received = _pullToken(tokenId, amount);
         _queue(DEPOSIT, accountIdx, tokenId, received, 0, 0);
     }
 
     /// @notice Requests that account `accountIdx`'s whole balance be paid out to its L1 owner;
-    ///         only that owner may (the batch that consumes it always applies it).
-    function forceExit(uint32 accountIdx) external notEscaped {
+    ///         only that owner may (the batch that consumes it always applies it); msg.value must
+    ///         be l1OpFee.
+    function forceExit(uint32 accountIdx) external payable notEscaped {
+        _checkFee();
         _checkAccount(accountIdx);
         if (accounts[accountIdx].owner != msg.sender) revert NotAccountOwner();
         _queue(FORCE_EXIT, accountIdx, accounts[accountIdx].tokenId, 0, 0, 0);
     }
 
-    function _checkAmount(uint256 amount) private pure returns (uint128) {
-        if (amount == 0 || amount >= AMOUNT_LIMIT) revert BadAmount(amount);
+    /// @dev The deposit an ETH deposit makes: msg.value less the fee, at least minDeposit.
+    function _ethDeposit() private view returns (uint128) {
+        uint256 fee = l1OpFee;
+        if (msg.value < fee) revert WrongFee(msg.value, fee);
+        return _checkAmount(msg.value - fee, minDeposit);
+    }
+
+    /// @dev An operation that moves no ETH must pay exactly the fee.
+    function _checkFee() private view {
+        if (msg.value != l1OpFee) revert WrongFee(msg.value, l1OpFee);
+    }
+
+    function _checkAmount(uint256 amount, uint256 minimum) private pure returns (uint128) {
+        if (amount < minimum) revert DepositTooSmall(amount, minimum);
+        if (amount >= AMOUNT_LIMIT) revert BadAmount(amount);
         return uint128(amount);
     }
 
@@ -408,15 +506,18 @@ contract Rollup {
         accounts[accountIdx] = AccountRecord(msg.sender, tokenId);
     }
 
-    /// @dev Moves `amount` of ERC-20 `tokenId` from msg.sender here; returns the balance increase.
+    /// @dev Moves `amount` of ERC-20 `tokenId` from msg.sender here; returns the balance increase,
+    ///      which must be at least the token's minimum deposit (a token with a transfer fee
+    ///      delivers less than `amount`).
     function _pullToken(uint32 tokenId, uint256 amount) private returns (uint128) {
-        _checkAmount(amount);
         address token = tokenAddress[tokenId];
         if (token == address(0)) revert TokenNotRegistered(tokenId);
+        uint256 minimum = tokenMinDeposit[tokenId];
+        _checkAmount(amount, minimum);
         uint256 before = IERC20(token).balanceOf(address(this));
         _callToken(token, abi.encodeCall(IERC20.transferFrom, (msg.sender, address(this), amount)));
         uint256 balance = IERC20(token).balanceOf(address(this));
-        return _checkAmount(balance > before ? balance - before : 0);
+        return _checkAmount(balance > before ? balance - before : 0, minimum);
     }
 
     /// @dev Appends an operation by msg.sender to the queue and extends the hash chain.
@@ -435,14 +536,28 @@ contract Rollup {
 
     /// @notice Applies the next batch: moves the root to `newRoot` if `proof` proves the transition,
     ///         consumes the `l1Count` oldest unprocessed L1 operations and credits their results and
-    ///         the batch's exits as withdrawals.
+    ///         the batch's exits as withdrawals, and their fees (l1OpFee each) to msg.sender.
+    /// @dev One encoding per batch. The public signals are a function of the calldata (through the
+    ///      coefficients c, docs/PROTOCOL.md "Batch"); for every field the contract accepts exactly
+    ///      one value per coefficient, so two accepted calldatas with the same public inputs are the
+    ///      same batch: newRoot and commitment are checked < r (no x + r alias); l1Count is a uint8
+    ///      (the ABI decoder rejects a dirty word), <= min(pending, l1Slots), and fixes l1HashEnd,
+    ///      the length of l1Results and the top byte of c[4]; l1Results is exactly 16·l1Count bytes,
+    ///      one uint128 per coefficient c[5+j] (unused slots are 0 and not posted); feeIdx is exactly
+    ///      feeSlots·idxBytes bytes, the low bytes of c[4] (a fixed-length big-endian integer:
+    ///      injective); txData is a whole number of transactions, at most batchSize, and its last
+    ///      one is not padding (TrailingPadding), so trailing zero transactions, which would leave
+    ///      every coefficient unchanged, cannot be posted (the circuit puts padding only after the
+    ///      last real transaction, so no padding precedes a real one either). The proof is not part
+    ///      of the batch data (Groth16 proofs can be re-randomised; readers never use it to rebuild).
     /// @param newRoot root of the account tree after the batch (< r).
-    /// @param l1Count L1 operations the batch consumes (<= l1Slots and <= unprocessed).
+    /// @param l1Count L1 operations the batch consumes: <= min(pending, l1Slots), and equal to it
+    ///        unless the first operation left out was queued less than l1Grace seconds ago.
     /// @param l1Results one big-endian uint128 per consumed operation (16·l1Count bytes): the
     ///        refund or forced-exit amount credited to the operation's owner.
     /// @param feeIdx the batch's feeSlots fee account indexes, idxBytes each, big-endian.
-    /// @param txData the posted transactions, txBytes each (at most batchSize); the remaining
-    ///        slots up to batchSize are padding (zero bytes) and are not posted.
+    /// @param txData the posted transactions, txBytes each (at most batchSize), the last one with
+    ///        from != 0; the remaining slots up to batchSize are padding (zero bytes), never posted.
     /// @param commitment Poseidon commitment to the batch data (< r; docs/PROTOCOL.md, "Batch"):
     ///        not checked here, but a proof exists only for the true one.
     /// @param proof Groth16 proof [a0, a1, b00, b01, b10, b11, c0, c1] in the verifier's argument
@@ -457,20 +572,18 @@ contract Rollup {
         uint256[8] calldata proof
     ) external onlySequencer notEscaped {
         (uint256[2] memory signals, bool maybeExits) = _publicInputs(newRoot, l1Count, l1Results, feeIdx, txData, commitment);
-        if (!_verify(proof, signals)) revert InvalidProof();
+        if (!verifier.verifyProof(proof, signals)) revert InvalidProof();
         _applyBatch(newRoot, l1Count, l1Results, txData, maybeExits);
     }
 
     /// @notice Applies `batches` in order exactly as that many submitBatch calls would (same
     ///         checks, public inputs, state changes, credits and events) but checks all their proofs
-    ///         with one aggregated pairing check (aggregateVerifier), which costs far less per batch
-    ///         than one verifier call each. All or nothing: reverts if any batch is malformed or
-    ///         any proof is invalid.
+    ///         with one aggregated pairing check (verifyProofs),
+    ///         which costs far less per batch than one verifyProof each. All or nothing: reverts if
+    ///         any batch is malformed or any proof is invalid.
     /// @param batches at least one batch, in the order they apply; each as in submitBatch.
     /// @param proofs proofs[i] is the proof of batches[i], as in submitBatch.
     function submitBatches(BatchData[] calldata batches, uint256[8][] calldata proofs) external onlySequencer notEscaped {
-        IAggregateVerifier aggregate = aggregateVerifier;
-        if (address(aggregate) == address(0)) revert NoAggregateVerifier();
         uint256 k = batches.length;
         if (k == 0 || proofs.length != k) revert BadBatchCount(k, proofs.length);
         uint256[2][] memory signals = new uint256[2][](k);
@@ -481,24 +594,12 @@ contract Rollup {
             (signals[i], maybeExits) = _publicInputs(b.newRoot, b.l1Count, b.l1Results, b.feeIdx, b.txData, b.commitment);
             _applyBatch(b.newRoot, b.l1Count, b.l1Results, b.txData, maybeExits);
         }
-        if (!aggregate.verifyProofs(proofs, signals)) revert InvalidProof();
+        if (!verifier.verifyProofs(proofs, signals)) revert InvalidProof();
     }
 
-    /// @notice Sets the aggregate verifier submitBatches uses; only the admin may, once, and only
-    ///         before the first L1 operation is queued, so no deposit ever depends on a verifier
-    ///         chosen later. It must check the same verifying key as `verifier` (lib/aggregate.ts
-    ///         generates it from the key's JSON).
-    function setAggregateVerifier(IAggregateVerifier aggregateVerifier_) external {
-        if (msg.sender != admin) revert NotAdmin();
-        if (address(aggregateVerifier) != address(0) || l1OpCount != 0) revert AggregateVerifierLocked();
-        if (address(aggregateVerifier_) == address(0)) revert ZeroAddress();
-        if (address(aggregateVerifier_).code.length == 0) revert NotContract(address(aggregateVerifier_));
-        aggregateVerifier = aggregateVerifier_;
-        emit AggregateVerifierSet(address(aggregateVerifier_));
-    }
-
-    /// @dev The effects of an accepted batch whose data the proof has checked: the new root and
-    ///      queue position, the L1 results and exits credited, the event.
+    /// @dev The effects of an accepted batch whose data the proof has checked: the new root, queue
+    ///      position and time of the last batch, the L1 results and exits credited, the event, and
+    ///      the consumed operations' fees credited to the submitter.
     function _applyBatch(uint256 newRoot, uint8 l1Count, bytes calldata l1Results, bytes calldata txData, bool maybeExits) private {
         uint256 processed = l1Processed;
         uint256 oldRoot = stateRoot;
@@ -506,6 +607,7 @@ contract Rollup {
         stateRoot = newRoot;
         batchNumber = number;
         l1Processed = uint64(processed + l1Count);
+        lastBatchAt = uint56(block.timestamp);
 
         for (uint256 j = 0; j < l1Count; j++) {
             uint256 result = uint128(bytes16(l1Results[16 * j:16 * j + 16]));
@@ -516,6 +618,8 @@ contract Rollup {
         }
         if (maybeExits) _creditExits(txData);
         emit BatchSubmitted(number, oldRoot, newRoot, l1Count, txData.length / txBytes);
+        uint256 fees = uint256(l1Count) * l1OpFee;
+        if (fees != 0) _credit(msg.sender, 0, fees);
     }
 
     /// @notice Hands the sequencer role to `newSequencer`; only the current sequencer may.
@@ -570,8 +674,12 @@ contract Rollup {
         signals[1] = z;
     }
 
-    /// @dev Rejects batch data whose shape does not match the instance parameters and the queue;
-    ///      returns l1HashEnd, the queue hash after the operations the batch consumes.
+    /// @dev Rejects batch data whose shape does not match the instance parameters and the queue, a
+    ///      batch that skips an L1 operation l1Grace seconds old (it must consume min(pending,
+    ///      l1Slots); O(1): the first operation left out is the oldest one skipped), and posted
+    ///      padding (O(1): the last posted transaction has from != 0; with the circuit's rule that
+    ///      padding slots come after every real one, no posted transaction is padding). Returns
+    ///      l1HashEnd, the queue hash after the operations the batch consumes.
     function _checkBatch(
         uint256 newRoot,
         uint8 l1Count,
@@ -584,12 +692,26 @@ contract Rollup {
         uint256 pending = l1OpCount - processed;
         uint256 maxL1 = pending < l1Slots ? pending : l1Slots;
         if (l1Count > maxL1) revert TooManyL1Ops(l1Count, maxL1);
+        if (l1Count < maxL1) {
+            uint256 skipped = processed + l1Count;
+            uint256 queuedAt = l1Ops[skipped].queuedAt;
+            if (block.timestamp - queuedAt >= l1Grace) revert L1OpSkipped(skipped, queuedAt);
+        }
         if (l1Results.length != 16 * uint256(l1Count)) revert BadL1ResultsLength(l1Results.length, 16 * uint256(l1Count));
         uint256 feeLength = uint256(feeSlots) * idxBytes;
         if (feeIdx.length != feeLength) revert BadFeeDataLength(feeIdx.length, feeLength);
         uint256 maxTxLength = uint256(batchSize) * txBytes;
-        if (txData.length > maxTxLength || txData.length % txBytes != 0) {
+        uint256 tb = txBytes;
+        if (txData.length > maxTxLength || txData.length % tb != 0) {
             revert BadTxDataLength(txData.length, maxTxLength);
+        }
+        if (txData.length != 0) {
+            uint256 lastFrom;
+            uint256 fromShift = 256 - 8 * idxBytes;
+            assembly ("memory-safe") {
+                lastFrom := shr(fromShift, calldataload(sub(add(txData.offset, txData.length), tb)))
+            }
+            if (lastFrom == 0) revert TrailingPadding(txData.length / tb - 1);
         }
         return l1ChainHash[processed + l1Count];
     }
@@ -694,7 +816,8 @@ contract Rollup {
     ///      its offset puts it in the top txBytes bytes of a word. This scan is the only per-transfer
     ///      execution cost of a batch, so it tests 4 transactions per branch (a few dozen gas per
     ///      transaction) and re-reads a group one by one only if one of them may be an exit. Words
-    ///      read past the end of txData are zero, so a last, partial group always takes the slow path.
+    ///      read past the end of txData (zero padding, or whatever a non-canonical ABI encoding put
+    ///      there) only decide whether the slow path runs, which reads posted transactions alone.
     function _creditExits(bytes calldata txData) private {
         uint256 step = txBytes;
         uint256 toMask = ((1 << (8 * idxBytes)) - 1) << (256 - 16 * idxBytes);
@@ -737,13 +860,6 @@ contract Rollup {
         _credit(account.owner, account.tokenId, amount);
     }
 
-    /// @dev Runs the verifier on `proof` with the public signals [y, z].
-    function _verify(uint256[8] calldata proof, uint256[2] memory signals) private view returns (bool) {
-        return verifier.verifyProof(
-            [proof[0], proof[1]], [[proof[2], proof[3]], [proof[4], proof[5]]], [proof[6], proof[7]], signals
-        );
-    }
-
     // ---------------------------------------------------------------------------------------
     // Withdrawals
 
@@ -779,16 +895,22 @@ contract Rollup {
     // ---------------------------------------------------------------------------------------
     // Escape hatch
 
-    /// @notice When escape mode may be activated: the oldest unprocessed L1 operation's queue time
-    ///         plus escapeDelay (activation needs a later block timestamp); max uint if none waits.
+    /// @notice When escape mode may be activated (activation needs a later block timestamp): both
+    ///         the oldest unprocessed L1 operation has waited escapeDelay, and no batch has been
+    ///         accepted for inactivityDelay, i.e. max(queuedAt + escapeDelay, lastBatchAt +
+    ///         inactivityDelay); max uint if no operation waits. A sequencer that keeps submitting
+    ///         batches (each consuming the queue at full capacity, _checkBatch) never lets it pass,
+    ///         whatever the queue's length; one that stops, or is censored off L1, does.
     function escapeAllowedAfter() public view returns (uint256) {
         uint256 processed = l1Processed;
         if (processed == l1OpCount) return type(uint256).max;
-        return uint256(l1Ops[processed].queuedAt) + escapeDelay;
+        uint256 waited = uint256(l1Ops[processed].queuedAt) + escapeDelay;
+        uint256 idle = uint256(lastBatchAt) + inactivityDelay;
+        return waited > idle ? waited : idle;
     }
 
-    /// @notice Switches the rollup into escape mode, for good. Anyone may, once the oldest
-    ///         unprocessed L1 operation has waited more than escapeDelay seconds.
+    /// @notice Switches the rollup into escape mode, for good. Anyone may, once escapeAllowedAfter
+    ///         has passed.
     function activateEscape() external notEscaped {
         uint256 allowedAfter = escapeAllowedAfter();
         if (allowedAfter == type(uint256).max) revert NoPendingL1Op();
@@ -845,16 +967,20 @@ contract Rollup {
         if (balance != 0) _credit(msg.sender, account.tokenId, balance);
     }
 
-    /// @notice In escape mode, credits the unprocessed deposit (CREATE or DEPOSIT) at `queueIndex`
-    ///         back to the address that queued it, once. Anyone may call it.
-    function refundDeposit(uint256 queueIndex) external {
+    /// @notice In escape mode, credits the unprocessed L1 operation at `queueIndex` back to the
+    ///         address that queued it, once: a deposit's amount (in its token) and every operation's
+    ///         fee (in ETH), since no batch processed it. Anyone may call it.
+    function refundL1Op(uint256 queueIndex) external {
         if (!escapeMode) revert NotInEscapeMode();
         L1Op storage op = l1Ops[queueIndex];
-        if (queueIndex < l1Processed || queueIndex >= l1OpCount || op.kind == FORCE_EXIT || op.refunded) {
-            revert NotRefundable(queueIndex);
-        }
+        uint256 fee = l1OpFee;
+        if (
+            queueIndex < l1Processed || queueIndex >= l1OpCount || op.refunded || (op.kind == FORCE_EXIT && fee == 0)
+        ) revert NotRefundable(queueIndex);
         op.refunded = true;
-        emit DepositRefunded(queueIndex, op.owner, op.tokenId, op.amount);
-        _credit(op.owner, op.tokenId, op.amount);
+        uint256 amount = op.kind == FORCE_EXIT ? 0 : op.amount;
+        emit L1OpRefunded(queueIndex, op.owner, op.tokenId, amount, fee);
+        if (amount != 0) _credit(op.owner, op.tokenId, amount);
+        if (fee != 0) _credit(op.owner, 0, fee);
     }
 }

@@ -1,100 +1,41 @@
-// Batch verification of Groth16 proofs on L1. From a circuit's verification key JSON (snarkjs
-// `zkey export verificationkey`) this generates AggregateVerifier_<label>.sol, which checks k
-// proofs with PUBLIC_SIGNALS public signals each in one multi-pairing (a random linear combination of the k
-// Groth16 equations, challenge derived from all proofs and signals), and writes it next to the
-// snarkjs verifiers in contracts/generated/ for Hardhat to compile. Rollup.submitBatches uses it.
-import { existsSync, readFileSync } from "node:fs";
+// The Rollup's Groth16 verifier on L1. From a circuit's verification key JSON (snarkjs `zkey
+// export verificationkey`) this generates ZkrVerifier_<label>.sol, one contract for both of the
+// Rollup's paths: verifyProof (one proof, submitBatch) and verifyProofs (k proofs with
+// PUBLIC_SIGNALS public signals each in one multi-pairing: a random linear combination of the k
+// Groth16 equations, challenge derived from all proofs and signals), both running the same code
+// over the same key constants, plus verifyingKeyHash(), the keccak256 of those constants. One
+// verifier means no second contract whose key could differ; the Rollup's constructor checks the
+// hash against the one the deployer computed from the key JSON (verifyingKeyHash below), and
+// anyone can compare the hash on chain with the JSON. Written next to the snarkjs verifiers in
+// contracts/generated/ for Hardhat to compile.
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import type { Interface } from "ethers";
 import { fromHex } from "./bytes.js";
 import { SNARK_FIELD } from "./crypto.js";
 import { writeFileAtomic } from "./ptau.js";
 import { GENERATED_CONTRACTS_DIR, type SetupManifest } from "./setup.js";
+import { BN254_BASE_FIELD, type G2, keyWords, parseVkey, verifyingKeyHashOfFile } from "./vkey.js";
 
-/** BN254 base field modulus q: every curve coordinate is below it. */
-export const BN254_BASE_FIELD = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
+export { BN254_BASE_FIELD, PUBLIC_SIGNALS, verifyingKeyHash, verifyingKeyHashOfFile } from "./vkey.js";
 const Q = BN254_BASE_FIELD;
 
-/** Public signals per proof of the batch circuit: [evaluation, challenge] (docs/PROTOCOL.md). */
-export const PUBLIC_SIGNALS = 2;
-
-/** Contract name of the aggregate verifier of setup `label`. */
-export function aggregateVerifierName(label: string): string {
-  return `AggregateVerifier_${label}`;
-}
-
-type G1 = [bigint, bigint];
-/** A G2 point in EIP-197 order: x.c1, x.c0, y.c1, y.c0. */
-type G2 = [bigint, bigint, bigint, bigint];
-type Fp2 = [bigint, bigint]; // c0 + c1·u, u² = −1
-
-const mod = (a: bigint) => ((a % Q) + Q) % Q;
-const mul2 = ([a0, a1]: Fp2, [b0, b1]: Fp2): Fp2 => [mod(a0 * b0 - a1 * b1), mod(a0 * b1 + a1 * b0)];
-function powQ(base: bigint, exp: bigint): bigint {
-  let result = 1n;
-  for (let b = mod(base), e = exp; e > 0n; e >>= 1n, b = (b * b) % Q) if (e & 1n) result = (result * b) % Q;
-  return result;
-}
-/** b of the twist y² = x³ + b that holds G2: 3 / (9 + u) = 3·(9 − u) / 82. */
-const TWIST_B: Fp2 = [mod(27n * powQ(82n, Q - 2n)), mod(-3n * powQ(82n, Q - 2n))];
-
-function coordinate(v: unknown, what: string): bigint {
-  if (typeof v !== "string" || !/^[0-9]+$/.test(v)) throw new Error(`verification key: ${what} is not a decimal string`);
-  const x = BigInt(v);
-  if (x >= Q) throw new Error(`verification key: ${what} is not below the base field modulus`);
-  return x;
-}
-
-function g1(v: unknown, what: string): G1 {
-  if (!Array.isArray(v) || v.length !== 3 || v[2] !== "1") throw new Error(`verification key: ${what} is not an affine G1 point [x, y, "1"]`);
-  const [x, y] = [coordinate(v[0], `${what}.x`), coordinate(v[1], `${what}.y`)];
-  if (mod(y * y - x * x * x - 3n) !== 0n) throw new Error(`verification key: ${what} is not on the curve`);
-  return [x, y];
-}
-
-function g2(v: unknown, what: string): G2 {
-  const pair = (w: unknown, name: string): Fp2 => {
-    if (!Array.isArray(w) || w.length !== 2) throw new Error(`verification key: ${what}.${name} is not an Fp2 element [c0, c1]`);
-    return [coordinate(w[0], `${what}.${name}.c0`), coordinate(w[1], `${what}.${name}.c1`)];
-  };
-  if (!Array.isArray(v) || v.length !== 3 || JSON.stringify(v[2]) !== '["1","0"]') {
-    throw new Error(`verification key: ${what} is not an affine G2 point [x, y, ["1", "0"]]`);
-  }
-  const [x, y] = [pair(v[0], "x"), pair(v[1], "y")];
-  const [l0, l1] = mul2(y, y);
-  const [r0, r1] = mul2(mul2(x, x), x);
-  if (l0 !== mod(r0 + TWIST_B[0]) || l1 !== mod(r1 + TWIST_B[1])) throw new Error(`verification key: ${what} is not on the twist curve`);
-  return [x[1], x[0], y[1], y[0]];
-}
-
-/** The points of a BN254 Groth16 verification key with PUBLIC_SIGNALS public signals, checked. */
-function parseVkey(vkey: unknown): { alpha: G1; beta: G2; gamma: G2; delta: G2; ic: G1[] } {
-  const k = vkey as Record<string, unknown>;
-  if (k === null || typeof k !== "object") throw new Error("verification key: not a JSON object");
-  if (k.protocol !== "groth16" || k.curve !== "bn128") {
-    throw new Error(`verification key: expected protocol groth16 on bn128, got ${String(k.protocol)} on ${String(k.curve)}`);
-  }
-  if (k.nPublic !== PUBLIC_SIGNALS || !Array.isArray(k.IC) || k.IC.length !== PUBLIC_SIGNALS + 1) {
-    throw new Error(`verification key: the aggregate verifier takes exactly ${PUBLIC_SIGNALS} public signals, the key has ${String(k.nPublic)}`);
-  }
-  return {
-    alpha: g1(k.vk_alpha_1, "vk_alpha_1"),
-    beta: g2(k.vk_beta_2, "vk_beta_2"),
-    gamma: g2(k.vk_gamma_2, "vk_gamma_2"),
-    delta: g2(k.vk_delta_2, "vk_delta_2"),
-    ic: (k.IC as unknown[]).map((p, i) => g1(p, `IC[${i}]`)),
-  };
+/** Contract name of the Rollup verifier of setup `label`. */
+export function verifierContractName(label: string): string {
+  return `ZkrVerifier_${label}`;
 }
 
 /**
- * Solidity source of `contractName`, an IAggregateVerifier for the Groth16 verification key
- * `vkey` (the parsed JSON of snarkjs `zkey export verificationkey`; PUBLIC_SIGNALS public signals). The key is
+ * Solidity source of `contractName`, the IVerifier for the Groth16 verification key `vkey` (the
+ * parsed JSON of snarkjs `zkey export verificationkey`; PUBLIC_SIGNALS public signals). The key is
  * checked: well-formed, coordinates below q, points on their curves. `header` lines become
  * comments under the licence line (provenance).
  */
-export function exportAggregateVerifier(vkey: unknown, contractName: string, header: string[] = []): string {
+export function exportVerifier(vkey: unknown, contractName: string, header: string[] = []): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(contractName)) throw new Error(`invalid contract name "${contractName}"`);
-  const { alpha, beta, gamma, delta, ic } = parseVkey(vkey);
+  const key = parseVkey(vkey);
+  const { alpha, beta, gamma, delta, ic } = key;
+  const words = keyWords(key);
   const g2Constants = (name: string, p: G2) =>
     ["X1", "X0", "Y1", "Y0"].map((c, i) => `    uint256 private constant ${name}_${c} = ${p[i]};`).join("\n");
   const g2Stores = (at: string, name: string) =>
@@ -106,12 +47,14 @@ export function exportAggregateVerifier(vkey: unknown, contractName: string, hea
 ${header.map((l) => `// ${l}\n`).join("")}// Generated by lib/aggregate.ts from the verification key. Do not edit.
 pragma solidity ^0.8.28;
 
-import {IAggregateVerifier} from "../IAggregateVerifier.sol";
+import {IVerifier} from "../IVerifier.sol";
 
-/// @title Batch verifier of Groth16 proofs (${n} public signals) for one verifying key
-/// @notice Checks k proofs with a single pairing-product check: a random linear combination of
-///         their k Groth16 equations. Accepts exactly the lists of proofs that the snarkjs
-///         verifier of the same key accepts one by one, up to the soundness error below.
+/// @title Groth16 verifier (${n} public signals) for one verifying key: one proof, or k at once
+/// @notice verifyProofs checks k proofs with a single pairing-product check: a random linear
+///         combination of their k Groth16 equations. It accepts exactly the lists of proofs that the
+///         snarkjs verifier of the same key accepts one by one, up to the soundness error below;
+///         verifyProof is the same code for k = 1, where the check is the Groth16 equation itself.
+///         verifyingKeyHash() hashes the key constants both use.
 /// @dev Check. For proof i = (A_i, B_i, C_i) with public signals x_i1 … x_in (n = ${n}) let
 ///      vk_x_i = IC0 + sum_j x_ij·ICj and E_i = e(-A_i, B_i)·e(alpha, beta)·e(vk_x_i, gamma)·e(C_i, delta) in G_T. Proof i is
 ///      valid iff E_i = 1 (the snarkjs verifier's check). This contract accepts iff
@@ -141,7 +84,7 @@ import {IAggregateVerifier} from "../IAggregateVerifier.sol";
 ///      150·(k - 1 + n): ${(147000 + 6150 * n - 150).toLocaleString("en-US")} + 46,150·k in total. k = 1: rho_0 = S = 1, so only the T_j·ICj are
 ///      ecMuls: ${(181000 + 6150 * n).toLocaleString("en-US")}, what the snarkjs verifier spends. Besides: keccak256 over ${256 + sigBytes}·k bytes, about
 ///      1,000 gas of checks and copies per proof, and max(${256 + sigBytes}·k, 192·k + 736) bytes of memory.
-contract ${contractName} is IAggregateVerifier {
+contract ${contractName} is IVerifier {
     /// @dev Scalar field (group order) r and base field q of BN254.
     uint256 private constant R = ${SNARK_FIELD};
     uint256 private constant Q = ${Q};
@@ -154,10 +97,42 @@ ${g2Constants("GAMMA", gamma)}
 ${g2Constants("DELTA", delta)}
 ${ic.map((p, i) => `    uint256 private constant IC${i}_X = ${p[0]};\n    uint256 private constant IC${i}_Y = ${p[1]};`).join("\n")}
 
-    /// @inheritdoc IAggregateVerifier
-    function verifyProofs(uint256[8][] calldata proofs, uint256[${n}][] calldata publicSignals) external view returns (bool ok) {
+    /// @inheritdoc IVerifier
+    function verifyingKeyHash() external pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+${words.map((w, i) => `            mstore(add(p, ${32 * i}), ${w.name})`).join("\n")}
+            h := keccak256(p, ${32 * words.length})
+        }
+    }
+
+    /// @inheritdoc IVerifier
+    function verifyProof(uint256[8] calldata proof, uint256[${n}] calldata publicSignals) external view returns (bool) {
+        uint256 proofAt;
+        uint256 signalsAt;
+        assembly ("memory-safe") {
+            proofAt := proof
+            signalsAt := publicSignals
+        }
+        return _verify(proofAt, signalsAt, 1);
+    }
+
+    /// @inheritdoc IVerifier
+    function verifyProofs(uint256[8][] calldata proofs, uint256[${n}][] calldata publicSignals) external view returns (bool) {
         uint256 k = proofs.length;
         if (k == 0 || publicSignals.length != k) return false;
+        uint256 proofsAt;
+        uint256 signalsAt;
+        assembly ("memory-safe") {
+            proofsAt := proofs.offset
+            signalsAt := publicSignals.offset
+        }
+        return _verify(proofsAt, signalsAt, k);
+    }
+
+    /// @dev The check of the header for k >= 1 proofs at calldata offset \`proofsAt\` (256 bytes each)
+    ///      and their signals at \`signalsAt\` (${sigBytes} bytes each).
+    function _verify(uint256 proofsAt, uint256 signalsAt, uint256 k) private view returns (bool ok) {
         assembly ("memory-safe") {
             // dst := s·(x, y) with ecMul (its input written at tmp, 96 bytes), or a copy for s = 1.
             function g1Mul(dst, x, y, s, tmp) -> success {
@@ -182,17 +157,20 @@ ${ic.map((p, i) => `    uint256 private constant IC${i}_X = ${p[0]};\n    uint25
             let t := add(pairs, mul(add(k, 3), 192))
             let tmp := add(t, 64)
 
-            // seed = keccak256(proofs ‖ publicSignals), kept in scratch word 0 for keccak256(seed, i).
-            let proofBytes := mul(k, 256)
-            calldatacopy(pairs, proofs.offset, proofBytes)
-            calldatacopy(add(pairs, proofBytes), publicSignals.offset, mul(k, ${sigBytes}))
-            mstore(0, keccak256(pairs, mul(k, ${256 + sigBytes})))
+            // seed = keccak256(proofs ‖ publicSignals), kept in scratch word 0 for keccak256(seed, i);
+            // k = 1 draws no rho (rho_0 = 1), so needs no seed.
+            if gt(k, 1) {
+                let proofBytes := mul(k, 256)
+                calldatacopy(pairs, proofsAt, proofBytes)
+                calldatacopy(add(pairs, proofBytes), signalsAt, mul(k, ${sigBytes}))
+                mstore(0, keccak256(pairs, mul(k, ${256 + sigBytes})))
+            }
 
             let s := 0 // sum of rho_i mod r
 ${signalIdx.map((j) => `            let u${j} := 0 // T_${j + 1} = sum of rho_i·x_i${j + 1} mod r`).join("\n")}
             for { let i := 0 } lt(i, k) { i := add(i, 1) } {
-                let p := add(proofs.offset, mul(i, 256))
-                let xs := add(publicSignals.offset, mul(i, ${sigBytes}))
+                let p := add(proofsAt, mul(i, 256))
+                let xs := add(signalsAt, mul(i, ${sigBytes}))
 ${signalIdx.map((j) => `                let x${j} := calldataload(add(xs, ${32 * j}))`).join("\n")}
                 ok := ${signalIdx.map((j) => `lt(x${j}, R)`).reduce((a, b) => `and(${a}, ${b})`)}
                 for { let j := 0 } lt(j, 256) { j := add(j, 32) } {
@@ -252,7 +230,7 @@ ${g2Stores("pd", "DELTA")}
 `;
 }
 
-export interface WrittenAggregateVerifier {
+export interface WrittenVerifier {
   contractName: string;
   /** contracts/generated/<contractName>.sol */
   path: string;
@@ -261,26 +239,37 @@ export interface WrittenAggregateVerifier {
 }
 
 /**
- * Generates the aggregate verifier of a setup (lib/setup.ts) from its verification key and writes
- * it to `dir`/AggregateVerifier_<label>.sol (default contracts/generated/), unless it is there
- * already with the same content. Call it after the setup, before buildContracts().
+ * Generates the Rollup verifier of a setup (lib/setup.ts) from its verification key and writes it
+ * to `dir`/ZkrVerifier_<label>.sol (default contracts/generated/), unless it is there already
+ * with the same content. Call it after the setup, before buildContracts().
  */
-export function writeAggregateVerifier(
+export function writeVerifier(
   manifest: Pick<SetupManifest, "label" | "key" | "circuitKey" | "ptau" | "vkey">,
   dir: string = GENERATED_CONTRACTS_DIR,
-): WrittenAggregateVerifier {
-  const contractName = aggregateVerifierName(manifest.label);
+): WrittenVerifier {
+  const contractName = verifierContractName(manifest.label);
   const vkey: unknown = JSON.parse(readFileSync(manifest.vkey, "utf8"));
-  const sol = exportAggregateVerifier(vkey, contractName, [
+  const sol = exportVerifier(vkey, contractName, [
     `Verifying key of circuit "${manifest.label}" (setup key ${manifest.key}, circuit key ${manifest.circuitKey}).`,
     manifest.ptau.kind === "ceremony"
       ? `Phase 1: ceremony ptau sha256 ${manifest.ptau.sha256}.`
       : `INSECURE DEVELOPMENT KEY (ptau sha256 ${manifest.ptau.sha256}): for local chains only.`,
   ]);
   const file = path.join(dir, `${contractName}.sol`);
-  const changed = !existsSync(file) || readFileSync(file, "utf8") !== sol;
+  let changed = !existsSync(file) || readFileSync(file, "utf8") !== sol;
   if (changed) writeFileAtomic(file, sol);
+  // Earlier zkr versions wrote separate AggregateVerifier_<label>.sol files importing an interface
+  // that no longer exists: any of them would stop every contract build.
+  for (const legacy of readdirSync(dir).filter((f) => /^AggregateVerifier_\w+\.sol$/.test(f))) {
+    rmSync(path.join(dir, legacy));
+    changed = true;
+  }
   return { contractName, path: file, changed };
+}
+
+/** deployRollup's verifier options for a setup: its generated verifier and its key hash. */
+export function setupVerifier(manifest: Pick<SetupManifest, "label" | "vkey">): { verifierArtifact: string; verifyingKeyHash: string } {
+  return { verifierArtifact: verifierContractName(manifest.label), verifyingKeyHash: verifyingKeyHashOfFile(manifest.vkey) };
 }
 
 /** One batch of a Rollup submitBatch or submitBatches call, as posted. */

@@ -10,6 +10,7 @@ import {
   type ContractTransactionResponse,
   ContractFactory,
   getAddress,
+  id,
   type Interface,
   type InterfaceAbi,
   type Provider,
@@ -117,9 +118,10 @@ export interface RollupContract extends BaseContract {
   CREATE: View<[], bigint>;
   DEPOSIT: View<[], bigint>;
   FORCE_EXIT: View<[], bigint>;
+  /** The verifier of single (submitBatch) and aggregated (submitBatches) proofs. */
   verifier: View<[], string>;
-  /** Batch verifier used by submitBatches; the zero address until setAggregateVerifier. */
-  aggregateVerifier: View<[], string>;
+  /** Hash of the verifier's verifying key (lib/aggregate.ts verifyingKeyHash), 0x-hex. */
+  verifyingKeyHash: View<[], string>;
   poseidon3: View<[], string>;
   poseidon4: View<[], string>;
   poseidon5: View<[], string>;
@@ -132,6 +134,14 @@ export interface RollupContract extends BaseContract {
   idxBytes: View<[], bigint>;
   txBytes: View<[], bigint>;
   escapeDelay: View<[], bigint>;
+  inactivityDelay: View<[], bigint>;
+  l1Grace: View<[], bigint>;
+  l1OpFee: View<[], bigint>;
+  /** The smallest ETH deposit; see minDepositOf. */
+  minDeposit: View<[], bigint>;
+  /** The smallest deposit of a token (minDeposit for ETH, 0 for an unregistered token). */
+  minDepositOf: View<[tokenId: BigNumberish], bigint>;
+  tokenMinDeposit: View<[tokenId: BigNumberish], bigint>;
   genesisRoot: View<[], bigint>;
   stateRoot: View<[], bigint>;
   sequencer: View<[], string>;
@@ -141,6 +151,8 @@ export interface RollupContract extends BaseContract {
   accountCount: View<[], bigint>;
   tokenCount: View<[], bigint>;
   escapeMode: View<[], boolean>;
+  /** block.timestamp of the last accepted batch (0 before the first). */
+  lastBatchAt: View<[], bigint>;
   /** (kind, accountIdx, tokenId, amount, queuedAt, owner, refunded) of the operation at a 0-based queue index. */
   l1Ops: View<
     [queueIndex: BigNumberish],
@@ -168,15 +180,17 @@ export interface RollupContract extends BaseContract {
     [bigint, bigint]
   >;
 
-  /** Returns the new token id. */
-  registerToken: Send<[token: string], bigint>;
-  /** Payable (`{ value }` override); returns the new account index. */
+  /** Admin only; returns the new token id. */
+  registerToken: Send<[token: string, minDeposit: BigNumberish], bigint>;
+  /** Payable: `{ value: amount + l1OpFee }`; returns the new account index. */
   depositETH: Send<[ax: BigNumberish, ay: BigNumberish], bigint>;
-  /** Payable (`{ value }` override). */
+  /** Payable: `{ value: amount + l1OpFee }`. */
   depositETHTo: Send<[accountIdx: BigNumberish]>;
-  /** Returns the new account index. */
+  /** Payable: `{ value: l1OpFee }`; returns the new account index. */
   depositERC20: Send<[tokenId: BigNumberish, amount: BigNumberish, ax: BigNumberish, ay: BigNumberish], bigint>;
+  /** Payable: `{ value: l1OpFee }`. */
   depositERC20To: Send<[accountIdx: BigNumberish, tokenId: BigNumberish, amount: BigNumberish]>;
+  /** Payable: `{ value: l1OpFee }`. */
   forceExit: Send<[accountIdx: BigNumberish]>;
   submitBatch: Send<
     [
@@ -189,10 +203,8 @@ export interface RollupContract extends BaseContract {
       proof: BigNumberish[],
     ]
   >;
-  /** Applies the batches in order, their proofs checked together by the aggregate verifier. */
+  /** Applies the batches in order, their proofs checked together (verifier.verifyProofs). */
   submitBatches: Send<[batches: BatchCalldata[], proofs: BigNumberish[][]]>;
-  /** Admin only, once, before the first L1 operation. */
-  setAggregateVerifier: Send<[aggregateVerifier: string]>;
   setSequencer: Send<[newSequencer: string]>;
   withdraw: Send<[tokenId: BigNumberish]>;
   activateEscape: Send<[]>;
@@ -206,7 +218,8 @@ export interface RollupContract extends BaseContract {
       siblings: BigNumberish[],
     ]
   >;
-  refundDeposit: Send<[queueIndex: BigNumberish]>;
+  /** In escape mode: an unprocessed operation's deposit and fee back to its owner. */
+  refundL1Op: Send<[queueIndex: BigNumberish]>;
   connect(runner: ContractRunner | null): RollupContract;
 }
 
@@ -217,13 +230,33 @@ export function rollupAt(address: string, runner: ContractRunner | null): Rollup
   return new Contract(getAddress(address), readArtifact("Rollup", ARTIFACTS_DIR, { allowStale: true }).abi, runner) as unknown as RollupContract;
 }
 
+/**
+ * What the test-only contracts/test/MockVerifier.sol (it accepts any proof) returns as its
+ * verifyingKeyHash(), for tests and benchmarks that deploy it (the contract tests check the two agree).
+ */
+export const MOCK_VERIFIER_KEY_HASH = id("zkr MockVerifier: accepts any proof");
+
 /** Input counts of the Poseidon contracts a Rollup uses: leaves, tree root level, queue chain, tree levels. */
 export const POSEIDON_ARITIES = [3, 4, 5, 8] as const;
 export type PoseidonArity = (typeof POSEIDON_ARITIES)[number];
 export type PoseidonAddresses = Record<PoseidonArity, string>;
 
-/** Default escape delay: an L1 operation may wait a week before escape mode can be activated. */
+// Production defaults of the rollup's immutable parameters (docs/PROTOCOL.md "L1 operations").
+/** Escape delay: the oldest L1 operation must have waited a week before escape mode can open. */
 export const DEFAULT_ESCAPE_DELAY = 7n * 24n * 3600n;
+/** Inactivity delay: and no batch may have been accepted for a day (at most the escape delay). */
+export const DEFAULT_INACTIVITY_DELAY = 24n * 3600n;
+/** Grace: a batch may leave out only L1 operations queued less than an hour ago. */
+export const DEFAULT_L1_GRACE = 3600n;
+/** Fee per L1 operation, wei (0.001 ETH): pays a batch slot (a 4-slot batch's ~250k gas fixed cost at ~16 gwei), prices floods. */
+export const DEFAULT_L1_OP_FEE = 10n ** 15n;
+/** Smallest ETH deposit, wei (0.001 ETH). */
+export const DEFAULT_MIN_DEPOSIT = 10n ** 15n;
+/**
+ * Local development chains (`zkr devnet`, the CLI tests): an hour's delays, 5 minutes' grace, a
+ * fee of 0.0001 ETH and a minimum deposit of 0.000001 ETH.
+ */
+export const DEV_POLICY: RollupPolicy = { escapeDelay: 3600n, inactivityDelay: 3600n, l1Grace: 300n, l1OpFee: 10n ** 14n, minDeposit: 10n ** 12n };
 
 /** The circomlibjs Poseidon contract over `n` inputs (bytecode generated, not Solidity). */
 export function poseidonContractAt(address: string, n: PoseidonArity, runner: ContractRunner | null): Contract {
@@ -246,45 +279,82 @@ export async function checkPoseidonContract(address: string, n: PoseidonArity, r
   if (got !== expected) throw new Error(`the contract at ${address} is not a ${n}-input Poseidon (wrong output)`);
 }
 
-export interface DeployRollupOptions {
+/** The rollup's immutable policy parameters (docs/PROTOCOL.md "L1 operations"). */
+export interface RollupPolicy {
+  /** Seconds the oldest L1 operation must wait before escape mode can open (1 ..< 2^64). */
+  escapeDelay: bigint;
+  /** Seconds without a batch before escape mode can open (1 ..= escapeDelay). */
+  inactivityDelay: bigint;
+  /** Seconds: a batch may leave out only L1 operations younger than this (< escapeDelay). */
+  l1Grace: bigint;
+  /** Wei every L1 operation pays (< 2^128). */
+  l1OpFee: bigint;
+  /** Smallest ETH deposit in wei (1 ..< 2^128). */
+  minDeposit: bigint;
+}
+
+/**
+ * The policy with production defaults for what is not given; the inactivity delay defaults to
+ * min(a day, escapeDelay) and the grace to min(an hour, escapeDelay / 2). Throws on values the
+ * contract would refuse, naming them.
+ */
+export function rollupPolicy(p: Partial<RollupPolicy> = {}): RollupPolicy {
+  const escapeDelay = p.escapeDelay ?? DEFAULT_ESCAPE_DELAY;
+  const min = (a: bigint, b: bigint) => (a < b ? a : b);
+  const policy: RollupPolicy = {
+    escapeDelay,
+    inactivityDelay: p.inactivityDelay ?? min(DEFAULT_INACTIVITY_DELAY, escapeDelay),
+    l1Grace: p.l1Grace ?? min(DEFAULT_L1_GRACE, escapeDelay / 2n),
+    l1OpFee: p.l1OpFee ?? DEFAULT_L1_OP_FEE,
+    minDeposit: p.minDeposit ?? DEFAULT_MIN_DEPOSIT,
+  };
+  if (policy.escapeDelay <= 0n || policy.escapeDelay >= 1n << 64n) throw new Error(`escape delay must be 1 ..< 2^64 seconds, got ${policy.escapeDelay}`);
+  if (policy.inactivityDelay <= 0n || policy.inactivityDelay > escapeDelay) {
+    throw new Error(`inactivity delay must be 1 .. the escape delay (${escapeDelay}) seconds, got ${policy.inactivityDelay}`);
+  }
+  if (policy.l1Grace < 0n || policy.l1Grace >= escapeDelay) throw new Error(`L1 grace must be 0 ..< the escape delay (${escapeDelay}) seconds, got ${policy.l1Grace}`);
+  if (policy.l1OpFee < 0n || policy.l1OpFee >= 1n << 128n) throw new Error(`L1-operation fee must be 0 ..< 2^128 wei, got ${policy.l1OpFee}`);
+  if (policy.minDeposit <= 0n || policy.minDeposit >= 1n << 128n) throw new Error(`minimum deposit must be 1 ..< 2^128 wei, got ${policy.minDeposit}`);
+  return policy;
+}
+
+export interface DeployRollupOptions extends Partial<RollupPolicy> {
   /** Sends the deployment transactions; it becomes the admin who registers tokens. */
   signer: Signer;
-  /** Contract name of the verifier to deploy, e.g. "Groth16Verifier_<label>"; or use verifierAddress. */
+  /**
+   * Contract name of the verifier to deploy, "ZkrVerifier_<label>" (lib/aggregate.ts
+   * setupVerifier gives it with its key hash); or use verifierAddress.
+   */
   verifierArtifact?: string;
   /** Address of an already deployed verifier; or use verifierArtifact. */
   verifierAddress?: string;
   /**
-   * Contract name of the aggregate verifier of the same key, e.g. "AggregateVerifier_<label>"
-   * (lib/aggregate.ts), to deploy and set for submitBatches; or use aggregateVerifierAddress.
-   * Without either the rollup has none, and submitBatches reverts.
+   * Hash of the verification key the verifier must check (lib/aggregate.ts verifyingKeyHash of the
+   * setup's verification_key.json): the Rollup's constructor refuses a verifier of another key.
    */
-  aggregateVerifierArtifact?: string;
-  /** Address of an already deployed aggregate verifier to set; or use aggregateVerifierArtifact. */
-  aggregateVerifierAddress?: string;
+  verifyingKeyHash: string;
   /** Already deployed Poseidon contracts (checked); deployed from circomlibjs bytecode if absent. */
   poseidon?: PoseidonAddresses;
   /** The circuit instance the verifier was generated for. */
   params: DerivedParams;
   /** Address allowed to submit batches. */
   sequencer: string;
-  /** Seconds an L1 operation may wait before escape mode can be activated (default a week). */
-  escapeDelay?: bigint;
 }
 
 export interface RollupDeployment {
   rollup: RollupContract;
   rollupAddress: string;
   verifierAddress: string;
-  /** The aggregate verifier set for submitBatches, if one was asked for. */
-  aggregateVerifierAddress?: string;
+  /** The verifying key hash the Rollup stores. */
+  verifyingKeyHash: string;
+  /** The policy the Rollup was deployed with. */
+  policy: RollupPolicy;
   poseidon: PoseidonAddresses;
   chainId: bigint;
   /** Block holding the Rollup deployment: where an indexer starts reading events. */
   blockNumber: number;
   /** Receipt of the verifier deployment, absent when an existing verifier was used. */
   verifierReceipt?: TransactionReceipt;
-  /** Receipt of the aggregate verifier deployment, absent when none was deployed. */
-  aggregateVerifierReceipt?: TransactionReceipt;
   /** Receipts of the Poseidon deployments, absent when existing ones were used. */
   poseidonReceipts?: TransactionReceipt[];
   rollupReceipt: TransactionReceipt;
@@ -362,17 +432,13 @@ export async function deployRollup(opts: DeployRollupOptions): Promise<RollupDep
   if ((opts.verifierArtifact === undefined) === (opts.verifierAddress === undefined)) {
     throw new Error("give exactly one of verifierArtifact and verifierAddress");
   }
-  if (opts.aggregateVerifierArtifact !== undefined && opts.aggregateVerifierAddress !== undefined) {
-    throw new Error("give at most one of aggregateVerifierArtifact and aggregateVerifierAddress");
-  }
-  const escapeDelay = opts.escapeDelay ?? DEFAULT_ESCAPE_DELAY;
-  if (escapeDelay <= 0n || escapeDelay >= 1n << 64n) throw new Error(`escape delay must be 1 ..< 2^64 seconds, got ${escapeDelay}`);
+  if (!/^0x[0-9a-fA-F]{64}$/.test(opts.verifyingKeyHash ?? "")) throw new Error(`verifyingKeyHash must be 32 bytes of hex, got ${opts.verifyingKeyHash}`);
+  const policy = rollupPolicy(opts);
   const sequencer = getAddress(opts.sequencer);
   const provider = signer.provider;
   if (!provider) throw new Error("the signer must be connected to a provider");
   const rollupArtifact = readArtifact("Rollup");
   const verifierArtifact = opts.verifierArtifact !== undefined ? readArtifact(opts.verifierArtifact) : undefined;
-  const aggregateArtifact = opts.aggregateVerifierArtifact !== undefined ? readArtifact(opts.aggregateVerifierArtifact) : undefined;
 
   let nonce = await signer.getNonce("pending");
   let poseidon: PoseidonAddresses;
@@ -412,42 +478,29 @@ export async function deployRollup(opts: DeployRollupOptions): Promise<RollupDep
       poseidon[4],
       poseidon[5],
       poseidon[8],
-      sequencer,
-      params.depth,
-      params.batchSize,
-      params.l1Slots,
-      params.feeSlots,
-      escapeDelay,
+      {
+        sequencer,
+        depth: params.depth,
+        batchSize: params.batchSize,
+        l1Slots: params.l1Slots,
+        feeSlots: params.feeSlots,
+        ...policy,
+        verifyingKeyHash: opts.verifyingKeyHash,
+      },
     ],
     nonce++,
   );
   const rollup = rollupAt(rollupAddress, signer);
-
-  let aggregateVerifierAddress: string | undefined;
-  let aggregateVerifierReceipt: TransactionReceipt | undefined;
-  if (aggregateArtifact) {
-    const { abi, bytecode, contractName } = aggregateArtifact;
-    const deployed = await deployCode(contractName, abi, bytecode, signer, [], nonce++);
-    aggregateVerifierAddress = deployed.address;
-    aggregateVerifierReceipt = deployed.receipt;
-  } else if (opts.aggregateVerifierAddress !== undefined) {
-    aggregateVerifierAddress = getAddress(opts.aggregateVerifierAddress);
-    await checkHasCode(provider, aggregateVerifierAddress, "aggregate verifier");
-  }
-  if (aggregateVerifierAddress !== undefined) {
-    const receipt = await (await rollup.setAggregateVerifier(aggregateVerifierAddress, { nonce: nonce++ })).wait();
-    if (!receipt || receipt.status !== 1) throw new Error(`setAggregateVerifier failed (transaction ${receipt?.hash})`);
-  }
   return {
     rollup,
     rollupAddress,
     verifierAddress,
-    aggregateVerifierAddress,
+    verifyingKeyHash: opts.verifyingKeyHash.toLowerCase(),
+    policy,
     poseidon,
     chainId: (await provider.getNetwork()).chainId,
     blockNumber: rollupReceipt.blockNumber,
     verifierReceipt,
-    aggregateVerifierReceipt,
     poseidonReceipts,
     rollupReceipt,
   };

@@ -1,6 +1,6 @@
 // Reading zkr from L1 alone: the batches' calldata and the queued operations are everything
 // needed to rebuild the whole L2 state and to re-check every batch's proof (data availability).
-import { type Provider } from "ethers";
+import type { JsonRpcApiProvider, Provider } from "ethers";
 import { readFileSync } from "node:fs";
 import { groth16, type Groth16Proof } from "snarkjs";
 import { decodeBatchCall, type PostedBatchCall } from "./aggregate.js";
@@ -12,6 +12,7 @@ import { batchCoefficients, type BatchPublicData, dataCommitment, signalsOf } fr
 import { L2State } from "./state.js";
 import type { QueuedL1Op } from "./l1.js";
 import { decodeTransfer, type Transfer } from "./tx.js";
+import { verifyingKeyHash } from "./vkey.js";
 
 /** A batch as posted on L1: its event and its submitBatch calldata. */
 export interface PostedBatch {
@@ -33,14 +34,96 @@ export interface PostedBatch {
   proof: bigint[];
 }
 
+/** One frame of a geth-style `callTracer` trace (debug_traceTransaction). */
+interface CallFrame {
+  type: string;
+  to?: string;
+  input?: string;
+  error?: string;
+  calls?: CallFrame[];
+}
+
+/**
+ * The calldata of every call into the rollup that could have emitted BatchSubmitted events, in
+ * execution order: CALL frames to `rollup` that did not revert and whose callers did not revert
+ * (a reverted frame's events are discarded; DELEGATECALL and STATICCALL run no rollup state).
+ */
+function rollupCalls(frame: CallFrame, rollup: string, out: string[] = []): string[] {
+  if (frame.error !== undefined) return out;
+  if (frame.type === "CALL" && frame.to?.toLowerCase() === rollup && frame.input) out.push(frame.input);
+  for (const c of frame.calls ?? []) rollupCalls(c, rollup, out);
+  return out;
+}
+
+/**
+ * The batches a transaction posted, in the order it applied them. A direct call to the rollup is
+ * decoded from the transaction's input. A call through another contract (a multisig, a relayer)
+ * is decoded from the node's call trace (debug_traceTransaction with the callTracer, which geth,
+ * erigon, reth, anvil and Hardhat offer): its successful submitBatch(es) calls into the rollup.
+ * Without a trace, or when the trace does not account for the transaction's events, the error
+ * names the batch, the transaction and why.
+ */
+async function postedBatchesOf(
+  provider: Provider,
+  rollup: RollupContract,
+  rollupAddress: string,
+  txHash: string,
+  firstBatch: bigint,
+  events: number,
+  traceCall: (txHash: string) => Promise<unknown>,
+): Promise<PostedBatchCall[]> {
+  const tx = await provider.getTransaction(txHash);
+  if (!tx) throw new Error(`transaction ${txHash} (batch ${firstBatch}) not found`);
+  const where = `batch ${firstBatch} (transaction ${txHash}) was submitted through contract ${tx.to ?? "(creation)"}, not by a direct call to the rollup`;
+  let inputs: string[];
+  if (tx.to?.toLowerCase() === rollupAddress) {
+    inputs = [tx.data];
+  } else {
+    let trace: CallFrame;
+    try {
+      trace = (await traceCall(txHash)) as CallFrame;
+    } catch (e) {
+      throw new Error(`${where}, and the node cannot trace it (debug_traceTransaction with the callTracer: ${(e as Error).message.split("\n")[0]}): read L1 through a node that offers it`, { cause: e });
+    }
+    inputs = rollupCalls(trace, rollupAddress);
+    if (inputs.length === 0) throw new Error(`${where}, and its call trace holds no successful call into the rollup`);
+  }
+  const batches: PostedBatchCall[] = [];
+  for (const input of inputs) {
+    try {
+      batches.push(...decodeBatchCall(rollup.interface, input));
+    } catch (e) {
+      // Another call into the rollup in the same transaction (a deposit, say) emits no batch.
+      if (!/not a submitBatch or submitBatches call/.test((e as Error).message)) throw e;
+    }
+  }
+  if (batches.length !== events) {
+    throw new Error(`transaction ${txHash} emitted ${events} BatchSubmitted events (from batch ${firstBatch}) but its calls into the rollup post ${batches.length} batches`);
+  }
+  return batches;
+}
+
+export interface ReadBatchesOptions {
+  /**
+   * The call trace (geth `callTracer` format) of a transaction that reached the rollup through
+   * another contract. Default: debug_traceTransaction on the rollup's provider.
+   */
+  traceCall?: (txHash: string) => Promise<unknown>;
+}
+
 /**
  * All batches accepted by the rollup, in order, with their calldata (from submitBatch or
- * submitBatches transactions: the j-th BatchSubmitted event of a transaction is its j-th batch).
+ * submitBatches calls: the j-th BatchSubmitted event of a transaction is its j-th posted batch),
+ * whether the transaction called the rollup directly or through another contract (postedBatchesOf).
  * Events are read in chunks the node accepts (lib/logs.ts).
  */
-export async function readBatches(rollup: RollupContract, fromBlock: number, opts: LogQueryOptions = {}): Promise<PostedBatch[]> {
+export async function readBatches(rollup: RollupContract, fromBlock: number, opts: ReadBatchesOptions & LogQueryOptions = {}): Promise<PostedBatch[]> {
   const provider = rollup.runner!.provider as Provider;
+  const traceCall = opts.traceCall ?? ((hash: string) => (provider as JsonRpcApiProvider).send("debug_traceTransaction", [hash, { tracer: "callTracer" }]));
+  const rollupAddress = (await rollup.getAddress()).toLowerCase();
   const logs = await queryLogs(rollup, rollup.filters.BatchSubmitted!(), fromBlock, await provider.getBlockNumber(), opts);
+  const perTx = new Map<string, number>();
+  for (const log of logs) perTx.set(log.transactionHash, (perTx.get(log.transactionHash) ?? 0) + 1);
   const calls = new Map<string, { batches: PostedBatchCall[]; next: number }>();
   const out: PostedBatch[] = [];
   let l1From = 0n;
@@ -48,16 +131,11 @@ export async function readBatches(rollup: RollupContract, fromBlock: number, opt
     if (!("args" in log)) throw new Error(`cannot decode log ${log.transactionHash}`);
     let call = calls.get(log.transactionHash);
     if (!call) {
-      const tx = await provider.getTransaction(log.transactionHash);
-      if (!tx) throw new Error(`transaction ${log.transactionHash} not found`);
-      if (tx.to?.toLowerCase() !== (await rollup.getAddress()).toLowerCase()) {
-        throw new Error(`batch ${log.args.batchNumber} was not submitted by a direct call to the rollup (${log.transactionHash})`);
-      }
-      call = { batches: decodeBatchCall(rollup.interface, tx.data), next: 0 };
+      const batches = await postedBatchesOf(provider, rollup, rollupAddress, log.transactionHash, log.args.batchNumber as bigint, perTx.get(log.transactionHash)!, traceCall);
+      call = { batches, next: 0 };
       calls.set(log.transactionHash, call);
     }
-    const posted = call.batches[call.next++];
-    if (!posted) throw new Error(`transaction ${log.transactionHash} emitted more batches than its calldata holds`);
+    const posted = call.batches[call.next++]!;
     const b: PostedBatch = {
       ...posted,
       number: log.args.batchNumber as bigint,
@@ -69,6 +147,7 @@ export async function readBatches(rollup: RollupContract, fromBlock: number, opt
       blockHash: log.blockHash,
     };
     if (b.newRoot !== posted.newRoot) throw new Error(`batch ${b.number}: event and calldata disagree on the new root`);
+    if (BigInt(posted.l1Count) !== (log.args.l1Count as bigint)) throw new Error(`batch ${b.number}: event and calldata disagree on the L1 operations consumed`);
     if (b.number !== BigInt(out.length + 1)) throw new Error(`batch events out of order: got ${b.number}, expected ${out.length + 1}`);
     out.push(b);
     l1From += BigInt(b.l1Count);
@@ -100,6 +179,9 @@ export function applyPostedBatch(
   const fees = new Map<bigint, bigint>();
   for (let o = 0; o < b.txData.length; o += params.txBytes) {
     const t = decodeTransfer(b.txData.subarray(o, o + params.txBytes), params);
+    // The contract refuses trailing padding and the circuit puts padding only after the last real
+    // transaction, so a posted padding slot means an unsound verifier, not data to skip.
+    if (t.from === 0n) throw new Error(`batch ${b.number}: posted transaction ${o / params.txBytes} is padding (from = 0), which no valid batch posts`);
     const sender = state.account(t.from);
     onTx?.({ ...t, nonce: sender?.nonce ?? 0n });
     state.applyPosted(t);
@@ -157,12 +239,17 @@ export interface BatchVerification {
   proofValid: boolean;
   /** The root after this batch equals the root the contract holds now or the next batch starts from. */
   rootConsistent: boolean;
+  /** The rollup's verifyingKeyHash: its verifier checks proofs against this key. */
+  onChainKeyHash: string;
+  /** The verification key used here has the rollup's verifyingKeyHash (else proofValid says nothing about L1). */
+  keyHashMatches: boolean;
 }
 
 /**
  * Re-check batch `number` from L1 data alone: recompute its public signals from the posted
  * calldata and commitment, the queue hash and the chain (as the contract did), check the
- * commitment against the data, and verify the proof with the verification key.
+ * commitment against the data, verify the proof with the verification key, and check that the
+ * key is the one the rollup's verifier checks (its verifyingKeyHash).
  */
 export async function verifyBatchFromL1(
   params: DerivedParams,
@@ -206,5 +293,6 @@ export async function verifyBatchFromL1(
   const proofValid = await groth16.verify(vkey, publicSignals.map(String), proof);
   const next = batches[Number(number)];
   const rootConsistent = next ? next.oldRoot === batch.newRoot : (await rollup.stateRoot()) === batch.newRoot;
-  return { batch, publicSignals, commitmentValid, proofValid, rootConsistent };
+  const onChainKeyHash = (await rollup.verifyingKeyHash()).toLowerCase();
+  return { batch, publicSignals, commitmentValid, proofValid, rootConsistent, onChainKeyHash, keyHashMatches: onChainKeyHash === verifyingKeyHash(vkey) };
 }

@@ -14,7 +14,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, 
 import path from "node:path";
 import { promisify } from "node:util";
 import { zKey } from "snarkjs";
-import { PUBLIC_SIGNALS, writeAggregateVerifier } from "./aggregate.js";
+import { PUBLIC_SIGNALS, writeVerifier } from "./aggregate.js";
 import { cacheDir, compileCircuit } from "./circom.js";
 import { SNARK_FIELD } from "./crypto.js";
 import { type CircuitParams, type DerivedParams, getInstance, REPO_ROOT } from "./params.js";
@@ -287,10 +287,10 @@ export function writeGeneratedVerifiers(manifest: SetupManifest, log: Log = () =
     log(`${manifest.label}: wrote ${path.relative(REPO_ROOT, verifierPath)} (rebuild the contracts)`);
   }
   if (manifest.nPublic === PUBLIC_SIGNALS) {
-    // The batch verifier of Rollup.submitBatches, from the same verification key.
-    const agg = writeAggregateVerifier(manifest);
-    if (agg.changed) log(`${manifest.label}: wrote ${path.relative(REPO_ROOT, agg.path)} (rebuild the contracts)`);
-    verifierChanged ||= agg.changed;
+    // The Rollup's verifier (submitBatch and submitBatches), generated from the verification key.
+    const v = writeVerifier(manifest);
+    if (v.changed) log(`${manifest.label}: wrote ${path.relative(REPO_ROOT, v.path)} (rebuild the contracts)`);
+    verifierChanged ||= v.changed;
   }
   return { verifierPath, verifierChanged };
 }

@@ -75,7 +75,7 @@ export function submitProvenBatch(rollup: RollupContract, batch: Batch, proof: P
 /**
  * Submits consecutive proven batches (in the order they apply, the first one following the root on
  * L1) in one submitBatches transaction: the rollup checks all their proofs with one aggregated
- * pairing check (its aggregate verifier must be set). Reverts become errors naming the custom error.
+ * pairing check. Reverts become errors naming the custom error.
  */
 export function submitProvenBatches(rollup: RollupContract, items: readonly { batch: Batch; proof: ProofResult }[]): Promise<TransactionReceipt> {
   if (items.length === 0) return Promise.reject(new Error("submitProvenBatches needs at least one batch"));

@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import { loadCrypto } from "../../lib/crypto.js";
-import { deployRollup } from "../../lib/deploy.js";
+import { deployRollup, DEV_POLICY } from "../../lib/deploy.js";
 import { L2Key } from "../../lib/keys.js";
 import { rebuildFromL1, verifyBatchFromL1 } from "../../lib/l1data.js";
 import { getInstance, REPO_ROOT, TEST_INSTANCE } from "../../lib/params.js";
@@ -9,7 +9,7 @@ import { L2State } from "../../lib/state.js";
 import { signTransfer } from "../../lib/tx.js";
 import { Prover } from "../../prover/prover.js";
 import { Operator } from "../../sequencer/operator.js";
-import { aggregateVerifierName } from "../../lib/aggregate.js";
+import { setupVerifier } from "../../lib/aggregate.js";
 
 const ETH = 10n ** 18n;
 const fmt = (wei: bigint) => `${Number(wei) / 1e18} ETH`;
@@ -41,7 +41,8 @@ export function demoCommand(): Command {
       assertKeyAllowedForChain(setup.manifest, chainId);
 
       step("deploying Poseidon, the Groth16 verifier and the Rollup contract");
-      const d = await deployRollup({ signer: sequencer, verifierArtifact: setup.manifest.contractName, aggregateVerifierArtifact: aggregateVerifierName(setup.manifest.label), params, sequencer: sequencer.address });
+      const d = await deployRollup({ signer: sequencer, ...setupVerifier(setup.manifest), params, sequencer: sequencer.address, ...DEV_POLICY });
+      const fee = d.policy.l1OpFee;
       console.log(`   rollup ${d.rollupAddress} (verifier ${d.verifierAddress}), chain ${chainId}`);
 
       const crypto = await loadCrypto();
@@ -59,11 +60,13 @@ export function demoCommand(): Command {
       try {
         step("L1 deposits create three L2 accounts (sequencer fees #1, alice #2, bob #3)");
         const [kf, ka, kb] = await Promise.all([L2Key.random(), L2Key.random(), L2Key.random()]);
-        await (await d.rollup.connect(sequencer).depositETH(kf.ax, kf.ay, { value: ETH / 100n })).wait();
-        await (await d.rollup.connect(alice).depositETH(ka.ax, ka.ay, { value: 10n * ETH })).wait();
-        await (await d.rollup.connect(bob).depositETH(kb.ax, kb.ay, { value: 2n * ETH })).wait();
+        // Each L1 operation pays the fee on top of its deposit; the sequencer earns it with the batch.
+        await (await d.rollup.connect(sequencer).depositETH(kf.ax, kf.ay, { value: ETH / 100n + fee })).wait();
+        await (await d.rollup.connect(alice).depositETH(ka.ax, ka.ay, { value: 10n * ETH + fee })).wait();
+        await (await d.rollup.connect(bob).depositETH(kb.ax, kb.ay, { value: 2n * ETH + fee })).wait();
         await prove("2 deposits");
         await prove("1 deposit");
+        console.log(`   the sequencer earned ${fmt(await d.rollup.claimable(sequencer.address, 0))} of L1-operation fees (${fmt(fee)} per deposit), claimable on L1`);
 
         step("two signed L2 transfers (Schnorr-128 on BabyJubJub, bound to chain id and rollup address)");
         await prove("alice → bob 1.5 ETH, bob → alice 0.25 ETH (fee 0.0001 each)", [

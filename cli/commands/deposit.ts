@@ -46,6 +46,10 @@ export function depositCommand(): Command {
       const token = await new Tokens(async () => l1).info(o.token);
       const amount = parseAmount(o.amount, token.decimals);
       if (amount === 0n || amount > MAX_AMOUNT) throw new Error(`amount must be more than 0 and below 2^128 base units, got ${o.amount}`);
+      const [fee, minimum] = await Promise.all([rollup.l1OpFee(), rollup.minDepositOf(o.token)]);
+      if (amount < minimum) {
+        throw new Error(`the rollup's minimum deposit of ${token.symbol} is ${formatAmount(minimum, token.decimals)}, got ${o.amount}`);
+      }
       if (o.to !== undefined) {
         const count = await rollup.accountCount();
         if (o.to > count) throw new Error(`no account #${o.to} on the rollup (accounts 1..${count})`);
@@ -54,10 +58,13 @@ export function depositCommand(): Command {
       }
       const log = (m: string) => console.error(m);
       const iface = rollup.interface;
+      // Every L1 operation pays the rollup's fee in ETH: on top of an ETH deposit, alone with an ERC-20 one.
+      log(`L1-operation fee ${formatAmount(fee, 18)} ETH`);
       let receipt: TransactionReceipt;
       if (o.token === 0n) {
+        const value = amount + fee;
         receipt = await send("depositETH", iface, () =>
-          o.to !== undefined ? rollup.depositETHTo(o.to, { value: amount }) : rollup.depositETH(l2Key!.ax, l2Key!.ay, { value: amount }),
+          o.to !== undefined ? rollup.depositETHTo(o.to, { value }) : rollup.depositETH(l2Key!.ax, l2Key!.ay, { value }),
         );
       } else {
         const erc20 = erc20At(token.address, signer);
@@ -66,7 +73,7 @@ export function depositCommand(): Command {
           await send("approve", erc20.interface, () => erc20.approve!(l1.deployment.rollup, amount));
         }
         receipt = await send("depositERC20", iface, () =>
-          o.to !== undefined ? rollup.depositERC20To(o.to, o.token, amount) : rollup.depositERC20(o.token, amount, l2Key!.ax, l2Key!.ay),
+          o.to !== undefined ? rollup.depositERC20To(o.to, o.token, amount, { value: fee }) : rollup.depositERC20(o.token, amount, l2Key!.ax, l2Key!.ay, { value: fee }),
         );
       }
       // What the rollup received (a token with a transfer fee delivers less than was sent).
@@ -78,7 +85,7 @@ export function depositCommand(): Command {
       if (o.json) {
         console.log(
           JSON.stringify(
-            { account: accountIdx.toString(), queueIndex: queueIndex.toString(), token: o.token.toString(), amount: received.toString(), tx: receipt.hash, batch: batch?.toString() ?? null },
+            { account: accountIdx.toString(), queueIndex: queueIndex.toString(), token: o.token.toString(), amount: received.toString(), fee: fee.toString(), tx: receipt.hash, batch: batch?.toString() ?? null },
             null,
             2,
           ),

@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { rmSync } from "node:fs";
 import path from "node:path";
 import { Wallet } from "ethers";
+import { DEV_POLICY } from "../../lib/deploy.js";
 import { REPO_ROOT, TEST_INSTANCE } from "../../lib/params.js";
 import { writeDeployment } from "../config.js";
 import { connectRpc, devAccount } from "../l1.js";
@@ -49,7 +50,11 @@ export function devnetCommand(): Command {
         for (const f of [db, `${db}-wal`, `${db}-shm`]) rmSync(f, { force: true });
 
         const operator = new Wallet(devAccount(0).privateKey, provider);
-        const d = await deployInstance({ signer: operator, chainId: rpc.chainId, rpc: chain.url, instance: o.instance, escapeDelay: BigInt(o.escapeDelay), log });
+        const escapeDelay = BigInt(o.escapeDelay);
+        const l1Grace = DEV_POLICY.l1Grace < escapeDelay / 2n ? DEV_POLICY.l1Grace : escapeDelay / 2n;
+        // Development fee and minimum; the inactivity delay defaults to the escape delay (< a day).
+        const policy = { escapeDelay, l1Grace, l1OpFee: DEV_POLICY.l1OpFee, minDeposit: DEV_POLICY.minDeposit };
+        const d = await deployInstance({ signer: operator, chainId: rpc.chainId, rpc: chain.url, instance: o.instance, policy, log });
         writeDeployment(deploymentFile, d, true);
         log(`rollup ${d.rollup} deployed; ${deploymentFile} written`);
         running = await startSequencer({ deployment: d, signer: operator, manifest: await deploymentSetup(d), db, host, port: o.apiPort, finality: o.confirmations, log });

@@ -23,10 +23,10 @@ async function pull(l1: L1, tokenId: bigint, noClaim: boolean): Promise<void> {
 }
 
 export function escapeCommand(): Command {
-  const escape = new Command("escape").description("the escape hatch: when the sequencer leaves an L1 operation waiting past the deadline, owners withdraw on their own");
+  const escape = new Command("escape").description("the escape hatch: when the sequencer stops while an L1 operation waits past the deadline, owners withdraw on their own");
 
   const activate = withSettings(new Command("activate"), ...SETTINGS)
-    .description("switch the rollup into escape mode (allowed once the oldest waiting L1 operation is older than the escape delay)")
+    .description("switch the rollup into escape mode (allowed once the oldest waiting L1 operation is older than the escape delay and no batch was accepted for the inactivity delay)")
     .action(async (o: Record<string, unknown>) => {
       await withRollup(Config.resolve(o, SETTINGS), { signer: true }, async (l1) => {
         const { rollup } = l1;
@@ -34,8 +34,10 @@ export function escapeCommand(): Command {
         const after = await rollup.escapeAllowedAfter();
         if (after === MaxUint256) throw new Error("no L1 operation is waiting: escape mode opens only when one waits unprocessed longer than the escape delay");
         const now = BigInt((await l1.provider.getBlock("latest"))!.timestamp);
-        if (now < after) {
-          throw new Error(`too early: L1 operation #${await rollup.l1Processed()} is overdue after ${new Date(Number(after) * 1000).toISOString()} (in ${after - now} s)`);
+        if (now <= after) {
+          throw new Error(
+            `too early: escape opens after ${new Date(Number(after) * 1000).toISOString()} (in ${after - now + 1n} s), once L1 operation #${await rollup.l1Processed()} has waited the escape delay and no batch has been accepted for the inactivity delay`,
+          );
         }
         const r = await send("activateEscape", rollup.interface, () => rollup.activateEscape());
         console.log(`escape mode active from batch ${await rollup.batchNumber()} (tx ${r.hash})`);
@@ -69,17 +71,25 @@ export function escapeCommand(): Command {
     });
 
   const refund = withSettings(new Command("refund"), ...SETTINGS)
-    .description("in escape mode: credit an unprocessed deposit back to its depositor (anyone may), and pull it if that is you")
-    .requiredOption("--queue-index <n>", "queue index of the deposit (printed by zkr deposit as its L1 operation)", intArg("queue index"))
+    .description("in escape mode: credit an unprocessed L1 operation back to whoever queued it (a deposit and its fee, a forced exit's fee; anyone may), and pull it if that is you")
+    .requiredOption("--queue-index <n>", "queue index of the operation (printed by zkr deposit and zkr force-exit as its L1 operation)", intArg("queue index"))
     .option("--no-claim", "only credit it on L1, do not pull it")
     .action(async (o: { queueIndex: bigint; claim: boolean } & Record<string, unknown>) => {
       await withRollup(Config.resolve(o, SETTINGS), { signer: true }, async (l1) => {
         const { rollup } = l1;
         await assertEscapeMode(l1);
-        const r = await send("refundDeposit", rollup.interface, () => rollup.refundDeposit(o.queueIndex));
-        const op = await rollup.l1Ops(o.queueIndex);
-        log(`deposit #${o.queueIndex} of ${await new Tokens(async () => l1).format(op.tokenId, op.amount)} credited back to ${op.owner} (tx ${r.hash})`);
-        if (getAddress(op.owner) === signerOf(l1).address) await pull(l1, op.tokenId, !o.claim);
+        const r = await send("refundL1Op", rollup.interface, () => rollup.refundL1Op(o.queueIndex));
+        const ev = r.logs.map((lg) => rollup.interface.parseLog(lg)).find((p) => p?.name === "L1OpRefunded");
+        if (!ev) throw new Error(`transaction ${r.hash} refunded nothing`);
+        const [owner, tokenId, amount, fee] = [getAddress(ev.args.owner as string), BigInt(ev.args.tokenId), BigInt(ev.args.amount), BigInt(ev.args.fee)];
+        const tokens = new Tokens(async () => l1);
+        const what = [amount > 0n && (await tokens.format(tokenId, amount)), fee > 0n && `the fee ${await tokens.format(0n, fee)}`].filter(Boolean).join(" and ");
+        log(`L1 operation #${o.queueIndex}: ${what} credited back to ${owner} (tx ${r.hash})`);
+        if (owner === signerOf(l1).address) {
+          if (amount > 0n) await pull(l1, tokenId, !o.claim);
+          // The fee is ETH: pulled with an ETH deposit, separately otherwise.
+          if (fee > 0n && (tokenId !== 0n || amount === 0n)) await pull(l1, 0n, !o.claim);
+        }
       });
     });
 

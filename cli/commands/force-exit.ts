@@ -2,7 +2,7 @@ import { Command } from "commander";
 import { getAddress } from "ethers";
 import { Config, withSettings } from "../config.js";
 import { send, signerOf, Tokens, waitL1Processed, withRollup } from "../l1.js";
-import { intArg, numArg } from "../units.js";
+import { formatAmount, intArg, numArg } from "../units.js";
 import { queuedOp } from "./deposit.js";
 
 export function forceExitCommand(): Command {
@@ -24,9 +24,10 @@ export function forceExitCommand(): Command {
       if (getAddress(record.owner) !== signer.address) {
         throw new Error(`account #${o.account}'s L1 owner is ${record.owner}, not ${signer.address}: only the owner may force an exit`);
       }
-      const receipt = await send("forceExit", rollup.interface, () => rollup.forceExit(o.account));
+      const fee = await rollup.l1OpFee(); // every L1 operation pays it, credited to the sequencer that processes it
+      const receipt = await send("forceExit", rollup.interface, () => rollup.forceExit(o.account, { value: fee }));
       const { queueIndex } = queuedOp(rollup, receipt);
-      console.error(`queued forced exit of account #${o.account} (L1 operation #${queueIndex}, tx ${receipt.hash})`);
+      console.error(`queued forced exit of account #${o.account} (L1 operation #${queueIndex}, fee ${formatAmount(fee, 18)} ETH, tx ${receipt.hash})`);
       let batch: bigint | undefined;
       let claimable: bigint | undefined;
       if (o.wait) {
@@ -36,7 +37,7 @@ export function forceExitCommand(): Command {
       }
       if (o.json) {
         return console.log(
-          JSON.stringify({ queueIndex: queueIndex.toString(), tx: receipt.hash, batch: batch?.toString() ?? null, token: record.tokenId.toString(), claimable: claimable?.toString() ?? null }, null, 2),
+          JSON.stringify({ queueIndex: queueIndex.toString(), fee: fee.toString(), tx: receipt.hash, batch: batch?.toString() ?? null, token: record.tokenId.toString(), claimable: claimable?.toString() ?? null }, null, 2),
         );
       }
       console.log(`L1 operation #${queueIndex}${batch !== undefined ? ` applied by batch ${batch}` : " queued"}`);

@@ -62,6 +62,16 @@ export function statusCommand(): Command {
         provider.getBalance(d.rollup),
         provider.getBlock("latest"),
       ]);
+      const [verifyingKeyHash, l1OpFee, minDeposit, l1Grace, escapeDelay, inactivityDelay, lastBatchAt] = await Promise.all([
+        rollup.verifyingKeyHash(),
+        rollup.l1OpFee(),
+        rollup.minDeposit(),
+        rollup.l1Grace(),
+        rollup.escapeDelay(),
+        rollup.inactivityDelay(),
+        rollup.lastBatchAt(),
+      ]);
+      const oldest = l1OpCount > l1Processed ? await rollup.l1Ops(l1Processed) : undefined;
       const s = {
         chainId: d.chainId,
         rollup: d.rollup,
@@ -77,17 +87,31 @@ export function statusCommand(): Command {
         sequencer,
         ethHeld: held.toString(),
         setup: d.setupProvenance ?? null,
+        verifyingKeyHash,
+        /** The deployment file's hash, the hash of the verification key the CLI checks proofs with. */
+        verifyingKeyMatches: verifyingKeyHash === d.verifyingKeyHash,
+        l1OpFee: l1OpFee.toString(),
+        minDeposit: minDeposit.toString(),
+        l1Grace: Number(l1Grace),
+        escapeDelay: Number(escapeDelay),
+        inactivityDelay: Number(inactivityDelay),
+        lastBatchAt: lastBatchAt === 0n ? null : Number(lastBatchAt),
+        oldestPendingQueuedAt: oldest ? Number(oldest.queuedAt) : null,
       };
       if (o.json) return console.log(JSON.stringify(s, null, 2));
+      const at = (t: number | null) => (t === null ? "never" : new Date(t * 1000).toISOString());
       console.log(`rollup        ${s.rollup} on chain ${s.chainId} (instance ${s.instance}), block ${s.block}`);
-      console.log(`batches       ${s.batchNumber}, root ${s.stateRoot}`);
+      console.log(`verifier key  ${verifyingKeyHash} (${s.verifyingKeyMatches ? "the deployment file's" : "DIFFERS from the deployment file's " + d.verifyingKeyHash})`);
+      console.log(`batches       ${s.batchNumber}, root ${s.stateRoot}, last at ${at(s.lastBatchAt)}`);
       console.log(`accounts      ${s.accountCount} created`);
-      console.log(`L1 operations ${s.l1Processed} of ${s.l1OpCount} processed`);
+      console.log(`L1 operations ${s.l1Processed} of ${s.l1OpCount} processed${oldest ? `, oldest waiting since ${at(s.oldestPendingQueuedAt)}` : ""}`);
+      console.log(`L1 policy     fee ${formatAmount(l1OpFee, 18)} ETH per operation, minimum ETH deposit ${formatAmount(minDeposit, 18)}, grace ${s.l1Grace} s`);
       console.log(`sequencer     ${s.sequencer}`);
       console.log(`setup         ${describeDeploymentSetup(d)}`);
       console.log(`ETH held      ${formatAmount(held, 18)}`);
-      const waiting = s.escapeAllowedAfter === null ? "no L1 operation waiting" : `escape possible after ${new Date(s.escapeAllowedAfter * 1000).toISOString()}`;
-      console.log(`escape mode   ${escapeMode ? "ACTIVE" : `off (${waiting})`}`);
+      const rule = `escape needs an operation waiting ${s.escapeDelay} s and no batch for ${s.inactivityDelay} s`;
+      const waiting = s.escapeAllowedAfter === null ? "no L1 operation waiting" : `possible after ${at(s.escapeAllowedAfter)}`;
+      console.log(`escape mode   ${escapeMode ? "ACTIVE" : `off (${waiting}; ${rule})`}`);
     });
   });
 }

@@ -21,11 +21,11 @@ export function verifyCommand(): Command {
       const d = cfg.deployment();
       const params = deploymentParams(d);
       const v = await withRollup(cfg, {}, (l1) => verifyBatchFromL1(params, l1.rollup, l1.deployment.deployBlock, batch, manifest.vkey, undefined, l1.logs));
-      const ok = v.proofValid && v.commitmentValid && v.rootConsistent;
+      const ok = v.proofValid && v.commitmentValid && v.rootConsistent && v.keyHashMatches;
       if (o.json) {
         console.log(
           JSON.stringify(
-            { batch: batch.toString(), publicSignals: v.publicSignals.map(String), commitment: v.batch.commitment.toString(), commitmentValid: v.commitmentValid, proofValid: v.proofValid, rootConsistent: v.rootConsistent, oldRoot: v.batch.oldRoot.toString(), newRoot: v.batch.newRoot.toString(), tx: v.batch.txHash, setup: d.setupProvenance ?? null, valid: ok },
+            { batch: batch.toString(), publicSignals: v.publicSignals.map(String), commitment: v.batch.commitment.toString(), commitmentValid: v.commitmentValid, proofValid: v.proofValid, rootConsistent: v.rootConsistent, verifyingKeyHash: v.onChainKeyHash, keyHashMatches: v.keyHashMatches, oldRoot: v.batch.oldRoot.toString(), newRoot: v.batch.newRoot.toString(), tx: v.batch.txHash, setup: d.setupProvenance ?? null, valid: ok },
             null,
             2,
           ),
@@ -36,6 +36,7 @@ export function verifyCommand(): Command {
         console.log(`commitment     ${v.commitmentValid ? "matches the posted data" : "DOES NOT MATCH the posted data"}`);
         console.log(`public inputs  y = ${v.publicSignals[0]}, z = ${v.publicSignals[1]} (recomputed from L1 data)`);
         console.log(`proof          ${v.proofValid ? "valid" : "INVALID"} (verification key of setup ${manifest.label}-${manifest.key})`);
+        console.log(`verifier key   ${v.onChainKeyHash} on L1: ${v.keyHashMatches ? "the key checked here" : "NOT the key checked here"}`);
         console.log(`roots          ${v.rootConsistent ? "consistent" : "INCONSISTENT"}: ${v.batch.oldRoot} → ${v.batch.newRoot}`);
         console.log(`setup          ${describeDeploymentSetup(d)}`);
         for (const [i, c] of (d.setupProvenance?.contributions ?? []).entries()) console.log(`  #${i + 1} ${c.name} ${c.hash}`);

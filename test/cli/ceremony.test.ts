@@ -12,7 +12,7 @@ import { JsonRpcProvider, Network, parseEther, Wallet } from "ethers";
 import { type Deployment, readDeployment } from "../../cli/config.js";
 import { devAccount } from "../../cli/l1.js";
 import { type LocalChain, startHardhatNode } from "../../cli/services.js";
-import { aggregateVerifierName } from "../../lib/aggregate.js";
+import { verifierContractName } from "../../lib/aggregate.js";
 import { TEST_INSTANCE } from "../../lib/params.js";
 import { cacheDir } from "../../lib/circom.js";
 import { buildContracts, GENERATED_CONTRACTS_DIR, readSetupManifest, type SetupManifest } from "../../lib/setup.js";
@@ -22,7 +22,7 @@ const BEACON = "5d7a0c3e9b1f4a6e8c2d0b7f3a9e1c5d7b3f0a8e6c4d2b9f1e7a5c3d0b8f6e4a
 
 /** The generated verifiers of the test instance, as found: restored afterwards (other suites prove with the development key). */
 function saveGenerated(): () => Promise<void> {
-  const files = [`Groth16Verifier_${TEST_INSTANCE}.sol`, `${aggregateVerifierName(TEST_INSTANCE)}.sol`].map((f) => path.join(GENERATED_CONTRACTS_DIR, f));
+  const files = [`Groth16Verifier_${TEST_INSTANCE}.sol`, `${verifierContractName(TEST_INSTANCE)}.sol`].map((f) => path.join(GENERATED_CONTRACTS_DIR, f));
   const saved = files.map((f) => (existsSync(f) ? readFileSync(f) : undefined));
   return async () => {
     let changed = false;
@@ -87,7 +87,7 @@ describe("zkr ceremony of the test instance, deployed: the verifier's setup on r
 
   it("init, one contribution, the coordinator's verify --record, finalize: a ceremony setup directory in the cache", async function () {
     const init = JSON.parse(await zkrOk(["ceremony", "init", "-i", TEST_INSTANCE, "--out", ceremony, "--json"], env(), 900_000));
-    expect(init).to.include({ label: TEST_INSTANCE, constraints: 27742, nPublic: 2 });
+    expect(init).to.include({ label: TEST_INSTANCE, constraints: 29727, nPublic: 2 });
     const c1 = path.join(ceremony, "circuit_0001.zkey");
     const r = JSON.parse(await zkrOk(["ceremony", "contribute", path.join(ceremony, "circuit_0000.zkey"), c1, "--name", "alice", "--json"], env()));
     contributionHash = r.hash;

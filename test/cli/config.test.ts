@@ -3,7 +3,7 @@ import { expect } from "chai";
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Config, createWallet, DEFAULT_RPC, describeDeploymentSetup, readDeployment, readWallet } from "../../cli/config.js";
+import { Config, createWallet, DEFAULT_RPC, DEPLOYMENT_FORMAT, describeDeploymentSetup, readDeployment, readWallet } from "../../cli/config.js";
 import { formatAmount, parseAmount, parseL2Amounts } from "../../cli/units.js";
 
 describe("zkr CLI configuration and amounts", () => {
@@ -42,6 +42,16 @@ describe("zkr CLI configuration and amounts", () => {
     expect(() => readDeployment(f)).to.throw(/bad\.json is invalid/);
     writeFileSync(f, JSON.stringify({ ...sampleDeployment(), instance: "nope" }));
     expect(() => readDeployment(f)).to.throw(/unknown circuit instance "nope"/);
+    // A file of the previous format (no key hash, no L1-queue policy) is refused, naming it.
+    writeFileSync(f, JSON.stringify({ ...sampleDeployment(), format: "zkr-deployment-2" }));
+    expect(() => readDeployment(f)).to.throw(/format is "zkr-deployment-2", expected "zkr-deployment-3"/);
+    writeFileSync(f, JSON.stringify({ ...sampleDeployment(), verifyingKeyHash: "0x12" }));
+    expect(() => readDeployment(f)).to.throw(/invalid: verifyingKeyHash/);
+    const { l1OpFee: _, ...noFee } = sampleDeployment();
+    writeFileSync(f, JSON.stringify(noFee));
+    expect(() => readDeployment(f)).to.throw(/invalid: l1OpFee/);
+    writeFileSync(f, JSON.stringify(sampleDeployment()));
+    expect(readDeployment(f).l1OpFee).to.equal("100000000000000");
     expect(() => readDeployment(path.join(dir, "missing.json"))).to.throw(/no deployment file .*run `zkr deploy`/);
   });
 
@@ -105,7 +115,7 @@ describe("zkr CLI configuration and amounts", () => {
 function sampleDeployment() {
   const a = "0x" + "11".repeat(20);
   return {
-    format: "zkr-deployment-2",
+    format: DEPLOYMENT_FORMAT,
     chainId: "31337",
     rpc: "http://10.0.0.1:8545",
     rollup: a,
@@ -115,7 +125,12 @@ function sampleDeployment() {
     instance: "test_d4_b2",
     setupKey: "0123456789abcdef",
     vkeySha256: "ab".repeat(32),
+    verifyingKeyHash: "0x" + "cd".repeat(32),
     escapeDelay: "3600",
+    inactivityDelay: "3600",
+    l1Grace: "600",
+    l1OpFee: "100000000000000",
+    minDeposit: "1",
     deployBlock: 1,
     deployedAt: "2026-01-01T00:00:00.000Z",
   };

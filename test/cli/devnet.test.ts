@@ -6,6 +6,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { readDeployment } from "../../cli/config.js";
+import { DEV_POLICY } from "../../lib/deploy.js";
 import { alive, Background, freePort, zkrEnv, zkrOk } from "./helpers.js";
 
 /** The variables of the `export A=… B=…` lines devnet prints. */
@@ -51,7 +52,12 @@ describe("zkr devnet", function () {
     const vars = exportedVars(devnet.output);
     expect(vars).to.include({ ZKR_RPC: `http://127.0.0.1:${port}`, ZKR_SEQUENCER: `http://127.0.0.1:${apiPort}`, ZKR_DEPLOYMENT: path.join(dir, "deployment.json") });
     expect(vars.ZKR_KEY).to.match(/^0x[0-9a-f]{64}$/);
-    expect(readDeployment(vars.ZKR_DEPLOYMENT!).chainId).to.equal("31337");
+    const deployment = readDeployment(vars.ZKR_DEPLOYMENT!);
+    expect(deployment.chainId).to.equal("31337");
+    // The development policy: a small fee, an hour's delays (lib/deploy.ts DEV_POLICY).
+    expect([deployment.l1OpFee, deployment.minDeposit, deployment.escapeDelay, deployment.inactivityDelay, deployment.l1Grace]).to.deep.equal(
+      [DEV_POLICY.l1OpFee, DEV_POLICY.minDeposit, DEV_POLICY.escapeDelay, DEV_POLICY.inactivityDelay, DEV_POLICY.l1Grace].map(String),
+    );
 
     const env = zkrEnv(vars);
     await zkrOk(["wallet", "new"], env);

@@ -17,6 +17,7 @@ import {
   increaseTime,
   ModelSequencer,
   proofFor,
+  sequencer,
 } from "./fixture.js";
 import { expectEvent, expectRevert, mined } from "./helpers.js";
 
@@ -43,22 +44,22 @@ async function scenario() {
   const f = await deployWithMock({ escapeDelay: DELAY });
   const seq = await ModelSequencer.create(f);
   const token = await ethers.deployContract("TestERC20", ["Token", "TKN"], deployer);
-  await mined(f.as(deployer).registerToken(await token.getAddress()));
+  await mined(f.as(deployer).registerToken(await token.getAddress(), 1n));
   await mined(token.getFunction("mint")(bob.address, 10n ** 24n));
   await mined(token.connect(bob).getFunction("approve")(f.d.rollupAddress, 10n ** 24n));
   const key = await L2Key.random();
-  await mined(f.as(alice).depositETH(key.ax, key.ay, { value: 5n * ONE_ETH }));
-  await mined(f.as(bob).depositERC20(1, 700n, 7n, 8n));
-  await mined(f.as(carol).depositETH(9n, 10n, { value: 2n * ONE_ETH }));
+  await mined(f.as(alice).depositETH(key.ax, key.ay, { value: 5n * ONE_ETH + f.fee }));
+  await mined(f.as(bob).depositERC20(1, 700n, 7n, 8n, { value: f.fee }));
+  await mined(f.as(carol).depositETH(9n, 10n, { value: 2n * ONE_ETH + f.fee }));
   while ((await f.rollup.l1Processed()) < 3n) await seq.submit();
   const t = { from: 1n, to: 3n, amount: ONE_ETH, fee: 0n, nonce: 0n };
   await seq.submit({ txs: [signTransfer(seq.crypto.hash, key, t, f.domain, f.params)] });
   expect(await f.rollup.stateRoot()).to.equal(seq.state.root);
 
   const pendingFrom = Number(await f.rollup.l1OpCount());
-  await mined(f.as(dave).depositETHTo(1, { value: 11n }));
-  await mined(f.as(carol).forceExit(3));
-  await mined(f.as(dave).depositETH(1n, 2n, { value: 13n }));
+  await mined(f.as(dave).depositETHTo(1, { value: 11n + f.fee }));
+  await mined(f.as(carol).forceExit(3, { value: f.fee }));
+  await mined(f.as(dave).depositETH(1n, 2n, { value: 13n + f.fee }));
   return { f, seq, token, pendingFrom };
 }
 
@@ -72,7 +73,7 @@ describe("Rollup escape hatch", () => {
     it("needs a waiting L1 operation older than escapeDelay", async () => {
       const f = await deployWithMock({ escapeDelay: DELAY });
       await expectRevert(f.as(alice).activateEscape(), f.rollup, "NoPendingL1Op");
-      await mined(f.as(alice).depositETH(1n, 2n, { value: 1n }));
+      await mined(f.as(alice).depositETH(1n, 2n, { value: 1n + f.fee }));
       const deadline = (await latestTimestamp()) + DELAY;
       expect(await f.rollup.escapeAllowedAfter()).to.equal(deadline);
       await expectRevert(f.as(alice).activateEscape(), f.rollup, "EscapeTooEarly", [deadline]);
@@ -90,13 +91,13 @@ describe("Rollup escape hatch", () => {
     it("is not reachable while the sequencer processes the queue in time", async () => {
       const f = await deployWithMock({ escapeDelay: DELAY });
       const seq = await ModelSequencer.create(f);
-      await mined(f.as(alice).depositETH(1n, 2n, { value: 1n }));
+      await mined(f.as(alice).depositETH(1n, 2n, { value: 1n + f.fee }));
       await increaseTime(DELAY / 2n);
-      await mined(f.as(bob).depositETH(1n, 2n, { value: 1n }));
+      await seq.submit(); // the first operation is processed: its deadline no longer counts
+      await mined(f.as(bob).depositETH(1n, 2n, { value: 1n + f.fee }));
       const second = await latestTimestamp();
-      await increaseTime(DELAY / 2n + 10n);
-      await seq.submit({ l1Count: 1 }); // the first operation is processed: its deadline no longer counts
       expect(await f.rollup.escapeAllowedAfter()).to.equal(second + DELAY);
+      await increaseTime(DELAY / 2n + 10n);
       await expectRevert(f.as(carol).activateEscape(), f.rollup, "EscapeTooEarly", [second + DELAY]);
       await seq.submit();
       await increaseTime(10n * DELAY);
@@ -111,11 +112,11 @@ describe("Rollup escape hatch", () => {
       await activate(f);
       const e = "EscapeMode";
       await expectRevert(f.rollup.submitBatch(1n, 0, "0x", new Uint8Array(1), "0x", 0n, proofFor("x")), f.rollup, e);
-      await expectRevert(f.as(alice).depositETH(1n, 2n, { value: 1n }), f.rollup, e);
-      await expectRevert(f.as(alice).depositETHTo(1, { value: 1n }), f.rollup, e);
-      await expectRevert(f.as(bob).depositERC20(1, 1n, 1n, 2n), f.rollup, e);
-      await expectRevert(f.as(bob).depositERC20To(2, 1, 1n), f.rollup, e);
-      await expectRevert(f.as(alice).forceExit(1), f.rollup, e);
+      await expectRevert(f.as(alice).depositETH(1n, 2n, { value: 1n + f.fee }), f.rollup, e);
+      await expectRevert(f.as(alice).depositETHTo(1, { value: 1n + f.fee }), f.rollup, e);
+      await expectRevert(f.as(bob).depositERC20(1, 1n, 1n, 2n, { value: f.fee }), f.rollup, e);
+      await expectRevert(f.as(bob).depositERC20To(2, 1, 1n, { value: f.fee }), f.rollup, e);
+      await expectRevert(f.as(alice).forceExit(1, { value: f.fee }), f.rollup, e);
       expectEvent(await mined(f.as(carol).withdraw(0)), f.rollup, "Withdrawn", [carol.address, 0n, 3n * ONE_ETH]);
     });
   });
@@ -179,35 +180,53 @@ describe("Rollup escape hatch", () => {
     });
   });
 
-  describe("refundDeposit", () => {
-    it("credits each unprocessed deposit back to its depositor once; not forced exits or processed operations", async () => {
+  describe("refundL1Op", () => {
+    it("credits each unprocessed operation back to whoever queued it once, the deposit and the fee (a forced exit: the fee); not processed operations", async () => {
       const { f, pendingFrom } = await scenario();
-      await expectRevert(f.as(dave).refundDeposit(pendingFrom), f.rollup, "NotInEscapeMode");
+      await expectRevert(f.as(dave).refundL1Op(pendingFrom), f.rollup, "NotInEscapeMode");
       await activate(f);
       const [topUp, forced, create] = [pendingFrom, pendingFrom + 1, pendingFrom + 2];
-      const r = await mined(f.as(alice).refundDeposit(topUp)); // anyone may trigger it; dave is credited
-      expectEvent(r, f.rollup, "DepositRefunded", [BigInt(topUp), dave.address, 0n, 11n]);
-      expectEvent(r, f.rollup, "Credited", [dave.address, 0n, 11n]);
-      await mined(f.as(dave).refundDeposit(create));
-      expect(await f.rollup.claimable(dave.address, 0)).to.equal(24n);
+      const r = await mined(f.as(alice).refundL1Op(topUp)); // anyone may trigger it; dave is credited
+      expectEvent(r, f.rollup, "L1OpRefunded", [BigInt(topUp), dave.address, 0n, 11n, f.fee]);
+      const credited = r.logs.map((l) => f.rollup.interface.parseLog(l)).filter((e) => e?.name === "Credited");
+      expect(credited.map((e) => [...e!.args])).to.deep.equal([
+        [dave.address, 0n, 11n],
+        [dave.address, 0n, f.fee],
+      ]);
+      await mined(f.as(dave).refundL1Op(create));
+      expect(await f.rollup.claimable(dave.address, 0)).to.equal(24n + 2n * f.fee);
       expect((await f.rollup.l1Ops(create)).refunded).to.equal(true);
+      // The ignored forced exit: its fee back to carol, nothing else.
+      const fr = await mined(f.as(dave).refundL1Op(forced));
+      expectEvent(fr, f.rollup, "L1OpRefunded", [BigInt(forced), carol.address, 0n, 0n, f.fee]);
+      expectEvent(fr, f.rollup, "Credited", [carol.address, 0n, f.fee]);
       for (const i of [topUp, create, forced, 0, 2, pendingFrom + 3, 2 ** 40]) {
-        await expectRevert(f.as(dave).refundDeposit(i), f.rollup, "NotRefundable", [BigInt(i)]);
+        await expectRevert(f.as(dave).refundL1Op(i), f.rollup, "NotRefundable", [BigInt(i)]);
       }
       await mined(f.as(dave).withdraw(0));
       expect(await f.rollup.claimable(dave.address, 0)).to.equal(0n);
     });
+
+    it("refuses a forced exit when there is no fee to refund", async () => {
+      const f = await deployWithMock({ l1OpFee: 0n });
+      await mined(f.as(alice).depositETH(1n, 2n, { value: 3n }));
+      await mined(f.as(alice).forceExit(1));
+      await activate(f);
+      await expectRevert(f.as(alice).refundL1Op(1), f.rollup, "NotRefundable", [1n]);
+      expectEvent(await mined(f.as(alice).refundL1Op(0)), f.rollup, "L1OpRefunded", [0n, alice.address, 0n, 3n, 0n]);
+      expect(await f.rollup.claimable(alice.address, 0)).to.equal(3n);
+    });
   });
 
-  it("ends with everything withdrawable: the contract holds exactly the unclaimed amounts", async () => {
+  it("ends with everything withdrawable: the contract holds exactly the unclaimed amounts (fees included)", async () => {
     const { f, seq, token, pendingFrom } = await scenario();
     await activate(f);
     for (const i of [1n, 2n, 3n]) {
       const owner = [alice, bob, carol][Number(i) - 1]!;
       await mined(f.as(owner).escapeWithdraw(...escapeArgs(seq, i)));
     }
-    for (const i of [pendingFrom, pendingFrom + 2]) await mined(f.as(dave).refundDeposit(i));
-    for (const [u, t] of [[alice, 0], [bob, 1], [carol, 0], [dave, 0]] as const) await mined(f.as(u).withdraw(t));
+    for (const i of [pendingFrom, pendingFrom + 1, pendingFrom + 2]) await mined(f.as(dave).refundL1Op(i));
+    for (const [u, t] of [[alice, 0], [bob, 1], [carol, 0], [dave, 0], [sequencer, 0]] as const) await mined(f.as(u).withdraw(t));
     expect(await ethers.provider.getBalance(f.d.rollupAddress)).to.equal(0n);
     expect(await token.getFunction("balanceOf")(f.d.rollupAddress)).to.equal(0n);
   });

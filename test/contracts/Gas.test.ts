@@ -9,6 +9,7 @@ import { expect } from "chai";
 import { ContractFactory, type TransactionReceipt } from "ethers";
 import { concatBytes, toBytesBE } from "../../lib/bytes.js";
 import { SNARK_FIELD } from "../../lib/crypto.js";
+import { verifierContractName } from "../../lib/aggregate.js";
 import { ARTIFACTS_DIR, readArtifact } from "../../lib/deploy.js";
 import { L2Key } from "../../lib/keys.js";
 import { type DerivedParams, getInstance, TEST_INSTANCE } from "../../lib/params.js";
@@ -34,12 +35,12 @@ function transfers(p: DerivedParams, n: number, seed: string): Uint8Array {
 }
 
 /**
- * Execution gas of the test instance's generated Groth16 verifier (two public signals, like every
- * batch verifier) on well-formed points (generators of G1 and G2, EIP-197 encoding), or
- * undefined when the circuit setup has not generated it yet.
+ * Execution gas of verifyProof of the test instance's generated verifier (two public signals,
+ * like every batch verifier) on well-formed points (generators of G1 and G2, EIP-197 encoding),
+ * or undefined when the circuit setup has not generated it yet.
  */
 async function realVerifierGas(): Promise<{ name: string; gas: bigint } | undefined> {
-  const name = `Groth16Verifier_${TEST_INSTANCE}`;
+  const name = verifierContractName(TEST_INSTANCE);
   if (!existsSync(path.join(ARTIFACTS_DIR, "contracts", "generated", `${name}.sol`))) return undefined;
   const art = readArtifact(name);
   const verifier = await new ContractFactory(art.abi, art.bytecode, deployer).deploy();
@@ -48,7 +49,7 @@ async function realVerifierGas(): Promise<{ name: string; gas: bigint } | undefi
     [11559732032986387107991004021392285783925812861821192530917403151452391805634n, 10857046999023057135944570762232829481370756359578518086990519993285655852781n],
     [4082367875863433681332203403145435568316851327593401208105741076214120093531n, 8495653923123431417604973247489272438418190587263600148770280649306958101930n],
   ];
-  const args = [[1n, 2n], g2, [1n, 2n], [12345n, 67890n]];
+  const args = [[1n, 2n, ...g2.flat(), 1n, 2n], [12345n, 67890n]];
   expect(await verifier.getFunction("verifyProof")(...args)).to.equal(false);
   const data = verifier.interface.encodeFunctionData("verifyProof", args);
   const tx = await deployer.sendTransaction({ to: await verifier.getAddress(), data });
@@ -66,14 +67,14 @@ async function batchGas(f: Fixture, l1Count: number, l1Results: Uint8Array, txDa
 }
 
 async function escapeWithdrawGas(params: DerivedParams): Promise<TransactionReceipt> {
-  const f = await deployWithMock({ params, escapeDelay: 60n });
+  const f = await deployWithMock({ params, escapeDelay: 60n, inactivityDelay: 60n, l1Grace: 30n });
   const seq = await ModelSequencer.create(f);
   const key = await L2Key.random();
-  await mined(f.as(alice).depositETH(key.ax, key.ay, { value: ONE_ETH }));
-  await mined(f.as(bob).depositETH(1n, 2n, { value: ONE_ETH }));
+  await mined(f.as(alice).depositETH(key.ax, key.ay, { value: ONE_ETH + f.fee }));
+  await mined(f.as(bob).depositETH(1n, 2n, { value: ONE_ETH + f.fee }));
   await seq.submit();
   await seq.submit({ txs: [signTransfer(seq.crypto.hash, key, { from: 1n, to: 2n, amount: 1000n, fee: 0n, nonce: 0n }, f.domain, params)] });
-  await mined(f.as(bob).depositETHTo(1, { value: 1n }));
+  await mined(f.as(bob).depositETHTo(1, { value: 1n + f.fee }));
   await increaseTime(61n);
   await mined(f.as(bob).activateEscape());
   const w = seq.state.witness(1n);
@@ -87,7 +88,7 @@ describe("Rollup gas", () => {
   it("L1 operations and withdrawals", async () => {
     const f = await deployWithMock();
     const token = await ethers.deployContract("TestERC20", ["Token", "TKN"], deployer);
-    await mined(f.as(deployer).registerToken(await token.getAddress()));
+    await mined(f.as(deployer).registerToken(await token.getAddress(), 1n));
     await mined(token.getFunction("mint")(alice.address, 10n ** 24n));
     await mined(token.connect(alice).getFunction("approve")(f.d.rollupAddress, 10n ** 24n));
     const a = f.as(alice);
@@ -96,19 +97,19 @@ describe("Rollup gas", () => {
       report(name, r.gasUsed);
       return r.gasUsed;
     };
-    const create = await g("depositETH (CREATE)", a.depositETH(1n, 2n, { value: ONE_ETH }));
-    await g("depositETHTo (DEPOSIT)", a.depositETHTo(1, { value: ONE_ETH }));
-    await mined(a.depositETH(1n, 2n, { value: ONE_ETH }));
-    await g("depositERC20 (CREATE)", a.depositERC20(1, 1000n, 1n, 2n));
-    await g("depositERC20To (DEPOSIT)", a.depositERC20To(3, 1, 1000n));
-    const force = await g("forceExit", a.forceExit(1));
+    const create = await g("depositETH (CREATE)", a.depositETH(1n, 2n, { value: ONE_ETH + f.fee }));
+    await g("depositETHTo (DEPOSIT)", a.depositETHTo(1, { value: ONE_ETH + f.fee }));
+    await mined(a.depositETH(1n, 2n, { value: ONE_ETH + f.fee }));
+    await g("depositERC20 (CREATE)", a.depositERC20(1, 1000n, 1n, 2n, { value: f.fee }));
+    await g("depositERC20To (DEPOSIT)", a.depositERC20To(3, 1, 1000n, { value: f.fee }));
+    const force = await g("forceExit", a.forceExit(1, { value: f.fee }));
     // Each operation: ~98k of Poseidon(5) for the chain, 3 new slots (op ×2, chain hash), the event.
     expect(Number(create)).to.be.lessThan(260_000);
     expect(Number(force)).to.be.lessThan(220_000);
 
     const seq = await ModelSequencer.create(f);
     while ((await f.rollup.l1Processed()) < (await f.rollup.l1OpCount())) await seq.submit();
-    await mined(a.forceExit(3));
+    await mined(a.forceExit(3, { value: f.fee }));
     await seq.submit();
     await g("withdraw (ETH)", a.withdraw(0));
     await g("withdraw (ERC-20)", a.withdraw(1));
@@ -118,8 +119,7 @@ describe("Rollup gas", () => {
     it(`submitBatch fixed and marginal costs (${name})`, async () => {
       const p = getInstance(name);
       const f = await deployWithMock({ params: p });
-      for (let i = 0; i < p.l1Slots; i++) await mined(f.as(alice).depositETH(1n, 2n, { value: ONE_ETH }));
-
+      // Nothing queued: no L1 operation is left out, so the full-capacity rule reads no queue entry.
       const first = await batchGas(f, 0, new Uint8Array(), new Uint8Array()); // writes batchNumber 0 → 1
       const empty = await batchGas(f, 0, new Uint8Array(), new Uint8Array());
       const full = await batchGas(f, 0, new Uint8Array(), transfers(p, p.batchSize, `gas/${name}`));
@@ -133,9 +133,16 @@ describe("Rollup gas", () => {
       expect(Number(first.total)).to.be.at.least(Number(empty.total));
 
       // L1 operations: a zero result only moves the pointer; a non-zero one credits a withdrawal.
-      const zeros = await batchGas(f, 1, new Uint8Array(16), new Uint8Array());
-      const credit = await batchGas(f, 1, toBytesBE(5n, 16), new Uint8Array());
-      report(`[${name}] per L1 operation, result 0`, zeros.total - empty.total);
+      // Each consuming batch also credits the operations' fees to its submitter: a fresh claimable
+      // slot the first time, an update after.
+      const consume = async (result: bigint) => {
+        await mined(f.as(alice).depositETH(1n, 2n, { value: ONE_ETH + f.fee }));
+        return batchGas(f, 1, toBytesBE(result, 16), new Uint8Array());
+      };
+      const firstFee = await consume(0n);
+      const zeros = await consume(0n);
+      const credit = await consume(5n);
+      report(`[${name}] batch consuming 1 L1 operation, result 0`, zeros.total - empty.total, `over the empty batch; the fee credit included (${firstFee.total - empty.total} the submitter's first)`);
       report(`[${name}] per L1 operation, result credited`, credit.total - empty.total, "(first credit of this owner and token)");
       const exitTx = concatBytes([toBytesBE(1n, p.idxBytes), toBytesBE(0n, p.idxBytes), toBytesBE(77n, 5), toBytesBE(0n, 1)]);
       await batchGas(f, 0, new Uint8Array(), exitTx); // first credit: a fresh claimable slot

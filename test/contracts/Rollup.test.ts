@@ -3,10 +3,10 @@
 // of L1 results and exits), and a gas report. Deposits and withdrawals are in Bridge.test.ts, the
 // escape hatch in Escape.test.ts; the verifier itself is exercised with real proofs elsewhere.
 import { expect } from "chai";
-import { ContractFactory, ZeroAddress } from "ethers";
+import { ContractFactory, id, ZeroAddress, ZeroHash } from "ethers";
 import { concatBytes, toBytesBE } from "../../lib/bytes.js";
 import { poseidonHasher, SNARK_FIELD } from "../../lib/crypto.js";
-import { deployRollup, readArtifact } from "../../lib/deploy.js";
+import { deployRollup, MOCK_VERIFIER_KEY_HASH, readArtifact } from "../../lib/deploy.js";
 import { decodeFloat, encodeFloat, FLOAT40 } from "../../lib/float.js";
 import { type DerivedParams, deriveParams, getInstance, instances, TEST_INSTANCE } from "../../lib/params.js";
 import { type BatchPublicData, publicSignalsFor } from "../../lib/publicInputs.js";
@@ -25,20 +25,26 @@ import {
   proofFor,
   sequencer,
   sharedPoseidon,
+  TEST_POLICY,
 } from "./fixture.js";
 import { expectEvent, expectRevert, mined, seededBelow, seededBytes } from "./helpers.js";
 
 const hash = await poseidonHasher();
 const ONE_ETH = 10n ** 18n;
 
-/** Well-formed random batch data with `txCount` posted transactions and `l1Count` results. */
+/**
+ * Well-formed random batch data with `txCount` posted transactions and `l1Count` results (the
+ * last transaction's `from` made non-zero: padding is never posted).
+ */
 function batchData(p: DerivedParams, txCount: number, seed: string, l1Count = 0) {
+  const txData = seededBytes(`${seed}/tx`, txCount * p.txBytes);
+  if (txCount > 0) txData[(txCount - 1) * p.txBytes] |= 0x80;
   return {
     newRoot: seededBelow(`${seed}/root`, SNARK_FIELD),
     l1Count,
     l1Results: seededBytes(`${seed}/l1`, 16 * l1Count),
     feeIdx: seededBytes(`${seed}/fee`, p.feeSlots * p.idxBytes),
-    txData: seededBytes(`${seed}/tx`, txCount * p.txBytes),
+    txData,
     commitment: seededBelow(`${seed}/commitment`, SNARK_FIELD),
   };
 }
@@ -84,7 +90,7 @@ async function submitValid(f: Fixture, b: BatchData, seed: string) {
 /** Queues `n` ETH deposits creating accounts (owners alternate between alice and bob). */
 async function queueDeposits(f: Fixture, n: number) {
   for (let i = 0; i < n; i++) {
-    await mined(f.as(i % 2 ? bob : alice).depositETH(1000n + BigInt(i), 2000n + BigInt(i), { value: ONE_ETH + BigInt(i) }));
+    await mined(f.as(i % 2 ? bob : alice).depositETH(1000n + BigInt(i), 2000n + BigInt(i), { value: ONE_ETH + BigInt(i) + f.fee }));
   }
 }
 
@@ -100,6 +106,16 @@ describe("Rollup (mock verifier)", () => {
         const r = f.rollup;
         const poseidon = await sharedPoseidon();
         expect(await r.verifier()).to.equal(f.d.verifierAddress);
+        expect(await r.verifyingKeyHash()).to.equal(MOCK_VERIFIER_KEY_HASH);
+        expect(await f.mock.getFunction("MOCK_KEY_HASH")()).to.equal(MOCK_VERIFIER_KEY_HASH);
+        expect([await r.inactivityDelay(), await r.l1Grace(), await r.l1OpFee(), await r.minDeposit(), await r.minDepositOf(0)]).to.deep.equal([
+          TEST_POLICY.inactivityDelay,
+          TEST_POLICY.l1Grace,
+          TEST_POLICY.l1OpFee,
+          TEST_POLICY.minDeposit,
+          TEST_POLICY.minDeposit,
+        ]);
+        expect(await r.lastBatchAt()).to.equal(0n);
         expect([await r.poseidon3(), await r.poseidon4(), await r.poseidon5(), await r.poseidon8()]).to.deep.equal([poseidon[3], poseidon[4], poseidon[5], poseidon[8]]);
         expect(f.d.poseidon).to.deep.equal(poseidon);
         expect([await r.depth(), await r.batchSize(), await r.l1Slots(), await r.feeSlots()]).to.deep.equal(
@@ -131,24 +147,56 @@ describe("Rollup (mock verifier)", () => {
       const [p3, p4, p5, p8] = [f.d.poseidon[3], f.d.poseidon[4], f.d.poseidon[5], f.d.poseidon[8]];
       const art = readArtifact("Rollup");
       const factory = new ContractFactory(art.abi, art.bytecode, deployer);
-      const seq = sequencer.address;
-      const deploy = (...args: unknown[]) => factory.deploy(...args);
-      const ok = [v, p3, p4, p5, p8, seq, 4, 2, 2, 1, 3600];
-      const withArg = (i: number, x: unknown) => ok.map((a, j) => (j === i ? x : a));
-      for (const [i, bad] of [[6, 0], [6, 17], [7, 0], [8, 0], [9, 0], [10, 0], [10, 2n ** 64n]] as const) {
-        await expectRevert(deploy(...withArg(i, bad)), factory, "InvalidParameters");
-      }
+      const ok = {
+        sequencer: sequencer.address,
+        depth: 4,
+        batchSize: 2,
+        l1Slots: 2,
+        feeSlots: 1,
+        escapeDelay: 3600n,
+        inactivityDelay: 3600n,
+        l1Grace: 600n,
+        l1OpFee: 1n,
+        minDeposit: 1n,
+        verifyingKeyHash: MOCK_VERIFIER_KEY_HASH,
+      };
+      const contracts = [v, p3, p4, p5, p8];
+      const deploy = (c: Partial<typeof ok> = {}, addresses = contracts) => factory.deploy(...addresses, { ...ok, ...c });
+      const bad: Partial<typeof ok>[] = [
+        { depth: 0 },
+        { depth: 17 },
+        { batchSize: 0 },
+        { l1Slots: 0 },
+        { feeSlots: 0 },
+        { escapeDelay: 0n },
+        { escapeDelay: 2n ** 64n, inactivityDelay: 1n, l1Grace: 0n },
+        { inactivityDelay: 0n },
+        { inactivityDelay: 3601n }, // longer than the escape delay
+        { l1Grace: 3600n }, // not shorter than the escape delay
+        { l1OpFee: 2n ** 128n },
+        { minDeposit: 0n },
+        { minDeposit: 2n ** 128n },
+      ];
+      for (const c of bad) await expectRevert(deploy(c), factory, "InvalidParameters").catch((e: unknown) => expect.fail(`${JSON.stringify(c, (_, x) => (typeof x === "bigint" ? String(x) : x))}: ${e}`));
+      // The edges that are allowed: no grace, the inactivity delay equal to the escape delay, no fee.
+      await (await deploy({ l1Grace: 0n, inactivityDelay: 3600n, l1OpFee: 0n, minDeposit: 2n ** 128n - 1n })).waitForDeployment();
       // l1Count ‖ feeIdx must fit one 31-byte coefficient: 1 + F·idxBytes ≤ 31 (at D = 16, F ≤ 7).
-      const d16 = (feeSlots: number) => ok.map((a, j) => (j === 6 ? 16 : j === 9 ? feeSlots : a));
-      await expectRevert(deploy(...d16(8)), factory, "InvalidParameters");
-      await (await deploy(...d16(7))).waitForDeployment();
+      await expectRevert(deploy({ depth: 16, feeSlots: 8 }), factory, "InvalidParameters");
+      await (await deploy({ depth: 16, feeSlots: 7 })).waitForDeployment();
       expect(() => deriveParams({ name: "x", description: "", depth: 16, batchSize: 1, l1Slots: 1, feeSlots: 8 })).to.throw(/at most 30/);
-      for (const i of [0, 1, 2, 3, 4, 5]) await expectRevert(deploy(...withArg(i, ZeroAddress)), factory, "ZeroAddress");
-      for (const i of [0, 1, 2, 3, 4]) await expectRevert(deploy(...withArg(i, alice.address)), factory, "NotContract", [alice.address]);
+      await expectRevert(deploy({ sequencer: ZeroAddress }), factory, "ZeroAddress");
+      for (const i of [0, 1, 2, 3, 4]) {
+        await expectRevert(deploy({}, contracts.map((a, j) => (j === i ? ZeroAddress : a))), factory, "ZeroAddress");
+        await expectRevert(deploy({}, contracts.map((a, j) => (j === i ? alice.address : a))), factory, "NotContract", [alice.address]);
+      }
+      // A verifier of another key, or a contract that is no verifier, is refused.
+      const other = id("another key");
+      await expectRevert(deploy({ verifyingKeyHash: other }), factory, "VerifyingKeyMismatch", [other, MOCK_VERIFIER_KEY_HASH]);
+      await expectRevert(deploy({}, [p3, p3, p4, p5, p8]), factory, "VerifyingKeyMismatch", [MOCK_VERIFIER_KEY_HASH, ZeroHash]);
       // Every tree shape computes its empty root in the constructor as lib/tree.ts does: 2D mod 3
       // = 0 (no 4-ary root level), 1 (a 4-ary root holding 1 bit), 2 (holding 2 bits); 16 is the largest.
       for (const depth of [3, 2, 16]) {
-        const c = await deploy(...withArg(6, depth));
+        const c = await deploy({ depth });
         await c.waitForDeployment();
         expect(await c.getFunction("genesisRoot")(), `depth ${depth}`).to.equal(new AccountTree(depth, hash).root);
       }
@@ -157,7 +205,7 @@ describe("Rollup (mock verifier)", () => {
     it("deployRollup deploys or reuses Poseidon and verifier contracts and rejects bad options", async () => {
       const first = await deployWithMock();
       const params = getInstance(TEST_INSTANCE);
-      const base = { signer: deployer, params, sequencer: sequencer.address };
+      const base = { signer: deployer, params, sequencer: sequencer.address, verifyingKeyHash: MOCK_VERIFIER_KEY_HASH };
 
       const fresh = await deployRollup({ ...base, verifierAddress: first.d.verifierAddress });
       expect(fresh.verifierReceipt).to.equal(undefined);
@@ -165,7 +213,11 @@ describe("Rollup (mock verifier)", () => {
       expect(fresh.poseidon[4]).to.not.equal(first.d.poseidon[4]);
       expect(await fresh.rollup.verifier()).to.equal(first.d.verifierAddress);
       expect(await fresh.rollup.genesisRoot()).to.equal(await first.rollup.genesisRoot());
-      expect(await fresh.rollup.escapeDelay()).to.equal(7n * 24n * 3600n);
+      // lib/deploy.ts's production defaults.
+      expect(fresh.policy).to.deep.equal({ escapeDelay: 7n * 24n * 3600n, inactivityDelay: 24n * 3600n, l1Grace: 3600n, l1OpFee: 10n ** 15n, minDeposit: 10n ** 15n });
+      expect([await fresh.rollup.escapeDelay(), await fresh.rollup.inactivityDelay(), await fresh.rollup.l1Grace(), await fresh.rollup.l1OpFee(), await fresh.rollup.minDeposit()]).to.deep.equal(
+        Object.values(fresh.policy),
+      );
       const reused = await deployRollup({ ...base, verifierAddress: first.d.verifierAddress, poseidon: first.d.poseidon });
       expect(reused.poseidonReceipts).to.equal(undefined);
       expect(await reused.rollup.poseidon8()).to.equal(first.d.poseidon[8]);
@@ -181,6 +233,15 @@ describe("Rollup (mock verifier)", () => {
       await rejects({ ...base, ...v, verifierArtifact: "MockVerifier" }, /exactly one/);
       await rejects({ ...base, verifierArtifact: "NoSuchVerifier" }, /no artifact for contract NoSuchVerifier.*hardhat build/);
       await rejects({ ...base, ...v, escapeDelay: 0n }, /escape delay/);
+      await rejects({ ...base, ...v, escapeDelay: 60n, inactivityDelay: 61n }, /inactivity delay must be 1 \.\. the escape delay \(60\)/);
+      await rejects({ ...base, ...v, escapeDelay: 60n, l1Grace: 60n }, /L1 grace must be 0 \.\.< the escape delay/);
+      await rejects({ ...base, ...v, minDeposit: 0n }, /minimum deposit/);
+      await rejects({ ...base, ...v, l1OpFee: 2n ** 128n }, /L1-operation fee/);
+      await rejects({ ...base, ...v, verifyingKeyHash: "0x12" }, /verifyingKeyHash must be 32 bytes/);
+      await rejects({ ...base, ...v, verifyingKeyHash: id("another key") }, /VerifyingKeyMismatch\(/);
+      // Shorter escape delays shrink the defaults of the other two with them.
+      const short = await deployRollup({ ...base, ...v, poseidon: first.d.poseidon, escapeDelay: 60n });
+      expect([short.policy.inactivityDelay, short.policy.l1Grace]).to.deep.equal([60n, 30n]);
       const p = first.d.poseidon;
       await rejects({ ...base, ...v, poseidon: { ...p, 4: p[5] } }, /not a 4-input Poseidon/);
       await rejects({ ...base, ...v, poseidon: { ...p, 8: p[3] } }, /not a 8-input Poseidon/);
@@ -195,21 +256,23 @@ describe("Rollup (mock verifier)", () => {
       const f = await deployWithMock();
       const [t1, t2] = [await deployToken("One"), await deployToken("Two")];
       const admin = f.as(deployer);
-      await expectRevert(f.as(alice).registerToken(await t1.getAddress()), f.rollup, "NotAdmin");
-      await expectRevert(f.rollup.registerToken(await t1.getAddress()), f.rollup, "NotAdmin");
+      await expectRevert(f.as(alice).registerToken(await t1.getAddress(), 1n), f.rollup, "NotAdmin");
+      await expectRevert(f.rollup.registerToken(await t1.getAddress(), 1n), f.rollup, "NotAdmin");
 
-      expect(await admin.registerToken.staticCall(await t1.getAddress())).to.equal(1n);
-      expectEvent(await mined(admin.registerToken(await t1.getAddress())), f.rollup, "TokenRegistered", [1n, await t1.getAddress()]);
-      expectEvent(await mined(admin.registerToken(await t2.getAddress())), f.rollup, "TokenRegistered", [2n, await t2.getAddress()]);
+      expect(await admin.registerToken.staticCall(await t1.getAddress(), 5n)).to.equal(1n);
+      for (const bad of [0n, 2n ** 128n]) await expectRevert(admin.registerToken(await t1.getAddress(), bad), f.rollup, "BadMinDeposit", [bad]);
+      expectEvent(await mined(admin.registerToken(await t1.getAddress(), 5n)), f.rollup, "TokenRegistered", [1n, await t1.getAddress(), 5n]);
+      expectEvent(await mined(admin.registerToken(await t2.getAddress(), 2n ** 128n - 1n)), f.rollup, "TokenRegistered", [2n, await t2.getAddress(), 2n ** 128n - 1n]);
+      expect([await f.rollup.minDepositOf(1), await f.rollup.minDepositOf(2), await f.rollup.minDepositOf(3)]).to.deep.equal([5n, 2n ** 128n - 1n, 0n]);
       expect(await f.rollup.tokenCount()).to.equal(3n);
       expect(await f.rollup.tokenAddress(1)).to.equal(await t1.getAddress());
       expect(await f.rollup.tokenAddress(2)).to.equal(await t2.getAddress());
       expect(await f.rollup.tokenAddress(0)).to.equal(ZeroAddress);
       expect(await f.rollup.tokenIdOf(await t2.getAddress())).to.equal(2n);
 
-      await expectRevert(admin.registerToken(await t1.getAddress()), f.rollup, "TokenAlreadyRegistered", [await t1.getAddress(), 1n]);
-      await expectRevert(admin.registerToken(ZeroAddress), f.rollup, "ZeroAddress");
-      await expectRevert(admin.registerToken(alice.address), f.rollup, "NotContract", [alice.address]);
+      await expectRevert(admin.registerToken(await t1.getAddress(), 1n), f.rollup, "TokenAlreadyRegistered", [await t1.getAddress(), 1n]);
+      await expectRevert(admin.registerToken(ZeroAddress, 1n), f.rollup, "ZeroAddress");
+      await expectRevert(admin.registerToken(alice.address, 1n), f.rollup, "NotContract", [alice.address]);
       expect(await f.rollup.tokenCount()).to.equal(3n);
     });
   });
@@ -397,24 +460,26 @@ describe("Rollup (mock verifier)", () => {
     it("credits each consumed operation's result to its owner and token, skipping zeros", async () => {
       const f = await deployWithMock();
       const token = await deployToken();
-      await mined(f.as(deployer).registerToken(await token.getAddress()));
+      await mined(f.as(deployer).registerToken(await token.getAddress(), 1n));
       await mined(token.getFunction("mint")(bob.address, 10n ** 24n));
       await mined(token.connect(bob).getFunction("approve")(f.d.rollupAddress, 2n ** 256n - 1n));
-      await mined(f.as(alice).depositETH(1n, 2n, { value: ONE_ETH })); // op 0: CREATE account 1 (ETH)
-      await mined(f.as(bob).depositERC20(1, 5n * ONE_ETH, 3n, 4n)); // op 1: CREATE account 2 (token 1)
-      await mined(f.as(carol).depositETHTo(2, { value: 7n })); // op 2: DEPOSIT ETH into a token account
-      await mined(f.as(bob).forceExit(2)); // op 3: FORCE_EXIT of the token account by its owner
+      await mined(f.as(alice).depositETH(1n, 2n, { value: ONE_ETH + f.fee })); // op 0: CREATE account 1 (ETH)
+      await mined(f.as(bob).depositERC20(1, 5n * ONE_ETH, 3n, 4n, { value: f.fee })); // op 1: CREATE account 2 (token 1)
+      await mined(f.as(carol).depositETHTo(2, { value: 7n + f.fee })); // op 2: DEPOSIT ETH into a token account
+      await mined(f.as(bob).forceExit(2, { value: f.fee })); // op 3: FORCE_EXIT of the token account by its owner
       expect(await f.rollup.l1OpCount()).to.equal(4n);
 
       // What a batch proves is the circuit's business; the contract credits exactly the posted results.
       const results = [0n, 0n, 7n, 0n];
       const r1 = await mined(f.rollup.submitBatch(1n, 2, concatBytes(results.slice(0, 2).map((r) => toBytesBE(r, 16))), new Uint8Array(1), new Uint8Array(), 0n, proofFor("c")));
-      expect(r1.logs.filter((l) => f.rollup.interface.parseLog(l)?.name === "Credited")).to.have.length(0);
+      // Only the two operations' fees, to the submitter.
+      expect(r1.logs.map((l) => f.rollup.interface.parseLog(l)).filter((e) => e?.name === "Credited").map((e) => [...e!.args])).to.deep.equal([[sequencer.address, 0n, 2n * f.fee]]);
       const r2 = await mined(f.rollup.submitBatch(2n, 2, concatBytes([toBytesBE(7n, 16), toBytesBE(2n ** 128n - 1n, 16)]), new Uint8Array(1), new Uint8Array(), 0n, proofFor("c")));
       const credited = r2.logs.map((l) => f.rollup.interface.parseLog(l)).filter((e) => e?.name === "Credited");
       expect(credited.map((e) => [...e!.args])).to.deep.equal([
         [carol.address, 0n, 7n], // the refund of op 2 goes to its depositor, in ETH
         [bob.address, 1n, 2n ** 128n - 1n], // op 3's owner is the account's, its token the account's
+        [sequencer.address, 0n, 2n * f.fee], // the fees of ops 2 and 3, to the submitter
       ]);
       expect(await f.rollup.claimable(carol.address, 0)).to.equal(7n);
       expect(await f.rollup.claimable(bob.address, 1)).to.equal(2n ** 128n - 1n);
@@ -426,11 +491,11 @@ describe("Rollup (mock verifier)", () => {
         const p = getInstance(name);
         const f = await deployWithMock({ params: p });
         const token = await deployToken();
-        await mined(f.as(deployer).registerToken(await token.getAddress()));
+        await mined(f.as(deployer).registerToken(await token.getAddress(), 1n));
         await mined(token.getFunction("mint")(bob.address, 10n ** 24n));
         await mined(token.connect(bob).getFunction("approve")(f.d.rollupAddress, 2n ** 256n - 1n));
-        await mined(f.as(alice).depositETH(1n, 2n, { value: ONE_ETH })); // account 1: alice, ETH
-        await mined(f.as(bob).depositERC20(1, ONE_ETH, 3n, 4n)); // account 2: bob, token 1
+        await mined(f.as(alice).depositETH(1n, 2n, { value: ONE_ETH + f.fee })); // account 1: alice, ETH
+        await mined(f.as(bob).depositERC20(1, ONE_ETH, 3n, 4n, { value: f.fee })); // account 2: bob, token 1
 
         // Random float40 bit patterns (any exponent up to 31) plus the extremes.
         const packed = [0xffffffffffn, (31n << 35n) | 1n, 1n, 0x7ffffffffn, ...Array.from({ length: p.batchSize }, (_, i) => seededBelow(`f/${i}`, 1n << 40n))];
@@ -461,15 +526,15 @@ describe("Rollup (mock verifier)", () => {
         }
         expect(expected.get(`${alice.address}/0`)! > 2n ** 128n).to.equal(true); // the max float40 was credited in full
 
-        // Padding slots (all zero) credit nothing.
-        const padding = await mined(f.rollup.submitBatch(1n, 0, "0x", new Uint8Array(p.feeSlots * p.idxBytes), new Uint8Array(p.batchSize * p.txBytes), 0n, proofFor("e")));
-        expect(padding.logs.filter((l) => f.rollup.interface.parseLog(l)?.name === "Credited")).to.have.length(0);
+        // Posted padding slots (all zero) are refused (Canonical.test.ts has the encodings).
+        const padding = f.rollup.submitBatch(1n, 0, "0x", new Uint8Array(p.feeSlots * p.idxBytes), new Uint8Array(p.batchSize * p.txBytes), 0n, proofFor("e"));
+        await expectRevert(padding, f.rollup, "TrailingPadding", [BigInt(p.batchSize - 1)]);
       });
     }
 
     it("credits an exit encoded by lib/tx.ts", async () => {
       const f = await deployWithMock();
-      await mined(f.as(alice).depositETH(1n, 2n, { value: ONE_ETH }));
+      await mined(f.as(alice).depositETH(1n, 2n, { value: ONE_ETH + f.fee }));
       const exit = encodeTransfer({ from: 1n, to: 0n, amount: 123456789n * 10n ** 9n, fee: 0n, nonce: 0n }, f.params);
       expect(decodeFloat(FLOAT40, encodeFloat(FLOAT40, 123456789n * 10n ** 9n))).to.equal(123456789n * 10n ** 9n);
       const receipt = await mined(f.rollup.submitBatch(1n, 0, "0x", new Uint8Array(1), exit, 0n, proofFor("x")));

@@ -1,19 +1,24 @@
 // Rollup fixtures for the contract tests: deployment through lib/deploy.ts (the CLI's code) over a
-// MockVerifier, and a model sequencer that builds every batch with the TypeScript model
+// MockVerifier with a test policy (a non-zero L1-operation fee every deposit and forced exit pays,
+// short delays), and a model sequencer that builds every batch with the TypeScript model
 // (lib/state.ts, lib/batch.ts) and submits it with the mock pinned to the model's input hash, so
 // each model-driven batch also checks input-hash parity between lib/ and Rollup.sol.
 import { Contract, type ContractTransactionReceipt, type Signer } from "ethers";
 import { SNARK_FIELD, loadCrypto, type ZkrCrypto } from "../../lib/crypto.js";
 import { buildBatch, type Batch } from "../../lib/batch.js";
+import { toHex } from "../../lib/bytes.js";
 import {
+  type BatchCalldata,
   deployPoseidonContracts,
   deployRollup,
   type L1OpEvent,
+  MOCK_VERIFIER_KEY_HASH,
   type PoseidonAddresses,
   readArtifact,
   readL1Ops,
   type RollupContract,
   type RollupDeployment,
+  type RollupPolicy,
 } from "../../lib/deploy.js";
 import { l1ChainStep } from "../../lib/l1.js";
 import { type DerivedParams, getInstance, TEST_INSTANCE } from "../../lib/params.js";
@@ -45,26 +50,47 @@ export interface Fixture {
   mock: Contract;
   params: DerivedParams;
   domain: Domain;
+  /** The L1-operation fee every deposit and forced exit pays (wei). */
+  fee: bigint;
   /** The rollup called by `signer`. */
   as(signer: Signer): RollupContract;
 }
 
-export interface FixtureOptions {
-  params?: DerivedParams;
-  /** Seconds (default one hour). */
-  escapeDelay?: bigint;
+/**
+ * The contract tests' policy: an hour's escape and inactivity delay, 10 minutes' grace, a fee
+ * (an odd number of wei, so a fee mistaken for an amount shows) and a 1-wei minimum deposit.
+ */
+export const TEST_POLICY: RollupPolicy = { escapeDelay: 3600n, inactivityDelay: 3600n, l1Grace: 600n, l1OpFee: 7_000_000_011n, minDeposit: 1n };
+
+/** A batch the model built (ModelSequencer.build), with its calldata and mock proof. */
+export interface Built {
+  batch: Batch;
+  proof: bigint[];
+  /** Its submitBatches entry. */
+  data: BatchCalldata;
+  /** submitBatch's arguments. */
+  args: readonly [bigint, number, string, string, string, bigint, bigint[]];
+  l1Count: number;
+  cp: ReturnType<L2State["checkpoint"]>;
 }
 
-/** A fresh Rollup over a fresh MockVerifier, deployed with deployRollup. */
+export interface FixtureOptions extends Partial<RollupPolicy> {
+  params?: DerivedParams;
+}
+
+/** A fresh Rollup over a fresh MockVerifier, deployed with deployRollup (TEST_POLICY unless overridden). */
 export async function deployWithMock(opts: FixtureOptions = {}): Promise<Fixture> {
-  const params = opts.params ?? getInstance(TEST_INSTANCE);
+  const { params: p, ...policy } = opts;
+  const params = p ?? getInstance(TEST_INSTANCE);
   const d = await deployRollup({
     signer: deployer,
     verifierArtifact: "MockVerifier",
+    verifyingKeyHash: MOCK_VERIFIER_KEY_HASH,
     poseidon: await sharedPoseidon(),
     params,
     sequencer: sequencer.address,
-    escapeDelay: opts.escapeDelay ?? 3600n,
+    ...TEST_POLICY,
+    ...policy,
   });
   const mock = new Contract(d.verifierAddress, readArtifact("MockVerifier").abi, deployer);
   return {
@@ -73,6 +99,7 @@ export async function deployWithMock(opts: FixtureOptions = {}): Promise<Fixture
     mock,
     params,
     domain: { chainId, rollupAddress: BigInt(d.rollupAddress) },
+    fee: d.policy.l1OpFee,
     as: (signer) => d.rollup.connect(signer),
   };
 }
@@ -129,33 +156,66 @@ export class ModelSequencer {
   }
 
   /**
-   * Builds the next batch (the next `l1Count` queued operations, default as many as fit, then
-   * `txs`) and submits it. The model state is rolled back if the submission fails.
+   * Builds the next batch on the model (the next `l1Count` queued operations, default as many as
+   * fit, then `txs`) without submitting it: the model's state and position move on; `rollback`
+   * undoes that if the batch is not accepted. The proof is a fresh mock proof.
    */
-  async submit(opts: { l1Count?: number; txs?: SignedTransfer[]; feeIdx?: bigint[] } = {}): Promise<{
-    batch: Batch;
-    receipt: ContractTransactionReceipt;
-  }> {
+  async build(opts: { l1Count?: number; txs?: SignedTransfer[]; feeIdx?: bigint[] } = {}): Promise<Built> {
     const queue = await this.queue();
     const pending = queue.slice(this.processed);
     const l1Ops = pending.slice(0, opts.l1Count ?? this.f.params.l1Slots);
     const l1HashStart = this.processed === 0 ? 0n : queue[this.processed - 1]!.chainHash;
     const cp = this.state.checkpoint();
-    try {
-      const batch = buildBatch(this.state, { l1Ops, txs: opts.txs ?? [] }, { domain: this.f.domain, feeIdx: opts.feeIdx ?? [], l1HashStart });
-      if (batch.rejected.length > 0) throw new Error(`model rejected a transfer: ${batch.rejected[0]!.error.message}`);
-      const proof = proofFor(`batch/${this.f.d.rollupAddress}/${++this.batches}`);
-      await mined(this.f.mock.expectCall(proof, batch.publicSignals));
-      const receipt = await mined(
-        this.f.rollup.submitBatch(batch.newRoot, l1Ops.length, batch.l1ResultsData, batch.feeIdxData, batch.txData, batch.commitment, proof),
-      );
-      this.state.commit(cp);
-      this.processed += l1Ops.length;
-      return { batch, receipt };
-    } catch (e) {
+    const batch = buildBatch(this.state, { l1Ops, txs: opts.txs ?? [] }, { domain: this.f.domain, feeIdx: opts.feeIdx ?? [], l1HashStart });
+    if (batch.rejected.length > 0) {
       this.state.revert(cp);
+      throw new Error(`model rejected a transfer: ${batch.rejected[0]!.error.message}`);
+    }
+    this.processed += l1Ops.length;
+    const proof = proofFor(`batch/${this.f.d.rollupAddress}/${++this.batches}`);
+    const [l1Results, feeIdx, txData] = [toHex(batch.l1ResultsData), toHex(batch.feeIdxData), toHex(batch.txData)];
+    const data: BatchCalldata = { newRoot: batch.newRoot, l1Count: l1Ops.length, l1Results, feeIdx, txData, commitment: batch.commitment };
+    const args = [batch.newRoot, l1Ops.length, l1Results, feeIdx, txData, batch.commitment, proof] as const;
+    return { batch, proof, data, args, cp, l1Count: l1Ops.length };
+  }
+
+  /** Undoes `build`s, the last first. */
+  rollback(...built: Built[]): void {
+    for (const b of [...built].reverse()) {
+      this.state.revert(b.cp);
+      this.processed -= b.l1Count;
+    }
+  }
+
+  /** Keeps what `build`s did (after the L1 accepted them). */
+  commit(...built: Built[]): void {
+    for (const b of built) this.state.commit(b.cp);
+  }
+
+  /**
+   * Builds the next batch and submits it with submitBatch, the mock pinned to the model's public
+   * signals (in a block at `timestamp`, if given). The model is rolled back if the submission fails.
+   */
+  async submit(opts: { l1Count?: number; txs?: SignedTransfer[]; feeIdx?: bigint[]; timestamp?: bigint } = {}): Promise<{
+    batch: Batch;
+    receipt: ContractTransactionReceipt;
+  }> {
+    const b = await this.build(opts);
+    try {
+      await mined(this.f.mock.expectCall(b.proof, b.batch.publicSignals));
+      if (opts.timestamp !== undefined) await ethers.provider.send("evm_setNextBlockTimestamp", [Number(opts.timestamp)]);
+      const receipt = await mined(this.f.rollup.submitBatch(...b.args));
+      this.commit(b);
+      return { batch: b.batch, receipt };
+    } catch (e) {
+      this.rollback(b);
       throw e;
     }
+  }
+
+  /** Pins the mock to exactly these batches' proofs and signals, as submitBatches passes them. */
+  async expectBatches(built: Built[]): Promise<void> {
+    await mined(this.f.mock.expectCalls(built.map((b) => b.proof), built.map((b) => b.batch.publicSignals)));
   }
 
   /** Sum of all L2 balances per token id. */

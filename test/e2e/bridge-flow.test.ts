@@ -7,7 +7,7 @@ import type { Contract } from "ethers";
 import { rebuildFromL1, verifyBatchFromL1 } from "../../lib/l1data.js";
 import { signTransfer } from "../../lib/tx.js";
 import { alice, bob, carol, dave, deployer, ethers, sequencer } from "../contracts/fixture.js";
-import { closeProver, ETH, keys, mined, newWorld, params, type World } from "./helpers.js";
+import { closeProver, ETH, FEE, keys, mined, newWorld, params, type World } from "./helpers.js";
 import { expectRevert } from "../contracts/helpers.js";
 
 describe("bridge end to end (real verifier, real proofs)", function () {
@@ -20,7 +20,7 @@ describe("bridge end to end (real verifier, real proofs)", function () {
     w = await newWorld(deployer, sequencer, { feeIdx: [1n] });
     k = await keys(5);
     token = (await ethers.deployContract("TestERC20", ["Test token", "TST"])) as unknown as Contract;
-    await mined(w.d.rollup.connect(deployer).registerToken(await token.getAddress()));
+    await mined(w.d.rollup.connect(deployer).registerToken(await token.getAddress(), 1n));
     for (const u of [carol, dave]) {
       await mined(token.connect(u).getFunction("mint")(u.address, 1000n * TST));
       await mined(token.connect(u).getFunction("approve")(w.d.rollupAddress, 1000n * TST));
@@ -32,12 +32,12 @@ describe("bridge end to end (real verifier, real proofs)", function () {
 
   it("deposits of ETH and an ERC-20 create accounts 1..5; a deposit into the wrong token's account is refunded", async () => {
     const r = (s: typeof alice) => w.d.rollup.connect(s);
-    await mined(r(sequencer).depositETH(k[0].ax, k[0].ay, { value: ETH / 100n })); // 1: fee account
-    await mined(r(alice).depositETH(k[1].ax, k[1].ay, { value: 5n * ETH })); // 2
-    await mined(r(bob).depositETH(k[2].ax, k[2].ay, { value: ETH })); // 3
-    await mined(r(carol).depositERC20(1, 1000n * TST, k[3].ax, k[3].ay)); // 4
-    await mined(r(dave).depositERC20(1, TST, k[4].ax, k[4].ay)); // 5
-    await mined(r(bob).depositETHTo(4, { value: ETH })); // ETH into a TST account: refunded
+    await mined(r(sequencer).depositETH(k[0].ax, k[0].ay, { value: ETH / 100n + FEE })); // 1: fee account
+    await mined(r(alice).depositETH(k[1].ax, k[1].ay, { value: 5n * ETH + FEE })); // 2
+    await mined(r(bob).depositETH(k[2].ax, k[2].ay, { value: ETH + FEE })); // 3
+    await mined(r(carol).depositERC20(1, 1000n * TST, k[3].ax, k[3].ay, { value: FEE })); // 4
+    await mined(r(dave).depositERC20(1, TST, k[4].ax, k[4].ay, { value: FEE })); // 5
+    await mined(r(bob).depositETHTo(4, { value: ETH + FEE })); // ETH into a TST account: refunded
     for (let b = 0; b < 3; b++) await w.op.submit();
     expect(await w.d.rollup.l1Processed()).to.equal(6n);
     expect(balances()).to.deep.equal([ETH / 100n, 5n * ETH, ETH, 1000n * TST, TST]);
@@ -65,8 +65,8 @@ describe("bridge end to end (real verifier, real proofs)", function () {
   });
 
   it("a forced exit by the owner pays out the whole balance; the contract refuses one by anyone else", async () => {
-    await mined(w.d.rollup.connect(carol).forceExit(4));
-    await expectRevert(w.d.rollup.connect(dave).forceExit(2), w.d.rollup, "NotAccountOwner"); // alice's account
+    await mined(w.d.rollup.connect(carol).forceExit(4, { value: FEE }));
+    await expectRevert(w.d.rollup.connect(dave).forceExit(2, { value: FEE }), w.d.rollup, "NotAccountOwner"); // alice's account
     const b = await w.op.submit();
     expect(b.batch.l1Results).to.deep.equal([900n * TST]);
     expect(w.state.account(4n)!.balance).to.equal(0n);
@@ -75,7 +75,9 @@ describe("bridge end to end (real verifier, real proofs)", function () {
     expect(await w.d.rollup.claimable(dave.address, 0)).to.equal(0n);
   });
 
-  it("owners pull their withdrawals to the wei; the contract holds exactly L2 balances plus pending withdrawals", async () => {
+  it("owners pull their withdrawals to the wei; the contract holds exactly L2 balances plus pending withdrawals (the fees among them)", async () => {
+    // The sequencer submitted every batch: it was credited the fee of each of the 7 L1 operations.
+    expect(await w.d.rollup.claimable(sequencer.address, 0)).to.equal(7n * FEE);
     const before = await ethers.provider.getBalance(bob.address);
     const r = await mined(w.d.rollup.connect(bob).withdraw(0));
     expect(await ethers.provider.getBalance(bob.address)).to.equal(before + ETH + ETH / 2n - r.gasUsed * r.gasPrice);

@@ -2,7 +2,7 @@
 // instance, deployed through lib/deploy.ts, and an Operator that proves with snarkjs.
 import type { ContractTransactionResponse, Signer } from "ethers";
 import { loadCrypto, type ZkrCrypto } from "../../lib/crypto.js";
-import { deployRollup, type RollupDeployment } from "../../lib/deploy.js";
+import { deployRollup, type RollupDeployment, type RollupPolicy } from "../../lib/deploy.js";
 import { L2Key } from "../../lib/keys.js";
 import { getInstance, TEST_INSTANCE } from "../../lib/params.js";
 import type { SetupManifest } from "../../lib/setup.js";
@@ -12,7 +12,7 @@ import { Prover } from "../../prover/prover.js";
 import { Operator } from "../../sequencer/operator.js";
 import { sharedPoseidon } from "../contracts/fixture.js";
 import { testSetup } from "../fixtures.js";
-import { aggregateVerifierName } from "../../lib/aggregate.js";
+import { setupVerifier } from "../../lib/aggregate.js";
 
 export const params = getInstance(TEST_INSTANCE);
 export const ETH = 10n ** 18n;
@@ -41,21 +41,30 @@ export async function closeProver(): Promise<void> {
   shared = undefined;
 }
 
+/**
+ * The end-to-end tests' policy: an hour's delays, 10 minutes' grace, a fee of 0.0001 ETH per L1
+ * operation (every deposit and forced exit here pays it) and a 1-wei minimum deposit.
+ */
+export const E2E_POLICY: RollupPolicy = { escapeDelay: 3600n, inactivityDelay: 3600n, l1Grace: 600n, l1OpFee: 10n ** 14n, minDeposit: 1n };
+/** The L1-operation fee of every newWorld rollup. */
+export const FEE = E2E_POLICY.l1OpFee;
+
 /** A fresh rollup with the real verifier; `feeIdx` are the fee accounts named in every batch. */
-export async function newWorld(deployer: Signer & { address: string }, sequencer: Signer & { address: string }, opts: { escapeDelay?: bigint; feeIdx?: bigint[] } = {}): Promise<World> {
+export async function newWorld(deployer: Signer & { address: string }, sequencer: Signer & { address: string }, opts: Partial<RollupPolicy> & { feeIdx?: bigint[] } = {}): Promise<World> {
   const { crypto, manifest, prover } = await proving();
+  const { feeIdx, ...policy } = opts;
   const d = await deployRollup({
     signer: deployer,
-    verifierArtifact: manifest.contractName,
-    aggregateVerifierArtifact: aggregateVerifierName(manifest.label),
+    ...setupVerifier(manifest),
     poseidon: await sharedPoseidon(),
     params,
     sequencer: sequencer.address,
-    escapeDelay: opts.escapeDelay ?? 3600n,
+    ...E2E_POLICY,
+    ...policy,
   });
   const domain = { chainId: d.chainId, rollupAddress: BigInt(d.rollupAddress) };
   const state = new L2State(crypto, params);
-  const op = new Operator(state, d.rollup.connect(sequencer), prover, domain, opts.feeIdx ?? [], d.blockNumber);
+  const op = new Operator(state, d.rollup.connect(sequencer), prover, domain, feeIdx ?? [], d.blockNumber);
   return { crypto, manifest, d, domain, state, op };
 }
 

@@ -18,13 +18,15 @@ import { batchMainSource } from "../../lib/setup.js";
 import { ethers } from "../contracts/fixture.js";
 import { alice, bob, deployer, sequencer } from "../contracts/fixture.js";
 import { expectRevert } from "../contracts/helpers.js";
-import { closeProver, ETH, keys, mined, newWorld, params, type World } from "./helpers.js";
+import { closeProver, ETH, FEE, keys, mined, newWorld, params, type World } from "./helpers.js";
 
 describe("a malicious sequencer cannot drain the rollup (real verifier, real proofs)", function () {
   let w: World;
   let k: Awaited<ReturnType<typeof keys>>;
   let lenient: LenientWitnessCalculator;
   let tester: CircuitTester;
+  /** What the contract holds after the honest deposits: 20 ETH and the operations' fees. */
+  let held: bigint;
 
   before(async () => {
     w = await newWorld(deployer, sequencer, { feeIdx: [] });
@@ -32,10 +34,11 @@ describe("a malicious sequencer cannot drain the rollup (real verifier, real pro
     lenient = await LenientWitnessCalculator.load(w.manifest.wasm);
     tester = await CircuitTester.compileSource("batch_d4_n2_l2_f1", batchMainSource(params));
     // batch 1, honest: alice (account 1, the victim) and bob (account 2, the attacker's) deposit 10 ETH each
-    await mined(w.d.rollup.connect(alice).depositETH(k[0].ax, k[0].ay, { value: 10n * ETH }));
-    await mined(w.d.rollup.connect(bob).depositETH(k[1].ax, k[1].ay, { value: 10n * ETH }));
+    await mined(w.d.rollup.connect(alice).depositETH(k[0].ax, k[0].ay, { value: 10n * ETH + FEE }));
+    await mined(w.d.rollup.connect(bob).depositETH(k[1].ax, k[1].ay, { value: 10n * ETH + FEE }));
     await w.op.submit();
-    expect(await ethers.provider.getBalance(w.d.rollupAddress)).to.equal(20n * ETH);
+    held = await ethers.provider.getBalance(w.d.rollupAddress);
+    expect(held).to.equal(20n * ETH + 2n * FEE);
   });
   after(closeProver);
 
@@ -57,7 +60,7 @@ describe("a malicious sequencer cannot drain the rollup (real verifier, real pro
     expect(await w.d.rollup.stateRoot()).to.equal(root);
     expect(await w.d.rollup.batchNumber()).to.equal(batches);
     expect(await w.d.rollup.claimable(bob.address, 0)).to.equal(0n);
-    expect(await ethers.provider.getBalance(w.d.rollupAddress)).to.equal(20n * ETH);
+    expect(await ethers.provider.getBalance(w.d.rollupAddress)).to.equal(held);
   }
 
   const senderRange = (...fields: string[]) =>
@@ -75,7 +78,8 @@ describe("a malicious sequencer cannot drain the rollup (real verifier, real pro
 
   it("a forced exit that pays 20 ETH out of a 10 ETH account is rejected on L1; the honest batch pays 10", async () => {
     const root = await w.d.rollup.stateRoot();
-    await mined(w.d.rollup.connect(bob).forceExit(2));
+    await mined(w.d.rollup.connect(bob).forceExit(2, { value: FEE }));
+    held += FEE;
     const [op] = (await w.op.pendingL1Ops()).slice(0, 1);
     const { b, proof, verifies } = await cheat({ l1Ops: [op], txs: [] }, (at, a) =>
       at.kind === "l1" ? aliasOf(a, { balance: 10n * ETH, nonce: -(10n * ETH) << 32n }) : undefined,
@@ -88,6 +92,6 @@ describe("a malicious sequencer cannot drain the rollup (real verifier, real pro
     await w.op.submit();
     expect(await w.d.rollup.claimable(bob.address, 0)).to.equal(10n * ETH);
     await mined(w.d.rollup.connect(bob).withdraw(0));
-    expect(await ethers.provider.getBalance(w.d.rollupAddress)).to.equal(10n * ETH);
+    expect(await ethers.provider.getBalance(w.d.rollupAddress)).to.equal(held - 10n * ETH);
   });
 });

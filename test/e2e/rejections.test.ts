@@ -12,8 +12,9 @@ import { batchCoefficients, dataCommitment } from "../../lib/publicInputs.js";
 import { signTransfer } from "../../lib/tx.js";
 import { toSolidityProof } from "../../prover/prover.js";
 import { expectRevert } from "../contracts/helpers.js";
+import { verifierContractName } from "../../lib/aggregate.js";
 import { alice, bob, carol, deployer, sequencer } from "../contracts/fixture.js";
-import { closeProver, ETH, keys, mined, newWorld, params, proving, type World } from "./helpers.js";
+import { closeProver, ETH, FEE, keys, mined, newWorld, params, proving, type World } from "./helpers.js";
 
 describe("wrong batches are rejected with nothing changed (real verifier, real proofs)", function () {
   let w: World;
@@ -24,11 +25,11 @@ describe("wrong batches are rejected with nothing changed (real verifier, real p
 
   /** Batch 1 (two deposits, proven and accepted), then two queued operations for batch 2. */
   async function prepare(world: World) {
-    await mined(world.d.rollup.connect(alice).depositETH(k[0].ax, k[0].ay, { value: 2n * ETH }));
-    await mined(world.d.rollup.connect(bob).depositETH(k[1].ax, k[1].ay, { value: ETH }));
+    await mined(world.d.rollup.connect(alice).depositETH(k[0].ax, k[0].ay, { value: 2n * ETH + FEE }));
+    await mined(world.d.rollup.connect(bob).depositETH(k[1].ax, k[1].ay, { value: ETH + FEE }));
     await world.op.submit();
-    await mined(world.d.rollup.connect(carol).depositETHTo(2, { value: 5n }));
-    await mined(world.d.rollup.connect(bob).forceExit(2));
+    await mined(world.d.rollup.connect(carol).depositETHTo(2, { value: 5n + FEE }));
+    await mined(world.d.rollup.connect(bob).forceExit(2, { value: FEE }));
   }
 
   before(async () => {
@@ -116,8 +117,8 @@ describe("wrong batches are rejected with nothing changed (real verifier, real p
   });
 
   it("the verifier rejects either public signal aliased as x + r", async () => {
-    const verifier = new Contract(w.d.verifierAddress, readArtifact(w.manifest.contractName).abi, deployer);
-    const args = (s: bigint[]) => [[sol[0], sol[1]], [[sol[2], sol[3]], [sol[4], sol[5]]], [sol[6], sol[7]], s];
+    const verifier = new Contract(w.d.verifierAddress, readArtifact(verifierContractName(w.manifest.label)).abi, deployer);
+    const args = (s: bigint[]) => [sol, s];
     const [y, z] = batch.publicSignals;
     expect(await verifier.getFunction("verifyProof")(...args([y, z]))).to.equal(true);
     expect(await verifier.getFunction("verifyProof")(...args([y + SNARK_FIELD, z]))).to.equal(false);

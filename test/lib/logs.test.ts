@@ -12,7 +12,7 @@ import { deployInstance } from "../../cli/commands/deploy.js";
 import { writeDeployment, type Deployment } from "../../cli/config.js";
 import { devAccount } from "../../cli/l1.js";
 import { type LocalChain, startHardhatNode } from "../../cli/services.js";
-import { readL1Ops, type RollupContract, rollupAt } from "../../lib/deploy.js";
+import { DEV_POLICY, readL1Ops, type RollupContract, rollupAt } from "../../lib/deploy.js";
 import { readBatches } from "../../lib/l1data.js";
 import { queryLogs } from "../../lib/logs.js";
 import { L2State } from "../../lib/state.js";
@@ -46,7 +46,7 @@ describe("chunked eth_getLogs against a node that caps them (hardhat node behind
     chain = await startHardhatNode(await freePort(), "127.0.0.1", { blockTimeMs: 0 });
     direct = new JsonRpcProvider(chain.url, Network.from(31337n), { staticNetwork: true, cacheTimeout: -1 });
     const operator = new Wallet(devAccount(0).privateKey, direct);
-    d = await deployInstance({ signer: operator, chainId: 31337n, rpc: chain.url, instance: params.name, escapeDelay: 3600n, log: () => {} });
+    d = await deployInstance({ signer: operator, chainId: 31337n, rpc: chain.url, instance: params.name, policy: DEV_POLICY, log: () => {} });
     writeDeployment(path.join(dir, "deployment.json"), d, true);
     rollup = rollupAt(d.rollup, operator);
     // Three deposits and two proven batches, 3,000 empty blocks apart.
@@ -124,7 +124,7 @@ describe("chunked eth_getLogs against a node that caps them (hardhat node behind
   it("the sequencer reads 5,000 blocks of history through a node capping ranges at 300 blocks and proves the deposit in them", async function () {
     // Its own deployment: a sequencer refuses a rollup with batches it did not build.
     const operator = new Wallet(devAccount(0).privateKey, direct);
-    const mine = await deployInstance({ signer: operator, chainId: 31337n, rpc: chain.url, instance: params.name, escapeDelay: 3600n, log: () => {} });
+    const mine = await deployInstance({ signer: operator, chainId: 31337n, rpc: chain.url, instance: params.name, policy: DEV_POLICY, log: () => {} });
     const file = path.join(dir, "sequencer-deployment.json");
     writeDeployment(file, mine, true);
     await direct.send("hardhat_mine", ["0x9c4"]); // 2,500

@@ -14,7 +14,8 @@ import { buildApi } from "../../sequencer/api.js";
 import { Sequencer } from "../../sequencer/service.js";
 import { SequencerStore } from "../../sequencer/store.js";
 import { alice, bob, deployer, sequencer as seqSigner, sharedPoseidon } from "../contracts/fixture.js";
-import { closeProver, ETH, keys, mined, params, proving } from "../e2e/helpers.js";
+import { closeProver, E2E_POLICY, ETH, FEE, keys, mined, params, proving } from "../e2e/helpers.js";
+import { setupVerifier } from "../../lib/aggregate.js";
 
 describe("sequencer HTTP API (real HTTP, real proofs)", function () {
   let dir: string;
@@ -44,11 +45,11 @@ describe("sequencer HTTP API (real HTTP, real proofs)", function () {
   before(async () => {
     const { manifest, crypto } = await proving();
     dir = mkdtempSync(path.join(os.tmpdir(), "zkr-seq-"));
-    d = await deployRollup({ signer: deployer, verifierArtifact: manifest.contractName, poseidon: await sharedPoseidon(), params, sequencer: seqSigner.address });
+    d = await deployRollup({ signer: deployer, ...setupVerifier(manifest), poseidon: await sharedPoseidon(), params, sequencer: seqSigner.address, ...E2E_POLICY });
     domain = { chainId: d.chainId, rollupAddress: BigInt(d.rollupAddress) };
     k = await keys(2);
-    await mined(d.rollup.connect(alice).depositETH(k[0].ax, k[0].ay, { value: 2n * ETH })); // 1
-    await mined(d.rollup.connect(bob).depositETH(k[1].ax, k[1].ay, { value: ETH })); // 2
+    await mined(d.rollup.connect(alice).depositETH(k[0].ax, k[0].ay, { value: 2n * ETH + FEE })); // 1
+    await mined(d.rollup.connect(bob).depositETH(k[1].ax, k[1].ay, { value: ETH + FEE })); // 2
     store = new SequencerStore(path.join(dir, "seq.sqlite"));
     queue = new LocalProofQueue(manifest);
     seq = new Sequencer({ crypto, params, store, rollup: d.rollup.connect(seqSigner), fromBlock: d.blockNumber, prover: queue, batchTimeoutMs: 300, pollMs: 100 });

@@ -20,7 +20,8 @@ import { buildApi } from "../../sequencer/api.js";
 import { Sequencer } from "../../sequencer/service.js";
 import { SequencerStore } from "../../sequencer/store.js";
 import { alice, bob, carol, dave, deployer, ethers, sequencer as seqSigner, sharedPoseidon } from "../contracts/fixture.js";
-import { closeProver, ETH, keys, mined, params, proving } from "../e2e/helpers.js";
+import { closeProver, E2E_POLICY, ETH, FEE, keys, mined, params, proving } from "../e2e/helpers.js";
+import { setupVerifier } from "../../lib/aggregate.js";
 
 const TST = 10n ** 18n;
 const A = 1n; // alice, ETH
@@ -72,21 +73,21 @@ describe("a fee account filled to 2^128 − 1 does not stop the sequencer (real 
   before(async () => {
     const { manifest, crypto } = await proving();
     dir = mkdtempSync(path.join(os.tmpdir(), "zkr-fees-"));
-    d = await deployRollup({ signer: deployer, verifierArtifact: manifest.contractName, poseidon: await sharedPoseidon(), params, sequencer: seqSigner.address });
+    d = await deployRollup({ signer: deployer, ...setupVerifier(manifest), poseidon: await sharedPoseidon(), params, sequencer: seqSigner.address, ...E2E_POLICY });
     domain = { chainId: d.chainId, rollupAddress: BigInt(d.rollupAddress) };
     token = (await ethers.deployContract("TestERC20", ["Test token", "TST"])) as unknown as Contract;
-    await mined(d.rollup.connect(deployer).registerToken(await token.getAddress())); // token 1
+    await mined(d.rollup.connect(deployer).registerToken(await token.getAddress(), 1n)); // token 1
     for (const u of [carol, dave]) {
       await mined(token.connect(u).getFunction("mint")(u.address, 2n ** 129n));
       await mined(token.connect(u).getFunction("approve")(d.rollupAddress, 2n ** 129n));
     }
     k = await keys(5);
     const r = (s: typeof alice) => d.rollup.connect(s);
-    await mined(r(alice).depositETH(k[0].ax, k[0].ay, { value: 2n * ETH })); // 1
-    await mined(r(bob).depositETH(k[1].ax, k[1].ay, { value: ETH })); // 2
-    await mined(r(carol).depositERC20(1, TST, k[2].ax, k[2].ay)); // 3: fee account of TST
-    await mined(r(carol).depositERC20(1, 100n * TST, k[3].ax, k[3].ay)); // 4
-    await mined(r(dave).depositERC20(1, TST, k[4].ax, k[4].ay)); // 5
+    await mined(r(alice).depositETH(k[0].ax, k[0].ay, { value: 2n * ETH + FEE })); // 1
+    await mined(r(bob).depositETH(k[1].ax, k[1].ay, { value: ETH + FEE })); // 2
+    await mined(r(carol).depositERC20(1, TST, k[2].ax, k[2].ay, { value: FEE })); // 3: fee account of TST
+    await mined(r(carol).depositERC20(1, 100n * TST, k[3].ax, k[3].ay, { value: FEE })); // 4
+    await mined(r(dave).depositERC20(1, TST, k[4].ax, k[4].ay, { value: FEE })); // 5
     store = new SequencerStore(path.join(dir, "seq.sqlite"));
     queue = new LocalProofQueue(manifest);
     // A long batch timeout: a lone transaction waits for a second one or an L1 operation, so the
@@ -114,7 +115,7 @@ describe("a fee account filled to 2^128 − 1 does not stop the sequencer (real 
     // 1. a TST transfer paying a fee, accepted while the fee account has room
     const paying = await accepted(sign(U, { to: V, amount: 10n * TST, fee: 1n, nonce: 0n }));
     // 2. an L1 deposit fills the fee account: it applies before the transaction in the next batch
-    await mined(d.rollup.connect(dave).depositERC20To(Number(FEES), 1, MAX_BALANCE - TST));
+    await mined(d.rollup.connect(dave).depositERC20To(Number(FEES), 1, MAX_BALANCE - TST, { value: FEE }));
     // 3. the batch builds without the transaction, which ends rejected with a clear reason
     const r = await until(paying, "rejected", 60_000);
     expect(r.reason).to.match(/^FEE_ACCOUNT_FULL: fee account 3 cannot take this batch's fees/);
@@ -132,7 +133,7 @@ describe("a fee account filled to 2^128 − 1 does not stop the sequencer (real 
     // 5. honest transfers (ETH, and TST without a fee) and an honest deposit become final
     const eth = await accepted(sign(A, { to: B, amount: ETH / 2n, fee: 0n, nonce: 0n }));
     const tst = await accepted(sign(U, { to: V, amount: 10n * TST, fee: 0n, nonce: 0n }));
-    await mined(d.rollup.connect(bob).depositETHTo(Number(B), { value: ETH }));
+    await mined(d.rollup.connect(bob).depositETHTo(Number(B), { value: ETH + FEE }));
     await until(eth, "final");
     await until(tst, "final");
     await untilTrue("bob's deposit applied and final", async () => (await d.rollup.l1Processed()) === 7n && seq.status().batches.inFlight.length === 0);

@@ -22,7 +22,8 @@ import { buildApi } from "../../sequencer/api.js";
 import { Sequencer, type SequencerOptions } from "../../sequencer/service.js";
 import { SequencerStore } from "../../sequencer/store.js";
 import { alice, bob, carol, dave, deployer, sequencer as seqSigner, sharedPoseidon } from "../contracts/fixture.js";
-import { closeProver, ETH, keys, mined, params, proving } from "../e2e/helpers.js";
+import { closeProver, E2E_POLICY, ETH, FEE, keys, mined, params, proving } from "../e2e/helpers.js";
+import { setupVerifier } from "../../lib/aggregate.js";
 import { SqlSpy, type Executed } from "./sqlspy.js";
 
 const FEES = 4n;
@@ -74,11 +75,11 @@ describe("flooding the mempool (real HTTP, real proofs)", function () {
   before(async () => {
     const { manifest, crypto } = await proving();
     dir = mkdtempSync(path.join(os.tmpdir(), "zkr-flood-"));
-    d = await deployRollup({ signer: deployer, verifierArtifact: manifest.contractName, poseidon: await sharedPoseidon(), params, sequencer: seqSigner.address });
+    d = await deployRollup({ signer: deployer, ...setupVerifier(manifest), poseidon: await sharedPoseidon(), params, sequencer: seqSigner.address, ...E2E_POLICY });
     domain = { chainId: d.chainId, rollupAddress: BigInt(d.rollupAddress) };
     k = await keys(4);
     for (const [who, i] of [[alice, 0], [bob, 1], [carol, 2], [dave, 3]] as const) {
-      await mined(d.rollup.connect(who).depositETH(k[i].ax, k[i].ay, { value: i === 3 ? ETH / 100n : ETH })); // 1..3 users, 4 the fee account
+      await mined(d.rollup.connect(who).depositETH(k[i].ax, k[i].ay, { value: (i === 3 ? ETH / 100n : ETH) + FEE })); // 1..3 users, 4 the fee account
     }
     store = new SequencerStore(path.join(dir, "seq.sqlite"));
     spy = new SqlSpy(store.db);

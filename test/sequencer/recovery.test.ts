@@ -17,7 +17,7 @@ import { deployInstance } from "../../cli/commands/deploy.js";
 import { writeDeployment } from "../../cli/config.js";
 import { devAccount } from "../../cli/l1.js";
 import { type LocalChain, startHardhatNode } from "../../cli/services.js";
-import { rollupAt } from "../../lib/deploy.js";
+import { DEV_POLICY, rollupAt } from "../../lib/deploy.js";
 import { L2Key } from "../../lib/keys.js";
 import { rebuildFromL1 } from "../../lib/l1data.js";
 import { setupInstance } from "../../lib/setup.js";
@@ -197,7 +197,7 @@ describe("the pipeline recovers by itself (real processes)", function () {
     });
     proxies.push(proxy);
     const signer = new Wallet(devAccount(0).privateKey, chain.provider);
-    const d = await deployInstance({ signer, chainId: 31337n, rpc: local.url, instance: params.name, escapeDelay: 3600n, log: () => {} });
+    const d = await deployInstance({ signer, chainId: 31337n, rpc: local.url, instance: params.name, policy: DEV_POLICY, log: () => {} });
     writeDeployment(path.join(dir, "nofinal.json"), d, true);
     const env = zkrEnv({ ZKR_RPC: proxy.url, ZKR_DEPLOYMENT: path.join(dir, "nofinal.json"), ZKR_KEY: devAccount(0).privateKey });
     const r = await zkr(["sequencer", "--port", String(await freePort()), "--db", path.join(dir, "nofinal.sqlite"), "--confirmations", "finalized"], env, 120_000);

@@ -12,7 +12,7 @@ import { deployInstance } from "../../cli/commands/deploy.js";
 import { devAccount } from "../../cli/l1.js";
 import { type LocalChain, startHardhatNode } from "../../cli/services.js";
 import { loadCrypto } from "../../lib/crypto.js";
-import { type RollupContract, rollupAt } from "../../lib/deploy.js";
+import { DEV_POLICY, type RollupContract, rollupAt } from "../../lib/deploy.js";
 import { L2Key } from "../../lib/keys.js";
 import { logWindow } from "../../lib/logs.js";
 import { StateConflictError } from "../../sequencer/errors.js";
@@ -41,7 +41,7 @@ describe("L1 watcher against a reorganised chain (hardhat node, evm_snapshot / e
     dir = mkdtempSync(path.join(os.tmpdir(), "zkr-watcher-"));
     local = await startHardhatNode(await freePort(), "127.0.0.1", { blockTimeMs: 0 });
     chain = new Chain(local);
-    const d = await deployInstance({ signer: new Wallet(devAccount(0).privateKey, chain.provider), chainId: 31337n, rpc: local.url, instance: params.name, escapeDelay: 3600n, log: () => {} });
+    const d = await deployInstance({ signer: new Wallet(devAccount(0).privateKey, chain.provider), chainId: 31337n, rpc: local.url, instance: params.name, policy: DEV_POLICY, log: () => {} });
     deployBlock = d.deployBlock;
     rollupAddress = d.rollup;
     store = new SequencerStore(path.join(dir, "w.sqlite"));

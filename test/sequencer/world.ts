@@ -12,7 +12,7 @@ import { writeDeployment } from "../../cli/config.js";
 import { devAccount } from "../../cli/l1.js";
 import type { LocalChain } from "../../cli/services.js";
 import { loadCrypto } from "../../lib/crypto.js";
-import { type RollupContract, rollupAt } from "../../lib/deploy.js";
+import { DEV_POLICY, type RollupContract, rollupAt } from "../../lib/deploy.js";
 import { queuedOp } from "../../cli/commands/deposit.js";
 import { L2Key } from "../../lib/keys.js";
 import { getInstance, TEST_INSTANCE } from "../../lib/params.js";
@@ -90,7 +90,7 @@ export async function newWorld(chain: Chain, dir: string, name: string, seqArgs:
     zkrEnv({ ZKR_RPC: opts.rpc ?? chain.local.url, ZKR_SEQUENCER: api, ZKR_DEPLOYMENT: path.join(dir, `${name}.json`), ZKR_WALLET: path.join(dir, `${name}-${wallet}.json`), ZKR_KEY: key });
   const operator = envOf(devAccount(0).privateKey, "operator");
   const signer = new Wallet(devAccount(0).privateKey, chain.provider);
-  const d = await deployInstance({ signer, chainId: 31337n, rpc: chain.local.url, instance: params.name, escapeDelay: 3600n, log: () => {} });
+  const d = await deployInstance({ signer, chainId: 31337n, rpc: chain.local.url, instance: params.name, policy: DEV_POLICY, log: () => {} });
   writeDeployment(path.join(dir, `${name}.json`), d, true);
   const seqCmd = ["sequencer", "--port", String(apiPort), "--db", path.join(dir, `${name}.sqlite`), "--batch-timeout", "300", ...seqArgs];
   const sequencer = new Background(seqCmd, operator);
