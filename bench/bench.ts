@@ -7,19 +7,20 @@
 // compiled instance the constraints per component (each template compiled on its own).
 import os from "node:os";
 import { parseArgs } from "node:util";
-import { compileCircuit } from "../lib/circom.js";
-import { loadCrypto, SNARK_FIELD } from "../lib/crypto.js";
-import { deployRollup, DEV_POLICY, MOCK_VERIFIER_KEY_HASH } from "../lib/deploy.js";
-import { L2Key } from "../lib/keys.js";
-import { getInstance, REPO_ROOT } from "../lib/params.js";
-import { coefficientCount } from "../lib/publicInputs.js";
-import { batchMainSource, buildContracts, readR1csInfo, setupInstance } from "../lib/setup.js";
-import { L2State } from "../lib/state.js";
-import { signTransfer } from "../lib/tx.js";
-import { treeLevels } from "../lib/tree.js";
-import { Prover } from "../prover/prover.js";
-import { Operator } from "../sequencer/operator.js";
-import { setupVerifier } from "../lib/aggregate.js";
+import { compileCircuit } from "../src/proving/circom.js";
+import { loadCrypto, SNARK_FIELD } from "../src/model/crypto.js";
+import { deployRollup, DEV_POLICY, MOCK_VERIFIER_KEY_HASH } from "../src/chain/deploy.js";
+import { L2Key } from "../src/model/keys.js";
+import { getInstance } from "../src/proving/instances.js";
+import { REPO_ROOT } from "../src/util/paths.js";
+import { coefficientCount } from "../src/model/publicInputs.js";
+import { batchMainSource, buildContracts, readR1csInfo, setupInstance } from "../src/proving/setup.js";
+import { L2State } from "../src/model/state.js";
+import { signTransfer } from "../src/model/tx.js";
+import { treeLevels } from "../src/model/tree.js";
+import { Prover } from "../src/proving/prover.js";
+import { Operator } from "../src/sequencer/operator.js";
+import { setupVerifier } from "../src/proving/verifier.js";
 
 const { values } = parseArgs({
   options: {

@@ -14,21 +14,22 @@
 // The "before" code is taken with `git archive` into a temporary directory and imported from
 // there; it shares this tree's node_modules, prover and contracts (neither changed).
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { loadCrypto } from "../lib/crypto.js";
-import { deployRollup, DEV_POLICY } from "../lib/deploy.js";
-import { setupVerifier } from "../lib/aggregate.js";
-import { L2Key, verifySignature } from "../lib/keys.js";
-import { getInstance, REPO_ROOT, TEST_INSTANCE } from "../lib/params.js";
-import { buildContracts, setupInstance } from "../lib/setup.js";
-import { signTransfer, transferMessage, transferToJSON } from "../lib/tx.js";
-import { LocalProofQueue } from "../prover/queue.js";
-import type * as ServiceModule from "../sequencer/service.js";
-import type * as StoreModule from "../sequencer/store.js";
+import { loadCrypto } from "../src/model/crypto.js";
+import { deployRollup, DEV_POLICY } from "../src/chain/deploy.js";
+import { setupVerifier } from "../src/proving/verifier.js";
+import { L2Key, verifySignature } from "../src/model/keys.js";
+import { getInstance, TEST_INSTANCE } from "../src/proving/instances.js";
+import { REPO_ROOT } from "../src/util/paths.js";
+import { buildContracts, setupInstance } from "../src/proving/setup.js";
+import { signTransfer, transferMessage, transferToJSON } from "../src/model/tx.js";
+import { LocalProofQueue } from "../src/prover/queue.js";
+import type * as ServiceModule from "../src/sequencer/service.js";
+import type * as StoreModule from "../src/sequencer/store.js";
 
 const { values } = parseArgs({
   options: {
@@ -54,14 +55,16 @@ const [signer, user] = await ethers.getSigners();
 
 /** The sequencer modules of `root` (this tree, or a copy of an earlier commit). */
 async function modules(root: string): Promise<{ service: typeof ServiceModule; store: typeof StoreModule }> {
-  const url = (f: string) => pathToFileURL(path.join(root, f)).href;
-  return { service: (await import(url("sequencer/service.ts"))) as typeof ServiceModule, store: (await import(url("sequencer/store.ts"))) as typeof StoreModule };
+  // Before the layered layout (src/) the sequencer sat at the top level.
+  const dir = existsSync(path.join(root, "src", "sequencer")) ? path.join(root, "src", "sequencer") : path.join(root, "sequencer");
+  const url = (f: string) => pathToFileURL(path.join(dir, f)).href;
+  return { service: (await import(url("service.ts"))) as typeof ServiceModule, store: (await import(url("store.ts"))) as typeof StoreModule };
 }
 
 /** The sources of `ref` in a temporary directory that resolves packages from this tree. */
 function checkout(ref: string): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), "zkr-bench-before-"));
-  const tar = execFileSync("git", ["archive", ref, "lib", "sequencer", "prover", "circuits", "package.json"], { cwd: REPO_ROOT });
+  const tar = execFileSync("git", ["archive", ref], { cwd: REPO_ROOT, maxBuffer: 1 << 30 });
   execFileSync("tar", ["-x", "-C", dir], { input: tar });
   symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"));
   return dir;

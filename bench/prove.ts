@@ -8,9 +8,9 @@
 // seconds per transfer, transfers and constraints proved per second.
 import os from "node:os";
 import { parseArgs } from "node:util";
-import { getInstance } from "../lib/params.js";
-import { setupInstance } from "../lib/setup.js";
-import { Prover, type WitnessChoice } from "../prover/prover.js";
+import { getInstance } from "../src/proving/instances.js";
+import { setupInstance } from "../src/proving/setup.js";
+import { Prover, type WitnessChoice } from "../src/proving/prover.js";
 import { fullBatchInput } from "./witness.js";
 
 const { values, positionals } = parseArgs({

@@ -1,5 +1,5 @@
 // Witness benchmark: snarkjs's wasm witness calculator against circom's C++ witness generator
-// (lib/witness.ts) on a real batch input of each instance, with every slot in use.
+// (src/proving/witness.ts) on a real batch input of each instance, with every slot in use.
 //
 //   npx tsx bench/witness.ts [--runs 5] [instance...]      (default: test_d4_b2 bench_d12_b1)
 //
@@ -11,20 +11,20 @@ import os from "node:os";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { buildBatch } from "../lib/batch.js";
-import { compileCircuit } from "../lib/circom.js";
-import { loadCrypto } from "../lib/crypto.js";
-import { L2Key } from "../lib/keys.js";
-import { L1OpKind, type L1Op } from "../lib/l1.js";
-import { getInstance } from "../lib/params.js";
-import { batchMainSource, readR1csInfo } from "../lib/setup.js";
-import { L2State } from "../lib/state.js";
-import { signTransfer } from "../lib/tx.js";
-import { buildCppWitness, cppWitness, wasmWitness } from "../lib/witness.js";
+import { buildBatch } from "../src/model/batch.js";
+import { compileCircuit } from "../src/proving/circom.js";
+import { loadCrypto } from "../src/model/crypto.js";
+import { L2Key } from "../src/model/keys.js";
+import { L1OpKind, type L1Op } from "../src/model/l1op.js";
+import { getInstance } from "../src/proving/instances.js";
+import { batchMainSource, readR1csInfo } from "../src/proving/setup.js";
+import { L2State } from "../src/model/state.js";
+import { signTransfer } from "../src/model/tx.js";
+import { buildCppWitness, cppWitness, wasmWitness } from "../src/proving/witness.js";
 
 /**
  * The circuit input of a batch of instance `name` with every slot in use, built with the state
- * model (lib/state.ts, lib/batch.ts): after deposits creating a fee account, batchSize senders
+ * model (src/model/state.ts, src/model/batch.ts): after deposits creating a fee account, batchSize senders
  * and a receiver, a batch of l1Slots deposits and batchSize fee-paying transfers.
  */
 export async function fullBatchInput(name: string): Promise<Record<string, unknown>> {

@@ -5,7 +5,7 @@ include "poseidon.circom";
 // The account tree (docs/PROTOCOL.md, "Account leaf and tree") holds 4^D = 2^(2D) leaves in
 // floor(2D/3) 8-ary levels (3 index bits each, leaves first) and, when 2D mod 3 ≠ 0, a 4-ary root
 // level for the remaining 1 or 2 bits. Poseidon(8) costs 402 constraints for 3 bits, Poseidon(4)
-// 297 for 2: 134 against 149 per bit. lib/tree.ts (treeLevels) is the same schedule.
+// 297 for 2: 134 against 149 per bit. src/model/tree.ts (treeLevels) is the same schedule.
 
 function merkleLevels8(D) {
     return (2 * D) \ 3;

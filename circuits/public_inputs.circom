@@ -3,7 +3,7 @@ pragma circom 2.1.6;
 include "poseidon.circom";
 
 // PublicInputs(m): the evaluation of the batch data polynomial at the challenge
-// (docs/PROTOCOL.md, "Batch"; lib/publicInputs.ts).
+// (docs/PROTOCOL.md, "Batch"; src/model/publicInputs.ts).
 //
 // Parameters
 //   m   number of data coefficients

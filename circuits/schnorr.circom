@@ -8,7 +8,7 @@ include "escalarmulany.circom";
 include "escalarmulfix.circom";
 
 // SchnorrVerifier128(): a Schnorr signature on BabyJubJub with a 128-bit challenge over a
-// two-field message (docs/PROTOCOL.md, "Signature"; lib/keys.ts verifySignature is the same rule).
+// two-field message (docs/PROTOCOL.md, "Signature"; src/model/keys.ts verifySignature is the same rule).
 //
 // Notation: l = BabyJubJub's prime subgroup order (≈ 2^251), B8 = its generator (circomlib Base8),
 // r = the BN254 scalar field order (≈ 2^253.6, the signals' field).
@@ -18,7 +18,7 @@ include "escalarmulfix.circom";
 //                              but S < 2^253
 //   Ax, Ay           field     2. and 4. here when enabled: A on the curve, 8·A not the identity
 //                              (A: circomlibjs prv2pub, A = (s/8)·B8)
-//   S                253 bits  1. here (Num2Bits(253)); signers and lib/keys.ts use S < l
+//   S                253 bits  1. here (Num2Bits(253)); signers and src/model/keys.ts use S < l
 //   R8x, R8y         field     2. here when enabled (on the curve); 5. puts R8 in the subgroup
 //   domain, word     field     none needed here: hashed as field elements; Transfer makes word
 //                              the canonical packing txPacked·2^32 + nonce of range-checked parts
@@ -39,7 +39,7 @@ include "escalarmulfix.circom";
 // The challenge decomposition (3.) h = c + 2^128·hi with c < 2^128 and hi < 2^126 has no alias
 // check: c + 2^128·hi < 2^254 < 2r, so the integer c + 2^128·hi is h or h + r, and a hash
 // value h has at most two decompositions. A prover can thus choose between at most two
-// challenges per hash query (c = h mod 2^128 as lib/keys.ts computes it, or (h + r) mod 2^128
+// challenges per hash query (c = h mod 2^128 as src/model/keys.ts computes it, or (h + r) mod 2^128
 // when h + r < 2^254): in the random-oracle forgery bound this counts as two challenges per
 // query, a factor 2, so the challenge gives ~127 bits instead of 128. Skipping the alias check
 // saves a CompConstant over the 254 bits (~260 constraints).
@@ -47,7 +47,7 @@ include "escalarmulfix.circom";
 // No S < l: a second encoding S + l of a valid signature is no forgery (producing it needs the
 // valid signature), and in zkr a signature is never posted, hashed or used as an identifier: the
 // transaction id is Poseidon(domain, txPacked, nonce) and replays are stopped by the nonce. The
-// sequencer (lib/keys.ts verifySignature) still accepts only S < l.
+// sequencer (src/model/keys.ts verifySignature) still accepts only S < l.
 //
 // Security: Schnorr with half-length challenges keeps the security level of the group in the
 // random-oracle model (Neven, Smart, Warinschi, "Hash function requirements for Schnorr

@@ -2,7 +2,7 @@
 pragma solidity ^0.8.28;
 
 // On-chain Poseidon (circomlib parameters) over 3, 4, 5 and 8 field elements. For 3 to 5 inputs
-// lib/deploy.ts deploys the EVM bytecode circomlibjs generates (`poseidonContract.createCode(n)`),
+// src/chain/deploy.ts deploys the EVM bytecode circomlibjs generates (`poseidonContract.createCode(n)`),
 // for 8 contracts/Poseidon8.sol; the selector is `poseidon(uint256[n])`. They reduce each input
 // mod r before hashing, so callers that bind values bigger than a field element must range-check
 // them first.

@@ -2,7 +2,7 @@
 pragma solidity ^0.8.28;
 
 /// @title Groth16 verifier of the batch circuit (two public signals), one proof or k at once
-/// @notice The interface of the verifiers lib/aggregate.ts generates from a verification key
+/// @notice The interface of the verifiers src/proving/verifier.ts generates from a verification key
 ///         (ZkrVerifier_<label>). One contract checks both of the Rollup's paths, submitBatch (one
 ///         proof) and submitBatches (k proofs, one multi-pairing), against the one verifying key
 ///         compiled into it, and publishes the hash of that key: there is no second verifier whose
@@ -11,7 +11,7 @@ interface IVerifier {
     /// @notice keccak256 of the verifying key's points as 32-byte big-endian words, in this order:
     ///         alpha.x, alpha.y; beta, gamma, delta each as x.c1, x.c0, y.c1, y.c0 (EIP-197 order);
     ///         IC[0].x, IC[0].y, IC[1].x, … (docs/PROTOCOL.md, "Verifying key hash";
-    ///         lib/aggregate.ts verifyingKeyHash computes it from the key's JSON). Computed on chain
+    ///         src/proving/verifier.ts verifyingKeyHash computes it from the key's JSON). Computed on chain
     ///         from the very constants the verification uses.
     function verifyingKeyHash() external view returns (bytes32);
 

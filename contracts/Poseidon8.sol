@@ -10,8 +10,8 @@ pragma solidity ^0.8.28;
 ///         multiplications in the linear layers. Its constants live in two data contracts
 ///         (`table0`, `table1`) whose code is one 0x00 byte (calling them does nothing) then
 ///         32-byte words: C (135), the transposed M (81), the transposed P (81), S (1,071), split
-///         at word 767 (the contract size limit). lib/poseidonEvm.ts writes them from circomlibjs's
-///         constants, the ones lib/crypto.ts hashes with; the Poseidon contract tests compare the
+///         at word 767 (the contract size limit). src/chain/poseidonBytecode.ts writes them from circomlibjs's
+///         constants, the ones src/model/crypto.ts hashes with; the Poseidon contract tests compare the
 ///         two on random and extreme inputs. Like circomlibjs's contracts, inputs are reduced mod r
 ///         (callers range-check what they bind).
 contract Poseidon8 {

@@ -61,7 +61,7 @@ contract Rollup {
     uint256 private immutable groupToMask;
     uint256 private immutable groupToLow;
     uint256 private immutable groupToHigh;
-    /// @dev The account tree's shape (lib/tree.ts treeLevels): floor(2·depth/3) 8-ary levels, then
+    /// @dev The account tree's shape (src/model/tree.ts treeLevels): floor(2·depth/3) 8-ary levels, then
     ///      a 4-ary root level iff 2·depth mod 3 != 0.
     uint256 private immutable treeLevels8;
     bool private immutable treeHasTop;
@@ -303,7 +303,7 @@ contract Rollup {
     ///        inactivityDelay (1 ..= escapeDelay): seconds, see escapeAllowedAfter. l1Grace
     ///        (< escapeDelay): seconds, see _checkBatch. l1OpFee (< 2^128): wei per L1 operation.
     ///        minDeposit (1 ..< 2^128): smallest ETH deposit in wei. verifyingKeyHash: the hash of the
-    ///        verification key the deployer means (lib/aggregate.ts verifyingKeyHash of its JSON).
+    ///        verification key the deployer means (src/proving/verifier.ts verifyingKeyHash of its JSON).
     constructor(
         IVerifier verifier_,
         IPoseidon3 poseidon3_,

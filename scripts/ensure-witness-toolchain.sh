@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that circom's C++ witness generator (`circom --c`, built by
-# lib/witness.ts) needs, if any is missing: g++ and make to build it, libgmp-dev (big-number
+# src/proving/witness.ts) needs, if any is missing: g++ and make to build it, libgmp-dev (big-number
 # arithmetic), nlohmann-json3-dev (reads input.json) and nasm (assembles the field arithmetic,
 # fr.asm). Idempotent: does nothing when all are installed. The C++ generator is optional — the
 # prover falls back to snarkjs's wasm witness calculator without it — so callers that can live

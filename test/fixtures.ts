@@ -1,8 +1,8 @@
 // Shared, memoized test fixtures: the test instance's Groth16 setup (cached on disk outside
 // the repository), compiled contracts, and the in-process Hardhat network.
 import type { NetworkConnection } from "hardhat/types/network";
-import { TEST_INSTANCE } from "../lib/params.js";
-import { buildContracts, setupInstance, type SetupResult } from "../lib/setup.js";
+import { TEST_INSTANCE } from "../src/proving/instances.js";
+import { buildContracts, setupInstance, type SetupResult } from "../src/proving/setup.js";
 
 let setupP: Promise<SetupResult> | undefined;
 

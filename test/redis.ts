@@ -6,7 +6,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { REPO_ROOT } from "../lib/params.js";
+import { REPO_ROOT } from "../src/util/paths.js";
 import { freePort } from "./cli/helpers.js";
 
 export interface RedisServer {

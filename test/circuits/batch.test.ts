@@ -1,11 +1,12 @@
 import { expect } from "chai";
-import { MAX_BALANCE } from "../../lib/account.js";
-import type { BatchContents } from "../../lib/batch.js";
-import { loadCrypto, SNARK_FIELD, type ZkrCrypto } from "../../lib/crypto.js";
-import { publicSignalsFor } from "../../lib/publicInputs.js";
-import { batchMainSource } from "../../lib/setup.js";
-import type { L1Op } from "../../lib/l1.js";
-import { getInstance, TEST_INSTANCE, deriveParams } from "../../lib/params.js";
+import { MAX_BALANCE } from "../../src/model/account.js";
+import type { BatchContents } from "../../src/model/batch.js";
+import { loadCrypto, SNARK_FIELD, type ZkrCrypto } from "../../src/model/crypto.js";
+import { publicSignalsFor } from "../../src/model/publicInputs.js";
+import { batchMainSource } from "../../src/proving/setup.js";
+import type { L1Op } from "../../src/model/l1op.js";
+import { deriveParams } from "../../src/model/params.js";
+import { getInstance, TEST_INSTANCE } from "../../src/proving/instances.js";
 import { CircuitTester, failsAt, terminateCurve, uncheckedBatchInput, type Frame } from "./helpers.js";
 import { domain, L1_FIELDS, L1_LEAF_FIELDS, setAt, World } from "./world.js";
 

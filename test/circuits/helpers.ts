@@ -2,16 +2,17 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
 import * as snarkjs from "snarkjs";
-import { EMPTY_ACCOUNT, MAX_BALANCE, packedState, type Account } from "../../lib/account.js";
-import { circuitInputOf } from "../../lib/batch.js";
-import { concatBytes, toBytesBE } from "../../lib/bytes.js";
-import { compileCircuit, type CompiledCircuit } from "../../lib/circom.js";
-import { SNARK_FIELD, type Hasher } from "../../lib/crypto.js";
-import { type BatchPublicData, computePublicInputs } from "../../lib/publicInputs.js";
-import { l1ChainStep, L1OpKind, type L1Op } from "../../lib/l1.js";
-import { REPO_ROOT, type DerivedParams } from "../../lib/params.js";
-import { AccountTree, zeroProof } from "../../lib/tree.js";
-import { encodeTransfer, packedAmounts, type Domain, type SignedTransfer } from "../../lib/tx.js";
+import { EMPTY_ACCOUNT, MAX_BALANCE, packedState, type Account } from "../../src/model/account.js";
+import { circuitInputOf } from "../../src/model/batch.js";
+import { concatBytes, toBytesBE } from "../../src/model/bytes.js";
+import { compileCircuit, type CompiledCircuit } from "../../src/proving/circom.js";
+import { SNARK_FIELD, type Hasher } from "../../src/model/crypto.js";
+import { type BatchPublicData, computePublicInputs } from "../../src/model/publicInputs.js";
+import { l1ChainStep, L1OpKind, type L1Op } from "../../src/model/l1op.js";
+import { type DerivedParams } from "../../src/model/params.js";
+import { REPO_ROOT } from "../../src/util/paths.js";
+import { AccountTree, zeroProof } from "../../src/model/tree.js";
+import { encodeTransfer, packedAmounts, type Domain, type SignedTransfer } from "../../src/model/tx.js";
 import { LenientWitnessCalculator, type LenientWitness } from "./lenient.js";
 
 /**
@@ -158,7 +159,7 @@ export class CircuitTester {
     return CircuitTester.compileSource(label, src);
   }
 
-  /** A tester for a whole circom main source (e.g. lib/setup.ts batchMainSource). */
+  /** A tester for a whole circom main source (e.g. src/proving/setup.ts batchMainSource). */
   static async compileSource(label: string, src: string): Promise<CircuitTester> {
     const compiled = await compileCircuit(label, src);
     return new CircuitTester(label, compiled, readR1cs(compiled.r1cs), readSym(compiled.sym));
@@ -410,7 +411,7 @@ export interface UncheckedBatch {
  *   - L1 operations: CREATE overwrites whatever is at its index (its leaf witness is the empty
  *     account, as the protocol says); DEPOSIT and FORCE_EXIT read the leaf there (the empty
  *     account if none) and follow the rules unless `ctx.l1Outcomes` forces an outcome.
- * Everything else follows docs/PROTOCOL.md as lib/batch.ts does (tested equal on valid
+ * Everything else follows docs/PROTOCOL.md as src/model/batch.ts does (tested equal on valid
  * batches). Padding slots are all zeros, signature included.
  */
 export function uncheckedBatchInput(
@@ -428,7 +429,7 @@ export function uncheckedBatchInput(
   }
   const tree = new AccountTree(p.depth, hash);
   const state = new Map<bigint, Account>();
-  // lib/account.ts accountLeaf, but packing the fields in the field as the circuit does: a
+  // src/model/account.ts accountLeaf, but packing the fields in the field as the circuit does: a
   // wrapped balance (mod r) makes the packed integer exceed r
   const leafOf = (a: Account) => hash([a.ax, a.ay, mod(packedState(a))]);
   const set = (i: bigint, a: Account) => {

@@ -5,14 +5,14 @@
 // show as an empty list, i.e. a witness the verifier accepts. On the circuit before every leaf
 // read was range-checked, the six attacks of the security review below gave such witnesses.
 import { expect } from "chai";
-import { MAX_BALANCE, type Account } from "../../lib/account.js";
-import { fromBytesBE } from "../../lib/bytes.js";
-import { loadCrypto, SNARK_FIELD, type ZkrCrypto } from "../../lib/crypto.js";
-import { getInstance, TEST_INSTANCE } from "../../lib/params.js";
-import { batchMainSource } from "../../lib/setup.js";
-import { L2State } from "../../lib/state.js";
-import { decodeTransfer, packedAmounts } from "../../lib/tx.js";
-import { decodeFloat, FLOAT8 } from "../../lib/float.js";
+import { MAX_BALANCE, type Account } from "../../src/model/account.js";
+import { fromBytesBE } from "../../src/model/bytes.js";
+import { loadCrypto, SNARK_FIELD, type ZkrCrypto } from "../../src/model/crypto.js";
+import { getInstance, TEST_INSTANCE } from "../../src/proving/instances.js";
+import { batchMainSource } from "../../src/proving/setup.js";
+import { L2State } from "../../src/model/state.js";
+import { decodeTransfer, packedAmounts } from "../../src/model/tx.js";
+import { decodeFloat, FLOAT8 } from "../../src/model/float.js";
 import { aliasOf, CircuitTester, site, terminateCurve, type CircuitInput, type LeafSite, type UncheckedBatch } from "./helpers.js";
 import { domain, setAt, World } from "./world.js";
 

@@ -1,14 +1,14 @@
 import { createHash } from "node:crypto";
 import { expect } from "chai";
 import { buildPoseidon, type Poseidon } from "circomlibjs";
-import { accountLeaf, MAX_BALANCE, type Account } from "../../lib/account.js";
-import { loadCrypto, SNARK_FIELD, type ZkrCrypto } from "../../lib/crypto.js";
-import { decodeFloat, FLOAT40, floatMax } from "../../lib/float.js";
-import { L2Key, signatureChallenge, verifySignature, type Signature, type SignatureMessage } from "../../lib/keys.js";
-import { l1ChainStep, L1OpKind, type L1Op } from "../../lib/l1.js";
-import { deriveParams } from "../../lib/params.js";
-import { L2State } from "../../lib/state.js";
-import { AccountTree, siblingCount, treeLevels, zeroProof } from "../../lib/tree.js";
+import { accountLeaf, MAX_BALANCE, type Account } from "../../src/model/account.js";
+import { loadCrypto, SNARK_FIELD, type ZkrCrypto } from "../../src/model/crypto.js";
+import { decodeFloat, FLOAT40, floatMax } from "../../src/model/float.js";
+import { L2Key, signatureChallenge, verifySignature, type Signature, type SignatureMessage } from "../../src/model/keys.js";
+import { l1ChainStep, L1OpKind, type L1Op } from "../../src/model/l1op.js";
+import { deriveParams } from "../../src/model/params.js";
+import { L2State } from "../../src/model/state.js";
+import { AccountTree, siblingCount, treeLevels, zeroProof } from "../../src/model/tree.js";
 import { aliasOf, CircuitTester, failsAt, site, terminateCurve, type Frame } from "./helpers.js";
 
 /** Deterministic pseudo-random field elements for test data. */
@@ -104,7 +104,7 @@ describe("circuit AccountLeaf", function () {
       const w = await leaf.expectPass(a);
       const expected = poseidon.F.toObject(poseidon([a.ax, a.ay, a.tokenId * 2n ** 160n + a.balance * 2n ** 32n + a.nonce]));
       expect(leaf.get(w, "out")).to.equal(expected);
-      expect(accountLeaf(c.hash, { ...a, owner: 0xa11cen }), "lib/account.ts accountLeaf").to.equal(expected);
+      expect(accountLeaf(c.hash, { ...a, owner: 0xa11cen }), "src/model/account.ts accountLeaf").to.equal(expected);
       leaf.expectUnsatisfied(leaf.edit(w, { out: expected + 1n }));
     }
   });
@@ -300,7 +300,7 @@ describe("circuit MerkleUpdate", function () {
     expect(expected.map(([, n]) => n)).to.deep.equal([1431, 1662, 2267, 4751, 6642, 8907]);
   });
 
-  it("the reference tree and lib/tree.ts AccountTree agree (shape, root, proofs)", () => {
+  it("the reference tree and src/model/tree.ts AccountTree agree (shape, root, proofs)", () => {
     for (const mc of cases) {
       expect(
         treeLevels(mc.D).map((l) => l.arity),
@@ -635,7 +635,7 @@ describe("circuit SchnorrVerifier128", function () {
     expect(tester.nConstraints).to.equal(2586);
   });
 
-  it("accepts lib/keys.ts signatures, with lib/keys.ts's challenge", async () => {
+  it("accepts src/model/keys.ts signatures, with src/model/keys.ts's challenge", async () => {
     const rnd = fieldElements(128n);
     const messages: SignatureMessage[] = [m, { domain: 0n, word: 0n }, { domain: SNARK_FIELD - 1n, word: SNARK_FIELD - 1n }];
     for (let i = 0; i < 3; i++) messages.push({ domain: rnd.next().value!, word: rnd.next().value! });
@@ -659,7 +659,7 @@ describe("circuit SchnorrVerifier128", function () {
     await tester.expectAssertFail(input(other, sig), AT.equal);
     await tester.expectAssertFail(input(k, other.sign(m)), AT.equal);
     // S + l is the same point S·B8: the circuit accepts this second encoding of a valid signature
-    // (it has no S < l check, see schnorr.circom), lib/keys.ts does not; S + l + 1 is no signature.
+    // (it has no S < l check, see schnorr.circom), src/model/keys.ts does not; S + l + 1 is no signature.
     const l = c.eddsa.babyJub.subOrder;
     expect(verifySignature(c.eddsa, m, { ...sig, S: sig.S + l }, k.ax, k.ay)).to.equal(false);
     await tester.expectPass(input(k, { ...sig, S: sig.S + l }));

@@ -2,15 +2,15 @@
 // malicious.test.ts): an L2 state built by the model, signed transactions, and the unchecked
 // circuit inputs of transitions the model would refuse.
 import { createHash } from "node:crypto";
-import { MAX_BALANCE } from "../../lib/account.js";
-import type { Account } from "../../lib/account.js";
-import { buildBatch, type Batch, type BatchContents } from "../../lib/batch.js";
-import type { ZkrCrypto } from "../../lib/crypto.js";
-import { L2Key } from "../../lib/keys.js";
-import { l1ChainStep, L1OpKind, type L1Op } from "../../lib/l1.js";
-import type { DerivedParams } from "../../lib/params.js";
-import { L2State } from "../../lib/state.js";
-import { signTransfer, type Domain, type SignedTransfer } from "../../lib/tx.js";
+import { MAX_BALANCE } from "../../src/model/account.js";
+import type { Account } from "../../src/model/account.js";
+import { buildBatch, type Batch, type BatchContents } from "../../src/model/batch.js";
+import type { ZkrCrypto } from "../../src/model/crypto.js";
+import { L2Key } from "../../src/model/keys.js";
+import { l1ChainStep, L1OpKind, type L1Op } from "../../src/model/l1op.js";
+import type { DerivedParams } from "../../src/model/params.js";
+import { L2State } from "../../src/model/state.js";
+import { signTransfer, type Domain, type SignedTransfer } from "../../src/model/tx.js";
 import { uncheckedBatchInput, type CircuitInput, type L1Outcome, type LeafSite, type UncheckedBatch, type UncheckedContents } from "./helpers.js";
 
 export const domain: Domain = { chainId: 31337n, rollupAddress: 0x5fbdb2315678afecb367f032d93f642f64180aa3n };

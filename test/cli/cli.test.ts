@@ -5,11 +5,11 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { type Contract, ContractFactory, JsonRpcProvider, Network, parseEther, Wallet } from "ethers";
-import { type Deployment, readDeployment } from "../../cli/config.js";
-import { SNARK_FIELD } from "../../lib/crypto.js";
-import { readArtifact } from "../../lib/deploy.js";
-import { devAccount } from "../../cli/l1.js";
-import { type LocalChain, startHardhatNode } from "../../cli/services.js";
+import { type Deployment, readDeployment } from "../../src/cli/config.js";
+import { SNARK_FIELD } from "../../src/model/crypto.js";
+import { readArtifact } from "../../src/chain/artifacts.js";
+import { devAccount } from "../../src/cli/connect.js";
+import { type LocalChain, startHardhatNode } from "../../src/cli/services.js";
 import { alive, Background, expectOneLineError, freePort, zkr, zkrEnv, zkrOk } from "./helpers.js";
 
 describe("zkr CLI (bin/zkr against a hardhat node)", function () {

@@ -3,8 +3,8 @@ import { expect } from "chai";
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Config, createWallet, DEFAULT_RPC, DEPLOYMENT_FORMAT, describeDeploymentSetup, readDeployment, readWallet } from "../../cli/config.js";
-import { formatAmount, parseAmount, parseL2Amounts } from "../../cli/units.js";
+import { Config, createWallet, DEFAULT_RPC, DEPLOYMENT_FORMAT, describeDeploymentSetup, readDeployment, readWallet } from "../../src/cli/config.js";
+import { formatAmount, parseAmount, parseL2Amounts } from "../../src/cli/units.js";
 
 describe("zkr CLI configuration and amounts", () => {
   let dir: string;

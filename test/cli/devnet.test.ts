@@ -5,8 +5,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { readDeployment } from "../../cli/config.js";
-import { DEV_POLICY } from "../../lib/deploy.js";
+import { readDeployment } from "../../src/cli/config.js";
+import { DEV_POLICY } from "../../src/chain/deploy.js";
 import { alive, Background, freePort, zkrEnv, zkrOk } from "./helpers.js";
 
 /** The variables of the `export A=… B=…` lines devnet prints. */
@@ -54,7 +54,7 @@ describe("zkr devnet", function () {
     expect(vars.ZKR_KEY).to.match(/^0x[0-9a-f]{64}$/);
     const deployment = readDeployment(vars.ZKR_DEPLOYMENT!);
     expect(deployment.chainId).to.equal("31337");
-    // The development policy: a small fee, an hour's delays (lib/deploy.ts DEV_POLICY).
+    // The development policy: a small fee, an hour's delays (src/chain/deploy.ts DEV_POLICY).
     expect([deployment.l1OpFee, deployment.minDeposit, deployment.escapeDelay, deployment.inactivityDelay, deployment.l1Grace]).to.deep.equal(
       [DEV_POLICY.l1OpFee, DEV_POLICY.minDeposit, DEV_POLICY.escapeDelay, DEV_POLICY.inactivityDelay, DEV_POLICY.l1Grace].map(String),
     );

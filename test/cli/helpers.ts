@@ -3,7 +3,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import net from "node:net";
 import path from "node:path";
-import { REPO_ROOT } from "../../lib/params.js";
+import { REPO_ROOT } from "../../src/util/paths.js";
 
 export const ZKR = path.join(REPO_ROOT, "bin", "zkr");
 

@@ -4,8 +4,8 @@ import { expect } from "chai";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { devAccount } from "../../cli/l1.js";
-import { type LocalChain, startHardhatNode } from "../../cli/services.js";
+import { devAccount } from "../../src/cli/connect.js";
+import { type LocalChain, startHardhatNode } from "../../src/cli/services.js";
 import { useRedis } from "../redis.js";
 import { alive, Background, freePort, zkrEnv, zkrOk } from "./helpers.js";
 

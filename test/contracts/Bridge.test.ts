@@ -1,15 +1,15 @@
 // The L1 bridge of Rollup.sol: deposits (ETH and ERC-20, creating accounts or topping them up),
-// forced exits, the Poseidon queue chain against lib/l1.ts, readL1Ops, and pull withdrawals, with
+// forced exits, the Poseidon queue chain against src/model/l1op.ts, readL1Ops, and pull withdrawals, with
 // misbehaving tokens and re-entrancy attempts. Batches come from the TypeScript model
-// (ModelSequencer), so what the contract credits is checked against lib/state.ts.
+// (ModelSequencer), so what the contract credits is checked against src/model/state.ts.
 import { expect } from "chai";
 import type { Contract } from "ethers";
-import { SNARK_FIELD } from "../../lib/crypto.js";
-import { readL1Ops } from "../../lib/deploy.js";
-import { l1ChainStep, L1OpKind, type L1Op } from "../../lib/l1.js";
-import { L2Key } from "../../lib/keys.js";
-import { deriveParams } from "../../lib/params.js";
-import { signTransfer, type Transfer } from "../../lib/tx.js";
+import { SNARK_FIELD } from "../../src/model/crypto.js";
+import { readL1Ops } from "../../src/chain/events.js";
+import { l1ChainStep, L1OpKind, type L1Op } from "../../src/model/l1op.js";
+import { L2Key } from "../../src/model/keys.js";
+import { deriveParams } from "../../src/model/params.js";
+import { signTransfer, type Transfer } from "../../src/model/tx.js";
 import {
   alice,
   bob,
@@ -43,7 +43,7 @@ async function addToken(f: Fixture, users: User[], contract = "TestERC20", args:
 
 const balanceOf = async (token: Contract, who: string): Promise<bigint> => token.getFunction("balanceOf")(who);
 
-/** Asserts the stored operation at `queueIndex`, its event and its chain hash against lib/l1.ts. */
+/** Asserts the stored operation at `queueIndex`, its event and its chain hash against src/model/l1op.ts. */
 async function expectQueued(f: Fixture, queueIndex: number, op: L1Op, receipt: Awaited<ReturnType<typeof mined>>) {
   const prev = await f.rollup.l1ChainHash(queueIndex);
   const h = l1ChainStep(hash, prev, op);
@@ -59,7 +59,7 @@ const addr = (u: User) => BigInt(u.address);
 
 describe("Rollup bridge: deposits, forced exits, withdrawals", () => {
   describe("deposits", () => {
-    it("ETH deposits create accounts 1, 2, 3 in order and top them up; each is queued and chained like lib/l1.ts", async () => {
+    it("ETH deposits create accounts 1, 2, 3 in order and top them up; each is queued and chained like src/model/l1op.ts", async () => {
       const f = await deployWithMock();
       expect(await f.as(alice).depositETH.staticCall(11n, 12n, { value: 5n + f.fee })).to.equal(1n);
       let r = await mined(f.as(alice).depositETH(11n, 12n, { value: 5n + f.fee }));

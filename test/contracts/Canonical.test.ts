@@ -8,12 +8,13 @@
 // accepts any proof, so the contract's own check is what rejects the padded encoding here.
 import { expect } from "chai";
 import { AbiCoder, concat, dataSlice, getBytes, hexlify, toBeHex, type TransactionResponse, zeroPadValue } from "ethers";
-import { concatBytes } from "../../lib/bytes.js";
-import { L2Key } from "../../lib/keys.js";
-import { readBatches, rebuildFromL1 } from "../../lib/l1data.js";
-import { type DerivedParams, deriveParams, getInstance } from "../../lib/params.js";
-import { publicSignalsFor } from "../../lib/publicInputs.js";
-import { signTransfer, type SignedTransfer } from "../../lib/tx.js";
+import { concatBytes } from "../../src/model/bytes.js";
+import { L2Key } from "../../src/model/keys.js";
+import { readBatches, rebuildFromL1 } from "../../src/chain/rebuild.js";
+import { type DerivedParams, deriveParams } from "../../src/model/params.js";
+import { getInstance } from "../../src/proving/instances.js";
+import { publicSignalsFor } from "../../src/model/publicInputs.js";
+import { signTransfer, type SignedTransfer } from "../../src/model/tx.js";
 import { alice, bob, type Built, deployWithMock, type Fixture, ModelSequencer, sequencer } from "./fixture.js";
 import { expectRevert, mined } from "./helpers.js";
 

@@ -10,9 +10,9 @@
 // consumed. Finally escape mode pays everything out (deposits and fees refunded) and leaves 0.
 import { expect } from "chai";
 import type { Contract } from "ethers";
-import { L2Key } from "../../lib/keys.js";
-import { L1OpKind } from "../../lib/l1.js";
-import { signTransfer, type SignedTransfer } from "../../lib/tx.js";
+import { L2Key } from "../../src/model/keys.js";
+import { L1OpKind } from "../../src/model/l1op.js";
+import { signTransfer, type SignedTransfer } from "../../src/model/tx.js";
 import {
   alice,
   bob,

@@ -3,8 +3,8 @@
 // AccountTree (the roots on chain are the model's, put there by mock-verified batches), and
 // refunds of unprocessed deposits.
 import { expect } from "chai";
-import { L2Key } from "../../lib/keys.js";
-import { signTransfer } from "../../lib/tx.js";
+import { L2Key } from "../../src/model/keys.js";
+import { signTransfer } from "../../src/model/tx.js";
 import {
   alice,
   bob,

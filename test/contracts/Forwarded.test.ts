@@ -7,9 +7,9 @@
 // fees of the batches go to the contract that submitted them.
 import { expect } from "chai";
 import type { Contract } from "ethers";
-import { L2Key } from "../../lib/keys.js";
-import { readBatches, rebuildFromL1 } from "../../lib/l1data.js";
-import { signTransfer } from "../../lib/tx.js";
+import { L2Key } from "../../src/model/keys.js";
+import { readBatches, rebuildFromL1 } from "../../src/chain/rebuild.js";
+import { signTransfer } from "../../src/model/tx.js";
 import { alice, bob, deployer, deployWithMock, ethers, type Fixture, ModelSequencer, sequencer } from "./fixture.js";
 import { expectRevert, mined } from "./helpers.js";
 

@@ -8,7 +8,7 @@
 // sequencer that stops, or can only censor, lets it open.
 import { expect } from "chai";
 import type { Contract } from "ethers";
-import { toHex } from "../../lib/bytes.js";
+import { toHex } from "../../src/model/bytes.js";
 import { alice, bob, carol, dave, deployer, deployWithMock, ethers, type Fixture, increaseTime, ModelSequencer, proofFor, sequencer, type User } from "./fixture.js";
 import { expectEvent, expectRevert, mined } from "./helpers.js";
 
@@ -149,7 +149,7 @@ describe("L1 queue: fees, minimum deposits, full-capacity batches, an escape a w
     });
 
     it("makes every account of a full tree cost at least the fee plus the minimum (D = 1: three accounts)", async () => {
-      const { deriveParams } = await import("../../lib/params.js");
+      const { deriveParams } = await import("../../src/model/params.js");
       const params = deriveParams({ name: "d1", description: "", depth: 1, batchSize: 1, l1Slots: 1, feeSlots: 1 });
       const f = await deployWithMock({ params, minDeposit: 10n ** 15n });
       const a = f.as(dave);

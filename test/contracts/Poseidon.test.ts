@@ -1,11 +1,12 @@
 // The Poseidon contracts the Rollup uses (circomlibjs bytecode for 3, 4 and 5 inputs,
-// contracts/Poseidon8.sol for 8) against the JavaScript Poseidon of lib/crypto.ts, plus
+// contracts/Poseidon8.sol for 8) against the JavaScript Poseidon of src/model/crypto.ts, plus
 // deploy-time checks of given Poseidon addresses and of Poseidon8's constants tables.
 import { expect } from "chai";
 import { ContractFactory } from "ethers";
-import { poseidonHasher, SNARK_FIELD } from "../../lib/crypto.js";
-import { checkPoseidonContract, POSEIDON_ARITIES, type PoseidonArity, poseidonContractAt, readArtifact } from "../../lib/deploy.js";
-import { poseidon8TableInitcodes, poseidon8TableWords } from "../../lib/poseidonEvm.js";
+import { poseidonHasher, SNARK_FIELD } from "../../src/model/crypto.js";
+import { checkPoseidonContract, POSEIDON_ARITIES, type PoseidonArity, poseidonContractAt } from "../../src/chain/deploy.js";
+import { readArtifact } from "../../src/chain/artifacts.js";
+import { poseidon8TableInitcodes, poseidon8TableWords } from "../../src/chain/poseidonBytecode.js";
 import { deployer, deployWithMock, ethers, sharedPoseidon } from "./fixture.js";
 import { expectRevert, seededBelow } from "./helpers.js";
 
@@ -13,7 +14,7 @@ const hash = await poseidonHasher();
 
 describe("Poseidon contracts (circomlibjs bytecode, Poseidon8.sol)", () => {
   for (const n of POSEIDON_ARITIES) {
-    it(`Poseidon(${n}) matches lib/crypto.ts on random and extreme inputs`, async () => {
+    it(`Poseidon(${n}) matches src/model/crypto.ts on random and extreme inputs`, async () => {
       const c = poseidonContractAt((await sharedPoseidon())[n], n, ethers.provider);
       const vectors: bigint[][] = [
         Array(n).fill(0n),

@@ -1,17 +1,19 @@
 // Rollup.sol with a mock verifier: deployment and genesis root, token registration, public-input
-// parity with lib/publicInputs.ts, submitBatch (access, calldata shape, L1 queue consumption, crediting
+// parity with src/model/publicInputs.ts, submitBatch (access, calldata shape, L1 queue consumption, crediting
 // of L1 results and exits), and a gas report. Deposits and withdrawals are in Bridge.test.ts, the
 // escape hatch in Escape.test.ts; the verifier itself is exercised with real proofs elsewhere.
 import { expect } from "chai";
 import { ContractFactory, id, ZeroAddress, ZeroHash } from "ethers";
-import { concatBytes, toBytesBE } from "../../lib/bytes.js";
-import { poseidonHasher, SNARK_FIELD } from "../../lib/crypto.js";
-import { deployRollup, MOCK_VERIFIER_KEY_HASH, readArtifact } from "../../lib/deploy.js";
-import { decodeFloat, encodeFloat, FLOAT40 } from "../../lib/float.js";
-import { type DerivedParams, deriveParams, getInstance, instances, TEST_INSTANCE } from "../../lib/params.js";
-import { type BatchPublicData, publicSignalsFor } from "../../lib/publicInputs.js";
-import { AccountTree } from "../../lib/tree.js";
-import { encodeTransfer } from "../../lib/tx.js";
+import { concatBytes, toBytesBE } from "../../src/model/bytes.js";
+import { poseidonHasher, SNARK_FIELD } from "../../src/model/crypto.js";
+import { deployRollup, MOCK_VERIFIER_KEY_HASH } from "../../src/chain/deploy.js";
+import { readArtifact } from "../../src/chain/artifacts.js";
+import { decodeFloat, encodeFloat, FLOAT40 } from "../../src/model/float.js";
+import { type DerivedParams, deriveParams } from "../../src/model/params.js";
+import { getInstance, instances, TEST_INSTANCE } from "../../src/proving/instances.js";
+import { type BatchPublicData, publicSignalsFor } from "../../src/model/publicInputs.js";
+import { AccountTree } from "../../src/model/tree.js";
+import { encodeTransfer } from "../../src/model/tx.js";
 import {
   alice,
   bob,
@@ -50,7 +52,7 @@ function batchData(p: DerivedParams, txCount: number, seed: string, l1Count = 0)
 }
 type BatchData = ReturnType<typeof batchData>;
 
-/** The batch's public data as lib/publicInputs.ts takes it, the queue hash taken from the model. */
+/** The batch's public data as src/model/publicInputs.ts takes it, the queue hash taken from the model. */
 async function publicData(f: Fixture, b: Omit<BatchData, "commitment">): Promise<BatchPublicData> {
   const processed = Number(await f.rollup.l1Processed());
   const queue = await (await ModelSequencer.create(f)).queue();
@@ -68,7 +70,7 @@ async function publicData(f: Fixture, b: Omit<BatchData, "commitment">): Promise
   };
 }
 
-/** The public signals lib/publicInputs.ts computes for the rollup's next batch with the posted commitment. */
+/** The public signals src/model/publicInputs.ts computes for the rollup's next batch with the posted commitment. */
 async function expectedSignals(f: Fixture, b: BatchData): Promise<[bigint, bigint]> {
   return publicSignalsFor(await publicData(f, b), f.params, b.commitment);
 }
@@ -193,7 +195,7 @@ describe("Rollup (mock verifier)", () => {
       const other = id("another key");
       await expectRevert(deploy({ verifyingKeyHash: other }), factory, "VerifyingKeyMismatch", [other, MOCK_VERIFIER_KEY_HASH]);
       await expectRevert(deploy({}, [p3, p3, p4, p5, p8]), factory, "VerifyingKeyMismatch", [MOCK_VERIFIER_KEY_HASH, ZeroHash]);
-      // Every tree shape computes its empty root in the constructor as lib/tree.ts does: 2D mod 3
+      // Every tree shape computes its empty root in the constructor as src/model/tree.ts does: 2D mod 3
       // = 0 (no 4-ary root level), 1 (a 4-ary root holding 1 bit), 2 (holding 2 bits); 16 is the largest.
       for (const depth of [3, 2, 16]) {
         const c = await deploy({ depth });
@@ -213,7 +215,7 @@ describe("Rollup (mock verifier)", () => {
       expect(fresh.poseidon[4]).to.not.equal(first.d.poseidon[4]);
       expect(await fresh.rollup.verifier()).to.equal(first.d.verifierAddress);
       expect(await fresh.rollup.genesisRoot()).to.equal(await first.rollup.genesisRoot());
-      // lib/deploy.ts's production defaults.
+      // src/chain/deploy.ts's production defaults.
       expect(fresh.policy).to.deep.equal({ escapeDelay: 7n * 24n * 3600n, inactivityDelay: 24n * 3600n, l1Grace: 3600n, l1OpFee: 10n ** 15n, minDeposit: 10n ** 15n });
       expect([await fresh.rollup.escapeDelay(), await fresh.rollup.inactivityDelay(), await fresh.rollup.l1Grace(), await fresh.rollup.l1OpFee(), await fresh.rollup.minDeposit()]).to.deep.equal(
         Object.values(fresh.policy),
@@ -279,7 +281,7 @@ describe("Rollup (mock verifier)", () => {
 
   describe("publicInputs", () => {
     for (const p of Object.values(instances())) {
-      it(`matches lib/publicInputs.ts for ${p.name} over transaction and L1-operation counts`, async () => {
+      it(`matches src/model/publicInputs.ts for ${p.name} over transaction and L1-operation counts`, async () => {
         const f = await deployWithMock({ params: p });
         await queueDeposits(f, p.l1Slots + 1);
         const txCounts = [...new Set([0, 1, 2, 3, Math.floor(p.batchSize / 2), p.batchSize - 1, p.batchSize].filter((n) => n >= 0 && n <= p.batchSize))];
@@ -487,7 +489,7 @@ describe("Rollup (mock verifier)", () => {
     });
 
     for (const name of [TEST_INSTANCE, "prod_d12_b32"]) {
-      it(`credits exits (to = 0) to the sender account's owner and token, decoding float40 like lib/float.ts (${name})`, async () => {
+      it(`credits exits (to = 0) to the sender account's owner and token, decoding float40 like src/model/float.ts (${name})`, async () => {
         const p = getInstance(name);
         const f = await deployWithMock({ params: p });
         const token = await deployToken();
@@ -532,7 +534,7 @@ describe("Rollup (mock verifier)", () => {
       });
     }
 
-    it("credits an exit encoded by lib/tx.ts", async () => {
+    it("credits an exit encoded by src/model/tx.ts", async () => {
       const f = await deployWithMock();
       await mined(f.as(alice).depositETH(1n, 2n, { value: ONE_ETH + f.fee }));
       const exit = encodeTransfer({ from: 1n, to: 0n, amount: 123456789n * 10n ** 9n, fee: 0n, nonce: 0n }, f.params);

@@ -1,11 +1,11 @@
-// lib/deploy.ts readArtifact: lookup by name, and clear errors for missing, ambiguous and stale
+// src/chain/deploy.ts readArtifact: lookup by name, and clear errors for missing, ambiguous and stale
 // artifacts. Uses throw-away artifact folders, never the project's own.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import { readArtifact } from "../../lib/deploy.js";
-import { REPO_ROOT } from "../../lib/params.js";
+import { readArtifact } from "../../src/chain/artifacts.js";
+import { REPO_ROOT } from "../../src/util/paths.js";
 
 describe("readArtifact", () => {
   let dir: string;

@@ -1,29 +1,20 @@
-// Rollup fixtures for the contract tests: deployment through lib/deploy.ts (the CLI's code) over a
+// Rollup fixtures for the contract tests: deployment through src/chain/deploy.ts (the CLI's code) over a
 // MockVerifier with a test policy (a non-zero L1-operation fee every deposit and forced exit pays,
 // short delays), and a model sequencer that builds every batch with the TypeScript model
-// (lib/state.ts, lib/batch.ts) and submits it with the mock pinned to the model's input hash, so
-// each model-driven batch also checks input-hash parity between lib/ and Rollup.sol.
+// (src/model/state.ts, src/model/batch.ts) and submits it with the mock pinned to the model's input hash, so
+// each model-driven batch also checks input-hash parity between src/model and Rollup.sol.
 import { Contract, type ContractTransactionReceipt, type Signer } from "ethers";
-import { SNARK_FIELD, loadCrypto, type ZkrCrypto } from "../../lib/crypto.js";
-import { buildBatch, type Batch } from "../../lib/batch.js";
-import { toHex } from "../../lib/bytes.js";
-import {
-  type BatchCalldata,
-  deployPoseidonContracts,
-  deployRollup,
-  type L1OpEvent,
-  MOCK_VERIFIER_KEY_HASH,
-  type PoseidonAddresses,
-  readArtifact,
-  readL1Ops,
-  type RollupContract,
-  type RollupDeployment,
-  type RollupPolicy,
-} from "../../lib/deploy.js";
-import { l1ChainStep } from "../../lib/l1.js";
-import { type DerivedParams, getInstance, TEST_INSTANCE } from "../../lib/params.js";
-import { L2State } from "../../lib/state.js";
-import type { Domain, SignedTransfer } from "../../lib/tx.js";
+import { SNARK_FIELD, loadCrypto, type ZkrCrypto } from "../../src/model/crypto.js";
+import { buildBatch, type Batch } from "../../src/model/batch.js";
+import { toHex } from "../../src/model/bytes.js";
+import { type BatchCalldata, deployPoseidonContracts, deployRollup, MOCK_VERIFIER_KEY_HASH, type PoseidonAddresses, type RollupContract, type RollupDeployment, type RollupPolicy } from "../../src/chain/deploy.js";
+import { type L1OpEvent, readL1Ops } from "../../src/chain/events.js";
+import { readArtifact } from "../../src/chain/artifacts.js";
+import { l1ChainStep } from "../../src/model/l1op.js";
+import { type DerivedParams } from "../../src/model/params.js";
+import { getInstance, TEST_INSTANCE } from "../../src/proving/instances.js";
+import { L2State } from "../../src/model/state.js";
+import type { Domain, SignedTransfer } from "../../src/model/tx.js";
 import { hardhat } from "../fixtures.js";
 import { mined, seededBelow } from "./helpers.js";
 
@@ -122,7 +113,7 @@ export function crypto(): Promise<ZkrCrypto> {
 
 /**
  * A sequencer driven by the TypeScript model: it reads the queue from L1 events, checks the
- * contract's chain hashes against lib/l1.ts, applies operations and transfers to an L2State with
+ * contract's chain hashes against src/model/l1op.ts, applies operations and transfers to an L2State with
  * buildBatch, and submits each batch with the mock verifier expecting exactly the model's
  * input hash (a mismatch makes the mock reject, so submit() fails).
  */
@@ -143,7 +134,7 @@ export class ModelSequencer {
     return new ModelSequencer(f, await crypto());
   }
 
-  /** Every queued operation, its chain hash recomputed with lib/l1.ts and compared to the event's. */
+  /** Every queued operation, its chain hash recomputed with src/model/l1op.ts and compared to the event's. */
   async queue(): Promise<L1OpEvent[]> {
     const ops = await readL1Ops(this.f.rollup, this.f.d.blockNumber);
     let h = 0n;

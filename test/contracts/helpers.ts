@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { expect } from "chai";
 import type { BaseContract, ContractTransactionReceipt, ContractTransactionResponse, Interface } from "ethers";
-import { revertData } from "../../lib/deploy.js";
+import { revertData } from "../../src/chain/reverts.js";
 
 /**
  * Asserts that `action` reverts with the custom error `name` of `target`'s ABI and, if given,

@@ -4,8 +4,8 @@
 // is rebuilt from L1 alone.
 import { expect } from "chai";
 import type { Contract } from "ethers";
-import { rebuildFromL1, verifyBatchFromL1 } from "../../lib/l1data.js";
-import { signTransfer } from "../../lib/tx.js";
+import { rebuildFromL1, verifyBatchFromL1 } from "../../src/chain/rebuild.js";
+import { signTransfer } from "../../src/model/tx.js";
 import { alice, bob, carol, dave, deployer, ethers, sequencer } from "../contracts/fixture.js";
 import { closeProver, ETH, FEE, keys, mined, newWorld, params, type World } from "./helpers.js";
 import { expectRevert } from "../contracts/helpers.js";

@@ -6,14 +6,14 @@
 // while the sequencer keeps proving full batches, and a proven batch that skipped an operation
 // grown l1Grace old is refused with L1OpSkipped.
 import { expect } from "chai";
-import { rebuildFromL1 } from "../../lib/l1data.js";
-import { signTransfer } from "../../lib/tx.js";
+import { rebuildFromL1 } from "../../src/chain/rebuild.js";
+import { signTransfer } from "../../src/model/tx.js";
 import { expectRevert } from "../contracts/helpers.js";
 import { alice, bob, carol, deployer, ethers, increaseTime, sequencer } from "../contracts/fixture.js";
 import { closeProver, ETH, FEE, keys, mined, newWorld, params, proving, type World } from "./helpers.js";
-import { buildBatch } from "../../lib/batch.js";
-import { decodeRevert } from "../../lib/deploy.js";
-import { submitProvenBatch } from "../../sequencer/operator.js";
+import { buildBatch } from "../../src/model/batch.js";
+import { decodeRevert } from "../../src/chain/reverts.js";
+import { submitProvenBatch } from "../../src/sequencer/operator.js";
 
 describe("censorship: forced exit ignored → escape mode (real proofs)", function () {
   let w: World;

@@ -1,18 +1,18 @@
 // Shared set-up of the end-to-end tests: a Rollup with the real generated verifier of the test
-// instance, deployed through lib/deploy.ts, and an Operator that proves with snarkjs.
+// instance, deployed through src/chain/deploy.ts, and an Operator that proves with snarkjs.
 import type { ContractTransactionResponse, Signer } from "ethers";
-import { loadCrypto, type ZkrCrypto } from "../../lib/crypto.js";
-import { deployRollup, type RollupDeployment, type RollupPolicy } from "../../lib/deploy.js";
-import { L2Key } from "../../lib/keys.js";
-import { getInstance, TEST_INSTANCE } from "../../lib/params.js";
-import type { SetupManifest } from "../../lib/setup.js";
-import { L2State } from "../../lib/state.js";
-import type { Domain } from "../../lib/tx.js";
-import { Prover } from "../../prover/prover.js";
-import { Operator } from "../../sequencer/operator.js";
+import { loadCrypto, type ZkrCrypto } from "../../src/model/crypto.js";
+import { deployRollup, type RollupDeployment, type RollupPolicy } from "../../src/chain/deploy.js";
+import { L2Key } from "../../src/model/keys.js";
+import { getInstance, TEST_INSTANCE } from "../../src/proving/instances.js";
+import type { SetupManifest } from "../../src/proving/manifest.js";
+import { L2State } from "../../src/model/state.js";
+import type { Domain } from "../../src/model/tx.js";
+import { Prover } from "../../src/proving/prover.js";
+import { Operator } from "../../src/sequencer/operator.js";
 import { sharedPoseidon } from "../contracts/fixture.js";
 import { testSetup } from "../fixtures.js";
-import { setupVerifier } from "../../lib/aggregate.js";
+import { setupVerifier } from "../../src/proving/verifier.js";
 
 export const params = getInstance(TEST_INSTANCE);
 export const ETH = 10n ** 18n;

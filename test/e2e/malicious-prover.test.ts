@@ -8,13 +8,13 @@
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import { groth16 } from "snarkjs";
-import type { Account } from "../../lib/account.js";
-import { toHex } from "../../lib/bytes.js";
-import { signTransfer } from "../../lib/tx.js";
-import { toSolidityProof } from "../../prover/prover.js";
+import type { Account } from "../../src/model/account.js";
+import { toHex } from "../../src/model/bytes.js";
+import { signTransfer } from "../../src/model/tx.js";
+import { toSolidityProof } from "../../src/proving/prover.js";
 import { aliasOf, CircuitTester, site, uncheckedBatchInput, type LeafSite, type UncheckedBatch } from "../circuits/helpers.js";
 import { LenientWitnessCalculator } from "../circuits/lenient.js";
-import { batchMainSource } from "../../lib/setup.js";
+import { batchMainSource } from "../../src/proving/setup.js";
 import { ethers } from "../contracts/fixture.js";
 import { alice, bob, deployer, sequencer } from "../contracts/fixture.js";
 import { expectRevert } from "../contracts/helpers.js";

@@ -4,15 +4,16 @@
 // input aliased as x + r.
 import { expect } from "chai";
 import { Contract } from "ethers";
-import { buildBatch, type Batch } from "../../lib/batch.js";
-import { toHex } from "../../lib/bytes.js";
-import { SNARK_FIELD } from "../../lib/crypto.js";
-import { readArtifact, readL1Ops } from "../../lib/deploy.js";
-import { batchCoefficients, dataCommitment } from "../../lib/publicInputs.js";
-import { signTransfer } from "../../lib/tx.js";
-import { toSolidityProof } from "../../prover/prover.js";
+import { buildBatch, type Batch } from "../../src/model/batch.js";
+import { toHex } from "../../src/model/bytes.js";
+import { SNARK_FIELD } from "../../src/model/crypto.js";
+import { readArtifact } from "../../src/chain/artifacts.js";
+import { readL1Ops } from "../../src/chain/events.js";
+import { batchCoefficients, dataCommitment } from "../../src/model/publicInputs.js";
+import { signTransfer } from "../../src/model/tx.js";
+import { toSolidityProof } from "../../src/proving/prover.js";
 import { expectRevert } from "../contracts/helpers.js";
-import { verifierContractName } from "../../lib/aggregate.js";
+import { verifierContractName } from "../../src/proving/verifier.js";
 import { alice, bob, carol, deployer, sequencer } from "../contracts/fixture.js";
 import { closeProver, ETH, FEE, keys, mined, newWorld, params, proving, type World } from "./helpers.js";
 

@@ -1,19 +1,20 @@
 // The proving job queue: the embedded LocalProofQueue, and BullMQProofQueue with real worker
-// processes (prover/worker.ts) on a private Redis: parallel proving, a worker killed mid-proof,
+// processes (src/prover/worker.ts) on a private Redis: parallel proving, a worker killed mid-proof,
 // permanent failures, a worker returning bad proofs, graceful shutdown.
 import { type ChildProcess, spawn } from "node:child_process";
 import { cpSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
-import { poseidonHasher } from "../../lib/crypto.js";
-import { REPO_ROOT } from "../../lib/params.js";
-import { type SetupManifest, setupCircuit } from "../../lib/setup.js";
-import { BullMQProofQueue } from "../../prover/bullmq.js";
-import { Prover } from "../../prover/prover.js";
-import { type JobStatus, LocalProofQueue, type ProofQueue, type QueuedProof } from "../../prover/queue.js";
-import { readSetupDir } from "../../prover/worker.js";
+import { poseidonHasher } from "../../src/model/crypto.js";
+import { REPO_ROOT } from "../../src/util/paths.js";
+import { setupCircuit } from "../../src/proving/setup.js";
+import { type SetupManifest } from "../../src/proving/manifest.js";
+import { BullMQProofQueue } from "../../src/prover/bullmq.js";
+import { Prover } from "../../src/proving/prover.js";
+import { type JobStatus, LocalProofQueue, type ProofQueue, type QueuedProof } from "../../src/prover/queue.js";
+import { readSetupDir } from "../../src/prover/worker.js";
 import { useRedis } from "../redis.js";
-import { rejection, useTempCache } from "../setup/fixtures.js";
+import { rejection, useTempCache } from "../proving/fixtures.js";
 
 const LABEL = "zkrtest_queue_chain";
 const LINKS = 16; // 16 Poseidon(2): 3,840 constraints, a proof in about a second here
@@ -62,7 +63,7 @@ function running(pid: number): boolean {
   }
 }
 
-/** A prover worker process (prover/worker.ts) and its output. */
+/** A prover worker process (src/prover/worker.ts) and its output. */
 class WorkerProcess {
   output = "";
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -81,7 +82,7 @@ class WorkerProcess {
   }
 
   static async start(name: string, args: string[], env: Record<string, string> = {}): Promise<WorkerProcess> {
-    const proc = spawn(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "prover", "worker.ts"), "--name", name, ...args], {
+    const proc = spawn(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "src", "prover", "worker.ts"), "--name", name, ...args], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],

@@ -6,16 +6,16 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
-import { deployRollup, type RollupDeployment } from "../../lib/deploy.js";
-import type { L2Key } from "../../lib/keys.js";
-import { signTransfer, transferToJSON, type Domain } from "../../lib/tx.js";
-import { LocalProofQueue } from "../../prover/queue.js";
-import { buildApi } from "../../sequencer/api.js";
-import { Sequencer } from "../../sequencer/service.js";
-import { SequencerStore } from "../../sequencer/store.js";
+import { deployRollup, type RollupDeployment } from "../../src/chain/deploy.js";
+import type { L2Key } from "../../src/model/keys.js";
+import { signTransfer, transferToJSON, type Domain } from "../../src/model/tx.js";
+import { LocalProofQueue } from "../../src/prover/queue.js";
+import { buildApi } from "../../src/sequencer/api.js";
+import { Sequencer } from "../../src/sequencer/service.js";
+import { SequencerStore } from "../../src/sequencer/store.js";
 import { alice, bob, deployer, sequencer as seqSigner, sharedPoseidon } from "../contracts/fixture.js";
 import { closeProver, E2E_POLICY, ETH, FEE, keys, mined, params, proving } from "../e2e/helpers.js";
-import { setupVerifier } from "../../lib/aggregate.js";
+import { setupVerifier } from "../../src/proving/verifier.js";
 
 describe("sequencer HTTP API (real HTTP, real proofs)", function () {
   let dir: string;

@@ -1,9 +1,9 @@
-// The sequencer's failure classes (sequencer/errors.ts) on real failures: reverts of a Rollup
+// The sequencer's failure classes (src/sequencer/errors.ts) on real failures: reverts of a Rollup
 // with the real verifier on the in-process network, a node that cannot be reached, a nonce
 // already used. Each must land in its class by the error's kind and the custom error's name.
 import { expect } from "chai";
 import { JsonRpcProvider, Network } from "ethers";
-import { classifyL1Error, FatalError, Retry, StateConflictError, TransientError } from "../../sequencer/errors.js";
+import { classifyL1Error, FatalError, Retry, StateConflictError, TransientError } from "../../src/sequencer/errors.js";
 import { alice, increaseTime, sequencer, deployer } from "../contracts/fixture.js";
 import { closeProver, ETH, keys, mined, newWorld, type World } from "../e2e/helpers.js";
 import { freePort } from "../cli/helpers.js";

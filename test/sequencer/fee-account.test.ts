@@ -11,17 +11,17 @@ import os from "node:os";
 import path from "node:path";
 import type { Contract } from "ethers";
 import type { FastifyInstance } from "fastify";
-import { MAX_BALANCE } from "../../lib/account.js";
-import { deployRollup, type RollupDeployment } from "../../lib/deploy.js";
-import type { L2Key } from "../../lib/keys.js";
-import { signTransfer, transferToJSON, type Domain, type Transfer } from "../../lib/tx.js";
-import { LocalProofQueue } from "../../prover/queue.js";
-import { buildApi } from "../../sequencer/api.js";
-import { Sequencer } from "../../sequencer/service.js";
-import { SequencerStore } from "../../sequencer/store.js";
+import { MAX_BALANCE } from "../../src/model/account.js";
+import { deployRollup, type RollupDeployment } from "../../src/chain/deploy.js";
+import type { L2Key } from "../../src/model/keys.js";
+import { signTransfer, transferToJSON, type Domain, type Transfer } from "../../src/model/tx.js";
+import { LocalProofQueue } from "../../src/prover/queue.js";
+import { buildApi } from "../../src/sequencer/api.js";
+import { Sequencer } from "../../src/sequencer/service.js";
+import { SequencerStore } from "../../src/sequencer/store.js";
 import { alice, bob, carol, dave, deployer, ethers, sequencer as seqSigner, sharedPoseidon } from "../contracts/fixture.js";
 import { closeProver, E2E_POLICY, ETH, FEE, keys, mined, params, proving } from "../e2e/helpers.js";
-import { setupVerifier } from "../../lib/aggregate.js";
+import { setupVerifier } from "../../src/proving/verifier.js";
 
 const TST = 10n ** 18n;
 const A = 1n; // alice, ETH

@@ -2,8 +2,8 @@
 // senders, fee level within a round, nonce order per sender) and the per-sender and per-token
 // sums admission reads instead of scanning the pool.
 import { expect } from "chai";
-import { Mempool } from "../../sequencer/mempool.js";
-import type { TxRecord } from "../../sequencer/store.js";
+import { Mempool } from "../../src/sequencer/mempool.js";
+import type { TxRecord } from "../../src/sequencer/store.js";
 
 let seq = 0;
 /** A pending record of `from` (its nonces are given in arrival order, as admission requires). */

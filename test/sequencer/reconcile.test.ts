@@ -1,10 +1,10 @@
-// The two rules of sequencer/reconcile.ts that need no chain: which accounts an L1
+// The two rules of src/sequencer/reconcile.ts that need no chain: which accounts an L1
 // reorganisation took away (their waiting transactions are rejected), and when a batch L1 holds
 // is the one the sequencer recorded (otherwise L1's is taken over).
 import { expect } from "chai";
-import { L1OpKind, type QueuedL1Op } from "../../lib/l1.js";
-import { lostCreations, sameBatch } from "../../sequencer/reconcile.js";
-import type { L1Batch } from "../../sequencer/watcher.js";
+import { L1OpKind, type QueuedL1Op } from "../../src/model/l1op.js";
+import { lostCreations, sameBatch } from "../../src/sequencer/reconcile.js";
+import type { L1Batch } from "../../src/sequencer/watcher.js";
 
 const op = (queueIndex: bigint, kind: L1OpKind, accountIdx: bigint, ax = 7n, owner = 0xabcn): QueuedL1Op => ({
   queueIndex,

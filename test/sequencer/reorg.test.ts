@@ -9,9 +9,9 @@ import { expect } from "chai";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { devAccount } from "../../cli/l1.js";
-import { type LocalChain, startHardhatNode } from "../../cli/services.js";
-import { L2Key } from "../../lib/keys.js";
+import { devAccount } from "../../src/cli/connect.js";
+import { type LocalChain, startHardhatNode } from "../../src/cli/services.js";
+import { L2Key } from "../../src/model/keys.js";
 import { alive, type Background, freePort } from "../cli/helpers.js";
 import { accountIn, Chain, expectConsistent, newWorld, outputAfter, pollUntil, type World } from "./world.js";
 

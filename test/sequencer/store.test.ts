@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import type { SignedTransfer } from "../../lib/tx.js";
-import { SCHEMA_VERSION, SequencerStore } from "../../sequencer/store.js";
+import type { SignedTransfer } from "../../src/model/tx.js";
+import { SCHEMA_VERSION, SequencerStore } from "../../src/sequencer/store.js";
 import { SqlSpy } from "./sqlspy.js";
 
 describe("sequencer store schema", () => {

@@ -1,4 +1,4 @@
-// The L1 watcher (sequencer/watcher.ts) on a real `hardhat node` with evm_snapshot/evm_revert:
+// The L1 watcher (src/sequencer/watcher.ts) on a real `hardhat node` with evm_snapshot/evm_revert:
 // what it stores carries its block; a replaced block is noticed; after a reorganisation an
 // operation L1 holds again with the same content (in another block) keeps its place, the first
 // one that differs is where the stored queue is cut and re-read; events that do not continue the
@@ -8,16 +8,16 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseEther, Wallet } from "ethers";
-import { deployInstance } from "../../cli/commands/deploy.js";
-import { devAccount } from "../../cli/l1.js";
-import { type LocalChain, startHardhatNode } from "../../cli/services.js";
-import { loadCrypto } from "../../lib/crypto.js";
-import { DEV_POLICY, type RollupContract, rollupAt } from "../../lib/deploy.js";
-import { L2Key } from "../../lib/keys.js";
-import { logWindow } from "../../lib/logs.js";
-import { StateConflictError } from "../../sequencer/errors.js";
-import { SequencerStore } from "../../sequencer/store.js";
-import { L1Watcher } from "../../sequencer/watcher.js";
+import { deployInstance } from "../../src/cli/commands/deploy.js";
+import { devAccount } from "../../src/cli/connect.js";
+import { type LocalChain, startHardhatNode } from "../../src/cli/services.js";
+import { loadCrypto } from "../../src/model/crypto.js";
+import { DEV_POLICY, type RollupContract, rollupAt } from "../../src/chain/deploy.js";
+import { L2Key } from "../../src/model/keys.js";
+import { logWindow } from "../../src/chain/logs.js";
+import { StateConflictError } from "../../src/sequencer/errors.js";
+import { SequencerStore } from "../../src/sequencer/store.js";
+import { L1Watcher } from "../../src/sequencer/watcher.js";
 import { freePort } from "../cli/helpers.js";
 import { Chain, l1OpFee, params } from "./world.js";
 

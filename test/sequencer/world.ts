@@ -7,16 +7,16 @@
 import { expect } from "chai";
 import path from "node:path";
 import { JsonRpcProvider, Network, parseEther, Wallet } from "ethers";
-import { deployInstance } from "../../cli/commands/deploy.js";
-import { writeDeployment } from "../../cli/config.js";
-import { devAccount } from "../../cli/l1.js";
-import type { LocalChain } from "../../cli/services.js";
-import { loadCrypto } from "../../lib/crypto.js";
-import { DEV_POLICY, type RollupContract, rollupAt } from "../../lib/deploy.js";
-import { queuedOp } from "../../cli/commands/deposit.js";
-import { L2Key } from "../../lib/keys.js";
-import { getInstance, TEST_INSTANCE } from "../../lib/params.js";
-import { type SignedTransfer, signTransfer, transferToJSON } from "../../lib/tx.js";
+import { deployInstance } from "../../src/cli/commands/deploy.js";
+import { writeDeployment } from "../../src/cli/config.js";
+import { devAccount } from "../../src/cli/connect.js";
+import type { LocalChain } from "../../src/cli/services.js";
+import { loadCrypto } from "../../src/model/crypto.js";
+import { DEV_POLICY, type RollupContract, rollupAt } from "../../src/chain/deploy.js";
+import { queuedOp } from "../../src/cli/commands/deposit.js";
+import { L2Key } from "../../src/model/keys.js";
+import { getInstance, TEST_INSTANCE } from "../../src/proving/instances.js";
+import { type SignedTransfer, signTransfer, transferToJSON } from "../../src/model/tx.js";
 import { Background, freePort, zkrEnv, zkrOk } from "../cli/helpers.js";
 
 export const params = getInstance(TEST_INSTANCE);

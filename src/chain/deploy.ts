@@ -1,0 +1,432 @@
+import {
+  type BaseContract,
+  type BaseContractMethod,
+  type BigNumberish,
+  type BytesLike,
+  Contract,
+  type ContractRunner,
+  type ContractTransactionResponse,
+  ContractFactory,
+  getAddress,
+  id,
+  type InterfaceAbi,
+  type Provider,
+  type Signer,
+  type TransactionReceipt,
+} from "ethers";
+import { poseidonContract } from "circomlibjs";
+import { poseidonHasher, SNARK_FIELD } from "../model/crypto.js";
+import { poseidon8TableInitcodes } from "./poseidonBytecode.js";
+import { type DerivedParams } from "../model/params.js";
+import { ARTIFACTS_DIR, readArtifact } from "./artifacts.js";
+import { decodeRevert } from "./reverts.js";
+
+/** A method that sends a transaction; `R` is what its staticCall returns. */
+type Send<A extends unknown[], R = void> = BaseContractMethod<A, R, ContractTransactionResponse>;
+/** A view method. */
+type View<A extends unknown[], R> = BaseContractMethod<A, R, R>;
+
+/** One batch of Rollup.submitBatches (the Rollup's BatchData struct): submitBatch's arguments but the proof. */
+export interface BatchCalldata {
+  newRoot: BigNumberish;
+  l1Count: BigNumberish;
+  l1Results: BytesLike;
+  feeIdx: BytesLike;
+  txData: BytesLike;
+  /** Poseidon commitment to the batch data (src/model/publicInputs.ts). */
+  commitment: BigNumberish;
+}
+
+/** Rollup.sol's public surface, typed for ethers v6. */
+export interface RollupContract extends BaseContract {
+  SNARK_FIELD: View<[], bigint>;
+  CREATE: View<[], bigint>;
+  DEPOSIT: View<[], bigint>;
+  FORCE_EXIT: View<[], bigint>;
+  /** The verifier of single (submitBatch) and aggregated (submitBatches) proofs. */
+  verifier: View<[], string>;
+  /** Hash of the verifier's verifying key (src/proving/verifier.ts verifyingKeyHash), 0x-hex. */
+  verifyingKeyHash: View<[], string>;
+  poseidon3: View<[], string>;
+  poseidon4: View<[], string>;
+  poseidon5: View<[], string>;
+  poseidon8: View<[], string>;
+  admin: View<[], string>;
+  depth: View<[], bigint>;
+  batchSize: View<[], bigint>;
+  l1Slots: View<[], bigint>;
+  feeSlots: View<[], bigint>;
+  idxBytes: View<[], bigint>;
+  txBytes: View<[], bigint>;
+  escapeDelay: View<[], bigint>;
+  inactivityDelay: View<[], bigint>;
+  l1Grace: View<[], bigint>;
+  l1OpFee: View<[], bigint>;
+  /** The smallest ETH deposit; see minDepositOf. */
+  minDeposit: View<[], bigint>;
+  /** The smallest deposit of a token (minDeposit for ETH, 0 for an unregistered token). */
+  minDepositOf: View<[tokenId: BigNumberish], bigint>;
+  tokenMinDeposit: View<[tokenId: BigNumberish], bigint>;
+  genesisRoot: View<[], bigint>;
+  stateRoot: View<[], bigint>;
+  sequencer: View<[], string>;
+  batchNumber: View<[], bigint>;
+  l1Processed: View<[], bigint>;
+  l1OpCount: View<[], bigint>;
+  accountCount: View<[], bigint>;
+  tokenCount: View<[], bigint>;
+  escapeMode: View<[], boolean>;
+  /** block.timestamp of the last accepted batch (0 before the first). */
+  lastBatchAt: View<[], bigint>;
+  /** (kind, accountIdx, tokenId, amount, queuedAt, owner, refunded) of the operation at a 0-based queue index. */
+  l1Ops: View<
+    [queueIndex: BigNumberish],
+    [bigint, bigint, bigint, bigint, bigint, string, boolean] & {
+      kind: bigint;
+      accountIdx: bigint;
+      tokenId: bigint;
+      amount: bigint;
+      queuedAt: bigint;
+      owner: string;
+      refunded: boolean;
+    }
+  >;
+  /** h_n, the queue hash after the first n operations. */
+  l1ChainHash: View<[n: BigNumberish], bigint>;
+  accounts: View<[accountIdx: BigNumberish], [string, bigint] & { owner: string; tokenId: bigint }>;
+  tokenAddress: View<[tokenId: BigNumberish], string>;
+  tokenIdOf: View<[token: string], bigint>;
+  claimable: View<[owner: string, tokenId: BigNumberish], bigint>;
+  escapeWithdrawn: View<[accountIdx: BigNumberish], boolean>;
+  escapeAllowedAfter: View<[], bigint>;
+  /** [evaluation, challenge]: the public signals a proof of the next batch with this data must have. */
+  publicInputs: View<
+    [newRoot: BigNumberish, l1Count: BigNumberish, l1Results: BytesLike, feeIdx: BytesLike, txData: BytesLike, commitment: BigNumberish],
+    [bigint, bigint]
+  >;
+
+  /** Admin only; returns the new token id. */
+  registerToken: Send<[token: string, minDeposit: BigNumberish], bigint>;
+  /** Payable: `{ value: amount + l1OpFee }`; returns the new account index. */
+  depositETH: Send<[ax: BigNumberish, ay: BigNumberish], bigint>;
+  /** Payable: `{ value: amount + l1OpFee }`. */
+  depositETHTo: Send<[accountIdx: BigNumberish]>;
+  /** Payable: `{ value: l1OpFee }`; returns the new account index. */
+  depositERC20: Send<[tokenId: BigNumberish, amount: BigNumberish, ax: BigNumberish, ay: BigNumberish], bigint>;
+  /** Payable: `{ value: l1OpFee }`. */
+  depositERC20To: Send<[accountIdx: BigNumberish, tokenId: BigNumberish, amount: BigNumberish]>;
+  /** Payable: `{ value: l1OpFee }`. */
+  forceExit: Send<[accountIdx: BigNumberish]>;
+  submitBatch: Send<
+    [
+      newRoot: BigNumberish,
+      l1Count: BigNumberish,
+      l1Results: BytesLike,
+      feeIdx: BytesLike,
+      txData: BytesLike,
+      commitment: BigNumberish,
+      proof: BigNumberish[],
+    ]
+  >;
+  /** Applies the batches in order, their proofs checked together (verifier.verifyProofs). */
+  submitBatches: Send<[batches: BatchCalldata[], proofs: BigNumberish[][]]>;
+  setSequencer: Send<[newSequencer: string]>;
+  withdraw: Send<[tokenId: BigNumberish]>;
+  activateEscape: Send<[]>;
+  escapeWithdraw: Send<
+    [
+      accountIdx: BigNumberish,
+      ax: BigNumberish,
+      ay: BigNumberish,
+      balance: BigNumberish,
+      nonce: BigNumberish,
+      siblings: BigNumberish[],
+    ]
+  >;
+  /** In escape mode: an unprocessed operation's deposit and fee back to its owner. */
+  refundL1Op: Send<[queueIndex: BigNumberish]>;
+  connect(runner: ContractRunner | null): RollupContract;
+}
+
+/** The Rollup deployed at `address`, called through `runner` (a signer to send transactions). */
+export function rollupAt(address: string, runner: ContractRunner | null): RollupContract {
+  // Talking to a deployed contract needs only its ABI: an edited source does not matter here
+  // (deploying stale bytecode does, so deployment keeps the freshness check).
+  return new Contract(getAddress(address), readArtifact("Rollup", ARTIFACTS_DIR, { allowStale: true }).abi, runner) as unknown as RollupContract;
+}
+
+/**
+ * What the test-only contracts/test/MockVerifier.sol (it accepts any proof) returns as its
+ * verifyingKeyHash(), for tests and benchmarks that deploy it (the contract tests check the two agree).
+ */
+export const MOCK_VERIFIER_KEY_HASH = id("zkr MockVerifier: accepts any proof");
+
+/** Input counts of the Poseidon contracts a Rollup uses: leaves, tree root level, queue chain, tree levels. */
+export const POSEIDON_ARITIES = [3, 4, 5, 8] as const;
+export type PoseidonArity = (typeof POSEIDON_ARITIES)[number];
+export type PoseidonAddresses = Record<PoseidonArity, string>;
+
+// Production defaults of the rollup's immutable parameters (docs/PROTOCOL.md "L1 operations").
+/** Escape delay: the oldest L1 operation must have waited a week before escape mode can open. */
+export const DEFAULT_ESCAPE_DELAY = 7n * 24n * 3600n;
+/** Inactivity delay: and no batch may have been accepted for a day (at most the escape delay). */
+export const DEFAULT_INACTIVITY_DELAY = 24n * 3600n;
+/** Grace: a batch may leave out only L1 operations queued less than an hour ago. */
+export const DEFAULT_L1_GRACE = 3600n;
+/** Fee per L1 operation, wei (0.001 ETH): pays a batch slot (a 4-slot batch's ~250k gas fixed cost at ~16 gwei), prices floods. */
+export const DEFAULT_L1_OP_FEE = 10n ** 15n;
+/** Smallest ETH deposit, wei (0.001 ETH). */
+export const DEFAULT_MIN_DEPOSIT = 10n ** 15n;
+/**
+ * Local development chains (`zkr devnet`, the CLI tests): an hour's delays, 5 minutes' grace, a
+ * fee of 0.0001 ETH and a minimum deposit of 0.000001 ETH.
+ */
+export const DEV_POLICY: RollupPolicy = { escapeDelay: 3600n, inactivityDelay: 3600n, l1Grace: 300n, l1OpFee: 10n ** 14n, minDeposit: 10n ** 12n };
+
+/** The circomlibjs Poseidon contract over `n` inputs (bytecode generated, not Solidity). */
+export function poseidonContractAt(address: string, n: PoseidonArity, runner: ContractRunner | null): Contract {
+  return new Contract(getAddress(address), [`function poseidon(uint256[${n}] input) pure returns (uint256)`], runner);
+}
+
+/**
+ * Throws unless the contract at `address` computes circomlibjs's Poseidon over `n` inputs
+ * (checked on one input vector against src/model/crypto.ts): guards against a wrong address or arity.
+ */
+export async function checkPoseidonContract(address: string, n: PoseidonArity, runner: ContractRunner): Promise<void> {
+  const inputs = Array.from({ length: n }, (_, i) => SNARK_FIELD - 1n - BigInt(i));
+  const expected = (await poseidonHasher())(inputs);
+  let got: bigint;
+  try {
+    got = (await poseidonContractAt(address, n, runner).getFunction("poseidon").staticCall(inputs)) as bigint;
+  } catch (e) {
+    throw new Error(`the contract at ${address} is not a ${n}-input Poseidon (the call failed: ${(e as Error).message})`, { cause: e });
+  }
+  if (got !== expected) throw new Error(`the contract at ${address} is not a ${n}-input Poseidon (wrong output)`);
+}
+
+/** The rollup's immutable policy parameters (docs/PROTOCOL.md "L1 operations"). */
+export interface RollupPolicy {
+  /** Seconds the oldest L1 operation must wait before escape mode can open (1 ..< 2^64). */
+  escapeDelay: bigint;
+  /** Seconds without a batch before escape mode can open (1 ..= escapeDelay). */
+  inactivityDelay: bigint;
+  /** Seconds: a batch may leave out only L1 operations younger than this (< escapeDelay). */
+  l1Grace: bigint;
+  /** Wei every L1 operation pays (< 2^128). */
+  l1OpFee: bigint;
+  /** Smallest ETH deposit in wei (1 ..< 2^128). */
+  minDeposit: bigint;
+}
+
+/**
+ * The policy with production defaults for what is not given; the inactivity delay defaults to
+ * min(a day, escapeDelay) and the grace to min(an hour, escapeDelay / 2). Throws on values the
+ * contract would refuse, naming them.
+ */
+export function rollupPolicy(p: Partial<RollupPolicy> = {}): RollupPolicy {
+  const escapeDelay = p.escapeDelay ?? DEFAULT_ESCAPE_DELAY;
+  const min = (a: bigint, b: bigint) => (a < b ? a : b);
+  const policy: RollupPolicy = {
+    escapeDelay,
+    inactivityDelay: p.inactivityDelay ?? min(DEFAULT_INACTIVITY_DELAY, escapeDelay),
+    l1Grace: p.l1Grace ?? min(DEFAULT_L1_GRACE, escapeDelay / 2n),
+    l1OpFee: p.l1OpFee ?? DEFAULT_L1_OP_FEE,
+    minDeposit: p.minDeposit ?? DEFAULT_MIN_DEPOSIT,
+  };
+  if (policy.escapeDelay <= 0n || policy.escapeDelay >= 1n << 64n) throw new Error(`escape delay must be 1 ..< 2^64 seconds, got ${policy.escapeDelay}`);
+  if (policy.inactivityDelay <= 0n || policy.inactivityDelay > escapeDelay) {
+    throw new Error(`inactivity delay must be 1 .. the escape delay (${escapeDelay}) seconds, got ${policy.inactivityDelay}`);
+  }
+  if (policy.l1Grace < 0n || policy.l1Grace >= escapeDelay) throw new Error(`L1 grace must be 0 ..< the escape delay (${escapeDelay}) seconds, got ${policy.l1Grace}`);
+  if (policy.l1OpFee < 0n || policy.l1OpFee >= 1n << 128n) throw new Error(`L1-operation fee must be 0 ..< 2^128 wei, got ${policy.l1OpFee}`);
+  if (policy.minDeposit <= 0n || policy.minDeposit >= 1n << 128n) throw new Error(`minimum deposit must be 1 ..< 2^128 wei, got ${policy.minDeposit}`);
+  return policy;
+}
+
+export interface DeployRollupOptions extends Partial<RollupPolicy> {
+  /** Sends the deployment transactions; it becomes the admin who registers tokens. */
+  signer: Signer;
+  /**
+   * Contract name of the verifier to deploy, "ZkrVerifier_<label>" (src/proving/verifier.ts
+   * setupVerifier gives it with its key hash); or use verifierAddress.
+   */
+  verifierArtifact?: string;
+  /** Address of an already deployed verifier; or use verifierArtifact. */
+  verifierAddress?: string;
+  /**
+   * Hash of the verification key the verifier must check (src/proving/verifier.ts verifyingKeyHash of the
+   * setup's verification_key.json): the Rollup's constructor refuses a verifier of another key.
+   */
+  verifyingKeyHash: string;
+  /** Already deployed Poseidon contracts (checked); deployed from circomlibjs bytecode if absent. */
+  poseidon?: PoseidonAddresses;
+  /** The circuit instance the verifier was generated for. */
+  params: DerivedParams;
+  /** Address allowed to submit batches. */
+  sequencer: string;
+}
+
+export interface RollupDeployment {
+  rollup: RollupContract;
+  rollupAddress: string;
+  verifierAddress: string;
+  /** The verifying key hash the Rollup stores. */
+  verifyingKeyHash: string;
+  /** The policy the Rollup was deployed with. */
+  policy: RollupPolicy;
+  poseidon: PoseidonAddresses;
+  chainId: bigint;
+  /** Block holding the Rollup deployment: where an indexer starts reading events. */
+  blockNumber: number;
+  /** Receipt of the verifier deployment, absent when an existing verifier was used. */
+  verifierReceipt?: TransactionReceipt;
+  /** Receipts of the Poseidon deployments, absent when existing ones were used. */
+  poseidonReceipts?: TransactionReceipt[];
+  rollupReceipt: TransactionReceipt;
+}
+
+async function deployCode(
+  name: string,
+  abi: InterfaceAbi,
+  bytecode: string,
+  signer: Signer,
+  args: unknown[],
+  nonce: number,
+): Promise<{ address: string; receipt: TransactionReceipt }> {
+  const factory = new ContractFactory(abi, bytecode, signer);
+  let contract: BaseContract;
+  try {
+    contract = await factory.deploy(...args, { nonce });
+  } catch (err) {
+    const reason = decodeRevert(err, factory.interface);
+    if (reason) throw new Error(`deploying ${name} reverted: ${reason}`, { cause: err });
+    throw err;
+  }
+  const receipt = await contract.deploymentTransaction()!.wait();
+  if (!receipt || receipt.status !== 1 || !receipt.contractAddress) {
+    throw new Error(`deploying ${name} failed (transaction ${receipt?.hash})`);
+  }
+  return { address: receipt.contractAddress, receipt };
+}
+
+async function checkHasCode(provider: Provider, address: string, what: string): Promise<void> {
+  if ((await provider.getCode(address)) === "0x") throw new Error(`no contract at ${what} address ${address}`);
+}
+
+/**
+ * Deploys the Poseidon contracts for 3, 4, 5 (circomlibjs bytecode) and 8 inputs
+ * (contracts/Poseidon8.sol and its two constants tables), with consecutive nonces from `nonce`
+ * (default: the signer's pending nonce). Returns every deployment's receipt.
+ */
+export async function deployPoseidonContracts(
+  signer: Signer,
+  nonce?: number,
+): Promise<{ addresses: PoseidonAddresses; receipts: TransactionReceipt[] }> {
+  let next = nonce ?? (await signer.getNonce("pending"));
+  const deployed: { address: string; receipt: TransactionReceipt }[] = [];
+  const receipts: TransactionReceipt[] = [];
+  for (const n of POSEIDON_ARITIES) {
+    if (n === 8) {
+      // circomlibjs's generator stops at 6 inputs: contracts/Poseidon8.sol over a constants table.
+      const tables = [];
+      for (const [i, code] of poseidon8TableInitcodes().entries()) {
+        tables.push(await deployCode(`Poseidon(8) constants ${i}`, [], code, signer, [], next++));
+        receipts.push(tables[i]!.receipt);
+      }
+      const art = readArtifact("Poseidon8");
+      deployed.push(await deployCode("Poseidon(8)", art.abi, art.bytecode, signer, tables.map((t) => t.address), next++));
+    } else {
+      deployed.push(await deployCode(`Poseidon(${n})`, [], poseidonContract.createCode(n), signer, [], next++));
+    }
+    receipts.push(deployed[deployed.length - 1]!.receipt);
+  }
+  return {
+    addresses: Object.fromEntries(POSEIDON_ARITIES.map((n, i) => [n, deployed[i]!.address])) as PoseidonAddresses,
+    receipts,
+  };
+}
+
+/**
+ * Deploys the Poseidon contracts and the verifier (unless addresses are given) and a Rollup for
+ * `params`, from the artifacts `npx hardhat build` wrote. Works with any ethers v6 signer:
+ * Hardhat's in-process network or a JSON-RPC node. Nonces are assigned explicitly, so a
+ * provider's request cache cannot make a deployment reuse the previous one's nonce.
+ */
+export async function deployRollup(opts: DeployRollupOptions): Promise<RollupDeployment> {
+  const { signer, params } = opts;
+  if ((opts.verifierArtifact === undefined) === (opts.verifierAddress === undefined)) {
+    throw new Error("give exactly one of verifierArtifact and verifierAddress");
+  }
+  if (!/^0x[0-9a-fA-F]{64}$/.test(opts.verifyingKeyHash ?? "")) throw new Error(`verifyingKeyHash must be 32 bytes of hex, got ${opts.verifyingKeyHash}`);
+  const policy = rollupPolicy(opts);
+  const sequencer = getAddress(opts.sequencer);
+  const provider = signer.provider;
+  if (!provider) throw new Error("the signer must be connected to a provider");
+  const rollupArtifact = readArtifact("Rollup");
+  const verifierArtifact = opts.verifierArtifact !== undefined ? readArtifact(opts.verifierArtifact) : undefined;
+
+  let nonce = await signer.getNonce("pending");
+  let poseidon: PoseidonAddresses;
+  let poseidonReceipts: TransactionReceipt[] | undefined;
+  if (opts.poseidon) {
+    poseidon = { ...opts.poseidon };
+    for (const n of POSEIDON_ARITIES) {
+      poseidon[n] = getAddress(poseidon[n]);
+      await checkHasCode(provider, poseidon[n], `Poseidon(${n})`);
+      await checkPoseidonContract(poseidon[n], n, provider);
+    }
+  } else {
+    ({ addresses: poseidon, receipts: poseidonReceipts } = await deployPoseidonContracts(signer, nonce));
+    nonce += poseidonReceipts.length; // one transaction per receipt
+  }
+
+  let verifierAddress: string;
+  let verifierReceipt: TransactionReceipt | undefined;
+  if (verifierArtifact) {
+    const { abi, bytecode, contractName } = verifierArtifact;
+    const deployed = await deployCode(contractName, abi, bytecode, signer, [], nonce++);
+    verifierAddress = deployed.address;
+    verifierReceipt = deployed.receipt;
+  } else {
+    verifierAddress = getAddress(opts.verifierAddress!);
+    await checkHasCode(provider, verifierAddress, "verifier");
+  }
+
+  const { address: rollupAddress, receipt: rollupReceipt } = await deployCode(
+    "Rollup",
+    rollupArtifact.abi,
+    rollupArtifact.bytecode,
+    signer,
+    [
+      verifierAddress,
+      poseidon[3],
+      poseidon[4],
+      poseidon[5],
+      poseidon[8],
+      {
+        sequencer,
+        depth: params.depth,
+        batchSize: params.batchSize,
+        l1Slots: params.l1Slots,
+        feeSlots: params.feeSlots,
+        ...policy,
+        verifyingKeyHash: opts.verifyingKeyHash,
+      },
+    ],
+    nonce++,
+  );
+  const rollup = rollupAt(rollupAddress, signer);
+  return {
+    rollup,
+    rollupAddress,
+    verifierAddress,
+    verifyingKeyHash: opts.verifyingKeyHash.toLowerCase(),
+    policy,
+    poseidon,
+    chainId: (await provider.getNetwork()).chainId,
+    blockNumber: rollupReceipt.blockNumber,
+    verifierReceipt,
+    poseidonReceipts,
+    rollupReceipt,
+  };
+}

@@ -1,0 +1,299 @@
+// Reading zkr from L1 alone: the batches' calldata and the queued operations are everything
+// needed to rebuild the whole L2 state and to re-check every batch's proof (data availability).
+import type { JsonRpcApiProvider, Provider } from "ethers";
+import { readFileSync } from "node:fs";
+import { groth16, type Groth16Proof } from "snarkjs";
+import { decodeBatchCall, type PostedBatchCall } from "./calldata.js";
+import { poseidonHasher, type ZkrCrypto } from "../model/crypto.js";
+import { type RollupContract } from "./deploy.js";
+import { readL1Ops, type L1OpEvent } from "./events.js";
+import { type LogQueryOptions, queryLogs } from "./logs.js";
+import type { DerivedParams } from "../model/params.js";
+import { batchCoefficients, type BatchPublicData, dataCommitment, signalsOf } from "../model/publicInputs.js";
+import { L2State } from "../model/state.js";
+import type { QueuedL1Op } from "../model/l1op.js";
+import { decodeTransfer, type Transfer } from "../model/tx.js";
+import { verifyingKeyHash } from "../proving/vkey.js";
+
+/** A batch as posted on L1: its event and its submitBatch calldata. */
+export interface PostedBatch {
+  number: bigint;
+  oldRoot: bigint;
+  newRoot: bigint;
+  l1Count: number;
+  /** Operations consumed before this batch (its first queue index). */
+  l1From: bigint;
+  txHash: string;
+  blockNumber: number;
+  blockHash: string;
+  l1Results: Uint8Array;
+  feeIdx: Uint8Array;
+  txData: Uint8Array;
+  /** The posted Poseidon commitment to the batch data. */
+  commitment: bigint;
+  /** [a0, a1, b00, b01, b10, b11, c0, c1] as submitted. */
+  proof: bigint[];
+}
+
+/** One frame of a geth-style `callTracer` trace (debug_traceTransaction). */
+interface CallFrame {
+  type: string;
+  to?: string;
+  input?: string;
+  error?: string;
+  calls?: CallFrame[];
+}
+
+/**
+ * The calldata of every call into the rollup that could have emitted BatchSubmitted events, in
+ * execution order: CALL frames to `rollup` that did not revert and whose callers did not revert
+ * (a reverted frame's events are discarded; DELEGATECALL and STATICCALL run no rollup state).
+ */
+function rollupCalls(frame: CallFrame, rollup: string, out: string[] = []): string[] {
+  if (frame.error !== undefined) return out;
+  if (frame.type === "CALL" && frame.to?.toLowerCase() === rollup && frame.input) out.push(frame.input);
+  for (const c of frame.calls ?? []) rollupCalls(c, rollup, out);
+  return out;
+}
+
+/**
+ * The batches a transaction posted, in the order it applied them. A direct call to the rollup is
+ * decoded from the transaction's input. A call through another contract (a multisig, a relayer)
+ * is decoded from the node's call trace (debug_traceTransaction with the callTracer, which geth,
+ * erigon, reth, anvil and Hardhat offer): its successful submitBatch(es) calls into the rollup.
+ * Without a trace, or when the trace does not account for the transaction's events, the error
+ * names the batch, the transaction and why.
+ */
+async function postedBatchesOf(
+  provider: Provider,
+  rollup: RollupContract,
+  rollupAddress: string,
+  txHash: string,
+  firstBatch: bigint,
+  events: number,
+  traceCall: (txHash: string) => Promise<unknown>,
+): Promise<PostedBatchCall[]> {
+  const tx = await provider.getTransaction(txHash);
+  if (!tx) throw new Error(`transaction ${txHash} (batch ${firstBatch}) not found`);
+  const where = `batch ${firstBatch} (transaction ${txHash}) was submitted through contract ${tx.to ?? "(creation)"}, not by a direct call to the rollup`;
+  let inputs: string[];
+  if (tx.to?.toLowerCase() === rollupAddress) {
+    inputs = [tx.data];
+  } else {
+    let trace: CallFrame;
+    try {
+      trace = (await traceCall(txHash)) as CallFrame;
+    } catch (e) {
+      throw new Error(`${where}, and the node cannot trace it (debug_traceTransaction with the callTracer: ${(e as Error).message.split("\n")[0]}): read L1 through a node that offers it`, { cause: e });
+    }
+    inputs = rollupCalls(trace, rollupAddress);
+    if (inputs.length === 0) throw new Error(`${where}, and its call trace holds no successful call into the rollup`);
+  }
+  const batches: PostedBatchCall[] = [];
+  for (const input of inputs) {
+    try {
+      batches.push(...decodeBatchCall(rollup.interface, input));
+    } catch (e) {
+      // Another call into the rollup in the same transaction (a deposit, say) emits no batch.
+      if (!/not a submitBatch or submitBatches call/.test((e as Error).message)) throw e;
+    }
+  }
+  if (batches.length !== events) {
+    throw new Error(`transaction ${txHash} emitted ${events} BatchSubmitted events (from batch ${firstBatch}) but its calls into the rollup post ${batches.length} batches`);
+  }
+  return batches;
+}
+
+export interface ReadBatchesOptions {
+  /**
+   * The call trace (geth `callTracer` format) of a transaction that reached the rollup through
+   * another contract. Default: debug_traceTransaction on the rollup's provider.
+   */
+  traceCall?: (txHash: string) => Promise<unknown>;
+}
+
+/**
+ * All batches accepted by the rollup, in order, with their calldata (from submitBatch or
+ * submitBatches calls: the j-th BatchSubmitted event of a transaction is its j-th posted batch),
+ * whether the transaction called the rollup directly or through another contract (postedBatchesOf).
+ * Events are read in chunks the node accepts (src/chain/logs.ts).
+ */
+export async function readBatches(rollup: RollupContract, fromBlock: number, opts: ReadBatchesOptions & LogQueryOptions = {}): Promise<PostedBatch[]> {
+  const provider = rollup.runner!.provider as Provider;
+  const traceCall = opts.traceCall ?? ((hash: string) => (provider as JsonRpcApiProvider).send("debug_traceTransaction", [hash, { tracer: "callTracer" }]));
+  const rollupAddress = (await rollup.getAddress()).toLowerCase();
+  const logs = await queryLogs(rollup, rollup.filters.BatchSubmitted!(), fromBlock, await provider.getBlockNumber(), opts);
+  const perTx = new Map<string, number>();
+  for (const log of logs) perTx.set(log.transactionHash, (perTx.get(log.transactionHash) ?? 0) + 1);
+  const calls = new Map<string, { batches: PostedBatchCall[]; next: number }>();
+  const out: PostedBatch[] = [];
+  let l1From = 0n;
+  for (const log of logs) {
+    if (!("args" in log)) throw new Error(`cannot decode log ${log.transactionHash}`);
+    let call = calls.get(log.transactionHash);
+    if (!call) {
+      const batches = await postedBatchesOf(provider, rollup, rollupAddress, log.transactionHash, log.args.batchNumber as bigint, perTx.get(log.transactionHash)!, traceCall);
+      call = { batches, next: 0 };
+      calls.set(log.transactionHash, call);
+    }
+    const posted = call.batches[call.next++]!;
+    const b: PostedBatch = {
+      ...posted,
+      number: log.args.batchNumber as bigint,
+      oldRoot: log.args.oldRoot as bigint,
+      newRoot: log.args.newRoot as bigint,
+      l1From,
+      txHash: log.transactionHash,
+      blockNumber: log.blockNumber,
+      blockHash: log.blockHash,
+    };
+    if (b.newRoot !== posted.newRoot) throw new Error(`batch ${b.number}: event and calldata disagree on the new root`);
+    if (BigInt(posted.l1Count) !== (log.args.l1Count as bigint)) throw new Error(`batch ${b.number}: event and calldata disagree on the L1 operations consumed`);
+    if (b.number !== BigInt(out.length + 1)) throw new Error(`batch events out of order: got ${b.number}, expected ${out.length + 1}`);
+    out.push(b);
+    l1From += BigInt(b.l1Count);
+  }
+  return out;
+}
+
+/**
+ * Applies one batch as posted on L1 to `state`: its L1 operations (`ops`, the ones it consumed,
+ * in queue order) with their posted results, then its posted transfers and exits, then its fees;
+ * throws unless it starts from the state's root and ends at its posted root. `onTx` sees each
+ * transfer with the nonce it used (the sender's nonce before it).
+ */
+export function applyPostedBatch(
+  state: L2State,
+  b: Pick<PostedBatch, "number" | "oldRoot" | "newRoot" | "l1Count" | "l1Results" | "feeIdx" | "txData">,
+  ops: readonly QueuedL1Op[],
+  onTx?: (t: Transfer) => void,
+): void {
+  const params = state.params;
+  if (b.oldRoot !== state.root) throw new Error(`batch ${b.number} starts from root ${b.oldRoot}, rebuilt state has ${state.root}`);
+  for (let i = 0; i < b.l1Count; i++) {
+    const op = ops[i];
+    if (!op) throw new Error(`batch ${b.number} consumes ${b.l1Count} L1 operations, ${ops.length} have events`);
+    const posted = BigInt("0x" + Buffer.from(b.l1Results.subarray(16 * i, 16 * i + 16)).toString("hex"));
+    const { result } = state.applyL1Op(op);
+    if (result !== posted) throw new Error(`batch ${b.number}: L1 operation ${op.queueIndex} result ${posted} posted, ${result} rebuilt`);
+  }
+  const fees = new Map<bigint, bigint>();
+  for (let o = 0; o < b.txData.length; o += params.txBytes) {
+    const t = decodeTransfer(b.txData.subarray(o, o + params.txBytes), params);
+    // The contract refuses trailing padding and the circuit puts padding only after the last real
+    // transaction, so a posted padding slot means an unsound verifier, not data to skip.
+    if (t.from === 0n) throw new Error(`batch ${b.number}: posted transaction ${o / params.txBytes} is padding (from = 0), which no valid batch posts`);
+    const sender = state.account(t.from);
+    onTx?.({ ...t, nonce: sender?.nonce ?? 0n });
+    state.applyPosted(t);
+    if (sender !== undefined && t.fee > 0n) fees.set(sender.tokenId, (fees.get(sender.tokenId) ?? 0n) + t.fee);
+  }
+  for (let j = 0; j < params.feeSlots; j++) {
+    const idx = BigInt("0x" + (Buffer.from(b.feeIdx.subarray(j * params.idxBytes, (j + 1) * params.idxBytes)).toString("hex") || "0"));
+    if (idx === 0n) continue;
+    const token = state.account(idx)?.tokenId;
+    if (token === undefined) throw new Error(`batch ${b.number}: fee account ${idx} does not exist`);
+    state.credit(idx, fees.get(token) ?? 0n);
+  }
+  if (state.root !== b.newRoot) throw new Error(`batch ${b.number}: rebuilt root ${state.root} differs from the posted root ${b.newRoot}`);
+}
+
+export interface RebuildResult {
+  state: L2State;
+  batches: PostedBatch[];
+  ops: L1OpEvent[];
+  /** The rollup's current root; equal to state.root (rebuild throws otherwise). */
+  onChainRoot: bigint;
+}
+
+/**
+ * Rebuild the L2 state from L1 events and calldata alone: replay every batch (its L1
+ * operations with their posted results, then its posted transfers and exits, then its fees)
+ * and check each batch's new root, and the final root against the contract.
+ */
+export async function rebuildFromL1(
+  crypto: ZkrCrypto,
+  params: DerivedParams,
+  rollup: RollupContract,
+  fromBlock: number,
+  log: (m: string) => void = () => {},
+  logs: LogQueryOptions = {},
+): Promise<RebuildResult> {
+  const [ops, batches] = await Promise.all([readL1Ops(rollup, fromBlock, logs), readBatches(rollup, fromBlock, logs)]);
+  const state = new L2State(crypto, params);
+  for (const b of batches) {
+    applyPostedBatch(state, b, ops.slice(Number(b.l1From), Number(b.l1From) + b.l1Count));
+    log(`batch ${b.number}: ${b.l1Count} L1 ops, ${b.txData.length / params.txBytes} txs, root ✓`);
+  }
+  // Operations queued but not yet consumed are not part of the state.
+  const onChainRoot = await rollup.stateRoot();
+  if (onChainRoot !== state.root) throw new Error(`rebuilt root ${state.root} differs from the root on L1 ${onChainRoot}`);
+  return { state, batches, ops, onChainRoot };
+}
+
+export interface BatchVerification {
+  batch: PostedBatch;
+  /** [evaluation, challenge], recomputed from the L1 data and the posted commitment as the contract did. */
+  publicSignals: [bigint, bigint];
+  /** The posted commitment is the Poseidon commitment of the posted data (recomputed here). */
+  commitmentValid: boolean;
+  proofValid: boolean;
+  /** The root after this batch equals the root the contract holds now or the next batch starts from. */
+  rootConsistent: boolean;
+  /** The rollup's verifyingKeyHash: its verifier checks proofs against this key. */
+  onChainKeyHash: string;
+  /** The verification key used here has the rollup's verifyingKeyHash (else proofValid says nothing about L1). */
+  keyHashMatches: boolean;
+}
+
+/**
+ * Re-check batch `number` from L1 data alone: recompute its public signals from the posted
+ * calldata and commitment, the queue hash and the chain (as the contract did), check the
+ * commitment against the data, verify the proof with the verification key, and check that the
+ * key is the one the rollup's verifier checks (its verifyingKeyHash).
+ */
+export async function verifyBatchFromL1(
+  params: DerivedParams,
+  rollup: RollupContract,
+  fromBlock: number,
+  number: bigint,
+  vkeyFile: string,
+  tamper?: (b: PostedBatch) => void,
+  logs: LogQueryOptions = {},
+): Promise<BatchVerification> {
+  const batches = await readBatches(rollup, fromBlock, logs);
+  const batch = batches[Number(number) - 1];
+  if (!batch || batch.number !== number) throw new Error(`no batch ${number} on L1 (there are ${batches.length})`);
+  tamper?.(batch);
+  const provider = rollup.runner!.provider as Provider;
+  const chainId = (await provider.getNetwork()).chainId;
+  const l1HashEnd = await rollup.l1ChainHash(batch.l1From + BigInt(batch.l1Count));
+  const data: BatchPublicData = {
+    oldRoot: batch.oldRoot,
+    newRoot: batch.newRoot,
+    chainId,
+    rollupAddress: BigInt(await rollup.getAddress()),
+    l1HashEnd,
+    l1Count: batch.l1Count,
+    feeIdxData: batch.feeIdx,
+    l1ResultsData: batch.l1Results,
+    txData: batch.txData,
+  };
+  const c = batchCoefficients(data, params);
+  const publicSignals = signalsOf(c, batch.commitment);
+  const commitmentValid = dataCommitment(c, await poseidonHasher()) === batch.commitment;
+  const p = batch.proof.map(String);
+  const proof: Groth16Proof = {
+    pi_a: [p[0], p[1], "1"],
+    pi_b: [[p[3], p[2]], [p[5], p[4]], ["1", "0"]],
+    pi_c: [p[6], p[7], "1"],
+    protocol: "groth16",
+    curve: "bn128",
+  };
+  const vkey = JSON.parse(readFileSync(vkeyFile, "utf8"));
+  const proofValid = await groth16.verify(vkey, publicSignals.map(String), proof);
+  const next = batches[Number(number)];
+  const rootConsistent = next ? next.oldRoot === batch.newRoot : (await rollup.stateRoot()) === batch.newRoot;
+  const onChainKeyHash = (await rollup.verifyingKeyHash()).toLowerCase();
+  return { batch, publicSignals, commitmentValid, proofValid, rootConsistent, onChainKeyHash, keyHashMatches: onChainKeyHash === verifyingKeyHash(vkey) };
+}

@@ -1,0 +1,50 @@
+import { Command } from "commander";
+import { holdCurve } from "../../proving/curve.js";
+import { verifyBatchFromL1 } from "../../chain/rebuild.js";
+import { Config, deploymentParams, describeDeploymentSetup, withSettings } from "../config.js";
+import { withRollup } from "../connect.js";
+import { deploymentSetup } from "../services.js";
+import { intArg } from "../units.js";
+
+export function verifyCommand(): Command {
+  const cmd = new Command("verify")
+    .description("re-check a batch from L1 alone: recompute its public inputs from the posted data, check its data commitment and verify its proof (exit code 1 if invalid)")
+    .argument("<batch>", "batch number (1 is the first)", intArg("batch number", 1n, (1n << 32n) - 1n))
+    .option("--setup <dir>", "setup directory holding the deployment's verification key (default: the cache)")
+    .option("--json", "print as JSON");
+  withSettings(cmd, "deployment", "rpc", "maxLogRange");
+  return cmd.action(async (batch: bigint, o: { setup?: string; json?: boolean } & Record<string, unknown>) => {
+    const cfg = Config.resolve(o, ["deployment", "rpc", "maxLogRange"]);
+    const manifest = await deploymentSetup(cfg.deployment(), o.setup);
+    const release = holdCurve(); // snarkjs's worker threads, released when done
+    try {
+      const d = cfg.deployment();
+      const params = deploymentParams(d);
+      const v = await withRollup(cfg, {}, (l1) => verifyBatchFromL1(params, l1.rollup, l1.deployment.deployBlock, batch, manifest.vkey, undefined, l1.logs));
+      const ok = v.proofValid && v.commitmentValid && v.rootConsistent && v.keyHashMatches;
+      if (o.json) {
+        console.log(
+          JSON.stringify(
+            { batch: batch.toString(), publicSignals: v.publicSignals.map(String), commitment: v.batch.commitment.toString(), commitmentValid: v.commitmentValid, proofValid: v.proofValid, rootConsistent: v.rootConsistent, verifyingKeyHash: v.onChainKeyHash, keyHashMatches: v.keyHashMatches, oldRoot: v.batch.oldRoot.toString(), newRoot: v.batch.newRoot.toString(), tx: v.batch.txHash, setup: d.setupProvenance ?? null, valid: ok },
+            null,
+            2,
+          ),
+        );
+      } else {
+        console.log(`batch          ${batch} (tx ${v.batch.txHash}, block ${v.batch.blockNumber})`);
+        console.log(`L1 operations  ${v.batch.l1Count} (from #${v.batch.l1From}), ${v.batch.txData.length / params.txBytes} transactions`);
+        console.log(`commitment     ${v.commitmentValid ? "matches the posted data" : "DOES NOT MATCH the posted data"}`);
+        console.log(`public inputs  y = ${v.publicSignals[0]}, z = ${v.publicSignals[1]} (recomputed from L1 data)`);
+        console.log(`proof          ${v.proofValid ? "valid" : "INVALID"} (verification key of setup ${manifest.label}-${manifest.key})`);
+        console.log(`verifier key   ${v.onChainKeyHash} on L1: ${v.keyHashMatches ? "the key checked here" : "NOT the key checked here"}`);
+        console.log(`roots          ${v.rootConsistent ? "consistent" : "INCONSISTENT"}: ${v.batch.oldRoot} → ${v.batch.newRoot}`);
+        console.log(`setup          ${describeDeploymentSetup(d)}`);
+        for (const [i, c] of (d.setupProvenance?.contributions ?? []).entries()) console.log(`  #${i + 1} ${c.name} ${c.hash}`);
+        if (d.setupProvenance?.beacon) console.log(`  beacon ${d.setupProvenance.beacon.hash}${d.setupProvenance.beacon.source ? ` (${d.setupProvenance.beacon.source})` : ""}`);
+      }
+      if (!ok) process.exitCode = 1;
+    } finally {
+      await release();
+    }
+  });
+}

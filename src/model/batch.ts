@@ -1,0 +1,271 @@
+import { MAX_BALANCE, type Account } from "./account.js";
+import { concatBytes, toBytesBE } from "./bytes.js";
+import { type BatchPublicData, computePublicInputs } from "./publicInputs.js";
+import { l1ChainStep, type L1Op } from "./l1op.js";
+import type { L2State, LeafWitness } from "./state.js";
+import { emptyWitness, TxRejectedError } from "./state.js";
+import { encodeTransfer, packedAmounts, type Domain, type SignedTransfer } from "./tx.js";
+
+/** Signature inputs of a padding slot: all zero, like every other input of the slot. */
+export const PADDING_SIGNATURE = { R8x: 0n, R8y: 0n, S: 0n };
+
+export interface BatchContext {
+  domain: Domain;
+  /** Fee account indexes, at most feeSlots of them (unused slots are 0). */
+  feeIdx: bigint[];
+  /** Queue hash before the first L1 operation of this batch (the contract's chain value). */
+  l1HashStart?: bigint;
+}
+
+/** What goes into a batch: the next queued L1 operations (in queue order), then L2 transactions. */
+export interface BatchContents {
+  /** At most l1Slots operations, the oldest unprocessed ones, in queue order. */
+  l1Ops?: L1Op[];
+  /** Candidate L2 transfers and exits; invalid ones are left out. */
+  txs: SignedTransfer[];
+}
+
+export interface Rejected {
+  tx: SignedTransfer;
+  error: TxRejectedError;
+}
+
+export interface Batch {
+  oldRoot: bigint;
+  newRoot: bigint;
+  /** L1 operations consumed, their results (refund or forced-exit amount) and the queue hash after them. */
+  l1Ops: L1Op[];
+  l1Results: bigint[];
+  l1HashEnd: bigint;
+  /** 16 bytes (uint128) per consumed L1 operation. */
+  l1ResultsData: Uint8Array;
+  /** Transfers included, in order. */
+  txs: SignedTransfer[];
+  /** Transfers left out, with why. */
+  rejected: Rejected[];
+  /** Fee indexes padded to feeSlots. */
+  feeIdx: bigint[];
+  /** Fees credited per fee slot. */
+  fees: bigint[];
+  feeIdxData: Uint8Array;
+  txData: Uint8Array;
+  /** Poseidon commitment to the batch data, posted with it (src/model/publicInputs.ts). */
+  commitment: bigint;
+  /** The proof's public signals [evaluation, challenge], as the contract derives them. */
+  publicSignals: [bigint, bigint];
+  /** Input object of the circuit Batch(D, N, L, F), values as decimal strings. */
+  circuitInput: Record<string, unknown>;
+}
+
+type Sig = { R8x: bigint; R8y: bigint; S: bigint };
+
+/** A leaf's fields and Merkle proof as the circuit takes them. */
+export type LeafInput = Pick<LeafWitness, "account" | "proof">;
+
+/** One transaction slot of the circuit input (all zero for padding). */
+export interface TxSlotInput {
+  from: bigint;
+  to: bigint;
+  amountF: bigint;
+  feeF: bigint;
+  sig: Sig;
+  sender: LeafInput;
+  receiver: LeafInput;
+}
+
+/** Everything the circuit Batch(D, N, L, F) takes, slot by slot. */
+export interface CircuitInputParts {
+  /** The public challenge z (src/model/publicInputs.ts). */
+  challenge: bigint;
+  oldRoot: bigint;
+  newRoot: bigint;
+  domain: Domain;
+  l1HashStart: bigint;
+  /** Number of L1 operations consumed: the first l1Count of l1Slots. */
+  l1Count: number;
+  /** L entries: the consumed operations, then all-zero ones. */
+  l1Slots: L1Op[];
+  l1Leaves: LeafInput[];
+  feeIdx: bigint[];
+  slots: TxSlotInput[];
+  feeLeaves: LeafInput[];
+}
+
+const str = (v: bigint) => v.toString();
+
+function leafInputs(prefix: string, ws: LeafInput[]): Record<string, unknown> {
+  const field = (k: keyof Account) => ws.map((w) => str(w.account[k]));
+  return {
+    [`${prefix}Ax`]: field("ax"),
+    [`${prefix}Ay`]: field("ay"),
+    [`${prefix}Token`]: field("tokenId"),
+    [`${prefix}Balance`]: field("balance"),
+    [`${prefix}Nonce`]: field("nonce"),
+    [`${prefix}Siblings`]: ws.map((w) => w.proof.flat().map(str)),
+  };
+}
+
+/** The circuit's input object (signal name → decimal strings): the one place its names live. */
+export function circuitInputOf(x: CircuitInputParts): Record<string, unknown> {
+  const op = (k: keyof L1Op) => x.l1Slots.map((o) => str(BigInt(o[k])));
+  return {
+    challenge: str(x.challenge),
+    oldRoot: str(x.oldRoot),
+    newRoot: str(x.newRoot),
+    chainId: str(x.domain.chainId),
+    rollupAddress: str(x.domain.rollupAddress),
+    l1HashStart: str(x.l1HashStart),
+    l1Count: String(x.l1Count),
+    l1Kind: op("kind"),
+    l1AccountIdx: op("accountIdx"),
+    l1Token: op("tokenId"),
+    l1Amount: op("amount"),
+    l1Owner: op("owner"),
+    l1Ax: op("ax"),
+    l1Ay: op("ay"),
+    ...leafInputs("l1Leaf", x.l1Leaves),
+    feeIdx: x.feeIdx.map(str),
+    from: x.slots.map((s) => str(s.from)),
+    to: x.slots.map((s) => str(s.to)),
+    amountF: x.slots.map((s) => str(s.amountF)),
+    feeF: x.slots.map((s) => str(s.feeF)),
+    sigS: x.slots.map((s) => str(s.sig.S)),
+    sigR8x: x.slots.map((s) => str(s.sig.R8x)),
+    sigR8y: x.slots.map((s) => str(s.sig.R8y)),
+    ...leafInputs("sender", x.slots.map((s) => s.sender)),
+    ...leafInputs("receiver", x.slots.map((s) => s.receiver)),
+    ...leafInputs("fee", x.feeLeaves),
+  };
+}
+
+/**
+ * Throws FEE_ACCOUNT_FULL unless every fee slot can still be credited `fees` (the fees collected
+ * so far, the current transaction's included) after the transaction just applied: the fee
+ * accounts are credited after every transaction of the batch (the circuit's FeeCredit), so a
+ * transaction that pays a fee into a full slot, or a transfer into a fee account that leaves no
+ * room for the fees already collected, cannot be part of the batch.
+ */
+function checkFeeRoom(state: L2State, feeIdx: bigint[], fees: bigint[], tx: SignedTransfer): void {
+  feeIdx.forEach((idx, j) => {
+    if (idx === 0n) return;
+    const balance = state.account(idx)!.balance;
+    if (balance + fees[j] > MAX_BALANCE) {
+      throw new TxRejectedError(
+        "FEE_ACCOUNT_FULL",
+        `fee account ${idx} cannot take this batch's fees after transaction ${tx.from} → ${tx.to} (nonce ${tx.nonce}): its balance ${balance} plus fees ${fees[j]} would exceed 2^128 - 1`,
+      );
+    }
+  });
+}
+
+/**
+ * Apply the L1 operations, then up to batchSize transfers and exits to `state` (mutating it),
+ * credit the fees, and return the batch's calldata, data commitment, public signals and circuit input.
+ * Invalid transactions are left out and reported in `rejected`; they change nothing. Nothing a
+ * transaction holds makes this throw (a fee slot that cannot take its fee is a rejection too,
+ * FEE_ACCOUNT_FULL): it throws only for a caller's error (too many L1 operations or fee
+ * accounts, a fee account that does not exist, two of one token) or an L1 operation that
+ * contradicts the queue rules (a state out of sync with L1).
+ */
+export function buildBatch(state: L2State, contents: BatchContents, ctx: BatchContext): Batch {
+  const p = state.params;
+  const candidates = contents.txs;
+  const l1Ops = contents.l1Ops ?? [];
+  if (l1Ops.length > p.l1Slots) throw new Error(`at most ${p.l1Slots} L1 operations per batch, got ${l1Ops.length}`);
+  if (ctx.feeIdx.length > p.feeSlots) throw new Error(`at most ${p.feeSlots} fee accounts per batch`);
+  const feeIdx = [...ctx.feeIdx, ...Array<bigint>(p.feeSlots - ctx.feeIdx.length).fill(0n)];
+
+  const oldRoot = state.root;
+  const l1HashStart = ctx.l1HashStart ?? 0n;
+  let l1HashEnd = l1HashStart;
+  const l1Results: bigint[] = [];
+  const l1Leaves: LeafWitness[] = [];
+  for (const op of l1Ops) {
+    const { result, leaf } = state.applyL1Op(op);
+    l1HashEnd = l1ChainStep(state.crypto.hash, l1HashEnd, op);
+    l1Results.push(result);
+    l1Leaves.push(leaf);
+  }
+  const zeroOp: L1Op = { kind: 0 as L1Op["kind"], accountIdx: 0n, tokenId: 0n, amount: 0n, owner: 0n, ax: 0n, ay: 0n };
+  const l1Slots = [...l1Ops, ...Array<L1Op>(p.l1Slots - l1Ops.length).fill(zeroOp)];
+  while (l1Leaves.length < p.l1Slots) l1Leaves.push(emptyWitness(p.depth));
+
+  // Fee accounts may be created by this batch's own L1 operations. (Callers that need to keep
+  // the state on an error checkpoint it: the operations above are already applied.)
+  const feeTokens: bigint[] = [];
+  for (const idx of feeIdx) {
+    if (idx === 0n) continue;
+    const a = state.account(idx);
+    if (!a) throw new Error(`fee account ${idx} does not exist`);
+    if (feeTokens.includes(a.tokenId)) throw new Error(`two fee accounts for token ${a.tokenId}`);
+    feeTokens.push(a.tokenId);
+  }
+
+  const slots: TxSlotInput[] = [];
+  const txs: SignedTransfer[] = [];
+  const rejected: Rejected[] = [];
+  const fees = feeIdx.map(() => 0n);
+  for (const tx of candidates) {
+    if (slots.length === p.batchSize) break;
+    // Each transaction under its own checkpoint: one that leaves a fee slot unable to take the
+    // batch's fees is undone and rejected, so the credits below never overflow.
+    const cp = state.checkpoint();
+    let applied: ReturnType<L2State["applyTransfer"]>;
+    let j: number;
+    try {
+      applied = state.applyTransfer(tx, ctx.domain, feeTokens);
+      j = feeIdx.findIndex((idx) => idx !== 0n && state.account(idx)!.tokenId === applied.sender.account.tokenId);
+      checkFeeRoom(state, feeIdx, fees.map((f, k) => (k === j ? f + tx.fee : f)), tx);
+    } catch (e) {
+      state.revert(cp);
+      if (!(e instanceof TxRejectedError)) throw e;
+      rejected.push({ tx, error: e });
+      continue;
+    }
+    state.commit(cp);
+    const { amountF, feeF } = packedAmounts(tx);
+    slots.push({ from: tx.from, to: tx.to, amountF, feeF, sig: tx.signature, sender: applied.sender, receiver: applied.receiver });
+    txs.push(tx);
+    if (j >= 0) fees[j] += tx.fee;
+  }
+  const feeWitnesses = feeIdx.map((idx, j) => (idx === 0n ? emptyWitness(p.depth) : state.credit(idx, fees[j])));
+  const newRoot = state.root;
+
+  const pad = emptyWitness(p.depth);
+  while (slots.length < p.batchSize) {
+    slots.push({ from: 0n, to: 0n, amountF: 0n, feeF: 0n, sig: PADDING_SIGNATURE, sender: pad, receiver: pad });
+  }
+  const txData = concatBytes(txs.map((t) => encodeTransfer(t, p)));
+  const feeIdxData = concatBytes(feeIdx.map((i) => toBytesBE(i, p.idxBytes)));
+  const l1ResultsData = concatBytes(l1Results.map((r) => toBytesBE(r, 16)));
+  const data: BatchPublicData = {
+    oldRoot,
+    newRoot,
+    chainId: ctx.domain.chainId,
+    rollupAddress: ctx.domain.rollupAddress,
+    l1HashEnd,
+    l1Count: l1Ops.length,
+    feeIdxData,
+    l1ResultsData,
+    txData,
+  };
+  const pub = computePublicInputs(data, p, state.crypto.hash);
+  const circuitInput = circuitInputOf({ challenge: pub.challenge, oldRoot, newRoot, domain: ctx.domain, l1HashStart, l1Count: l1Ops.length, l1Slots, l1Leaves, feeIdx, slots, feeLeaves: feeWitnesses });
+  return {
+    oldRoot,
+    newRoot,
+    l1Ops,
+    l1Results,
+    l1HashEnd,
+    l1ResultsData,
+    txs,
+    rejected,
+    feeIdx,
+    fees,
+    feeIdxData,
+    txData,
+    commitment: pub.commitment,
+    publicSignals: pub.signals,
+    circuitInput,
+  };
+}

@@ -1,0 +1,57 @@
+// Entry of the child process a prover worker (worker.ts) proves in. Proving blocks its thread
+// for long stretches (the witness computation, parts of snarkjs's prover); in a child process
+// that leaves the worker's event loop free to renew its job locks in Redis, however large the
+// circuit. (snarkjs cannot run in a worker_thread: its web-worker dependency takes any
+// non-main thread for one of its own workers.) The child exits when its parent goes away,
+// including when the worker is killed.
+import { performance } from "node:perf_hooks";
+import type { SetupManifest } from "../proving/manifest.js";
+import { type Groth16Proof, Prover, type PublicSignals } from "../proving/prover.js";
+import { type ProvingPhase, sharedCurveReady } from "./queue.js";
+
+export type ProvingRequest =
+  | { type: "prove"; id: number; manifest: SetupManifest; input: Record<string, unknown> }
+  | { type: "close" };
+
+export type ProvingReply =
+  | { type: "phase"; id: number; phase: ProvingPhase }
+  | {
+      type: "done";
+      id: number;
+      proof: Groth16Proof;
+      publicSignals: PublicSignals;
+      witnessMs: number;
+      proveMs: number;
+      /** The proof checked against the setup's verification key. */
+      verified: boolean;
+      verifyMs: number;
+    }
+  | { type: "error"; id: number; message: string };
+
+if (process.send) {
+  const provers = new Map<string, Prover>();
+  const send = (m: ProvingReply) => process.send?.(m);
+
+  process.on("message", async (m: ProvingRequest) => {
+    if (m.type === "close") {
+      await Promise.all([...provers.values()].map((p) => p.close()));
+      process.disconnect();
+      return;
+    }
+    try {
+      let prover = provers.get(m.manifest.zkey);
+      if (!prover) provers.set(m.manifest.zkey, (prover = new Prover(m.manifest)));
+      send({ type: "phase", id: m.id, phase: "proving" });
+      await sharedCurveReady();
+      const r = await prover.prove(m.input);
+      send({ type: "phase", id: m.id, phase: "verifying" });
+      const t0 = performance.now();
+      const verified = await prover.verify(r.proof, r.publicSignals);
+      send({ type: "done", id: m.id, ...r, verified, verifyMs: performance.now() - t0 });
+    } catch (e) {
+      send({ type: "error", id: m.id, message: (e as Error).message });
+    }
+  });
+  // The worker closed the channel or died: nothing can receive a proof any more.
+  process.on("disconnect", () => process.exit(0));
+}

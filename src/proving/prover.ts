@@ -1,0 +1,200 @@
+// Groth16 prover for a circuit set up by setup.ts: witness (circuit wasm, or circom's C++
+// witness generator, witness.ts) and proof in memory with snarkjs, verification with the
+// exported verification key, and conversion of a proof to the arguments of the generated
+// Solidity verifier.
+import { readFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import { type Groth16Proof, groth16, type PublicSignals } from "snarkjs";
+import type { Log } from "../util/log.js";
+import { holdCurve } from "./curve.js";
+import { type SetupOptions, setupInstance } from "./setup.js";
+import { readSetupManifest, type SetupManifest } from "./manifest.js";
+import { buildCppWitnessForSetup, type CppWitnessGenerator, cppWitness, type WitnessBackend, wasmWitness } from "./witness.js";
+
+export type { Groth16Proof, PublicSignals } from "snarkjs";
+export type { WitnessBackend } from "./witness.js";
+
+/**
+ * Which witness calculator a Prover uses: "wasm" (snarkjs with the circuit's wasm), "cpp"
+ * (circom's C++ generator, built on first use, cached; proving fails if it cannot be built),
+ * or "auto" (cpp if it builds here, else wasm, with the reason logged once).
+ */
+export type WitnessChoice = WitnessBackend | "auto";
+
+const WITNESS_CHOICES: readonly WitnessChoice[] = ["wasm", "cpp", "auto"];
+
+export interface ProverOptions {
+  /** Witness calculator (default: $ZKR_WITNESS, else "wasm"). */
+  witness?: WitnessChoice;
+  /**
+   * The circuit's main source, to build its C++ generator; only needed for a setup that is not a
+   * registered batch instance and whose main is not in build/mains (see src/proving/witness.ts).
+   */
+  mainSource?: string;
+  /** Progress of the C++ build and why "auto" fell back to wasm (default: the fallback reason on stderr). */
+  log?: Log;
+}
+
+export interface ProofResult {
+  proof: Groth16Proof;
+  publicSignals: PublicSignals;
+  /** Wall time of the witness computation (ms). */
+  witnessMs: number;
+  /** Wall time of the Groth16 proof from the witness (ms). */
+  proveMs: number;
+  /** The witness calculator that computed the witness (always set by Prover.prove). */
+  witnessBackend?: WitnessBackend;
+}
+
+/** Proof as the snarkjs Solidity verifier takes it, flattened: [a0, a1, b00, b01, b10, b11, c0, c1]. */
+export type SolidityProof = [bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint];
+
+/**
+ * Proves and verifies for one set-up circuit. Holds snarkjs's bn128 worker threads from
+ * construction to close(): call close() when done or the process will not exit.
+ */
+export class Prover {
+  readonly manifest: SetupManifest;
+  private readonly vkey: unknown;
+  private zkey?: Uint8Array;
+  private wasm?: Uint8Array;
+  private release?: () => Promise<void>;
+  private readonly opts: ProverOptions;
+  /** The witness calculator chosen (see WitnessChoice). */
+  readonly witnessChoice: WitnessChoice;
+  /** The C++ generator once resolved: undefined while wasm is used. */
+  private cpp?: Promise<CppWitnessGenerator | undefined>;
+  /** Why "auto" uses wasm, once it fell back. */
+  private fallbackReason?: string;
+
+  constructor(manifest: SetupManifest, opts: ProverOptions = {}) {
+    const choice = opts.witness ?? ((process.env.ZKR_WITNESS || "wasm") as WitnessChoice);
+    if (!WITNESS_CHOICES.includes(choice)) throw new Error(`unknown witness calculator "${choice}" (from ${opts.witness ? "options" : "$ZKR_WITNESS"}): use ${WITNESS_CHOICES.join(", ")}`);
+    this.manifest = manifest;
+    this.opts = opts;
+    this.witnessChoice = choice;
+    this.vkey = JSON.parse(readFileSync(manifest.vkey, "utf8"));
+    this.release = holdCurve();
+  }
+
+  /** A prover for the setup in `dir` (a cacheDir()/setup/<label>-<key> directory or its setup.json). */
+  static fromSetupDir(dir: string, opts: ProverOptions = {}): Prover {
+    return new Prover(readSetupManifest(dir), opts);
+  }
+
+  /** A prover for a registered instance, running its setup first unless it is cached. */
+  static async forInstance(name: string, opts: Omit<SetupOptions, "params"> & ProverOptions = {}): Promise<Prover> {
+    const { witness, mainSource, ...setupOpts } = opts;
+    return new Prover((await setupInstance(name, setupOpts)).manifest, { witness, mainSource, log: opts.log });
+  }
+
+  /**
+   * The witness calculator prove() uses, building the C++ generator first if it is chosen and
+   * not built yet (minutes for a large circuit, then cached): call it to build ahead of the
+   * first proof. With "auto", a generator that cannot be built means "wasm"; with "cpp" it throws.
+   */
+  async witnessBackend(): Promise<WitnessBackend> {
+    return (await this.cppGenerator()) ? "cpp" : "wasm";
+  }
+
+  /** Why "auto" proves with wasm (undefined while it uses the C++ generator or has not decided). */
+  get witnessFallbackReason(): string | undefined {
+    return this.fallbackReason;
+  }
+
+  private cppGenerator(): Promise<CppWitnessGenerator | undefined> {
+    if (this.witnessChoice === "wasm") return Promise.resolve(undefined);
+    return (this.cpp ??= (async () => {
+      try {
+        return await buildCppWitnessForSetup(this.manifest, { mainSource: this.opts.mainSource, log: this.opts.log });
+      } catch (e) {
+        if (this.witnessChoice === "cpp") {
+          this.cpp = undefined; // a later prove() tries again (e.g. after the toolchain was installed)
+          throw e;
+        }
+        this.fallBack((e as Error).message);
+        return undefined;
+      }
+    })());
+  }
+
+  private fallBack(reason: string): void {
+    this.fallbackReason = reason;
+    this.cpp = Promise.resolve(undefined);
+    (this.opts.log ?? ((m: string) => console.error(`zkr: ${m}`)))(`${reason}; computing witnesses with wasm`);
+  }
+
+  /**
+   * Computes the witness for `input` (signal name → value(s); bigint, number or decimal string)
+   * and a Groth16 proof of it. Throws if the input does not satisfy the circuit.
+   */
+  async prove(input: Record<string, unknown>): Promise<ProofResult> {
+    if (!this.release) throw new Error("prover is closed");
+    this.zkey ??= readFileSync(this.manifest.zkey);
+    const cpp = await this.cppGenerator();
+
+    const t0 = performance.now();
+    let witnessBackend: WitnessBackend = "wasm";
+    let data: Uint8Array;
+    if (cpp) {
+      try {
+        data = await cppWitness(cpp, input);
+        witnessBackend = "cpp";
+      } catch (e) {
+        if (this.witnessChoice === "cpp") throw e;
+        // "auto" never fails where wasm would not: wasm decides (and throws for a bad input).
+        data = await this.wasmWitness(input);
+        this.fallBack(`the C++ witness generator failed where wasm did not: ${(e as Error).message}`);
+      }
+    } else {
+      data = await this.wasmWitness(input);
+    }
+    const t1 = performance.now();
+    const { proof, publicSignals } = await groth16.prove(this.zkey, { type: "mem", data });
+    const t2 = performance.now();
+    return { proof, publicSignals, witnessMs: t1 - t0, proveMs: t2 - t1, witnessBackend };
+  }
+
+  private wasmWitness(input: Record<string, unknown>): Promise<Uint8Array> {
+    this.wasm ??= readFileSync(this.manifest.wasm);
+    return wasmWitness(this.manifest.label, this.wasm, input);
+  }
+
+  /** Checks a proof against this circuit's verification key. */
+  async verify(proof: Groth16Proof, publicSignals: PublicSignals): Promise<boolean> {
+    if (!this.release) throw new Error("prover is closed");
+    return groth16.verify(this.vkey, publicSignals, proof);
+  }
+
+  /** Releases the bn128 worker threads (once no other prover or setup holds them). */
+  async close(): Promise<void> {
+    const release = this.release;
+    this.release = undefined;
+    this.zkey = undefined;
+    this.wasm = undefined;
+    await release?.();
+  }
+}
+
+/**
+ * The proof in the order the snarkjs Solidity verifier reads it: `_pA = [a0, a1]`,
+ * `_pB = [[b00, b01], [b10, b11]]`, `_pC = [c0, c1]`. The G2 point B is stored by snarkjs as
+ * [[x.c0, x.c1], [y.c0, y.c1]] while the EVM pairing precompile wants each Fp2 coordinate as
+ * (c1, c0), so b00 = pi_b[0][1], b01 = pi_b[0][0], b10 = pi_b[1][1], b11 = pi_b[1][0] (the
+ * swap exportSolidityCallData does).
+ */
+export function toSolidityProof(proof: Groth16Proof): SolidityProof {
+  const { pi_a: a, pi_b: b, pi_c: c } = proof;
+  const v = [a[0], a[1], b[0]?.[1], b[0]?.[0], b[1]?.[1], b[1]?.[0], c[0], c[1]];
+  if (v.some((x) => x === undefined)) throw new Error("malformed Groth16 proof");
+  return v.map((x) => BigInt(x!)) as SolidityProof;
+}
+
+/** Arguments of the generated verifier's `verifyProof(_pA, _pB, _pC, _pubSignals)`. */
+export function verifierCallArgs(
+  proof: Groth16Proof,
+  publicSignals: PublicSignals,
+): [[bigint, bigint], [[bigint, bigint], [bigint, bigint]], [bigint, bigint], bigint[]] {
+  const p = toSolidityProof(proof);
+  return [[p[0], p[1]], [[p[2], p[3]], [p[4], p[5]]], [p[6], p[7]], publicSignals.map((s) => BigInt(s))];
+}

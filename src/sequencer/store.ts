@@ -1,0 +1,441 @@
+// Persistent sequencer state in SQLite (Node's built-in node:sqlite: an embedded database that
+// needs no native build). Every accepted transaction, every queued L1 operation and every
+// batch is committed before it is acknowledged, with synchronous=FULL in WAL mode, so a crash
+// (even kill -9) loses nothing that was accepted. The L2 state itself is not stored: it is
+// rebuilt on start by replaying the batches, which the TypeScript model does deterministically.
+// What the sequencer saw on L1 is kept with the block it was in (number and hash), so that an L1
+// reorganisation that replaces that block is noticed and undone (src/sequencer/service.ts).
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import type { L1OpEvent } from "../chain/events.js";
+import { fromHex, toHex } from "../model/bytes.js";
+import type { L1OpKind, QueuedL1Op } from "../model/l1op.js";
+import { transferFromJSON, transferToJSON, type SignedTransfer } from "../model/tx.js";
+
+/**
+ * pending → batched (in a built batch) → proven → included (the batch is in an L1 block) → final
+ * (that block is final on L1: src/sequencer/finality.ts), or rejected. An L1 reorganisation moves a
+ * transaction back: to proven (its batch left L1 but still applies) or to pending (its batch is
+ * rebuilt).
+ */
+export type TxStatus = "pending" | "batched" | "proven" | "included" | "final" | "rejected";
+export type BatchStatus = "proving" | "proven" | "included" | "final";
+
+export interface TxRecord {
+  id: string;
+  seq: number;
+  tx: SignedTransfer;
+  status: TxStatus;
+  reason: string | null;
+  batch: number | null;
+  receivedAt: number;
+  updatedAt: number;
+}
+
+/** What a new batch record holds (the rest is filled in as it goes through the pipeline). */
+export type NewBatch = Omit<BatchRecord, "proof" | "posted" | "l1TxHash" | "l1Block" | "l1BlockHash" | "createdAt" | "updatedAt"> & { posted?: PostedData | null };
+
+/** A batch's data as posted on L1 (src/chain/rebuild.ts applyPostedBatch replays it). */
+export interface PostedData {
+  l1Results: Uint8Array;
+  feeIdx: Uint8Array;
+  txData: Uint8Array;
+}
+
+export interface BatchRecord {
+  number: number;
+  status: BatchStatus;
+  /** First L1 queue index consumed and how many. */
+  l1From: number;
+  l1Count: number;
+  txIds: string[];
+  feeIdx: bigint[];
+  oldRoot: bigint;
+  newRoot: bigint;
+  /** Poseidon commitment to the batch data, posted with it. */
+  commitment: bigint;
+  /** The public signals its proof must have: [evaluation, challenge]. */
+  publicSignals: [bigint, bigint];
+  proof: unknown | null;
+  /**
+   * For a batch this sequencer did not build but follows because L1 holds it (another submitter
+   * with the sequencer key): its calldata as posted, which replays it. Null for its own batches.
+   */
+  posted: PostedData | null;
+  /** The L1 transaction that submitted it (set when sent), and the block that holds it (once included). */
+  l1TxHash: string | null;
+  l1Block: number | null;
+  l1BlockHash: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/**
+ * Bumped whenever a table changes shape or what it stores changes meaning; a database of another
+ * version is refused. 2: commitment and public signals of each batch; 3: Schnorr-128 signatures
+ * and the 8-ary account tree (the stored transactions and roots of version 2 are of another scheme);
+ * 4: transaction and batch counts by status, kept by triggers (tx_counts, batch_counts); 5: the L1
+ * block (number, hash) of every L1 operation and batch inclusion, the "included" status, and the
+ * posted data of batches taken from L1.
+ */
+export const SCHEMA_VERSION = 5;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS txs (
+  id TEXT PRIMARY KEY,
+  seq INTEGER NOT NULL UNIQUE,
+  body TEXT NOT NULL,
+  from_idx TEXT NOT NULL,
+  nonce TEXT NOT NULL,
+  status TEXT NOT NULL,
+  reason TEXT,
+  batch INTEGER,
+  received_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS txs_status ON txs (status, seq);
+CREATE TABLE IF NOT EXISTS l1_ops (
+  queue_index INTEGER PRIMARY KEY,
+  body TEXT NOT NULL,
+  block_number INTEGER NOT NULL,
+  block_hash TEXT NOT NULL,
+  tx_hash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS batches (
+  number INTEGER PRIMARY KEY,
+  status TEXT NOT NULL,
+  l1_from INTEGER NOT NULL,
+  l1_count INTEGER NOT NULL,
+  tx_ids TEXT NOT NULL,
+  fee_idx TEXT NOT NULL,
+  old_root TEXT NOT NULL,
+  new_root TEXT NOT NULL,
+  commitment TEXT NOT NULL,
+  public_signals TEXT NOT NULL,
+  proof TEXT,
+  posted TEXT,
+  l1_tx TEXT,
+  l1_block INTEGER,
+  l1_block_hash TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+${statusCounter("txs", "tx_counts")}
+${statusCounter("batches", "batch_counts")}
+`;
+
+/**
+ * A table of row counts by status of `table`, kept by triggers in the same transaction as every
+ * insert, status change and delete, whatever code makes it: status and drain read a handful of
+ * rows instead of counting the whole history.
+ */
+function statusCounter(table: string, counts: string): string {
+  const up = (status: string) =>
+    `INSERT INTO ${counts} (status, n) VALUES (${status}, 1) ON CONFLICT (status) DO UPDATE SET n = n + 1;`;
+  const down = (status: string) => `UPDATE ${counts} SET n = n - 1 WHERE status = ${status};`;
+  return `
+CREATE TABLE IF NOT EXISTS ${counts} (status TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS ${counts}_insert AFTER INSERT ON ${table} BEGIN ${up("NEW.status")} END;
+CREATE TRIGGER IF NOT EXISTS ${counts}_update AFTER UPDATE OF status ON ${table} WHEN OLD.status IS NOT NEW.status
+  BEGIN ${down("OLD.status")} ${up("NEW.status")} END;
+CREATE TRIGGER IF NOT EXISTS ${counts}_delete AFTER DELETE ON ${table} BEGIN ${down("OLD.status")} END;`;
+}
+
+type Row = Record<string, unknown>;
+
+function txFromRow(r: Row): TxRecord {
+  return {
+    id: r.id as string,
+    seq: Number(r.seq),
+    tx: transferFromJSON(JSON.parse(r.body as string)),
+    status: r.status as TxStatus,
+    reason: (r.reason as string | null) ?? null,
+    batch: r.batch === null || r.batch === undefined ? null : Number(r.batch),
+    receivedAt: Number(r.received_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+function batchFromRow(r: Row): BatchRecord {
+  return {
+    number: Number(r.number),
+    status: r.status as BatchStatus,
+    l1From: Number(r.l1_from),
+    l1Count: Number(r.l1_count),
+    txIds: JSON.parse(r.tx_ids as string) as string[],
+    feeIdx: (JSON.parse(r.fee_idx as string) as string[]).map(BigInt),
+    oldRoot: BigInt(r.old_root as string),
+    newRoot: BigInt(r.new_root as string),
+    commitment: BigInt(r.commitment as string),
+    publicSignals: (JSON.parse(r.public_signals as string) as string[]).map(BigInt) as [bigint, bigint],
+    proof: r.proof ? JSON.parse(r.proof as string) : null,
+    posted: r.posted ? postedFromJSON(r.posted as string) : null,
+    l1TxHash: (r.l1_tx as string | null) ?? null,
+    l1Block: r.l1_block === null || r.l1_block === undefined ? null : Number(r.l1_block),
+    l1BlockHash: (r.l1_block_hash as string | null) ?? null,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+function postedFromJSON(s: string): PostedData {
+  const o = JSON.parse(s) as Record<string, string>;
+  return { l1Results: fromHex(o.l1Results!), feeIdx: fromHex(o.feeIdx!), txData: fromHex(o.txData!) };
+}
+
+function postedToJSON(p: PostedData): string {
+  return JSON.stringify({ l1Results: toHex(p.l1Results), feeIdx: toHex(p.feeIdx), txData: toHex(p.txData) });
+}
+
+function opToJSON(op: QueuedL1Op): string {
+  return JSON.stringify({
+    queueIndex: op.queueIndex.toString(),
+    kind: op.kind,
+    accountIdx: op.accountIdx.toString(),
+    tokenId: op.tokenId.toString(),
+    amount: op.amount.toString(),
+    owner: op.owner.toString(),
+    ax: op.ax.toString(),
+    ay: op.ay.toString(),
+    chainHash: op.chainHash.toString(),
+  });
+}
+
+function opFromRow(r: Row): L1OpEvent {
+  return { ...opFromJSON(r.body as string), blockNumber: Number(r.block_number), blockHash: r.block_hash as string, transactionHash: r.tx_hash as string };
+}
+
+function opFromJSON(s: string): QueuedL1Op {
+  const o = JSON.parse(s) as Record<string, string | number>;
+  return {
+    queueIndex: BigInt(o.queueIndex),
+    kind: Number(o.kind) as L1OpKind,
+    accountIdx: BigInt(o.accountIdx),
+    tokenId: BigInt(o.tokenId),
+    amount: BigInt(o.amount),
+    owner: BigInt(o.owner),
+    ax: BigInt(o.ax),
+    ay: BigInt(o.ay),
+    chainHash: BigInt(o.chainHash),
+  };
+}
+
+/** The sequencer's database. One writer (the sequencer process). */
+export class SequencerStore {
+  readonly db: DatabaseSync;
+
+  constructor(file: string) {
+    if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    this.db = new DatabaseSync(file);
+    this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
+    const version = Number((this.db.prepare("PRAGMA user_version").get() as Row).user_version);
+    const empty = Number((this.db.prepare("SELECT COUNT(*) AS n FROM sqlite_master").get() as Row).n) === 0;
+    if (!empty && version !== SCHEMA_VERSION) {
+      this.db.close();
+      throw new Error(`sequencer database ${file} has schema version ${version}, this zkr needs ${SCHEMA_VERSION}: start with a new database file`);
+    }
+    this.db.exec(SCHEMA);
+    this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** Run `fn` in one transaction: all of its writes land, or none. */
+  transaction<T>(fn: () => T): T {
+    this.db.exec("BEGIN IMMEDIATE");
+    try {
+      const out = fn();
+      this.db.exec("COMMIT");
+      return out;
+    } catch (e) {
+      this.db.exec("ROLLBACK");
+      throw e;
+    }
+  }
+
+  getMeta(key: string): string | undefined {
+    const r = this.db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as Row | undefined;
+    return r ? (r.value as string) : undefined;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(key, value);
+  }
+
+  // ---- transactions
+
+  addTx(id: string, tx: SignedTransfer, now = Date.now()): TxRecord {
+    const seq = Number((this.db.prepare("SELECT COALESCE(MAX(seq), 0) + 1 AS s FROM txs").get() as Row).s);
+    this.db
+      .prepare("INSERT INTO txs (id, seq, body, from_idx, nonce, status, received_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)")
+      .run(id, seq, JSON.stringify(transferToJSON(tx)), tx.from.toString(), tx.nonce.toString(), now, now);
+    return { id, seq, tx, status: "pending", reason: null, batch: null, receivedAt: now, updatedAt: now };
+  }
+
+  tx(id: string): TxRecord | undefined {
+    const r = this.db.prepare("SELECT * FROM txs WHERE id = ?").get(id) as Row | undefined;
+    return r && txFromRow(r);
+  }
+
+  /** Pending transactions in arrival order (read once at start: the sequencer keeps them in memory). */
+  pendingTxs(): TxRecord[] {
+    return (this.db.prepare("SELECT * FROM txs WHERE status = 'pending' ORDER BY seq").all() as Row[]).map(txFromRow);
+  }
+
+  txsByIds(ids: string[]): TxRecord[] {
+    const get = this.db.prepare("SELECT * FROM txs WHERE id = ?");
+    return ids.map((id) => {
+      const r = get.get(id) as Row | undefined;
+      if (!r) throw new Error(`database is missing transaction ${id}`);
+      return txFromRow(r);
+    });
+  }
+
+  setTxStatus(ids: string[], status: TxStatus, batch: number | null, reason: string | null = null, now = Date.now()): void {
+    const st = this.db.prepare("UPDATE txs SET status = ?, batch = ?, reason = ?, updated_at = ? WHERE id = ?");
+    for (const id of ids) st.run(status, batch, reason, now, id);
+  }
+
+  /** Transactions by status (from the counts the triggers keep: a few rows, whatever the history). */
+  countTxs(): Record<TxStatus, number> {
+    const out: Record<TxStatus, number> = { pending: 0, batched: 0, proven: 0, included: 0, final: 0, rejected: 0 };
+    for (const r of this.db.prepare("SELECT status, n FROM tx_counts").all() as Row[]) out[r.status as TxStatus] = Number(r.n);
+    return out;
+  }
+
+  // ---- L1 operations
+
+  /** Appends operations read from L1 (queue order, with the block each was in). */
+  addL1Ops(ops: L1OpEvent[]): void {
+    const st = this.db.prepare("INSERT INTO l1_ops (queue_index, body, block_number, block_hash, tx_hash) VALUES (?, ?, ?, ?, ?)");
+    for (const op of ops) st.run(Number(op.queueIndex), opToJSON(op), op.blockNumber, op.blockHash, op.transactionHash);
+  }
+
+  /** Number of L1 operations known (queue indexes 0 … n−1, stored without gaps): one key lookup. */
+  l1OpCount(): number {
+    return Number((this.db.prepare("SELECT COALESCE(MAX(queue_index) + 1, 0) AS n FROM l1_ops").get() as Row).n);
+  }
+
+  l1Ops(from: number, count: number): QueuedL1Op[] {
+    return this.l1OpEvents(from, count);
+  }
+
+  /** Operations from..from+count−1 with the block each was read in; throws if any is missing. */
+  l1OpEvents(from: number, count: number): L1OpEvent[] {
+    const rows = this.db.prepare("SELECT * FROM l1_ops WHERE queue_index >= ? AND queue_index < ? ORDER BY queue_index").all(from, from + count) as Row[];
+    if (rows.length !== count) throw new Error(`database has ${rows.length} of the L1 operations ${from}..${from + count - 1}`);
+    return rows.map(opFromRow);
+  }
+
+  /** Forgets the operations from queue index `from` on (an L1 reorganisation removed them). */
+  dropL1OpsFrom(from: number): void {
+    this.db.prepare("DELETE FROM l1_ops WHERE queue_index >= ?").run(from);
+  }
+
+  /** The same operation was included again in another block. */
+  setL1OpBlock(queueIndex: number, blockNumber: number, blockHash: string, txHash: string): void {
+    this.db.prepare("UPDATE l1_ops SET block_number = ?, block_hash = ?, tx_hash = ? WHERE queue_index = ?").run(blockNumber, blockHash, txHash, queueIndex);
+  }
+
+  // ---- batches
+
+  addBatch(b: NewBatch, now = Date.now()): void {
+    this.db
+      .prepare(
+        "INSERT INTO batches (number, status, l1_from, l1_count, tx_ids, fee_idx, old_root, new_root, commitment, public_signals, posted, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      )
+      .run(
+        b.number,
+        b.status,
+        b.l1From,
+        b.l1Count,
+        JSON.stringify(b.txIds),
+        JSON.stringify(b.feeIdx.map(String)),
+        b.oldRoot.toString(),
+        b.newRoot.toString(),
+        b.commitment.toString(),
+        JSON.stringify(b.publicSignals.map(String)),
+        b.posted ? postedToJSON(b.posted) : null,
+        now,
+        now,
+      );
+  }
+
+  /** The transactions of this sequencer's mempool found in a batch taken from L1. */
+  setBatchTxIds(number: number, txIds: string[], now = Date.now()): void {
+    this.db.prepare("UPDATE batches SET tx_ids = ?, updated_at = ? WHERE number = ?").run(JSON.stringify(txIds), now, number);
+  }
+
+  /** Stores the proof of batch `number` if it still is the batch with `commitment` (a rebuilt batch keeps its number). */
+  setBatchProven(number: number, commitment: bigint, proof: unknown, now = Date.now()): boolean {
+    const r = this.db
+      .prepare("UPDATE batches SET status = 'proven', proof = ?, updated_at = ? WHERE number = ? AND commitment = ? AND status = 'proving'")
+      .run(JSON.stringify(proof), now, number, commitment.toString());
+    return Number(r.changes) === 1;
+  }
+
+  /** Records the L1 transaction that submits the batch, before it is mined (status unchanged). */
+  setBatchSent(number: number, l1TxHash: string, now = Date.now()): void {
+    this.db.prepare("UPDATE batches SET l1_tx = ?, updated_at = ? WHERE number = ?").run(l1TxHash, now, number);
+  }
+
+  setBatchIncluded(number: number, l1TxHash: string, l1Block: number, l1BlockHash: string, now = Date.now()): void {
+    this.db
+      .prepare("UPDATE batches SET status = 'included', l1_tx = ?, l1_block = ?, l1_block_hash = ?, updated_at = ? WHERE number = ?")
+      .run(l1TxHash, l1Block, l1BlockHash, now, number);
+  }
+
+  setBatchFinal(number: number, now = Date.now()): void {
+    this.db.prepare("UPDATE batches SET status = 'final', updated_at = ? WHERE number = ?").run(now, number);
+  }
+
+  /**
+   * The batch left L1 (a reorganisation) but still applies: proven again, to be resubmitted. Its
+   * transaction hash stays: the node may still mine that transaction (it is then waited for).
+   */
+  setBatchUnincluded(number: number, now = Date.now()): void {
+    this.db.prepare("UPDATE batches SET status = 'proven', l1_block = NULL, l1_block_hash = NULL, updated_at = ? WHERE number = ?").run(now, number);
+  }
+
+  /** Deletes the batches from `from` on (they are rebuilt). */
+  dropBatchesFrom(from: number): void {
+    this.db.prepare("DELETE FROM batches WHERE number >= ?").run(from);
+  }
+
+  batch(number: number): BatchRecord | undefined {
+    const r = this.db.prepare("SELECT * FROM batches WHERE number = ?").get(number) as Row | undefined;
+    return r && batchFromRow(r);
+  }
+
+  /** Batches `from`, from+1, … in order. */
+  batchesFrom(from: number): BatchRecord[] {
+    return (this.db.prepare("SELECT * FROM batches WHERE number >= ? ORDER BY number").all(from) as Row[]).map(batchFromRow);
+  }
+
+  /** The last final batch before batch `before`. */
+  lastFinalBatch(before: number): BatchRecord | undefined {
+    const r = this.db.prepare("SELECT * FROM batches WHERE status = 'final' AND number < ? ORDER BY number DESC LIMIT 1").get(before) as Row | undefined;
+    return r && batchFromRow(r);
+  }
+
+  /** Batches by status (from the counts the triggers keep). */
+  countBatches(): Record<BatchStatus, number> {
+    const out: Record<BatchStatus, number> = { proving: 0, proven: 0, included: 0, final: 0 };
+    for (const r of this.db.prepare("SELECT status, n FROM batch_counts").all() as Row[]) out[r.status as BatchStatus] = Number(r.n);
+    return out;
+  }
+
+  /** All batches in order (read once at start, to replay them). */
+  batches(): BatchRecord[] {
+    return (this.db.prepare("SELECT * FROM batches ORDER BY number").all() as Row[]).map(batchFromRow);
+  }
+
+  lastBatch(): BatchRecord | undefined {
+    const r = this.db.prepare("SELECT * FROM batches ORDER BY number DESC LIMIT 1").get() as Row | undefined;
+    return r && batchFromRow(r);
+  }
+}
