@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {IERC20} from "./IERC20.sol";
-import {IPoseidon3, IPoseidon4, IPoseidon5, IPoseidon8} from "./IPoseidon.sol";
-import {IVerifier} from "./IVerifier.sol";
+import {IERC20} from "./interfaces/IERC20.sol";
+import {IPoseidon3, IPoseidon4, IPoseidon5, IPoseidon8} from "./interfaces/IPoseidon.sol";
+import {IVerifier} from "./interfaces/IVerifier.sol";
 
 /// @title zkr rollup
 /// @notice Holds the root of the L2 account tree and advances it one batch at a time, each batch
