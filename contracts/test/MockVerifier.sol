@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {IVerifier} from "../IVerifier.sol";
+import {IVerifier} from "../interfaces/IVerifier.sol";
 
 /// @title Test-only stand-in for the Groth16 verifier
 /// @notice Checks no proof: returns `result` (initially true), and, once `expectCall` (or

@@ -1,11 +1,7 @@
 import {
   type BaseContract,
-  type BaseContractMethod,
-  type BigNumberish,
-  type BytesLike,
   Contract,
   type ContractRunner,
-  type ContractTransactionResponse,
   ContractFactory,
   getAddress,
   id,
@@ -20,133 +16,16 @@ import { poseidon8TableInitcodes } from "./poseidonBytecode.js";
 import { type DerivedParams } from "../model/params.js";
 import { ARTIFACTS_DIR, readArtifact } from "./artifacts.js";
 import { decodeRevert } from "./reverts.js";
-
-/** A method that sends a transaction; `R` is what its staticCall returns. */
-type Send<A extends unknown[], R = void> = BaseContractMethod<A, R, ContractTransactionResponse>;
-/** A view method. */
-type View<A extends unknown[], R> = BaseContractMethod<A, R, R>;
+import type { IRollup, Rollup } from "../../typechain-types/Rollup.js";
 
 /** One batch of Rollup.submitBatches (the Rollup's BatchData struct): submitBatch's arguments but the proof. */
-export interface BatchCalldata {
-  newRoot: BigNumberish;
-  l1Count: BigNumberish;
-  l1Results: BytesLike;
-  feeIdx: BytesLike;
-  txData: BytesLike;
-  /** Poseidon commitment to the batch data (src/model/publicInputs.ts). */
-  commitment: BigNumberish;
-}
+export type BatchCalldata = IRollup.BatchDataStruct;
 
-/** Rollup.sol's public surface, typed for ethers v6. */
-export interface RollupContract extends BaseContract {
-  SNARK_FIELD: View<[], bigint>;
-  CREATE: View<[], bigint>;
-  DEPOSIT: View<[], bigint>;
-  FORCE_EXIT: View<[], bigint>;
-  /** The verifier of single (submitBatch) and aggregated (submitBatches) proofs. */
-  verifier: View<[], string>;
-  /** Hash of the verifier's verifying key (src/proving/verifier.ts verifyingKeyHash), 0x-hex. */
-  verifyingKeyHash: View<[], string>;
-  poseidon3: View<[], string>;
-  poseidon4: View<[], string>;
-  poseidon5: View<[], string>;
-  poseidon8: View<[], string>;
-  admin: View<[], string>;
-  depth: View<[], bigint>;
-  batchSize: View<[], bigint>;
-  l1Slots: View<[], bigint>;
-  feeSlots: View<[], bigint>;
-  idxBytes: View<[], bigint>;
-  txBytes: View<[], bigint>;
-  escapeDelay: View<[], bigint>;
-  inactivityDelay: View<[], bigint>;
-  l1Grace: View<[], bigint>;
-  l1OpFee: View<[], bigint>;
-  /** The smallest ETH deposit; see minDepositOf. */
-  minDeposit: View<[], bigint>;
-  /** The smallest deposit of a token (minDeposit for ETH, 0 for an unregistered token). */
-  minDepositOf: View<[tokenId: BigNumberish], bigint>;
-  tokenMinDeposit: View<[tokenId: BigNumberish], bigint>;
-  genesisRoot: View<[], bigint>;
-  stateRoot: View<[], bigint>;
-  sequencer: View<[], string>;
-  batchNumber: View<[], bigint>;
-  l1Processed: View<[], bigint>;
-  l1OpCount: View<[], bigint>;
-  accountCount: View<[], bigint>;
-  tokenCount: View<[], bigint>;
-  escapeMode: View<[], boolean>;
-  /** block.timestamp of the last accepted batch (0 before the first). */
-  lastBatchAt: View<[], bigint>;
-  /** (kind, accountIdx, tokenId, amount, queuedAt, owner, refunded) of the operation at a 0-based queue index. */
-  l1Ops: View<
-    [queueIndex: BigNumberish],
-    [bigint, bigint, bigint, bigint, bigint, string, boolean] & {
-      kind: bigint;
-      accountIdx: bigint;
-      tokenId: bigint;
-      amount: bigint;
-      queuedAt: bigint;
-      owner: string;
-      refunded: boolean;
-    }
-  >;
-  /** h_n, the queue hash after the first n operations. */
-  l1ChainHash: View<[n: BigNumberish], bigint>;
-  accounts: View<[accountIdx: BigNumberish], [string, bigint] & { owner: string; tokenId: bigint }>;
-  tokenAddress: View<[tokenId: BigNumberish], string>;
-  tokenIdOf: View<[token: string], bigint>;
-  claimable: View<[owner: string, tokenId: BigNumberish], bigint>;
-  escapeWithdrawn: View<[accountIdx: BigNumberish], boolean>;
-  escapeAllowedAfter: View<[], bigint>;
-  /** [evaluation, challenge]: the public signals a proof of the next batch with this data must have. */
-  publicInputs: View<
-    [newRoot: BigNumberish, l1Count: BigNumberish, l1Results: BytesLike, feeIdx: BytesLike, txData: BytesLike, commitment: BigNumberish],
-    [bigint, bigint]
-  >;
-
-  /** Admin only; returns the new token id. */
-  registerToken: Send<[token: string, minDeposit: BigNumberish], bigint>;
-  /** Payable: `{ value: amount + l1OpFee }`; returns the new account index. */
-  depositETH: Send<[ax: BigNumberish, ay: BigNumberish], bigint>;
-  /** Payable: `{ value: amount + l1OpFee }`. */
-  depositETHTo: Send<[accountIdx: BigNumberish]>;
-  /** Payable: `{ value: l1OpFee }`; returns the new account index. */
-  depositERC20: Send<[tokenId: BigNumberish, amount: BigNumberish, ax: BigNumberish, ay: BigNumberish], bigint>;
-  /** Payable: `{ value: l1OpFee }`. */
-  depositERC20To: Send<[accountIdx: BigNumberish, tokenId: BigNumberish, amount: BigNumberish]>;
-  /** Payable: `{ value: l1OpFee }`. */
-  forceExit: Send<[accountIdx: BigNumberish]>;
-  submitBatch: Send<
-    [
-      newRoot: BigNumberish,
-      l1Count: BigNumberish,
-      l1Results: BytesLike,
-      feeIdx: BytesLike,
-      txData: BytesLike,
-      commitment: BigNumberish,
-      proof: BigNumberish[],
-    ]
-  >;
-  /** Applies the batches in order, their proofs checked together (verifier.verifyProofs). */
-  submitBatches: Send<[batches: BatchCalldata[], proofs: BigNumberish[][]]>;
-  setSequencer: Send<[newSequencer: string]>;
-  withdraw: Send<[tokenId: BigNumberish]>;
-  activateEscape: Send<[]>;
-  escapeWithdraw: Send<
-    [
-      accountIdx: BigNumberish,
-      ax: BigNumberish,
-      ay: BigNumberish,
-      balance: BigNumberish,
-      nonce: BigNumberish,
-      siblings: BigNumberish[],
-    ]
-  >;
-  /** In escape mode: an unprocessed operation's deposit and fee back to its owner. */
-  refundL1Op: Send<[queueIndex: BigNumberish]>;
-  connect(runner: ContractRunner | null): RollupContract;
-}
+/**
+ * Rollup.sol's public surface, typed for ethers v6: the TypeChain binding generated from its ABI
+ * (typechain-types/, written by scripts/typechain.ts).
+ */
+export type RollupContract = Rollup;
 
 /** The Rollup deployed at `address`, called through `runner` (a signer to send transactions). */
 export function rollupAt(address: string, runner: ContractRunner | null): RollupContract {

@@ -3,7 +3,7 @@
 // misbehaving tokens and re-entrancy attempts. Batches come from the TypeScript model
 // (ModelSequencer), so what the contract credits is checked against src/model/state.ts.
 import { expect } from "chai";
-import type { Contract } from "ethers";
+import type { Contract, Interface } from "ethers";
 import { SNARK_FIELD } from "../../src/model/crypto.js";
 import { readL1Ops } from "../../src/chain/events.js";
 import { l1ChainStep, L1OpKind, type L1Op } from "../../src/model/l1op.js";
@@ -249,7 +249,7 @@ describe("Rollup bridge: deposits, forced exits, withdrawals", () => {
       const attacker = await ethers.deployContract("ReentrantCaller", [], carol);
       const attackerAddress = await attacker.getAddress();
       const call = (fn: string, args: unknown[], value = 0n) =>
-        mined(attacker.getFunction("execute")(f.d.rollupAddress, value, f.rollup.interface.encodeFunctionData(fn, args), { value }));
+        mined(attacker.getFunction("execute")(f.d.rollupAddress, value, (f.rollup.interface as Interface).encodeFunctionData(fn, args), { value }));
       await call("depositETH", [1n, 2n], 5n * ONE_ETH + f.fee);
       await mined(f.as(alice).depositETH(1n, 2n, { value: 3n * ONE_ETH + f.fee })); // someone else's funds in the contract
       await call("forceExit", [1], f.fee);

@@ -139,7 +139,7 @@ describe("Rollup escape hatch", () => {
         const tampered = proof.map((s, k) => (k === at ? s + 1n : s));
         await expectRevert(f.as(alice).escapeWithdraw(idx, ax, ay, balance, nonce, tampered), f.rollup, "InvalidMerkleProof");
       }
-      const bad: [string, unknown[]][] = [
+      const bad: [string, typeof args][] = [
         ["balance", [idx, ax, ay, balance + 1n, nonce, proof]],
         ["nonce", [idx, ax, ay, balance, nonce - 1n, proof]],
         ["key", [idx, ax + 1n, ay, balance, nonce, proof]],

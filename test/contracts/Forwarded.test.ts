@@ -6,7 +6,7 @@
 // into the rollup. Without a trace the error names the batch, the transaction and the reason. The
 // fees of the batches go to the contract that submitted them.
 import { expect } from "chai";
-import type { Contract } from "ethers";
+import type { Contract, Interface } from "ethers";
 import { L2Key } from "../../src/model/keys.js";
 import { readBatches, rebuildFromL1 } from "../../src/chain/rebuild.js";
 import { signTransfer } from "../../src/model/tx.js";
@@ -26,7 +26,7 @@ describe("rebuild from L1 when batches are submitted through another contract", 
   const txs: string[] = [];
 
   const transfer = () => signTransfer(seq.crypto.hash, key, { from: 1n, to: 2n, amount: 1000n, fee: 0n, nonce: nonce++ }, f.domain, f.params);
-  const call = (fn: string, args: unknown[]) => f.rollup.interface.encodeFunctionData(fn, args);
+  const call = (fn: string, args: unknown[]) => (f.rollup.interface as Interface).encodeFunctionData(fn, args);
 
   before(async () => {
     f = await deployWithMock();
