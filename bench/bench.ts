@@ -1,10 +1,17 @@
 // zkr benchmark: constraints per transfer, proving time per batch and per transfer, and L1
 // gas per batch and per transfer, measured with real proofs on the in-process Hardhat chain.
 //
-//   bin/bench [--prove test_d4_b2,bench_d12_b1] [--compile prod_d12_b32,prod_d16_b32] [--runs 2]
+//   bin/bench [--prove test_d4_b2,bench_d12_b1] [--compile prod_d12_b32,prod_d16_b32] [--runs 2] [--update-snapshots]
 //
 // Prints Markdown tables (and the machine it ran on) for the README: per instance, and for each
 // compiled instance the constraints per component (each template compiled on its own).
+//
+// --update-snapshots also records what it measured in snapshots/constraints.json (the totals of
+// the instances proved or compiled, the breakdowns of the compiled ones, the templates the
+// circuit tests pin; entries not measured keep their values) and snapshots/gas.json (the figures
+// of test/contracts/Gas.test.ts, run for them), then rewrites README.md's tables from both
+// (scripts/readme-tables.ts). The tests check against these files. A cheap update, without the
+// production circuits or proofs: bin/bench --prove= --compile=test_d4_b2,bench_d12_b1 --update-snapshots
 import os from "node:os";
 import { parseArgs } from "node:util";
 import { compileCircuit } from "../src/proving/circom.js";
@@ -13,20 +20,22 @@ import { deployRollup, DEV_POLICY, MOCK_VERIFIER_KEY_HASH } from "../src/chain/d
 import { L2Key } from "../src/model/keys.js";
 import { getInstance } from "../src/proving/instances.js";
 import { REPO_ROOT } from "../src/util/paths.js";
-import { coefficientCount } from "../src/model/publicInputs.js";
 import { batchMainSource, buildContracts, readR1csInfo, setupInstance } from "../src/proving/setup.js";
 import { L2State } from "../src/model/state.js";
 import { signTransfer } from "../src/model/tx.js";
-import { treeLevels } from "../src/model/tree.js";
 import { Prover } from "../src/proving/prover.js";
 import { Operator } from "../src/sequencer/operator.js";
 import { setupVerifier } from "../src/proving/verifier.js";
+import { type Component, componentBreakdown, describePart, measureTemplates, updateConstraintSnapshot, updateGasSnapshot } from "./snapshots.js";
+import { measureGasFigures } from "./gas.js";
+import { updateReadme } from "../scripts/readme-tables.js";
 
 const { values } = parseArgs({
   options: {
     prove: { type: "string", default: "test_d4_b2,bench_d12_b1" },
     compile: { type: "string", default: "prod_d12_b32,prod_d16_b32" },
     runs: { type: "string", default: "2" },
+    "update-snapshots": { type: "boolean", default: false },
   },
 });
 const runs = Number(values.runs);
@@ -46,17 +55,10 @@ interface Row {
 const rows: Row[] = [];
 const log = (m: string) => console.error(m);
 
-/** Constraints of one template instantiated on its own (all its inputs private). */
-async function templateConstraints(include: string, main: string): Promise<number> {
-  const label = `part_${main.replace(/[^A-Za-z0-9]+/g, "_")}`;
-  const c = await compileCircuit(label, `pragma circom 2.1.6;\ninclude "${include}";\ncomponent main = ${main};\n`);
-  return (await readR1csInfo(c.r1cs)).nConstraints;
-}
-
 interface Breakdown {
   instance: string;
   total: number;
-  parts: { what: string; count: number; each: number }[];
+  parts: (Component & { what: string })[];
 }
 const breakdowns: Breakdown[] = [];
 
@@ -68,30 +70,7 @@ for (const name of list(values.compile)) {
   rows.push({ instance: name, depth: p.depth, batchSize: p.batchSize, constraints: total });
 
   log(`compiling the components of ${name} …`);
-  const D = p.depth;
-  const transfer = await templateConstraints("transfer.circom", `Transfer(${D}, ${p.feeSlots})`);
-  const signature = await templateConstraints("schnorr.circom", "SchnorrVerifier128()");
-  const merkle = await templateConstraints("merkle_update.circom", `MerkleUpdate(${D})`);
-  const shape = treeLevels(D).map((l) => l.arity).join("·");
-  const leaf = await templateConstraints("account_leaf.circom", "AccountLeaf()");
-  // standalone its oldEmpty is an input (one selection product); in Transfer it is the constant 0
-  const update = (await templateConstraints("account_update.circom", `AccountUpdate(${D})`)) - 1;
-  const leafRanges = update - merkle - 2 * leaf;
-  const l1 = await templateConstraints("l1_op.circom", `L1Op(${D})`);
-  const fee = await templateConstraints("fee_credit.circom", `FeeCredit(${D})`);
-  const pub = await templateConstraints("public_inputs.circom", `PublicInputs(${coefficientCount(p)})`);
-  const parts = [
-    { what: "transfer: Schnorr-128 signature (challenge hash included)", count: p.batchSize, each: signature },
-    { what: `transfer: 2 Merkle updates (sender, receiver), 4^${D} leaves, arities ${shape}`, count: p.batchSize, each: 2 * merkle },
-    { what: "transfer: 4 account leaves (old/new sender and receiver)", count: p.batchSize, each: 4 * leaf },
-    { what: "transfer: range checks of the 4 leaves' token, balance, nonce (AccountUpdate)", count: p.batchSize, each: 2 * leafRanges },
-    { what: "transfer: index range checks, floats, fee slot match, flags", count: p.batchSize, each: transfer - signature - 2 * update },
-    { what: `L1-operation slot (L=${p.l1Slots})`, count: p.l1Slots, each: l1 },
-    { what: `fee credit slot (F=${p.feeSlots})`, count: p.feeSlots, each: fee },
-    { what: `public inputs: Poseidon commitment + evaluation of m=${coefficientCount(p)} coefficients`, count: 1, each: pub },
-  ];
-  const counted = parts.reduce((a, x) => a + x.count * x.each, 0);
-  parts.push({ what: "batch glue: domain, chainId/rollup range checks, fee-slot flags, slot order (net of --O2 merges)", count: 1, each: total - counted });
+  const parts = (await componentBreakdown(p, total)).map((x) => ({ ...x, what: describePart(p, x.part) }));
   breakdowns.push({ instance: name, total, parts });
 }
 
@@ -224,4 +203,18 @@ if (opsGas.length) {
 if (marginalRows.length) {
   console.log("\n| instance | N | calldata bytes / transfer | marginal L1 gas per transfer (every byte non-zero) | fixed gas per batch with a stub verifier instead of the ~190k verifier |\n|---|---|---|---|---|");
   for (const m of marginalRows) console.log(`| ${m.instance} | ${m.n} | ${getInstance(m.instance).txBytes} | ${f(m.marginal)} | ${f(m.fixed)} |`);
+}
+
+if (values["update-snapshots"]) {
+  log("measuring the pinned templates …");
+  const templates = await measureTemplates(log);
+  updateConstraintSnapshot({
+    instances: Object.fromEntries(rows.map((r) => [r.instance, r.constraints])),
+    components: Object.fromEntries(breakdowns.map((b) => [b.instance, b.parts.map(({ part, count, each }) => ({ part, count, each }))])),
+    templates,
+  });
+  log("measuring the gas figures (test/contracts/Gas.test.ts) …");
+  updateGasSnapshot(await measureGasFigures(log));
+  const changed = updateReadme();
+  log(`updated snapshots/constraints.json, snapshots/gas.json${changed ? " and README.md's tables" : " (README.md's tables unchanged)"}`);
 }

@@ -9,6 +9,10 @@ import { deriveParams } from "../../src/model/params.js";
 import { getInstance, TEST_INSTANCE } from "../../src/proving/instances.js";
 import { CircuitTester, failsAt, terminateCurve, uncheckedBatchInput, type Frame } from "./helpers.js";
 import { domain, L1_FIELDS, L1_LEAF_FIELDS, setAt, World } from "./world.js";
+import { batchShapeName, pinned, readConstraintSnapshot } from "../../bench/snapshots.js";
+
+/** Constraint counts recorded by bin/bench --update-snapshots (snapshots/constraints.json). */
+const snapshot = readConstraintSnapshot();
 
 const rootCheck: Frame = ["MerkleUpdate", "merkle_update.circom", "(oldNode[n8 + top] - rootIn) * enabled === 0;"];
 const inUpdate: Frame = ["AccountUpdate", "account_update.circom", "rootOut <== MerkleUpdate(D)"];
@@ -67,9 +71,8 @@ describe("circuit Batch(4, 2, 2, 1) (test instance)", function () {
     // rollupAddress range bits 224; fee-slot flags, the tx-slot order: 898 outside the slots.
     // (27,742 before every leaf read was range-checked; 33,921 with EdDSA-Poseidon, the 4-ary tree
     // and the owner in the leaf; 125,010 when the public input was a sha256 of the data.) Growth
-    // must be deliberate.
-    expect(tester.nConstraints).to.equal(2 * 3812 + 2 * 9016 + 3173 + 898);
-    expect(tester.nConstraints).to.equal(29727);
+    // must be deliberate: the count is snapshots/constraints.json's.
+    expect(tester.nConstraints).to.equal(pinned(snapshot.instances, TEST_INSTANCE));
   });
 
   it("reads and writes every account leaf through AccountUpdate (so every leaf field is range-checked where it is read)", () => {
@@ -392,9 +395,8 @@ describe("circuit Batch(2, 1, 1, 2) (two fee slots, index bytes with unused bits
     // one L1Op(2) 2,972, one Transfer(2, 2) 7,340, two FeeCredit(2) 2,337 (each an
     // AccountUpdate(2): MerkleUpdate(2) 1,431, 2 leaves 522, the leaves' range bits 384), the
     // public inputs and one distinct-token check: 886. (14,496 before every leaf read was
-    // range-checked; 16,227 with EdDSA-Poseidon and the 4-ary tree.)
-    expect(tester.nConstraints).to.equal(2972 + 7340 + 2 * 2337 + 886);
-    expect(tester.nConstraints).to.equal(15872);
+    // range-checked; 16,227 with EdDSA-Poseidon and the 4-ary tree.) snapshots/constraints.json:
+    expect(tester.nConstraints).to.equal(pinned(snapshot.templates, batchShapeName(p)));
   });
 
   it("credits each fee to the slot of its token, and matches the model", async () => {
@@ -430,9 +432,8 @@ describe("circuit Batch(12, 1, 1, 1) (bench instance)", function () {
     // Transfer(12, 1) 17,798 (two AccountUpdate(12) 15,096, the Schnorr-128 signature 2,586);
     // FeeCredit(12) 7,548; public inputs, domain, range bits and flags 896. (33,325 before every
     // leaf read was range-checked; 38,445 with EdDSA-Poseidon, the 4-ary tree and the owner in
-    // the leaf; 129,161 with the sha256 public input.)
-    expect(tester.nConstraints).to.equal(8203 + 17798 + 7548 + 896);
-    expect(tester.nConstraints).to.equal(34445);
+    // the leaf; 129,161 with the sha256 public input.) snapshots/constraints.json:
+    expect(tester.nConstraints).to.equal(pinned(snapshot.instances, "bench_d12_b1"));
     const w = await World.make(await loadCrypto(), p);
     const batch = w.batch({ l1Ops: [w.deposit("bob", 10n ** 6n)], txs: [w.sign("alice", "bob", 10n ** 17n, 9n)] }, [w.idx.fees]);
     const wit = await tester.expectPass(batch.circuitInput);

@@ -3,7 +3,7 @@
 // the MockVerifier; the real verifier's cost is measured separately on a generated verifier with
 // well-formed curve points (the pairing precompile costs the same whether the proof holds or not)
 // and substituted for the mock's.
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
 import { ContractFactory, type TransactionReceipt } from "ethers";
@@ -18,10 +18,22 @@ import { signTransfer } from "../../src/model/tx.js";
 import { treeLevels } from "../../src/model/tree.js";
 import { alice, bob, deployer, deployWithMock, ethers, type Fixture, increaseTime, ModelSequencer, proofFor } from "./fixture.js";
 import { mined, nestedCallGas, seededBytes } from "./helpers.js";
+import { pinned, readGasSnapshot } from "../../bench/snapshots.js";
 
 const ONE_ETH = 10n ** 18n;
 const rows: string[] = [];
-const report = (name: string, gas: bigint | string, note = "") => rows.push(`${name.padEnd(46)} ${String(gas).padStart(9)}  ${note}`);
+// Every figure is checked against snapshots/gas.json (exactly: gas is deterministic here). `bin/bench
+// --update-snapshots` runs this file with ZKR_GAS_FIGURES set: it then writes the figures to that
+// file instead, for the bench to record.
+const figuresOut = process.env.ZKR_GAS_FIGURES;
+const snapshot = readGasSnapshot().figures;
+const figures: Record<string, number> = {};
+const report = (name: string, gas: bigint | string, note = "") => {
+  rows.push(`${name.padEnd(46)} ${String(gas).padStart(9)}  ${note}`);
+  if (typeof gas !== "bigint") return;
+  figures[name] = Number(gas);
+  if (!figuresOut) expect(Number(gas), `${name}: snapshots/gas.json (bin/bench --update-snapshots records a change)`).to.equal(pinned(snapshot, name));
+};
 
 /** Intrinsic calldata gas of a transaction (4 per zero byte, 16 per other byte). */
 async function calldataGas(hash: string): Promise<bigint> {
@@ -70,7 +82,7 @@ async function batchGas(f: Fixture, l1Count: number, l1Results: Uint8Array, txDa
 async function escapeWithdrawGas(params: DerivedParams): Promise<TransactionReceipt> {
   const f = await deployWithMock({ params, escapeDelay: 60n, inactivityDelay: 60n, l1Grace: 30n });
   const seq = await ModelSequencer.create(f);
-  const key = await L2Key.random();
+  const key = await L2Key.fromPrivateKey("0x" + "42".repeat(32)); // fixed: its coordinates are calldata
   await mined(f.as(alice).depositETH(key.ax, key.ay, { value: ONE_ETH + f.fee }));
   await mined(f.as(bob).depositETH(1n, 2n, { value: ONE_ETH + f.fee }));
   await seq.submit();
@@ -84,7 +96,10 @@ async function escapeWithdrawGas(params: DerivedParams): Promise<TransactionRece
 }
 
 describe("Rollup gas", () => {
-  after(() => console.log(`      gas (gasUsed unless noted):\n${rows.map((r) => `        ${r}`).join("\n")}`));
+  after(() => {
+    console.log(`      gas (gasUsed unless noted):\n${rows.map((r) => `        ${r}`).join("\n")}`);
+    if (figuresOut) writeFileSync(figuresOut, JSON.stringify(figures, null, 2) + "\n");
+  });
 
   it("L1 operations and withdrawals", async () => {
     const f = await deployWithMock();

@@ -1,0 +1,14 @@
+// The known-answer vectors of test/vectors/kat.json (written by scripts/gen-vectors.ts), typed,
+// for the model, circuit and contract tests that check them.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { KatVectors } from "../../scripts/gen-vectors.js";
+
+export const KAT_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), "kat.json");
+
+/** The committed vectors, as read from disk (not regenerated). */
+export const kat: KatVectors = JSON.parse(readFileSync(KAT_PATH, "utf8"));
+
+/** A vector's number: decimal or 0x-hex string (or a small JSON number). */
+export const big = (s: string | number): bigint => BigInt(s);
