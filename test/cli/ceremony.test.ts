@@ -3,7 +3,7 @@
 // verify, the beacon, `zkr deploy --setup` recording the ceremony in the deployment file, the
 // sequencer proving a batch with the ceremony key on a hardhat node, and `zkr verify` /
 // `zkr status --l1` showing which setup the verifier came from. (The mechanics with three
-// contributors and every must-fail case run on a tiny circuit in test/setup/ceremony.test.ts.)
+// contributors and every must-fail case run on a tiny circuit in test/proving/ceremony.test.ts.)
 import { expect } from "chai";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
