@@ -21,7 +21,7 @@ library AccountTree {
         view
         returns (uint256 zero)
     {
-        for (uint256 l = 0; l < levels8; l++) {
+        for (uint256 level = 0; level < levels8; level++) {
             zero = poseidon8.poseidon([zero, zero, zero, zero, zero, zero, zero, zero]);
         }
         if (hasTop) zero = poseidon4.poseidon([zero, zero, zero, zero]);
@@ -53,10 +53,10 @@ library AccountTree {
         uint256 index,
         uint256[] calldata siblings
     ) internal view returns (uint256) {
-        for (uint256 l = 0; l < levels8; l++) {
+        for (uint256 level = 0; level < levels8; level++) {
             uint256[8] memory children;
             uint256 pos = index & 7;
-            uint256 k = 7 * l;
+            uint256 k = 7 * level;
             for (uint256 c = 0; c < 8; c++) {
                 children[c] = c < pos ? siblings[k + c] : c == pos ? node : siblings[k + c - 1];
             }

@@ -7,6 +7,8 @@ pragma solidity ^0.8.28;
 contract TestERC20 {
     string public name;
     string public symbol;
+    // The ERC-20 getter is named decimals().
+    // solhint-disable-next-line const-name-snakecase
     uint8 public constant decimals = 18;
     uint256 public totalSupply;
     mapping(address => uint256) public balanceOf;
