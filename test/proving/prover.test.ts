@@ -5,7 +5,7 @@ import { promisify } from "node:util";
 import { expect } from "chai";
 import { network } from "hardhat";
 import { groth16 } from "snarkjs";
-import { poseidonHasher, SNARK_FIELD } from "../../src/model/crypto.js";
+import { BN254_BASE_FIELD, poseidonHasher, SNARK_FIELD } from "../../src/model/crypto.js";
 import { REPO_ROOT } from "../../src/util/paths.js";
 import { buildContracts, type SetupResult, setupCircuit } from "../../src/proving/setup.js";
 import { type Groth16Proof, type ProofResult, Prover, toSolidityProof, verifierCallArgs } from "../../src/proving/prover.js";
@@ -17,8 +17,7 @@ const LABEL = "zkrtest_prover_tiny";
 
 /** A valid point, but not the proof's: A negated. */
 function tamperProof(proof: Groth16Proof): Groth16Proof {
-  const q = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
-  return { ...proof, pi_a: [proof.pi_a[0]!, (q - BigInt(proof.pi_a[1]!)).toString(), proof.pi_a[2]!] };
+  return { ...proof, pi_a: [proof.pi_a[0]!, (BN254_BASE_FIELD - BigInt(proof.pi_a[1]!)).toString(), proof.pi_a[2]!] };
 }
 
 describe("prover: Groth16 proofs for a set-up circuit", function () {
