@@ -2,7 +2,7 @@
 // needed to rebuild the whole L2 state and to re-check every batch's proof (data availability).
 import type { JsonRpcApiProvider, Provider } from "ethers";
 import { readFileSync } from "node:fs";
-import { groth16, type Groth16Proof } from "snarkjs";
+import { groth16 } from "snarkjs";
 import { decodeBatchCall, type PostedBatchCall } from "./calldata.js";
 import { poseidonHasher, type ZkrCrypto } from "../model/crypto.js";
 import { type RollupContract } from "./deploy.js";
@@ -13,6 +13,7 @@ import { batchCoefficients, type BatchPublicData, dataCommitment, signalsOf } fr
 import { L2State } from "../model/state.js";
 import type { QueuedL1Op } from "../model/l1op.js";
 import { decodeTransfer, type Transfer } from "../model/tx.js";
+import { unpackGroth16Proof } from "../proving/proof.js";
 import { verifyingKeyHash } from "../proving/vkey.js";
 
 /** A batch as posted on L1: its event and its submitBatch calldata. */
@@ -282,14 +283,7 @@ export async function verifyBatchFromL1(
   const c = batchCoefficients(data, params);
   const publicSignals = signalsOf(c, batch.commitment);
   const commitmentValid = dataCommitment(c, await poseidonHasher()) === batch.commitment;
-  const p = batch.proof.map(String);
-  const proof: Groth16Proof = {
-    pi_a: [p[0], p[1], "1"],
-    pi_b: [[p[3], p[2]], [p[5], p[4]], ["1", "0"]],
-    pi_c: [p[6], p[7], "1"],
-    protocol: "groth16",
-    curve: "bn128",
-  };
+  const proof = unpackGroth16Proof(batch.proof);
   const vkey = JSON.parse(readFileSync(vkeyFile, "utf8"));
   const proofValid = await groth16.verify(vkey, publicSignals.map(String), proof);
   const next = batches[Number(number)];

@@ -7,7 +7,8 @@ import { readL1Ops } from "../chain/events.js";
 import type { QueuedL1Op } from "../model/l1op.js";
 import type { L2State } from "../model/state.js";
 import type { Domain, SignedTransfer } from "../model/tx.js";
-import { toSolidityProof, type Prover, type ProofResult } from "../proving/prover.js";
+import { packGroth16Proof } from "../proving/proof.js";
+import type { Prover, ProofResult } from "../proving/prover.js";
 
 export interface SubmittedBatch {
   batch: Batch;
@@ -56,7 +57,7 @@ export function batchCalldata(batch: Batch) {
  */
 export function sendBatch(rollup: RollupContract, batch: Batch, proof: ProofResult): Promise<ContractTransactionResponse> {
   const c = batchCalldata(batch);
-  return rollup.submitBatch(c.newRoot, c.l1Count, c.l1Results, c.feeIdx, c.txData, c.commitment, toSolidityProof(proof.proof));
+  return rollup.submitBatch(c.newRoot, c.l1Count, c.l1Results, c.feeIdx, c.txData, c.commitment, packGroth16Proof(proof.proof));
 }
 
 /**
@@ -84,7 +85,7 @@ export function submitProvenBatches(rollup: RollupContract, items: readonly { ba
   return mineSubmission(rollup, "submitBatches", () =>
     rollup.submitBatches(
       items.map(({ batch }) => batchCalldata(batch)),
-      items.map(({ proof }) => toSolidityProof(proof.proof)),
+      items.map(({ proof }) => packGroth16Proof(proof.proof)),
     ),
   );
 }

@@ -25,7 +25,8 @@ import { readArtifact } from "../../src/chain/artifacts.js";
 import { readL1Ops } from "../../src/chain/events.js";
 import type { SetupManifest } from "../../src/proving/manifest.js";
 import { signTransfer, type SignedTransfer } from "../../src/model/tx.js";
-import { type ProofResult, type SolidityProof, toSolidityProof } from "../../src/proving/prover.js";
+import type { ProofResult } from "../../src/proving/prover.js";
+import { packGroth16Proof, type SolidityProof } from "../../src/proving/proof.js";
 import { submitProvenBatch, submitProvenBatches } from "../../src/sequencer/operator.js";
 import { closeProver, E2E_POLICY, ETH, FEE, keys, newWorld, params, proving } from "../e2e/helpers.js";
 import { alice, bob, carol, dave, deployer, ethers, sequencer, sharedPoseidon } from "./fixture.js";
@@ -115,7 +116,7 @@ describe("batch verification on L1: submitBatches with one aggregated pairing ch
     const prove = async (batch: Batch): Promise<Proven> => {
       const proof = await prover.prove(batch.circuitInput);
       expect(proof.publicSignals.map(BigInt)).to.deep.equal(batch.publicSignals);
-      return { batch, proof, sol: toSolidityProof(proof.proof) };
+      return { batch, proof, sol: packGroth16Proof(proof.proof) };
     };
     b = [];
     for (const batch of batches) b.push(await prove(batch));

@@ -11,7 +11,7 @@ import { groth16 } from "snarkjs";
 import type { Account } from "../../src/model/account.js";
 import { toHex } from "../../src/model/bytes.js";
 import { signTransfer } from "../../src/model/tx.js";
-import { toSolidityProof } from "../../src/proving/prover.js";
+import { packGroth16Proof } from "../../src/proving/proof.js";
 import { aliasOf, CircuitTester, site, uncheckedBatchInput, type LeafSite, type UncheckedBatch } from "../circuits/helpers.js";
 import { LenientWitnessCalculator } from "../circuits/lenient.js";
 import { batchMainSource } from "../../src/proving/setup.js";
@@ -50,7 +50,7 @@ describe("a malicious sequencer cannot drain the rollup (real verifier, real pro
     const { proof, publicSignals } = await groth16.prove(w.manifest.zkey, lw.wtns);
     expect(publicSignals.map(BigInt), "the proof claims exactly the contract's public signals").to.deep.equal(b.publicSignals);
     const vkey = JSON.parse(readFileSync(w.manifest.vkey, "utf8"));
-    return { b, proof: toSolidityProof(proof), verifies: await groth16.verify(vkey, publicSignals, proof), violations: tester.violations(lw.witness) };
+    return { b, proof: packGroth16Proof(proof), verifies: await groth16.verify(vkey, publicSignals, proof), violations: tester.violations(lw.witness) };
   }
 
   const submit = (b: UncheckedBatch, proof: bigint[]) =>

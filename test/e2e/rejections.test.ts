@@ -11,7 +11,7 @@ import { readArtifact } from "../../src/chain/artifacts.js";
 import { readL1Ops } from "../../src/chain/events.js";
 import { batchCoefficients, dataCommitment } from "../../src/model/publicInputs.js";
 import { signTransfer } from "../../src/model/tx.js";
-import { toSolidityProof } from "../../src/proving/prover.js";
+import { packGroth16Proof } from "../../src/proving/proof.js";
 import { expectRevert } from "../contracts/helpers.js";
 import { verifierContractName } from "../../src/proving/verifier.js";
 import { alice, bob, carol, deployer, sequencer } from "../contracts/fixture.js";
@@ -55,7 +55,7 @@ describe("wrong batches are rejected with nothing changed (real verifier, real p
     w.state.revert(cp);
     expect(batch.txs).to.have.length(2);
     expect(batch.l1Results).to.deep.equal([0n, ETH + 5n]);
-    sol = toSolidityProof((await (await proving()).prover.prove(batch.circuitInput)).proof);
+    sol = packGroth16Proof((await (await proving()).prover.prove(batch.circuitInput)).proof);
   });
   after(closeProver);
 

@@ -8,7 +8,8 @@ import { groth16 } from "snarkjs";
 import { BN254_BASE_FIELD, poseidonHasher, SNARK_FIELD } from "../../src/model/crypto.js";
 import { REPO_ROOT } from "../../src/util/paths.js";
 import { buildContracts, type SetupResult, setupCircuit } from "../../src/proving/setup.js";
-import { type Groth16Proof, type ProofResult, Prover, toSolidityProof, verifierCallArgs } from "../../src/proving/prover.js";
+import { type Groth16Proof, type ProofResult, Prover } from "../../src/proving/prover.js";
+import { packGroth16Proof, verifierCallArgs } from "../../src/proving/proof.js";
 import { rejection, tinyMain, useTempCache } from "./fixtures.js";
 import { ContractFactory } from "ethers";
 import { readArtifact } from "../../src/chain/artifacts.js";
@@ -63,8 +64,8 @@ describe("prover: Groth16 proofs for a set-up circuit", function () {
   it("orders the proof as exportSolidityCallData does (B's Fp2 coordinates swapped)", async function () {
     const calldata = JSON.parse(`[${await groth16.exportSolidityCallData(real.proof, real.publicSignals)}]`) as [string[], string[][], string[], string[]];
     const [a, b, c, pub] = calldata;
-    expect(toSolidityProof(real.proof)).to.deep.equal([...a, ...b[0]!, ...b[1]!, ...c].map((x) => BigInt(x)));
-    expect(toSolidityProof(real.proof)[2]).to.equal(BigInt(real.proof.pi_b[0]![1]!));
+    expect(packGroth16Proof(real.proof)).to.deep.equal([...a, ...b[0]!, ...b[1]!, ...c].map((x) => BigInt(x)));
+    expect(packGroth16Proof(real.proof)[2]).to.equal(BigInt(real.proof.pi_b[0]![1]!));
     expect(verifierCallArgs(real.proof, real.publicSignals)[3]).to.deep.equal(pub.map((x) => BigInt(x)));
   });
 
