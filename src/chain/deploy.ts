@@ -19,7 +19,7 @@ import { poseidonHasher, SNARK_FIELD } from "../model/crypto.js";
 import { poseidon8TableInitcodes } from "./poseidonBytecode.js";
 import { type DerivedParams } from "../model/params.js";
 import { ARTIFACTS_DIR, readArtifact } from "./artifacts.js";
-import { decodeRevert } from "./reverts.js";
+import { sendAndWait } from "./send.js";
 
 /** A method that sends a transaction; `R` is what its staticCall returns. */
 type Send<A extends unknown[], R = void> = BaseContractMethod<A, R, ContractTransactionResponse>;
@@ -294,18 +294,8 @@ async function deployCode(
   nonce: number,
 ): Promise<{ address: string; receipt: TransactionReceipt }> {
   const factory = new ContractFactory(abi, bytecode, signer);
-  let contract: BaseContract;
-  try {
-    contract = await factory.deploy(...args, { nonce });
-  } catch (err) {
-    const reason = decodeRevert(err, factory.interface);
-    if (reason) throw new Error(`deploying ${name} reverted: ${reason}`, { cause: err });
-    throw err;
-  }
-  const receipt = await contract.deploymentTransaction()!.wait();
-  if (!receipt || receipt.status !== 1 || !receipt.contractAddress) {
-    throw new Error(`deploying ${name} failed (transaction ${receipt?.hash})`);
-  }
+  const receipt = await sendAndWait(async () => (await factory.deploy(...args, { nonce })).deploymentTransaction()!, factory.interface, { what: `deploying ${name}` });
+  if (!receipt.contractAddress) throw new Error(`deploying ${name} failed (transaction ${receipt.hash})`);
   return { address: receipt.contractAddress, receipt };
 }
 

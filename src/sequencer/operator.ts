@@ -2,7 +2,7 @@ import type { ContractTransactionResponse, TransactionReceipt } from "ethers";
 import { buildBatch, type Batch } from "../model/batch.js";
 import { toHex } from "../model/bytes.js";
 import { type RollupContract } from "../chain/deploy.js";
-import { decodeRevert } from "../chain/reverts.js";
+import { sendAndWait } from "../chain/send.js";
 import { readL1Ops } from "../chain/events.js";
 import type { QueuedL1Op } from "../model/l1op.js";
 import type { L2State } from "../model/state.js";
@@ -24,19 +24,6 @@ export interface L1Position {
   l1Processed: bigint;
   /** L1 operations queued so far. */
   l1OpCount: bigint;
-}
-
-/** Sends a batch submission and waits for it; a revert becomes an error naming the custom error. */
-async function mineSubmission(rollup: RollupContract, method: string, send: () => Promise<ContractTransactionResponse>): Promise<TransactionReceipt> {
-  let receipt: TransactionReceipt | null;
-  try {
-    receipt = await (await send()).wait();
-  } catch (e) {
-    const reason = decodeRevert(e, rollup.interface);
-    throw reason ? new Error(`${method} reverted: ${reason}`, { cause: e }) : e;
-  }
-  if (!receipt || receipt.status !== 1) throw new Error(`${method} failed (transaction ${receipt?.hash})`);
-  return receipt;
 }
 
 /** A batch's submitBatch arguments but the proof. */
@@ -72,7 +59,7 @@ export async function batchInputsOnL1(rollup: RollupContract, batch: Batch, bloc
 
 /** Submit a proven batch to the Rollup contract; reverts become errors naming the custom error. */
 export function submitProvenBatch(rollup: RollupContract, batch: Batch, proof: ProofResult): Promise<TransactionReceipt> {
-  return mineSubmission(rollup, "submitBatch", () => sendBatch(rollup, batch, proof));
+  return sendAndWait(() => sendBatch(rollup, batch, proof), rollup.interface, { what: "submitBatch" });
 }
 
 /**
@@ -82,11 +69,14 @@ export function submitProvenBatch(rollup: RollupContract, batch: Batch, proof: P
  */
 export function submitProvenBatches(rollup: RollupContract, items: readonly { batch: Batch; proof: ProofResult }[]): Promise<TransactionReceipt> {
   if (items.length === 0) return Promise.reject(new Error("submitProvenBatches needs at least one batch"));
-  return mineSubmission(rollup, "submitBatches", () =>
-    rollup.submitBatches(
-      items.map(({ batch }) => batchCalldata(batch)),
-      items.map(({ proof }) => packGroth16Proof(proof.proof)),
-    ),
+  return sendAndWait(
+    () =>
+      rollup.submitBatches(
+        items.map(({ batch }) => batchCalldata(batch)),
+        items.map(({ proof }) => packGroth16Proof(proof.proof)),
+      ),
+    rollup.interface,
+    { what: "submitBatches" },
   );
 }
 

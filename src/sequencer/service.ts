@@ -33,6 +33,7 @@ import { L2State, TxRejectedError, type RejectCode } from "../model/state.js";
 import { transferFromJSON, transferId, TxFormatError, type Domain, type SignedTransfer } from "../model/tx.js";
 import { fromBytesBE } from "../model/bytes.js";
 import { applyPostedBatch } from "../chain/rebuild.js";
+import { sendAndWait } from "../chain/send.js";
 import type { ProofResult } from "../proving/prover.js";
 import type { ProofQueue } from "../prover/queue.js";
 import { classifyL1Error, FatalError, type PipelineError, Retry, revertName, StateConflictError, TransientError } from "./errors.js";
@@ -980,11 +981,14 @@ export class Sequencer {
     let txHash: string;
     let gas: bigint;
     try {
-      const tx = await sendBatch(rollup, f.batch!, f.proof!);
-      store.setBatchSent(n, tx.hash);
-      this.o.log(`sequencer: submitting batch ${n} (transaction ${tx.hash})`);
-      const receipt = await tx.wait(1, this.o.submitTimeoutMs);
-      if (!receipt || receipt.status !== 1) throw new StateConflictError(`submitting batch ${n}: transaction ${tx.hash} reverted`);
+      const receipt = await sendAndWait(() => sendBatch(rollup, f.batch!, f.proof!), rollup.interface, {
+        what: `submitting batch ${n}`,
+        timeoutMs: this.o.submitTimeoutMs,
+        onSent: (tx) => {
+          store.setBatchSent(n, tx.hash);
+          this.o.log(`sequencer: submitting batch ${n} (transaction ${tx.hash})`);
+        },
+      });
       receiptBlock = { number: receipt.blockNumber, hash: receipt.blockHash };
       txHash = receipt.hash;
       gas = receipt.gasUsed;
