@@ -1,10 +1,10 @@
 import { MAX_BALANCE, type Account } from "./account.js";
-import { concatBytes, toBytesBE } from "./bytes.js";
-import { type BatchPublicData, computePublicInputs } from "./publicInputs.js";
+import { type BatchData, encodeBatchData } from "./batchData.js";
+import { computePublicInputs } from "./publicInputs.js";
 import { l1ChainStep, type L1Op } from "./l1op.js";
 import type { L2State, LeafWitness } from "./state.js";
 import { emptyWitness, TxRejectedError } from "./state.js";
-import { encodeTransfer, packedAmounts, type Domain, type SignedTransfer } from "./tx.js";
+import { packedAmounts, type Domain, type SignedTransfer } from "./tx.js";
 
 /** Signature inputs of a padding slot: all zero, like every other input of the slot. */
 export const PADDING_SIGNATURE = { R8x: 0n, R8y: 0n, S: 0n };
@@ -32,13 +32,12 @@ export interface Rejected {
 
 export interface Batch {
   oldRoot: bigint;
-  newRoot: bigint;
+  /** The batch as posted on L1: new root, L1 results, fee indexes, transactions, commitment (src/model/batchData.ts). */
+  data: BatchData;
   /** L1 operations consumed, their results (refund or forced-exit amount) and the queue hash after them. */
   l1Ops: L1Op[];
   l1Results: bigint[];
   l1HashEnd: bigint;
-  /** 16 bytes (uint128) per consumed L1 operation. */
-  l1ResultsData: Uint8Array;
   /** Transfers included, in order. */
   txs: SignedTransfer[];
   /** Transfers left out, with why. */
@@ -47,10 +46,6 @@ export interface Batch {
   feeIdx: bigint[];
   /** Fees credited per fee slot. */
   fees: bigint[];
-  feeIdxData: Uint8Array;
-  txData: Uint8Array;
-  /** Poseidon commitment to the batch data, posted with it (src/model/publicInputs.ts). */
-  commitment: bigint;
   /** The proof's public signals [evaluation, challenge], as the contract derives them. */
   publicSignals: [bigint, bigint];
   /** Input object of the circuit Batch(D, N, L, F), values as decimal strings. */
@@ -235,37 +230,10 @@ export function buildBatch(state: L2State, contents: BatchContents, ctx: BatchCo
   while (slots.length < p.batchSize) {
     slots.push({ from: 0n, to: 0n, amountF: 0n, feeF: 0n, sig: PADDING_SIGNATURE, sender: pad, receiver: pad });
   }
-  const txData = concatBytes(txs.map((t) => encodeTransfer(t, p)));
-  const feeIdxData = concatBytes(feeIdx.map((i) => toBytesBE(i, p.idxBytes)));
-  const l1ResultsData = concatBytes(l1Results.map((r) => toBytesBE(r, 16)));
-  const data: BatchPublicData = {
-    oldRoot,
-    newRoot,
-    chainId: ctx.domain.chainId,
-    rollupAddress: ctx.domain.rollupAddress,
-    l1HashEnd,
-    l1Count: l1Ops.length,
-    feeIdxData,
-    l1ResultsData,
-    txData,
-  };
-  const pub = computePublicInputs(data, p, state.crypto.hash);
+  // The posted form without its commitment (0 is a field element), then the commitment to it.
+  const posted = encodeBatchData({ newRoot, l1Results, feeIdx, txs, commitment: 0n }, p);
+  const pub = computePublicInputs({ ...posted, oldRoot, chainId: ctx.domain.chainId, rollupAddress: ctx.domain.rollupAddress, l1HashEnd }, p, state.crypto.hash);
+  const data: BatchData = { ...posted, commitment: pub.commitment };
   const circuitInput = circuitInputOf({ challenge: pub.challenge, oldRoot, newRoot, domain: ctx.domain, l1HashStart, l1Count: l1Ops.length, l1Slots, l1Leaves, feeIdx, slots, feeLeaves: feeWitnesses });
-  return {
-    oldRoot,
-    newRoot,
-    l1Ops,
-    l1Results,
-    l1HashEnd,
-    l1ResultsData,
-    txs,
-    rejected,
-    feeIdx,
-    fees,
-    feeIdxData,
-    txData,
-    commitment: pub.commitment,
-    publicSignals: pub.signals,
-    circuitInput,
-  };
+  return { oldRoot, data, l1Ops, l1Results, l1HashEnd, txs, rejected, feeIdx, fees, publicSignals: pub.signals, circuitInput };
 }

@@ -1,6 +1,6 @@
 import type { ContractTransactionResponse, TransactionReceipt } from "ethers";
 import { buildBatch, type Batch } from "../model/batch.js";
-import { toHex } from "../model/bytes.js";
+import { batchArgs, batchStruct } from "../chain/calldata.js";
 import { type RollupContract } from "../chain/deploy.js";
 import { sendAndWait } from "../chain/send.js";
 import { readL1Ops } from "../chain/events.js";
@@ -26,25 +26,12 @@ export interface L1Position {
   l1OpCount: bigint;
 }
 
-/** A batch's submitBatch arguments but the proof. */
-export function batchCalldata(batch: Batch) {
-  return {
-    newRoot: batch.newRoot,
-    l1Count: batch.l1Ops.length,
-    l1Results: toHex(batch.l1ResultsData),
-    feeIdx: toHex(batch.feeIdxData),
-    txData: toHex(batch.txData),
-    commitment: batch.commitment,
-  };
-}
-
 /**
  * Sends a proven batch's submitBatch transaction without waiting for it (ethers estimates its gas
  * first: a batch L1 would reject reverts here, with the custom error in the error's data).
  */
 export function sendBatch(rollup: RollupContract, batch: Batch, proof: ProofResult): Promise<ContractTransactionResponse> {
-  const c = batchCalldata(batch);
-  return rollup.submitBatch(c.newRoot, c.l1Count, c.l1Results, c.feeIdx, c.txData, c.commitment, packGroth16Proof(proof.proof));
+  return rollup.submitBatch(...batchArgs(batch.data), packGroth16Proof(proof.proof));
 }
 
 /**
@@ -52,8 +39,7 @@ export function sendBatch(rollup: RollupContract, batch: Batch, proof: ProofResu
  * chain): equal to the batch's own exactly when L1 is in the state the batch was built on.
  */
 export async function batchInputsOnL1(rollup: RollupContract, batch: Batch, blockTag: "latest" | "pending" = "latest"): Promise<[bigint, bigint]> {
-  const c = batchCalldata(batch);
-  const [y, z] = await rollup.publicInputs(c.newRoot, c.l1Count, c.l1Results, c.feeIdx, c.txData, c.commitment, { blockTag });
+  const [y, z] = await rollup.publicInputs(...batchArgs(batch.data), { blockTag });
   return [y, z];
 }
 
@@ -72,7 +58,7 @@ export function submitProvenBatches(rollup: RollupContract, items: readonly { ba
   return sendAndWait(
     () =>
       rollup.submitBatches(
-        items.map(({ batch }) => batchCalldata(batch)),
+        items.map(({ batch }) => batchStruct(batch.data)),
         items.map(({ proof }) => packGroth16Proof(proof.proof)),
       ),
     rollup.interface,

@@ -31,7 +31,7 @@ import type { DerivedParams } from "../model/params.js";
 import { holdCurve } from "../proving/curve.js";
 import { L2State, TxRejectedError, type RejectCode } from "../model/state.js";
 import { transferFromJSON, transferId, TxFormatError, type Domain, type SignedTransfer } from "../model/tx.js";
-import { fromBytesBE } from "../model/bytes.js";
+import { decodeBatchData } from "../model/batchData.js";
 import { applyPostedBatch } from "../chain/rebuild.js";
 import { sendAndWait } from "../chain/send.js";
 import type { ProofResult } from "../proving/prover.js";
@@ -597,8 +597,8 @@ export class Sequencer {
     const prev = store.batch(adopted[0]!.number - 1);
     let l1From = prev ? prev.l1From + prev.l1Count : 0;
     for (const b of adopted) {
-      const p = b.posted!;
-      const feeIdx = Array.from({ length: params.feeSlots }, (_, j) => fromBytesBE(p.feeIdx.subarray(j * params.idxBytes, (j + 1) * params.idxBytes)));
+      const p = b.posted!.data;
+      const { feeIdx } = decodeBatchData(p, params);
       store.addBatch({
         number: b.number,
         status: "included",
@@ -610,7 +610,7 @@ export class Sequencer {
         newRoot: b.newRoot,
         commitment: p.commitment,
         publicSignals: [0n, 0n], // proven by its submitter, not here
-        posted: { l1Results: p.l1Results, feeIdx: p.feeIdx, txData: p.txData },
+        posted: p,
       });
       store.setBatchIncluded(b.number, b.txHash, b.block.number, b.block.hash);
       l1From += b.l1Count;
@@ -737,8 +737,8 @@ export class Sequencer {
         txIds: included,
         feeIdx: batch.feeIdx,
         oldRoot: batch.oldRoot,
-        newRoot: batch.newRoot,
-        commitment: batch.commitment,
+        newRoot: batch.data.newRoot,
+        commitment: batch.data.commitment,
         publicSignals: batch.publicSignals,
       };
       store.transaction(() => {
@@ -789,7 +789,7 @@ export class Sequencer {
     const l1HashStart = rec.l1From === 0 ? 0n : store.l1Ops(rec.l1From - 1, 1)[0].chainHash;
     const txs = store.txsByIds(rec.txIds).map((r) => r.tx);
     const batch = buildBatch(this.state, { l1Ops, txs }, { domain: this.domain, feeIdx: rec.feeIdx.filter((i) => i !== 0n), l1HashStart });
-    if (batch.newRoot !== rec.newRoot || batch.txs.length !== txs.length || batch.commitment !== rec.commitment || batch.publicSignals.some((s, i) => s !== rec.publicSignals[i])) {
+    if (batch.data.newRoot !== rec.newRoot || batch.txs.length !== txs.length || batch.data.commitment !== rec.commitment || batch.publicSignals.some((s, i) => s !== rec.publicSignals[i])) {
       throw new Error(`replaying batch ${rec.number} does not reproduce its root: the database is inconsistent`);
     }
     this.nextL1 += rec.l1Count;
@@ -866,7 +866,7 @@ export class Sequencer {
     const { store, crypto, params } = this.o;
     if (rec.l1From !== this.nextL1) throw new Error(`batch ${rec.number} starts at L1 operation ${rec.l1From}, expected ${this.nextL1}`);
     const ids: string[] = [];
-    const b = { number: BigInt(rec.number), oldRoot: rec.oldRoot, newRoot: rec.newRoot, l1Count: rec.l1Count, ...rec.posted! };
+    const b = { number: BigInt(rec.number), oldRoot: rec.oldRoot, data: rec.posted! };
     applyPostedBatch(this.state, b, store.l1Ops(rec.l1From, rec.l1Count), (t) => {
       const id = idOf(transferId(crypto.hash, t, this.domain, params));
       if (store.tx(id)) ids.push(id);

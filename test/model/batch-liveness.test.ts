@@ -57,7 +57,7 @@ describe("batch builder: nothing accepted stops a batch", () => {
   /** The model's invariant after any build: every fee account ends within 2^128 − 1, and the root is the leaves'. */
   function expectSound(b: Batch) {
     for (const i of [FEES, FEES1]) expect(balance(i) <= MAX_BALANCE).to.equal(true);
-    expect(b.newRoot).to.equal(state.root);
+    expect(b.data.newRoot).to.equal(state.root);
   }
 
   it("a fee its fee slot cannot take is FEE_ACCOUNT_FULL; the batch builds with the others (threw BALANCE_OVERFLOW before)", () => {
