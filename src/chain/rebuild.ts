@@ -4,7 +4,8 @@ import type { JsonRpcApiProvider, Provider } from "ethers";
 import { readFileSync } from "node:fs";
 import { groth16 } from "snarkjs";
 import { type BatchCall, decodeBatchCall } from "./calldata.js";
-import { type BatchData, decodeBatchData, txCount } from "../model/batchData.js";
+import { applyBatchData } from "../model/batch.js";
+import { type BatchData, txCount } from "../model/batchData.js";
 import { poseidonHasher, type ZkrCrypto } from "../model/crypto.js";
 import { type RollupContract } from "./deploy.js";
 import { readL1Ops, type L1OpEvent } from "./events.js";
@@ -12,8 +13,6 @@ import { type LogQueryOptions, queryLogs } from "./logs.js";
 import type { DerivedParams } from "../model/params.js";
 import { batchCoefficients, dataCommitment, signalsOf } from "../model/publicInputs.js";
 import { L2State } from "../model/state.js";
-import type { QueuedL1Op } from "../model/l1op.js";
-import type { Transfer } from "../model/tx.js";
 import { type SolidityProof, unpackGroth16Proof } from "../proving/proof.js";
 import { verifyingKeyHash } from "../proving/vkey.js";
 
@@ -151,47 +150,6 @@ export async function readBatches(rollup: RollupContract, fromBlock: number, opt
   return out;
 }
 
-/**
- * Applies one batch as posted on L1 to `state`: its L1 operations (`ops`, the ones it consumed,
- * in queue order) with their posted results, then its posted transfers and exits, then its fees;
- * throws unless it starts from the state's root and ends at its posted root. `onTx` sees each
- * transfer with the nonce it used (the sender's nonce before it).
- */
-export function applyPostedBatch(
-  state: L2State,
-  b: Pick<PostedBatch, "number" | "oldRoot" | "data">,
-  ops: readonly QueuedL1Op[],
-  onTx?: (t: Transfer) => void,
-): void {
-  if (b.oldRoot !== state.root) throw new Error(`batch ${b.number} starts from root ${b.oldRoot}, rebuilt state has ${state.root}`);
-  let posted: ReturnType<typeof decodeBatchData>;
-  try {
-    posted = decodeBatchData(b.data, state.params);
-  } catch (e) {
-    throw new Error(`batch ${b.number}: ${(e as Error).message}`, { cause: e });
-  }
-  for (let i = 0; i < b.data.l1Count; i++) {
-    const op = ops[i];
-    if (!op) throw new Error(`batch ${b.number} consumes ${b.data.l1Count} L1 operations, ${ops.length} have events`);
-    const { result } = state.applyL1Op(op);
-    if (result !== posted.l1Results[i]) throw new Error(`batch ${b.number}: L1 operation ${op.queueIndex} result ${posted.l1Results[i]} posted, ${result} rebuilt`);
-  }
-  const fees = new Map<bigint, bigint>();
-  for (const t of posted.txs) {
-    const sender = state.account(t.from);
-    onTx?.({ ...t, nonce: sender?.nonce ?? 0n });
-    state.applyPosted(t);
-    if (sender !== undefined && t.fee > 0n) fees.set(sender.tokenId, (fees.get(sender.tokenId) ?? 0n) + t.fee);
-  }
-  for (const idx of posted.feeIdx) {
-    if (idx === 0n) continue;
-    const token = state.account(idx)?.tokenId;
-    if (token === undefined) throw new Error(`batch ${b.number}: fee account ${idx} does not exist`);
-    state.credit(idx, fees.get(token) ?? 0n);
-  }
-  if (state.root !== b.data.newRoot) throw new Error(`batch ${b.number}: rebuilt root ${state.root} differs from the posted root ${b.data.newRoot}`);
-}
-
 export interface RebuildResult {
   state: L2State;
   batches: PostedBatch[];
@@ -216,7 +174,7 @@ export async function rebuildFromL1(
   const [ops, batches] = await Promise.all([readL1Ops(rollup, fromBlock, logs), readBatches(rollup, fromBlock, logs)]);
   const state = new L2State(crypto, params);
   for (const b of batches) {
-    applyPostedBatch(state, b, ops.slice(Number(b.l1From), Number(b.l1From) + b.data.l1Count));
+    applyBatchData(state, b, ops.slice(Number(b.l1From), Number(b.l1From) + b.data.l1Count));
     log(`batch ${b.number}: ${b.data.l1Count} L1 ops, ${txCount(b.data, params)} txs, root ✓`);
   }
   // Operations queued but not yet consumed are not part of the state.

@@ -125,7 +125,7 @@ export class Operator {
       }
       if (!(await this.prover.verify(proof.proof, proof.publicSignals))) throw new Error("the new proof does not verify");
       const receipt = await submitProvenBatch(this.rollup, batch, proof);
-      this.state.commit(cp);
+      this.state.commit();
       return { batch, proof, receipt };
     } catch (e) {
       this.state.revert(cp);

@@ -22,7 +22,7 @@
 import { readFileSync } from "node:fs";
 import { groth16 } from "snarkjs";
 import { MAX_BALANCE, type Account } from "../model/account.js";
-import { buildBatch, type Batch } from "../model/batch.js";
+import { applyBatchData, buildBatch, type Batch } from "../model/batch.js";
 import type { ZkrCrypto } from "../model/crypto.js";
 import type { RollupContract } from "../chain/deploy.js";
 import type { QueuedL1Op } from "../model/l1op.js";
@@ -32,7 +32,6 @@ import { holdCurve } from "../proving/curve.js";
 import { L2State, TxRejectedError, type RejectCode } from "../model/state.js";
 import { transferFromJSON, transferId, TxFormatError, type Domain, type SignedTransfer } from "../model/tx.js";
 import { decodeBatchData } from "../model/batchData.js";
-import { applyPostedBatch } from "../chain/rebuild.js";
 import { sendAndWait } from "../chain/send.js";
 import type { ProofResult } from "../proving/prover.js";
 import type { ProofQueue } from "../prover/queue.js";
@@ -657,7 +656,7 @@ export class Sequencer {
         store.setBatchFinal(n);
         store.setTxStatus(f.record.txIds, "final", n);
       });
-      this.state.commit(f.cp);
+      this.state.commit();
       this.live.delete(n);
       const next = this.lowestLive();
       this.state.forget(next ? next.cp : Number.MAX_SAFE_INTEGER);
@@ -867,7 +866,7 @@ export class Sequencer {
     if (rec.l1From !== this.nextL1) throw new Error(`batch ${rec.number} starts at L1 operation ${rec.l1From}, expected ${this.nextL1}`);
     const ids: string[] = [];
     const b = { number: BigInt(rec.number), oldRoot: rec.oldRoot, data: rec.posted! };
-    applyPostedBatch(this.state, b, store.l1Ops(rec.l1From, rec.l1Count), (t) => {
+    applyBatchData(this.state, b, store.l1Ops(rec.l1From, rec.l1Count), (t) => {
       const id = idOf(transferId(crypto.hash, t, this.domain, params));
       if (store.tx(id)) ids.push(id);
     });

@@ -179,7 +179,7 @@ export class ModelSequencer {
 
   /** Keeps what `build`s did (after the L1 accepted them). */
   commit(...built: Built[]): void {
-    for (const b of built) this.state.commit(b.cp);
+    for (const _ of built) this.state.commit();
   }
 
   /**

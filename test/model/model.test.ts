@@ -393,7 +393,7 @@ describe("state transitions and batch building", () => {
     expect(state.root).to.equal(root);
     expect(state.entries()).to.deep.equal(before);
     expect(state.nextIndex).to.equal(5n);
-    expect(() => state.commit(cp)).to.throw(/no open checkpoint/);
+    expect(() => state.commit()).to.throw(/no open checkpoint/);
   });
 
   it("nested checkpoints (one per batch not final): commit + forget the oldest, revert to a newer one; a forgotten one cannot be reverted", () => {
@@ -408,7 +408,7 @@ describe("state transitions and batch building", () => {
     state.credit(5n, 7n);
     expect(cp1 < cp2 && cp2 < cp3).to.equal(true);
     // Batch 1 final: its changes are kept for good, the journal before batch 2 is dropped.
-    state.commit(cp1);
+    state.commit();
     state.forget(cp2);
     expect(() => state.revert(cp1)).to.throw(/checkpoint \d+ was forgotten/);
     expect(state.root).to.not.equal(r2);
@@ -419,7 +419,7 @@ describe("state transitions and batch building", () => {
     expect(state.root).to.equal(r1);
     expect(state.account(5n)!.balance).to.equal(5n);
     expect(r1).to.not.equal(r0);
-    expect(() => state.commit(cp2)).to.throw(/no open checkpoint/);
+    expect(() => state.commit()).to.throw(/no open checkpoint/);
   });
 
   it("pads an empty batch and leaves the root unchanged", () => {
