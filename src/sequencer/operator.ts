@@ -7,6 +7,7 @@ import { readL1Ops } from "../chain/events.js";
 import type { QueuedL1Op } from "../model/l1op.js";
 import type { L2State } from "../model/state.js";
 import type { Domain, SignedTransfer } from "../model/tx.js";
+import { proofProblem } from "../proving/check.js";
 import { packGroth16Proof } from "../proving/proof.js";
 import type { Prover, ProofResult } from "../proving/prover.js";
 
@@ -120,10 +121,8 @@ export class Operator {
     try {
       const batch = buildBatch(this.state, { l1Ops, txs }, { domain: this.domain, feeIdx: this.feeIdx, l1HashStart });
       const proof = await this.prover.prove(batch.circuitInput);
-      if (!samePublicSignals(proof.publicSignals, batch.publicSignals)) {
-        throw new Error(`proof public signals ${JSON.stringify(proof.publicSignals)} are not the batch's [${batch.publicSignals.join(", ")}]`);
-      }
-      if (!(await this.prover.verify(proof.proof, proof.publicSignals))) throw new Error("the new proof does not verify");
+      const problem = await proofProblem(this.prover, this.prover.manifest.nPublic, proof, batch.publicSignals);
+      if (problem) throw new Error(`the new proof of the batch is refused: ${problem}`);
       const receipt = await submitProvenBatch(this.rollup, batch, proof);
       this.state.commit();
       return { batch, proof, receipt };

@@ -20,7 +20,6 @@
 // Failures are classified (src/sequencer/errors.ts): transient ones are retried with exponential
 // backoff, conflicts reconcile, fatal ones stop the sequencer with the reason (`halted`).
 import { readFileSync } from "node:fs";
-import { groth16 } from "snarkjs";
 import { MAX_BALANCE, type Account } from "../model/account.js";
 import { applyBatchData, buildBatch, type Batch } from "../model/batch.js";
 import type { ZkrCrypto } from "../model/crypto.js";
@@ -33,6 +32,7 @@ import { L2State, TxRejectedError, type RejectCode } from "../model/state.js";
 import { transferFromJSON, transferId, TxFormatError, type Domain, type SignedTransfer } from "../model/tx.js";
 import { decodeBatchData } from "../model/batchData.js";
 import { sendAndWait } from "../chain/send.js";
+import { proofProblem, verifierFor } from "../proving/check.js";
 import type { ProofResult } from "../proving/prover.js";
 import type { ProofQueue } from "../prover/queue.js";
 import { classifyL1Error, FatalError, type PipelineError, Retry, revertName, StateConflictError, TransientError } from "./errors.js";
@@ -972,8 +972,9 @@ export class Sequencer {
     // The public inputs L1 derives from its own state (root, queue hash) must be the batch's.
     if (!(await this.inputsMatch(f))) throw new StateConflictError(`the public inputs L1 derives for batch ${n} are not its own: L1's queue of operations changed`);
     // Never submit a proof that was not checked here, whatever the backend says.
-    if (!samePublicSignals(f.proof!.publicSignals, f.record.publicSignals) || !(await groth16.verify(this.vkey, f.proof!.publicSignals, f.proof!.proof))) {
-      throw new FatalError(`the stored proof of batch ${n} does not verify with this sequencer's verification key: the sequencer runs with another setup than the one that proved it`);
+    const problem = await proofProblem(verifierFor(this.vkey), this.o.prover.setup.nPublic, f.proof!, f.record.publicSignals);
+    if (problem) {
+      throw new FatalError(`the stored proof of batch ${n} does not pass this sequencer's check with its verification key (${problem}): the sequencer runs with another setup than the one that proved it`);
     }
     f.submitting.started();
     let receiptBlock: BlockRef;
