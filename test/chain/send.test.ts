@@ -4,6 +4,7 @@
 import { expect } from "chai";
 import { Interface, type TransactionReceipt } from "ethers";
 import { sendAndWait, type SentTx, TxRevertedError } from "../../src/chain/send.js";
+import { rejection as failure } from "../proving/fixtures.js";
 
 const iface = new Interface(["error TooManyL1Ops(uint256 count, uint256 queued)", "error NotSequencer()"]);
 /** An ethers-like revert error carrying the encoded custom error where ethers puts it. */
@@ -18,15 +19,6 @@ function tx(wait: () => Promise<TransactionReceipt | null>, seen?: unknown[]): S
       return wait();
     },
   };
-}
-
-async function failure(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error("expected a failure");
 }
 
 describe("sendAndWait: send, wait, decode the revert", () => {
