@@ -177,8 +177,8 @@ function batchVector(c: ZkrCrypto, transfers: { calldata: string }[], l1HashEnd:
     ...KAT_DOMAIN,
     l1HashEnd,
     l1Count: 2,
-    feeIdxData: fromHex("0x03"),
-    l1ResultsData: fromHex("0x" + (7n).toString(16).padStart(32, "0") + (500n).toString(16).padStart(32, "0")),
+    feeIdx: fromHex("0x03"),
+    l1Results: fromHex("0x" + (7n).toString(16).padStart(32, "0") + (500n).toString(16).padStart(32, "0")),
     txData: fromHex("0x" + transfers.map((t) => t.calldata.slice(2)).join("")),
   };
   const coefficients = batchCoefficients(data, p);
@@ -193,8 +193,8 @@ function batchVector(c: ZkrCrypto, transfers: { calldata: string }[], l1HashEnd:
     rollupAddress: addr(data.rollupAddress),
     l1HashEnd: dec(data.l1HashEnd),
     l1Count: data.l1Count,
-    feeIdxData: toHex(data.feeIdxData),
-    l1ResultsData: toHex(data.l1ResultsData),
+    feeIdxData: toHex(data.feeIdx),
+    l1ResultsData: toHex(data.l1Results),
     txData: toHex(data.txData),
     coefficients: coefficients.map((x) => hex(x)),
     commitment: dec(pub.commitment),

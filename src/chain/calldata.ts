@@ -1,39 +1,51 @@
-// The batches a submitBatch / submitBatches transaction posts, decoded from its calldata.
+// A batch's data (src/model/batchData.ts) as the Rollup's calls take it, and the batches a
+// submitBatch / submitBatches transaction posts, decoded from its calldata: the ethers side of
+// the one batch-data codec.
 import type { Interface } from "ethers";
-import { fromHex } from "../model/bytes.js";
+import { type BatchData } from "../model/batchData.js";
+import { fromHex, toHex } from "../model/bytes.js";
+import { type SolidityProof } from "../proving/proof.js";
+import type { BatchCalldata } from "./deploy.js";
 
-/** One batch of a Rollup submitBatch or submitBatches call, as posted. */
-export interface PostedBatchCall {
-  newRoot: bigint;
-  l1Count: number;
-  l1Results: Uint8Array;
-  feeIdx: Uint8Array;
-  txData: Uint8Array;
-  /** The posted Poseidon commitment to the batch data. */
-  commitment: bigint;
-  /** [a0, a1, b00, b01, b10, b11, c0, c1] as submitted. */
-  proof: bigint[];
+/** One batch of a submitBatch or submitBatches call, as posted: its data and its proof. */
+export interface BatchCall {
+  data: BatchData;
+  /** [a0, a1, b00, b01, b10, b11, c0, c1] as submitted (src/proving/proof.ts). */
+  proof: SolidityProof;
+}
+
+/** The arguments of submitBatch (with the proof after them) and of publicInputs: newRoot, l1Count, l1Results, feeIdx, txData, commitment. */
+export function batchArgs(d: BatchData): [newRoot: bigint, l1Count: number, l1Results: string, feeIdx: string, txData: string, commitment: bigint] {
+  return [d.newRoot, d.l1Count, toHex(d.l1Results), toHex(d.feeIdx), toHex(d.txData), d.commitment];
+}
+
+/** One entry of submitBatches' batches (the Rollup's BatchData struct). */
+export function batchStruct(d: BatchData): BatchCalldata {
+  const [newRoot, l1Count, l1Results, feeIdx, txData, commitment] = batchArgs(d);
+  return { newRoot, l1Count, l1Results, feeIdx, txData, commitment };
+}
+
+type DecodedStruct = { newRoot: bigint; l1Count: bigint; l1Results: string; feeIdx: string; txData: string; commitment: bigint };
+
+function batchDataOf(b: DecodedStruct): BatchData {
+  return { newRoot: b.newRoot, l1Count: Number(b.l1Count), l1Results: fromHex(b.l1Results), feeIdx: fromHex(b.feeIdx), txData: fromHex(b.txData), commitment: b.commitment };
+}
+
+function proofOf(words: readonly bigint[]): SolidityProof {
+  if (words.length !== 8) throw new Error(`a posted proof is 8 words, got ${words.length}`);
+  return [...words] as SolidityProof;
 }
 
 /**
  * The batches a transaction to the Rollup posts, in the order it applies them (the order of its
  * BatchSubmitted events): one for submitBatch, k for submitBatches. Throws for any other call.
  */
-export function decodeBatchCall(rollupInterface: Interface, data: string): PostedBatchCall[] {
+export function decodeBatchCall(rollupInterface: Interface, data: string): BatchCall[] {
   const call = rollupInterface.parseTransaction({ data });
-  const one = (b: { newRoot: bigint; l1Count: bigint; l1Results: string; feeIdx: string; txData: string; commitment: bigint }, proof: bigint[]): PostedBatchCall => ({
-    newRoot: b.newRoot,
-    l1Count: Number(b.l1Count),
-    l1Results: fromHex(b.l1Results),
-    feeIdx: fromHex(b.feeIdx),
-    txData: fromHex(b.txData),
-    commitment: b.commitment,
-    proof: [...proof],
-  });
-  if (call?.name === "submitBatch") return [one(call.args as unknown as Parameters<typeof one>[0], call.args.proof as bigint[])];
+  if (call?.name === "submitBatch") return [{ data: batchDataOf(call.args as unknown as DecodedStruct), proof: proofOf(call.args.proof as bigint[]) }];
   if (call?.name === "submitBatches") {
     const proofs = call.args.proofs as bigint[][];
-    return (call.args.batches as Parameters<typeof one>[0][]).map((b, i) => one(b, proofs[i]!));
+    return (call.args.batches as DecodedStruct[]).map((b, i) => ({ data: batchDataOf(b), proof: proofOf(proofs[i] ?? []) }));
   }
   throw new Error(`not a submitBatch or submitBatches call (${call ? call.name : data.slice(0, 10)})`);
 }

@@ -1,5 +1,4 @@
 import {
-  type BaseContract,
   Contract,
   type ContractRunner,
   ContractFactory,
@@ -15,8 +14,8 @@ import { poseidonHasher, SNARK_FIELD } from "../model/crypto.js";
 import { poseidon8TableInitcodes } from "./poseidonBytecode.js";
 import { type DerivedParams } from "../model/params.js";
 import { ARTIFACTS_DIR, readArtifact } from "./artifacts.js";
-import { decodeRevert } from "./reverts.js";
 import type { IRollup, Rollup } from "../../typechain-types/Rollup.js";
+import { sendAndWait } from "./send.js";
 
 /** One batch of Rollup.submitBatches (the Rollup's BatchData struct): submitBatch's arguments but the proof. */
 export type BatchCalldata = IRollup.BatchDataStruct;
@@ -173,18 +172,8 @@ async function deployCode(
   nonce: number,
 ): Promise<{ address: string; receipt: TransactionReceipt }> {
   const factory = new ContractFactory(abi, bytecode, signer);
-  let contract: BaseContract;
-  try {
-    contract = await factory.deploy(...args, { nonce });
-  } catch (err) {
-    const reason = decodeRevert(err, factory.interface);
-    if (reason) throw new Error(`deploying ${name} reverted: ${reason}`, { cause: err });
-    throw err;
-  }
-  const receipt = await contract.deploymentTransaction()!.wait();
-  if (!receipt || receipt.status !== 1 || !receipt.contractAddress) {
-    throw new Error(`deploying ${name} failed (transaction ${receipt?.hash})`);
-  }
+  const receipt = await sendAndWait(async () => (await factory.deploy(...args, { nonce })).deploymentTransaction()!, factory.interface, { what: `deploying ${name}` });
+  if (!receipt.contractAddress) throw new Error(`deploying ${name} failed (transaction ${receipt.hash})`);
   return { address: receipt.contractAddress, receipt };
 }
 

@@ -2,37 +2,32 @@
 // needed to rebuild the whole L2 state and to re-check every batch's proof (data availability).
 import type { JsonRpcApiProvider, Provider } from "ethers";
 import { readFileSync } from "node:fs";
-import { groth16, type Groth16Proof } from "snarkjs";
-import { decodeBatchCall, type PostedBatchCall } from "./calldata.js";
+import { groth16 } from "snarkjs";
+import { type BatchCall, decodeBatchCall } from "./calldata.js";
+import { applyBatchData } from "../model/batch.js";
+import { type BatchData, txCount } from "../model/batchData.js";
 import { poseidonHasher, type ZkrCrypto } from "../model/crypto.js";
 import { type RollupContract } from "./deploy.js";
 import { readL1Ops, type L1OpEvent } from "./events.js";
 import { type LogQueryOptions, queryLogs } from "./logs.js";
 import type { DerivedParams } from "../model/params.js";
-import { batchCoefficients, type BatchPublicData, dataCommitment, signalsOf } from "../model/publicInputs.js";
+import { batchCoefficients, dataCommitment, signalsOf } from "../model/publicInputs.js";
 import { L2State } from "../model/state.js";
-import type { QueuedL1Op } from "../model/l1op.js";
-import { decodeTransfer, type Transfer } from "../model/tx.js";
+import { type SolidityProof, unpackGroth16Proof } from "../proving/proof.js";
 import { verifyingKeyHash } from "../proving/vkey.js";
 
-/** A batch as posted on L1: its event and its submitBatch calldata. */
+/** A batch as posted on L1: its BatchSubmitted event (number, old root, block) and its data and proof from the call. */
 export interface PostedBatch {
   number: bigint;
   oldRoot: bigint;
-  newRoot: bigint;
-  l1Count: number;
   /** Operations consumed before this batch (its first queue index). */
   l1From: bigint;
   txHash: string;
   blockNumber: number;
   blockHash: string;
-  l1Results: Uint8Array;
-  feeIdx: Uint8Array;
-  txData: Uint8Array;
-  /** The posted Poseidon commitment to the batch data. */
-  commitment: bigint;
+  data: BatchData;
   /** [a0, a1, b00, b01, b10, b11, c0, c1] as submitted. */
-  proof: bigint[];
+  proof: SolidityProof;
 }
 
 /** One frame of a geth-style `callTracer` trace (debug_traceTransaction). */
@@ -72,7 +67,7 @@ async function postedBatchesOf(
   firstBatch: bigint,
   events: number,
   traceCall: (txHash: string) => Promise<unknown>,
-): Promise<PostedBatchCall[]> {
+): Promise<BatchCall[]> {
   const tx = await provider.getTransaction(txHash);
   if (!tx) throw new Error(`transaction ${txHash} (batch ${firstBatch}) not found`);
   const where = `batch ${firstBatch} (transaction ${txHash}) was submitted through contract ${tx.to ?? "(creation)"}, not by a direct call to the rollup`;
@@ -89,7 +84,7 @@ async function postedBatchesOf(
     inputs = rollupCalls(trace, rollupAddress);
     if (inputs.length === 0) throw new Error(`${where}, and its call trace holds no successful call into the rollup`);
   }
-  const batches: PostedBatchCall[] = [];
+  const batches: BatchCall[] = [];
   for (const input of inputs) {
     try {
       batches.push(...decodeBatchCall(rollup.interface, input));
@@ -125,7 +120,7 @@ export async function readBatches(rollup: RollupContract, fromBlock: number, opt
   const logs = await queryLogs(rollup, rollup.filters.BatchSubmitted!(), fromBlock, await provider.getBlockNumber(), opts);
   const perTx = new Map<string, number>();
   for (const log of logs) perTx.set(log.transactionHash, (perTx.get(log.transactionHash) ?? 0) + 1);
-  const calls = new Map<string, { batches: PostedBatchCall[]; next: number }>();
+  const calls = new Map<string, { batches: BatchCall[]; next: number }>();
   const out: PostedBatch[] = [];
   let l1From = 0n;
   for (const log of logs) {
@@ -138,64 +133,21 @@ export async function readBatches(rollup: RollupContract, fromBlock: number, opt
     }
     const posted = call.batches[call.next++]!;
     const b: PostedBatch = {
-      ...posted,
       number: log.args.batchNumber as bigint,
       oldRoot: log.args.oldRoot as bigint,
-      newRoot: log.args.newRoot as bigint,
       l1From,
       txHash: log.transactionHash,
       blockNumber: log.blockNumber,
       blockHash: log.blockHash,
+      ...posted,
     };
-    if (b.newRoot !== posted.newRoot) throw new Error(`batch ${b.number}: event and calldata disagree on the new root`);
-    if (BigInt(posted.l1Count) !== (log.args.l1Count as bigint)) throw new Error(`batch ${b.number}: event and calldata disagree on the L1 operations consumed`);
+    if ((log.args.newRoot as bigint) !== posted.data.newRoot) throw new Error(`batch ${b.number}: event and calldata disagree on the new root`);
+    if (BigInt(posted.data.l1Count) !== (log.args.l1Count as bigint)) throw new Error(`batch ${b.number}: event and calldata disagree on the L1 operations consumed`);
     if (b.number !== BigInt(out.length + 1)) throw new Error(`batch events out of order: got ${b.number}, expected ${out.length + 1}`);
     out.push(b);
-    l1From += BigInt(b.l1Count);
+    l1From += BigInt(b.data.l1Count);
   }
   return out;
-}
-
-/**
- * Applies one batch as posted on L1 to `state`: its L1 operations (`ops`, the ones it consumed,
- * in queue order) with their posted results, then its posted transfers and exits, then its fees;
- * throws unless it starts from the state's root and ends at its posted root. `onTx` sees each
- * transfer with the nonce it used (the sender's nonce before it).
- */
-export function applyPostedBatch(
-  state: L2State,
-  b: Pick<PostedBatch, "number" | "oldRoot" | "newRoot" | "l1Count" | "l1Results" | "feeIdx" | "txData">,
-  ops: readonly QueuedL1Op[],
-  onTx?: (t: Transfer) => void,
-): void {
-  const params = state.params;
-  if (b.oldRoot !== state.root) throw new Error(`batch ${b.number} starts from root ${b.oldRoot}, rebuilt state has ${state.root}`);
-  for (let i = 0; i < b.l1Count; i++) {
-    const op = ops[i];
-    if (!op) throw new Error(`batch ${b.number} consumes ${b.l1Count} L1 operations, ${ops.length} have events`);
-    const posted = BigInt("0x" + Buffer.from(b.l1Results.subarray(16 * i, 16 * i + 16)).toString("hex"));
-    const { result } = state.applyL1Op(op);
-    if (result !== posted) throw new Error(`batch ${b.number}: L1 operation ${op.queueIndex} result ${posted} posted, ${result} rebuilt`);
-  }
-  const fees = new Map<bigint, bigint>();
-  for (let o = 0; o < b.txData.length; o += params.txBytes) {
-    const t = decodeTransfer(b.txData.subarray(o, o + params.txBytes), params);
-    // The contract refuses trailing padding and the circuit puts padding only after the last real
-    // transaction, so a posted padding slot means an unsound verifier, not data to skip.
-    if (t.from === 0n) throw new Error(`batch ${b.number}: posted transaction ${o / params.txBytes} is padding (from = 0), which no valid batch posts`);
-    const sender = state.account(t.from);
-    onTx?.({ ...t, nonce: sender?.nonce ?? 0n });
-    state.applyPosted(t);
-    if (sender !== undefined && t.fee > 0n) fees.set(sender.tokenId, (fees.get(sender.tokenId) ?? 0n) + t.fee);
-  }
-  for (let j = 0; j < params.feeSlots; j++) {
-    const idx = BigInt("0x" + (Buffer.from(b.feeIdx.subarray(j * params.idxBytes, (j + 1) * params.idxBytes)).toString("hex") || "0"));
-    if (idx === 0n) continue;
-    const token = state.account(idx)?.tokenId;
-    if (token === undefined) throw new Error(`batch ${b.number}: fee account ${idx} does not exist`);
-    state.credit(idx, fees.get(token) ?? 0n);
-  }
-  if (state.root !== b.newRoot) throw new Error(`batch ${b.number}: rebuilt root ${state.root} differs from the posted root ${b.newRoot}`);
 }
 
 export interface RebuildResult {
@@ -222,8 +174,8 @@ export async function rebuildFromL1(
   const [ops, batches] = await Promise.all([readL1Ops(rollup, fromBlock, logs), readBatches(rollup, fromBlock, logs)]);
   const state = new L2State(crypto, params);
   for (const b of batches) {
-    applyPostedBatch(state, b, ops.slice(Number(b.l1From), Number(b.l1From) + b.l1Count));
-    log(`batch ${b.number}: ${b.l1Count} L1 ops, ${b.txData.length / params.txBytes} txs, root ✓`);
+    applyBatchData(state, b, ops.slice(Number(b.l1From), Number(b.l1From) + b.data.l1Count));
+    log(`batch ${b.number}: ${b.data.l1Count} L1 ops, ${txCount(b.data, params)} txs, root ✓`);
   }
   // Operations queued but not yet consumed are not part of the state.
   const onChainRoot = await rollup.stateRoot();
@@ -267,33 +219,15 @@ export async function verifyBatchFromL1(
   tamper?.(batch);
   const provider = rollup.runner!.provider as Provider;
   const chainId = (await provider.getNetwork()).chainId;
-  const l1HashEnd = await rollup.l1ChainHash(batch.l1From + BigInt(batch.l1Count));
-  const data: BatchPublicData = {
-    oldRoot: batch.oldRoot,
-    newRoot: batch.newRoot,
-    chainId,
-    rollupAddress: BigInt(await rollup.getAddress()),
-    l1HashEnd,
-    l1Count: batch.l1Count,
-    feeIdxData: batch.feeIdx,
-    l1ResultsData: batch.l1Results,
-    txData: batch.txData,
-  };
-  const c = batchCoefficients(data, params);
-  const publicSignals = signalsOf(c, batch.commitment);
-  const commitmentValid = dataCommitment(c, await poseidonHasher()) === batch.commitment;
-  const p = batch.proof.map(String);
-  const proof: Groth16Proof = {
-    pi_a: [p[0], p[1], "1"],
-    pi_b: [[p[3], p[2]], [p[5], p[4]], ["1", "0"]],
-    pi_c: [p[6], p[7], "1"],
-    protocol: "groth16",
-    curve: "bn128",
-  };
+  const l1HashEnd = await rollup.l1ChainHash(batch.l1From + BigInt(batch.data.l1Count));
+  const c = batchCoefficients({ ...batch.data, oldRoot: batch.oldRoot, chainId, rollupAddress: BigInt(await rollup.getAddress()), l1HashEnd }, params);
+  const publicSignals = signalsOf(c, batch.data.commitment);
+  const commitmentValid = dataCommitment(c, await poseidonHasher()) === batch.data.commitment;
+  const proof = unpackGroth16Proof(batch.proof);
   const vkey = JSON.parse(readFileSync(vkeyFile, "utf8"));
   const proofValid = await groth16.verify(vkey, publicSignals.map(String), proof);
   const next = batches[Number(number)];
-  const rootConsistent = next ? next.oldRoot === batch.newRoot : (await rollup.stateRoot()) === batch.newRoot;
+  const rootConsistent = next ? next.oldRoot === batch.data.newRoot : (await rollup.stateRoot()) === batch.data.newRoot;
   const onChainKeyHash = (await rollup.verifyingKeyHash()).toLowerCase();
   return { batch, publicSignals, commitmentValid, proofValid, rootConsistent, onChainKeyHash, keyHashMatches: onChainKeyHash === verifyingKeyHash(vkey) };
 }

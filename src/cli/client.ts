@@ -1,77 +1,12 @@
-// Client of the sequencer's HTTP API (src/sequencer/api.ts), and the L2 side of the CLI: sign a
-// transfer or exit with the wallet key for the sender's next nonce, submit it, follow it.
+// Client of the sequencer's HTTP API (src/sequencer/api.ts, its bodies in src/sequencer/wire.ts),
+// and the L2 side of the CLI: sign a transfer or exit with the wallet key for the sender's next
+// nonce, submit it, follow it.
 import { loadCrypto } from "../model/crypto.js";
 import { signTransfer, transferToJSON } from "../model/tx.js";
+import type { AccountsBody, AccountView, ErrorBody, StatusView, TxStatus, TxView } from "../sequencer/wire.js";
 import { type Config, deploymentParams } from "./config.js";
 import { fetchFailure, poll, type Tokens } from "./connect.js";
 import { parseL2Amounts } from "./units.js";
-
-export interface AccountView {
-  index: string;
-  ax: string;
-  ay: string;
-  owner: string;
-  tokenId: string;
-  balance: string;
-  nonce: string;
-  /** Nonce the account's next transaction must use (counting its pending ones). */
-  nextNonce: string;
-}
-
-/** src/sequencer/store.ts TxStatus: included = in an L1 block; final = that block is final on L1. */
-export type TxStatus = "pending" | "batched" | "proven" | "included" | "final" | "rejected";
-
-export interface TxView {
-  id: string;
-  status: TxStatus;
-  reason: string | null;
-  batch: number | null;
-  tx: { from: string; to: string; amount: string; fee: string; nonce: string };
-}
-
-export interface StatusView {
-  chainId: string;
-  rollup: string;
-  instance: string;
-  stateRoot: string;
-  accounts: number;
-  l1OpsKnown: number;
-  l1OpsConsumed: number;
-  txs: Record<TxStatus, number>;
-  /** Absent from sequencers before the bounded mempool. */
-  mempool?: { pending: number; senders: number; maxPending: number; maxPendingPerSender: number; minFee: Record<string, string> };
-  /** When a batch counts as final, e.g. "3 confirmations". */
-  finality: string;
-  l1?: { head: number; finalized: number; scanned: number | null; batchNumber: number };
-  batches: { total: number; included: number; final: number; inFlight: BatchInFlightView[] };
-  reconciliations: { count: number; last?: { at: string; reason: string; l1OpsFrom?: number; l1OpsDropped: number; resubmitted: number[]; rewoundFrom?: number; finalLost: number[] } };
-  /** Backoff before rebuilding a batch L1 refused. */
-  rebuild?: RetryView;
-  lastError?: string;
-  /** Why the sequencer stopped (configuration), if it did. */
-  fatal?: string;
-}
-
-/** A retried step: attempts, consecutive failures, the last error and when it is tried again. */
-export interface RetryView {
-  attempts: number;
-  failures: number;
-  lastError?: string;
-  nextRetryAt?: string;
-}
-
-export interface BatchInFlightView {
-  number: number;
-  status: "proving" | "proven" | "included";
-  txs: number;
-  l1Ops: number;
-  ageMs: number;
-  l1Block?: number;
-  l1Tx?: string;
-  proving: RetryView;
-  submission: RetryView;
-  error?: string;
-}
 
 /** An error answer of the API: its HTTP status and code (UNKNOWN_ACCOUNT, BAD_NONCE, ...). */
 export class ApiError extends Error {
@@ -96,9 +31,10 @@ export class SequencerClient {
   }
 
   async accountsOf(ax: bigint, ay: bigint): Promise<AccountView[]> {
-    return (await this.request<{ accounts: AccountView[] }>("GET", `/v1/accounts?ax=${ax}&ay=${ay}`)).accounts;
+    return (await this.request<AccountsBody>("GET", `/v1/accounts?ax=${ax}&ay=${ay}`)).accounts;
   }
 
+  /** POSTs `body` as it is: a SubmitTxBody (anything else gets the sequencer's 400). */
   submitTx(body: unknown): Promise<TxView> {
     return this.request("POST", "/v1/txs", body);
   }
@@ -119,7 +55,7 @@ export class SequencerClient {
     } catch (e) {
       throw new Error(`cannot reach the sequencer at ${this.url}: ${fetchFailure(e)} (is \`zkr sequencer\` running? see --sequencer / ZKR_SEQUENCER)`);
     }
-    const json = (await res.json().catch(() => undefined)) as { error?: { code?: string; message?: string } } | undefined;
+    const json = (await res.json().catch(() => undefined)) as Partial<ErrorBody> | undefined;
     if (json === undefined) throw new Error(`the sequencer at ${this.url} answered ${method} ${route} with HTTP ${res.status} and no JSON`);
     if (!res.ok) {
       const code = json.error?.code ?? `HTTP_${res.status}`;

@@ -5,7 +5,7 @@
 // wallet (an L2 private key, written with mode 0600). No private key has a default.
 import { Command } from "commander";
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { getAddress, isHexString } from "ethers";
 import { L2Key } from "../model/keys.js";
@@ -14,6 +14,7 @@ import { getInstance } from "../proving/instances.js";
 import { DEFAULT_MAX_LOG_RANGE } from "../chain/logs.js";
 import { describeProvenance, type SetupManifest, type SetupProvenance } from "../proving/manifest.js";
 import { verifyingKeyHashOfFile } from "../proving/vkey.js";
+import { writeFileAtomic } from "../util/fs.js";
 
 export type Setting = "rpc" | "key" | "sequencer" | "wallet" | "deployment" | "maxLogRange";
 
@@ -222,7 +223,7 @@ export function deploymentParams(d: Deployment): DerivedParams {
 /** Writes a deployment file (atomically); refuses to replace one unless `overwrite`. */
 export function writeDeployment(f: string, d: Deployment, overwrite: boolean): void {
   if (existsSync(f) && !overwrite) throw new Error(`${f} exists (a previous deployment?): pass --force to replace it, or --out another file`);
-  writeAtomic(f, JSON.stringify(d, null, 2) + "\n", 0o644);
+  writeFileAtomic(f, JSON.stringify(d, null, 2) + "\n", { mode: 0o644 });
 }
 
 export function sha256File(f: string): string {
@@ -256,7 +257,7 @@ export async function createWallet(f: string, overwrite: boolean): Promise<L2Key
   if (existsSync(f) && !overwrite) throw new Error(`${f} exists: it may hold the only copy of a key; pass --force to replace it, or --out another file`);
   const key = await L2Key.random();
   const w: WalletFile = { format: WALLET_FORMAT, ax: key.ax.toString(), ay: key.ay.toString(), privateKey: key.privateKey };
-  writeAtomic(f, JSON.stringify(w, null, 2) + "\n", 0o600);
+  writeFileAtomic(f, JSON.stringify(w, null, 2) + "\n", { mode: 0o600 });
   return key;
 }
 
@@ -279,11 +280,3 @@ export async function readWallet(f: string): Promise<L2Key> {
   return key;
 }
 
-/** Writes through a temporary file and a rename, so a reader never sees half a file. */
-function writeAtomic(f: string, content: string, mode: number): void {
-  mkdirSync(path.dirname(f), { recursive: true });
-  const tmp = `${f}.tmp-${process.pid}`;
-  writeFileSync(tmp, content, { mode, flag: "w" });
-  chmodSync(tmp, mode); // writeFileSync's mode is masked by the umask
-  renameSync(tmp, f);
-}

@@ -14,7 +14,7 @@ import {
   ZeroAddress,
 } from "ethers";
 import { type RollupContract, rollupAt } from "../chain/deploy.js";
-import { decodeRevert } from "../chain/reverts.js";
+import { sendAndWait, TxRevertedError } from "../chain/send.js";
 import { type LogQueryOptions, logWindow, queryLogs } from "../chain/logs.js";
 import type { DerivedParams } from "../model/params.js";
 import { DEV_CHAIN_IDS } from "../proving/manifest.js";
@@ -124,15 +124,12 @@ export function signerOf(l1: L1): Wallet {
 
 /** Sends a transaction and waits for it; a revert becomes "`what` reverted: CustomError(args)". */
 export async function send(what: string, iface: Interface, tx: () => Promise<ContractTransactionResponse>): Promise<TransactionReceipt> {
-  let receipt: TransactionReceipt | null;
   try {
-    receipt = await (await tx()).wait();
+    return await sendAndWait(tx, iface, { what });
   } catch (e) {
-    const reason = decodeRevert(e, iface);
-    throw new Error(reason ? `${what} reverted: ${reason}` : `${what} failed: ${ethersMessage(e)}`, { cause: e });
+    if (e instanceof TxRevertedError) throw e;
+    throw new Error(`${what} failed: ${ethersMessage(e)}`, { cause: e });
   }
-  if (!receipt || receipt.status !== 1) throw new Error(`${what} failed (transaction ${receipt?.hash})`);
-  return receipt;
 }
 
 /** The short form of an ethers error (its full message carries the whole request). */

@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { getAddress, type Wallet } from "ethers";
-import { cacheDir } from "../proving/paths.js";
+import { setupDir as setupDirOf } from "../proving/paths.js";
 import { rollupAt } from "../chain/deploy.js";
 import { readArtifact } from "../chain/artifacts.js";
 import { REPO_ROOT } from "../util/paths.js";
@@ -26,7 +26,7 @@ export const timedLog: Log = (m) => console.error(`${new Date().toISOString()} $
 
 /** The setup (proving and verification key) a deployment's verifier was exported from. */
 export async function deploymentSetup(d: Deployment, setupDir?: string): Promise<SetupManifest> {
-  const dir = setupDir ? path.resolve(setupDir) : path.join(cacheDir(), "setup", `${d.instance}-${d.setupKey}`);
+  const dir = setupDir ? path.resolve(setupDir) : setupDirOf(d.instance, d.setupKey);
   if (!existsSync(path.join(dir, "setup.json"))) {
     throw new Error(
       setupDir

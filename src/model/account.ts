@@ -44,7 +44,17 @@ export function accountLeaf(hash: Hasher, a: Account): bigint {
 /** The all-zero account fields used for padding slots in the circuit input. */
 export const EMPTY_ACCOUNT: Account = { ax: 0n, ay: 0n, owner: 0n, tokenId: 0n, balance: 0n, nonce: 0n };
 
-export function accountToJSON(a: Account): Record<string, string> {
+/** JSON form of an account (the API's and the CLI's): the owner as a 0x address, the rest decimal strings. */
+export interface AccountJSON {
+  ax: string;
+  ay: string;
+  owner: string;
+  tokenId: string;
+  balance: string;
+  nonce: string;
+}
+
+export function accountToJSON(a: Account): AccountJSON {
   return {
     ax: a.ax.toString(),
     ay: a.ay.toString(),
@@ -53,17 +63,4 @@ export function accountToJSON(a: Account): Record<string, string> {
     balance: a.balance.toString(),
     nonce: a.nonce.toString(),
   };
-}
-
-export function accountFromJSON(j: Record<string, string>): Account {
-  const a = {
-    ax: BigInt(j.ax),
-    ay: BigInt(j.ay),
-    owner: BigInt(j.owner),
-    tokenId: BigInt(j.tokenId),
-    balance: BigInt(j.balance),
-    nonce: BigInt(j.nonce),
-  };
-  checkAccount(a);
-  return a;
 }

@@ -1,10 +1,10 @@
 import { MAX_BALANCE, type Account } from "./account.js";
-import { concatBytes, toBytesBE } from "./bytes.js";
-import { type BatchPublicData, computePublicInputs } from "./publicInputs.js";
-import { l1ChainStep, type L1Op } from "./l1op.js";
+import { type BatchData, decodeBatchData, type DecodedBatchData, encodeBatchData } from "./batchData.js";
+import { computePublicInputs } from "./publicInputs.js";
+import { l1ChainStep, type L1Op, type QueuedL1Op } from "./l1op.js";
 import type { L2State, LeafWitness } from "./state.js";
 import { emptyWitness, TxRejectedError } from "./state.js";
-import { encodeTransfer, packedAmounts, type Domain, type SignedTransfer } from "./tx.js";
+import { packedAmounts, type Domain, type SignedTransfer, type Transfer } from "./tx.js";
 
 /** Signature inputs of a padding slot: all zero, like every other input of the slot. */
 export const PADDING_SIGNATURE = { R8x: 0n, R8y: 0n, S: 0n };
@@ -32,13 +32,12 @@ export interface Rejected {
 
 export interface Batch {
   oldRoot: bigint;
-  newRoot: bigint;
+  /** The batch as posted on L1: new root, L1 results, fee indexes, transactions, commitment (src/model/batchData.ts). */
+  data: BatchData;
   /** L1 operations consumed, their results (refund or forced-exit amount) and the queue hash after them. */
   l1Ops: L1Op[];
   l1Results: bigint[];
   l1HashEnd: bigint;
-  /** 16 bytes (uint128) per consumed L1 operation. */
-  l1ResultsData: Uint8Array;
   /** Transfers included, in order. */
   txs: SignedTransfer[];
   /** Transfers left out, with why. */
@@ -47,10 +46,6 @@ export interface Batch {
   feeIdx: bigint[];
   /** Fees credited per fee slot. */
   fees: bigint[];
-  feeIdxData: Uint8Array;
-  txData: Uint8Array;
-  /** Poseidon commitment to the batch data, posted with it (src/model/publicInputs.ts). */
-  commitment: bigint;
   /** The proof's public signals [evaluation, challenge], as the contract derives them. */
   publicSignals: [bigint, bigint];
   /** Input object of the circuit Batch(D, N, L, F), values as decimal strings. */
@@ -139,23 +134,79 @@ export function circuitInputOf(x: CircuitInputParts): Record<string, unknown> {
 }
 
 /**
- * Throws FEE_ACCOUNT_FULL unless every fee slot can still be credited `fees` (the fees collected
- * so far, the current transaction's included) after the transaction just applied: the fee
- * accounts are credited after every transaction of the batch (the circuit's FeeCredit), so a
- * transaction that pays a fee into a full slot, or a transfer into a fee account that leaves no
- * room for the fees already collected, cannot be part of the batch.
+ * A batch's fees (docs/PROTOCOL.md, "Batch"): one slot per fee account, each collecting the fees
+ * of the transactions of its account's token, all credited after the batch's last transaction
+ * (the circuit's FeeCredit). buildBatch and applyBatchData both count and credit fees here.
  */
-function checkFeeRoom(state: L2State, feeIdx: bigint[], fees: bigint[], tx: SignedTransfer): void {
-  feeIdx.forEach((idx, j) => {
-    if (idx === 0n) return;
-    const balance = state.account(idx)!.balance;
-    if (balance + fees[j] > MAX_BALANCE) {
-      throw new TxRejectedError(
-        "FEE_ACCOUNT_FULL",
-        `fee account ${idx} cannot take this batch's fees after transaction ${tx.from} → ${tx.to} (nonce ${tx.nonce}): its balance ${balance} plus fees ${fees[j]} would exceed 2^128 - 1`,
-      );
+export class BatchFees {
+  /** Fees collected per slot. */
+  private readonly collected: bigint[];
+  /** Token of each slot's account; undefined for an unused slot (index 0). */
+  private readonly tokens: (bigint | undefined)[];
+
+  /**
+   * `feeIdx`: the batch's fee indexes, padded to feeSlots with 0. Throws unless every other index
+   * is an account (the batch's L1 operations may have created it) and no two hold one token.
+   */
+  constructor(
+    private readonly state: L2State,
+    readonly feeIdx: readonly bigint[],
+  ) {
+    this.tokens = [];
+    for (const idx of feeIdx) {
+      const a = idx === 0n ? undefined : state.account(idx);
+      if (idx !== 0n && !a) throw new Error(`fee account ${idx} does not exist`);
+      if (a && this.tokens.includes(a.tokenId)) throw new Error(`two fee accounts for token ${a.tokenId}`);
+      this.tokens.push(a?.tokenId);
     }
-  });
+    this.collected = feeIdx.map(() => 0n);
+  }
+
+  /** The tokens that have a fee account in the batch: a transaction of another token pays no fee. */
+  feeTokens(): bigint[] {
+    return this.tokens.filter((t): t is bigint => t !== undefined);
+  }
+
+  /** Fees collected per slot. */
+  get fees(): bigint[] {
+    return [...this.collected];
+  }
+
+  /** The fees per slot once a fee of `tokenId` is added (nothing is recorded). */
+  with(tokenId: bigint, fee: bigint): bigint[] {
+    const j = this.tokens.indexOf(tokenId);
+    return this.collected.map((f, k) => (k === j ? f + fee : f));
+  }
+
+  /** Records a transaction's fee: to the slot of its sender's token (none: the fee is 0, validateTransfer's NO_FEE_ACCOUNT). */
+  add(tokenId: bigint, fee: bigint): void {
+    const j = this.tokens.indexOf(tokenId);
+    if (j >= 0) this.collected[j]! += fee;
+  }
+
+  /**
+   * Throws FEE_ACCOUNT_FULL unless every fee slot can still be credited `fees` (the fees collected
+   * so far, the current transaction's included) after the transaction just applied: a transaction
+   * that pays a fee into a full slot, or a transfer into a fee account that leaves no room for the
+   * fees already collected, cannot be part of the batch.
+   */
+  checkRoom(fees: bigint[], tx: SignedTransfer): void {
+    this.feeIdx.forEach((idx, j) => {
+      if (idx === 0n) return;
+      const balance = this.state.account(idx)!.balance;
+      if (balance + fees[j]! > MAX_BALANCE) {
+        throw new TxRejectedError(
+          "FEE_ACCOUNT_FULL",
+          `fee account ${idx} cannot take this batch's fees after transaction ${tx.from} → ${tx.to} (nonce ${tx.nonce}): its balance ${balance} plus fees ${fees[j]} would exceed 2^128 - 1`,
+        );
+      }
+    });
+  }
+
+  /** Credits every fee account its slot's fees; returns each slot's leaf witness before (all zero for an unused slot). */
+  credit(): LeafWitness[] {
+    return this.feeIdx.map((idx, j) => (idx === 0n ? emptyWitness(this.state.params.depth) : this.state.credit(idx, this.collected[j]!)));
+  }
 }
 
 /**
@@ -192,80 +243,89 @@ export function buildBatch(state: L2State, contents: BatchContents, ctx: BatchCo
 
   // Fee accounts may be created by this batch's own L1 operations. (Callers that need to keep
   // the state on an error checkpoint it: the operations above are already applied.)
-  const feeTokens: bigint[] = [];
-  for (const idx of feeIdx) {
-    if (idx === 0n) continue;
-    const a = state.account(idx);
-    if (!a) throw new Error(`fee account ${idx} does not exist`);
-    if (feeTokens.includes(a.tokenId)) throw new Error(`two fee accounts for token ${a.tokenId}`);
-    feeTokens.push(a.tokenId);
-  }
+  const fees = new BatchFees(state, feeIdx);
+  const feeTokens = fees.feeTokens();
 
   const slots: TxSlotInput[] = [];
   const txs: SignedTransfer[] = [];
   const rejected: Rejected[] = [];
-  const fees = feeIdx.map(() => 0n);
   for (const tx of candidates) {
     if (slots.length === p.batchSize) break;
     // Each transaction under its own checkpoint: one that leaves a fee slot unable to take the
     // batch's fees is undone and rejected, so the credits below never overflow.
     const cp = state.checkpoint();
     let applied: ReturnType<L2State["applyTransfer"]>;
-    let j: number;
     try {
       applied = state.applyTransfer(tx, ctx.domain, feeTokens);
-      j = feeIdx.findIndex((idx) => idx !== 0n && state.account(idx)!.tokenId === applied.sender.account.tokenId);
-      checkFeeRoom(state, feeIdx, fees.map((f, k) => (k === j ? f + tx.fee : f)), tx);
+      fees.checkRoom(fees.with(applied.sender.account.tokenId, tx.fee), tx);
     } catch (e) {
       state.revert(cp);
       if (!(e instanceof TxRejectedError)) throw e;
       rejected.push({ tx, error: e });
       continue;
     }
-    state.commit(cp);
+    state.commit();
     const { amountF, feeF } = packedAmounts(tx);
     slots.push({ from: tx.from, to: tx.to, amountF, feeF, sig: tx.signature, sender: applied.sender, receiver: applied.receiver });
     txs.push(tx);
-    if (j >= 0) fees[j] += tx.fee;
+    fees.add(applied.sender.account.tokenId, tx.fee);
   }
-  const feeWitnesses = feeIdx.map((idx, j) => (idx === 0n ? emptyWitness(p.depth) : state.credit(idx, fees[j])));
+  const feeWitnesses = fees.credit();
   const newRoot = state.root;
 
   const pad = emptyWitness(p.depth);
   while (slots.length < p.batchSize) {
     slots.push({ from: 0n, to: 0n, amountF: 0n, feeF: 0n, sig: PADDING_SIGNATURE, sender: pad, receiver: pad });
   }
-  const txData = concatBytes(txs.map((t) => encodeTransfer(t, p)));
-  const feeIdxData = concatBytes(feeIdx.map((i) => toBytesBE(i, p.idxBytes)));
-  const l1ResultsData = concatBytes(l1Results.map((r) => toBytesBE(r, 16)));
-  const data: BatchPublicData = {
-    oldRoot,
-    newRoot,
-    chainId: ctx.domain.chainId,
-    rollupAddress: ctx.domain.rollupAddress,
-    l1HashEnd,
-    l1Count: l1Ops.length,
-    feeIdxData,
-    l1ResultsData,
-    txData,
-  };
-  const pub = computePublicInputs(data, p, state.crypto.hash);
+  // The posted form without its commitment (0 is a field element), then the commitment to it.
+  const posted = encodeBatchData({ newRoot, l1Results, feeIdx, txs, commitment: 0n }, p);
+  const pub = computePublicInputs({ ...posted, oldRoot, chainId: ctx.domain.chainId, rollupAddress: ctx.domain.rollupAddress, l1HashEnd }, p, state.crypto.hash);
+  const data: BatchData = { ...posted, commitment: pub.commitment };
   const circuitInput = circuitInputOf({ challenge: pub.challenge, oldRoot, newRoot, domain: ctx.domain, l1HashStart, l1Count: l1Ops.length, l1Slots, l1Leaves, feeIdx, slots, feeLeaves: feeWitnesses });
-  return {
-    oldRoot,
-    newRoot,
-    l1Ops,
-    l1Results,
-    l1HashEnd,
-    l1ResultsData,
-    txs,
-    rejected,
-    feeIdx,
-    fees,
-    feeIdxData,
-    txData,
-    commitment: pub.commitment,
-    publicSignals: pub.signals,
-    circuitInput,
-  };
+  return { oldRoot, data, l1Ops, l1Results, l1HashEnd, txs, rejected, feeIdx, fees: fees.fees, publicSignals: pub.signals, circuitInput };
+}
+
+/**
+ * Applies a batch as posted on L1 to `state`: its L1 operations (`ops`, the ones it consumes, in
+ * queue order) with their posted results, then its transfers and exits, then its fees — the
+ * state changes buildBatch made, from the posted data alone (no signatures or nonces: the proof
+ * established them). Throws, naming batch `number`, unless the data decodes for the instance, it
+ * starts from the state's root, every L1 result is the one posted and it ends at its posted root.
+ * `onTx` sees each transfer with the nonce it used (the sender's nonce before it). Used to
+ * rebuild the state from L1 and to follow batches another submitter posted.
+ */
+export function applyBatchData(
+  state: L2State,
+  b: { number: bigint | number; oldRoot: bigint; data: BatchData },
+  ops: readonly QueuedL1Op[],
+  onTx?: (t: Transfer) => void,
+): void {
+  const name = `batch ${b.number}`;
+  if (b.oldRoot !== state.root) throw new Error(`${name} starts from root ${b.oldRoot}, rebuilt state has ${state.root}`);
+  let posted: DecodedBatchData;
+  try {
+    posted = decodeBatchData(b.data, state.params);
+  } catch (e) {
+    throw new Error(`${name}: ${(e as Error).message}`, { cause: e });
+  }
+  posted.l1Results.forEach((result, i) => {
+    const op = ops[i];
+    if (!op) throw new Error(`${name} consumes ${b.data.l1Count} L1 operations, ${ops.length} have events`);
+    const applied = state.applyL1Op(op).result;
+    if (applied !== result) throw new Error(`${name}: L1 operation ${op.queueIndex} result ${result} posted, ${applied} rebuilt`);
+  });
+  let fees: BatchFees;
+  try {
+    fees = new BatchFees(state, posted.feeIdx);
+  } catch (e) {
+    throw new Error(`${name}: ${(e as Error).message}`, { cause: e });
+  }
+  for (const t of posted.txs) {
+    const sender = state.account(t.from);
+    onTx?.({ ...t, nonce: sender?.nonce ?? 0n });
+    state.applyPosted(t);
+    fees.add(sender!.tokenId, t.fee);
+  }
+  fees.credit();
+  if (state.root !== b.data.newRoot) throw new Error(`${name}: rebuilt root ${state.root} differs from the posted root ${b.data.newRoot}`);
 }

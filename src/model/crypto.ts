@@ -3,6 +3,9 @@ import { buildEddsa, buildPoseidon, type EdDSA, type Poseidon } from "circomlibj
 /** BN254 scalar field order: the field of circom signals and of Groth16 public inputs. */
 export const SNARK_FIELD = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
 
+/** BN254 base field modulus q: every curve coordinate (of a proof, a verification key, a zkey or a ptau) is below it. */
+export const BN254_BASE_FIELD = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
+
 let poseidonP: Promise<Poseidon> | undefined;
 let eddsaP: Promise<EdDSA> | undefined;
 

@@ -1,4 +1,5 @@
 import type { Hasher } from "./crypto.js";
+import { decimal, jsonObject, JsonFormatError } from "./json.js";
 
 /** Kinds of L1 operation (docs/PROTOCOL.md, "L1 operations"). */
 export enum L1OpKind {
@@ -50,4 +51,53 @@ export function l1OpE1(op: L1Op): bigint {
 /** h_i = Poseidon(h_{i−1}, e1, owner, ax, ay). */
 export function l1ChainStep(hash: Hasher, prev: bigint, op: L1Op): bigint {
   return hash([prev, l1OpE1(op), op.owner, op.ax, op.ay]);
+}
+
+/** JSON form of a queued L1 operation (the sequencer's database): kind a number, the rest decimal strings. */
+export interface QueuedL1OpJSON {
+  queueIndex: string;
+  kind: number;
+  accountIdx: string;
+  tokenId: string;
+  amount: string;
+  owner: string;
+  ax: string;
+  ay: string;
+  chainHash: string;
+}
+
+export function queuedL1OpToJSON(op: QueuedL1Op): QueuedL1OpJSON {
+  return {
+    queueIndex: op.queueIndex.toString(),
+    kind: op.kind,
+    accountIdx: op.accountIdx.toString(),
+    tokenId: op.tokenId.toString(),
+    amount: op.amount.toString(),
+    owner: op.owner.toString(),
+    ax: op.ax.toString(),
+    ay: op.ay.toString(),
+    chainHash: op.chainHash.toString(),
+  };
+}
+
+/** Parses a queued L1 operation from JSON (queuedL1OpToJSON's form); throws JsonFormatError naming the field or the rule broken. */
+export function queuedL1OpFromJSON(j: unknown): QueuedL1Op {
+  const o = jsonObject(j, "L1 operation");
+  const op: QueuedL1Op = {
+    queueIndex: decimal(o.queueIndex, "queueIndex"),
+    kind: Number(decimal(o.kind, "kind")) as L1OpKind,
+    accountIdx: decimal(o.accountIdx, "accountIdx"),
+    tokenId: decimal(o.tokenId, "tokenId"),
+    amount: decimal(o.amount, "amount"),
+    owner: decimal(o.owner, "owner"),
+    ax: decimal(o.ax, "ax"),
+    ay: decimal(o.ay, "ay"),
+    chainHash: decimal(o.chainHash, "chainHash"),
+  };
+  try {
+    checkL1Op(op);
+  } catch (e) {
+    throw new JsonFormatError(`L1 operation ${op.queueIndex}: ${(e as Error).message}`);
+  }
+  return op;
 }

@@ -6,25 +6,20 @@
 // cost ~29k constraints per 64 bytes.
 import { keccak_256 } from "@noble/hashes/sha3";
 import { fromBytesBE, toBytesBE } from "./bytes.js";
+import { type BatchData, checkBatchData } from "./batchData.js";
 import { type Hasher, SNARK_FIELD } from "./crypto.js";
 import type { DerivedParams } from "./params.js";
 
-/** Everything a batch's public inputs bind (docs/PROTOCOL.md, "Batch"). */
-export interface BatchPublicData {
+/**
+ * Everything a batch's public inputs bind (docs/PROTOCOL.md, "Batch"): its posted data but the
+ * commitment (which commits to the rest), and what L1 holds for it.
+ */
+export interface BatchPublicData extends Omit<BatchData, "commitment"> {
   oldRoot: bigint;
-  newRoot: bigint;
   chainId: bigint;
   rollupAddress: bigint;
   /** Queue hash after the last L1 operation the batch consumes. */
   l1HashEnd: bigint;
-  /** Number of L1 operations consumed (≤ l1Slots). */
-  l1Count: number;
-  /** feeSlots · idxBytes bytes. */
-  feeIdxData: Uint8Array;
-  /** 16 bytes (uint128) per consumed L1 operation. */
-  l1ResultsData: Uint8Array;
-  /** The posted transactions: a multiple of txBytes, at most batchSize · txBytes bytes. */
-  txData: Uint8Array;
 }
 
 /** Poseidon arity of one commitment step: the running value and up to 15 coefficients. */
@@ -47,26 +42,19 @@ export function coefficientCount(p: DerivedParams): number {
  * group's bytes as one big-endian integer.
  */
 export function batchCoefficients(f: BatchPublicData, p: DerivedParams): bigint[] {
-  if (f.oldRoot < 0n || f.oldRoot >= SNARK_FIELD || f.newRoot < 0n || f.newRoot >= SNARK_FIELD) throw new Error("root is not a field element");
+  if (f.oldRoot < 0n || f.oldRoot >= SNARK_FIELD) throw new Error("oldRoot is not a field element");
   if (f.l1HashEnd < 0n || f.l1HashEnd >= SNARK_FIELD) throw new Error("l1HashEnd is not a field element");
   if (f.chainId < 0n || f.chainId >= 1n << 64n) throw new Error("chainId must be a uint64");
   if (f.rollupAddress < 0n || f.rollupAddress >= 1n << 160n) throw new Error("rollupAddress must be 160 bits");
-  if (f.feeIdxData.length !== p.feeSlots * p.idxBytes) {
-    throw new Error(`fee index data must be ${p.feeSlots * p.idxBytes} bytes, got ${f.feeIdxData.length}`);
-  }
-  if (!Number.isInteger(f.l1Count) || f.l1Count < 0 || f.l1Count > p.l1Slots) throw new Error(`l1Count must be 0..${p.l1Slots}, got ${f.l1Count}`);
-  if (f.l1ResultsData.length !== 16 * f.l1Count) throw new Error(`L1 results must be ${16 * f.l1Count} bytes, got ${f.l1ResultsData.length}`);
-  if (f.txData.length % p.txBytes !== 0 || f.txData.length > p.batchSize * p.txBytes) {
-    throw new Error(`tx data must be a multiple of ${p.txBytes} bytes up to ${p.batchSize * p.txBytes}, got ${f.txData.length}`);
-  }
+  checkBatchData(f, p);
   const c: bigint[] = [
     f.oldRoot,
     f.newRoot,
     (f.chainId << 160n) | f.rollupAddress,
     f.l1HashEnd,
-    (BigInt(f.l1Count) << BigInt(8 * f.feeIdxData.length)) | fromBytesBE(f.feeIdxData),
+    (BigInt(f.l1Count) << BigInt(8 * f.feeIdx.length)) | fromBytesBE(f.feeIdx),
   ];
-  for (let j = 0; j < p.l1Slots; j++) c.push(j < f.l1Count ? fromBytesBE(f.l1ResultsData.subarray(16 * j, 16 * j + 16)) : 0n);
+  for (let j = 0; j < p.l1Slots; j++) c.push(j < f.l1Count ? fromBytesBE(f.l1Results.subarray(16 * j, 16 * j + 16)) : 0n);
   const groupBytes = txsPerCoefficient(p) * p.txBytes;
   const groups = coefficientCount(p) - 5 - p.l1Slots;
   for (let t = 0; t < groups; t++) {

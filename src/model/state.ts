@@ -4,7 +4,7 @@ import { verifySignature, type SignatureMessage } from "./keys.js";
 import { checkL1Op, L1OpKind, type L1Op } from "./l1op.js";
 import type { DerivedParams } from "./params.js";
 import { AccountTree, zeroProof, type MerkleProof } from "./tree.js";
-import { packedAmounts, transferMessage, TxFormatError, type Domain, type SignedTransfer } from "./tx.js";
+import { packedAmounts, transferMessage, TxFormatError, type Domain, type SignedTransfer, type Transfer } from "./tx.js";
 
 export type RejectCode =
   | "BAD_FORMAT"
@@ -162,28 +162,35 @@ export class L2State {
    * Returns the witnesses the circuit needs. Throws TxRejectedError and changes nothing if invalid.
    */
   applyTransfer(t: SignedTransfer, domain: Domain, feeTokens?: bigint[]): { sender: LeafWitness; receiver: LeafWitness } {
-    const { sender } = this.validateTransfer(t, domain, feeTokens);
-    const senderW = this.witness(t.from);
-    this.setAccount(t.from, { ...sender, balance: sender.balance - t.amount - t.fee, nonce: sender.nonce + 1n });
-    if (t.to === 0n) return { sender: senderW, receiver: emptyWitness(this.params.depth) };
-    const receiverW = this.witness(t.to);
-    this.setAccount(t.to, { ...receiverW.account, balance: receiverW.account.balance + t.amount });
-    return { sender: senderW, receiver: receiverW };
+    this.validateTransfer(t, domain, feeTokens);
+    return this.move(t);
   }
 
   /**
    * Apply a transfer or exit as posted in a proven batch's calldata (no signature, nonce or
    * balance checks: the proof already established them). Used to rebuild the state from L1.
-   * Throws if the posted data cannot be applied, which means the data and this state disagree.
+   * Throws, changing nothing, if the posted data cannot be applied, which means the data and this
+   * state disagree. Returns the witnesses before the updates, as applyTransfer does.
    */
-  applyPosted(t: { from: bigint; to: bigint; amount: bigint; fee: bigint }): void {
+  applyPosted(t: Omit<Transfer, "nonce">): { sender: LeafWitness; receiver: LeafWitness } {
     const sender = this.accounts.get(t.from);
     if (!sender || sender.balance < t.amount + t.fee) throw new Error(`posted transaction from ${t.from} cannot apply to this state`);
+    if (t.to !== 0n && !this.accounts.has(t.to)) throw new Error(`posted transaction to ${t.to} cannot apply to this state`);
+    return this.move(t);
+  }
+
+  /**
+   * The state change of a transfer or exit whose sender (and receiver, unless an exit) exist:
+   * the sender pays amount + fee and uses its nonce, then the receiver is credited the amount.
+   */
+  private move(t: Omit<Transfer, "nonce">): { sender: LeafWitness; receiver: LeafWitness } {
+    const senderW = this.witness(t.from);
+    const sender = senderW.account;
     this.setAccount(t.from, { ...sender, balance: sender.balance - t.amount - t.fee, nonce: sender.nonce + 1n });
-    if (t.to === 0n) return;
-    const receiver = this.accounts.get(t.to);
-    if (!receiver) throw new Error(`posted transaction to ${t.to} cannot apply to this state`);
-    this.setAccount(t.to, { ...receiver, balance: receiver.balance + t.amount });
+    if (t.to === 0n) return { sender: senderW, receiver: emptyWitness(this.params.depth) };
+    const receiverW = this.witness(t.to);
+    this.setAccount(t.to, { ...receiverW.account, balance: receiverW.account.balance + t.amount });
+    return { sender: senderW, receiver: receiverW };
   }
 
   /**
@@ -237,7 +244,7 @@ export class L2State {
   }
 
   /**
-   * Start recording changes; `revert(cp)` undoes everything since, `commit(cp)` keeps it.
+   * Start recording changes; `revert(cp)` undoes everything since, `commit()` keeps it.
    * Used to build a batch that may fail to be proven or accepted on L1. Checkpoints nest: the
    * sequencer keeps one open per batch that is not final on L1 yet, so an L1 reorganisation can
    * take the state back to any of them.
@@ -262,7 +269,8 @@ export class L2State {
     this.closeCheckpoint();
   }
 
-  commit(_cp: number): void {
+  /** Closes an open checkpoint, keeping its changes (a revert to an earlier checkpoint still open undoes them). */
+  commit(): void {
     this.closeCheckpoint();
   }
 

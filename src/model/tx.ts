@@ -2,6 +2,7 @@ import { MAX_NONCE, NONCE_BITS } from "./account.js";
 import { concatBytes, fromBytesBE, toBytesBE } from "./bytes.js";
 import type { Hasher } from "./crypto.js";
 import { decodeFloat, encodeFloat, FLOAT40, FLOAT8 } from "./float.js";
+import { decimal, jsonObject } from "./json.js";
 import type { L2Key, Signature, SignatureMessage } from "./keys.js";
 import type { DerivedParams } from "./params.js";
 
@@ -90,8 +91,18 @@ export function signTransfer(hash: Hasher, key: L2Key, t: Transfer, domain: Doma
   return { ...t, signature: key.sign(transferMessage(hash, t, domain, p)) };
 }
 
+/** JSON form of a signed transfer: every number a decimal string. */
+export interface TransferJSON {
+  from: string;
+  to: string;
+  amount: string;
+  fee: string;
+  nonce: string;
+  signature: { R8x: string; R8y: string; S: string };
+}
+
 /** JSON form used by the API, the CLI and the database. */
-export function transferToJSON(t: SignedTransfer): Record<string, unknown> {
+export function transferToJSON(t: SignedTransfer): TransferJSON {
   return {
     from: t.from.toString(),
     to: t.to.toString(),
@@ -102,20 +113,13 @@ export function transferToJSON(t: SignedTransfer): Record<string, unknown> {
   };
 }
 
-function uint(v: unknown, name: string): bigint {
-  if (typeof v !== "string" && typeof v !== "number") throw new TxFormatError(`${name} must be a decimal string`);
-  const s = String(v);
-  if (!/^[0-9]{1,78}$/.test(s)) throw new TxFormatError(`${name} must be a non-negative integer, got "${s}"`);
-  return BigInt(s);
-}
+const uint = (v: unknown, name: string) => decimal(v, name, TxFormatError);
 
 /** Parse an untrusted JSON transfer; throws TxFormatError with the offending field. */
 export function transferFromJSON(j: unknown): SignedTransfer {
-  if (typeof j !== "object" || j === null) throw new TxFormatError("transfer must be a JSON object");
-  const o = j as Record<string, unknown>;
-  const s = o.signature;
-  if (typeof s !== "object" || s === null) throw new TxFormatError("signature is missing");
-  const sig = s as Record<string, unknown>;
+  const o = jsonObject(j, "transfer", TxFormatError);
+  if (typeof o.signature !== "object" || o.signature === null) throw new TxFormatError("signature is missing");
+  const sig = jsonObject(o.signature, "signature", TxFormatError);
   return {
     from: uint(o.from, "from"),
     to: uint(o.to, "to"),

@@ -3,6 +3,7 @@
 // circuit input as JSON and the setup they are for; workers prove, verify and return the proof;
 // the producer verifies it again before handing it out (a remote worker is never trusted).
 import { Queue, QueueEvents } from "bullmq";
+import { proofProblem } from "../proving/check.js";
 import type { SetupManifest } from "../proving/manifest.js";
 import { type Groth16Proof, Prover, type PublicSignals } from "../proving/prover.js";
 import {
@@ -13,7 +14,6 @@ import {
   type JsonInput,
   type ProofJob,
   type ProofQueue,
-  proofProblem,
   type ProvingPhase,
   type QueuedProof,
   SubmissionOrder,

@@ -7,7 +7,8 @@
 import { performance } from "node:perf_hooks";
 import type { SetupManifest } from "../proving/manifest.js";
 import { type Groth16Proof, Prover, type PublicSignals } from "../proving/prover.js";
-import { type ProvingPhase, sharedCurveReady } from "./queue.js";
+import { sharedCurveReady } from "../proving/curve.js";
+import type { ProvingPhase } from "./queue.js";
 
 export type ProvingRequest =
   | { type: "prove"; id: number; manifest: SetupManifest; input: Record<string, unknown> }

@@ -5,9 +5,10 @@
 //   (src/prover/worker.ts).
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { buildBn128 } from "ffjavascript";
+import { proofProblem } from "../proving/check.js";
+import { sharedCurveReady } from "../proving/curve.js";
 import type { SetupManifest } from "../proving/manifest.js";
-import { type Groth16Proof, type ProofResult, Prover, type PublicSignals } from "../proving/prover.js";
+import { type ProofResult, Prover } from "../proving/prover.js";
 
 export type JobState = "waiting" | "active" | "completed" | "failed";
 /** What an active job is doing: "proving" (witness and Groth16 proof), then "verifying". */
@@ -88,46 +89,6 @@ export interface SetupRef {
 
 export function setupRef(m: SetupManifest): SetupRef {
   return { label: m.label, key: m.key, vkeySha256: createHash("sha256").update(readFileSync(m.vkey)).digest("hex") };
-}
-
-/**
- * Why `r` is not an acceptable proof for `expected` (undefined if it is): the public signals
- * must be canonical decimal strings, as many as the circuit has and equal to the expected ones,
- * and the proof must verify. `r` may come from an untrusted worker: any shape is handled.
- */
-export async function proofProblem(
-  verifier: Pick<Prover, "verify">,
-  nPublic: number,
-  r: { proof?: unknown; publicSignals?: unknown },
-  expected?: readonly string[],
-): Promise<string | undefined> {
-  const signals = r.publicSignals;
-  if (!Array.isArray(signals) || signals.length !== nPublic || !signals.every((s) => typeof s === "string" && /^(0|[1-9]\d*)$/.test(s))) {
-    return `malformed public signals (the circuit has ${nPublic}): ${JSON.stringify(signals)?.slice(0, 200)}`;
-  }
-  if (expected && (expected.length !== signals.length || expected.some((e, i) => e !== signals[i]))) {
-    return `public signals ${JSON.stringify(signals)} differ from the expected ${JSON.stringify(expected)}`;
-  }
-  try {
-    await sharedCurveReady();
-    if (await verifier.verify(r.proof as Groth16Proof, signals as PublicSignals)) return undefined;
-  } catch (e) {
-    return `malformed proof (${(e as Error).message})`;
-  }
-  return "the proof does not verify against the verification key";
-}
-
-let curveBuild: Promise<unknown> | undefined;
-
-/**
- * Makes sure snarkjs's shared bn128 curve (and its thread pool) exists before proofs or checks
- * run concurrently: calls that start together would each find no curve and build their own, and
- * only the shared one is terminated when the last Prover closes, so the other thread pools would
- * keep the process alive.
- */
-export async function sharedCurveReady(): Promise<void> {
-  curveBuild ??= buildBn128().finally(() => (curveBuild = undefined));
-  await curveBuild;
 }
 
 /** Expected public signals as canonical decimal strings. */

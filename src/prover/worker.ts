@@ -14,7 +14,8 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { UnrecoverableError, Worker } from "bullmq";
-import { cacheDir } from "../proving/paths.js";
+import { BN254_BASE_FIELD } from "../model/crypto.js";
+import { setupDir, setupsDir } from "../proving/paths.js";
 import type { SetupManifest } from "../proving/manifest.js";
 import type { ProveJobData, ProveJobProgress, ProveJobResult } from "./bullmq.js";
 import type { Groth16Proof } from "../proving/prover.js";
@@ -142,13 +143,13 @@ class WorkerSetups {
   }
 
   describe(): string {
-    if (!this.fixedDir) return `setups from ${path.join(cacheDir(), "setup")}`;
+    if (!this.fixedDir) return `setups from ${setupsDir()}`;
     const { manifest } = this.load(this.fixedDir);
     return `setup ${manifest.label}-${manifest.key} (${manifest.constraints} constraints) in ${this.fixedDir}`;
   }
 
   forJob(want: SetupRef): SetupManifest {
-    const dir = this.fixedDir ?? path.join(cacheDir(), "setup", `${want.label}-${want.key}`);
+    const dir = this.fixedDir ?? setupDir(want.label, want.key);
     const { manifest, ref } = this.load(dir, want);
     if (ref.key !== want.key || ref.vkeySha256 !== want.vkeySha256) {
       throw new Error(
@@ -256,8 +257,7 @@ class ProvingProcess {
 
 /** A valid curve point that is not the proof's: A negated. */
 function corruptProof(proof: Groth16Proof): Groth16Proof {
-  const q = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
-  return { ...proof, pi_a: [proof.pi_a[0]!, (q - BigInt(proof.pi_a[1]!)).toString(), proof.pi_a[2]!] };
+  return { ...proof, pi_a: [proof.pi_a[0]!, (BN254_BASE_FIELD - BigInt(proof.pi_a[1]!)).toString(), proof.pi_a[2]!] };
 }
 
 function redactUrl(url: string): string {

@@ -28,13 +28,13 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { zKey } from "snarkjs";
 import { compileCircuit } from "./circom.js";
-import { cacheDir } from "./paths.js";
+import { setupDir } from "./paths.js";
 import { type CircuitParams } from "../model/params.js";
 import { getInstance } from "./instances.js";
 import { sha256FileCached } from "./ptau.js";
 import { type PtauInfo } from "./manifest.js";
 import { type Log } from "../util/log.js";
-import { sha256File, writeFileAtomic } from "../util/fs.js";
+import { sha256File, tempPathFor, writeFileAtomic } from "../util/fs.js";
 import { snarkjsLogger, withCurve } from "./curve.js";
 import { batchMainSource, buildSetupDir, instanceParams, preparePhase1, type SetupOptions, snarkjsVersion } from "./setup.js";
 import { readSetupManifest, type SetupBeacon, type SetupManifest } from "./manifest.js";
@@ -221,7 +221,7 @@ export async function contribute(inZkey: string, outZkey: string, opts: Contribu
   if (existsSync(dst) && !opts.force) throw new Error(`${dst} exists: choose another output file (or --force to replace it)`);
   const before = await readZkeyChain(src);
   if (before.contributions.at(-1)?.beacon) throw new Error(`${src} is finalized (its last contribution is the beacon): contribute to the key before it`);
-  const tmp = `${dst}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+  const tmp = tempPathFor(dst);
   try {
     // snarkjs hashes 64 bytes from the OS with this text, so the secret is fresh even without --entropy.
     const entropy = `${randomBytes(32).toString("hex")}${opts.entropy ?? ""}`;
@@ -437,7 +437,7 @@ export async function finalizeCeremony(zkey: string, opts: FinalizeOptions): Pro
 
   const snarkjs = snarkjsVersion();
   const key = sha256Hex(`${CEREMONY_SETUP_FORMAT}\n${circuit.key}\n${ptau.sha256}\nsnarkjs@${snarkjs}\n${check.zkeySha256}\n${beacon}\n${opts.iterationsExp}\n`).slice(0, 16);
-  const dir = path.resolve(opts.out ?? path.join(cacheDir(), "setup", `${m.label}-${key}`));
+  const dir = path.resolve(opts.out ?? setupDir(m.label, key));
   let manifest: SetupManifest;
   let cached = false;
   if (existsSync(path.join(dir, "setup.json")) && readSetupManifest(dir).key === key) {

@@ -1,8 +1,9 @@
 import { execFile } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
+import { tempPathFor, writeFileAtomic } from "../util/fs.js";
 import { REPO_ROOT } from "../util/paths.js";
 import { cacheDir } from "./paths.js";
 
@@ -57,11 +58,7 @@ function writeMainFile(label: string, key: string, mainSource: string): string {
   mkdirSync(mainDir, { recursive: true });
   const mainFile = path.join(mainDir, `${label}-${key}.circom`);
   // Written whole (tmp + rename): another process may be compiling the same main right now.
-  if (!existsSync(mainFile) || readFileSync(mainFile, "utf8") !== mainSource) {
-    const tmp = `${mainFile}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
-    writeFileSync(tmp, mainSource);
-    renameSync(tmp, mainFile);
-  }
+  if (!existsSync(mainFile) || readFileSync(mainFile, "utf8") !== mainSource) writeFileAtomic(mainFile, mainSource);
   return mainFile;
 }
 
@@ -99,7 +96,7 @@ export async function compileCircuit(label: string, mainSource: string): Promise
   if (existsSync(path.join(dir, "DONE"))) return out;
 
   const mainFile = writeMainFile(label, key, mainSource);
-  const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+  const tmp = tempPathFor(dir);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   try {

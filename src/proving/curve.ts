@@ -1,4 +1,5 @@
 // The lifetime of snarkjs's shared bn128 curve (its worker threads) and a logger for snarkjs.
+import { buildBn128 } from "ffjavascript";
 import type { Log } from "../util/log.js";
 
 let curveHolders = 0;
@@ -20,6 +21,19 @@ export function holdCurve(): () => Promise<void> {
       if (curve) await curve.terminate();
     }
   };
+}
+
+let curveBuild: Promise<unknown> | undefined;
+
+/**
+ * Makes sure snarkjs's shared bn128 curve (and its thread pool) exists before proofs or checks
+ * run concurrently: calls that start together would each find no curve and build their own, and
+ * only the shared one is terminated when the last Prover closes, so the other thread pools would
+ * keep the process alive.
+ */
+export async function sharedCurveReady(): Promise<void> {
+  curveBuild ??= buildBn128().finally(() => (curveBuild = undefined));
+  await curveBuild;
 }
 
 /** Runs `fn` (which uses snarkjs) holding the curve; see holdCurve. */

@@ -24,6 +24,7 @@ import { Worker } from "node:worker_threads";
 import { blake2b } from "@noble/hashes/blake2";
 import { buildBn128, ChaCha } from "ffjavascript";
 import type { PtauInfo } from "./manifest.js";
+import { tempPathFor } from "../util/fs.js";
 import type { Log } from "../util/log.js";
 
 /** Name recorded in the file's contribution record. */
@@ -483,7 +484,7 @@ export async function generateFastDevPtau(power: number, outFile: string, opts: 
   ];
 
   mkdirSync(path.dirname(outFile), { recursive: true });
-  const tmp = `${outFile}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+  const tmp = tempPathFor(outFile);
   // Tables sized for the number of points of each group (12N − 4 in G1, 3N − 1 in G2).
   const tables = {
     G1: tableSpec(G1.oneAffine, g1, 12 * N, threads),

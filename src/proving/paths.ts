@@ -11,3 +11,13 @@ export const GENERATED_CONTRACTS_DIR = path.join(REPO_ROOT, "contracts", "genera
 export function cacheDir(): string {
   return process.env.ZKR_CACHE ?? path.join(os.homedir(), ".cache", "zkr");
 }
+
+/** Where the setups (proving and verification keys, verifier) are kept: cacheDir()/setup. */
+export function setupsDir(): string {
+  return path.join(cacheDir(), "setup");
+}
+
+/** The directory of the setup of circuit `label` with setup key `key`: setupsDir()/<label>-<key>. */
+export function setupDir(label: string, key: string): string {
+  return path.join(setupsDir(), `${label}-${key}`);
+}

@@ -1,7 +1,6 @@
 // Groth16 prover for a circuit set up by setup.ts: witness (circuit wasm, or circom's C++
-// witness generator, witness.ts) and proof in memory with snarkjs, verification with the
-// exported verification key, and conversion of a proof to the arguments of the generated
-// Solidity verifier.
+// witness generator, witness.ts) and proof in memory with snarkjs, and verification with the
+// exported verification key (the proof's Solidity form: proof.ts).
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { type Groth16Proof, groth16, type PublicSignals } from "snarkjs";
@@ -45,9 +44,6 @@ export interface ProofResult {
   /** The witness calculator that computed the witness (always set by Prover.prove). */
   witnessBackend?: WitnessBackend;
 }
-
-/** Proof as the snarkjs Solidity verifier takes it, flattened: [a0, a1, b00, b01, b10, b11, c0, c1]. */
-export type SolidityProof = [bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint];
 
 /**
  * Proves and verifies for one set-up circuit. Holds snarkjs's bn128 worker threads from
@@ -174,27 +170,4 @@ export class Prover {
     this.wasm = undefined;
     await release?.();
   }
-}
-
-/**
- * The proof in the order the snarkjs Solidity verifier reads it: `_pA = [a0, a1]`,
- * `_pB = [[b00, b01], [b10, b11]]`, `_pC = [c0, c1]`. The G2 point B is stored by snarkjs as
- * [[x.c0, x.c1], [y.c0, y.c1]] while the EVM pairing precompile wants each Fp2 coordinate as
- * (c1, c0), so b00 = pi_b[0][1], b01 = pi_b[0][0], b10 = pi_b[1][1], b11 = pi_b[1][0] (the
- * swap exportSolidityCallData does).
- */
-export function toSolidityProof(proof: Groth16Proof): SolidityProof {
-  const { pi_a: a, pi_b: b, pi_c: c } = proof;
-  const v = [a[0], a[1], b[0]?.[1], b[0]?.[0], b[1]?.[1], b[1]?.[0], c[0], c[1]];
-  if (v.some((x) => x === undefined)) throw new Error("malformed Groth16 proof");
-  return v.map((x) => BigInt(x!)) as SolidityProof;
-}
-
-/** Arguments of the generated verifier's `verifyProof(_pA, _pB, _pC, _pubSignals)`. */
-export function verifierCallArgs(
-  proof: Groth16Proof,
-  publicSignals: PublicSignals,
-): [[bigint, bigint], [[bigint, bigint], [bigint, bigint]], [bigint, bigint], bigint[]] {
-  const p = toSolidityProof(proof);
-  return [[p[0], p[1]], [[p[2], p[3]], [p[4], p[5]]], [p[6], p[7]], publicSignals.map((s) => BigInt(s))];
 }

@@ -20,16 +20,15 @@ import { open } from "node:fs/promises";
 import path from "node:path";
 import { buildBn128 } from "ffjavascript";
 import { powersOfTau } from "snarkjs";
+import { BN254_BASE_FIELD } from "../model/crypto.js";
 import { cacheDir } from "./paths.js";
 import { generateFastDevPtau } from "./fastptau.js";
-import { removeInterruptedBuilds, sha256File, withFileLock, writeFileAtomic } from "../util/fs.js";
+import { removeInterruptedBuilds, sha256File, tempPathFor, withFileLock, writeFileAtomic } from "../util/fs.js";
 import { snarkjsLogger, withCurve } from "./curve.js";
 import type { Log } from "../util/log.js";
 import type { PtauInfo } from "./manifest.js";
 import { REPO_ROOT } from "../util/paths.js";
 
-/** bn128 (BN254) base field modulus: the curve every zkr ptau must be for. */
-const BN128_Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
 
 /** bn128's scalar field has 2-adicity 28: no FFT domain (and so no circuit) can be larger. */
 export const MAX_POWER = 28;
@@ -95,7 +94,7 @@ export async function readPtauHeader(file: string): Promise<PtauHeader> {
   if (n8 !== 32) throw new Error(`${file} is not a bn128 ptau (field size ${n8} bytes)`);
   let q = 0n;
   for (let i = 31; i >= 0; i--) q = (q << 8n) | BigInt(data[4 + i]!);
-  if (q !== BN128_Q) throw new Error(`${file} is not a bn128 ptau`);
+  if (q !== BN254_BASE_FIELD) throw new Error(`${file} is not a bn128 ptau`);
   return { power: data.readUInt32LE(36), ceremonyPower: data.readUInt32LE(40), prepared: sectionIds.has(12) };
 }
 
@@ -271,7 +270,7 @@ async function sharedDevPtau(dir: string, minPower: number, log: Log): Promise<P
  */
 export async function generateDevPtau(power: number, outFile: string, log: Log = () => {}): Promise<PtauInfo> {
   if (!Number.isInteger(power) || power < 1 || power > MAX_POWER) throw new Error(`ptau power must be 1..${MAX_POWER}, got ${power}`);
-  const tmp = `${outFile}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+  const tmp = tempPathFor(outFile);
   mkdirSync(tmp, { recursive: true });
   const t0 = Date.now();
   try {

@@ -21,11 +21,11 @@ import { SNARK_FIELD } from "../model/crypto.js";
 import { type CircuitParams, type DerivedParams } from "../model/params.js";
 import { getInstance } from "./instances.js";
 import { contributionCount, type Phase2Kind, phase2Kind, readSetupManifest, type SetupBeacon, setupIsInsecure, type SetupManifest, type SetupPhase2, type SetupProvenance } from "./manifest.js";
-import { cacheDir, GENERATED_CONTRACTS_DIR } from "./paths.js";
+import { GENERATED_CONTRACTS_DIR, setupDir } from "./paths.js";
 import { REPO_ROOT } from "../util/paths.js";
 import { ceremonyPtau, devPtau, MAX_POWER, readBinSectionStart, sha256FileCached } from "./ptau.js";
 import { type Log } from "../util/log.js";
-import { removeInterruptedBuilds, withFileLock, writeFileAtomic } from "../util/fs.js";
+import { removeInterruptedBuilds, tempPathFor, withFileLock, writeFileAtomic } from "../util/fs.js";
 import { snarkjsLogger, withCurve } from "./curve.js";
 import { initialZkey, readZkeyChain, sha256Hex, type ZkeyChain } from "./zkey.js";
 
@@ -140,7 +140,7 @@ export async function setupCircuit(label: string, mainSource: string, opts: Setu
     .update(`${SETUP_FORMAT}\n${circuit.key}\n${ptau.sha256}\nsnarkjs@${snarkjsVersion}\n`)
     .digest("hex")
     .slice(0, 16);
-  const dir = path.join(cacheDir(), "setup", `${label}-${key}`);
+  const dir = setupDir(label, key);
 
   let manifest = readManifestIfPresent(dir);
   let cached = true;
@@ -218,7 +218,7 @@ export interface MadeZkey {
  * and setup.json written. If another process completed `dir` first, its manifest is returned.
  */
 export async function buildSetupDir(dir: string, fields: SetupDirFields, wasmSource: string, log: Log, makeZkey: (zkeyFile: string) => Promise<MadeZkey>): Promise<SetupManifest> {
-  const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+  const tmp = tempPathFor(dir);
   mkdirSync(tmp, { recursive: true });
   const t0 = Date.now();
   try {

@@ -10,11 +10,11 @@
 // contracts/generated/ for Hardhat to compile.
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
-import { SNARK_FIELD } from "../model/crypto.js";
+import { BN254_BASE_FIELD, SNARK_FIELD } from "../model/crypto.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { GENERATED_CONTRACTS_DIR } from "./paths.js";
 import { type SetupManifest } from "./manifest.js";
-import { BN254_BASE_FIELD, type G2, keyWords, parseVkey, verifyingKeyHashOfFile } from "./vkey.js";
+import { type G2, keyWords, parseVkey, verifyingKeyHashOfFile } from "./vkey.js";
 
 const Q = BN254_BASE_FIELD;
 

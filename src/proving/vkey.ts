@@ -6,9 +6,8 @@
 // reads deployments through this module.
 import { readFileSync } from "node:fs";
 import { concat, keccak256, toBeHex } from "ethers";
+import { BN254_BASE_FIELD } from "../model/crypto.js";
 
-/** BN254 base field modulus q: every curve coordinate is below it. */
-export const BN254_BASE_FIELD = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
 const Q = BN254_BASE_FIELD;
 
 /** Public signals per proof of the batch circuit: [evaluation, challenge] (docs/PROTOCOL.md). */

@@ -7,7 +7,6 @@
 // nlohmann-json3-dev (scripts/ensure-witness-toolchain.sh installs them), and callers fall back
 // to wasm when it cannot be built (CppWitnessUnavailable says why).
 import { execFile } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -18,7 +17,7 @@ import { circuitKey, emitCircuitCpp } from "./circom.js";
 import { cacheDir } from "./paths.js";
 import { SNARK_FIELD } from "../model/crypto.js";
 import { type Log } from "../util/log.js";
-import { removeInterruptedBuilds, withFileLock } from "../util/fs.js";
+import { removeInterruptedBuilds, tempPathFor, withFileLock } from "../util/fs.js";
 import { batchMainSource } from "./setup.js";
 import { type SetupManifest } from "./manifest.js";
 import { REPO_ROOT } from "../util/paths.js";
@@ -115,7 +114,7 @@ export async function buildCppWitness(label: string, mainSource: string, opts: {
     if (builtInfo(dir)) return result(true); // built by whoever held the lock before us
     removeInterruptedBuilds(dir);
     const t0 = performance.now();
-    const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+    const tmp = tempPathFor(dir);
     try {
       log(`${label}: circom --c (C++ witness generator sources)`);
       const src = await emitCircuitCpp(label, mainSource, tmp);

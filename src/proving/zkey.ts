@@ -13,22 +13,23 @@
 // so it is computed once per (circuit, ptau) into the cache and shared by `zkr setup` and
 // `zkr ceremony` (init, verify, finalize). A cached initial key is only ever one this machine
 // computed itself; a ceremony's published circuit_0000.zkey is never trusted in its place.
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { readBinFile, readSection } from "@iden3/binfileutils";
 import { blake2b } from "@noble/hashes/blake2";
 import { zKey } from "snarkjs";
+import { BN254_BASE_FIELD } from "../model/crypto.js";
 import { type CompiledCircuit } from "./circom.js";
 import { cacheDir } from "./paths.js";
 import { sha256FileCached } from "./ptau.js";
 import { type PtauInfo } from "./manifest.js";
 import { type Log } from "../util/log.js";
-import { removeInterruptedBuilds, withFileLock } from "../util/fs.js";
+import { removeInterruptedBuilds, tempPathFor, withFileLock } from "../util/fs.js";
 import { snarkjsLogger, withCurve } from "./curve.js";
 
-/** bn128 base field modulus q: the coordinates of every point in a zkey. */
-const Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
+/** The coordinates of every point in a zkey are below q. */
+const Q = BN254_BASE_FIELD;
 /** (2^256)^-1 mod q: zkeys store coordinates in Montgomery form x·2^256 mod q. */
 const R_INV = modPow(2n ** 256n % Q, Q - 2n, Q);
 
@@ -192,7 +193,7 @@ export async function initialZkey(label: string, circuit: Pick<CompiledCircuit, 
     if (done) return done;
     removeInterruptedBuilds(dir);
     rmSync(dir, { recursive: true, force: true });
-    const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+    const tmp = tempPathFor(dir);
     mkdirSync(tmp, { recursive: true });
     try {
       const file = path.join(tmp, "circuit_0000.zkey");

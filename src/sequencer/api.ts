@@ -2,37 +2,12 @@
 // 4xx status, or 503 when the service cannot take the transaction now (MEMPOOL_FULL,
 // FEE_ACCOUNT_FULL); nothing is changed by a rejected request.
 import Fastify, { type FastifyInstance } from "fastify";
-import { accountToJSON } from "../model/account.js";
-import { transferToJSON } from "../model/tx.js";
 import { SubmitError, type Sequencer } from "./service.js";
-import type { BatchRecord, TxRecord } from "./store.js";
+import type { BatchRecord } from "./store.js";
+import { type AccountsBody, accountView, type AccountView, type BatchView, batchView, type ErrorBody, type StatusView, type TxView, txView } from "./wire.js";
 
 /** Largest request body accepted (a signed transaction is well under 1 KiB). */
 export const BODY_LIMIT = 8 * 1024;
-
-function txView(r: TxRecord) {
-  return { id: r.id, status: r.status, reason: r.reason, batch: r.batch, receivedAt: r.receivedAt, updatedAt: r.updatedAt, tx: transferToJSON(r.tx) };
-}
-
-function batchView(b: BatchRecord) {
-  return {
-    number: b.number,
-    status: b.status,
-    l1From: b.l1From,
-    l1Count: b.l1Count,
-    txs: b.txIds,
-    feeIdx: b.feeIdx.map(String),
-    oldRoot: b.oldRoot.toString(),
-    newRoot: b.newRoot.toString(),
-    commitment: b.commitment.toString(),
-    publicSignals: b.publicSignals.map(String),
-    l1TxHash: b.l1TxHash,
-    l1Block: b.l1Block,
-    l1BlockHash: b.l1BlockHash,
-    createdAt: b.createdAt,
-    updatedAt: b.updatedAt,
-  };
-}
 
 const UINT = /^[0-9]{1,78}$/;
 
@@ -50,49 +25,47 @@ export function buildApi(seq: Sequencer, store: { batch(n: number): BatchRecord 
     else if (code === "FST_ERR_CTP_BODY_TOO_LARGE") code = "BODY_TOO_LARGE";
     else if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") code = "UNSUPPORTED_MEDIA_TYPE";
     else if (status === 400 && code.startsWith("FST_")) code = "BAD_REQUEST";
-    reply.status(status).send({ error: { code, message: status >= 500 && !ours ? "internal error" : err.message } });
+    reply.status(status).send({ error: { code, message: status >= 500 && !ours ? "internal error" : err.message } } satisfies ErrorBody);
   });
-  app.setNotFoundHandler((req, reply) => reply.status(404).send({ error: { code: "NOT_FOUND", message: `no route ${req.method} ${req.url}` } }));
+  app.setNotFoundHandler((req, reply) => reply.status(404).send({ error: { code: "NOT_FOUND", message: `no route ${req.method} ${req.url}` } } satisfies ErrorBody));
 
-  app.post("/v1/txs", async (req, reply) => {
+  app.post("/v1/txs", async (req, reply): Promise<TxView> => {
     const rec = seq.submitTx(req.body);
     reply.status(202);
     return txView(rec);
   });
 
-  app.get<{ Params: { id: string } }>("/v1/txs/:id", async (req) => {
+  app.get<{ Params: { id: string } }>("/v1/txs/:id", async (req): Promise<TxView> => {
     if (!/^0x[0-9a-fA-F]{64}$/.test(req.params.id)) throw fail(400, "BAD_REQUEST", "a transaction id is 0x and 64 hex digits");
     const rec = seq.txStatus(req.params.id);
     if (!rec) throw fail(404, "NOT_FOUND", `no transaction ${req.params.id}`);
     return txView(rec);
   });
 
-  app.get<{ Params: { index: string } }>("/v1/accounts/:index", async (req) => {
+  app.get<{ Params: { index: string } }>("/v1/accounts/:index", async (req): Promise<AccountView> => {
     if (!UINT.test(req.params.index)) throw fail(400, "BAD_REQUEST", "an account index is a non-negative integer");
     const index = BigInt(req.params.index);
     const a = seq.state.account(index);
     if (!a) throw fail(404, "UNKNOWN_ACCOUNT", `no account at index ${index}`);
-    return { index: index.toString(), ...accountToJSON(a), nextNonce: seq.nextNonce(index)!.toString() };
+    return accountView(index, a, seq.nextNonce(index)!);
   });
 
-  app.get<{ Querystring: { ax?: string; ay?: string } }>("/v1/accounts", async (req) => {
+  app.get<{ Querystring: { ax?: string; ay?: string } }>("/v1/accounts", async (req): Promise<AccountsBody> => {
     const { ax, ay } = req.query;
     if (!ax || !ay || !UINT.test(ax) || !UINT.test(ay)) throw fail(400, "BAD_REQUEST", "query by public key: ?ax=…&ay=… (decimal)");
     // Through the state's index by public key: the cost does not grow with the number of accounts.
-    const out = seq.state
-      .accountsOf(BigInt(ax), BigInt(ay))
-      .map((i) => ({ index: i.toString(), ...accountToJSON(seq.state.account(i)!), nextNonce: seq.nextNonce(i)!.toString() }));
+    const out = seq.state.accountsOf(BigInt(ax), BigInt(ay)).map((i) => accountView(i, seq.state.account(i)!, seq.nextNonce(i)!));
     return { accounts: out };
   });
 
-  app.get<{ Params: { number: string } }>("/v1/batches/:number", async (req) => {
+  app.get<{ Params: { number: string } }>("/v1/batches/:number", async (req): Promise<BatchView> => {
     if (!/^[0-9]{1,9}$/.test(req.params.number)) throw fail(400, "BAD_REQUEST", "a batch number is a positive integer");
     const b = store.batch(Number(req.params.number));
     if (!b) throw fail(404, "NOT_FOUND", `no batch ${req.params.number}`);
     return batchView(b);
   });
 
-  app.get("/v1/status", async () => seq.status());
+  app.get("/v1/status", async (): Promise<StatusView> => seq.status());
 
   return app;
 }

@@ -1,13 +1,15 @@
 import type { ContractTransactionResponse, TransactionReceipt } from "ethers";
 import { buildBatch, type Batch } from "../model/batch.js";
-import { toHex } from "../model/bytes.js";
+import { batchArgs, batchStruct } from "../chain/calldata.js";
 import { type RollupContract } from "../chain/deploy.js";
-import { decodeRevert } from "../chain/reverts.js";
+import { sendAndWait } from "../chain/send.js";
 import { readL1Ops } from "../chain/events.js";
 import type { QueuedL1Op } from "../model/l1op.js";
 import type { L2State } from "../model/state.js";
 import type { Domain, SignedTransfer } from "../model/tx.js";
-import { toSolidityProof, type Prover, type ProofResult } from "../proving/prover.js";
+import { proofProblem } from "../proving/check.js";
+import { packGroth16Proof } from "../proving/proof.js";
+import type { Prover, ProofResult } from "../proving/prover.js";
 
 export interface SubmittedBatch {
   batch: Batch;
@@ -25,38 +27,12 @@ export interface L1Position {
   l1OpCount: bigint;
 }
 
-/** Sends a batch submission and waits for it; a revert becomes an error naming the custom error. */
-async function mineSubmission(rollup: RollupContract, method: string, send: () => Promise<ContractTransactionResponse>): Promise<TransactionReceipt> {
-  let receipt: TransactionReceipt | null;
-  try {
-    receipt = await (await send()).wait();
-  } catch (e) {
-    const reason = decodeRevert(e, rollup.interface);
-    throw reason ? new Error(`${method} reverted: ${reason}`, { cause: e }) : e;
-  }
-  if (!receipt || receipt.status !== 1) throw new Error(`${method} failed (transaction ${receipt?.hash})`);
-  return receipt;
-}
-
-/** A batch's submitBatch arguments but the proof. */
-export function batchCalldata(batch: Batch) {
-  return {
-    newRoot: batch.newRoot,
-    l1Count: batch.l1Ops.length,
-    l1Results: toHex(batch.l1ResultsData),
-    feeIdx: toHex(batch.feeIdxData),
-    txData: toHex(batch.txData),
-    commitment: batch.commitment,
-  };
-}
-
 /**
  * Sends a proven batch's submitBatch transaction without waiting for it (ethers estimates its gas
  * first: a batch L1 would reject reverts here, with the custom error in the error's data).
  */
 export function sendBatch(rollup: RollupContract, batch: Batch, proof: ProofResult): Promise<ContractTransactionResponse> {
-  const c = batchCalldata(batch);
-  return rollup.submitBatch(c.newRoot, c.l1Count, c.l1Results, c.feeIdx, c.txData, c.commitment, toSolidityProof(proof.proof));
+  return rollup.submitBatch(...batchArgs(batch.data), packGroth16Proof(proof.proof));
 }
 
 /**
@@ -64,14 +40,13 @@ export function sendBatch(rollup: RollupContract, batch: Batch, proof: ProofResu
  * chain): equal to the batch's own exactly when L1 is in the state the batch was built on.
  */
 export async function batchInputsOnL1(rollup: RollupContract, batch: Batch, blockTag: "latest" | "pending" = "latest"): Promise<[bigint, bigint]> {
-  const c = batchCalldata(batch);
-  const [y, z] = await rollup.publicInputs(c.newRoot, c.l1Count, c.l1Results, c.feeIdx, c.txData, c.commitment, { blockTag });
+  const [y, z] = await rollup.publicInputs(...batchArgs(batch.data), { blockTag });
   return [y, z];
 }
 
 /** Submit a proven batch to the Rollup contract; reverts become errors naming the custom error. */
 export function submitProvenBatch(rollup: RollupContract, batch: Batch, proof: ProofResult): Promise<TransactionReceipt> {
-  return mineSubmission(rollup, "submitBatch", () => sendBatch(rollup, batch, proof));
+  return sendAndWait(() => sendBatch(rollup, batch, proof), rollup.interface, { what: "submitBatch" });
 }
 
 /**
@@ -81,11 +56,14 @@ export function submitProvenBatch(rollup: RollupContract, batch: Batch, proof: P
  */
 export function submitProvenBatches(rollup: RollupContract, items: readonly { batch: Batch; proof: ProofResult }[]): Promise<TransactionReceipt> {
   if (items.length === 0) return Promise.reject(new Error("submitProvenBatches needs at least one batch"));
-  return mineSubmission(rollup, "submitBatches", () =>
-    rollup.submitBatches(
-      items.map(({ batch }) => batchCalldata(batch)),
-      items.map(({ proof }) => toSolidityProof(proof.proof)),
-    ),
+  return sendAndWait(
+    () =>
+      rollup.submitBatches(
+        items.map(({ batch }) => batchStruct(batch.data)),
+        items.map(({ proof }) => packGroth16Proof(proof.proof)),
+      ),
+    rollup.interface,
+    { what: "submitBatches" },
   );
 }
 
@@ -143,12 +121,10 @@ export class Operator {
     try {
       const batch = buildBatch(this.state, { l1Ops, txs }, { domain: this.domain, feeIdx: this.feeIdx, l1HashStart });
       const proof = await this.prover.prove(batch.circuitInput);
-      if (!samePublicSignals(proof.publicSignals, batch.publicSignals)) {
-        throw new Error(`proof public signals ${JSON.stringify(proof.publicSignals)} are not the batch's [${batch.publicSignals.join(", ")}]`);
-      }
-      if (!(await this.prover.verify(proof.proof, proof.publicSignals))) throw new Error("the new proof does not verify");
+      const problem = await proofProblem(this.prover, this.prover.manifest.nPublic, proof, batch.publicSignals);
+      if (problem) throw new Error(`the new proof of the batch is refused: ${problem}`);
       const receipt = await submitProvenBatch(this.rollup, batch, proof);
-      this.state.commit(cp);
+      this.state.commit();
       return { batch, proof, receipt };
     } catch (e) {
       this.state.revert(cp);

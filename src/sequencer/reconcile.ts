@@ -66,7 +66,7 @@ export async function planReconciliation(watcher: L1Watcher, store: SequencerSto
 
 /** Whether L1's batch is the recorded one (same roots, and same commitment when its calldata is readable). */
 export function sameBatch(rec: Pick<BatchRecord, "oldRoot" | "newRoot" | "commitment">, l1: L1Batch): boolean {
-  return l1.oldRoot === rec.oldRoot && l1.newRoot === rec.newRoot && (!l1.posted || l1.posted.commitment === rec.commitment);
+  return l1.oldRoot === rec.oldRoot && l1.newRoot === rec.newRoot && (!l1.posted || l1.posted.data.commitment === rec.commitment);
 }
 
 /**

@@ -20,9 +20,8 @@
 // Failures are classified (src/sequencer/errors.ts): transient ones are retried with exponential
 // backoff, conflicts reconcile, fatal ones stop the sequencer with the reason (`halted`).
 import { readFileSync } from "node:fs";
-import { groth16 } from "snarkjs";
 import { MAX_BALANCE, type Account } from "../model/account.js";
-import { buildBatch, type Batch } from "../model/batch.js";
+import { applyBatchData, buildBatch, type Batch } from "../model/batch.js";
 import type { ZkrCrypto } from "../model/crypto.js";
 import type { RollupContract } from "../chain/deploy.js";
 import type { QueuedL1Op } from "../model/l1op.js";
@@ -31,8 +30,9 @@ import type { DerivedParams } from "../model/params.js";
 import { holdCurve } from "../proving/curve.js";
 import { L2State, TxRejectedError, type RejectCode } from "../model/state.js";
 import { transferFromJSON, transferId, TxFormatError, type Domain, type SignedTransfer } from "../model/tx.js";
-import { fromBytesBE } from "../model/bytes.js";
-import { applyPostedBatch } from "../chain/rebuild.js";
+import { decodeBatchData } from "../model/batchData.js";
+import { sendAndWait } from "../chain/send.js";
+import { proofProblem, verifierFor } from "../proving/check.js";
 import type { ProofResult } from "../proving/prover.js";
 import type { ProofQueue } from "../prover/queue.js";
 import { classifyL1Error, FatalError, type PipelineError, Retry, revertName, StateConflictError, TransientError } from "./errors.js";
@@ -596,8 +596,8 @@ export class Sequencer {
     const prev = store.batch(adopted[0]!.number - 1);
     let l1From = prev ? prev.l1From + prev.l1Count : 0;
     for (const b of adopted) {
-      const p = b.posted!;
-      const feeIdx = Array.from({ length: params.feeSlots }, (_, j) => fromBytesBE(p.feeIdx.subarray(j * params.idxBytes, (j + 1) * params.idxBytes)));
+      const p = b.posted!.data;
+      const { feeIdx } = decodeBatchData(p, params);
       store.addBatch({
         number: b.number,
         status: "included",
@@ -609,7 +609,7 @@ export class Sequencer {
         newRoot: b.newRoot,
         commitment: p.commitment,
         publicSignals: [0n, 0n], // proven by its submitter, not here
-        posted: { l1Results: p.l1Results, feeIdx: p.feeIdx, txData: p.txData },
+        posted: p,
       });
       store.setBatchIncluded(b.number, b.txHash, b.block.number, b.block.hash);
       l1From += b.l1Count;
@@ -656,7 +656,7 @@ export class Sequencer {
         store.setBatchFinal(n);
         store.setTxStatus(f.record.txIds, "final", n);
       });
-      this.state.commit(f.cp);
+      this.state.commit();
       this.live.delete(n);
       const next = this.lowestLive();
       this.state.forget(next ? next.cp : Number.MAX_SAFE_INTEGER);
@@ -736,8 +736,8 @@ export class Sequencer {
         txIds: included,
         feeIdx: batch.feeIdx,
         oldRoot: batch.oldRoot,
-        newRoot: batch.newRoot,
-        commitment: batch.commitment,
+        newRoot: batch.data.newRoot,
+        commitment: batch.data.commitment,
         publicSignals: batch.publicSignals,
       };
       store.transaction(() => {
@@ -788,7 +788,7 @@ export class Sequencer {
     const l1HashStart = rec.l1From === 0 ? 0n : store.l1Ops(rec.l1From - 1, 1)[0].chainHash;
     const txs = store.txsByIds(rec.txIds).map((r) => r.tx);
     const batch = buildBatch(this.state, { l1Ops, txs }, { domain: this.domain, feeIdx: rec.feeIdx.filter((i) => i !== 0n), l1HashStart });
-    if (batch.newRoot !== rec.newRoot || batch.txs.length !== txs.length || batch.commitment !== rec.commitment || batch.publicSignals.some((s, i) => s !== rec.publicSignals[i])) {
+    if (batch.data.newRoot !== rec.newRoot || batch.txs.length !== txs.length || batch.data.commitment !== rec.commitment || batch.publicSignals.some((s, i) => s !== rec.publicSignals[i])) {
       throw new Error(`replaying batch ${rec.number} does not reproduce its root: the database is inconsistent`);
     }
     this.nextL1 += rec.l1Count;
@@ -865,8 +865,8 @@ export class Sequencer {
     const { store, crypto, params } = this.o;
     if (rec.l1From !== this.nextL1) throw new Error(`batch ${rec.number} starts at L1 operation ${rec.l1From}, expected ${this.nextL1}`);
     const ids: string[] = [];
-    const b = { number: BigInt(rec.number), oldRoot: rec.oldRoot, newRoot: rec.newRoot, l1Count: rec.l1Count, ...rec.posted! };
-    applyPostedBatch(this.state, b, store.l1Ops(rec.l1From, rec.l1Count), (t) => {
+    const b = { number: BigInt(rec.number), oldRoot: rec.oldRoot, data: rec.posted! };
+    applyBatchData(this.state, b, store.l1Ops(rec.l1From, rec.l1Count), (t) => {
       const id = idOf(transferId(crypto.hash, t, this.domain, params));
       if (store.tx(id)) ids.push(id);
     });
@@ -972,19 +972,23 @@ export class Sequencer {
     // The public inputs L1 derives from its own state (root, queue hash) must be the batch's.
     if (!(await this.inputsMatch(f))) throw new StateConflictError(`the public inputs L1 derives for batch ${n} are not its own: L1's queue of operations changed`);
     // Never submit a proof that was not checked here, whatever the backend says.
-    if (!samePublicSignals(f.proof!.publicSignals, f.record.publicSignals) || !(await groth16.verify(this.vkey, f.proof!.publicSignals, f.proof!.proof))) {
-      throw new FatalError(`the stored proof of batch ${n} does not verify with this sequencer's verification key: the sequencer runs with another setup than the one that proved it`);
+    const problem = await proofProblem(verifierFor(this.vkey), this.o.prover.setup.nPublic, f.proof!, f.record.publicSignals);
+    if (problem) {
+      throw new FatalError(`the stored proof of batch ${n} does not pass this sequencer's check with its verification key (${problem}): the sequencer runs with another setup than the one that proved it`);
     }
     f.submitting.started();
     let receiptBlock: BlockRef;
     let txHash: string;
     let gas: bigint;
     try {
-      const tx = await sendBatch(rollup, f.batch!, f.proof!);
-      store.setBatchSent(n, tx.hash);
-      this.o.log(`sequencer: submitting batch ${n} (transaction ${tx.hash})`);
-      const receipt = await tx.wait(1, this.o.submitTimeoutMs);
-      if (!receipt || receipt.status !== 1) throw new StateConflictError(`submitting batch ${n}: transaction ${tx.hash} reverted`);
+      const receipt = await sendAndWait(() => sendBatch(rollup, f.batch!, f.proof!), rollup.interface, {
+        what: `submitting batch ${n}`,
+        timeoutMs: this.o.submitTimeoutMs,
+        onSent: (tx) => {
+          store.setBatchSent(n, tx.hash);
+          this.o.log(`sequencer: submitting batch ${n} (transaction ${tx.hash})`);
+        },
+      });
       receiptBlock = { number: receipt.blockNumber, hash: receipt.blockHash };
       txHash = receipt.hash;
       gas = receipt.gasUsed;

@@ -9,8 +9,8 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import type { L1OpEvent } from "../chain/events.js";
-import { fromHex, toHex } from "../model/bytes.js";
-import type { L1OpKind, QueuedL1Op } from "../model/l1op.js";
+import { type BatchData, batchDataFromJSON, batchDataToJSON } from "../model/batchData.js";
+import { type QueuedL1Op, queuedL1OpFromJSON, queuedL1OpToJSON } from "../model/l1op.js";
 import { transferFromJSON, transferToJSON, type SignedTransfer } from "../model/tx.js";
 
 /**
@@ -34,14 +34,7 @@ export interface TxRecord {
 }
 
 /** What a new batch record holds (the rest is filled in as it goes through the pipeline). */
-export type NewBatch = Omit<BatchRecord, "proof" | "posted" | "l1TxHash" | "l1Block" | "l1BlockHash" | "createdAt" | "updatedAt"> & { posted?: PostedData | null };
-
-/** A batch's data as posted on L1 (src/chain/rebuild.ts applyPostedBatch replays it). */
-export interface PostedData {
-  l1Results: Uint8Array;
-  feeIdx: Uint8Array;
-  txData: Uint8Array;
-}
+export type NewBatch = Omit<BatchRecord, "proof" | "posted" | "l1TxHash" | "l1Block" | "l1BlockHash" | "createdAt" | "updatedAt"> & { posted?: BatchData | null };
 
 export interface BatchRecord {
   number: number;
@@ -62,7 +55,7 @@ export interface BatchRecord {
    * For a batch this sequencer did not build but follows because L1 holds it (another submitter
    * with the sequencer key): its calldata as posted, which replays it. Null for its own batches.
    */
-  posted: PostedData | null;
+  posted: BatchData | null;
   /** The L1 transaction that submitted it (set when sent), and the block that holds it (once included). */
   l1TxHash: string | null;
   l1Block: number | null;
@@ -171,7 +164,7 @@ function batchFromRow(r: Row): BatchRecord {
     commitment: BigInt(r.commitment as string),
     publicSignals: (JSON.parse(r.public_signals as string) as string[]).map(BigInt) as [bigint, bigint],
     proof: r.proof ? JSON.parse(r.proof as string) : null,
-    posted: r.posted ? postedFromJSON(r.posted as string) : null,
+    posted: r.posted ? postedFromRow(r) : null,
     l1TxHash: (r.l1_tx as string | null) ?? null,
     l1Block: r.l1_block === null || r.l1_block === undefined ? null : Number(r.l1_block),
     l1BlockHash: (r.l1_block_hash as string | null) ?? null,
@@ -180,46 +173,16 @@ function batchFromRow(r: Row): BatchRecord {
   };
 }
 
-function postedFromJSON(s: string): PostedData {
-  const o = JSON.parse(s) as Record<string, string>;
-  return { l1Results: fromHex(o.l1Results!), feeIdx: fromHex(o.feeIdx!), txData: fromHex(o.txData!) };
-}
-
-function postedToJSON(p: PostedData): string {
-  return JSON.stringify({ l1Results: toHex(p.l1Results), feeIdx: toHex(p.feeIdx), txData: toHex(p.txData) });
-}
-
-function opToJSON(op: QueuedL1Op): string {
-  return JSON.stringify({
-    queueIndex: op.queueIndex.toString(),
-    kind: op.kind,
-    accountIdx: op.accountIdx.toString(),
-    tokenId: op.tokenId.toString(),
-    amount: op.amount.toString(),
-    owner: op.owner.toString(),
-    ax: op.ax.toString(),
-    ay: op.ay.toString(),
-    chainHash: op.chainHash.toString(),
-  });
+/**
+ * The posted data of a batch taken from L1 (src/model/batchData.ts JSON). Rows of before this
+ * form held only the byte fields: the new root, l1Count and commitment are the row's own.
+ */
+function postedFromRow(r: Row): BatchData {
+  return batchDataFromJSON({ newRoot: r.new_root, l1Count: Number(r.l1_count), commitment: r.commitment, ...JSON.parse(r.posted as string) });
 }
 
 function opFromRow(r: Row): L1OpEvent {
-  return { ...opFromJSON(r.body as string), blockNumber: Number(r.block_number), blockHash: r.block_hash as string, transactionHash: r.tx_hash as string };
-}
-
-function opFromJSON(s: string): QueuedL1Op {
-  const o = JSON.parse(s) as Record<string, string | number>;
-  return {
-    queueIndex: BigInt(o.queueIndex),
-    kind: Number(o.kind) as L1OpKind,
-    accountIdx: BigInt(o.accountIdx),
-    tokenId: BigInt(o.tokenId),
-    amount: BigInt(o.amount),
-    owner: BigInt(o.owner),
-    ax: BigInt(o.ax),
-    ay: BigInt(o.ay),
-    chainHash: BigInt(o.chainHash),
-  };
+  return { ...queuedL1OpFromJSON(JSON.parse(r.body as string)), blockNumber: Number(r.block_number), blockHash: r.block_hash as string, transactionHash: r.tx_hash as string };
 }
 
 /** The sequencer's database. One writer (the sequencer process). */
@@ -312,7 +275,7 @@ export class SequencerStore {
   /** Appends operations read from L1 (queue order, with the block each was in). */
   addL1Ops(ops: L1OpEvent[]): void {
     const st = this.db.prepare("INSERT INTO l1_ops (queue_index, body, block_number, block_hash, tx_hash) VALUES (?, ?, ?, ?, ?)");
-    for (const op of ops) st.run(Number(op.queueIndex), opToJSON(op), op.blockNumber, op.blockHash, op.transactionHash);
+    for (const op of ops) st.run(Number(op.queueIndex), JSON.stringify(queuedL1OpToJSON(op)), op.blockNumber, op.blockHash, op.transactionHash);
   }
 
   /** Number of L1 operations known (queue indexes 0 … n−1, stored without gaps): one key lookup. */
@@ -359,7 +322,7 @@ export class SequencerStore {
         b.newRoot.toString(),
         b.commitment.toString(),
         JSON.stringify(b.publicSignals.map(String)),
-        b.posted ? postedToJSON(b.posted) : null,
+        b.posted ? JSON.stringify(batchDataToJSON(b.posted)) : null,
         now,
         now,
       );

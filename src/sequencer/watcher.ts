@@ -11,7 +11,7 @@
 // chain (h_i = Poseidon(h_{i−1}, op)), so a fork that happens while the events are read cannot
 // slip a foreign operation into the stored queue.
 import type { Block, EventLog, Log } from "ethers";
-import { decodeBatchCall, type PostedBatchCall } from "../chain/calldata.js";
+import { type BatchCall, decodeBatchCall } from "../chain/calldata.js";
 import type { Hasher } from "../model/crypto.js";
 import { type RollupContract } from "../chain/deploy.js";
 import { type L1OpEvent, readL1Ops } from "../chain/events.js";
@@ -59,7 +59,7 @@ export interface L1Batch {
   l1Count: number;
   txHash: string;
   block: BlockRef;
-  posted?: PostedBatchCall;
+  posted?: BatchCall;
 }
 
 export const NO_OPS_CHANGE: OpsPlan = { firstChanged: Number.POSITIVE_INFINITY, dropped: [], moved: [], fresh: [] };

@@ -1,7 +1,7 @@
 // Files written atomically, interrupted builds cleaned up, a cross-process lock file and the
 // sha256 of large files: the file plumbing the setup pipeline, the prover and the CLI share.
 import { createHash, randomBytes } from "node:crypto";
-import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, createReadStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Log } from "./log.js";
@@ -12,12 +12,30 @@ export async function sha256File(file: string): Promise<string> {
   return h.digest("hex");
 }
 
-/** Writes `file` through a temporary file and a rename, so readers never see a partial file. */
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+/**
+ * A new temporary path next to `target`, `<target>.tmp-<pid>-<random>`, to build a file or a
+ * directory in and rename onto `target` once complete (removeInterruptedBuilds removes it if
+ * the build never finishes).
+ */
+export function tempPathFor(target: string): string {
+  return `${target}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+}
+
+/**
+ * Writes `file` through a temporary file and a rename, so readers never see a partial file;
+ * `mode` sets its permission bits exactly (not masked by the umask).
+ */
+export function writeFileAtomic(file: string, data: string | Uint8Array, opts: { mode?: number } = {}): void {
   mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, file);
+  const tmp = tempPathFor(file);
+  try {
+    writeFileSync(tmp, data, opts.mode === undefined ? undefined : { mode: opts.mode });
+    if (opts.mode !== undefined) chmodSync(tmp, opts.mode);
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
 /**

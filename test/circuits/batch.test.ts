@@ -108,7 +108,7 @@ describe("circuit Batch(4, 2, 2, 1) (test instance)", function () {
       expect(batch.l1Results).to.deep.equal(results);
       const wit = await tester.expectPass(batch.circuitInput);
       expect([wit[1], wit[2]], "the public signals are wires 1 and 2: evaluation, challenge").to.deep.equal(batch.publicSignals);
-      expect(tester.get(wit, "pub.acc[1]"), "the circuit's data commitment is the model's").to.equal(batch.commitment);
+      expect(tester.get(wit, "pub.acc[1]"), "the circuit's data commitment is the model's").to.equal(batch.data.commitment);
       // the unchecked builder the must-fail tests use agrees with the model on valid batches
       const unchecked = uncheckedBatchInput(c.hash, p, before.accounts, contents, { domain, feeIdx: [w.idx.fees], l1HashStart: before.l1HashStart });
       expect(unchecked.circuitInput).to.deep.equal(batch.circuitInput);
@@ -139,7 +139,7 @@ describe("circuit Batch(4, 2, 2, 1) (test instance)", function () {
       expect(batch.rejected, name).to.deep.equal([]);
       const wit = await tester.expectPass(batch.circuitInput);
       expect(tester.get(wit, "evaluation"), name).to.equal(batch.publicSignals[0]);
-      if (name === "empty") expect([batch.newRoot, batch.l1HashEnd]).to.deep.equal([batch.oldRoot, oldHash]);
+      if (name === "empty") expect([batch.data.newRoot, batch.l1HashEnd]).to.deep.equal([batch.oldRoot, oldHash]);
     }
     expect(w.state.account(w.idx.gina)!.balance).to.equal(7n);
     expect(w.state.account(w.idx.dave)!.balance).to.equal(MAX_BALANCE - 10n - 10n ** 20n);
@@ -367,7 +367,7 @@ describe("circuit Batch(4, 2, 2, 1) (test instance)", function () {
     tester.expectUnsatisfied(tester.edit(wit, { evaluation: batch.publicSignals[0] + 1n }));
     tester.expectUnsatisfied(tester.edit(wit, { evaluation: (batch.publicSignals[0] + SNARK_FIELD - 1n) % SNARK_FIELD }));
     tester.expectUnsatisfied(tester.edit(wit, { challenge: batch.publicSignals[1] + 1n }));
-    tester.expectUnsatisfied(tester.edit(wit, { "pub.acc[1]": batch.commitment + 1n }));
+    tester.expectUnsatisfied(tester.edit(wit, { "pub.acc[1]": batch.data.commitment + 1n }));
     // the one free signal of a padding slot really is free
     expect(tester.firstViolation(tester.edit(wit, { "tx[1].toInv": 12345n }))).to.equal(-1);
   });

@@ -500,8 +500,8 @@ export function uncheckedBatchInput(
     rollupAddress: domain.rollupAddress,
     l1HashEnd: l1Hash,
     l1Count: l1Ops.length,
-    feeIdxData: concatBytes(feeIdx.map((i) => toBytesBE(i, p.idxBytes))),
-    l1ResultsData: concatBytes(l1Results.map((r) => toBytesBE(r, 16))),
+    feeIdx: concatBytes(feeIdx.map((i) => toBytesBE(i, p.idxBytes))),
+    l1Results: concatBytes(l1Results.map((r) => toBytesBE(r, 16))),
     txData: concatBytes(txs.map((t) => encodeTransfer(t, p))),
   };
   const pub = computePublicInputs(data, p, hash);

@@ -76,7 +76,7 @@ describe("malicious prover: Batch(4, 2, 2, 1) rejects every second opening of pa
     for (let o = 0; o < b.data.txData.length; o += p.txBytes) out.push(decodeTransfer(b.data.txData.subarray(o, o + p.txBytes), p));
     return out;
   };
-  const results = (b: UncheckedBatch) => Array.from({ length: b.data.l1Count }, (_, j) => fromBytesBE(b.data.l1ResultsData.subarray(16 * j, 16 * j + 16)));
+  const results = (b: UncheckedBatch) => Array.from({ length: b.data.l1Count }, (_, j) => fromBytesBE(b.data.l1Results.subarray(16 * j, 16 * j + 16)));
 
   describe("the attacks of the security review", function () {
     it("an account holding 0.001 ETH exits 100 ETH (its leaf opened as token −1, balance + 2^128)", async () => {

@@ -15,17 +15,18 @@ import path from "node:path";
 import { expect } from "chai";
 import { Contract, ContractFactory, type Log, type TransactionReceipt } from "ethers";
 import { exportVerifier, setupVerifier, verifierContractName, writeVerifier } from "../../src/proving/verifier.js";
-import { BN254_BASE_FIELD, verifyingKeyHash } from "../../src/proving/vkey.js";
-import { decodeBatchCall } from "../../src/chain/calldata.js";
+import { verifyingKeyHash } from "../../src/proving/vkey.js";
+import { batchStruct, decodeBatchCall } from "../../src/chain/calldata.js";
 import { buildBatch, type Batch } from "../../src/model/batch.js";
 import { toHex } from "../../src/model/bytes.js";
-import { SNARK_FIELD } from "../../src/model/crypto.js";
+import { BN254_BASE_FIELD, SNARK_FIELD } from "../../src/model/crypto.js";
 import { type BatchCalldata, deployRollup, MOCK_VERIFIER_KEY_HASH, type RollupContract, type RollupDeployment } from "../../src/chain/deploy.js";
 import { readArtifact } from "../../src/chain/artifacts.js";
 import { readL1Ops } from "../../src/chain/events.js";
 import type { SetupManifest } from "../../src/proving/manifest.js";
 import { signTransfer, type SignedTransfer } from "../../src/model/tx.js";
-import { type ProofResult, type SolidityProof, toSolidityProof } from "../../src/proving/prover.js";
+import type { ProofResult } from "../../src/proving/prover.js";
+import { packGroth16Proof, type SolidityProof } from "../../src/proving/proof.js";
 import { submitProvenBatch, submitProvenBatches } from "../../src/sequencer/operator.js";
 import { closeProver, E2E_POLICY, ETH, FEE, keys, newWorld, params, proving } from "../e2e/helpers.js";
 import { alice, bob, carol, dave, deployer, ethers, sequencer, sharedPoseidon } from "./fixture.js";
@@ -39,14 +40,7 @@ interface Proven {
   sol: SolidityProof;
 }
 
-const calldataOf = (b: Batch): BatchCalldata => ({
-  newRoot: b.newRoot,
-  l1Count: b.l1Ops.length,
-  l1Results: toHex(b.l1ResultsData),
-  feeIdx: toHex(b.feeIdxData),
-  txData: toHex(b.txData),
-  commitment: b.commitment,
-});
+const calldataOf = (b: Batch): BatchCalldata => batchStruct(b.data);
 
 /** `proof` with A negated: still a curve point, but no longer a valid proof. */
 const negateA = (p: readonly bigint[]) => p.map((v, i) => (i === 1 ? Q - v : v));
@@ -115,7 +109,7 @@ describe("batch verification on L1: submitBatches with one aggregated pairing ch
     const prove = async (batch: Batch): Promise<Proven> => {
       const proof = await prover.prove(batch.circuitInput);
       expect(proof.publicSignals.map(BigInt)).to.deep.equal(batch.publicSignals);
-      return { batch, proof, sol: toSolidityProof(proof.proof) };
+      return { batch, proof, sol: packGroth16Proof(proof.proof) };
     };
     b = [];
     for (const batch of batches) b.push(await prove(batch));
@@ -173,7 +167,7 @@ describe("batch verification on L1: submitBatches with one aggregated pairing ch
       const singles: TransactionReceipt[] = [];
       for (const x of b) singles.push(await submitProvenBatch(rollup, x.batch, x.proof));
       const single = { state: await l1State(), events: events(singles) };
-      expect(single.state.root).to.equal(b[3]!.batch.newRoot);
+      expect(single.state.root).to.equal(b[3]!.batch.data.newRoot);
       expect(single.state.batchNumber).to.equal(4n);
       expect(single.state.l1Processed).to.equal(5n);
       expect(single.state.claimable[3]).to.equal(2n * ETH + 7n); // bob: forced exit of account 3
@@ -192,7 +186,7 @@ describe("batch verification on L1: submitBatches with one aggregated pairing ch
       await submitProvenBatches(rollup, [b[0]!]); // k = 1
       await submitProvenBatch(rollup, b[1]!.batch, b[1]!.proof);
       await submitProvenBatches(rollup, b.slice(2)); // k = 2
-      expect(await d.rollup.stateRoot()).to.equal(b[3]!.batch.newRoot);
+      expect(await d.rollup.stateRoot()).to.equal(b[3]!.batch.data.newRoot);
       expect(await d.rollup.batchNumber()).to.equal(4n);
     });
 
@@ -200,8 +194,8 @@ describe("batch verification on L1: submitBatches with one aggregated pairing ch
       const agg = await submitProvenBatches(rollup, b.slice(0, 3));
       const one = await submitProvenBatch(rollup, b[3]!.batch, b[3]!.proof);
       const posted = [...decodeBatchCall(d.rollup.interface, (await ethers.provider.getTransaction(agg.hash))!.data), ...decodeBatchCall(d.rollup.interface, (await ethers.provider.getTransaction(one.hash))!.data)];
-      expect(posted.map((p) => [p.newRoot, p.l1Count, toHex(p.l1Results), toHex(p.feeIdx), toHex(p.txData), p.proof])).to.deep.equal(
-        b.map((x) => [x.batch.newRoot, x.batch.l1Ops.length, toHex(x.batch.l1ResultsData), toHex(x.batch.feeIdxData), toHex(x.batch.txData), [...x.sol]]),
+      expect(posted.map((p) => [p.data.newRoot, p.data.l1Count, toHex(p.data.l1Results), toHex(p.data.feeIdx), toHex(p.data.txData), p.data.commitment, p.proof])).to.deep.equal(
+        b.map((x) => [x.batch.data.newRoot, x.batch.l1Ops.length, toHex(x.batch.data.l1Results), toHex(x.batch.data.feeIdx), toHex(x.batch.data.txData), x.batch.data.commitment, [...x.sol]]),
       );
       expect(() => decodeBatchCall(d.rollup.interface, d.rollup.interface.encodeFunctionData("withdraw", [0]))).to.throw(/not a submitBatch or submitBatches call \(withdraw\)/);
     });
@@ -219,11 +213,11 @@ describe("batch verification on L1: submitBatches with one aggregated pairing ch
     it("rejects, with nothing changed, altered calldata or a root that changes one public input", async () => {
       const data = b.map((x) => calldataOf(x.batch));
       const alter = (j: number, change: Partial<BatchCalldata>) => data.map((c, i) => (i === j ? { ...c, ...change } : c));
-      const tx = Uint8Array.from(b[1]!.batch.txData);
+      const tx = Uint8Array.from(b[1]!.batch.data.txData);
       tx[tx.length - 2] = tx[tx.length - 2]! ^ 1; // the transfer's amount
       await rejected(() => submitBatches(b, undefined, alter(1, { txData: tx })), "InvalidProof");
       await rejected(() => submitBatches(b, undefined, alter(2, { l1Results: toHex(new Uint8Array(16)) })), "InvalidProof"); // forced exit paid nothing
-      await rejected(() => submitBatches(b, undefined, alter(3, { newRoot: b[3]!.batch.newRoot + 1n })), "InvalidProof");
+      await rejected(() => submitBatches(b, undefined, alter(3, { newRoot: b[3]!.batch.data.newRoot + 1n })), "InvalidProof");
       await rejected(() => submitBatches(b, undefined, alter(0, { feeIdx: "0x02" })), "InvalidProof");
     });
 
@@ -238,7 +232,7 @@ describe("batch verification on L1: submitBatches with one aggregated pairing ch
       await rejected(() => submitBatches(b, [b[0]!.sol, b[1]!.sol, b[0]!.sol, b[3]!.sol]), "InvalidProof");
       // The conflicting batch with its own proof is a valid continuation.
       await submitProvenBatches(rollup, [...b.slice(0, 3), fork]);
-      expect(await d.rollup.stateRoot()).to.equal(fork.batch.newRoot);
+      expect(await d.rollup.stateRoot()).to.equal(fork.batch.data.newRoot);
       expect(await d.rollup.claimable(alice.address, 0)).to.equal(ETH / 2n + ETH / 4n);
     });
 
@@ -419,7 +413,7 @@ describe("batch verification on L1: submitBatches with one aggregated pairing ch
         expect(await ethers.provider.send("evm_revert", [snapshot])).to.equal(true);
         snapshot = (await ethers.provider.send("evm_snapshot", [])) as string;
         const receipts = await submit();
-        expect(await d.rollup.stateRoot()).to.equal(b[3]!.batch.newRoot);
+        expect(await d.rollup.stateRoot()).to.equal(b[3]!.batch.data.newRoot);
         return receipts.reduce((g, r) => g + r.gasUsed, 0n);
       };
       const chunks = async (k: number) => {

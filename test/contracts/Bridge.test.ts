@@ -218,7 +218,7 @@ describe("Rollup bridge: deposits, forced exits, withdrawals", () => {
       const exit: Transfer = { from: 1n, to: 0n, amount: ONE_ETH, fee: 0n, nonce: 0n };
       const { batch, receipt } = await seq.submit({ txs: [signTransfer(hash, key, exit, f.domain, f.params)] });
       expect(batch.l1Results).to.deep.equal([4n, 1000n]);
-      expectEvent(receipt, f.rollup, "BatchSubmitted", [2n, batch.oldRoot, batch.newRoot, 2n, 1n]);
+      expectEvent(receipt, f.rollup, "BatchSubmitted", [2n, batch.oldRoot, batch.data.newRoot, 2n, 1n]);
       expect(await f.rollup.stateRoot()).to.equal(seq.state.root);
       expect(seq.state.account(1n)!.balance).to.equal(2n * ONE_ETH);
       expect(seq.state.account(2n)!.balance).to.equal(0n);

@@ -106,9 +106,9 @@ describe("canonical batch data: one encoding per batch, and the L1 readers rebui
       await submitMany(w, [await w.seq.build({ txs: txs(w, 2), feeIdx: fee })]);
 
       const rebuilt = await expectRebuilt(w);
-      const counts = rebuilt.batches.map((b) => b.txData.length / p.txBytes);
+      const counts = rebuilt.batches.map((b) => b.data.txData.length / p.txBytes);
       expect(counts.slice(-7)).to.deep.equal([p.batchSize, k + 1, 1, 0, p.batchSize, 2 * k - 1, 2]);
-      expect(rebuilt.batches.at(-2)!.txData).to.deep.equal(getBytes(b3.data.txData as string));
+      expect(rebuilt.batches.at(-2)!.data.txData).to.deep.equal(getBytes(b3.data.txData as string));
       // Every exit was credited to its owner by the contract (the readers agree with it).
       expect((await w.f.rollup.claimable(alice.address, 0)) + (await w.f.rollup.claimable(bob.address, 0)) > 0n).to.equal(true);
     });
@@ -135,12 +135,12 @@ describe("canonical batch data: one encoding per batch, and the L1 readers rebui
     const offL1 = offFee + getBytes(feeIdx).length;
     const data = concat([
       selector,
-      word(b.batch.newRoot),
+      word(b.batch.data.newRoot),
       word(b.l1Count),
       word(offL1),
       word(offFee),
       word(offTx),
-      word(b.batch.commitment),
+      word(b.batch.data.commitment),
       ...b.proof.map(word),
       txData,
       feeIdx,
@@ -163,8 +163,8 @@ describe("canonical batch data: one encoding per batch, and the L1 readers rebui
 
     const rebuilt = await expectRebuilt(w);
     const posted = rebuilt.batches.slice(-2);
-    expect(posted.map((x) => hexlify(x.txData))).to.deep.equal([b.data.txData, c.data.txData]);
-    expect(posted.map((x) => hexlify(x.feeIdx))).to.deep.equal([b.data.feeIdx, c.data.feeIdx]);
+    expect(posted.map((x) => hexlify(x.data.txData))).to.deep.equal([b.data.txData, c.data.txData]);
+    expect(posted.map((x) => hexlify(x.data.feeIdx))).to.deep.equal([b.data.feeIdx, c.data.feeIdx]);
     expect(posted[0]!.proof).to.deep.equal(b.proof);
   });
 
@@ -178,20 +178,20 @@ describe("canonical batch data: one encoding per batch, and the L1 readers rebui
         for (const extra of [1, p.batchSize - 2]) {
           const padded = concatBytes([realTx, zeros(extra)]);
           // The same coefficients, hence the same public signals: the mock would accept the proof.
-          const data = { oldRoot: b.batch.oldRoot, newRoot: b.batch.newRoot, chainId: w.f.domain.chainId, rollupAddress: w.f.domain.rollupAddress, l1HashEnd: b.batch.l1HashEnd, l1Count: b.l1Count, feeIdxData: b.batch.feeIdxData, l1ResultsData: b.batch.l1ResultsData };
-          expect(publicSignalsFor({ ...data, txData: padded }, p, b.batch.commitment)).to.deep.equal(b.batch.publicSignals);
-          const args = [b.batch.newRoot, b.l1Count, b.data.l1Results, b.data.feeIdx, padded, b.batch.commitment, b.proof] as const;
+          const data = { ...b.batch.data, oldRoot: b.batch.oldRoot, chainId: w.f.domain.chainId, rollupAddress: w.f.domain.rollupAddress, l1HashEnd: b.batch.l1HashEnd };
+          expect(publicSignalsFor({ ...data, txData: padded }, p, b.batch.data.commitment)).to.deep.equal(b.batch.publicSignals);
+          const args = [b.batch.data.newRoot, b.l1Count, b.data.l1Results, b.data.feeIdx, padded, b.batch.data.commitment, b.proof] as const;
           await mined(w.f.mock.expectCall(b.proof, b.batch.publicSignals));
           const last = BigInt(2 + extra - 1);
           const before = [await w.f.rollup.stateRoot(), await w.f.rollup.batchNumber()];
           await expectRevert(w.f.rollup.submitBatch(...args), w.f.rollup, "TrailingPadding", [last]);
-          await expectRevert(w.f.rollup.publicInputs(b.batch.newRoot, b.l1Count, b.data.l1Results, b.data.feeIdx, padded, b.batch.commitment), w.f.rollup, "TrailingPadding", [last]);
+          await expectRevert(w.f.rollup.publicInputs(b.batch.data.newRoot, b.l1Count, b.data.l1Results, b.data.feeIdx, padded, b.batch.data.commitment), w.f.rollup, "TrailingPadding", [last]);
           await w.seq.expectBatches([b]);
           await expectRevert(w.f.rollup.submitBatches([{ ...b.data, txData: padded }], [b.proof]), w.f.rollup, "TrailingPadding", [last]);
           expect([await w.f.rollup.stateRoot(), await w.f.rollup.batchNumber()]).to.deep.equal(before);
         }
         // Only padding, no transaction at all.
-        await expectRevert(w.f.rollup.submitBatch(b.batch.newRoot, b.l1Count, b.data.l1Results, b.data.feeIdx, zeros(p.batchSize), b.batch.commitment, b.proof), w.f.rollup, "TrailingPadding", [BigInt(p.batchSize - 1)]);
+        await expectRevert(w.f.rollup.submitBatch(b.batch.data.newRoot, b.l1Count, b.data.l1Results, b.data.feeIdx, zeros(p.batchSize), b.batch.data.commitment, b.proof), w.f.rollup, "TrailingPadding", [BigInt(p.batchSize - 1)]);
         // The canonical encoding is accepted.
         await mined(w.f.mock.expectCall(b.proof, b.batch.publicSignals));
         await mined(w.f.rollup.submitBatch(...b.args));
@@ -207,13 +207,13 @@ describe("canonical batch data: one encoding per batch, and the L1 readers rebui
       const w = await world(P7, 3);
       const b = await w.seq.build({ txs: txs(w, 1), feeIdx: [1n] });
       const inner = concatBytes([new Uint8Array(P7.txBytes), getBytes(b.data.txData as string)]);
-      const signals = await w.f.rollup.publicInputs(b.batch.newRoot, b.l1Count, b.data.l1Results, b.data.feeIdx, inner, b.batch.commitment);
+      const signals = await w.f.rollup.publicInputs(b.batch.data.newRoot, b.l1Count, b.data.l1Results, b.data.feeIdx, inner, b.batch.data.commitment);
       await mined(w.f.mock.expectCall(b.proof, [...signals]));
-      await mined(w.f.rollup.submitBatch(b.batch.newRoot, b.l1Count, b.data.l1Results, b.data.feeIdx, inner, b.batch.commitment, b.proof));
+      await mined(w.f.rollup.submitBatch(b.batch.data.newRoot, b.l1Count, b.data.l1Results, b.data.feeIdx, inner, b.batch.data.commitment, b.proof));
       let error: unknown;
       await rebuildFromL1(w.seq.crypto, P7, w.f.rollup, w.f.d.blockNumber).catch((e: unknown) => (error = e));
       expect(String(error)).to.match(/batch 3: posted transaction 0 is padding \(from = 0\), which no valid batch posts/);
-      expect((await readBatches(w.f.rollup, w.f.d.blockNumber)).at(-1)!.txData).to.deep.equal(inner);
+      expect((await readBatches(w.f.rollup, w.f.d.blockNumber)).at(-1)!.data.txData).to.deep.equal(inner);
     });
   });
 });

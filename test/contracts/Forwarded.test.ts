@@ -51,7 +51,7 @@ describe("rebuild from L1 when batches are submitted through another contract", 
     const b3 = await seq.build({ txs: [transfer()] });
     const b4 = await seq.build({ txs: [transfer(), transfer()] });
     await seq.expectBatches([b3, b4]);
-    const bad = call("submitBatch", [b3.batch.newRoot, 2, "0x" + "00".repeat(32), b3.data.feeIdx, b3.data.txData, b3.batch.commitment, b3.proof]);
+    const bad = call("submitBatch", [b3.batch.data.newRoot, 2, "0x" + "00".repeat(32), b3.data.feeIdx, b3.data.txData, b3.batch.data.commitment, b3.proof]);
     const inner = relay.interface.encodeFunctionData("forwardAll", [
       [f.d.rollupAddress, f.d.rollupAddress, f.d.rollupAddress],
       [bad, call("batchNumber", []), call("submitBatches", [[b3.data, b4.data], [b3.proof, b4.proof]])],
@@ -66,8 +66,8 @@ describe("rebuild from L1 when batches are submitted through another contract", 
     const batches = await readBatches(f.rollup, f.d.blockNumber);
     expect(batches.map((b) => b.number)).to.deep.equal([1n, 2n, 3n, 4n]);
     expect(batches.map((b) => b.txHash)).to.deep.equal([txs[0], txs[1], txs[2], txs[2]]);
-    expect(batches.map((b) => b.txData.length / f.params.txBytes)).to.deep.equal([0, 1, 1, 2]);
-    expect(batches.map((b) => b.l1Count)).to.deep.equal([2, 0, 1, 0]);
+    expect(batches.map((b) => b.data.txData.length / f.params.txBytes)).to.deep.equal([0, 1, 1, 2]);
+    expect(batches.map((b) => b.data.l1Count)).to.deep.equal([2, 0, 1, 0]);
   });
 
   it("rebuildFromL1 reproduces the state and the root on L1", async () => {

@@ -11,6 +11,7 @@ import { readArtifact } from "../../src/chain/artifacts.js";
 import { decodeFloat, encodeFloat, FLOAT40 } from "../../src/model/float.js";
 import { type DerivedParams, deriveParams } from "../../src/model/params.js";
 import { getInstance, instances, TEST_INSTANCE } from "../../src/proving/instances.js";
+import type { BatchData } from "../../src/model/batchData.js";
 import { type BatchPublicData, publicSignalsFor } from "../../src/model/publicInputs.js";
 import { AccountTree } from "../../src/model/tree.js";
 import { encodeTransfer } from "../../src/model/tx.js";
@@ -38,7 +39,7 @@ const ONE_ETH = 10n ** 18n;
  * Well-formed random batch data with `txCount` posted transactions and `l1Count` results (the
  * last transaction's `from` made non-zero: padding is never posted).
  */
-function batchData(p: DerivedParams, txCount: number, seed: string, l1Count = 0) {
+function batchData(p: DerivedParams, txCount: number, seed: string, l1Count = 0): BatchData {
   const txData = seededBytes(`${seed}/tx`, txCount * p.txBytes);
   if (txCount > 0) txData[(txCount - 1) * p.txBytes] |= 0x80;
   return {
@@ -50,24 +51,13 @@ function batchData(p: DerivedParams, txCount: number, seed: string, l1Count = 0)
     commitment: seededBelow(`${seed}/commitment`, SNARK_FIELD),
   };
 }
-type BatchData = ReturnType<typeof batchData>;
 
 /** The batch's public data as src/model/publicInputs.ts takes it, the queue hash taken from the model. */
 async function publicData(f: Fixture, b: Omit<BatchData, "commitment">): Promise<BatchPublicData> {
   const processed = Number(await f.rollup.l1Processed());
   const queue = await (await ModelSequencer.create(f)).queue();
   const end = processed + b.l1Count;
-  return {
-    oldRoot: await f.rollup.stateRoot(),
-    newRoot: b.newRoot,
-    chainId,
-    rollupAddress: BigInt(f.d.rollupAddress),
-    l1HashEnd: end === 0 ? 0n : queue[end - 1]!.chainHash,
-    l1Count: b.l1Count,
-    feeIdxData: b.feeIdx,
-    l1ResultsData: b.l1Results,
-    txData: b.txData,
-  };
+  return { ...b, oldRoot: await f.rollup.stateRoot(), chainId, rollupAddress: BigInt(f.d.rollupAddress), l1HashEnd: end === 0 ? 0n : queue[end - 1]!.chainHash };
 }
 
 /** The public signals src/model/publicInputs.ts computes for the rollup's next batch with the posted commitment. */

@@ -6,8 +6,8 @@
 import { Contract, type ContractTransactionReceipt, type Signer } from "ethers";
 import { SNARK_FIELD, loadCrypto, type ZkrCrypto } from "../../src/model/crypto.js";
 import { buildBatch, type Batch } from "../../src/model/batch.js";
-import { toHex } from "../../src/model/bytes.js";
 import { type BatchCalldata, deployPoseidonContracts, deployRollup, MOCK_VERIFIER_KEY_HASH, type PoseidonAddresses, type RollupContract, type RollupDeployment, type RollupPolicy } from "../../src/chain/deploy.js";
+import { batchArgs, batchStruct } from "../../src/chain/calldata.js";
 import { type L1OpEvent, readL1Ops } from "../../src/chain/events.js";
 import { readArtifact } from "../../src/chain/artifacts.js";
 import { l1ChainStep } from "../../src/model/l1op.js";
@@ -164,9 +164,8 @@ export class ModelSequencer {
     }
     this.processed += l1Ops.length;
     const proof = proofFor(`batch/${this.f.d.rollupAddress}/${++this.batches}`);
-    const [l1Results, feeIdx, txData] = [toHex(batch.l1ResultsData), toHex(batch.feeIdxData), toHex(batch.txData)];
-    const data: BatchCalldata = { newRoot: batch.newRoot, l1Count: l1Ops.length, l1Results, feeIdx, txData, commitment: batch.commitment };
-    const args = [batch.newRoot, l1Ops.length, l1Results, feeIdx, txData, batch.commitment, proof] as const;
+    const data = batchStruct(batch.data);
+    const args = [...batchArgs(batch.data), proof] as const;
     return { batch, proof, data, args, cp, l1Count: l1Ops.length };
   }
 
@@ -180,7 +179,7 @@ export class ModelSequencer {
 
   /** Keeps what `build`s did (after the L1 accepted them). */
   commit(...built: Built[]): void {
-    for (const b of built) this.state.commit(b.cp);
+    for (const _ of built) this.state.commit();
   }
 
   /**

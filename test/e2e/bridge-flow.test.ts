@@ -115,12 +115,12 @@ describe("bridge end to end (real verifier, real proofs)", function () {
     expect(ok.proofValid).to.equal(true);
     expect(ok.rootConsistent).to.equal(true);
     const badData = await verifyBatchFromL1(params, w.d.rollup, w.d.blockNumber, 4n, w.manifest.vkey, (b) => {
-      b.txData = b.txData.slice();
-      b.txData[2] ^= 1;
+      b.data.txData = b.data.txData.slice();
+      b.data.txData[2] ^= 1;
     });
     expect(badData.proofValid).to.equal(false);
     const badProof = await verifyBatchFromL1(params, w.d.rollup, w.d.blockNumber, 4n, w.manifest.vkey, (b) => {
-      b.proof = [b.proof[0], b.proof[1], b.proof[3], b.proof[2], ...b.proof.slice(4)];
+      b.proof = [b.proof[0], b.proof[1], b.proof[3], b.proof[2], b.proof[4], b.proof[5], b.proof[6], b.proof[7]];
     });
     expect(badProof.proofValid).to.equal(false);
   });

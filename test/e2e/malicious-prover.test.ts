@@ -9,9 +9,9 @@ import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import { groth16 } from "snarkjs";
 import type { Account } from "../../src/model/account.js";
-import { toHex } from "../../src/model/bytes.js";
+import { batchArgs } from "../../src/chain/calldata.js";
 import { signTransfer } from "../../src/model/tx.js";
-import { toSolidityProof } from "../../src/proving/prover.js";
+import { packGroth16Proof } from "../../src/proving/proof.js";
 import { aliasOf, CircuitTester, site, uncheckedBatchInput, type LeafSite, type UncheckedBatch } from "../circuits/helpers.js";
 import { LenientWitnessCalculator } from "../circuits/lenient.js";
 import { batchMainSource } from "../../src/proving/setup.js";
@@ -50,11 +50,11 @@ describe("a malicious sequencer cannot drain the rollup (real verifier, real pro
     const { proof, publicSignals } = await groth16.prove(w.manifest.zkey, lw.wtns);
     expect(publicSignals.map(BigInt), "the proof claims exactly the contract's public signals").to.deep.equal(b.publicSignals);
     const vkey = JSON.parse(readFileSync(w.manifest.vkey, "utf8"));
-    return { b, proof: toSolidityProof(proof), verifies: await groth16.verify(vkey, publicSignals, proof), violations: tester.violations(lw.witness) };
+    return { b, proof: packGroth16Proof(proof), verifies: await groth16.verify(vkey, publicSignals, proof), violations: tester.violations(lw.witness) };
   }
 
   const submit = (b: UncheckedBatch, proof: bigint[]) =>
-    w.d.rollup.connect(sequencer).submitBatch(b.data.newRoot, b.data.l1Count, toHex(b.data.l1ResultsData), toHex(b.data.feeIdxData), toHex(b.data.txData), b.commitment, proof);
+    w.d.rollup.connect(sequencer).submitBatch(...batchArgs({ ...b.data, commitment: b.commitment }), proof);
 
   async function nothingChanged(root: bigint, batches: bigint) {
     expect(await w.d.rollup.stateRoot()).to.equal(root);
@@ -84,7 +84,7 @@ describe("a malicious sequencer cannot drain the rollup (real verifier, real pro
     const { b, proof, verifies } = await cheat({ l1Ops: [op], txs: [] }, (at, a) =>
       at.kind === "l1" ? aliasOf(a, { balance: 10n * ETH, nonce: -(10n * ETH) << 32n }) : undefined,
     );
-    expect(b.data.l1ResultsData.length).to.equal(16);
+    expect(b.data.l1Results.length).to.equal(16);
     expect(verifies).to.equal(false);
     await expectRevert(submit(b, proof), w.d.rollup, "InvalidProof");
     await nothingChanged(root, 1n);

@@ -11,7 +11,7 @@ import { readArtifact } from "../../src/chain/artifacts.js";
 import { readL1Ops } from "../../src/chain/events.js";
 import { batchCoefficients, dataCommitment } from "../../src/model/publicInputs.js";
 import { signTransfer } from "../../src/model/tx.js";
-import { toSolidityProof } from "../../src/proving/prover.js";
+import { packGroth16Proof } from "../../src/proving/proof.js";
 import { expectRevert } from "../contracts/helpers.js";
 import { verifierContractName } from "../../src/proving/verifier.js";
 import { alice, bob, carol, deployer, sequencer } from "../contracts/fixture.js";
@@ -55,19 +55,19 @@ describe("wrong batches are rejected with nothing changed (real verifier, real p
     w.state.revert(cp);
     expect(batch.txs).to.have.length(2);
     expect(batch.l1Results).to.deep.equal([0n, ETH + 5n]);
-    sol = toSolidityProof((await (await proving()).prover.prove(batch.circuitInput)).proof);
+    sol = packGroth16Proof((await (await proving()).prover.prove(batch.circuitInput)).proof);
   });
   after(closeProver);
 
   type Args = { root?: bigint; l1Count?: number; results?: Uint8Array; fee?: Uint8Array; txData?: Uint8Array; commitment?: bigint; proof?: bigint[] };
   const submit = (o: Args = {}, rollup = w.d.rollup.connect(sequencer)) =>
     rollup.submitBatch(
-      o.root ?? batch.newRoot,
+      o.root ?? batch.data.newRoot,
       o.l1Count ?? 2,
-      toHex(o.results ?? batch.l1ResultsData),
-      toHex(o.fee ?? batch.feeIdxData),
-      toHex(o.txData ?? batch.txData),
-      o.commitment ?? batch.commitment,
+      toHex(o.results ?? batch.data.l1Results),
+      toHex(o.fee ?? batch.data.feeIdx),
+      toHex(o.txData ?? batch.data.txData),
+      o.commitment ?? batch.data.commitment,
       o.proof ?? sol,
     );
 
@@ -80,32 +80,32 @@ describe("wrong batches are rejected with nothing changed (real verifier, real p
   });
 
   it("rejects altered transaction calldata", async () => {
-    const txData = batch.txData.slice();
+    const txData = batch.data.txData.slice();
     txData[txData.length - 1] ^= 1;
     await expectRevert(submit({ txData }), w.d.rollup, "InvalidProof");
-    await expectRevert(submit({ txData: batch.txData.slice(0, params.txBytes) }), w.d.rollup, "InvalidProof");
+    await expectRevert(submit({ txData: batch.data.txData.slice(0, params.txBytes) }), w.d.rollup, "InvalidProof");
   });
 
   it("rejects altered L1 results (a larger forced exit) or a different number of consumed operations", async () => {
-    const results = batch.l1ResultsData.slice();
+    const results = batch.data.l1Results.slice();
     results[31] ^= 1;
     await expectRevert(submit({ results }), w.d.rollup, "InvalidProof");
-    await expectRevert(submit({ l1Count: 1, results: batch.l1ResultsData.slice(0, 16) }), w.d.rollup, "InvalidProof");
+    await expectRevert(submit({ l1Count: 1, results: batch.data.l1Results.slice(0, 16) }), w.d.rollup, "InvalidProof");
   });
 
   it("rejects another data commitment, also the true commitment of altered data", async () => {
-    await expectRevert(submit({ commitment: batch.commitment + 1n }), w.d.rollup, "InvalidProof");
-    const txData = batch.txData.slice();
+    await expectRevert(submit({ commitment: batch.data.commitment + 1n }), w.d.rollup, "InvalidProof");
+    const txData = batch.data.txData.slice();
     txData[0] ^= 1;
-    const data = { oldRoot: batch.oldRoot, newRoot: batch.newRoot, chainId: w.domain.chainId, rollupAddress: w.domain.rollupAddress, l1HashEnd: batch.l1HashEnd, l1Count: 2, feeIdxData: batch.feeIdxData, l1ResultsData: batch.l1ResultsData, txData: batch.txData };
-    expect(dataCommitment(batchCoefficients(data, params), w.crypto.hash)).to.equal(batch.commitment);
+    const data = { ...batch.data, oldRoot: batch.oldRoot, chainId: w.domain.chainId, rollupAddress: w.domain.rollupAddress, l1HashEnd: batch.l1HashEnd };
+    expect(dataCommitment(batchCoefficients(data, params), w.crypto.hash)).to.equal(batch.data.commitment);
     const altered = dataCommitment(batchCoefficients({ ...data, txData }, params), w.crypto.hash);
     await expectRevert(submit({ txData, commitment: altered }), w.d.rollup, "InvalidProof");
   });
 
   it("rejects another fee account or another new root", async () => {
     await expectRevert(submit({ fee: new Uint8Array([2]) }), w.d.rollup, "InvalidProof");
-    await expectRevert(submit({ root: batch.newRoot + 1n }), w.d.rollup, "InvalidProof");
+    await expectRevert(submit({ root: batch.data.newRoot + 1n }), w.d.rollup, "InvalidProof");
   });
 
   it("rejects a tampered proof", async () => {
@@ -137,7 +137,7 @@ describe("wrong batches are rejected with nothing changed (real verifier, real p
 
   it("accepts the right batch once, then rejects the replayed proof", async () => {
     await mined(submit());
-    expect(await w.d.rollup.stateRoot()).to.equal(batch.newRoot);
+    expect(await w.d.rollup.stateRoot()).to.equal(batch.data.newRoot);
     expect(await w.d.rollup.claimable(bob.address, 0)).to.equal(ETH + 5n);
     expect(await w.d.rollup.claimable(carol.address, 0)).to.equal(0n); // her deposit into account 2 was applied
     await expectRevert(submit({ l1Count: 0, results: new Uint8Array() }), w.d.rollup, "InvalidProof");

@@ -57,7 +57,7 @@ describe("batch builder: nothing accepted stops a batch", () => {
   /** The model's invariant after any build: every fee account ends within 2^128 − 1, and the root is the leaves'. */
   function expectSound(b: Batch) {
     for (const i of [FEES, FEES1]) expect(balance(i) <= MAX_BALANCE).to.equal(true);
-    expect(b.newRoot).to.equal(state.root);
+    expect(b.data.newRoot).to.equal(state.root);
   }
 
   it("a fee its fee slot cannot take is FEE_ACCOUNT_FULL; the batch builds with the others (threw BALANCE_OVERFLOW before)", () => {
@@ -244,9 +244,9 @@ describe("L2 state: accounts by public key", () => {
     agree();
     expect(state.accountsOf(k[0].ax, k[0].ay)).to.deep.equal([1n, 3n]);
     expect(state.accountsOf(k[2].ax, k[2].ay)).to.deep.equal([]);
-    const cp2 = state.checkpoint();
+    state.checkpoint();
     state.createAccount(acct(2)); // 4 again
-    state.commit(cp2);
+    state.commit();
     agree();
     expect(state.accountsOf(k[2].ax, k[2].ay)).to.deep.equal([4n]);
     // the answer is a copy: changing it changes nothing

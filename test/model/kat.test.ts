@@ -168,8 +168,8 @@ describe("known-answer vectors: the TypeScript model (test/vectors/kat.json)", (
       rollupAddress: big(v.rollupAddress),
       l1HashEnd: big(v.l1HashEnd),
       l1Count: v.l1Count,
-      feeIdxData: fromHex(v.feeIdxData),
-      l1ResultsData: fromHex(v.l1ResultsData),
+      feeIdx: fromHex(v.feeIdxData),
+      l1Results: fromHex(v.l1ResultsData),
       txData: fromHex(v.txData),
     };
     const coef = v.coefficients.map(big);
@@ -188,7 +188,7 @@ describe("known-answer vectors: the TypeScript model (test/vectors/kat.json)", (
       data.newRoot,
       (data.chainId << 160n) + data.rollupAddress,
       data.l1HashEnd,
-      (BigInt(v.l1Count) << BigInt(8 * data.feeIdxData.length)) + big(v.feeIdxData),
+      (BigInt(v.l1Count) << BigInt(8 * data.feeIdx.length)) + big(v.feeIdxData),
       ...Array.from({ length: p.l1Slots }, (_, j) => (j < v.l1Count ? BigInt(toHex(results.subarray(16 * j, 16 * j + 16))) : 0n)),
       ...groups,
     ]);

@@ -261,8 +261,8 @@ describe("public inputs", () => {
     rollupAddress: domain.rollupAddress,
     l1HashEnd: 987654321n,
     l1Count: 1,
-    feeIdxData: fromHex("0x07"),
-    l1ResultsData: toBytesBE(5n * 10n ** 18n, 16),
+    feeIdx: fromHex("0x07"),
+    l1Results: toBytesBE(5n * 10n ** 18n, 16),
     txData: fromHex("0x0102030405060708"),
   };
 
@@ -282,7 +282,7 @@ describe("public inputs", () => {
     expect(publicSignalsFor(f, params, commitment)).to.deep.equal([y, z]);
     // Another commitment gives other signals, and every datum moves them.
     expect(publicSignalsFor(f, params, commitment + 1n)[1]).to.not.equal(z);
-    for (const g of [{ ...f, oldRoot: 124n }, { ...f, chainId: 1n }, { ...f, l1HashEnd: 1n }, { ...f, feeIdxData: fromHex("0x08") }, { ...f, txData: fromHex("0x0102030405060709") }]) {
+    for (const g of [{ ...f, oldRoot: 124n }, { ...f, chainId: 1n }, { ...f, l1HashEnd: 1n }, { ...f, feeIdx: fromHex("0x08") }, { ...f, txData: fromHex("0x0102030405060709") }]) {
       expect(computePublicInputs(g, params, hash).signals).to.not.deep.equal([y, z]);
     }
   });
@@ -293,9 +293,9 @@ describe("public inputs", () => {
     expect(dataCommitment(c, hash)).to.equal(hash([hash([hash([0n, ...c.slice(0, 15)]), ...c.slice(15, 30)]), 31n]));
     expect(() => batchCoefficients({ ...f, txData: new Uint8Array(9) }, params)).to.throw(/multiple/);
     expect(() => batchCoefficients({ ...f, txData: new Uint8Array(24) }, params)).to.throw(/multiple/);
-    expect(() => batchCoefficients({ ...f, feeIdxData: new Uint8Array(2) }, params)).to.throw(/fee index/);
-    expect(() => batchCoefficients({ ...f, l1Count: 3, l1ResultsData: new Uint8Array(48) }, params)).to.throw(/l1Count/);
-    expect(() => batchCoefficients({ ...f, l1ResultsData: new Uint8Array(15) }, params)).to.throw(/L1 results/);
+    expect(() => batchCoefficients({ ...f, feeIdx: new Uint8Array(2) }, params)).to.throw(/fee index/);
+    expect(() => batchCoefficients({ ...f, l1Count: 3, l1Results: new Uint8Array(48) }, params)).to.throw(/l1Count/);
+    expect(() => batchCoefficients({ ...f, l1Results: new Uint8Array(15) }, params)).to.throw(/L1 results/);
     expect(() => batchCoefficients({ ...f, chainId: 1n << 64n }, params)).to.throw(/uint64/);
     expect(() => batchCoefficients({ ...f, rollupAddress: 1n << 160n }, params)).to.throw(/160 bits/);
     expect(() => batchCoefficients({ ...f, l1HashEnd: SNARK_FIELD }, params)).to.throw(/l1HashEnd/);
@@ -364,12 +364,12 @@ describe("state transitions and batch building", () => {
     expect(batch.txs).to.deep.equal([t1, t2]);
     expect(batch.rejected.map((r) => r.error.code)).to.deep.equal(["BAD_NONCE"]);
     expect(batch.oldRoot).to.equal(oldRoot);
-    expect(batch.newRoot).to.equal(state.root);
+    expect(batch.data.newRoot).to.equal(state.root);
     expect(state.account(1n)).to.include({ balance: 695n, nonce: 1n });
     expect(state.account(2n)).to.include({ balance: 348n, nonce: 1n });
     expect(state.account(4n)!.balance).to.equal(7n);
     expect(batch.fees).to.deep.equal([7n]);
-    expect(batch.txData.length).to.equal(2 * params.txBytes);
+    expect(batch.data.txData.length).to.equal(2 * params.txBytes);
     const input = batch.circuitInput as Record<string, string[]>;
     expect(input.from).to.deep.equal(["1", "2"]);
     expect(input.senderBalance).to.deep.equal(["1000", "350"]);
@@ -393,7 +393,7 @@ describe("state transitions and batch building", () => {
     expect(state.root).to.equal(root);
     expect(state.entries()).to.deep.equal(before);
     expect(state.nextIndex).to.equal(5n);
-    expect(() => state.commit(cp)).to.throw(/no open checkpoint/);
+    expect(() => state.commit()).to.throw(/no open checkpoint/);
   });
 
   it("nested checkpoints (one per batch not final): commit + forget the oldest, revert to a newer one; a forgotten one cannot be reverted", () => {
@@ -408,7 +408,7 @@ describe("state transitions and batch building", () => {
     state.credit(5n, 7n);
     expect(cp1 < cp2 && cp2 < cp3).to.equal(true);
     // Batch 1 final: its changes are kept for good, the journal before batch 2 is dropped.
-    state.commit(cp1);
+    state.commit();
     state.forget(cp2);
     expect(() => state.revert(cp1)).to.throw(/checkpoint \d+ was forgotten/);
     expect(state.root).to.not.equal(r2);
@@ -419,14 +419,14 @@ describe("state transitions and batch building", () => {
     expect(state.root).to.equal(r1);
     expect(state.account(5n)!.balance).to.equal(5n);
     expect(r1).to.not.equal(r0);
-    expect(() => state.commit(cp2)).to.throw(/no open checkpoint/);
+    expect(() => state.commit()).to.throw(/no open checkpoint/);
   });
 
   it("pads an empty batch and leaves the root unchanged", () => {
     const root = state.root;
     const batch = buildBatch(state, { txs: [] }, { domain, feeIdx: [] });
-    expect(batch.newRoot).to.equal(root);
-    expect(batch.txData.length).to.equal(0);
+    expect(batch.data.newRoot).to.equal(root);
+    expect(batch.data.txData.length).to.equal(0);
     const input = batch.circuitInput as Record<string, string[]>;
     expect(input.from).to.deep.equal(["0", "0"]);
     expect(input.sigR8y).to.deep.equal(["0", "0"]);
@@ -485,7 +485,7 @@ describe("state transitions and batch building", () => {
     expect(batch.l1Results).to.deep.equal([0n, 50n]);
     expect(batch.l1HashEnd).to.equal(l1ChainStep(c.hash, l1ChainStep(c.hash, start, ops[0]), ops[1]));
     expect(l1ChainStep(c.hash, 0n, ops[0])).to.equal(c.hash([0n, (1n << 192n) | (5n << 160n) | 500n, owner, k.ax, k.ay]));
-    expect(batch.l1ResultsData).to.deep.equal(concatBytes([toBytesBE(0n, 16), toBytesBE(50n, 16)]));
+    expect(batch.data.l1Results).to.deep.equal(concatBytes([toBytesBE(0n, 16), toBytesBE(50n, 16)]));
     expect(batch.txs).to.have.length(1);
     expect(state.account(5n)!.balance).to.equal(400n);
     const input = batch.circuitInput as Record<string, unknown>;

@@ -33,7 +33,8 @@ import { buildContracts, setupCircuit, setupProvenance, writeGeneratedVerifiers 
 import { assertKeyAllowedForChain, describeProvenance, type SetupManifest } from "../../src/proving/manifest.js";
 import { GENERATED_CONTRACTS_DIR } from "../../src/proving/paths.js";
 import { readZkeyChain, sha256Hex } from "../../src/proving/zkey.js";
-import { Prover, verifierCallArgs } from "../../src/proving/prover.js";
+import { Prover } from "../../src/proving/prover.js";
+import { verifierCallArgs } from "../../src/proving/proof.js";
 import { readSetupDir } from "../../src/prover/worker.js";
 import { expectOneLineError, zkr, zkrEnv, zkrOk } from "../cli/helpers.js";
 import { rejection, tinyMain, useTempCache } from "./fixtures.js";

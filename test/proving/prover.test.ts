@@ -5,10 +5,11 @@ import { promisify } from "node:util";
 import { expect } from "chai";
 import { network } from "hardhat";
 import { groth16 } from "snarkjs";
-import { poseidonHasher, SNARK_FIELD } from "../../src/model/crypto.js";
+import { BN254_BASE_FIELD, poseidonHasher, SNARK_FIELD } from "../../src/model/crypto.js";
 import { REPO_ROOT } from "../../src/util/paths.js";
 import { buildContracts, type SetupResult, setupCircuit } from "../../src/proving/setup.js";
-import { type Groth16Proof, type ProofResult, Prover, toSolidityProof, verifierCallArgs } from "../../src/proving/prover.js";
+import { type Groth16Proof, type ProofResult, Prover } from "../../src/proving/prover.js";
+import { packGroth16Proof, verifierCallArgs } from "../../src/proving/proof.js";
 import { rejection, tinyMain, useTempCache } from "./fixtures.js";
 import { ContractFactory } from "ethers";
 import { readArtifact } from "../../src/chain/artifacts.js";
@@ -17,8 +18,7 @@ const LABEL = "zkrtest_prover_tiny";
 
 /** A valid point, but not the proof's: A negated. */
 function tamperProof(proof: Groth16Proof): Groth16Proof {
-  const q = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
-  return { ...proof, pi_a: [proof.pi_a[0]!, (q - BigInt(proof.pi_a[1]!)).toString(), proof.pi_a[2]!] };
+  return { ...proof, pi_a: [proof.pi_a[0]!, (BN254_BASE_FIELD - BigInt(proof.pi_a[1]!)).toString(), proof.pi_a[2]!] };
 }
 
 describe("prover: Groth16 proofs for a set-up circuit", function () {
@@ -64,8 +64,8 @@ describe("prover: Groth16 proofs for a set-up circuit", function () {
   it("orders the proof as exportSolidityCallData does (B's Fp2 coordinates swapped)", async function () {
     const calldata = JSON.parse(`[${await groth16.exportSolidityCallData(real.proof, real.publicSignals)}]`) as [string[], string[][], string[], string[]];
     const [a, b, c, pub] = calldata;
-    expect(toSolidityProof(real.proof)).to.deep.equal([...a, ...b[0]!, ...b[1]!, ...c].map((x) => BigInt(x)));
-    expect(toSolidityProof(real.proof)[2]).to.equal(BigInt(real.proof.pi_b[0]![1]!));
+    expect(packGroth16Proof(real.proof)).to.deep.equal([...a, ...b[0]!, ...b[1]!, ...c].map((x) => BigInt(x)));
+    expect(packGroth16Proof(real.proof)[2]).to.equal(BigInt(real.proof.pi_b[0]![1]!));
     expect(verifierCallArgs(real.proof, real.publicSignals)[3]).to.deep.equal(pub.map((x) => BigInt(x)));
   });
 

@@ -111,6 +111,23 @@ describe("sequencer store counts and query plans", () => {
     expect(nonZero(store.countBatches())).to.deep.equal(counted("batches"));
   });
 
+  it("keeps a batch's posted data and its L1 operations through their model JSON; reads the posted rows of the older form", () => {
+    const posted = { newRoot: 2n, l1Count: 1, l1Results: Uint8Array.from({ length: 16 }, (_, i) => i), feeIdx: Uint8Array.of(7), txData: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8), commitment: 3n };
+    store.addBatch({ ...batch(1), l1Count: 1, posted });
+    expect(store.batch(1)!.posted).to.deep.equal(posted);
+    // Before, the posted column held only the byte fields: the root, count and commitment are the row's.
+    store.db.prepare("UPDATE batches SET posted = ? WHERE number = 1").run(JSON.stringify({ l1Results: "0x000102030405060708090a0b0c0d0e0f", feeIdx: "0x07", txData: "0x0102030405060708" }));
+    expect(store.batch(1)!.posted).to.deep.equal(posted);
+    store.db.prepare("UPDATE batches SET posted = ? WHERE number = 1").run(JSON.stringify({ l1Results: "0x00", feeIdx: "7", txData: "0x" }));
+    expect(() => store.batch(1)).to.throw(/feeIdx must be 0x-prefixed hex bytes/);
+    const op = { queueIndex: 0n, kind: 2, accountIdx: 1n, tokenId: 0n, amount: 5n, owner: 0xabcn, ax: 0n, ay: 0n, chainHash: 9n, blockNumber: 3, blockHash: "0x03", transactionHash: "0x04" };
+    store.addL1Ops([op]);
+    expect(store.l1OpEvents(0, 1)).to.deep.equal([op]);
+    expect(JSON.parse((store.db.prepare("SELECT body FROM l1_ops").get() as { body: string }).body)).to.deep.equal({
+      queueIndex: "0", kind: 2, accountIdx: "1", tokenId: "0", amount: "5", owner: "2748", ax: "0", ay: "0", chainHash: "9",
+    });
+  });
+
   it("answers every request-path query through an index or a key, never a scan of the history", () => {
     const spy = new SqlSpy(store.db);
     store.transaction(() => {

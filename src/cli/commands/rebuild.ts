@@ -18,7 +18,7 @@ export function rebuildCommand(): Command {
       // rebuildFromL1 throws (one line, exit code 1) if a batch or the final root does not match.
       const r = await rebuildFromL1(await loadCrypto(), l1.params, l1.rollup, l1.deployment.deployBlock, (m) => console.error(m), l1.logs);
       const ms = Date.now() - t0;
-      const consumed = r.batches.reduce((n, b) => n + b.l1Count, 0);
+      const consumed = r.batches.reduce((n, b) => n + b.data.l1Count, 0);
       const accounts = r.state.entries();
       if (o.json) {
         return console.log(

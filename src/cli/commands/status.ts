@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { MaxUint256 } from "ethers";
-import { type BatchInFlightView, type RetryView, SequencerClient } from "../client.js";
+import { SequencerClient } from "../client.js";
+import type { BatchInFlightView, RetryView } from "../../sequencer/wire.js";
 import { Config, describeDeploymentSetup, withSettings } from "../config.js";
 import { withRollup } from "../connect.js";
 import { formatAmount } from "../units.js";

@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { holdCurve } from "../../proving/curve.js";
 import { verifyBatchFromL1 } from "../../chain/rebuild.js";
+import { txCount } from "../../model/batchData.js";
 import { Config, deploymentParams, describeDeploymentSetup, withSettings } from "../config.js";
 import { withRollup } from "../connect.js";
 import { deploymentSetup } from "../services.js";
@@ -25,19 +26,19 @@ export function verifyCommand(): Command {
       if (o.json) {
         console.log(
           JSON.stringify(
-            { batch: batch.toString(), publicSignals: v.publicSignals.map(String), commitment: v.batch.commitment.toString(), commitmentValid: v.commitmentValid, proofValid: v.proofValid, rootConsistent: v.rootConsistent, verifyingKeyHash: v.onChainKeyHash, keyHashMatches: v.keyHashMatches, oldRoot: v.batch.oldRoot.toString(), newRoot: v.batch.newRoot.toString(), tx: v.batch.txHash, setup: d.setupProvenance ?? null, valid: ok },
+            { batch: batch.toString(), publicSignals: v.publicSignals.map(String), commitment: v.batch.data.commitment.toString(), commitmentValid: v.commitmentValid, proofValid: v.proofValid, rootConsistent: v.rootConsistent, verifyingKeyHash: v.onChainKeyHash, keyHashMatches: v.keyHashMatches, oldRoot: v.batch.oldRoot.toString(), newRoot: v.batch.data.newRoot.toString(), tx: v.batch.txHash, setup: d.setupProvenance ?? null, valid: ok },
             null,
             2,
           ),
         );
       } else {
         console.log(`batch          ${batch} (tx ${v.batch.txHash}, block ${v.batch.blockNumber})`);
-        console.log(`L1 operations  ${v.batch.l1Count} (from #${v.batch.l1From}), ${v.batch.txData.length / params.txBytes} transactions`);
+        console.log(`L1 operations  ${v.batch.data.l1Count} (from #${v.batch.l1From}), ${txCount(v.batch.data, params)} transactions`);
         console.log(`commitment     ${v.commitmentValid ? "matches the posted data" : "DOES NOT MATCH the posted data"}`);
         console.log(`public inputs  y = ${v.publicSignals[0]}, z = ${v.publicSignals[1]} (recomputed from L1 data)`);
         console.log(`proof          ${v.proofValid ? "valid" : "INVALID"} (verification key of setup ${manifest.label}-${manifest.key})`);
         console.log(`verifier key   ${v.onChainKeyHash} on L1: ${v.keyHashMatches ? "the key checked here" : "NOT the key checked here"}`);
-        console.log(`roots          ${v.rootConsistent ? "consistent" : "INCONSISTENT"}: ${v.batch.oldRoot} → ${v.batch.newRoot}`);
+        console.log(`roots          ${v.rootConsistent ? "consistent" : "INCONSISTENT"}: ${v.batch.oldRoot} → ${v.batch.data.newRoot}`);
         console.log(`setup          ${describeDeploymentSetup(d)}`);
         for (const [i, c] of (d.setupProvenance?.contributions ?? []).entries()) console.log(`  #${i + 1} ${c.name} ${c.hash}`);
         if (d.setupProvenance?.beacon) console.log(`  beacon ${d.setupProvenance.beacon.hash}${d.setupProvenance.beacon.source ? ` (${d.setupProvenance.beacon.source})` : ""}`);
