@@ -199,10 +199,10 @@ export class Sequencer {
     };
     this.o.feeIdx = [...new Set(this.o.feeIdx)];
     if (this.o.feeIdx.length > opts.params.feeSlots) {
-      throw new Error(`${this.o.feeIdx.length} fee accounts given, instance ${opts.params.name} has ${opts.params.feeSlots} fee slot(s) per batch`);
+      throw new FatalError("BAD_CONFIG", `${this.o.feeIdx.length} fee accounts given, instance ${opts.params.name} has ${opts.params.feeSlots} fee slot(s) per batch`);
     }
     for (const [what, v] of [["maxPending", this.o.maxPending], ["maxPendingPerSender", this.o.maxPendingPerSender]] as const) {
-      if (!Number.isSafeInteger(v) || v < 1) throw new Error(`${what} must be a positive integer, got ${v}`);
+      if (!Number.isSafeInteger(v) || v < 1) throw new FatalError("BAD_CONFIG", `${what} must be a positive integer, got ${v}`);
     }
     this.stateRef = new L2State(opts.crypto, opts.params);
     this.pool = new Mempool((token) => this.minFee(token));
@@ -226,7 +226,7 @@ export class Sequencer {
     this.domain = { chainId, rollupAddress: BigInt(await rollup.getAddress()) };
     const known = store.getMeta("rollup");
     if (known && BigInt(known) !== this.domain.rollupAddress) {
-      throw new Error(`the database belongs to rollup ${known}, not ${await rollup.getAddress()}`);
+      throw new FatalError("WRONG_DATABASE", `the database belongs to rollup ${known}, not ${await rollup.getAddress()}`);
     }
     store.setMeta("rollup", this.domain.rollupAddress.toString());
     await finalizedHeight(provider, this.o.finality, 0); // a node without the finalized tag: stop here
@@ -783,13 +783,13 @@ export class Sequencer {
   private replay(rec: BatchRecord): Batch | undefined {
     const { store } = this.o;
     if (rec.posted) return this.replayPosted(rec);
-    if (rec.l1From !== this.nextL1) throw new Error(`batch ${rec.number} starts at L1 operation ${rec.l1From}, expected ${this.nextL1}`);
+    if (rec.l1From !== this.nextL1) throw new FatalError("WRONG_DATABASE", `batch ${rec.number} starts at L1 operation ${rec.l1From}, expected ${this.nextL1}`);
     const l1Ops: QueuedL1Op[] = store.l1Ops(rec.l1From, rec.l1Count);
     const l1HashStart = rec.l1From === 0 ? 0n : store.l1Ops(rec.l1From - 1, 1)[0].chainHash;
     const txs = store.txsByIds(rec.txIds).map((r) => r.tx);
     const batch = buildBatch(this.state, { l1Ops, txs }, { domain: this.domain, feeIdx: rec.feeIdx.filter((i) => i !== 0n), l1HashStart });
     if (batch.newRoot !== rec.newRoot || batch.txs.length !== txs.length || batch.commitment !== rec.commitment || batch.publicSignals.some((s, i) => s !== rec.publicSignals[i])) {
-      throw new Error(`replaying batch ${rec.number} does not reproduce its root: the database is inconsistent`);
+      throw new FatalError("WRONG_DATABASE", `replaying batch ${rec.number} does not reproduce its root: the database is inconsistent`);
     }
     this.nextL1 += rec.l1Count;
     return batch;
@@ -863,7 +863,7 @@ export class Sequencer {
    */
   private replayPosted(rec: BatchRecord): undefined {
     const { store, crypto, params } = this.o;
-    if (rec.l1From !== this.nextL1) throw new Error(`batch ${rec.number} starts at L1 operation ${rec.l1From}, expected ${this.nextL1}`);
+    if (rec.l1From !== this.nextL1) throw new FatalError("WRONG_DATABASE", `batch ${rec.number} starts at L1 operation ${rec.l1From}, expected ${this.nextL1}`);
     const ids: string[] = [];
     const b = { number: BigInt(rec.number), oldRoot: rec.oldRoot, newRoot: rec.newRoot, l1Count: rec.l1Count, ...rec.posted! };
     applyPostedBatch(this.state, b, store.l1Ops(rec.l1From, rec.l1Count), (t) => {
@@ -966,14 +966,14 @@ export class Sequencer {
     const n = f.record.number;
     const [onL1, root] = await Promise.all([rollup.batchNumber(), rollup.stateRoot()]);
     if (onL1 >= BigInt(n)) return false; // L1 already holds it (mined after a restart): the next tick reconciles
-    if (await this.earlierSubmissionPending(f)) throw new TransientError(`the transaction ${f.record.l1TxHash} that submitted batch ${n} is not mined yet`);
-    if (onL1 + 1n !== BigInt(n)) throw new StateConflictError(`L1 is at batch ${onL1}: batch ${n} cannot follow it`);
-    if (root !== f.record.oldRoot) throw new StateConflictError(`the root on L1 is not the one batch ${n} was built on`);
+    if (await this.earlierSubmissionPending(f)) throw new TransientError("SUBMISSION_PENDING", `the transaction ${f.record.l1TxHash} that submitted batch ${n} is not mined yet`);
+    if (onL1 + 1n !== BigInt(n)) throw new StateConflictError("L1_MOVED", `L1 is at batch ${onL1}: batch ${n} cannot follow it`);
+    if (root !== f.record.oldRoot) throw new StateConflictError("L1_MOVED", `the root on L1 is not the one batch ${n} was built on`);
     // The public inputs L1 derives from its own state (root, queue hash) must be the batch's.
-    if (!(await this.inputsMatch(f))) throw new StateConflictError(`the public inputs L1 derives for batch ${n} are not its own: L1's queue of operations changed`);
+    if (!(await this.inputsMatch(f))) throw new StateConflictError("L1_MOVED", `the public inputs L1 derives for batch ${n} are not its own: L1's queue of operations changed`);
     // Never submit a proof that was not checked here, whatever the backend says.
     if (!samePublicSignals(f.proof!.publicSignals, f.record.publicSignals) || !(await groth16.verify(this.vkey, f.proof!.publicSignals, f.proof!.proof))) {
-      throw new FatalError(`the stored proof of batch ${n} does not verify with this sequencer's verification key: the sequencer runs with another setup than the one that proved it`);
+      throw new FatalError("WRONG_DEPLOYMENT", `the stored proof of batch ${n} does not verify with this sequencer's verification key: the sequencer runs with another setup than the one that proved it`);
     }
     f.submitting.started();
     let receiptBlock: BlockRef;
@@ -984,7 +984,7 @@ export class Sequencer {
       store.setBatchSent(n, tx.hash);
       this.o.log(`sequencer: submitting batch ${n} (transaction ${tx.hash})`);
       const receipt = await tx.wait(1, this.o.submitTimeoutMs);
-      if (!receipt || receipt.status !== 1) throw new StateConflictError(`submitting batch ${n}: transaction ${tx.hash} reverted`);
+      if (!receipt || receipt.status !== 1) throw new StateConflictError("REVERTED", `submitting batch ${n}: transaction ${tx.hash} reverted`);
       receiptBlock = { number: receipt.blockNumber, hash: receipt.blockHash };
       txHash = receipt.hash;
       gas = receipt.gasUsed;
@@ -992,7 +992,7 @@ export class Sequencer {
       // L1 checked the proof against inputs it derived itself and refused it: if those inputs are
       // the batch's (in the latest and the pending state), the rollup's verifier is not this setup's.
       if (revertName(e, rollup.interface) === "InvalidProof" && (await this.inputsMatch(f, "latest")) && (await this.inputsMatch(f, "pending"))) {
-        throw new FatalError(`the rollup's verifier rejects the proof of batch ${n}, which verifies with this sequencer's verification key for the inputs L1 derives: the deployment's verifier is not from this setup`, { cause: e });
+        throw new FatalError("WRONG_DEPLOYMENT", `the rollup's verifier rejects the proof of batch ${n}, which verifies with this sequencer's verification key for the inputs L1 derives: the deployment's verifier is not from this setup`, { cause: e });
       }
       throw e;
     }
