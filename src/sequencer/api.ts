@@ -4,7 +4,8 @@
 import Fastify, { type FastifyInstance } from "fastify";
 import { accountToJSON } from "../model/account.js";
 import { transferToJSON } from "../model/tx.js";
-import { SubmitError, type Sequencer } from "./service.js";
+import { SubmitError } from "./admission.js";
+import type { Sequencer } from "./service.js";
 import type { BatchRecord, TxRecord } from "./store.js";
 
 /** Largest request body accepted (a signed transaction is well under 1 KiB). */
