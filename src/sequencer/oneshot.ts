@@ -18,7 +18,7 @@ import { withCurve } from "../proving/curve.js";
 import type { ProofQueue, QueuedProof } from "../prover/queue.js";
 import { FatalError } from "./errors.js";
 import { assembleBatch, l1OpsToConsume } from "./planner.js";
-import { proveBatch } from "./proofs.js";
+import { proofJobId, proveBatch } from "./proofs.js";
 import { checkProof, submitProven } from "./submitter.js";
 
 export interface OneShotContext {
@@ -80,7 +80,8 @@ export async function submitNextBatch(ctx: OneShotContext, txs: SignedTransfer[]
   const n = Number(pos.batchNumber) + 1;
   const { batch, cp } = assembleBatch(state, { l1Ops, txs }, { domain: ctx.domain, feeIdx: ctx.feeIdx ?? [], l1HashStart });
   try {
-    const proof = await proveBatch(ctx.proofs, n, batch);
+    // The queue may be shared by rollups (tests): batch n of another one can have the same data commitment, never the same public signals.
+    const proof = await proveBatch(ctx.proofs, `${proofJobId(n, batch.commitment)}-${batch.publicSignals[1]!.toString(16).slice(0, 16)}`, batch);
     await withCurve(() => checkProof(vkeyOf(ctx.proofs), proof, batch.publicSignals, n, "the new proof"));
     const receipt = await submitProven(rollup, n, batch, proof);
     state.commit(cp);

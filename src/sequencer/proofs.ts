@@ -16,11 +16,10 @@ export function proofJobId(number: number, commitment: bigint): string {
 }
 
 /**
- * One batch through the proving backend: its job submitted (a resubmission of the same job is
- * a no-op), its proof awaited. A failure is a TransientError PROVING (the caller retries).
+ * One batch through the proving backend as job `id`: submitted (a resubmission of the same job
+ * is a no-op), its proof awaited. A failure is a TransientError PROVING (the caller retries).
  */
-export async function proveBatch(queue: Pick<ProofQueue, "submit" | "result">, number: number, batch: Batch): Promise<QueuedProof> {
-  const id = proofJobId(number, batch.commitment);
+export async function proveBatch(queue: Pick<ProofQueue, "submit" | "result">, id: string, batch: Batch): Promise<QueuedProof> {
   try {
     await queue.submit({ id, input: batch.circuitInput, expectedPublicSignals: batch.publicSignals });
     return await queue.result(id);
@@ -48,7 +47,7 @@ export class ProofTracker {
     const { ledger, store } = this.o;
     f.provingNow = true;
     f.proving.started();
-    proveBatch(this.o.queue, record.number, batch)
+    proveBatch(this.o.queue, proofJobId(record.number, record.commitment), batch)
       .then(
         (proof) => {
           f.provingNow = false;

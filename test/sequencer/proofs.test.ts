@@ -142,7 +142,7 @@ describe("proof tracker", () => {
   });
 
   it("the failure proveBatch hands on is typed, whatever the backend threw", async () => {
-    const p = proveBatch(queue, 1, b[0]!.batch!);
+    const p = proveBatch(queue, proofJobId(1, b[0]!.record.commitment), b[0]!.batch!);
     await settle();
     queue.fail(proofJobId(1, b[0]!.record.commitment), "boom");
     const e = await p.then(
