@@ -24,7 +24,8 @@ import { batchMainSource, buildContracts, readR1csInfo, setupInstance } from "..
 import { L2State } from "../src/model/state.js";
 import { signTransfer } from "../src/model/tx.js";
 import { Prover } from "../src/proving/prover.js";
-import { Operator } from "../src/sequencer/operator.js";
+import { LocalProofQueue } from "../src/prover/queue.js";
+import { type OneShotContext, submitNextBatch } from "../src/sequencer/oneshot.js";
 import { setupVerifier } from "../src/proving/verifier.js";
 import { type Component, componentBreakdown, describePart, measureTemplates, updateConstraintSnapshot, updateGasSnapshot } from "./snapshots.js";
 import { measureGasFigures } from "./gas.js";
@@ -93,39 +94,40 @@ if (proving.length) {
   for (const setup of setups) {
     const p = getInstance(setup.manifest.label);
     const prover = new Prover(setup.manifest);
+    const proofs = new LocalProofQueue(setup.manifest, { prover });
     try {
       const d = await deployRollup({ signer, ...setupVerifier(setup.manifest), params: p, sequencer: signer.address, ...DEV_POLICY });
       const fee = d.policy.l1OpFee; // every L1 operation pays it; a batch consuming operations credits it to its submitter
       const domain = { chainId: d.chainId, rollupAddress: BigInt(d.rollupAddress) };
       const state = new L2State(crypto, p);
       // Accounts: #1 collects fees, #2..#N+1 send, #N+2 receives. All created by L1 deposits.
-      const op = new Operator(state, d.rollup, prover, domain, [1n], d.blockNumber);
+      const op: OneShotContext = { state, rollup: d.rollup, proofs, domain, feeIdx: [1n], fromBlock: d.blockNumber };
       const keys = await Promise.all(Array.from({ length: p.batchSize + 2 }, () => L2Key.random()));
       const deposits: bigint[] = [];
       for (const k of keys) deposits.push(await gasOf(d.rollup.connect(user).depositETH(k.ax, k.ay, { value: 10n ** 20n + fee })));
       opsGas.push({ instance: p.name, what: "depositETH (creates an account)", gas: deposits[deposits.length - 1] });
       opsGas.push({ instance: p.name, what: "depositETHTo (existing account)", gas: await gasOf(d.rollup.connect(user).depositETHTo(2, { value: DEV_POLICY.minDeposit + fee })) });
       log(`${p.name}: proving the deposit batches …`);
-      const withOps = await op.submit();
+      const withOps = await submitNextBatch(op);
       opsGas.push({ instance: p.name, what: `submitBatch consuming ${withOps.batch.l1Ops.length} deposit(s), no transfers`, gas: withOps.receipt.gasUsed });
-      while ((await d.rollup.l1Processed()) < (await d.rollup.l1OpCount())) await op.submit();
+      while ((await d.rollup.l1Processed()) < (await d.rollup.l1OpCount())) await submitNextBatch(op);
 
       const txs = (nonce: bigint, to: bigint) =>
         keys.slice(1, p.batchSize + 1).map((k, i) =>
           signTransfer(crypto.hash, k, { from: BigInt(i + 2), to, amount: 10n ** 18n, fee: to === 0n ? 0n : 10n ** 14n, nonce }, domain, p),
         );
       log(`${p.name}: proving an empty batch, ${runs} full transfer batches and a batch of exits …`);
-      const empty = await op.submit();
+      const empty = await submitNextBatch(op);
       let proveMs = 0;
       let witnessMs = 0;
       let gasFull = 0n;
       for (let r = 0; r < runs; r++) {
-        const full = await op.submit(txs(BigInt(r), BigInt(p.batchSize + 2)));
+        const full = await submitNextBatch(op, txs(BigInt(r), BigInt(p.batchSize + 2)));
         proveMs += full.proof.proveMs;
         witnessMs += full.proof.witnessMs;
         gasFull = full.receipt.gasUsed;
       }
-      const exits = await op.submit(txs(BigInt(runs), 0n));
+      const exits = await submitNextBatch(op, txs(BigInt(runs), 0n));
       opsGas.push({ instance: p.name, what: `marginal gas per exit (batch of ${p.batchSize} exits vs empty batch)`, gas: (exits.receipt.gasUsed - empty.receipt.gasUsed) / BigInt(p.batchSize) });
       opsGas.push({ instance: p.name, what: "withdraw (ETH)", gas: await gasOf(d.rollup.connect(user).withdraw(0)) });
       opsGas.push({ instance: p.name, what: "forceExit", gas: await gasOf(d.rollup.connect(user).forceExit(2, { value: fee })) });
@@ -148,7 +150,7 @@ if (proving.length) {
         gasFull,
       });
     } finally {
-      await prover.close();
+      await proofs.close(); // closes the prover too
     }
   }
 }

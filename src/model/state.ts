@@ -28,6 +28,11 @@ export class TxRejectedError extends Error {
   }
 }
 
+/** An L1 operation that contradicts the queue rules for this state: the state is out of sync with the contract. */
+export class OutOfSyncError extends Error {
+  readonly code = "OUT_OF_SYNC";
+}
+
 /** Account data and Merkle proof of one leaf at one moment. */
 export interface LeafWitness {
   index: bigint;
@@ -204,7 +209,7 @@ export class L2State {
     const idx = op.accountIdx;
     switch (op.kind) {
       case L1OpKind.CREATE: {
-        if (idx !== this.nextIndex) throw new Error(`CREATE at index ${idx}, but the next free index is ${this.nextIndex}: state out of sync with L1`);
+        if (idx !== this.nextIndex) throw new OutOfSyncError(`CREATE at index ${idx}, but the next free index is ${this.nextIndex}: state out of sync with L1`);
         if (op.amount > MAX_BALANCE) throw new Error("deposit amount exceeds 2^128 - 1");
         const leaf = { index: idx, account: { ...EMPTY_ACCOUNT }, proof: this.tree.proof(idx) };
         this.createAccount({ ax: op.ax, ay: op.ay, owner: op.owner, tokenId: op.tokenId, balance: op.amount, nonce: 0n });
@@ -221,7 +226,7 @@ export class L2State {
         const leaf = this.syncedWitness(idx);
         const a = leaf.account;
         // The contract queues a forced exit only from the account's owner.
-        if (a.owner !== op.owner) throw new Error(`FORCE_EXIT of account ${idx} by ${op.owner}, not its owner: state out of sync with L1`);
+        if (a.owner !== op.owner) throw new OutOfSyncError(`FORCE_EXIT of account ${idx} by ${op.owner}, not its owner: state out of sync with L1`);
         this.setAccount(idx, { ...a, balance: 0n });
         return { result: a.balance, leaf };
       }
@@ -229,7 +234,7 @@ export class L2State {
   }
 
   private syncedWitness(index: bigint): LeafWitness {
-    if (!this.accounts.has(index)) throw new Error(`L1 operation on account ${index}, which does not exist: state out of sync with L1`);
+    if (!this.accounts.has(index)) throw new OutOfSyncError(`L1 operation on account ${index}, which does not exist: state out of sync with L1`);
     return this.witness(index);
   }
 

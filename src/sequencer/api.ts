@@ -2,7 +2,8 @@
 // 4xx status, or 503 when the service cannot take the transaction now (MEMPOOL_FULL,
 // FEE_ACCOUNT_FULL); nothing is changed by a rejected request.
 import Fastify, { type FastifyInstance } from "fastify";
-import { SubmitError, type Sequencer } from "./service.js";
+import { SubmitError } from "./admission.js";
+import type { Sequencer } from "./service.js";
 import type { BatchRecord } from "./store.js";
 import { type AccountsBody, accountView, type AccountView, type BatchView, batchView, type ErrorBody, type StatusView, type TxView, txView } from "./wire.js";
 

@@ -1,22 +1,42 @@
-// How the sequencer's pipeline treats a failure, decided once where it is caught (by the error's
-// kind, the ethers error code and the Rollup's custom error name: never by matching messages):
-//   TransientError      the node or the network failed, a nonce raced, a job has no worker:
-//                       the same step is retried with exponential backoff (Retry);
-//   StateConflictError  L1 is not in the state the step assumed (a reorganisation, another
-//                       submitter, a rule the batch no longer meets — e.g. L1OpSkipped, a
-//                       Rollup rule refusing a batch that leaves out an L1 operation older than
-//                       its grace period): re-read L1, rewind what no longer fits and rebuild on
-//                       what L1 now holds;
-//   FatalError          configuration (the key is not the rollup's sequencer, the rollup is in
-//                       escape mode, the verifier is not this setup's, the node lacks what the
-//                       configuration needs): the sequencer stops and says why.
+// How the sequencer treats a failure, decided once where it is caught (by the error's class and
+// code, the ethers error code and the Rollup's custom error name: never by matching messages).
+// Every failure is a PipelineError of one of three kinds, each with a code:
+//   TransientError      the same step is retried with exponential backoff (Retry):
+//     RPC                 the node or the network failed or answered inconsistently, a nonce raced,
+//                         the key lacks funds for gas;
+//     PROVING             the proving backend failed (no worker, a proof that did not verify);
+//     SUBMISSION_PENDING  a submission sent earlier is not mined yet: waited for, not sent again;
+//     UNKNOWN             anything not recognised (never a reason to stop: shown in the status).
+//   StateConflictError  L1 is not in the state the step assumed: re-read L1, rewind what no
+//                       longer fits and rebuild on what L1 now holds:
+//     REVERTED            the rollup refused the call with a custom error (`revert`: its name),
+//                         e.g. InvalidProof (the inputs L1 derives changed), L1OpSkipped (a Rollup
+//                         rule refusing a batch that leaves out an L1 operation older than its
+//                         grace period), a rule this code does not know;
+//     L1_MOVED            the rollup's position (batch number, root, queue) is not the one the
+//                         batch was built on;
+//     REORG               what was read from L1 does not extend what was stored (a fork);
+//     REPLACED            our transaction was replaced.
+//   FatalError          the sequencer stops and says why (`halted`, the status's `fatal`):
+//     OUT_OF_SYNC         the local state cannot follow L1 (an L1 operation that does not apply,
+//                         a root that differs, a batch whose data cannot be read);
+//     WRONG_DATABASE      the database is another rollup's, or inconsistent with itself;
+//     WRONG_DEPLOYMENT    the rollup's verifier or instance is not this setup's;
+//     NOT_SEQUENCER       the key is not the rollup's sequencer;
+//     ESCAPE_MODE         the rollup is in escape mode: no batch is accepted any more;
+//     BAD_CONFIG          the configuration cannot work (options, a node without what they need).
 import type { Interface } from "ethers";
 import { revertData } from "../chain/reverts.js";
 
 export type FailureKind = "transient" | "conflict" | "fatal";
+export type TransientCode = "RPC" | "PROVING" | "SUBMISSION_PENDING" | "UNKNOWN";
+export type ConflictCode = "REVERTED" | "L1_MOVED" | "REORG" | "REPLACED";
+export type FatalCode = "OUT_OF_SYNC" | "WRONG_DATABASE" | "WRONG_DEPLOYMENT" | "NOT_SEQUENCER" | "ESCAPE_MODE" | "BAD_CONFIG";
+export type FailureCode = TransientCode | ConflictCode | FatalCode;
 
 export abstract class PipelineError extends Error {
   abstract readonly kind: FailureKind;
+  abstract readonly code: FailureCode;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
@@ -25,13 +45,24 @@ export abstract class PipelineError extends Error {
 
 export class TransientError extends PipelineError {
   readonly kind = "transient" as const;
+  constructor(
+    readonly code: TransientCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
 }
 
 export class StateConflictError extends PipelineError {
   readonly kind = "conflict" as const;
-  /** The Rollup's custom error, when the conflict is a revert. */
+  /** The Rollup's custom error, when the conflict is a revert (code REVERTED). */
   readonly revert?: string;
-  constructor(message: string, options?: { cause?: unknown; revert?: string }) {
+  constructor(
+    readonly code: ConflictCode,
+    message: string,
+    options?: { cause?: unknown; revert?: string },
+  ) {
     super(message, options);
     this.revert = options?.revert;
   }
@@ -39,6 +70,13 @@ export class StateConflictError extends PipelineError {
 
 export class FatalError extends PipelineError {
   readonly kind = "fatal" as const;
+  constructor(
+    readonly code: FatalCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
 }
 
 /**
@@ -46,16 +84,16 @@ export class FatalError extends PipelineError {
  * sequencer, escape mode ended batches, or the contract refuses the shape of the data this
  * sequencer builds (the deployment's instance is not the one the sequencer was configured for).
  */
-const FATAL_REVERTS = new Set([
-  "NotSequencer",
-  "EscapeMode",
-  "NoAggregateVerifier",
-  "BadBatchCount",
-  "BadFeeDataLength",
-  "BadTxDataLength",
-  "BadL1ResultsLength",
-  "TrailingPadding",
-  "NotInField",
+const FATAL_REVERTS = new Map<string, FatalCode>([
+  ["NotSequencer", "NOT_SEQUENCER"],
+  ["EscapeMode", "ESCAPE_MODE"],
+  ["NoAggregateVerifier", "WRONG_DEPLOYMENT"],
+  ["BadBatchCount", "WRONG_DEPLOYMENT"],
+  ["BadFeeDataLength", "WRONG_DEPLOYMENT"],
+  ["BadTxDataLength", "WRONG_DEPLOYMENT"],
+  ["BadL1ResultsLength", "WRONG_DEPLOYMENT"],
+  ["TrailingPadding", "WRONG_DEPLOYMENT"],
+  ["NotInField", "WRONG_DEPLOYMENT"],
 ]);
 
 /**
@@ -104,14 +142,15 @@ export function classifyL1Error(e: unknown, iface: Interface, what: string): Pip
   const name = revertName(e, iface);
   if (name !== undefined) {
     const msg = `${what}: the rollup reverted with ${name}`;
-    return FATAL_REVERTS.has(name) ? new FatalError(msg, { cause: e }) : new StateConflictError(msg, { cause: e, revert: name });
+    const fatal = FATAL_REVERTS.get(name);
+    return fatal ? new FatalError(fatal, msg, { cause: e }) : new StateConflictError("REVERTED", msg, { cause: e, revert: name });
   }
-  if (code === "CALL_EXCEPTION") return new StateConflictError(`${what}: the rollup reverted (${shortMessage(e)})`, { cause: e });
-  if (code === "TRANSACTION_REPLACED") return new StateConflictError(`${what}: the transaction was replaced (${shortMessage(e)})`, { cause: e });
-  if (typeof code === "string" && TRANSIENT_ETHERS.has(code)) return new TransientError(`${what}: ${shortMessage(e)} (${code})`, { cause: e });
+  if (code === "CALL_EXCEPTION") return new StateConflictError("REVERTED", `${what}: the rollup reverted (${shortMessage(e)})`, { cause: e });
+  if (code === "TRANSACTION_REPLACED") return new StateConflictError("REPLACED", `${what}: the transaction was replaced (${shortMessage(e)})`, { cause: e });
+  if (typeof code === "string" && TRANSIENT_ETHERS.has(code)) return new TransientError("RPC", `${what}: ${shortMessage(e)} (${code})`, { cause: e });
   const sys = systemCode(e);
-  if (sys) return new TransientError(`${what}: the L1 node is unreachable (${sys})`, { cause: e });
-  return new TransientError(`${what}: ${shortMessage(e)}`, { cause: e });
+  if (sys) return new TransientError("RPC", `${what}: the L1 node is unreachable (${sys})`, { cause: e });
+  return new TransientError("UNKNOWN", `${what}: ${shortMessage(e)}`, { cause: e });
 }
 
 /** What a retried step shows in the status. */

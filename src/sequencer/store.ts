@@ -12,6 +12,7 @@ import type { L1OpEvent } from "../chain/events.js";
 import { type BatchData, batchDataFromJSON, batchDataToJSON } from "../model/batchData.js";
 import { type QueuedL1Op, queuedL1OpFromJSON, queuedL1OpToJSON } from "../model/l1op.js";
 import { transferFromJSON, transferToJSON, type SignedTransfer } from "../model/tx.js";
+import { FatalError } from "./errors.js";
 
 /**
  * pending → batched (in a built batch) → proven → included (the batch is in an L1 block) → final
@@ -197,7 +198,7 @@ export class SequencerStore {
     const empty = Number((this.db.prepare("SELECT COUNT(*) AS n FROM sqlite_master").get() as Row).n) === 0;
     if (!empty && version !== SCHEMA_VERSION) {
       this.db.close();
-      throw new Error(`sequencer database ${file} has schema version ${version}, this zkr needs ${SCHEMA_VERSION}: start with a new database file`);
+      throw new FatalError("WRONG_DATABASE", `sequencer database ${file} has schema version ${version}, this zkr needs ${SCHEMA_VERSION}: start with a new database file`);
     }
     this.db.exec(SCHEMA);
     this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
@@ -253,7 +254,7 @@ export class SequencerStore {
     const get = this.db.prepare("SELECT * FROM txs WHERE id = ?");
     return ids.map((id) => {
       const r = get.get(id) as Row | undefined;
-      if (!r) throw new Error(`database is missing transaction ${id}`);
+      if (!r) throw new FatalError("WRONG_DATABASE", `database is missing transaction ${id}`);
       return txFromRow(r);
     });
   }
@@ -290,7 +291,7 @@ export class SequencerStore {
   /** Operations from..from+count−1 with the block each was read in; throws if any is missing. */
   l1OpEvents(from: number, count: number): L1OpEvent[] {
     const rows = this.db.prepare("SELECT * FROM l1_ops WHERE queue_index >= ? AND queue_index < ? ORDER BY queue_index").all(from, from + count) as Row[];
-    if (rows.length !== count) throw new Error(`database has ${rows.length} of the L1 operations ${from}..${from + count - 1}`);
+    if (rows.length !== count) throw new FatalError("WRONG_DATABASE", `database has ${rows.length} of the L1 operations ${from}..${from + count - 1}`);
     return rows.map(opFromRow);
   }
 

@@ -100,7 +100,7 @@ export class L1Watcher {
   /** The head, the final height and the rollup's position at the head. */
   async observe(): Promise<L1View> {
     const head = await this.provider.getBlock("latest");
-    if (!head?.hash) throw new TransientError("the L1 node returned no latest block");
+    if (!head?.hash) throw new TransientError("RPC", "the L1 node returned no latest block");
     const at = { blockTag: head.number };
     const [finalized, batchNumber, stateRoot, l1OpCount] = await Promise.all([
       finalizedHeight(this.provider, this.finality, head.number),
@@ -134,10 +134,10 @@ export class L1Watcher {
     const ops = await readL1Ops(this.rollup, from, { toBlock: view.head.number, window: this.logs });
     const have = this.store.l1OpCount();
     if (ops.length && Number(ops[0]!.queueIndex) !== have) {
-      throw new StateConflictError(`the L1 events from block ${from} start at operation ${ops[0]!.queueIndex}, the stored queue has ${have}`);
+      throw new StateConflictError("REORG", `the L1 events from block ${from} start at operation ${ops[0]!.queueIndex}, the stored queue has ${have}`);
     }
     this.checkLinks(have, ops);
-    if ((await this.hashAt(view.head.number)) !== view.head.hash) throw new TransientError(`L1 block ${view.head.number} was replaced while its events were read`);
+    if ((await this.hashAt(view.head.number)) !== view.head.hash) throw new TransientError("RPC", `L1 block ${view.head.number} was replaced while its events were read`);
     this.store.transaction(() => {
       this.store.addL1Ops(ops);
       this.writeTip(view.head);
@@ -158,11 +158,11 @@ export class L1Watcher {
     const after = anchor ? Number(anchor.queueIndex) + 1 : 0;
     const canonical = (await readL1Ops(this.rollup, start, { toBlock: view.head.number, window: this.logs })).filter((op) => Number(op.queueIndex) >= after);
     if (canonical.length && Number(canonical[0]!.queueIndex) !== after) {
-      throw new TransientError(`the L1 events from block ${start} start at operation ${canonical[0]!.queueIndex}, expected ${after}`);
+      throw new TransientError("RPC", `the L1 events from block ${start} start at operation ${canonical[0]!.queueIndex}, expected ${after}`);
     }
     this.checkLinks(after, canonical);
     if (BigInt(after + canonical.length) !== view.l1OpCount) {
-      throw new TransientError(`the node's L1OpQueued events (${after + canonical.length}) disagree with the rollup's l1OpCount (${view.l1OpCount}) at block ${view.head.number}`);
+      throw new TransientError("RPC", `the node's L1OpQueued events (${after + canonical.length}) disagree with the rollup's l1OpCount (${view.l1OpCount}) at block ${view.head.number}`);
     }
     const stored = count > after ? this.store.l1OpEvents(after, count - after) : [];
     let firstChanged = Number.POSITIVE_INFINITY;
@@ -214,7 +214,7 @@ export class L1Watcher {
     let logs = await find(lastFinal?.l1Block ?? this.fromBlock);
     if (!logs.length && lastFinal) logs = await find(this.fromBlock);
     const log = logs.at(-1);
-    if (!log) throw new TransientError(`L1 is at batch ${view.batchNumber} but the node returned no BatchSubmitted event for batch ${n}`);
+    if (!log) throw new TransientError("RPC", `L1 is at batch ${view.batchNumber} but the node returned no BatchSubmitted event for batch ${n}`);
     return this.decodeL1Batch(log);
   }
 
@@ -227,21 +227,21 @@ export class L1Watcher {
     for (const log of logs) {
       if (!("args" in log) || Number(log.args.batchNumber) < from || Number(log.args.batchNumber) > to) continue;
       const b = await this.decodeL1Batch(log);
-      if (!b.posted) throw new FatalError(`L1 batch ${b.number} was submitted through another contract (transaction ${b.txHash}): its data cannot be read, and the sequencer cannot follow it`);
+      if (!b.posted) throw new FatalError("OUT_OF_SYNC", `L1 batch ${b.number} was submitted through another contract (transaction ${b.txHash}): its data cannot be read, and the sequencer cannot follow it`);
       out.push(b);
     }
     out.sort((a, b) => a.number - b.number);
     if (out.length !== to - from + 1 || out.some((b, i) => b.number !== from + i)) {
-      throw new TransientError(`the node returned the BatchSubmitted events of batches ${out.map((b) => b.number).join(", ")}, not ${from}..${to}`);
+      throw new TransientError("RPC", `the node returned the BatchSubmitted events of batches ${out.map((b) => b.number).join(", ")}, not ${from}..${to}`);
     }
     return out;
   }
 
   private async decodeL1Batch(log: EventLog | Log): Promise<L1Batch> {
-    if (!("args" in log)) throw new TransientError(`cannot decode the BatchSubmitted log of transaction ${log.transactionHash}`);
+    if (!("args" in log)) throw new TransientError("RPC", `cannot decode the BatchSubmitted log of transaction ${log.transactionHash}`);
     const provider = this.provider;
     const [tx, receipt] = await Promise.all([provider.getTransaction(log.transactionHash), provider.getTransactionReceipt(log.transactionHash)]);
-    if (!tx || !receipt) throw new TransientError(`transaction ${log.transactionHash} of batch ${log.args.batchNumber} not found`);
+    if (!tx || !receipt) throw new TransientError("RPC", `transaction ${log.transactionHash} of batch ${log.args.batchNumber} not found`);
     // The j-th BatchSubmitted event of a transaction is the j-th batch of its calldata.
     const position = receipt.logs.filter((l) => l.topics[0] === log.topics[0] && l.address === log.address).findIndex((l) => l.index === log.index);
     const posted = tx.to?.toLowerCase() === log.address.toLowerCase() ? decodeBatchCall(this.rollup.interface, tx.data)[position] : undefined;
@@ -261,7 +261,7 @@ export class L1Watcher {
     let prev = first === 0 ? 0n : this.store.l1OpEvents(first - 1, 1)[0]!.chainHash;
     for (const op of ops) {
       if (l1ChainStep(this.hash, prev, op) !== op.chainHash) {
-        throw new StateConflictError(`L1 operation ${op.queueIndex} (block ${op.blockNumber}) does not extend the stored queue's chain hash`);
+        throw new StateConflictError("REORG", `L1 operation ${op.queueIndex} (block ${op.blockNumber}) does not extend the stored queue's chain hash`);
       }
       prev = op.chainHash;
     }

@@ -17,7 +17,7 @@ import { readL1Ops } from "../../src/chain/events.js";
 import { readBatches } from "../../src/chain/rebuild.js";
 import { queryLogs } from "../../src/chain/logs.js";
 import { L2State } from "../../src/model/state.js";
-import { Operator } from "../../src/sequencer/operator.js";
+import { type OneShotContext, submitNextBatch } from "../../src/sequencer/oneshot.js";
 import { Background, freePort, zkrEnv, zkrOk } from "../cli/helpers.js";
 import { closeProver, ETH, keys, mined, params, proving } from "../e2e/helpers.js";
 import { RpcProxy, type RpcProxyOptions } from "../rpcProxy.js";
@@ -51,18 +51,18 @@ describe("chunked eth_getLogs against a node that caps them (hardhat node behind
     writeDeployment(path.join(dir, "deployment.json"), d, true);
     rollup = rollupAt(d.rollup, operator);
     // Three deposits and two proven batches, 3,000 empty blocks apart.
-    const { crypto, prover } = await proving();
-    const op = new Operator(new L2State(crypto, params), rollup, prover, { chainId: 31337n, rollupAddress: BigInt(d.rollup) }, [], d.deployBlock);
+    const { crypto, proofs } = await proving();
+    const op: OneShotContext = { state: new L2State(crypto, params), rollup, proofs, domain: { chainId: 31337n, rollupAddress: BigInt(d.rollup) }, fromBlock: d.deployBlock };
     const k = await keys(3);
     const user = new Wallet(devAccount(1).privateKey, direct);
     const fee = await l1OpFee(rollup);
     await mined(rollup.connect(user).depositETH(k[0]!.ax, k[0]!.ay, { value: ETH + fee }));
     await mined(rollup.connect(user).depositETH(k[1]!.ax, k[1]!.ay, { value: ETH + fee }));
-    await op.submit();
+    await submitNextBatch(op);
     await direct.send("hardhat_mine", ["0xbb8"]); // 3,000
     await mined(rollup.connect(user).depositETH(k[2]!.ax, k[2]!.ay, { value: ETH + fee }));
     await direct.send("hardhat_mine", ["0xbb8"]);
-    await op.submit();
+    await submitNextBatch(op);
   });
 
   after(async function () {

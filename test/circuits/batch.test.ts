@@ -6,6 +6,7 @@ import { publicSignalsFor } from "../../src/model/publicInputs.js";
 import { batchMainSource } from "../../src/proving/setup.js";
 import type { L1Op } from "../../src/model/l1op.js";
 import { deriveParams } from "../../src/model/params.js";
+import { OutOfSyncError } from "../../src/model/state.js";
 import { getInstance, TEST_INSTANCE } from "../../src/proving/instances.js";
 import { CircuitTester, failsAt, terminateCurve, uncheckedBatchInput, type Frame } from "./helpers.js";
 import { domain, L1_FIELDS, L1_LEAF_FIELDS, setAt, World } from "./world.js";
@@ -146,7 +147,7 @@ describe("circuit Batch(4, 2, 2, 1) (test instance)", function () {
     // a FORCE_EXIT queued by another address than the owner's: the contract never queues one,
     // so the model refuses it as state out of sync (and changes nothing)
     const root = w.state.root;
-    expect(() => w.batch({ l1Ops: [w.forceExit("alice", "bob")], txs: [] }, [])).to.throw(/not its owner: state out of sync/);
+    expect(() => w.batch({ l1Ops: [w.forceExit("alice", "bob")], txs: [] }, [])).to.throw(OutOfSyncError, /not its owner/);
     expect(w.state.root).to.equal(root);
   });
 

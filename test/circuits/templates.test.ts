@@ -7,7 +7,7 @@ import { decodeFloat, FLOAT40, floatMax } from "../../src/model/float.js";
 import { L2Key, signatureChallenge, verifySignature, type Signature, type SignatureMessage } from "../../src/model/keys.js";
 import { l1ChainStep, L1OpKind, type L1Op } from "../../src/model/l1op.js";
 import { deriveParams } from "../../src/model/params.js";
-import { L2State } from "../../src/model/state.js";
+import { L2State, OutOfSyncError } from "../../src/model/state.js";
 import { AccountTree, siblingCount, treeLevels, zeroProof } from "../../src/model/tree.js";
 import { aliasOf, CircuitTester, failsAt, site, terminateCurve, type Frame } from "./helpers.js";
 import { pinned, readConstraintSnapshot } from "../../bench/snapshots.js";
@@ -525,7 +525,7 @@ describe("circuit L1Op", function () {
     const s = freshState();
     const root = s.root;
     // the model: a forced exit queued by another address means its state is out of sync with L1
-    expect(() => s.applyL1Op(op(L1OpKind.FORCE_EXIT, 1n, 1n, 0n, owners[1]))).to.throw(/not its owner: state out of sync/);
+    expect(() => s.applyL1Op(op(L1OpKind.FORCE_EXIT, 1n, 1n, 0n, owners[1]))).to.throw(OutOfSyncError, /not its owner/);
     expect(s.root).to.equal(root);
     expect(s.account(1n)!.balance).to.equal(1000n);
     // the circuit has no owner in the leaf: the owner feeds only the queue hash

@@ -38,7 +38,7 @@ describe("bridge end to end (real verifier, real proofs)", function () {
     await mined(r(carol).depositERC20(1, 1000n * TST, k[3].ax, k[3].ay, { value: FEE })); // 4
     await mined(r(dave).depositERC20(1, TST, k[4].ax, k[4].ay, { value: FEE })); // 5
     await mined(r(bob).depositETHTo(4, { value: ETH + FEE })); // ETH into a TST account: refunded
-    for (let b = 0; b < 3; b++) await w.op.submit();
+    for (let b = 0; b < 3; b++) await w.submit();
     expect(await w.d.rollup.l1Processed()).to.equal(6n);
     expect(balances()).to.deep.equal([ETH / 100n, 5n * ETH, ETH, 1000n * TST, TST]);
     expect(await w.d.rollup.claimable(bob.address, 0)).to.equal(ETH);
@@ -48,13 +48,13 @@ describe("bridge end to end (real verifier, real proofs)", function () {
   it("transfers in both tokens, then exits, are proven and final", async () => {
     const sign = (i: number, t: { from: bigint; to: bigint; amount: bigint; fee: bigint; nonce: bigint }) =>
       signTransfer(w.crypto.hash, k[i], t, w.domain, params);
-    const transfers = await w.op.submit([
+    const transfers = await w.submit([
       sign(1, { from: 2n, to: 3n, amount: 3n * ETH / 2n, fee: 10n ** 15n, nonce: 0n }),
       sign(3, { from: 4n, to: 5n, amount: 100n * TST, fee: 0n, nonce: 0n }),
     ]);
     expect(transfers.batch.rejected).to.deep.equal([]);
     console.log(`      submitBatch with 2 transfers: ${transfers.receipt.gasUsed} gas; proof ${(transfers.proof.proveMs / 1000).toFixed(1)} s`);
-    const exits = await w.op.submit([
+    const exits = await w.submit([
       sign(2, { from: 3n, to: 0n, amount: ETH / 2n, fee: 0n, nonce: 0n }),
       sign(4, { from: 5n, to: 0n, amount: 50n * TST, fee: 0n, nonce: 0n }),
     ]);
@@ -67,7 +67,7 @@ describe("bridge end to end (real verifier, real proofs)", function () {
   it("a forced exit by the owner pays out the whole balance; the contract refuses one by anyone else", async () => {
     await mined(w.d.rollup.connect(carol).forceExit(4, { value: FEE }));
     await expectRevert(w.d.rollup.connect(dave).forceExit(2, { value: FEE }), w.d.rollup, "NotAccountOwner"); // alice's account
-    const b = await w.op.submit();
+    const b = await w.submit();
     expect(b.batch.l1Results).to.deep.equal([900n * TST]);
     expect(w.state.account(4n)!.balance).to.equal(0n);
     expect(w.state.account(2n)!.balance).to.equal(5n * ETH - 3n * ETH / 2n - 10n ** 15n);

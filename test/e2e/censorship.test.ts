@@ -13,7 +13,8 @@ import { alice, bob, carol, deployer, ethers, increaseTime, sequencer } from "..
 import { closeProver, ETH, FEE, keys, mined, newWorld, params, proving, type World } from "./helpers.js";
 import { buildBatch } from "../../src/model/batch.js";
 import { decodeRevert } from "../../src/chain/reverts.js";
-import { submitProvenBatch } from "../../src/sequencer/operator.js";
+import { StateConflictError } from "../../src/sequencer/errors.js";
+import { refusedByRule, submitProven } from "../../src/sequencer/submitter.js";
 
 describe("censorship: forced exit ignored → escape mode (real proofs)", function () {
   let w: World;
@@ -24,8 +25,8 @@ describe("censorship: forced exit ignored → escape mode (real proofs)", functi
     k = await keys(2);
     await mined(w.d.rollup.connect(alice).depositETH(k[0].ax, k[0].ay, { value: 3n * ETH + FEE })); // 1
     await mined(w.d.rollup.connect(bob).depositETH(k[1].ax, k[1].ay, { value: ETH + FEE })); // 2
-    await w.op.submit();
-    await w.op.submit([signTransfer(w.crypto.hash, k[0], { from: 1n, to: 2n, amount: ETH, fee: 0n, nonce: 0n }, w.domain, params)]);
+    await w.submit();
+    await w.submit([signTransfer(w.crypto.hash, k[0], { from: 1n, to: 2n, amount: ETH, fee: 0n, nonce: 0n }, w.domain, params)]);
   });
   after(closeProver);
 
@@ -92,7 +93,7 @@ describe("flood: a working sequencer with real proofs keeps the rollup out of es
       await ethers.provider.send("evm_setNextBlockTimestamp", [Number(t + 24n)]);
       if ((await w.d.rollup.l1Processed()) < (await w.d.rollup.l1OpCount())) await expectRevert(w.d.rollup.connect(carol).activateEscape(), w.d.rollup, "EscapeTooEarly");
       await ethers.provider.send("evm_setNextBlockTimestamp", [Number(t + 25n)]);
-      const { batch } = await w.op.submit(); // proves min(pending, L) operations
+      const { batch } = await w.submit(); // proves min(pending, L) operations
       if ((await w.d.rollup.l1Processed()) < (await w.d.rollup.l1OpCount())) await expectRevert(w.d.rollup.connect(carol).activateEscape(), w.d.rollup, "EscapeTooEarly");
       return batch;
     };
@@ -108,11 +109,11 @@ describe("flood: a working sequencer with real proofs keeps the rollup out of es
     await expectRevert(w.d.rollup.connect(carol).activateEscape(), w.d.rollup, "NoPendingL1Op");
   });
 
-  it("a proven batch that left out an operation now l1Grace old is refused with L1OpSkipped, which the sequencer can read", async () => {
+  it("a proven batch that left out an operation now l1Grace old is refused with L1OpSkipped, which the sequencer takes as a rule to rebuild for", async () => {
     const k = await keys(1);
     await mined(w.d.rollup.connect(alice).depositETH(k[0].ax, k[0].ay, { value: 1n + FEE }));
     await mined(w.d.rollup.connect(bob).depositETH(k[0].ax, k[0].ay, { value: 1n + FEE }));
-    const ops = await w.op.pendingL1Ops();
+    const ops = await w.pendingL1Ops();
     const cp = w.state.checkpoint();
     const batch = buildBatch(w.state, { l1Ops: ops.slice(0, 1), txs: [] }, { domain: w.domain, feeIdx: [], l1HashStart: await w.d.rollup.l1ChainHash(ops[0]!.queueIndex) });
     w.state.revert(cp);
@@ -121,10 +122,12 @@ describe("flood: a working sequencer with real proofs keeps the rollup out of es
     const left = ops[1]!;
     const queuedAt = (await w.d.rollup.l1Ops(left.queueIndex)).queuedAt;
     let error: unknown;
-    await submitProvenBatch(w.d.rollup.connect(sequencer), batch, proof).catch((e: unknown) => (error = e));
-    expect(String(error)).to.include(`submitBatch reverted: L1OpSkipped(${left.queueIndex}, ${queuedAt})`);
+    const n = Number(await w.d.rollup.batchNumber()) + 1;
+    await submitProven(w.d.rollup.connect(sequencer), n, batch, proof).catch((e: unknown) => (error = e));
+    expect(error).to.be.instanceOf(StateConflictError).and.include({ code: "REVERTED", revert: "L1OpSkipped" });
+    expect(refusedByRule(error as StateConflictError), "rebuilt, not submitted again as it is").to.equal(true);
     expect(decodeRevert(error, w.d.rollup.interface)).to.equal(`L1OpSkipped(${left.queueIndex}, ${queuedAt})`);
-    await w.op.submit(); // rebuilt with both operations
+    await w.submit(); // rebuilt with both operations
     expect(await w.d.rollup.l1Processed()).to.equal(await w.d.rollup.l1OpCount());
   });
 });

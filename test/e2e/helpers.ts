@@ -1,5 +1,6 @@
 // Shared set-up of the end-to-end tests: a Rollup with the real generated verifier of the test
-// instance, deployed through src/chain/deploy.ts, and an Operator that proves with snarkjs.
+// instance, deployed through src/chain/deploy.ts, and the one-batch path over the sequencer's
+// components (src/sequencer/oneshot.ts) proving with snarkjs in this process.
 import type { ContractTransactionResponse, Signer } from "ethers";
 import { loadCrypto, type ZkrCrypto } from "../../src/model/crypto.js";
 import { deployRollup, type RollupDeployment, type RollupPolicy } from "../../src/chain/deploy.js";
@@ -9,7 +10,10 @@ import type { SetupManifest } from "../../src/proving/manifest.js";
 import { L2State } from "../../src/model/state.js";
 import type { Domain } from "../../src/model/tx.js";
 import { Prover } from "../../src/proving/prover.js";
-import { Operator } from "../../src/sequencer/operator.js";
+import type { QueuedL1Op } from "../../src/model/l1op.js";
+import type { SignedTransfer } from "../../src/model/tx.js";
+import { LocalProofQueue } from "../../src/prover/queue.js";
+import { type OneShotContext, pendingL1Ops, submitNextBatch, type SubmittedBatch } from "../../src/sequencer/oneshot.js";
 import { sharedPoseidon } from "../contracts/fixture.js";
 import { testSetup } from "../fixtures.js";
 import { setupVerifier } from "../../src/proving/verifier.js";
@@ -23,21 +27,27 @@ export interface World {
   d: RollupDeployment;
   domain: Domain;
   state: L2State;
-  op: Operator;
+  /** The sequencer's signer, the state, the proof queue: what submit and pendingL1Ops work on. */
+  oneShot: OneShotContext;
+  /** Builds, proves and submits the next batch (the next L1 operations and `txs`) on `state`. */
+  submit(txs?: SignedTransfer[]): Promise<SubmittedBatch>;
+  /** The queued L1 operations not yet consumed, oldest first. */
+  pendingL1Ops(): Promise<QueuedL1Op[]>;
 }
 
-let shared: Promise<{ crypto: ZkrCrypto; manifest: SetupManifest; prover: Prover }> | undefined;
+let shared: Promise<{ crypto: ZkrCrypto; manifest: SetupManifest; prover: Prover; proofs: LocalProofQueue }> | undefined;
 
-/** Setup of the test instance and one prover for the whole run (closed by closeProver). */
+/** Setup of the test instance and one prover (and a proof queue over it) for the whole run (closed by closeProver). */
 export function proving() {
   return (shared ??= (async () => {
     const manifest = (await testSetup()).manifest;
-    return { crypto: await loadCrypto(), manifest, prover: new Prover(manifest) };
+    const prover = new Prover(manifest);
+    return { crypto: await loadCrypto(), manifest, prover, proofs: new LocalProofQueue(manifest, { prover }) };
   })());
 }
 
 export async function closeProver(): Promise<void> {
-  if (shared) await (await shared).prover.close();
+  if (shared) await (await shared).proofs.close(); // closes the prover too
   shared = undefined;
 }
 
@@ -51,7 +61,7 @@ export const FEE = E2E_POLICY.l1OpFee;
 
 /** A fresh rollup with the real verifier; `feeIdx` are the fee accounts named in every batch. */
 export async function newWorld(deployer: Signer & { address: string }, sequencer: Signer & { address: string }, opts: Partial<RollupPolicy> & { feeIdx?: bigint[] } = {}): Promise<World> {
-  const { crypto, manifest, prover } = await proving();
+  const { crypto, manifest, proofs } = await proving();
   const { feeIdx, ...policy } = opts;
   const d = await deployRollup({
     signer: deployer,
@@ -64,8 +74,8 @@ export async function newWorld(deployer: Signer & { address: string }, sequencer
   });
   const domain = { chainId: d.chainId, rollupAddress: BigInt(d.rollupAddress) };
   const state = new L2State(crypto, params);
-  const op = new Operator(state, d.rollup.connect(sequencer), prover, domain, feeIdx ?? [], d.blockNumber);
-  return { crypto, manifest, d, domain, state, op };
+  const oneShot: OneShotContext = { state, rollup: d.rollup.connect(sequencer), proofs, domain, feeIdx: feeIdx ?? [], fromBlock: d.blockNumber };
+  return { crypto, manifest, d, domain, state, oneShot, submit: (txs) => submitNextBatch(oneShot, txs), pendingL1Ops: () => pendingL1Ops(oneShot) };
 }
 
 export async function mined(tx: Promise<ContractTransactionResponse>) {

@@ -36,7 +36,7 @@ describe("a malicious sequencer cannot drain the rollup (real verifier, real pro
     // batch 1, honest: alice (account 1, the victim) and bob (account 2, the attacker's) deposit 10 ETH each
     await mined(w.d.rollup.connect(alice).depositETH(k[0].ax, k[0].ay, { value: 10n * ETH + FEE }));
     await mined(w.d.rollup.connect(bob).depositETH(k[1].ax, k[1].ay, { value: 10n * ETH + FEE }));
-    await w.op.submit();
+    await w.submit();
     held = await ethers.provider.getBalance(w.d.rollupAddress);
     expect(held).to.equal(20n * ETH + 2n * FEE);
   });
@@ -80,7 +80,7 @@ describe("a malicious sequencer cannot drain the rollup (real verifier, real pro
     const root = await w.d.rollup.stateRoot();
     await mined(w.d.rollup.connect(bob).forceExit(2, { value: FEE }));
     held += FEE;
-    const [op] = (await w.op.pendingL1Ops()).slice(0, 1);
+    const [op] = (await w.pendingL1Ops()).slice(0, 1);
     const { b, proof, verifies } = await cheat({ l1Ops: [op], txs: [] }, (at, a) =>
       at.kind === "l1" ? aliasOf(a, { balance: 10n * ETH, nonce: -(10n * ETH) << 32n }) : undefined,
     );
@@ -89,7 +89,7 @@ describe("a malicious sequencer cannot drain the rollup (real verifier, real pro
     await expectRevert(submit(b, proof), w.d.rollup, "InvalidProof");
     await nothingChanged(root, 1n);
     // the honest batch consumes the forced exit and pays what the account holds
-    await w.op.submit();
+    await w.submit();
     expect(await w.d.rollup.claimable(bob.address, 0)).to.equal(10n * ETH);
     await mined(w.d.rollup.connect(bob).withdraw(0));
     expect(await ethers.provider.getBalance(w.d.rollupAddress)).to.equal(held - 10n * ETH);

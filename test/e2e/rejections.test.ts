@@ -28,7 +28,7 @@ describe("wrong batches are rejected with nothing changed (real verifier, real p
   async function prepare(world: World) {
     await mined(world.d.rollup.connect(alice).depositETH(k[0].ax, k[0].ay, { value: 2n * ETH + FEE }));
     await mined(world.d.rollup.connect(bob).depositETH(k[1].ax, k[1].ay, { value: ETH + FEE }));
-    await world.op.submit();
+    await world.submit();
     await mined(world.d.rollup.connect(carol).depositETHTo(2, { value: 5n + FEE }));
     await mined(world.d.rollup.connect(bob).forceExit(2, { value: FEE }));
   }

@@ -12,7 +12,7 @@ import { L2Key, signatureChallenge, verifySignature, type SignatureMessage } fro
 import { deriveParams } from "../../src/model/params.js";
 import { getInstance, TEST_INSTANCE } from "../../src/proving/instances.js";
 import { batchCoefficients, coefficientCount, computePublicInputs, dataCommitment, publicSignalsFor, txsPerCoefficient } from "../../src/model/publicInputs.js";
-import { L2State, TxRejectedError } from "../../src/model/state.js";
+import { L2State, OutOfSyncError, TxRejectedError } from "../../src/model/state.js";
 import { AccountTree, positionAt, rootFromProof, siblingCount, treeLevels, zeroProof } from "../../src/model/tree.js";
 import { decodeTransfer, encodeTransfer, signTransfer, transferFromJSON, transferId, transferMessage, transferToJSON, TxFormatError, type Domain, type Transfer } from "../../src/model/tx.js";
 
@@ -461,12 +461,12 @@ describe("state transitions and batch building", () => {
     // the contract queues a forced exit only from the owner: another one means the state is out of sync
     const root = state.root;
     const notOwner: L1Op = { kind: L1OpKind.FORCE_EXIT, accountIdx: 2n, tokenId: 0n, amount: 0n, owner: other, ax: 0n, ay: 0n };
-    expect(() => state.applyL1Op(notOwner)).to.throw(/not its owner: state out of sync/);
+    expect(() => state.applyL1Op(notOwner)).to.throw(OutOfSyncError, /not its owner/);
     expect(state.root).to.equal(root);
     expect(state.account(2n)!.balance).to.equal(50n);
     expect(state.applyL1Op({ ...notOwner, owner }).result).to.equal(50n);
-    expect(() => state.applyL1Op({ ...ops[0], accountIdx: 9n })).to.throw(/out of sync/);
-    expect(() => state.applyL1Op({ ...ops[1], accountIdx: 200n })).to.throw(/out of sync/);
+    expect(() => state.applyL1Op({ ...ops[0], accountIdx: 9n })).to.throw(OutOfSyncError, /CREATE at index 9/);
+    expect(() => state.applyL1Op({ ...ops[1], accountIdx: 200n })).to.throw(OutOfSyncError, /account 200, which does not exist/);
     // a deposit that would overflow 2^128 is refunded
     state.applyL1Op({ ...ops[0], accountIdx: 6n, amount: MAX_BALANCE });
     expect(state.applyL1Op({ ...ops[1], accountIdx: 6n, amount: 1n }).result).to.equal(1n);

@@ -21,7 +21,7 @@ import { DEV_POLICY, rollupAt } from "../../src/chain/deploy.js";
 import { L2Key } from "../../src/model/keys.js";
 import { rebuildFromL1 } from "../../src/chain/rebuild.js";
 import { setupInstance } from "../../src/proving/setup.js";
-import { Operator } from "../../src/sequencer/operator.js";
+import { submitNextBatch } from "../../src/sequencer/oneshot.js";
 import { alive, Background, freePort, zkr, zkrEnv, zkrOk } from "../cli/helpers.js";
 import { closeProver, proving } from "../e2e/helpers.js";
 import { useRedis } from "../redis.js";
@@ -145,13 +145,12 @@ describe("the pipeline recovers by itself (real processes)", function () {
     // The other submitter: its own state from L1, a deposit it consumes, and the same transfer.
     const carol = await L2Key.random();
     await w.deposit(3, carol, "1");
-    const { crypto, prover } = await proving();
+    const { crypto, proofs } = await proving();
     const signer = new Wallet(devAccount(0).privateKey, chain.provider);
     const other = rollupAt(await w.rollup.getAddress(), signer);
     const d = JSON.parse(readFileSync(path.join(dir, "foreign.json"), "utf8")) as { deployBlock: number; chainId: string; rollup: string };
     const { state } = await rebuildFromL1(crypto, params, other, d.deployBlock);
-    const op = new Operator(state, other, prover, { chainId: BigInt(d.chainId), rollupAddress: BigInt(d.rollup) }, [], d.deployBlock);
-    const theirs = await op.submit([t1]);
+    const theirs = await submitNextBatch({ state, rollup: other, proofs, domain: { chainId: BigInt(d.chainId), rollupAddress: BigInt(d.rollup) }, fromBlock: d.deployBlock }, [t1]);
     expect(await w.rollup.batchNumber()).to.equal(BigInt(n));
     expect(theirs.batch.l1Ops).to.have.length(1);
 

@@ -7,8 +7,19 @@ import os from "node:os";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import type { SignedTransfer } from "../../src/model/tx.js";
+import { FatalError } from "../../src/sequencer/errors.js";
 import { SCHEMA_VERSION, SequencerStore } from "../../src/sequencer/store.js";
 import { SqlSpy } from "./sqlspy.js";
+
+/** The error opening `file` throws. */
+function opening(file: string): Error {
+  try {
+    new SequencerStore(file).close();
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error(`${file} opened`);
+}
 
 describe("sequencer store schema", () => {
   let dir: string;
@@ -26,7 +37,8 @@ describe("sequencer store schema", () => {
     const db = new DatabaseSync(old);
     db.exec("CREATE TABLE batches (number INTEGER PRIMARY KEY, input_hash TEXT NOT NULL); PRAGMA user_version = 2;");
     db.close();
-    expect(() => new SequencerStore(old)).to.throw(/schema version 2, this zkr needs 5: start with a new database file/);
+    expect(opening(old)).to.be.instanceOf(FatalError).and.include({ code: "WRONG_DATABASE" });
+    expect(opening(old).message).to.include("start with a new database file"); // what the operator reads
     const untouched = new DatabaseSync(old);
     expect(untouched.prepare("SELECT COUNT(*) AS n FROM sqlite_master").get()).to.deep.equal({ n: 1 });
     untouched.close();
@@ -38,7 +50,7 @@ describe("sequencer store schema", () => {
     const db = new DatabaseSync(v3);
     db.exec("CREATE TABLE txs (id TEXT PRIMARY KEY, status TEXT NOT NULL); INSERT INTO txs VALUES ('a', 'pending'); PRAGMA user_version = 3;");
     db.close();
-    expect(() => new SequencerStore(v3)).to.throw(/schema version 3, this zkr needs 5/);
+    expect(opening(v3)).to.be.instanceOf(FatalError).and.include({ code: "WRONG_DATABASE" });
   });
 
   it("refuses a database of version 4 (before the L1 blocks of operations and inclusions): a reorganisation could not be checked", () => {
@@ -46,7 +58,7 @@ describe("sequencer store schema", () => {
     const db = new DatabaseSync(v4);
     db.exec("CREATE TABLE l1_ops (queue_index INTEGER PRIMARY KEY, body TEXT NOT NULL); PRAGMA user_version = 4;");
     db.close();
-    expect(() => new SequencerStore(v4)).to.throw(/schema version 4, this zkr needs 5/);
+    expect(opening(v4)).to.be.instanceOf(FatalError).and.include({ code: "WRONG_DATABASE" });
   });
 });
 

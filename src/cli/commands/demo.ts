@@ -8,9 +8,9 @@ import { REPO_ROOT } from "../../util/paths.js";
 import { buildContracts, setupInstance } from "../../proving/setup.js";
 import { assertKeyAllowedForChain } from "../../proving/manifest.js";
 import { L2State } from "../../model/state.js";
-import { signTransfer } from "../../model/tx.js";
-import { Prover } from "../../proving/prover.js";
-import { Operator } from "../../sequencer/operator.js";
+import { signTransfer, type SignedTransfer } from "../../model/tx.js";
+import { LocalProofQueue } from "../../prover/queue.js";
+import { type OneShotContext, submitNextBatch } from "../../sequencer/oneshot.js";
 import { setupVerifier } from "../../proving/verifier.js";
 
 const ETH = 10n ** 18n;
@@ -50,10 +50,10 @@ export function demoCommand(): Command {
       const crypto = await loadCrypto();
       const state = new L2State(crypto, params);
       const domain = { chainId, rollupAddress: BigInt(d.rollupAddress) };
-      const prover = new Prover(setup.manifest);
-      const op = new Operator(state, d.rollup.connect(sequencer), prover, domain, [1n], d.blockNumber);
-      const prove = async (what: string, txs: Parameters<Operator["submit"]>[0] = []) => {
-        const r = await op.submit(txs);
+      const proofs = new LocalProofQueue(setup.manifest);
+      const op: OneShotContext = { state, rollup: d.rollup.connect(sequencer), proofs, domain, feeIdx: [1n], fromBlock: d.blockNumber };
+      const prove = async (what: string, txs: SignedTransfer[] = []) => {
+        const r = await submitNextBatch(op, txs);
         console.log(
           `   batch ${await d.rollup.batchNumber()}: ${what}; proof ${(r.proof.proveMs / 1000).toFixed(1)} s, submitBatch ${r.receipt.gasUsed} gas, root on L1 = local root ${(await d.rollup.stateRoot()) === state.root ? "✓" : "✗"}`,
         );
@@ -92,7 +92,7 @@ export function demoCommand(): Command {
           console.log(`   batch ${b.number}: proof ${v.proofValid ? "valid" : "INVALID"}`);
         }
       } finally {
-        await prover.close();
+        await proofs.close();
       }
       console.log("\nDone: every batch was final on L1 as soon as it was mined (validity proofs, no challenge window).");
     });
