@@ -20,7 +20,7 @@ export function verifyCommand(): Command {
     try {
       const d = cfg.deployment();
       const params = deploymentParams(d);
-      const v = await withRollup(cfg, {}, (l1) => verifyBatchFromL1(params, l1.rollup, l1.deployment.deployBlock, batch, manifest.vkey, undefined, l1.logs));
+      const v = await withRollup(cfg, {}, (l1) => verifyBatchFromL1(params, l1.rollup, l1.deployment.deployBlock, batch, manifest.vkey, l1.logs));
       const ok = v.proofValid && v.commitmentValid && v.rootConsistent && v.keyHashMatches;
       if (o.json) {
         console.log(
