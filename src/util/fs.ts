@@ -1,7 +1,7 @@
 // Files written atomically, interrupted builds cleaned up, a cross-process lock file and the
 // sha256 of large files: the file plumbing the setup pipeline, the prover and the CLI share.
 import { createHash, randomBytes } from "node:crypto";
-import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, createReadStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Log } from "./log.js";
@@ -12,11 +12,15 @@ export async function sha256File(file: string): Promise<string> {
   return h.digest("hex");
 }
 
-/** Writes `file` through a temporary file and a rename, so readers never see a partial file. */
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+/**
+ * Writes `file` through a temporary file and a rename, so readers never see a partial file;
+ * with `mode`, the file gets exactly that mode (not masked by the umask).
+ */
+export function writeFileAtomic(file: string, data: string | Uint8Array, mode?: number): void {
   mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
-  writeFileSync(tmp, data);
+  writeFileSync(tmp, data, mode === undefined ? undefined : { mode });
+  if (mode !== undefined) chmodSync(tmp, mode);
   renameSync(tmp, file);
 }
 
