@@ -1,9 +1,9 @@
 import { Command } from "commander";
 import { holdCurve } from "../../proving/curve.js";
 import { verifyBatchFromL1 } from "../../chain/rebuild.js";
-import { Config, deploymentParams, describeDeploymentSetup, withSettings } from "../config.js";
+import { deploymentParams, deploymentSetup, describeDeploymentSetup } from "../../ops/index.js";
+import { Config, withSettings } from "../config.js";
 import { withRollup } from "../connect.js";
-import { deploymentSetup } from "../services.js";
 import { intArg } from "../units.js";
 
 export function verifyCommand(): Command {
