@@ -33,6 +33,13 @@ module.exports = {
       to: { dependencyTypes: ["core", "npm", "npm-dev"], pathNot: ["^node_modules/(circomlibjs|@noble/hashes)/"] },
     },
     {
+      name: "cli-commands-independent",
+      comment: "a CLI command never imports another: what two commands share is in src/ops or src/cli's own modules",
+      severity: "error",
+      from: { path: "^src/cli/commands/" },
+      to: { path: "^src/cli/commands/" },
+    },
+    {
       name: "no-test-code-in-src",
       comment: "production code never imports tests, benchmarks or scripts",
       severity: "error",

@@ -26,10 +26,11 @@ import { signTransfer } from "../src/model/tx.js";
 import { Prover } from "../src/proving/prover.js";
 import { LocalProofQueue } from "../src/prover/queue.js";
 import { type OneShotContext, submitNextBatch } from "../src/sequencer/oneshot.js";
-import { setupVerifier } from "../src/proving/verifier.js";
 import { type Component, componentBreakdown, describePart, measureTemplates, updateConstraintSnapshot, updateGasSnapshot } from "./snapshots.js";
 import { measureGasFigures } from "./gas.js";
 import { updateReadme } from "../scripts/readme-tables.js";
+import { connectRollup, deploy } from "../src/ops/index.js";
+import { benchSettings } from "./settings.js";
 
 const { values } = parseArgs({
   options: {
@@ -39,6 +40,7 @@ const { values } = parseArgs({
     "update-snapshots": { type: "boolean", default: false },
   },
 });
+const { devPtau } = benchSettings();
 const runs = Number(values.runs);
 const list = (s: string | undefined) => (s ? s.split(",").filter(Boolean) : []);
 
@@ -83,12 +85,12 @@ if (proving.length) {
   const setups = [];
   for (const name of proving) {
     log(`setup of ${name} (cached after the first run) …`);
-    setups.push(await setupInstance(name, { log }));
+    setups.push(await setupInstance(name, { log, devPtau, writeVerifier: false }));
   }
-  await buildContracts();
   const { network } = await import("hardhat");
   const { ethers } = await network.connect();
   const [signer, user] = await ethers.getSigners();
+  const chainId = (await ethers.provider.getNetwork()).chainId;
   const gasOf = async (tx: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>) => (await (await tx).wait())!.gasUsed;
 
   for (const setup of setups) {
@@ -96,21 +98,22 @@ if (proving.length) {
     const prover = new Prover(setup.manifest);
     const proofs = new LocalProofQueue(setup.manifest, { prover });
     try {
-      const d = await deployRollup({ signer, ...setupVerifier(setup.manifest), params: p, sequencer: signer.address, ...DEV_POLICY });
-      const fee = d.policy.l1OpFee; // every L1 operation pays it; a batch consuming operations credits it to its submitter
-      const domain = { chainId: d.chainId, rollupAddress: BigInt(d.rollupAddress) };
+      const deployment = await deploy({ signer, chainId, rpc: "http://in-process.invalid", instance: p.name, policy: DEV_POLICY, devPtau, log });
+      const { rollup } = await connectRollup({ deployment, provider: ethers.provider, signer });
+      const fee = DEV_POLICY.l1OpFee; // every L1 operation pays it; a batch consuming operations credits it to its submitter
+      const domain = { chainId, rollupAddress: BigInt(deployment.rollup) };
       const state = new L2State(crypto, p);
       // Accounts: #1 collects fees, #2..#N+1 send, #N+2 receives. All created by L1 deposits.
-      const op: OneShotContext = { state, rollup: d.rollup, proofs, domain, feeIdx: [1n], fromBlock: d.blockNumber };
+      const op: OneShotContext = { state, rollup, proofs, domain, feeIdx: [1n], fromBlock: deployment.deployBlock };
       const keys = await Promise.all(Array.from({ length: p.batchSize + 2 }, () => L2Key.random()));
       const deposits: bigint[] = [];
-      for (const k of keys) deposits.push(await gasOf(d.rollup.connect(user).depositETH(k.ax, k.ay, { value: 10n ** 20n + fee })));
+      for (const k of keys) deposits.push(await gasOf(rollup.connect(user).depositETH(k.ax, k.ay, { value: 10n ** 20n + fee })));
       opsGas.push({ instance: p.name, what: "depositETH (creates an account)", gas: deposits[deposits.length - 1] });
-      opsGas.push({ instance: p.name, what: "depositETHTo (existing account)", gas: await gasOf(d.rollup.connect(user).depositETHTo(2, { value: DEV_POLICY.minDeposit + fee })) });
+      opsGas.push({ instance: p.name, what: "depositETHTo (existing account)", gas: await gasOf(rollup.connect(user).depositETHTo(2, { value: DEV_POLICY.minDeposit + fee })) });
       log(`${p.name}: proving the deposit batches …`);
       const withOps = await submitNextBatch(op);
       opsGas.push({ instance: p.name, what: `submitBatch consuming ${withOps.batch.l1Ops.length} deposit(s), no transfers`, gas: withOps.receipt.gasUsed });
-      while ((await d.rollup.l1Processed()) < (await d.rollup.l1OpCount())) await submitNextBatch(op);
+      while ((await rollup.l1Processed()) < (await rollup.l1OpCount())) await submitNextBatch(op);
 
       const txs = (nonce: bigint, to: bigint) =>
         keys.slice(1, p.batchSize + 1).map((k, i) =>
@@ -129,15 +132,15 @@ if (proving.length) {
       }
       const exits = await submitNextBatch(op, txs(BigInt(runs), 0n));
       opsGas.push({ instance: p.name, what: `marginal gas per exit (batch of ${p.batchSize} exits vs empty batch)`, gas: (exits.receipt.gasUsed - empty.receipt.gasUsed) / BigInt(p.batchSize) });
-      opsGas.push({ instance: p.name, what: "withdraw (ETH)", gas: await gasOf(d.rollup.connect(user).withdraw(0)) });
-      opsGas.push({ instance: p.name, what: "forceExit", gas: await gasOf(d.rollup.connect(user).forceExit(2, { value: fee })) });
+      opsGas.push({ instance: p.name, what: "withdraw (ETH)", gas: await gasOf(rollup.connect(user).withdraw(0)) });
+      opsGas.push({ instance: p.name, what: "forceExit", gas: await gasOf(rollup.connect(user).forceExit(2, { value: fee })) });
       await ethers.provider.send("evm_increaseTime", [3601]);
-      await (await d.rollup.activateEscape()).wait();
+      await (await rollup.activateEscape()).wait();
       const a = state.account(2n)!;
       opsGas.push({
         instance: p.name,
         what: `escapeWithdraw (Merkle proof, D=${p.depth})`,
-        gas: await gasOf(d.rollup.connect(user).escapeWithdraw(2n, a.ax, a.ay, a.balance, a.nonce, state.tree.proof(2n).flat())),
+        gas: await gasOf(rollup.connect(user).escapeWithdraw(2n, a.ax, a.ay, a.balance, a.nonce, state.tree.proof(2n).flat())),
       });
       rows.push({
         instance: p.name,

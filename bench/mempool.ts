@@ -20,16 +20,17 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { loadCrypto } from "../src/model/crypto.js";
-import { deployRollup, DEV_POLICY } from "../src/chain/deploy.js";
-import { setupVerifier } from "../src/proving/verifier.js";
+import { DEV_POLICY } from "../src/chain/deploy.js";
 import { L2Key, verifySignature } from "../src/model/keys.js";
 import { getInstance, TEST_INSTANCE } from "../src/proving/instances.js";
 import { REPO_ROOT } from "../src/util/paths.js";
-import { buildContracts, setupInstance } from "../src/proving/setup.js";
+import { setupInstance } from "../src/proving/setup.js";
 import { signTransfer, transferMessage, transferToJSON } from "../src/model/tx.js";
 import { LocalProofQueue } from "../src/prover/queue.js";
 import type * as ServiceModule from "../src/sequencer/service.js";
 import type * as StoreModule from "../src/sequencer/store.js";
+import { connectRollup, deploy, deposit } from "../src/ops/index.js";
+import { benchSettings } from "./settings.js";
 
 const { values } = parseArgs({
   options: {
@@ -44,14 +45,15 @@ const nBatches = Number(values.batches);
 const reps = Number(values.reps);
 const log = (m: string) => console.error(m);
 
+const { devPtau } = benchSettings();
 process.chdir(REPO_ROOT);
 const p = getInstance(TEST_INSTANCE);
-const setup = await setupInstance(p.name, { log });
-await buildContracts();
+const setup = await setupInstance(p.name, { log, devPtau, writeVerifier: false });
 const crypto = await loadCrypto();
 const { network } = await import("hardhat");
 const { ethers } = await network.connect();
 const [signer, user] = await ethers.getSigners();
+const chainId = (await ethers.provider.getNetwork()).chainId;
 
 /** The sequencer modules of `root` (this tree, or a copy of an earlier commit). */
 async function modules(root: string): Promise<{ service: typeof ServiceModule; store: typeof StoreModule }> {
@@ -88,19 +90,21 @@ async function measure(label: string, root: string): Promise<Row> {
   log(`${label}: ${root}`);
   const { service, store: storeMod } = await modules(root);
   const dir = mkdtempSync(path.join(os.tmpdir(), "zkr-bench-mempool-"));
-  const d = await deployRollup({ signer, ...setupVerifier(setup.manifest), params: p, sequencer: signer.address, ...DEV_POLICY });
+  const d = await deploy({ signer, chainId, rpc: "http://in-process.invalid", instance: p.name, policy: DEV_POLICY, devPtau, log });
   const keys = await Promise.all([0, 1].map(() => L2Key.random()));
-  for (const k of keys) await (await d.rollup.connect(user).depositETH(k.ax, k.ay, { value: 10n ** 18n + DEV_POLICY.l1OpFee })).wait();
+  const asUser = await connectRollup({ deployment: d, provider: ethers.provider, signer: user });
+  for (const k of keys) await deposit(asUser, { token: 0n, amount: 10n ** 18n, owner: k });
+  const { rollup } = await connectRollup({ deployment: d, provider: ethers.provider, signer });
   const store = new storeMod.SequencerStore(path.join(dir, "seq.sqlite"));
   const queue = new LocalProofQueue(setup.manifest);
-  const base = { crypto, params: p, store, rollup: d.rollup, fromBlock: d.blockNumber, prover: queue, pollMs: 100, batchTimeoutMs: 200 };
+  const base = { crypto, params: p, store, rollup, fromBlock: d.deployBlock, prover: queue, pollMs: 100, batchTimeoutMs: 200 };
   // Limits far above the pool sizes: this measures cost, not refusals (the "before" code has none).
   const wide = { maxPending: 10_000_000, maxPendingPerSender: 10_000 };
   let seq = new service.Sequencer(base);
   await seq.start();
   await seq.drain();
   await seq.stop();
-  const domain = { chainId: d.chainId, rollupAddress: BigInt(d.rollupAddress) };
+  const domain = { chainId, rollupAddress: BigInt(d.rollup) };
   const signed = Array.from({ length: reps * sizes.length }, (_, n) =>
     transferToJSON(signTransfer(crypto.hash, keys[0]!, { from: 1n, to: 2n, amount: 1n, fee: 0n, nonce: BigInt(n) }, domain, p)),
   );

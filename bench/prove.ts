@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import { getInstance } from "../src/proving/instances.js";
 import { setupInstance } from "../src/proving/setup.js";
 import { Prover, type WitnessChoice } from "../src/proving/prover.js";
+import { benchSettings } from "./settings.js";
 import { fullBatchInput } from "./witness.js";
 
 const { values, positionals } = parseArgs({
@@ -20,6 +21,7 @@ const { values, positionals } = parseArgs({
     witness: { type: "string", default: "wasm,cpp" },
   },
 });
+const { devPtau } = benchSettings();
 const runs = Number(values.runs);
 if (!Number.isInteger(runs) || runs < 1) throw new Error("--runs must be a positive integer");
 const backends = values.witness.split(",").filter(Boolean) as WitnessChoice[];
@@ -38,7 +40,7 @@ const rows: Row[] = [];
 
 for (const name of names) {
   const p = getInstance(name);
-  const { manifest } = await setupInstance(name, { log, writeVerifier: false });
+  const { manifest } = await setupInstance(name, { log, writeVerifier: false, devPtau });
   log(`${name}: building a full batch input …`);
   const input = await fullBatchInput(name);
   for (const witness of backends) {

@@ -21,6 +21,7 @@ import { batchMainSource, readR1csInfo } from "../src/proving/setup.js";
 import { L2State } from "../src/model/state.js";
 import { signTransfer } from "../src/model/tx.js";
 import { buildCppWitness, cppWitness, wasmWitness } from "../src/proving/witness.js";
+import { benchSettings } from "./settings.js";
 
 /**
  * The circuit input of a batch of instance `name` with every slot in use, built with the state
@@ -100,4 +101,7 @@ async function main(): Promise<void> {
   for (const r of rows) console.log(r);
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) await main();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  benchSettings();
+  await main();
+}

@@ -210,13 +210,19 @@ export async function verifyBatchFromL1(
   fromBlock: number,
   number: bigint,
   vkeyFile: string,
-  tamper?: (b: PostedBatch) => void,
   logs: LogQueryOptions = {},
 ): Promise<BatchVerification> {
   const batches = await readBatches(rollup, fromBlock, logs);
   const batch = batches[Number(number) - 1];
   if (!batch || batch.number !== number) throw new Error(`no batch ${number} on L1 (there are ${batches.length})`);
-  tamper?.(batch);
+  return verifyPostedBatch(params, rollup, batch, batches[Number(number)], vkeyFile);
+}
+
+/**
+ * verifyBatchFromL1's checks of one posted batch (as readBatches returns it); `next` is the batch
+ * after it, if there is one (its old root must be this batch's new root).
+ */
+export async function verifyPostedBatch(params: DerivedParams, rollup: RollupContract, batch: PostedBatch, next: PostedBatch | undefined, vkeyFile: string): Promise<BatchVerification> {
   const provider = rollup.runner!.provider as Provider;
   const chainId = (await provider.getNetwork()).chainId;
   const l1HashEnd = await rollup.l1ChainHash(batch.l1From + BigInt(batch.data.l1Count));
@@ -226,7 +232,6 @@ export async function verifyBatchFromL1(
   const proof = unpackGroth16Proof(batch.proof);
   const vkey = JSON.parse(readFileSync(vkeyFile, "utf8"));
   const proofValid = await groth16.verify(vkey, publicSignals.map(String), proof);
-  const next = batches[Number(number)];
   const rootConsistent = next ? next.oldRoot === batch.data.newRoot : (await rollup.stateRoot()) === batch.data.newRoot;
   const onChainKeyHash = (await rollup.verifyingKeyHash()).toLowerCase();
   return { batch, publicSignals, commitmentValid, proofValid, rootConsistent, onChainKeyHash, keyHashMatches: onChainKeyHash === verifyingKeyHash(vkey) };

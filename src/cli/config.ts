@@ -1,25 +1,27 @@
 // Configuration of the zkr command, read and validated here and nowhere else. Each setting
 // comes from its flag, else its environment variable, else a default; commands declare the
 // settings they use (`withSettings`), which adds the flags and validates the values once.
-// Also here: the two files the CLI keeps, the deployment record (public addresses) and the
-// wallet (an L2 private key, written with mode 0600). No private key has a default.
+// The layers below read no environment: they take these values as options (the witness
+// calculator, the development ptau), and the cache directory is set once for the process
+// (applyProcessSettings → src/proving/paths.ts setCacheDir).
+// Also here: the wallet file the CLI keeps (an L2 private key, written with mode 0600); the
+// deployment file is src/ops/deployment.ts's. No private key has a default.
 import { Command } from "commander";
-import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { getAddress, isHexString } from "ethers";
+import { isHexString } from "ethers";
 import { L2Key } from "../model/keys.js";
-import { type DerivedParams } from "../model/params.js";
-import { getInstance } from "../proving/instances.js";
+import { cacheDir, setCacheDir } from "../proving/paths.js";
+import { WITNESS_CHOICES, type WitnessChoice } from "../proving/prover.js";
 import { DEFAULT_MAX_LOG_RANGE } from "../chain/logs.js";
-import { describeProvenance, type SetupManifest, type SetupProvenance } from "../proving/manifest.js";
-import { verifyingKeyHashOfFile } from "../proving/vkey.js";
+import { type Deployment, readDeployment } from "../ops/index.js";
 import { writeFileAtomic } from "../util/fs.js";
 
-export type Setting = "rpc" | "key" | "sequencer" | "wallet" | "deployment" | "maxLogRange";
+export type Setting = "rpc" | "key" | "sequencer" | "wallet" | "deployment" | "maxLogRange" | "witness" | "devPtau";
 
 interface Spec {
-  flag: string;
+  /** The command-line flag; a setting without one comes only from its environment variable. */
+  flag?: string;
   env: string;
   help: string;
   /** Default value; rpc's default is the deployment's rpc, then DEFAULT_RPC. */
@@ -29,9 +31,9 @@ interface Spec {
 }
 
 export const DEFAULT_RPC = "http://127.0.0.1:8545";
-export const DEFAULT_SEQUENCER = "http://127.0.0.1:8080";
+const DEFAULT_SEQUENCER = "http://127.0.0.1:8080";
 /** Where the CLI keeps its files by default (relative to the working directory; gitignored). */
-export const STATE_DIR = ".zkr";
+const STATE_DIR = ".zkr";
 
 function httpUrl(value: string, from: string): string {
   let u: URL;
@@ -53,6 +55,11 @@ function privateKey(value: string, from: string): string {
 
 const file = (value: string) => path.resolve(value);
 
+function witnessChoice(value: string, from: string): string {
+  if (!WITNESS_CHOICES.includes(value as WitnessChoice)) throw new Error(`${from} must be ${WITNESS_CHOICES.join(", ")}, got "${value}"`);
+  return value;
+}
+
 function blockCount(value: string, from: string): string {
   if (!/^[1-9]\d{0,6}$/.test(value)) throw new Error(`${from} must be a number of blocks from 1 to 9999999, got "${value}"`);
   return value;
@@ -71,17 +78,48 @@ const SPECS: Record<Setting, Spec> = {
     default: String(DEFAULT_MAX_LOG_RANGE),
     check: blockCount,
   },
+  witness: {
+    flag: "--witness <calculator>",
+    env: "ZKR_WITNESS",
+    help: "witness calculator of the proofs made in this process: wasm, cpp (circom's C++ generator: 3-5x faster, built once per circuit with g++, see scripts/ensure-witness-toolchain.sh) or auto (cpp if it builds, else wasm)",
+    default: "wasm",
+    check: witnessChoice,
+  },
+  devPtau: { env: "ZKR_DEV_PTAU", help: "development ptau file used instead of the shared or generated one", check: file },
 };
 
-const flagName = (s: Setting) => SPECS[s].flag.split(" ")[0]!;
+/** How a user names a setting: its flag, or its env var if it has no flag. */
+const flagName = (s: Setting) => SPECS[s].flag?.split(" ")[0] ?? SPECS[s].env;
 
 /** Adds the flags of `settings` to a command (help names the env var and default of each). */
 export function withSettings(cmd: Command, ...settings: Setting[]): Command {
   for (const s of settings) {
     const spec = SPECS[s];
-    cmd.option(spec.flag, `${spec.help} [env ${spec.env}${spec.default ? `, default ${spec.default}` : ""}]`);
+    if (spec.flag) cmd.option(spec.flag, `${spec.help} [env ${spec.env}${spec.default ? `, default ${spec.default}` : ""}]`);
   }
   return cmd;
+}
+
+/** The settings of the whole process, read once at start-up. */
+export interface ProcessSettings {
+  /** Where circuits, ptau files and keys are cached ($ZKR_CACHE, default ~/.cache/zkr). */
+  cacheDir: string;
+  /** Errors show their stack ($ZKR_DEBUG=1). */
+  debug: boolean;
+}
+
+/**
+ * Reads the process-wide settings from `env` and applies them: the cache directory becomes the
+ * process's (src/proving/paths.ts setCacheDir; proving child processes get it from their parent).
+ * Called once by each entry point before anything else: src/cli/index.ts, the test suite
+ * (test/setup.ts) and the benchmarks.
+ */
+export function applyProcessSettings(env: NodeJS.ProcessEnv = process.env): ProcessSettings {
+  const cache = env.ZKR_CACHE;
+  setCacheDir(cache === undefined || cache === "" ? undefined : path.resolve(cache));
+  const debug = env.ZKR_DEBUG ?? "";
+  if (!["", "0", "1"].includes(debug)) throw new Error(`ZKR_DEBUG must be 1 or 0, got "${debug}"`);
+  return { cacheDir: cacheDir(), debug: debug === "1" };
 }
 
 /** The resolved, validated settings of one command run. */
@@ -114,6 +152,16 @@ export class Config {
     return Number(this.values.maxLogRange ?? DEFAULT_MAX_LOG_RANGE);
   }
 
+  /** The witness calculator of proofs made in this process (wasm unless the command declared the setting). */
+  get witness(): WitnessChoice {
+    return (this.values.witness ?? "wasm") as WitnessChoice;
+  }
+
+  /** The development ptau to set up with, if one is given ($ZKR_DEV_PTAU). */
+  get devPtau(): string | undefined {
+    return this.values.devPtau;
+  }
+
   /** A setting that must be given. */
   need(s: Setting): string {
     const v = this.get(s);
@@ -140,109 +188,9 @@ export class Config {
   }
 }
 
-// ------------------------------------------------------------------- deployment file
-
-// 3: one verifier for single and aggregated proofs with its verifying key hash, and the L1-queue
-// policy (fee, minimum deposit, grace, inactivity delay).
-export const DEPLOYMENT_FORMAT = "zkr-deployment-3";
-
-/** What `zkr deploy` records: everything needed to talk to the rollup and check its proofs. */
-export interface Deployment {
-  format: typeof DEPLOYMENT_FORMAT;
-  chainId: string;
-  rpc: string;
-  rollup: string;
-  /** The verifier of single and aggregated proofs (ZkrVerifier_<instance>). */
-  verifier: string;
-  /** keccak256 of the verification key's points (src/proving/verifier.ts verifyingKeyHash), 0x-hex. */
-  verifyingKeyHash: string;
-  poseidon: { 3: string; 4: string; 5: string; 8: string };
-  sequencer: string;
-  instance: string;
-  /** Setup (proving key) the verifier was exported from: cacheDir()/setup/<instance>-<setupKey>. */
-  setupKey: string;
-  /** sha256 of that setup's verification_key.json. */
-  vkeySha256: string;
-  /**
-   * Which setup the verifier came from: development or ceremony, its contributions and beacon,
-   * the hashes of its zkey and verification key (src/proving/setup.ts setupProvenance). Absent in files
-   * written before zkr recorded it.
-   */
-  setupProvenance?: SetupProvenance;
-  /** The rollup's immutable policy, decimal strings: seconds, and wei for the fee and the minimum. */
-  escapeDelay: string;
-  inactivityDelay: string;
-  l1Grace: string;
-  l1OpFee: string;
-  minDeposit: string;
-  deployBlock: number;
-  deployedAt: string;
-}
-
-/** Reads and checks a deployment file; the error says how to make one. */
-export function readDeployment(f: string): Deployment {
-  if (!existsSync(f)) throw new Error(`no deployment file ${f}: run \`zkr deploy\` or \`zkr devnet\`, or pass --deployment / set ZKR_DEPLOYMENT`);
-  let d: Deployment;
-  try {
-    d = JSON.parse(readFileSync(f, "utf8")) as Deployment;
-  } catch (e) {
-    throw new Error(`deployment file ${f} is not JSON: ${(e as Error).message}`);
-  }
-  const bad = (why: string) => new Error(`deployment file ${f} is invalid: ${why}`);
-  if (d.format !== DEPLOYMENT_FORMAT) throw bad(`format is ${JSON.stringify(d.format)}, expected "${DEPLOYMENT_FORMAT}"`);
-  try {
-    for (const a of [d.rollup, d.verifier, d.sequencer, d.poseidon?.[3], d.poseidon?.[4], d.poseidon?.[5], d.poseidon?.[8]]) getAddress(a ?? "");
-    getInstance(d.instance);
-    httpUrl(d.rpc, "rpc");
-  } catch (e) {
-    throw bad((e as Error).message);
-  }
-  if (!/^[1-9]\d*$/.test(d.chainId)) throw bad("chainId");
-  if (!Number.isSafeInteger(d.deployBlock) || d.deployBlock < 0) throw bad("deployBlock");
-  if (!/^[0-9a-f]{16}$/.test(d.setupKey) || !/^[0-9a-f]{64}$/.test(d.vkeySha256)) throw bad("setupKey / vkeySha256");
-  const p = d.setupProvenance;
-  if (p !== undefined && (!["ceremony", "development"].includes(p?.kind) || p.vkeySha256 !== d.vkeySha256 || !Array.isArray(p.contributions))) {
-    throw bad("setupProvenance (its kind, contributions, or a verification key sha256 other than vkeySha256)");
-  }
-  if (!/^0x[0-9a-f]{64}$/.test(d.verifyingKeyHash ?? "")) throw bad("verifyingKeyHash");
-  for (const f of ["escapeDelay", "inactivityDelay", "l1Grace", "l1OpFee", "minDeposit"] as const) {
-    if (typeof d[f] !== "string" || !/^\d+$/.test(d[f])) throw bad(f);
-  }
-  return d;
-}
-
-/** One line on the setup the deployment's verifier came from (zkr verify, zkr status --l1). */
-export function describeDeploymentSetup(d: Deployment): string {
-  return d.setupProvenance ? describeProvenance(d.setupProvenance) : `not recorded (deployment file from before zkr recorded it), vkey sha256 ${d.vkeySha256}`;
-}
-
-export function deploymentParams(d: Deployment): DerivedParams {
-  return getInstance(d.instance);
-}
-
-/** Writes a deployment file (atomically); refuses to replace one unless `overwrite`. */
-export function writeDeployment(f: string, d: Deployment, overwrite: boolean): void {
-  if (existsSync(f) && !overwrite) throw new Error(`${f} exists (a previous deployment?): pass --force to replace it, or --out another file`);
-  writeFileAtomic(f, JSON.stringify(d, null, 2) + "\n", { mode: 0o644 });
-}
-
-export function sha256File(f: string): string {
-  return createHash("sha256").update(readFileSync(f)).digest("hex");
-}
-
-/** Checks that `manifest` is the setup a deployment's verifier was exported from. */
-export function checkSetupMatches(d: Deployment, manifest: SetupManifest, where: string): void {
-  if (manifest.label !== d.instance || manifest.key !== d.setupKey || sha256File(manifest.vkey) !== d.vkeySha256 || verifyingKeyHashOfFile(manifest.vkey) !== d.verifyingKeyHash) {
-    throw new Error(
-      `${where} holds setup ${manifest.label}-${manifest.key}, but the rollup's verifier comes from setup ${d.instance}-${d.setupKey} ` +
-        `(verification key sha256 ${d.vkeySha256}): pass --setup with a copy of the deployer's setup directory`,
-    );
-  }
-}
-
 // ------------------------------------------------------------------- wallet file
 
-export const WALLET_FORMAT = "zkr-l2-wallet-1";
+const WALLET_FORMAT = "zkr-l2-wallet-1";
 
 interface WalletFile {
   format: typeof WALLET_FORMAT;
@@ -279,4 +227,3 @@ export async function readWallet(f: string): Promise<L2Key> {
   if (w.ax !== key.ax.toString() || w.ay !== key.ay.toString()) throw new Error(`wallet file ${f} is corrupt: its public key does not match its private key`);
   return key;
 }
-

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { applyProcessSettings, type ProcessSettings } from "./config.js";
 import { balanceCommand } from "./commands/balance.js";
 import { ceremonyCommand } from "./commands/ceremony.js";
 import { demoCommand } from "./commands/demo.js";
@@ -24,6 +25,7 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
   if (!String(warning).startsWith("SQLite is an experimental feature")) (emitWarning as (...a: unknown[]) => void)(warning, ...rest);
 }) as typeof process.emitWarning;
 
+let settings: ProcessSettings | undefined;
 const program = new Command()
   .name("zkr")
   .description("zkr: a ZK rollup with Groth16 validity proofs")
@@ -62,6 +64,7 @@ const inherit = (parent: Command) => {
 inherit(program);
 
 try {
+  settings = applyProcessSettings(); // before any command: the cache directory is the process's
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) process.exit(e.exitCode);
@@ -69,6 +72,6 @@ try {
   const err = e as { shortMessage?: string; message?: string };
   const message = (err.shortMessage ?? err.message ?? String(e)).split("\n")[0];
   console.error(`zkr: ${message}`);
-  if (process.env.ZKR_DEBUG === "1" && e instanceof Error) console.error(e.stack);
+  if (settings?.debug && e instanceof Error) console.error(e.stack);
   process.exit(1);
 }

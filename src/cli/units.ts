@@ -1,25 +1,10 @@
-// Amounts as users type and read them: decimal strings ("1.5") in whole tokens, converted
-// exactly to base units with the token's decimals (18 for ETH). Nothing is ever rounded.
+// Values as users type them on the command line: L2 amounts and fees (decimal strings in whole
+// tokens, src/util/amounts.ts) checked to have exact compact encodings, and commander parsers of
+// integer and ETH flags.
 import { FLOAT40, FLOAT8, type FloatFormat, isRepresentable } from "../model/float.js";
 import { InvalidArgumentError } from "commander";
-
-/** "1.5" → 1500000000000000000n for 18 decimals; throws on anything that is not exact. */
-export function parseAmount(text: string, decimals: number, what = "amount"): bigint {
-  const m = /^(\d+)(?:\.(\d+))?$/.exec(text);
-  if (!m) throw new Error(`${what} "${text}" is not a decimal number like 1.5`);
-  const frac = m[2] ?? "";
-  if (frac.length > decimals) throw new Error(`${what} "${text}" has ${frac.length} decimals, the token has ${decimals}`);
-  return BigInt(m[1]! + frac.padEnd(decimals, "0"));
-}
-
-/** 1500000000000000000n → "1.5" for 18 decimals. */
-export function formatAmount(value: bigint, decimals: number): string {
-  const neg = value < 0n;
-  const s = (neg ? -value : value).toString().padStart(decimals + 1, "0");
-  const int = s.slice(0, s.length - decimals);
-  const frac = s.slice(s.length - decimals).replace(/0+$/, "");
-  return `${neg ? "-" : ""}${int}${frac ? `.${frac}` : ""}`;
-}
+import { DEV_CONFIRMATIONS, type Finality, parseFinality } from "../sequencer/finality.js";
+import { formatAmount, parseAmount } from "../util/amounts.js";
 
 /** An amount and fee of an L2 transaction, checked to have exact compact encodings. */
 export function parseL2Amounts(amount: string, fee: string, decimals: number): { amount: bigint; fee: bigint } {
@@ -61,16 +46,12 @@ export function numArg(what: string, min: number, max = Number.MAX_SAFE_INTEGER)
   return (v: string) => Number(intArg(what, BigInt(min), BigInt(max))(v));
 }
 
-/**
- * Parses --witness (wasm | cpp | auto) and makes it the process's $ZKR_WITNESS, which every
- * Prover here and in its proving child processes reads (src/proving/prover.ts).
- */
-export function witnessArg(v: string): string {
-  if (!["wasm", "cpp", "auto"].includes(v)) throw new Error(`--witness must be wasm, cpp or auto, got "${v}"`);
-  process.env.ZKR_WITNESS = v;
-  return v;
-}
+/** The --confirmations option of the commands that run a sequencer. */
+export const CONFIRMATIONS_HELP =
+  `when an included batch is final: "finalized" (the L1 node's finalized block) or a number of confirmations (1 = once mined); ` +
+  `default: finalized, or ${DEV_CONFIRMATIONS} on a local development chain`;
 
-/** The --witness option's description, shared by the commands that prove. */
-export const WITNESS_HELP =
-  "witness calculator: wasm, cpp (circom's C++ generator: 3-5x faster, built once per circuit with g++, see scripts/ensure-witness-toolchain.sh) or auto (cpp if it builds, else wasm); default $ZKR_WITNESS or wasm";
+/** Parses --confirmations for commander (a user mistake is one line). */
+export function confirmationsArg(v: string): Finality {
+  return parseFinality(v);
+}

@@ -6,12 +6,14 @@
 // including when the worker is killed.
 import { performance } from "node:perf_hooks";
 import type { SetupManifest } from "../proving/manifest.js";
-import { type Groth16Proof, Prover, type PublicSignals } from "../proving/prover.js";
+import { setCacheDir } from "../proving/paths.js";
+import { type Groth16Proof, Prover, type PublicSignals, type WitnessChoice } from "../proving/prover.js";
 import { sharedCurveReady } from "../proving/curve.js";
 import type { ProvingPhase } from "./queue.js";
 
 export type ProvingRequest =
-  | { type: "prove"; id: number; manifest: SetupManifest; input: Record<string, unknown> }
+  /** `cacheDir` and `witness`: the parent's (this process reads no configuration of its own). */
+  | { type: "prove"; id: number; manifest: SetupManifest; input: Record<string, unknown>; cacheDir: string; witness: WitnessChoice }
   | { type: "close" };
 
 export type ProvingReply =
@@ -40,8 +42,9 @@ if (process.send) {
       return;
     }
     try {
+      setCacheDir(m.cacheDir);
       let prover = provers.get(m.manifest.zkey);
-      if (!prover) provers.set(m.manifest.zkey, (prover = new Prover(m.manifest)));
+      if (!prover) provers.set(m.manifest.zkey, (prover = new Prover(m.manifest, { witness: m.witness })));
       send({ type: "phase", id: m.id, phase: "proving" });
       await sharedCurveReady();
       const r = await prover.prove(m.input);

@@ -4,21 +4,23 @@
 //
 //   node --import tsx src/prover/worker.ts --redis redis://HOST:6379 --queue NAME --setup DIR
 //
+// (or `zkr prover`). Without --setup, each job's setup is looked up in the cache (--cache DIR).
+//
 // A worker that dies mid-job loses its job lock; another worker's stalled-job check puts the
 // job back in the queue within about lockDuration + 2 × stalledInterval. SIGTERM (or SIGINT)
 // finishes the current job and exits; a second one abandons it (another worker retries it).
 import { type ChildProcess, fork } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { UnrecoverableError, Worker } from "bullmq";
-import { BN254_BASE_FIELD } from "../model/crypto.js";
-import { setupDir, setupsDir } from "../proving/paths.js";
+import { cacheDir, setCacheDir, setupDir, setupsDir } from "../proving/paths.js";
 import type { SetupManifest } from "../proving/manifest.js";
 import type { ProveJobData, ProveJobProgress, ProveJobResult } from "./bullmq.js";
-import type { Groth16Proof } from "../proving/prover.js";
+import { WITNESS_CHOICES, type WitnessChoice } from "../proving/prover.js";
 import type { ProvingReply, ProvingRequest } from "./proving-process.js";
 import { type ProvingPhase, type SetupRef, settlesWithin, setupRef } from "./queue.js";
 
@@ -44,8 +46,30 @@ export interface WorkerOptions {
   lockDurationMs?: number;
   stalledIntervalMs?: number;
   log?: (msg: string) => void;
-  /** TEST ONLY: return every proof corrupted (after checking it), to test that producers reject bad proofs. */
-  testCorruptProofs?: boolean;
+  /** Witness calculator of the default backend (default "wasm"). */
+  witness?: WitnessChoice;
+  /** What proves the jobs (default: a ProvingProcess, a child process of this one). */
+  backend?: ProvingBackend;
+}
+
+/** A proof as a backend returns it, with its own check against the setup's verification key. */
+export type BackendProof = Extract<ProvingReply, { type: "done" }>;
+
+/**
+ * What a worker proves with: by default a child process (ProvingProcess); another one (another
+ * prover implementation, a wrapper that records or alters proofs) goes in WorkerOptions.backend.
+ * The worker refuses a proof the backend says does not verify; producers check every proof again.
+ */
+export interface ProvingBackend {
+  /** Pid of the process proofs run in, if any (logged, and reported as ProverWorker.provingPid). */
+  readonly pid: number | undefined;
+  /** Called once when the worker starts, before any job. */
+  start(): void;
+  prove(manifest: SetupManifest, input: Record<string, unknown>, onPhase: (p: ProvingPhase) => void): Promise<BackendProof>;
+  /** Lets a proof in progress finish, then stops. */
+  close(): Promise<void>;
+  /** Stops at once, failing a proof in progress. */
+  kill(): void;
 }
 
 export interface ProverWorker {
@@ -61,7 +85,7 @@ export async function runWorker(opts: WorkerOptions): Promise<ProverWorker> {
   const name = opts.name ?? `${os.hostname()}-${process.pid}`;
   const log = opts.log ?? ((m: string) => console.log(`${new Date().toISOString()} zkr prover ${name}: ${m}`));
   const setups = new WorkerSetups(opts.setup);
-  const proving = new ProvingProcess();
+  const proving = opts.backend ?? new ProvingProcess({ witness: opts.witness });
   proving.start();
 
   const proofs = new Set<Promise<unknown>>(); // in progress, for close()
@@ -83,7 +107,7 @@ export async function runWorker(opts: WorkerOptions): Promise<ProverWorker> {
       }
       const ms = (x: number) => `${(x / 1000).toFixed(1)} s`;
       log(`${job.id}: proved (witness ${ms(r.witnessMs)}, proof ${ms(r.proveMs)}, verified in ${ms(r.verifyMs)})`);
-      return { proof: opts.testCorruptProofs ? corruptProof(r.proof) : r.proof, publicSignals: r.publicSignals, witnessMs: r.witnessMs, proveMs: r.proveMs, worker: name };
+      return { proof: r.proof, publicSignals: r.publicSignals, witnessMs: r.witnessMs, proveMs: r.proveMs, worker: name };
     },
     {
       connection: { url: opts.redis },
@@ -109,7 +133,6 @@ export async function runWorker(opts: WorkerOptions): Promise<ProverWorker> {
     await settlesWithin(worker.close(true), 1_000);
     throw e;
   }
-  if (opts.testCorruptProofs) log("ZKR_TEST_CORRUPT_PROOFS: this worker returns corrupted proofs (for tests only)");
   log(`ready: queue ${opts.queue} on ${redactUrl(opts.redis)}, ${setups.describe()}, proving in process ${proving.pid}`);
 
   return {
@@ -190,13 +213,19 @@ export function readSetupDir(dir: string): SetupManifest {
   return local;
 }
 
-type ProvingDone = Extract<ProvingReply, { type: "done" }>;
-
-/** The child process proofs run in, and the requests it is working on. */
-class ProvingProcess {
+/**
+ * The default backend: the child process proofs run in (proving-process.ts), and the requests it
+ * is working on. It proves with this process's cacheDir() and the given witness calculator.
+ */
+export class ProvingProcess implements ProvingBackend {
   private child?: ChildProcess;
   private seq = 0;
-  private readonly pending = new Map<number, { resolve(r: ProvingDone): void; reject(e: Error): void; onPhase(p: ProvingPhase): void }>();
+  private readonly pending = new Map<number, { resolve(r: BackendProof): void; reject(e: Error): void; onPhase(p: ProvingPhase): void }>();
+  private readonly witness: WitnessChoice;
+
+  constructor(opts: { witness?: WitnessChoice } = {}) {
+    this.witness = opts.witness ?? "wasm";
+  }
 
   get pid(): number | undefined {
     return this.child?.pid;
@@ -205,7 +234,8 @@ class ProvingProcess {
   start(): ChildProcess {
     if (this.child) return this.child;
     const child = fork(fileURLToPath(new URL("./proving-process.ts", import.meta.url)), [], {
-      execArgv: ["--import", import.meta.resolve("tsx")],
+      // createRequire, not import.meta.resolve: this module may run compiled to CommonJS (mocha's tsx hook).
+      execArgv: ["--import", pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href],
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     child.on("message", (m: ProvingReply) => {
@@ -227,12 +257,12 @@ class ProvingProcess {
     return child;
   }
 
-  prove(manifest: SetupManifest, input: Record<string, unknown>, onPhase: (p: ProvingPhase) => void): Promise<ProvingDone> {
+  prove(manifest: SetupManifest, input: Record<string, unknown>, onPhase: (p: ProvingPhase) => void): Promise<BackendProof> {
     const child = this.start();
     const id = ++this.seq;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, onPhase });
-      child.send({ type: "prove", id, manifest, input } satisfies ProvingRequest, (e) => {
+      child.send({ type: "prove", id, manifest, input, cacheDir: cacheDir(), witness: this.witness } satisfies ProvingRequest, (e) => {
         if (e && this.pending.delete(id)) reject(new Error(`cannot reach the proving process: ${e.message}`));
       });
     });
@@ -255,17 +285,12 @@ class ProvingProcess {
   }
 }
 
-/** A valid curve point that is not the proof's: A negated. */
-function corruptProof(proof: Groth16Proof): Groth16Proof {
-  return { ...proof, pi_a: [proof.pi_a[0]!, (BN254_BASE_FIELD - BigInt(proof.pi_a[1]!)).toString(), proof.pi_a[2]!] };
-}
-
 function redactUrl(url: string): string {
   return url.replace(/\/\/([^@/]*)@/, "//***@");
 }
 
 const USAGE = `usage: node --import tsx src/prover/worker.ts --redis URL --queue NAME [--setup DIR] [--name NAME]
-       [--concurrency N] [--lock-ms MS] [--stalled-ms MS]`;
+       [--concurrency N] [--lock-ms MS] [--stalled-ms MS] [--cache DIR] [--witness wasm|cpp|auto]`;
 
 async function main(): Promise<void> {
   const { values: v } = parseArgs({
@@ -277,6 +302,8 @@ async function main(): Promise<void> {
       concurrency: { type: "string" },
       "lock-ms": { type: "string" },
       "stalled-ms": { type: "string" },
+      cache: { type: "string" },
+      witness: { type: "string" },
       help: { type: "boolean" },
     },
   });
@@ -287,6 +314,8 @@ async function main(): Promise<void> {
     if (!/^[1-9]\d*$/.test(s)) throw new Error(`${flag} must be a positive integer, got "${s}"`);
     return Number(s);
   };
+  if (v.witness !== undefined && !WITNESS_CHOICES.includes(v.witness as WitnessChoice)) throw new Error(`--witness must be ${WITNESS_CHOICES.join(", ")}, got "${v.witness}"`);
+  setCacheDir(v.cache); // where jobs' setups are found without --setup, and C++ witness generators are built
   const worker = await runWorker({
     redis: v.redis,
     queue: v.queue,
@@ -295,7 +324,7 @@ async function main(): Promise<void> {
     concurrency: int(v.concurrency, "--concurrency"),
     lockDurationMs: int(v["lock-ms"], "--lock-ms"),
     stalledIntervalMs: int(v["stalled-ms"], "--stalled-ms"),
-    testCorruptProofs: process.env.ZKR_TEST_CORRUPT_PROOFS === "1",
+    witness: v.witness as WitnessChoice | undefined,
   });
   let signals = 0;
   const stop = (signal: string) => {

@@ -7,9 +7,23 @@ import { REPO_ROOT } from "../util/paths.js";
 /** Where the generated verifiers go for Hardhat to compile (gitignored). */
 export const GENERATED_CONTRACTS_DIR = path.join(REPO_ROOT, "contracts", "generated");
 
+/** The cache directory when none is set: ~/.cache/zkr. */
+export const DEFAULT_CACHE_DIR = path.join(os.homedir(), ".cache", "zkr");
+
+let cacheRoot: string | undefined;
+
+/**
+ * Sets the process's cache directory (every pipeline stage and every proving child process
+ * this process starts uses it); undefined restores DEFAULT_CACHE_DIR. Entry points set it at
+ * start-up from their configuration: src/cli/config.ts applyProcessSettings ($ZKR_CACHE).
+ */
+export function setCacheDir(dir: string | undefined): void {
+  cacheRoot = dir === undefined ? undefined : path.resolve(dir);
+}
+
 /** Where compiled circuits, ptau files and keys are cached (never inside the repository). */
 export function cacheDir(): string {
-  return process.env.ZKR_CACHE ?? path.join(os.homedir(), ".cache", "zkr");
+  return cacheRoot ?? DEFAULT_CACHE_DIR;
 }
 
 /** Where the setups (proving and verification keys, verifier) are kept: cacheDir()/setup. */

@@ -20,10 +20,10 @@ export type { WitnessBackend } from "./witness.js";
  */
 export type WitnessChoice = WitnessBackend | "auto";
 
-const WITNESS_CHOICES: readonly WitnessChoice[] = ["wasm", "cpp", "auto"];
+export const WITNESS_CHOICES: readonly WitnessChoice[] = ["wasm", "cpp", "auto"];
 
 export interface ProverOptions {
-  /** Witness calculator (default: $ZKR_WITNESS, else "wasm"). */
+  /** Witness calculator (default "wasm"; the CLI passes --witness / $ZKR_WITNESS, src/cli/config.ts). */
   witness?: WitnessChoice;
   /**
    * The circuit's main source, to build its C++ generator; only needed for a setup that is not a
@@ -64,8 +64,8 @@ export class Prover {
   private fallbackReason?: string;
 
   constructor(manifest: SetupManifest, opts: ProverOptions = {}) {
-    const choice = opts.witness ?? ((process.env.ZKR_WITNESS || "wasm") as WitnessChoice);
-    if (!WITNESS_CHOICES.includes(choice)) throw new Error(`unknown witness calculator "${choice}" (from ${opts.witness ? "options" : "$ZKR_WITNESS"}): use ${WITNESS_CHOICES.join(", ")}`);
+    const choice = opts.witness ?? "wasm";
+    if (!WITNESS_CHOICES.includes(choice)) throw new Error(`unknown witness calculator "${choice}": use ${WITNESS_CHOICES.join(", ")}`);
     this.manifest = manifest;
     this.opts = opts;
     this.witnessChoice = choice;

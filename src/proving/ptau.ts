@@ -181,7 +181,7 @@ export function devPtauDir(): string {
 }
 
 export interface DevPtauOptions {
-  /** An explicit development ptau (default: $ZKR_DEV_PTAU). */
+  /** An explicit development ptau (default: none; the CLI passes $ZKR_DEV_PTAU, src/cli/config.ts). */
   devPtau?: string;
   /** Directory holding pot17_dev.ptau and its SHA256SUMS (default: <repo>/../shared/ptau). */
   sharedPtauDir?: string;
@@ -195,14 +195,14 @@ export interface DevPtauOptions {
 }
 
 /**
- * A development ptau for a circuit that needs 2^minPower, in this order: `devPtau` /
- * $ZKR_DEV_PTAU; the shared pot17_dev.ptau if it matches its SHA256SUMS and is large enough;
+ * A development ptau for a circuit that needs 2^minPower, in this order: `devPtau` (the CLI's
+ * $ZKR_DEV_PTAU); the shared pot17_dev.ptau if it matches its SHA256SUMS and is large enough;
  * a previously generated one in the cache; else a new one generated for exactly minPower
  * into the cache (see DevPtauOptions.generator).
  */
 export async function devPtau(minPower: number, opts: DevPtauOptions = {}): Promise<PtauInfo> {
   const log = opts.log ?? (() => {});
-  const explicit = opts.devPtau ?? process.env.ZKR_DEV_PTAU;
+  const explicit = opts.devPtau;
   if (explicit) {
     if (!existsSync(explicit)) throw new Error(`development ptau ${explicit} (ZKR_DEV_PTAU) does not exist`);
     const power = await checkPtauFits(explicit, minPower);

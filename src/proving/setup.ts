@@ -38,7 +38,7 @@ const SETUP_FORMAT = "zkr-setup-v1";
 export interface SetupOptions {
   /** A ceremony ptau and the sha256 it must have. Without it a development ptau is used. */
   ptau?: { path: string; sha256: string };
-  /** Development ptau to use instead of the shared / generated one (default: $ZKR_DEV_PTAU). */
+  /** Development ptau to use instead of the shared / generated one (default: none; the CLI passes $ZKR_DEV_PTAU). */
   devPtau?: string;
   /** Directory of the shared pot17_dev.ptau and its SHA256SUMS (default: <repo>/../shared/ptau). */
   sharedPtauDir?: string;

@@ -8,10 +8,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { JsonRpcProvider, Network, Wallet } from "ethers";
-import { deployInstance } from "../../src/cli/commands/deploy.js";
-import { writeDeployment, type Deployment } from "../../src/cli/config.js";
-import { devAccount } from "../../src/cli/connect.js";
-import { type LocalChain, startHardhatNode } from "../../src/cli/services.js";
 import { DEV_POLICY, type RollupContract, rollupAt } from "../../src/chain/deploy.js";
 import { readL1Ops } from "../../src/chain/events.js";
 import { readBatches } from "../../src/chain/rebuild.js";
@@ -22,6 +18,7 @@ import { Background, freePort, zkrEnv, zkrOk } from "../cli/helpers.js";
 import { closeProver, ETH, keys, mined, params, proving } from "../e2e/helpers.js";
 import { RpcProxy, type RpcProxyOptions } from "../rpcProxy.js";
 import { l1OpFee } from "../sequencer/world.js";
+import { deploy, type Deployment, devAccount, type LocalChain, startHardhatNode, writeDeployment } from "../../src/ops/index.js";
 
 describe("chunked eth_getLogs against a node that caps them (hardhat node behind a JSON-RPC proxy)", function () {
   this.timeout(600_000);
@@ -47,7 +44,7 @@ describe("chunked eth_getLogs against a node that caps them (hardhat node behind
     chain = await startHardhatNode(await freePort(), "127.0.0.1", { blockTimeMs: 0 });
     direct = new JsonRpcProvider(chain.url, Network.from(31337n), { staticNetwork: true, cacheTimeout: -1 });
     const operator = new Wallet(devAccount(0).privateKey, direct);
-    d = await deployInstance({ signer: operator, chainId: 31337n, rpc: chain.url, instance: params.name, policy: DEV_POLICY, log: () => {} });
+    d = await deploy({ signer: operator, chainId: 31337n, rpc: chain.url, instance: params.name, policy: DEV_POLICY, log: () => {} });
     writeDeployment(path.join(dir, "deployment.json"), d, true);
     rollup = rollupAt(d.rollup, operator);
     // Three deposits and two proven batches, 3,000 empty blocks apart.
@@ -125,7 +122,7 @@ describe("chunked eth_getLogs against a node that caps them (hardhat node behind
   it("the sequencer reads 5,000 blocks of history through a node capping ranges at 300 blocks and proves the deposit in them", async function () {
     // Its own deployment: a sequencer refuses a rollup with batches it did not build.
     const operator = new Wallet(devAccount(0).privateKey, direct);
-    const mine = await deployInstance({ signer: operator, chainId: 31337n, rpc: chain.url, instance: params.name, policy: DEV_POLICY, log: () => {} });
+    const mine = await deploy({ signer: operator, chainId: 31337n, rpc: chain.url, instance: params.name, policy: DEV_POLICY, log: () => {} });
     const file = path.join(dir, "sequencer-deployment.json");
     writeDeployment(file, mine, true);
     await direct.send("hardhat_mine", ["0x9c4"]); // 2,500

@@ -9,9 +9,6 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import os from "node:os";
 import path from "node:path";
 import { JsonRpcProvider, Network, parseEther, Wallet } from "ethers";
-import { type Deployment, readDeployment } from "../../src/cli/config.js";
-import { devAccount } from "../../src/cli/connect.js";
-import { type LocalChain, startHardhatNode } from "../../src/cli/services.js";
 import { verifierContractName } from "../../src/proving/verifier.js";
 import { TEST_INSTANCE } from "../../src/proving/instances.js";
 import { cacheDir } from "../../src/proving/paths.js";
@@ -20,6 +17,7 @@ import { GENERATED_CONTRACTS_DIR } from "../../src/proving/paths.js";
 import { readSetupManifest, type SetupManifest } from "../../src/proving/manifest.js";
 import { alive, Background, expectOneLineError, freePort, zkr, zkrEnv, zkrOk } from "./helpers.js";
 import { pinned, readConstraintSnapshot } from "../../bench/snapshots.js";
+import { type Deployment, devAccount, type LocalChain, readDeployment, startHardhatNode } from "../../src/ops/index.js";
 
 const BEACON = "5d7a0c3e9b1f4a6e8c2d0b7f3a9e1c5d7b3f0a8e6c4d2b9f1e7a5c3d0b8f6e4a";
 

@@ -5,12 +5,10 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { type Contract, ContractFactory, JsonRpcProvider, Network, parseEther, Wallet } from "ethers";
-import { type Deployment, readDeployment } from "../../src/cli/config.js";
 import { SNARK_FIELD } from "../../src/model/crypto.js";
 import { readArtifact } from "../../src/chain/artifacts.js";
-import { devAccount } from "../../src/cli/connect.js";
-import { type LocalChain, startHardhatNode } from "../../src/cli/services.js";
 import { alive, Background, expectOneLineError, freePort, zkr, zkrEnv, zkrOk } from "./helpers.js";
+import { type Deployment, devAccount, type LocalChain, readDeployment, startHardhatNode } from "../../src/ops/index.js";
 
 describe("zkr CLI (bin/zkr against a hardhat node)", function () {
   this.timeout(600_000);

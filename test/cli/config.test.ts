@@ -3,8 +3,11 @@ import { expect } from "chai";
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Config, createWallet, DEFAULT_RPC, DEPLOYMENT_FORMAT, describeDeploymentSetup, readDeployment, readWallet } from "../../src/cli/config.js";
-import { formatAmount, parseAmount, parseL2Amounts } from "../../src/cli/units.js";
+import { applyProcessSettings, Config, createWallet, DEFAULT_RPC, readWallet } from "../../src/cli/config.js";
+import { cacheDir, DEFAULT_CACHE_DIR, setCacheDir } from "../../src/proving/paths.js";
+import { parseL2Amounts } from "../../src/cli/units.js";
+import { DEPLOYMENT_FORMAT, describeDeploymentSetup, readDeployment } from "../../src/ops/index.js";
+import { formatAmount, parseAmount } from "../../src/util/amounts.js";
 
 describe("zkr CLI configuration and amounts", () => {
   let dir: string;
@@ -34,6 +37,31 @@ describe("zkr CLI configuration and amounts", () => {
     expect(() => Config.resolve({}, ["key"], {}).need("key")).to.throw("missing L1 private key: pass --key or set ZKR_KEY");
     const k = "ab".repeat(32);
     expect(Config.resolve({ key: k }, ["key"], {}).need("key")).to.equal(`0x${k}`);
+  });
+
+  it("reads the proving settings once, here, and hands them down as values", () => {
+    expect(Config.resolve({}, ["witness"], {}).witness).to.equal("wasm");
+    expect(Config.resolve({}, ["witness"], { ZKR_WITNESS: "auto" }).witness).to.equal("auto");
+    expect(Config.resolve({ witness: "cpp" }, ["witness"], { ZKR_WITNESS: "auto" }).witness).to.equal("cpp");
+    expect(() => Config.resolve({}, ["witness"], { ZKR_WITNESS: "gpu" })).to.throw(/^ZKR_WITNESS must be wasm, cpp, auto, got "gpu"/);
+    expect(() => Config.resolve({ witness: "gpu" }, ["witness"], {})).to.throw(/^--witness must be/);
+    // The development ptau has no flag: only its env var, as a resolved path.
+    expect(Config.resolve({}, ["devPtau"], {}).devPtau).to.equal(undefined);
+    expect(Config.resolve({}, ["devPtau"], { ZKR_DEV_PTAU: "pot.ptau" }).devPtau).to.equal(path.resolve("pot.ptau"));
+    expect(Config.resolve({}, ["devPtau"], { ZKR_DEV_PTAU: "pot.ptau" }).get("devPtau")).to.equal(path.resolve("pot.ptau"));
+  });
+
+  it("applies the process-wide settings: the cache directory, ZKR_DEBUG", () => {
+    const saved = cacheDir();
+    try {
+      expect(applyProcessSettings({ ZKR_CACHE: "rel/cache", ZKR_DEBUG: "1" })).to.deep.equal({ cacheDir: path.resolve("rel/cache"), debug: true });
+      expect(cacheDir()).to.equal(path.resolve("rel/cache"));
+      expect(applyProcessSettings({})).to.deep.equal({ cacheDir: DEFAULT_CACHE_DIR, debug: false });
+      expect(cacheDir()).to.equal(DEFAULT_CACHE_DIR);
+      expect(() => applyProcessSettings({ ZKR_DEBUG: "yes" })).to.throw(/ZKR_DEBUG must be 1 or 0/);
+    } finally {
+      setCacheDir(saved);
+    }
   });
 
   it("checks a deployment file", () => {

@@ -5,9 +5,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { readDeployment } from "../../src/cli/config.js";
 import { DEV_POLICY } from "../../src/chain/deploy.js";
 import { alive, Background, freePort, zkrEnv, zkrOk } from "./helpers.js";
+import { readDeployment } from "../../src/ops/index.js";
 
 /** The variables of the `export A=… B=…` lines devnet prints. */
 function exportedVars(output: string): Record<string, string> {

@@ -3,6 +3,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import net from "node:net";
 import path from "node:path";
+import { cacheDir } from "../../src/proving/paths.js";
 import { REPO_ROOT } from "../../src/util/paths.js";
 
 export const ZKR = path.join(REPO_ROOT, "bin", "zkr");
@@ -13,10 +14,10 @@ export interface ZkrResult {
   stderr: string;
 }
 
-/** The environment of a child zkr: ours without any ZKR_* setting, plus `vars`. */
+/** The environment of a child zkr: ours without any ZKR_* setting, with this process's cache directory, plus `vars`. */
 export function zkrEnv(vars: Record<string, string | undefined>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("ZKR_") || k === "ZKR_CACHE") env[k] = v;
+  const env: NodeJS.ProcessEnv = { ZKR_CACHE: cacheDir() };
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("ZKR_")) env[k] = v;
   for (const [k, v] of Object.entries(vars)) if (v !== undefined) env[k] = v;
   return env;
 }

@@ -4,10 +4,9 @@ import { expect } from "chai";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { devAccount } from "../../src/cli/connect.js";
-import { type LocalChain, startHardhatNode } from "../../src/cli/services.js";
 import { useRedis } from "../redis.js";
 import { alive, Background, freePort, zkrEnv, zkrOk } from "./helpers.js";
+import { devAccount, type LocalChain, startHardhatNode } from "../../src/ops/index.js";
 
 describe("zkr prover (BullMQ worker) with zkr sequencer --redis", function () {
   this.timeout(600_000);

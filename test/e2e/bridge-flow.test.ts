@@ -4,7 +4,7 @@
 // is rebuilt from L1 alone.
 import { expect } from "chai";
 import type { Contract } from "ethers";
-import { rebuildFromL1, verifyBatchFromL1 } from "../../src/chain/rebuild.js";
+import { readBatches, rebuildFromL1, verifyBatchFromL1, verifyPostedBatch } from "../../src/chain/rebuild.js";
 import { signTransfer } from "../../src/model/tx.js";
 import { alice, bob, carol, dave, deployer, ethers, sequencer } from "../contracts/fixture.js";
 import { closeProver, ETH, FEE, keys, mined, newWorld, params, type World } from "./helpers.js";
@@ -114,14 +114,16 @@ describe("bridge end to end (real verifier, real proofs)", function () {
     const ok = await verifyBatchFromL1(params, w.d.rollup, w.d.blockNumber, 4n, w.manifest.vkey);
     expect(ok.proofValid).to.equal(true);
     expect(ok.rootConsistent).to.equal(true);
-    const badData = await verifyBatchFromL1(params, w.d.rollup, w.d.blockNumber, 4n, w.manifest.vkey, (b) => {
-      b.data.txData = b.data.txData.slice();
-      b.data.txData[2] ^= 1;
-    });
+    // The same checks of the batch as read from L1, with its data or its proof altered.
+    const batches = await readBatches(w.d.rollup, w.d.blockNumber);
+    const [b4, b5] = [batches[3]!, batches[4]];
+    const same = await verifyPostedBatch(params, w.d.rollup, b4, b5, w.manifest.vkey);
+    expect(same).to.deep.include({ proofValid: true, commitmentValid: true, rootConsistent: true });
+    const txData = b4.data.txData.slice();
+    txData[2] ^= 1;
+    const badData = await verifyPostedBatch(params, w.d.rollup, { ...b4, data: { ...b4.data, txData } }, b5, w.manifest.vkey);
     expect(badData.proofValid).to.equal(false);
-    const badProof = await verifyBatchFromL1(params, w.d.rollup, w.d.blockNumber, 4n, w.manifest.vkey, (b) => {
-      b.proof = [b.proof[0], b.proof[1], b.proof[3], b.proof[2], b.proof[4], b.proof[5], b.proof[6], b.proof[7]];
-    });
+    const badProof = await verifyPostedBatch(params, w.d.rollup, { ...b4, proof: [b4.proof[0], b4.proof[1], b4.proof[3], b4.proof[2], b4.proof[4], b4.proof[5], b4.proof[6], b4.proof[7]] }, b5, w.manifest.vkey);
     expect(badProof.proofValid).to.equal(false);
   });
 });

@@ -10,9 +10,9 @@ import { REPO_ROOT } from "../../src/util/paths.js";
 import { setupCircuit } from "../../src/proving/setup.js";
 import { type SetupManifest } from "../../src/proving/manifest.js";
 import { BullMQProofQueue } from "../../src/prover/bullmq.js";
-import { Prover } from "../../src/proving/prover.js";
+import { type Groth16Proof, Prover } from "../../src/proving/prover.js";
 import { type JobStatus, LocalProofQueue, type ProofQueue, type QueuedProof } from "../../src/prover/queue.js";
-import { readSetupDir } from "../../src/prover/worker.js";
+import { ProvingProcess, readSetupDir, runWorker } from "../../src/prover/worker.js";
 import { useRedis } from "../redis.js";
 import { rejection, useTempCache } from "../proving/fixtures.js";
 
@@ -41,6 +41,12 @@ const chainMain = [
   `component main = Chain(${LINKS});`,
   "",
 ].join("\n");
+
+/** A valid curve point that is not the proof's: A negated. */
+function corruptProof(proof: Groth16Proof): Groth16Proof {
+  const q = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
+  return { ...proof, pi_a: [proof.pi_a[0]!, (q - BigInt(proof.pi_a[1]!)).toString(), proof.pi_a[2]!] };
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -284,19 +290,41 @@ describe("prover queue", function () {
     });
 
     it("rejects the proofs of a worker that returns bad ones, and says which worker", async function () {
-      // A worker that finds the setup in its cache directory (no --setup) and corrupts every proof.
-      const bad = await WorkerProcess.start("w-bad", ["--redis", redis().url, "--queue", "corrupt"], { ZKR_TEST_CORRUPT_PROOFS: "1" });
+      // A worker (in this process) that finds the setup in its cache directory (no setup given)
+      // and whose proving backend corrupts every proof after checking it and says it verifies.
+      const inner = new ProvingProcess();
+      const output: string[] = [];
+      const bad = await runWorker({
+        redis: redis().url,
+        queue: "corrupt",
+        name: "w-bad",
+        log: (m) => output.push(m),
+        backend: {
+          get pid() {
+            return inner.pid;
+          },
+          start: () => inner.start(),
+          prove: async (...args) => {
+            const r = await inner.prove(...args);
+            expect(r.verified).to.equal(true);
+            return { ...r, proof: corruptProof(r.proof) };
+          },
+          close: () => inner.close(),
+          kill: () => inner.kill(),
+        },
+      });
       const cq = new BullMQProofQueue(manifest, { redis: redis().url, queue: "corrupt", attempts: 2, backoffMs: 200 });
       try {
         await cq.submit(job(12));
         const err = await rejection(cq.next());
         expect(err.message).to.match(/the proof of "batch-12" from worker w-bad was rejected: the proof does not verify .*2 bad proofs, giving up/);
-        expect(bad.output.match(/batch-12: proved/g)).to.have.length(2); // it was given a second chance
+        expect(output.join("\n").match(/batch-12: proved/g)).to.have.length(2); // it was given a second chance
         expect((await cq.status()).find((s) => s.id === "batch-12")).to.include({ state: "failed", worker: "w-bad" });
       } finally {
         await cq.close();
-        bad.proc.kill("SIGTERM");
-        expect(await bad.exited).to.deep.equal({ code: 0, signal: null });
+        const proving = inner.pid;
+        await bad.close();
+        expect(proving !== undefined && running(proving)).to.equal(false);
       }
     });
 

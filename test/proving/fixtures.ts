@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { cacheDir, setCacheDir } from "../../src/proving/paths.js";
 
 /** A circom main hashing `n` private inputs with Poseidon into one public output `out`. */
 export function tinyMain(n: number): string {
@@ -23,30 +24,24 @@ export function tinyMain(n: number): string {
 }
 
 /**
- * Points $ZKR_CACHE at a fresh temporary directory for the enclosing mocha suite (so setups
- * start cold and the user's cache is untouched) and restores it afterwards. Returns a getter
- * for the directory.
+ * Makes a fresh temporary directory the process's cache directory (setCacheDir) for the
+ * enclosing mocha suite, so setups start cold and the user's cache is untouched (zkr processes
+ * the suite starts get it too: test/cli/helpers.ts zkrEnv), and restores the previous one
+ * afterwards. Returns a getter for the directory.
  */
 export function useTempCache(): () => string {
   let dir = "";
-  let saved: { cache?: string; devPtau?: string } = {};
+  let saved = "";
   before(function () {
-    saved = { cache: process.env.ZKR_CACHE, devPtau: process.env.ZKR_DEV_PTAU };
+    saved = cacheDir();
     dir = mkdtempSync(path.join(os.tmpdir(), "zkr-cache-"));
-    process.env.ZKR_CACHE = dir;
-    delete process.env.ZKR_DEV_PTAU;
+    setCacheDir(dir);
   });
   after(function () {
-    restore("ZKR_CACHE", saved.cache);
-    restore("ZKR_DEV_PTAU", saved.devPtau);
+    setCacheDir(saved);
     rmSync(dir, { recursive: true, force: true });
   });
   return () => dir;
-}
-
-function restore(name: string, value: string | undefined): void {
-  if (value === undefined) delete process.env[name];
-  else process.env[name] = value;
 }
 
 /** The error `p` rejects with; fails the test if it resolves. */

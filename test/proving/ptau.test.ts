@@ -85,14 +85,9 @@ describe("ptau: development ptau generation and selection", function () {
     expect(logs.some((l) => l.startsWith(`ignoring ${file}: sha256`))).to.equal(true);
   });
 
-  it("takes an explicit development ptau ($ZKR_DEV_PTAU) as is, but checks its power", async function () {
-    process.env.ZKR_DEV_PTAU = pot6;
-    try {
-      expect(await devPtau(5, { sharedPtauDir: noShared() })).to.deep.include({ path: pot6, power: 6, kind: "development" });
-      expect((await rejection(devPtau(7, { sharedPtauDir: noShared() }))).message).to.match(/circuit needs power 7/);
-    } finally {
-      delete process.env.ZKR_DEV_PTAU;
-    }
+  it("takes an explicit development ptau (the CLI's $ZKR_DEV_PTAU) as is, but checks its power", async function () {
+    expect(await devPtau(5, { devPtau: pot6, sharedPtauDir: noShared() })).to.deep.include({ path: pot6, power: 6, kind: "development" });
+    expect((await rejection(devPtau(7, { devPtau: pot6, sharedPtauDir: noShared() }))).message).to.match(/circuit needs power 7/);
     const missing = path.join(work, "missing.ptau");
     expect((await rejection(devPtau(2, { devPtau: missing }))).message).to.contain(`${missing} (ZKR_DEV_PTAU) does not exist`);
   });

@@ -18,6 +18,7 @@ import {
   cppWitness,
   wasmWitness,
 } from "../../src/proving/witness.js";
+import { cacheDir, setCacheDir } from "../../src/proving/paths.js";
 import { Prover } from "../../src/proving/prover.js";
 import { testSetup } from "../fixtures.js";
 import { rejection } from "./fixtures.js";
@@ -133,10 +134,10 @@ describe("witness: circom's C++ generator and snarkjs's wasm calculator", functi
 
   it("without the toolchain, says what is missing and \"auto\" proves with wasm", async function () {
     // An empty cache (nothing built) and a PATH without g++, make and nasm.
-    const saved = { PATH: process.env.PATH, ZKR_CACHE: process.env.ZKR_CACHE };
+    const saved = { PATH: process.env.PATH, cache: cacheDir() };
     const cache = mkdtempSync(path.join(os.tmpdir(), "zkr-cache-"));
     process.env.PATH = path.dirname(process.execPath);
-    process.env.ZKR_CACHE = cache;
+    setCacheDir(cache);
     try {
       expect((await cppToolchainProblems()).join(", ")).to.equal("make (Debian package make), nasm (Debian package nasm), g++ (Debian package g++)");
       const err = await rejection(buildCppWitnessForSetup(setup.manifest));
@@ -152,8 +153,7 @@ describe("witness: circom's C++ generator and snarkjs's wasm calculator", functi
       expect(logged[0]).to.match(/unavailable: missing make .*; computing witnesses with wasm$/);
     } finally {
       process.env.PATH = saved.PATH;
-      if (saved.ZKR_CACHE === undefined) delete process.env.ZKR_CACHE;
-      else process.env.ZKR_CACHE = saved.ZKR_CACHE;
+      setCacheDir(saved.cache);
       rmSync(cache, { recursive: true, force: true });
     }
   });

@@ -13,10 +13,6 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import os from "node:os";
 import path from "node:path";
 import { Wallet } from "ethers";
-import { deployInstance } from "../../src/cli/commands/deploy.js";
-import { writeDeployment } from "../../src/cli/config.js";
-import { devAccount } from "../../src/cli/connect.js";
-import { type LocalChain, startHardhatNode } from "../../src/cli/services.js";
 import { DEV_POLICY, rollupAt } from "../../src/chain/deploy.js";
 import { L2Key } from "../../src/model/keys.js";
 import { rebuildFromL1 } from "../../src/chain/rebuild.js";
@@ -27,6 +23,7 @@ import { closeProver, proving } from "../e2e/helpers.js";
 import { useRedis } from "../redis.js";
 import { RpcProxy } from "../rpcProxy.js";
 import { accountIn, Chain, expectConsistent, newWorld, outputAfter, params, pollUntil } from "./world.js";
+import { deploy, devAccount, type LocalChain, startHardhatNode, writeDeployment } from "../../src/ops/index.js";
 
 const MILLI = 10n ** 15n;
 
@@ -196,7 +193,7 @@ describe("the pipeline recovers by itself (real processes)", function () {
     });
     proxies.push(proxy);
     const signer = new Wallet(devAccount(0).privateKey, chain.provider);
-    const d = await deployInstance({ signer, chainId: 31337n, rpc: local.url, instance: params.name, policy: DEV_POLICY, log: () => {} });
+    const d = await deploy({ signer, chainId: 31337n, rpc: local.url, instance: params.name, policy: DEV_POLICY, log: () => {} });
     writeDeployment(path.join(dir, "nofinal.json"), d, true);
     const env = zkrEnv({ ZKR_RPC: proxy.url, ZKR_DEPLOYMENT: path.join(dir, "nofinal.json"), ZKR_KEY: devAccount(0).privateKey });
     const r = await zkr(["sequencer", "--port", String(await freePort()), "--db", path.join(dir, "nofinal.sqlite"), "--confirmations", "finalized"], env, 120_000);

@@ -9,11 +9,10 @@ import { expect } from "chai";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { devAccount } from "../../src/cli/connect.js";
-import { type LocalChain, startHardhatNode } from "../../src/cli/services.js";
 import { L2Key } from "../../src/model/keys.js";
 import { alive, type Background, freePort } from "../cli/helpers.js";
 import { accountIn, Chain, expectConsistent, newWorld, outputAfter, pollUntil, type World } from "./world.js";
+import { devAccount, type LocalChain, startHardhatNode } from "../../src/ops/index.js";
 
 const MILLI = 10n ** 15n;
 

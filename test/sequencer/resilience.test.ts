@@ -8,15 +8,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { JsonRpcProvider } from "ethers";
-import { devAccount } from "../../src/cli/connect.js";
-import { readDeployment, readWallet } from "../../src/cli/config.js";
-import { type LocalChain, startHardhatNode } from "../../src/cli/services.js";
+import { readWallet } from "../../src/cli/config.js";
 import { loadCrypto } from "../../src/model/crypto.js";
 import { rollupAt } from "../../src/chain/deploy.js";
 import { getInstance, TEST_INSTANCE } from "../../src/proving/instances.js";
 import { signTransfer, transferToJSON } from "../../src/model/tx.js";
 import { alive, Background, freePort, zkrEnv, zkrOk } from "../cli/helpers.js";
 import { useRedis } from "../redis.js";
+import { devAccount, type LocalChain, readDeployment, startHardhatNode } from "../../src/ops/index.js";
 
 const params = getInstance(TEST_INSTANCE);
 

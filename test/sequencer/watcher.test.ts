@@ -8,9 +8,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseEther, Wallet } from "ethers";
-import { deployInstance } from "../../src/cli/commands/deploy.js";
-import { devAccount } from "../../src/cli/connect.js";
-import { type LocalChain, startHardhatNode } from "../../src/cli/services.js";
 import { loadCrypto } from "../../src/model/crypto.js";
 import { DEV_POLICY, type RollupContract, rollupAt } from "../../src/chain/deploy.js";
 import { L2Key } from "../../src/model/keys.js";
@@ -20,6 +17,7 @@ import { SequencerStore } from "../../src/sequencer/store.js";
 import { L1Watcher } from "../../src/sequencer/watcher.js";
 import { freePort } from "../cli/helpers.js";
 import { Chain, l1OpFee, params } from "./world.js";
+import { deploy, devAccount, type LocalChain, startHardhatNode } from "../../src/ops/index.js";
 
 describe("L1 watcher against a reorganised chain (hardhat node, evm_snapshot / evm_revert)", function () {
   this.timeout(300_000);
@@ -41,7 +39,7 @@ describe("L1 watcher against a reorganised chain (hardhat node, evm_snapshot / e
     dir = mkdtempSync(path.join(os.tmpdir(), "zkr-watcher-"));
     local = await startHardhatNode(await freePort(), "127.0.0.1", { blockTimeMs: 0 });
     chain = new Chain(local);
-    const d = await deployInstance({ signer: new Wallet(devAccount(0).privateKey, chain.provider), chainId: 31337n, rpc: local.url, instance: params.name, policy: DEV_POLICY, log: () => {} });
+    const d = await deploy({ signer: new Wallet(devAccount(0).privateKey, chain.provider), chainId: 31337n, rpc: local.url, instance: params.name, policy: DEV_POLICY, log: () => {} });
     deployBlock = d.deployBlock;
     rollupAddress = d.rollup;
     store = new SequencerStore(path.join(dir, "w.sqlite"));

@@ -7,17 +7,14 @@
 import { expect } from "chai";
 import path from "node:path";
 import { JsonRpcProvider, Network, parseEther, Wallet } from "ethers";
-import { deployInstance } from "../../src/cli/commands/deploy.js";
-import { writeDeployment } from "../../src/cli/config.js";
-import { devAccount } from "../../src/cli/connect.js";
-import type { LocalChain } from "../../src/cli/services.js";
+import type { LocalChain } from "../../src/ops/index.js";
 import { loadCrypto } from "../../src/model/crypto.js";
 import { DEV_POLICY, type RollupContract, rollupAt } from "../../src/chain/deploy.js";
-import { queuedOp } from "../../src/cli/commands/deposit.js";
 import { L2Key } from "../../src/model/keys.js";
 import { getInstance, TEST_INSTANCE } from "../../src/proving/instances.js";
 import { type SignedTransfer, signTransfer, transferToJSON } from "../../src/model/tx.js";
 import { Background, freePort, zkrEnv, zkrOk } from "../cli/helpers.js";
+import { deploy, devAccount, queuedOp, writeDeployment } from "../../src/ops/index.js";
 
 export const params = getInstance(TEST_INSTANCE);
 
@@ -90,7 +87,7 @@ export async function newWorld(chain: Chain, dir: string, name: string, seqArgs:
     zkrEnv({ ZKR_RPC: opts.rpc ?? chain.local.url, ZKR_SEQUENCER: api, ZKR_DEPLOYMENT: path.join(dir, `${name}.json`), ZKR_WALLET: path.join(dir, `${name}-${wallet}.json`), ZKR_KEY: key });
   const operator = envOf(devAccount(0).privateKey, "operator");
   const signer = new Wallet(devAccount(0).privateKey, chain.provider);
-  const d = await deployInstance({ signer, chainId: 31337n, rpc: chain.local.url, instance: params.name, policy: DEV_POLICY, log: () => {} });
+  const d = await deploy({ signer, chainId: 31337n, rpc: chain.local.url, instance: params.name, policy: DEV_POLICY, log: () => {} });
   writeDeployment(path.join(dir, `${name}.json`), d, true);
   const seqCmd = ["sequencer", "--port", String(apiPort), "--db", path.join(dir, `${name}.sqlite`), "--batch-timeout", "300", ...seqArgs];
   const sequencer = new Background(seqCmd, operator);

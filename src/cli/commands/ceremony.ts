@@ -18,6 +18,7 @@ import { getInstance, TEST_INSTANCE } from "../../proving/instances.js";
 import { setupProvenance } from "../../proving/setup.js";
 import { describeProvenance } from "../../proving/manifest.js";
 import type { ZkeyContribution } from "../../proving/zkey.js";
+import { Config } from "../config.js";
 import { numArg } from "../units.js";
 
 const progress = (json?: boolean) => (json ? () => {} : (m: string) => console.error(m));
@@ -38,7 +39,8 @@ function initCommand(): Command {
     .action(async (o: { instance: string; ptau?: string; ptauSha256?: string; out: string; json?: boolean }) => {
       getInstance(o.instance);
       if (Boolean(o.ptau) !== Boolean(o.ptauSha256)) throw new Error("--ptau and --ptau-sha256 go together");
-      const r = await initInstanceCeremony(o.instance, { out: o.out, ptau: o.ptau ? { path: o.ptau, sha256: o.ptauSha256! } : undefined, log: progress(o.json) });
+      const { devPtau } = Config.resolve({}, ["devPtau"]);
+      const r = await initInstanceCeremony(o.instance, { out: o.out, ptau: o.ptau ? { path: o.ptau, sha256: o.ptauSha256! } : undefined, devPtau, log: progress(o.json) });
       const m = r.manifest;
       if (o.json) return console.log(JSON.stringify(m, null, 2));
       const rel = (f: string) => {

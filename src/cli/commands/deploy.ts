@@ -2,85 +2,13 @@ import { Command, Option } from "commander";
 import { getAddress, Wallet } from "ethers";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { DEFAULT_ESCAPE_DELAY, DEFAULT_INACTIVITY_DELAY, DEFAULT_L1_GRACE, DEFAULT_L1_OP_FEE, DEFAULT_MIN_DEPOSIT, deployRollup, rollupPolicy, type RollupPolicy } from "../../chain/deploy.js";
+import { DEFAULT_ESCAPE_DELAY, DEFAULT_INACTIVITY_DELAY, DEFAULT_L1_GRACE, DEFAULT_L1_OP_FEE, DEFAULT_MIN_DEPOSIT, rollupPolicy, type RollupPolicy } from "../../chain/deploy.js";
 import { getInstance, TEST_INSTANCE } from "../../proving/instances.js";
-import { type SetupResult, setupInstance, setupProvenance, writeGeneratedVerifiers } from "../../proving/setup.js";
-import { assertKeyAllowedForChain, describeProvenance, type SetupManifest } from "../../proving/manifest.js";
-import { Config, DEPLOYMENT_FORMAT, type Deployment, sha256File, withSettings, writeDeployment } from "../config.js";
-import { assertKeyAllowedOnChain, connectRpc } from "../connect.js";
-import { ensureContracts, type Log } from "../services.js";
-import { ethArg, formatAmount, intArg } from "../units.js";
-import { setupVerifier } from "../../proving/verifier.js";
-
-export interface DeployOptions {
-  signer: Wallet;
-  chainId: bigint;
-  rpc: string;
-  instance: string;
-  /** The rollup's policy; src/chain/deploy.ts's production defaults for what is not given. */
-  policy: Partial<RollupPolicy>;
-  /** Address allowed to submit batches (default: the deployer). */
-  sequencer?: string;
-  /** A setup directory to deploy the verifier of (e.g. from `zkr ceremony finalize`); default: `zkr setup`'s, from the cache. */
-  setupDir?: string;
-  /** Accept a single-contribution phase 2 on a chain that is not a development chain (assertKeyAllowedForChain). */
-  allowSingleContribution?: boolean;
-  log: Log;
-}
-
-/** The manifest of the setup in `dir` (a copy from another machine works), checked to be for `instance`. */
-async function setupFromDir(dir: string, instance: string): Promise<SetupManifest> {
-  const { readSetupDir } = await import("../../prover/worker.js");
-  const manifest = readSetupDir(path.resolve(dir));
-  if (manifest.label !== instance) throw new Error(`setup ${dir} is for ${manifest.label}, not for instance ${instance}`);
-  return manifest;
-}
-
-/**
- * Sets up (or takes from the cache) the instance's keys, compiles the contracts if needed, and
- * deploys Poseidon, the verifier and the Rollup; returns what the deployment file records.
- */
-export async function deployInstance(o: DeployOptions): Promise<Deployment> {
-  const params = getInstance(o.instance);
-  assertKeyAllowedOnChain(o.signer.address, o.chainId);
-  const manifest = o.setupDir ? await setupFromDir(o.setupDir, params.name) : (await setupInstance(params.name, { log: o.log, writeVerifier: false })).manifest;
-  // Both checks before anything is written: a refused key leaves contracts/generated/ as it was.
-  const provenance = await setupProvenance(manifest);
-  assertKeyAllowedForChain(manifest, o.chainId, { allowSingleContribution: o.allowSingleContribution });
-  o.log(`setup ${manifest.label}-${manifest.key}: ${describeProvenance(provenance)}`);
-  const setup: SetupResult = { manifest, cached: true, ...writeGeneratedVerifiers(manifest, o.log) };
-  await ensureContracts(setup, o.log);
-  const verifier = setupVerifier(setup.manifest);
-  o.log(`deploying Poseidon(3, 4, 5, 8), ${verifier.verifierArtifact} and Rollup from ${o.signer.address}`);
-  const d = await deployRollup({
-    signer: o.signer,
-    ...verifier,
-    params,
-    sequencer: getAddress(o.sequencer ?? o.signer.address),
-    ...o.policy,
-  });
-  return {
-    format: DEPLOYMENT_FORMAT,
-    chainId: d.chainId.toString(),
-    rpc: o.rpc,
-    rollup: d.rollupAddress,
-    verifier: d.verifierAddress,
-    verifyingKeyHash: d.verifyingKeyHash,
-    poseidon: { 3: d.poseidon[3], 4: d.poseidon[4], 5: d.poseidon[5], 8: d.poseidon[8] },
-    sequencer: getAddress(o.sequencer ?? o.signer.address),
-    instance: params.name,
-    setupKey: setup.manifest.key,
-    vkeySha256: sha256File(setup.manifest.vkey),
-    setupProvenance: provenance,
-    escapeDelay: d.policy.escapeDelay.toString(),
-    inactivityDelay: d.policy.inactivityDelay.toString(),
-    l1Grace: d.policy.l1Grace.toString(),
-    l1OpFee: d.policy.l1OpFee.toString(),
-    minDeposit: d.policy.minDeposit.toString(),
-    deployBlock: d.blockNumber,
-    deployedAt: new Date().toISOString(),
-  };
-}
+import { describeProvenance } from "../../proving/manifest.js";
+import { connectRpc, deploy, writeDeployment } from "../../ops/index.js";
+import { formatAmount } from "../../util/amounts.js";
+import { Config, withSettings } from "../config.js";
+import { ethArg, intArg } from "../units.js";
 
 export function deployCommand(): Command {
   const cmd = new Command("deploy")
@@ -120,7 +48,7 @@ export function deployCommand(): Command {
   withSettings(cmd, "rpc", "key");
   type Opts = { instance: string; escapeDelay: bigint; inactivityDelay?: bigint; l1Grace?: bigint; l1OpFee: bigint; minDeposit: bigint };
   return cmd.action(async (o: Opts & { sequencerAddress?: string; setup?: string; allowSingleContribution?: boolean; out?: string; force?: boolean; json?: boolean; rpc?: string; key?: string }) => {
-    const cfg = Config.resolve(o, ["rpc", "key"]); // rpc: flag, env or the local default, never an old deployment's
+    const cfg = Config.resolve(o, ["rpc", "key", "devPtau"]); // rpc: flag, env or the local default, never an old deployment's
     const out = Config.resolve({ deployment: o.out }, ["deployment"]).need("deployment");
     const instance = o.setup && cmd.getOptionValueSource("instance") === "default" ? await setupLabel(o.setup) : o.instance;
     getInstance(instance);
@@ -133,7 +61,7 @@ export function deployCommand(): Command {
     try {
       const signer = new Wallet(key, provider);
       const log = (m: string) => console.error(m);
-      const d = await deployInstance({
+      const d = await deploy({
         signer,
         chainId,
         rpc: cfg.rpc,
@@ -142,6 +70,7 @@ export function deployCommand(): Command {
         sequencer,
         setupDir: o.setup,
         allowSingleContribution: o.allowSingleContribution,
+        devPtau: cfg.devPtau,
         log,
       });
       writeDeployment(out, d, o.force ?? false);

@@ -1,17 +1,12 @@
 import { Command } from "commander";
-import { rmSync } from "node:fs";
 import path from "node:path";
-import { Wallet } from "ethers";
-import { DEV_POLICY } from "../../chain/deploy.js";
+import { DEFAULT_BLOCK_TIME_MS, devAccount, type Devnet, startDevnet } from "../../ops/index.js";
 import { REPO_ROOT } from "../../util/paths.js";
 import { TEST_INSTANCE } from "../../proving/instances.js";
-import { writeDeployment } from "../config.js";
-import { connectRpc, devAccount } from "../connect.js";
 import type { Finality } from "../../sequencer/finality.js";
-import { assertPortFree, DEFAULT_BLOCK_TIME_MS, deploymentSetup, type RunningSequencer, startHardhatNode, startSequencer, timedLog, untilSignal } from "../services.js";
-import { numArg } from "../units.js";
-import { deployInstance } from "./deploy.js";
-import { CONFIRMATIONS_HELP, confirmationsArg } from "./sequencer.js";
+import { Config, withSettings } from "../config.js";
+import { timedLog, untilSignal } from "../services.js";
+import { CONFIRMATIONS_HELP, confirmationsArg, numArg } from "../units.js";
 
 interface Opts {
   port: number;
@@ -24,7 +19,7 @@ interface Opts {
 }
 
 export function devnetCommand(): Command {
-  return new Command("devnet")
+  const cmd = new Command("devnet")
     .description("a local chain (hardhat node), the rollup deployed on it, the sequencer and an in-process prover, in one command; Ctrl-C stops everything")
     .option("--port <port>", "L1 JSON-RPC port", numArg("port", 1, 65535), 8545)
     .option("--api-port <port>", "sequencer API port", numArg("port", 1, 65535), 8080)
@@ -32,47 +27,37 @@ export function devnetCommand(): Command {
     .option("--dir <dir>", "directory for deployment.json and the sequencer database (replaced)", ".zkr")
     .option("--escape-delay <seconds>", "escape delay of the rollup", numArg("escape delay", 1), 3600)
     .option("--block-time <ms>", "mine a block this often besides each transaction's (0: only on transactions)", numArg("block time", 0), DEFAULT_BLOCK_TIME_MS)
-    .option("--confirmations <n|finalized>", CONFIRMATIONS_HELP, confirmationsArg)
-    .action(async (o: Opts) => {
-      const host = "127.0.0.1";
-      const dir = path.resolve(o.dir);
-      const log = timedLog;
-      await assertPortFree(host, o.apiPort, "sequencer");
-      log(`starting hardhat node on ${host}:${o.port}`);
-      const chain = await startHardhatNode(o.port, host, { blockTimeMs: o.blockTime });
-      let running: RunningSequencer | undefined;
-      let provider: Awaited<ReturnType<typeof connectRpc>>["provider"] | undefined;
-      try {
-        const rpc = await connectRpc(chain.url);
-        provider = rpc.provider;
-        // A fresh chain: whatever an earlier devnet left is meaningless now.
-        const deploymentFile = path.join(dir, "deployment.json");
-        const db = path.join(dir, "devnet.sqlite");
-        for (const f of [db, `${db}-wal`, `${db}-shm`]) rmSync(f, { force: true });
-
-        const operator = new Wallet(devAccount(0).privateKey, provider);
-        const escapeDelay = BigInt(o.escapeDelay);
-        const l1Grace = DEV_POLICY.l1Grace < escapeDelay / 2n ? DEV_POLICY.l1Grace : escapeDelay / 2n;
-        // Development fee and minimum; the inactivity delay defaults to the escape delay (< a day).
-        const policy = { escapeDelay, l1Grace, l1OpFee: DEV_POLICY.l1OpFee, minDeposit: DEV_POLICY.minDeposit };
-        const d = await deployInstance({ signer: operator, chainId: rpc.chainId, rpc: chain.url, instance: o.instance, policy, log });
-        writeDeployment(deploymentFile, d, true);
-        log(`rollup ${d.rollup} deployed; ${deploymentFile} written`);
-        running = await startSequencer({ deployment: d, signer: operator, manifest: await deploymentSetup(d), db, host, port: o.apiPort, finality: o.confirmations, log });
-        printNextSteps({ rpc: chain.url, api: running.url, deploymentFile, dir, rollup: d.rollup, instance: d.instance });
-
-        const why = await Promise.race([untilSignal(log), chain.exited.then(() => "the hardhat node exited"), running.halted.then((r) => `the sequencer stopped: ${r}`)]);
-        if (why !== "SIGINT" && why !== "SIGTERM") {
-          log(`zkr devnet: ${why}; stopping`);
-          process.exitCode = 1;
-        }
-      } finally {
-        await running?.stop().catch((e: Error) => log(`stopping the sequencer: ${e.message}`));
-        provider?.destroy();
-        await chain.stop();
-        log("zkr devnet: stopped");
+    .option("--confirmations <n|finalized>", CONFIRMATIONS_HELP, confirmationsArg);
+  withSettings(cmd, "witness", "devPtau");
+  return cmd.action(async (o: Opts & Record<string, unknown>) => {
+    const cfg = Config.resolve(o, ["witness", "devPtau"]);
+    const dir = path.resolve(o.dir);
+    const log = timedLog;
+    let net: Devnet | undefined;
+    try {
+      net = await startDevnet({
+        port: o.port,
+        apiPort: o.apiPort,
+        instance: o.instance,
+        dir,
+        escapeDelay: BigInt(o.escapeDelay),
+        blockTimeMs: o.blockTime,
+        finality: o.confirmations,
+        witness: cfg.witness,
+        devPtau: cfg.devPtau,
+        log,
+      });
+      printNextSteps({ rpc: net.chain.url, api: net.sequencer.url, deploymentFile: net.deploymentFile, dir, rollup: net.deployment.rollup, instance: net.deployment.instance });
+      const why = await Promise.race([untilSignal(log), net.stopped]);
+      if (why !== "SIGINT" && why !== "SIGTERM") {
+        log(`zkr devnet: ${why}; stopping`);
+        process.exitCode = 1;
       }
-    });
+    } finally {
+      await net?.stop();
+      log("zkr devnet: stopped");
+    }
+  });
 }
 
 function printNextSteps(s: { rpc: string; api: string; deploymentFile: string; dir: string; rollup: string; instance: string }): void {

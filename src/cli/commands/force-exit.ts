@@ -1,9 +1,8 @@
 import { Command } from "commander";
-import { getAddress } from "ethers";
+import { forceExit, signerOf, Tokens, waitL1Processed } from "../../ops/index.js";
 import { Config, withSettings } from "../config.js";
-import { send, signerOf, Tokens, waitL1Processed, withRollup } from "../connect.js";
-import { formatAmount, intArg, numArg } from "../units.js";
-import { queuedOp } from "./deposit.js";
+import { withRollup } from "../connect.js";
+import { intArg, numArg } from "../units.js";
 
 export function forceExitCommand(): Command {
   const cmd = new Command("force-exit")
@@ -16,31 +15,21 @@ export function forceExitCommand(): Command {
   return cmd.action(async (o: { account: bigint; wait?: boolean; timeout: number; json?: boolean } & Record<string, unknown>) => {
     const cfg = Config.resolve(o, ["key", "deployment", "rpc", "maxLogRange"]);
     await withRollup(cfg, { signer: true }, async (l1) => {
-      const { rollup } = l1;
-      const signer = signerOf(l1);
-      const count = await rollup.accountCount();
-      if (o.account > count) throw new Error(`no account #${o.account} on the rollup (accounts 1..${count})`);
-      const record = await rollup.accounts(o.account);
-      if (getAddress(record.owner) !== signer.address) {
-        throw new Error(`account #${o.account}'s L1 owner is ${record.owner}, not ${signer.address}: only the owner may force an exit`);
-      }
-      const fee = await rollup.l1OpFee(); // every L1 operation pays it, credited to the sequencer that processes it
-      const receipt = await send("forceExit", rollup.interface, () => rollup.forceExit(o.account, { value: fee }));
-      const { queueIndex } = queuedOp(rollup, receipt);
-      console.error(`queued forced exit of account #${o.account} (L1 operation #${queueIndex}, fee ${formatAmount(fee, 18)} ETH, tx ${receipt.hash})`);
+      const log = (m: string) => console.error(m);
+      const r = await forceExit(l1, o.account, { log });
       let batch: bigint | undefined;
       let claimable: bigint | undefined;
       if (o.wait) {
-        batch = await waitL1Processed(l1, queueIndex, o.timeout * 1000, (m) => console.error(m));
-        claimable = await rollup.claimable(signer.address, record.tokenId);
-        console.error(`applied by batch ${batch}; claimable now ${await new Tokens(async () => l1).format(record.tokenId, claimable)}: run zkr withdraw --claim --token ${record.tokenId}`);
+        batch = await waitL1Processed(l1, r.queueIndex, o.timeout * 1000, log);
+        claimable = await l1.rollup.claimable(signerOf(l1).address, r.tokenId);
+        log(`applied by batch ${batch}; claimable now ${await new Tokens(async () => l1).format(r.tokenId, claimable)}: run zkr withdraw --claim --token ${r.tokenId}`);
       }
       if (o.json) {
         return console.log(
-          JSON.stringify({ queueIndex: queueIndex.toString(), fee: fee.toString(), tx: receipt.hash, batch: batch?.toString() ?? null, token: record.tokenId.toString(), claimable: claimable?.toString() ?? null }, null, 2),
+          JSON.stringify({ queueIndex: r.queueIndex.toString(), fee: r.fee.toString(), tx: r.receipt.hash, batch: batch?.toString() ?? null, token: r.tokenId.toString(), claimable: claimable?.toString() ?? null }, null, 2),
         );
       }
-      console.log(`L1 operation #${queueIndex}${batch !== undefined ? ` applied by batch ${batch}` : " queued"}`);
+      console.log(`L1 operation #${r.queueIndex}${batch !== undefined ? ` applied by batch ${batch}` : " queued"}`);
     });
   });
 }

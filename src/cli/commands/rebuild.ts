@@ -4,7 +4,8 @@ import { accountToJSON } from "../../model/account.js";
 import { loadCrypto } from "../../model/crypto.js";
 import { rebuildFromL1 } from "../../chain/rebuild.js";
 import { Config, withSettings } from "../config.js";
-import { Tokens, withRollup } from "../connect.js";
+import { withRollup } from "../connect.js";
+import { Tokens } from "../../ops/index.js";
 
 export function rebuildCommand(): Command {
   const cmd = new Command("rebuild")

@@ -1,12 +1,13 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import path from "node:path";
-import { DEV_CONFIRMATIONS, type Finality, parseFinality } from "../../sequencer/finality.js";
+import type { Finality } from "../../sequencer/finality.js";
 import { Config, withSettings } from "../config.js";
-import { openRollup, signerOf } from "../connect.js";
-import { deploymentSetup, startSequencer, timedLog, untilSignal } from "../services.js";
+import { openRollup } from "../connect.js";
+import { deploymentSetup, signerOf, startSequencer } from "../../ops/index.js";
+import { timedLog, untilSignal } from "../services.js";
 import { FLOAT8, floatMax } from "../../model/float.js";
 import { DEFAULT_MAX_PENDING, DEFAULT_MAX_PENDING_PER_SENDER } from "../../sequencer/mempool.js";
-import { intArg, numArg, WITNESS_HELP, witnessArg } from "../units.js";
+import { CONFIRMATIONS_HELP, confirmationsArg, intArg, numArg } from "../units.js";
 
 interface Opts {
   db?: string;
@@ -22,16 +23,6 @@ interface Opts {
   maxPending: number;
   maxPendingPerSender: number;
   minFee: Map<bigint, bigint>;
-}
-
-/** The --confirmations option of the commands that run a sequencer. */
-export const CONFIRMATIONS_HELP =
-  `when an included batch is final: "finalized" (the L1 node's finalized block) or a number of confirmations (1 = once mined); ` +
-  `default: finalized, or ${DEV_CONFIRMATIONS} on a local development chain`;
-
-/** Parses --confirmations for commander (a user mistake is one line). */
-export function confirmationsArg(v: string): Finality {
-  return parseFinality(v);
 }
 
 /** Parses one --min-fee TOKEN=AMOUNT (base units) into the map of the earlier ones. */
@@ -62,11 +53,10 @@ export function sequencerCommand(): Command {
       new Option("--min-fee <token=amount>", "minimum fee of a token in base units, e.g. 0=1000000000000 (repeatable; below: 400 FEE_TOO_LOW)")
         .argParser(minFeeArg)
         .default(new Map<bigint, bigint>(), "0 for every token"),
-    )
-    .option("--witness <calculator>", `${WITNESS_HELP} (for the in-process prover)`, witnessArg);
-  withSettings(cmd, "deployment", "key", "rpc", "maxLogRange");
+    );
+  withSettings(cmd, "deployment", "key", "rpc", "maxLogRange", "witness");
   return cmd.action(async (o: Opts & Record<string, unknown>) => {
-    const cfg = Config.resolve(o, ["deployment", "key", "rpc", "maxLogRange"]);
+    const cfg = Config.resolve(o, ["deployment", "key", "rpc", "maxLogRange", "witness"]);
     if (Boolean(o.redis) !== Boolean(o.queue)) throw new Error("--redis and --queue go together");
     const d = cfg.deployment();
     const manifest = await deploymentSetup(d, o.setup);
@@ -75,12 +65,13 @@ export function sequencerCommand(): Command {
     try {
       const running = await startSequencer({
         deployment: d,
-        signer: signerOf(l1),
+        signer: signerOf(l1).signer,
         manifest,
         db: path.resolve(o.db ?? path.join(path.dirname(cfg.need("deployment")), "sequencer.sqlite")),
         host: o.host,
         port: o.port,
         redis: o.redis ? { url: o.redis, queue: o.queue! } : undefined,
+        witness: cfg.witness,
         feeIdx: o.feeAccount,
         batchTimeoutMs: o.batchTimeout,
         finality: o.confirmations,

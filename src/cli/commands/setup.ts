@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { getInstance, TEST_INSTANCE } from "../../proving/instances.js";
 import { buildContracts, setupInstance } from "../../proving/setup.js";
+import { Config } from "../config.js";
 
 export function setupCommand(): Command {
   return new Command("setup")
@@ -13,7 +14,8 @@ export function setupCommand(): Command {
       getInstance(o.instance);
       if (Boolean(o.ptau) !== Boolean(o.ptauSha256)) throw new Error("--ptau and --ptau-sha256 go together");
       const log = o.json ? () => {} : (m: string) => console.error(m);
-      const r = await setupInstance(o.instance, { ptau: o.ptau ? { path: o.ptau, sha256: o.ptauSha256! } : undefined, log });
+      const { devPtau } = Config.resolve({}, ["devPtau"]);
+      const r = await setupInstance(o.instance, { ptau: o.ptau ? { path: o.ptau, sha256: o.ptauSha256! } : undefined, devPtau, log });
       if (r.verifierChanged) {
         log("compiling contracts with the new verifier");
         await buildContracts();

@@ -1,10 +1,9 @@
 import { Command } from "commander";
 import { MaxUint256 } from "ethers";
-import { SequencerClient } from "../client.js";
-import type { BatchInFlightView, RetryView } from "../../sequencer/wire.js";
-import { Config, describeDeploymentSetup, withSettings } from "../config.js";
+import { type BatchInFlightView, describeDeploymentSetup, type RetryView, SequencerClient } from "../../ops/index.js";
+import { formatAmount } from "../../util/amounts.js";
+import { Config, withSettings } from "../config.js";
 import { withRollup } from "../connect.js";
-import { formatAmount } from "../units.js";
 
 /** "attempt 3, failed 2× (last: …), next at …". */
 function retryLine(r: RetryView): string {

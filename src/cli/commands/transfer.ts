@@ -1,8 +1,9 @@
 import { Command } from "commander";
-import { FINAL_WAIT_S, sequencerFor, submitL2Tx, waitFinal } from "../client.js";
+import { FINAL_WAIT_S, senderAccount, transfer, waitFinal } from "../../ops/index.js";
+import { sequencerFor, walletSigner } from "../client.js";
 import { Config, withSettings } from "../config.js";
 import { lazyTokens } from "../connect.js";
-import { intArg, numArg } from "../units.js";
+import { intArg, numArg, parseL2Amounts } from "../units.js";
 
 interface Opts {
   from: bigint;
@@ -27,13 +28,16 @@ export function transferCommand(): Command {
   withSettings(cmd, "sequencer", "wallet", "deployment", "rpc");
   return cmd.action(async (o: Opts & Record<string, unknown>) => {
     const cfg = Config.resolve(o, ["sequencer", "wallet", "deployment", "rpc"]);
-    const client = await sequencerFor(cfg);
+    const signer = await walletSigner(cfg, await sequencerFor(cfg));
     const { tokens, close } = lazyTokens(cfg);
     try {
       const log = (m: string) => console.error(m);
-      const sent = await submitL2Tx(cfg, client, tokens, { from: o.from, to: o.to, amount: o.amount, fee: o.fee });
-      log(`transfer of ${await tokens.format(sent.tokenId, sent.amount)} from #${o.from} to #${o.to} accepted: ${sent.tx.id}`);
-      const tx = o.wait ? await waitFinal(client, sent.tx.id, o.timeout * 1000, log) : sent.tx;
+      const sender = await senderAccount(signer, o.from);
+      const tokenId = BigInt(sender.tokenId);
+      const { amount, fee } = parseL2Amounts(o.amount, o.fee, (await tokens.info(tokenId)).decimals);
+      const sent = await transfer(signer, { from: o.from, to: o.to, amount, fee }, sender);
+      log(`transfer of ${await tokens.format(tokenId, amount)} from #${o.from} to #${o.to} accepted: ${sent.tx.id}`);
+      const tx = o.wait ? await waitFinal(signer.client, sent.tx.id, o.timeout * 1000, log) : sent.tx;
       if (o.json) return console.log(JSON.stringify(tx, null, 2));
       console.log(`${tx.id} ${tx.status}${tx.batch !== null ? ` (batch ${tx.batch})` : ""}`);
     } finally {

@@ -2,9 +2,9 @@ import { Command } from "commander";
 import { holdCurve } from "../../proving/curve.js";
 import { verifyBatchFromL1 } from "../../chain/rebuild.js";
 import { txCount } from "../../model/batchData.js";
-import { Config, deploymentParams, describeDeploymentSetup, withSettings } from "../config.js";
+import { deploymentParams, deploymentSetup, describeDeploymentSetup } from "../../ops/index.js";
+import { Config, withSettings } from "../config.js";
 import { withRollup } from "../connect.js";
-import { deploymentSetup } from "../services.js";
 import { intArg } from "../units.js";
 
 export function verifyCommand(): Command {
@@ -21,7 +21,7 @@ export function verifyCommand(): Command {
     try {
       const d = cfg.deployment();
       const params = deploymentParams(d);
-      const v = await withRollup(cfg, {}, (l1) => verifyBatchFromL1(params, l1.rollup, l1.deployment.deployBlock, batch, manifest.vkey, undefined, l1.logs));
+      const v = await withRollup(cfg, {}, (l1) => verifyBatchFromL1(params, l1.rollup, l1.deployment.deployBlock, batch, manifest.vkey, l1.logs));
       const ok = v.proofValid && v.commitmentValid && v.rootConsistent && v.keyHashMatches;
       if (o.json) {
         console.log(

@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import { Config, createWallet, withSettings } from "../config.js";
-import { SequencerClient } from "../client.js";
+import { SequencerClient } from "../../ops/index.js";
 import { lazyTokens } from "../connect.js";
 
 export function walletCommand(): Command {

@@ -1,18 +1,9 @@
 import { Command } from "commander";
-import { getAddress, type TransactionReceipt } from "ethers";
-import { FINAL_WAIT_S, sequencerFor, submitL2Tx, waitFinal } from "../client.js";
+import { claim, FINAL_WAIT_S, gasCost, senderAccount, signerOf, Tokens, withdraw } from "../../ops/index.js";
+import { sequencerFor, walletSigner } from "../client.js";
 import { Config, withSettings } from "../config.js";
-import { gasCost, type L1, send, signerOf, Tokens, withRollup } from "../connect.js";
-import { intArg, numArg } from "../units.js";
-
-/** Pulls everything credited to the signer in `tokenId` on L1; throws if there is nothing. */
-export async function claim(l1: L1, tokenId: bigint): Promise<{ amount: bigint; receipt: TransactionReceipt }> {
-  const signer = signerOf(l1);
-  const amount = await l1.rollup.claimable(signer.address, tokenId);
-  if (amount === 0n) throw new Error(`nothing to withdraw: ${signer.address} has no claimable balance in token ${tokenId}`);
-  const receipt = await send("withdraw", l1.rollup.interface, () => l1.rollup.withdraw(tokenId));
-  return { amount, receipt };
-}
+import { withRollup } from "../connect.js";
+import { intArg, numArg, parseL2Amounts } from "../units.js";
 
 interface Opts {
   from?: bigint;
@@ -43,32 +34,26 @@ export function withdrawCommand(): Command {
     const log = (m: string) => console.error(m);
     await withRollup(cfg, { signer: true }, async (l1) => {
       const tokens = new Tokens(async () => l1);
-      const signer = signerOf(l1);
-      let exit: { id: string; batch: number | null } | undefined;
+      let exit: { id: string; batch: number | null } | null = null;
       let tokenId = o.token ?? 0n;
-      if (!o.claim) {
-        const from = o.from!;
-        const count = await l1.rollup.accountCount();
-        if (from > count) throw new Error(`no account #${from} on the rollup (accounts 1..${count})`);
-        const record = await l1.rollup.accounts(from);
-        if (getAddress(record.owner) !== signer.address) {
-          throw new Error(`exits of account #${from} are paid to its L1 owner ${record.owner}, not to ${signer.address}: use the owner's L1 key`);
-        }
-        const client = await sequencerFor(cfg);
-        const sent = await submitL2Tx(cfg, client, tokens, { from, to: 0n, amount: o.amount!, fee: o.fee });
-        tokenId = sent.tokenId;
-        log(`exit of ${await tokens.format(tokenId, sent.amount)} from #${from} accepted: ${sent.tx.id}`);
-        const tx = await waitFinal(client, sent.tx.id, o.timeout * 1000, log);
-        exit = { id: tx.id, batch: tx.batch };
+      let pulled: Awaited<ReturnType<typeof claim>>;
+      if (o.claim) {
+        pulled = await claim(l1, tokenId);
+      } else {
+        const signer = await walletSigner(cfg, await sequencerFor(cfg));
+        const sender = await senderAccount(signer, o.from!);
+        tokenId = BigInt(sender.tokenId);
+        const { amount, fee } = parseL2Amounts(o.amount!, o.fee, (await tokens.info(tokenId)).decimals);
+        const r = await withdraw(l1, signer, { from: o.from!, amount, fee, timeoutMs: o.timeout * 1000 }, { log, tokens, sender });
+        exit = { id: r.exit.id, batch: r.exit.batch };
+        pulled = { amount: r.withdrawn, receipt: r.receipt };
       }
-      const { amount, receipt } = await claim(l1, tokenId);
-      const text = await tokens.format(tokenId, amount);
+      const { amount, receipt } = pulled;
+      const to = signerOf(l1).address;
       if (o.json) {
-        return console.log(
-          JSON.stringify({ exit: exit ?? null, token: tokenId.toString(), withdrawn: amount.toString(), to: signer.address, tx: receipt.hash, gasCost: gasCost(receipt).toString() }, null, 2),
-        );
+        return console.log(JSON.stringify({ exit, token: tokenId.toString(), withdrawn: amount.toString(), to, tx: receipt.hash, gasCost: gasCost(receipt).toString() }, null, 2));
       }
-      console.log(`withdrew ${text} to ${signer.address} (tx ${receipt.hash})`);
+      console.log(`withdrew ${await tokens.format(tokenId, amount)} to ${to} (tx ${receipt.hash})`);
     });
   });
 }

@@ -1,0 +1,107 @@
+// Running a sequencer for a deployment: the service (state rebuilt from its database and checked
+// against L1), its proving backend (in this process, or BullMQ workers) and its HTTP API.
+import { getAddress, type Signer } from "ethers";
+import type { FastifyInstance } from "fastify";
+import { rollupAt } from "../chain/deploy.js";
+import type { SetupManifest } from "../proving/manifest.js";
+import type { WitnessChoice } from "../proving/prover.js";
+import type { ProofQueue } from "../prover/queue.js";
+import type { Finality } from "../sequencer/finality.js";
+import type { Sequencer } from "../sequencer/service.js";
+import type { Log } from "../util/log.js";
+import { type Deployment, deploymentParams } from "./deployment.js";
+
+export interface SequencerServiceOptions {
+  deployment: Deployment;
+  /** The sequencer's L1 key, connected to the provider. */
+  signer: Signer;
+  manifest: SetupManifest;
+  db: string;
+  host: string;
+  port: number;
+  /** Prove through BullMQ workers instead of in this process. */
+  redis?: { url: string; queue: string };
+  /** Witness calculator of the in-process prover (default "wasm"). */
+  witness?: WitnessChoice;
+  feeIdx?: bigint[];
+  batchTimeoutMs?: number;
+  /** When a batch is final (default: src/sequencer/finality.ts defaultFinality for the chain). */
+  finality?: Finality;
+  maxInFlight?: number;
+  maxLogRange?: number;
+  /** Mempool limits and minimum fees (the Sequencer's defaults where absent). */
+  mempool?: { maxPending?: number; maxPendingPerSender?: number; minFee?: ReadonlyMap<bigint, bigint> };
+  log?: Log;
+}
+
+export interface RunningSequencer {
+  /** Base URL of the API. */
+  url: string;
+  sequencer: Sequencer;
+  /** Resolves with the reason if the sequencer stopped on a fatal error (configuration). */
+  halted: Promise<string>;
+  /** Stops the API, the batch loop, the prover (waiting for a proof in progress) and the database. */
+  stop(): Promise<void>;
+}
+
+/** Starts the sequencer (state rebuilt from its database, checked against L1) and its API. */
+export async function startSequencer(o: SequencerServiceOptions): Promise<RunningSequencer> {
+  const rollup = rollupAt(o.deployment.rollup, o.signer);
+  const onChain = getAddress(await rollup.sequencer());
+  const address = getAddress(await o.signer.getAddress());
+  if (onChain !== address) throw new Error(`the L1 key's address ${address} is not the rollup's sequencer ${onChain}`);
+  // Loaded here, not at start-up: most commands never run a sequencer.
+  const [{ loadCrypto }, { Prover }, { LocalProofQueue }, { buildApi }, { Sequencer }, { SequencerStore }, { defaultFinality }] = await Promise.all([
+    import("../model/crypto.js"),
+    import("../proving/prover.js"),
+    import("../prover/queue.js"),
+    import("../sequencer/api.js"),
+    import("../sequencer/service.js"),
+    import("../sequencer/store.js"),
+    import("../sequencer/finality.js"),
+  ]);
+
+  const store = new SequencerStore(o.db);
+  let prover: ProofQueue | undefined;
+  let sequencer: Sequencer | undefined;
+  let app: FastifyInstance | undefined;
+  const stop = async () => {
+    await app?.close();
+    await sequencer?.stop();
+    await prover?.close();
+    await new Promise((r) => setImmediate(r)); // let a just-finished proof record itself
+    store.close();
+  };
+  try {
+    if (o.redis) {
+      const { BullMQProofQueue } = await import("../prover/bullmq.js");
+      prover = new BullMQProofQueue(o.manifest, { redis: o.redis.url, queue: o.redis.queue, ...(o.log && { log: o.log }) });
+    } else {
+      prover = new LocalProofQueue(o.manifest, { prover: new Prover(o.manifest, { witness: o.witness }) });
+    }
+    sequencer = new Sequencer({
+      crypto: await loadCrypto(),
+      params: deploymentParams(o.deployment),
+      store,
+      rollup,
+      fromBlock: o.deployment.deployBlock,
+      prover,
+      // Unset options stay absent: the Sequencer's defaults apply.
+      ...(o.feeIdx && { feeIdx: o.feeIdx }),
+      ...(o.batchTimeoutMs !== undefined && { batchTimeoutMs: o.batchTimeoutMs }),
+      ...(o.maxInFlight !== undefined && { maxInFlight: o.maxInFlight }),
+      ...(o.maxLogRange !== undefined && { maxLogRange: o.maxLogRange }),
+      ...o.mempool,
+      finality: o.finality ?? defaultFinality(BigInt(o.deployment.chainId)),
+      ...(o.log && { log: o.log }),
+    });
+    await sequencer.start();
+    app = buildApi(sequencer, store);
+    await app.listen({ host: o.host, port: o.port });
+  } catch (e) {
+    await stop().catch(() => {});
+    throw e;
+  }
+  const host = o.host.includes(":") ? `[${o.host}]` : o.host;
+  return { url: `http://${host}:${o.port}`, sequencer, halted: sequencer.halted, stop };
+}
