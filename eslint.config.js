@@ -11,6 +11,8 @@ export default tseslint.config(
     languageOptions: { ecmaVersion: 2024, sourceType: "module" },
     rules: {
       // Unused values are already an error in tsc (noUnusedLocals); `_x` marks a deliberate one.
+      // `[a, b] = f()` where only b is reassigned stays one statement.
+      "prefer-const": ["error", { destructuring: "all" }],
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
     },
   },

@@ -41,6 +41,7 @@ export class RpcProxy {
   }
 
   static async start(upstream: string, opts: RpcProxyOptions = {}): Promise<RpcProxy> {
+    // eslint-disable-next-line prefer-const -- assigned once the server whose handler reads it exists
     let proxy: RpcProxy | undefined;
     const server = http.createServer((req, res) => void proxy!.handle(req, res));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));

@@ -281,7 +281,7 @@ export async function deployRollup(opts: DeployRollupOptions): Promise<RollupDep
         verifyingKeyHash: opts.verifyingKeyHash,
       },
     ],
-    nonce++,
+    nonce,
   );
   const rollup = rollupAt(rollupAddress, signer);
   return {

@@ -218,7 +218,7 @@ export async function readWallet(f: string): Promise<L2Key> {
   try {
     w = JSON.parse(readFileSync(f, "utf8")) as WalletFile;
   } catch (e) {
-    throw new Error(`wallet file ${f} is not JSON: ${(e as Error).message}`);
+    throw new Error(`wallet file ${f} is not JSON: ${(e as Error).message}`, { cause: e });
   }
   if (w.format !== WALLET_FORMAT || typeof w.privateKey !== "string") throw new Error(`${f} is not a zkr wallet (format ${WALLET_FORMAT})`);
   const key = await L2Key.fromPrivateKey(w.privateKey).catch((e: Error) => {

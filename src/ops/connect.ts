@@ -42,7 +42,7 @@ export async function connectRpc(url: string): Promise<{ provider: JsonRpcProvid
     if (typeof body.result !== "string") throw new Error(body.error?.message ?? `HTTP ${res.status}, not a JSON-RPC answer`);
     chainId = BigInt(body.result);
   } catch (e) {
-    throw new Error(`cannot reach the L1 node at ${url}: ${fetchFailure(e)}`);
+    throw new Error(`cannot reach the L1 node at ${url}: ${fetchFailure(e)}`, { cause: e });
   }
   // cacheTimeout -1: no request caching, so quick successive sends never reuse a nonce (hardhat node).
   const provider = new JsonRpcProvider(url, Network.from(chainId), { staticNetwork: true, cacheTimeout: -1, pollingInterval: 250 });

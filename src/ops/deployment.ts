@@ -55,7 +55,7 @@ export function readDeployment(f: string): Deployment {
   try {
     d = JSON.parse(readFileSync(f, "utf8")) as Deployment;
   } catch (e) {
-    throw new Error(`deployment file ${f} is not JSON: ${(e as Error).message}`);
+    throw new Error(`deployment file ${f} is not JSON: ${(e as Error).message}`, { cause: e });
   }
   const bad = (why: string) => new Error(`deployment file ${f} is invalid: ${why}`);
   if (d.format !== DEPLOYMENT_FORMAT) throw bad(`format is ${JSON.stringify(d.format)}, expected "${DEPLOYMENT_FORMAT}"`);

@@ -194,7 +194,7 @@ export class BullMQProofQueue implements ProofQueue {
       } catch (e) {
         const failed = await this.queue.getJob(id);
         const attempts = failed ? ` after ${failed.attemptsStarted} attempt(s)` : "";
-        throw new Error(`proving job "${id}" failed${attempts}: ${(e as Error).message}`);
+        throw new Error(`proving job "${id}" failed${attempts}: ${(e as Error).message}`, { cause: e });
       }
       const done = (await this.queue.getJob(id)) ?? job;
       const problem = await proofProblem(this.verifier, this.setup.nPublic, r ?? {}, job.data.expectedPublicSignals);

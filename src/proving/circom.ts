@@ -79,7 +79,7 @@ async function runCircom(label: string, mainFile: string, outputs: string[], out
     );
   } catch (e) {
     const err = e as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`circom compilation of ${label} failed:\n${err.stderr || err.stdout || err.message}`);
+    throw new Error(`circom compilation of ${label} failed:\n${err.stderr || err.stdout || err.message}`, { cause: e });
   }
 }
 

@@ -361,6 +361,6 @@ export async function buildContracts(files: string[] = []): Promise<void> {
     });
   } catch (e) {
     const err = e as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`hardhat build failed:\n${[err.stdout, err.stderr].filter(Boolean).join("\n") || err.message}`);
+    throw new Error(`hardhat build failed:\n${[err.stdout, err.stderr].filter(Boolean).join("\n") || err.message}`, { cause: e });
   }
 }

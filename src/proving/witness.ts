@@ -125,7 +125,7 @@ export async function buildCppWitness(label: string, mainSource: string, opts: {
         await run("make", [`-j${os.availableParallelism()}`, `CFLAGS=${CXXFLAGS}`, src.name], { cwd: src.dir, maxBuffer: 64 << 20 });
       } catch (e) {
         const err = e as { stdout?: string; stderr?: string; message: string };
-        throw new Error(`building the C++ witness generator of ${label} failed:\n${tail(err.stderr || err.stdout || err.message, 4000)}`);
+        throw new Error(`building the C++ witness generator of ${label} failed:\n${tail(err.stderr || err.stdout || err.message, 4000)}`, { cause: e });
       }
       // The binary reads argv[0] + ".dat": keep the two together under fixed names.
       renameSync(path.join(src.dir, src.name), path.join(tmp, "main"));
@@ -204,7 +204,7 @@ export async function wasmWitness(label: string, wasm: Uint8Array | string, inpu
   try {
     await wtns.calculate(input, wasm, out);
   } catch (e) {
-    throw new Error(`witness computation for circuit "${label}" failed: ${(e as Error).message}`);
+    throw new Error(`witness computation for circuit "${label}" failed: ${(e as Error).message}`, { cause: e });
   }
   if (!out.data) throw new Error(`witness computation for circuit "${label}" failed: snarkjs returned no witness`);
   return out.data;

@@ -129,6 +129,7 @@ export class LenientWitnessCalculator {
   async compute(input: Record<string, unknown>): Promise<LenientWitness> {
     const skipped: string[] = [];
     const memory = new WebAssembly.Memory({ initial: 32767 });
+    // eslint-disable-next-line prefer-const -- assigned once the imports that read it are built
     let instance: WebAssembly.Instance | undefined;
     const message = () => {
       const next = (instance!.exports as { getMessageChar(): number }).getMessageChar;
