@@ -109,16 +109,20 @@ if (proving.length) {
       const deposits: bigint[] = [];
       for (const k of keys) deposits.push(await gasOf(rollup.connect(user).depositETH(k.ax, k.ay, { value: 10n ** 20n + fee })));
       opsGas.push({ instance: p.name, what: "depositETH (creates an account)", gas: deposits[deposits.length - 1] });
-      opsGas.push({ instance: p.name, what: "depositETHTo (existing account)", gas: await gasOf(rollup.connect(user).depositETHTo(2, { value: DEV_POLICY.minDeposit + fee })) });
+      opsGas.push({
+        instance: p.name,
+        what: "depositETHTo (existing account)",
+        gas: await gasOf(rollup.connect(user).depositETHTo(2, { value: DEV_POLICY.minDeposit + fee })),
+      });
       log(`${p.name}: proving the deposit batches …`);
       const withOps = await submitNextBatch(op);
       opsGas.push({ instance: p.name, what: `submitBatch consuming ${withOps.batch.l1Ops.length} deposit(s), no transfers`, gas: withOps.receipt.gasUsed });
       while ((await rollup.l1Processed()) < (await rollup.l1OpCount())) await submitNextBatch(op);
 
       const txs = (nonce: bigint, to: bigint) =>
-        keys.slice(1, p.batchSize + 1).map((k, i) =>
-          signTransfer(crypto.hash, k, { from: BigInt(i + 2), to, amount: 10n ** 18n, fee: to === 0n ? 0n : 10n ** 14n, nonce }, domain, p),
-        );
+        keys
+          .slice(1, p.batchSize + 1)
+          .map((k, i) => signTransfer(crypto.hash, k, { from: BigInt(i + 2), to, amount: 10n ** 18n, fee: to === 0n ? 0n : 10n ** 14n, nonce }, domain, p));
       log(`${p.name}: proving an empty batch, ${runs} full transfer batches and a batch of exits …`);
       const empty = await submitNextBatch(op);
       let proveMs = 0;
@@ -131,7 +135,11 @@ if (proving.length) {
         gasFull = full.receipt.gasUsed;
       }
       const exits = await submitNextBatch(op, txs(BigInt(runs), 0n));
-      opsGas.push({ instance: p.name, what: `marginal gas per exit (batch of ${p.batchSize} exits vs empty batch)`, gas: (exits.receipt.gasUsed - empty.receipt.gasUsed) / BigInt(p.batchSize) });
+      opsGas.push({
+        instance: p.name,
+        what: `marginal gas per exit (batch of ${p.batchSize} exits vs empty batch)`,
+        gas: (exits.receipt.gasUsed - empty.receipt.gasUsed) / BigInt(p.batchSize),
+      });
       opsGas.push({ instance: p.name, what: "withdraw (ETH)", gas: await gasOf(rollup.connect(user).withdraw(0)) });
       opsGas.push({ instance: p.name, what: "forceExit", gas: await gasOf(rollup.connect(user).forceExit(2, { value: fee })) });
       await ethers.provider.send("evm_increaseTime", [3601]);
@@ -173,7 +181,17 @@ for (const name of list(values.compile)) {
     // worst case: every calldata byte non-zero, no exits (exits add a credit each)
     const tx = Uint8Array.from({ length: n * p.txBytes }, (_, i) => (i % p.txBytes < p.idxBytes ? 0x11 : 0x5a));
     const fee = Uint8Array.from({ length: p.feeSlots * p.idxBytes }, () => 1);
-    const r = await (await d.rollup.submitBatch(1n, 0, "0x", "0x" + Buffer.from(fee).toString("hex"), "0x" + Buffer.from(tx).toString("hex"), SNARK_FIELD - 1n, Array(8).fill(1n))).wait();
+    const r = await (
+      await d.rollup.submitBatch(
+        1n,
+        0,
+        "0x",
+        "0x" + Buffer.from(fee).toString("hex"),
+        "0x" + Buffer.from(tx).toString("hex"),
+        SNARK_FIELD - 1n,
+        Array(8).fill(1n),
+      )
+    ).wait();
     return r!.gasUsed;
   };
   await gas(0); // the first batch also initialises storage slots (batchNumber 0 → 1): not a per-batch cost
@@ -183,10 +201,18 @@ for (const name of list(values.compile)) {
 }
 
 const f = (x: number | bigint | undefined, digits = 0) =>
-  x === undefined ? "–" : typeof x === "bigint" ? x.toLocaleString("en-US") : x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  x === undefined
+    ? "–"
+    : typeof x === "bigint"
+      ? x.toLocaleString("en-US")
+      : x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const cpu = os.cpus();
-console.log(`\nMachine: ${cpu[0]?.model ?? "unknown CPU"}, ${cpu.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, snarkjs 0.7.6 (wasm witness), ${new Date().toISOString().slice(0, 10)}\n`);
-console.log("| instance | D | N | constraints | constraints / transfer | witness s / batch | proving s / batch | proving s / transfer | L1 gas / batch (N transfers) | L1 gas / transfer | marginal gas / transfer | fixed gas / batch |");
+console.log(
+  `\nMachine: ${cpu[0]?.model ?? "unknown CPU"}, ${cpu.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, snarkjs 0.7.6 (wasm witness), ${new Date().toISOString().slice(0, 10)}\n`,
+);
+console.log(
+  "| instance | D | N | constraints | constraints / transfer | witness s / batch | proving s / batch | proving s / transfer | L1 gas / batch (N transfers) | L1 gas / transfer | marginal gas / transfer | fixed gas / batch |",
+);
 console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
 for (const r of rows) {
   const marginal = r.gasFull !== undefined && r.gasEmpty !== undefined ? (r.gasFull - r.gasEmpty) / BigInt(r.batchSize) : undefined;
@@ -196,9 +222,12 @@ for (const r of rows) {
 }
 for (const b of breakdowns) {
   const p = getInstance(b.instance);
-  console.log(`\nConstraints of ${b.instance} (D=${p.depth}: ${(4n ** BigInt(p.depth)).toLocaleString("en-US")} accounts, N=${p.batchSize}, L=${p.l1Slots}, F=${p.feeSlots}), per component:\n`);
+  console.log(
+    `\nConstraints of ${b.instance} (D=${p.depth}: ${(4n ** BigInt(p.depth)).toLocaleString("en-US")} accounts, N=${p.batchSize}, L=${p.l1Slots}, F=${p.feeSlots}), per component:\n`,
+  );
   console.log("| component | × | constraints each | per batch | per transfer |\n|---|---|---|---|---|");
-  for (const x of b.parts) console.log(`| ${x.what} | ${x.count} | ${f(x.each)} | ${f(x.count * x.each)} | ${f(Math.round((x.count * x.each) / p.batchSize))} |`);
+  for (const x of b.parts)
+    console.log(`| ${x.what} | ${x.count} | ${f(x.each)} | ${f(x.count * x.each)} | ${f(Math.round((x.count * x.each) / p.batchSize))} |`);
   console.log(`| **total** | | | **${f(b.total)}** | **${f(Math.round(b.total / p.batchSize))}** |`);
 }
 if (opsGas.length) {
@@ -206,7 +235,9 @@ if (opsGas.length) {
   for (const g of opsGas) console.log(`| ${g.instance} | ${g.what} | ${f(g.gas)} |`);
 }
 if (marginalRows.length) {
-  console.log("\n| instance | N | calldata bytes / transfer | marginal L1 gas per transfer (every byte non-zero) | fixed gas per batch with a stub verifier instead of the ~190k verifier |\n|---|---|---|---|---|");
+  console.log(
+    "\n| instance | N | calldata bytes / transfer | marginal L1 gas per transfer (every byte non-zero) | fixed gas per batch with a stub verifier instead of the ~190k verifier |\n|---|---|---|---|---|",
+  );
   for (const m of marginalRows) console.log(`| ${m.instance} | ${m.n} | ${getInstance(m.instance).txBytes} | ${f(m.marginal)} | ${f(m.fixed)} |`);
 }
 

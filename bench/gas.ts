@@ -21,10 +21,15 @@ export async function measureGasFigures(log: (m: string) => void = () => {}): Pr
   try {
     const out = path.join(dir, "figures.json");
     const mocha = path.join(REPO_ROOT, "node_modules", "mocha", "bin", "mocha.js");
-    const r = await run(process.execPath, [mocha, "test/contracts/Gas.test.ts"], { cwd: REPO_ROOT, env: { ...process.env, ZKR_GAS_FIGURES: out }, maxBuffer: 64 << 20 });
+    const r = await run(process.execPath, [mocha, "test/contracts/Gas.test.ts"], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ZKR_GAS_FIGURES: out },
+      maxBuffer: 64 << 20,
+    });
     log(r.stdout.trimEnd());
     const figures = JSON.parse(readFileSync(out, "utf8")) as Record<string, number>;
-    if (!Object.keys(figures).some((k) => k.includes("real verifier"))) throw new Error(`no real-verifier figure: ${verifierContractName(TEST_INSTANCE)} was not built`);
+    if (!Object.keys(figures).some((k) => k.includes("real verifier")))
+      throw new Error(`no real-verifier figure: ${verifierContractName(TEST_INSTANCE)} was not built`);
     return figures;
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -128,7 +128,10 @@ async function measure(label: string, root: string): Promise<Row> {
     row[`start, ${n} pending`] = performance.now() - t0;
     // The signature check alone, just before (the machine's load moves it; the rest is the mempool's).
     const probe = signTransfer(crypto.hash, keys[1]!, { from: 2n, to: 1n, amount: 1n, fee: 0n, nonce: 0n }, domain, p);
-    row[`signature check alone (in submitTx), ${n} pending`] = time(reps, () => void verifySignature(crypto.eddsa, transferMessage(crypto.hash, probe, domain, p), probe.signature, keys[1]!.ax, keys[1]!.ay));
+    row[`signature check alone (in submitTx), ${n} pending`] = time(
+      reps,
+      () => void verifySignature(crypto.eddsa, transferMessage(crypto.hash, probe, domain, p), probe.signature, keys[1]!.ax, keys[1]!.ay),
+    );
     row[`submitTx, ${n} pending`] = time(reps, () => void seq.submitTx(signed[next++]));
     row[`nextNonce, ${n} pending`] = time(reps, () => void seq.nextNonce(1n));
     row[`status, ${n} pending`] = time(reps, () => void seq.status());

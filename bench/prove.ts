@@ -57,7 +57,14 @@ for (const name of names) {
         proveMs += res.proveMs;
         log(`${name} (${used}): witness ${(res.witnessMs / 1000).toFixed(2)} s, proof ${(res.proveMs / 1000).toFixed(1)} s`);
       }
-      rows.push({ instance: name, constraints: manifest.constraints, batchSize: p.batchSize, witness: used, witnessS: witnessMs / runs / 1000, proveS: proveMs / runs / 1000 });
+      rows.push({
+        instance: name,
+        constraints: manifest.constraints,
+        batchSize: p.batchSize,
+        witness: used,
+        witnessS: witnessMs / runs / 1000,
+        proveS: proveMs / runs / 1000,
+      });
     } finally {
       await prover.close();
     }
@@ -66,8 +73,12 @@ for (const name of names) {
 
 const f = (x: number, digits = 0) => x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const cpu = os.cpus();
-console.log(`\nMachine: ${cpu[0]?.model ?? "unknown CPU"}, ${cpu.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, snarkjs 0.7.6, ${new Date().toISOString().slice(0, 10)}, mean of ${runs}\n`);
-console.log("| instance | constraints | N | witness | witness s / batch | proof s / batch | total s / batch | s / transfer | transfers / s | constraints / s (proof) |");
+console.log(
+  `\nMachine: ${cpu[0]?.model ?? "unknown CPU"}, ${cpu.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, snarkjs 0.7.6, ${new Date().toISOString().slice(0, 10)}, mean of ${runs}\n`,
+);
+console.log(
+  "| instance | constraints | N | witness | witness s / batch | proof s / batch | total s / batch | s / transfer | transfers / s | constraints / s (proof) |",
+);
 console.log("|---|---|---|---|---|---|---|---|---|---|");
 for (const r of rows) {
   const total = r.witnessS + r.proveS;

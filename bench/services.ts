@@ -58,7 +58,13 @@ const rows: [string, string][] = [];
   const bodies = Array.from({ length: nTx }, (_, i) => {
     const from = i % keys.length;
     const nonce = BigInt(Math.floor(i / keys.length));
-    const t = signTransfer(crypto.hash, keys[from], { from: BigInt(from + 1), to: BigInt(((from + 1) % keys.length) + 1), amount: 10n ** 15n, fee: 0n, nonce }, domain, p);
+    const t = signTransfer(
+      crypto.hash,
+      keys[from],
+      { from: BigInt(from + 1), to: BigInt(((from + 1) % keys.length) + 1), amount: 10n ** 15n, fee: 0n, nonce },
+      domain,
+      p,
+    );
     return JSON.stringify(transferToJSON(t));
   });
   log(`posting ${nTx} signed transfers …`);
@@ -68,7 +74,10 @@ const rows: [string, string][] = [];
     if (r.status !== 202) throw new Error(`transfer refused: ${await r.text()}`);
   }
   const s = (performance.now() - t0) / 1000;
-  rows.push([`sequencer: transfers accepted over HTTP (signature check, nonce/balance against the mempool, SQLite commit), ${nTx} sequential requests while batches are built and proven in the background`, `${(nTx / s).toFixed(0)} tx/s`]);
+  rows.push([
+    `sequencer: transfers accepted over HTTP (signature check, nonce/balance against the mempool, SQLite commit), ${nTx} sequential requests while batches are built and proven in the background`,
+    `${(nTx / s).toFixed(0)} tx/s`,
+  ]);
   await app.close();
   await seq.stop();
   await queue.close();
@@ -84,8 +93,16 @@ const rows: [string, string][] = [];
   const inputs: Record<string, unknown>[] = [];
   let h = 0n;
   for (let b = 0; b < nProofs; b++) {
-    const ops = b < 2 ? keys.slice(2 * b, 2 * b + 2).map((k, i) => ({ kind: 1, accountIdx: BigInt(2 * b + i + 1), tokenId: 0n, amount: 10n ** 20n, owner: 1n, ax: k.ax, ay: k.ay })) : [];
-    const txs = b < 2 ? [] : [0, 1].map((i) => signTransfer(crypto.hash, keys[i], { from: BigInt(i + 1), to: 3n, amount: 10n ** 15n, fee: 0n, nonce: BigInt(b - 2) }, domain, p));
+    const ops =
+      b < 2
+        ? keys
+            .slice(2 * b, 2 * b + 2)
+            .map((k, i) => ({ kind: 1, accountIdx: BigInt(2 * b + i + 1), tokenId: 0n, amount: 10n ** 20n, owner: 1n, ax: k.ax, ay: k.ay }))
+        : [];
+    const txs =
+      b < 2
+        ? []
+        : [0, 1].map((i) => signTransfer(crypto.hash, keys[i], { from: BigInt(i + 1), to: 3n, amount: 10n ** 15n, fee: 0n, nonce: BigInt(b - 2) }, domain, p));
     const batch = buildBatch(state, { l1Ops: ops, txs }, { domain, feeIdx: [], l1HashStart: h });
     h = batch.l1HashEnd;
     inputs.push(batch.circuitInput);
@@ -97,7 +114,10 @@ const rows: [string, string][] = [];
     for (let i = 0; i < inputs.length; i++) await q.result(`b${i}`);
     const s = (performance.now() - t0) / 1000;
     await q.close();
-    rows.push([`proving ${nProofs} ${p.name} batches, ${concurrency} at a time (one machine)`, `${(s / nProofs).toFixed(1)} s per batch, ${((nProofs * p.batchSize) / s).toFixed(2)} transfers/s`]);
+    rows.push([
+      `proving ${nProofs} ${p.name} batches, ${concurrency} at a time (one machine)`,
+      `${(s / nProofs).toFixed(1)} s per batch, ${((nProofs * p.batchSize) / s).toFixed(2)} transfers/s`,
+    ]);
   }
 }
 

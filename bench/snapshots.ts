@@ -89,7 +89,8 @@ export const TEMPLATE_MAINS: { name: string; include: string }[] = [
 export const BATCH_SHAPES: DerivedParams[] = [deriveParams({ name: "test_d2_b1_l1_f2", description: "", depth: 2, batchSize: 1, l1Slots: 1, feeSlots: 2 })];
 
 /** Its key in the snapshot's templates: "Batch(D, N, L, F)". */
-export const batchShapeName = (p: Pick<DerivedParams, "depth" | "batchSize" | "l1Slots" | "feeSlots">) => `Batch(${p.depth}, ${p.batchSize}, ${p.l1Slots}, ${p.feeSlots})`;
+export const batchShapeName = (p: Pick<DerivedParams, "depth" | "batchSize" | "l1Slots" | "feeSlots">) =>
+  `Batch(${p.depth}, ${p.batchSize}, ${p.l1Slots}, ${p.feeSlots})`;
 
 /** Constraints of `main` compiled on its own (every input private), after `include`. */
 export async function templateConstraints(include: string, main: string): Promise<number> {
@@ -147,7 +148,9 @@ export async function componentBreakdown(p: DerivedParams, total: number): Promi
 
 /** What each part is, for the bench's output (README's labels are scripts/readme-tables.ts's). */
 export function describePart(p: DerivedParams, part: ComponentPart): string {
-  const shape = treeLevels(p.depth).map((l) => l.arity).join("·");
+  const shape = treeLevels(p.depth)
+    .map((l) => l.arity)
+    .join("·");
   return {
     signature: "transfer: Schnorr-128 signature (challenge hash included)",
     merkle: `transfer: 2 Merkle updates (sender, receiver), 4^${p.depth} leaves, arities ${shape}`,

@@ -36,16 +36,27 @@ export async function fullBatchInput(name: string): Promise<Record<string, unkno
   const keys = await Promise.all(Array.from({ length: p.batchSize + 2 }, () => L2Key.random()));
   let l1Hash = 0n;
   for (let i = 0; i < keys.length; i += p.l1Slots) {
-    const l1Ops: L1Op[] = keys.slice(i, i + p.l1Slots).map((k, j) => ({ kind: L1OpKind.CREATE, accountIdx: BigInt(i + j + 1), tokenId: 0n, amount: 10n ** 20n, owner: 0xa11cen, ax: k.ax, ay: k.ay }));
+    const l1Ops: L1Op[] = keys
+      .slice(i, i + p.l1Slots)
+      .map((k, j) => ({ kind: L1OpKind.CREATE, accountIdx: BigInt(i + j + 1), tokenId: 0n, amount: 10n ** 20n, owner: 0xa11cen, ax: k.ax, ay: k.ay }));
     l1Hash = buildBatch(state, { l1Ops, txs: [] }, { domain, feeIdx: [], l1HashStart: l1Hash }).l1HashEnd;
   }
-  const l1Ops: L1Op[] = Array.from({ length: p.l1Slots }, (_, j) => ({ kind: L1OpKind.DEPOSIT, accountIdx: BigInt(j + 1), tokenId: 0n, amount: 10n ** 18n, owner: 0xb0bn, ax: 0n, ay: 0n }));
+  const l1Ops: L1Op[] = Array.from({ length: p.l1Slots }, (_, j) => ({
+    kind: L1OpKind.DEPOSIT,
+    accountIdx: BigInt(j + 1),
+    tokenId: 0n,
+    amount: 10n ** 18n,
+    owner: 0xb0bn,
+    ax: 0n,
+    ay: 0n,
+  }));
   const receiver = BigInt(keys.length);
-  const txs = keys.slice(1, p.batchSize + 1).map((k, i) =>
-    signTransfer(crypto.hash, k, { from: BigInt(i + 2), to: receiver, amount: 10n ** 18n, fee: 10n ** 14n, nonce: 0n }, domain, p),
-  );
+  const txs = keys
+    .slice(1, p.batchSize + 1)
+    .map((k, i) => signTransfer(crypto.hash, k, { from: BigInt(i + 2), to: receiver, amount: 10n ** 18n, fee: 10n ** 14n, nonce: 0n }, domain, p));
   const batch = buildBatch(state, { l1Ops, txs }, { domain, feeIdx: [1n], l1HashStart: l1Hash });
-  if (batch.txs.length !== p.batchSize) throw new Error(`${name}: ${batch.rejected.length} transfers rejected: ${batch.rejected.map((r) => r.error.message).join("; ")}`);
+  if (batch.txs.length !== p.batchSize)
+    throw new Error(`${name}: ${batch.rejected.length} transfers rejected: ${batch.rejected.map((r) => r.error.message).join("; ")}`);
   return batch.circuitInput;
 }
 
@@ -91,11 +102,15 @@ async function main(): Promise<void> {
     log(`${name}: witnesses identical (${fromWasm.length} bytes); timing ${runs} runs of each …`);
     const wasmMs = await timeRuns(runs, () => wasmWitness(name, compiled.wasm, input));
     const cppMs = await timeRuns(runs, () => cppWitness(gen, input));
-    rows.push(`| ${name} | ${nConstraints.toLocaleString("en-US")} | ${wasmMs.toFixed(0)} | ${cppMs.toFixed(0)} | ${(wasmMs / cppMs).toFixed(1)}× | ${gen.buildS.toFixed(0)}${gen.cached ? " (cached)" : ""} |`);
+    rows.push(
+      `| ${name} | ${nConstraints.toLocaleString("en-US")} | ${wasmMs.toFixed(0)} | ${cppMs.toFixed(0)} | ${(wasmMs / cppMs).toFixed(1)}× | ${gen.buildS.toFixed(0)}${gen.cached ? " (cached)" : ""} |`,
+    );
   }
 
   const cpu = os.cpus();
-  console.log(`\nMachine: ${cpu[0]?.model ?? "unknown CPU"}, ${cpu.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; median of ${runs} runs after one warm-up, ${new Date().toISOString().slice(0, 10)}\n`);
+  console.log(
+    `\nMachine: ${cpu[0]?.model ?? "unknown CPU"}, ${cpu.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; median of ${runs} runs after one warm-up, ${new Date().toISOString().slice(0, 10)}\n`,
+  );
   console.log("| instance | constraints | wasm witness ms | C++ witness ms | speed-up | C++ build s |");
   console.log("|---|---|---|---|---|---|");
   for (const r of rows) console.log(r);

@@ -37,6 +37,8 @@ contract Poseidon8 {
         table1 = table1_;
     }
 
+    // One straight-line assembly routine: the rounds unrolled, nothing to split off.
+    // solhint-disable-next-line function-max-lines
     function poseidon(uint256[8] calldata /* input */) external view returns (uint256 out) {
         (address t0, address t1) = (table0, table1);
         assembly ("memory-safe") {
@@ -58,14 +60,32 @@ contract Poseidon8 {
             }
             // s = mat · s (mat row by row), through the scratch buffer u.
             function mix(mat, s, u) {
-                for { let i := 0 } lt(i, 0x120) { i := add(i, 0x20) } { mstore(add(u, i), dot(add(mat, mul(9, i)), s)) }
-                for { let i := 0 } lt(i, 0x120) { i := add(i, 0x20) } { mstore(add(s, i), mload(add(u, i))) }
+                for {
+                    let i := 0
+                } lt(i, 0x120) {
+                    i := add(i, 0x20)
+                } {
+                    mstore(add(u, i), dot(add(mat, mul(9, i)), s))
+                }
+                for {
+                    let i := 0
+                } lt(i, 0x120) {
+                    i := add(i, 0x20)
+                } {
+                    mstore(add(s, i), mload(add(u, i)))
+                }
             }
             // x^5 on every word of s, then (if c ≠ 0) the constants at c added.
             function sboxAll(s, c) {
-                for { let i := 0 } lt(i, 0x120) { i := add(i, 0x20) } {
+                for {
+                    let i := 0
+                } lt(i, 0x120) {
+                    i := add(i, 0x20)
+                } {
                     let y := pow5(mload(add(s, i)))
-                    if c { y := addmod(y, mload(add(c, i)), Q) }
+                    if c {
+                        y := addmod(y, mload(add(c, i)), Q)
+                    }
                     mstore(add(s, i), y)
                 }
             }
@@ -83,11 +103,19 @@ contract Poseidon8 {
 
             // state = [0, inputs] + C[0..9)
             mstore(s, mload(c))
-            for { let i := 0x20 } lt(i, 0x120) { i := add(i, 0x20) } {
+            for {
+                let i := 0x20
+            } lt(i, 0x120) {
+                i := add(i, 0x20)
+            } {
                 mstore(add(s, i), addmod(mod(calldataload(add(4, sub(i, 0x20))), Q), mload(add(c, i)), Q))
             }
             // Full rounds 1..3: x^5, constants, M; round 4: x^5, constants, P.
-            for { let r := 1 } lt(r, 4) { r := add(r, 1) } {
+            for {
+                let r := 1
+            } lt(r, 4) {
+                r := add(r, 1)
+            } {
                 sboxAll(s, add(c, mul(0x120, r)))
                 mix(m, s, u)
             }
@@ -96,19 +124,31 @@ contract Poseidon8 {
             // 63 partial rounds: x^5 and a constant on word 0, then the sparse matrix of the round:
             // s0' = S[r][0..9) · s, s_k += s0 · S[r][8 + k] (k = 1..8, s0 before the update).
             let cp := add(c, mul(0x120, 5))
-            for { let r := 0 } lt(r, 63) { r := add(r, 1) } {
+            for {
+                let r := 0
+            } lt(r, 63) {
+                r := add(r, 1)
+            } {
                 let x := addmod(pow5(mload(s)), mload(add(cp, mul(0x20, r))), Q)
                 mstore(s, x)
                 let row := add(sp, mul(mul(17, 0x20), r))
                 let s0 := dot(row, s)
-                for { let k := 0x20 } lt(k, 0x120) { k := add(k, 0x20) } {
+                for {
+                    let k := 0x20
+                } lt(k, 0x120) {
+                    k := add(k, 0x20)
+                } {
                     mstore(add(s, k), addmod(mload(add(s, k)), mulmod(x, mload(add(row, add(0x100, k))), Q), Q))
                 }
                 mstore(s, s0)
             }
             // Full rounds 5..7: x^5, constants, M; round 8: x^5, M.
             let cf := add(cp, mul(0x20, 63))
-            for { let r := 0 } lt(r, 3) { r := add(r, 1) } {
+            for {
+                let r := 0
+            } lt(r, 3) {
+                r := add(r, 1)
+            } {
                 sboxAll(s, add(cf, mul(0x120, r)))
                 mix(m, s, u)
             }

@@ -75,22 +75,30 @@ contract Rollup is IRollup, Exits, L1Queue, EscapeHatch {
         Config memory c
     ) L1Queue(poseidon5_, c) EscapeHatch(poseidon3_, poseidon4_, poseidon8_, c) {
         if (c.sequencer == address(0)) revert ZeroAddress();
-        address[5] memory code =
-            [address(verifier_), address(poseidon3_), address(poseidon4_), address(poseidon5_), address(poseidon8_)];
+        address[5] memory code = [
+            address(verifier_),
+            address(poseidon3_),
+            address(poseidon4_),
+            address(poseidon5_),
+            address(poseidon8_)
+        ];
         for (uint256 i = 0; i < 5; i++) {
             if (code[i] == address(0)) revert ZeroAddress();
             if (code[i].code.length == 0) revert NotContract(code[i]);
         }
-        if (c.depth == 0 || c.depth > 16 || c.batchSize == 0 || c.l1Slots == 0 || c.feeSlots == 0) revert InvalidParameters();
+        if (c.depth == 0 || c.depth > 16 || c.batchSize == 0 || c.l1Slots == 0 || c.feeSlots == 0)
+            revert InvalidParameters();
         if (c.escapeDelay == 0 || c.escapeDelay > type(uint64).max) revert InvalidParameters();
-        if (c.inactivityDelay == 0 || c.inactivityDelay > c.escapeDelay || c.l1Grace >= c.escapeDelay) revert InvalidParameters();
+        if (c.inactivityDelay == 0 || c.inactivityDelay > c.escapeDelay || c.l1Grace >= c.escapeDelay)
+            revert InvalidParameters();
         if (c.l1OpFee >= AMOUNT_LIMIT || c.minDeposit == 0 || c.minDeposit >= AMOUNT_LIMIT) revert InvalidParameters();
         // A low-level call: a contract without the function (reverting, or returning nothing) is a
         // mismatch with hash 0, never an undecodable return.
         bytes32 keyHash;
         (bool ok, bytes memory ret) = address(verifier_).staticcall(abi.encodeCall(IVerifier.verifyingKeyHash, ()));
         if (ok && ret.length == 32) keyHash = abi.decode(ret, (bytes32));
-        if (keyHash != c.verifyingKeyHash || keyHash == bytes32(0)) revert VerifyingKeyMismatch(c.verifyingKeyHash, keyHash);
+        if (keyHash != c.verifyingKeyHash || keyHash == bytes32(0))
+            revert VerifyingKeyMismatch(c.verifyingKeyHash, keyHash);
 
         verifier = verifier_;
         verifyingKeyHash = keyHash;
@@ -130,13 +138,23 @@ contract Rollup is IRollup, Exits, L1Queue, EscapeHatch {
         uint256 commitment,
         uint256[8] calldata proof
     ) external onlySequencer notEscaped {
-        (uint256[2] memory signals, bool maybeExits) = _publicInputs(newRoot, l1Count, l1Results, feeIdx, txData, commitment);
+        (uint256[2] memory signals, bool maybeExits) = _publicInputs(
+            newRoot,
+            l1Count,
+            l1Results,
+            feeIdx,
+            txData,
+            commitment
+        );
         if (!verifier.verifyProof(proof, signals)) revert InvalidProof();
         _applyBatch(newRoot, l1Count, l1Results, txData, maybeExits);
     }
 
     /// @inheritdoc IRollup
-    function submitBatches(BatchData[] calldata batches, uint256[8][] calldata proofs) external onlySequencer notEscaped {
+    function submitBatches(
+        BatchData[] calldata batches,
+        uint256[8][] calldata proofs
+    ) external onlySequencer notEscaped {
         uint256 k = batches.length;
         if (k == 0 || proofs.length != k) revert BadBatchCount(k, proofs.length);
         uint256[2][] memory signals = new uint256[2][](k);
@@ -144,7 +162,14 @@ contract Rollup is IRollup, Exits, L1Queue, EscapeHatch {
             BatchData calldata b = batches[i];
             // Each batch's public inputs start from the state the batches before it left.
             bool maybeExits;
-            (signals[i], maybeExits) = _publicInputs(b.newRoot, b.l1Count, b.l1Results, b.feeIdx, b.txData, b.commitment);
+            (signals[i], maybeExits) = _publicInputs(
+                b.newRoot,
+                b.l1Count,
+                b.l1Results,
+                b.feeIdx,
+                b.txData,
+                b.commitment
+            );
             _applyBatch(b.newRoot, b.l1Count, b.l1Results, b.txData, maybeExits);
         }
         if (!verifier.verifyProofs(proofs, signals)) revert InvalidProof();
@@ -166,13 +191,19 @@ contract Rollup is IRollup, Exits, L1Queue, EscapeHatch {
         bytes calldata txData,
         uint256 commitment
     ) public view returns (uint256[2] memory signals) {
-        (signals,) = _publicInputs(newRoot, l1Count, l1Results, feeIdx, txData, commitment);
+        (signals, ) = _publicInputs(newRoot, l1Count, l1Results, feeIdx, txData, commitment);
     }
 
     /// @dev The effects of an accepted batch whose data the proof has checked: the new root, queue
     ///      position and time of the last batch, the L1 results and exits credited, the event, and
     ///      the consumed operations' fees credited to the submitter.
-    function _applyBatch(uint256 newRoot, uint8 l1Count, bytes calldata l1Results, bytes calldata txData, bool maybeExits) private {
+    function _applyBatch(
+        uint256 newRoot,
+        uint8 l1Count,
+        bytes calldata l1Results,
+        bytes calldata txData,
+        bool maybeExits
+    ) private {
         uint256 processed = l1Processed;
         uint256 oldRoot = stateRoot;
         uint32 number = batchNumber + 1;
@@ -208,13 +239,26 @@ contract Rollup is IRollup, Exits, L1Queue, EscapeHatch {
         if (newRoot >= SNARK_FIELD) revert NotInField(newRoot);
         uint256 l1HashEnd = _checkL1Count(l1Count);
         PublicInputs.checkData(
-            l1Count, l1Results, feeIdx, txData, uint256(feeSlots) * idxBytes, uint256(batchSize) * txBytes, txBytes, idxBytes
+            l1Count,
+            l1Results,
+            feeIdx,
+            txData,
+            uint256(feeSlots) * idxBytes,
+            uint256(batchSize) * txBytes,
+            txBytes,
+            idxBytes
         );
         if (commitment >= SNARK_FIELD) revert NotInField(commitment);
         uint256[] memory c = PublicInputs.header(coefficientCount, stateRoot, newRoot, l1HashEnd, commitment);
         PublicInputs.writeL1(c, l1Count, l1Results, feeIdx);
         maybeExits = PublicInputs.writeTxs(
-            c, 5 + uint256(l1Slots), txData, txsPerCoefficient * txBytes, groupToMask, groupToLow, groupToHigh
+            c,
+            5 + uint256(l1Slots),
+            txData,
+            txsPerCoefficient * txBytes,
+            groupToMask,
+            groupToLow,
+            groupToHigh
         );
         (signals[0], signals[1]) = PublicInputs.evaluate(c);
     }

@@ -66,7 +66,13 @@ function floatVectors(f: FloatFormat, encode: [string, bigint][], notRepresentab
     format: { mantissaBits: f.mantissaBits, exponentBits: f.exponentBits },
     encode: encode.map(([name, value]) => {
       const packed = encodeFloat(f, value);
-      return { name, value: dec(value), packed: hex(packed, digits), mantissa: dec(packed & ((1n << BigInt(f.mantissaBits)) - 1n)), exponent: dec(packed >> BigInt(f.mantissaBits)) };
+      return {
+        name,
+        value: dec(value),
+        packed: hex(packed, digits),
+        mantissa: dec(packed & ((1n << BigInt(f.mantissaBits)) - 1n)),
+        exponent: dec(packed >> BigInt(f.mantissaBits)),
+      };
     }),
     notRepresentable: notRepresentable.map(([name, value]) => ({ name, value: dec(value) })),
     decode: decodeOnly.map(([name, packed]) => ({ name, packed: hex(packed, digits), value: dec(decodeFloat(f, packed)) })),
@@ -119,7 +125,15 @@ function transferVectors(c: ZkrCrypto, key: L2Key) {
 function challengeVectors(c: ZkrCrypto) {
   const cases = [
     { name: "inputs 1..6 (no signature: the challenge is defined for any field elements)", R8x: 1n, R8y: 2n, ax: 3n, ay: 4n, domain: 5n, word: 6n },
-    { name: "every input r - 1", R8x: SNARK_FIELD - 1n, R8y: SNARK_FIELD - 1n, ax: SNARK_FIELD - 1n, ay: SNARK_FIELD - 1n, domain: SNARK_FIELD - 1n, word: SNARK_FIELD - 1n },
+    {
+      name: "every input r - 1",
+      R8x: SNARK_FIELD - 1n,
+      R8y: SNARK_FIELD - 1n,
+      ax: SNARK_FIELD - 1n,
+      ay: SNARK_FIELD - 1n,
+      domain: SNARK_FIELD - 1n,
+      word: SNARK_FIELD - 1n,
+    },
   ];
   return cases.map(({ name, ...x }) => ({
     name,
@@ -136,12 +150,29 @@ function challengeVectors(c: ZkrCrypto) {
 
 function l1Vectors(c: ZkrCrypto) {
   const chain: (L1Op & { name: string })[] = [
-    { name: "CREATE of account 1 by 0xa11ce: 1000 wei of ETH, key (1, 2)", kind: L1OpKind.CREATE, accountIdx: 1n, tokenId: 0n, amount: 1000n, owner: ALICE, ax: 1n, ay: 2n },
+    {
+      name: "CREATE of account 1 by 0xa11ce: 1000 wei of ETH, key (1, 2)",
+      kind: L1OpKind.CREATE,
+      accountIdx: 1n,
+      tokenId: 0n,
+      amount: 1000n,
+      owner: ALICE,
+      ax: 1n,
+      ay: 2n,
+    },
     { name: "DEPOSIT of 500 wei into account 1 by 0xb0b", kind: L1OpKind.DEPOSIT, accountIdx: 1n, tokenId: 0n, amount: 500n, owner: BOB, ax: 0n, ay: 0n },
     { name: "FORCE_EXIT of account 1 by its owner 0xa11ce", kind: L1OpKind.FORCE_EXIT, accountIdx: 1n, tokenId: 0n, amount: 0n, owner: ALICE, ax: 0n, ay: 0n },
   ];
   let prev = 0n;
-  const op = (o: L1Op) => ({ kind: o.kind, accountIdx: dec(o.accountIdx), tokenId: dec(o.tokenId), amount: dec(o.amount), owner: addr(o.owner), ax: dec(o.ax), ay: dec(o.ay) });
+  const op = (o: L1Op) => ({
+    kind: o.kind,
+    accountIdx: dec(o.accountIdx),
+    tokenId: dec(o.tokenId),
+    amount: dec(o.amount),
+    owner: addr(o.owner),
+    ax: dec(o.ax),
+    ay: dec(o.ay),
+  });
   const steps = chain.map(({ name, ...o }) => {
     const hash = l1ChainStep(c.hash, prev, o);
     // kind (2 hex digits) ‖ accountIdx (8) ‖ tokenId (8) ‖ amount (32)
@@ -149,11 +180,25 @@ function l1Vectors(c: ZkrCrypto) {
     prev = hash;
     return v;
   });
-  const widest: L1Op = { kind: L1OpKind.FORCE_EXIT, accountIdx: (1n << 32n) - 1n, tokenId: (1n << 32n) - 1n, amount: MAX_BALANCE, owner: (1n << 160n) - 1n, ax: SNARK_FIELD - 1n, ay: SNARK_FIELD - 1n };
+  const widest: L1Op = {
+    kind: L1OpKind.FORCE_EXIT,
+    accountIdx: (1n << 32n) - 1n,
+    tokenId: (1n << 32n) - 1n,
+    amount: MAX_BALANCE,
+    owner: (1n << 160n) - 1n,
+    ax: SNARK_FIELD - 1n,
+    ay: SNARK_FIELD - 1n,
+  };
   return {
     chain: steps,
     // fields at their maxima: no L1 queue of a test instance can hold it (accountIdx < 4^D)
-    widest: { name: "every field at its maximum, after h = r - 1", prev: dec(SNARK_FIELD - 1n), ...op(widest), e1: hex(l1OpE1(widest), 50), hash: dec(l1ChainStep(c.hash, SNARK_FIELD - 1n, widest)) },
+    widest: {
+      name: "every field at its maximum, after h = r - 1",
+      prev: dec(SNARK_FIELD - 1n),
+      ...op(widest),
+      e1: hex(l1OpE1(widest), 50),
+      hash: dec(l1ChainStep(c.hash, SNARK_FIELD - 1n, widest)),
+    },
   };
 }
 
@@ -165,7 +210,13 @@ function polynomialVectors(c: ZkrCrypto) {
   return cases.map(([name, coefficients]) => {
     const commitment = dataCommitment(coefficients, c.hash);
     const challenge = challengeOf(coefficients, commitment);
-    return { name, coefficients: coefficients.map(dec), commitment: dec(commitment), challenge: dec(challenge), evaluation: dec(evaluateAt(coefficients, commitment, challenge)) };
+    return {
+      name,
+      coefficients: coefficients.map(dec),
+      commitment: dec(commitment),
+      challenge: dec(challenge),
+      evaluation: dec(evaluateAt(coefficients, commitment, challenge)),
+    };
   });
 }
 
@@ -178,7 +229,7 @@ function batchVector(c: ZkrCrypto, transfers: { calldata: string }[], l1HashEnd:
     l1HashEnd,
     l1Count: 2,
     feeIdx: fromHex("0x03"),
-    l1Results: fromHex("0x" + (7n).toString(16).padStart(32, "0") + (500n).toString(16).padStart(32, "0")),
+    l1Results: fromHex("0x" + 7n.toString(16).padStart(32, "0") + 500n.toString(16).padStart(32, "0")),
     txData: fromHex("0x" + transfers.map((t) => t.calldata.slice(2)).join("")),
   };
   const coefficients = batchCoefficients(data, p);

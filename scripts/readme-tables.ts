@@ -55,7 +55,8 @@ export const COMPONENT_TABLE_INSTANCES = ["prod_d12_b32", "prod_d16_b32"];
 function componentsTable(s: ConstraintSnapshot): string {
   const ps = COMPONENT_TABLE_INSTANCES.map(getInstance);
   const p0 = ps[0]!;
-  if (ps.some((p) => p.batchSize !== p0.batchSize || p.l1Slots !== p0.l1Slots || p.feeSlots !== p0.feeSlots)) throw new Error("the component table compares instances of one batch shape");
+  if (ps.some((p) => p.batchSize !== p0.batchSize || p.l1Slots !== p0.l1Slots || p.feeSlots !== p0.feeSlots))
+    throw new Error("the component table compares instances of one batch shape");
   const parts = ps.map((p) => {
     const c = s.components[p.name];
     if (!c) throw new Error(`snapshots/constraints.json: no components of ${p.name}`);
@@ -86,7 +87,8 @@ function componentsTable(s: ConstraintSnapshot): string {
   ];
   for (const [i, p] of ps.entries()) {
     const sum = [...parts[i]!.values()].reduce((a, x) => a + x.count * x.each, 0);
-    if (sum !== pinned(s.instances, p.name)) throw new Error(`snapshots/constraints.json: the parts of ${p.name} add up to ${sum}, not its ${pinned(s.instances, p.name)}`);
+    if (sum !== pinned(s.instances, p.name))
+      throw new Error(`snapshots/constraints.json: the parts of ${p.name} add up to ${sum}, not its ${pinned(s.instances, p.name)}`);
   }
   lines.push(`| **total per batch** | ${ps.map((p) => `**${n(pinned(s.instances, p.name))}**`).join(" | ")} |`);
   lines.push(`| **per transfer** | ${ps.map((p) => `**${n(Math.round(pinned(s.instances, p.name) / p.batchSize))}**`).join(" | ")} |`);
@@ -119,7 +121,8 @@ function l1OpsTable(g: GasSnapshot): string {
 
 function batchGasTable(g: GasSnapshot): string {
   const is = gasInstances(g).map(getInstance);
-  const row = (label: string, what: (batchSize: number) => string) => `| ${label} | ${is.map((p) => n(pinned(g.figures, `[${p.name}] ${what(p.batchSize)}`))).join(" | ")} |`;
+  const row = (label: string, what: (batchSize: number) => string) =>
+    `| ${label} | ${is.map((p) => n(pinned(g.figures, `[${p.name}] ${what(p.batchSize)}`))).join(" | ")} |`;
   return [
     `| \`submitBatch\` (\`test/contracts/Gas.test.ts\`; the MockVerifier unless noted) | ${is.map((p) => `${p.name} (D = ${p.depth}, N = ${p.batchSize})`).join(" | ")} |`,
     `|---|${is.map(() => "---|").join("")}`,
@@ -163,7 +166,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   if (process.argv.includes("--check")) {
     const text = readFileSync(README, "utf8");
     const stale = renderReadme(text) !== text;
-    console.log(stale ? "README.md's snapshot tables are stale (node --import tsx scripts/readme-tables.ts)" : "README.md's snapshot tables match the snapshots");
+    console.log(
+      stale ? "README.md's snapshot tables are stale (node --import tsx scripts/readme-tables.ts)" : "README.md's snapshot tables match the snapshots",
+    );
     process.exit(stale ? 1 : 0);
   }
   console.log(updateReadme() ? "rewrote README.md's snapshot tables" : "README.md's snapshot tables were up to date");

@@ -101,4 +101,3 @@ function ping(port: number): Promise<boolean> {
     socket.on("error", () => {});
   });
 }
-

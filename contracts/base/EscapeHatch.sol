@@ -57,9 +57,14 @@ abstract contract EscapeHatch is Exits, L1Queue {
     }
 
     /// @inheritdoc IRollup
-    function escapeWithdraw(uint32 accountIdx, uint256 ax, uint256 ay, uint128 balance, uint32 nonce, uint256[] calldata siblings)
-        external
-    {
+    function escapeWithdraw(
+        uint32 accountIdx,
+        uint256 ax,
+        uint256 ay,
+        uint128 balance,
+        uint32 nonce,
+        uint256[] calldata siblings
+    ) external {
         if (!escapeMode) revert NotInEscapeMode();
         _checkAccount(accountIdx);
         AccountRecord memory account = accounts[accountIdx];
@@ -86,9 +91,8 @@ abstract contract EscapeHatch is Exits, L1Queue {
         if (!escapeMode) revert NotInEscapeMode();
         L1Op storage op = l1Ops[queueIndex];
         uint256 fee = l1OpFee;
-        if (
-            queueIndex < l1Processed || queueIndex >= l1OpCount || op.refunded || (op.kind == FORCE_EXIT && fee == 0)
-        ) revert NotRefundable(queueIndex);
+        if (queueIndex < l1Processed || queueIndex >= l1OpCount || op.refunded || (op.kind == FORCE_EXIT && fee == 0))
+            revert NotRefundable(queueIndex);
         op.refunded = true;
         uint256 amount = op.kind == FORCE_EXIT ? 0 : op.amount;
         emit L1OpRefunded(queueIndex, op.owner, op.tokenId, amount, fee);

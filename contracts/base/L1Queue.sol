@@ -83,13 +83,12 @@ abstract contract L1Queue is RollupStorage {
     }
 
     /// @inheritdoc IRollup
-    function depositERC20(uint32 tokenId, uint256 amount, uint256 ax, uint256 ay)
-        external
-        payable
-        notEscaped
-        nonReentrant
-        returns (uint32 accountIdx)
-    {
+    function depositERC20(
+        uint32 tokenId,
+        uint256 amount,
+        uint256 ax,
+        uint256 ay
+    ) external payable notEscaped nonReentrant returns (uint32 accountIdx) {
         _checkFee();
         uint128 received = _pullToken(tokenId, amount);
         accountIdx = _createAccount(tokenId, ax, ay);
@@ -97,7 +96,11 @@ abstract contract L1Queue is RollupStorage {
     }
 
     /// @inheritdoc IRollup
-    function depositERC20To(uint32 accountIdx, uint32 tokenId, uint256 amount) external payable notEscaped nonReentrant {
+    function depositERC20To(
+        uint32 accountIdx,
+        uint32 tokenId,
+        uint256 amount
+    ) external payable notEscaped nonReentrant {
         _checkFee();
         _checkAccount(accountIdx);
         uint128 received = _pullToken(tokenId, amount);

@@ -69,7 +69,13 @@ interface IRollup {
     /// @notice Batch `batchNumber` moved the root from `oldRoot` to `newRoot`, consuming `l1Count`
     ///         L1 operations; its calldata (submitBatch, or the batch's entry in submitBatches, whose
     ///         batches emit this event in order) holds `txCount` posted transactions.
-    event BatchSubmitted(uint256 indexed batchNumber, uint256 oldRoot, uint256 newRoot, uint256 l1Count, uint256 txCount);
+    event BatchSubmitted(
+        uint256 indexed batchNumber,
+        uint256 oldRoot,
+        uint256 newRoot,
+        uint256 l1Count,
+        uint256 txCount
+    );
     /// @notice The sequencer role moved from `previous` to `current`.
     event SequencerChanged(address indexed previous, address indexed current);
     /// @notice ERC-20 `token` was registered as `tokenId`; deposits of it are at least `minDeposit`.
@@ -273,10 +279,20 @@ interface IRollup {
     /// @notice block.timestamp of the last accepted batch (0 before the first).
     function lastBatchAt() external view returns (uint56);
     /// @notice Queued L1 operations by 0-based queue index (the fields of L1Op).
-    function l1Ops(uint256 queueIndex)
+    function l1Ops(
+        uint256 queueIndex
+    )
         external
         view
-        returns (uint8 kind, uint32 accountIdx, uint32 tokenId, uint128 amount, uint56 queuedAt, address owner, bool refunded);
+        returns (
+            uint8 kind,
+            uint32 accountIdx,
+            uint32 tokenId,
+            uint128 amount,
+            uint56 queuedAt,
+            address owner,
+            bool refunded
+        );
     /// @notice h_n: the queue hash after the first n operations (h_0 = 0).
     function l1ChainHash(uint256 n) external view returns (uint256);
     /// @notice Account index => its L1 owner and token.
@@ -327,7 +343,12 @@ interface IRollup {
     ///         a new account owned by msg.sender with L2 key (ax, ay); msg.value must be l1OpFee.
     ///         The account is credited what the contract's balance actually grew by.
     /// @return accountIdx the index the account will have.
-    function depositERC20(uint32 tokenId, uint256 amount, uint256 ax, uint256 ay) external payable returns (uint32 accountIdx);
+    function depositERC20(
+        uint32 tokenId,
+        uint256 amount,
+        uint256 ax,
+        uint256 ay
+    ) external payable returns (uint32 accountIdx);
 
     /// @notice Deposits `amount` of the registered ERC-20 `tokenId` into the existing (or already
     ///         queued) account `accountIdx`; msg.value must be l1OpFee. Refunded as a withdrawal if
@@ -434,8 +455,14 @@ interface IRollup {
     ///         recorded token; `siblings` holds, level by level from the leaves, the arity − 1
     ///         siblings in child-position order skipping the path node's own position: 7 per
     ///         8-ary level, then 3 for the 4-ary root level if 2·depth mod 3 != 0.
-    function escapeWithdraw(uint32 accountIdx, uint256 ax, uint256 ay, uint128 balance, uint32 nonce, uint256[] calldata siblings)
-        external;
+    function escapeWithdraw(
+        uint32 accountIdx,
+        uint256 ax,
+        uint256 ay,
+        uint128 balance,
+        uint32 nonce,
+        uint256[] calldata siblings
+    ) external;
 
     /// @notice In escape mode, credits the unprocessed L1 operation at `queueIndex` back to the
     ///         address that queued it, once: a deposit's amount (in its token) and every operation's

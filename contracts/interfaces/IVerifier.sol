@@ -30,5 +30,8 @@ interface IVerifier {
     /// @return true if every proof is valid for its signals (up to a soundness error below 2^-253
     ///         per attempt); false if any is not, for an empty list, for lengths that differ, and for
     ///         any coordinate >= q, signal >= r or point not on the curve.
-    function verifyProofs(uint256[8][] calldata proofs, uint256[2][] calldata publicSignals) external view returns (bool);
+    function verifyProofs(
+        uint256[8][] calldata proofs,
+        uint256[2][] calldata publicSignals
+    ) external view returns (bool);
 }

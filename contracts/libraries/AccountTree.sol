@@ -16,11 +16,12 @@ library AccountTree {
     }
 
     /// @dev The root of the empty tree: zero[0] = 0, zero[l+1] = Poseidon(zero[l] x arity).
-    function emptyRoot(IPoseidon4 poseidon4, IPoseidon8 poseidon8, uint256 levels8, bool hasTop)
-        internal
-        view
-        returns (uint256 zero)
-    {
+    function emptyRoot(
+        IPoseidon4 poseidon4,
+        IPoseidon8 poseidon8,
+        uint256 levels8,
+        bool hasTop
+    ) internal view returns (uint256 zero) {
         for (uint256 level = 0; level < levels8; level++) {
             zero = poseidon8.poseidon([zero, zero, zero, zero, zero, zero, zero, zero]);
         }
@@ -33,11 +34,14 @@ library AccountTree {
     }
 
     /// @dev The leaf of an account: Poseidon(ax, ay, tokenId·2^160 + balance·2^32 + nonce).
-    function leaf(IPoseidon3 poseidon3, uint256 ax, uint256 ay, uint32 tokenId, uint128 balance, uint32 nonce)
-        internal
-        pure
-        returns (uint256)
-    {
+    function leaf(
+        IPoseidon3 poseidon3,
+        uint256 ax,
+        uint256 ay,
+        uint32 tokenId,
+        uint128 balance,
+        uint32 nonce
+    ) internal pure returns (uint256) {
         return poseidon3.poseidon([ax, ay, (uint256(tokenId) << 160) | (uint256(balance) << 32) | uint256(nonce)]);
     }
 
@@ -58,7 +62,12 @@ library AccountTree {
             uint256 pos = index & 7;
             uint256 k = 7 * level;
             for (uint256 c = 0; c < 8; c++) {
-                children[c] = c < pos ? siblings[k + c] : c == pos ? node : siblings[k + c - 1];
+                children[c] =
+                    c < pos
+                        ? siblings[k + c]
+                        : c == pos
+                            ? node
+                            : siblings[k + c - 1];
             }
             node = poseidon8.poseidon(children);
             index >>= 3;
@@ -68,7 +77,12 @@ library AccountTree {
             uint256 k = 7 * levels8;
             uint256[4] memory children;
             for (uint256 c = 0; c < 4; c++) {
-                children[c] = c < pos ? siblings[k + c] : c == pos ? node : siblings[k + c - 1];
+                children[c] =
+                    c < pos
+                        ? siblings[k + c]
+                        : c == pos
+                            ? node
+                            : siblings[k + c - 1];
             }
             node = poseidon4.poseidon(children);
         }

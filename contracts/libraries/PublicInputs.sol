@@ -52,11 +52,13 @@ library PublicInputs {
     /// @dev A new coefficient array of m data coefficients and the commitment, with the header
     ///      in place: c[0..4) and c[m]. `new uint256[]` is zeroed, so unused L1 slots and padding
     ///      are already in place. c[2] binds the chain and the calling contract (the rollup).
-    function header(uint256 m, uint256 oldRoot, uint256 newRoot, uint256 l1HashEnd, uint256 commitment)
-        internal
-        view
-        returns (uint256[] memory c)
-    {
+    function header(
+        uint256 m,
+        uint256 oldRoot,
+        uint256 newRoot,
+        uint256 l1HashEnd,
+        uint256 commitment
+    ) internal view returns (uint256[] memory c) {
         c = new uint256[](m + 1);
         c[0] = oldRoot;
         c[1] = newRoot;
@@ -72,7 +74,11 @@ library PublicInputs {
         assembly ("memory-safe") {
             let data := add(c, 32)
             mstore(add(data, 128), or(shl(feeBits, l1Count), shr(sub(256, feeBits), calldataload(feeIdx.offset))))
-            for { let j := 0 } lt(j, l1Count) { j := add(j, 1) } {
+            for {
+                let j := 0
+            } lt(j, l1Count) {
+                j := add(j, 1)
+            } {
                 mstore(add(data, mul(add(5, j), 32)), shr(128, calldataload(add(l1Results.offset, mul(j, 16)))))
             }
         }
@@ -81,11 +87,10 @@ library PublicInputs {
     /// @dev The masks `writeTxs` finds exits with: the `to` fields of the transactions in a
     ///      transaction coefficient (a group of perCoefficient), their lowest and their highest bits.
     ///      `to` sits at bits [48, 48 + 8·idxBytes) of its transaction's word.
-    function toFieldMasks(uint256 idxBytes, uint256 perCoefficient)
-        internal
-        pure
-        returns (uint256 mask, uint256 low, uint256 high)
-    {
+    function toFieldMasks(
+        uint256 idxBytes,
+        uint256 perCoefficient
+    ) internal pure returns (uint256 mask, uint256 low, uint256 high) {
         uint256 toBits = 8 * idxBytes;
         for (uint256 k = 0; k < perCoefficient; k++) {
             uint256 at = 48 + k * 8 * (2 * idxBytes + 6);
@@ -168,7 +173,9 @@ library PublicInputs {
             let m := mload(c)
             let data := add(c, 32)
             z := mod(keccak256(data, mul(m, 32)), SNARK_FIELD)
-            for { let i := m } gt(i, 0) {} {
+            for {
+                let i := m
+            } gt(i, 0) {} {
                 i := sub(i, 1)
                 y := addmod(mulmod(y, z, SNARK_FIELD), mload(add(data, mul(i, 32))), SNARK_FIELD)
             }

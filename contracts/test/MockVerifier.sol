@@ -41,7 +41,10 @@ contract MockVerifier is IVerifier {
         return result;
     }
 
-    function verifyProofs(uint256[8][] calldata proofs, uint256[2][] calldata publicSignals) external view returns (bool) {
+    function verifyProofs(
+        uint256[8][] calldata proofs,
+        uint256[2][] calldata publicSignals
+    ) external view returns (bool) {
         if (expectedCalls != bytes32(0) && keccak256(abi.encode(proofs, publicSignals)) != expectedCalls) return false;
         return result;
     }

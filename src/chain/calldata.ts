@@ -28,7 +28,14 @@ export function batchStruct(d: BatchData): BatchCalldata {
 type DecodedStruct = { newRoot: bigint; l1Count: bigint; l1Results: string; feeIdx: string; txData: string; commitment: bigint };
 
 function batchDataOf(b: DecodedStruct): BatchData {
-  return { newRoot: b.newRoot, l1Count: Number(b.l1Count), l1Results: fromHex(b.l1Results), feeIdx: fromHex(b.feeIdx), txData: fromHex(b.txData), commitment: b.commitment };
+  return {
+    newRoot: b.newRoot,
+    l1Count: Number(b.l1Count),
+    l1Results: fromHex(b.l1Results),
+    feeIdx: fromHex(b.feeIdx),
+    txData: fromHex(b.txData),
+    commitment: b.commitment,
+  };
 }
 
 function proofOf(words: readonly bigint[]): SolidityProof {

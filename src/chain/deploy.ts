@@ -1,14 +1,4 @@
-import {
-  Contract,
-  type ContractRunner,
-  ContractFactory,
-  getAddress,
-  id,
-  type InterfaceAbi,
-  type Provider,
-  type Signer,
-  type TransactionReceipt,
-} from "ethers";
+import { Contract, type ContractRunner, ContractFactory, getAddress, id, type InterfaceAbi, type Provider, type Signer, type TransactionReceipt } from "ethers";
 import { poseidonContract } from "circomlibjs";
 import { poseidonHasher, SNARK_FIELD } from "../model/crypto.js";
 import { poseidon8TableInitcodes } from "./poseidonBytecode.js";
@@ -115,7 +105,8 @@ export function rollupPolicy(p: Partial<RollupPolicy> = {}): RollupPolicy {
   if (policy.inactivityDelay <= 0n || policy.inactivityDelay > escapeDelay) {
     throw new Error(`inactivity delay must be 1 .. the escape delay (${escapeDelay}) seconds, got ${policy.inactivityDelay}`);
   }
-  if (policy.l1Grace < 0n || policy.l1Grace >= escapeDelay) throw new Error(`L1 grace must be 0 ..< the escape delay (${escapeDelay}) seconds, got ${policy.l1Grace}`);
+  if (policy.l1Grace < 0n || policy.l1Grace >= escapeDelay)
+    throw new Error(`L1 grace must be 0 ..< the escape delay (${escapeDelay}) seconds, got ${policy.l1Grace}`);
   if (policy.l1OpFee < 0n || policy.l1OpFee >= 1n << 128n) throw new Error(`L1-operation fee must be 0 ..< 2^128 wei, got ${policy.l1OpFee}`);
   if (policy.minDeposit <= 0n || policy.minDeposit >= 1n << 128n) throw new Error(`minimum deposit must be 1 ..< 2^128 wei, got ${policy.minDeposit}`);
   return policy;
@@ -172,7 +163,9 @@ async function deployCode(
   nonce: number,
 ): Promise<{ address: string; receipt: TransactionReceipt }> {
   const factory = new ContractFactory(abi, bytecode, signer);
-  const receipt = await sendAndWait(async () => (await factory.deploy(...args, { nonce })).deploymentTransaction()!, factory.interface, { what: `deploying ${name}` });
+  const receipt = await sendAndWait(async () => (await factory.deploy(...args, { nonce })).deploymentTransaction()!, factory.interface, {
+    what: `deploying ${name}`,
+  });
   if (!receipt.contractAddress) throw new Error(`deploying ${name} failed (transaction ${receipt.hash})`);
   return { address: receipt.contractAddress, receipt };
 }
@@ -186,10 +179,7 @@ async function checkHasCode(provider: Provider, address: string, what: string): 
  * (contracts/Poseidon8.sol and its two constants tables), with consecutive nonces from `nonce`
  * (default: the signer's pending nonce). Returns every deployment's receipt.
  */
-export async function deployPoseidonContracts(
-  signer: Signer,
-  nonce?: number,
-): Promise<{ addresses: PoseidonAddresses; receipts: TransactionReceipt[] }> {
+export async function deployPoseidonContracts(signer: Signer, nonce?: number): Promise<{ addresses: PoseidonAddresses; receipts: TransactionReceipt[] }> {
   let next = nonce ?? (await signer.getNonce("pending"));
   const deployed: { address: string; receipt: TransactionReceipt }[] = [];
   const receipts: TransactionReceipt[] = [];
@@ -202,7 +192,16 @@ export async function deployPoseidonContracts(
         receipts.push(tables[i]!.receipt);
       }
       const art = readArtifact("Poseidon8");
-      deployed.push(await deployCode("Poseidon(8)", art.abi, art.bytecode, signer, tables.map((t) => t.address), next++));
+      deployed.push(
+        await deployCode(
+          "Poseidon(8)",
+          art.abi,
+          art.bytecode,
+          signer,
+          tables.map((t) => t.address),
+          next++,
+        ),
+      );
     } else {
       deployed.push(await deployCode(`Poseidon(${n})`, [], poseidonContract.createCode(n), signer, [], next++));
     }

@@ -74,7 +74,7 @@ export async function queryLogs(
   checkRange(window.range);
   const max = opts.maxBlockRange ?? window.max ?? window.range;
   const out: (EventLog | Log)[] = [];
-  for (let start = fromBlock; start <= toBlock; ) {
+  for (let start = fromBlock; start <= toBlock;) {
     const end = Math.min(toBlock, start + window.range - 1);
     let logs: (EventLog | Log)[];
     try {
@@ -82,7 +82,8 @@ export async function queryLogs(
     } catch (e) {
       const refusal = rpcRefusal(e);
       if (!refusal) throw e;
-      if (end === start) throw new Error(`the L1 node refuses eth_getLogs even for the single block ${start}: ${refusal.message} (${refusal.code})`, { cause: e });
+      if (end === start)
+        throw new Error(`the L1 node refuses eth_getLogs even for the single block ${start}: ${refusal.message} (${refusal.code})`, { cause: e });
       window.range = Math.max(1, Math.floor((end - start + 1) / 2));
       window.accepted = 0;
       opts.onShrink?.(window.range, refusal.message);

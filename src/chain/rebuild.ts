@@ -79,7 +79,10 @@ async function postedBatchesOf(
     try {
       trace = (await traceCall(txHash)) as CallFrame;
     } catch (e) {
-      throw new Error(`${where}, and the node cannot trace it (debug_traceTransaction with the callTracer: ${(e as Error).message.split("\n")[0]}): read L1 through a node that offers it`, { cause: e });
+      throw new Error(
+        `${where}, and the node cannot trace it (debug_traceTransaction with the callTracer: ${(e as Error).message.split("\n")[0]}): read L1 through a node that offers it`,
+        { cause: e },
+      );
     }
     inputs = rollupCalls(trace, rollupAddress);
     if (inputs.length === 0) throw new Error(`${where}, and its call trace holds no successful call into the rollup`);
@@ -94,7 +97,9 @@ async function postedBatchesOf(
     }
   }
   if (batches.length !== events) {
-    throw new Error(`transaction ${txHash} emitted ${events} BatchSubmitted events (from batch ${firstBatch}) but its calls into the rollup post ${batches.length} batches`);
+    throw new Error(
+      `transaction ${txHash} emitted ${events} BatchSubmitted events (from batch ${firstBatch}) but its calls into the rollup post ${batches.length} batches`,
+    );
   }
   return batches;
 }
@@ -127,7 +132,15 @@ export async function readBatches(rollup: RollupContract, fromBlock: number, opt
     if (!("args" in log)) throw new Error(`cannot decode log ${log.transactionHash}`);
     let call = calls.get(log.transactionHash);
     if (!call) {
-      const batches = await postedBatchesOf(provider, rollup, rollupAddress, log.transactionHash, log.args.batchNumber as bigint, perTx.get(log.transactionHash)!, traceCall);
+      const batches = await postedBatchesOf(
+        provider,
+        rollup,
+        rollupAddress,
+        log.transactionHash,
+        log.args.batchNumber as bigint,
+        perTx.get(log.transactionHash)!,
+        traceCall,
+      );
       call = { batches, next: 0 };
       calls.set(log.transactionHash, call);
     }
@@ -142,7 +155,8 @@ export async function readBatches(rollup: RollupContract, fromBlock: number, opt
       ...posted,
     };
     if ((log.args.newRoot as bigint) !== posted.data.newRoot) throw new Error(`batch ${b.number}: event and calldata disagree on the new root`);
-    if (BigInt(posted.data.l1Count) !== (log.args.l1Count as bigint)) throw new Error(`batch ${b.number}: event and calldata disagree on the L1 operations consumed`);
+    if (BigInt(posted.data.l1Count) !== (log.args.l1Count as bigint))
+      throw new Error(`batch ${b.number}: event and calldata disagree on the L1 operations consumed`);
     if (b.number !== BigInt(out.length + 1)) throw new Error(`batch events out of order: got ${b.number}, expected ${out.length + 1}`);
     out.push(b);
     l1From += BigInt(b.data.l1Count);
@@ -222,7 +236,13 @@ export async function verifyBatchFromL1(
  * verifyBatchFromL1's checks of one posted batch (as readBatches returns it); `next` is the batch
  * after it, if there is one (its old root must be this batch's new root).
  */
-export async function verifyPostedBatch(params: DerivedParams, rollup: RollupContract, batch: PostedBatch, next: PostedBatch | undefined, vkeyFile: string): Promise<BatchVerification> {
+export async function verifyPostedBatch(
+  params: DerivedParams,
+  rollup: RollupContract,
+  batch: PostedBatch,
+  next: PostedBatch | undefined,
+  vkeyFile: string,
+): Promise<BatchVerification> {
   const provider = rollup.runner!.provider as Provider;
   const chainId = (await provider.getNetwork()).chainId;
   const l1HashEnd = await rollup.l1ChainHash(batch.l1From + BigInt(batch.data.l1Count));

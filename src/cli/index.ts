@@ -26,10 +26,7 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
 }) as typeof process.emitWarning;
 
 let settings: ProcessSettings | undefined;
-const program = new Command()
-  .name("zkr")
-  .description("zkr: a ZK rollup with Groth16 validity proofs")
-  .exitOverride();
+const program = new Command().name("zkr").description("zkr: a ZK rollup with Groth16 validity proofs").exitOverride();
 
 for (const cmd of [
   devnetCommand(),

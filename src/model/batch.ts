@@ -127,8 +127,14 @@ export function circuitInputOf(x: CircuitInputParts): Record<string, unknown> {
     sigS: x.slots.map((s) => str(s.sig.S)),
     sigR8x: x.slots.map((s) => str(s.sig.R8x)),
     sigR8y: x.slots.map((s) => str(s.sig.R8y)),
-    ...leafInputs("sender", x.slots.map((s) => s.sender)),
-    ...leafInputs("receiver", x.slots.map((s) => s.receiver)),
+    ...leafInputs(
+      "sender",
+      x.slots.map((s) => s.sender),
+    ),
+    ...leafInputs(
+      "receiver",
+      x.slots.map((s) => s.receiver),
+    ),
     ...leafInputs("fee", x.feeLeaves),
   };
 }
@@ -279,9 +285,25 @@ export function buildBatch(state: L2State, contents: BatchContents, ctx: BatchCo
   }
   // The posted form without its commitment (0 is a field element), then the commitment to it.
   const posted = encodeBatchData({ newRoot, l1Results, feeIdx, txs, commitment: 0n }, p);
-  const pub = computePublicInputs({ ...posted, oldRoot, chainId: ctx.domain.chainId, rollupAddress: ctx.domain.rollupAddress, l1HashEnd }, p, state.crypto.hash);
+  const pub = computePublicInputs(
+    { ...posted, oldRoot, chainId: ctx.domain.chainId, rollupAddress: ctx.domain.rollupAddress, l1HashEnd },
+    p,
+    state.crypto.hash,
+  );
   const data: BatchData = { ...posted, commitment: pub.commitment };
-  const circuitInput = circuitInputOf({ challenge: pub.challenge, oldRoot, newRoot, domain: ctx.domain, l1HashStart, l1Count: l1Ops.length, l1Slots, l1Leaves, feeIdx, slots, feeLeaves: feeWitnesses });
+  const circuitInput = circuitInputOf({
+    challenge: pub.challenge,
+    oldRoot,
+    newRoot,
+    domain: ctx.domain,
+    l1HashStart,
+    l1Count: l1Ops.length,
+    l1Slots,
+    l1Leaves,
+    feeIdx,
+    slots,
+    feeLeaves: feeWitnesses,
+  });
   return { oldRoot, data, l1Ops, l1Results, l1HashEnd, txs, rejected, feeIdx, fees: fees.fees, publicSignals: pub.signals, circuitInput };
 }
 

@@ -148,7 +148,8 @@ export function batchDataToJSON(d: BatchData): BatchDataJSON {
 /** Parses batch data from JSON (batchDataToJSON's form); throws JsonFormatError naming the field. Its shape against an instance: checkBatchData. */
 export function batchDataFromJSON(j: unknown): BatchData {
   const o = jsonObject(j, "batch data");
-  if (typeof o.l1Count !== "number" || !Number.isSafeInteger(o.l1Count) || o.l1Count < 0) throw new JsonFormatError(`l1Count must be a non-negative integer, got ${JSON.stringify(o.l1Count)}`);
+  if (typeof o.l1Count !== "number" || !Number.isSafeInteger(o.l1Count) || o.l1Count < 0)
+    throw new JsonFormatError(`l1Count must be a non-negative integer, got ${JSON.stringify(o.l1Count)}`);
   return {
     newRoot: decimal(o.newRoot, "newRoot"),
     l1Count: o.l1Count,

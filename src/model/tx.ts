@@ -44,7 +44,10 @@ export function packedAmounts(t: Transfer): { amountF: bigint; feeF: bigint } {
 
 /** Calldata of one transfer: from ‖ to ‖ amount float40 ‖ fee float8 (txBytes bytes). */
 export function encodeTransfer(t: Transfer, p: DerivedParams): Uint8Array {
-  for (const [k, v] of [["from", t.from], ["to", t.to]] as const) {
+  for (const [k, v] of [
+    ["from", t.from],
+    ["to", t.to],
+  ] as const) {
     if (v < 0n || v >= p.capacity) throw new TxFormatError(`${k} index ${v} out of range [0, ${p.capacity})`);
   }
   const { amountF, feeF } = packedAmounts(t);

@@ -52,7 +52,9 @@ export class SequencerClient {
         signal: AbortSignal.timeout(15_000),
       });
     } catch (e) {
-      throw new Error(`cannot reach the sequencer at ${this.url}: ${fetchFailure(e)} (is \`zkr sequencer\` running? see --sequencer / ZKR_SEQUENCER)`, { cause: e });
+      throw new Error(`cannot reach the sequencer at ${this.url}: ${fetchFailure(e)} (is \`zkr sequencer\` running? see --sequencer / ZKR_SEQUENCER)`, {
+        cause: e,
+      });
     }
     const json = (await res.json().catch(() => undefined)) as Partial<ErrorBody> | undefined;
     if (json === undefined) throw new Error(`the sequencer at ${this.url} answered ${method} ${route} with HTTP ${res.status} and no JSON`);

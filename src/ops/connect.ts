@@ -166,7 +166,12 @@ export async function poll<T>(what: string, timeoutMs: number, done: () => Promi
 }
 
 /** Waits until a batch on L1 has consumed L1 operation `queueIndex`; returns that batch's number. */
-export async function waitL1Processed(c: Pick<RollupConnection, "rollup" | "deployment" | "provider" | "logs">, queueIndex: bigint, timeoutMs: number, log: Log = () => {}): Promise<bigint> {
+export async function waitL1Processed(
+  c: Pick<RollupConnection, "rollup" | "deployment" | "provider" | "logs">,
+  queueIndex: bigint,
+  timeoutMs: number,
+  log: Log = () => {},
+): Promise<bigint> {
   const { rollup } = c;
   log(`waiting for a proven batch to include L1 operation #${queueIndex}…`);
   await poll(`L1 operation #${queueIndex} to be processed (is the sequencer running?)`, timeoutMs, async () => {

@@ -69,7 +69,9 @@ export async function deploy(o: DeployOptions): Promise<Deployment> {
   const params = getInstance(o.instance);
   const deployer = getAddress(await o.signer.getAddress());
   assertKeyAllowedOnChain(deployer, o.chainId);
-  const manifest = o.setupDir ? await setupFromDir(o.setupDir, params.name) : (await setupInstance(params.name, { log, writeVerifier: false, devPtau: o.devPtau })).manifest;
+  const manifest = o.setupDir
+    ? await setupFromDir(o.setupDir, params.name)
+    : (await setupInstance(params.name, { log, writeVerifier: false, devPtau: o.devPtau })).manifest;
   // Both checks before anything is written: a refused key leaves contracts/generated/ as it was.
   const provenance = await setupProvenance(manifest);
   assertKeyAllowedForChain(manifest, o.chainId, { allowSingleContribution: o.allowSingleContribution });

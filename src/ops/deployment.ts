@@ -98,7 +98,12 @@ export function deploymentParams(d: Deployment): DerivedParams {
 
 /** Checks that `manifest` is the setup a deployment's verifier was exported from. */
 async function checkSetupMatches(d: Deployment, manifest: SetupManifest, where: string): Promise<void> {
-  if (manifest.label !== d.instance || manifest.key !== d.setupKey || (await sha256File(manifest.vkey)) !== d.vkeySha256 || verifyingKeyHashOfFile(manifest.vkey) !== d.verifyingKeyHash) {
+  if (
+    manifest.label !== d.instance ||
+    manifest.key !== d.setupKey ||
+    (await sha256File(manifest.vkey)) !== d.vkeySha256 ||
+    verifyingKeyHashOfFile(manifest.vkey) !== d.verifyingKeyHash
+  ) {
     throw new Error(
       `${where} holds setup ${manifest.label}-${manifest.key}, but the rollup's verifier comes from setup ${d.instance}-${d.setupKey} ` +
         `(verification key sha256 ${d.vkeySha256}): pass --setup with a copy of the deployer's setup directory`,

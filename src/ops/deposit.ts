@@ -42,14 +42,17 @@ export async function deposit(c: RollupConnection, req: DepositRequest, opts: { 
   const log = opts.log ?? (() => {});
   const { rollup } = c;
   const { signer, address } = signerOf(c);
-  if ((req.to === undefined) === (req.owner === undefined)) throw new Error("give exactly one of `to` (an existing account) and `owner` (the L2 key of a new account)");
+  if ((req.to === undefined) === (req.owner === undefined))
+    throw new Error("give exactly one of `to` (an existing account) and `owner` (the L2 key of a new account)");
   const token = await (opts.tokens ?? new Tokens(async () => c)).info(req.token);
   if (req.amount === 0n || req.amount > MAX_AMOUNT) {
     throw new Error(`amount must be more than 0 and below 2^128 base units, got ${formatAmount(req.amount, token.decimals)}`);
   }
   const [fee, minimum] = await Promise.all([rollup.l1OpFee(), rollup.minDepositOf(req.token)]);
   if (req.amount < minimum) {
-    throw new Error(`the rollup's minimum deposit of ${token.symbol} is ${formatAmount(minimum, token.decimals)}, got ${formatAmount(req.amount, token.decimals)}`);
+    throw new Error(
+      `the rollup's minimum deposit of ${token.symbol} is ${formatAmount(minimum, token.decimals)}, got ${formatAmount(req.amount, token.decimals)}`,
+    );
   }
   const to = req.to;
   if (to !== undefined) {
@@ -64,7 +67,9 @@ export async function deposit(c: RollupConnection, req: DepositRequest, opts: { 
   let receipt: TransactionReceipt;
   if (req.token === 0n) {
     const value = req.amount + fee;
-    receipt = await sendTx("depositETH", iface, () => (to !== undefined ? rollup.depositETHTo(to, { value }) : rollup.depositETH(owner.ax, owner.ay, { value })));
+    receipt = await sendTx("depositETH", iface, () =>
+      to !== undefined ? rollup.depositETHTo(to, { value }) : rollup.depositETH(owner.ax, owner.ay, { value }),
+    );
   } else {
     const erc20 = erc20At(token.address, signer);
     if (((await erc20.allowance!(address, c.deployment.rollup)) as bigint) < req.amount) {
@@ -72,11 +77,15 @@ export async function deposit(c: RollupConnection, req: DepositRequest, opts: { 
       await sendTx("approve", erc20.interface, () => erc20.approve!(c.deployment.rollup, req.amount));
     }
     receipt = await sendTx("depositERC20", iface, () =>
-      to !== undefined ? rollup.depositERC20To(to, req.token, req.amount, { value: fee }) : rollup.depositERC20(req.token, req.amount, owner.ax, owner.ay, { value: fee }),
+      to !== undefined
+        ? rollup.depositERC20To(to, req.token, req.amount, { value: fee })
+        : rollup.depositERC20(req.token, req.amount, owner.ax, owner.ay, { value: fee }),
     );
   }
   const { queueIndex, accountIdx, amount } = queuedOp(rollup, receipt);
-  log(`queued deposit of ${formatAmount(amount, token.decimals)} ${token.symbol} into ${to === undefined ? "new " : ""}account #${accountIdx} (L1 operation #${queueIndex}, tx ${receipt.hash})`);
+  log(
+    `queued deposit of ${formatAmount(amount, token.decimals)} ${token.symbol} into ${to === undefined ? "new " : ""}account #${accountIdx} (L1 operation #${queueIndex}, tx ${receipt.hash})`,
+  );
   return { account: accountIdx, queueIndex, token: req.token, amount, fee, receipt };
 }
 

@@ -42,7 +42,13 @@ function assertPortFree(host: string, port: number, what: string): Promise<void>
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once("error", (e: NodeJS.ErrnoException) =>
-      reject(new Error(e.code === "EADDRINUSE" ? `port ${port} on ${host} is in use (another ${what}?): choose another port` : `cannot listen on ${host}:${port}: ${e.message}`)),
+      reject(
+        new Error(
+          e.code === "EADDRINUSE"
+            ? `port ${port} on ${host} is in use (another ${what}?): choose another port`
+            : `cannot listen on ${host}:${port}: ${e.message}`,
+        ),
+      ),
     );
     server.listen(port, host, () => server.close(() => resolve()));
   });
@@ -93,7 +99,10 @@ export async function startHardhatNode(port: number, host = "127.0.0.1", opts: {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`hardhat node exited (${child.signalCode ?? `code ${child.exitCode}`}): ${output.trim().split("\n").slice(-3).join(" | ")}`);
     }
-    const ok = await rpcCall(url, "eth_chainId", []).then(() => true, () => false);
+    const ok = await rpcCall(url, "eth_chainId", []).then(
+      () => true,
+      () => false,
+    );
     if (ok) {
       if (blockTimeMs > 0) await rpcCall(url, "evm_setIntervalMining", [blockTimeMs]);
       return { url, pid: child.pid!, exited, stop };

@@ -51,7 +51,9 @@ export async function escapeWithdraw(c: RollupConnection, index: bigint, opts: {
   const a = state.account(index);
   if (!a) {
     const create = ops.find((op) => op.kind === L1OpKind.CREATE && op.accountIdx === index);
-    throw new Error(`account #${index} is not in the last proven state${create ? `: its deposit was never processed, use zkr escape refund --queue-index ${create.queueIndex}` : ""}`);
+    throw new Error(
+      `account #${index} is not in the last proven state${create ? `: its deposit was never processed, use zkr escape refund --queue-index ${create.queueIndex}` : ""}`,
+    );
   }
   const owner = getAddress("0x" + a.owner.toString(16).padStart(40, "0"));
   const { address } = signerOf(c);

@@ -95,7 +95,12 @@ export interface WithdrawResult {
  * until it is final on L1, then pulls it on L1 with the connection's signer, who must be the
  * account's L1 owner (exits are paid to it). `sender`: the account if already fetched.
  */
-export async function withdraw(c: RollupConnection, s: L2Signer, req: WithdrawRequest, opts: { log?: Log; tokens?: Tokens; sender?: AccountView } = {}): Promise<WithdrawResult> {
+export async function withdraw(
+  c: RollupConnection,
+  s: L2Signer,
+  req: WithdrawRequest,
+  opts: { log?: Log; tokens?: Tokens; sender?: AccountView } = {},
+): Promise<WithdrawResult> {
   const log = opts.log ?? (() => {});
   const { address } = signerOf(c);
   const count = await c.rollup.accountCount();

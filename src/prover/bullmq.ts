@@ -185,7 +185,7 @@ export class BullMQProofQueue implements ProofQueue {
 
   /** Waits for the job, checks its proof, and sends it back for another attempt if the proof is bad. */
   private async verifiedResult(id: string): Promise<QueuedProof> {
-    for (let rejections = 0; ; ) {
+    for (let rejections = 0; ;) {
       const job = await this.queue.getJob(id);
       if (!job) throw new Error(`no proving job "${id}" in queue "${this.opts.queue}"`);
       let r: ProveJobResult;
@@ -199,12 +199,27 @@ export class BullMQProofQueue implements ProofQueue {
       const done = (await this.queue.getJob(id)) ?? job;
       const problem = await proofProblem(this.verifier, this.setup.nPublic, r ?? {}, job.data.expectedPublicSignals);
       if (!problem) {
-        return { proof: r.proof, publicSignals: r.publicSignals, witnessMs: r.witnessMs, proveMs: r.proveMs, id, worker: String(r.worker), attempts: done.attemptsStarted };
+        return {
+          proof: r.proof,
+          publicSignals: r.publicSignals,
+          witnessMs: r.witnessMs,
+          proveMs: r.proveMs,
+          id,
+          worker: String(r.worker),
+          attempts: done.attemptsStarted,
+        };
       }
       const reason = `the proof of "${id}" from worker ${String(r?.worker)} was rejected: ${problem}`;
       if (++rejections >= this.attempts) {
         await done.remove().catch(() => {});
-        this.rejected.set(id, { id, state: "failed", attempts: done.attemptsStarted, worker: String(r?.worker), elapsedMs: Date.now() - done.timestamp, error: reason });
+        this.rejected.set(id, {
+          id,
+          state: "failed",
+          attempts: done.attemptsStarted,
+          worker: String(r?.worker),
+          elapsedMs: Date.now() - done.timestamp,
+          error: reason,
+        });
         throw new Error(`${reason} (${rejections} bad proofs, giving up)`);
       }
       this.log(`${reason}; proving it again`);

@@ -13,8 +13,7 @@ import type { ProvingPhase } from "./queue.js";
 
 export type ProvingRequest =
   /** `cacheDir` and `witness`: the parent's (this process reads no configuration of its own). */
-  | { type: "prove"; id: number; manifest: SetupManifest; input: Record<string, unknown>; cacheDir: string; witness: WitnessChoice }
-  | { type: "close" };
+  { type: "prove"; id: number; manifest: SetupManifest; input: Record<string, unknown>; cacheDir: string; witness: WitnessChoice } | { type: "close" };
 
 export type ProvingReply =
   | { type: "phase"; id: number; phase: ProvingPhase }

@@ -98,7 +98,9 @@ export function canonicalSignals(expected: readonly (bigint | string)[] | undefi
 
 /** Digest of what a job proves: setup, input and expected signals (to tell a resubmission from a clash). */
 export function jobDigest(setup: SetupRef, input: JsonInput, expected: string[] | undefined): string {
-  return createHash("sha256").update(JSON.stringify([setup, input, expected ?? null])).digest("hex");
+  return createHash("sha256")
+    .update(JSON.stringify([setup, input, expected ?? null]))
+    .digest("hex");
 }
 
 /** Whether `p` settles (resolves or rejects) within `ms`. */

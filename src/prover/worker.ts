@@ -187,7 +187,9 @@ class WorkerSetups {
     let s = this.loaded.get(dir);
     if (!s) {
       if (want && !existsSync(path.join(dir, "setup.json"))) {
-        throw new Error(`the job is for setup ${want.label}-${want.key}, not found at ${dir}: copy the producer's setup directory there, or start the worker with --setup`);
+        throw new Error(
+          `the job is for setup ${want.label}-${want.key}, not found at ${dir}: copy the producer's setup directory there, or start the worker with --setup`,
+        );
       }
       const manifest = readSetupDir(dir);
       s = { manifest, ref: setupRef(manifest) };
@@ -314,7 +316,8 @@ async function main(): Promise<void> {
     if (!/^[1-9]\d*$/.test(s)) throw new Error(`${flag} must be a positive integer, got "${s}"`);
     return Number(s);
   };
-  if (v.witness !== undefined && !WITNESS_CHOICES.includes(v.witness as WitnessChoice)) throw new Error(`--witness must be ${WITNESS_CHOICES.join(", ")}, got "${v.witness}"`);
+  if (v.witness !== undefined && !WITNESS_CHOICES.includes(v.witness as WitnessChoice))
+    throw new Error(`--witness must be ${WITNESS_CHOICES.join(", ")}, got "${v.witness}"`);
   setCacheDir(v.cache); // where jobs' setups are found without --setup, and C++ witness generators are built
   const worker = await runWorker({
     redis: v.redis,
@@ -329,7 +332,9 @@ async function main(): Promise<void> {
   let signals = 0;
   const stop = (signal: string) => {
     const force = ++signals > 1;
-    console.log(`zkr prover ${worker.name}: ${signal}: ${force ? "abandoning the current job" : "finishing the current job, then exiting (again to abandon it)"}`);
+    console.log(
+      `zkr prover ${worker.name}: ${signal}: ${force ? "abandoning the current job" : "finishing the current job, then exiting (again to abandon it)"}`,
+    );
     worker.close({ force }).then(
       () => {
         // Everything is closed, so the process ends by itself, unless Redis went away: ioredis

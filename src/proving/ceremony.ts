@@ -159,15 +159,23 @@ export async function initCeremony(label: string, mainSource: string, opts: Init
 /** Reads ceremony.json from a ceremony directory (or the file itself). */
 export function readCeremonyManifest(dirOrFile: string): { manifest: CeremonyManifest; dir: string } {
   const file = dirOrFile.endsWith(".json") ? path.resolve(dirOrFile) : path.resolve(dirOrFile, CEREMONY_FILE);
-  if (!existsSync(file)) throw new Error(`no ceremony manifest ${file}: pass --ceremony with the ceremony directory (where \`zkr ceremony init\` wrote ${CEREMONY_FILE})`);
+  if (!existsSync(file))
+    throw new Error(`no ceremony manifest ${file}: pass --ceremony with the ceremony directory (where \`zkr ceremony init\` wrote ${CEREMONY_FILE})`);
   let m: CeremonyManifest;
   try {
     m = JSON.parse(readFileSync(file, "utf8")) as CeremonyManifest;
   } catch (e) {
     throw new Error(`${file} is not JSON: ${(e as Error).message}`, { cause: e });
   }
-  if (m.format !== CEREMONY_FORMAT) throw new Error(`${file} is not a zkr ceremony manifest (format ${JSON.stringify(m.format)}, expected "${CEREMONY_FORMAT}")`);
-  if (typeof m.main !== "string" || !/^[A-Za-z0-9_]+$/.test(m.label) || !/^[0-9a-f]{64}$/.test(m.r1csSha256 ?? "") || !/^[0-9a-f]{64}$/.test(m.ptau?.sha256 ?? "") || !Array.isArray(m.transcript)) {
+  if (m.format !== CEREMONY_FORMAT)
+    throw new Error(`${file} is not a zkr ceremony manifest (format ${JSON.stringify(m.format)}, expected "${CEREMONY_FORMAT}")`);
+  if (
+    typeof m.main !== "string" ||
+    !/^[A-Za-z0-9_]+$/.test(m.label) ||
+    !/^[0-9a-f]{64}$/.test(m.r1csSha256 ?? "") ||
+    !/^[0-9a-f]{64}$/.test(m.ptau?.sha256 ?? "") ||
+    !Array.isArray(m.transcript)
+  ) {
     throw new Error(`${file} is not a complete ceremony manifest`);
   }
   return { manifest: m, dir: path.dirname(file) };
@@ -201,7 +209,8 @@ export interface ContributeResult {
 
 /** Checks a contributor name: 1 to 64 bytes of UTF-8, no control characters. */
 export function checkContributorName(name: string): string {
-  if (name.length === 0 || Buffer.byteLength(name, "utf8") > 64) throw new Error(`contributor name must be 1 to 64 bytes, got ${Buffer.byteLength(name, "utf8")}`);
+  if (name.length === 0 || Buffer.byteLength(name, "utf8") > 64)
+    throw new Error(`contributor name must be 1 to 64 bytes, got ${Buffer.byteLength(name, "utf8")}`);
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(name)) throw new Error("contributor name must not contain control characters");
   return name;
@@ -285,14 +294,18 @@ async function ceremonyInputs(opts: VerifyCeremonyOptions & { ceremony: string }
   const circuit = await compileCircuit(m.label, m.main);
   const r1csSha = await sha256FileCached(circuit.r1cs, log);
   if (r1csSha !== m.r1csSha256) {
-    throw new Error(`this checkout compiles "${m.label}" to an r1cs with sha256 ${r1csSha}, but the ceremony is for ${m.r1csSha256}: check out the ceremony's circuit sources`);
+    throw new Error(
+      `this checkout compiles "${m.label}" to an r1cs with sha256 ${r1csSha}, but the ceremony is for ${m.r1csSha256}: check out the ceremony's circuit sources`,
+    );
   }
   const ptau: PtauInfo = { ...m.ptau, path: ptauPath };
   const snarkjs = snarkjsVersion();
   if (snarkjs !== m.snarkjs) log(`note: the ceremony was initialised with snarkjs ${m.snarkjs}, this is ${snarkjs}`);
   const init = await initialZkey(m.label, circuit, ptau, snarkjs, log);
   const circuitHashProblem =
-    init.circuitHash === m.circuitHash ? undefined : `the manifest's circuit hash ${m.circuitHash} is not the ${init.circuitHash} this machine computes from the r1cs and the ptau`;
+    init.circuitHash === m.circuitHash
+      ? undefined
+      : `the manifest's circuit hash ${m.circuitHash} is not the ${init.circuitHash} this machine computes from the r1cs and the ptau`;
   return { manifest: m, dir, circuit, ptau, initialZkey: init.path, circuitHashProblem };
 }
 
@@ -324,8 +337,10 @@ async function snarkjsChainProblem(initZkey: string, ptau: string, zkey: string,
 function transcriptProblem(m: CeremonyManifest, contributions: ZkeyContribution[]): string | undefined {
   for (const [i, t] of m.transcript.entries()) {
     const c = contributions[i];
-    if (!c) return `the key has ${contributions.length} contribution(s), but the transcript already accepted ${m.transcript.length}: contribution #${t.index} (${t.name} ${t.hash.slice(0, 16)}…) is missing`;
-    if (c.hash !== t.hash) return `contribution #${t.index} is ${c.name} ${c.hash.slice(0, 16)}…, but the transcript accepted ${t.name} ${t.hash.slice(0, 16)}… there: the key does not extend the accepted chain`;
+    if (!c)
+      return `the key has ${contributions.length} contribution(s), but the transcript already accepted ${m.transcript.length}: contribution #${t.index} (${t.name} ${t.hash.slice(0, 16)}…) is missing`;
+    if (c.hash !== t.hash)
+      return `contribution #${t.index} is ${c.name} ${c.hash.slice(0, 16)}…, but the transcript accepted ${t.name} ${t.hash.slice(0, 16)}… there: the key does not extend the accepted chain`;
   }
   return undefined;
 }
@@ -354,11 +369,16 @@ async function checkAgainst(inputs: CeremonyInputs, file: string, log: Log): Pro
     return { ...base, valid: false, problem: (e as Error).message, circuitHash: null, contributions: [], recorded: 0 };
   }
   const problem =
-    inputs.circuitHashProblem ??
-    (await snarkjsChainProblem(inputs.initialZkey, inputs.ptau.path, file, log)) ??
-    transcriptProblem(m, chain.contributions);
+    inputs.circuitHashProblem ?? (await snarkjsChainProblem(inputs.initialZkey, inputs.ptau.path, file, log)) ?? transcriptProblem(m, chain.contributions);
   const recorded = m.transcript.filter((t, i) => chain.contributions[i]?.hash === t.hash).length;
-  return { ...base, valid: problem === undefined, ...(problem !== undefined && { problem }), circuitHash: chain.circuitHash, contributions: chain.contributions, recorded };
+  return {
+    ...base,
+    valid: problem === undefined,
+    ...(problem !== undefined && { problem }),
+    circuitHash: chain.circuitHash,
+    contributions: chain.contributions,
+    recorded,
+  };
 }
 
 /**
@@ -411,7 +431,9 @@ export function checkBeacon(beacon: string, iterationsExp: number): string {
   const bytes = hex.length / 2;
   if (bytes < BEACON_MIN_BYTES || bytes > 255) throw new Error(`the beacon must be ${BEACON_MIN_BYTES} to 255 bytes, got ${bytes}`);
   if (!Number.isInteger(iterationsExp) || iterationsExp < BEACON_MIN_ITERATIONS_EXP || iterationsExp > BEACON_MAX_ITERATIONS_EXP) {
-    throw new Error(`the beacon's iteration exponent must be an integer from ${BEACON_MIN_ITERATIONS_EXP} to ${BEACON_MAX_ITERATIONS_EXP} (2^n sha256 rounds), got ${iterationsExp}`);
+    throw new Error(
+      `the beacon's iteration exponent must be an integer from ${BEACON_MIN_ITERATIONS_EXP} to ${BEACON_MAX_ITERATIONS_EXP} (2^n sha256 rounds), got ${iterationsExp}`,
+    );
   }
   return hex.toLowerCase();
 }
@@ -436,7 +458,9 @@ export async function finalizeCeremony(zkey: string, opts: FinalizeOptions): Pro
   if (check.contributions.length === 0) throw new Error(`${file} has no contribution: a ceremony needs at least one before the beacon`);
 
   const snarkjs = snarkjsVersion();
-  const key = sha256Hex(`${CEREMONY_SETUP_FORMAT}\n${circuit.key}\n${ptau.sha256}\nsnarkjs@${snarkjs}\n${check.zkeySha256}\n${beacon}\n${opts.iterationsExp}\n`).slice(0, 16);
+  const key = sha256Hex(
+    `${CEREMONY_SETUP_FORMAT}\n${circuit.key}\n${ptau.sha256}\nsnarkjs@${snarkjs}\n${check.zkeySha256}\n${beacon}\n${opts.iterationsExp}\n`,
+  ).slice(0, 16);
   const dir = path.resolve(opts.out ?? setupDir(m.label, key));
   let manifest: SetupManifest;
   let cached = false;
@@ -485,9 +509,14 @@ function recordFinal(ceremonyDir: string, check: CeremonyCheck, zkey: string, se
   const phase2 = setup.phase2!;
   const rel = path.relative(ceremonyDir, zkey);
   const now = new Date().toISOString();
-  const missing = check.contributions.slice(current.transcript.length).map(
-    (c): TranscriptEntry => ({ index: c.index, name: c.name, hash: c.hash, zkey: c.index === check.contributions.length ? rel : null, zkeySha256: c.index === check.contributions.length ? check.zkeySha256 : null, recordedAt: now }),
-  );
+  const missing = check.contributions.slice(current.transcript.length).map((c): TranscriptEntry => ({
+    index: c.index,
+    name: c.name,
+    hash: c.hash,
+    zkey: c.index === check.contributions.length ? rel : null,
+    zkeySha256: c.index === check.contributions.length ? check.zkeySha256 : null,
+    recordedAt: now,
+  }));
   writeCeremonyManifest(ceremonyDir, {
     ...current,
     transcript: [...current.transcript, ...missing],

@@ -31,7 +31,9 @@ export function circuitSourcesHash(): string {
   const h = createHash("sha256");
   h.update(`circom2@${pkgVersion("circom2")} circomlib@${pkgVersion("circomlib")} --O2\n`);
   const dir = path.join(REPO_ROOT, "circuits");
-  for (const f of readdirSync(dir).filter((f) => f.endsWith(".circom")).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((f) => f.endsWith(".circom"))
+    .sort()) {
     h.update(`${f}\n`);
     h.update(readFileSync(path.join(dir, f)));
   }
@@ -70,10 +72,14 @@ async function runCircom(label: string, mainFile: string, outputs: string[], out
       [
         path.join(REPO_ROOT, "node_modules", "circom2", "cli.js"),
         path.relative(REPO_ROOT, mainFile),
-        ...outputs, "--O2",
-        "-o", outDir,
-        "-l", "node_modules/circomlib/circuits",
-        "-l", "circuits",
+        ...outputs,
+        "--O2",
+        "-o",
+        outDir,
+        "-l",
+        "node_modules/circomlib/circuits",
+        "-l",
+        "circuits",
       ],
       { cwd: REPO_ROOT, maxBuffer: 64 * 1024 * 1024 },
     );

@@ -312,7 +312,7 @@ class WorkerPool {
  * (at most 16 bits: the G2 table is then 16 rows × 2^16 × 128 bytes).
  */
 function tableSpec(gen: Bytes, pointBytes: number, n: number, threads: number): TableSpec {
-  const cost = (w: number) => Math.ceil(SCALAR_BITS / w) * (n + 2 ** w) / threads;
+  const cost = (w: number) => (Math.ceil(SCALAR_BITS / w) * (n + 2 ** w)) / threads;
   let w = 1;
   for (let c = 2; c <= 16; c++) if (cost(c) < cost(w)) w = c;
   const rows = Math.ceil(SCALAR_BITS / w);

@@ -9,10 +9,7 @@ let registry: Record<string, DerivedParams> | undefined;
 /** All circuit instances registered in circuits/instances.json. */
 export function instances(): Record<string, DerivedParams> {
   if (!registry) {
-    const raw = JSON.parse(readFileSync(path.join(REPO_ROOT, "circuits", "instances.json"), "utf8")) as Record<
-      string,
-      Omit<CircuitParams, "name">
-    >;
+    const raw = JSON.parse(readFileSync(path.join(REPO_ROOT, "circuits", "instances.json"), "utf8")) as Record<string, Omit<CircuitParams, "name">>;
     registry = {};
     for (const [name, p] of Object.entries(raw)) registry[name] = deriveParams({ name, ...p });
   }

@@ -41,19 +41,31 @@ export function packGroth16Proof(proof: Groth16Proof): SolidityProof {
     if (!Array.isArray(v) || v.length !== 2) throw new ProofFormatError(`malformed Groth16 proof: ${where} is not 2 coordinates`);
     return [coordinate(v[1], `${where}[1]`), coordinate(v[0], `${where}[0]`)];
   };
-  return [coordinate(a[0], "pi_a[0]"), coordinate(a[1], "pi_a[1]"), ...fp2(b[0], "pi_b[0]"), ...fp2(b[1], "pi_b[1]"), coordinate(c[0], "pi_c[0]"), coordinate(c[1], "pi_c[1]")] as SolidityProof;
+  return [
+    coordinate(a[0], "pi_a[0]"),
+    coordinate(a[1], "pi_a[1]"),
+    ...fp2(b[0], "pi_b[0]"),
+    ...fp2(b[1], "pi_b[1]"),
+    coordinate(c[0], "pi_c[0]"),
+    coordinate(c[1], "pi_c[1]"),
+  ] as SolidityProof;
 }
 
 /** The snarkjs proof of 8 verifier words (packGroth16Proof's inverse); throws ProofFormatError for another length or a word not in [0, q). */
 export function unpackGroth16Proof(words: readonly bigint[]): Groth16Proof {
-  if (!Array.isArray(words) || words.length !== 8) throw new ProofFormatError(`a Groth16 proof is 8 words, got ${Array.isArray(words) ? words.length : typeof words}`);
+  if (!Array.isArray(words) || words.length !== 8)
+    throw new ProofFormatError(`a Groth16 proof is 8 words, got ${Array.isArray(words) ? words.length : typeof words}`);
   const p = words.map((w, i) => {
     if (typeof w !== "bigint" || w < 0n || w >= BN254_BASE_FIELD) throw new ProofFormatError(`proof word ${i} is not in [0, q): ${String(w)}`);
     return w.toString();
   });
   return {
     pi_a: [p[0]!, p[1]!, "1"],
-    pi_b: [[p[3]!, p[2]!], [p[5]!, p[4]!], ["1", "0"]],
+    pi_b: [
+      [p[3]!, p[2]!],
+      [p[5]!, p[4]!],
+      ["1", "0"],
+    ],
     pi_c: [p[6]!, p[7]!, "1"],
     protocol: "groth16",
     curve: "bn128",
@@ -66,5 +78,13 @@ export function verifierCallArgs(
   publicSignals: PublicSignals,
 ): [[bigint, bigint], [[bigint, bigint], [bigint, bigint]], [bigint, bigint], bigint[]] {
   const p = packGroth16Proof(proof);
-  return [[p[0], p[1]], [[p[2], p[3]], [p[4], p[5]]], [p[6], p[7]], publicSignals.map((s) => BigInt(s))];
+  return [
+    [p[0], p[1]],
+    [
+      [p[2], p[3]],
+      [p[4], p[5]],
+    ],
+    [p[6], p[7]],
+    publicSignals.map((s) => BigInt(s)),
+  ];
 }

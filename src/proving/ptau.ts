@@ -6,16 +6,7 @@
 // contribution whose secret nobody can prove was destroyed: fine for tests and local chains,
 // never for a chain holding real value (src/proving/setup.ts refuses it there).
 import { randomBytes } from "node:crypto";
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  realpathSync,
-  renameSync,
-  rmSync,
-  statSync,
-} from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync } from "node:fs";
 import { open } from "node:fs/promises";
 import path from "node:path";
 import { buildBn128 } from "ffjavascript";
@@ -29,7 +20,6 @@ import type { Log } from "../util/log.js";
 import type { PtauInfo } from "./manifest.js";
 import { REPO_ROOT } from "../util/paths.js";
 
-
 /** bn128's scalar field has 2-adicity 28: no FFT domain (and so no circuit) can be larger. */
 export const MAX_POWER = 28;
 
@@ -41,12 +31,7 @@ export const MAX_POWER = 28;
  * Reads the first `bytes` bytes of section `sectionId` of an iden3 binary file, without
  * reading the rest, and returns them with the ids of all sections present.
  */
-export async function readBinSectionStart(
-  file: string,
-  magic: string,
-  sectionId: number,
-  bytes: number,
-): Promise<{ data: Buffer; sectionIds: Set<number> }> {
+export async function readBinSectionStart(file: string, magic: string, sectionId: number, bytes: number): Promise<{ data: Buffer; sectionIds: Set<number> }> {
   const fh = await open(file, "r");
   try {
     const size = (await fh.stat()).size;
@@ -241,7 +226,9 @@ async function sharedDevPtau(dir: string, minPower: number, log: Log): Promise<P
   const sums = path.join(dir, "SHA256SUMS");
   if (!existsSync(file)) return undefined;
   const line = existsSync(sums)
-    ? readFileSync(sums, "utf8").split("\n").find((l) => l.trim().split(/\s+/)[1]?.replace(/^\*/, "") === SHARED_DEV_PTAU)
+    ? readFileSync(sums, "utf8")
+        .split("\n")
+        .find((l) => l.trim().split(/\s+/)[1]?.replace(/^\*/, "") === SHARED_DEV_PTAU)
     : undefined;
   const expected = line?.trim().split(/\s+/)[0]?.toLowerCase();
   if (!expected) {

@@ -20,7 +20,17 @@ import { compileCircuit } from "./circom.js";
 import { SNARK_FIELD } from "../model/crypto.js";
 import { type CircuitParams, type DerivedParams } from "../model/params.js";
 import { getInstance } from "./instances.js";
-import { contributionCount, type Phase2Kind, phase2Kind, readSetupManifest, type SetupBeacon, setupIsInsecure, type SetupManifest, type SetupPhase2, type SetupProvenance } from "./manifest.js";
+import {
+  contributionCount,
+  type Phase2Kind,
+  phase2Kind,
+  readSetupManifest,
+  type SetupBeacon,
+  setupIsInsecure,
+  type SetupManifest,
+  type SetupPhase2,
+  type SetupProvenance,
+} from "./manifest.js";
 import { GENERATED_CONTRACTS_DIR, setupDir } from "./paths.js";
 import { REPO_ROOT } from "../util/paths.js";
 import { ceremonyPtau, devPtau, MAX_POWER, readBinSectionStart, sha256FileCached } from "./ptau.js";
@@ -136,10 +146,7 @@ export async function preparePhase1(label: string, mainSource: string, opts: Pic
 export async function setupCircuit(label: string, mainSource: string, opts: SetupOptions = {}): Promise<SetupResult> {
   const log = opts.log ?? (() => {});
   const { circuit, info, domainPower, ptau, snarkjs: snarkjsVersion } = await preparePhase1(label, mainSource, opts);
-  const key = createHash("sha256")
-    .update(`${SETUP_FORMAT}\n${circuit.key}\n${ptau.sha256}\nsnarkjs@${snarkjsVersion}\n`)
-    .digest("hex")
-    .slice(0, 16);
+  const key = createHash("sha256").update(`${SETUP_FORMAT}\n${circuit.key}\n${ptau.sha256}\nsnarkjs@${snarkjsVersion}\n`).digest("hex").slice(0, 16);
   const dir = setupDir(label, key);
 
   let manifest = readManifestIfPresent(dir);
@@ -217,7 +224,13 @@ export interface MadeZkey {
  * is read (phase2), the verification key and the Solidity verifier are exported, the wasm copied
  * and setup.json written. If another process completed `dir` first, its manifest is returned.
  */
-export async function buildSetupDir(dir: string, fields: SetupDirFields, wasmSource: string, log: Log, makeZkey: (zkeyFile: string) => Promise<MadeZkey>): Promise<SetupManifest> {
+export async function buildSetupDir(
+  dir: string,
+  fields: SetupDirFields,
+  wasmSource: string,
+  log: Log,
+  makeZkey: (zkeyFile: string) => Promise<MadeZkey>,
+): Promise<SetupManifest> {
   const tmp = tempPathFor(dir);
   mkdirSync(tmp, { recursive: true });
   const t0 = Date.now();
@@ -333,7 +346,16 @@ export async function setupProvenance(m: SetupManifest): Promise<SetupProvenance
     throw new Error(`setup ${m.label}-${m.key} claims a ceremony but its zkey has no contribution or no final beacon`);
   }
   const { kind, circuitHash, contributions, beacon, vkeySha256 } = fromFiles;
-  return { kind, insecure: setupIsInsecure(m), ptau: { kind: m.ptau.kind, sha256: m.ptau.sha256, power: m.ptau.power }, circuitHash, contributions, beacon, zkeySha256, vkeySha256 };
+  return {
+    kind,
+    insecure: setupIsInsecure(m),
+    ptau: { kind: m.ptau.kind, sha256: m.ptau.sha256, power: m.ptau.power },
+    circuitHash,
+    contributions,
+    beacon,
+    zkeySha256,
+    vkeySha256,
+  };
 }
 
 /** The installed snarkjs's version (setups and initial keys are keyed by it). */

@@ -34,8 +34,7 @@ export function exportVerifier(vkey: unknown, contractName: string, header: stri
   const key = parseVkey(vkey);
   const { alpha, beta, gamma, delta, ic } = key;
   const words = keyWords(key);
-  const g2Constants = (name: string, p: G2) =>
-    ["X1", "X0", "Y1", "Y0"].map((c, i) => `    uint256 private constant ${name}_${c} = ${p[i]};`).join("\n");
+  const g2Constants = (name: string, p: G2) => ["X1", "X0", "Y1", "Y0"].map((c, i) => `    uint256 private constant ${name}_${c} = ${p[i]};`).join("\n");
   const g2Stores = (at: string, name: string) =>
     ["X1", "X0", "Y1", "Y0"].map((c, i) => `                mstore(add(${at}, ${64 + 32 * i}), ${name}_${c})`).join("\n");
   const n = ic.length - 1;
@@ -209,7 +208,10 @@ ${g2Stores("pa", "BETA")}
                 let pv := add(pa, 192)
                 if ok { ok := g1Mul(pv, IC0_X, IC0_Y, s, tmp) }
 ${signalIdx
-  .map((j) => `                if ok { ok := g1Mul(add(pv, 64), IC${j + 1}_X, IC${j + 1}_Y, u${j}, tmp) }\n                if ok { ok := staticcall(gas(), 6, pv, 128, pv, 64) }`)
+  .map(
+    (j) =>
+      `                if ok { ok := g1Mul(add(pv, 64), IC${j + 1}_X, IC${j + 1}_Y, u${j}, tmp) }\n                if ok { ok := staticcall(gas(), 6, pv, 128, pv, 64) }`,
+  )
   .join("\n")}
 ${g2Stores("pv", "GAMMA")}
                 // Pair k + 2: (sum of rho_i·C_i, delta).

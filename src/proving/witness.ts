@@ -77,7 +77,10 @@ export async function cppToolchainProblems(): Promise<string[]> {
     problems.push("g++ (Debian package g++)");
     return problems;
   }
-  for (const [header, pkg] of [["gmp.h", "libgmp-dev"], ["nlohmann/json.hpp", "nlohmann-json3-dev"]] as const) {
+  for (const [header, pkg] of [
+    ["gmp.h", "libgmp-dev"],
+    ["nlohmann/json.hpp", "nlohmann-json3-dev"],
+  ] as const) {
     // Preprocessing an #include is the test: it looks where the real build will look.
     const child = execFile("g++", ["-x", "c++", "-E", "-o", "/dev/null", "-"], { timeout: 30_000 });
     const ok = await new Promise<boolean>((resolve) => {
@@ -175,7 +178,8 @@ export function setupMainSource(manifest: Pick<SetupManifest, "label" | "params"
   let main = mainSource ?? (manifest.params ? batchMainSource(manifest.params) : undefined);
   if (main === undefined) {
     const file = path.join(REPO_ROOT, "build", "mains", `${manifest.label}-${manifest.circuitKey}.circom`);
-    if (!existsSync(file)) throw new CppWitnessUnavailable(`C++ witness generator for circuit "${manifest.label}" unavailable: its main source is unknown (${file} is missing)`);
+    if (!existsSync(file))
+      throw new CppWitnessUnavailable(`C++ witness generator for circuit "${manifest.label}" unavailable: its main source is unknown (${file} is missing)`);
     main = readFileSync(file, "utf8");
   }
   const now = circuitKey(main);
@@ -242,7 +246,11 @@ export async function cppWitness(gen: CppWitnessGenerator, input: WitnessInput):
  * line (on stdout) for an unsatisfied constraint, else the C++ error on stderr.
  */
 function generatorError(err: { stdout?: string; stderr?: string; code?: number | string; signal?: string; message: string }): string {
-  const lines = (s?: string) => (s ?? "").split("\n").map((l) => l.trim()).filter(Boolean);
+  const lines = (s?: string) =>
+    (s ?? "")
+      .split("\n")
+      .map((l) => l.trim())
+      .filter(Boolean);
   const asserts = lines(err.stdout).filter((l) => l.startsWith("Failed assert"));
   const stderr = lines(err.stderr).filter((l) => !/^Aborted|core dumped/.test(l));
   const parts = asserts.length ? [...asserts.slice(0, 3), ...stderr.slice(0, 2)] : stderr.slice(-4);
@@ -273,4 +281,3 @@ function fieldInput(input: WitnessInput, fail: (why: string) => Error): Record<s
 function tail(s: string, n: number): string {
   return s.length > n ? `…${s.slice(-n)}` : s;
 }
-

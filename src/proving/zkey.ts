@@ -112,7 +112,7 @@ export function parseMpcParams(section: Uint8Array): ZkeyChain {
     const c: ZkeyContribution = { index: i + 1, name: "", hash: "" };
     let iterationsExp: number | undefined;
     let beaconHash: string | undefined;
-    for (let p = 0, last = 0; p < params.length; ) {
+    for (let p = 0, last = 0; p < params.length;) {
       const id = params[p++]!;
       if (id <= last) throw new Error(`contribution #${i + 1}: parameters out of order`);
       last = id;
@@ -183,7 +183,13 @@ export interface InitialZkey {
  * computes it, others wait). The key hashes the circuit key, the ptau's sha256 and the snarkjs
  * version. A cached file whose sha256 no longer matches its record is recomputed.
  */
-export async function initialZkey(label: string, circuit: Pick<CompiledCircuit, "key" | "r1cs">, ptau: Pick<PtauInfo, "path" | "sha256">, snarkjsVersion: string, log: Log = () => {}): Promise<InitialZkey> {
+export async function initialZkey(
+  label: string,
+  circuit: Pick<CompiledCircuit, "key" | "r1cs">,
+  ptau: Pick<PtauInfo, "path" | "sha256">,
+  snarkjsVersion: string,
+  log: Log = () => {},
+): Promise<InitialZkey> {
   const key = sha256Hex(`${INIT_FORMAT}\n${circuit.key}\n${ptau.sha256}\nsnarkjs@${snarkjsVersion}\n`).slice(0, 16);
   const dir = path.join(cacheDir(), "phase2-init", `${label}-${key}`);
   const cached = await readInitialZkey(dir, log);

@@ -69,16 +69,25 @@ export class Admission {
     const sender = state.account(tx.from);
     const queued = pool.countOf(tx.from);
     if (sender && queued >= maxPendingPerSender) {
-      throw new SubmitError(429, "SENDER_LIMIT", `account ${tx.from} has ${queued} pending transactions, the most one sender may have: retry when some are batched`);
+      throw new SubmitError(
+        429,
+        "SENDER_LIMIT",
+        `account ${tx.from} has ${queued} pending transactions, the most one sender may have: retry when some are batched`,
+      );
     }
     const minFee = sender ? this.o.minFee(sender.tokenId) : 0n;
     if (tx.fee < minFee) throw new SubmitError(400, "FEE_TOO_LOW", `fee ${tx.fee} is below the minimum fee of token ${sender!.tokenId}, ${minFee}`);
     try {
       const feeTokens = feeAccounts(state, this.o.feeIdx).map((i) => state.account(i)!.tokenId);
-      state.validateTransfer(tx, ledger.domain, feeTokens, sender && {
-        nonce: sender.nonce + BigInt(queued),
-        balance: sender.balance - pool.committedOf(tx.from),
-      });
+      state.validateTransfer(
+        tx,
+        ledger.domain,
+        feeTokens,
+        sender && {
+          nonce: sender.nonce + BigInt(queued),
+          balance: sender.balance - pool.committedOf(tx.from),
+        },
+      );
       this.checkRoom(tx, sender!);
     } catch (e) {
       if (e instanceof TxRejectedError) throw new SubmitError(rejectStatus(e.code), e.code, e.message);

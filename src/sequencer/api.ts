@@ -28,7 +28,9 @@ export function buildApi(seq: Sequencer, store: { batch(n: number): BatchRecord 
     else if (status === 400 && code.startsWith("FST_")) code = "BAD_REQUEST";
     reply.status(status).send({ error: { code, message: status >= 500 && !ours ? "internal error" : err.message } } satisfies ErrorBody);
   });
-  app.setNotFoundHandler((req, reply) => reply.status(404).send({ error: { code: "NOT_FOUND", message: `no route ${req.method} ${req.url}` } } satisfies ErrorBody));
+  app.setNotFoundHandler((req, reply) =>
+    reply.status(404).send({ error: { code: "NOT_FOUND", message: `no route ${req.method} ${req.url}` } } satisfies ErrorBody),
+  );
 
   app.post("/v1/txs", async (req, reply): Promise<TxView> => {
     const rec = seq.submitTx(req.body);

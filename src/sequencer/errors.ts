@@ -101,10 +101,31 @@ const FATAL_REVERTS = new Map<string, FatalCode>([
  * retried. (NONCE_EXPIRED and REPLACEMENT_UNDERPRICED: a transaction of the same key raced ours;
  * INSUFFICIENT_FUNDS: the operator tops up the key, the sequencer carries on.)
  */
-const TRANSIENT_ETHERS = new Set(["NETWORK_ERROR", "TIMEOUT", "SERVER_ERROR", "UNKNOWN_ERROR", "BAD_DATA", "NONCE_EXPIRED", "REPLACEMENT_UNDERPRICED", "INSUFFICIENT_FUNDS", "CANCELLED"]);
+const TRANSIENT_ETHERS = new Set([
+  "NETWORK_ERROR",
+  "TIMEOUT",
+  "SERVER_ERROR",
+  "UNKNOWN_ERROR",
+  "BAD_DATA",
+  "NONCE_EXPIRED",
+  "REPLACEMENT_UNDERPRICED",
+  "INSUFFICIENT_FUNDS",
+  "CANCELLED",
+]);
 
 /** Node.js socket errors (fetch's cause). */
-const TRANSIENT_SYSTEM = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_SOCKET", "UND_ERR_CONNECT_TIMEOUT"]);
+const TRANSIENT_SYSTEM = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+]);
 
 /** The name of the Rollup custom error (or Error/Panic) an ethers error carries, if any. */
 export function revertName(e: unknown, iface: Interface): string | undefined {

@@ -47,7 +47,11 @@ export async function finalizedHeight(provider: Provider, f: Finality, head: num
     block = await provider.getBlock("finalized");
   } catch (e) {
     if ((e as { error?: { code?: unknown } }).error?.code === undefined) throw e; // not an answer: the caller retries
-    throw new FatalError("BAD_CONFIG", `the L1 node does not support the "finalized" block tag (${(e as Error).message.slice(0, 200)}): pass --confirmations N`, { cause: e });
+    throw new FatalError(
+      "BAD_CONFIG",
+      `the L1 node does not support the "finalized" block tag (${(e as Error).message.slice(0, 200)}): pass --confirmations N`,
+      { cause: e },
+    );
   }
   if (!block) throw new FatalError("BAD_CONFIG", `the L1 node has no "finalized" block: pass --confirmations N`);
   return block.number;

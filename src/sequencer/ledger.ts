@@ -225,7 +225,12 @@ export class Ledger {
       if (e instanceof OutOfSyncError) throw new FatalError("OUT_OF_SYNC", `replaying batch ${rec.number}: ${e.message}`, { cause: e });
       throw e;
     }
-    if (batch.data.newRoot !== rec.newRoot || batch.txs.length !== txs.length || batch.data.commitment !== rec.commitment || batch.publicSignals.some((s, i) => s !== rec.publicSignals[i])) {
+    if (
+      batch.data.newRoot !== rec.newRoot ||
+      batch.txs.length !== txs.length ||
+      batch.data.commitment !== rec.commitment ||
+      batch.publicSignals.some((s, i) => s !== rec.publicSignals[i])
+    ) {
       throw new FatalError("WRONG_DATABASE", `replaying batch ${rec.number} does not reproduce its root: the database is inconsistent`);
     }
     this.nextL1 += rec.l1Count;
@@ -257,6 +262,14 @@ export class Ledger {
   }
 
   private newLive(record: BatchRecord, batch: Batch | undefined, cp: number): LiveBatch {
-    return { record, batch, cp, proof: (record.proof as ProofResult | null) ?? undefined, provingNow: false, proving: this.o.retry(), submitting: this.o.retry() };
+    return {
+      record,
+      batch,
+      cp,
+      proof: (record.proof as ProofResult | null) ?? undefined,
+      provingNow: false,
+      proving: this.o.retry(),
+      submitting: this.o.retry(),
+    };
   }
 }

@@ -53,7 +53,12 @@ export interface L1Position {
 
 /** The contract's position; FatalError OUT_OF_SYNC unless `expectedRoot` (the local state's) is the root on L1. */
 export async function checkInSync(rollup: RollupContract, expectedRoot: bigint): Promise<L1Position> {
-  const [stateRoot, batchNumber, l1Processed, l1OpCount] = await Promise.all([rollup.stateRoot(), rollup.batchNumber(), rollup.l1Processed(), rollup.l1OpCount()]);
+  const [stateRoot, batchNumber, l1Processed, l1OpCount] = await Promise.all([
+    rollup.stateRoot(),
+    rollup.batchNumber(),
+    rollup.l1Processed(),
+    rollup.l1OpCount(),
+  ]);
   if (stateRoot !== expectedRoot) {
     throw new FatalError("OUT_OF_SYNC", `local state root ${expectedRoot} differs from the root on L1 ${stateRoot} (after batch ${batchNumber})`);
   }

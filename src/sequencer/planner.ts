@@ -148,7 +148,11 @@ export class BatchPlanner {
     const l1HashStart = nextL1 === 0 ? 0n : store.l1Ops(nextL1 - 1, 1)[0].chainHash;
     const candidates = pool.candidates(params.batchSize);
     const byTx = new Map(candidates.map((r) => [r.tx, r]));
-    const { batch, cp } = assembleBatch(state, { l1Ops, txs: candidates.map((r) => r.tx) }, { domain: ledger.domain, feeIdx: feeAccounts(state, this.o.feeIdx), l1HashStart });
+    const { batch, cp } = assembleBatch(
+      state,
+      { l1Ops, txs: candidates.map((r) => r.tx) },
+      { domain: ledger.domain, feeIdx: feeAccounts(state, this.o.feeIdx), l1HashStart },
+    );
     let included: string[];
     let rejected: Map<string, string>;
     try {

@@ -53,7 +53,15 @@ export class ProofTracker {
           f.provingNow = false;
           if (!ledger.isCurrent(f)) return; // rewound meanwhile
           const stored = store.transaction(() => {
-            if (!store.setBatchProven(record.number, record.commitment, { proof: proof.proof, publicSignals: proof.publicSignals, proveMs: proof.proveMs, witnessMs: proof.witnessMs })) return false;
+            if (
+              !store.setBatchProven(record.number, record.commitment, {
+                proof: proof.proof,
+                publicSignals: proof.publicSignals,
+                proveMs: proof.proveMs,
+                witnessMs: proof.witnessMs,
+              })
+            )
+              return false;
             store.setTxStatus(record.txIds, "proven", record.number);
             return true;
           });

@@ -153,7 +153,13 @@ export class Reconciler {
     const { store, watcher, ledger } = this.o;
     this.pending = reason;
     this.o.log(`sequencer: reconciling with L1: ${reason}`);
-    const { ops, B, held, foreignFrom, adopted, rewindFrom, resubmit, finalLost, lostAccounts } = await planReconciliation(watcher, store, view, [...ledger.live.keys()], withOps);
+    const { ops, B, held, foreignFrom, adopted, rewindFrom, resubmit, finalLost, lostAccounts } = await planReconciliation(
+      watcher,
+      store,
+      view,
+      [...ledger.live.keys()],
+      withOps,
+    );
 
     const rewound = store.transaction(() => {
       watcher.applyPlan(ops);
@@ -183,7 +189,10 @@ export class Reconciler {
       );
     }
     // Final batches have no checkpoint left, batches taken from L1 none yet: replaying gets them in flight.
-    const why = foreignFrom !== undefined ? "L1 holds other batches at their place" : `it was built on L1 operation(s) from #${ops.firstChanged} on, which L1 no longer holds`;
+    const why =
+      foreignFrom !== undefined
+        ? "L1 holds other batches at their place"
+        : `it was built on L1 operation(s) from #${ops.firstChanged} on, which L1 no longer holds`;
     if (rewound.length) ledger.rewindMemory(rewound, why, finalLost.length > 0 || adopted.length > 0);
     else if (finalLost.length || adopted.length) ledger.rederive();
     this.o.reloadMempool();
@@ -241,7 +250,12 @@ export class Reconciler {
     const hit = store.pendingTxs().filter((r) => lost.has(r.tx.from) || lost.has(r.tx.to));
     for (const r of hit) {
       const idx = lost.has(r.tx.from) ? r.tx.from : r.tx.to;
-      store.setTxStatus([r.id], "rejected", null, `ACCOUNT_REORGED: account #${idx} was created by an L1 deposit that an L1 reorganisation removed (the index may be another account's now): sign again`);
+      store.setTxStatus(
+        [r.id],
+        "rejected",
+        null,
+        `ACCOUNT_REORGED: account #${idx} was created by an L1 deposit that an L1 reorganisation removed (the index may be another account's now): sign again`,
+      );
     }
     if (hit.length) this.o.log(`sequencer: rejected ${hit.length} transaction(s) of account(s) ${[...lost].join(", ")}, whose deposit L1 no longer holds`);
   }

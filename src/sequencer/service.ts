@@ -143,9 +143,15 @@ export class Sequencer {
     const o = this.o;
     o.feeIdx = [...new Set(o.feeIdx)];
     if (o.feeIdx.length > opts.params.feeSlots) {
-      throw new FatalError("BAD_CONFIG", `${o.feeIdx.length} fee accounts given, instance ${opts.params.name} has ${opts.params.feeSlots} fee slot(s) per batch`);
+      throw new FatalError(
+        "BAD_CONFIG",
+        `${o.feeIdx.length} fee accounts given, instance ${opts.params.name} has ${opts.params.feeSlots} fee slot(s) per batch`,
+      );
     }
-    for (const [what, v] of [["maxPending", o.maxPending], ["maxPendingPerSender", o.maxPendingPerSender]] as const) {
+    for (const [what, v] of [
+      ["maxPending", o.maxPending],
+      ["maxPendingPerSender", o.maxPendingPerSender],
+    ] as const) {
       if (!Number.isSafeInteger(v) || v < 1) throw new FatalError("BAD_CONFIG", `${what} must be a positive integer, got ${v}`);
     }
     const onError = (m: string) => (this.lastError = m);
@@ -164,8 +170,28 @@ export class Sequencer {
       log: o.log,
     });
     this.pool = new Mempool(minFee);
-    this.admission = new Admission({ crypto: o.crypto, params: o.params, store: o.store, ledger: this.ledger, pool: this.pool, feeIdx: o.feeIdx, maxPending: o.maxPending, maxPendingPerSender: o.maxPendingPerSender, minFee });
-    this.planner = new BatchPlanner({ params: o.params, store: o.store, ledger: this.ledger, pool: this.pool, feeIdx: o.feeIdx, batchTimeoutMs: o.batchTimeoutMs, maxInFlight: o.maxInFlight, rebuild: this.rebuild, log: o.log });
+    this.admission = new Admission({
+      crypto: o.crypto,
+      params: o.params,
+      store: o.store,
+      ledger: this.ledger,
+      pool: this.pool,
+      feeIdx: o.feeIdx,
+      maxPending: o.maxPending,
+      maxPendingPerSender: o.maxPendingPerSender,
+      minFee,
+    });
+    this.planner = new BatchPlanner({
+      params: o.params,
+      store: o.store,
+      ledger: this.ledger,
+      pool: this.pool,
+      feeIdx: o.feeIdx,
+      batchTimeoutMs: o.batchTimeoutMs,
+      maxInFlight: o.maxInFlight,
+      rebuild: this.rebuild,
+      log: o.log,
+    });
     this.proofs = new ProofTracker({ queue: o.prover, store: o.store, ledger: this.ledger, onError, log: o.log });
     this.submitter = new Submitter({
       rollup: o.rollup,
@@ -417,7 +443,8 @@ export class Sequencer {
         await reconciler.reconcile(view, e.message, true);
       }
       const included = ledger.includedCount();
-      if (view.batchNumber > BigInt(included)) await reconciler.reconcile(view, `L1 holds ${view.batchNumber} batches, ${included} are recorded as included`, false);
+      if (view.batchNumber > BigInt(included))
+        await reconciler.reconcile(view, `L1 holds ${view.batchNumber} batches, ${included} are recorded as included`, false);
     }
     ledger.markFinal(view, watcher.scanned?.number ?? -1);
     return view;

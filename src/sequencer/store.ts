@@ -35,7 +35,9 @@ export interface TxRecord {
 }
 
 /** What a new batch record holds (the rest is filled in as it goes through the pipeline). */
-export type NewBatch = Omit<BatchRecord, "proof" | "posted" | "l1TxHash" | "l1Block" | "l1BlockHash" | "createdAt" | "updatedAt"> & { posted?: BatchData | null };
+export type NewBatch = Omit<BatchRecord, "proof" | "posted" | "l1TxHash" | "l1Block" | "l1BlockHash" | "createdAt" | "updatedAt"> & {
+  posted?: BatchData | null;
+};
 
 export interface BatchRecord {
   number: number;
@@ -126,8 +128,7 @@ ${statusCounter("batches", "batch_counts")}
  * rows instead of counting the whole history.
  */
 function statusCounter(table: string, counts: string): string {
-  const up = (status: string) =>
-    `INSERT INTO ${counts} (status, n) VALUES (${status}, 1) ON CONFLICT (status) DO UPDATE SET n = n + 1;`;
+  const up = (status: string) => `INSERT INTO ${counts} (status, n) VALUES (${status}, 1) ON CONFLICT (status) DO UPDATE SET n = n + 1;`;
   const down = (status: string) => `UPDATE ${counts} SET n = n - 1 WHERE status = ${status};`;
   return `
 CREATE TABLE IF NOT EXISTS ${counts} (status TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
@@ -183,7 +184,12 @@ function postedFromRow(r: Row): BatchData {
 }
 
 function opFromRow(r: Row): L1OpEvent {
-  return { ...queuedL1OpFromJSON(JSON.parse(r.body as string)), blockNumber: Number(r.block_number), blockHash: r.block_hash as string, transactionHash: r.tx_hash as string };
+  return {
+    ...queuedL1OpFromJSON(JSON.parse(r.body as string)),
+    blockNumber: Number(r.block_number),
+    blockHash: r.block_hash as string,
+    transactionHash: r.tx_hash as string,
+  };
 }
 
 /** The sequencer's database. One writer (the sequencer process). */
@@ -198,7 +204,10 @@ export class SequencerStore {
     const empty = Number((this.db.prepare("SELECT COUNT(*) AS n FROM sqlite_master").get() as Row).n) === 0;
     if (!empty && version !== SCHEMA_VERSION) {
       this.db.close();
-      throw new FatalError("WRONG_DATABASE", `sequencer database ${file} has schema version ${version}, this zkr needs ${SCHEMA_VERSION}: start with a new database file`);
+      throw new FatalError(
+        "WRONG_DATABASE",
+        `sequencer database ${file} has schema version ${version}, this zkr needs ${SCHEMA_VERSION}: start with a new database file`,
+      );
     }
     this.db.exec(SCHEMA);
     this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);

@@ -33,7 +33,12 @@ export function refusedByRule(err: StateConflictError): boolean {
 }
 
 /** Whether the public signals L1 derives for `batch` now are `signals` (false if its data does not even fit L1's queue now: TooManyL1Ops). */
-export async function inputsMatch(rollup: RollupContract, batch: Batch, signals: readonly bigint[], blockTag: "latest" | "pending" = "latest"): Promise<boolean> {
+export async function inputsMatch(
+  rollup: RollupContract,
+  batch: Batch,
+  signals: readonly bigint[],
+  blockTag: "latest" | "pending" = "latest",
+): Promise<boolean> {
   try {
     return samePublicSignals((await batchInputsOnL1(rollup, batch, blockTag)).map(String), signals);
   } catch (e) {
@@ -49,7 +54,10 @@ export async function inputsMatch(rollup: RollupContract, batch: Batch, signals:
 export async function checkProof(vkey: unknown, proof: ProofResult, signals: readonly bigint[], n: number, what = "the stored proof"): Promise<void> {
   const problem = await proofProblem(verifierFor(vkey), signals.length, proof, signals);
   if (problem) {
-    throw new FatalError("WRONG_DEPLOYMENT", `${what} of batch ${n} does not pass this sequencer's check with its verification key (${problem}): the sequencer runs with another setup than the one that proved it`);
+    throw new FatalError(
+      "WRONG_DEPLOYMENT",
+      `${what} of batch ${n} does not pass this sequencer's check with its verification key (${problem}): the sequencer runs with another setup than the one that proved it`,
+    );
   }
 }
 
@@ -73,8 +81,16 @@ export async function submitProven(
     if (!receipt || receipt.status !== 1) throw new StateConflictError("REVERTED", `submitting batch ${n}: transaction ${tx.hash} reverted`);
     return receipt;
   } catch (e) {
-    if (revertName(e, rollup.interface) === "InvalidProof" && (await inputsMatch(rollup, batch, batch.publicSignals, "latest")) && (await inputsMatch(rollup, batch, batch.publicSignals, "pending"))) {
-      throw new FatalError("WRONG_DEPLOYMENT", `the rollup's verifier rejects the proof of batch ${n}, which verifies with this sequencer's verification key for the inputs L1 derives: the deployment's verifier is not from this setup`, { cause: e });
+    if (
+      revertName(e, rollup.interface) === "InvalidProof" &&
+      (await inputsMatch(rollup, batch, batch.publicSignals, "latest")) &&
+      (await inputsMatch(rollup, batch, batch.publicSignals, "pending"))
+    ) {
+      throw new FatalError(
+        "WRONG_DEPLOYMENT",
+        `the rollup's verifier rejects the proof of batch ${n}, which verifies with this sequencer's verification key for the inputs L1 derives: the deployment's verifier is not from this setup`,
+        { cause: e },
+      );
     }
     throw classifyL1Error(e, rollup.interface, `submitting batch ${n}`);
   }
@@ -134,7 +150,8 @@ export class Submitter {
     const n = f.record.number;
     const [onL1, root] = await Promise.all([rollup.batchNumber(), rollup.stateRoot()]);
     if (onL1 >= BigInt(n)) return false; // L1 already holds it (mined after a restart): the next tick reconciles
-    if (await this.earlierSubmissionPending(f)) throw new TransientError("SUBMISSION_PENDING", `the transaction ${f.record.l1TxHash} that submitted batch ${n} is not mined yet`);
+    if (await this.earlierSubmissionPending(f))
+      throw new TransientError("SUBMISSION_PENDING", `the transaction ${f.record.l1TxHash} that submitted batch ${n} is not mined yet`);
     if (onL1 + 1n !== BigInt(n)) throw new StateConflictError("L1_MOVED", `L1 is at batch ${onL1}: batch ${n} cannot follow it`);
     if (root !== f.record.oldRoot) throw new StateConflictError("L1_MOVED", `the root on L1 is not the one batch ${n} was built on`);
     // The public inputs L1 derives from its own state (root, queue hash) must be the batch's.

@@ -137,7 +137,8 @@ export class L1Watcher {
       throw new StateConflictError("REORG", `the L1 events from block ${from} start at operation ${ops[0]!.queueIndex}, the stored queue has ${have}`);
     }
     this.checkLinks(have, ops);
-    if ((await this.hashAt(view.head.number)) !== view.head.hash) throw new TransientError("RPC", `L1 block ${view.head.number} was replaced while its events were read`);
+    if ((await this.hashAt(view.head.number)) !== view.head.hash)
+      throw new TransientError("RPC", `L1 block ${view.head.number} was replaced while its events were read`);
     this.store.transaction(() => {
       this.store.addL1Ops(ops);
       this.writeTip(view.head);
@@ -162,7 +163,10 @@ export class L1Watcher {
     }
     this.checkLinks(after, canonical);
     if (BigInt(after + canonical.length) !== view.l1OpCount) {
-      throw new TransientError("RPC", `the node's L1OpQueued events (${after + canonical.length}) disagree with the rollup's l1OpCount (${view.l1OpCount}) at block ${view.head.number}`);
+      throw new TransientError(
+        "RPC",
+        `the node's L1OpQueued events (${after + canonical.length}) disagree with the rollup's l1OpCount (${view.l1OpCount}) at block ${view.head.number}`,
+      );
     }
     const stored = count > after ? this.store.l1OpEvents(after, count - after) : [];
     let firstChanged = Number.POSITIVE_INFINITY;
@@ -195,7 +199,7 @@ export class L1Watcher {
   /** The newest stored operation whose block is still canonical, walking back from the newest. */
   private async newestCanonicalOp(count: number): Promise<L1OpEvent | undefined> {
     const hashes = new Map<number, string | undefined>();
-    for (let end = count; end > 0; ) {
+    for (let end = count; end > 0;) {
       const from = Math.max(0, end - 64);
       const ops = this.store.l1OpEvents(from, end - from);
       const unknown = [...new Set(ops.map((o) => o.blockNumber))].filter((n) => !hashes.has(n));
@@ -227,7 +231,11 @@ export class L1Watcher {
     for (const log of logs) {
       if (!("args" in log) || Number(log.args.batchNumber) < from || Number(log.args.batchNumber) > to) continue;
       const b = await this.decodeL1Batch(log);
-      if (!b.posted) throw new FatalError("OUT_OF_SYNC", `L1 batch ${b.number} was submitted through another contract (transaction ${b.txHash}): its data cannot be read, and the sequencer cannot follow it`);
+      if (!b.posted)
+        throw new FatalError(
+          "OUT_OF_SYNC",
+          `L1 batch ${b.number} was submitted through another contract (transaction ${b.txHash}): its data cannot be read, and the sequencer cannot follow it`,
+        );
       out.push(b);
     }
     out.sort((a, b) => a.number - b.number);

@@ -92,7 +92,10 @@ export interface StatusView {
   finality: string;
   l1?: { head: number; finalized: number; scanned: number | null; batchNumber: number };
   batches: { total: number; included: number; final: number; inFlight: BatchInFlightView[] };
-  reconciliations: { count: number; last?: { at: string; reason: string; l1OpsFrom?: number; l1OpsDropped: number; resubmitted: number[]; rewoundFrom?: number; finalLost: number[] } };
+  reconciliations: {
+    count: number;
+    last?: { at: string; reason: string; l1OpsFrom?: number; l1OpsDropped: number; resubmitted: number[]; rewoundFrom?: number; finalLost: number[] };
+  };
   /** Backoff before rebuilding a batch L1 refused. */
   rebuild?: RetryView;
   lastError?: string;

@@ -76,14 +76,7 @@ declare module "snarkjs" {
   export const zKey: {
     newZKey(r1cs: string, ptau: string, zkey: string, logger?: unknown): Promise<unknown>;
     contribute(zkeyIn: string, zkeyOut: string, name: string, entropy: string, logger?: unknown): Promise<Uint8Array>;
-    beacon(
-      zkeyIn: string,
-      zkeyOut: string,
-      name: string,
-      beaconHash: string,
-      numIterationsExp: number,
-      logger?: unknown,
-    ): Promise<Uint8Array>;
+    beacon(zkeyIn: string, zkeyOut: string, name: string, beaconHash: string, numIterationsExp: number, logger?: unknown): Promise<Uint8Array>;
     verifyFromR1cs(r1cs: string, ptau: string, zkey: string, logger?: unknown): Promise<boolean>;
     verifyFromInit(initZkey: string, ptau: string, zkey: string, logger?: unknown): Promise<boolean>;
     exportVerificationKey(zkey: string, logger?: unknown): Promise<Record<string, unknown>>;
@@ -92,14 +85,7 @@ declare module "snarkjs" {
   export const powersOfTau: {
     newAccumulator(curve: unknown, power: number, fileName: string, logger?: unknown): Promise<unknown>;
     contribute(oldPtau: string, newPtau: string, name: string, entropy: string, logger?: unknown): Promise<unknown>;
-    beacon(
-      oldPtau: string,
-      newPtau: string,
-      name: string,
-      beaconHash: string,
-      numIterationsExp: number,
-      logger?: unknown,
-    ): Promise<unknown>;
+    beacon(oldPtau: string, newPtau: string, name: string, beaconHash: string, numIterationsExp: number, logger?: unknown): Promise<unknown>;
     preparePhase2(oldPtau: string, newPtau: string, logger?: unknown): Promise<unknown>;
     verify(ptau: string, logger?: unknown): Promise<boolean>;
   };
@@ -119,11 +105,7 @@ declare module "ffjavascript" {
 }
 
 declare module "@iden3/binfileutils" {
-  export function readBinFile(
-    fileName: string,
-    type: string,
-    maxVersion: number,
-  ): Promise<{ fd: unknown; sections: unknown[][] }>;
+  export function readBinFile(fileName: string, type: string, maxVersion: number): Promise<{ fd: unknown; sections: unknown[][] }>;
   export function readSection(fd: unknown, sections: unknown[][], idSection: number): Promise<Uint8Array>;
   export function startReadUniqueSection(fd: unknown, sections: unknown[][], idSection: number): Promise<void>;
   export function endReadSection(fd: unknown, noCheck?: boolean): Promise<void>;

@@ -1,7 +1,20 @@
 // Files written atomically, interrupted builds cleaned up, a cross-process lock file and the
 // sha256 of large files: the file plumbing the setup pipeline, the prover and the CLI share.
 import { createHash, randomBytes } from "node:crypto";
-import { chmodSync, closeSync, createReadStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Log } from "./log.js";

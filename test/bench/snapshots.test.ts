@@ -18,9 +18,22 @@ describe("snapshots/constraints.json and snapshots/gas.json", () => {
     expect(Object.keys(s.components)).to.include.members(["prod_d12_b32", "prod_d16_b32"]);
     for (const [name, parts] of Object.entries(s.components)) {
       const p = getInstance(name);
-      expect(parts.reduce((a, x) => a + x.count * x.each, 0), name).to.equal(s.instances[name]);
+      expect(
+        parts.reduce((a, x) => a + x.count * x.each, 0),
+        name,
+      ).to.equal(s.instances[name]);
       const count = Object.fromEntries(parts.map((x) => [x.part, x.count]));
-      expect(count, name).to.deep.equal({ signature: p.batchSize, merkle: p.batchSize, leaves: p.batchSize, leafRanges: p.batchSize, transferRest: p.batchSize, l1Slot: p.l1Slots, feeSlot: p.feeSlots, publicInputs: 1, glue: 1 });
+      expect(count, name).to.deep.equal({
+        signature: p.batchSize,
+        merkle: p.batchSize,
+        leaves: p.batchSize,
+        leafRanges: p.batchSize,
+        transferRest: p.batchSize,
+        l1Slot: p.l1Slots,
+        feeSlot: p.feeSlots,
+        publicInputs: 1,
+        glue: 1,
+      });
     }
   });
 

@@ -49,7 +49,13 @@ describe("chunked eth_getLogs against a node that caps them (hardhat node behind
     rollup = rollupAt(d.rollup, operator);
     // Three deposits and two proven batches, 3,000 empty blocks apart.
     const { crypto, proofs } = await proving();
-    const op: OneShotContext = { state: new L2State(crypto, params), rollup, proofs, domain: { chainId: 31337n, rollupAddress: BigInt(d.rollup) }, fromBlock: d.deployBlock };
+    const op: OneShotContext = {
+      state: new L2State(crypto, params),
+      rollup,
+      proofs,
+      domain: { chainId: 31337n, rollupAddress: BigInt(d.rollup) },
+      fromBlock: d.deployBlock,
+    };
     const k = await keys(3);
     const user = new Wallet(devAccount(1).privateKey, direct);
     const fee = await l1OpFee(rollup);
@@ -78,7 +84,9 @@ describe("chunked eth_getLogs against a node that caps them (hardhat node behind
     expect(batches.map((b) => b.number)).to.deep.equal([1n, 2n]);
     const c = await capped({ maxRange: 500 });
     expect(await readL1Ops(c.rollup, d.deployBlock)).to.deep.equal(ops);
-    expect((await readBatches(c.rollup, d.deployBlock)).map((b) => [b.number, b.data.newRoot, b.blockHash])).to.deep.equal(batches.map((b) => [b.number, b.data.newRoot, b.blockHash]));
+    expect((await readBatches(c.rollup, d.deployBlock)).map((b) => [b.number, b.data.newRoot, b.blockHash])).to.deep.equal(
+      batches.map((b) => [b.number, b.data.newRoot, b.blockHash]),
+    );
     // Each chunk the node refused was halved until it passed: every answered range is at most 500 blocks.
     const answered = c.proxy.logRanges.filter((r) => !r.refused);
     expect(answered.length).to.be.greaterThan(2 * 12);

@@ -24,7 +24,12 @@ function tx(wait: () => Promise<TransactionReceipt | null>, seen?: unknown[]): S
 describe("sendAndWait: send, wait, decode the revert", () => {
   it("returns the receipt, calling onSent with the transaction before waiting, with the confirmations and timeout given", async () => {
     const events: unknown[] = [];
-    const r = await sendAndWait(async () => tx(async () => receipt(1), events), iface, { what: "x", confirms: 2, timeoutMs: 500, onSent: (t) => events.push(t.hash) });
+    const r = await sendAndWait(async () => tx(async () => receipt(1), events), iface, {
+      what: "x",
+      confirms: 2,
+      timeoutMs: 500,
+      onSent: (t) => events.push(t.hash),
+    });
     expect(r.status).to.equal(1);
     expect(events).to.deep.equal(["0xabc", [2, 500]]);
     await sendAndWait(async () => tx(async () => receipt(1), events), iface, { what: "x" });

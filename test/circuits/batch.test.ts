@@ -25,7 +25,11 @@ const l1Update: Frame = ["L1Op", "l1_op.circom", "rootOut <== AccountUpdate(D)"]
 
 // Where each guarded check sits (the error names the innermost template first).
 const AT = {
-  signature: ["ForceEqualIfEnabled", ["SchnorrVerifier128", "schnorr.circom", "ForceEqualIfEnabled()(enabled, [left[0], right.xout]);"], ["Transfer", "transfer.circom", "sig.word <== "]],
+  signature: [
+    "ForceEqualIfEnabled",
+    ["SchnorrVerifier128", "schnorr.circom", "ForceEqualIfEnabled()(enabled, [left[0], right.xout]);"],
+    ["Transfer", "transfer.circom", "sig.word <== "],
+  ],
   overdraft: ["Num2Bits", newBalance, senderUpdate],
   receiverOverflow: ["Num2Bits", newBalance, receiverUpdate],
   feeOverflow: ["Num2Bits", newBalance, feeUpdate],
@@ -82,7 +86,8 @@ describe("circuit Batch(4, 2, 2, 1) (test instance)", function () {
     const comps = [...tester.components()];
     const leafOrPath = comps.filter((x) => /(^|\.)(AccountLeaf|MerkleUpdate)@/.test(x));
     expect(leafOrPath.length).to.be.greaterThan(0);
-    for (const x of leafOrPath) expect(x, "a leaf hash or Merkle update outside AccountUpdate").to.match(/(^|\.)AccountUpdate@\d+\.(AccountLeaf|MerkleUpdate)@/);
+    for (const x of leafOrPath)
+      expect(x, "a leaf hash or Merkle update outside AccountUpdate").to.match(/(^|\.)AccountUpdate@\d+\.(AccountLeaf|MerkleUpdate)@/);
     // 2 per transaction slot, 1 per L1 slot, 1 per fee slot
     const updates = new Set(comps.map((x) => x.match(/^(.*?AccountUpdate@\d+)/)?.[1]).filter(Boolean));
     expect(updates.size).to.equal(2 * p.batchSize + p.l1Slots + p.feeSlots);

@@ -126,7 +126,10 @@ export function componentOf(signal: string): string {
  * last index ("…Num2Bits_62_3262.out[3]" → "…Num2Bits@62.out", "feeIdxBits[0][1]" → "feeIdxBits[0]").
  */
 export function signalSite(signal: string): string {
-  const last = signal.split(".").pop()!.replace(/\[\d+\]$/, "");
+  const last = signal
+    .split(".")
+    .pop()!
+    .replace(/\[\d+\]$/, "");
   const comp = componentOf(signal);
   return comp ? `${comp}.${last}` : last;
 }
@@ -245,7 +248,9 @@ export class CircuitTester {
     if (!this.wireOwner) {
       const names: string[][] = Array.from({ length: this.r1cs.nWires }, () => []);
       for (const [name, i] of this.symbols) names[i].push(signalSite(name));
-      this.wireOwner = names.map((sigs) => sigs.reduce((best, x) => (best === undefined || depth(x) > depth(best) ? x : best), undefined as string | undefined) ?? "");
+      this.wireOwner = names.map(
+        (sigs) => sigs.reduce((best, x) => (best === undefined || depth(x) > depth(best) ? x : best), undefined as string | undefined) ?? "",
+      );
     }
     const sites = new Set<string>();
     for (const [a, b, c] of this.r1cs.constraints) {

@@ -110,7 +110,15 @@ describe("known-answer vectors: the circuit templates (test/vectors/kat.json)", 
     const s = new L2State(c, deriveParams({ name: "l1op_d2", description: "", depth: 2, batchSize: 1, l1Slots: 1, feeSlots: 1 }));
     let prev = 0n;
     for (const v of kat.l1Op.chain) {
-      const op: L1Op = { kind: v.kind, accountIdx: big(v.accountIdx), tokenId: big(v.tokenId), amount: big(v.amount), owner: big(v.owner), ax: big(v.ax), ay: big(v.ay) };
+      const op: L1Op = {
+        kind: v.kind,
+        accountIdx: big(v.accountIdx),
+        tokenId: big(v.tokenId),
+        amount: big(v.amount),
+        owner: big(v.owner),
+        ax: big(v.ax),
+        ay: big(v.ay),
+      };
       expect(big(v.prev), v.name).to.equal(prev);
       const rootIn = s.root;
       const { leaf } = s.applyL1Op(op);

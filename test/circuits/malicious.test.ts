@@ -38,7 +38,9 @@ const UPDATE: Record<LeafSite["kind"], [string, string, string]> = {
 const SLOT: Record<LeafSite["kind"], string> = { sender: "tx", receiver: "tx", l1: "l1", fee: "fee" };
 /** The range checks `fields` of the leaf opened at `at`, as `violations` names them. */
 function leafChecks(at: LeafSite, ...fields: Field[]): string[] {
-  return fields.map((f) => site(`${SLOT[at.kind]}[${at.slot}]`, UPDATE[at.kind], ["Num2Bits", "account_update.circom", `Num2Bits(${f.endsWith("Balance") ? 128 : 32})(${f})`], "out"));
+  return fields.map((f) =>
+    site(`${SLOT[at.kind]}[${at.slot}]`, UPDATE[at.kind], ["Num2Bits", "account_update.circom", `Num2Bits(${f.endsWith("Balance") ? 128 : 32})(${f})`], "out"),
+  );
 }
 
 /** openAs that opens the leaf at `at` (and only there) with the fields `alias` gives. */
@@ -83,7 +85,12 @@ describe("malicious prover: Batch(4, 2, 2, 1) rejects every second opening of pa
       const w = await fresh();
       const sender: LeafSite = { kind: "sender", slot: 0 };
       const exit = w.sign("mallory", null, 100n * ETH, 0n);
-      const b = w.unchecked({ txs: [exit] }, [0n], undefined, openingAt(sender, (a) => aliasOf(a, { tokenId: -1n, balance: 1n << 128n })));
+      const b = w.unchecked(
+        { txs: [exit] },
+        [0n],
+        undefined,
+        openingAt(sender, (a) => aliasOf(a, { tokenId: -1n, balance: 1n << 128n })),
+      );
       // what it would post: an exit of 100 ETH from the 0.001 ETH account, credited on L1
       expect(posted(b)).to.deep.equal([{ from: w.idx.mallory, to: 0n, amount: 100n * ETH, fee: 0n }]);
       await rejectedAt(b, leafChecks(sender, "oldToken", "oldBalance", "newToken"));
@@ -95,7 +102,12 @@ describe("malicious prover: Batch(4, 2, 2, 1) rejects every second opening of pa
       const balance = 10n * ETH;
       for (const paid of [1000n * ETH, 0n, MAX_BALANCE]) {
         // balance' = paid, nonce' = nonce + (balance − paid)·2^32: the same state word
-        const b = w.unchecked({ l1Ops: [w.forceExit("victor")], txs: [] }, [0n], undefined, openingAt(at, (a) => aliasOf(a, { balance: paid - balance, nonce: (balance - paid) << 32n })));
+        const b = w.unchecked(
+          { l1Ops: [w.forceExit("victor")], txs: [] },
+          [0n],
+          undefined,
+          openingAt(at, (a) => aliasOf(a, { balance: paid - balance, nonce: (balance - paid) << 32n })),
+        );
         expect(results(b)).to.deep.equal([paid]);
         await rejectedAt(b, leafChecks(at, "oldNonce", "newNonce"));
       }
@@ -106,7 +118,12 @@ describe("malicious prover: Batch(4, 2, 2, 1) rejects every second opening of pa
       const sender: LeafSite = { kind: "sender", slot: 0 };
       // alice holds 1 unit of token 1 (10^18 base units); victor is an ETH account
       const tx = w.sign("alice", "victor", 100n * ETH, 0n);
-      const b = w.unchecked({ txs: [tx] }, [0n], undefined, openingAt(sender, (a) => aliasOf(a, { tokenId: -1n, balance: 1n << 128n })));
+      const b = w.unchecked(
+        { txs: [tx] },
+        [0n],
+        undefined,
+        openingAt(sender, (a) => aliasOf(a, { tokenId: -1n, balance: 1n << 128n })),
+      );
       expect(posted(b)).to.deep.equal([{ from: w.idx.alice, to: w.idx.victor, amount: 100n * ETH, fee: 0n }]);
       // the token and the new balance are in range: only the old balance's range check stops it
       await rejectedAt(b, leafChecks(sender, "oldBalance"));
@@ -140,7 +157,12 @@ describe("malicious prover: Batch(4, 2, 2, 1) rejects every second opening of pa
       const deposit = w.deposit("victor", 5n * ETH, 1n); // depositERC20To(victor, token 1)
       const honest = w.unchecked({ l1Ops: [deposit], txs: [] }, [0n]);
       expect(results(honest), "honestly it is refunded").to.deep.equal([5n * ETH]);
-      const b = w.unchecked({ l1Ops: [deposit], txs: [] }, [0n], undefined, openingAt(at, (a) => aliasOf(a, { tokenId: 1n, nonce: -(1n << 160n) })));
+      const b = w.unchecked(
+        { l1Ops: [deposit], txs: [] },
+        [0n],
+        undefined,
+        openingAt(at, (a) => aliasOf(a, { tokenId: 1n, nonce: -(1n << 160n) })),
+      );
       expect(results(b), "the cheat credits it and refunds nothing").to.deep.equal([0n]);
       await rejectedAt(b, leafChecks(at, "oldNonce", "newNonce"));
     });
@@ -149,7 +171,12 @@ describe("malicious prover: Batch(4, 2, 2, 1) rejects every second opening of pa
       const w = await fresh();
       const at: LeafSite = { kind: "fee", slot: 0 };
       const tx = w.sign("victor", "walter", ETH, 9n * 10n ** 15n);
-      const b = w.unchecked({ txs: [tx] }, [w.idx.fees], undefined, openingAt(at, (a) => aliasOf(a, { tokenId: -1n, nonce: 1n << 160n })));
+      const b = w.unchecked(
+        { txs: [tx] },
+        [w.idx.fees],
+        undefined,
+        openingAt(at, (a) => aliasOf(a, { tokenId: -1n, nonce: 1n << 160n })),
+      );
       await rejectedAt(b, leafChecks(at, "oldNonce", "newNonce"));
     });
   });
@@ -170,14 +197,23 @@ describe("malicious prover: Batch(4, 2, 2, 1) rejects every second opening of pa
       // read again, and the rules a shifted token or nonce breaks: the receiver's token, the fee
       // slot match, the signature (its word holds the nonce) and, when those change the outcome,
       // the final root
-      const consequence = (x: string) => /AccountUpdate@\d+\.Num2Bits@\d+\.out$/.test(x) || ["receiverToken", "tx[0].fee", "tx[0].enabled", "feeEnabled"].includes(x);
+      const consequence = (x: string) =>
+        /AccountUpdate@\d+\.Num2Bits@\d+\.out$/.test(x) || ["receiverToken", "tx[0].fee", "tx[0].enabled", "feeEnabled"].includes(x);
       for (const kind of ["l1", "sender", "receiver", "fee"] as const) {
         for (const [name, shift, fields] of shifts) {
           const at: LeafSite = { kind, slot: 0 };
-          const b = w.unchecked(contents(), [w.idx.ethfees], undefined, openingAt(at, (a) => aliasOf(a, shift)));
+          const b = w.unchecked(
+            contents(),
+            [w.idx.ethfees],
+            undefined,
+            openingAt(at, (a) => aliasOf(a, shift)),
+          );
           const found = tester.violations((await tester.lenient(b.circuitInput)).witness);
           expect(found, `${kind}, ${name}`).to.include.members(leafChecks(at, ...fields));
-          expect(found.filter((x) => !consequence(x)), `${kind}, ${name}: ${found.join(", ")}`).to.deep.equal([]);
+          expect(
+            found.filter((x) => !consequence(x)),
+            `${kind}, ${name}: ${found.join(", ")}`,
+          ).to.deep.equal([]);
         }
       }
     });
@@ -189,7 +225,12 @@ describe("malicious prover: Batch(4, 2, 2, 1) rejects every second opening of pa
       const { feeF } = packedAmounts(tx);
       // the same signature over txPacked·2^32 + n, posted as (txPacked − 1)·2^32 + (n + 2^32): feeF − 1
       const cheaper = { ...tx, fee: decodeFloat(FLOAT8, feeF - 1n) };
-      const b = w.unchecked({ txs: [cheaper] }, [w.idx.ethfees], undefined, openingAt(sender, (a) => aliasOf(a, { balance: -1n, nonce: 1n << 32n })));
+      const b = w.unchecked(
+        { txs: [cheaper] },
+        [w.idx.ethfees],
+        undefined,
+        openingAt(sender, (a) => aliasOf(a, { balance: -1n, nonce: 1n << 32n })),
+      );
       expect(posted(b)[0].fee).to.equal(cheaper.fee);
       await rejectedAt(b, leafChecks(sender, "oldNonce", "newNonce"));
     });
@@ -199,7 +240,11 @@ describe("malicious prover: Batch(4, 2, 2, 1) rejects every second opening of pa
       const b = w.unchecked({ l1Ops: [w.deposit("walter", 1n)], txs: [] }, [0n]);
       const alias = { ...b.circuitInput, chainId: String(domain.chainId + 1n), rollupAddress: String(domain.rollupAddress - (1n << 160n) + SNARK_FIELD) };
       await tester.expectViolations(alias, ["rollupBits"]);
-      const alias2 = { ...b.circuitInput, chainId: String(domain.chainId + (1n << 64n)), rollupAddress: String(domain.rollupAddress - (1n << 224n) + SNARK_FIELD) };
+      const alias2 = {
+        ...b.circuitInput,
+        chainId: String(domain.chainId + (1n << 64n)),
+        rollupAddress: String(domain.rollupAddress - (1n << 224n) + SNARK_FIELD),
+      };
       await tester.expectViolations(alias2, ["chainIdBits", "rollupBits"]);
     });
 
@@ -228,7 +273,10 @@ describe("malicious prover: Batch(4, 2, 2, 1) rejects every second opening of pa
       // tokenId − 1 and amount + 2^128: a deposit of another token, with the same queue hash
       const input = setAt(setAt(b.circuitInput, "l1Token", 0, String(SNARK_FIELD - 1n)), "l1Amount", 0, String(5n + (1n << 128n)));
       const found = tester.violations((await tester.lenient(input)).witness);
-      expect(found).to.include.members([site("l1[0]", ["Num2Bits", "l1_op.circom", "Num2Bits(32)(tokenId)"], "out"), site("l1[0]", ["Num2Bits", "l1_op.circom", "Num2Bits(128)(amount)"], "out")]);
+      expect(found).to.include.members([
+        site("l1[0]", ["Num2Bits", "l1_op.circom", "Num2Bits(32)(tokenId)"], "out"),
+        site("l1[0]", ["Num2Bits", "l1_op.circom", "Num2Bits(128)(amount)"], "out"),
+      ]);
     });
   });
 
@@ -300,7 +348,27 @@ describe("malicious prover: Batch(4, 2, 2, 1) rejects every second opening of pa
     const b = w.unchecked({ txs: [w.sign("walter", "victor", 1n, 0n)] }, [0n]);
     // the transaction moved to slot 1 behind an all-zero slot 0; every other check holds
     const gap = structuredClone(b.circuitInput) as Record<string, unknown[]>;
-    for (const f of ["from", "to", "amountF", "feeF", "sigS", "sigR8x", "sigR8y", "senderAx", "senderAy", "senderToken", "senderBalance", "senderNonce", "senderSiblings", "receiverAx", "receiverAy", "receiverToken", "receiverBalance", "receiverNonce", "receiverSiblings"]) {
+    for (const f of [
+      "from",
+      "to",
+      "amountF",
+      "feeF",
+      "sigS",
+      "sigR8x",
+      "sigR8y",
+      "senderAx",
+      "senderAy",
+      "senderToken",
+      "senderBalance",
+      "senderNonce",
+      "senderSiblings",
+      "receiverAx",
+      "receiverAy",
+      "receiverToken",
+      "receiverBalance",
+      "receiverNonce",
+      "receiverSiblings",
+    ]) {
       gap[f].reverse();
     }
     // tx[1].enabled·(1 − tx[0].enabled) = 0 (violations names it by the wire tx[0].enabled)

@@ -179,7 +179,10 @@ describe("circuit AccountUpdate", function () {
       [aliasOf(stored, { tokenId: -1n, balance: 1n << 128n }), ["Num2Bits(128)(oldBalance)", "Num2Bits(128)(newBalance)"]],
       [aliasOf(stored, { balance: -1n, nonce: 1n << 32n }), ["Num2Bits(32)(oldNonce)", "Num2Bits(32)(newNonce)"]],
       [aliasOf(stored, { tokenId: 1n, nonce: -(1n << 160n) }), ["Num2Bits(32)(oldNonce)", "Num2Bits(32)(newNonce)"]],
-      [aliasOf(stored, { tokenId: -8n, balance: 8n << 128n }), ["Num2Bits(32)(oldToken)", "Num2Bits(32)(newToken)", "Num2Bits(128)(oldBalance)", "Num2Bits(128)(newBalance)"]],
+      [
+        aliasOf(stored, { tokenId: -8n, balance: 8n << 128n }),
+        ["Num2Bits(32)(oldToken)", "Num2Bits(32)(newToken)", "Num2Bits(128)(oldBalance)", "Num2Bits(128)(newBalance)"],
+      ],
     ];
     for (const [alias, checks] of aliases) {
       // the prover writes the same fields back (only the opening is wrong)
@@ -219,9 +222,28 @@ interface MerkleCase {
 
 describe("circuit MerkleUpdate", function () {
   const cases: MerkleCase[] = [
-    { D: 2, shape: [[8, 3], [4, 1]] }, // 16 leaves: the top takes one bit, positions 0/1 only
-    { D: 3, shape: [[8, 3], [8, 3]] }, // 64 leaves: no 4-ary top
-    { D: 4, shape: [[8, 3], [8, 3], [4, 2]] }, // 256 leaves
+    {
+      D: 2,
+      shape: [
+        [8, 3],
+        [4, 1],
+      ],
+    }, // 16 leaves: the top takes one bit, positions 0/1 only
+    {
+      D: 3,
+      shape: [
+        [8, 3],
+        [8, 3],
+      ],
+    }, // 64 leaves: no 4-ary top
+    {
+      D: 4,
+      shape: [
+        [8, 3],
+        [8, 3],
+        [4, 2],
+      ],
+    }, // 256 leaves
   ];
   let poseidon: Poseidon;
   let hash: (c: bigint[]) => bigint;
@@ -272,7 +294,13 @@ describe("circuit MerkleUpdate", function () {
   /** Indexes that put the path at every child position of every level (each level's positions in turn, shifted per level). */
   function everyPosition(mc: MerkleCase): number[] {
     const out = new Set<number>();
-    for (let k = 0; k < 8; k++) out.add(indexAt(mc, mc.shape.map(([, bits], l) => (k + 3 * l) % (1 << bits))));
+    for (let k = 0; k < 8; k++)
+      out.add(
+        indexAt(
+          mc,
+          mc.shape.map(([, bits], l) => (k + 3 * l) % (1 << bits)),
+        ),
+      );
     out.add(0).add(4 ** mc.D - 1);
     return [...out];
   }
@@ -313,7 +341,12 @@ describe("circuit MerkleUpdate", function () {
       expect(siblingCount(mc.D), `D=${mc.D}`).to.equal(mc.shape.reduce((n, [a]) => n + a - 1, 0));
       const leaves = leavesFor(mc);
       const t = new AccountTree(mc.D, hash);
-      expect(t.root, `D=${mc.D}: empty root`).to.equal(rootOf(mc, leaves.map(() => 0n)));
+      expect(t.root, `D=${mc.D}: empty root`).to.equal(
+        rootOf(
+          mc,
+          leaves.map(() => 0n),
+        ),
+      );
       leaves.forEach((v, i) => v !== 0n && t.update(BigInt(i), v));
       expect(t.root, `D=${mc.D}: root`).to.equal(rootOf(mc, leaves));
       for (const index of everyPosition(mc)) {
@@ -466,7 +499,15 @@ describe("circuit L1Op", function () {
   function createOp(accountIdx: bigint, who: number, tokenId: bigint, amount: bigint): L1Op {
     return { kind: L1OpKind.CREATE, accountIdx, tokenId, amount, owner: owners[who], ax: keys[who].ax, ay: keys[who].ay };
   }
-  const op = (kind: L1OpKind, accountIdx: bigint, tokenId: bigint, amount: bigint, owner: bigint): L1Op => ({ kind, accountIdx, tokenId, amount, owner, ax: 0n, ay: 0n });
+  const op = (kind: L1OpKind, accountIdx: bigint, tokenId: bigint, amount: bigint, owner: bigint): L1Op => ({
+    kind,
+    accountIdx,
+    tokenId,
+    amount,
+    owner,
+    ax: 0n,
+    ay: 0n,
+  });
 
   /** Template input of `o` applied to `s` by the model (which it mutates), and what the model expects. */
   function apply(s: L2State, o: L1Op) {
@@ -544,7 +585,11 @@ describe("circuit L1Op", function () {
     const w = await tester.expectPass({ rootIn: s.root, hashIn, ...zero, ...leaf });
     expect([tester.get(w, "enabled"), tester.get(w, "rootOut"), tester.get(w, "hashOut"), resultOf(w)]).to.deep.equal([0n, s.root, hashIn, 0n]);
     const data = failsAt(["L1Op", "l1_op.circom", "e1 * (1 - enabled) === 0;"]);
-    for (const [k, v] of [["accountIdx", 1], ["tokenId", 1], ["amount", 1]] as const) {
+    for (const [k, v] of [
+      ["accountIdx", 1],
+      ["tokenId", 1],
+      ["amount", 1],
+    ] as const) {
       await tester.expectAssertFail({ rootIn: s.root, hashIn, ...zero, ...leaf, [k]: v }, data);
     }
     await tester.expectAssertFail({ rootIn: s.root, hashIn, ...zero, ...leaf, owner: 1 }, failsAt(["L1Op", "l1_op.circom", "owner * (1 - enabled) === 0;"]));
@@ -614,8 +659,16 @@ describe("circuit SchnorrVerifier128", function () {
   let keys: L2Key[];
   const m: SignatureMessage = { domain: 0xd0d0d0n, word: (0x0102030405060708090a0bn << 32n) + 17n };
 
-  const input = (k: L2Key, sig: Signature, msg = m, enabled = 1n) =>
-    ({ enabled, Ax: k.ax, Ay: k.ay, S: sig.S, R8x: sig.R8x, R8y: sig.R8y, domain: msg.domain, word: msg.word });
+  const input = (k: L2Key, sig: Signature, msg = m, enabled = 1n) => ({
+    enabled,
+    Ax: k.ax,
+    Ay: k.ay,
+    S: sig.S,
+    R8x: sig.R8x,
+    R8y: sig.R8y,
+    domain: msg.domain,
+    word: msg.word,
+  });
   const frame = (snippet: string): Frame => ["SchnorrVerifier128", "schnorr.circom", snippet];
   const AT = {
     equal: failsAt("ForceEqualIfEnabled", frame("ForceEqualIfEnabled()(enabled, [left[0], right.xout]);")),
@@ -649,7 +702,9 @@ describe("circuit SchnorrVerifier128", function () {
       const w = await tester.expectPass(input(k, sig, msg));
       const h = c.eddsa.F.toObject(c.eddsa.poseidon([sig.R8x, sig.R8y, k.ax, k.ay, msg.domain, msg.word]));
       expect(tester.get(w, "h"), `message ${i}`).to.equal(h);
-      expect(tester.get(w, "c"), `message ${i}`).to.equal(signatureChallenge(c.eddsa, sig.R8x, sig.R8y, k.ax, k.ay, msg)).and.to.equal(h % (1n << 128n));
+      expect(tester.get(w, "c"), `message ${i}`)
+        .to.equal(signatureChallenge(c.eddsa, sig.R8x, sig.R8y, k.ax, k.ay, msg))
+        .and.to.equal(h % (1n << 128n));
     }
   });
 

@@ -124,4 +124,3 @@ export function setAt(input: CircuitInput, field: string, i: number, value: unkn
 
 export const L1_FIELDS = ["l1Kind", "l1AccountIdx", "l1Token", "l1Amount", "l1Owner", "l1Ax", "l1Ay"];
 export const L1_LEAF_FIELDS = ["Ax", "Ay", "Token", "Balance", "Nonce", "Siblings"].map((f) => `l1Leaf${f}`);
-

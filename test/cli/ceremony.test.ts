@@ -97,7 +97,10 @@ describe("zkr ceremony of the test instance, deployed: the verifier's setup on r
     expect(text).to.match(/result +VALID/);
     expect(text).to.match(/recorded +#1 alice/);
     setup = JSON.parse(
-      await zkrOk(["ceremony", "finalize", c1, "--beacon", BEACON, "--iterations", "10", "--beacon-source", "hardhat block announced in the test", "--json"], env()),
+      await zkrOk(
+        ["ceremony", "finalize", c1, "--beacon", BEACON, "--iterations", "10", "--beacon-source", "hardhat block announced in the test", "--json"],
+        env(),
+      ),
     ) as SetupManifest;
     setupDir = path.dirname(setup.zkey);
     expect(readSetupManifest(setupDir).key).to.equal(setup.key);
@@ -157,7 +160,11 @@ describe("zkr ceremony of the test instance, deployed: the verifier's setup on r
     try {
       // The development accounts are refused off development chains: a fresh key, funded by one.
       const operator = Wallet.createRandom();
-      await (await devAccount(0).connect(provider).sendTransaction({ to: operator.address, value: parseEther("100") })).wait();
+      await (
+        await devAccount(0)
+          .connect(provider)
+          .sendTransaction({ to: operator.address, value: parseEther("100") })
+      ).wait();
       const out = path.join(dir, "chain7.json");
       const env7 = env({ ZKR_RPC: chain7.url, ZKR_KEY: operator.privateKey, ZKR_DEPLOYMENT: out });
       const generated = path.join(GENERATED_CONTRACTS_DIR, `Groth16Verifier_${TEST_INSTANCE}.sol`);

@@ -70,7 +70,10 @@ describe("zkr CLI (bin/zkr against a hardhat node)", function () {
 
   it("deploy writes the deployment file, with the L1-queue policy", async function () {
     const operator = env({ ZKR_KEY: operatorKey });
-    expectOneLineError(await zkr(["deploy", "--escape-delay", "60", "--inactivity-delay", "61"], operator), /inactivity delay must be 1 \.\. the escape delay \(60\) seconds, got 61/);
+    expectOneLineError(
+      await zkr(["deploy", "--escape-delay", "60", "--inactivity-delay", "61"], operator),
+      /inactivity delay must be 1 \.\. the escape delay \(60\) seconds, got 61/,
+    );
     expectOneLineError(await zkr(["deploy", "--l1-op-fee", "1.2.3"], operator), /--l1-op-fee "1\.2\.3" is not a decimal number/);
     const out = JSON.parse(await zkrOk(["deploy", "--escape-delay", "3600", "--l1-op-fee", "0.0001", "--min-deposit", "0.01", "--json"], operator, 600_000));
     d = readDeployment(path.join(dir, "deployment.json"));
@@ -80,7 +83,13 @@ describe("zkr CLI (bin/zkr against a hardhat node)", function () {
     expect(d.sequencer).to.equal(devAccount(0).address);
     expect(d.format).to.equal("zkr-deployment-3");
     // The flags, and the defaults shrunk to the short escape delay (a day and an hour otherwise).
-    expect([d.escapeDelay, d.inactivityDelay, d.l1Grace, d.l1OpFee, d.minDeposit]).to.deep.equal(["3600", "3600", "1800", parseEther("0.0001").toString(), parseEther("0.01").toString()]);
+    expect([d.escapeDelay, d.inactivityDelay, d.l1Grace, d.l1OpFee, d.minDeposit]).to.deep.equal([
+      "3600",
+      "3600",
+      "1800",
+      parseEther("0.0001").toString(),
+      parseEther("0.01").toString(),
+    ]);
     expect(d.verifyingKeyHash).to.match(/^0x[0-9a-f]{64}$/);
     expect(await provider.getCode(d.rollup)).to.not.equal("0x");
     expectOneLineError(await zkr(["deploy"], operator), /exists.*--force/);
@@ -90,7 +99,14 @@ describe("zkr CLI (bin/zkr against a hardhat node)", function () {
     expectOneLineError(await zkr(["deposit", "--amount", "0.001"], env({ ZKR_KEY: aliceKey })), /the rollup's minimum deposit of ETH is 0\.01, got 0\.001/);
     const before = await provider.getBalance(alice);
     const out = JSON.parse(await zkrOk(["deposit", "--amount", "2", "--json"], env({ ZKR_KEY: aliceKey })));
-    expect(out).to.include({ account: "1", queueIndex: "0", token: "0", amount: parseEther("2").toString(), fee: parseEther("0.0001").toString(), batch: null });
+    expect(out).to.include({
+      account: "1",
+      queueIndex: "0",
+      token: "0",
+      amount: parseEther("2").toString(),
+      fee: parseEther("0.0001").toString(),
+      batch: null,
+    });
     const rc = (await provider.getTransactionReceipt(out.tx))!;
     expect(before - (await provider.getBalance(alice))).to.equal(parseEther("2.0001") + rc.gasUsed * rc.gasPrice);
   });
@@ -101,7 +117,10 @@ describe("zkr CLI (bin/zkr against a hardhat node)", function () {
     const token = (await new ContractFactory(abi, bytecode, operator).deploy("Test Token", "TST")) as Contract;
     await token.waitForDeployment();
     await (await token.mint!(new Wallet(carolKey).address, parseEther("100"))).wait();
-    expectOneLineError(await zkr(["register-token", await token.getAddress()], env({ ZKR_KEY: operatorKey })), /required option '--min-deposit <amount>' not specified/);
+    expectOneLineError(
+      await zkr(["register-token", await token.getAddress()], env({ ZKR_KEY: operatorKey })),
+      /required option '--min-deposit <amount>' not specified/,
+    );
     const reg = JSON.parse(await zkrOk(["register-token", await token.getAddress(), "--min-deposit", "0.5", "--json"], env({ ZKR_KEY: operatorKey })));
     expect(reg).to.include({ token: "1", symbol: "TST", decimals: 18, minDeposit: parseEther("0.5").toString() });
     const carol = env({ ZKR_KEY: carolKey, ZKR_WALLET: path.join(dir, "carol.json") });
@@ -127,7 +146,10 @@ describe("zkr CLI (bin/zkr against a hardhat node)", function () {
   });
 
   it("the sequencer proves the deposits; deposit --wait returns once a batch applied it", async function () {
-    sequencer = new Background(["sequencer", "--port", String(apiPort), "--batch-timeout", "500", "--max-pending", "500", "--max-pending-per-sender", "8"], env({ ZKR_KEY: operatorKey }));
+    sequencer = new Background(
+      ["sequencer", "--port", String(apiPort), "--batch-timeout", "500", "--max-pending", "500", "--max-pending-per-sender", "8"],
+      env({ ZKR_KEY: operatorKey }),
+    );
     await sequencer.waitFor(/API on http:\/\/127\.0\.0\.1:\d+/, 120_000);
     const out = JSON.parse(await zkrOk(["deposit", "--amount", "0.5", "--wait", "--json"], env({ ZKR_KEY: bobKey, ZKR_WALLET: path.join(dir, "bob.json") })));
     expect(out.account).to.equal("3");
@@ -169,14 +191,33 @@ describe("zkr CLI (bin/zkr against a hardhat node)", function () {
     expect(s.mempool).to.deep.equal({ pending: 0, senders: 0, maxPending: 500, maxPendingPerSender: 8, minFee: {} }); // the flags reach the service
     const l1 = JSON.parse(await zkrOk(["status", "--l1", "--json"], env()));
     expect(l1).to.include({ batchNumber: String(s.batches.final), l1OpCount: "3", l1Processed: "3", escapeMode: false });
-    expect(l1).to.include({ verifyingKeyHash: d.verifyingKeyHash, verifyingKeyMatches: true, l1OpFee: d.l1OpFee, minDeposit: d.minDeposit, l1Grace: 1800, escapeDelay: 3600, inactivityDelay: 3600, oldestPendingQueuedAt: null });
+    expect(l1).to.include({
+      verifyingKeyHash: d.verifyingKeyHash,
+      verifyingKeyMatches: true,
+      l1OpFee: d.l1OpFee,
+      minDeposit: d.minDeposit,
+      l1Grace: 1800,
+      escapeDelay: 3600,
+      inactivityDelay: 3600,
+      oldestPendingQueuedAt: null,
+    });
     expect(l1.stateRoot).to.equal(s.stateRoot);
-    expect(await zkrOk(["status", "--l1"], env())).to.match(/L1 policy +fee 0\.0001 ETH per operation, minimum ETH deposit 0\.01, grace 1800 s/).and.match(new RegExp(`verifier key +${d.verifyingKeyHash} \\(the deployment file's\\)`));
+    expect(await zkrOk(["status", "--l1"], env()))
+      .to.match(/L1 policy +fee 0\.0001 ETH per operation, minimum ETH deposit 0\.01, grace 1800 s/)
+      .and.match(new RegExp(`verifier key +${d.verifyingKeyHash} \\(the deployment file's\\)`));
   });
 
   it("verify 1 recomputes the input hash and checks the proof; a missing batch is exit code 1", async function () {
     const v = JSON.parse(await zkrOk(["verify", "1", "--json"], env()));
-    expect(v).to.include({ batch: "1", proofValid: true, commitmentValid: true, rootConsistent: true, verifyingKeyHash: d.verifyingKeyHash, keyHashMatches: true, valid: true });
+    expect(v).to.include({
+      batch: "1",
+      proofValid: true,
+      commitmentValid: true,
+      rootConsistent: true,
+      verifyingKeyHash: d.verifyingKeyHash,
+      keyHashMatches: true,
+      valid: true,
+    });
     expect(v.publicSignals).to.have.length(2);
     for (const x of v.publicSignals) expect(BigInt(x) > 0n && BigInt(x) < SNARK_FIELD, "public signal in the field").to.equal(true);
     expectOneLineError(await zkr(["verify", "99"], env()), /no batch 99 on L1/);
@@ -210,7 +251,10 @@ describe("zkr CLI (bin/zkr against a hardhat node)", function () {
   it("escape: activate once an L1 operation is overdue, withdraw with a Merkle proof from the rebuilt state, refund the stuck deposit", async function () {
     const deposit = JSON.parse(await zkrOk(["deposit", "--amount", "0.1", "--json"], env({ ZKR_KEY: bobKey, ZKR_WALLET: path.join(dir, "bob.json") })));
     expect(deposit.queueIndex).to.equal("4");
-    expectOneLineError(await zkr(["escape", "activate"], env({ ZKR_KEY: bobKey })), /too early: escape opens after .* once L1 operation #4 has waited the escape delay and no batch has been accepted for the inactivity delay/);
+    expectOneLineError(
+      await zkr(["escape", "activate"], env({ ZKR_KEY: bobKey })),
+      /too early: escape opens after .* once L1 operation #4 has waited the escape delay and no batch has been accepted for the inactivity delay/,
+    );
     await provider.send("evm_increaseTime", [3601]);
     await provider.send("evm_mine", []);
     await zkrOk(["escape", "activate"], env({ ZKR_KEY: bobKey }));

@@ -31,7 +31,9 @@ describe("zkr CLI configuration and amounts", () => {
   });
 
   it("rejects malformed values naming where they came from, and never echoes a key", () => {
-    expect(() => Config.resolve({}, ["key"], { ZKR_KEY: "0xsecretvalue" })).to.throw(/^ZKR_KEY must be a private key of 32 bytes/).and.not.match(/secretvalue/);
+    expect(() => Config.resolve({}, ["key"], { ZKR_KEY: "0xsecretvalue" }))
+      .to.throw(/^ZKR_KEY must be a private key of 32 bytes/)
+      .and.not.match(/secretvalue/);
     expect(() => Config.resolve({ rpc: "ftp://x" }, ["rpc"], {})).to.throw(/--rpc must be an http\(s\) URL/);
     expect(() => Config.resolve({}, ["sequencer"], { ZKR_SEQUENCER: "not a url" })).to.throw(/ZKR_SEQUENCER is not a URL/);
     expect(() => Config.resolve({}, ["key"], {}).need("key")).to.throw("missing L1 private key: pass --key or set ZKR_KEY");
@@ -90,7 +92,10 @@ describe("zkr CLI configuration and amounts", () => {
       insecure: false,
       ptau: { kind: "ceremony", sha256: "cd".repeat(32), power: 20 },
       circuitHash: "ef".repeat(64),
-      contributions: [{ name: "alice", hash: "01".repeat(64) }, { name: "bob", hash: "02".repeat(64) }],
+      contributions: [
+        { name: "alice", hash: "01".repeat(64) },
+        { name: "bob", hash: "02".repeat(64) },
+      ],
       beacon: { hash: "03".repeat(32), iterationsExp: 10, source: "block 1", contributionHash: "04".repeat(64) },
       zkeySha256: "05".repeat(32),
       vkeySha256: "ab".repeat(32),

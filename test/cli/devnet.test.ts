@@ -50,7 +50,11 @@ describe("zkr devnet", function () {
     await devnet.waitFor(/Ctrl-C stops/, 540_000);
 
     const vars = exportedVars(devnet.output);
-    expect(vars).to.include({ ZKR_RPC: `http://127.0.0.1:${port}`, ZKR_SEQUENCER: `http://127.0.0.1:${apiPort}`, ZKR_DEPLOYMENT: path.join(dir, "deployment.json") });
+    expect(vars).to.include({
+      ZKR_RPC: `http://127.0.0.1:${port}`,
+      ZKR_SEQUENCER: `http://127.0.0.1:${apiPort}`,
+      ZKR_DEPLOYMENT: path.join(dir, "deployment.json"),
+    });
     expect(vars.ZKR_KEY).to.match(/^0x[0-9a-f]{64}$/);
     const deployment = readDeployment(vars.ZKR_DEPLOYMENT!);
     expect(deployment.chainId).to.equal("31337");

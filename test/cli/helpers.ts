@@ -73,7 +73,8 @@ export class Background {
     for (;;) {
       const m = this.output.match(re);
       if (m) return m;
-      if (this.child.exitCode !== null || this.child.signalCode !== null) throw new Error(`process exited (${this.child.exitCode ?? this.child.signalCode}) before printing ${re}:\n${this.output}`);
+      if (this.child.exitCode !== null || this.child.signalCode !== null)
+        throw new Error(`process exited (${this.child.exitCode ?? this.child.signalCode}) before printing ${re}:\n${this.output}`);
       if (Date.now() > deadline) throw new Error(`no ${re} within ${timeoutMs} ms:\n${this.output}`);
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -30,7 +30,13 @@ describe("zkr prover (BullMQ worker) with zkr sequencer --redis", function () {
   it("a deposit is proven by the worker and final on L1; both stop cleanly on SIGTERM", async function () {
     const apiPort = await freePort();
     const env = (key: string) =>
-      zkrEnv({ ZKR_RPC: chain.url, ZKR_SEQUENCER: `http://127.0.0.1:${apiPort}`, ZKR_DEPLOYMENT: path.join(dir, "deployment.json"), ZKR_WALLET: path.join(dir, "w.json"), ZKR_KEY: key });
+      zkrEnv({
+        ZKR_RPC: chain.url,
+        ZKR_SEQUENCER: `http://127.0.0.1:${apiPort}`,
+        ZKR_DEPLOYMENT: path.join(dir, "deployment.json"),
+        ZKR_WALLET: path.join(dir, "w.json"),
+        ZKR_KEY: key,
+      });
     const operator = env(devAccount(0).privateKey);
     const user = env(devAccount(1).privateKey);
     await zkrOk(["deploy"], operator, 600_000);

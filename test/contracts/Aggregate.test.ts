@@ -55,7 +55,15 @@ async function snarkjsVerifier(): Promise<Contract> {
 }
 
 const snarkjsVerify = (v: Contract, p: readonly bigint[], signals: readonly bigint[]) =>
-  v.getFunction("verifyProof")([p[0], p[1]], [[p[2], p[3]], [p[4], p[5]]], [p[6], p[7]], [...signals]) as Promise<boolean>;
+  v.getFunction("verifyProof")(
+    [p[0], p[1]],
+    [
+      [p[2], p[3]],
+      [p[4], p[5]],
+    ],
+    [p[6], p[7]],
+    [...signals],
+  ) as Promise<boolean>;
 
 describe("batch verification on L1: submitBatches with one aggregated pairing check (real proofs)", function () {
   let manifest: SetupManifest;
@@ -127,8 +135,15 @@ describe("batch verification on L1: submitBatches with one aggregated pairing ch
     await closeProver();
   });
 
-  const submitBatches = (items: readonly Proven[], proofs: readonly (readonly bigint[])[] = items.map((x) => x.sol), batches = items.map((x) => calldataOf(x.batch))) =>
-    rollup.submitBatches(batches, proofs.map((p) => [...p]));
+  const submitBatches = (
+    items: readonly Proven[],
+    proofs: readonly (readonly bigint[])[] = items.map((x) => x.sol),
+    batches = items.map((x) => calldataOf(x.batch)),
+  ) =>
+    rollup.submitBatches(
+      batches,
+      proofs.map((p) => [...p]),
+    );
 
   /** Everything a batch changes: root, counters, every user's claimable ETH. */
   async function l1State() {
@@ -193,11 +208,26 @@ describe("batch verification on L1: submitBatches with one aggregated pairing ch
     it("decodes each batch of a submitBatches or submitBatch transaction back from its calldata (for L1 readers)", async () => {
       const agg = await submitProvenBatches(rollup, b.slice(0, 3));
       const one = await submitProvenBatch(rollup, b[3]!.batch, b[3]!.proof);
-      const posted = [...decodeBatchCall(d.rollup.interface, (await ethers.provider.getTransaction(agg.hash))!.data), ...decodeBatchCall(d.rollup.interface, (await ethers.provider.getTransaction(one.hash))!.data)];
-      expect(posted.map((p) => [p.data.newRoot, p.data.l1Count, toHex(p.data.l1Results), toHex(p.data.feeIdx), toHex(p.data.txData), p.data.commitment, p.proof])).to.deep.equal(
-        b.map((x) => [x.batch.data.newRoot, x.batch.l1Ops.length, toHex(x.batch.data.l1Results), toHex(x.batch.data.feeIdx), toHex(x.batch.data.txData), x.batch.data.commitment, [...x.sol]]),
+      const posted = [
+        ...decodeBatchCall(d.rollup.interface, (await ethers.provider.getTransaction(agg.hash))!.data),
+        ...decodeBatchCall(d.rollup.interface, (await ethers.provider.getTransaction(one.hash))!.data),
+      ];
+      expect(
+        posted.map((p) => [p.data.newRoot, p.data.l1Count, toHex(p.data.l1Results), toHex(p.data.feeIdx), toHex(p.data.txData), p.data.commitment, p.proof]),
+      ).to.deep.equal(
+        b.map((x) => [
+          x.batch.data.newRoot,
+          x.batch.l1Ops.length,
+          toHex(x.batch.data.l1Results),
+          toHex(x.batch.data.feeIdx),
+          toHex(x.batch.data.txData),
+          x.batch.data.commitment,
+          [...x.sol],
+        ]),
       );
-      expect(() => decodeBatchCall(d.rollup.interface, d.rollup.interface.encodeFunctionData("withdraw", [0]))).to.throw(/not a submitBatch or submitBatches call \(withdraw\)/);
+      expect(() => decodeBatchCall(d.rollup.interface, d.rollup.interface.encodeFunctionData("withdraw", [0]))).to.throw(
+        /not a submitBatch or submitBatches call \(withdraw\)/,
+      );
     });
 
     it("rejects, with nothing changed, a bad proof at any position", async () => {
@@ -206,7 +236,14 @@ describe("batch verification on L1: submitBatches with one aggregated pairing ch
         await rejected(() => submitBatches(b, proofs), "InvalidProof");
       }
       // A non-canonical coordinate (A.x + q encodes the same x) is rejected as well.
-      await rejected(() => submitBatches(b, b.map((x, i) => (i === 2 ? x.sol.map((v, c) => (c === 0 ? v + Q : v)) : x.sol))), "InvalidProof");
+      await rejected(
+        () =>
+          submitBatches(
+            b,
+            b.map((x, i) => (i === 2 ? x.sol.map((v, c) => (c === 0 ? v + Q : v)) : x.sol)),
+          ),
+        "InvalidProof",
+      );
       expect(await l1State()).to.deep.equal(initial);
     });
 
@@ -238,13 +275,55 @@ describe("batch verification on L1: submitBatches with one aggregated pairing ch
 
     it("reverts like submitBatch on malformed batch data at any position, and checks the batch and proof counts", async () => {
       const data = b.map((x) => calldataOf(x.batch));
-      await rejected(() => submitBatches(b, undefined, data.map((c, i) => (i === 2 ? { ...c, feeIdx: "0x0100" } : c))), "BadFeeDataLength", [2n, 1n]);
+      await rejected(
+        () =>
+          submitBatches(
+            b,
+            undefined,
+            data.map((c, i) => (i === 2 ? { ...c, feeIdx: "0x0100" } : c)),
+          ),
+        "BadFeeDataLength",
+        [2n, 1n],
+      );
       // All five queued operations are consumed by the first three batches.
-      await rejected(() => submitBatches(b, undefined, data.map((c, i) => (i === 3 ? { ...c, l1Count: 1, l1Results: toHex(new Uint8Array(16)) } : c))), "TooManyL1Ops", [1n, 0n]);
-      await rejected(() => submitBatches(b, undefined, data.map((c, i) => (i === 3 ? { ...c, txData: "0x00" } : c))), "BadTxDataLength", [1n, 2n * BigInt(params.txBytes)]);
+      await rejected(
+        () =>
+          submitBatches(
+            b,
+            undefined,
+            data.map((c, i) => (i === 3 ? { ...c, l1Count: 1, l1Results: toHex(new Uint8Array(16)) } : c)),
+          ),
+        "TooManyL1Ops",
+        [1n, 0n],
+      );
+      await rejected(
+        () =>
+          submitBatches(
+            b,
+            undefined,
+            data.map((c, i) => (i === 3 ? { ...c, txData: "0x00" } : c)),
+          ),
+        "BadTxDataLength",
+        [1n, 2n * BigInt(params.txBytes)],
+      );
       await rejected(() => submitBatches([]), "BadBatchCount", [0n, 0n]);
-      await rejected(() => submitBatches(b, b.slice(1).map((x) => x.sol)), "BadBatchCount", [4n, 3n]);
-      await rejected(() => d.rollup.connect(alice).submitBatches(data, b.map((x) => [...x.sol])), "NotSequencer");
+      await rejected(
+        () =>
+          submitBatches(
+            b,
+            b.slice(1).map((x) => x.sol),
+          ),
+        "BadBatchCount",
+        [4n, 3n],
+      );
+      await rejected(
+        () =>
+          d.rollup.connect(alice).submitBatches(
+            data,
+            b.map((x) => [...x.sol]),
+          ),
+        "NotSequencer",
+      );
     });
   });
 
@@ -298,7 +377,10 @@ describe("batch verification on L1: submitBatches with one aggregated pairing ch
   describe(`ZkrVerifier (generated from the verification key)`, () => {
     type Signals = readonly (readonly bigint[])[];
     const verify = (proofs: readonly (readonly bigint[])[], signals: Signals) =>
-      aggregate.getFunction("verifyProofs").staticCall(proofs.map((p) => [...p]), signals.map((s) => [...s])) as Promise<boolean>;
+      aggregate.getFunction("verifyProofs").staticCall(
+        proofs.map((p) => [...p]),
+        signals.map((s) => [...s]),
+      ) as Promise<boolean>;
     const proofs = () => b.map((x) => x.sol);
     const signals = (): bigint[][] => b.map((x) => [...x.batch.publicSignals]);
     /** `signals` with entry j of proof i changed by `f`. */
@@ -323,16 +405,41 @@ describe("batch verification on L1: submitBatches with one aggregated pairing ch
       for (let k = 1; k <= 4; k++) expect(await verify(proofs().slice(0, k), signals().slice(0, k)), `k = ${k}`).to.equal(true);
       expect(await verify([...proofs(), fork.sol], [...signals(), fork.batch.publicSignals])).to.equal(true);
       for (let i = 0; i < 4; i++) {
-        expect(await verify(proofs().map((p, n) => (n === i ? negateA(p) : p)), signals()), `bad proof at ${i}`).to.equal(false);
-        for (const j of [0, 1]) expect(await verify(proofs(), changed(signals(), i, j, (x) => x ^ 1n)), `bad signal ${j} at ${i}`).to.equal(false);
+        expect(
+          await verify(
+            proofs().map((p, n) => (n === i ? negateA(p) : p)),
+            signals(),
+          ),
+          `bad proof at ${i}`,
+        ).to.equal(false);
+        for (const j of [0, 1])
+          expect(
+            await verify(
+              proofs(),
+              changed(signals(), i, j, (x) => x ^ 1n),
+            ),
+            `bad signal ${j} at ${i}`,
+          ).to.equal(false);
       }
       // the two signals of a proof swapped
-      expect(await verify(proofs(), signals().map((s, n) => (n === 2 ? [s[1]!, s[0]!] : s)))).to.equal(false);
+      expect(
+        await verify(
+          proofs(),
+          signals().map((s, n) => (n === 2 ? [s[1]!, s[0]!] : s)),
+        ),
+      ).to.equal(false);
     });
 
     it("rejects an aliased public signal x + r at any position, and any coordinate >= q", async () => {
       for (let i = 0; i < 4; i++) {
-        for (const j of [0, 1]) expect(await verify(proofs(), changed(signals(), i, j, (x) => x + SNARK_FIELD)), `x + r: signal ${j} at ${i}`).to.equal(false);
+        for (const j of [0, 1])
+          expect(
+            await verify(
+              proofs(),
+              changed(signals(), i, j, (x) => x + SNARK_FIELD),
+            ),
+            `x + r: signal ${j} at ${i}`,
+          ).to.equal(false);
       }
       for (let c = 0; c < 8; c++) {
         const bumped = proofs().map((p, i) => (i === 1 ? p.map((v, n) => (n === c ? v + Q : v)) : p));
@@ -368,12 +475,14 @@ describe("batch verification on L1: submitBatches with one aggregated pairing ch
       const sol = exportVerifier(vkey, "ZkrVerifier_x");
       expect(sol).to.equal(exportVerifier(structuredClone(vkey), "ZkrVerifier_x"));
       const alpha = vkey.vk_alpha_1 as string[];
-      expect(sol).to.include(`ALPHA_X = ${alpha[0]};`).and.include(`IC1_Y = ${(vkey.IC as string[][])[1]![1]};`).and.include(`IC2_X = ${(vkey.IC as string[][])[2]![0]};`);
+      expect(sol)
+        .to.include(`ALPHA_X = ${alpha[0]};`)
+        .and.include(`IC1_Y = ${(vkey.IC as string[][])[1]![1]};`)
+        .and.include(`IC2_X = ${(vkey.IC as string[][])[2]![0]};`);
       const beta = vkey.vk_beta_2 as string[][];
       expect(sol).to.include(`BETA_X1 = ${beta[0]![1]};`).and.include(`BETA_X0 = ${beta[0]![0]};`);
 
-      const bad = (change: Record<string, unknown>, message: RegExp) =>
-        expect(() => exportVerifier({ ...vkey, ...change }, "ZkrVerifier_x")).to.throw(message);
+      const bad = (change: Record<string, unknown>, message: RegExp) => expect(() => exportVerifier({ ...vkey, ...change }, "ZkrVerifier_x")).to.throw(message);
       bad({ protocol: "plonk" }, /expected protocol groth16 on bn128/);
       bad({ nPublic: 3, IC: [...(vkey.IC as unknown[]), (vkey.IC as unknown[])[1]] }, /exactly 2 public signals, the key has 3/);
       bad({ nPublic: 1, IC: (vkey.IC as unknown[]).slice(0, 2) }, /exactly 2 public signals, the key has 1/);
@@ -391,7 +500,7 @@ describe("batch verification on L1: submitBatches with one aggregated pairing ch
         expect(readFileSync(first.path, "utf8")).to.include(`contract ZkrVerifier_${manifest.label} is IVerifier`).and.include(manifest.key);
         expect(writeVerifier(manifest, dir).changed).to.equal(false);
         // A verifier file of an earlier version (its interface no longer exists) is removed.
-        writeFileSync(path.join(dir, "AggregateVerifier_old.sol"), "import {IAggregateVerifier} from \"../IAggregateVerifier.sol\";\n");
+        writeFileSync(path.join(dir, "AggregateVerifier_old.sol"), 'import {IAggregateVerifier} from "../IAggregateVerifier.sol";\n');
         expect(writeVerifier(manifest, dir).changed).to.equal(true);
         expect(readdirSync(dir)).to.deep.equal([`ZkrVerifier_${manifest.label}.sol`]);
       } finally {
@@ -435,12 +544,23 @@ describe("batch verification on L1: submitBatches with one aggregated pairing ch
       const x = b[1]!;
       const snarkjsOne = await viewGas(
         await snarkjs.getAddress(),
-        snarkjs.interface.encodeFunctionData("verifyProof", [[x.sol[0], x.sol[1]], [[x.sol[2], x.sol[3]], [x.sol[4], x.sol[5]]], [x.sol[6], x.sol[7]], x.batch.publicSignals]),
+        snarkjs.interface.encodeFunctionData("verifyProof", [
+          [x.sol[0], x.sol[1]],
+          [
+            [x.sol[2], x.sol[3]],
+            [x.sol[4], x.sol[5]],
+          ],
+          [x.sol[6], x.sol[7]],
+          x.batch.publicSignals,
+        ]),
       );
       const verifyOne = await viewGas(d.verifierAddress, aggregate.interface.encodeFunctionData("verifyProof", [[...x.sol], [...x.batch.publicSignals]]));
       const verifyK = new Map<number, bigint>();
       for (const k of [1, 2, 4]) {
-        const data = aggregate.interface.encodeFunctionData("verifyProofs", [b.slice(0, k).map((y) => [...y.sol]), b.slice(0, k).map((y) => [...y.batch.publicSignals])]);
+        const data = aggregate.interface.encodeFunctionData("verifyProofs", [
+          b.slice(0, k).map((y) => [...y.sol]),
+          b.slice(0, k).map((y) => [...y.batch.publicSignals]),
+        ]);
         verifyK.set(k, await viewGas(d.verifierAddress, data));
       }
 

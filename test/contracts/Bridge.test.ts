@@ -10,19 +10,7 @@ import { l1ChainStep, L1OpKind, type L1Op } from "../../src/model/l1op.js";
 import { L2Key } from "../../src/model/keys.js";
 import { deriveParams } from "../../src/model/params.js";
 import { signTransfer, type Transfer } from "../../src/model/tx.js";
-import {
-  alice,
-  bob,
-  carol,
-  crypto,
-  deployer,
-  deployWithMock,
-  ethers,
-  type Fixture,
-  ModelSequencer,
-  sequencer,
-  type User,
-} from "./fixture.js";
+import { alice, bob, carol, crypto, deployer, deployWithMock, ethers, type Fixture, ModelSequencer, sequencer, type User } from "./fixture.js";
 import { expectEvent, expectRevert, mined } from "./helpers.js";
 
 const ONE_ETH = 10n ** 18n;

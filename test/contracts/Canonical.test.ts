@@ -67,7 +67,12 @@ function txs(w: World, count: number, exits: number[] = []): SignedTransfer[] {
 async function submitMany(w: World, built: Built[]) {
   await w.seq.expectBatches(built);
   try {
-    const r = await mined(w.f.rollup.submitBatches(built.map((b) => b.data), built.map((b) => b.proof)));
+    const r = await mined(
+      w.f.rollup.submitBatches(
+        built.map((b) => b.data),
+        built.map((b) => b.proof),
+      ),
+    );
     w.seq.commit(...built);
     return r;
   } catch (e) {
@@ -150,15 +155,25 @@ describe("canonical batch data: one encoding per batch, and the L1 readers rebui
     // The contract decodes exactly the canonical arguments from it.
     const canonical = w.f.rollup.interface.encodeFunctionData("submitBatch", [...b.args]);
     expect(hexlify(data)).to.not.equal(canonical);
-    expect(AbiCoder.defaultAbiCoder().decode(["uint256", "uint8", "bytes", "bytes", "bytes", "uint256", "uint256[8]"], dataSlice(data, 4)).toArray().map(String)).to.deep.equal(
-      AbiCoder.defaultAbiCoder().decode(["uint256", "uint8", "bytes", "bytes", "bytes", "uint256", "uint256[8]"], dataSlice(canonical, 4)).toArray().map(String),
+    expect(
+      AbiCoder.defaultAbiCoder().decode(["uint256", "uint8", "bytes", "bytes", "bytes", "uint256", "uint256[8]"], dataSlice(data, 4)).toArray().map(String),
+    ).to.deep.equal(
+      AbiCoder.defaultAbiCoder()
+        .decode(["uint256", "uint8", "bytes", "bytes", "bytes", "uint256", "uint256[8]"], dataSlice(canonical, 4))
+        .toArray()
+        .map(String),
     );
     await sent(sequencer.sendTransaction({ to: w.f.d.rollupAddress, data }));
     w.seq.commit(b);
     // submitBatches with trailing junk after its arguments.
     const c = await w.seq.build({ txs: txs(w, 1), feeIdx: [1n] });
     await w.seq.expectBatches([c]);
-    await sent(sequencer.sendTransaction({ to: w.f.d.rollupAddress, data: concat([w.f.rollup.interface.encodeFunctionData("submitBatches", [[c.data], [c.proof]]), "0x" + "cd".repeat(7)]) }));
+    await sent(
+      sequencer.sendTransaction({
+        to: w.f.d.rollupAddress,
+        data: concat([w.f.rollup.interface.encodeFunctionData("submitBatches", [[c.data], [c.proof]]), "0x" + "cd".repeat(7)]),
+      }),
+    );
     w.seq.commit(c);
 
     const rebuilt = await expectRebuilt(w);
@@ -178,20 +193,36 @@ describe("canonical batch data: one encoding per batch, and the L1 readers rebui
         for (const extra of [1, p.batchSize - 2]) {
           const padded = concatBytes([realTx, zeros(extra)]);
           // The same coefficients, hence the same public signals: the mock would accept the proof.
-          const data = { ...b.batch.data, oldRoot: b.batch.oldRoot, chainId: w.f.domain.chainId, rollupAddress: w.f.domain.rollupAddress, l1HashEnd: b.batch.l1HashEnd };
+          const data = {
+            ...b.batch.data,
+            oldRoot: b.batch.oldRoot,
+            chainId: w.f.domain.chainId,
+            rollupAddress: w.f.domain.rollupAddress,
+            l1HashEnd: b.batch.l1HashEnd,
+          };
           expect(publicSignalsFor({ ...data, txData: padded }, p, b.batch.data.commitment)).to.deep.equal(b.batch.publicSignals);
           const args = [b.batch.data.newRoot, b.l1Count, b.data.l1Results, b.data.feeIdx, padded, b.batch.data.commitment, b.proof] as const;
           await mined(w.f.mock.expectCall(b.proof, b.batch.publicSignals));
           const last = BigInt(2 + extra - 1);
           const before = [await w.f.rollup.stateRoot(), await w.f.rollup.batchNumber()];
           await expectRevert(w.f.rollup.submitBatch(...args), w.f.rollup, "TrailingPadding", [last]);
-          await expectRevert(w.f.rollup.publicInputs(b.batch.data.newRoot, b.l1Count, b.data.l1Results, b.data.feeIdx, padded, b.batch.data.commitment), w.f.rollup, "TrailingPadding", [last]);
+          await expectRevert(
+            w.f.rollup.publicInputs(b.batch.data.newRoot, b.l1Count, b.data.l1Results, b.data.feeIdx, padded, b.batch.data.commitment),
+            w.f.rollup,
+            "TrailingPadding",
+            [last],
+          );
           await w.seq.expectBatches([b]);
           await expectRevert(w.f.rollup.submitBatches([{ ...b.data, txData: padded }], [b.proof]), w.f.rollup, "TrailingPadding", [last]);
           expect([await w.f.rollup.stateRoot(), await w.f.rollup.batchNumber()]).to.deep.equal(before);
         }
         // Only padding, no transaction at all.
-        await expectRevert(w.f.rollup.submitBatch(b.batch.data.newRoot, b.l1Count, b.data.l1Results, b.data.feeIdx, zeros(p.batchSize), b.batch.data.commitment, b.proof), w.f.rollup, "TrailingPadding", [BigInt(p.batchSize - 1)]);
+        await expectRevert(
+          w.f.rollup.submitBatch(b.batch.data.newRoot, b.l1Count, b.data.l1Results, b.data.feeIdx, zeros(p.batchSize), b.batch.data.commitment, b.proof),
+          w.f.rollup,
+          "TrailingPadding",
+          [BigInt(p.batchSize - 1)],
+        );
         // The canonical encoding is accepted.
         await mined(w.f.mock.expectCall(b.proof, b.batch.publicSignals));
         await mined(w.f.rollup.submitBatch(...b.args));

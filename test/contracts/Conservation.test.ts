@@ -13,19 +13,7 @@ import type { Contract } from "ethers";
 import { L2Key } from "../../src/model/keys.js";
 import { L1OpKind } from "../../src/model/l1op.js";
 import { signTransfer, type SignedTransfer } from "../../src/model/tx.js";
-import {
-  alice,
-  bob,
-  carol,
-  dave,
-  deployer,
-  deployWithMock,
-  ethers,
-  increaseTime,
-  ModelSequencer,
-  sequencer,
-  type User,
-} from "./fixture.js";
+import { alice, bob, carol, dave, deployer, deployWithMock, ethers, increaseTime, ModelSequencer, sequencer, type User } from "./fixture.js";
 import { expectEvent, expectRevert, mined, seededBelow } from "./helpers.js";
 
 const STEPS = 90;
@@ -41,7 +29,10 @@ describe("Rollup conservation (random sequence, model-driven)", () => {
 
     // Tokens: 0 = ETH, 1 = plain ERC-20, 2 = fee-on-transfer (1%).
     const tokens: (Contract | undefined)[] = [undefined];
-    for (const [name, args] of [["TestERC20", ["Plain", "PLN"]], ["FeeOnTransferERC20", [100]]] as const) {
+    for (const [name, args] of [
+      ["TestERC20", ["Plain", "PLN"]],
+      ["FeeOnTransferERC20", [100]],
+    ] as const) {
       const t = await ethers.deployContract(name, [...args], deployer);
       await mined(f.as(deployer).registerToken(await t.getAddress(), 50n));
       for (const u of [...users, sequencer]) {
@@ -83,9 +74,10 @@ describe("Rollup conservation (random sequence, model-driven)", () => {
         const unprocessed = queue.slice(seq.processed);
         const pending = unprocessed.filter((op) => op.kind !== L1OpKind.FORCE_EXIT && op.tokenId === BigInt(t)).reduce((s, op) => s + op.amount, 0n);
         const pendingFees = t === 0 ? BigInt(unprocessed.length) * opFee : 0n;
-        expect(await held(t), `${step}: token ${t} held = claimable ${claimable} + pending ${pending} + fees ${pendingFees} + L2 ${l2.get(BigInt(t)) ?? 0n}`).to.equal(
-          claimable + pending + pendingFees + (l2.get(BigInt(t)) ?? 0n),
-        );
+        expect(
+          await held(t),
+          `${step}: token ${t} held = claimable ${claimable} + pending ${pending} + fees ${pendingFees} + L2 ${l2.get(BigInt(t)) ?? 0n}`,
+        ).to.equal(claimable + pending + pendingFees + (l2.get(BigInt(t)) ?? 0n));
       }
     };
 
@@ -104,7 +96,12 @@ describe("Rollup conservation (random sequence, model-driven)", () => {
 
     /** Valid transfers and exits from accounts the batch's L1 operations do not touch. */
     const randomTxs = (l1Count: number, queueRest: { kind: L1OpKind; accountIdx: bigint }[]): SignedTransfer[] => {
-      const touched = new Set(queueRest.slice(0, l1Count).filter((op) => op.kind === L1OpKind.FORCE_EXIT).map((op) => op.accountIdx));
+      const touched = new Set(
+        queueRest
+          .slice(0, l1Count)
+          .filter((op) => op.kind === L1OpKind.FORCE_EXIT)
+          .map((op) => op.accountIdx),
+      );
       const spent = new Map<bigint, { balance: bigint; nonce: bigint }>();
       const txs: SignedTransfer[] = [];
       const accounts = seq.state.entries().filter(([i, a]) => i !== 1n && !touched.has(i) && a.balance > 0n);

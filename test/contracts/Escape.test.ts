@@ -5,20 +5,7 @@
 import { expect } from "chai";
 import { L2Key } from "../../src/model/keys.js";
 import { signTransfer } from "../../src/model/tx.js";
-import {
-  alice,
-  bob,
-  carol,
-  dave,
-  deployer,
-  deployWithMock,
-  ethers,
-  type Fixture,
-  increaseTime,
-  ModelSequencer,
-  proofFor,
-  sequencer,
-} from "./fixture.js";
+import { alice, bob, carol, dave, deployer, deployWithMock, ethers, type Fixture, increaseTime, ModelSequencer, proofFor, sequencer } from "./fixture.js";
 import { expectEvent, expectRevert, mined } from "./helpers.js";
 
 const ONE_ETH = 10n ** 18n;
@@ -226,7 +213,14 @@ describe("Rollup escape hatch", () => {
       await mined(f.as(owner).escapeWithdraw(...escapeArgs(seq, i)));
     }
     for (const i of [pendingFrom, pendingFrom + 1, pendingFrom + 2]) await mined(f.as(dave).refundL1Op(i));
-    for (const [u, t] of [[alice, 0], [bob, 1], [carol, 0], [dave, 0], [sequencer, 0]] as const) await mined(f.as(u).withdraw(t));
+    for (const [u, t] of [
+      [alice, 0],
+      [bob, 1],
+      [carol, 0],
+      [dave, 0],
+      [sequencer, 0],
+    ] as const)
+      await mined(f.as(u).withdraw(t));
     expect(await ethers.provider.getBalance(f.d.rollupAddress)).to.equal(0n);
     expect(await token.getFunction("balanceOf")(f.d.rollupAddress)).to.equal(0n);
   });

@@ -54,7 +54,14 @@ describe("rebuild from L1 when batches are submitted through another contract", 
     const bad = call("submitBatch", [b3.batch.data.newRoot, 2, "0x" + "00".repeat(32), b3.data.feeIdx, b3.data.txData, b3.batch.data.commitment, b3.proof]);
     const inner = relay.interface.encodeFunctionData("forwardAll", [
       [f.d.rollupAddress, f.d.rollupAddress, f.d.rollupAddress],
-      [bad, call("batchNumber", []), call("submitBatches", [[b3.data, b4.data], [b3.proof, b4.proof]])],
+      [
+        bad,
+        call("batchNumber", []),
+        call("submitBatches", [
+          [b3.data, b4.data],
+          [b3.proof, b4.proof],
+        ]),
+      ],
       [true, false, false],
     ]);
     txs.push((await mined(outer.getFunction("forward")(await relay.getAddress(), inner))).hash);
@@ -86,8 +93,12 @@ describe("rebuild from L1 when batches are submitted through another contract", 
     );
     // A trace that does not account for the transaction's events is refused too.
     error = undefined;
-    await readBatches(f.rollup, f.d.blockNumber, { traceCall: async () => ({ type: "CALL", to: await relay.getAddress(), input: "0x", calls: [] }) }).catch((e: unknown) => (error = e));
-    expect(String(error)).to.include(`batch 2 (transaction ${txs[1]}) was submitted through contract ${await relay.getAddress()}, not by a direct call to the rollup, and its call trace holds no successful call into the rollup`);
+    await readBatches(f.rollup, f.d.blockNumber, { traceCall: async () => ({ type: "CALL", to: await relay.getAddress(), input: "0x", calls: [] }) }).catch(
+      (e: unknown) => (error = e),
+    );
+    expect(String(error)).to.include(
+      `batch 2 (transaction ${txs[1]}) was submitted through contract ${await relay.getAddress()}, not by a direct call to the rollup, and its call trace holds no successful call into the rollup`,
+    );
   });
 
   it("credits the batches' L1-operation fees to the contract that submitted them", async () => {

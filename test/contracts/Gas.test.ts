@@ -59,10 +59,19 @@ async function realVerifierGas(): Promise<{ name: string; gas: bigint } | undefi
   const verifier = await new ContractFactory(art.abi, art.bytecode, deployer).deploy();
   await verifier.waitForDeployment();
   const g2 = [
-    [11559732032986387107991004021392285783925812861821192530917403151452391805634n, 10857046999023057135944570762232829481370756359578518086990519993285655852781n],
-    [4082367875863433681332203403145435568316851327593401208105741076214120093531n, 8495653923123431417604973247489272438418190587263600148770280649306958101930n],
+    [
+      11559732032986387107991004021392285783925812861821192530917403151452391805634n,
+      10857046999023057135944570762232829481370756359578518086990519993285655852781n,
+    ],
+    [
+      4082367875863433681332203403145435568316851327593401208105741076214120093531n,
+      8495653923123431417604973247489272438418190587263600148770280649306958101930n,
+    ],
   ];
-  const args = [[1n, 2n, ...g2.flat(), 1n, 2n], [12345n, 67890n]];
+  const args = [
+    [1n, 2n, ...g2.flat(), 1n, 2n],
+    [12345n, 67890n],
+  ];
   expect(await verifier.getFunction("verifyProof")(...args)).to.equal(false);
   const data = verifier.interface.encodeFunctionData("verifyProof", args);
   const tx = await deployer.sendTransaction({ to: await verifier.getAddress(), data });
@@ -73,7 +82,9 @@ async function realVerifierGas(): Promise<{ name: string; gas: bigint } | undefi
 /** submitBatch with the mock: total gas, and Rollup's own share (without 21000, calldata and the mock). */
 async function batchGas(f: Fixture, l1Count: number, l1Results: Uint8Array, txData: Uint8Array) {
   const p = f.params;
-  const receipt = await mined(f.rollup.submitBatch(1n, l1Count, l1Results, new Uint8Array(p.feeSlots * p.idxBytes).fill(1), txData, SNARK_FIELD - 1n, proofFor("gas")));
+  const receipt = await mined(
+    f.rollup.submitBatch(1n, l1Count, l1Results, new Uint8Array(p.feeSlots * p.idxBytes).fill(1), txData, SNARK_FIELD - 1n, proofFor("gas")),
+  );
   const calldata = await calldataGas(receipt.hash);
   const mock = await nestedCallGas(ethers.provider, receipt.hash);
   return { total: receipt.gasUsed, calldata, mock, own: receipt.gasUsed - 21_000n - calldata - mock, receipt };
@@ -158,7 +169,11 @@ describe("Rollup gas", () => {
       const firstFee = await consume(0n);
       const zeros = await consume(0n);
       const credit = await consume(5n);
-      report(`[${name}] batch consuming 1 L1 operation, result 0`, zeros.total - empty.total, `over the empty batch; the fee credit included (${firstFee.total - empty.total} the submitter's first)`);
+      report(
+        `[${name}] batch consuming 1 L1 operation, result 0`,
+        zeros.total - empty.total,
+        `over the empty batch; the fee credit included (${firstFee.total - empty.total} the submitter's first)`,
+      );
       report(`[${name}] per L1 operation, result credited`, credit.total - empty.total, "(first credit of this owner and token)");
       const exitTx = concatBytes([toBytesBE(1n, p.idxBytes), toBytesBE(0n, p.idxBytes), toBytesBE(77n, 5), toBytesBE(0n, 1)]);
       await batchGas(f, 0, new Uint8Array(), exitTx); // first credit: a fresh claimable slot

@@ -29,13 +29,26 @@ async function queueChain(rollup: ReturnType<typeof rollupAt>, fee: bigint, ops:
     const owner = await impersonate(v.owner);
     const r = rollup.connect(owner);
     const tx =
-      v === create ? r.depositETH(big(v.ax), big(v.ay), { value: big(v.amount) + fee })
-      : v === deposit ? r.depositETHTo(big(v.accountIdx), { value: big(v.amount) + fee })
-      : v === forceExit ? r.forceExit(big(v.accountIdx), { value: fee })
-      : undefined;
+      v === create
+        ? r.depositETH(big(v.ax), big(v.ay), { value: big(v.amount) + fee })
+        : v === deposit
+          ? r.depositETHTo(big(v.accountIdx), { value: big(v.amount) + fee })
+          : v === forceExit
+            ? r.forceExit(big(v.accountIdx), { value: fee })
+            : undefined;
     if (!tx) throw new Error(`no L1 entry point for vector ${v.name}`);
     const receipt = await mined(tx);
-    expectEvent(receipt, rollup, "L1OpQueued", [BigInt(n), BigInt(v.kind), big(v.accountIdx), ethers.getAddress(v.owner), big(v.tokenId), big(v.amount), big(v.ax), big(v.ay), big(v.hash)]);
+    expectEvent(receipt, rollup, "L1OpQueued", [
+      BigInt(n),
+      BigInt(v.kind),
+      big(v.accountIdx),
+      ethers.getAddress(v.owner),
+      big(v.tokenId),
+      big(v.amount),
+      big(v.ax),
+      big(v.ay),
+      big(v.hash),
+    ]);
     expect(await rollup.l1ChainHash(n + 1), v.name).to.equal(big(v.hash));
   }
 }
@@ -95,7 +108,8 @@ describe("known-answer vectors: Rollup.sol (test/vectors/kat.json)", () => {
     // CREATEs are younger than the grace and stay queued): Credited carries the decoded amount.
     const floats = [...kat.float40.encode, ...kat.float40.decode];
     let batches = 0;
-    const submit = (newRoot: bigint, txData: Uint8Array) => mined(f.rollup.submitBatch(newRoot, 0, "0x", toHex(new Uint8Array(p.idxBytes)), toHex(txData), 0n, Array(8).fill(0n)));
+    const submit = (newRoot: bigint, txData: Uint8Array) =>
+      mined(f.rollup.submitBatch(newRoot, 0, "0x", toHex(new Uint8Array(p.idxBytes)), toHex(txData), 0n, Array(8).fill(0n)));
     for (const v of floats) {
       const exit = concatBytes([toBytesBE(1n, p.idxBytes), toBytesBE(0n, p.idxBytes), toBytesBE(big(v.packed), 5), toBytesBE(0n, 1)]);
       const receipt = await submit(BigInt(++batches), exit);
@@ -112,7 +126,8 @@ describe("known-answer vectors: Rollup.sol (test/vectors/kat.json)", () => {
     await increaseTime(3601n);
     await mined(f.as(alice).activateEscape());
     const first = leaves[0]!;
-    const args = (v: (typeof leaves)[number], nonce = big(v.nonce)) => [index.get(v)!, big(v.ax), big(v.ay), big(v.balance), nonce, tree.proof(index.get(v)!).flat()] as const;
+    const args = (v: (typeof leaves)[number], nonce = big(v.nonce)) =>
+      [index.get(v)!, big(v.ax), big(v.ay), big(v.balance), nonce, tree.proof(index.get(v)!).flat()] as const;
     await expectRevert(a.escapeWithdraw(...args(first, big(first.nonce) + 1n)), f.rollup, "InvalidMerkleProof");
     for (const v of leaves) {
       const receipt = await mined(a.escapeWithdraw(...args(v)));

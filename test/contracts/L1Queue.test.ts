@@ -9,7 +9,21 @@
 import { expect } from "chai";
 import type { Contract } from "ethers";
 import { toHex } from "../../src/model/bytes.js";
-import { alice, bob, carol, dave, deployer, deployWithMock, ethers, type Fixture, increaseTime, ModelSequencer, proofFor, sequencer, type User } from "./fixture.js";
+import {
+  alice,
+  bob,
+  carol,
+  dave,
+  deployer,
+  deployWithMock,
+  ethers,
+  type Fixture,
+  increaseTime,
+  ModelSequencer,
+  proofFor,
+  sequencer,
+  type User,
+} from "./fixture.js";
 import { expectEvent, expectRevert, mined } from "./helpers.js";
 
 const MAX_UINT = 2n ** 256n - 1n;
@@ -30,7 +44,13 @@ async function mineAt(t: bigint): Promise<void> {
 }
 
 /** A registered TestERC20 (minimum deposit `min`) with `u` funded and approving the rollup. */
-async function addToken(f: Fixture, u: User, min: bigint, contract = "TestERC20", args: unknown[] = ["Token", "TKN"]): Promise<{ token: Contract; id: bigint }> {
+async function addToken(
+  f: Fixture,
+  u: User,
+  min: bigint,
+  contract = "TestERC20",
+  args: unknown[] = ["Token", "TKN"],
+): Promise<{ token: Contract; id: bigint }> {
   const token = await ethers.deployContract(contract, args, deployer);
   await mined(f.as(deployer).registerToken(await token.getAddress(), min));
   await mined(token.getFunction("mint")(u.address, 10n ** 24n));
@@ -103,7 +123,14 @@ describe("L1 queue: fees, minimum deposits, full-capacity batches, an escape a w
       const r2 = await mined(emptyBatch(f, 1, carol));
       expectEvent(r2, f.rollup, "Credited", [carol.address, 0n, f.fee]);
       // submitBatches: each batch credits its own operations' fees, as submitBatch would.
-      const data = (l1Count: number) => ({ newRoot: 1n, l1Count, l1Results: toHex(new Uint8Array(16 * l1Count)), feeIdx: "0x00", txData: "0x", commitment: 0n });
+      const data = (l1Count: number) => ({
+        newRoot: 1n,
+        l1Count,
+        l1Results: toHex(new Uint8Array(16 * l1Count)),
+        feeIdx: "0x00",
+        txData: "0x",
+        commitment: 0n,
+      });
       const rk = await mined(f.as(carol).submitBatches([data(1), data(1)], [proofFor("a"), proofFor("b")]));
       const credits = rk.logs.map((l) => f.rollup.interface.parseLog(l)).filter((e) => e?.name === "Credited");
       expect(credits.map((e) => [...e!.args])).to.deep.equal([
@@ -208,9 +235,19 @@ describe("L1 queue: fees, minimum deposits, full-capacity batches, an escape a w
       const f = await deployWithMock();
       for (let i = 0; i < 3; i++) await mined(f.as(alice).depositETH(1n, 2n, { value: 100n + f.fee }));
       await increaseTime(f.d.policy.l1Grace);
-      const data = (l1Count: number) => ({ newRoot: 1n, l1Count, l1Results: toHex(new Uint8Array(16 * l1Count)), feeIdx: "0x00", txData: "0x", commitment: 0n });
+      const data = (l1Count: number) => ({
+        newRoot: 1n,
+        l1Count,
+        l1Results: toHex(new Uint8Array(16 * l1Count)),
+        feeIdx: "0x00",
+        txData: "0x",
+        commitment: 0n,
+      });
       // The second batch leaves out operation 2, which is overdue: the whole call reverts.
-      await expectRevert(f.rollup.submitBatches([data(2), data(0)], [proofFor("a"), proofFor("b")]), f.rollup, "L1OpSkipped", [2n, (await f.rollup.l1Ops(2)).queuedAt]);
+      await expectRevert(f.rollup.submitBatches([data(2), data(0)], [proofFor("a"), proofFor("b")]), f.rollup, "L1OpSkipped", [
+        2n,
+        (await f.rollup.l1Ops(2)).queuedAt,
+      ]);
       expect(await f.rollup.l1Processed()).to.equal(0n);
       await mined(f.rollup.submitBatches([data(2), data(1)], [proofFor("a"), proofFor("b")]));
       expect(await f.rollup.l1Processed()).to.equal(3n);

@@ -57,7 +57,13 @@ async function publicData(f: Fixture, b: Omit<BatchData, "commitment">): Promise
   const processed = Number(await f.rollup.l1Processed());
   const queue = await (await ModelSequencer.create(f)).queue();
   const end = processed + b.l1Count;
-  return { ...b, oldRoot: await f.rollup.stateRoot(), chainId, rollupAddress: BigInt(f.d.rollupAddress), l1HashEnd: end === 0 ? 0n : queue[end - 1]!.chainHash };
+  return {
+    ...b,
+    oldRoot: await f.rollup.stateRoot(),
+    chainId,
+    rollupAddress: BigInt(f.d.rollupAddress),
+    l1HashEnd: end === 0 ? 0n : queue[end - 1]!.chainHash,
+  };
 }
 
 /** The public signals src/model/publicInputs.ts computes for the rollup's next batch with the posted commitment. */
@@ -69,8 +75,7 @@ async function expectedSignals(f: Fixture, b: BatchData): Promise<[bigint, bigin
 const viewSignals = async (f: Fixture, b: BatchData) =>
   [...(await f.rollup.publicInputs(b.newRoot, b.l1Count, b.l1Results, b.feeIdx, b.txData, b.commitment))] as bigint[];
 
-const submit = (f: Fixture, b: BatchData, proof: bigint[]) =>
-  f.rollup.submitBatch(b.newRoot, b.l1Count, b.l1Results, b.feeIdx, b.txData, b.commitment, proof);
+const submit = (f: Fixture, b: BatchData, proof: bigint[]) => f.rollup.submitBatch(b.newRoot, b.l1Count, b.l1Results, b.feeIdx, b.txData, b.commitment, proof);
 
 /** Pins the mock to this proof and the TS public signals, then submits the batch. */
 async function submitValid(f: Fixture, b: BatchData, seed: string) {
@@ -108,7 +113,12 @@ describe("Rollup (mock verifier)", () => {
           TEST_POLICY.minDeposit,
         ]);
         expect(await r.lastBatchAt()).to.equal(0n);
-        expect([await r.poseidon3(), await r.poseidon4(), await r.poseidon5(), await r.poseidon8()]).to.deep.equal([poseidon[3], poseidon[4], poseidon[5], poseidon[8]]);
+        expect([await r.poseidon3(), await r.poseidon4(), await r.poseidon5(), await r.poseidon8()]).to.deep.equal([
+          poseidon[3],
+          poseidon[4],
+          poseidon[5],
+          poseidon[8],
+        ]);
         expect(f.d.poseidon).to.deep.equal(poseidon);
         expect([await r.depth(), await r.batchSize(), await r.l1Slots(), await r.feeSlots()]).to.deep.equal(
           [p.depth, p.batchSize, p.l1Slots, p.feeSlots].map(BigInt),
@@ -169,7 +179,10 @@ describe("Rollup (mock verifier)", () => {
         { minDeposit: 0n },
         { minDeposit: 2n ** 128n },
       ];
-      for (const c of bad) await expectRevert(deploy(c), factory, "InvalidParameters").catch((e: unknown) => expect.fail(`${JSON.stringify(c, (_, x) => (typeof x === "bigint" ? String(x) : x))}: ${e}`));
+      for (const c of bad)
+        await expectRevert(deploy(c), factory, "InvalidParameters").catch((e: unknown) =>
+          expect.fail(`${JSON.stringify(c, (_, x) => (typeof x === "bigint" ? String(x) : x))}: ${e}`),
+        );
       // The edges that are allowed: no grace, the inactivity delay equal to the escape delay, no fee.
       await (await deploy({ l1Grace: 0n, inactivityDelay: 3600n, l1OpFee: 0n, minDeposit: 2n ** 128n - 1n })).waitForDeployment();
       // l1Count ‖ feeIdx must fit one 31-byte coefficient: 1 + F·idxBytes ≤ 31 (at D = 16, F ≤ 7).
@@ -178,8 +191,23 @@ describe("Rollup (mock verifier)", () => {
       expect(() => deriveParams({ name: "x", description: "", depth: 16, batchSize: 1, l1Slots: 1, feeSlots: 8 })).to.throw(/at most 30/);
       await expectRevert(deploy({ sequencer: ZeroAddress }), factory, "ZeroAddress");
       for (const i of [0, 1, 2, 3, 4]) {
-        await expectRevert(deploy({}, contracts.map((a, j) => (j === i ? ZeroAddress : a))), factory, "ZeroAddress");
-        await expectRevert(deploy({}, contracts.map((a, j) => (j === i ? alice.address : a))), factory, "NotContract", [alice.address]);
+        await expectRevert(
+          deploy(
+            {},
+            contracts.map((a, j) => (j === i ? ZeroAddress : a)),
+          ),
+          factory,
+          "ZeroAddress",
+        );
+        await expectRevert(
+          deploy(
+            {},
+            contracts.map((a, j) => (j === i ? alice.address : a)),
+          ),
+          factory,
+          "NotContract",
+          [alice.address],
+        );
       }
       // A verifier of another key, or a contract that is no verifier, is refused.
       const other = id("another key");
@@ -206,10 +234,20 @@ describe("Rollup (mock verifier)", () => {
       expect(await fresh.rollup.verifier()).to.equal(first.d.verifierAddress);
       expect(await fresh.rollup.genesisRoot()).to.equal(await first.rollup.genesisRoot());
       // src/chain/deploy.ts's production defaults.
-      expect(fresh.policy).to.deep.equal({ escapeDelay: 7n * 24n * 3600n, inactivityDelay: 24n * 3600n, l1Grace: 3600n, l1OpFee: 10n ** 15n, minDeposit: 10n ** 15n });
-      expect([await fresh.rollup.escapeDelay(), await fresh.rollup.inactivityDelay(), await fresh.rollup.l1Grace(), await fresh.rollup.l1OpFee(), await fresh.rollup.minDeposit()]).to.deep.equal(
-        Object.values(fresh.policy),
-      );
+      expect(fresh.policy).to.deep.equal({
+        escapeDelay: 7n * 24n * 3600n,
+        inactivityDelay: 24n * 3600n,
+        l1Grace: 3600n,
+        l1OpFee: 10n ** 15n,
+        minDeposit: 10n ** 15n,
+      });
+      expect([
+        await fresh.rollup.escapeDelay(),
+        await fresh.rollup.inactivityDelay(),
+        await fresh.rollup.l1Grace(),
+        await fresh.rollup.l1OpFee(),
+        await fresh.rollup.minDeposit(),
+      ]).to.deep.equal(Object.values(fresh.policy));
       const reused = await deployRollup({ ...base, verifierAddress: first.d.verifierAddress, poseidon: first.d.poseidon });
       expect(reused.poseidonReceipts).to.equal(undefined);
       expect(await reused.rollup.poseidon8()).to.equal(first.d.poseidon[8]);
@@ -254,7 +292,11 @@ describe("Rollup (mock verifier)", () => {
       expect(await admin.registerToken.staticCall(await t1.getAddress(), 5n)).to.equal(1n);
       for (const bad of [0n, 2n ** 128n]) await expectRevert(admin.registerToken(await t1.getAddress(), bad), f.rollup, "BadMinDeposit", [bad]);
       expectEvent(await mined(admin.registerToken(await t1.getAddress(), 5n)), f.rollup, "TokenRegistered", [1n, await t1.getAddress(), 5n]);
-      expectEvent(await mined(admin.registerToken(await t2.getAddress(), 2n ** 128n - 1n)), f.rollup, "TokenRegistered", [2n, await t2.getAddress(), 2n ** 128n - 1n]);
+      expectEvent(await mined(admin.registerToken(await t2.getAddress(), 2n ** 128n - 1n)), f.rollup, "TokenRegistered", [
+        2n,
+        await t2.getAddress(),
+        2n ** 128n - 1n,
+      ]);
       expect([await f.rollup.minDepositOf(1), await f.rollup.minDepositOf(2), await f.rollup.minDepositOf(3)]).to.deep.equal([5n, 2n ** 128n - 1n, 0n]);
       expect(await f.rollup.tokenCount()).to.equal(3n);
       expect(await f.rollup.tokenAddress(1)).to.equal(await t1.getAddress());
@@ -380,11 +422,7 @@ describe("Rollup (mock verifier)", () => {
       const b = batchData(f.params, 1, "reject", 1);
       await mined(f.mock.setResult(false));
       await expectRevert(submit(f, b, proofFor("reject")), f.rollup, "InvalidProof");
-      expect([await f.rollup.stateRoot(), await f.rollup.batchNumber(), await f.rollup.l1Processed()]).to.deep.equal([
-        await f.rollup.genesisRoot(),
-        0n,
-        0n,
-      ]);
+      expect([await f.rollup.stateRoot(), await f.rollup.batchNumber(), await f.rollup.l1Processed()]).to.deep.equal([await f.rollup.genesisRoot(), 0n, 0n]);
     });
 
     it("passes the verifier the proof in order and the public signals of exactly the posted data", async () => {
@@ -463,10 +501,19 @@ describe("Rollup (mock verifier)", () => {
 
       // What a batch proves is the circuit's business; the contract credits exactly the posted results.
       const results = [0n, 0n, 7n, 0n];
-      const r1 = await mined(f.rollup.submitBatch(1n, 2, concatBytes(results.slice(0, 2).map((r) => toBytesBE(r, 16))), new Uint8Array(1), new Uint8Array(), 0n, proofFor("c")));
+      const r1 = await mined(
+        f.rollup.submitBatch(1n, 2, concatBytes(results.slice(0, 2).map((r) => toBytesBE(r, 16))), new Uint8Array(1), new Uint8Array(), 0n, proofFor("c")),
+      );
       // Only the two operations' fees, to the submitter.
-      expect(r1.logs.map((l) => f.rollup.interface.parseLog(l)).filter((e) => e?.name === "Credited").map((e) => [...e!.args])).to.deep.equal([[sequencer.address, 0n, 2n * f.fee]]);
-      const r2 = await mined(f.rollup.submitBatch(2n, 2, concatBytes([toBytesBE(7n, 16), toBytesBE(2n ** 128n - 1n, 16)]), new Uint8Array(1), new Uint8Array(), 0n, proofFor("c")));
+      expect(
+        r1.logs
+          .map((l) => f.rollup.interface.parseLog(l))
+          .filter((e) => e?.name === "Credited")
+          .map((e) => [...e!.args]),
+      ).to.deep.equal([[sequencer.address, 0n, 2n * f.fee]]);
+      const r2 = await mined(
+        f.rollup.submitBatch(2n, 2, concatBytes([toBytesBE(7n, 16), toBytesBE(2n ** 128n - 1n, 16)]), new Uint8Array(1), new Uint8Array(), 0n, proofFor("c")),
+      );
       const credited = r2.logs.map((l) => f.rollup.interface.parseLog(l)).filter((e) => e?.name === "Credited");
       expect(credited.map((e) => [...e!.args])).to.deep.equal([
         [carol.address, 0n, 7n], // the refund of op 2 goes to its depositor, in ETH
@@ -475,7 +522,12 @@ describe("Rollup (mock verifier)", () => {
       ]);
       expect(await f.rollup.claimable(carol.address, 0)).to.equal(7n);
       expect(await f.rollup.claimable(bob.address, 1)).to.equal(2n ** 128n - 1n);
-      for (const [u, t] of [[alice, 0], [alice, 1], [bob, 0]] as const) expect(await f.rollup.claimable(u.address, t)).to.equal(0n);
+      for (const [u, t] of [
+        [alice, 0],
+        [alice, 1],
+        [bob, 0],
+      ] as const)
+        expect(await f.rollup.claimable(u.address, t)).to.equal(0n);
     });
 
     for (const name of [TEST_INSTANCE, "prod_d12_b32"]) {

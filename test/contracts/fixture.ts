@@ -6,7 +6,16 @@
 import { Contract, type ContractTransactionReceipt, type Signer } from "ethers";
 import { SNARK_FIELD, loadCrypto, type ZkrCrypto } from "../../src/model/crypto.js";
 import { buildBatch, type Batch } from "../../src/model/batch.js";
-import { type BatchCalldata, deployPoseidonContracts, deployRollup, MOCK_VERIFIER_KEY_HASH, type PoseidonAddresses, type RollupContract, type RollupDeployment, type RollupPolicy } from "../../src/chain/deploy.js";
+import {
+  type BatchCalldata,
+  deployPoseidonContracts,
+  deployRollup,
+  MOCK_VERIFIER_KEY_HASH,
+  type PoseidonAddresses,
+  type RollupContract,
+  type RollupDeployment,
+  type RollupPolicy,
+} from "../../src/chain/deploy.js";
 import { batchArgs, batchStruct } from "../../src/chain/calldata.js";
 import { type L1OpEvent, readL1Ops } from "../../src/chain/events.js";
 import { readArtifact } from "../../src/chain/artifacts.js";
@@ -205,7 +214,12 @@ export class ModelSequencer {
 
   /** Pins the mock to exactly these batches' proofs and signals, as submitBatches passes them. */
   async expectBatches(built: Built[]): Promise<void> {
-    await mined(this.f.mock.expectCalls(built.map((b) => b.proof), built.map((b) => b.batch.publicSignals)));
+    await mined(
+      this.f.mock.expectCalls(
+        built.map((b) => b.proof),
+        built.map((b) => b.batch.publicSignals),
+      ),
+    );
   }
 
   /** Sum of all L2 balances per token id. */

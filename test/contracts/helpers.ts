@@ -73,14 +73,10 @@ export function seededBelow(seed: string, bound: bigint): bigint {
  * Gas a transaction spent inside calls at depth 2 (the contracts its target called, not
  * precompiles), from an opcode trace: what the target's own cost excludes.
  */
-export async function nestedCallGas(
-  provider: { send(method: string, params: unknown[]): Promise<unknown> },
-  txHash: string,
-): Promise<bigint> {
-  const trace = (await provider.send("debug_traceTransaction", [
-    txHash,
-    { disableStorage: true, disableMemory: true, disableStack: true },
-  ])) as { structLogs: { depth: number; gas: number; gasCost: number }[] };
+export async function nestedCallGas(provider: { send(method: string, params: unknown[]): Promise<unknown> }, txHash: string): Promise<bigint> {
+  const trace = (await provider.send("debug_traceTransaction", [txHash, { disableStorage: true, disableMemory: true, disableStack: true }])) as {
+    structLogs: { depth: number; gas: number; gasCost: number }[];
+  };
   let total = 0n;
   let entryGas: number | undefined;
   const steps = trace.structLogs;

@@ -49,7 +49,7 @@ describe("bridge end to end (real verifier, real proofs)", function () {
     const sign = (i: number, t: { from: bigint; to: bigint; amount: bigint; fee: bigint; nonce: bigint }) =>
       signTransfer(w.crypto.hash, k[i], t, w.domain, params);
     const transfers = await w.submit([
-      sign(1, { from: 2n, to: 3n, amount: 3n * ETH / 2n, fee: 10n ** 15n, nonce: 0n }),
+      sign(1, { from: 2n, to: 3n, amount: (3n * ETH) / 2n, fee: 10n ** 15n, nonce: 0n }),
       sign(3, { from: 4n, to: 5n, amount: 100n * TST, fee: 0n, nonce: 0n }),
     ]);
     expect(transfers.batch.rejected).to.deep.equal([]);
@@ -59,7 +59,7 @@ describe("bridge end to end (real verifier, real proofs)", function () {
       sign(4, { from: 5n, to: 0n, amount: 50n * TST, fee: 0n, nonce: 0n }),
     ]);
     expect(exits.batch.txs).to.have.length(2);
-    expect(balances()).to.deep.equal([ETH / 100n + 10n ** 15n, 5n * ETH - 3n * ETH / 2n - 10n ** 15n, 2n * ETH, 900n * TST, 51n * TST]);
+    expect(balances()).to.deep.equal([ETH / 100n + 10n ** 15n, 5n * ETH - (3n * ETH) / 2n - 10n ** 15n, 2n * ETH, 900n * TST, 51n * TST]);
     expect(await w.d.rollup.claimable(bob.address, 0)).to.equal(ETH + ETH / 2n);
     expect(await w.d.rollup.claimable(dave.address, 1)).to.equal(50n * TST);
   });
@@ -70,7 +70,7 @@ describe("bridge end to end (real verifier, real proofs)", function () {
     const b = await w.submit();
     expect(b.batch.l1Results).to.deep.equal([900n * TST]);
     expect(w.state.account(4n)!.balance).to.equal(0n);
-    expect(w.state.account(2n)!.balance).to.equal(5n * ETH - 3n * ETH / 2n - 10n ** 15n);
+    expect(w.state.account(2n)!.balance).to.equal(5n * ETH - (3n * ETH) / 2n - 10n ** 15n);
     expect(await w.d.rollup.claimable(carol.address, 1)).to.equal(900n * TST);
     expect(await w.d.rollup.claimable(dave.address, 0)).to.equal(0n);
   });
@@ -81,22 +81,31 @@ describe("bridge end to end (real verifier, real proofs)", function () {
     const before = await ethers.provider.getBalance(bob.address);
     const r = await mined(w.d.rollup.connect(bob).withdraw(0));
     expect(await ethers.provider.getBalance(bob.address)).to.equal(before + ETH + ETH / 2n - r.gasUsed * r.gasPrice);
-    for (const [u, amount] of [[dave, 50n * TST], [carol, 900n * TST]] as const) {
+    for (const [u, amount] of [
+      [dave, 50n * TST],
+      [carol, 900n * TST],
+    ] as const) {
       const t0 = (await token.getFunction("balanceOf")(u.address)) as bigint;
       await mined(w.d.rollup.connect(u).withdraw(1));
       expect(await token.getFunction("balanceOf")(u.address)).to.equal(t0 + amount);
     }
-    await w.d.rollup.connect(bob).withdraw(0).then(
-      () => expect.fail("a second withdrawal paid out"),
-      () => {},
-    );
+    await w.d.rollup
+      .connect(bob)
+      .withdraw(0)
+      .then(
+        () => expect.fail("a second withdrawal paid out"),
+        () => {},
+      );
 
     const users = [deployer, sequencer, alice, bob, carol, dave].map((u) => u.address);
     for (const [tokenId, held] of [
       [0n, await ethers.provider.getBalance(w.d.rollupAddress)],
       [1n, (await token.getFunction("balanceOf")(w.d.rollupAddress)) as bigint],
     ] as const) {
-      const l2 = w.state.entries().filter(([, a]) => a.tokenId === tokenId).reduce((s, [, a]) => s + a.balance, 0n);
+      const l2 = w.state
+        .entries()
+        .filter(([, a]) => a.tokenId === tokenId)
+        .reduce((s, [, a]) => s + a.balance, 0n);
       let pending = 0n;
       for (const u of users) pending += await w.d.rollup.claimable(u, tokenId);
       expect(held, `token ${tokenId}`).to.equal(l2 + pending);
@@ -123,7 +132,13 @@ describe("bridge end to end (real verifier, real proofs)", function () {
     txData[2] ^= 1;
     const badData = await verifyPostedBatch(params, w.d.rollup, { ...b4, data: { ...b4.data, txData } }, b5, w.manifest.vkey);
     expect(badData.proofValid).to.equal(false);
-    const badProof = await verifyPostedBatch(params, w.d.rollup, { ...b4, proof: [b4.proof[0], b4.proof[1], b4.proof[3], b4.proof[2], b4.proof[4], b4.proof[5], b4.proof[6], b4.proof[7]] }, b5, w.manifest.vkey);
+    const badProof = await verifyPostedBatch(
+      params,
+      w.d.rollup,
+      { ...b4, proof: [b4.proof[0], b4.proof[1], b4.proof[3], b4.proof[2], b4.proof[4], b4.proof[5], b4.proof[6], b4.proof[7]] },
+      b5,
+      w.manifest.vkey,
+    );
     expect(badProof.proofValid).to.equal(false);
   });
 });

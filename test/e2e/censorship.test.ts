@@ -91,10 +91,12 @@ describe("flood: a working sequencer with real proofs keeps the rollup out of es
       const t = (await w.d.rollup.lastBatchAt()) || BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
       for (let i = 0; i < queue; i++) await mined(w.d.rollup.connect(flooders[queued++ % 3]!).depositETH(k[0].ax, k[0].ay, { value: 1n + FEE }));
       await ethers.provider.send("evm_setNextBlockTimestamp", [Number(t + 24n)]);
-      if ((await w.d.rollup.l1Processed()) < (await w.d.rollup.l1OpCount())) await expectRevert(w.d.rollup.connect(carol).activateEscape(), w.d.rollup, "EscapeTooEarly");
+      if ((await w.d.rollup.l1Processed()) < (await w.d.rollup.l1OpCount()))
+        await expectRevert(w.d.rollup.connect(carol).activateEscape(), w.d.rollup, "EscapeTooEarly");
       await ethers.provider.send("evm_setNextBlockTimestamp", [Number(t + 25n)]);
       const { batch } = await w.submit(); // proves min(pending, L) operations
-      if ((await w.d.rollup.l1Processed()) < (await w.d.rollup.l1OpCount())) await expectRevert(w.d.rollup.connect(carol).activateEscape(), w.d.rollup, "EscapeTooEarly");
+      if ((await w.d.rollup.l1Processed()) < (await w.d.rollup.l1OpCount()))
+        await expectRevert(w.d.rollup.connect(carol).activateEscape(), w.d.rollup, "EscapeTooEarly");
       return batch;
     };
     for (let round = 0; round < 2; round++) expect((await next(5)).l1Ops).to.have.length(params.l1Slots);
@@ -115,7 +117,11 @@ describe("flood: a working sequencer with real proofs keeps the rollup out of es
     await mined(w.d.rollup.connect(bob).depositETH(k[0].ax, k[0].ay, { value: 1n + FEE }));
     const ops = await w.pendingL1Ops();
     const cp = w.state.checkpoint();
-    const batch = buildBatch(w.state, { l1Ops: ops.slice(0, 1), txs: [] }, { domain: w.domain, feeIdx: [], l1HashStart: await w.d.rollup.l1ChainHash(ops[0]!.queueIndex) });
+    const batch = buildBatch(
+      w.state,
+      { l1Ops: ops.slice(0, 1), txs: [] },
+      { domain: w.domain, feeIdx: [], l1HashStart: await w.d.rollup.l1ChainHash(ops[0]!.queueIndex) },
+    );
     w.state.revert(cp);
     const proof = await (await proving()).prover.prove(batch.circuitInput);
     await increaseTime(21n);

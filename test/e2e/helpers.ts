@@ -60,7 +60,11 @@ export const E2E_POLICY: RollupPolicy = { escapeDelay: 3600n, inactivityDelay: 3
 export const FEE = E2E_POLICY.l1OpFee;
 
 /** A fresh rollup with the real verifier; `feeIdx` are the fee accounts named in every batch. */
-export async function newWorld(deployer: Signer & { address: string }, sequencer: Signer & { address: string }, opts: Partial<RollupPolicy> & { feeIdx?: bigint[] } = {}): Promise<World> {
+export async function newWorld(
+  deployer: Signer & { address: string },
+  sequencer: Signer & { address: string },
+  opts: Partial<RollupPolicy> & { feeIdx?: bigint[] } = {},
+): Promise<World> {
   const { crypto, manifest, proofs } = await proving();
   const { feeIdx, ...policy } = opts;
   const d = await deployRollup({

@@ -43,7 +43,10 @@ describe("a malicious sequencer cannot drain the rollup (real verifier, real pro
   after(closeProver);
 
   /** The malicious prover's batch and proof: `openAs` opens leaves as it likes. */
-  async function cheat(contents: Parameters<typeof uncheckedBatchInput>[3], openAs: (at: LeafSite, a: Account) => Account | undefined): Promise<{ b: UncheckedBatch; proof: bigint[]; verifies: boolean; violations: string[] }> {
+  async function cheat(
+    contents: Parameters<typeof uncheckedBatchInput>[3],
+    openAs: (at: LeafSite, a: Account) => Account | undefined,
+  ): Promise<{ b: UncheckedBatch; proof: bigint[]; verifies: boolean; violations: string[] }> {
     const l1HashStart = await w.d.rollup.l1ChainHash(await w.d.rollup.l1Processed());
     const b = uncheckedBatchInput(w.crypto.hash, params, w.state.entries(), contents, { domain: w.domain, feeIdx: [0n], l1HashStart, openAs });
     const lw = await lenient.compute(b.circuitInput);
@@ -64,12 +67,21 @@ describe("a malicious sequencer cannot drain the rollup (real verifier, real pro
   }
 
   const senderRange = (...fields: string[]) =>
-    fields.map((f) => site("tx[0]", ["AccountUpdate", "transfer.circom", "signal rootMid <== AccountUpdate(D)"], ["Num2Bits", "account_update.circom", `Num2Bits(${f.endsWith("Balance") ? 128 : 32})(${f})`], "out"));
+    fields.map((f) =>
+      site(
+        "tx[0]",
+        ["AccountUpdate", "transfer.circom", "signal rootMid <== AccountUpdate(D)"],
+        ["Num2Bits", "account_update.circom", `Num2Bits(${f.endsWith("Balance") ? 128 : 32})(${f})`],
+        "out",
+      ),
+    );
 
   it("an exit of 20 ETH from the attacker's 10 ETH account (leaf opened as token −1, balance + 2^128) is rejected on L1", async () => {
     const root = await w.d.rollup.stateRoot();
     const exit = signTransfer(w.crypto.hash, k[1], { from: 2n, to: 0n, amount: 20n * ETH, fee: 0n, nonce: 0n }, w.domain, params);
-    const { b, proof, verifies, violations } = await cheat({ txs: [exit] }, (at, a) => (at.kind === "sender" ? aliasOf(a, { tokenId: -1n, balance: 1n << 128n }) : undefined));
+    const { b, proof, verifies, violations } = await cheat({ txs: [exit] }, (at, a) =>
+      at.kind === "sender" ? aliasOf(a, { tokenId: -1n, balance: 1n << 128n }) : undefined,
+    );
     expect(violations, "what the circuit now rejects").to.deep.equal(senderRange("oldToken", "oldBalance", "newToken"));
     expect(verifies, "the proof verifies off-chain").to.equal(false);
     await expectRevert(submit(b, proof), w.d.rollup, "InvalidProof");

@@ -32,8 +32,24 @@ describe("batch builder: nothing accepted stops a batch", () => {
   let state: L2State;
 
   const sign = (who: bigint, t: Omit<Transfer, "from"> & { from?: bigint }) => signTransfer(c.hash, keys[Number(who)], { from: who, ...t }, domain, params);
-  const deposit = (accountIdx: bigint, amount: bigint, tokenId = state.account(accountIdx)!.tokenId): L1Op => ({ kind: L1OpKind.DEPOSIT, accountIdx, tokenId, amount, owner, ax: 0n, ay: 0n });
-  const forceExit = (accountIdx: bigint): L1Op => ({ kind: L1OpKind.FORCE_EXIT, accountIdx, tokenId: state.account(accountIdx)!.tokenId, amount: 0n, owner, ax: 0n, ay: 0n });
+  const deposit = (accountIdx: bigint, amount: bigint, tokenId = state.account(accountIdx)!.tokenId): L1Op => ({
+    kind: L1OpKind.DEPOSIT,
+    accountIdx,
+    tokenId,
+    amount,
+    owner,
+    ax: 0n,
+    ay: 0n,
+  });
+  const forceExit = (accountIdx: bigint): L1Op => ({
+    kind: L1OpKind.FORCE_EXIT,
+    accountIdx,
+    tokenId: state.account(accountIdx)!.tokenId,
+    amount: 0n,
+    owner,
+    ax: 0n,
+    ay: 0n,
+  });
   const balance = (i: bigint) => state.account(i)!.balance;
   const build = (contents: BatchContents, feeIdx = [FEES, FEES1]): Batch => buildBatch(state, contents, { domain, feeIdx });
   const codes = (b: Batch) => b.rejected.map((r) => r.error.code);
@@ -46,7 +62,14 @@ describe("batch builder: nothing accepted stops a batch", () => {
   /** Accounts 1..5 (alice, bob, the token-0 fee account, carol in token 1, the token-1 fee account) with these balances. */
   function accounts(b: { alice?: bigint; bob?: bigint; fees?: bigint; carol?: bigint; fees1?: bigint } = {}, nonces: Partial<Record<number, bigint>> = {}) {
     state = new L2State(c, params);
-    const make = (i: number, tokenId: bigint, bal: bigint): Account => ({ ax: keys[i].ax, ay: keys[i].ay, owner, tokenId, balance: bal, nonce: nonces[i] ?? 0n });
+    const make = (i: number, tokenId: bigint, bal: bigint): Account => ({
+      ax: keys[i].ax,
+      ay: keys[i].ay,
+      owner,
+      tokenId,
+      balance: bal,
+      nonce: nonces[i] ?? 0n,
+    });
     state.createAccount(make(1, 0n, b.alice ?? 1000n));
     state.createAccount(make(2, 0n, b.bob ?? 1000n));
     state.createAccount(make(3, 0n, b.fees ?? 0n));
@@ -129,7 +152,10 @@ describe("batch builder: nothing accepted stops a batch", () => {
 
   it("a receiver filled by an L1 deposit in the same batch: BALANCE_OVERFLOW for the transfer (a rejection already before)", () => {
     accounts({ bob: 50n });
-    const b = build({ l1Ops: [deposit(BOB, MAX_BALANCE - 55n)], txs: [sign(ALICE, { to: BOB, amount: 6n, fee: 0n, nonce: 0n }), sign(ALICE, { to: BOB, amount: 5n, fee: 0n, nonce: 0n })] });
+    const b = build({
+      l1Ops: [deposit(BOB, MAX_BALANCE - 55n)],
+      txs: [sign(ALICE, { to: BOB, amount: 6n, fee: 0n, nonce: 0n }), sign(ALICE, { to: BOB, amount: 5n, fee: 0n, nonce: 0n })],
+    });
     expect(codes(b)).to.deep.equal(["BALANCE_OVERFLOW"]);
     expect(b.txs).to.have.length(1);
     expect(balance(BOB)).to.equal(MAX_BALANCE);
@@ -214,7 +240,11 @@ describe("batch builder: nothing accepted stops a batch", () => {
       for (const r of b.rejected) seen.add(r.error.code);
       expectSound(b);
     }
-    expect([...seen], "the random cases reach the rejections of a full fee slot, receiver and sender").to.include.members(["FEE_ACCOUNT_FULL", "BALANCE_OVERFLOW", "INSUFFICIENT_BALANCE"]);
+    expect([...seen], "the random cases reach the rejections of a full fee slot, receiver and sender").to.include.members([
+      "FEE_ACCOUNT_FULL",
+      "BALANCE_OVERFLOW",
+      "INSUFFICIENT_BALANCE",
+    ]);
   });
 });
 
@@ -224,7 +254,11 @@ describe("L2 state: accounts by public key", () => {
     const k = await Promise.all([0, 1, 2].map((i) => L2Key.fromPrivateKey("0x" + createHash("sha256").update(`by key ${i}`).digest("hex"))));
     const state = new L2State(c, params);
     const acct = (i: number, tokenId = 0n): Account => ({ ax: k[i].ax, ay: k[i].ay, owner, tokenId, balance: 5n, nonce: 0n });
-    const byScan = (i: number) => state.entries().filter(([, a]) => a.ax === k[i].ax && a.ay === k[i].ay).map(([j]) => j);
+    const byScan = (i: number) =>
+      state
+        .entries()
+        .filter(([, a]) => a.ax === k[i].ax && a.ay === k[i].ay)
+        .map(([j]) => j);
     const agree = () => {
       for (const i of [0, 1, 2]) expect(state.accountsOf(k[i].ax, k[i].ay), `key ${i}`).to.deep.equal(byScan(i));
     };

@@ -58,10 +58,20 @@ describe("batch data codec", () => {
     expect(encodeBatchData(values, params)).to.deep.equal(posted);
     expect(decodeBatchData(posted, params)).to.deep.equal(values);
     const empty: DecodedBatchData = { newRoot: 0n, l1Results: [], feeIdx: [0n], txs: [], commitment: 0n };
-    expect(encodeBatchData(empty, params)).to.deep.equal({ newRoot: 0n, l1Count: 0, l1Results: new Uint8Array(), feeIdx: fromHex("0x00"), txData: new Uint8Array(), commitment: 0n });
+    expect(encodeBatchData(empty, params)).to.deep.equal({
+      newRoot: 0n,
+      l1Count: 0,
+      l1Results: new Uint8Array(),
+      feeIdx: fromHex("0x00"),
+      txData: new Uint8Array(),
+      commitment: 0n,
+    });
     expect(decodeBatchData(encodeBatchData(empty, params), params)).to.deep.equal(empty);
     // two-byte indexes, big-endian
-    const wide = encodeBatchData({ newRoot: 1n, l1Results: [MAX_BALANCE], feeIdx: [1023n, 0n], txs: [{ from: 1023n, to: 258n, amount: 0n, fee: 0n }], commitment: 2n }, d5);
+    const wide = encodeBatchData(
+      { newRoot: 1n, l1Results: [MAX_BALANCE], feeIdx: [1023n, 0n], txs: [{ from: 1023n, to: 258n, amount: 0n, fee: 0n }], commitment: 2n },
+      d5,
+    );
     expect(toHex(wide.feeIdx)).to.equal("0x03ff0000");
     expect(toHex(wide.l1Results)).to.equal("0x" + "ff".repeat(16));
     expect(toHex(wide.txData)).to.equal("0x03ff0102000000000000");
@@ -86,7 +96,10 @@ describe("batch data codec", () => {
   });
 
   it("refuses data of the wrong shape for the instance, naming the field", () => {
-    const bad = (change: Partial<BatchData>, p = params) => () => decodeBatchData({ ...posted, ...change }, p);
+    const bad =
+      (change: Partial<BatchData>, p = params) =>
+      () =>
+        decodeBatchData({ ...posted, ...change }, p);
     refuses(bad({ feeIdx: fromHex("0x0700") }), BatchDataError, /fee index data must be 1 bytes, got 2/);
     refuses(bad({ l1Count: 3, l1Results: new Uint8Array(48) }), BatchDataError, /l1Count must be 0..2, got 3/);
     refuses(bad({ l1Count: 1.5 }), BatchDataError, /l1Count/);
@@ -100,13 +113,31 @@ describe("batch data codec", () => {
   });
 
   it("refuses out-of-range values: padding posted, an index past the tree, a result over 2^128, too many items", () => {
-    refuses(() => decodeBatchData({ ...posted, txData: fromHex("0x00c8412a05f20012" + "0900000000000100") }, params), BatchDataError, /posted transaction 0 is padding \(from = 0\)/);
-    refuses(() => decodeBatchData({ ...posted, txData: fromHex("0x03c8412a05f20012" + "0000000000000000") }, params), BatchDataError, /posted transaction 1 is padding/);
-    const d5data = (feeIdx: string, txData = "0x") => ({ newRoot: 1n, l1Count: 0, l1Results: new Uint8Array(), feeIdx: fromHex(feeIdx), txData: fromHex(txData), commitment: 2n });
+    refuses(
+      () => decodeBatchData({ ...posted, txData: fromHex("0x00c8412a05f20012" + "0900000000000100") }, params),
+      BatchDataError,
+      /posted transaction 0 is padding \(from = 0\)/,
+    );
+    refuses(
+      () => decodeBatchData({ ...posted, txData: fromHex("0x03c8412a05f20012" + "0000000000000000") }, params),
+      BatchDataError,
+      /posted transaction 1 is padding/,
+    );
+    const d5data = (feeIdx: string, txData = "0x") => ({
+      newRoot: 1n,
+      l1Count: 0,
+      l1Results: new Uint8Array(),
+      feeIdx: fromHex(feeIdx),
+      txData: fromHex(txData),
+      commitment: 2n,
+    });
     refuses(() => decodeBatchData(d5data("0x04000000"), d5), BatchDataError, /fee index 0 is 1024, not an index below 1024/);
     refuses(() => decodeBatchData(d5data("0x00000001", "0x00010400000000000000"), d5), BatchDataError, /transaction 0's receiver is 1024/);
     refuses(() => decodeBatchData(d5data("0x00000001", "0xffff0001000000000000"), d5), BatchDataError, /transaction 0's sender is 65535/);
-    const enc = (change: Partial<DecodedBatchData>, p = params) => () => encodeBatchData({ ...values, ...change }, p);
+    const enc =
+      (change: Partial<DecodedBatchData>, p = params) =>
+      () =>
+        encodeBatchData({ ...values, ...change }, p);
     refuses(enc({ feeIdx: [] }), BatchDataError, /names 1 fee indexes/);
     refuses(enc({ feeIdx: [256n] }), BatchDataError, /fee index 0 is 256/);
     refuses(enc({ l1Results: [1n << 128n] }), BatchDataError, /L1 result 0 is .*, not a uint128/);
@@ -157,7 +188,14 @@ describe("JSON of accounts, transfers and L1 operations", () => {
   it("a signed transfer round-trips; a non-object, a missing signature or a bad number is refused naming the field", () => {
     const t = { from: 1n, to: 0n, amount: 10n ** 30n, fee: 7n, nonce: 4294967295n, signature: { R8x: 1n, R8y: SNARK_FIELD - 1n, S: 3n } };
     const j = transferToJSON(t);
-    expect(j).to.deep.equal({ from: "1", to: "0", amount: String(10n ** 30n), fee: "7", nonce: "4294967295", signature: { R8x: "1", R8y: String(SNARK_FIELD - 1n), S: "3" } });
+    expect(j).to.deep.equal({
+      from: "1",
+      to: "0",
+      amount: String(10n ** 30n),
+      fee: "7",
+      nonce: "4294967295",
+      signature: { R8x: "1", R8y: String(SNARK_FIELD - 1n), S: "3" },
+    });
     expect(transferFromJSON(JSON.parse(JSON.stringify(j)))).to.deep.equal(t);
     refuses(() => transferFromJSON([j]), TxFormatError, /transfer must be a JSON object/);
     refuses(() => transferFromJSON({ ...j, signature: "x" }), TxFormatError, /signature is missing/);
@@ -167,9 +205,29 @@ describe("JSON of accounts, transfers and L1 operations", () => {
   });
 
   it("a queued L1 operation round-trips in the stored form; kinds and ranges the queue cannot hold are refused", () => {
-    const op: QueuedL1Op = { kind: L1OpKind.CREATE, accountIdx: 5n, tokenId: 4294967295n, amount: MAX_BALANCE, owner: (1n << 160n) - 1n, ax: 8n, ay: 9n, queueIndex: 12n, chainHash: SNARK_FIELD - 1n };
+    const op: QueuedL1Op = {
+      kind: L1OpKind.CREATE,
+      accountIdx: 5n,
+      tokenId: 4294967295n,
+      amount: MAX_BALANCE,
+      owner: (1n << 160n) - 1n,
+      ax: 8n,
+      ay: 9n,
+      queueIndex: 12n,
+      chainHash: SNARK_FIELD - 1n,
+    };
     const j = queuedL1OpToJSON(op);
-    expect(j).to.deep.equal({ queueIndex: "12", kind: 1, accountIdx: "5", tokenId: "4294967295", amount: String(MAX_BALANCE), owner: String((1n << 160n) - 1n), ax: "8", ay: "9", chainHash: String(SNARK_FIELD - 1n) });
+    expect(j).to.deep.equal({
+      queueIndex: "12",
+      kind: 1,
+      accountIdx: "5",
+      tokenId: "4294967295",
+      amount: String(MAX_BALANCE),
+      owner: String((1n << 160n) - 1n),
+      ax: "8",
+      ay: "9",
+      chainHash: String(SNARK_FIELD - 1n),
+    });
     expect(queuedL1OpFromJSON(JSON.parse(JSON.stringify(j)))).to.deep.equal(op);
     refuses(() => queuedL1OpFromJSON({ ...j, kind: 4 }), JsonFormatError, /L1 operation 12: unknown L1 operation kind 4/);
     refuses(() => queuedL1OpFromJSON({ ...j, amount: String(1n << 128n) }), JsonFormatError, /amount must fit 128 bits/);

@@ -47,7 +47,9 @@ describe("known-answer vectors: the TypeScript model (test/vectors/kat.json)", (
       const packed = big(v.packedState);
       expect((a.tokenId << 160n) + (a.balance << 32n) + a.nonce, v.name).to.equal(packed);
       // the hex shows the fields: 8 digits of token, 32 of balance, 8 of nonce
-      expect(v.packedState, v.name).to.equal("0x" + [a.tokenId.toString(16).padStart(8, "0"), a.balance.toString(16).padStart(32, "0"), a.nonce.toString(16).padStart(8, "0")].join(""));
+      expect(v.packedState, v.name).to.equal(
+        "0x" + [a.tokenId.toString(16).padStart(8, "0"), a.balance.toString(16).padStart(32, "0"), a.nonce.toString(16).padStart(8, "0")].join(""),
+      );
       expect(packedState(a), v.name).to.equal(packed);
       expect(accountLeaf(c.hash, a), v.name).to.equal(big(v.leaf));
       expect(c.hash([a.ax, a.ay, packed]), v.name).to.equal(big(v.leaf));
@@ -95,7 +97,10 @@ describe("known-answer vectors: the TypeScript model (test/vectors/kat.json)", (
       const tx = { from: big(v.from), to: big(v.to), amount: big(v.amount), fee: big(v.fee), nonce: big(v.nonce) };
       const { amountF, feeF } = packedAmounts(tx);
       expect([amountF, feeF], v.name).to.deep.equal([big(v.amountF), big(v.feeF)]);
-      expect(v.calldata, v.name).to.equal("0x" + [tx.from.toString(16).padStart(2 * t.idxBytes, "0"), tx.to.toString(16).padStart(2 * t.idxBytes, "0"), v.amountF.slice(2), v.feeF.slice(2)].join(""));
+      expect(v.calldata, v.name).to.equal(
+        "0x" +
+          [tx.from.toString(16).padStart(2 * t.idxBytes, "0"), tx.to.toString(16).padStart(2 * t.idxBytes, "0"), v.amountF.slice(2), v.feeF.slice(2)].join(""),
+      );
       expect(toHex(encodeTransfer(tx, p)), v.name).to.equal(v.calldata);
       const word = (big(v.calldata) << 32n) + tx.nonce;
       expect(word, v.name).to.equal(big(v.word));
@@ -141,7 +146,7 @@ describe("known-answer vectors: the TypeScript model (test/vectors/kat.json)", (
   const keccakWords = (words: bigint[]) => BigInt(keccak256(concat(words.map((w) => toBeHex(w, 32))))) % SNARK_FIELD;
   /** Σ c_i·z^i + C·z^m with explicit powers (not the model's Horner loop). */
   const powerSum = (coef: bigint[], commitment: bigint, z: bigint) =>
-    [...coef, commitment].reduce((y, ci, i) => (y + ci * ((z ** BigInt(i)) % SNARK_FIELD)) % SNARK_FIELD, 0n);
+    [...coef, commitment].reduce((y, ci, i) => (y + ci * (z ** BigInt(i) % SNARK_FIELD)) % SNARK_FIELD, 0n);
 
   it("public inputs: the commitment (Poseidon chain in steps of 15), z = keccak256(c ‖ C) mod r, y = Σ c_i·z^i + C·z^m", () => {
     for (const v of kat.publicInputs.polynomial) {

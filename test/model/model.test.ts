@@ -14,7 +14,18 @@ import { getInstance, TEST_INSTANCE } from "../../src/proving/instances.js";
 import { batchCoefficients, coefficientCount, computePublicInputs, dataCommitment, publicSignalsFor, txsPerCoefficient } from "../../src/model/publicInputs.js";
 import { L2State, OutOfSyncError, TxRejectedError } from "../../src/model/state.js";
 import { AccountTree, positionAt, rootFromProof, siblingCount, treeLevels, zeroProof } from "../../src/model/tree.js";
-import { decodeTransfer, encodeTransfer, signTransfer, transferFromJSON, transferId, transferMessage, transferToJSON, TxFormatError, type Domain, type Transfer } from "../../src/model/tx.js";
+import {
+  decodeTransfer,
+  encodeTransfer,
+  signTransfer,
+  transferFromJSON,
+  transferId,
+  transferMessage,
+  transferToJSON,
+  TxFormatError,
+  type Domain,
+  type Transfer,
+} from "../../src/model/tx.js";
 
 const params = getInstance(TEST_INSTANCE);
 const domain: Domain = { chainId: 31337n, rollupAddress: 0x5fbdb2315678afecb367f032d93f642f64180aa3n };
@@ -70,7 +81,10 @@ describe("account tree (8-ary levels, 4-ary top)", () => {
     t.update(6n, 222n);
     t.update(63n, 333n);
     // leaf 5 = level-0 position 5 under node 0; its siblings are leaves 0–4, 6, 7
-    expect(t.proof(5n)).to.deep.equal([[0n, 0n, 0n, 0n, 0n, 222n, 0n], [z1, z1, z1, z1, z1, z1, c.hash([0n, 0n, 0n, 0n, 0n, 0n, 0n, 333n])]]);
+    expect(t.proof(5n)).to.deep.equal([
+      [0n, 0n, 0n, 0n, 0n, 222n, 0n],
+      [z1, z1, z1, z1, z1, z1, c.hash([0n, 0n, 0n, 0n, 0n, 0n, 0n, 333n])],
+    ]);
     const n0 = c.hash([0n, 0n, 0n, 0n, 0n, 111n, 222n, 0n]);
     const n7 = c.hash([0n, 0n, 0n, 0n, 0n, 0n, 0n, 333n]);
     expect(t.root).to.equal(c.hash([n0, z1, z1, z1, z1, z1, z1, n7]));
@@ -95,7 +109,10 @@ describe("account tree (8-ary levels, 4-ary top)", () => {
     const n1 = c.hash(leaves.slice(8, 16));
     expect(t.root).to.equal(c.hash([n0, n1, z1, z1]));
     expect(new AccountTree(2, c.hash).root).to.equal(c.hash([z1, z1, z1, z1]));
-    expect(t.proof(10n)).to.deep.equal([[...leaves.slice(8, 10), ...leaves.slice(11, 16)], [n0, z1, z1]]);
+    expect(t.proof(10n)).to.deep.equal([
+      [...leaves.slice(8, 10), ...leaves.slice(11, 16)],
+      [n0, z1, z1],
+    ]);
     expect(t.proof(3n)[1]).to.deep.equal([n1, z1, z1]);
     for (let i = 0n; i < 16n; i++) expect(rootFromProof(c.hash, 2, t.leaf(i), i, t.proof(i))).to.equal(t.root);
     expect(positionAt(15n, t.levels[1])).to.equal(1);
@@ -199,7 +216,15 @@ describe("transactions and signatures", () => {
       expect(sig.S < l(c.eddsa)).to.equal(true);
       expect(verifySignature(c.eddsa, m, sig, k.ax, k.ay)).to.equal(true);
       // A hand-made signature with the same rule verifies too (the forgeries below are made the same way).
-      expect(verifySignature(c.eddsa, m, forge(k, m, (h) => h % 2n ** 128n), k.ax, k.ay)).to.equal(true);
+      expect(
+        verifySignature(
+          c.eddsa,
+          m,
+          forge(k, m, (h) => h % 2n ** 128n),
+          k.ax,
+          k.ay,
+        ),
+      ).to.equal(true);
       expect(() => k.sign({ ...m, word: SNARK_FIELD })).to.throw(/field elements/);
     });
 
@@ -227,16 +252,36 @@ describe("transactions and signatures", () => {
       expect(ok(m, { ...sig, R8y: sig.R8y + 1n }), "R8 off the curve").to.equal(false);
       expect(ok(m, sig, key.ax, key.ay + 1n), "A off the curve").to.equal(false);
       // The challenge must be the low half of the hash: not the high half, not the full hash.
-      expect(ok(m, forge(key, m, (h) => h >> 128n)), "c = high half").to.equal(false);
-      expect(ok(m, forge(key, m, (h) => h)), "c = full hash").to.equal(false);
-      expect(ok(m, forge(key, m, (h) => h % 2n ** 128n))).to.equal(true);
+      expect(
+        ok(
+          m,
+          forge(key, m, (h) => h >> 128n),
+        ),
+        "c = high half",
+      ).to.equal(false);
+      expect(
+        ok(
+          m,
+          forge(key, m, (h) => h),
+        ),
+        "c = full hash",
+      ).to.equal(false);
+      expect(
+        ok(
+          m,
+          forge(key, m, (h) => h % 2n ** 128n),
+        ),
+      ).to.equal(true);
     });
 
     it("rejects a small-order public key (8·A = identity), for which anyone could sign", () => {
       const e = c.eddsa;
       const S = 42n;
       const [R8x, R8y] = xy(e, e.babyJub.mulPointEscalar(e.babyJub.Base8, S)); // S·B8 = R8 + c·O
-      for (const [ax, ay] of [[0n, 1n], [0n, SNARK_FIELD - 1n]]) {
+      for (const [ax, ay] of [
+        [0n, 1n],
+        [0n, SNARK_FIELD - 1n],
+      ]) {
         expect(e.babyJub.inCurve(pt(e, ax, ay))).to.equal(true);
         expect(verifySignature(e, m, { R8x, R8y, S }, ax, ay), `A = (${ax}, ${ay})`).to.equal(false);
       }
@@ -276,13 +321,19 @@ describe("public inputs", () => {
     const commitment = hash([0n, ...c]);
     const z = BigInt(keccak256(AbiCoder.defaultAbiCoder().encode(Array(9).fill("uint256"), [...c, commitment]))) % SNARK_FIELD;
     let y = 0n;
-    for (const [i, x] of [...c, commitment].entries()) y = (y + x * ((z ** BigInt(i)) % SNARK_FIELD)) % SNARK_FIELD;
+    for (const [i, x] of [...c, commitment].entries()) y = (y + x * (z ** BigInt(i) % SNARK_FIELD)) % SNARK_FIELD;
     const pub = computePublicInputs(f, params, hash);
     expect(pub).to.deep.equal({ commitment, challenge: z, evaluation: y, signals: [y, z] });
     expect(publicSignalsFor(f, params, commitment)).to.deep.equal([y, z]);
     // Another commitment gives other signals, and every datum moves them.
     expect(publicSignalsFor(f, params, commitment + 1n)[1]).to.not.equal(z);
-    for (const g of [{ ...f, oldRoot: 124n }, { ...f, chainId: 1n }, { ...f, l1HashEnd: 1n }, { ...f, feeIdx: fromHex("0x08") }, { ...f, txData: fromHex("0x0102030405060709") }]) {
+    for (const g of [
+      { ...f, oldRoot: 124n },
+      { ...f, chainId: 1n },
+      { ...f, l1HashEnd: 1n },
+      { ...f, feeIdx: fromHex("0x08") },
+      { ...f, txData: fromHex("0x0102030405060709") },
+    ]) {
       expect(computePublicInputs(g, params, hash).signals).to.not.deep.equal([y, z]);
     }
   });
@@ -352,7 +403,10 @@ describe("state transitions and batch building", () => {
     const s2 = new L2State(c, params);
     s2.createAccount(acct(keys[0], 0n, 10n));
     s2.createAccount(acct(keys[1], 0n, MAX_BALANCE));
-    expect(() => s2.applyTransfer(signTransfer(c.hash, keys[0], { from: 1n, to: 2n, amount: 1n, fee: 0n, nonce: 0n }, domain, params), domain)).to.throw(TxRejectedError, /exceed/);
+    expect(() => s2.applyTransfer(signTransfer(c.hash, keys[0], { from: 1n, to: 2n, amount: 1n, fee: 0n, nonce: 0n }, domain, params), domain)).to.throw(
+      TxRejectedError,
+      /exceed/,
+    );
   });
 
   it("builds a batch: applies transfers, credits fees, pads, and hashes what it posts", () => {
@@ -377,7 +431,10 @@ describe("state transitions and batch building", () => {
     expect(input.receiverBalance).to.deep.equal(["50", "341"]);
     expect(input.feeBalance).to.deep.equal(["0"]);
     // conservation: balances of token 0 are unchanged in total
-    const total = state.entries().filter(([, a]) => a.tokenId === 0n).reduce((s, [, a]) => s + a.balance, 0n);
+    const total = state
+      .entries()
+      .filter(([, a]) => a.tokenId === 0n)
+      .reduce((s, [, a]) => s + a.balance, 0n);
     expect(total).to.equal(1050n);
     expect(accountLeaf(c.hash, state.account(4n)!)).to.equal(state.tree.leaf(4n));
   });

@@ -62,10 +62,18 @@ describe("applyBatchData: replaying posted batches", () => {
       batches.push({ batch, ops, nonces: batch.txs.map((t) => t.nonce) });
       return batch;
     };
-    const b1 = build(ops1, [sign(0, { from: 1n, to: 2n, amount: 300n, fee: 5n, nonce: 0n }), sign(1, { from: 2n, to: 0n, amount: 50n, fee: 2n, nonce: 0n })], [3n]);
+    const b1 = build(
+      ops1,
+      [sign(0, { from: 1n, to: 2n, amount: 300n, fee: 5n, nonce: 0n }), sign(1, { from: 2n, to: 0n, amount: 50n, fee: 2n, nonce: 0n })],
+      [3n],
+    );
     expect(b1.l1Results).to.deep.equal([0n, 9n]);
     expect(b1.fees).to.deep.equal([7n]);
-    const b2 = build(ops2, [sign(0, { from: 1n, to: 1n, amount: 7n, fee: 1n, nonce: 1n }), sign(1, { from: 2n, to: 1n, amount: 1n, fee: 0n, nonce: 9n })], [3n]);
+    const b2 = build(
+      ops2,
+      [sign(0, { from: 1n, to: 1n, amount: 7n, fee: 1n, nonce: 1n }), sign(1, { from: 2n, to: 1n, amount: 1n, fee: 0n, nonce: 9n })],
+      [3n],
+    );
     expect(b2.rejected.map((r) => r.error.code)).to.deep.equal(["BAD_NONCE"]);
     expect(b2.l1Results).to.deep.equal([748n]);
     build([], [], []);
@@ -85,7 +93,10 @@ describe("applyBatchData: replaying posted batches", () => {
     const built = fresh();
     const op = l1Queue().enqueue({ kind: L1OpKind.CREATE, accountIdx: 5n, tokenId: 1n, amount: 3n, owner: 7n, ax: 1n, ay: 2n });
     const batch = buildBatch(built, { l1Ops: [op], txs: [sign(0, { from: 1n, to: 2n, amount: 10n, fee: 4n, nonce: 0n })] }, { domain, feeIdx: [3n] });
-    const replay = (data: Partial<Batch["data"]>, ops: QueuedL1Op[] = [op], oldRoot = batch.oldRoot) => () => applyBatchData(fresh(), { number: 7, oldRoot, data: { ...batch.data, ...data } }, ops);
+    const replay =
+      (data: Partial<Batch["data"]>, ops: QueuedL1Op[] = [op], oldRoot = batch.oldRoot) =>
+      () =>
+        applyBatchData(fresh(), { number: 7, oldRoot, data: { ...batch.data, ...data } }, ops);
     expect(replay({})).to.not.throw();
     expect(replay({}, [], batch.oldRoot)).to.throw(/batch 7 consumes 1 L1 operations, 0 have events/);
     expect(replay({}, [op], batch.oldRoot + 1n)).to.throw(/batch 7 starts from root/);

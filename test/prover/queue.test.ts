@@ -95,7 +95,10 @@ class WorkerProcess {
     });
     const w = new WorkerProcess(name, proc);
     all.push(w);
-    const m = await until(`worker ${name} to be ready`, () => /ready: .*proving in process (\d+)/.exec(w.output) ?? (proc.exitCode !== null ? Promise.reject(new Error(w.output)) : undefined));
+    const m = await until(
+      `worker ${name} to be ready`,
+      () => /ready: .*proving in process (\d+)/.exec(w.output) ?? (proc.exitCode !== null ? Promise.reject(new Error(w.output)) : undefined),
+    );
     w.provingPid = Number(m[1]);
     return w;
   }
@@ -156,7 +159,11 @@ describe("prover queue", function () {
         for (const [i, r] of handed.entries()) await expectProofOf(r, i + 1);
         expect(handed.map((r) => r.worker)).to.deep.equal(["local", "local", "local"]);
         const status = await q.status();
-        expect(status.map((s) => [s.id, s.state])).to.deep.equal([["batch-1", "completed"], ["batch-2", "completed"], ["batch-3", "completed"]]);
+        expect(status.map((s) => [s.id, s.state])).to.deep.equal([
+          ["batch-1", "completed"],
+          ["batch-2", "completed"],
+          ["batch-3", "completed"],
+        ]);
         expect(status[0]!.elapsedMs).to.be.greaterThan(1500);
         await q.submit(job(1)); // the same job again: nothing to do
         expect((await rejection(q.submit({ ...job(1), input: { x: 1n, y: 8n } }))).message).to.match(/already submitted with a different input/);
@@ -269,7 +276,9 @@ describe("prover queue", function () {
       await expectProofOf(await q.next(), 6);
       expect((await victim.exited).signal).to.equal("SIGKILL");
       await until("the killed worker's proving process to exit", () => !running(victim.provingPid), 5_000);
-      console.log(`      killed ${victim.name} holding batch-5: ${survivor.name} took it after ${(pickedUpMs / 1000).toFixed(1)} s, proof verified after ${(doneMs / 1000).toFixed(1)} s`);
+      console.log(
+        `      killed ${victim.name} holding batch-5: ${survivor.name} took it after ${(pickedUpMs / 1000).toFixed(1)} s, proof verified after ${(doneMs / 1000).toFixed(1)} s`,
+      );
 
       // The survivor alone, for comparison with two workers.
       const { ms } = await proveAll(q, [7, 8, 9, 10]);

@@ -124,7 +124,9 @@ describe("ceremony: multi-party phase 2 (tiny circuit, contributors as separate 
       copyFileSync(prev, given);
       const untouched = path.join(mine, "no-cache");
       const out = path.join(mine, `circuit_000${i + 1}.zkey`);
-      const r = JSON.parse(await zkrOk(["ceremony", "contribute", given, out, "--name", name, "--entropy", `${name} typed this`, "--json"], zkrEnv({ ZKR_CACHE: untouched })));
+      const r = JSON.parse(
+        await zkrOk(["ceremony", "contribute", given, out, "--name", name, "--entropy", `${name} typed this`, "--json"], zkrEnv({ ZKR_CACHE: untouched })),
+      );
       expect(r).to.include({ index: i + 1, name });
       expect(r.hash).to.match(/^[0-9a-f]{128}$/);
       expect(existsSync(untouched), "the contributor needs no zkr cache").to.equal(false);
@@ -135,12 +137,16 @@ describe("ceremony: multi-party phase 2 (tiny circuit, contributors as separate 
       copyFileSync(out, received);
       const v = JSON.parse(await zkrOk(["ceremony", "verify", received, "--record", "--json"], env()));
       expect(v).to.include({ valid: true, recorded: i });
-      expect(v.contributions.map((c: { name: string; hash: string }) => [c.name, c.hash])).to.deep.equal(PEOPLE.slice(0, i + 1).map((p, j) => [p, published[j]]));
+      expect(v.contributions.map((c: { name: string; hash: string }) => [c.name, c.hash])).to.deep.equal(
+        PEOPLE.slice(0, i + 1).map((p, j) => [p, published[j]]),
+      );
       expect(v.recordedNow.map((t: { index: number }) => t.index)).to.deep.equal([i + 1]);
       keys.push(received);
       prev = received;
     }
-    expect(manifest().transcript.map((t) => [t.index, t.name, t.hash, t.zkey])).to.deep.equal(PEOPLE.map((p, i) => [i + 1, p, published[i], `circuit_000${i + 1}.zkey`]));
+    expect(manifest().transcript.map((t) => [t.index, t.name, t.hash, t.zkey])).to.deep.equal(
+      PEOPLE.map((p, i) => [i + 1, p, published[i], `circuit_000${i + 1}.zkey`]),
+    );
     expect(new Set(published).size).to.equal(3);
 
     // What a contributor reads to find their own hash: every name and the full hash, exit code 0.
@@ -154,7 +160,11 @@ describe("ceremony: multi-party phase 2 (tiny circuit, contributors as separate 
     const logger = { info: (m: string) => lines.push(m), debug: () => {}, warn: () => {}, error: (m: string) => lines.push(m) };
     const circuit = await compileCircuit(LABEL, tinyMain(2));
     expect(await zKey.verifyFromR1cs(circuit.r1cs, manifest().ptau.path, keys[2]!, logger)).to.equal(true);
-    const fromSnarkjs = [...lines.join("\n").matchAll(/contribution #(\d+) (\w+):\n((?:\s*[0-9a-f]{8}){16})/g)].map((m) => [Number(m[1]), m[2], m[3]!.replace(/\s+/g, "")]);
+    const fromSnarkjs = [...lines.join("\n").matchAll(/contribution #(\d+) (\w+):\n((?:\s*[0-9a-f]{8}){16})/g)].map((m) => [
+      Number(m[1]),
+      m[2],
+      m[3]!.replace(/\s+/g, ""),
+    ]);
     expect(fromSnarkjs.sort()).to.deep.equal(PEOPLE.map((p, i) => [i + 1, p, published[i]]));
   });
 
@@ -216,7 +226,10 @@ describe("ceremony: multi-party phase 2 (tiny circuit, contributors as separate 
 
   it("another ptau: a file with other bytes is refused, and a ceremony recorded for another ptau fails the check", async function () {
     const otherPtau: PtauInfo = await generateFastDevPtau(8, path.join(work, "other.ptau"));
-    expectOneLineError(await zkr(["ceremony", "verify", keys[2]!, "--ptau", otherPtau.path], env()), /has sha256 [0-9a-f]{64}, but the ceremony was initialised with/);
+    expectOneLineError(
+      await zkr(["ceremony", "verify", keys[2]!, "--ptau", otherPtau.path], env()),
+      /has sha256 [0-9a-f]{64}, but the ceremony was initialised with/,
+    );
     // The coordinator's manifest claims the other ptau (and its hash): the keys were not made from it.
     const m = { ...manifest(), ptau: otherPtau };
     writeFileSync(path.join(work, "lying.json"), JSON.stringify(m));
@@ -243,7 +256,10 @@ describe("ceremony: multi-party phase 2 (tiny circuit, contributors as separate 
     expect((await rejection(contribute(manifest().ptau.path, out, { name: "a" }))).message).to.match(/not a zkey/);
     expect(existsSync(out)).to.equal(false);
     expectOneLineError(await zkr(["ceremony", "contribute", keys[2]!, out], env()), /required option '--name <who>'/);
-    expectOneLineError(await zkr(["ceremony", "verify", out.replace("x.zkey", "ceremony/circuit_0003.zkey"), "--ceremony", work], env()), /no ceremony manifest/);
+    expectOneLineError(
+      await zkr(["ceremony", "verify", out.replace("x.zkey", "ceremony/circuit_0003.zkey"), "--ceremony", work], env()),
+      /no ceremony manifest/,
+    );
   });
 
   it("finalize refuses a bad beacon, and a key with no contribution", async function () {
@@ -252,7 +268,10 @@ describe("ceremony: multi-party phase 2 (tiny circuit, contributors as separate 
     expect(() => checkBeacon(BEACON, 9)).to.throw(/from 10 to 63/);
     expect(() => checkBeacon(BEACON, 64)).to.throw(/from 10 to 63/);
     expect(checkBeacon(`0x${BEACON.toUpperCase()}`, 10)).to.equal(BEACON);
-    expectOneLineError(await zkr(["ceremony", "finalize", keys[2]!, "--beacon", BEACON, "--iterations", "9"], env()), /--iterations must be an integer from 10 to 63/);
+    expectOneLineError(
+      await zkr(["ceremony", "finalize", keys[2]!, "--beacon", BEACON, "--iterations", "9"], env()),
+      /--iterations must be an integer from 10 to 63/,
+    );
     const err = await rejection(finalizeCeremony(other.zkey, { beacon: BEACON, iterationsExp: 10 }));
     expect(err.message).to.match(/has no contribution: a ceremony needs at least one before the beacon/);
     const behind = await rejection(finalizeCeremony(cer.zkey, { beacon: BEACON, iterationsExp: 10 }));
@@ -264,7 +283,23 @@ describe("ceremony: multi-party phase 2 (tiny circuit, contributors as separate 
 
   it("finalize applies the beacon, verifies, and writes a setup directory with the ceremony record", async function () {
     const out = JSON.parse(
-      await zkrOk(["ceremony", "finalize", keys[2]!, "--beacon", BEACON, "--iterations", "10", "--beacon-source", "test chain block 1234", "--out", path.join(work, "setup"), "--json"], env()),
+      await zkrOk(
+        [
+          "ceremony",
+          "finalize",
+          keys[2]!,
+          "--beacon",
+          BEACON,
+          "--iterations",
+          "10",
+          "--beacon-source",
+          "test chain block 1234",
+          "--out",
+          path.join(work, "setup"),
+          "--json",
+        ],
+        env(),
+      ),
     ) as SetupManifest;
     final = { manifest: out, dir: path.join(work, "setup"), cached: false };
     const m = out;
@@ -295,7 +330,13 @@ describe("ceremony: multi-party phase 2 (tiny circuit, contributors as separate 
   it("setupProvenance reads the record back from the key files and refuses a manifest that disagrees with them", async function () {
     const m = final.manifest;
     const p = await setupProvenance(m);
-    expect(p).to.deep.include({ kind: "ceremony", insecure: true, contributions: m.phase2!.contributions, zkeySha256: m.phase2!.zkeySha256, vkeySha256: m.phase2!.vkeySha256 });
+    expect(p).to.deep.include({
+      kind: "ceremony",
+      insecure: true,
+      contributions: m.phase2!.contributions,
+      zkeySha256: m.phase2!.zkeySha256,
+      vkeySha256: m.phase2!.vkeySha256,
+    });
     expect(describeProvenance(p)).to.equal(`ceremony, 3 contributions + beacon, DEVELOPMENT ptau (insecure), vkey sha256 ${m.phase2!.vkeySha256}`);
     const claimed = { ...m, phase2: { ...m.phase2!, contributions: m.phase2!.contributions.slice(1) } };
     expect((await rejection(setupProvenance(claimed))).message).to.match(/does not match its key files \(contributions\)/);

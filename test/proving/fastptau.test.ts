@@ -60,14 +60,21 @@ describe("fastptau: fast development ptau generator", function () {
 
     const a = ptauSections(ref);
     const b = ptauSections(fast);
-    expect([...b.keys()]).to.deep.equal([...a.keys()]).and.deep.equal([1, 2, 3, 4, 5, 6, 7, 12, 13, 14, 15]);
+    expect([...b.keys()])
+      .to.deep.equal([...a.keys()])
+      .and.deep.equal([1, 2, 3, 4, 5, 6, 7, 12, 13, 14, 15]);
     for (const id of [1, 2, 3, 4, 5, 6, 12, 13, 14, 15]) expect(b.get(id)!.equals(a.get(id)!), `section ${id}`).to.equal(true);
     // Section 7: one contribution each, equal but for type (beacon vs contribution) and name.
     const body = (s: Buffer) => s.subarray(0, 4 + CONTRIBUTION_BODY);
     expect(body(b.get(7)!).equals(body(a.get(7)!))).to.equal(true);
     expect(a.get(7)!.readUInt32LE(4 + CONTRIBUTION_BODY)).to.equal(1);
     expect(b.get(7)!.readUInt32LE(4 + CONTRIBUTION_BODY)).to.equal(0);
-    expect(b.get(7)!.subarray(4 + CONTRIBUTION_BODY + 10).toString("utf8")).to.equal(FAST_PTAU_CONTRIBUTION_NAME);
+    expect(
+      b
+        .get(7)!
+        .subarray(4 + CONTRIBUTION_BODY + 10)
+        .toString("utf8"),
+    ).to.equal(FAST_PTAU_CONTRIBUTION_NAME);
   });
 
   it("writes a 2^10 file that snarkjs verifies, atomically, labelled insecure", async function () {

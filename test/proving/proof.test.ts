@@ -11,7 +11,11 @@ const Q = BN254_BASE_FIELD;
 function sample(): Groth16Proof {
   return {
     pi_a: ["11", String(Q - 1n), "1"],
-    pi_b: [["21", "22"], ["23", "0"], ["1", "0"]],
+    pi_b: [
+      ["21", "22"],
+      ["23", "0"],
+      ["1", "0"],
+    ],
     pi_c: ["31", "32", "1"],
     protocol: "groth16",
     curve: "bn128",
@@ -24,7 +28,15 @@ describe("proof codec: snarkjs proof ⇄ Solidity words", () => {
     const expected = [...a, ...b[0]!, ...b[1]!, ...c].map((x) => BigInt(x));
     expect(packGroth16Proof(sample())).to.deep.equal(expected);
     expect(packGroth16Proof(sample())).to.deep.equal([11n, Q - 1n, 22n, 21n, 0n, 23n, 31n, 32n]);
-    expect(verifierCallArgs(sample(), ["5"])).to.deep.equal([[11n, Q - 1n], [[22n, 21n], [0n, 23n]], [31n, 32n], [5n]]);
+    expect(verifierCallArgs(sample(), ["5"])).to.deep.equal([
+      [11n, Q - 1n],
+      [
+        [22n, 21n],
+        [0n, 23n],
+      ],
+      [31n, 32n],
+      [5n],
+    ]);
   });
 
   it("round-trips: unpack(pack(p)) = p and pack(unpack(w)) = w", () => {

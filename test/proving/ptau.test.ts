@@ -106,24 +106,36 @@ describe("ptau: development ptau generation and selection", function () {
     // Same size, new mtime: hashed again.
     writeFileSync(f, "other content");
     utimesSync(f, new Date(), new Date(Date.now() + 5000));
-    expect(await sha256FileCached(f)).to.equal(await sha256File(f)).and.not.equal(h1);
+    expect(await sha256FileCached(f))
+      .to.equal(await sha256File(f))
+      .and.not.equal(h1);
   });
 
   it("serialises work under a lock file and takes over a lock left by a dead process", async function () {
     const lock = path.join(work, "x.lock");
     const order: string[] = [];
     const job = (name: string) =>
-      withFileLock(lock, () => {}, async () => {
-        order.push(`${name} start`);
-        await new Promise((r) => setTimeout(r, 50));
-        order.push(`${name} end`);
-      });
+      withFileLock(
+        lock,
+        () => {},
+        async () => {
+          order.push(`${name} start`);
+          await new Promise((r) => setTimeout(r, 50));
+          order.push(`${name} end`);
+        },
+      );
     await Promise.all([job("a"), job("b")]);
     expect(order).to.deep.equal(["a start", "a end", "b start", "b end"]);
     expect(existsSync(lock)).to.equal(false);
 
     writeFileSync(lock, `${os.hostname()} 2147483646\n`); // no such process
-    expect(await withFileLock(lock, () => {}, async () => "ran")).to.equal("ran");
+    expect(
+      await withFileLock(
+        lock,
+        () => {},
+        async () => "ran",
+      ),
+    ).to.equal("ran");
     rmSync(lock, { force: true });
   });
 });

@@ -98,7 +98,9 @@ describe("witness: circom's C++ generator and snarkjs's wasm calculator", functi
   it("rejects an input that violates a constraint, naming the circuit and the failed assertion", async function () {
     const bad = { ...input, newRoot: (BigInt(input.newRoot as string) + 1n).toString() };
     const err = await rejection(cppWitness(gen, bad));
-    expect(err.message).to.match(new RegExp(`^witness computation for circuit "${TEST_INSTANCE}" failed \\(C\\+\\+ witness generator\\): Failed assert in template`));
+    expect(err.message).to.match(
+      new RegExp(`^witness computation for circuit "${TEST_INSTANCE}" failed \\(C\\+\\+ witness generator\\): Failed assert in template`),
+    );
     // The prover reports it the same way, and so does the wasm calculator.
     const prover = new Prover(setup.manifest, { witness: "cpp" });
     provers.push(prover);
@@ -129,10 +131,12 @@ describe("witness: circom's C++ generator and snarkjs's wasm calculator", functi
     expect(logged.join("\n")).to.match(/computing witnesses with wasm/);
     const strict = new Prover(stale, { witness: "cpp" });
     provers.push(strict);
-    expect((await rejection(strict.witnessBackend())).message).to.match(/C\+\+ witness generator for circuit "test_d4_b2" unavailable: the circuit sources changed/);
+    expect((await rejection(strict.witnessBackend())).message).to.match(
+      /C\+\+ witness generator for circuit "test_d4_b2" unavailable: the circuit sources changed/,
+    );
   });
 
-  it("without the toolchain, says what is missing and \"auto\" proves with wasm", async function () {
+  it('without the toolchain, says what is missing and "auto" proves with wasm', async function () {
     // An empty cache (nothing built) and a PATH without g++, make and nasm.
     const saved = { PATH: process.env.PATH, cache: cacheDir() };
     const cache = mkdtempSync(path.join(os.tmpdir(), "zkr-cache-"));

@@ -45,14 +45,30 @@ describe("sequencer HTTP API (real HTTP, real proofs)", function () {
   before(async () => {
     const { manifest, crypto } = await proving();
     dir = mkdtempSync(path.join(os.tmpdir(), "zkr-seq-"));
-    d = await deployRollup({ signer: deployer, ...setupVerifier(manifest), poseidon: await sharedPoseidon(), params, sequencer: seqSigner.address, ...E2E_POLICY });
+    d = await deployRollup({
+      signer: deployer,
+      ...setupVerifier(manifest),
+      poseidon: await sharedPoseidon(),
+      params,
+      sequencer: seqSigner.address,
+      ...E2E_POLICY,
+    });
     domain = { chainId: d.chainId, rollupAddress: BigInt(d.rollupAddress) };
     k = await keys(2);
     await mined(d.rollup.connect(alice).depositETH(k[0].ax, k[0].ay, { value: 2n * ETH + FEE })); // 1
     await mined(d.rollup.connect(bob).depositETH(k[1].ax, k[1].ay, { value: ETH + FEE })); // 2
     store = new SequencerStore(path.join(dir, "seq.sqlite"));
     queue = new LocalProofQueue(manifest);
-    seq = new Sequencer({ crypto, params, store, rollup: d.rollup.connect(seqSigner), fromBlock: d.blockNumber, prover: queue, batchTimeoutMs: 300, pollMs: 100 });
+    seq = new Sequencer({
+      crypto,
+      params,
+      store,
+      rollup: d.rollup.connect(seqSigner),
+      fromBlock: d.blockNumber,
+      prover: queue,
+      batchTimeoutMs: 300,
+      pollMs: 100,
+    });
     await seq.start();
     app = buildApi(seq, store);
     url = await app.listen({ host: "127.0.0.1", port: 0 });
@@ -77,7 +93,7 @@ describe("sequencer HTTP API (real HTTP, real proofs)", function () {
     await waitFor(body.id, "final");
     expect(await d.rollup.stateRoot()).to.equal(seq.state.root);
     const a = (await (await get("/v1/accounts/1")).json()) as { balance: string; nonce: string; nextNonce: string };
-    expect(a).to.include({ balance: (3n * ETH / 2n).toString(), nonce: "1", nextNonce: "1" });
+    expect(a).to.include({ balance: ((3n * ETH) / 2n).toString(), nonce: "1", nextNonce: "1" });
     const byKey = (await (await get(`/v1/accounts?ax=${k[1].ax}&ay=${k[1].ay}`)).json()) as { accounts: { index: string }[] };
     expect(byKey.accounts.map((x) => x.index)).to.deep.equal(["2"]);
     const batch = (await (await get("/v1/batches/2")).json()) as { status: string; txs: string[] };

@@ -65,7 +65,8 @@ describe("sequencer failure classes (real reverts, a real unreachable node)", fu
       dead.destroy();
     }
     const nonce = await alice.getNonce();
-    const raw = await failure(alice.sendTransaction({ to: alice.address, value: 1n, nonce: nonce - 1 })); console.log("RAW", (raw as {code?: unknown}).code, (raw as Error).constructor.name, String(raw).slice(0,300));
+    const raw = await failure(alice.sendTransaction({ to: alice.address, value: 1n, nonce: nonce - 1 }));
+    console.log("RAW", (raw as { code?: unknown }).code, (raw as Error).constructor.name, String(raw).slice(0, 300));
     const used = classify(raw);
     // The in-process network answers with a bare JSON-RPC error (-32000, no ethers code): not
     // recognised, so UNKNOWN; still transient (ethers over a JSON-RPC node says NONCE_EXPIRED: RPC).
@@ -78,7 +79,9 @@ describe("sequencer failure classes (real reverts, a real unreachable node)", fu
   it("Retry doubles the delay after each failure up to its cap, and starts over after a success", () => {
     const r = new Retry(1000, 5000);
     const t = 1_000_000;
-    expect([r.fail(new Error("a"), t), r.fail(new Error("b"), t), r.fail(new Error("c"), t), r.fail(new Error("d"), t)]).to.deep.equal([1000, 2000, 4000, 5000]);
+    expect([r.fail(new Error("a"), t), r.fail(new Error("b"), t), r.fail(new Error("c"), t), r.fail(new Error("d"), t)]).to.deep.equal([
+      1000, 2000, 4000, 5000,
+    ]);
     expect(r.due(t + 4999)).to.equal(false);
     expect(r.due(t + 5000)).to.equal(true);
     r.started();

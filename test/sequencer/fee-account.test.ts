@@ -43,7 +43,8 @@ describe("a fee account filled to 2^128 − 1 does not stop the sequencer (real 
   let domain: Domain;
 
   const post = (body: string) => fetch(`${url}/v1/txs`, { method: "POST", headers: { "content-type": "application/json" }, body });
-  const sign = (who: bigint, t: Omit<Transfer, "from">) => JSON.stringify(transferToJSON(signTransfer(seq.state.crypto.hash, k[Number(who) - 1], { from: who, ...t }, domain, params)));
+  const sign = (who: bigint, t: Omit<Transfer, "from">) =>
+    JSON.stringify(transferToJSON(signTransfer(seq.state.crypto.hash, k[Number(who) - 1], { from: who, ...t }, domain, params)));
   async function accepted(body: string): Promise<string> {
     const r = await post(body);
     const j = (await r.json()) as { id: string };
@@ -57,7 +58,8 @@ describe("a fee account filled to 2^128 − 1 does not stop the sequencer (real 
       const r = (await (await fetch(`${url}/v1/txs/${id}`)).json()) as { status: string; reason: string | null };
       if (r.status === status) return r;
       if (r.status === (status === "final" ? "rejected" : "final")) throw new Error(`tx ${id} ended ${r.status}: ${r.reason}`);
-      if (Date.now() - t0 > ms) throw new Error(`tx ${id} still ${r.status} after ${ms} ms; sequencer: ${JSON.stringify(seq.status().lastError ?? "no error")}`);
+      if (Date.now() - t0 > ms)
+        throw new Error(`tx ${id} still ${r.status} after ${ms} ms; sequencer: ${JSON.stringify(seq.status().lastError ?? "no error")}`);
       await new Promise((res) => setTimeout(res, 200));
     }
   }
@@ -73,7 +75,14 @@ describe("a fee account filled to 2^128 − 1 does not stop the sequencer (real 
   before(async () => {
     const { manifest, crypto } = await proving();
     dir = mkdtempSync(path.join(os.tmpdir(), "zkr-fees-"));
-    d = await deployRollup({ signer: deployer, ...setupVerifier(manifest), poseidon: await sharedPoseidon(), params, sequencer: seqSigner.address, ...E2E_POLICY });
+    d = await deployRollup({
+      signer: deployer,
+      ...setupVerifier(manifest),
+      poseidon: await sharedPoseidon(),
+      params,
+      sequencer: seqSigner.address,
+      ...E2E_POLICY,
+    });
     domain = { chainId: d.chainId, rollupAddress: BigInt(d.rollupAddress) };
     token = (await ethers.deployContract("TestERC20", ["Test token", "TST"])) as unknown as Contract;
     await mined(d.rollup.connect(deployer).registerToken(await token.getAddress(), 1n)); // token 1
@@ -92,7 +101,17 @@ describe("a fee account filled to 2^128 − 1 does not stop the sequencer (real 
     queue = new LocalProofQueue(manifest);
     // A long batch timeout: a lone transaction waits for a second one or an L1 operation, so the
     // fee-paying transaction below is still pending when the filling deposit arrives.
-    seq = new Sequencer({ crypto, params, store, rollup: d.rollup.connect(seqSigner), fromBlock: d.blockNumber, prover: queue, feeIdx: [FEES], batchTimeoutMs: 60_000, pollMs: 100 });
+    seq = new Sequencer({
+      crypto,
+      params,
+      store,
+      rollup: d.rollup.connect(seqSigner),
+      fromBlock: d.blockNumber,
+      prover: queue,
+      feeIdx: [FEES],
+      batchTimeoutMs: 60_000,
+      pollMs: 100,
+    });
     await seq.start();
     app = buildApi(seq, store);
     url = await app.listen({ host: "127.0.0.1", port: 0 });

@@ -54,12 +54,23 @@ describe("flooding the mempool (real HTTP, real proofs)", function () {
     await seq.start();
     const app = buildApi(seq, store);
     const url = await app.listen({ host: "127.0.0.1", port: 0 });
-    const r: Running = { seq, app, url, stop: async () => { await app.close(); await seq.stop(); running = undefined; } };
+    const r: Running = {
+      seq,
+      app,
+      url,
+      stop: async () => {
+        await app.close();
+        await seq.stop();
+        running = undefined;
+      },
+    };
     return (running = r);
   }
-  const tx = (who: number, t: Omit<Transfer, "from">): SignedTransfer => signTransfer(base.crypto.hash, k[who - 1], { from: BigInt(who), ...t }, domain, params);
+  const tx = (who: number, t: Omit<Transfer, "from">): SignedTransfer =>
+    signTransfer(base.crypto.hash, k[who - 1], { from: BigInt(who), ...t }, domain, params);
   const idOf = (t: SignedTransfer) => "0x" + transferId(base.crypto.hash, t, domain, params).toString(16).padStart(64, "0");
-  const post = (t: SignedTransfer) => fetch(`${running!.url}/v1/txs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(transferToJSON(t)) });
+  const post = (t: SignedTransfer) =>
+    fetch(`${running!.url}/v1/txs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(transferToJSON(t)) });
   async function expectAnswer(t: SignedTransfer, status: number, code?: string): Promise<void> {
     const r = await post(t);
     const body = (await r.json()) as { error?: { code: string; message: string }; status?: string };
@@ -75,10 +86,22 @@ describe("flooding the mempool (real HTTP, real proofs)", function () {
   before(async () => {
     const { manifest, crypto } = await proving();
     dir = mkdtempSync(path.join(os.tmpdir(), "zkr-flood-"));
-    d = await deployRollup({ signer: deployer, ...setupVerifier(manifest), poseidon: await sharedPoseidon(), params, sequencer: seqSigner.address, ...E2E_POLICY });
+    d = await deployRollup({
+      signer: deployer,
+      ...setupVerifier(manifest),
+      poseidon: await sharedPoseidon(),
+      params,
+      sequencer: seqSigner.address,
+      ...E2E_POLICY,
+    });
     domain = { chainId: d.chainId, rollupAddress: BigInt(d.rollupAddress) };
     k = await keys(4);
-    for (const [who, i] of [[alice, 0], [bob, 1], [carol, 2], [dave, 3]] as const) {
+    for (const [who, i] of [
+      [alice, 0],
+      [bob, 1],
+      [carol, 2],
+      [dave, 3],
+    ] as const) {
       await mined(d.rollup.connect(who).depositETH(k[i].ax, k[i].ay, { value: (i === 3 ? ETH / 100n : ETH) + FEE })); // 1..3 users, 4 the fee account
     }
     store = new SequencerStore(path.join(dir, "seq.sqlite"));
@@ -186,8 +209,14 @@ describe("flooding the mempool (real HTTP, real proofs)", function () {
     }
     // start-up: one pass over the batches and one over the pending transactions
     for (const s of [small.startup, big.startup]) {
-      expect(s.filter((x) => /^SELECT \* FROM batches ORDER BY number$/.test(x.sql)), "batches read once at start").to.have.length(1);
-      expect(s.filter((x) => /FROM txs WHERE status = 'pending'/.test(x.sql)), "pending read once at start").to.have.length(1);
+      expect(
+        s.filter((x) => /^SELECT \* FROM batches ORDER BY number$/.test(x.sql)),
+        "batches read once at start",
+      ).to.have.length(1);
+      expect(
+        s.filter((x) => /FROM txs WHERE status = 'pending'/.test(x.sql)),
+        "pending read once at start",
+      ).to.have.length(1);
     }
   });
 });

@@ -10,7 +10,16 @@ let seq = 0;
 function rec(from: bigint, nonce: bigint, o: { to?: bigint; amount?: bigint; fee?: bigint } = {}): TxRecord {
   seq++;
   const tx = { from, to: o.to ?? 99n, amount: o.amount ?? 10n, fee: o.fee ?? 0n, nonce, signature: { R8x: 0n, R8y: 1n, S: 0n } };
-  return { id: `0x${seq.toString(16).padStart(64, "0")}`, seq, tx, status: "pending", reason: null, batch: null, receivedAt: 1000 + seq, updatedAt: 1000 + seq };
+  return {
+    id: `0x${seq.toString(16).padStart(64, "0")}`,
+    seq,
+    tx,
+    status: "pending",
+    reason: null,
+    batch: null,
+    receivedAt: 1000 + seq,
+    updatedAt: 1000 + seq,
+  };
 }
 const order = (rs: TxRecord[]) => rs.map((r) => `${r.tx.from}:${r.tx.nonce}`);
 
@@ -34,7 +43,13 @@ describe("mempool", () => {
   });
 
   it("carries rounds across batches: a sender served in one batch waits behind one that was not", () => {
-    const [a0, a1, b0, b1, c0] = [rec(1n, 0n, { fee: 10n }), rec(1n, 1n, { fee: 10n }), rec(2n, 0n, { fee: 10n }), rec(2n, 1n, { fee: 10n }), rec(3n, 0n, { fee: 10n })];
+    const [a0, a1, b0, b1, c0] = [
+      rec(1n, 0n, { fee: 10n }),
+      rec(1n, 1n, { fee: 10n }),
+      rec(2n, 0n, { fee: 10n }),
+      rec(2n, 1n, { fee: 10n }),
+      rec(3n, 0n, { fee: 10n }),
+    ];
     const m = pool([a0, a1, b0, b1, c0]);
     expect(order(m.candidates(8))).to.deep.equal(["1:0", "2:0", "3:0", "1:1", "2:1"]);
     // a batch of two took 1:0 and 2:0; carol, who arrived after bob's second, comes next
@@ -93,7 +108,15 @@ describe("mempool", () => {
     expect(m.oldest()).to.equal(a1);
     expect([m.countOf(1n), m.committedOf(1n), m.feesOf(0n), m.incomingTo(2n)]).to.deep.equal([2, 5n + 20n + 7n + 10n, 30n, 3n]);
     for (const r of [a1, a2, b0]) m.remove(r.id);
-    expect([m.size, m.senderCount, m.committedOf(1n), m.feesOf(0n), m.feesOf(1n), m.incomingTo(2n), m.oldest()]).to.deep.equal([0, 0, 0n, 0n, 0n, 0n, undefined]);
+    expect([m.size, m.senderCount, m.committedOf(1n), m.feesOf(0n), m.feesOf(1n), m.incomingTo(2n), m.oldest()]).to.deep.equal([
+      0,
+      0,
+      0n,
+      0n,
+      0n,
+      0n,
+      undefined,
+    ]);
 
     // load replaces everything
     m.add(a0, 0n);

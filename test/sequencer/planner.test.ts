@@ -110,7 +110,10 @@ describe("batch planner: back-pressure and contents", () => {
     expect(planner.due()).to.equal("l1-ops-waiting");
     const b1 = built(planner.buildDue());
     expect([b1.record.number, b1.record.l1From, b1.record.l1Count, b1.reason]).to.deep.equal([1, 0, 2, "l1-ops-waiting"]);
-    expect(b1.batch.l1Ops.map((o) => o.accountIdx), "the creates of queue positions 0 and 1").to.deep.equal([1n, 2n]);
+    expect(
+      b1.batch.l1Ops.map((o) => o.accountIdx),
+      "the creates of queue positions 0 and 1",
+    ).to.deep.equal([1n, 2n]);
     expect(ledger.nextL1).to.equal(2);
     const b2 = built(planner.buildDue());
     expect([b2.record.number, b2.record.l1From, b2.record.l1Count]).to.deep.equal([2, 2, 1]);

@@ -41,7 +41,15 @@ class HandQueue implements ProofQueue {
     return this.jobs.get(id)!.p;
   }
   prove(id: string, signals: readonly bigint[]): void {
-    this.jobs.get(id)!.ok({ id, worker: "hand", attempts: 1, proof: { pi_a: [], pi_b: [], pi_c: [], protocol: "groth16", curve: "bn128" } as never, publicSignals: signals.map(String), proveMs: 1500, witnessMs: 10 });
+    this.jobs.get(id)!.ok({
+      id,
+      worker: "hand",
+      attempts: 1,
+      proof: { pi_a: [], pi_b: [], pi_c: [], protocol: "groth16", curve: "bn128" } as never,
+      publicSignals: signals.map(String),
+      proveMs: 1500,
+      witnessMs: 10,
+    });
   }
   fail(id: string, why: string): void {
     const j = this.jobs.get(id)!;
@@ -89,7 +97,17 @@ describe("proof tracker", () => {
         return { ...op, queueIndex: BigInt(i), chainHash: prev, blockNumber: 1, blockHash: "0x01", transactionHash: "0x02" };
       }),
     );
-    const planner = new BatchPlanner({ params, store, ledger, pool: new Mempool(() => 0n), feeIdx: [], batchTimeoutMs: 1000, maxInFlight: 4, rebuild: new Retry(1000, 60_000), log: () => {} });
+    const planner = new BatchPlanner({
+      params,
+      store,
+      ledger,
+      pool: new Mempool(() => 0n),
+      feeIdx: [],
+      batchTimeoutMs: 1000,
+      maxInFlight: 4,
+      rebuild: new Retry(1000, 60_000),
+      log: () => {},
+    });
     b = [1, 2].map(() => {
       const x = planner.buildDue() as BuiltBatch;
       return ledger.track(x.record, x.batch, x.cp);

@@ -39,7 +39,13 @@ describe("reconciliation rules", () => {
       l1Count: 0,
       txHash: "0x",
       block: { number: 1, hash: "0x" },
-      posted: commitment === undefined ? undefined : { data: { newRoot: 2n, l1Count: 0, l1Results: new Uint8Array(), feeIdx: new Uint8Array(), txData: new Uint8Array(), commitment }, proof: [0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n] },
+      posted:
+        commitment === undefined
+          ? undefined
+          : {
+              data: { newRoot: 2n, l1Count: 0, l1Results: new Uint8Array(), feeIdx: new Uint8Array(), txData: new Uint8Array(), commitment },
+              proof: [0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n],
+            },
       ...over,
     });
     expect(sameBatch(rec, l1({}, 3n))).to.equal(true);

@@ -56,7 +56,8 @@ describe("the pipeline recovers by itself (real processes)", function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const world = (name: string, args: string[] = [], opts: { rpc?: string } = {}) => newWorld(chain, dir, name, ["--confirmations", "2", ...args], (b) => services.push(b), opts);
+  const world = (name: string, args: string[] = [], opts: { rpc?: string } = {}) =>
+    newWorld(chain, dir, name, ["--confirmations", "2", ...args], (b) => services.push(b), opts);
 
   it("a proving job that fails for good is retried with backoff, visible in the status, and proven once a working prover is back", async function () {
     const queue = ["--redis", redis().url, "--queue", "recovery"];
@@ -77,7 +78,9 @@ describe("the pipeline recovers by itself (real processes)", function () {
     const n = Number((await outputAfter(w.sequencer, mark, /built batch (\d+) \(1 txs/, 60_000))[1]);
     await outputAfter(w.sequencer, mark, new RegExp(`proving batch ${n}: .*attempt 1 failed, retrying in 1\\.0 s`), 120_000);
     await outputAfter(w.sequencer, mark, new RegExp(`proving batch ${n}: .*attempt 2 failed, retrying in 2\\.0 s`), 120_000);
-    const s = (await w.status()) as unknown as { batches: { inFlight: { number: number; status: string; proving: { attempts: number; failures: number; lastError: string } }[] } };
+    const s = (await w.status()) as unknown as {
+      batches: { inFlight: { number: number; status: string; proving: { attempts: number; failures: number; lastError: string } }[] };
+    };
     const entry = s.batches.inFlight.find((b) => b.number === n)!;
     expect(entry.status).to.equal("proving");
     expect(entry.proving.failures).to.be.at.least(2);
@@ -106,7 +109,11 @@ describe("the pipeline recovers by itself (real processes)", function () {
     let restarted: Background;
     try {
       const t1 = await w.send(w.keys.alice, { from: 1n, to: 2n, amount: MILLI, nonce: 0n });
-      await pollUntil(async () => (await pending()).length > 0, 120_000, () => w.sequencer.output);
+      await pollUntil(
+        async () => (await pending()).length > 0,
+        120_000,
+        () => w.sequencer.output,
+      );
       const [hash] = await pending();
       const n = (await w.tx(t1)).batch!;
       w.sequencer.child.kill("SIGKILL"); // its submission sent, not mined
@@ -147,7 +154,10 @@ describe("the pipeline recovers by itself (real processes)", function () {
     const other = rollupAt(await w.rollup.getAddress(), signer);
     const d = JSON.parse(readFileSync(path.join(dir, "foreign.json"), "utf8")) as { deployBlock: number; chainId: string; rollup: string };
     const { state } = await rebuildFromL1(crypto, params, other, d.deployBlock);
-    const theirs = await submitNextBatch({ state, rollup: other, proofs, domain: { chainId: BigInt(d.chainId), rollupAddress: BigInt(d.rollup) }, fromBlock: d.deployBlock }, [t1]);
+    const theirs = await submitNextBatch(
+      { state, rollup: other, proofs, domain: { chainId: BigInt(d.chainId), rollupAddress: BigInt(d.rollup) }, fromBlock: d.deployBlock },
+      [t1],
+    );
     expect(await w.rollup.batchNumber()).to.equal(BigInt(n));
     expect(theirs.batch.l1Ops).to.have.length(1);
 
@@ -189,14 +199,19 @@ describe("the pipeline recovers by itself (real processes)", function () {
 
   it("told to use the finalized block on a node without that tag, the sequencer does not start and says why", async function () {
     const proxy = await RpcProxy.start(local.url, {
-      refuse: (r) => (r.method === "eth_getBlockByNumber" && r.params?.[0] === "finalized" ? { code: -32602, message: "invalid block tag: finalized" } : undefined),
+      refuse: (r) =>
+        r.method === "eth_getBlockByNumber" && r.params?.[0] === "finalized" ? { code: -32602, message: "invalid block tag: finalized" } : undefined,
     });
     proxies.push(proxy);
     const signer = new Wallet(devAccount(0).privateKey, chain.provider);
     const d = await deploy({ signer, chainId: 31337n, rpc: local.url, instance: params.name, policy: DEV_POLICY, log: () => {} });
     writeDeployment(path.join(dir, "nofinal.json"), d, true);
     const env = zkrEnv({ ZKR_RPC: proxy.url, ZKR_DEPLOYMENT: path.join(dir, "nofinal.json"), ZKR_KEY: devAccount(0).privateKey });
-    const r = await zkr(["sequencer", "--port", String(await freePort()), "--db", path.join(dir, "nofinal.sqlite"), "--confirmations", "finalized"], env, 120_000);
+    const r = await zkr(
+      ["sequencer", "--port", String(await freePort()), "--db", path.join(dir, "nofinal.sqlite"), "--confirmations", "finalized"],
+      env,
+      120_000,
+    );
     expect(r.code, r.stderr).to.equal(1);
     expect(r.stderr).to.match(/zkr: the L1 node does not support the "finalized" block tag \(.*invalid block tag: finalized.*\): pass --confirmations N/);
   });

@@ -77,7 +77,11 @@ describe("L1 reorganisations (hardhat node, evm_snapshot / evm_revert, real sequ
     const mark = w.sequencer.output.length;
     await w.deposit(3, await L2Key.random(), "1"); // carol: account #3, L1 operation 2
     await w.forceExit(2, 2n); // bob: L1 operation 3
-    await pollUntil(async () => ((await w.status()) as unknown as { l1OpsConsumed: number }).l1OpsConsumed === 4, 60_000, () => w.sequencer.output);
+    await pollUntil(
+      async () => ((await w.status()) as unknown as { l1OpsConsumed: number }).l1OpsConsumed === 4,
+      60_000,
+      () => w.sequencer.output,
+    );
     const n = Number((await outputAfter(w.sequencer, mark, /built batch (\d+) \(\d+ txs, [12] L1 ops/, 60_000))[1]);
     // Accepted against the state with carol's account and bob's balance paid out, while batch n is being proven.
     const toBob = await w.send(w.keys.alice, { from: 1n, to: 2n, amount: MILLI, nonce: 0n });
@@ -143,6 +147,10 @@ describe("L1 reorganisations (hardhat node, evm_snapshot / evm_revert, real sequ
 /** Polls a transaction until it has `status` (rejected included), without mining. */
 async function pollTx(w: World, id: string, status: string) {
   let t = await w.tx(id);
-  await pollUntil(async () => (t = await w.tx(id)).status === status, 120_000, () => `${JSON.stringify(t)}\n${w.sequencer.output}`);
+  await pollUntil(
+    async () => (t = await w.tx(id)).status === status,
+    120_000,
+    () => `${JSON.stringify(t)}\n${w.sequencer.output}`,
+  );
   return t;
 }

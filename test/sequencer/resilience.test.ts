@@ -47,14 +47,23 @@ describe("service resilience (real processes, real proofs)", function () {
     const apiPort = await freePort();
     const api = `http://127.0.0.1:${apiPort}`;
     const env = (key: string, wallet = "alice") =>
-      zkrEnv({ ZKR_RPC: chain.url, ZKR_SEQUENCER: api, ZKR_DEPLOYMENT: path.join(dir, `${name}.json`), ZKR_WALLET: path.join(dir, `${name}-${wallet}.json`), ZKR_KEY: key });
+      zkrEnv({
+        ZKR_RPC: chain.url,
+        ZKR_SEQUENCER: api,
+        ZKR_DEPLOYMENT: path.join(dir, `${name}.json`),
+        ZKR_WALLET: path.join(dir, `${name}-${wallet}.json`),
+        ZKR_KEY: key,
+      });
     const operator = env(devAccount(0).privateKey);
     await zkrOk(["deploy"], operator, 600_000);
     const seqCmd = ["sequencer", "--port", String(apiPort), "--db", path.join(dir, `${name}.sqlite`), "--batch-timeout", "300", ...seqArgs];
     const sequencer = start(seqCmd, operator);
     await sequencer.waitFor(/API on http/, 120_000);
     await startProvers?.(operator);
-    for (const [who, i] of [["alice", 1], ["bob", 2]] as const) {
+    for (const [who, i] of [
+      ["alice", 1],
+      ["bob", 2],
+    ] as const) {
       const e = env(devAccount(i).privateKey, who);
       await zkrOk(["wallet", "new"], e);
       await zkrOk(["deposit", "--amount", "10", ...(who === "bob" ? ["--wait"] : [])], e); // both applied once bob's is
@@ -105,7 +114,9 @@ describe("service resilience (real processes, real proofs)", function () {
     const t0 = Date.now();
     while (!victim) {
       for (const x of workers) {
-        const m = [...x.output.matchAll(/(batch-(\d+)-[0-9a-f]+): attempt 1, proving/g)].find((mm) => Number(mm[2]) >= 2 && !x.output.includes(`${mm[1]}: proved`));
+        const m = [...x.output.matchAll(/(batch-(\d+)-[0-9a-f]+): attempt 1, proving/g)].find(
+          (mm) => Number(mm[2]) >= 2 && !x.output.includes(`${mm[1]}: proved`),
+        );
         if (m) [victim, jobId] = [x, m[1]];
       }
       if (Date.now() - t0 > 300_000) throw new Error(`no worker started a transfer batch:\n${workers.map((x) => x.output).join("\n")}`);

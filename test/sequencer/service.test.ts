@@ -37,7 +37,10 @@ describe("sequencer: fatal before the loop", () => {
   beforeEach(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), "zkr-service-"));
     store = new SequencerStore(path.join(dir, "seq.sqlite"));
-    const rollup = { runner: { provider: { getNetwork: async () => ({ chainId: 31337n }) } }, getAddress: async () => "0x" + "2".padStart(40, "0") } as unknown as RollupContract;
+    const rollup = {
+      runner: { provider: { getNetwork: async () => ({ chainId: 31337n }) } },
+      getAddress: async () => "0x" + "2".padStart(40, "0"),
+    } as unknown as RollupContract;
     const vkey = path.join(dir, "vkey.json");
     writeFileSync(vkey, "{}");
     base = { crypto, params, store, rollup, fromBlock: 0, prover: { setup: { vkey } } as unknown as ProofQueue };
@@ -49,9 +52,15 @@ describe("sequencer: fatal before the loop", () => {
 
   it("more fee accounts than the instance has fee slots, or a mempool limit below 1, is BAD_CONFIG", () => {
     expect(params.feeSlots).to.equal(1);
-    expect(thrown(() => new Sequencer({ ...base, feeIdx: [1n, 2n] }))).to.be.instanceOf(FatalError).and.include({ code: "BAD_CONFIG" });
-    expect(thrown(() => new Sequencer({ ...base, maxPending: 0 }))).to.be.instanceOf(FatalError).and.include({ code: "BAD_CONFIG" });
-    expect(thrown(() => new Sequencer({ ...base, maxPendingPerSender: 1.5 }))).to.be.instanceOf(FatalError).and.include({ code: "BAD_CONFIG" });
+    expect(thrown(() => new Sequencer({ ...base, feeIdx: [1n, 2n] })))
+      .to.be.instanceOf(FatalError)
+      .and.include({ code: "BAD_CONFIG" });
+    expect(thrown(() => new Sequencer({ ...base, maxPending: 0 })))
+      .to.be.instanceOf(FatalError)
+      .and.include({ code: "BAD_CONFIG" });
+    expect(thrown(() => new Sequencer({ ...base, maxPendingPerSender: 1.5 })))
+      .to.be.instanceOf(FatalError)
+      .and.include({ code: "BAD_CONFIG" });
     expect(() => new Sequencer({ ...base, feeIdx: [1n, 1n], maxPending: 1 }), "the same fee account twice is one").not.to.throw();
   });
 

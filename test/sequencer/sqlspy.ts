@@ -24,9 +24,24 @@ export class SqlSpy {
         get(target, key) {
           const v = Reflect.get(target, key, target) as unknown;
           if (typeof v !== "function") return v;
-          if (key === "all") return (...a: never[]) => { const r = (target.all as (...x: never[]) => unknown[])(...a); record(sql, r.length); return r; };
-          if (key === "get") return (...a: never[]) => { const r = (target.get as (...x: never[]) => unknown)(...a); record(sql, r === undefined ? 0 : 1); return r; };
-          if (key === "run") return (...a: never[]) => { const r = (target.run as (...x: never[]) => unknown)(...a); record(sql, 0); return r; };
+          if (key === "all")
+            return (...a: never[]) => {
+              const r = (target.all as (...x: never[]) => unknown[])(...a);
+              record(sql, r.length);
+              return r;
+            };
+          if (key === "get")
+            return (...a: never[]) => {
+              const r = (target.get as (...x: never[]) => unknown)(...a);
+              record(sql, r === undefined ? 0 : 1);
+              return r;
+            };
+          if (key === "run")
+            return (...a: never[]) => {
+              const r = (target.run as (...x: never[]) => unknown)(...a);
+              record(sql, 0);
+              return r;
+            };
           return (v as (...x: unknown[]) => unknown).bind(target);
         },
       }) as StatementSync;

@@ -74,7 +74,14 @@ describe("sequencer store counts and query plans", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const tx = (i: number): SignedTransfer => ({ from: BigInt(1 + (i % 7)), to: 2n, amount: 1n, fee: 0n, nonce: BigInt(i), signature: { R8x: 0n, R8y: 1n, S: 0n } });
+  const tx = (i: number): SignedTransfer => ({
+    from: BigInt(1 + (i % 7)),
+    to: 2n,
+    amount: 1n,
+    fee: 0n,
+    nonce: BigInt(i),
+    signature: { R8x: 0n, R8y: 1n, S: 0n },
+  });
   const id = (i: number) => "0x" + i.toString(16).padStart(64, "0");
   const batch = (number: number) => ({
     number,
@@ -90,7 +97,12 @@ describe("sequencer store counts and query plans", () => {
   });
   /** Counts by status the slow way, for comparison. */
   const counted = (table: string) =>
-    Object.fromEntries((store.db.prepare(`SELECT status, COUNT(*) AS n FROM ${table} GROUP BY status`).all() as { status: string; n: number }[]).map((r) => [r.status, Number(r.n)]));
+    Object.fromEntries(
+      (store.db.prepare(`SELECT status, COUNT(*) AS n FROM ${table} GROUP BY status`).all() as { status: string; n: number }[]).map((r) => [
+        r.status,
+        Number(r.n),
+      ]),
+    );
   const nonZero = (c: Record<string, number>) => Object.fromEntries(Object.entries(c).filter(([, n]) => n !== 0));
 
   it("keeps transaction and batch counts by status through inserts, status changes and deletes, in the same transaction", () => {
@@ -104,10 +116,12 @@ describe("sequencer store counts and query plans", () => {
     store.setTxStatus([id(4)], "rejected", null, "BAD_NONCE: x");
     store.db.prepare("UPDATE txs SET status = 'included' WHERE id = ?").run(id(5)); // any status, not only today's
     store.db.prepare("DELETE FROM txs WHERE id = ?").run(id(6));
-    expect(() => store.transaction(() => {
-      store.setTxStatus([id(7)], "final", 1);
-      throw new Error("rolled back");
-    })).to.throw(/rolled back/);
+    expect(() =>
+      store.transaction(() => {
+        store.setTxStatus([id(7)], "final", 1);
+        throw new Error("rolled back");
+      }),
+    ).to.throw(/rolled back/);
     expect(nonZero(store.countTxs())).to.deep.equal(counted("txs"));
     expect(store.countTxs()).to.include({ pending: 34, batched: 1, proven: 1, final: 1, rejected: 1 });
     for (let n = 1; n <= 5; n++) store.addBatch(batch(n));
@@ -124,19 +138,49 @@ describe("sequencer store counts and query plans", () => {
   });
 
   it("keeps a batch's posted data and its L1 operations through their model JSON; reads the posted rows of the older form", () => {
-    const posted = { newRoot: 2n, l1Count: 1, l1Results: Uint8Array.from({ length: 16 }, (_, i) => i), feeIdx: Uint8Array.of(7), txData: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8), commitment: 3n };
+    const posted = {
+      newRoot: 2n,
+      l1Count: 1,
+      l1Results: Uint8Array.from({ length: 16 }, (_, i) => i),
+      feeIdx: Uint8Array.of(7),
+      txData: Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8),
+      commitment: 3n,
+    };
     store.addBatch({ ...batch(1), l1Count: 1, posted });
     expect(store.batch(1)!.posted).to.deep.equal(posted);
     // Before, the posted column held only the byte fields: the root, count and commitment are the row's.
-    store.db.prepare("UPDATE batches SET posted = ? WHERE number = 1").run(JSON.stringify({ l1Results: "0x000102030405060708090a0b0c0d0e0f", feeIdx: "0x07", txData: "0x0102030405060708" }));
+    store.db
+      .prepare("UPDATE batches SET posted = ? WHERE number = 1")
+      .run(JSON.stringify({ l1Results: "0x000102030405060708090a0b0c0d0e0f", feeIdx: "0x07", txData: "0x0102030405060708" }));
     expect(store.batch(1)!.posted).to.deep.equal(posted);
     store.db.prepare("UPDATE batches SET posted = ? WHERE number = 1").run(JSON.stringify({ l1Results: "0x00", feeIdx: "7", txData: "0x" }));
     expect(() => store.batch(1)).to.throw(/feeIdx must be 0x-prefixed hex bytes/);
-    const op = { queueIndex: 0n, kind: 2, accountIdx: 1n, tokenId: 0n, amount: 5n, owner: 0xabcn, ax: 0n, ay: 0n, chainHash: 9n, blockNumber: 3, blockHash: "0x03", transactionHash: "0x04" };
+    const op = {
+      queueIndex: 0n,
+      kind: 2,
+      accountIdx: 1n,
+      tokenId: 0n,
+      amount: 5n,
+      owner: 0xabcn,
+      ax: 0n,
+      ay: 0n,
+      chainHash: 9n,
+      blockNumber: 3,
+      blockHash: "0x03",
+      transactionHash: "0x04",
+    };
     store.addL1Ops([op]);
     expect(store.l1OpEvents(0, 1)).to.deep.equal([op]);
     expect(JSON.parse((store.db.prepare("SELECT body FROM l1_ops").get() as { body: string }).body)).to.deep.equal({
-      queueIndex: "0", kind: 2, accountIdx: "1", tokenId: "0", amount: "5", owner: "2748", ax: "0", ay: "0", chainHash: "9",
+      queueIndex: "0",
+      kind: 2,
+      accountIdx: "1",
+      tokenId: "0",
+      amount: "5",
+      owner: "2748",
+      ax: "0",
+      ay: "0",
+      chainHash: "9",
     });
   });
 
@@ -145,7 +189,22 @@ describe("sequencer store counts and query plans", () => {
     store.transaction(() => {
       for (let i = 0; i < 50; i++) store.addTx(id(i), tx(i));
       for (let n = 1; n <= 20; n++) store.addBatch(batch(n));
-      store.addL1Ops([0, 1, 2].map((q) => ({ queueIndex: BigInt(q), kind: 2, accountIdx: 1n, tokenId: 0n, amount: 1n, owner: 1n, ax: 0n, ay: 0n, chainHash: 7n, blockNumber: q, blockHash: "0x01", transactionHash: "0x02" })));
+      store.addL1Ops(
+        [0, 1, 2].map((q) => ({
+          queueIndex: BigInt(q),
+          kind: 2,
+          accountIdx: 1n,
+          tokenId: 0n,
+          amount: 1n,
+          owner: 1n,
+          ax: 0n,
+          ay: 0n,
+          chainHash: 7n,
+          blockNumber: q,
+          blockHash: "0x01",
+          transactionHash: "0x02",
+        })),
+      );
     });
     const { executed } = spy.during(() => {
       store.tx(id(3));

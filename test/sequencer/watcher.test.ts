@@ -39,7 +39,14 @@ describe("L1 watcher against a reorganised chain (hardhat node, evm_snapshot / e
     dir = mkdtempSync(path.join(os.tmpdir(), "zkr-watcher-"));
     local = await startHardhatNode(await freePort(), "127.0.0.1", { blockTimeMs: 0 });
     chain = new Chain(local);
-    const d = await deploy({ signer: new Wallet(devAccount(0).privateKey, chain.provider), chainId: 31337n, rpc: local.url, instance: params.name, policy: DEV_POLICY, log: () => {} });
+    const d = await deploy({
+      signer: new Wallet(devAccount(0).privateKey, chain.provider),
+      chainId: 31337n,
+      rpc: local.url,
+      instance: params.name,
+      policy: DEV_POLICY,
+      log: () => {},
+    });
     deployBlock = d.deployBlock;
     rollupAddress = d.rollup;
     store = new SequencerStore(path.join(dir, "w.sqlite"));

@@ -69,7 +69,13 @@ export interface World {
   /** Signs a transfer and posts it; returns its id (202 expected). */
   send(from: L2Key, t: { from: bigint; to: bigint; amount: bigint; nonce: bigint }): Promise<string>;
   tx(id: string): Promise<TxState>;
-  status(): Promise<Record<string, unknown> & { stateRoot: string; batches: { total: number; included: number; final: number }; reconciliations: { count: number; last?: Record<string, unknown> } }>;
+  status(): Promise<
+    Record<string, unknown> & {
+      stateRoot: string;
+      batches: { total: number; included: number; final: number };
+      reconciliations: { count: number; last?: Record<string, unknown> };
+    }
+  >;
   /** Polls until `id` has `status` (mining a block per poll if `mine`); throws on rejected or timeout. */
   waitTx(id: string, status: string, opts?: { mine?: boolean; timeoutMs?: number }): Promise<TxState>;
   /** `zkr rebuild --json` through the chain: the state rebuilt from L1 alone. */
@@ -80,11 +86,24 @@ export interface World {
  * Deploys a rollup, starts `zkr sequencer` on it with `seqArgs` (its output collected), funds
  * alice (#1) and bob (#2) with 10 ETH each and waits until that batch is final.
  */
-export async function newWorld(chain: Chain, dir: string, name: string, seqArgs: string[], start: (b: Background) => void, opts: { rpc?: string } = {}): Promise<World> {
+export async function newWorld(
+  chain: Chain,
+  dir: string,
+  name: string,
+  seqArgs: string[],
+  start: (b: Background) => void,
+  opts: { rpc?: string } = {},
+): Promise<World> {
   const apiPort = await freePort();
   const api = `http://127.0.0.1:${apiPort}`;
   const envOf = (key: string, wallet: string) =>
-    zkrEnv({ ZKR_RPC: opts.rpc ?? chain.local.url, ZKR_SEQUENCER: api, ZKR_DEPLOYMENT: path.join(dir, `${name}.json`), ZKR_WALLET: path.join(dir, `${name}-${wallet}.json`), ZKR_KEY: key });
+    zkrEnv({
+      ZKR_RPC: opts.rpc ?? chain.local.url,
+      ZKR_SEQUENCER: api,
+      ZKR_DEPLOYMENT: path.join(dir, `${name}.json`),
+      ZKR_WALLET: path.join(dir, `${name}-${wallet}.json`),
+      ZKR_KEY: key,
+    });
   const operator = envOf(devAccount(0).privateKey, "operator");
   const signer = new Wallet(devAccount(0).privateKey, chain.provider);
   const d = await deploy({ signer, chainId: 31337n, rpc: chain.local.url, instance: params.name, policy: DEV_POLICY, log: () => {} });
@@ -135,7 +154,8 @@ export async function newWorld(chain: Chain, dir: string, name: string, seqArgs:
         const t = await w.tx(id);
         if (t.status === status) return t;
         if (t.status === "rejected") throw new Error(`transaction ${id} was rejected: ${t.reason}\n${sequencer.output}`);
-        if (Date.now() - t0 > (opts.timeoutMs ?? 300_000)) throw new Error(`transaction ${id} is ${t.status}, not ${status}, after ${opts.timeoutMs ?? 300_000} ms\n${sequencer.output}`);
+        if (Date.now() - t0 > (opts.timeoutMs ?? 300_000))
+          throw new Error(`transaction ${id} is ${t.status}, not ${status}, after ${opts.timeoutMs ?? 300_000} ms\n${sequencer.output}`);
         if (opts.mine) await chain.mine();
         await new Promise((r) => setTimeout(r, 300));
       }
@@ -145,12 +165,20 @@ export async function newWorld(chain: Chain, dir: string, name: string, seqArgs:
     },
   };
   // Both deposits in batch 1 (or 1 and 2); final once mined deep enough.
-  await pollUntil(async () => (await rollup.l1Processed()) === 2n, 300_000, () => sequencer.output);
-  await pollUntil(async () => {
-    await chain.mine();
-    const s = await w.status();
-    return s.batches.total > 0 && s.batches.final === s.batches.total;
-  }, 120_000, () => sequencer.output);
+  await pollUntil(
+    async () => (await rollup.l1Processed()) === 2n,
+    300_000,
+    () => sequencer.output,
+  );
+  await pollUntil(
+    async () => {
+      await chain.mine();
+      const s = await w.status();
+      return s.batches.total > 0 && s.batches.final === s.batches.total;
+    },
+    120_000,
+    () => sequencer.output,
+  );
   return w;
 }
 
@@ -190,11 +218,19 @@ export async function pollUntil(done: () => Promise<boolean>, ms: number, contex
  * process now running (after a restart, not the world's first one).
  */
 export async function expectConsistent(chain: Chain, w: World, b: Background = w.sequencer): Promise<Awaited<ReturnType<World["rebuild"]>>> {
-  await pollUntil(async () => {
-    await chain.mine();
-    const s = await w.status();
-    return s.batches.final === s.batches.total && (s.txs as Record<string, number>).pending === 0 && (await w.rollup.l1Processed()) === (await w.rollup.l1OpCount());
-  }, 300_000, () => b.output);
+  await pollUntil(
+    async () => {
+      await chain.mine();
+      const s = await w.status();
+      return (
+        s.batches.final === s.batches.total &&
+        (s.txs as Record<string, number>).pending === 0 &&
+        (await w.rollup.l1Processed()) === (await w.rollup.l1OpCount())
+      );
+    },
+    300_000,
+    () => b.output,
+  );
   const s = await w.status();
   expect(s.stateRoot).to.equal((await w.rollup.stateRoot()).toString());
   expect(await w.rollup.batchNumber()).to.equal(BigInt(s.batches.final));

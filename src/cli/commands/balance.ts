@@ -62,7 +62,9 @@ export function balanceCommand(): Command {
           a = { ...(await (await sequencerFor(cfg)).account(o.account)), source: "sequencer" };
         }
         out.account = a;
-        lines.push(`account #${a.index}: ${await tokens.format(BigInt(a.tokenId), BigInt(a.balance))} (token ${a.tokenId}), nonce ${a.nonce}, owner ${getAddress(a.owner)}${o.l1 ? " [last proven state on L1]" : ""}`);
+        lines.push(
+          `account #${a.index}: ${await tokens.format(BigInt(a.tokenId), BigInt(a.balance))} (token ${a.tokenId}), nonce ${a.nonce}, owner ${getAddress(a.owner)}${o.l1 ? " [last proven state on L1]" : ""}`,
+        );
       }
       if (address) {
         const l1 = await openRollup(cfg);

@@ -30,7 +30,9 @@ function contributionLine(c: ZkeyContribution): string {
 
 function initCommand(): Command {
   return new Command("init")
-    .description("start a ceremony: compile the instance, compute the initial key (contribution 0) from the ptau, write the ceremony directory (key + ceremony.json)")
+    .description(
+      "start a ceremony: compile the instance, compute the initial key (contribution 0) from the ptau, write the ceremony directory (key + ceremony.json)",
+    )
     .option("-i, --instance <name>", "circuit instance from circuits/instances.json", TEST_INSTANCE)
     .option("--ptau <file>", "ceremony powers-of-tau file (without it: an insecure development ptau)")
     .option("--ptau-sha256 <hex>", "sha256 the ceremony ptau must have")
@@ -40,7 +42,12 @@ function initCommand(): Command {
       getInstance(o.instance);
       if (Boolean(o.ptau) !== Boolean(o.ptauSha256)) throw new Error("--ptau and --ptau-sha256 go together");
       const { devPtau } = Config.resolve({}, ["devPtau"]);
-      const r = await initInstanceCeremony(o.instance, { out: o.out, ptau: o.ptau ? { path: o.ptau, sha256: o.ptauSha256! } : undefined, devPtau, log: progress(o.json) });
+      const r = await initInstanceCeremony(o.instance, {
+        out: o.out,
+        ptau: o.ptau ? { path: o.ptau, sha256: o.ptauSha256! } : undefined,
+        devPtau,
+        log: progress(o.json),
+      });
       const m = r.manifest;
       if (o.json) return console.log(JSON.stringify(m, null, 2));
       const rel = (f: string) => {
@@ -48,14 +55,18 @@ function initCommand(): Command {
         return r.startsWith("..") ? f : r || ".";
       };
       console.log(`ceremony      ${m.label} (${m.constraints} constraints) in ${r.dir}`);
-      console.log(`ptau          ${m.ptau.kind}${m.ptau.kind === "ceremony" ? "" : " (INSECURE: development only)"}, power ${m.ptau.power}, sha256 ${m.ptau.sha256}`);
+      console.log(
+        `ptau          ${m.ptau.kind}${m.ptau.kind === "ceremony" ? "" : " (INSECURE: development only)"}, power ${m.ptau.power}, sha256 ${m.ptau.sha256}`,
+      );
       console.log(`r1cs sha256   ${m.r1csSha256}`);
       console.log(`circuit hash  ${m.circuitHash}`);
       console.log(`initial key   ${r.zkey} (sha256 ${m.initialZkeySha256})`);
       console.log("next          each contributor in turn, on any machine:");
       console.log(`                zkr ceremony contribute <previous.zkey> <next.zkey> --name <who>`);
       console.log(`              after each one (coordinator): zkr ceremony verify <next.zkey> --ceremony ${rel(r.dir)} --record`);
-      console.log(`              then: zkr ceremony finalize <last.zkey> --ceremony ${rel(r.dir)} --beacon <hex> --iterations <n> --beacon-source "<announced source>"`);
+      console.log(
+        `              then: zkr ceremony finalize <last.zkey> --ceremony ${rel(r.dir)} --beacon <hex> --iterations <n> --beacon-source "<announced source>"`,
+      );
     });
 }
 
@@ -71,10 +82,27 @@ function contributeCommand(): Command {
     .action(async (inZkey: string, outZkey: string, o: { name: string; entropy?: string; force?: boolean; json?: boolean }) => {
       const r = await contribute(inZkey, outZkey, { name: o.name, entropy: o.entropy, force: o.force, log: progress(o.json) });
       const c = r.contribution;
-      if (o.json) return console.log(JSON.stringify({ index: c.index, name: c.name, hash: c.hash, out: path.resolve(outZkey), outSha256: r.outSha256, circuitHash: r.circuitHash, previous: r.previous }, null, 2));
+      if (o.json)
+        return console.log(
+          JSON.stringify(
+            {
+              index: c.index,
+              name: c.name,
+              hash: c.hash,
+              out: path.resolve(outZkey),
+              outSha256: r.outSha256,
+              circuitHash: r.circuitHash,
+              previous: r.previous,
+            },
+            null,
+            2,
+          ),
+        );
       console.log(`contribution  #${c.index} ${c.name}`);
       console.log(`hash          ${c.hash}`);
-      console.log(`on top of     ${r.previous.length === 0 ? "the initial key" : r.previous.map((p) => `#${p.index} ${p.name} ${p.hash.slice(0, 16)}…`).join(", ")}`);
+      console.log(
+        `on top of     ${r.previous.length === 0 ? "the initial key" : r.previous.map((p) => `#${p.index} ${p.name} ${p.hash.slice(0, 16)}…`).join(", ")}`,
+      );
       console.log(`circuit hash  ${r.circuitHash}`);
       console.log(`written to    ${path.resolve(outZkey)} (sha256 ${r.outSha256})`);
       console.log("Publish the hash above where everyone can see it; `zkr ceremony verify` lists it once the coordinator has your key.");
@@ -95,7 +123,9 @@ function printCheck(zkey: string, v: CeremonyCheck): void {
 
 function verifyCommand(): Command {
   return new Command("verify")
-    .description("verify a ceremony key against the r1cs and the ptau (snarkjs zkey verify) and the accepted transcript, and list every contribution; exit code 1 if invalid")
+    .description(
+      "verify a ceremony key against the r1cs and the ptau (snarkjs zkey verify) and the accepted transcript, and list every contribution; exit code 1 if invalid",
+    )
     .argument("<zkey>", "the key to check")
     .option("--ceremony <dir>", "ceremony directory (or its ceremony.json); default: the key's directory")
     .option("--ptau <file>", "the ceremony's ptau, if not at the path ceremony.json records (its sha256 is checked)")
@@ -118,7 +148,9 @@ function verifyCommand(): Command {
 
 function finalizeCommand(): Command {
   return new Command("finalize")
-    .description("end the ceremony: verify the last key, apply the public random beacon, verify again, and write the setup directory (verification key, Solidity verifier) for zkr deploy --setup")
+    .description(
+      "end the ceremony: verify the last key, apply the public random beacon, verify again, and write the setup directory (verification key, Solidity verifier) for zkr deploy --setup",
+    )
     .argument("<zkey>", "the last contributed key")
     .requiredOption("--beacon <hex>", "the beacon value, announced before the contributions closed (e.g. the hash of a future block)")
     .requiredOption(
@@ -131,27 +163,32 @@ function finalizeCommand(): Command {
     .option("--ptau <file>", "the ceremony's ptau, if not at the path ceremony.json records")
     .option("--out <dir>", "setup directory to write (default: the cache, where zkr deploy / sequencer find it)")
     .option("--json", "print the setup manifest as JSON")
-    .action(async (zkey: string, o: { beacon: string; iterations: number; beaconSource?: string; ceremony?: string; ptau?: string; out?: string; json?: boolean }) => {
-      const r = await finalizeCeremony(zkey, {
-        beacon: o.beacon,
-        iterationsExp: o.iterations,
-        beaconSource: o.beaconSource,
-        ceremony: o.ceremony,
-        ptau: o.ptau,
-        out: o.out,
-        log: progress(o.json),
-      });
-      const m = r.manifest;
-      const p = await setupProvenance(m); // rereads the written files
-      if (o.json) return console.log(JSON.stringify(m, null, 2));
-      console.log(`setup         ${m.label}-${m.key}${r.cached ? " (already written)" : ""} in ${r.dir}`);
-      console.log(`phase 2       ${describeProvenance(p)}`);
-      for (const [i, c] of p.contributions.entries()) console.log(`  #${i + 1} ${c.name}\n     ${c.hash}`);
-      console.log(`beacon        ${p.beacon!.hash} (2^${p.beacon!.iterationsExp} iterations)${p.beacon!.source ? `, source: ${p.beacon!.source}` : ""}`);
-      console.log(`zkey sha256   ${p.zkeySha256}`);
-      console.log(`verifier      ${m.contractName} (${m.verifierSol})`);
-      console.log(`deploy with   zkr deploy -i ${m.label} --setup ${r.dir}`);
-    });
+    .action(
+      async (
+        zkey: string,
+        o: { beacon: string; iterations: number; beaconSource?: string; ceremony?: string; ptau?: string; out?: string; json?: boolean },
+      ) => {
+        const r = await finalizeCeremony(zkey, {
+          beacon: o.beacon,
+          iterationsExp: o.iterations,
+          beaconSource: o.beaconSource,
+          ceremony: o.ceremony,
+          ptau: o.ptau,
+          out: o.out,
+          log: progress(o.json),
+        });
+        const m = r.manifest;
+        const p = await setupProvenance(m); // rereads the written files
+        if (o.json) return console.log(JSON.stringify(m, null, 2));
+        console.log(`setup         ${m.label}-${m.key}${r.cached ? " (already written)" : ""} in ${r.dir}`);
+        console.log(`phase 2       ${describeProvenance(p)}`);
+        for (const [i, c] of p.contributions.entries()) console.log(`  #${i + 1} ${c.name}\n     ${c.hash}`);
+        console.log(`beacon        ${p.beacon!.hash} (2^${p.beacon!.iterationsExp} iterations)${p.beacon!.source ? `, source: ${p.beacon!.source}` : ""}`);
+        console.log(`zkey sha256   ${p.zkeySha256}`);
+        console.log(`verifier      ${m.contractName} (${m.verifierSol})`);
+        console.log(`deploy with   zkr deploy -i ${m.label} --setup ${r.dir}`);
+      },
+    );
 }
 
 export function ceremonyCommand(): Command {

@@ -47,7 +47,15 @@ export function demoCommand(): Command {
 
     step("deploying Poseidon, the Groth16 verifier and the Rollup contract");
     // The deployment record is not written anywhere: its chain lives in this process.
-    const d = await deploy({ signer: sequencer, chainId, rpc: "http://in-process.invalid", instance: params.name, policy: DEV_POLICY, devPtau: cfg.devPtau, log: detail });
+    const d = await deploy({
+      signer: sequencer,
+      chainId,
+      rpc: "http://in-process.invalid",
+      instance: params.name,
+      policy: DEV_POLICY,
+      devPtau: cfg.devPtau,
+      log: detail,
+    });
     const as = (signer?: typeof sequencer) => connectRollup({ deployment: d, provider: ethers.provider, signer });
     const l1 = await as(sequencer);
     const fee = BigInt(d.l1OpFee);
@@ -80,7 +88,7 @@ export function demoCommand(): Command {
 
       step("two signed L2 transfers (Schnorr-128 on BabyJubJub, bound to chain id and rollup address)");
       await prove("alice → bob 1.5 ETH, bob → alice 0.25 ETH (fee 0.0001 each)", [
-        signTransfer(crypto.hash, ka, { from: 2n, to: 3n, amount: 15n * ETH / 10n, fee: 10n ** 14n, nonce: 0n }, domain, params),
+        signTransfer(crypto.hash, ka, { from: 2n, to: 3n, amount: (15n * ETH) / 10n, fee: 10n ** 14n, nonce: 0n }, domain, params),
         signTransfer(crypto.hash, kb, { from: 3n, to: 2n, amount: ETH / 4n, fee: 10n ** 14n, nonce: 0n }, domain, params),
       ]);
 
@@ -90,12 +98,19 @@ export function demoCommand(): Command {
       const { receipt } = await claim(await as(bob), 0n);
       const got = (await ethers.provider.getBalance(bob.address)) - before + gasCost(receipt);
       detail(`bob received ${fmt(got)} on L1`);
-      for (const [name, i] of [["fees", 1n], ["alice", 2n], ["bob", 3n]] as const) detail(`#${i} ${name.padEnd(5)} ${fmt(state.account(i)!.balance)} on L2`);
+      for (const [name, i] of [
+        ["fees", 1n],
+        ["alice", 2n],
+        ["bob", 3n],
+      ] as const)
+        detail(`#${i} ${name.padEnd(5)} ${fmt(state.account(i)!.balance)} on L2`);
 
       step("anyone can rebuild the state and re-check every proof from L1 alone");
       const reader = await as();
       const rebuilt = await rebuildFromL1(crypto, params, reader.rollup, d.deployBlock);
-      detail(`rebuilt ${rebuilt.state.size} accounts from ${rebuilt.batches.length} batches: root ${rebuilt.state.root === state.root ? "matches" : "DIFFERS"}`);
+      detail(
+        `rebuilt ${rebuilt.state.size} accounts from ${rebuilt.batches.length} batches: root ${rebuilt.state.root === state.root ? "matches" : "DIFFERS"}`,
+      );
       for (const b of rebuilt.batches) {
         const v = await verifyBatchFromL1(params, reader.rollup, d.deployBlock, b.number, manifest.vkey);
         detail(`batch ${b.number}: proof ${v.proofValid ? "valid" : "INVALID"}`);

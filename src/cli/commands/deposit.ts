@@ -37,7 +37,15 @@ export function depositCommand(): Command {
       if (o.json) {
         console.log(
           JSON.stringify(
-            { account: r.account.toString(), queueIndex: r.queueIndex.toString(), token: o.token.toString(), amount: r.amount.toString(), fee: r.fee.toString(), tx: r.receipt.hash, batch: batch?.toString() ?? null },
+            {
+              account: r.account.toString(),
+              queueIndex: r.queueIndex.toString(),
+              token: o.token.toString(),
+              amount: r.amount.toString(),
+              fee: r.fee.toString(),
+              tx: r.receipt.hash,
+              batch: batch?.toString() ?? null,
+            },
             null,
             2,
           ),

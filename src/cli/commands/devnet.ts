@@ -47,7 +47,14 @@ export function devnetCommand(): Command {
         devPtau: cfg.devPtau,
         log,
       });
-      printNextSteps({ rpc: net.chain.url, api: net.sequencer.url, deploymentFile: net.deploymentFile, dir, rollup: net.deployment.rollup, instance: net.deployment.instance });
+      printNextSteps({
+        rpc: net.chain.url,
+        api: net.sequencer.url,
+        deploymentFile: net.deploymentFile,
+        dir,
+        rollup: net.deployment.rollup,
+        instance: net.deployment.instance,
+      });
       const why = await Promise.race([untilSignal(log), net.stopped]);
       if (why !== "SIGINT" && why !== "SIGTERM") {
         log(`zkr devnet: ${why}; stopping`);

@@ -15,10 +15,14 @@ async function pull(l1: L1, tokenId: bigint, noClaim: boolean): Promise<void> {
 }
 
 export function escapeCommand(): Command {
-  const escape = new Command("escape").description("the escape hatch: when the sequencer stops while an L1 operation waits past the deadline, owners withdraw on their own");
+  const escape = new Command("escape").description(
+    "the escape hatch: when the sequencer stops while an L1 operation waits past the deadline, owners withdraw on their own",
+  );
 
   const activate = withSettings(new Command("activate"), ...SETTINGS)
-    .description("switch the rollup into escape mode (allowed once the oldest waiting L1 operation is older than the escape delay and no batch was accepted for the inactivity delay)")
+    .description(
+      "switch the rollup into escape mode (allowed once the oldest waiting L1 operation is older than the escape delay and no batch was accepted for the inactivity delay)",
+    )
     .action(async (o: Record<string, unknown>) => {
       await withRollup(Config.resolve(o, SETTINGS), { signer: true }, async (l1) => {
         const r = await activateEscape(l1);
@@ -39,14 +43,18 @@ export function escapeCommand(): Command {
     });
 
   const refund = withSettings(new Command("refund"), ...SETTINGS)
-    .description("in escape mode: credit an unprocessed L1 operation back to whoever queued it (a deposit and its fee, a forced exit's fee; anyone may), and pull it if that is you")
+    .description(
+      "in escape mode: credit an unprocessed L1 operation back to whoever queued it (a deposit and its fee, a forced exit's fee; anyone may), and pull it if that is you",
+    )
     .requiredOption("--queue-index <n>", "queue index of the operation (printed by zkr deposit and zkr force-exit as its L1 operation)", intArg("queue index"))
     .option("--no-claim", "only credit it on L1, do not pull it")
     .action(async (o: { queueIndex: bigint; claim: boolean } & Record<string, unknown>) => {
       await withRollup(Config.resolve(o, SETTINGS), { signer: true }, async (l1) => {
         const { owner, tokenId, amount, fee, receipt } = await refundL1Op(l1, o.queueIndex);
         const tokens = new Tokens(async () => l1);
-        const what = [amount > 0n && (await tokens.format(tokenId, amount)), fee > 0n && `the fee ${await tokens.format(0n, fee)}`].filter(Boolean).join(" and ");
+        const what = [amount > 0n && (await tokens.format(tokenId, amount)), fee > 0n && `the fee ${await tokens.format(0n, fee)}`]
+          .filter(Boolean)
+          .join(" and ");
         log(`L1 operation #${o.queueIndex}: ${what} credited back to ${owner} (tx ${receipt.hash})`);
         if (owner === signerOf(l1).address) {
           if (amount > 0n) await pull(l1, tokenId, !o.claim);

@@ -22,11 +22,24 @@ export function forceExitCommand(): Command {
       if (o.wait) {
         batch = await waitL1Processed(l1, r.queueIndex, o.timeout * 1000, log);
         claimable = await l1.rollup.claimable(signerOf(l1).address, r.tokenId);
-        log(`applied by batch ${batch}; claimable now ${await new Tokens(async () => l1).format(r.tokenId, claimable)}: run zkr withdraw --claim --token ${r.tokenId}`);
+        log(
+          `applied by batch ${batch}; claimable now ${await new Tokens(async () => l1).format(r.tokenId, claimable)}: run zkr withdraw --claim --token ${r.tokenId}`,
+        );
       }
       if (o.json) {
         return console.log(
-          JSON.stringify({ queueIndex: r.queueIndex.toString(), fee: r.fee.toString(), tx: r.receipt.hash, batch: batch?.toString() ?? null, token: r.tokenId.toString(), claimable: claimable?.toString() ?? null }, null, 2),
+          JSON.stringify(
+            {
+              queueIndex: r.queueIndex.toString(),
+              fee: r.fee.toString(),
+              tx: r.receipt.hash,
+              batch: batch?.toString() ?? null,
+              token: r.tokenId.toString(),
+              claimable: claimable?.toString() ?? null,
+            },
+            null,
+            2,
+          ),
         );
       }
       console.log(`L1 operation #${r.queueIndex}${batch !== undefined ? ` applied by batch ${batch}` : " queued"}`);

@@ -41,7 +41,9 @@ export function rebuildCommand(): Command {
       const tokens = new Tokens(async () => l1);
       console.log(`rebuilt from ${r.batches.length} batches and ${consumed} of ${r.ops.length} L1 operations in ${(ms / 1000).toFixed(1)} s`);
       for (const [i, a] of accounts) {
-        console.log(`  #${String(i).padEnd(4)} ${(await tokens.format(a.tokenId, a.balance)).padEnd(28)} nonce ${String(a.nonce).padEnd(4)} owner ${getAddress("0x" + a.owner.toString(16).padStart(40, "0"))}`);
+        console.log(
+          `  #${String(i).padEnd(4)} ${(await tokens.format(a.tokenId, a.balance)).padEnd(28)} nonce ${String(a.nonce).padEnd(4)} owner ${getAddress("0x" + a.owner.toString(16).padStart(40, "0"))}`,
+        );
       }
       console.log(`root ${r.state.root}: ${r.state.root === r.onChainRoot ? "matches the root on L1" : "DIFFERS from the root on L1"}`);
       if (r.state.root !== r.onChainRoot) process.exitCode = 1;

@@ -9,7 +9,10 @@ export function registerTokenCommand(): Command {
   const cmd = new Command("register-token")
     .description("register an ERC-20 contract on the rollup under the next token id (the deployer only)")
     .argument("<address>", "ERC-20 contract address")
-    .requiredOption("--min-deposit <amount>", "smallest deposit of the token, in whole tokens (e.g. 0.01): deposits below it are refused, so dust accounts cannot fill the tree")
+    .requiredOption(
+      "--min-deposit <amount>",
+      "smallest deposit of the token, in whole tokens (e.g. 0.01): deposits below it are refused, so dust accounts cannot fill the tree",
+    )
     .option("--json", "print as JSON");
   withSettings(cmd, "key", "deployment", "rpc");
   return cmd.action(async (address: string, o: { minDeposit: string; json?: boolean } & Record<string, unknown>) => {
@@ -26,7 +29,20 @@ export function registerTokenCommand(): Command {
       const r = await registerToken(l1, token, minDeposit);
       const info = await new Tokens(async () => l1).info(r.tokenId);
       if (o.json) {
-        return console.log(JSON.stringify({ token: r.tokenId.toString(), address: token, symbol: info.symbol, decimals: info.decimals, minDeposit: minDeposit.toString(), tx: r.receipt.hash }, null, 2));
+        return console.log(
+          JSON.stringify(
+            {
+              token: r.tokenId.toString(),
+              address: token,
+              symbol: info.symbol,
+              decimals: info.decimals,
+              minDeposit: minDeposit.toString(),
+              tx: r.receipt.hash,
+            },
+            null,
+            2,
+          ),
+        );
       }
       console.log(`token ${r.tokenId}: ${info.symbol} (${info.decimals} decimals) at ${token}, minimum deposit ${formatAmount(minDeposit, decimals)}`);
     });

@@ -28,7 +28,8 @@ interface Opts {
 /** Parses one --min-fee TOKEN=AMOUNT (base units) into the map of the earlier ones. */
 function minFeeArg(v: string, acc: Map<bigint, bigint>): Map<bigint, bigint> {
   const m = /^(\d{1,10})=(\d{1,20})$/.exec(v);
-  if (!m || BigInt(m[1]!) >> 32n !== 0n) throw new InvalidArgumentError(`--min-fee takes TOKEN=AMOUNT, a token id and an amount in base units (e.g. 0=1000000000000), got "${v}"`);
+  if (!m || BigInt(m[1]!) >> 32n !== 0n)
+    throw new InvalidArgumentError(`--min-fee takes TOKEN=AMOUNT, a token id and an amount in base units (e.g. 0=1000000000000), got "${v}"`);
   const fee = BigInt(m[2]!);
   if (fee > floatMax(FLOAT8)) throw new InvalidArgumentError(`--min-fee ${v}: no fee can reach it (a fee is at most ${floatMax(FLOAT8)} base units)`);
   return new Map(acc).set(BigInt(m[1]!), fee);
@@ -48,7 +49,12 @@ export function sequencerCommand(): Command {
     .option("--confirmations <n|finalized>", CONFIRMATIONS_HELP, confirmationsArg)
     .option("--max-in-flight <n>", "batches built but not yet on L1, at most (default 4)", numArg("max in flight", 1, 64))
     .option("--max-pending <n>", "pending transactions at most (beyond: 503 MEMPOOL_FULL)", numArg("max pending", 1), DEFAULT_MAX_PENDING)
-    .option("--max-pending-per-sender <n>", "pending transactions of one account at most (beyond: 429 SENDER_LIMIT)", numArg("max pending per sender", 1), DEFAULT_MAX_PENDING_PER_SENDER)
+    .option(
+      "--max-pending-per-sender <n>",
+      "pending transactions of one account at most (beyond: 429 SENDER_LIMIT)",
+      numArg("max pending per sender", 1),
+      DEFAULT_MAX_PENDING_PER_SENDER,
+    )
     .addOption(
       new Option("--min-fee <token=amount>", "minimum fee of a token in base units, e.g. 0=1000000000000 (repeatable; below: 400 FEE_TOO_LOW)")
         .argParser(minFeeArg)
@@ -80,7 +86,9 @@ export function sequencerCommand(): Command {
         mempool: { maxPending: o.maxPending, maxPendingPerSender: o.maxPendingPerSender, minFee: o.minFee },
         log: (m) => log(m),
       });
-      log(`zkr sequencer: rollup ${d.rollup} on chain ${d.chainId}, API on ${running.url}, proofs ${o.redis ? `by workers on queue ${o.queue}` : "in this process"}, batches final after ${running.sequencer.status().finality}`);
+      log(
+        `zkr sequencer: rollup ${d.rollup} on chain ${d.chainId}, API on ${running.url}, proofs ${o.redis ? `by workers on queue ${o.queue}` : "in this process"}, batches final after ${running.sequencer.status().finality}`,
+      );
       if (o.minFee.size === 0) log("zkr sequencer: no --min-fee: transactions may pay no fee (fine for development; set one per token in production)");
       const halted = await Promise.race([untilSignal(log).then(() => undefined), running.halted]);
       await running.stop();

@@ -5,7 +5,9 @@ import { Config } from "../config.js";
 
 export function setupCommand(): Command {
   return new Command("setup")
-    .description("DEVELOPMENT setup: compile a circuit instance, run the Groth16 setup with a single phase-2 contribution made here, export its verifier (cached); production keys come from `zkr ceremony`")
+    .description(
+      "DEVELOPMENT setup: compile a circuit instance, run the Groth16 setup with a single phase-2 contribution made here, export its verifier (cached); production keys come from `zkr ceremony`",
+    )
     .option("-i, --instance <name>", "circuit instance from circuits/instances.json", TEST_INSTANCE)
     .option("--ptau <file>", "ceremony powers-of-tau file (without it: an insecure development ptau)")
     .option("--ptau-sha256 <hex>", "sha256 the ceremony ptau must have")
@@ -28,7 +30,9 @@ export function setupCommand(): Command {
       console.log(`instance      ${m.label}${r.cached ? " (cached)" : ""}`);
       console.log(`constraints   ${m.constraints}`);
       console.log(`ptau          ${m.ptau.kind}${m.ptau.kind === "ceremony" ? "" : " (INSECURE: development only)"}, power ${m.ptau.power}`);
-      console.log("phase 2       DEVELOPMENT: one contribution, made on this machine (INSECURE: whoever ran it could forge proofs; use `zkr ceremony` for a real chain)");
+      console.log(
+        "phase 2       DEVELOPMENT: one contribution, made on this machine (INSECURE: whoever ran it could forge proofs; use `zkr ceremony` for a real chain)",
+      );
       console.log(`zkey          ${m.zkey}`);
       console.log(`verifier      ${m.contractName} (${r.verifierPath ?? m.verifierSol})`);
     });

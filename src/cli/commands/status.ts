@@ -36,15 +36,25 @@ export function statusCommand(): Command {
       if (s.l1) console.log(`L1            head ${s.l1.head}, final up to ${s.l1.finalized} (${s.finality}), rollup at batch ${s.l1.batchNumber}`);
       console.log(`batches       ${s.batches.total} built, ${s.batches.included} included, ${s.batches.final} final on L1`);
       for (const b of s.batches.inFlight) console.log(`  batch ${b.number}  ${batchLine(b)}`);
-      console.log(`transactions  ${t.pending} pending, ${t.batched} batched, ${t.proven} proven, ${t.included} included, ${t.final} final, ${t.rejected} rejected`);
+      console.log(
+        `transactions  ${t.pending} pending, ${t.batched} batched, ${t.proven} proven, ${t.included} included, ${t.final} final, ${t.rejected} rejected`,
+      );
       const m = s.mempool;
       if (m) {
-        const fees = Object.entries(m.minFee).map(([token, fee]) => `token ${token}: ${fee}`).join(", ") || "none";
-        console.log(`mempool       ${m.pending} of ${m.maxPending} pending from ${m.senders} senders (${m.maxPendingPerSender} per sender), minimum fees ${fees}`);
+        const fees =
+          Object.entries(m.minFee)
+            .map(([token, fee]) => `token ${token}: ${fee}`)
+            .join(", ") || "none";
+        console.log(
+          `mempool       ${m.pending} of ${m.maxPending} pending from ${m.senders} senders (${m.maxPendingPerSender} per sender), minimum fees ${fees}`,
+        );
       }
       console.log(`L1 operations ${s.l1OpsConsumed} of ${s.l1OpsKnown} seen consumed`);
       const r = s.reconciliations;
-      if (r.last) console.log(`reconciled    ${r.count} time(s) with L1, last ${r.last.at}: ${r.last.reason}${r.last.finalLost.length ? ` (batches ${r.last.finalLost.join(", ")} had been final)` : ""}`);
+      if (r.last)
+        console.log(
+          `reconciled    ${r.count} time(s) with L1, last ${r.last.at}: ${r.last.reason}${r.last.finalLost.length ? ` (batches ${r.last.finalLost.join(", ")} had been final)` : ""}`,
+        );
       if (s.rebuild) console.log(`rebuild       ${retryLine(s.rebuild)}`);
       if (s.lastError) console.log(`last error    ${s.lastError}`);
       return;
@@ -101,11 +111,15 @@ export function statusCommand(): Command {
       if (o.json) return console.log(JSON.stringify(s, null, 2));
       const at = (t: number | null) => (t === null ? "never" : new Date(t * 1000).toISOString());
       console.log(`rollup        ${s.rollup} on chain ${s.chainId} (instance ${s.instance}), block ${s.block}`);
-      console.log(`verifier key  ${verifyingKeyHash} (${s.verifyingKeyMatches ? "the deployment file's" : "DIFFERS from the deployment file's " + d.verifyingKeyHash})`);
+      console.log(
+        `verifier key  ${verifyingKeyHash} (${s.verifyingKeyMatches ? "the deployment file's" : "DIFFERS from the deployment file's " + d.verifyingKeyHash})`,
+      );
       console.log(`batches       ${s.batchNumber}, root ${s.stateRoot}, last at ${at(s.lastBatchAt)}`);
       console.log(`accounts      ${s.accountCount} created`);
       console.log(`L1 operations ${s.l1Processed} of ${s.l1OpCount} processed${oldest ? `, oldest waiting since ${at(s.oldestPendingQueuedAt)}` : ""}`);
-      console.log(`L1 policy     fee ${formatAmount(l1OpFee, 18)} ETH per operation, minimum ETH deposit ${formatAmount(minDeposit, 18)}, grace ${s.l1Grace} s`);
+      console.log(
+        `L1 policy     fee ${formatAmount(l1OpFee, 18)} ETH per operation, minimum ETH deposit ${formatAmount(minDeposit, 18)}, grace ${s.l1Grace} s`,
+      );
       console.log(`sequencer     ${s.sequencer}`);
       console.log(`setup         ${describeDeploymentSetup(d)}`);
       console.log(`ETH held      ${formatAmount(held, 18)}`);

@@ -9,7 +9,9 @@ import { intArg } from "../units.js";
 
 export function verifyCommand(): Command {
   const cmd = new Command("verify")
-    .description("re-check a batch from L1 alone: recompute its public inputs from the posted data, check its data commitment and verify its proof (exit code 1 if invalid)")
+    .description(
+      "re-check a batch from L1 alone: recompute its public inputs from the posted data, check its data commitment and verify its proof (exit code 1 if invalid)",
+    )
     .argument("<batch>", "batch number (1 is the first)", intArg("batch number", 1n, (1n << 32n) - 1n))
     .option("--setup <dir>", "setup directory holding the deployment's verification key (default: the cache)")
     .option("--json", "print as JSON");
@@ -26,7 +28,21 @@ export function verifyCommand(): Command {
       if (o.json) {
         console.log(
           JSON.stringify(
-            { batch: batch.toString(), publicSignals: v.publicSignals.map(String), commitment: v.batch.data.commitment.toString(), commitmentValid: v.commitmentValid, proofValid: v.proofValid, rootConsistent: v.rootConsistent, verifyingKeyHash: v.onChainKeyHash, keyHashMatches: v.keyHashMatches, oldRoot: v.batch.oldRoot.toString(), newRoot: v.batch.data.newRoot.toString(), tx: v.batch.txHash, setup: d.setupProvenance ?? null, valid: ok },
+            {
+              batch: batch.toString(),
+              publicSignals: v.publicSignals.map(String),
+              commitment: v.batch.data.commitment.toString(),
+              commitmentValid: v.commitmentValid,
+              proofValid: v.proofValid,
+              rootConsistent: v.rootConsistent,
+              verifyingKeyHash: v.onChainKeyHash,
+              keyHashMatches: v.keyHashMatches,
+              oldRoot: v.batch.oldRoot.toString(),
+              newRoot: v.batch.data.newRoot.toString(),
+              tx: v.batch.txHash,
+              setup: d.setupProvenance ?? null,
+              valid: ok,
+            },
             null,
             2,
           ),
@@ -41,7 +57,8 @@ export function verifyCommand(): Command {
         console.log(`roots          ${v.rootConsistent ? "consistent" : "INCONSISTENT"}: ${v.batch.oldRoot} → ${v.batch.data.newRoot}`);
         console.log(`setup          ${describeDeploymentSetup(d)}`);
         for (const [i, c] of (d.setupProvenance?.contributions ?? []).entries()) console.log(`  #${i + 1} ${c.name} ${c.hash}`);
-        if (d.setupProvenance?.beacon) console.log(`  beacon ${d.setupProvenance.beacon.hash}${d.setupProvenance.beacon.source ? ` (${d.setupProvenance.beacon.source})` : ""}`);
+        if (d.setupProvenance?.beacon)
+          console.log(`  beacon ${d.setupProvenance.beacon.hash}${d.setupProvenance.beacon.source ? ` (${d.setupProvenance.beacon.source})` : ""}`);
       }
       if (!ok) process.exitCode = 1;
     } finally {

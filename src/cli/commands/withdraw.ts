@@ -23,7 +23,12 @@ export function withdrawCommand(): Command {
     .option("--fee <amount>", "fee for the sequencer, in whole tokens", "0")
     .option("--claim", "only pull what is already claimable on L1 (exits, forced exits, refunds)")
     .option("--token <id>", "with --claim: token id (0 = ETH)", intArg("token id", 0n, (1n << 32n) - 1n))
-    .option("--timeout <seconds>", "give up waiting for the exit to be final after this long (L1 finality takes about 13 minutes on Ethereum)", numArg("timeout", 1), FINAL_WAIT_S)
+    .option(
+      "--timeout <seconds>",
+      "give up waiting for the exit to be final after this long (L1 finality takes about 13 minutes on Ethereum)",
+      numArg("timeout", 1),
+      FINAL_WAIT_S,
+    )
     .option("--json", "print the result as JSON");
   withSettings(cmd, "key", "sequencer", "wallet", "deployment", "rpc");
   return cmd.action(async (o: Opts & Record<string, unknown>) => {
@@ -51,7 +56,13 @@ export function withdrawCommand(): Command {
       const { amount, receipt } = pulled;
       const to = signerOf(l1).address;
       if (o.json) {
-        return console.log(JSON.stringify({ exit, token: tokenId.toString(), withdrawn: amount.toString(), to, tx: receipt.hash, gasCost: gasCost(receipt).toString() }, null, 2));
+        return console.log(
+          JSON.stringify(
+            { exit, token: tokenId.toString(), withdrawn: amount.toString(), to, tx: receipt.hash, gasCost: gasCost(receipt).toString() },
+            null,
+            2,
+          ),
+        );
       }
       console.log(`withdrew ${await tokens.format(tokenId, amount)} to ${to} (tx ${receipt.hash})`);
     });
