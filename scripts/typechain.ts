@@ -1,6 +1,6 @@
 // Generates the TypeScript (ethers v6) bindings of the contracts the TypeScript code talks to, from
-// their compiled ABI, into typechain-types/ (committed; test/contracts/bindings.test.ts checks they
-// are up to date). The generator is TypeChain's ethers-v6 target, run on ABI-only copies of the
+// their compiled ABI, into typechain-types/ (generated, not committed: bin/lint runs this before it
+// type-checks; the code imports only types from it, so nothing at run time needs it). The generator is TypeChain's ethers-v6 target, run on ABI-only copies of the
 // Hardhat artifacts: no bytecode goes into the bindings, so a factory only connects, and an edit
 // that changes bytecode but not the ABI leaves them as they are.
 //
@@ -13,7 +13,7 @@ import { runTypeChain } from "typechain";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
-/** Where the committed bindings live. */
+/** Where the generated bindings are written (git ignores it). */
 export const BINDINGS_DIR = path.join(ROOT, "typechain-types");
 
 /** The contracts bound, by fully qualified name: the Rollup and the interfaces of what it calls. */
