@@ -19,18 +19,13 @@ import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { loadCrypto } from "../src/model/crypto.js";
-import { DEV_POLICY } from "../src/chain/deploy.js";
-import { L2Key, verifySignature } from "../src/model/keys.js";
-import { getInstance, TEST_INSTANCE } from "../src/proving/instances.js";
+import { benchWorld, fundedRollup, log } from "./world.js";
+import { verifySignature } from "../src/model/keys.js";
 import { REPO_ROOT } from "../src/util/paths.js";
-import { setupInstance } from "../src/proving/setup.js";
 import { signTransfer, transferMessage, transferToJSON } from "../src/model/tx.js";
 import { LocalProofQueue } from "../src/prover/queue.js";
 import type * as ServiceModule from "../src/sequencer/service.js";
 import type * as StoreModule from "../src/sequencer/store.js";
-import { connectRollup, deploy, deposit } from "../src/ops/index.js";
-import { benchSettings } from "./settings.js";
 
 const { values } = parseArgs({
   options: {
@@ -43,17 +38,8 @@ const { values } = parseArgs({
 const sizes = values.pending.split(",").map(Number);
 const nBatches = Number(values.batches);
 const reps = Number(values.reps);
-const log = (m: string) => console.error(m);
-
-const { devPtau } = benchSettings();
-process.chdir(REPO_ROOT);
-const p = getInstance(TEST_INSTANCE);
-const setup = await setupInstance(p.name, { log, devPtau, writeVerifier: false });
-const crypto = await loadCrypto();
-const { network } = await import("hardhat");
-const { ethers } = await network.connect();
-const [signer, user] = await ethers.getSigners();
-const chainId = (await ethers.provider.getNetwork()).chainId;
+const w = await benchWorld();
+const { p, setup, crypto } = w;
 
 /** The sequencer modules of `root` (this tree, or a copy of an earlier commit). */
 async function modules(root: string): Promise<{ service: typeof ServiceModule; store: typeof StoreModule }> {
@@ -90,11 +76,7 @@ async function measure(label: string, root: string): Promise<Row> {
   log(`${label}: ${root}`);
   const { service, store: storeMod } = await modules(root);
   const dir = mkdtempSync(path.join(os.tmpdir(), "zkr-bench-mempool-"));
-  const d = await deploy({ signer, chainId, rpc: "http://in-process.invalid", instance: p.name, policy: DEV_POLICY, devPtau, log });
-  const keys = await Promise.all([0, 1].map(() => L2Key.random()));
-  const asUser = await connectRollup({ deployment: d, provider: ethers.provider, signer: user });
-  for (const k of keys) await deposit(asUser, { token: 0n, amount: 10n ** 18n, owner: k });
-  const { rollup } = await connectRollup({ deployment: d, provider: ethers.provider, signer });
+  const { d, keys, rollup, domain } = await fundedRollup(w, 2, 10n ** 18n);
   const store = new storeMod.SequencerStore(path.join(dir, "seq.sqlite"));
   const queue = new LocalProofQueue(setup.manifest);
   const base = { crypto, params: p, store, rollup, fromBlock: d.deployBlock, prover: queue, pollMs: 100, batchTimeoutMs: 200 };
@@ -104,7 +86,6 @@ async function measure(label: string, root: string): Promise<Row> {
   await seq.start();
   await seq.drain();
   await seq.stop();
-  const domain = { chainId, rollupAddress: BigInt(d.rollup) };
   const signed = Array.from({ length: reps * sizes.length }, (_, n) =>
     transferToJSON(signTransfer(crypto.hash, keys[0]!, { from: 1n, to: 2n, amount: 1n, fee: 0n, nonce: BigInt(n) }, domain, p)),
   );

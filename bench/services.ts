@@ -6,46 +6,27 @@ import os from "node:os";
 import { mkdtempSync, rmSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { benchWorld, fundedRollup, log } from "./world.js";
 import { buildBatch } from "../src/model/batch.js";
-import { loadCrypto } from "../src/model/crypto.js";
-import { DEV_POLICY } from "../src/chain/deploy.js";
 import { L2Key } from "../src/model/keys.js";
-import { getInstance, TEST_INSTANCE } from "../src/proving/instances.js";
-import { REPO_ROOT } from "../src/util/paths.js";
-import { setupInstance } from "../src/proving/setup.js";
 import { L2State } from "../src/model/state.js";
 import { signTransfer, transferToJSON } from "../src/model/tx.js";
 import { LocalProofQueue } from "../src/prover/queue.js";
 import { buildApi } from "../src/sequencer/api.js";
 import { Sequencer } from "../src/sequencer/service.js";
 import { SequencerStore } from "../src/sequencer/store.js";
-import { connectRollup, deploy, deposit } from "../src/ops/index.js";
-import { benchSettings } from "./settings.js";
 
 const { values } = parseArgs({ options: { txs: { type: "string", default: "300" }, proofs: { type: "string", default: "4" } } });
 const nTx = Number(values.txs);
 const nProofs = Number(values.proofs);
-const log = (m: string) => console.error(m);
-
-const { devPtau } = benchSettings();
-process.chdir(REPO_ROOT);
-const p = getInstance(TEST_INSTANCE);
-const setup = await setupInstance(p.name, { log, devPtau, writeVerifier: false });
-const crypto = await loadCrypto();
-const { network } = await import("hardhat");
-const { ethers } = await network.connect();
-const [signer, user] = await ethers.getSigners();
+const w = await benchWorld();
+const { p, setup, crypto } = w;
 const rows: [string, string][] = [];
 
 // 1. HTTP acceptance: 20 funded accounts, nTx signed transfers posted sequentially over loopback.
 {
   const dir = mkdtempSync(path.join(os.tmpdir(), "zkr-bench-"));
-  const chainId = (await ethers.provider.getNetwork()).chainId;
-  const d = await deploy({ signer, chainId, rpc: "http://in-process.invalid", instance: p.name, policy: DEV_POLICY, devPtau, log });
-  const keys = await Promise.all(Array.from({ length: 20 }, () => L2Key.random()));
-  const asUser = await connectRollup({ deployment: d, provider: ethers.provider, signer: user });
-  for (const k of keys) await deposit(asUser, { token: 0n, amount: 10n ** 19n, owner: k });
-  const { rollup } = await connectRollup({ deployment: d, provider: ethers.provider, signer });
+  const { d, keys, rollup, domain } = await fundedRollup(w, 20, 10n ** 19n);
   const store = new SequencerStore(path.join(dir, "seq.sqlite"));
   const queue = new LocalProofQueue(setup.manifest);
   const seq = new Sequencer({ crypto, params: p, store, rollup, fromBlock: d.deployBlock, prover: queue, batchTimeoutMs: 200, pollMs: 100 });
@@ -54,7 +35,6 @@ const rows: [string, string][] = [];
   const url = await app.listen({ host: "127.0.0.1", port: 0 });
   log("waiting for the deposits to be proven …");
   await seq.drain();
-  const domain = { chainId, rollupAddress: BigInt(d.rollup) };
   const bodies = Array.from({ length: nTx }, (_, i) => {
     const from = i % keys.length;
     const nonce = BigInt(Math.floor(i / keys.length));
