@@ -34,49 +34,34 @@ export type ConflictCode = "REVERTED" | "L1_MOVED" | "REORG" | "REPLACED";
 export type FatalCode = "OUT_OF_SYNC" | "WRONG_DATABASE" | "WRONG_DEPLOYMENT" | "NOT_SEQUENCER" | "ESCAPE_MODE" | "BAD_CONFIG";
 export type FailureCode = TransientCode | ConflictCode | FatalCode;
 
-export abstract class PipelineError extends Error {
+export abstract class PipelineError<C extends FailureCode = FailureCode> extends Error {
   abstract readonly kind: FailureKind;
-  abstract readonly code: FailureCode;
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly code: C,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = new.target.name;
   }
 }
 
-export class TransientError extends PipelineError {
+export class TransientError extends PipelineError<TransientCode> {
   readonly kind = "transient" as const;
-  constructor(
-    readonly code: TransientCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
-export class StateConflictError extends PipelineError {
+export class StateConflictError extends PipelineError<ConflictCode> {
   readonly kind = "conflict" as const;
   /** The Rollup's custom error, when the conflict is a revert (code REVERTED). */
   readonly revert?: string;
-  constructor(
-    readonly code: ConflictCode,
-    message: string,
-    options?: { cause?: unknown; revert?: string },
-  ) {
-    super(message, options);
+  constructor(code: ConflictCode, message: string, options?: { cause?: unknown; revert?: string }) {
+    super(code, message, options);
     this.revert = options?.revert;
   }
 }
 
-export class FatalError extends PipelineError {
+export class FatalError extends PipelineError<FatalCode> {
   readonly kind = "fatal" as const;
-  constructor(
-    readonly code: FatalCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 /**
