@@ -193,7 +193,10 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
       log,
     });
     const sequencer = running;
-    const stopped = Promise.race([chain.exited.then(() => "the hardhat node exited"), sequencer.halted.then((r) => `the sequencer stopped: ${r}`)]);
+    const stopped = Promise.race([
+      chain.exited.then(() => "the hardhat node exited"),
+      sequencer.halted.then((e) => `the sequencer stopped (${e.code}): ${e.message}`),
+    ]);
     return { chain, deployment, deploymentFile, sequencer, stopped, stop };
   } catch (e) {
     await stop();

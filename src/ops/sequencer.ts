@@ -7,6 +7,7 @@ import type { SetupManifest } from "../proving/manifest.js";
 import type { WitnessChoice } from "../proving/prover.js";
 import type { ProofQueue } from "../prover/queue.js";
 import type { Finality } from "../sequencer/finality.js";
+import type { FatalError } from "../sequencer/errors.js";
 import type { Sequencer } from "../sequencer/service.js";
 import type { Log } from "../util/log.js";
 import { type Deployment, deploymentParams } from "./deployment.js";
@@ -38,8 +39,8 @@ export interface RunningSequencer {
   /** Base URL of the API. */
   url: string;
   sequencer: Sequencer;
-  /** Resolves with the reason if the sequencer stopped on a fatal error (configuration). */
-  halted: Promise<string>;
+  /** Resolves with the error (code and reason) if the sequencer stopped on a fatal error. */
+  halted: Promise<FatalError>;
   /** Stops the API, the batch loop, the prover (waiting for a proof in progress) and the database. */
   stop(): Promise<void>;
 }

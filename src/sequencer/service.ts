@@ -94,8 +94,8 @@ export interface SequencerOptions {
 }
 
 export class Sequencer {
-  /** Resolves with the reason once a fatal error stopped the sequencer. */
-  readonly halted: Promise<string>;
+  /** Resolves with the error (its code and reason) once a fatal error stopped the sequencer. */
+  readonly halted: Promise<FatalError>;
   private readonly o: Required<Omit<SequencerOptions, "log">> & { log: (m: string) => void };
   private readonly ledger: Ledger;
   /** Pending transactions (loaded at start, kept by admission and the planner, reloaded after a reconciliation). */
@@ -111,7 +111,7 @@ export class Sequencer {
   private ticking?: Promise<void>;
   private lastError?: string;
   private fatalErr?: FatalError;
-  private resolveHalted!: (reason: string) => void;
+  private resolveHalted!: (err: FatalError) => void;
   /** Failed ticks (L1 unreachable, …): the loop backs off. */
   private readonly tickRetry: Retry;
   /** Rebuilds after L1 rejected a batch: the next batch waits. */
@@ -339,7 +339,7 @@ export class Sequencer {
       reconciliations: { count: r?.count ?? 0, ...(r?.last && { last: r.last }) },
       ...(this.rebuild.failures > 0 && { rebuild: this.rebuild.view(now) }),
       lastError: this.lastError,
-      ...(this.fatalErr !== undefined && { fatal: this.fatalErr.message }),
+      ...(this.fatalErr !== undefined && { fatal: this.fatalErr.message, fatalCode: this.fatalErr.code }),
     };
   }
 
@@ -384,7 +384,7 @@ export class Sequencer {
     this.lastError = err.message;
     this.running = false;
     this.o.log(`sequencer: FATAL: ${err.message}; the sequencer stopped`);
-    this.resolveHalted(err.message);
+    this.resolveHalted(err);
   }
 
   /**

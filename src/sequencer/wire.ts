@@ -101,6 +101,8 @@ export interface StatusView {
   lastError?: string;
   /** Why the sequencer stopped (configuration), if it did. */
   fatal?: string;
+  /** The FatalError code of that stop (src/sequencer/errors.ts: OUT_OF_SYNC, WRONG_DATABASE, NOT_SEQUENCER, …). */
+  fatalCode?: string;
 }
 
 export function txView(r: TxRecord): TxView {

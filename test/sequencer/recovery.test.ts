@@ -194,7 +194,7 @@ describe("the pipeline recovers by itself (real processes)", function () {
     const code = await Promise.race([w.sequencer.exited, new Promise<"running">((r) => setTimeout(() => r("running"), 300_000))]);
     expect(code, w.sequencer.output).to.equal(1);
     expect(w.sequencer.output).to.match(/FATAL: submitting batch \d+: the rollup reverted with NotSequencer; the sequencer stopped/);
-    expect(w.sequencer.output).to.match(/zkr: the sequencer stopped: submitting batch \d+: the rollup reverted with NotSequencer/);
+    expect(w.sequencer.output).to.match(/zkr: the sequencer stopped \(NOT_SEQUENCER\): submitting batch \d+: the rollup reverted with NotSequencer/);
   });
 
   it("told to use the finalized block on a node without that tag, the sequencer does not start and says why", async function () {

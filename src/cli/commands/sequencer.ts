@@ -92,7 +92,7 @@ export function sequencerCommand(): Command {
       if (o.minFee.size === 0) log("zkr sequencer: no --min-fee: transactions may pay no fee (fine for development; set one per token in production)");
       const halted = await Promise.race([untilSignal(log).then(() => undefined), running.halted]);
       await running.stop();
-      if (halted !== undefined) throw new Error(`the sequencer stopped: ${halted}`);
+      if (halted !== undefined) throw new Error(`the sequencer stopped (${halted.code}): ${halted.message}`);
       log("zkr sequencer: stopped");
     } finally {
       l1.close();

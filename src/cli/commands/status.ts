@@ -31,7 +31,7 @@ export function statusCommand(): Command {
       if (o.json) return console.log(JSON.stringify(s, null, 2));
       const t = s.txs;
       console.log(`rollup        ${s.rollup} on chain ${s.chainId} (instance ${s.instance})`);
-      if (s.fatal) console.log(`STOPPED       ${s.fatal}`);
+      if (s.fatal) console.log(`STOPPED       ${s.fatalCode ? `${s.fatalCode}: ` : ""}${s.fatal}`);
       console.log(`state         ${s.accounts} accounts, root ${s.stateRoot}`);
       if (s.l1) console.log(`L1            head ${s.l1.head}, final up to ${s.l1.finalized} (${s.finality}), rollup at batch ${s.l1.batchNumber}`);
       console.log(`batches       ${s.batches.total} built, ${s.batches.included} included, ${s.batches.final} final on L1`);
