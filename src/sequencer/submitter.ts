@@ -11,6 +11,7 @@
 import type { TransactionReceipt } from "ethers";
 import type { Batch } from "../model/batch.js";
 import type { RollupContract } from "../chain/deploy.js";
+import { sendAndWait } from "../chain/send.js";
 import { proofProblem, verifierFor } from "../proving/check.js";
 import type { ProofResult } from "../proving/prover.js";
 import { classifyL1Error, FatalError, revertName, StateConflictError, TransientError } from "./errors.js";
@@ -75,11 +76,11 @@ export async function submitProven(
   opts: { timeoutMs?: number; onSent?: (txHash: string) => void } = {},
 ): Promise<TransactionReceipt> {
   try {
-    const tx = await sendBatch(rollup, batch, proof);
-    opts.onSent?.(tx.hash);
-    const receipt = await tx.wait(1, opts.timeoutMs);
-    if (!receipt || receipt.status !== 1) throw new StateConflictError("REVERTED", `submitting batch ${n}: transaction ${tx.hash} reverted`);
-    return receipt;
+    return await sendAndWait(() => sendBatch(rollup, batch, proof), rollup.interface, {
+      what: `submitting batch ${n}`,
+      timeoutMs: opts.timeoutMs,
+      onSent: (tx) => opts.onSent?.(tx.hash),
+    });
   } catch (e) {
     if (
       revertName(e, rollup.interface) === "InvalidProof" &&
