@@ -1,8 +1,9 @@
 // Values as users type them on the command line: L2 amounts and fees (decimal strings in whole
 // tokens, src/util/amounts.ts) checked to have exact compact encodings, and commander parsers of
-// integer and ETH flags.
+// integer and ETH flags, and the instance and ptau options of the setup commands.
 import { FLOAT40, FLOAT8, type FloatFormat, isRepresentable } from "../model/float.js";
-import { InvalidArgumentError } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
+import { getInstance, TEST_INSTANCE } from "../proving/instances.js";
 import { DEV_CONFIRMATIONS, type Finality, parseFinality } from "../sequencer/finality.js";
 import { formatAmount, parseAmount } from "../util/amounts.js";
 
@@ -54,4 +55,19 @@ export const CONFIRMATIONS_HELP =
 /** Parses --confirmations for commander (a user mistake is one line). */
 export function confirmationsArg(v: string): Finality {
   return parseFinality(v);
+}
+
+/** The options of a command that sets up an instance from a ptau: --instance, --ptau and --ptau-sha256. */
+export function withInstanceAndPtau(cmd: Command): Command {
+  return cmd
+    .option("-i, --instance <name>", "circuit instance from circuits/instances.json", TEST_INSTANCE)
+    .option("--ptau <file>", "ceremony powers-of-tau file (without it: an insecure development ptau)")
+    .option("--ptau-sha256 <hex>", "sha256 the ceremony ptau must have");
+}
+
+/** What withInstanceAndPtau's options ask for, checked: a registered instance, and a ceremony ptau with its sha256 or none. */
+export function instanceAndPtau(o: { instance: string; ptau?: string; ptauSha256?: string }): { instance: string; ptau?: { path: string; sha256: string } } {
+  getInstance(o.instance);
+  if (Boolean(o.ptau) !== Boolean(o.ptauSha256)) throw new Error("--ptau and --ptau-sha256 go together");
+  return { instance: o.instance, ptau: o.ptau ? { path: o.ptau, sha256: o.ptauSha256! } : undefined };
 }

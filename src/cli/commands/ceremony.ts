@@ -14,12 +14,11 @@ import {
   recordContributions,
   verifyCeremonyZkey,
 } from "../../proving/ceremony.js";
-import { getInstance, TEST_INSTANCE } from "../../proving/instances.js";
 import { setupProvenance } from "../../proving/setup.js";
 import { describeProvenance } from "../../proving/manifest.js";
 import type { ZkeyContribution } from "../../proving/zkey.js";
 import { Config } from "../config.js";
-import { numArg } from "../units.js";
+import { instanceAndPtau, numArg, withInstanceAndPtau } from "../units.js";
 
 const progress = (json?: boolean) => (json ? () => {} : (m: string) => console.error(m));
 
@@ -29,22 +28,18 @@ function contributionLine(c: ZkeyContribution): string {
 }
 
 function initCommand(): Command {
-  return new Command("init")
-    .description(
-      "start a ceremony: compile the instance, compute the initial key (contribution 0) from the ptau, write the ceremony directory (key + ceremony.json)",
-    )
-    .option("-i, --instance <name>", "circuit instance from circuits/instances.json", TEST_INSTANCE)
-    .option("--ptau <file>", "ceremony powers-of-tau file (without it: an insecure development ptau)")
-    .option("--ptau-sha256 <hex>", "sha256 the ceremony ptau must have")
+  const cmd = new Command("init").description(
+    "start a ceremony: compile the instance, compute the initial key (contribution 0) from the ptau, write the ceremony directory (key + ceremony.json)",
+  );
+  return withInstanceAndPtau(cmd)
     .requiredOption("--out <dir>", "ceremony directory to create")
     .option("--json", "print the ceremony manifest as JSON")
     .action(async (o: { instance: string; ptau?: string; ptauSha256?: string; out: string; json?: boolean }) => {
-      getInstance(o.instance);
-      if (Boolean(o.ptau) !== Boolean(o.ptauSha256)) throw new Error("--ptau and --ptau-sha256 go together");
+      const { instance, ptau } = instanceAndPtau(o);
       const { devPtau } = Config.resolve({}, ["devPtau"]);
-      const r = await initInstanceCeremony(o.instance, {
+      const r = await initInstanceCeremony(instance, {
         out: o.out,
-        ptau: o.ptau ? { path: o.ptau, sha256: o.ptauSha256! } : undefined,
+        ptau,
         devPtau,
         log: progress(o.json),
       });

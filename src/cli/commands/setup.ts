@@ -1,23 +1,19 @@
 import { Command } from "commander";
-import { getInstance, TEST_INSTANCE } from "../../proving/instances.js";
 import { buildContracts, setupInstance } from "../../proving/setup.js";
 import { Config } from "../config.js";
+import { instanceAndPtau, withInstanceAndPtau } from "../units.js";
 
 export function setupCommand(): Command {
-  return new Command("setup")
-    .description(
-      "DEVELOPMENT setup: compile a circuit instance, run the Groth16 setup with a single phase-2 contribution made here, export its verifier (cached); production keys come from `zkr ceremony`",
-    )
-    .option("-i, --instance <name>", "circuit instance from circuits/instances.json", TEST_INSTANCE)
-    .option("--ptau <file>", "ceremony powers-of-tau file (without it: an insecure development ptau)")
-    .option("--ptau-sha256 <hex>", "sha256 the ceremony ptau must have")
+  const cmd = new Command("setup").description(
+    "DEVELOPMENT setup: compile a circuit instance, run the Groth16 setup with a single phase-2 contribution made here, export its verifier (cached); production keys come from `zkr ceremony`",
+  );
+  return withInstanceAndPtau(cmd)
     .option("--json", "print the setup manifest as JSON")
     .action(async (o: { instance: string; ptau?: string; ptauSha256?: string; json?: boolean }) => {
-      getInstance(o.instance);
-      if (Boolean(o.ptau) !== Boolean(o.ptauSha256)) throw new Error("--ptau and --ptau-sha256 go together");
+      const { instance, ptau } = instanceAndPtau(o);
       const log = o.json ? () => {} : (m: string) => console.error(m);
       const { devPtau } = Config.resolve({}, ["devPtau"]);
-      const r = await setupInstance(o.instance, { ptau: o.ptau ? { path: o.ptau, sha256: o.ptauSha256! } : undefined, devPtau, log });
+      const r = await setupInstance(instance, { ptau, devPtau, log });
       if (r.verifierChanged) {
         log("compiling contracts with the new verifier");
         await buildContracts();
