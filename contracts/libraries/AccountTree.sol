@@ -61,14 +61,7 @@ library AccountTree {
             uint256[8] memory children;
             uint256 pos = index & 7;
             uint256 k = 7 * level;
-            for (uint256 c = 0; c < 8; c++) {
-                children[c] =
-                    c < pos
-                        ? siblings[k + c]
-                        : c == pos
-                            ? node
-                            : siblings[k + c - 1];
-            }
+            for (uint256 c = 0; c < 8; c++) children[c] = childAt(siblings, k, pos, node, c);
             node = poseidon8.poseidon(children);
             index >>= 3;
         }
@@ -76,16 +69,23 @@ library AccountTree {
             uint256 pos = index & 3;
             uint256 k = 7 * levels8;
             uint256[4] memory children;
-            for (uint256 c = 0; c < 4; c++) {
-                children[c] =
-                    c < pos
-                        ? siblings[k + c]
-                        : c == pos
-                            ? node
-                            : siblings[k + c - 1];
-            }
+            for (uint256 c = 0; c < 4; c++) children[c] = childAt(siblings, k, pos, node, c);
             node = poseidon4.poseidon(children);
         }
         return node;
+    }
+
+    /// @dev Child `c` of a level whose path node is `node` at child position `pos` and whose
+    ///      siblings start at offset `k` of `siblings` (see rootOf).
+    function childAt(
+        uint256[] calldata siblings,
+        uint256 k,
+        uint256 pos,
+        uint256 node,
+        uint256 c
+    ) private pure returns (uint256) {
+        if (c < pos) return siblings[k + c];
+        if (c == pos) return node;
+        return siblings[k + c - 1];
     }
 }

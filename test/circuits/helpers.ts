@@ -10,6 +10,7 @@ import { SNARK_FIELD, type Hasher } from "../../src/model/crypto.js";
 import { type BatchPublicData, computePublicInputs } from "../../src/model/publicInputs.js";
 import { l1ChainStep, L1OpKind, type L1Op } from "../../src/model/l1op.js";
 import { type DerivedParams } from "../../src/model/params.js";
+import type { L2State } from "../../src/model/state.js";
 import { REPO_ROOT } from "../../src/util/paths.js";
 import { AccountTree, zeroProof } from "../../src/model/tree.js";
 import { encodeTransfer, packedAmounts, type Domain, type SignedTransfer } from "../../src/model/tx.js";
@@ -524,4 +525,27 @@ export function uncheckedBatchInput(
     feeLeaves: fees,
   });
   return { circuitInput, data, commitment: pub.commitment, publicSignals: pub.signals };
+}
+
+/**
+ * The input of the L1Op(D) template for `op` applied to `s` by the model (which it mutates): the
+ * roots and chain hash around it, and the opened leaf with its Merkle proof.
+ */
+export function l1OpInput(s: L2State, hashIn: bigint, op: L1Op) {
+  const rootIn = s.root;
+  const { result, leaf } = s.applyL1Op(op);
+  const a = leaf.account;
+  const input = {
+    rootIn,
+    hashIn,
+    ...op,
+    kind: BigInt(op.kind),
+    leafAx: a.ax,
+    leafAy: a.ay,
+    leafToken: a.tokenId,
+    leafBalance: a.balance,
+    leafNonce: a.nonce,
+    siblings: leaf.proof.flat(),
+  };
+  return { input, result };
 }

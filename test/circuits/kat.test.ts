@@ -5,11 +5,10 @@
 import { expect } from "chai";
 import { loadCrypto, type ZkrCrypto } from "../../src/model/crypto.js";
 import { L2Key } from "../../src/model/keys.js";
-import { type L1Op } from "../../src/model/l1op.js";
 import { deriveParams } from "../../src/model/params.js";
 import { L2State } from "../../src/model/state.js";
-import { CircuitTester, failsAt, terminateCurve } from "./helpers.js";
-import { big, kat } from "../vectors/kat.js";
+import { CircuitTester, failsAt, l1OpInput, terminateCurve } from "./helpers.js";
+import { big, kat, katL1Op } from "../vectors/kat.js";
 
 after(terminateCurve);
 
@@ -110,31 +109,8 @@ describe("known-answer vectors: the circuit templates (test/vectors/kat.json)", 
     const s = new L2State(c, deriveParams({ name: "l1op_d2", description: "", depth: 2, batchSize: 1, l1Slots: 1, feeSlots: 1 }));
     let prev = 0n;
     for (const v of kat.l1Op.chain) {
-      const op: L1Op = {
-        kind: v.kind,
-        accountIdx: big(v.accountIdx),
-        tokenId: big(v.tokenId),
-        amount: big(v.amount),
-        owner: big(v.owner),
-        ax: big(v.ax),
-        ay: big(v.ay),
-      };
       expect(big(v.prev), v.name).to.equal(prev);
-      const rootIn = s.root;
-      const { leaf } = s.applyL1Op(op);
-      const a = leaf.account;
-      const w = await t.expectPass({
-        rootIn,
-        hashIn: big(v.prev),
-        ...op,
-        kind: BigInt(op.kind),
-        leafAx: a.ax,
-        leafAy: a.ay,
-        leafToken: a.tokenId,
-        leafBalance: a.balance,
-        leafNonce: a.nonce,
-        siblings: leaf.proof.flat(),
-      });
+      const w = await t.expectPass(l1OpInput(s, big(v.prev), katL1Op(v)).input);
       expect(t.get(w, "hashOut"), v.name).to.equal(big(v.hash));
       expect(t.get(w, "rootOut"), v.name).to.equal(s.root);
       prev = big(v.hash);

@@ -9,7 +9,7 @@ import { l1ChainStep, L1OpKind, type L1Op } from "../../src/model/l1op.js";
 import { deriveParams } from "../../src/model/params.js";
 import { L2State, OutOfSyncError } from "../../src/model/state.js";
 import { AccountTree, siblingCount, treeLevels, zeroProof } from "../../src/model/tree.js";
-import { aliasOf, CircuitTester, failsAt, site, terminateCurve, type Frame } from "./helpers.js";
+import { aliasOf, CircuitTester, failsAt, l1OpInput, site, terminateCurve, type Frame } from "./helpers.js";
 import { pinned, readConstraintSnapshot } from "../../bench/snapshots.js";
 
 /** Constraint counts of these templates, recorded by bin/bench --update-snapshots (snapshots/constraints.json). */
@@ -511,21 +511,7 @@ describe("circuit L1Op", function () {
 
   /** Template input of `o` applied to `s` by the model (which it mutates), and what the model expects. */
   function apply(s: L2State, o: L1Op) {
-    const rootIn = s.root;
-    const { result, leaf } = s.applyL1Op(o);
-    const a = leaf.account;
-    const input = {
-      rootIn,
-      hashIn,
-      ...o,
-      kind: BigInt(o.kind),
-      leafAx: a.ax,
-      leafAy: a.ay,
-      leafToken: a.tokenId,
-      leafBalance: a.balance,
-      leafNonce: a.nonce,
-      siblings: leaf.proof.flat(),
-    };
+    const { input, result } = l1OpInput(s, hashIn, o);
     return { input, result, rootOut: s.root, hashOut: l1ChainStep(c.hash, hashIn, o) };
   }
   const resultOf = (w: bigint[]) => tester.get(w, "result");

@@ -44,6 +44,15 @@ async function mineAt(t: bigint): Promise<void> {
 }
 
 /** A registered TestERC20 (minimum deposit `min`) with `u` funded and approving the rollup. */
+/** Escape mode cannot be activated at `deadline` (escapeAllowedAfter says so) and can one second later, with the event's `args`. */
+async function expectEscapeOpensAfter(f: Fixture, deadline: bigint, args: unknown[]): Promise<void> {
+  expect(await f.rollup.escapeAllowedAfter()).to.equal(deadline);
+  await at(deadline);
+  await expectRevert(f.as(carol).activateEscape(), f.rollup, "EscapeTooEarly", [deadline]);
+  await at(deadline + 1n);
+  expectEvent(await mined(f.as(carol).activateEscape()), f.rollup, "EscapeActivated", args);
+}
+
 async function addToken(
   f: Fixture,
   u: User,
@@ -309,11 +318,7 @@ describe("L1 queue: fees, minimum deposits, full-capacity batches, an escape a w
       await mined(f.as(bob).depositETH(1n, 2n, { value: 1n + f.fee })); // never processed
       const queuedAt = (await f.rollup.l1Ops(1)).queuedAt;
       // The operation's wait is the later bound here: max(queuedAt + 600, lastBatchAt + 300).
-      expect(await f.rollup.escapeAllowedAfter()).to.equal(queuedAt + 600n);
-      await at(queuedAt + 600n);
-      await expectRevert(f.as(carol).activateEscape(), f.rollup, "EscapeTooEarly", [queuedAt + 600n]);
-      await at(queuedAt + 601n);
-      expectEvent(await mined(f.as(carol).activateEscape()), f.rollup, "EscapeActivated", [seq.state.root, 1n]);
+      await expectEscapeOpensAfter(f, queuedAt + 600n, [seq.state.root, 1n]);
     });
 
     it("a sequencer that stops in the middle of a flood (an operation already overdue) opens it after inactivityDelay", async () => {
@@ -327,11 +332,7 @@ describe("L1 queue: fees, minimum deposits, full-capacity batches, an escape a w
       const last = await f.rollup.lastBatchAt();
       const oldest = (await f.rollup.l1Ops(seq.processed)).queuedAt;
       expect(oldest + 600n < last, "overdue already: the inactivity bound decides").to.equal(true);
-      expect(await f.rollup.escapeAllowedAfter()).to.equal(last + 300n);
-      await at(last + 300n);
-      await expectRevert(f.as(carol).activateEscape(), f.rollup, "EscapeTooEarly", [last + 300n]);
-      await at(last + 301n);
-      expectEvent(await mined(f.as(carol).activateEscape()), f.rollup, "EscapeActivated", [seq.state.root, 6n]);
+      await expectEscapeOpensAfter(f, last + 300n, [seq.state.root, 6n]);
     });
 
     it("a sequencer that only censors (empty batches) is refused once the operation is l1Grace old, and escape opens after escapeDelay", async () => {

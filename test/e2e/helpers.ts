@@ -59,14 +59,13 @@ export const E2E_POLICY: RollupPolicy = { escapeDelay: 3600n, inactivityDelay: 3
 /** The L1-operation fee of every newWorld rollup. */
 export const FEE = E2E_POLICY.l1OpFee;
 
-/** A fresh rollup with the real verifier; `feeIdx` are the fee accounts named in every batch. */
-export async function newWorld(
+/** A fresh rollup of the test instance with its real verifier, E2E_POLICY (overridden by `policy`) and `sequencer` as its sequencer. */
+export async function deployTestRollup(
   deployer: Signer & { address: string },
-  sequencer: Signer & { address: string },
-  opts: Partial<RollupPolicy> & { feeIdx?: bigint[] } = {},
-): Promise<World> {
-  const { crypto, manifest, proofs } = await proving();
-  const { feeIdx, ...policy } = opts;
+  sequencer: { address: string },
+  policy: Partial<RollupPolicy> = {},
+): Promise<{ crypto: ZkrCrypto; manifest: SetupManifest; d: RollupDeployment; domain: Domain }> {
+  const { crypto, manifest } = await proving();
   const d = await deployRollup({
     signer: deployer,
     ...setupVerifier(manifest),
@@ -76,7 +75,18 @@ export async function newWorld(
     ...E2E_POLICY,
     ...policy,
   });
-  const domain = { chainId: d.chainId, rollupAddress: BigInt(d.rollupAddress) };
+  return { crypto, manifest, d, domain: { chainId: d.chainId, rollupAddress: BigInt(d.rollupAddress) } };
+}
+
+/** A fresh rollup with the real verifier; `feeIdx` are the fee accounts named in every batch. */
+export async function newWorld(
+  deployer: Signer & { address: string },
+  sequencer: Signer & { address: string },
+  opts: Partial<RollupPolicy> & { feeIdx?: bigint[] } = {},
+): Promise<World> {
+  const { proofs } = await proving();
+  const { feeIdx, ...policy } = opts;
+  const { crypto, manifest, d, domain } = await deployTestRollup(deployer, sequencer, policy);
   const state = new L2State(crypto, params);
   const oneShot: OneShotContext = { state, rollup: d.rollup.connect(sequencer), proofs, domain, feeIdx: feeIdx ?? [], fromBlock: d.blockNumber };
   return { crypto, manifest, d, domain, state, oneShot, submit: (txs) => submitNextBatch(oneShot, txs), pendingL1Ops: () => pendingL1Ops(oneShot) };

@@ -6,16 +6,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
-import { deployRollup, type RollupDeployment } from "../../src/chain/deploy.js";
+import type { RollupDeployment } from "../../src/chain/deploy.js";
 import type { L2Key } from "../../src/model/keys.js";
 import { signTransfer, transferToJSON, type Domain } from "../../src/model/tx.js";
 import { LocalProofQueue } from "../../src/prover/queue.js";
 import { buildApi } from "../../src/sequencer/api.js";
 import { Sequencer } from "../../src/sequencer/service.js";
 import { SequencerStore } from "../../src/sequencer/store.js";
-import { alice, bob, deployer, sequencer as seqSigner, sharedPoseidon } from "../contracts/fixture.js";
-import { closeProver, E2E_POLICY, ETH, FEE, keys, mined, params, proving } from "../e2e/helpers.js";
-import { setupVerifier } from "../../src/proving/verifier.js";
+import { alice, bob, deployer, sequencer as seqSigner } from "../contracts/fixture.js";
+import { closeProver, deployTestRollup, ETH, FEE, keys, mined, params } from "../e2e/helpers.js";
 
 describe("sequencer HTTP API (real HTTP, real proofs)", function () {
   let dir: string;
@@ -43,17 +42,9 @@ describe("sequencer HTTP API (real HTTP, real proofs)", function () {
   }
 
   before(async () => {
-    const { manifest, crypto } = await proving();
     dir = mkdtempSync(path.join(os.tmpdir(), "zkr-seq-"));
-    d = await deployRollup({
-      signer: deployer,
-      ...setupVerifier(manifest),
-      poseidon: await sharedPoseidon(),
-      params,
-      sequencer: seqSigner.address,
-      ...E2E_POLICY,
-    });
-    domain = { chainId: d.chainId, rollupAddress: BigInt(d.rollupAddress) };
+    const { manifest, crypto, ...deployed } = await deployTestRollup(deployer, seqSigner);
+    ({ d, domain } = deployed);
     k = await keys(2);
     await mined(d.rollup.connect(alice).depositETH(k[0].ax, k[0].ay, { value: 2n * ETH + FEE })); // 1
     await mined(d.rollup.connect(bob).depositETH(k[1].ax, k[1].ay, { value: ETH + FEE })); // 2

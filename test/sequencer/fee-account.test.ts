@@ -12,16 +12,15 @@ import path from "node:path";
 import type { Contract } from "ethers";
 import type { FastifyInstance } from "fastify";
 import { MAX_BALANCE } from "../../src/model/account.js";
-import { deployRollup, type RollupDeployment } from "../../src/chain/deploy.js";
+import type { RollupDeployment } from "../../src/chain/deploy.js";
 import type { L2Key } from "../../src/model/keys.js";
 import { signTransfer, transferToJSON, type Domain, type Transfer } from "../../src/model/tx.js";
 import { LocalProofQueue } from "../../src/prover/queue.js";
 import { buildApi } from "../../src/sequencer/api.js";
 import { Sequencer } from "../../src/sequencer/service.js";
 import { SequencerStore } from "../../src/sequencer/store.js";
-import { alice, bob, carol, dave, deployer, ethers, sequencer as seqSigner, sharedPoseidon } from "../contracts/fixture.js";
-import { closeProver, E2E_POLICY, ETH, FEE, keys, mined, params, proving } from "../e2e/helpers.js";
-import { setupVerifier } from "../../src/proving/verifier.js";
+import { alice, bob, carol, dave, deployer, ethers, sequencer as seqSigner } from "../contracts/fixture.js";
+import { closeProver, deployTestRollup, ETH, FEE, keys, mined, params } from "../e2e/helpers.js";
 
 const TST = 10n ** 18n;
 const A = 1n; // alice, ETH
@@ -73,17 +72,9 @@ describe("a fee account filled to 2^128 − 1 does not stop the sequencer (real 
   const l2 = (i: bigint) => seq.state.account(i)!.balance;
 
   before(async () => {
-    const { manifest, crypto } = await proving();
     dir = mkdtempSync(path.join(os.tmpdir(), "zkr-fees-"));
-    d = await deployRollup({
-      signer: deployer,
-      ...setupVerifier(manifest),
-      poseidon: await sharedPoseidon(),
-      params,
-      sequencer: seqSigner.address,
-      ...E2E_POLICY,
-    });
-    domain = { chainId: d.chainId, rollupAddress: BigInt(d.rollupAddress) };
+    const { manifest, crypto, ...deployed } = await deployTestRollup(deployer, seqSigner);
+    ({ d, domain } = deployed);
     token = (await ethers.deployContract("TestERC20", ["Test token", "TST"])) as unknown as Contract;
     await mined(d.rollup.connect(deployer).registerToken(await token.getAddress(), 1n)); // token 1
     for (const u of [carol, dave]) {

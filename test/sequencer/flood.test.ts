@@ -14,16 +14,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
-import { deployRollup, type RollupDeployment } from "../../src/chain/deploy.js";
+import type { RollupDeployment } from "../../src/chain/deploy.js";
 import type { L2Key } from "../../src/model/keys.js";
 import { signTransfer, transferId, transferToJSON, type Domain, type SignedTransfer, type Transfer } from "../../src/model/tx.js";
 import { LocalProofQueue } from "../../src/prover/queue.js";
 import { buildApi } from "../../src/sequencer/api.js";
 import { Sequencer, type SequencerOptions } from "../../src/sequencer/service.js";
 import { SequencerStore } from "../../src/sequencer/store.js";
-import { alice, bob, carol, dave, deployer, sequencer as seqSigner, sharedPoseidon } from "../contracts/fixture.js";
-import { closeProver, E2E_POLICY, ETH, FEE, keys, mined, params, proving } from "../e2e/helpers.js";
-import { setupVerifier } from "../../src/proving/verifier.js";
+import { alice, bob, carol, dave, deployer, sequencer as seqSigner } from "../contracts/fixture.js";
+import { closeProver, deployTestRollup, ETH, FEE, keys, mined, params } from "../e2e/helpers.js";
 import { SqlSpy, type Executed } from "./sqlspy.js";
 
 const FEES = 4n;
@@ -84,17 +83,9 @@ describe("flooding the mempool (real HTTP, real proofs)", function () {
   const nextNonce = async (i: number) => ((await (await fetch(`${running!.url}/v1/accounts/${i}`)).json()) as { nextNonce: string }).nextNonce;
 
   before(async () => {
-    const { manifest, crypto } = await proving();
     dir = mkdtempSync(path.join(os.tmpdir(), "zkr-flood-"));
-    d = await deployRollup({
-      signer: deployer,
-      ...setupVerifier(manifest),
-      poseidon: await sharedPoseidon(),
-      params,
-      sequencer: seqSigner.address,
-      ...E2E_POLICY,
-    });
-    domain = { chainId: d.chainId, rollupAddress: BigInt(d.rollupAddress) };
+    const { manifest, crypto, ...deployed } = await deployTestRollup(deployer, seqSigner);
+    ({ d, domain } = deployed);
     k = await keys(4);
     for (const [who, i] of [
       [alice, 0],

@@ -70,6 +70,16 @@ describe("batch planner: back-pressure and contents", () => {
     store.addL1Ops(ops);
   }
 
+  /** Accounts 1.. created for `ks` (three or four keys: two batches of l1Slots = 2 operations) by batches 1 and 2, both included on L1. */
+  function createdAndIncluded(ks: L2Key[]): void {
+    queueCreates(ks);
+    built(planner.buildDue());
+    built(planner.buildDue());
+    store.setBatchIncluded(1, "0x03", 5, "0x05");
+    store.setBatchIncluded(2, "0x04", 6, "0x06");
+    ledger.refresh([1, 2]);
+  }
+
   /** A signed transfer of 1 unit from account `from` (key keys[from - 1]) stored and put in the pool, `ageMs` old. */
   function pending(from: number, nonce: bigint, ageMs = 0): string {
     const tx = signTransfer(crypto.hash, keys[from - 1]!, { from: BigInt(from), to: 3n, amount: 1n, fee: 0n, nonce }, domain, params);
@@ -147,12 +157,7 @@ describe("batch planner: back-pressure and contents", () => {
   });
 
   it("a lone fresh transaction waits for the timeout; then it is batched with the senders' order kept", () => {
-    queueCreates(keys);
-    built(planner.buildDue());
-    built(planner.buildDue());
-    store.setBatchIncluded(1, "0x03", 5, "0x05");
-    store.setBatchIncluded(2, "0x04", 6, "0x06");
-    ledger.refresh([1, 2]);
+    createdAndIncluded(keys);
     const id = pending(1, 0n);
     expect(planner.due(), "1 transaction, 0 ms old").to.equal(undefined);
     expect(planner.due(Date.now() + TIMEOUT)).to.equal("timeout");
@@ -164,12 +169,7 @@ describe("batch planner: back-pressure and contents", () => {
   });
 
   it("a rejected transaction leaves with its sender's later ones (BAD_NONCE), and no empty batch is built for them", () => {
-    queueCreates(keys);
-    built(planner.buildDue());
-    built(planner.buildDue());
-    store.setBatchIncluded(1, "0x03", 5, "0x05");
-    store.setBatchIncluded(2, "0x04", 6, "0x06");
-    ledger.refresh([1, 2]);
+    createdAndIncluded(keys);
     const bad = pending(1, 7n, TIMEOUT); // account 1's next nonce is 0
     const after = pending(1, 8n, TIMEOUT);
     const third = pending(1, 9n, TIMEOUT); // not a candidate: a batch tries at most batchSize of one sender
