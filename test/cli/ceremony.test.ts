@@ -15,7 +15,7 @@ import { cacheDir } from "../../src/proving/paths.js";
 import { buildContracts } from "../../src/proving/setup.js";
 import { GENERATED_CONTRACTS_DIR } from "../../src/proving/paths.js";
 import { readSetupManifest, type SetupManifest } from "../../src/proving/manifest.js";
-import { alive, Background, expectOneLineError, freePort, zkr, zkrEnv, zkrOk } from "./helpers.js";
+import { alive, Background, expectOneLineError, freePort, testChainEnv, zkr, zkrOk } from "./helpers.js";
 import { pinned, readConstraintSnapshot } from "../../bench/snapshots.js";
 import { type Deployment, devAccount, type LocalChain, readDeployment, startHardhatNode } from "../../src/ops/index.js";
 
@@ -65,16 +65,8 @@ describe("zkr ceremony of the test instance, deployed: the verifier's setup on r
     ceremony = path.join(dir, "ceremony");
     chain = await startHardhatNode(await freePort());
     apiPort = await freePort();
-    env = (vars = {}) =>
-      zkrEnv({
-        ZKR_RPC: chain.url,
-        ZKR_SEQUENCER: `http://127.0.0.1:${apiPort}`,
-        ZKR_DEPLOYMENT: path.join(dir, "deployment.json"),
-        ZKR_WALLET: path.join(dir, "alice.json"),
-        // The development ptau this run's other setups use, so the initial key is shared.
-        ZKR_DEV_PTAU: process.env.ZKR_DEV_PTAU,
-        ...vars,
-      } as Record<string, string>);
+    // The development ptau this run's other setups use, so the initial key is shared.
+    env = (vars = {}) => testChainEnv({ rpc: chain.url, apiPort, dir }, { ZKR_DEV_PTAU: process.env.ZKR_DEV_PTAU, ...vars });
   });
 
   after(async function () {

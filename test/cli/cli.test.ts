@@ -7,7 +7,7 @@ import path from "node:path";
 import { type Contract, ContractFactory, JsonRpcProvider, Network, parseEther, Wallet } from "ethers";
 import { SNARK_FIELD } from "../../src/model/crypto.js";
 import { readArtifact } from "../../src/chain/artifacts.js";
-import { alive, Background, expectOneLineError, freePort, zkr, zkrEnv, zkrOk } from "./helpers.js";
+import { alive, Background, expectOneLineError, freePort, testChainEnv, zkr, zkrOk } from "./helpers.js";
 import { type Deployment, devAccount, type LocalChain, readDeployment, startHardhatNode } from "../../src/ops/index.js";
 
 describe("zkr CLI (bin/zkr against a hardhat node)", function () {
@@ -33,14 +33,7 @@ describe("zkr CLI (bin/zkr against a hardhat node)", function () {
     chain = await startHardhatNode(await freePort());
     provider = new JsonRpcProvider(chain.url, Network.from(31337n), { staticNetwork: true, cacheTimeout: -1 });
     apiPort = await freePort();
-    env = (vars = {}) =>
-      zkrEnv({
-        ZKR_RPC: chain.url,
-        ZKR_SEQUENCER: `http://127.0.0.1:${apiPort}`,
-        ZKR_DEPLOYMENT: path.join(dir, "deployment.json"),
-        ZKR_WALLET: path.join(dir, "alice.json"),
-        ...vars,
-      });
+    env = (vars = {}) => testChainEnv({ rpc: chain.url, apiPort, dir }, vars);
   });
 
   after(async function () {

@@ -22,6 +22,23 @@ export function zkrEnv(vars: Record<string, string | undefined>): NodeJS.Process
   return env;
 }
 
+/**
+ * The environment of a zkr run against a test chain: its RPC URL, a sequencer API on `apiPort`,
+ * the deployment file and wallet `wallet` in `dir`, plus `vars` (which win).
+ */
+export function testChainEnv(
+  o: { rpc: string; apiPort: number; dir: string; wallet?: string },
+  vars: Record<string, string | undefined> = {},
+): NodeJS.ProcessEnv {
+  return zkrEnv({
+    ZKR_RPC: o.rpc,
+    ZKR_SEQUENCER: `http://127.0.0.1:${o.apiPort}`,
+    ZKR_DEPLOYMENT: path.join(o.dir, "deployment.json"),
+    ZKR_WALLET: path.join(o.dir, o.wallet ?? "alice.json"),
+    ...vars,
+  });
+}
+
 /** Runs `bin/zkr args` to completion. */
 export function zkr(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 300_000): Promise<ZkrResult> {
   return new Promise((resolve, reject) => {

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { useRedis } from "../redis.js";
-import { alive, Background, freePort, zkrEnv, zkrOk } from "./helpers.js";
+import { alive, Background, freePort, testChainEnv, zkrOk } from "./helpers.js";
 import { devAccount, type LocalChain, startHardhatNode } from "../../src/ops/index.js";
 
 describe("zkr prover (BullMQ worker) with zkr sequencer --redis", function () {
@@ -29,14 +29,7 @@ describe("zkr prover (BullMQ worker) with zkr sequencer --redis", function () {
 
   it("a deposit is proven by the worker and final on L1; both stop cleanly on SIGTERM", async function () {
     const apiPort = await freePort();
-    const env = (key: string) =>
-      zkrEnv({
-        ZKR_RPC: chain.url,
-        ZKR_SEQUENCER: `http://127.0.0.1:${apiPort}`,
-        ZKR_DEPLOYMENT: path.join(dir, "deployment.json"),
-        ZKR_WALLET: path.join(dir, "w.json"),
-        ZKR_KEY: key,
-      });
+    const env = (key: string) => testChainEnv({ rpc: chain.url, apiPort, dir, wallet: "w.json" }, { ZKR_KEY: key });
     const operator = env(devAccount(0).privateKey);
     const user = env(devAccount(1).privateKey);
     await zkrOk(["deploy"], operator, 600_000);

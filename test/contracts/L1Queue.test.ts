@@ -77,6 +77,16 @@ async function queueState(f: Fixture, token?: Contract) {
   };
 }
 
+/** submitBatches's data of an empty batch (no transaction, fee slot 0 unused) consuming `l1Count` operations (the mock accepts it). */
+const emptyBatchData = (l1Count: number) => ({
+  newRoot: 1n,
+  l1Count,
+  l1Results: toHex(new Uint8Array(16 * l1Count)),
+  feeIdx: "0x00",
+  txData: "0x",
+  commitment: 0n,
+});
+
 /** An empty batch (no transaction) consuming `l1Count` operations, submitted by `by` (the mock accepts it). */
 const emptyBatch = (f: Fixture, l1Count: number, by: User = sequencer) =>
   f.as(by).submitBatch(1n, l1Count, new Uint8Array(16 * l1Count), new Uint8Array(f.params.feeSlots * f.params.idxBytes), "0x", 0n, proofFor("queue"));
@@ -132,14 +142,7 @@ describe("L1 queue: fees, minimum deposits, full-capacity batches, an escape a w
       const r2 = await mined(emptyBatch(f, 1, carol));
       expectEvent(r2, f.rollup, "Credited", [carol.address, 0n, f.fee]);
       // submitBatches: each batch credits its own operations' fees, as submitBatch would.
-      const data = (l1Count: number) => ({
-        newRoot: 1n,
-        l1Count,
-        l1Results: toHex(new Uint8Array(16 * l1Count)),
-        feeIdx: "0x00",
-        txData: "0x",
-        commitment: 0n,
-      });
+      const data = emptyBatchData;
       const rk = await mined(f.as(carol).submitBatches([data(1), data(1)], [proofFor("a"), proofFor("b")]));
       const credits = rk.logs.map((l) => f.rollup.interface.parseLog(l)).filter((e) => e?.name === "Credited");
       expect(credits.map((e) => [...e!.args])).to.deep.equal([
@@ -244,14 +247,7 @@ describe("L1 queue: fees, minimum deposits, full-capacity batches, an escape a w
       const f = await deployWithMock();
       for (let i = 0; i < 3; i++) await mined(f.as(alice).depositETH(1n, 2n, { value: 100n + f.fee }));
       await increaseTime(f.d.policy.l1Grace);
-      const data = (l1Count: number) => ({
-        newRoot: 1n,
-        l1Count,
-        l1Results: toHex(new Uint8Array(16 * l1Count)),
-        feeIdx: "0x00",
-        txData: "0x",
-        commitment: 0n,
-      });
+      const data = emptyBatchData;
       // The second batch leaves out operation 2, which is overdue: the whole call reverts.
       await expectRevert(f.rollup.submitBatches([data(2), data(0)], [proofFor("a"), proofFor("b")]), f.rollup, "L1OpSkipped", [
         2n,

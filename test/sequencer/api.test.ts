@@ -2,27 +2,20 @@
 // real proofs: a valid transfer goes pending → final on L1; every kind of bad request gets a
 // clear 4xx and changes nothing.
 import { expect } from "chai";
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import type { FastifyInstance } from "fastify";
 import type { RollupDeployment } from "../../src/chain/deploy.js";
 import type { L2Key } from "../../src/model/keys.js";
 import { signTransfer, transferToJSON, type Domain } from "../../src/model/tx.js";
-import { LocalProofQueue } from "../../src/prover/queue.js";
-import { buildApi } from "../../src/sequencer/api.js";
-import { Sequencer } from "../../src/sequencer/service.js";
-import { SequencerStore } from "../../src/sequencer/store.js";
+import type { Sequencer } from "../../src/sequencer/service.js";
+import type { SequencerStore } from "../../src/sequencer/store.js";
 import { alice, bob, deployer, sequencer as seqSigner } from "../contracts/fixture.js";
-import { closeProver, deployTestRollup, ETH, FEE, keys, mined, params } from "../e2e/helpers.js";
+import { deployTestRollup, ETH, FEE, keys, mined, params } from "../e2e/helpers.js";
+import { ServedSequencer } from "./served.js";
 
 describe("sequencer HTTP API (real HTTP, real proofs)", function () {
-  let dir: string;
   let d: RollupDeployment;
+  let served: ServedSequencer;
   let store: SequencerStore;
-  let queue: LocalProofQueue;
   let seq: Sequencer;
-  let app: FastifyInstance;
   let url: string;
   let k: L2Key[];
   let domain: Domain;
@@ -42,39 +35,19 @@ describe("sequencer HTTP API (real HTTP, real proofs)", function () {
   }
 
   before(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), "zkr-seq-"));
-    const { manifest, crypto, ...deployed } = await deployTestRollup(deployer, seqSigner);
-    ({ d, domain } = deployed);
+    const w = await deployTestRollup(deployer, seqSigner);
+    ({ d, domain } = w);
     k = await keys(2);
     await mined(d.rollup.connect(alice).depositETH(k[0].ax, k[0].ay, { value: 2n * ETH + FEE })); // 1
     await mined(d.rollup.connect(bob).depositETH(k[1].ax, k[1].ay, { value: ETH + FEE })); // 2
-    store = new SequencerStore(path.join(dir, "seq.sqlite"));
-    queue = new LocalProofQueue(manifest);
-    seq = new Sequencer({
-      crypto,
-      params,
-      store,
-      rollup: d.rollup.connect(seqSigner),
-      fromBlock: d.blockNumber,
-      prover: queue,
-      batchTimeoutMs: 300,
-      pollMs: 100,
-    });
-    await seq.start();
-    app = buildApi(seq, store);
-    url = await app.listen({ host: "127.0.0.1", port: 0 });
+    served = ServedSequencer.create(w);
+    store = served.store;
+    ({ seq, url } = await served.serve());
     await seq.drain(); // the two deposits
     expect(seq.state.size).to.equal(2);
   });
 
-  after(async () => {
-    await app?.close();
-    await seq?.stop();
-    await queue?.close();
-    store?.close();
-    await closeProver();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => served?.close());
 
   it("accepts a valid transfer (202 pending) that ends final on L1", async () => {
     const r = await post(sign(0, { from: 1n, to: 2n, amount: ETH / 2n, fee: 0n, nonce: 0n }));

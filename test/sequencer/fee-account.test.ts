@@ -6,21 +6,15 @@
 // FEE_ACCOUNT_FULL, the next ones are refused at the door with the same code (503), and honest
 // transfers and deposits keep becoming final. Every wait is bounded.
 import { expect } from "chai";
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import type { Contract } from "ethers";
-import type { FastifyInstance } from "fastify";
 import { MAX_BALANCE } from "../../src/model/account.js";
 import type { RollupDeployment } from "../../src/chain/deploy.js";
 import type { L2Key } from "../../src/model/keys.js";
 import { signTransfer, transferToJSON, type Domain, type Transfer } from "../../src/model/tx.js";
-import { LocalProofQueue } from "../../src/prover/queue.js";
-import { buildApi } from "../../src/sequencer/api.js";
-import { Sequencer } from "../../src/sequencer/service.js";
-import { SequencerStore } from "../../src/sequencer/store.js";
+import type { Sequencer } from "../../src/sequencer/service.js";
 import { alice, bob, carol, dave, deployer, ethers, sequencer as seqSigner } from "../contracts/fixture.js";
-import { closeProver, deployTestRollup, ETH, FEE, keys, mined, params } from "../e2e/helpers.js";
+import { deployTestRollup, ETH, FEE, keys, mined, params } from "../e2e/helpers.js";
+import { ServedSequencer } from "./served.js";
 
 const TST = 10n ** 18n;
 const A = 1n; // alice, ETH
@@ -30,13 +24,10 @@ const U = 4n; // TST
 const V = 5n; // TST
 
 describe("a fee account filled to 2^128 − 1 does not stop the sequencer (real HTTP, real proofs)", function () {
-  let dir: string;
   let d: RollupDeployment;
   let token: Contract;
-  let store: SequencerStore;
-  let queue: LocalProofQueue;
+  let served: ServedSequencer;
   let seq: Sequencer;
-  let app: FastifyInstance;
   let url: string;
   let k: L2Key[];
   let domain: Domain;
@@ -72,9 +63,8 @@ describe("a fee account filled to 2^128 − 1 does not stop the sequencer (real 
   const l2 = (i: bigint) => seq.state.account(i)!.balance;
 
   before(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), "zkr-fees-"));
-    const { manifest, crypto, ...deployed } = await deployTestRollup(deployer, seqSigner);
-    ({ d, domain } = deployed);
+    const w = await deployTestRollup(deployer, seqSigner);
+    ({ d, domain } = w);
     token = (await ethers.deployContract("TestERC20", ["Test token", "TST"])) as unknown as Contract;
     await mined(d.rollup.connect(deployer).registerToken(await token.getAddress(), 1n)); // token 1
     for (const u of [carol, dave]) {
@@ -88,37 +78,16 @@ describe("a fee account filled to 2^128 − 1 does not stop the sequencer (real 
     await mined(r(carol).depositERC20(1, TST, k[2].ax, k[2].ay, { value: FEE })); // 3: fee account of TST
     await mined(r(carol).depositERC20(1, 100n * TST, k[3].ax, k[3].ay, { value: FEE })); // 4
     await mined(r(dave).depositERC20(1, TST, k[4].ax, k[4].ay, { value: FEE })); // 5
-    store = new SequencerStore(path.join(dir, "seq.sqlite"));
-    queue = new LocalProofQueue(manifest);
+    served = ServedSequencer.create(w);
     // A long batch timeout: a lone transaction waits for a second one or an L1 operation, so the
     // fee-paying transaction below is still pending when the filling deposit arrives.
-    seq = new Sequencer({
-      crypto,
-      params,
-      store,
-      rollup: d.rollup.connect(seqSigner),
-      fromBlock: d.blockNumber,
-      prover: queue,
-      feeIdx: [FEES],
-      batchTimeoutMs: 60_000,
-      pollMs: 100,
-    });
-    await seq.start();
-    app = buildApi(seq, store);
-    url = await app.listen({ host: "127.0.0.1", port: 0 });
+    ({ seq, url } = await served.serve({ feeIdx: [FEES], batchTimeoutMs: 60_000 }));
     await seq.drain(120_000);
     expect(seq.state.size).to.equal(5);
     expect(seq.state.account(FEES)).to.include({ tokenId: 1n, balance: TST });
   });
 
-  after(async () => {
-    await app?.close();
-    await seq?.stop();
-    await queue?.close();
-    store?.close();
-    await closeProver();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => served?.close());
 
   it("rejects the transaction whose fee overflows with FEE_ACCOUNT_FULL, refuses the next ones (503), and finalizes honest transfers and deposits", async () => {
     const finalBefore = seq.status().batches.final;

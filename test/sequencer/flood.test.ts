@@ -10,66 +10,36 @@
 // The flood phases run the service with maxInFlight 0 (it accepts but builds nothing), so the
 // pool holds exactly what the test sent.
 import { expect } from "chai";
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import type { FastifyInstance } from "fastify";
 import type { RollupDeployment } from "../../src/chain/deploy.js";
 import type { L2Key } from "../../src/model/keys.js";
 import { signTransfer, transferId, transferToJSON, type Domain, type SignedTransfer, type Transfer } from "../../src/model/tx.js";
-import { LocalProofQueue } from "../../src/prover/queue.js";
-import { buildApi } from "../../src/sequencer/api.js";
-import { Sequencer, type SequencerOptions } from "../../src/sequencer/service.js";
-import { SequencerStore } from "../../src/sequencer/store.js";
+import type { ZkrCrypto } from "../../src/model/crypto.js";
+import type { SequencerOptions } from "../../src/sequencer/service.js";
+import type { SequencerStore } from "../../src/sequencer/store.js";
 import { alice, bob, carol, dave, deployer, sequencer as seqSigner } from "../contracts/fixture.js";
-import { closeProver, deployTestRollup, ETH, FEE, keys, mined, params } from "../e2e/helpers.js";
+import { deployTestRollup, ETH, FEE, keys, mined, params } from "../e2e/helpers.js";
+import { ServedSequencer } from "./served.js";
 import { SqlSpy, type Executed } from "./sqlspy.js";
 
 const FEES = 4n;
 const MIN = 1000n; // minimum fee of ETH in the flood phases (1·10^3: a float8 value)
 const LIMITS = { maxPending: 5, maxPendingPerSender: 2, minFee: new Map([[0n, MIN]]), feeIdx: [FEES] } satisfies Partial<SequencerOptions>;
 
-interface Running {
-  seq: Sequencer;
-  app: FastifyInstance;
-  url: string;
-  stop(): Promise<void>;
-}
-
 describe("flooding the mempool (real HTTP, real proofs)", function () {
-  let dir: string;
   let d: RollupDeployment;
+  let crypto: ZkrCrypto;
+  let served: ServedSequencer;
   let store: SequencerStore;
   let spy: SqlSpy;
-  let queue: LocalProofQueue;
   let k: L2Key[];
   let domain: Domain;
-  let base: Pick<SequencerOptions, "crypto" | "params" | "store" | "rollup" | "fromBlock" | "prover">;
-  let running: Running | undefined;
 
-  async function run(opts: Partial<SequencerOptions>): Promise<Running> {
-    await running?.stop();
-    const seq = new Sequencer({ ...base, pollMs: 100, batchTimeoutMs: 300, ...opts });
-    await seq.start();
-    const app = buildApi(seq, store);
-    const url = await app.listen({ host: "127.0.0.1", port: 0 });
-    const r: Running = {
-      seq,
-      app,
-      url,
-      stop: async () => {
-        await app.close();
-        await seq.stop();
-        running = undefined;
-      },
-    };
-    return (running = r);
-  }
-  const tx = (who: number, t: Omit<Transfer, "from">): SignedTransfer =>
-    signTransfer(base.crypto.hash, k[who - 1], { from: BigInt(who), ...t }, domain, params);
-  const idOf = (t: SignedTransfer) => "0x" + transferId(base.crypto.hash, t, domain, params).toString(16).padStart(64, "0");
+  /** Starts the service with `opts` on the database as it is (after stopping the one running). */
+  const run = (opts: Partial<SequencerOptions>) => served.serve(opts);
+  const tx = (who: number, t: Omit<Transfer, "from">): SignedTransfer => signTransfer(crypto.hash, k[who - 1], { from: BigInt(who), ...t }, domain, params);
+  const idOf = (t: SignedTransfer) => "0x" + transferId(crypto.hash, t, domain, params).toString(16).padStart(64, "0");
   const post = (t: SignedTransfer) =>
-    fetch(`${running!.url}/v1/txs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(transferToJSON(t)) });
+    fetch(`${served.url}/v1/txs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(transferToJSON(t)) });
   async function expectAnswer(t: SignedTransfer, status: number, code?: string): Promise<void> {
     const r = await post(t);
     const body = (await r.json()) as { error?: { code: string; message: string }; status?: string };
@@ -77,15 +47,14 @@ describe("flooding the mempool (real HTTP, real proofs)", function () {
     if (code) {
       expect(body.error!.code).to.equal(code);
       expect(body.error!.message).to.be.a("string").and.not.equal("");
-      expect((await fetch(`${running!.url}/v1/txs/${idOf(t)}`)).status, "a refused transaction is not stored").to.equal(404);
+      expect((await fetch(`${served.url}/v1/txs/${idOf(t)}`)).status, "a refused transaction is not stored").to.equal(404);
     }
   }
-  const nextNonce = async (i: number) => ((await (await fetch(`${running!.url}/v1/accounts/${i}`)).json()) as { nextNonce: string }).nextNonce;
+  const nextNonce = async (i: number) => ((await (await fetch(`${served.url}/v1/accounts/${i}`)).json()) as { nextNonce: string }).nextNonce;
 
   before(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), "zkr-flood-"));
-    const { manifest, crypto, ...deployed } = await deployTestRollup(deployer, seqSigner);
-    ({ d, domain } = deployed);
+    const w = await deployTestRollup(deployer, seqSigner);
+    ({ d, domain, crypto } = w);
     k = await keys(4);
     for (const [who, i] of [
       [alice, 0],
@@ -95,22 +64,15 @@ describe("flooding the mempool (real HTTP, real proofs)", function () {
     ] as const) {
       await mined(d.rollup.connect(who).depositETH(k[i].ax, k[i].ay, { value: (i === 3 ? ETH / 100n : ETH) + FEE })); // 1..3 users, 4 the fee account
     }
-    store = new SequencerStore(path.join(dir, "seq.sqlite"));
+    served = ServedSequencer.create(w);
+    store = served.store;
     spy = new SqlSpy(store.db);
-    queue = new LocalProofQueue(manifest);
-    base = { crypto, params, store, rollup: d.rollup.connect(seqSigner), fromBlock: d.blockNumber, prover: queue };
     const s = await run({ feeIdx: [FEES] });
     await s.seq.drain(120_000);
     expect(s.seq.state.size).to.equal(4);
   });
 
-  after(async () => {
-    await running?.stop();
-    await queue?.close();
-    store?.close();
-    await closeProver();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => served?.close());
 
   it("refuses fee-0 spam (400 FEE_TOO_LOW), a sender past its limit (429 SENDER_LIMIT) and anyone past the global limit (503 MEMPOOL_FULL), storing nothing", async () => {
     const { seq } = await run({ ...LIMITS, maxInFlight: 0 });
@@ -140,7 +102,7 @@ describe("flooding the mempool (real HTTP, real proofs)", function () {
   });
 
   it("batches what was accepted fairly across senders (one per sender per round, higher fee first within a round), and finalizes it with its fees", async () => {
-    const feesBefore = running!.seq.state.account(FEES)!.balance;
+    const feesBefore = served.seq.state.account(FEES)!.balance;
     const lastBefore = store.lastBatch()!.number;
     const { seq } = await run(LIMITS);
     await seq.drain(180_000);
@@ -164,7 +126,7 @@ describe("flooding the mempool (real HTTP, real proofs)", function () {
       });
     /** Starts the service on the database as it is, then records what each request runs. */
     async function measure() {
-      await running?.stop();
+      await served.stop();
       spy.recording = true;
       const r = await run({ feeIdx: [FEES], maxInFlight: 0, maxPending: 100_000 });
       spy.recording = false;
