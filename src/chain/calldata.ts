@@ -43,9 +43,13 @@ function proofOf(words: readonly bigint[]): SolidityProof {
   return [...words] as SolidityProof;
 }
 
+/** Calldata that is not a submitBatch or submitBatches call (another call into the rollup, or none). */
+export class NotABatchCall extends Error {}
+
 /**
  * The batches a transaction to the Rollup posts, in the order it applies them (the order of its
- * BatchSubmitted events): one for submitBatch, k for submitBatches. Throws for any other call.
+ * BatchSubmitted events): one for submitBatch, k for submitBatches. Throws NotABatchCall for any
+ * other call.
  */
 export function decodeBatchCall(rollupInterface: Interface, data: string): BatchCall[] {
   const call = rollupInterface.parseTransaction({ data });
@@ -54,5 +58,5 @@ export function decodeBatchCall(rollupInterface: Interface, data: string): Batch
     const proofs = call.args.proofs as bigint[][];
     return (call.args.batches as DecodedStruct[]).map((b, i) => ({ data: batchDataOf(b), proof: proofOf(proofs[i] ?? []) }));
   }
-  throw new Error(`not a submitBatch or submitBatches call (${call ? call.name : data.slice(0, 10)})`);
+  throw new NotABatchCall(`not a submitBatch or submitBatches call (${call ? call.name : data.slice(0, 10)})`);
 }

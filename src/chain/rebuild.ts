@@ -3,7 +3,7 @@
 import type { JsonRpcApiProvider, Provider } from "ethers";
 import { readFileSync } from "node:fs";
 import { groth16 } from "snarkjs";
-import { type BatchCall, decodeBatchCall } from "./calldata.js";
+import { type BatchCall, decodeBatchCall, NotABatchCall } from "./calldata.js";
 import { applyBatchData } from "../model/batch.js";
 import { type BatchData, txCount } from "../model/batchData.js";
 import { poseidonHasher, type ZkrCrypto } from "../model/crypto.js";
@@ -93,7 +93,7 @@ async function postedBatchesOf(
       batches.push(...decodeBatchCall(rollup.interface, input));
     } catch (e) {
       // Another call into the rollup in the same transaction (a deposit, say) emits no batch.
-      if (!/not a submitBatch or submitBatches call/.test((e as Error).message)) throw e;
+      if (!(e instanceof NotABatchCall)) throw e;
     }
   }
   if (batches.length !== events) {

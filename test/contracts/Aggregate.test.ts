@@ -16,7 +16,7 @@ import { expect } from "chai";
 import { Contract, ContractFactory, type Log, type TransactionReceipt } from "ethers";
 import { exportVerifier, setupVerifier, verifierContractName, writeVerifier } from "../../src/proving/verifier.js";
 import { verifyingKeyHash } from "../../src/proving/vkey.js";
-import { batchStruct, decodeBatchCall } from "../../src/chain/calldata.js";
+import { batchStruct, decodeBatchCall, NotABatchCall } from "../../src/chain/calldata.js";
 import { buildBatch, type Batch } from "../../src/model/batch.js";
 import { toHex } from "../../src/model/bytes.js";
 import { BN254_BASE_FIELD, SNARK_FIELD } from "../../src/model/crypto.js";
@@ -226,6 +226,7 @@ describe("batch verification on L1: submitBatches with one aggregated pairing ch
         ]),
       );
       expect(() => decodeBatchCall(d.rollup.interface, d.rollup.interface.encodeFunctionData("withdraw", [0]))).to.throw(
+        NotABatchCall,
         /not a submitBatch or submitBatches call \(withdraw\)/,
       );
     });
