@@ -29,6 +29,8 @@ export interface SequencerServiceOptions {
   /** When a batch is final (default: src/sequencer/finality.ts defaultFinality for the chain). */
   finality?: Finality;
   maxInFlight?: number;
+  /** Proven batches per submitBatches transaction, at most (the Sequencer's default where absent). */
+  maxAggregate?: number;
   maxLogRange?: number;
   /** Mempool limits and minimum fees (the Sequencer's defaults where absent). */
   mempool?: { maxPending?: number; maxPendingPerSender?: number; minFee?: ReadonlyMap<bigint, bigint> };
@@ -91,6 +93,7 @@ export async function startSequencer(o: SequencerServiceOptions): Promise<Runnin
       ...(o.feeIdx && { feeIdx: o.feeIdx }),
       ...(o.batchTimeoutMs !== undefined && { batchTimeoutMs: o.batchTimeoutMs }),
       ...(o.maxInFlight !== undefined && { maxInFlight: o.maxInFlight }),
+      ...(o.maxAggregate !== undefined && { maxAggregate: o.maxAggregate }),
       ...(o.maxLogRange !== undefined && { maxLogRange: o.maxLogRange }),
       ...o.mempool,
       finality: o.finality ?? defaultFinality(BigInt(o.deployment.chainId)),

@@ -72,7 +72,6 @@ export class FatalError extends PipelineError<FatalCode> {
 const FATAL_REVERTS = new Map<string, FatalCode>([
   ["NotSequencer", "NOT_SEQUENCER"],
   ["EscapeMode", "ESCAPE_MODE"],
-  ["NoAggregateVerifier", "WRONG_DEPLOYMENT"],
   ["BadBatchCount", "WRONG_DEPLOYMENT"],
   ["BadFeeDataLength", "WRONG_DEPLOYMENT"],
   ["BadTxDataLength", "WRONG_DEPLOYMENT"],

@@ -1,6 +1,7 @@
-// The Rollup's batch calls from a built batch: its submitBatch arguments, sending it, the public
-// inputs L1 derives for it, and submitting one or several proven batches straight (the contract
-// tests). The sequencer's submitter (submitter.ts) sends through sendBatch; one batch built,
+// The Rollup's batch calls from built batches: sending one (submitBatch) or a run of them
+// (submitBatches), the gas a run needs, the public inputs L1 derives for a batch, and submitting
+// proven batches straight (the contract tests). The sequencer's submitter (submitter.ts) sends
+// through sendBatch and sendBatches; one batch built,
 // proved and submitted at once is oneshot.ts. (The Operator class that was here, a second
 // lifecycle of the sequencer's steps, is gone: oneshot.ts is those steps over the components.)
 import type { ContractTransactionResponse, TransactionReceipt } from "ethers";
@@ -28,6 +29,20 @@ export async function batchInputsOnL1(rollup: RollupContract, batch: Batch, bloc
   return [y, z];
 }
 
+/** The submitBatches call of consecutive proven batches (in the order they apply), sent without waiting for it (ethers estimates its gas first). */
+export function sendBatches(rollup: RollupContract, items: readonly { batch: Batch; proof: ProofResult }[]): Promise<ContractTransactionResponse> {
+  return rollup.submitBatches(...batchesArgs(items));
+}
+
+/** The gas the node estimates for the submitBatches call of `items` (it reverts as the call would). */
+export function estimateBatches(rollup: RollupContract, items: readonly { batch: Batch; proof: ProofResult }[]): Promise<bigint> {
+  return rollup.submitBatches.estimateGas(...batchesArgs(items));
+}
+
+function batchesArgs(items: readonly { batch: Batch; proof: ProofResult }[]) {
+  return [items.map(({ batch }) => batchStruct(batch.data)), items.map(({ proof }) => packGroth16Proof(proof.proof))] as const;
+}
+
 /** Submit a proven batch to the Rollup contract; reverts become errors naming the custom error. */
 export function submitProvenBatch(rollup: RollupContract, batch: Batch, proof: ProofResult): Promise<TransactionReceipt> {
   return sendAndWait(() => sendBatch(rollup, batch, proof), rollup.interface, { what: "submitBatch" });
@@ -40,15 +55,7 @@ export function submitProvenBatch(rollup: RollupContract, batch: Batch, proof: P
  */
 export function submitProvenBatches(rollup: RollupContract, items: readonly { batch: Batch; proof: ProofResult }[]): Promise<TransactionReceipt> {
   if (items.length === 0) return Promise.reject(new Error("submitProvenBatches needs at least one batch"));
-  return sendAndWait(
-    () =>
-      rollup.submitBatches(
-        items.map(({ batch }) => batchStruct(batch.data)),
-        items.map(({ proof }) => packGroth16Proof(proof.proof)),
-      ),
-    rollup.interface,
-    { what: "submitBatches" },
-  );
+  return sendAndWait(() => sendBatches(rollup, items), rollup.interface, { what: "submitBatches" });
 }
 
 /** Whether a proof's public signals (decimal strings) are exactly `expected`. */

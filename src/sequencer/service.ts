@@ -68,6 +68,8 @@ export interface SequencerOptions {
   batchTimeoutMs?: number;
   /** Batches built but not yet included on L1, at most. */
   maxInFlight?: number;
+  /** Proven batches per submitBatches transaction, at most (default 8; 1: one submitBatch per batch). */
+  maxAggregate?: number;
   /** How often the loop looks at L1 and the mempool. */
   pollMs?: number;
   /** When an included batch is final (default: the L1 node's finalized block). */
@@ -127,6 +129,7 @@ export class Sequencer {
       feeIdx: [],
       batchTimeoutMs: 2000,
       maxInFlight: 4,
+      maxAggregate: 8,
       pollMs: 500,
       finality: FINALIZED,
       maxLogRange: DEFAULT_MAX_LOG_RANGE,
@@ -151,6 +154,7 @@ export class Sequencer {
     for (const [what, v] of [
       ["maxPending", o.maxPending],
       ["maxPendingPerSender", o.maxPendingPerSender],
+      ["maxAggregate", o.maxAggregate],
     ] as const) {
       if (!Number.isSafeInteger(v) || v < 1) throw new FatalError("BAD_CONFIG", `${what} must be a positive integer, got ${v}`);
     }
@@ -200,6 +204,7 @@ export class Sequencer {
       vkey: JSON.parse(readFileSync(o.prover.setup.vkey, "utf8")),
       finality: o.finality,
       submitTimeoutMs: o.submitTimeoutMs,
+      maxAggregate: o.maxAggregate,
       onIncluded: () => this.rebuild.succeeded(),
       onError,
       log: o.log,

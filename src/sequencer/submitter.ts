@@ -1,9 +1,14 @@
-// The submitter: sends proven batches to the Rollup contract strictly in order (batch N+1 waits
-// for N), waits for each, decodes a revert into the failure classes of src/sequencer/errors.ts,
-// and records the inclusion. Before a batch is sent, L1 must be where the batch starts (its
-// batch number, root and the public inputs L1 derives from its own queue), and the proof must
-// verify with this sequencer's key, whatever the backend said. A transaction sent earlier that
-// may still be mined (before a restart, or one whose wait timed out) is waited for, not sent again.
+// The submitter: sends proven batches to the Rollup contract strictly in order (batch N+1 never
+// before N), waits for each transaction, decodes a revert into the failure classes of
+// src/sequencer/errors.ts, and records the inclusion. A run of consecutive proven batches goes in
+// one submitBatches transaction (one aggregated pairing check for all their proofs: the fixed
+// cost of a proof on L1 shared by k batches), k at most maxAggregate and bounded by the block gas
+// limit; a lone proven batch goes by submitBatch. Before a run is sent, L1 must be where its
+// first batch starts (batch number, root and the public inputs L1 derives from its own queue;
+// each later batch starts where the one before it ends, which the contract checks in the same
+// call), and every proof must verify with this sequencer's key, whatever the backend said. A
+// transaction sent earlier that may still be mined (before a restart, or one whose wait timed
+// out) is waited for, not sent again.
 //
 // What follows from a failure is for the loop (src/sequencer/service.ts): transient ones are
 // retried here with backoff; a conflict goes back to the loop, which reconciles with L1 and then,
@@ -17,7 +22,7 @@ import type { ProofResult } from "../proving/prover.js";
 import { classifyL1Error, FatalError, revertName, StateConflictError, TransientError } from "./errors.js";
 import { describeFinality, type Finality } from "./finality.js";
 import type { Ledger, LiveBatch } from "./ledger.js";
-import { batchInputsOnL1, samePublicSignals, sendBatch } from "./operator.js";
+import { batchInputsOnL1, estimateBatches, samePublicSignals, sendBatch, sendBatches } from "./operator.js";
 import type { SequencerStore } from "./store.js";
 
 /** Reverts that mean "not the state this batch was built on" (not a rule the batch breaks). */
@@ -97,6 +102,28 @@ export async function submitProven(
   }
 }
 
+/**
+ * Sends the consecutive proven batches `run` (numbers `first`, first + 1, …) in one submitBatches
+ * transaction and waits until it is mined (at most `timeoutMs`); every failure is a PipelineError
+ * (classifyL1Error), a revert naming the Rollup's custom error.
+ */
+export async function submitProvenRun(
+  rollup: RollupContract,
+  first: number,
+  run: readonly { batch: Batch; proof: ProofResult }[],
+  opts: { timeoutMs?: number; onSent?: (txHash: string) => void } = {},
+): Promise<TransactionReceipt> {
+  const what = `submitting batches ${first}-${first + run.length - 1}`;
+  try {
+    return await sendAndWait(() => sendBatches(rollup, run), rollup.interface, { what, timeoutMs: opts.timeoutMs, onSent: (tx) => opts.onSent?.(tx.hash) });
+  } catch (e) {
+    throw classifyL1Error(e, rollup.interface, what);
+  }
+}
+
+/** The share of the block gas limit one submission may use (the rest is for everyone else's transactions). */
+const MAX_BLOCK_GAS_SHARE = 2n;
+
 export interface SubmitterOptions {
   rollup: RollupContract;
   store: SequencerStore;
@@ -105,6 +132,8 @@ export interface SubmitterOptions {
   vkey: unknown;
   finality: Finality;
   submitTimeoutMs: number;
+  /** Batches per submitBatches transaction, at most (1: every batch by submitBatch). */
+  maxAggregate: number;
   /** A batch was included (the rebuild backoff starts over). */
   onIncluded: () => void;
   /** A failure to show in the status. */
@@ -119,20 +148,30 @@ export interface SubmitConflict {
 }
 
 export class Submitter {
+  /**
+   * Batches up to this number go one per transaction: after an aggregated submission L1 refused
+   * with InvalidProof, so that a refusal is pinned on one batch (and a verifier that is not this
+   * setup's is told from a state that moved: submitProven).
+   */
+  private soloThrough = 0;
+
   constructor(private readonly o: SubmitterOptions) {}
 
   /**
-   * Submits proven batches in order, as long as the next one is proven and its backoff passed.
-   * Returns the conflict that stopped it, if any; throws a FatalError.
+   * Submits proven batches in order, a run of consecutive ones per transaction, as long as the
+   * next one is proven and its backoff passed. Returns the conflict that stopped it, if any;
+   * throws a FatalError.
    */
   async submitReady(running: () => boolean): Promise<SubmitConflict | undefined> {
     for (;;) {
-      const f = this.o.ledger.nextToSubmit();
-      if (!f?.proof || !f.batch || !f.submitting.due() || !running()) return undefined;
+      const run = this.readyRun();
+      if (run.length === 0 || !running()) return undefined;
+      const f = run[0]!;
+      const what = run.length === 1 ? `submitting batch ${f.record.number}` : `submitting batches ${f.record.number}-${f.record.number + run.length - 1}`;
       try {
-        if (!(await this.submitOne(f))) return undefined;
+        if (!(await this.submitRun(run))) return undefined;
       } catch (e) {
-        const err = classifyL1Error(e, this.o.rollup.interface, `submitting batch ${f.record.number}`);
+        const err = classifyL1Error(e, this.o.rollup.interface, what);
         if (err.kind === "fatal") throw err;
         this.o.onError(err.message);
         if (err.kind === "transient") {
@@ -140,14 +179,35 @@ export class Submitter {
           this.o.log(`sequencer: ${err.message}; retrying in ${(delay / 1000).toFixed(1)} s`);
           return undefined;
         }
+        if (run.length > 1 && (err as StateConflictError).revert === "InvalidProof") this.soloThrough = run[run.length - 1]!.record.number;
         return { f, err: err as StateConflictError };
       }
     }
   }
 
-  /** Submits one proven batch; true once L1 includes it, false if it is not its turn after all. */
-  private async submitOne(f: LiveBatch): Promise<boolean> {
+  /**
+   * The batches to submit next: the next one L1 lacks and the consecutive ones after it, while
+   * each is proven (with its built batch), at most maxAggregate (1 while soloThrough holds).
+   * Empty while the first is not proven or its backoff has not passed.
+   */
+  private readyRun(): LiveBatch[] {
+    const first = this.o.ledger.nextToSubmit();
+    if (!first?.proof || !first.batch || !first.submitting.due()) return [];
+    const max = first.record.number <= this.soloThrough ? 1 : this.o.maxAggregate;
+    const run = [first];
+    for (let n = first.record.number + 1; run.length < max; n++) {
+      const f = this.o.ledger.live.get(n);
+      // A batch sent on its own before (and maybe still pending) goes first in a run of its own.
+      if (!f?.proof || !f.batch || f.record.status !== "proven" || (f.record.l1TxHash && f.record.l1TxHash !== first.record.l1TxHash)) break;
+      run.push(f);
+    }
+    return run;
+  }
+
+  /** Submits a run of proven batches; true once L1 includes them, false if it is not their turn after all. */
+  private async submitRun(run: LiveBatch[]): Promise<boolean> {
     const { rollup, store } = this.o;
+    const f = run[0]!;
     const n = f.record.number;
     const [onL1, root] = await Promise.all([rollup.batchNumber(), rollup.stateRoot()]);
     if (onL1 >= BigInt(n)) return false; // L1 already holds it (mined after a restart): the next tick reconciles
@@ -160,20 +220,49 @@ export class Submitter {
       throw new StateConflictError("L1_MOVED", `the public inputs L1 derives for batch ${n} are not its own: L1's queue of operations changed`);
     }
     // Never submit a proof that was not checked here, whatever the backend says.
-    await checkProof(this.o.vkey, f.proof!, f.record.publicSignals, n);
-    f.submitting.started();
-    const receipt = await submitProven(rollup, n, f.batch!, f.proof!, {
-      timeoutMs: this.o.submitTimeoutMs,
-      onSent: (hash) => {
-        store.setBatchSent(n, hash);
-        this.o.log(`sequencer: submitting batch ${n} (transaction ${hash})`);
-      },
-    });
+    for (const x of run) await checkProof(this.o.vkey, x.proof!, x.record.publicSignals, x.record.number);
+    if (run.length > 1) run = await this.withinGasLimit(run);
+    for (const x of run) x.submitting.started();
+    const last = n + run.length - 1;
+    const onSent = (hash: string) => {
+      store.transaction(() => run.forEach((x) => store.setBatchSent(x.record.number, hash)));
+      this.o.log(`sequencer: submitting ${run.length === 1 ? `batch ${n}` : `batches ${n}-${last} in one transaction`} (transaction ${hash})`);
+    };
+    const receipt =
+      run.length === 1
+        ? await submitProven(rollup, n, f.batch!, f.proof!, { timeoutMs: this.o.submitTimeoutMs, onSent })
+        : await submitProvenRun(
+            rollup,
+            n,
+            run.map((x) => ({ batch: x.batch!, proof: x.proof! })),
+            { timeoutMs: this.o.submitTimeoutMs, onSent },
+          );
     const block = { number: receipt.blockNumber, hash: receipt.blockHash };
-    this.o.ledger.markIncluded(f.record, receipt.hash, block);
+    for (const x of run) this.o.ledger.markIncluded(x.record, receipt.hash, block);
     this.o.onIncluded();
-    this.o.log(`sequencer: batch ${n} included in L1 block ${block.number} (gas ${receipt.gasUsed}); final after ${describeFinality(this.o.finality)}`);
+    const batches = run.length === 1 ? `batch ${n}` : `batches ${n}-${last}`;
+    this.o.log(`sequencer: ${batches} included in L1 block ${block.number} (gas ${receipt.gasUsed}); final after ${describeFinality(this.o.finality)}`);
     return true;
+  }
+
+  /**
+   * The longest prefix of `run` (at least its first batch) whose submitBatches transaction needs
+   * at most 1/MAX_BLOCK_GAS_SHARE of the latest block's gas limit, by the node's estimate (which
+   * runs every check of the call: a revert surfaces here, as it would when sending).
+   */
+  private async withinGasLimit(run: LiveBatch[]): Promise<LiveBatch[]> {
+    const { rollup } = this.o;
+    const block = await rollup.runner!.provider!.getBlock("latest");
+    const budget = block ? block.gasLimit / MAX_BLOCK_GAS_SHARE : undefined;
+    while (run.length > 1 && budget !== undefined) {
+      const gas = await estimateBatches(
+        rollup,
+        run.map((x) => ({ batch: x.batch!, proof: x.proof! })),
+      );
+      if (gas <= budget) break;
+      run = run.slice(0, Math.max(1, Math.floor(run.length / 2)));
+    }
+    return run;
   }
 
   /**

@@ -20,6 +20,7 @@ interface Opts {
   batchTimeout: number;
   confirmations?: Finality;
   maxInFlight?: number;
+  maxAggregate?: number;
   maxPending: number;
   maxPendingPerSender: number;
   minFee: Map<bigint, bigint>;
@@ -48,6 +49,11 @@ export function sequencerCommand(): Command {
     .option("--batch-timeout <ms>", "build a partial batch when the oldest transaction waited this long", numArg("batch timeout", 1), 2000)
     .option("--confirmations <n|finalized>", CONFIRMATIONS_HELP, confirmationsArg)
     .option("--max-in-flight <n>", "batches built but not yet on L1, at most (default 4)", numArg("max in flight", 1, 64))
+    .option(
+      "--max-aggregate <k>",
+      "proven batches per L1 transaction, at most: a run of k goes in one submitBatches call, one pairing check for all (default 8; 1: one submitBatch each)",
+      numArg("max aggregate", 1, 64),
+    )
     .option("--max-pending <n>", "pending transactions at most (beyond: 503 MEMPOOL_FULL)", numArg("max pending", 1), DEFAULT_MAX_PENDING)
     .option(
       "--max-pending-per-sender <n>",
@@ -82,6 +88,7 @@ export function sequencerCommand(): Command {
         batchTimeoutMs: o.batchTimeout,
         finality: o.confirmations,
         maxInFlight: o.maxInFlight,
+        maxAggregate: o.maxAggregate,
         maxLogRange: cfg.maxLogRange,
         mempool: { maxPending: o.maxPending, maxPendingPerSender: o.maxPendingPerSender, minFee: o.minFee },
         log: (m) => log(m),
