@@ -1,5 +1,4 @@
 import { Contract, type ContractRunner, ContractFactory, getAddress, id, type InterfaceAbi, type Provider, type Signer, type TransactionReceipt } from "ethers";
-import { poseidonContract } from "circomlibjs";
 import { poseidonHasher, SNARK_FIELD } from "../model/crypto.js";
 import { poseidon8TableInitcodes } from "./poseidonBytecode.js";
 import { type DerivedParams } from "../model/params.js";
@@ -203,6 +202,7 @@ export async function deployPoseidonContracts(signer: Signer, nonce?: number): P
         ),
       );
     } else {
+      const { poseidonContract } = await import("circomlibjs"); // loaded when deploying only: it takes seconds
       deployed.push(await deployCode(`Poseidon(${n})`, [], poseidonContract.createCode(n), signer, [], next++));
     }
     receipts.push(deployed[deployed.length - 1]!.receipt);

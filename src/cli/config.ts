@@ -14,7 +14,7 @@ import { L2Key } from "../model/keys.js";
 import { cacheDir, setCacheDir } from "../proving/paths.js";
 import { WITNESS_CHOICES, type WitnessChoice } from "../proving/prover.js";
 import { DEFAULT_MAX_LOG_RANGE } from "../chain/logs.js";
-import { type Deployment, readDeployment } from "../ops/index.js";
+import { type Deployment, readDeployment } from "../ops/deployment.js";
 import { writeFileAtomic } from "../util/fs.js";
 
 export type Setting = "rpc" | "key" | "sequencer" | "wallet" | "deployment" | "maxLogRange" | "witness" | "devPtau";

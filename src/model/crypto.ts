@@ -1,4 +1,4 @@
-import { buildEddsa, buildPoseidon, type EdDSA, type Poseidon } from "circomlibjs";
+import type { EdDSA, Poseidon } from "circomlibjs";
 
 /** BN254 scalar field order: the field of circom signals and of Groth16 public inputs. */
 export const SNARK_FIELD = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
@@ -9,14 +9,17 @@ export const BN254_BASE_FIELD = 218882428718392752222464057452572750886963111572
 let poseidonP: Promise<Poseidon> | undefined;
 let eddsaP: Promise<EdDSA> | undefined;
 
+// circomlibjs is loaded on first use, not with this module: it takes seconds to load, and most
+// zkr commands never hash or sign.
+
 /** circomlibjs Poseidon, built once per process. */
 export function poseidonImpl(): Promise<Poseidon> {
-  return (poseidonP ??= buildPoseidon());
+  return (poseidonP ??= import("circomlibjs").then((c) => c.buildPoseidon()));
 }
 
 /** circomlibjs EdDSA (BabyJubJub and Poseidon; src/model/keys.ts signs with them), built once per process. */
 export function eddsaImpl(): Promise<EdDSA> {
-  return (eddsaP ??= buildEddsa());
+  return (eddsaP ??= import("circomlibjs").then((c) => c.buildEddsa()));
 }
 
 /** Synchronous Poseidon over bigints: inputs must be field elements, 1..16 of them. */

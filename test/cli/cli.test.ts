@@ -7,7 +7,7 @@ import path from "node:path";
 import { type Contract, ContractFactory, JsonRpcProvider, Network, parseEther, Wallet } from "ethers";
 import { SNARK_FIELD } from "../../src/model/crypto.js";
 import { readArtifact } from "../../src/chain/artifacts.js";
-import { alive, Background, expectOneLineError, freePort, testChainEnv, zkr, zkrOk } from "./helpers.js";
+import { alive, Background, expectOneLineError, expectOneLineErrors, freePort, testChainEnv, zkr, zkrOk } from "./helpers.js";
 import { type Deployment, devAccount, type LocalChain, readDeployment, startHardhatNode } from "../../src/ops/index.js";
 
 describe("zkr CLI (bin/zkr against a hardhat node)", function () {
@@ -46,14 +46,16 @@ describe("zkr CLI (bin/zkr against a hardhat node)", function () {
   });
 
   it("wallet new writes a key file readable only by its owner and prints the public key", async function () {
-    for (const name of ["alice", "bob", "carol"]) {
-      const out = JSON.parse(await zkrOk(["wallet", "new", "--json"], env({ ZKR_WALLET: path.join(dir, `${name}.json`) })));
-      const file = path.join(dir, `${name}.json`);
-      expect(out.file).to.equal(file);
-      expect(statSync(file).mode & 0o777).to.equal(0o600);
-      const saved = JSON.parse(readFileSync(file, "utf8"));
-      expect([saved.ax, saved.ay]).to.deep.equal([out.ax, out.ay]);
-    }
+    await Promise.all(
+      ["alice", "bob", "carol"].map(async (name) => {
+        const out = JSON.parse(await zkrOk(["wallet", "new", "--json"], env({ ZKR_WALLET: path.join(dir, `${name}.json`) })));
+        const file = path.join(dir, `${name}.json`);
+        expect(out.file).to.equal(file);
+        expect(statSync(file).mode & 0o777).to.equal(0o600);
+        const saved = JSON.parse(readFileSync(file, "utf8"));
+        expect([saved.ax, saved.ay]).to.deep.equal([out.ax, out.ay]);
+      }),
+    );
     const shown = await zkrOk(["wallet", "show"], env());
     expect(shown).to.include(JSON.parse(readFileSync(path.join(dir, "alice.json"), "utf8")).ax);
     expect(shown).not.to.include(JSON.parse(readFileSync(path.join(dir, "alice.json"), "utf8")).privateKey.slice(2));
@@ -125,17 +127,19 @@ describe("zkr CLI (bin/zkr against a hardhat node)", function () {
   });
 
   it("user mistakes end with exit code 1 and one line", async function () {
-    expectOneLineError(await zkr(["deposit", "--amount", "1"], env()), /missing L1 private key: pass --key or set ZKR_KEY/);
-    expectOneLineError(await zkr(["deposit", "--amount", "1.2.3"], env({ ZKR_KEY: aliceKey })), /amount "1\.2\.3" is not a decimal number/);
-    expectOneLineError(await zkr(["deposit", "--amount", "0.0000000000000000001"], env({ ZKR_KEY: aliceKey })), /has 19 decimals, the token has 18/);
-    expectOneLineError(await zkr(["deposit", "--amount", "1"], env({ ZKR_KEY: "0x1234" })), /ZKR_KEY must be a private key of 32 bytes/);
-    expectOneLineError(await zkr(["deposit", "--amount", "1", "--to", "7"], env({ ZKR_KEY: aliceKey })), /no account #7 on the rollup \(accounts 1\.\.2\)/);
-    expectOneLineError(await zkr(["force-exit", "--account", "1"], env({ ZKR_KEY: bobKey })), /L1 owner is 0x[0-9a-fA-F]{40}, not/);
-    expectOneLineError(await zkr(["status"], env()), /cannot reach the sequencer at http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/);
-    expectOneLineError(await zkr(["status", "--l1"], env({ ZKR_RPC: "http://127.0.0.1:9" })), /cannot reach the L1 node at http:\/\/127\.0\.0\.1:9/);
-    expectOneLineError(await zkr(["balance", "--account", "x"], env()), /argument 'x' is invalid/);
-    expectOneLineError(await zkr(["sequencer", "--min-fee", "0=1.5"], env()), /--min-fee takes TOKEN=AMOUNT, a token id and an amount in base units/);
-    expectOneLineError(await zkr(["verify", "1"], env({ ZKR_DEPLOYMENT: path.join(dir, "none.json") })), /no deployment file .*none\.json: run `zkr deploy`/);
+    await expectOneLineErrors([
+      [["deposit", "--amount", "1"], env(), /missing L1 private key: pass --key or set ZKR_KEY/],
+      [["deposit", "--amount", "1.2.3"], env({ ZKR_KEY: aliceKey }), /amount "1\.2\.3" is not a decimal number/],
+      [["deposit", "--amount", "0.0000000000000000001"], env({ ZKR_KEY: aliceKey }), /has 19 decimals, the token has 18/],
+      [["deposit", "--amount", "1"], env({ ZKR_KEY: "0x1234" }), /ZKR_KEY must be a private key of 32 bytes/],
+      [["deposit", "--amount", "1", "--to", "7"], env({ ZKR_KEY: aliceKey }), /no account #7 on the rollup \(accounts 1\.\.2\)/],
+      [["force-exit", "--account", "1"], env({ ZKR_KEY: bobKey }), /L1 owner is 0x[0-9a-fA-F]{40}, not/],
+      [["status"], env(), /cannot reach the sequencer at http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/],
+      [["status", "--l1"], env({ ZKR_RPC: "http://127.0.0.1:9" }), /cannot reach the L1 node at http:\/\/127\.0\.0\.1:9/],
+      [["balance", "--account", "x"], env(), /argument 'x' is invalid/],
+      [["sequencer", "--min-fee", "0=1.5"], env(), /--min-fee takes TOKEN=AMOUNT, a token id and an amount in base units/],
+      [["verify", "1"], env({ ZKR_DEPLOYMENT: path.join(dir, "none.json") }), /no deployment file .*none\.json: run `zkr deploy`/],
+    ]);
   });
 
   it("the sequencer proves the deposits; deposit --wait returns once a batch applied it", async function () {
@@ -153,10 +157,12 @@ describe("zkr CLI (bin/zkr against a hardhat node)", function () {
 
   it("transfer --wait signs with the wallet, submits and returns once final", async function () {
     // The wallet must own the sender.
-    expectOneLineError(await zkr(["transfer", "--from", "3", "--to", "1", "--amount", "0.1"], env()), /account #3 belongs to another L2 key/);
-    expectOneLineError(await zkr(["transfer", "--from", "1", "--to", "3", "--amount", "5"], env()), /INSUFFICIENT_BALANCE/);
-    expectOneLineError(await zkr(["transfer", "--from", "1", "--to", "2", "--amount", "1"], env()), /TOKEN_MISMATCH/);
-    expectOneLineError(await zkr(["transfer", "--from", "1", "--to", "3", "--amount", "1", "--fee", "0.001"], env()), /NO_FEE_ACCOUNT/);
+    await expectOneLineErrors([
+      [["transfer", "--from", "3", "--to", "1", "--amount", "0.1"], env(), /account #3 belongs to another L2 key/],
+      [["transfer", "--from", "1", "--to", "3", "--amount", "5"], env(), /INSUFFICIENT_BALANCE/],
+      [["transfer", "--from", "1", "--to", "2", "--amount", "1"], env(), /TOKEN_MISMATCH/],
+      [["transfer", "--from", "1", "--to", "3", "--amount", "1", "--fee", "0.001"], env(), /NO_FEE_ACCOUNT/],
+    ]);
     const tx = JSON.parse(await zkrOk(["transfer", "--from", "1", "--to", "3", "--amount", "0.25", "--wait", "--json"], env()));
     expect(tx.status).to.equal("final");
     expect(tx.tx).to.include({ from: "1", to: "3", amount: parseEther("0.25").toString(), nonce: "0" });

@@ -135,6 +135,27 @@ export function freePort(): Promise<number> {
 }
 
 /** The one-line error a user mistake must produce: exit code 1, "zkr: …" on stderr, no stack. */
+/**
+ * Runs the zkr invocations `cases` (each [args, env, pattern]: commands that fail without changing
+ * anything) two at a time, and expects each to end with code 1 and one line matching its pattern.
+ */
+export async function expectOneLineErrors(cases: [args: string[], env: NodeJS.ProcessEnv, pattern: RegExp][]): Promise<void> {
+  const failures: string[] = [];
+  const run = async (queue: typeof cases) => {
+    for (let c = queue.shift(); c; c = queue.shift()) {
+      const [args, env, pattern] = c;
+      try {
+        expectOneLineError(await zkr(args, env), pattern);
+      } catch (e) {
+        failures.push(`zkr ${args.join(" ")}: ${(e as Error).message}`);
+      }
+    }
+  };
+  const queue = [...cases];
+  await Promise.all([run(queue), run(queue)]);
+  if (failures.length) throw new Error(failures.join("\n"));
+}
+
 export function expectOneLineError(r: ZkrResult, pattern: RegExp): string {
   const lines = r.stderr.trim().split("\n");
   const problems = [
