@@ -41,15 +41,7 @@ describe("batch builder: nothing accepted stops a batch", () => {
     ax: 0n,
     ay: 0n,
   });
-  const forceExit = (accountIdx: bigint): L1Op => ({
-    kind: L1OpKind.FORCE_EXIT,
-    accountIdx,
-    tokenId: state.account(accountIdx)!.tokenId,
-    amount: 0n,
-    owner,
-    ax: 0n,
-    ay: 0n,
-  });
+  const forceExit = (accountIdx: bigint): L1Op => ({ ...deposit(accountIdx, 0n), kind: L1OpKind.FORCE_EXIT });
   const balance = (i: bigint) => state.account(i)!.balance;
   const build = (contents: BatchContents, feeIdx = [FEES, FEES1]): Batch => buildBatch(state, contents, { domain, feeIdx });
   const codes = (b: Batch) => b.rejected.map((r) => r.error.code);
