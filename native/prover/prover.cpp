@@ -13,7 +13,8 @@
 // with fresh random r, s (getrandom), and writes proof.json and public.json in snarkjs's JSON
 // (the same bytes as `snarkjs groth16 prove` writes). On any error it prints one line
 // "zkr-prover: <why>" on stderr, writes nothing and exits with code 1.
-// With -v, the time of each step goes to stderr.
+// With -v, the time of each step goes to stderr; with --stats, the times, the threads and the
+// peak RSS go to stdout as one JSON line.
 //
 // GPL-3.0-or-later, because it builds on ffiasm (see LICENSE and NOTICE in this directory).
 #include <chrono>
@@ -23,7 +24,10 @@
 #include <omp.h>
 #include <stdexcept>
 #include <string>
+#include <csignal>
+#include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <vector>
 
 #include "alt_bn128.hpp"
@@ -42,11 +46,27 @@ constexpr uint32_t N8 = 32;  // bytes of a field element (q and r)
 
 bool verbose = false;
 auto t0 = std::chrono::steady_clock::now();
+/** Each step's name and wall time (ms), for -v and --stats. */
+std::vector<std::pair<std::string, double>> steps;
 void step(const char *what) {
-    if (!verbose) return;
     auto now = std::chrono::steady_clock::now();
-    fprintf(stderr, "zkr-prover: %-28s %8.1f ms\n", what, std::chrono::duration<double, std::milli>(now - t0).count());
+    double ms = std::chrono::duration<double, std::milli>(now - t0).count();
+    steps.emplace_back(what, ms);
+    if (verbose) fprintf(stderr, "zkr-prover: %-28s %8.1f ms\n", what, ms);
     t0 = now;
+}
+
+/** --stats: one JSON line on stdout with the threads, each step's time and the peak RSS. */
+void printStats() {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    std::string out = "{\"threads\":" + std::to_string(omp_get_max_threads()) + ",\"maxRssKiB\":" + std::to_string(ru.ru_maxrss) + ",\"stepsMs\":{";
+    for (size_t i = 0; i < steps.size(); i++) {
+        char ms[32];
+        snprintf(ms, sizeof ms, "%.1f", steps[i].second);
+        out += (i ? ",\"" : "\"") + steps[i].first + "\":" + ms;
+    }
+    printf("%s}}\n", out.c_str());
 }
 
 /** The prime in `bytes` (n8 bytes, little-endian) equals `decimal`. */
@@ -308,7 +328,7 @@ void writeFile(const std::string &path, const std::string &text) {
     if (!ok) throw std::runtime_error("cannot write " + path + ": " + strerror(errno));
 }
 
-int prove(const std::string &zkeyPath, const std::string &wtnsPath, const std::string &proofPath, const std::string &publicPath) {
+void prove(const std::string &zkeyPath, const std::string &wtnsPath, const std::string &proofPath, const std::string &publicPath) {
     BinFile zf(zkeyPath, "zkey", 1, 1, "proving key " + zkeyPath);
     ZKey z = readZKey(zf);
     BinFile wf(wtnsPath, "wtns", 1, 2, "witness " + wtnsPath);
@@ -388,23 +408,30 @@ int prove(const std::string &zkeyPath, const std::string &wtnsPath, const std::s
         throw;
     }
     step("proof and outputs");
-    return 0;
 }
 
 }  // namespace
 
 int main(int argc, char **argv) {
+    // Dies with the process that started it (a proving process that is killed leaves no prover behind).
+    pid_t parent = getppid();
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) return 1;
     std::vector<std::string> args;
+    bool stats = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-v") == 0) verbose = true;
+        else if (strcmp(argv[i], "--stats") == 0) stats = true;
         else args.push_back(argv[i]);
     }
     if (args.size() != 4) {
-        fprintf(stderr, "usage: zkr-prover [-v] <circuit.zkey> <witness.wtns> <proof.json> <public.json>\n");
+        fprintf(stderr, "usage: zkr-prover [-v] [--stats] <circuit.zkey> <witness.wtns> <proof.json> <public.json>\n");
         return 2;
     }
     try {
-        return prove(args[0], args[1], args[2], args[3]);
+        prove(args[0], args[1], args[2], args[3]);
+        if (stats) printStats();
+        return 0;
     } catch (const std::exception &e) {
         fprintf(stderr, "zkr-prover: %s\n", e.what());
         return 1;
