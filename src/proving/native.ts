@@ -155,11 +155,22 @@ async function compile(tmp: string, cxx: string, log: Log): Promise<Record<strin
   const include = ["-I", tmp, "-I", path.join(ffiasm, "c"), "-I", NATIVE_PROVER_SOURCES];
   const objects = units.map((u, i) => path.join(tmp, `${i}-${path.basename(u, ".cpp")}.o`));
   const queue = units.map((u, i) => () => runStep(`compiling ${path.basename(u)} (${cxx})`, cxx, [...CXXFLAGS, ...include, "-c", u, "-o", objects[i]!], tmp));
-  await Promise.all(
+  // As many compilers at once as cores; after a failure no new one starts, and all have exited
+  // before the error is thrown (the build directory is removed then).
+  const results = await Promise.allSettled(
     Array.from({ length: Math.min(os.availableParallelism(), queue.length) }, async () => {
-      for (let job = queue.shift(); job; job = queue.shift()) await job();
+      for (let job = queue.shift(); job; job = queue.shift()) {
+        try {
+          await job();
+        } catch (e) {
+          queue.length = 0;
+          throw e;
+        }
+      }
     }),
   );
+  const failed = results.find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
   await runStep(`linking the native prover (${cxx})`, cxx, [...CXXFLAGS, ...objects, "fq_asm.o", "fr_asm.o", "-lgmp", "-Wl,-z,noexecstack", "-o", BINARY], tmp);
   for (const f of readdirSync(tmp)) if (f !== BINARY) rmSync(path.join(tmp, f), { force: true });
   return {};
