@@ -1,0 +1,15 @@
+import { writeFileSync } from "node:fs";
+import { fullBatchInput } from "./bench/witness.js";
+import { applyProcessSettings } from "./src/cli/config.js";
+import { setupInstance } from "./src/proving/setup.js";
+import { wasmWitness } from "./src/proving/witness.js";
+import { readFileSync } from "node:fs";
+const name = process.argv[2] ?? "test_d4_b2";
+applyProcessSettings();
+const { manifest } = await setupInstance(name, { writeVerifier: false, devPtau: process.env.ZKR_DEV_PTAU, log: console.error });
+const input = await fullBatchInput(name);
+const w = await wasmWitness(name, readFileSync(manifest.wasm), input);
+writeFileSync(`/tmp/np/${name}.wtns`, w);
+console.log(JSON.stringify({ zkey: manifest.zkey, vkey: manifest.vkey }));
+await (globalThis as any).curve_bn128?.terminate?.();
+process.exit(0);
