@@ -27,6 +27,8 @@
 #include <utility>
 #include <vector>
 
+#include "field_ops.hpp"
+
 namespace zkr {
 
 /** Scalars are 32-byte little-endian integers below the group order r < 2^254. */
@@ -74,6 +76,8 @@ class Msm {
     typedef typename Curve::Point Point;
     typedef typename Curve::PointAffine Affine;
     typedef decltype(Affine::x) Elem;
+    /** The base field's inline operations (field_ops.hpp). */
+    typedef typename OpsFor<Curve>::T F;
 
     Curve &G;
 
@@ -157,60 +161,82 @@ public:
 private:
     /** A thread's buffers, reused across its windows. */
     struct Scratch {
-        std::vector<Affine> in, out;
+        std::vector<Affine> in, out, acc;
         std::vector<Elem> prefix;
         std::vector<uint8_t> isSpecial;
         std::vector<uint32_t> start, len, fill;
     };
 
+    /**
+     * Points of a window sorted and added per chunk (at least 2^14 and twice the buckets), each
+     * bucket's running total kept in acc and added in with the chunk's points: the working set
+     * stays in cache however many points there are.
+     */
+    static uint64_t chunkSize(uint64_t half) { return std::max<uint64_t>((uint64_t)1 << 14, 2 * half); }
+
     /** Σ d_i · base_i over the window's digits `dw` (in [-half, half]). */
     void windowSum(Point &res, Scratch &s, const Affine *bases, const int32_t *dw, uint64_t n, uint64_t half) {
-        // Counting sort of the points with a non-zero digit into their buckets (|d| - 1).
-        s.start.assign(half + 1, 0);
-        s.len.assign(half, 0);
-        uint64_t m = 0;
-        for (uint64_t i = 0; i < n; i++) {
-            if (dw[i]) {
-                s.len[(dw[i] > 0 ? dw[i] : -dw[i]) - 1]++;
-                m++;
+        const uint64_t chunk = chunkSize(half);
+        s.acc.assign(half, Affine());
+        for (auto &a : s.acc) memset((void *)&a, 0, sizeof a);  // (0, 0): empty
+        if (s.in.size() < chunk + half) {
+            s.in.resize(chunk + half);
+            s.out.resize(chunk + half);
+            s.prefix.resize((chunk + half) / 2 + 1);
+            s.isSpecial.resize((chunk + half) / 2 + 1);
+        }
+        s.start.resize(half + 1);
+        s.len.resize(half);
+        for (uint64_t c0 = 0; c0 < n; c0 += chunk) {
+            const uint64_t c1 = std::min(n, c0 + chunk);
+            // Counting sort of the chunk's points with a non-zero digit into their buckets
+            // (|d| - 1), each non-empty bucket's running total first.
+            std::fill(s.len.begin(), s.len.end(), 0);
+            bool any = false;
+            for (uint64_t i = c0; i < c1; i++) {
+                if (dw[i]) {
+                    s.len[(dw[i] > 0 ? dw[i] : -dw[i]) - 1]++;
+                    any = true;
+                }
             }
-        }
-        G.copy(res, G.zero());
-        if (m == 0) return;
-        for (uint64_t b = 0; b < half; b++) s.start[b + 1] = s.start[b] + s.len[b];
-        s.fill.assign(s.start.begin(), s.start.end() - 1);
-        if (s.in.size() < m) {
-            s.in.resize(m);
-            s.out.resize(m);
-            s.prefix.resize(m / 2 + 1);
-            s.isSpecial.resize(m / 2 + 1);
-        }
-        for (uint64_t i = 0; i < n; i++) {
-            int32_t d = dw[i];
-            if (!d) continue;
-            Affine &dst = s.in[s.fill[(d > 0 ? d : -d) - 1]++];
-            G.F.copy(dst.x, const_cast<Affine &>(bases[i]).x);
-            if (d > 0) G.F.copy(dst.y, const_cast<Affine &>(bases[i]).y);
-            else G.F.neg(dst.y, const_cast<Affine &>(bases[i]).y);
-        }
-
-        // Pairwise rounds until each bucket holds at most one point.
-        for (;;) {
-            uint32_t longest = 0;
-            for (uint64_t b = 0; b < half; b++) longest = std::max(longest, s.len[b]);
-            if (longest <= 1) break;
-            addRound(s, half);
-            std::swap(s.in, s.out);
+            if (!any) continue;
+            s.start[0] = 0;
+            for (uint64_t b = 0; b < half; b++) {
+                if (s.len[b] && !isInfinity(s.acc[b])) s.len[b]++;
+                s.start[b + 1] = s.start[b] + s.len[b];
+            }
+            s.fill.assign(s.start.begin(), s.start.end() - 1);
+            for (uint64_t b = 0; b < half; b++)
+                if (s.len[b] && !isInfinity(s.acc[b])) s.in[s.fill[b]++] = s.acc[b];
+            for (uint64_t i = c0; i < c1; i++) {
+                int32_t d = dw[i];
+                if (!d) continue;
+                Affine &dst = s.in[s.fill[(d > 0 ? d : -d) - 1]++];
+                dst.x = bases[i].x;
+                if (d > 0) dst.y = bases[i].y;
+                else F::neg(dst.y, bases[i].y);
+            }
+            // Pairwise rounds until each bucket holds at most one point: its new total.
+            for (;;) {
+                uint32_t longest = 0;
+                for (uint64_t b = 0; b < half; b++) longest = std::max(longest, s.len[b]);
+                if (longest <= 1) break;
+                addRound(s, half);
+                std::swap(s.in, s.out);
+            }
+            for (uint64_t b = 0; b < half; b++)
+                if (s.len[b]) s.acc[b] = s.in[s.start[b]];
         }
 
         // Σ k · bucket_k by running sums, from the highest non-empty bucket down.
+        G.copy(res, G.zero());
         int64_t top = (int64_t)half - 1;
-        while (top >= 0 && s.len[top] == 0) top--;
+        while (top >= 0 && isInfinity(s.acc[top])) top--;
         Point running, sum;
         G.copy(running, G.zero());
         G.copy(sum, G.zero());
         for (int64_t b = top; b >= 0; b--) {
-            if (s.len[b]) G.add(running, running, s.in[s.start[b]]);
+            if (!isInfinity(s.acc[b])) G.add(running, running, s.acc[b]);
             G.add(sum, sum, running);
         }
         G.copy(res, sum);
@@ -234,20 +260,20 @@ private:
     /** One round: in each bucket, in[2i] + in[2i+1] → out[i] (an odd last point is moved), sharing one inversion. */
     void addRound(Scratch &s, uint64_t half) {
         Elem acc, dx;
-        G.F.copy(acc, G.F.one());
+        F::one(acc);
         // Pass 1: prefix products of the denominators x_p − x_a.
         uint64_t k = 0;
         for (uint64_t b = 0; b < half; b++) {
             Affine *in = &s.in[s.start[b]];
             for (uint32_t i = 0; i + 1 < s.len[b]; i += 2, k++) {
-                G.F.copy(s.prefix[k], acc);
+                s.prefix[k] = acc;
                 if ((s.isSpecial[k] = special(in[i], in[i + 1]))) continue;
-                G.F.sub(dx, in[i + 1].x, in[i].x);
-                G.F.mul(acc, acc, dx);
+                F::sub(dx, in[i + 1].x, in[i].x);
+                F::mul(acc, acc, dx);
             }
         }
         Elem inv;
-        G.F.inv(inv, acc);
+        F::inv(inv, acc);
         // Pass 2, backwards: each denominator's inverse, then the sum.
         Elem lambda, t, invk;
         for (int64_t b = (int64_t)half - 1; b >= 0; b--) {
@@ -266,27 +292,24 @@ private:
                     G.copy(out[i], q);  // to affine; the point at infinity is (0, 0)
                     continue;
                 }
-                G.F.mul(invk, inv, s.prefix[k]);
-                G.F.sub(dx, p.x, a.x);
-                G.F.mul(inv, inv, dx);
-                G.F.sub(t, p.y, a.y);
-                G.F.mul(lambda, t, invk);
+                F::mul(invk, inv, s.prefix[k]);
+                F::sub(dx, p.x, a.x);
+                F::mul(inv, inv, dx);
+                F::sub(t, p.y, a.y);
+                F::mul(lambda, t, invk);
                 Affine &r = out[i];
-                G.F.square(t, lambda);
-                G.F.sub(t, t, a.x);
-                G.F.sub(r.x, t, p.x);
-                G.F.sub(t, a.x, r.x);
-                G.F.mul(t, t, lambda);
-                G.F.sub(r.y, t, a.y);
+                F::sqr(t, lambda);
+                F::sub(t, t, a.x);
+                F::sub(r.x, t, p.x);
+                F::sub(t, a.x, r.x);
+                F::mul(t, t, lambda);
+                F::sub(r.y, t, a.y);
             }
             s.len[b] = (L + 1) / 2;
         }
     }
 
-    void copyAffine(Affine &r, Affine &a) {
-        G.F.copy(r.x, a.x);
-        G.F.copy(r.y, a.y);
-    }
+    static void copyAffine(Affine &r, const Affine &a) { r = a; }
 };
 
 template <typename Curve>

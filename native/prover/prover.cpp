@@ -14,7 +14,8 @@
 // (the same bytes as `snarkjs groth16 prove` writes). On any error it prints one line
 // "zkr-prover: <why>" on stderr, writes nothing and exits with code 1.
 // With -v, the time of each step goes to stderr; with --stats, the times, the threads and the
-// peak RSS go to stdout as one JSON line.
+// peak RSS go to stdout as one JSON line. `zkr-prover --self-test` checks the MSM against plain
+// scalar multiplications on its special cases (exit code 1 if one fails).
 //
 // GPL-3.0-or-later, because it builds on ffiasm (see LICENSE and NOTICE in this directory).
 #include <chrono>
@@ -24,6 +25,7 @@
 #include <omp.h>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <csignal>
 #include <sys/prctl.h>
 #include <sys/random.h>
@@ -329,6 +331,7 @@ void writeFile(const std::string &path, const std::string &text) {
 }
 
 void prove(const std::string &zkeyPath, const std::string &wtnsPath, const std::string &proofPath, const std::string &publicPath) {
+    zkr::checkMontConstants(Fq_rawq, Fr_rawq);
     BinFile zf(zkeyPath, "zkey", 1, 1, "proving key " + zkeyPath);
     ZKey z = readZKey(zf);
     BinFile wf(wtnsPath, "wtns", 1, 2, "witness " + wtnsPath);
@@ -410,6 +413,65 @@ void prove(const std::string &zkeyPath, const std::string &wtnsPath, const std::
     step("proof and outputs");
 }
 
+/**
+ * --self-test: the MSM (pippenger.hpp) against the sum of single scalar multiplications, in G1
+ * and G2, on cases that reach its special paths: points at infinity, a base repeated in one
+ * bucket (P + P) and with opposite digits (P − P), small scalars (empty high windows), and more
+ * points than a chunk. Returns the number of failures (printed).
+ */
+int selfTest() {
+    uint64_t seed = 0x9e3779b97f4a7c15ULL;
+    auto next = [&]() {  // splitmix64: deterministic, so a failure can be replayed
+        uint64_t z = (seed += 0x9e3779b97f4a7c15ULL);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        return z ^ (z >> 31);
+    };
+    auto one = [&](auto &G, auto &gen, const char *group, int mode, uint64_t n) {
+        typedef typename std::remove_reference<decltype(G)>::type C;
+        std::vector<typename C::PointAffine> bases(n);
+        std::vector<uint8_t> sc(32 * n, 0);
+        typename C::Point acc, expected, t, got;
+        G.copy(acc, gen);
+        for (uint64_t i = 0; i < n; i++) {
+            if (mode != 0 && mode != 3 && i % 5) {
+                bases[i] = bases[i - 1];  // the same base again
+            } else {
+                G.dbl(acc, acc);
+                G.add(acc, acc, gen);
+                G.copy(bases[i], acc);
+            }
+            if (mode == 0 || mode == 3) {
+                for (int k = 0; k < 4; k++) {
+                    uint64_t v = next();
+                    memcpy(&sc[32 * i + 8 * k], &v, 8);
+                }
+                sc[32 * i + 31] &= 0x1f;  // below r
+            } else {
+                sc[32 * i] = (uint8_t)(next() % (mode == 1 ? 64 : 4));  // digits of both signs / tiny
+            }
+            if (i % 17 == 0) G.copy(bases[i], G.zeroAffine());
+        }
+        G.copy(expected, G.zero());
+        for (uint64_t i = 0; i < n; i++) {
+            G.mulByScalar(t, bases[i], &sc[32 * i], 32);
+            G.add(expected, expected, t);
+        }
+        zkr::msm(G, got, bases.data(), sc.data(), n);
+        bool ok = G.eq(got, expected);
+        printf("self-test MSM %s, case %d, %lu points: %s\n", group, mode, (unsigned long)n, ok ? "ok" : "FAILED");
+        return ok ? 0 : 1;
+    };
+    zkr::checkMontConstants(Fq_rawq, Fr_rawq);
+    int failures = 0;
+    for (int mode = 0; mode < 3; mode++) {
+        failures += one(G1, G1.one(), "G1", mode, 1000);
+        failures += one(G2, G2.one(), "G2", mode, 500);
+    }
+    failures += one(G1, G1.one(), "G1", 3, 20000);  // two chunks
+    return failures;
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -420,12 +482,13 @@ int main(int argc, char **argv) {
     std::vector<std::string> args;
     bool stats = false;
     for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--self-test") == 0) return selfTest() ? 1 : 0;
         if (strcmp(argv[i], "-v") == 0) verbose = true;
         else if (strcmp(argv[i], "--stats") == 0) stats = true;
         else args.push_back(argv[i]);
     }
     if (args.size() != 4) {
-        fprintf(stderr, "usage: zkr-prover [-v] [--stats] <circuit.zkey> <witness.wtns> <proof.json> <public.json>\n");
+        fprintf(stderr, "usage: zkr-prover [-v] [--stats] <circuit.zkey> <witness.wtns> <proof.json> <public.json>\n       zkr-prover --self-test\n");
         return 2;
     }
     try {

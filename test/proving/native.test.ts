@@ -121,6 +121,13 @@ describe("native prover: zkr's C++ Groth16 prover on ffiasm", function () {
     }
   }
 
+  it("its MSM passes the self-test: points at infinity, P + P and P − P in a bucket, small scalars, several chunks, G1 and G2", async function () {
+    const { stdout } = await run(native.bin, ["--self-test"]);
+    const lines = stdout.trim().split("\n");
+    expect(lines).to.have.length(7);
+    for (const l of lines) expect(l).to.match(/^self-test MSM G[12], case \d, \d+ points: ok$/);
+  });
+
   it("proves a real batch: the proof verifies with snarkjs, with the witness's public signals", async function () {
     expect(real.proverBackend).to.equal("native");
     expect(real.nativeStats?.threads).to.be.greaterThan(0);
