@@ -57,8 +57,8 @@ const rows: Row[] = [];
 interface Comparison {
   instance: string;
   constraints: number;
-  /** Mean proof time (ms) and peak RSS (KiB) of each prover run. */
-  results: Record<string, { ms: number; maxRssKiB: number }>;
+  /** Mean proof wall time and CPU time (ms) and peak RSS (KiB) of each prover. */
+  results: Record<string, { ms: number; cpuMs: number; maxRssKiB: number }>;
 }
 const comparisons: Comparison[] = [];
 const run = promisify(execFile);
@@ -123,23 +123,27 @@ async function compareProvers(
             maxBuffer: 16 << 20,
           },
         );
-        const r = JSON.parse(stdout) as { ms: number[]; maxRssKiB: number; publicSignals: string[] };
-        results[p] = { ms: r.ms.reduce((a, b) => a + b, 0) / r.ms.length, maxRssKiB: r.maxRssKiB };
+        const r = JSON.parse(stdout) as { ms: number[]; cpuMs: number; maxRssKiB: number; publicSignals: string[] };
+        results[p] = { ms: r.ms.reduce((a, b) => a + b, 0) / r.ms.length, cpuMs: r.cpuMs, maxRssKiB: r.maxRssKiB };
         signals[p] = JSON.stringify(r.publicSignals);
       } else {
         const native = await buildNativeProver({ log });
         let ms = 0;
+        let cpuMs = 0;
         let rss = 0;
         for (let r = 0; r < runs; r++) {
           const res = await nativeProve(native, manifest.zkey, readFileSync(wtnsFile));
           ms += res.proveMs;
+          cpuMs += res.stats.cpuMs;
           rss = Math.max(rss, res.stats.maxRssKiB);
           signals[p] = JSON.stringify(res.publicSignals);
           log(`${name} (native): ${res.proveMs.toFixed(0)} ms: ${JSON.stringify(res.stats.stepsMs)}`);
         }
-        results[p] = { ms: ms / runs, maxRssKiB: rss };
+        results[p] = { ms: ms / runs, cpuMs: cpuMs / runs, maxRssKiB: rss };
       }
-      log(`${name} (${p}): ${results[p]!.ms.toFixed(0)} ms, peak RSS ${(results[p]!.maxRssKiB / 1024).toFixed(0)} MiB`);
+      log(
+        `${name} (${p}): ${results[p]!.ms.toFixed(0)} ms (CPU ${results[p]!.cpuMs.toFixed(0)} ms), peak RSS ${(results[p]!.maxRssKiB / 1024).toFixed(0)} MiB`,
+      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -170,16 +174,17 @@ if (comparisons.length) {
   const cores = os.availableParallelism();
   const names = proverNames;
   const both = names.includes("snarkjs") && names.includes("native");
+  // Per prover: wall ms, CPU ms (all threads; snarkjs's includes its process start-up), constraints / s / core (wall), peak RSS.
+  const cols = (label: (p: string) => string) => names.map(label).join(" | ");
   console.log(
-    `| instance | constraints | ${names.map((p) => `${p} ms`).join(" | ")} |${both ? " ratio |" : ""} ${names.map((p) => `${p} constraints / s / core`).join(" | ")} | ${names.map((p) => `${p} peak RSS MiB`).join(" | ")} |`,
+    `| instance | constraints | ${cols((p) => `${p} ms`)} |${both ? " ratio |" : ""} ${cols((p) => `${p} CPU ms`)} |${both ? " CPU ratio |" : ""} ${cols((p) => `${p} constraints / s / core`)} | ${cols((p) => `${p} peak RSS MiB`)} |`,
   );
-  console.log(`|---|---|${names.map(() => "---|").join("")}${both ? "---|" : ""}${names.map(() => "---|").join("")}${names.map(() => "---|").join("")}`);
+  console.log(`|---|---|${"---|".repeat(names.length * 4 + (both ? 2 : 0))}`);
   for (const c of comparisons) {
     const r = (p: string) => c.results[p]!;
+    const ratio = (k: "ms" | "cpuMs") => (both ? ` ${f(r("snarkjs")[k] / r("native")[k], 1)}× |` : "");
     console.log(
-      `| ${c.instance} | ${f(c.constraints)} | ${names.map((p) => f(r(p).ms)).join(" | ")} |${both ? ` ${f(r("snarkjs").ms / r("native").ms, 1)}× |` : ""} ${names
-        .map((p) => f(c.constraints / (r(p).ms / 1000) / cores))
-        .join(" | ")} | ${names.map((p) => f(r(p).maxRssKiB / 1024)).join(" | ")} |`,
+      `| ${c.instance} | ${f(c.constraints)} | ${cols((p) => f(r(p).ms))} |${ratio("ms")} ${cols((p) => f(r(p).cpuMs))} |${ratio("cpuMs")} ${cols((p) => f(c.constraints / (r(p).ms / 1000) / cores))} | ${cols((p) => f(r(p).maxRssKiB / 1024))} |`,
     );
   }
 }

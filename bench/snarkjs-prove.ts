@@ -1,7 +1,8 @@
 // Child process of bin/bench-prove's prover comparison: `runs` snarkjs Groth16 proofs of one
 // witness file with one proving key, alone in a fresh process so that its peak RSS is snarkjs's
 // own. Prints one JSON line: the wall time of each proof (ms, the zkey already in memory, as a
-// long-running Prover holds it) and the process's peak RSS (KiB).
+// long-running Prover holds it), the process's CPU time per proof (ms, all threads, start-up
+// included) and its peak RSS (KiB).
 //
 //   node --import tsx bench/snarkjs-prove.ts <circuit.zkey> <witness.wtns> <runs>
 import { readFileSync } from "node:fs";
@@ -23,7 +24,10 @@ try {
     ms.push(performance.now() - t0);
     publicSignals.push(proof.publicSignals);
   }
-  console.log(JSON.stringify({ ms, maxRssKiB: process.resourceUsage().maxRSS, publicSignals: publicSignals[0] }));
+  const cpu = process.cpuUsage(); // every thread of the process: snarkjs's workers included
+  console.log(
+    JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000 / ms.length, maxRssKiB: process.resourceUsage().maxRSS, publicSignals: publicSignals[0] }),
+  );
 } finally {
   await release();
 }

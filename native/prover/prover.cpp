@@ -58,11 +58,15 @@ void step(const char *what) {
     t0 = now;
 }
 
-/** --stats: one JSON line on stdout with the threads, each step's time and the peak RSS. */
+/** --stats: one JSON line on stdout with the threads, the peak RSS, the CPU time (user + system) and each step's time. */
 void printStats() {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    std::string out = "{\"threads\":" + std::to_string(omp_get_max_threads()) + ",\"maxRssKiB\":" + std::to_string(ru.ru_maxrss) + ",\"stepsMs\":{";
+    double cpuMs = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+    char cpu[32];
+    snprintf(cpu, sizeof cpu, "%.0f", cpuMs);
+    std::string out = "{\"threads\":" + std::to_string(omp_get_max_threads()) + ",\"maxRssKiB\":" + std::to_string(ru.ru_maxrss) + ",\"cpuMs\":" + cpu +
+                      ",\"stepsMs\":{";
     for (size_t i = 0; i < steps.size(); i++) {
         char ms[32];
         snprintf(ms, sizeof ms, "%.1f", steps[i].second);

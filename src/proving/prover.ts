@@ -84,16 +84,12 @@ export class Prover {
   private readonly opts: ProverOptions;
   /** The witness calculator chosen (see WitnessChoice). */
   readonly witnessChoice: WitnessChoice;
-  /** The C++ generator once resolved: undefined while wasm is used. */
-  private cpp?: Promise<CppWitnessGenerator | undefined>;
-  /** Why "auto" uses wasm, once it fell back. */
-  private fallbackReason?: string;
+  /** The C++ generator, unless wasm is used. */
+  private readonly cpp: NativeBackend<CppWitnessGenerator>;
   /** The Groth16 prover chosen (see ProverChoice). */
   readonly proverChoice: ProverChoice;
-  /** The native prover once resolved: undefined while snarkjs is used. */
-  private native?: Promise<NativeProver | undefined>;
-  /** Why "auto" proves with snarkjs, once it fell back. */
-  private nativeFallbackReason?: string;
+  /** The native prover, unless snarkjs is used. */
+  private readonly native: NativeBackend<NativeProver>;
 
   constructor(manifest: SetupManifest, opts: ProverOptions = {}) {
     const choice = opts.witness ?? "wasm";
@@ -104,6 +100,17 @@ export class Prover {
     this.opts = opts;
     this.witnessChoice = choice;
     this.proverChoice = prover;
+    const mode = (c: string, off: string, required: string) => (c === off ? "off" : c === required ? "required" : "optional");
+    this.cpp = new NativeBackend(
+      mode(choice, "wasm", "cpp"),
+      () => buildCppWitnessForSetup(manifest, { mainSource: opts.mainSource, log: opts.log }),
+      (reason) => this.say(`${reason}; computing witnesses with wasm`),
+    );
+    this.native = new NativeBackend(
+      mode(prover, "snarkjs", "native"),
+      () => buildNativeProver({ ...opts.nativeBuild, log: opts.log }),
+      (reason) => this.say(`${reason}; proving with snarkjs`),
+    );
     this.vkey = JSON.parse(readFileSync(manifest.vkey, "utf8"));
     this.release = holdCurve();
   }
@@ -125,34 +132,12 @@ export class Prover {
    * first proof. With "auto", a generator that cannot be built means "wasm"; with "cpp" it throws.
    */
   async witnessBackend(): Promise<WitnessBackend> {
-    return (await this.cppGenerator()) ? "cpp" : "wasm";
+    return (await this.cpp.get()) ? "cpp" : "wasm";
   }
 
   /** Why "auto" proves with wasm (undefined while it uses the C++ generator or has not decided). */
   get witnessFallbackReason(): string | undefined {
-    return this.fallbackReason;
-  }
-
-  private cppGenerator(): Promise<CppWitnessGenerator | undefined> {
-    if (this.witnessChoice === "wasm") return Promise.resolve(undefined);
-    return (this.cpp ??= (async () => {
-      try {
-        return await buildCppWitnessForSetup(this.manifest, { mainSource: this.opts.mainSource, log: this.opts.log });
-      } catch (e) {
-        if (this.witnessChoice === "cpp") {
-          this.cpp = undefined; // a later prove() tries again (e.g. after the toolchain was installed)
-          throw e;
-        }
-        this.fallBack((e as Error).message);
-        return undefined;
-      }
-    })());
-  }
-
-  private fallBack(reason: string): void {
-    this.fallbackReason = reason;
-    this.cpp = Promise.resolve(undefined);
-    this.say(`${reason}; computing witnesses with wasm`);
+    return this.cpp.fallbackReason;
   }
 
   private say(message: string): void {
@@ -165,34 +150,12 @@ export class Prover {
    * prover that cannot be built means "snarkjs"; with "native" it throws.
    */
   async proverBackend(): Promise<ProverBackend> {
-    return (await this.nativeProver()) ? "native" : "snarkjs";
+    return (await this.native.get()) ? "native" : "snarkjs";
   }
 
   /** Why "auto" proves with snarkjs (undefined while it uses the native prover or has not decided). */
   get proverFallbackReason(): string | undefined {
-    return this.nativeFallbackReason;
-  }
-
-  private nativeProver(): Promise<NativeProver | undefined> {
-    if (this.proverChoice === "snarkjs") return Promise.resolve(undefined);
-    return (this.native ??= (async () => {
-      try {
-        return await buildNativeProver({ ...this.opts.nativeBuild, log: this.opts.log });
-      } catch (e) {
-        if (this.proverChoice === "native") {
-          this.native = undefined; // a later prove() tries again (e.g. after the toolchain was installed)
-          throw e;
-        }
-        this.nativeFallBack((e as Error).message);
-        return undefined;
-      }
-    })());
-  }
-
-  private nativeFallBack(reason: string): void {
-    this.nativeFallbackReason = reason;
-    this.native = Promise.resolve(undefined);
-    this.say(`${reason}; proving with snarkjs`);
+    return this.native.fallbackReason;
   }
 
   /**
@@ -201,8 +164,8 @@ export class Prover {
    */
   async prove(input: Record<string, unknown>): Promise<ProofResult> {
     if (!this.release) throw new Error("prover is closed");
-    const cpp = await this.cppGenerator();
-    const native = await this.nativeProver();
+    const cpp = await this.cpp.get();
+    const native = await this.native.get();
 
     const t0 = performance.now();
     let witnessBackend: WitnessBackend = "wasm";
@@ -215,7 +178,7 @@ export class Prover {
         if (this.witnessChoice === "cpp") throw e;
         // "auto" never fails where wasm would not: wasm decides (and throws for a bad input).
         data = await this.wasmWitness(input);
-        this.fallBack(`the C++ witness generator failed where wasm did not: ${(e as Error).message}`);
+        this.cpp.fallBack(`the C++ witness generator failed where wasm did not: ${(e as Error).message}`);
       }
     } else {
       data = await this.wasmWitness(input);
@@ -229,7 +192,7 @@ export class Prover {
       } catch (e) {
         if (this.proverChoice === "native") throw e;
         // "auto" never fails where snarkjs would not: snarkjs decides (and throws for a bad key).
-        this.nativeFallBack((e as Error).message);
+        this.native.fallBack((e as Error).message);
       }
     }
     const t2 = performance.now();
@@ -256,5 +219,43 @@ export class Prover {
     this.zkey = undefined;
     this.wasm = undefined;
     await release?.();
+  }
+}
+
+/**
+ * A native program a Prover uses instead of its JavaScript default, built on first use: "off"
+ * (never), "required" (a build error throws, and the next call tries again, e.g. after the
+ * toolchain was installed) or "optional" (the first failure switches it off for good, with the
+ * reason reported once through onFallback).
+ */
+class NativeBackend<T> {
+  private built?: Promise<T | undefined>;
+  /** Why an optional backend is off, once it fell back. */
+  fallbackReason?: string;
+
+  constructor(
+    private readonly mode: "off" | "required" | "optional",
+    private readonly build: () => Promise<T>,
+    private readonly onFallback: (reason: string) => void,
+  ) {}
+
+  /** The built program, or undefined when it is off or fell back. */
+  get(): Promise<T | undefined> {
+    if (this.mode === "off") return Promise.resolve(undefined);
+    return (this.built ??= this.build().catch((e: Error) => {
+      if (this.mode === "required") {
+        this.built = undefined;
+        throw e;
+      }
+      this.fallBack(e.message);
+      return undefined;
+    }));
+  }
+
+  /** Switches an optional backend off (it failed where the default may not), saying why. */
+  fallBack(reason: string): void {
+    this.fallbackReason = reason;
+    this.built = Promise.resolve(undefined);
+    this.onFallback(reason);
   }
 }
