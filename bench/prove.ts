@@ -1,8 +1,8 @@
 // Proving benchmark: Groth16 proofs of a full batch (every L1, transaction and fee slot in use)
 // of each instance, on this machine.
 //
-//   bin/bench-prove [--runs 2] [--witness wasm,cpp|none] [--prover snarkjs,native|none] [instance...]
-//                                                                      (default: prod_d12_b32)
+//   bin/bench-prove [--runs 2] [--witness wasm,cpp|none] [--prover snarkjs,native|none]
+//                   [--synthetic hashes] [instance...]                 (default: prod_d12_b32)
 //
 // Sets the instance up first unless cached (a 2^20 setup of the production profile takes about
 // half an hour on 2 cores). Prints two Markdown tables:
@@ -13,6 +13,9 @@
 //      own: snarkjs in a fresh Node process (bench/snarkjs-prove.ts, the key already in memory),
 //      the native prover as the Prover runs it (witness file, process, key read from disk);
 //      mean proof time, the ratio, constraints per second per core and each one's peak RSS.
+//      --synthetic N adds a circuit of N chained Poseidon(2) hashes (240 constraints each: N = 450
+//      fills the shared 2^17 ptau) to this table: larger than the small instances, but its witness
+//      is full-size field elements, where a batch's is mostly bits and small numbers.
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -21,7 +24,7 @@ import { parseArgs, promisify } from "node:util";
 import { buildNativeProver, nativeProve } from "../src/proving/native.js";
 import { wasmWitness } from "../src/proving/witness.js";
 import { getInstance } from "../src/proving/instances.js";
-import { setupInstance } from "../src/proving/setup.js";
+import { setupCircuit, setupInstance } from "../src/proving/setup.js";
 import { Prover, type WitnessChoice } from "../src/proving/prover.js";
 import { benchSettings } from "./settings.js";
 import { fullBatchInput } from "./witness.js";
@@ -32,6 +35,7 @@ const { values, positionals } = parseArgs({
     runs: { type: "string", default: "2" },
     witness: { type: "string", default: "wasm,cpp" },
     prover: { type: "string", default: "snarkjs,native" },
+    synthetic: { type: "string" },
   },
 });
 const { devPtau } = benchSettings();
@@ -40,7 +44,9 @@ if (!Number.isInteger(runs) || runs < 1) throw new Error("--runs must be a posit
 const backends = values.witness.split(",").filter((w) => w && w !== "none") as WitnessChoice[];
 const proverNames = values.prover.split(",").filter((p) => p && p !== "none");
 for (const p of proverNames) if (p !== "snarkjs" && p !== "native") throw new Error(`--prover takes snarkjs, native or none, got "${p}"`);
-const names = positionals.length ? positionals : ["prod_d12_b32"];
+const synthetic = values.synthetic === undefined ? undefined : Number(values.synthetic);
+if (synthetic !== undefined && !(Number.isInteger(synthetic) && synthetic > 0)) throw new Error("--synthetic takes a positive number of hashes");
+const names = positionals.length || synthetic ? positionals : ["prod_d12_b32"];
 const log = (m: string) => console.error(m);
 
 interface Row {
@@ -97,6 +103,32 @@ for (const name of names) {
     }
   }
   if (proverNames.length) comparisons.push(await compareProvers(name, manifest.constraints, input, manifest));
+}
+
+if (synthetic && proverNames.length) {
+  const label = `bench_chain_${synthetic}`;
+  const main = [
+    "pragma circom 2.1.6;",
+    'include "poseidon.circom";',
+    "template Chain(n) {",
+    "  signal input x;",
+    "  signal output out;",
+    "  signal s[n + 1];",
+    "  component h[n];",
+    "  s[0] <== x;",
+    "  for (var i = 0; i < n; i++) {",
+    "    h[i] = Poseidon(2);",
+    "    h[i].inputs[0] <== s[i];",
+    "    h[i].inputs[1] <== i;",
+    "    s[i + 1] <== h[i].out;",
+    "  }",
+    "  out <== s[n];",
+    "}",
+    `component main = Chain(${synthetic});`,
+    "",
+  ].join("\n");
+  const { manifest } = await setupCircuit(label, main, { devPtau, writeVerifier: false, log });
+  comparisons.push(await compareProvers(label, manifest.constraints, { x: 12345678901234567890n }, manifest));
 }
 
 /** The same witness (wasm) proved `runs` times by each prover of --prover; the public signals must agree. */

@@ -71,7 +71,7 @@ export function demoCommand(): Command {
     const prove = async (what: string, txs: SignedTransfer[] = []) => {
       const r = await submitNextBatch(op, txs);
       detail(
-        `batch ${await l1.rollup.batchNumber()}: ${what}; proof ${(r.proof.proveMs / 1000).toFixed(1)} s, submitBatch ${r.receipt.gasUsed} gas, root on L1 = local root ${(await l1.rollup.stateRoot()) === state.root ? "✓" : "✗"}`,
+        `batch ${await l1.rollup.batchNumber()}: ${what}; proof ${(r.proof.proveMs / 1000).toFixed(1)} s (${r.proof.proverBackend ?? "snarkjs"}), submitBatch ${r.receipt.gasUsed} gas, root on L1 = local root ${(await l1.rollup.stateRoot()) === state.root ? "✓" : "✗"}`,
       );
       return r;
     };
