@@ -13,6 +13,10 @@
 // with fresh random r, s (getrandom), and writes proof.json and public.json in snarkjs's JSON
 // (the same bytes as `snarkjs groth16 prove` writes). On any error it prints one line
 // "zkr-prover: <why>" on stderr, writes nothing and exits with code 1.
+// It does not check that the witness satisfies the circuit: a snarkjs key holds only A's and B's
+// coefficients (C = A·B on the domain is what the quotient assumes), so that check is not cheap
+// here; an unsatisfying witness gives a proof that does not verify, and zkr checks every proof
+// before it is used (the proving process, the sequencer: src/proving/check.ts).
 // With -v, the time of each step goes to stderr; with --stats, the times, the threads and the
 // peak RSS go to stdout as one JSON line. `zkr-prover --self-test` checks the MSM against plain
 // scalar multiplications on its special cases (exit code 1 if one fails).
