@@ -26,6 +26,7 @@ import { wasmWitness } from "../src/proving/witness.js";
 import { getInstance } from "../src/proving/instances.js";
 import { setupCircuit, setupInstance } from "../src/proving/setup.js";
 import { Prover, type WitnessChoice } from "../src/proving/prover.js";
+import { poseidonChainMain } from "../test/proving/fixtures.js";
 import { benchSettings } from "./settings.js";
 import { fullBatchInput } from "./witness.js";
 
@@ -107,28 +108,8 @@ for (const name of names) {
 
 if (synthetic && proverNames.length) {
   const label = `bench_chain_${synthetic}`;
-  const main = [
-    "pragma circom 2.1.6;",
-    'include "poseidon.circom";',
-    "template Chain(n) {",
-    "  signal input x;",
-    "  signal output out;",
-    "  signal s[n + 1];",
-    "  component h[n];",
-    "  s[0] <== x;",
-    "  for (var i = 0; i < n; i++) {",
-    "    h[i] = Poseidon(2);",
-    "    h[i].inputs[0] <== s[i];",
-    "    h[i].inputs[1] <== i;",
-    "    s[i + 1] <== h[i].out;",
-    "  }",
-    "  out <== s[n];",
-    "}",
-    `component main = Chain(${synthetic});`,
-    "",
-  ].join("\n");
-  const { manifest } = await setupCircuit(label, main, { devPtau, writeVerifier: false, log });
-  comparisons.push(await compareProvers(label, manifest.constraints, { x: 12345678901234567890n }, manifest));
+  const { manifest } = await setupCircuit(label, poseidonChainMain(synthetic), { devPtau, writeVerifier: false, log });
+  comparisons.push(await compareProvers(label, manifest.constraints, { x: 12345678901234567890n, y: 987654321n }, manifest));
 }
 
 /** The same witness (wasm) proved `runs` times by each prover of --prover; the public signals must agree. */
