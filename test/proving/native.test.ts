@@ -29,7 +29,7 @@ import { packGroth16Proof, verifierCallArgs } from "../../src/proving/proof.js";
 import { type ProofResult, Prover } from "../../src/proving/prover.js";
 import type { SetupResult } from "../../src/proving/setup.js";
 import { verifierContractName } from "../../src/proving/verifier.js";
-import { wasmWitness } from "../../src/proving/witness.js";
+import { cppToolchainProblems, wasmWitness } from "../../src/proving/witness.js";
 import { ProvingProcess } from "../../src/prover/worker.js";
 import { hardhat, testSetup } from "../fixtures.js";
 import { rejection, useTempCache } from "./fixtures.js";
@@ -155,6 +155,20 @@ describe("native prover: zkr's C++ Groth16 prover on ffiasm", function () {
     expect(again.publicSignals).to.deep.equal(real.publicSignals);
     expect(again.proof.pi_a).to.not.deep.equal(real.proof.pi_a); // fresh r, s
     expect(await groth16.verify(vkey, again.publicSignals, again.proof)).to.equal(true);
+  });
+
+  it("proves the C++ witness generator's witness too (the same public signals)", async function () {
+    const problems = await cppToolchainProblems();
+    if (problems.length) {
+      console.log(`      skipped: no C++ witness generator toolchain: missing ${problems.join(", ")}`);
+      this.skip();
+    }
+    const prover = new Prover(setup.manifest, { witness: "cpp", prover: "native" });
+    provers.push(prover);
+    const r = await prover.prove(input);
+    expect([r.witnessBackend, r.proverBackend]).to.deep.equal(["cpp", "native"]);
+    expect(r.publicSignals).to.deep.equal(real.publicSignals);
+    expect(await groth16.verify(vkey, r.publicSignals, r.proof)).to.equal(true);
   });
 
   it("writes proof.json and public.json as snarkjs does (its JSON layout, affine points with z = 1)", async function () {
