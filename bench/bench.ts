@@ -95,7 +95,7 @@ if (proving.length) {
 
   for (const setup of setups) {
     const p = getInstance(setup.manifest.label);
-    const prover = new Prover(setup.manifest);
+    const prover = new Prover(setup.manifest, { prover: "auto" });
     const proofs = new LocalProofQueue(setup.manifest, { prover });
     try {
       const deployment = await deploy({ signer, chainId, rpc: "http://in-process.invalid", instance: p.name, policy: DEV_POLICY, devPtau, log });

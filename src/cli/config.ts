@@ -2,7 +2,7 @@
 // comes from its flag, else its environment variable, else a default; commands declare the
 // settings they use (`withSettings`), which adds the flags and validates the values once.
 // The layers below read no environment: they take these values as options (the witness
-// calculator, the development ptau), and the cache directory is set once for the process
+// calculator, the Groth16 prover, the development ptau), and the cache directory is set once for the process
 // (applyProcessSettings → src/proving/paths.ts setCacheDir).
 // Also here: the wallet file the CLI keeps (an L2 private key, written with mode 0600); the
 // deployment file is src/ops/deployment.ts's. No private key has a default.
@@ -12,12 +12,12 @@ import path from "node:path";
 import { isHexString } from "ethers";
 import { L2Key } from "../model/keys.js";
 import { cacheDir, setCacheDir } from "../proving/paths.js";
-import { WITNESS_CHOICES, type WitnessChoice } from "../proving/prover.js";
+import { PROVER_CHOICES, type ProverChoice, WITNESS_CHOICES, type WitnessChoice } from "../proving/prover.js";
 import { DEFAULT_MAX_LOG_RANGE } from "../chain/logs.js";
 import { type Deployment, readDeployment } from "../ops/deployment.js";
 import { writeFileAtomic } from "../util/fs.js";
 
-export type Setting = "rpc" | "key" | "sequencer" | "wallet" | "deployment" | "maxLogRange" | "witness" | "devPtau";
+export type Setting = "rpc" | "key" | "sequencer" | "wallet" | "deployment" | "maxLogRange" | "witness" | "prover" | "devPtau";
 
 interface Spec {
   /** The command-line flag; a setting without one comes only from its environment variable. */
@@ -60,6 +60,11 @@ function witnessChoice(value: string, from: string): string {
   return value;
 }
 
+function proverChoice(value: string, from: string): string {
+  if (!PROVER_CHOICES.includes(value as ProverChoice)) throw new Error(`${from} must be ${PROVER_CHOICES.join(", ")}, got "${value}"`);
+  return value;
+}
+
 function blockCount(value: string, from: string): string {
   if (!/^[1-9]\d{0,6}$/.test(value)) throw new Error(`${from} must be a number of blocks from 1 to 9999999, got "${value}"`);
   return value;
@@ -84,6 +89,13 @@ const SPECS: Record<Setting, Spec> = {
     help: "witness calculator of the proofs made in this process: wasm, cpp (circom's C++ generator: 3-5x faster, built once per circuit with g++, see scripts/ensure-witness-toolchain.sh) or auto (cpp if it builds, else wasm)",
     default: "wasm",
     check: witnessChoice,
+  },
+  prover: {
+    flag: "--prover <backend>",
+    env: "ZKR_PROVER",
+    help: "Groth16 prover of the proofs made in this process: snarkjs, native (zkr's C++ prover on ffiasm, GPL-3.0, a separate process: several times faster, built once with g++ and nasm, see scripts/ensure-witness-toolchain.sh) or auto (native if it builds, else snarkjs)",
+    default: "auto",
+    check: proverChoice,
   },
   devPtau: { env: "ZKR_DEV_PTAU", help: "development ptau file used instead of the shared or generated one", check: file },
 };
@@ -155,6 +167,11 @@ export class Config {
   /** The witness calculator of proofs made in this process (wasm unless the command declared the setting). */
   get witness(): WitnessChoice {
     return (this.values.witness ?? "wasm") as WitnessChoice;
+  }
+
+  /** The Groth16 prover of proofs made in this process (auto unless the command declared the setting). */
+  get prover(): ProverChoice {
+    return (this.values.prover ?? "auto") as ProverChoice;
   }
 
   /** The development ptau to set up with, if one is given ($ZKR_DEV_PTAU). */

@@ -7,7 +7,7 @@ import net from "node:net";
 import path from "node:path";
 import { Wallet } from "ethers";
 import { DEV_POLICY } from "../chain/deploy.js";
-import type { WitnessChoice } from "../proving/prover.js";
+import type { ProverChoice, WitnessChoice } from "../proving/prover.js";
 import type { Finality } from "../sequencer/finality.js";
 import type { Log } from "../util/log.js";
 import { REPO_ROOT } from "../util/paths.js";
@@ -131,6 +131,7 @@ export interface DevnetOptions {
   blockTimeMs?: number;
   finality?: Finality;
   witness?: WitnessChoice;
+  prover?: ProverChoice;
   devPtau?: string;
   log?: Log;
 }
@@ -190,6 +191,7 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
       port: o.apiPort,
       finality: o.finality,
       witness: o.witness,
+      prover: o.prover,
       log,
     });
     const sequencer = running;

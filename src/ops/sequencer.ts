@@ -4,7 +4,7 @@ import { getAddress, type Signer } from "ethers";
 import type { FastifyInstance } from "fastify";
 import { rollupAt } from "../chain/deploy.js";
 import type { SetupManifest } from "../proving/manifest.js";
-import type { WitnessChoice } from "../proving/prover.js";
+import type { ProverChoice, WitnessChoice } from "../proving/prover.js";
 import type { ProofQueue } from "../prover/queue.js";
 import type { Finality } from "../sequencer/finality.js";
 import type { FatalError } from "../sequencer/errors.js";
@@ -24,6 +24,8 @@ export interface SequencerServiceOptions {
   redis?: { url: string; queue: string };
   /** Witness calculator of the in-process prover (default "wasm"). */
   witness?: WitnessChoice;
+  /** Groth16 prover of the in-process prover (default "auto": native where it builds, else snarkjs). */
+  prover?: ProverChoice;
   feeIdx?: bigint[];
   batchTimeoutMs?: number;
   /** When a batch is final (default: src/sequencer/finality.ts defaultFinality for the chain). */
@@ -80,7 +82,7 @@ export async function startSequencer(o: SequencerServiceOptions): Promise<Runnin
       const { BullMQProofQueue } = await import("../prover/bullmq.js");
       prover = new BullMQProofQueue(o.manifest, { redis: o.redis.url, queue: o.redis.queue, ...(o.log && { log: o.log }) });
     } else {
-      prover = new LocalProofQueue(o.manifest, { prover: new Prover(o.manifest, { witness: o.witness }) });
+      prover = new LocalProofQueue(o.manifest, { prover: new Prover(o.manifest, { witness: o.witness, prover: o.prover ?? "auto" }) });
     }
     sequencer = new Sequencer({
       crypto: await loadCrypto(),

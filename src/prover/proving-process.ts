@@ -7,13 +7,14 @@
 import { performance } from "node:perf_hooks";
 import type { SetupManifest } from "../proving/manifest.js";
 import { setCacheDir } from "../proving/paths.js";
-import { type Groth16Proof, Prover, type PublicSignals, type WitnessChoice } from "../proving/prover.js";
+import { type Groth16Proof, Prover, type ProverBackend, type ProverChoice, type PublicSignals, type WitnessChoice } from "../proving/prover.js";
 import { sharedCurveReady } from "../proving/curve.js";
 import type { ProvingPhase } from "./queue.js";
 
 export type ProvingRequest =
-  /** `cacheDir` and `witness`: the parent's (this process reads no configuration of its own). */
-  { type: "prove"; id: number; manifest: SetupManifest; input: Record<string, unknown>; cacheDir: string; witness: WitnessChoice } | { type: "close" };
+  /** `cacheDir`, `witness` and `prover`: the parent's (this process reads no configuration of its own). */
+  | { type: "prove"; id: number; manifest: SetupManifest; input: Record<string, unknown>; cacheDir: string; witness: WitnessChoice; prover: ProverChoice }
+  | { type: "close" };
 
 export type ProvingReply =
   | { type: "phase"; id: number; phase: ProvingPhase }
@@ -24,6 +25,8 @@ export type ProvingReply =
       publicSignals: PublicSignals;
       witnessMs: number;
       proveMs: number;
+      /** The prover that computed the proof. */
+      proverBackend?: ProverBackend;
       /** The proof checked against the setup's verification key. */
       verified: boolean;
       verifyMs: number;
@@ -43,14 +46,15 @@ if (process.send) {
     try {
       setCacheDir(m.cacheDir);
       let prover = provers.get(m.manifest.zkey);
-      if (!prover) provers.set(m.manifest.zkey, (prover = new Prover(m.manifest, { witness: m.witness })));
+      if (!prover) provers.set(m.manifest.zkey, (prover = new Prover(m.manifest, { witness: m.witness, prover: m.prover })));
       send({ type: "phase", id: m.id, phase: "proving" });
       await sharedCurveReady();
       const r = await prover.prove(m.input);
       send({ type: "phase", id: m.id, phase: "verifying" });
       const t0 = performance.now();
       const verified = await prover.verify(r.proof, r.publicSignals);
-      send({ type: "done", id: m.id, ...r, verified, verifyMs: performance.now() - t0 });
+      const { nativeStats: _stats, ...result } = r; // the stats stay here: only what the worker uses crosses the channel
+      send({ type: "done", id: m.id, ...result, verified, verifyMs: performance.now() - t0 });
     } catch (e) {
       send({ type: "error", id: m.id, message: (e as Error).message });
     }

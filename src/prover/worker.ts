@@ -20,7 +20,7 @@ import { UnrecoverableError, Worker } from "bullmq";
 import { cacheDir, setCacheDir, setupDir, setupsDir } from "../proving/paths.js";
 import type { SetupManifest } from "../proving/manifest.js";
 import type { ProveJobData, ProveJobProgress, ProveJobResult } from "./bullmq.js";
-import { WITNESS_CHOICES, type WitnessChoice } from "../proving/prover.js";
+import { PROVER_CHOICES, type ProverChoice, WITNESS_CHOICES, type WitnessChoice } from "../proving/prover.js";
 import type { ProvingReply, ProvingRequest } from "./proving-process.js";
 import { type ProvingPhase, type SetupRef, settlesWithin, setupRef } from "./queue.js";
 
@@ -48,6 +48,8 @@ export interface WorkerOptions {
   log?: (msg: string) => void;
   /** Witness calculator of the default backend (default "wasm"). */
   witness?: WitnessChoice;
+  /** Groth16 prover of the default backend (default "auto": native where it builds, else snarkjs). */
+  prover?: ProverChoice;
   /** What proves the jobs (default: a ProvingProcess, a child process of this one). */
   backend?: ProvingBackend;
 }
@@ -85,7 +87,7 @@ export async function runWorker(opts: WorkerOptions): Promise<ProverWorker> {
   const name = opts.name ?? `${os.hostname()}-${process.pid}`;
   const log = opts.log ?? ((m: string) => console.log(`${new Date().toISOString()} zkr prover ${name}: ${m}`));
   const setups = new WorkerSetups(opts.setup);
-  const proving = opts.backend ?? new ProvingProcess({ witness: opts.witness });
+  const proving = opts.backend ?? new ProvingProcess({ witness: opts.witness, prover: opts.prover });
   proving.start();
 
   const proofs = new Set<Promise<unknown>>(); // in progress, for close()
@@ -106,7 +108,9 @@ export async function runWorker(opts: WorkerOptions): Promise<ProverWorker> {
         throw new UnrecoverableError(`the input proves public signals ${JSON.stringify(r.publicSignals)}, not the expected ${JSON.stringify(expected)}`);
       }
       const ms = (x: number) => `${(x / 1000).toFixed(1)} s`;
-      log(`${job.id}: proved (witness ${ms(r.witnessMs)}, proof ${ms(r.proveMs)}, verified in ${ms(r.verifyMs)})`);
+      log(
+        `${job.id}: proved (witness ${ms(r.witnessMs)}, proof ${ms(r.proveMs)}${r.proverBackend ? ` by ${r.proverBackend}` : ""}, verified in ${ms(r.verifyMs)})`,
+      );
       return { proof: r.proof, publicSignals: r.publicSignals, witnessMs: r.witnessMs, proveMs: r.proveMs, worker: name };
     },
     {
@@ -224,9 +228,11 @@ export class ProvingProcess implements ProvingBackend {
   private seq = 0;
   private readonly pending = new Map<number, { resolve(r: BackendProof): void; reject(e: Error): void; onPhase(p: ProvingPhase): void }>();
   private readonly witness: WitnessChoice;
+  private readonly prover: ProverChoice;
 
-  constructor(opts: { witness?: WitnessChoice } = {}) {
+  constructor(opts: { witness?: WitnessChoice; prover?: ProverChoice } = {}) {
     this.witness = opts.witness ?? "wasm";
+    this.prover = opts.prover ?? "auto";
   }
 
   get pid(): number | undefined {
@@ -264,7 +270,7 @@ export class ProvingProcess implements ProvingBackend {
     const id = ++this.seq;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, onPhase });
-      child.send({ type: "prove", id, manifest, input, cacheDir: cacheDir(), witness: this.witness } satisfies ProvingRequest, (e) => {
+      child.send({ type: "prove", id, manifest, input, cacheDir: cacheDir(), witness: this.witness, prover: this.prover } satisfies ProvingRequest, (e) => {
         if (e && this.pending.delete(id)) reject(new Error(`cannot reach the proving process: ${e.message}`));
       });
     });
@@ -292,7 +298,7 @@ function redactUrl(url: string): string {
 }
 
 const USAGE = `usage: node --import tsx src/prover/worker.ts --redis URL --queue NAME [--setup DIR] [--name NAME]
-       [--concurrency N] [--lock-ms MS] [--stalled-ms MS] [--cache DIR] [--witness wasm|cpp|auto]`;
+       [--concurrency N] [--lock-ms MS] [--stalled-ms MS] [--cache DIR] [--witness wasm|cpp|auto] [--prover snarkjs|native|auto]`;
 
 async function main(): Promise<void> {
   const { values: v } = parseArgs({
@@ -306,6 +312,7 @@ async function main(): Promise<void> {
       "stalled-ms": { type: "string" },
       cache: { type: "string" },
       witness: { type: "string" },
+      prover: { type: "string" },
       help: { type: "boolean" },
     },
   });
@@ -318,6 +325,8 @@ async function main(): Promise<void> {
   };
   if (v.witness !== undefined && !WITNESS_CHOICES.includes(v.witness as WitnessChoice))
     throw new Error(`--witness must be ${WITNESS_CHOICES.join(", ")}, got "${v.witness}"`);
+  if (v.prover !== undefined && !PROVER_CHOICES.includes(v.prover as ProverChoice))
+    throw new Error(`--prover must be ${PROVER_CHOICES.join(", ")}, got "${v.prover}"`);
   setCacheDir(v.cache); // where jobs' setups are found without --setup, and C++ witness generators are built
   const worker = await runWorker({
     redis: v.redis,
@@ -328,6 +337,7 @@ async function main(): Promise<void> {
     lockDurationMs: int(v["lock-ms"], "--lock-ms"),
     stalledIntervalMs: int(v["stalled-ms"], "--stalled-ms"),
     witness: v.witness as WitnessChoice | undefined,
+    prover: v.prover as ProverChoice | undefined,
   });
   let signals = 0;
   const stop = (signal: string) => {

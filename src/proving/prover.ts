@@ -1,6 +1,7 @@
 // Groth16 prover for a circuit set up by setup.ts: witness (circuit wasm, or circom's C++
-// witness generator, witness.ts) and proof in memory with snarkjs, and verification with the
-// exported verification key (the proof's Solidity form: proof.ts).
+// witness generator, witness.ts), proof with snarkjs in memory or with the native prover in a
+// child process (native.ts), and verification with the exported verification key (the proof's
+// Solidity form: proof.ts).
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { type Groth16Proof, groth16, type PublicSignals } from "snarkjs";
@@ -9,9 +10,11 @@ import { holdCurve } from "./curve.js";
 import { type SetupOptions, setupInstance } from "./setup.js";
 import { readSetupManifest, type SetupManifest } from "./manifest.js";
 import { buildCppWitnessForSetup, type CppWitnessGenerator, cppWitness, type WitnessBackend, wasmWitness } from "./witness.js";
+import { buildNativeProver, type NativeBuildOptions, type NativeProofStats, type NativeProver, nativeProve } from "./native.js";
 
 export type { Groth16Proof, PublicSignals } from "snarkjs";
 export type { WitnessBackend } from "./witness.js";
+export type { NativeBuildOptions, NativeProofStats } from "./native.js";
 
 /**
  * Which witness calculator a Prover uses: "wasm" (snarkjs with the circuit's wasm), "cpp"
@@ -22,6 +25,18 @@ export type WitnessChoice = WitnessBackend | "auto";
 
 export const WITNESS_CHOICES: readonly WitnessChoice[] = ["wasm", "cpp", "auto"];
 
+/** What computes the proof from the witness: snarkjs (in this process) or the native prover (native.ts). */
+export type ProverBackend = "snarkjs" | "native";
+
+/**
+ * Which Groth16 prover a Prover uses: "snarkjs", "native" (built on first use, cached; proving
+ * fails if it cannot be built) or "auto" (native if it builds here, else snarkjs, with the
+ * reason logged once).
+ */
+export type ProverChoice = ProverBackend | "auto";
+
+export const PROVER_CHOICES: readonly ProverChoice[] = ["snarkjs", "native", "auto"];
+
 export interface ProverOptions {
   /** Witness calculator (default "wasm"; the CLI passes --witness / $ZKR_WITNESS, src/cli/config.ts). */
   witness?: WitnessChoice;
@@ -30,7 +45,14 @@ export interface ProverOptions {
    * registered batch instance and whose main is not in build/mains (see src/proving/witness.ts).
    */
   mainSource?: string;
-  /** Progress of the C++ build and why "auto" fell back to wasm (default: the fallback reason on stderr). */
+  /**
+   * Groth16 prover (default "snarkjs"; the CLI passes --prover / $ZKR_PROVER, default "auto",
+   * src/cli/config.ts).
+   */
+  prover?: ProverChoice;
+  /** How the native prover is built (the compiler; see native.ts). */
+  nativeBuild?: Omit<NativeBuildOptions, "log">;
+  /** Progress of the C++ builds and why "auto" fell back (default: the fallback reasons on stderr). */
   log?: Log;
 }
 
@@ -43,6 +65,10 @@ export interface ProofResult {
   proveMs: number;
   /** The witness calculator that computed the witness (always set by Prover.prove). */
   witnessBackend?: WitnessBackend;
+  /** The prover that computed the proof (always set by Prover.prove). */
+  proverBackend?: ProverBackend;
+  /** The native prover's own report (threads, steps, peak RSS), when it proved. */
+  nativeStats?: NativeProofStats;
 }
 
 /**
@@ -58,17 +84,33 @@ export class Prover {
   private readonly opts: ProverOptions;
   /** The witness calculator chosen (see WitnessChoice). */
   readonly witnessChoice: WitnessChoice;
-  /** The C++ generator once resolved: undefined while wasm is used. */
-  private cpp?: Promise<CppWitnessGenerator | undefined>;
-  /** Why "auto" uses wasm, once it fell back. */
-  private fallbackReason?: string;
+  /** The C++ generator, unless wasm is used. */
+  private readonly cpp: NativeBackend<CppWitnessGenerator>;
+  /** The Groth16 prover chosen (see ProverChoice). */
+  readonly proverChoice: ProverChoice;
+  /** The native prover, unless snarkjs is used. */
+  private readonly native: NativeBackend<NativeProver>;
 
   constructor(manifest: SetupManifest, opts: ProverOptions = {}) {
     const choice = opts.witness ?? "wasm";
     if (!WITNESS_CHOICES.includes(choice)) throw new Error(`unknown witness calculator "${choice}": use ${WITNESS_CHOICES.join(", ")}`);
+    const prover = opts.prover ?? "snarkjs";
+    if (!PROVER_CHOICES.includes(prover)) throw new Error(`unknown prover "${prover}": use ${PROVER_CHOICES.join(", ")}`);
     this.manifest = manifest;
     this.opts = opts;
     this.witnessChoice = choice;
+    this.proverChoice = prover;
+    const mode = (c: string, off: string, required: string) => (c === off ? "off" : c === required ? "required" : "optional");
+    this.cpp = new NativeBackend(
+      mode(choice, "wasm", "cpp"),
+      () => buildCppWitnessForSetup(manifest, { mainSource: opts.mainSource, log: opts.log }),
+      (reason) => this.say(`${reason}; computing witnesses with wasm`),
+    );
+    this.native = new NativeBackend(
+      mode(prover, "snarkjs", "native"),
+      () => buildNativeProver({ ...opts.nativeBuild, log: opts.log }),
+      (reason) => this.say(`${reason}; proving with snarkjs`),
+    );
     this.vkey = JSON.parse(readFileSync(manifest.vkey, "utf8"));
     this.release = holdCurve();
   }
@@ -80,8 +122,8 @@ export class Prover {
 
   /** A prover for a registered instance, running its setup first unless it is cached. */
   static async forInstance(name: string, opts: Omit<SetupOptions, "params"> & ProverOptions = {}): Promise<Prover> {
-    const { witness, mainSource, ...setupOpts } = opts;
-    return new Prover((await setupInstance(name, setupOpts)).manifest, { witness, mainSource, log: opts.log });
+    const { witness, mainSource, prover, nativeBuild, ...setupOpts } = opts;
+    return new Prover((await setupInstance(name, setupOpts)).manifest, { witness, mainSource, prover, nativeBuild, log: opts.log });
   }
 
   /**
@@ -90,34 +132,30 @@ export class Prover {
    * first proof. With "auto", a generator that cannot be built means "wasm"; with "cpp" it throws.
    */
   async witnessBackend(): Promise<WitnessBackend> {
-    return (await this.cppGenerator()) ? "cpp" : "wasm";
+    return (await this.cpp.get()) ? "cpp" : "wasm";
   }
 
   /** Why "auto" proves with wasm (undefined while it uses the C++ generator or has not decided). */
   get witnessFallbackReason(): string | undefined {
-    return this.fallbackReason;
+    return this.cpp.fallbackReason;
   }
 
-  private cppGenerator(): Promise<CppWitnessGenerator | undefined> {
-    if (this.witnessChoice === "wasm") return Promise.resolve(undefined);
-    return (this.cpp ??= (async () => {
-      try {
-        return await buildCppWitnessForSetup(this.manifest, { mainSource: this.opts.mainSource, log: this.opts.log });
-      } catch (e) {
-        if (this.witnessChoice === "cpp") {
-          this.cpp = undefined; // a later prove() tries again (e.g. after the toolchain was installed)
-          throw e;
-        }
-        this.fallBack((e as Error).message);
-        return undefined;
-      }
-    })());
+  private say(message: string): void {
+    (this.opts.log ?? ((m: string) => console.error(`zkr: ${m}`)))(message);
   }
 
-  private fallBack(reason: string): void {
-    this.fallbackReason = reason;
-    this.cpp = Promise.resolve(undefined);
-    (this.opts.log ?? ((m: string) => console.error(`zkr: ${m}`)))(`${reason}; computing witnesses with wasm`);
+  /**
+   * The prover prove() uses, building the native one first if it is chosen and not built yet
+   * (seconds, then cached): call it to build ahead of the first proof. With "auto", a native
+   * prover that cannot be built means "snarkjs"; with "native" it throws.
+   */
+  async proverBackend(): Promise<ProverBackend> {
+    return (await this.native.get()) ? "native" : "snarkjs";
+  }
+
+  /** Why "auto" proves with snarkjs (undefined while it uses the native prover or has not decided). */
+  get proverFallbackReason(): string | undefined {
+    return this.native.fallbackReason;
   }
 
   /**
@@ -126,8 +164,8 @@ export class Prover {
    */
   async prove(input: Record<string, unknown>): Promise<ProofResult> {
     if (!this.release) throw new Error("prover is closed");
-    this.zkey ??= readFileSync(this.manifest.zkey);
-    const cpp = await this.cppGenerator();
+    const cpp = await this.cpp.get();
+    const native = await this.native.get();
 
     const t0 = performance.now();
     let witnessBackend: WitnessBackend = "wasm";
@@ -140,15 +178,27 @@ export class Prover {
         if (this.witnessChoice === "cpp") throw e;
         // "auto" never fails where wasm would not: wasm decides (and throws for a bad input).
         data = await this.wasmWitness(input);
-        this.fallBack(`the C++ witness generator failed where wasm did not: ${(e as Error).message}`);
+        this.cpp.fallBack(`the C++ witness generator failed where wasm did not: ${(e as Error).message}`);
       }
     } else {
       data = await this.wasmWitness(input);
     }
     const t1 = performance.now();
-    const { proof, publicSignals } = await groth16.prove(this.zkey, { type: "mem", data });
+    const witnessMs = t1 - t0;
+    if (native) {
+      try {
+        const r = await nativeProve(native, this.manifest.zkey, data);
+        return { proof: r.proof, publicSignals: r.publicSignals, witnessMs, proveMs: r.proveMs, witnessBackend, proverBackend: "native", nativeStats: r.stats };
+      } catch (e) {
+        if (this.proverChoice === "native") throw e;
+        // "auto" never fails where snarkjs would not: snarkjs decides (and throws for a bad key).
+        this.native.fallBack((e as Error).message);
+      }
+    }
     const t2 = performance.now();
-    return { proof, publicSignals, witnessMs: t1 - t0, proveMs: t2 - t1, witnessBackend };
+    this.zkey ??= readFileSync(this.manifest.zkey);
+    const { proof, publicSignals } = await groth16.prove(this.zkey, { type: "mem", data });
+    return { proof, publicSignals, witnessMs, proveMs: performance.now() - t2, witnessBackend, proverBackend: "snarkjs" };
   }
 
   private wasmWitness(input: Record<string, unknown>): Promise<Uint8Array> {
@@ -169,5 +219,43 @@ export class Prover {
     this.zkey = undefined;
     this.wasm = undefined;
     await release?.();
+  }
+}
+
+/**
+ * A native program a Prover uses instead of its JavaScript default, built on first use: "off"
+ * (never), "required" (a build error throws, and the next call tries again, e.g. after the
+ * toolchain was installed) or "optional" (the first failure switches it off for good, with the
+ * reason reported once through onFallback).
+ */
+class NativeBackend<T> {
+  private built?: Promise<T | undefined>;
+  /** Why an optional backend is off, once it fell back. */
+  fallbackReason?: string;
+
+  constructor(
+    private readonly mode: "off" | "required" | "optional",
+    private readonly build: () => Promise<T>,
+    private readonly onFallback: (reason: string) => void,
+  ) {}
+
+  /** The built program, or undefined when it is off or fell back. */
+  get(): Promise<T | undefined> {
+    if (this.mode === "off") return Promise.resolve(undefined);
+    return (this.built ??= this.build().catch((e: Error) => {
+      if (this.mode === "required") {
+        this.built = undefined;
+        throw e;
+      }
+      this.fallBack(e.message);
+      return undefined;
+    }));
+  }
+
+  /** Switches an optional backend off (it failed where the default may not), saying why. */
+  fallBack(reason: string): void {
+    this.fallbackReason = reason;
+    this.built = Promise.resolve(undefined);
+    this.onFallback(reason);
   }
 }

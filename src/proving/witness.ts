@@ -17,7 +17,7 @@ import { circuitKey, emitCircuitCpp } from "./circom.js";
 import { cacheDir } from "./paths.js";
 import { SNARK_FIELD } from "../model/crypto.js";
 import { type Log } from "../util/log.js";
-import { removeInterruptedBuilds, tempPathFor, withFileLock } from "../util/fs.js";
+import { type BuildRecord, builtRecord, cachedBuild, type CachedBuild, runStep, tail, toolchainProblems } from "./build.js";
 import { batchMainSource } from "./setup.js";
 import { type SetupManifest } from "./manifest.js";
 import { REPO_ROOT } from "../util/paths.js";
@@ -61,51 +61,48 @@ export interface CppWitnessGenerator {
  * What the C++ generator's build lacks here (commands on PATH, headers g++ finds), empty if
  * nothing. Each entry names the Debian package that provides it.
  */
-export async function cppToolchainProblems(): Promise<string[]> {
-  const problems: string[] = [];
-  const has = async (cmd: string, args: string[]) => {
-    try {
-      await run(cmd, args, { timeout: 30_000 });
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  if (!(await has("make", ["--version"]))) problems.push("make (Debian package make)");
-  if (!(await has("nasm", ["-v"]))) problems.push("nasm (Debian package nasm)");
-  if (!(await has("g++", ["--version"]))) {
-    problems.push("g++ (Debian package g++)");
-    return problems;
-  }
-  for (const [header, pkg] of [
-    ["gmp.h", "libgmp-dev"],
-    ["nlohmann/json.hpp", "nlohmann-json3-dev"],
-  ] as const) {
-    // Preprocessing an #include is the test: it looks where the real build will look.
-    const child = execFile("g++", ["-x", "c++", "-E", "-o", "/dev/null", "-"], { timeout: 30_000 });
-    const ok = await new Promise<boolean>((resolve) => {
-      child.on("error", () => resolve(false));
-      child.on("exit", (code) => resolve(code === 0));
-      child.stdin?.end(`#include <${header}>\n`);
-    });
-    if (!ok) problems.push(`<${header}> (Debian package ${pkg})`);
-  }
-  return problems;
+export function cppToolchainProblems(): Promise<string[]> {
+  return toolchainProblems(
+    [
+      { cmd: "make", args: ["--version"], pkg: "make" },
+      { cmd: "nasm", args: ["-v"], pkg: "nasm" },
+    ],
+    [
+      { header: "gmp.h", pkg: "libgmp-dev" },
+      { header: "nlohmann/json.hpp", pkg: "nlohmann-json3-dev" },
+    ],
+  );
 }
+
+/** What a C++ generator's DONE file records: the build's, and circom's part of its time (s). */
+interface CppBuildRecord extends BuildRecord {
+  circomS: number;
+}
+
+/** The files of a built generator: the binary reads argv[0] + ".dat". */
+const CPP_FILES = ["main", "main.dat"];
 
 /**
  * The C++ witness generator of the main `mainSource` (the same label and main as
  * compileCircuit's), built into cacheDir()/circuits/<label>-<key>.cpp or taken from there.
  * Concurrent builds (other processes, or calls in this one) wait for a lock and reuse the
- * result; the directory appears whole (tmp + rename) once the binary is built.
+ * result; the directory appears whole (tmp + rename) once the binary is built (build.ts).
  * Throws CppWitnessUnavailable when the toolchain is missing, an Error when the build fails.
  */
 export async function buildCppWitness(label: string, mainSource: string, opts: { log?: Log } = {}): Promise<CppWitnessGenerator> {
   const log = opts.log ?? (() => {});
   const key = circuitKey(mainSource);
   const dir = path.join(cacheDir(), "circuits", `${label}-${key}.cpp`);
-  const result = (cached: boolean): CppWitnessGenerator => ({ label, key, dir, bin: path.join(dir, "main"), cached, buildS: builtInfo(dir)!.buildS });
-  if (builtInfo(dir)) return result(true);
+  const result = ({ record, cached }: CachedBuild<CppBuildRecord>): CppWitnessGenerator => ({
+    label,
+    key,
+    dir,
+    bin: path.join(dir, "main"),
+    cached,
+    buildS: record.buildS,
+  });
+  const built = builtRecord<CppBuildRecord>(dir, CPP_BUILD_FORMAT, CPP_FILES);
+  if (built) return result({ record: built, cached: true });
 
   const problems = await cppToolchainProblems();
   if (problems.length) {
@@ -113,59 +110,30 @@ export async function buildCppWitness(label: string, mainSource: string, opts: {
       `C++ witness generator for circuit "${label}" unavailable: missing ${problems.join(", ")} (scripts/ensure-witness-toolchain.sh installs them)`,
     );
   }
-  return withFileLock(`${dir}.lock`, log, async () => {
-    if (builtInfo(dir)) return result(true); // built by whoever held the lock before us
-    removeInterruptedBuilds(dir);
-    const t0 = performance.now();
-    const tmp = tempPathFor(dir);
-    try {
+  const build = await cachedBuild<CppBuildRecord>(dir, {
+    format: CPP_BUILD_FORMAT,
+    files: CPP_FILES,
+    log,
+    build: async (tmp) => {
+      const t0 = performance.now();
       log(`${label}: circom --c (C++ witness generator sources)`);
       const src = await emitCircuitCpp(label, mainSource, tmp);
       if (src.key !== key) throw new Error(`circuit sources of ${label} changed during the C++ build; retry`);
       const circomS = (performance.now() - t0) / 1000;
       log(`${label}: building the C++ witness generator (make, g++ ${CXXFLAGS})`);
-      try {
-        await run("make", [`-j${os.availableParallelism()}`, `CFLAGS=${CXXFLAGS}`, src.name], { cwd: src.dir, maxBuffer: 64 << 20 });
-      } catch (e) {
-        const err = e as { stdout?: string; stderr?: string; message: string };
-        throw new Error(`building the C++ witness generator of ${label} failed:\n${tail(err.stderr || err.stdout || err.message, 4000)}`, { cause: e });
-      }
+      await runStep(`building the C++ witness generator of ${label}`, "make", [`-j${os.availableParallelism()}`, `CFLAGS=${CXXFLAGS}`, src.name], src.dir);
       // The binary reads argv[0] + ".dat": keep the two together under fixed names.
       renameSync(path.join(src.dir, src.name), path.join(tmp, "main"));
       renameSync(path.join(src.dir, `${src.name}.dat`), path.join(tmp, "main.dat"));
       rmSync(src.dir, { recursive: true, force: true }); // sources and objects: tens of MB
-      const buildS = (performance.now() - t0) / 1000;
-      const info: BuildInfo = { format: CPP_BUILD_FORMAT, builtAt: new Date().toISOString(), buildS, circomS };
-      writeFileSync(path.join(tmp, "DONE"), JSON.stringify(info) + "\n");
-      rmSync(dir, { recursive: true, force: true });
-      renameSync(tmp, dir);
-      log(`${label}: C++ witness generator built in ${buildS.toFixed(0)} s (circom ${circomS.toFixed(0)} s, make ${(buildS - circomS).toFixed(0)} s): ${dir}`);
-      return result(false);
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
-    }
+      return { circomS };
+    },
   });
-}
-
-/** What a build's DONE file records. */
-interface BuildInfo {
-  format: string;
-  builtAt: string;
-  /** Whole build (s), of which circomS for circom --c. */
-  buildS: number;
-  circomS: number;
-}
-
-/** The DONE record of a complete build of the current format in `dir`, else undefined. */
-function builtInfo(dir: string): BuildInfo | undefined {
-  const done = path.join(dir, "DONE");
-  if (!existsSync(done) || !existsSync(path.join(dir, "main")) || !existsSync(path.join(dir, "main.dat"))) return undefined;
-  try {
-    const info = JSON.parse(readFileSync(done, "utf8")) as BuildInfo;
-    return info.format === CPP_BUILD_FORMAT ? info : undefined;
-  } catch {
-    return undefined;
+  if (!build.cached) {
+    const { buildS, circomS } = build.record;
+    log(`${label}: C++ witness generator built in ${buildS.toFixed(0)} s (circom ${circomS.toFixed(0)} s, make ${(buildS - circomS).toFixed(0)} s): ${dir}`);
   }
+  return result(build);
 }
 
 /**
@@ -276,8 +244,4 @@ function fieldInput(input: WitnessInput, fail: (why: string) => Error): Record<s
     return (((n % SNARK_FIELD) + SNARK_FIELD) % SNARK_FIELD).toString();
   };
   return Object.fromEntries(Object.entries(input).map(([k, v]) => [k, conv(v, k)]));
-}
-
-function tail(s: string, n: number): string {
-  return s.length > n ? `…${s.slice(-n)}` : s;
 }

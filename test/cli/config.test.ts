@@ -47,6 +47,12 @@ describe("zkr CLI configuration and amounts", () => {
     expect(Config.resolve({ witness: "cpp" }, ["witness"], { ZKR_WITNESS: "auto" }).witness).to.equal("cpp");
     expect(() => Config.resolve({}, ["witness"], { ZKR_WITNESS: "gpu" })).to.throw(/^ZKR_WITNESS must be wasm, cpp, auto, got "gpu"/);
     expect(() => Config.resolve({ witness: "gpu" }, ["witness"], {})).to.throw(/^--witness must be/);
+    // The Groth16 prover: native where it builds unless told otherwise.
+    expect(Config.resolve({}, ["prover"], {}).prover).to.equal("auto");
+    expect(Config.resolve({}, ["prover"], { ZKR_PROVER: "snarkjs" }).prover).to.equal("snarkjs");
+    expect(Config.resolve({ prover: "native" }, ["prover"], { ZKR_PROVER: "snarkjs" }).prover).to.equal("native");
+    expect(() => Config.resolve({}, ["prover"], { ZKR_PROVER: "rapidsnark" })).to.throw(/^ZKR_PROVER must be snarkjs, native, auto, got "rapidsnark"/);
+    expect(() => Config.resolve({ prover: "gpu" }, ["prover"], {})).to.throw(/^--prover must be snarkjs, native, auto, got "gpu"/);
     // The development ptau has no flag: only its env var, as a resolved path.
     expect(Config.resolve({}, ["devPtau"], {}).devPtau).to.equal(undefined);
     expect(Config.resolve({}, ["devPtau"], { ZKR_DEV_PTAU: "pot.ptau" }).devPtau).to.equal(path.resolve("pot.ptau"));

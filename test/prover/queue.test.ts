@@ -14,33 +14,13 @@ import { type Groth16Proof, Prover } from "../../src/proving/prover.js";
 import { type JobStatus, LocalProofQueue, type ProofQueue, type QueuedProof } from "../../src/prover/queue.js";
 import { ProvingProcess, readSetupDir, runWorker } from "../../src/prover/worker.js";
 import { useRedis } from "../redis.js";
-import { rejection, useTempCache } from "../proving/fixtures.js";
+import { poseidonChainMain, rejection, useTempCache } from "../proving/fixtures.js";
 
 const LABEL = "zkrtest_queue_chain";
 const LINKS = 16; // 16 Poseidon(2): 3,840 constraints, a proof in about a second here
 
 /** out = h(h(…h(x, y)…, y), y), LINKS times: a circuit slow enough to catch a proof in progress. */
-const chainMain = [
-  "pragma circom 2.1.6;",
-  'include "poseidon.circom";',
-  "template Chain(n) {",
-  "  signal input x;",
-  "  signal input y;",
-  "  signal output out;",
-  "  signal s[n + 1];",
-  "  component h[n];",
-  "  s[0] <== x;",
-  "  for (var i = 0; i < n; i++) {",
-  "    h[i] = Poseidon(2);",
-  "    h[i].inputs[0] <== s[i];",
-  "    h[i].inputs[1] <== y;",
-  "    s[i + 1] <== h[i].out;",
-  "  }",
-  "  out <== s[n];",
-  "}",
-  `component main = Chain(${LINKS});`,
-  "",
-].join("\n");
+const chainMain = poseidonChainMain(LINKS);
 
 /** A valid curve point that is not the proof's: A negated. */
 function corruptProof(proof: Groth16Proof): Groth16Proof {

@@ -23,6 +23,31 @@ export function tinyMain(n: number): string {
   ].join("\n");
 }
 
+/** A circom main chaining `n` Poseidon(2) hashes (240 constraints each): out = h(h(…h(x, y)…, y), y). */
+export function poseidonChainMain(n: number): string {
+  return [
+    "pragma circom 2.1.6;",
+    'include "poseidon.circom";',
+    "template Chain(n) {",
+    "  signal input x;",
+    "  signal input y;",
+    "  signal output out;",
+    "  signal s[n + 1];",
+    "  component h[n];",
+    "  s[0] <== x;",
+    "  for (var i = 0; i < n; i++) {",
+    "    h[i] = Poseidon(2);",
+    "    h[i].inputs[0] <== s[i];",
+    "    h[i].inputs[1] <== y;",
+    "    s[i + 1] <== h[i].out;",
+    "  }",
+    "  out <== s[n];",
+    "}",
+    `component main = Chain(${n});`,
+    "",
+  ].join("\n");
+}
+
 /**
  * Makes a fresh temporary directory the process's cache directory (setCacheDir) for the
  * enclosing mocha suite, so setups start cold and the user's cache is untouched (zkr processes

@@ -27,9 +27,9 @@ export function demoCommand(): Command {
   const cmd = new Command("demo")
     .description("deposit → transfer → exit → withdraw with proven batches on an in-process Hardhat chain")
     .option("-i, --instance <name>", "circuit instance", TEST_INSTANCE);
-  withSettings(cmd, "witness", "devPtau");
+  withSettings(cmd, "witness", "prover", "devPtau");
   return cmd.action(async (o: { instance: string } & Record<string, unknown>) => {
-    const cfg = Config.resolve(o, ["witness", "devPtau"]);
+    const cfg = Config.resolve(o, ["witness", "prover", "devPtau"]);
     const params = getInstance(o.instance);
     const step = (m: string) => console.log(`\n== ${m}`);
     const detail = (m: string) => console.log(`   ${m}`);
@@ -65,13 +65,13 @@ export function demoCommand(): Command {
     const crypto = await loadCrypto();
     const state = new L2State(crypto, params);
     const domain = { chainId, rollupAddress: BigInt(d.rollup) };
-    const prover = new Prover(manifest, { witness: cfg.witness });
+    const prover = new Prover(manifest, { witness: cfg.witness, prover: cfg.prover });
     const proofs = new LocalProofQueue(manifest, { prover });
     const op: OneShotContext = { state, rollup: l1.rollup, proofs, domain, feeIdx: [1n], fromBlock: d.deployBlock };
     const prove = async (what: string, txs: SignedTransfer[] = []) => {
       const r = await submitNextBatch(op, txs);
       detail(
-        `batch ${await l1.rollup.batchNumber()}: ${what}; proof ${(r.proof.proveMs / 1000).toFixed(1)} s, submitBatch ${r.receipt.gasUsed} gas, root on L1 = local root ${(await l1.rollup.stateRoot()) === state.root ? "✓" : "✗"}`,
+        `batch ${await l1.rollup.batchNumber()}: ${what}; proof ${(r.proof.proveMs / 1000).toFixed(1)} s (${r.proof.proverBackend ?? "snarkjs"}), submitBatch ${r.receipt.gasUsed} gas, root on L1 = local root ${(await l1.rollup.stateRoot()) === state.root ? "✓" : "✗"}`,
       );
       return r;
     };

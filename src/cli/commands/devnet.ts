@@ -28,9 +28,9 @@ export function devnetCommand(): Command {
     .option("--escape-delay <seconds>", "escape delay of the rollup", numArg("escape delay", 1), 3600)
     .option("--block-time <ms>", "mine a block this often besides each transaction's (0: only on transactions)", numArg("block time", 0), DEFAULT_BLOCK_TIME_MS)
     .option("--confirmations <n|finalized>", CONFIRMATIONS_HELP, confirmationsArg);
-  withSettings(cmd, "witness", "devPtau");
+  withSettings(cmd, "witness", "prover", "devPtau");
   return cmd.action(async (o: Opts & Record<string, unknown>) => {
-    const cfg = Config.resolve(o, ["witness", "devPtau"]);
+    const cfg = Config.resolve(o, ["witness", "prover", "devPtau"]);
     const dir = path.resolve(o.dir);
     const log = timedLog;
     let net: Devnet | undefined;
@@ -44,6 +44,7 @@ export function devnetCommand(): Command {
         blockTimeMs: o.blockTime,
         finality: o.confirmations,
         witness: cfg.witness,
+        prover: cfg.prover,
         devPtau: cfg.devPtau,
         log,
       });

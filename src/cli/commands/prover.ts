@@ -17,10 +17,10 @@ export function proverCommand(): Command {
     .option("--setup <dir>", "prove with this setup directory (a copy of the sequencer's)")
     .option("--name <name>", "worker name recorded on its jobs (default host-pid)")
     .option("--concurrency <n>", "jobs proved at once", numArg("concurrency", 1, 64), 1);
-  withSettings(cmd, "witness", "devPtau");
+  withSettings(cmd, "witness", "prover", "devPtau");
   return cmd.action(
     async (o: { redis: string; queue: string; instance?: string; setup?: string; name?: string; concurrency: number } & Record<string, unknown>) => {
-      const cfg = Config.resolve(o, ["witness", "devPtau"]);
+      const cfg = Config.resolve(o, ["witness", "prover", "devPtau"]);
       if (o.instance && o.setup) throw new Error("give --instance or --setup, not both");
       const log = (m: string) => timedLog(`zkr prover: ${m}`);
       // Without either, each job names its setup and the worker finds it in the cache.
@@ -28,7 +28,16 @@ export function proverCommand(): Command {
       if (o.instance)
         setup = path.dirname((await setupInstance(getInstance(o.instance).name, { log, writeVerifier: false, devPtau: cfg.devPtau })).manifest.zkey);
       const { runWorker } = await import("../../prover/worker.js");
-      const worker = await runWorker({ redis: o.redis, queue: o.queue, setup, name: o.name, concurrency: o.concurrency, witness: cfg.witness, log });
+      const worker = await runWorker({
+        redis: o.redis,
+        queue: o.queue,
+        setup,
+        name: o.name,
+        concurrency: o.concurrency,
+        witness: cfg.witness,
+        prover: cfg.prover,
+        log,
+      });
       // First signal: finish the current job; a second: abandon it (another worker retries it).
       let signals = 0;
       await new Promise<void>((resolve, reject) => {

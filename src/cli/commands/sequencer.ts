@@ -66,9 +66,9 @@ export function sequencerCommand(): Command {
         .argParser(minFeeArg)
         .default(new Map<bigint, bigint>(), "0 for every token"),
     );
-  withSettings(cmd, "deployment", "key", "rpc", "maxLogRange", "witness");
+  withSettings(cmd, "deployment", "key", "rpc", "maxLogRange", "witness", "prover");
   return cmd.action(async (o: Opts & Record<string, unknown>) => {
-    const cfg = Config.resolve(o, ["deployment", "key", "rpc", "maxLogRange", "witness"]);
+    const cfg = Config.resolve(o, ["deployment", "key", "rpc", "maxLogRange", "witness", "prover"]);
     if (Boolean(o.redis) !== Boolean(o.queue)) throw new Error("--redis and --queue go together");
     const d = cfg.deployment();
     const manifest = await deploymentSetup(d, o.setup);
@@ -84,6 +84,7 @@ export function sequencerCommand(): Command {
         port: o.port,
         redis: o.redis ? { url: o.redis, queue: o.queue! } : undefined,
         witness: cfg.witness,
+        prover: cfg.prover,
         feeIdx: o.feeAccount,
         batchTimeoutMs: o.batchTimeout,
         finality: o.confirmations,

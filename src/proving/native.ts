@@ -1,0 +1,225 @@
+// The native Groth16 prover (native/prover/, C++ on ffiasm, GPL-3.0): built at first use into
+// cacheDir()/native/prover-<key> (key: a hash of its sources, ffiasm's, the compiler and the
+// flags), and run as a separate process — zkr's MIT code never links it. It takes the setup's
+// .zkey and a .wtns and writes snarkjs's proof.json and public.json, which it reads back here.
+//
+// Building needs g++ (with OpenMP), nasm and libgmp-dev (scripts/ensure-witness-toolchain.sh
+// installs them); NativeProverUnavailable says what is missing, and the Prover then proves with
+// snarkjs (prover.ts). The field arithmetic is ffiasm's generated x86-64 assembly: x86-64 only.
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import os from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { promisify } from "node:util";
+import type { Groth16Proof, PublicSignals } from "snarkjs";
+import { BN254_BASE_FIELD, SNARK_FIELD } from "../model/crypto.js";
+import type { Log } from "../util/log.js";
+import { REPO_ROOT } from "../util/paths.js";
+import { cachedBuild, type BuildRecord, builtRecord, runStep, toolchainProblems } from "./build.js";
+import { cacheDir } from "./paths.js";
+
+const run = promisify(execFile);
+
+/** The prover's sources (GPL-3.0, see its NOTICE). */
+export const NATIVE_PROVER_SOURCES = path.join(REPO_ROOT, "native", "prover");
+
+/** g++ flags of every translation unit; OpenMP for both cores. */
+const CXXFLAGS = ["-O3", "-std=c++17", "-fopenmp", "-DNDEBUG"];
+
+/** Bumped when the build's layout changes (the key also covers sources, compiler and flags). */
+const BUILD_FORMAT = "zkr-native-prover-v1";
+
+const BINARY = "zkr-prover";
+
+/** ffiasm's C++ files the prover compiles (the rest of ffiasm/c is included as headers). */
+const FFIASM_UNITS = ["alt_bn128.cpp", "naf.cpp", "misc.cpp", "splitparstr.cpp"];
+
+/** The native prover cannot be built here; `message` says why. */
+export class NativeProverUnavailable extends Error {}
+
+/** The native prover ran and refused or failed: `message` is its reason. No proof was written. */
+export class NativeProverError extends Error {}
+
+export interface NativeBuildOptions {
+  /** C++ compiler command (default "g++"); part of the build key. */
+  cxx?: string;
+  log?: Log;
+}
+
+/** A built native prover. */
+export interface NativeProver {
+  /** cacheDir()/native/prover-<key> */
+  dir: string;
+  key: string;
+  bin: string;
+  /** True if it was built before (by this or another process) rather than by this call. */
+  cached: boolean;
+  /** Wall time its build took (s). */
+  buildS: number;
+}
+
+/** What the prover reports with --stats: its threads, peak RSS, CPU time (user + system) and each step's wall time. */
+export interface NativeProofStats {
+  threads: number;
+  maxRssKiB: number;
+  cpuMs: number;
+  stepsMs: Record<string, number>;
+}
+
+export interface NativeProof {
+  proof: Groth16Proof;
+  publicSignals: PublicSignals;
+  /** Wall time of the prover process, start to exit (ms). */
+  proveMs: number;
+  stats: NativeProofStats;
+}
+
+function ffiasmDir(): string {
+  // createRequire: this module may run compiled to CommonJS (mocha's tsx hook).
+  return path.dirname(createRequire(path.join(REPO_ROOT, "package.json")).resolve("ffiasm/package.json"));
+}
+
+/** The build key: sha256 of the build format, compiler, flags and every source file it reads. */
+export function nativeProverKey(cxx = "g++"): string {
+  const h = createHash("sha256");
+  h.update(`${BUILD_FORMAT}\0${cxx}\0${CXXFLAGS.join(" ")}\0`);
+  const ffiasm = ffiasmDir();
+  const dirs = [NATIVE_PROVER_SOURCES, path.join(ffiasm, "c"), path.join(ffiasm, "src")];
+  for (const dir of dirs) {
+    for (const f of readdirSync(dir).sort()) {
+      if (!/\.(cpp|hpp|ejs|js)$/.test(f)) continue;
+      h.update(`${path.basename(dir)}/${f}\0`);
+      h.update(readFileSync(path.join(dir, f)));
+    }
+  }
+  return h.digest("hex").slice(0, 16);
+}
+
+/** What the native prover's build lacks here, empty if nothing (each with its Debian package). */
+export function nativeToolchainProblems(cxx = "g++"): Promise<string[]> {
+  return toolchainProblems(
+    [{ cmd: "nasm", args: ["-v"], pkg: "nasm" }],
+    [
+      { header: "gmp.h", pkg: "libgmp-dev" },
+      { header: "omp.h", pkg: "g++ (libgomp)", flags: ["-fopenmp"] },
+    ],
+    cxx,
+  );
+}
+
+/**
+ * The native prover, built into cacheDir()/native/prover-<key> or taken from there (a lock, a
+ * DONE record, an atomic rename: build.ts). Throws NativeProverUnavailable when the toolchain is
+ * missing or this is not x86-64 Linux, an Error when the build itself fails.
+ */
+export async function buildNativeProver(opts: NativeBuildOptions = {}): Promise<NativeProver> {
+  const cxx = opts.cxx ?? "g++";
+  const log = opts.log ?? (() => {});
+  if (process.platform !== "linux" || process.arch !== "x64")
+    throw new NativeProverUnavailable(`native prover unavailable: it needs x86-64 Linux (this is ${process.platform}-${process.arch})`);
+  const key = nativeProverKey(cxx);
+  const dir = path.join(cacheDir(), "native", `prover-${key}`);
+  const result = (record: BuildRecord, cached: boolean): NativeProver => ({ dir, key, bin: path.join(dir, BINARY), cached, buildS: record.buildS });
+  const built = builtRecord(dir, BUILD_FORMAT, [BINARY]);
+  if (built) return result(built, true);
+
+  const problems = await nativeToolchainProblems(cxx);
+  if (problems.length)
+    throw new NativeProverUnavailable(`native prover unavailable: missing ${problems.join(", ")} (scripts/ensure-witness-toolchain.sh installs them)`);
+  const build = await cachedBuild(dir, { format: BUILD_FORMAT, files: [BINARY], log, build: (tmp) => compile(tmp, cxx, log) });
+  if (!build.cached) log(`native prover built in ${build.record.buildS.toFixed(0)} s: ${dir}`);
+  return result(build.record, build.cached);
+}
+
+/** Generates ffiasm's fields, assembles them, compiles every unit (as many at once as cores) and links. */
+async function compile(tmp: string, cxx: string, log: Log): Promise<Record<string, never>> {
+  const ffiasm = ffiasmDir();
+  mkdirSync(tmp, { recursive: true });
+  log(`native prover: generating the BN254 fields (ffiasm), g++ ${CXXFLAGS.join(" ")}`);
+  const gen = path.join(ffiasm, "src", "buildzqfield.js");
+  for (const [name, q] of [
+    ["Fq", BN254_BASE_FIELD],
+    ["Fr", SNARK_FIELD],
+  ] as const) {
+    await runStep(`generating ffiasm's ${name}`, process.execPath, [gen, "-q", q.toString(), "-n", name], tmp);
+    await runStep(`assembling ${name.toLowerCase()}.asm`, "nasm", ["-felf64", `${name.toLowerCase()}.asm`, "-o", `${name.toLowerCase()}_asm.o`], tmp);
+  }
+  const units = [
+    path.join(NATIVE_PROVER_SOURCES, "prover.cpp"),
+    path.join(tmp, "fq.cpp"),
+    path.join(tmp, "fr.cpp"),
+    ...FFIASM_UNITS.map((u) => path.join(ffiasm, "c", u)),
+  ];
+  const include = ["-I", tmp, "-I", path.join(ffiasm, "c"), "-I", NATIVE_PROVER_SOURCES];
+  const objects = units.map((u, i) => path.join(tmp, `${i}-${path.basename(u, ".cpp")}.o`));
+  const queue = units.map((u, i) => () => runStep(`compiling ${path.basename(u)} (${cxx})`, cxx, [...CXXFLAGS, ...include, "-c", u, "-o", objects[i]!], tmp));
+  // As many compilers at once as cores; after a failure no new one starts, and all have exited
+  // before the error is thrown (the build directory is removed then).
+  const results = await Promise.allSettled(
+    Array.from({ length: Math.min(os.availableParallelism(), queue.length) }, async () => {
+      for (let job = queue.shift(); job; job = queue.shift()) {
+        try {
+          await job();
+        } catch (e) {
+          queue.length = 0;
+          throw e;
+        }
+      }
+    }),
+  );
+  const failed = results.find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
+  await runStep(`linking the native prover (${cxx})`, cxx, [...CXXFLAGS, ...objects, "fq_asm.o", "fr_asm.o", "-lgmp", "-Wl,-z,noexecstack", "-o", BINARY], tmp);
+  for (const f of readdirSync(tmp)) if (f !== BINARY) rmSync(path.join(tmp, f), { force: true });
+  return {};
+}
+
+/**
+ * The prover's environment: this process's, with OpenMP's idle threads sleeping rather than
+ * spinning (OMP_WAIT_POLICY=PASSIVE) unless the caller's environment says otherwise. On a machine
+ * whose cores other processes share, a spinning thread burns the time slice the thread it waits
+ * for needs (measured: 4.1–5.1 s instead of 5.8–7.0 s for bench_d12_b1 at load 5 on 2 cores).
+ */
+function childEnv(): NodeJS.ProcessEnv {
+  return { OMP_WAIT_POLICY: "PASSIVE", ...process.env };
+}
+
+/**
+ * A Groth16 proof by the native prover of the witness `wtns` (.wtns bytes) with the proving key
+ * `zkey` (a .zkey file): the witness and the outputs go through a private temporary directory,
+ * removed afterwards. Throws NativeProverError with the prover's reason if it refuses the
+ * inputs (a key or witness that is corrupt, truncated or of another circuit) or fails.
+ */
+export async function nativeProve(prover: NativeProver, zkey: string, wtns: Uint8Array): Promise<NativeProof> {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), "zkr-native-")); // mode 0700
+  try {
+    const wtnsFile = path.join(tmp, "witness.wtns");
+    const proofFile = path.join(tmp, "proof.json");
+    const publicFile = path.join(tmp, "public.json");
+    writeFileSync(wtnsFile, wtns);
+    const t0 = performance.now();
+    let stdout: string;
+    try {
+      ({ stdout } = await run(prover.bin, ["--stats", zkey, wtnsFile, proofFile, publicFile], { maxBuffer: 16 << 20, env: childEnv() }));
+    } catch (e) {
+      const err = e as { stderr?: string; code?: number | string; signal?: string; message: string };
+      const why = (err.stderr ?? "")
+        .split("\n")
+        .map((l) => l.replace(/^zkr-prover: /, "").trim())
+        .filter(Boolean);
+      throw new NativeProverError(
+        `native prover failed: ${why.length ? why.join("; ") : err.message} (${err.signal ? `killed by ${err.signal}` : `exit code ${String(err.code)}`})`,
+        { cause: e },
+      );
+    }
+    const proveMs = performance.now() - t0;
+    const proof = JSON.parse(readFileSync(proofFile, "utf8")) as Groth16Proof;
+    const publicSignals = JSON.parse(readFileSync(publicFile, "utf8")) as PublicSignals;
+    return { proof, publicSignals, proveMs, stats: JSON.parse(stdout) as NativeProofStats };
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
