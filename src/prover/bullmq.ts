@@ -5,7 +5,7 @@
 import { Queue, QueueEvents } from "bullmq";
 import { proofProblem } from "../proving/check.js";
 import type { SetupManifest } from "../proving/manifest.js";
-import { type Groth16Proof, Prover, type PublicSignals } from "../proving/prover.js";
+import { type Groth16Proof, Prover, type ProverBackend, type PublicSignals, type WitnessBackend } from "../proving/prover.js";
 import {
   canonicalSignals,
   jobDigest,
@@ -43,6 +43,9 @@ export interface ProveJobResult {
   witnessMs: number;
   proveMs: number;
   worker: string;
+  /** Which Groth16 prover and witness calculator made it (absent from workers before the native prover). */
+  proverBackend?: ProverBackend;
+  witnessBackend?: WitnessBackend;
 }
 
 /** Job progress a worker reports. */
@@ -204,6 +207,8 @@ export class BullMQProofQueue implements ProofQueue {
           publicSignals: r.publicSignals,
           witnessMs: r.witnessMs,
           proveMs: r.proveMs,
+          ...(r.proverBackend && { proverBackend: r.proverBackend }),
+          ...(r.witnessBackend && { witnessBackend: r.witnessBackend }),
           id,
           worker: String(r.worker),
           attempts: done.attemptsStarted,

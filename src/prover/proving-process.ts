@@ -7,7 +7,15 @@
 import { performance } from "node:perf_hooks";
 import type { SetupManifest } from "../proving/manifest.js";
 import { setCacheDir } from "../proving/paths.js";
-import { type Groth16Proof, Prover, type ProverBackend, type ProverChoice, type PublicSignals, type WitnessChoice } from "../proving/prover.js";
+import {
+  type Groth16Proof,
+  Prover,
+  type ProverBackend,
+  type ProverChoice,
+  type PublicSignals,
+  type WitnessBackend,
+  type WitnessChoice,
+} from "../proving/prover.js";
 import { sharedCurveReady } from "../proving/curve.js";
 import type { ProvingPhase } from "./queue.js";
 
@@ -25,8 +33,9 @@ export type ProvingReply =
       publicSignals: PublicSignals;
       witnessMs: number;
       proveMs: number;
-      /** The prover that computed the proof. */
+      /** The prover that computed the proof, and the witness calculator of its witness. */
       proverBackend?: ProverBackend;
+      witnessBackend?: WitnessBackend;
       /** The proof checked against the setup's verification key. */
       verified: boolean;
       verifyMs: number;

@@ -111,7 +111,15 @@ export async function runWorker(opts: WorkerOptions): Promise<ProverWorker> {
       log(
         `${job.id}: proved (witness ${ms(r.witnessMs)}, proof ${ms(r.proveMs)}${r.proverBackend ? ` by ${r.proverBackend}` : ""}, verified in ${ms(r.verifyMs)})`,
       );
-      return { proof: r.proof, publicSignals: r.publicSignals, witnessMs: r.witnessMs, proveMs: r.proveMs, worker: name };
+      return {
+        proof: r.proof,
+        publicSignals: r.publicSignals,
+        witnessMs: r.witnessMs,
+        proveMs: r.proveMs,
+        worker: name,
+        ...(r.proverBackend && { proverBackend: r.proverBackend }),
+        ...(r.witnessBackend && { witnessBackend: r.witnessBackend }),
+      };
     },
     {
       connection: { url: opts.redis },

@@ -37,7 +37,24 @@ export interface ProofTrackerOptions {
   log: (m: string) => void;
 }
 
+/** The last proof the backend delivered, as the status shows it. */
+export interface LastProofView {
+  batch: number;
+  /** "local" or the remote worker's name. */
+  worker: string;
+  /** The Groth16 prover ("native" or "snarkjs") and the witness calculator ("wasm" or "cpp"), when the backend says. */
+  prover?: string;
+  witness?: string;
+  witnessMs: number;
+  proveMs: number;
+  /** ISO time it was recorded. */
+  at: string;
+}
+
 export class ProofTracker {
+  /** The last proof recorded (undefined until one is). */
+  last?: LastProofView;
+
   constructor(private readonly o: ProofTrackerOptions) {}
 
   /** Hands the batch to the proving backend unless it is proven (a job already queued is the same job); a failure is retried with backoff (retryDue). */
@@ -69,6 +86,15 @@ export class ProofTracker {
           record.status = "proven";
           f.proof = proof;
           f.proving.succeeded();
+          this.last = {
+            batch: record.number,
+            worker: proof.worker,
+            ...(proof.proverBackend && { prover: proof.proverBackend }),
+            ...(proof.witnessBackend && { witness: proof.witnessBackend }),
+            witnessMs: Math.round(proof.witnessMs),
+            proveMs: Math.round(proof.proveMs),
+            at: new Date().toISOString(),
+          };
           this.o.log(`sequencer: batch ${record.number} proven in ${(proof.proveMs / 1000).toFixed(1)} s`);
         },
         (e: TransientError) => {

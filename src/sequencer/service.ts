@@ -342,6 +342,7 @@ export class Sequencer {
         })),
       },
       reconciliations: { count: r?.count ?? 0, ...(r?.last && { last: r.last }) },
+      ...(this.proofs.last && { lastProof: this.proofs.last }),
       ...(this.rebuild.failures > 0 && { rebuild: this.rebuild.view(now) }),
       lastError: this.lastError,
       ...(this.fatalErr !== undefined && { fatal: this.fatalErr.message, fatalCode: this.fatalErr.code }),

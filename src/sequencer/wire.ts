@@ -92,6 +92,8 @@ export interface StatusView {
   finality: string;
   l1?: { head: number; finalized: number; scanned: number | null; batchNumber: number };
   batches: { total: number; included: number; final: number; inFlight: BatchInFlightView[] };
+  /** The last proof the proving backend delivered: batch, worker, which prover and witness calculator, times (absent until one). */
+  lastProof?: { batch: number; worker: string; prover?: string; witness?: string; witnessMs: number; proveMs: number; at: string };
   reconciliations: {
     count: number;
     last?: { at: string; reason: string; l1OpsFrom?: number; l1OpsDropped: number; resubmitted: number[]; rewoundFrom?: number; finalLost: number[] };

@@ -43,6 +43,10 @@ describe("zkr prover (BullMQ worker) with zkr sequencer --redis", function () {
     const dep = JSON.parse(await zkrOk(["deposit", "--amount", "1", "--wait", "--json"], user));
     expect(dep).to.include({ account: "1", batch: "1" });
     expect(worker.output).to.match(/batch-1-[0-9a-f]+: proved/);
+    // The status says who proved the batch, and with which prover (what the worker logged).
+    const { lastProof } = JSON.parse(await zkrOk(["status", "--json"], user));
+    expect(lastProof).to.include({ batch: 1, worker: "w1", witness: "wasm" });
+    expect(worker.output).to.include(`by ${lastProof.prover},`);
     expect(JSON.parse(await zkrOk(["verify", "1", "--json"], user)).valid).to.equal(true);
 
     expect(await sequencer.stop(), sequencer.output).to.equal(0);

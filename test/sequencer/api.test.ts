@@ -63,6 +63,8 @@ describe("sequencer HTTP API (real HTTP, real proofs)", function () {
     const batch = (await (await get("/v1/batches/2")).json()) as { status: string; txs: string[] };
     expect(batch).to.include({ status: "final" });
     expect(batch.txs).to.deep.equal([body.id]);
+    const status = (await (await get("/v1/status")).json()) as { lastProof: { batch: number; worker: string; prover: string; witness: string } };
+    expect(status.lastProof).to.include({ batch: 2, worker: "local", prover: "snarkjs", witness: "wasm" });
   });
 
   it("rejects bad requests with a clear 4xx and changes nothing", async () => {

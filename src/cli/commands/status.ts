@@ -36,6 +36,13 @@ export function statusCommand(): Command {
       if (s.l1) console.log(`L1            head ${s.l1.head}, final up to ${s.l1.finalized} (${s.finality}), rollup at batch ${s.l1.batchNumber}`);
       console.log(`batches       ${s.batches.total} built, ${s.batches.included} included, ${s.batches.final} final on L1`);
       for (const b of s.batches.inFlight) console.log(`  batch ${b.number}  ${batchLine(b)}`);
+      const lp = s.lastProof;
+      if (lp) {
+        const by = [lp.prover && `${lp.prover} prover`, lp.witness && `${lp.witness} witness`].filter(Boolean).join(", ");
+        console.log(
+          `last proof    batch ${lp.batch} by ${lp.worker}${by ? ` (${by})` : ""}: witness ${(lp.witnessMs / 1000).toFixed(1)} s, proof ${(lp.proveMs / 1000).toFixed(1)} s`,
+        );
+      }
       console.log(
         `transactions  ${t.pending} pending, ${t.batched} batched, ${t.proven} proven, ${t.included} included, ${t.final} final, ${t.rejected} rejected`,
       );
