@@ -191,7 +191,7 @@ describe("the pipeline recovers by itself (real processes)", function () {
     const successor = devAccount(5).address;
     await (await rollupAt(await w.rollup.getAddress(), new Wallet(devAccount(0).privateKey, chain.provider)).setSequencer(successor)).wait();
     await w.send(w.keys.alice, { from: 1n, to: 2n, amount: MILLI, nonce: 0n });
-    const code = await Promise.race([w.sequencer.exited, new Promise<"running">((r) => setTimeout(() => r("running"), 300_000))]);
+    const code = await Promise.race([w.sequencer.exited, new Promise<"running">((r) => setTimeout(() => r("running"), 300_000).unref())]);
     expect(code, w.sequencer.output).to.equal(1);
     expect(w.sequencer.output).to.match(/FATAL: submitting batch \d+: the rollup reverted with NotSequencer; the sequencer stopped/);
     expect(w.sequencer.output).to.match(/zkr: the sequencer stopped \(NOT_SEQUENCER\): submitting batch \d+: the rollup reverted with NotSequencer/);
