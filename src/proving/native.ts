@@ -30,7 +30,7 @@ export const NATIVE_PROVER_SOURCES = path.join(REPO_ROOT, "native", "prover");
 const CXXFLAGS = ["-O3", "-std=c++17", "-fopenmp", "-DNDEBUG"];
 
 /** Bumped when the build's layout changes (the key also covers sources, compiler and flags). */
-const BUILD_FORMAT = "zkr-native-prover-v1";
+const BUILD_FORMAT = "zkr-native-prover-v2";
 
 const BINARY = "zkr-prover";
 
@@ -149,6 +149,7 @@ async function compile(tmp: string, cxx: string, log: Log): Promise<Record<strin
   }
   const units = [
     path.join(NATIVE_PROVER_SOURCES, "prover.cpp"),
+    path.join(NATIVE_PROVER_SOURCES, "zkey_new.cpp"),
     path.join(tmp, "fq.cpp"),
     path.join(tmp, "fr.cpp"),
     ...FFIASM_UNITS.map((u) => path.join(ffiasm, "c", u)),
