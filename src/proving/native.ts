@@ -207,7 +207,11 @@ async function runNative(
       .split("\n")
       .map((l) => l.replace(/^zkr-prover( zkey-new)?: /, "").trim())
       .filter(Boolean);
-    throw fail(`${what} failed: ${why.length ? why.join("; ") : err.message} (${err.signal ? `killed by ${err.signal}` : `exit code ${String(err.code)}`})`, e, err.code);
+    throw fail(
+      `${what} failed: ${why.length ? why.join("; ") : err.message} (${err.signal ? `killed by ${err.signal}` : `exit code ${String(err.code)}`})`,
+      e,
+      err.code,
+    );
   }
 }
 
@@ -225,7 +229,12 @@ export async function nativeProve(prover: NativeProver, zkey: string, wtns: Uint
     const publicFile = path.join(tmp, "public.json");
     writeFileSync(wtnsFile, wtns);
     const t0 = performance.now();
-    const { stdout } = await runNative(prover, ["--stats", zkey, wtnsFile, proofFile, publicFile], "native prover", (why, e) => new NativeProverError(why, { cause: e }));
+    const { stdout } = await runNative(
+      prover,
+      ["--stats", zkey, wtnsFile, proofFile, publicFile],
+      "native prover",
+      (why, e) => new NativeProverError(why, { cause: e }),
+    );
     const proveMs = performance.now() - t0;
     const proof = JSON.parse(readFileSync(proofFile, "utf8")) as Groth16Proof;
     const publicSignals = JSON.parse(readFileSync(publicFile, "utf8")) as PublicSignals;

@@ -235,7 +235,10 @@ export async function initialZkey(
         circuitHash: (await readZkeyChain(file)).circuitHash,
         r1csSha256: sha256Hex(readFileSync(circuit.r1cs)),
       };
-      writeFileSync(path.join(tmp, "init.json"), JSON.stringify({ label, circuitKey: circuit.key, ptauSha256: ptau.sha256, ...info, computedBy }, null, 2) + "\n");
+      writeFileSync(
+        path.join(tmp, "init.json"),
+        JSON.stringify({ label, circuitKey: circuit.key, ptauSha256: ptau.sha256, ...info, computedBy }, null, 2) + "\n",
+      );
       renameSync(tmp, dir);
       log(`${label}: initial key (${computedBy} zkey new) in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${dir}`);
       return { path: path.join(dir, "circuit_0000.zkey"), ...info, computedBy };

@@ -14,15 +14,30 @@ import { groth16, zKey } from "snarkjs";
 import { compileCircuit, type CompiledCircuit } from "../../src/proving/circom.js";
 import { withCurve } from "../../src/proving/curve.js";
 import { generateFastDevPtau } from "../../src/proving/fastptau.js";
-import { buildNativeProver, type NativeProver, NativeProverUnavailable, NativeZkeyNewError, nativeToolchainProblems, nativeZkeyNew } from "../../src/proving/native.js";
+import {
+  buildNativeProver,
+  type NativeProver,
+  NativeProverUnavailable,
+  NativeZkeyNewError,
+  nativeToolchainProblems,
+  nativeZkeyNew,
+} from "../../src/proving/native.js";
 import { type PtauInfo } from "../../src/proving/manifest.js";
 import { initialZkey, sha256Hex } from "../../src/proving/zkey.js";
 import { poseidonChainMain, rejection, tinyMain, useTempCache } from "./fixtures.js";
 
 /** No public signal at all: two private inputs and their product (IC holds the one point of signal 0). */
-const NO_PUBLIC_MAIN = ["pragma circom 2.1.6;", "template P() {", "  signal input a;", "  signal input b;", "  signal c;", "  c <== a * b;", "}", "component main = P();", ""].join(
-  "\n",
-);
+const NO_PUBLIC_MAIN = [
+  "pragma circom 2.1.6;",
+  "template P() {",
+  "  signal input a;",
+  "  signal input b;",
+  "  signal c;",
+  "  c <== a * b;",
+  "}",
+  "component main = P();",
+  "",
+].join("\n");
 
 /** The Poseidon chain with a public input (y) besides its output: nPublic 2. */
 const PUBLIC_INPUT_MAIN = poseidonChainMain(7).replace("component main = Chain(7);", "component main {public [y]} = Chain(7);");
@@ -114,7 +129,7 @@ describe("native zkey new: the phase-2 initial key, byte-identical to snarkjs's"
     const b = readFileSync(circuits.publicInput!.r1cs);
     const cons = sections(b).find((x) => x.id === 2)!;
     let terms0 = 0;
-    for (let o = cons.at; o < cons.at + cons.size; ) {
+    for (let o = cons.at; o < cons.at + cons.size;) {
       const n = b.readUInt32LE(o);
       o += 4;
       for (let j = 0; j < n; j++, o += 36) if (b.readUInt32LE(o) === 0) terms0++;
@@ -160,7 +175,10 @@ describe("native zkey new: the phase-2 initial key, byte-identical to snarkjs's"
     }
 
     it("a ptau too small for the circuit", async function () {
-      await refused({ r1csPath: circuits.publicInput!.r1cs, ptauPath: smallPtau.path }, /the ptau is too small for the circuit: .* need a domain of 2\^11, .* has 2\^7/);
+      await refused(
+        { r1csPath: circuits.publicInput!.r1cs, ptauPath: smallPtau.path },
+        /the ptau is too small for the circuit: .* need a domain of 2\^11, .* has 2\^7/,
+      );
     });
 
     it("a ptau not prepared for phase 2 (no Lagrange sections)", async function () {
