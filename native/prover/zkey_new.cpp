@@ -153,77 +153,100 @@ struct Src {
 
 const uint8_t ONE[32] = {1};
 
+/** The non-adjacent form of the 256-bit little-endian `k`: digits in {−1, 0, 1}, lowest first, into `d`; returns their count. */
+unsigned naf(int8_t *d, const uint8_t *k) {
+    uint64_t v[5] = {0, 0, 0, 0, 0};
+    memcpy(v, k, 32);
+    unsigned n = 0;
+    while (v[0] | v[1] | v[2] | v[3] | v[4]) {
+        int8_t digit = 0;
+        if (v[0] & 1) {
+            digit = (v[0] & 2) ? -1 : 1;
+            // v −= digit: subtract 1, or add 1 with carry.
+            if (digit == 1) v[0] -= 1;
+            else
+                for (int l = 0; l < 5 && ++v[l] == 0; l++) {
+                }
+        }
+        d[n++] = digit;
+        for (int l = 0; l < 4; l++) v[l] = (v[l] >> 1) | (v[l + 1] << 63);
+        v[4] >>= 1;
+    }
+    return n;
+}
+
 /**
  * For every output k < nOut, Σ coef · base over its terms, in affine form. A coefficient above
- * (r − 1)/2 is replaced by r − coef on the negated base (circom's −1, −2^k become small). Outputs
- * with many terms take the Pippenger MSM (itself on every core), the others are computed in
- * parallel, a scalar multiplication per term.
+ * (r − 1)/2 is replaced by r − coef on the negated result (circom's −1, −2^k become small).
+ * The terms are taken base by base (in parallel, a chunk of bases at a time): a base's doublings
+ * 2^j · base are computed once for all its terms, each term is then a sum of ±2^j · base over
+ * its scalar's non-adjacent form; the products are added into their outputs (in parallel, each
+ * thread a range of outputs).
  */
 template <typename Curve>
-std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, const std::vector<Src<typename Curve::PointAffine>> &src) {
+std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, std::vector<Src<typename Curve::PointAffine>> src) {
     typedef typename Curve::PointAffine Affine;
     typedef typename Curve::Point Point;
-    typedef typename OpsFor<Curve>::T F;
-    std::vector<uint64_t> start(nOut + 1, 0);
-    for (const auto &t : src) start[t.out + 1]++;
-    for (uint64_t k = 0; k < nOut; k++) start[k + 1] += start[k];
-    std::vector<uint64_t> at(start.begin(), start.end() - 1);
-    std::vector<uint64_t> pos(src.size());
-    for (uint64_t i = 0; i < src.size(); i++) pos[i] = at[src[i].out]++;
-    std::vector<Affine> bases(src.size());
-    std::vector<uint8_t> scalars(32 * src.size());
+    std::sort(src.begin(), src.end(), [](const auto &x, const auto &y) { return x.base < y.base; });
+    std::vector<uint64_t> groups;  // where each base's run of terms starts
+    for (uint64_t i = 0; i < src.size(); i++)
+        if (i == 0 || src[i].base != src[i - 1].base) groups.push_back(i);
+    groups.push_back(src.size());
     uint64_t halfR[4];
     for (int l = 0; l < 4; l++) halfR[l] = (Fr_rawq[l] >> 1) | (l < 3 ? Fr_rawq[l + 1] << 63 : 0);
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < (int64_t)src.size(); i++) {
-        const auto &t = src[i];
-        Affine &b = bases[pos[i]];
-        uint8_t *sc = &scalars[32 * pos[i]];
-        b = *t.base;
-        uint64_t v[4];
-        memcpy(v, t.coef, 32);
-        bool big = false;
-        for (int l = 3; l >= 0; l--)
-            if (v[l] != halfR[l]) {
-                big = v[l] > halfR[l];
-                break;
+
+    std::vector<Point> acc(nOut);
+    for (auto &a : acc) G.copy(a, G.zero());
+    const uint64_t CHUNK = 1 << 14;  // bases per chunk
+    const uint64_t nGroups = groups.size() - 1;
+    std::vector<Point> prod;
+    for (uint64_t g0 = 0; g0 < nGroups; g0 += CHUNK) {
+        const uint64_t g1 = std::min(nGroups, g0 + CHUNK);
+        const uint64_t t0 = groups[g0], t1 = groups[g1];
+        prod.resize(t1 - t0);
+#pragma omp parallel
+        {
+            std::vector<Point> dbl(SCALAR_BITS + 2);
+            std::vector<int8_t> digits(SCALAR_BITS + 2);
+#pragma omp for schedule(dynamic, 64)
+            for (int64_t g = (int64_t)g0; g < (int64_t)g1; g++) {
+                unsigned built = 0;
+                for (uint64_t i = groups[g]; i < groups[g + 1]; i++) {
+                    uint64_t v[4];
+                    memcpy(v, src[i].coef, 32);
+                    bool big = false;
+                    for (int l = 3; l >= 0; l--)
+                        if (v[l] != halfR[l]) {
+                            big = v[l] > halfR[l];
+                            break;
+                        }
+                    if (big) MontFr::neg(v, v);
+                    unsigned n = naf(digits.data(), (const uint8_t *)v);
+                    if (built == 0 && n > 0) {
+                        G.copy(dbl[0], const_cast<Affine &>(*src[i].base));
+                        built = 1;
+                    }
+                    for (; built < n; built++) G.dbl(dbl[built], dbl[built - 1]);
+                    Point &r = prod[i - t0];
+                    G.copy(r, G.zero());
+                    for (unsigned j = 0; j < n; j++) {
+                        if (digits[j] == 1) G.add(r, r, dbl[j]);
+                        else if (digits[j] == -1) G.sub(r, r, dbl[j]);
+                    }
+                    if (big) G.neg(r, r);
+                }
             }
-        if (big && !G.isZero(b)) {
-            uint64_t nv[4];
-            MontFr::neg(nv, v);
-            memcpy(sc, nv, 32);
-            F::neg(b.y, b.y);
-        } else {
-            memcpy(sc, v, 32);
-        }
-    }
-    std::vector<Point> res(nOut);
-    const uint64_t MSM_MIN = 512;
-    for (uint64_t k = 0; k < nOut; k++)
-        if (start[k + 1] - start[k] >= MSM_MIN) msm(G, res[k], &bases[start[k]], &scalars[32 * start[k]], start[k + 1] - start[k]);
-#pragma omp parallel for schedule(dynamic, 256)
-    for (int64_t k = 0; k < (int64_t)nOut; k++) {
-        uint64_t n = start[k + 1] - start[k];
-        if (n >= MSM_MIN) continue;
-        Point acc, t;
-        G.copy(acc, G.zero());
-        for (uint64_t i = start[k]; i < start[k + 1]; i++) {
-            uint8_t *sc = &scalars[32 * i];
-            unsigned len = 32;
-            while (len > 0 && sc[len - 1] == 0) len--;
-            if (len == 0) continue;
-            if (len == 1 && sc[0] == 1) {
-                G.add(acc, acc, bases[i]);
-                continue;
+            const uint64_t T = (uint64_t)omp_get_num_threads(), t = (uint64_t)omp_get_thread_num();
+            const uint64_t lo = nOut * t / T, hi = nOut * (t + 1) / T;
+            for (uint64_t i = t0; i < t1; i++) {
+                uint32_t k = src[i].out;
+                if (k >= lo && k < hi) G.add(acc[k], acc[k], prod[i - t0]);
             }
-            G.mulByScalar(t, bases[i], sc, len);
-            G.add(acc, acc, t);
         }
-        res[k] = acc;
     }
     std::vector<Affine> out(nOut);
 #pragma omp parallel for schedule(static)
-    for (int64_t k = 0; k < (int64_t)nOut; k++) G.copy(out[k], res[k]);
+    for (int64_t k = 0; k < (int64_t)nOut; k++) G.copy(out[k], acc[k]);
     return out;
 }
 
