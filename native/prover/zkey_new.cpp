@@ -19,6 +19,7 @@
 //
 // GPL-3.0-or-later, because it builds on ffiasm (see LICENSE and NOTICE in this directory).
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -175,6 +176,56 @@ unsigned naf(int8_t *d, const uint8_t *k) {
     return n;
 }
 
+/** The scalar of a coefficient: itself, or r − coef (and *negated set) if it is above (r − 1)/2. */
+std::array<uint64_t, 4> reduced(const uint8_t *coef, const uint64_t halfR[4], bool *negated = nullptr) {
+    std::array<uint64_t, 4> v;
+    memcpy(v.data(), coef, 32);
+    bool big = false;
+    for (int l = 3; l >= 0; l--)
+        if (v[l] != halfR[l]) {
+            big = v[l] > halfR[l];
+            break;
+        }
+    if (big) MontFr::neg(v.data(), v.data());
+    if (negated) *negated = big;
+    return v;
+}
+
+/** The bit length of a 4-limb integer. */
+unsigned bitLength(const std::array<uint64_t, 4> &v) {
+    for (int l = 3; l >= 0; l--)
+        if (v[l]) return 64 * l + 64 - __builtin_clzll(v[l]);
+    return 0;
+}
+
+/**
+ * `n` points (XYZZ, none at infinity) in affine form, x = X/ZZ and y = Y/ZZZ, with one field
+ * inversion for all (Montgomery's trick); `inv` and `prefix` hold 2n elements.
+ */
+template <typename Curve>
+void toAffine(typename Curve::PointAffine *out, const typename Curve::Point *p, unsigned n, decltype(Curve::PointAffine::x) *inv,
+              decltype(Curve::PointAffine::x) *prefix) {
+    typedef typename OpsFor<Curve>::T F;
+    typedef decltype(Curve::PointAffine::x) Elem;
+    if (n == 0) return;
+    Elem acc;
+    F::one(acc);
+    for (unsigned i = 0; i < 2 * n; i++) {
+        prefix[i] = acc;
+        F::mul(acc, acc, i & 1 ? p[i / 2].zzz : p[i / 2].zz);
+    }
+    Elem a;
+    F::inv(a, acc);
+    for (int i = 2 * (int)n - 1; i >= 0; i--) {
+        F::mul(inv[i], a, prefix[i]);
+        F::mul(a, a, i & 1 ? p[i / 2].zzz : p[i / 2].zz);
+    }
+    for (unsigned i = 0; i < n; i++) {
+        F::mul(out[i].x, p[i].x, inv[2 * i]);
+        F::mul(out[i].y, p[i].y, inv[2 * i + 1]);
+    }
+}
+
 /**
  * For every output k < nOut, Σ coef · base over its terms, in affine form. A coefficient above
  * (r − 1)/2 is replaced by r − coef on the negated result (circom's −1, −2^k become small).
@@ -187,6 +238,7 @@ template <typename Curve>
 std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, std::vector<Src<typename Curve::PointAffine>> src) {
     typedef typename Curve::PointAffine Affine;
     typedef typename Curve::Point Point;
+    typedef decltype(Affine::x) Elem;
     std::sort(src.begin(), src.end(), [](const auto &x, const auto &y) { return x.base < y.base; });
     std::vector<uint64_t> groups;  // where each base's run of terms starts
     for (uint64_t i = 0; i < src.size(); i++)
@@ -207,31 +259,31 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, std::v
 #pragma omp parallel
         {
             std::vector<Point> dbl(SCALAR_BITS + 2);
+            std::vector<Affine> chain(SCALAR_BITS + 2);
+            std::vector<Elem> inv(2 * (SCALAR_BITS + 2)), prefix(2 * (SCALAR_BITS + 2));
             std::vector<int8_t> digits(SCALAR_BITS + 2);
 #pragma omp for schedule(dynamic, 64)
             for (int64_t g = (int64_t)g0; g < (int64_t)g1; g++) {
-                unsigned built = 0;
+                const Affine &base = *src[groups[g]].base;
+                if (G.isZero(const_cast<Affine &>(base))) {
+                    for (uint64_t i = groups[g]; i < groups[g + 1]; i++) G.copy(prod[i - t0], G.zero());
+                    continue;
+                }
+                // As many doublings of the base, in affine form, as its terms' non-adjacent forms can have digits.
+                unsigned longest = 0;
+                for (uint64_t i = groups[g]; i < groups[g + 1]; i++) longest = std::max(longest, bitLength(reduced(src[i].coef, halfR)) + 1);
+                G.copy(dbl[0], const_cast<Affine &>(base));
+                for (unsigned j = 1; j < longest; j++) G.dbl(dbl[j], dbl[j - 1]);
+                toAffine<Curve>(chain.data(), dbl.data(), longest, inv.data(), prefix.data());
                 for (uint64_t i = groups[g]; i < groups[g + 1]; i++) {
-                    uint64_t v[4];
-                    memcpy(v, src[i].coef, 32);
                     bool big = false;
-                    for (int l = 3; l >= 0; l--)
-                        if (v[l] != halfR[l]) {
-                            big = v[l] > halfR[l];
-                            break;
-                        }
-                    if (big) MontFr::neg(v, v);
-                    unsigned n = naf(digits.data(), (const uint8_t *)v);
-                    if (built == 0 && n > 0) {
-                        G.copy(dbl[0], const_cast<Affine &>(*src[i].base));
-                        built = 1;
-                    }
-                    for (; built < n; built++) G.dbl(dbl[built], dbl[built - 1]);
+                    std::array<uint64_t, 4> v = reduced(src[i].coef, halfR, &big);
+                    unsigned n = naf(digits.data(), (const uint8_t *)v.data());
                     Point &r = prod[i - t0];
                     G.copy(r, G.zero());
                     for (unsigned j = 0; j < n; j++) {
-                        if (digits[j] == 1) G.add(r, r, dbl[j]);
-                        else if (digits[j] == -1) G.sub(r, r, dbl[j]);
+                        if (digits[j] == 1) G.add(r, r, chain[j]);
+                        else if (digits[j] == -1) G.sub(r, r, chain[j]);
                     }
                     if (big) G.neg(r, r);
                 }

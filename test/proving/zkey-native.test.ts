@@ -115,7 +115,7 @@ describe("native zkey new: the phase-2 initial key, byte-identical to snarkjs's"
     });
   }
 
-  it("the circuits cover public inputs, none, and a signal of many terms (the MSM path)", function () {
+  it("the circuits cover public inputs, none, and a signal of many terms", function () {
     const nPublic = (c: CompiledCircuit) => {
       const h = sections(readFileSync(c.r1cs)).find((s) => s.id === 1)!;
       const b = readFileSync(c.r1cs);
@@ -124,8 +124,7 @@ describe("native zkey new: the phase-2 initial key, byte-identical to snarkjs's"
     expect(nPublic(circuits.tiny!)).to.equal(1);
     expect(nPublic(circuits.publicInput!)).to.equal(2);
     expect(nPublic(circuits.noPublic!)).to.equal(0);
-    // Signal 0 (the constant 1) has more than 512 terms in the Poseidon chain's constraints: its
-    // IC point is computed by the Pippenger MSM rather than term by term.
+    // Signal 0 (the constant 1) has more than 512 terms in the Poseidon chain's constraints.
     const b = readFileSync(circuits.publicInput!.r1cs);
     const cons = sections(b).find((x) => x.id === 2)!;
     let terms0 = 0;
