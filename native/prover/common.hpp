@@ -108,4 +108,16 @@ inline void checkPoints(Curve &G, const typename Curve::PointAffine *pts, uint64
     if (bad >= 0) f.fail(name + " point " + std::to_string(bad) + " is not on the curve (corrupted " + kind + ")");
 }
 
+/**
+ * Section 1 of a file that starts with its field's element size and prime (.r1cs, .ptau, .wtns),
+ * read past them; fails unless they are 32 bytes and `prime` (else with `wrongPrime`).
+ */
+inline SectionReader fieldHeader(const BinFile &f, const char *prime, const char *fileKind, const std::string &wrongPrime) {
+    SectionReader h(f, f.section(1, UINT64_MAX, "header"), "header");
+    uint32_t n8 = h.u32();
+    if (n8 != N8) f.fail("field elements are " + std::to_string(n8) + " bytes, not 32: not a BN254 " + fileKind);
+    if (!primeIs(h.take(n8), n8, prime)) f.fail(wrongPrime);
+    return h;
+}
+
 }  // namespace zkr

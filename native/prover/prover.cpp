@@ -176,10 +176,7 @@ struct Witness {
 };
 
 Witness readWitness(const BinFile &f, const ZKey &z) {
-    SectionReader h(f, f.section(1, UINT64_MAX, "header"), "header");
-    uint32_t n8 = h.u32();
-    if (n8 != N8) f.fail("field elements are " + std::to_string(n8) + " bytes, not 32: not a BN254 witness");
-    if (!primeIs(h.take(n8), n8, BN254_R)) f.fail("the witness's prime is not BN254's r, the key's scalar field");
+    SectionReader h = fieldHeader(f, BN254_R, "witness", "the witness's prime is not BN254's r, the key's scalar field");
     Witness w;
     w.n = h.u32();
     h.end();

@@ -65,10 +65,7 @@ struct Constraints {
 };
 
 R1cs readR1csHeader(const BinFile &f) {
-    SectionReader h(f, f.section(1, UINT64_MAX, "header"), "header");
-    uint32_t n8 = h.u32();
-    if (n8 != N8) f.fail("field elements are " + std::to_string(n8) + " bytes, not 32: not a BN254 circuit");
-    if (!primeIs(h.take(n8), n8, BN254_R)) f.fail("the circuit's prime is not BN254's r (the ptau's curve)");
+    SectionReader h = fieldHeader(f, BN254_R, "circuit", "the circuit's prime is not BN254's r (the ptau's curve)");
     R1cs r;
     r.nVars = h.u32();
     uint32_t nOutputs = h.u32(), nPubInputs = h.u32();
@@ -117,10 +114,7 @@ struct Ptau {
 };
 
 Ptau readPtau(const BinFile &f) {
-    SectionReader h(f, f.section(1, UINT64_MAX, "header"), "header");
-    uint32_t n8 = h.u32();
-    if (n8 != N8) f.fail("field elements are " + std::to_string(n8) + " bytes, not 32: not a BN254 ptau");
-    if (!primeIs(h.take(n8), n8, BN254_Q)) f.fail("the base field prime is not BN254's q");
+    SectionReader h = fieldHeader(f, BN254_Q, "ptau", "the base field prime is not BN254's q");
     Ptau p;
     p.power = h.u32();
     h.u32();  // ceremony power

@@ -19,12 +19,11 @@ import {
   type NativeProver,
   NativeProverUnavailable,
   NativeZkeyNewError,
-  nativeToolchainProblems,
   nativeZkeyNew,
 } from "../../src/proving/native.js";
 import { type PtauInfo } from "../../src/proving/manifest.js";
 import { initialZkey, sha256Hex } from "../../src/proving/zkey.js";
-import { poseidonChainMain, rejection, tinyMain, useTempCache } from "./fixtures.js";
+import { poseidonChainMain, rejection, skipWithoutNativeToolchain, tinyMain, useTempCache } from "./fixtures.js";
 
 /** No public signal at all: two private inputs and their product (IC holds the one point of signal 0). */
 const NO_PUBLIC_MAIN = [
@@ -73,11 +72,7 @@ describe("native zkey new: the phase-2 initial key, byte-identical to snarkjs's"
   const snarkjsKeys: Record<string, string> = {};
 
   before(async function () {
-    const problems = await nativeToolchainProblems();
-    if (problems.length) {
-      console.log(`      skipped: no toolchain for the native prover: missing ${problems.join(", ")} (run scripts/ensure-witness-toolchain.sh)`);
-      this.skip();
-    }
+    await skipWithoutNativeToolchain(this);
     native = await buildNativeProver();
     work = mkdtempSync(path.join(os.tmpdir(), "zkr-zkey-native-test-"));
     ptau = await generateFastDevPtau(11, path.join(work, "pot11.ptau"));
