@@ -233,6 +233,7 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, std::v
     typedef typename Curve::PointAffine Affine;
     typedef typename Curve::Point Point;
     typedef decltype(Affine::x) Elem;
+    typedef typename OpsFor<Curve>::T F;
     std::sort(src.begin(), src.end(), [](const auto &x, const auto &y) { return x.base < y.base; });
     std::vector<uint64_t> groups;  // where each base's run of terms starts
     for (uint64_t i = 0; i < src.size(); i++)
@@ -244,49 +245,116 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, std::v
     std::vector<Point> acc(nOut);
     for (auto &a : acc) G.copy(a, G.zero());
     const uint64_t CHUNK = 1 << 14;  // bases per chunk
+    const uint64_t BATCH = 128;      // bases whose terms one thread adds up in lockstep
     const uint64_t nGroups = groups.size() - 1;
-    std::vector<Point> prod;
+    const unsigned MAXD = SCALAR_BITS + 2;
+    std::vector<Affine> prod;
     for (uint64_t g0 = 0; g0 < nGroups; g0 += CHUNK) {
         const uint64_t g1 = std::min(nGroups, g0 + CHUNK);
         const uint64_t t0 = groups[g0], t1 = groups[g1];
         prod.resize(t1 - t0);
 #pragma omp parallel
         {
-            std::vector<Point> dbl(SCALAR_BITS + 2);
-            std::vector<Affine> chain(SCALAR_BITS + 2);
-            std::vector<Elem> inv(2 * (SCALAR_BITS + 2)), prefix(2 * (SCALAR_BITS + 2));
-            std::vector<int8_t> digits(SCALAR_BITS + 2);
-#pragma omp for schedule(dynamic, 64)
-            for (int64_t g = (int64_t)g0; g < (int64_t)g1; g++) {
-                const Affine &base = *src[groups[g]].base;
-                if (G.isZero(const_cast<Affine &>(base))) {
-                    for (uint64_t i = groups[g]; i < groups[g + 1]; i++) G.copy(prod[i - t0], G.zero());
-                    continue;
-                }
-                // As many doublings of the base, in affine form, as its terms' non-adjacent forms can have digits.
-                unsigned longest = 0;
-                for (uint64_t i = groups[g]; i < groups[g + 1]; i++) longest = std::max(longest, bitLength(reduced(src[i].coef, halfR)) + 1);
-                G.copy(dbl[0], const_cast<Affine &>(base));
-                for (unsigned j = 1; j < longest; j++) G.dbl(dbl[j], dbl[j - 1]);
-                toAffine<Curve>(chain.data(), dbl.data(), longest, inv.data(), prefix.data());
-                for (uint64_t i = groups[g]; i < groups[g + 1]; i++) {
-                    bool big = false;
-                    std::array<uint64_t, 4> v = reduced(src[i].coef, halfR, &big);
-                    unsigned n = naf(digits.data(), (const uint8_t *)v.data());
-                    Point &r = prod[i - t0];
-                    G.copy(r, G.zero());
-                    for (unsigned j = 0; j < n; j++) {
-                        if (digits[j] == 1) G.add(r, r, chain[j]);
-                        else if (digits[j] == -1) G.sub(r, r, chain[j]);
+            std::vector<Point> dbl(MAXD);
+            std::vector<Affine> chain;
+            std::vector<Elem> inv(2 * MAXD), prefix(2 * MAXD);
+            std::vector<int8_t> digits;
+            std::vector<uint8_t> empty;
+            std::vector<uint32_t> active;
+            std::vector<Elem> pre;
+#pragma omp for schedule(dynamic, 1)
+            for (int64_t b0 = (int64_t)g0; b0 < (int64_t)g1; b0 += BATCH) {
+                const uint64_t b1 = std::min<uint64_t>(g1, b0 + BATCH);
+                const uint64_t u0 = groups[b0], nT = groups[b1] - u0;
+                // Each base's doublings, in affine form (zeros for a base at infinity: its terms stay empty).
+                chain.assign((b1 - b0) * MAXD, Affine());
+                digits.assign(nT * MAXD, 0);
+                empty.assign(nT, 1);
+                unsigned longestAll = 0;
+                for (uint64_t g = b0; g < b1; g++) {
+                    const Affine &base = *src[groups[g]].base;
+                    unsigned longest = 0;
+                    for (uint64_t i = groups[g]; i < groups[g + 1]; i++)
+                        longest = std::max(longest, naf(&digits[(i - u0) * MAXD], (const uint8_t *)reduced(src[i].coef, halfR).data()));
+                    if (G.isZero(const_cast<Affine &>(base))) {
+                        for (uint64_t i = groups[g]; i < groups[g + 1]; i++) memset(&digits[(i - u0) * MAXD], 0, MAXD);
+                        continue;
                     }
-                    if (big) G.neg(r, r);
+                    longestAll = std::max(longestAll, longest);
+                    if (longest == 0) continue;
+                    G.copy(dbl[0], const_cast<Affine &>(base));
+                    for (unsigned j = 1; j < longest; j++) G.dbl(dbl[j], dbl[j - 1]);
+                    toAffine<Curve>(&chain[(g - b0) * MAXD], dbl.data(), longest, inv.data(), prefix.data());
+                }
+                // The terms' sums, digit position by digit position: the additions of one position
+                // are independent and share one inversion (Montgomery's trick).
+                Affine *R = &prod[u0 - t0];
+                std::vector<uint32_t> groupOf(nT);
+                for (uint64_t g = b0; g < b1; g++)
+                    for (uint64_t i = groups[g]; i < groups[g + 1]; i++) groupOf[i - u0] = (uint32_t)(g - b0);
+                pre.resize(nT);
+                for (unsigned j = 0; j < longestAll; j++) {
+                    active.clear();
+                    Elem accI, dx;
+                    F::one(accI);
+                    for (uint64_t t = 0; t < nT; t++) {
+                        int8_t d = digits[t * MAXD + j];
+                        if (!d) continue;
+                        Affine p = chain[groupOf[t] * MAXD + j];
+                        if (d < 0) F::neg(p.y, p.y);
+                        if (empty[t]) {
+                            R[t] = p;
+                            empty[t] = 0;
+                            continue;
+                        }
+                        if (memcmp(&R[t].x, &p.x, sizeof(Elem)) == 0) {  // P + P or P − P: the complete formulas
+                            Point q;
+                            G.copy(q, R[t]);
+                            G.add(q, q, p);
+                            if (G.isZero(q)) empty[t] = 1;
+                            else G.copy(R[t], q);
+                            continue;
+                        }
+                        pre[active.size()] = accI;
+                        active.push_back((uint32_t)t);
+                        F::sub(dx, p.x, R[t].x);
+                        F::mul(accI, accI, dx);
+                    }
+                    if (active.empty()) continue;
+                    Elem invAll, invK, lambda, tmp;
+                    F::inv(invAll, accI);
+                    for (int64_t k = (int64_t)active.size() - 1; k >= 0; k--) {
+                        const uint32_t t = active[k];
+                        Affine p = chain[groupOf[t] * MAXD + j];
+                        if (digits[t * MAXD + j] < 0) F::neg(p.y, p.y);
+                        Affine &r = R[t];
+                        F::mul(invK, invAll, pre[k]);
+                        F::sub(dx, p.x, r.x);
+                        F::mul(invAll, invAll, dx);
+                        F::sub(tmp, p.y, r.y);
+                        F::mul(lambda, tmp, invK);
+                        Elem x3;
+                        F::sqr(x3, lambda);
+                        F::sub(x3, x3, r.x);
+                        F::sub(x3, x3, p.x);
+                        F::sub(tmp, r.x, x3);
+                        F::mul(tmp, tmp, lambda);
+                        F::sub(r.y, tmp, r.y);
+                        r.x = x3;
+                    }
+                }
+                for (uint64_t t = 0; t < nT; t++) {
+                    bool big = false;
+                    reduced(src[u0 + t].coef, halfR, &big);
+                    if (empty[t]) memset((void *)&R[t], 0, sizeof(Affine));
+                    else if (big) F::neg(R[t].y, R[t].y);
                 }
             }
             const uint64_t T = (uint64_t)omp_get_num_threads(), t = (uint64_t)omp_get_thread_num();
             const uint64_t lo = nOut * t / T, hi = nOut * (t + 1) / T;
             for (uint64_t i = t0; i < t1; i++) {
                 uint32_t k = src[i].out;
-                if (k >= lo && k < hi) G.add(acc[k], acc[k], prod[i - t0]);
+                if (k >= lo && k < hi && !G.isZero(prod[i - t0])) G.add(acc[k], acc[k], prod[i - t0]);
             }
         }
     }
