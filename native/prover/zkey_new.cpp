@@ -223,9 +223,12 @@ void toAffine(typename Curve::PointAffine *out, const typename Curve::Point *p, 
 /**
  * For every output k < nOut, Σ coef · base over its terms, in affine form. A coefficient above
  * (r − 1)/2 is replaced by r − coef on the negated result (circom's −1, −2^k become small).
- * The terms are taken base by base (in parallel, a chunk of bases at a time): a base's doublings
- * 2^j · base are computed once for all its terms, each term is then a sum of ±2^j · base over
- * its scalar's non-adjacent form; the products are added into their outputs (in parallel, each
+ * The terms are taken base by base, a chunk of bases at a time, batches of bases in parallel: a
+ * base's doublings 2^j · base are computed once for all its terms (in affine form, one inversion
+ * per base), and each term is the sum of ±2^j · base over its scalar's non-adjacent form. A
+ * batch's sums advance digit position by digit position in affine form, the additions of one
+ * position sharing one inversion (Montgomery's trick; P ± P, never met for a prime-order base,
+ * takes the complete formulas). The products are added into their outputs (in parallel, each
  * thread a range of outputs).
  */
 template <typename Curve>

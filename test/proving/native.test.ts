@@ -17,13 +17,7 @@ import { fullBatchInput } from "../../bench/witness.js";
 import { readArtifact } from "../../src/chain/artifacts.js";
 import { BN254_BASE_FIELD, SNARK_FIELD } from "../../src/model/crypto.js";
 import { TEST_INSTANCE } from "../../src/proving/instances.js";
-import {
-  buildNativeProver,
-  type NativeProver,
-  NativeProverError,
-  NativeProverUnavailable,
-  nativeProve,
-} from "../../src/proving/native.js";
+import { buildNativeProver, type NativeProver, NativeProverError, NativeProverUnavailable, nativeProve } from "../../src/proving/native.js";
 import { packGroth16Proof, verifierCallArgs } from "../../src/proving/proof.js";
 import { type ProofResult, Prover } from "../../src/proving/prover.js";
 import type { SetupResult } from "../../src/proving/setup.js";

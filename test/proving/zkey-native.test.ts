@@ -14,13 +14,7 @@ import { groth16, zKey } from "snarkjs";
 import { compileCircuit, type CompiledCircuit } from "../../src/proving/circom.js";
 import { withCurve } from "../../src/proving/curve.js";
 import { generateFastDevPtau } from "../../src/proving/fastptau.js";
-import {
-  buildNativeProver,
-  type NativeProver,
-  NativeProverUnavailable,
-  NativeZkeyNewError,
-  nativeZkeyNew,
-} from "../../src/proving/native.js";
+import { buildNativeProver, type NativeProver, NativeProverUnavailable, NativeZkeyNewError, nativeZkeyNew } from "../../src/proving/native.js";
 import { type PtauInfo } from "../../src/proving/manifest.js";
 import { initialZkey, sha256Hex } from "../../src/proving/zkey.js";
 import { poseidonChainMain, rejection, skipWithoutNativeToolchain, tinyMain, useTempCache } from "./fixtures.js";
