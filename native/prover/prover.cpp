@@ -38,6 +38,7 @@
 
 #include "alt_bn128.hpp"
 #include "binfile.hpp"
+#include "common.hpp"
 #include "ntt.hpp"
 #include "pippenger.hpp"
 
@@ -46,59 +47,7 @@ using zkr::FrE;
 
 namespace {
 
-const char *BN254_Q = "21888242871839275222246405745257275088696311157297823662689037894645226208583";
-const char *BN254_R = "21888242871839275222246405745257275088548364400416034343698204186575808495617";
-constexpr uint32_t N8 = 32;  // bytes of a field element (q and r)
-
-bool verbose = false;
-auto t0 = std::chrono::steady_clock::now();
-/** Each step's name and wall time (ms), for -v and --stats. */
-std::vector<std::pair<std::string, double>> steps;
-void step(const char *what) {
-    auto now = std::chrono::steady_clock::now();
-    double ms = std::chrono::duration<double, std::milli>(now - t0).count();
-    steps.emplace_back(what, ms);
-    if (verbose) fprintf(stderr, "zkr-prover: %-28s %8.1f ms\n", what, ms);
-    t0 = now;
-}
-
-/** --stats: one JSON line on stdout with the threads, the peak RSS, the CPU time (user + system) and each step's time. */
-void printStats() {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    double cpuMs = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
-    char cpu[32];
-    snprintf(cpu, sizeof cpu, "%.0f", cpuMs);
-    std::string out = "{\"threads\":" + std::to_string(omp_get_max_threads()) + ",\"maxRssKiB\":" + std::to_string(ru.ru_maxrss) + ",\"cpuMs\":" + cpu +
-                      ",\"stepsMs\":{";
-    for (size_t i = 0; i < steps.size(); i++) {
-        char ms[32];
-        snprintf(ms, sizeof ms, "%.1f", steps[i].second);
-        out += (i ? ",\"" : "\"") + steps[i].first + "\":" + ms;
-    }
-    printf("%s}}\n", out.c_str());
-}
-
-/** The prime in `bytes` (n8 bytes, little-endian) equals `decimal`. */
-bool primeIs(const uint8_t *bytes, uint32_t n8, const char *decimal) {
-    mpz_t a, b;
-    mpz_init(a);
-    mpz_init_set_str(b, decimal, 10);
-    mpz_import(a, n8, -1, 1, -1, 0, bytes);
-    bool eq = mpz_cmp(a, b) == 0;
-    mpz_clears(a, b, NULL);
-    return eq;
-}
-
-/** The 4-limb little-endian integer at p is below the 4-limb modulus m. */
-bool below(const uint8_t *p, const uint64_t *m) {
-    uint64_t v[4];
-    memcpy(v, p, 32);
-    for (int i = 3; i >= 0; i--) {
-        if (v[i] != m[i]) return v[i] < m[i];
-    }
-    return false;
-}
+using namespace zkr;
 
 std::string decimal(const uint8_t *le, size_t n) {
     mpz_t z;
@@ -130,33 +79,6 @@ FrE randomFr() {
     }
 }
 
-/**
- * Checks that every point of `n` affine points at `data` has coordinates below q and lies on
- * its curve (or is the point at infinity, stored as zeros), in parallel. Catches a corrupted key.
- */
-template <typename Curve, typename FieldE>
-void checkPoints(Curve &G, const typename Curve::PointAffine *pts, uint64_t n, const BinFile &f, const std::string &name) {
-    typedef typename Curve::PointAffine Affine;
-    const size_t limbsPerCoord = sizeof(FieldE) / 32;
-    int64_t bad = -1;
-#pragma omp parallel for schedule(static) reduction(max : bad)
-    for (int64_t i = 0; i < (int64_t)n; i++) {
-        Affine &p = const_cast<Affine &>(pts[i]);
-        const uint8_t *raw = (const uint8_t *)&p;
-        bool ok = true;
-        for (size_t k = 0; k < 2 * limbsPerCoord; k++) ok = ok && below(raw + 32 * k, Fq_rawq);
-        if (ok && !G.isZero(p)) {
-            FieldE y2, x3;
-            G.F.square(y2, p.y);
-            G.F.square(x3, p.x);
-            G.F.mul(x3, x3, p.x);
-            G.F.add(x3, x3, G.b());
-            ok = G.F.eq(y2, x3);
-        }
-        if (!ok) bad = i > bad ? i : bad;
-    }
-    if (bad >= 0) f.fail(name + " point " + std::to_string(bad) + " is not on the curve (corrupted key)");
-}
 
 struct ZKey {
     uint32_t nVars, nPublic, domainSize, power;
@@ -254,10 +176,7 @@ struct Witness {
 };
 
 Witness readWitness(const BinFile &f, const ZKey &z) {
-    SectionReader h(f, f.section(1, UINT64_MAX, "header"), "header");
-    uint32_t n8 = h.u32();
-    if (n8 != N8) f.fail("field elements are " + std::to_string(n8) + " bytes, not 32: not a BN254 witness");
-    if (!primeIs(h.take(n8), n8, BN254_R)) f.fail("the witness's prime is not BN254's r, the key's scalar field");
+    SectionReader h = fieldHeader(f, BN254_R, "witness", "the witness's prime is not BN254's r, the key's scalar field");
     Witness w;
     w.n = h.u32();
     h.end();
@@ -482,11 +401,14 @@ int selfTest() {
 
 }  // namespace
 
+int zkeyNewMain(const std::vector<std::string> &args);  // zkey_new.cpp
+
 int main(int argc, char **argv) {
     // Dies with the process that started it (a proving process that is killed leaves no prover behind).
     pid_t parent = getppid();
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) return 1;
+    if (argc >= 2 && strcmp(argv[1], "zkey-new") == 0) return zkeyNewMain(std::vector<std::string>(argv + 2, argv + argc));
     std::vector<std::string> args;
     bool stats = false;
     for (int i = 1; i < argc; i++) {
@@ -496,7 +418,7 @@ int main(int argc, char **argv) {
         else args.push_back(argv[i]);
     }
     if (args.size() != 4) {
-        fprintf(stderr, "usage: zkr-prover [-v] [--stats] <circuit.zkey> <witness.wtns> <proof.json> <public.json>\n       zkr-prover --self-test\n");
+        fprintf(stderr, "usage: zkr-prover [-v] [--stats] <circuit.zkey> <witness.wtns> <proof.json> <public.json>\n       zkr-prover zkey-new [-v] [--stats] <circuit.r1cs> <pot.ptau> <circuit_0000.zkey>\n       zkr-prover --self-test\n");
         return 2;
     }
     try {

@@ -102,7 +102,7 @@ export interface CeremonyManifest {
   createdAt: string;
 }
 
-export interface InitCeremonyOptions extends Pick<SetupOptions, "ptau" | "devPtau" | "sharedPtauDir" | "log"> {
+export interface InitCeremonyOptions extends Pick<SetupOptions, "ptau" | "devPtau" | "sharedPtauDir" | "initialZkey" | "log"> {
   /** The ceremony directory to create (must not hold a ceremony yet). */
   out: string;
   params?: CircuitParams;
@@ -130,7 +130,7 @@ export async function initCeremony(label: string, mainSource: string, opts: Init
   const dir = path.resolve(opts.out);
   if (existsSync(path.join(dir, CEREMONY_FILE))) throw new Error(`${dir} already holds a ceremony (${CEREMONY_FILE}): choose another --out`);
   const { circuit, info, domainPower, ptau, snarkjs } = await preparePhase1(label, mainSource, opts);
-  const init = await initialZkey(label, circuit, ptau, snarkjs, log);
+  const init = await initialZkey(label, circuit, ptau, snarkjs, log, opts.initialZkey);
   mkdirSync(dir, { recursive: true });
   const zkey = path.join(dir, INITIAL_ZKEY);
   copyFileSync(init.path, zkey);

@@ -1,7 +1,8 @@
 // The native Groth16 prover (native/prover/, C++ on ffiasm, GPL-3.0): built at first use into
 // cacheDir()/native/prover-<key> (key: a hash of its sources, ffiasm's, the compiler and the
 // flags), and run as a separate process — zkr's MIT code never links it. It takes the setup's
-// .zkey and a .wtns and writes snarkjs's proof.json and public.json, which it reads back here.
+// .zkey and a .wtns and writes snarkjs's proof.json and public.json, which it reads back here;
+// its subcommand `zkey-new` writes the phase-2 initial key snarkjs's `zkey new` writes (zkey.ts).
 //
 // Building needs g++ (with OpenMP), nasm and libgmp-dev (scripts/ensure-witness-toolchain.sh
 // installs them); NativeProverUnavailable says what is missing, and the Prover then proves with
@@ -30,7 +31,7 @@ export const NATIVE_PROVER_SOURCES = path.join(REPO_ROOT, "native", "prover");
 const CXXFLAGS = ["-O3", "-std=c++17", "-fopenmp", "-DNDEBUG"];
 
 /** Bumped when the build's layout changes (the key also covers sources, compiler and flags). */
-const BUILD_FORMAT = "zkr-native-prover-v1";
+const BUILD_FORMAT = "zkr-native-prover-v2";
 
 const BINARY = "zkr-prover";
 
@@ -149,6 +150,7 @@ async function compile(tmp: string, cxx: string, log: Log): Promise<Record<strin
   }
   const units = [
     path.join(NATIVE_PROVER_SOURCES, "prover.cpp"),
+    path.join(NATIVE_PROVER_SOURCES, "zkey_new.cpp"),
     path.join(tmp, "fq.cpp"),
     path.join(tmp, "fr.cpp"),
     ...FFIASM_UNITS.map((u) => path.join(ffiasm, "c", u)),
@@ -188,6 +190,32 @@ function childEnv(): NodeJS.ProcessEnv {
 }
 
 /**
+ * Runs the native program with `args`: its stdout, or the error `fail` makes of its reason (its
+ * stderr lines without the program's prefix, and its exit code or signal) when it fails.
+ */
+async function runNative(
+  prover: NativeProver,
+  args: string[],
+  what: string,
+  fail: (why: string, e: unknown, code: number | string | undefined) => Error,
+): Promise<{ stdout: string }> {
+  try {
+    return await run(prover.bin, args, { maxBuffer: 16 << 20, env: childEnv() });
+  } catch (e) {
+    const err = e as { stderr?: string; code?: number | string; signal?: string; message: string };
+    const why = (err.stderr ?? "")
+      .split("\n")
+      .map((l) => l.replace(/^zkr-prover( zkey-new)?: /, "").trim())
+      .filter(Boolean);
+    throw fail(
+      `${what} failed: ${why.length ? why.join("; ") : err.message} (${err.signal ? `killed by ${err.signal}` : `exit code ${String(err.code)}`})`,
+      e,
+      err.code,
+    );
+  }
+}
+
+/**
  * A Groth16 proof by the native prover of the witness `wtns` (.wtns bytes) with the proving key
  * `zkey` (a .zkey file): the witness and the outputs go through a private temporary directory,
  * removed afterwards. Throws NativeProverError with the prover's reason if it refuses the
@@ -201,20 +229,12 @@ export async function nativeProve(prover: NativeProver, zkey: string, wtns: Uint
     const publicFile = path.join(tmp, "public.json");
     writeFileSync(wtnsFile, wtns);
     const t0 = performance.now();
-    let stdout: string;
-    try {
-      ({ stdout } = await run(prover.bin, ["--stats", zkey, wtnsFile, proofFile, publicFile], { maxBuffer: 16 << 20, env: childEnv() }));
-    } catch (e) {
-      const err = e as { stderr?: string; code?: number | string; signal?: string; message: string };
-      const why = (err.stderr ?? "")
-        .split("\n")
-        .map((l) => l.replace(/^zkr-prover: /, "").trim())
-        .filter(Boolean);
-      throw new NativeProverError(
-        `native prover failed: ${why.length ? why.join("; ") : err.message} (${err.signal ? `killed by ${err.signal}` : `exit code ${String(err.code)}`})`,
-        { cause: e },
-      );
-    }
+    const { stdout } = await runNative(
+      prover,
+      ["--stats", zkey, wtnsFile, proofFile, publicFile],
+      "native prover",
+      (why, e) => new NativeProverError(why, { cause: e }),
+    );
     const proveMs = performance.now() - t0;
     const proof = JSON.parse(readFileSync(proofFile, "utf8")) as Groth16Proof;
     const publicSignals = JSON.parse(readFileSync(publicFile, "utf8")) as PublicSignals;
@@ -222,4 +242,42 @@ export async function nativeProve(prover: NativeProver, zkey: string, wtns: Uint
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * The native `zkey new` refused its inputs or failed; no key was written. `unsupported`: the
+ * inputs are valid but outside what it reproduces (a circuit filling the ptau's whole domain of
+ * 2^15 or more), snarkjs can make that key.
+ */
+export class NativeZkeyNewError extends Error {
+  constructor(
+    message: string,
+    readonly unsupported: boolean,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+export interface NativeZkeyNew {
+  /** Wall time of the process, start to exit (ms). */
+  ms: number;
+  stats: NativeProofStats;
+}
+
+/**
+ * snarkjs's `zkey new` natively (`zkr-prover zkey-new`, native/prover/zkey_new.cpp): the phase-2
+ * initial key of the circuit `r1cs` for the prepared ptau `ptau`, byte-identical to snarkjs's,
+ * written to `zkey` (it appears whole or not at all). Throws NativeZkeyNewError with the reason
+ * if it refuses the inputs (corrupt, truncated, a ptau too small or not prepared) or fails.
+ */
+export async function nativeZkeyNew(prover: NativeProver, r1cs: string, ptau: string, zkey: string): Promise<NativeZkeyNew> {
+  const t0 = performance.now();
+  const { stdout } = await runNative(
+    prover,
+    ["zkey-new", "--stats", r1cs, ptau, zkey],
+    "native zkey new",
+    (why, e, code) => new NativeZkeyNewError(why, code === 3, { cause: e }),
+  );
+  return { ms: performance.now() - t0, stats: JSON.parse(stdout) as NativeProofStats };
 }

@@ -37,7 +37,7 @@ import { ceremonyPtau, devPtau, MAX_POWER, readBinSectionStart, sha256FileCached
 import { type Log } from "../util/log.js";
 import { removeInterruptedBuilds, tempPathFor, withFileLock, writeFileAtomic } from "../util/fs.js";
 import { snarkjsLogger, withCurve } from "./curve.js";
-import { initialZkey, readZkeyChain, sha256Hex, type ZkeyChain } from "./zkey.js";
+import { initialZkey, type InitialZkeyOptions, readZkeyChain, sha256Hex, type ZkeyChain } from "./zkey.js";
 
 /** Solidity version range the generated verifiers are pinned to (like the other contracts). */
 const VERIFIER_PRAGMA = "pragma solidity ^0.8.28;";
@@ -56,6 +56,8 @@ export interface SetupOptions {
   writeVerifier?: boolean;
   /** Instance parameters recorded in the manifest. */
   params?: CircuitParams;
+  /** How the initial key is computed when it is not cached (default: native zkey new if it builds, else snarkjs). */
+  initialZkey?: InitialZkeyOptions;
   log?: Log;
 }
 
@@ -157,7 +159,7 @@ export async function setupCircuit(label: string, mainSource: string, opts: Setu
       if (done) return done;
       removeInterruptedBuilds(dir);
       cached = false;
-      const init = await initialZkey(label, circuit, ptau, snarkjsVersion, log);
+      const init = await initialZkey(label, circuit, ptau, snarkjsVersion, log, opts.initialZkey);
       const fields: SetupDirFields = {
         label,
         params: opts.params ?? null,

@@ -9,8 +9,9 @@
 // (zkey_utils.hashPubKey) does, without curve arithmetic: reading the list needs no worker threads.
 //
 // The initial key is a deterministic function of the r1cs and the ptau (snarkjs `zkey new`, no
-// secret: δ = 1). It is the slow step of a setup (minutes for 30k constraints, an hour for 600k),
-// so it is computed once per (circuit, ptau) into the cache and shared by `zkr setup` and
+// secret: δ = 1). It is the slow step of a setup (with snarkjs: minutes for 30k constraints, an
+// hour for 600k), so it is computed natively when the native prover builds (`zkr-prover
+// zkey-new`, the same bytes: native.ts), and once per (circuit, ptau) into the cache and shared by `zkr setup` and
 // `zkr ceremony` (init, verify, finalize). A cached initial key is only ever one this machine
 // computed itself; a ceremony's published circuit_0000.zkey is never trusted in its place.
 import { createHash } from "node:crypto";
@@ -27,6 +28,7 @@ import { type PtauInfo } from "./manifest.js";
 import { type Log } from "../util/log.js";
 import { removeInterruptedBuilds, tempPathFor, withFileLock } from "../util/fs.js";
 import { snarkjsLogger, withCurve } from "./curve.js";
+import { buildNativeProver, type NativeBuildOptions, nativeZkeyNew } from "./native.js";
 
 /** The coordinates of every point in a zkey are below q. */
 const Q = BN254_BASE_FIELD;
@@ -169,17 +171,39 @@ export function sha256Hex(data: Uint8Array | string): string {
   return createHash("sha256").update(data).digest("hex");
 }
 
+/**
+ * What computes an initial key: "snarkjs" (`zkey new` in this process), "native" (the native
+ * prover's `zkey-new`, built on first use; the key fails if it cannot be built or refuses the
+ * inputs) or "auto" (native if it builds and succeeds, else snarkjs, the reason logged once).
+ * Both write the same bytes, so the cache does not depend on the choice.
+ */
+export type ZkeyNewChoice = "snarkjs" | "native" | "auto";
+
+export const ZKEY_NEW_CHOICES: readonly ZkeyNewChoice[] = ["snarkjs", "native", "auto"];
+
+export interface InitialZkeyOptions {
+  /** Default "auto". */
+  zkeyNew?: ZkeyNewChoice;
+  /** How the native program is built (the compiler; see native.ts). */
+  nativeBuild?: Omit<NativeBuildOptions, "log">;
+}
+
+/** The fallback reasons "auto" has logged in this process (each once). */
+const reportedFallbacks = new Set<string>();
+
 export interface InitialZkey {
   /** The cached circuit_0000.zkey (never modify it: copy it). */
   path: string;
   sha256: string;
   circuitHash: string;
   r1csSha256: string;
+  /** What computed it (when this call did; undefined for a cached key). */
+  computedBy?: "snarkjs" | "native";
 }
 
 /**
  * The initial zkey (contribution 0) of `circuit` for `ptau`, from the cache or computed with
- * snarkjs `zkey new` into cacheDir()/phase2-init/<label>-<key>/ (file-locked: one process
+ * `zkey new` (snarkjs's or the native one: opts.zkeyNew) into cacheDir()/phase2-init/<label>-<key>/ (file-locked: one process
  * computes it, others wait). The key hashes the circuit key, the ptau's sha256 and the snarkjs
  * version. A cached file whose sha256 no longer matches its record is recomputed.
  */
@@ -189,6 +213,7 @@ export async function initialZkey(
   ptau: Pick<PtauInfo, "path" | "sha256">,
   snarkjsVersion: string,
   log: Log = () => {},
+  opts: InitialZkeyOptions = {},
 ): Promise<InitialZkey> {
   const key = sha256Hex(`${INIT_FORMAT}\n${circuit.key}\n${ptau.sha256}\nsnarkjs@${snarkjsVersion}\n`).slice(0, 16);
   const dir = path.join(cacheDir(), "phase2-init", `${label}-${key}`);
@@ -204,25 +229,56 @@ export async function initialZkey(
     try {
       const file = path.join(tmp, "circuit_0000.zkey");
       const t0 = Date.now();
-      log(`${label}: phase 2 initial key (snarkjs zkey new)`);
-      await withCurve(async () => {
-        const l = snarkjsLogger(log, `${label} zkey new`);
-        const csHash = await zKey.newZKey(circuit.r1cs, ptau.path, file, l.logger);
-        if (!(csHash instanceof Uint8Array)) throw new Error(`snarkjs zkey new failed for ${label}: ${l.lastError() ?? "unknown error"}`);
-      });
+      const computedBy = await zkeyNew(label, circuit.r1cs, ptau.path, file, log, opts);
       const info: Omit<InitialZkey, "path"> = {
         sha256: sha256Hex(readFileSync(file)),
         circuitHash: (await readZkeyChain(file)).circuitHash,
         r1csSha256: sha256Hex(readFileSync(circuit.r1cs)),
       };
-      writeFileSync(path.join(tmp, "init.json"), JSON.stringify({ label, circuitKey: circuit.key, ptauSha256: ptau.sha256, ...info }, null, 2) + "\n");
+      writeFileSync(
+        path.join(tmp, "init.json"),
+        JSON.stringify({ label, circuitKey: circuit.key, ptauSha256: ptau.sha256, ...info, computedBy }, null, 2) + "\n",
+      );
       renameSync(tmp, dir);
-      log(`${label}: initial key in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${dir}`);
-      return { path: path.join(dir, "circuit_0000.zkey"), ...info };
+      log(`${label}: initial key (${computedBy} zkey new) in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${dir}`);
+      return { path: path.join(dir, "circuit_0000.zkey"), ...info, computedBy };
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
   });
+}
+
+/**
+ * Writes the initial key of `r1cs` for `ptau` to `file` with the chosen `zkey new`; returns which
+ * one wrote it. With "auto", a native program that cannot be built or fails gives way to snarkjs
+ * (which then decides about the inputs), the reason logged once per process.
+ */
+export async function zkeyNew(label: string, r1cs: string, ptau: string, file: string, log: Log, opts: InitialZkeyOptions = {}): Promise<"snarkjs" | "native"> {
+  const choice = opts.zkeyNew ?? "auto";
+  if (choice !== "snarkjs") {
+    try {
+      const native = await buildNativeProver({ ...opts.nativeBuild, log });
+      log(`${label}: phase 2 initial key (native zkey new)`);
+      const r = await nativeZkeyNew(native, r1cs, ptau, file);
+      log(`${label}: native zkey new in ${(r.ms / 1000).toFixed(1)} s on ${r.stats.threads} threads, peak RSS ${r.stats.maxRssKiB} KiB`);
+      return "native";
+    } catch (e) {
+      if (choice === "native") throw e;
+      const reason = (e as Error).message;
+      if (!reportedFallbacks.has(reason)) {
+        reportedFallbacks.add(reason);
+        log(`${reason}; using snarkjs zkey new`);
+      }
+      rmSync(file, { force: true });
+    }
+  }
+  log(`${label}: phase 2 initial key (snarkjs zkey new)`);
+  await withCurve(async () => {
+    const l = snarkjsLogger(log, `${label} zkey new`);
+    const csHash = await zKey.newZKey(r1cs, ptau, file, l.logger);
+    if (!(csHash instanceof Uint8Array)) throw new Error(`snarkjs zkey new failed for ${label}: ${l.lastError() ?? "unknown error"}`);
+  });
+  return "snarkjs";
 }
 
 async function readInitialZkey(dir: string, log: Log): Promise<InitialZkey | undefined> {

@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { nativeToolchainProblems } from "../../src/proving/native.js";
 import { cacheDir, setCacheDir } from "../../src/proving/paths.js";
 
 /** A circom main hashing `n` private inputs with Poseidon into one public output `out`. */
@@ -77,4 +78,13 @@ export async function rejection(p: Promise<unknown>): Promise<Error> {
     return e as Error;
   }
   throw new Error("expected a rejection, but the promise resolved");
+}
+
+/** Skips the suite whose before hook `ctx` is when the native prover cannot be built here, saying what is missing. */
+export async function skipWithoutNativeToolchain(ctx: Mocha.Context): Promise<void> {
+  const problems = await nativeToolchainProblems();
+  if (problems.length) {
+    console.log(`      skipped: no toolchain for the native prover: missing ${problems.join(", ")} (run scripts/ensure-witness-toolchain.sh)`);
+    ctx.skip();
+  }
 }

@@ -17,14 +17,7 @@ import { fullBatchInput } from "../../bench/witness.js";
 import { readArtifact } from "../../src/chain/artifacts.js";
 import { BN254_BASE_FIELD, SNARK_FIELD } from "../../src/model/crypto.js";
 import { TEST_INSTANCE } from "../../src/proving/instances.js";
-import {
-  buildNativeProver,
-  type NativeProver,
-  NativeProverError,
-  NativeProverUnavailable,
-  nativeProve,
-  nativeToolchainProblems,
-} from "../../src/proving/native.js";
+import { buildNativeProver, type NativeProver, NativeProverError, NativeProverUnavailable, nativeProve } from "../../src/proving/native.js";
 import { packGroth16Proof, verifierCallArgs } from "../../src/proving/proof.js";
 import { type ProofResult, Prover } from "../../src/proving/prover.js";
 import type { SetupResult } from "../../src/proving/setup.js";
@@ -32,7 +25,7 @@ import { verifierContractName } from "../../src/proving/verifier.js";
 import { cppToolchainProblems, wasmWitness } from "../../src/proving/witness.js";
 import { ProvingProcess } from "../../src/prover/worker.js";
 import { hardhat, testSetup } from "../fixtures.js";
-import { rejection, useTempCache } from "./fixtures.js";
+import { rejection, skipWithoutNativeToolchain, useTempCache } from "./fixtures.js";
 
 const run = promisify(execFile);
 
@@ -80,11 +73,7 @@ describe("native prover: zkr's C++ Groth16 prover on ffiasm", function () {
   const provers: Prover[] = [];
 
   before(async function () {
-    const problems = await nativeToolchainProblems();
-    if (problems.length) {
-      console.log(`      skipped: no toolchain for the native prover: missing ${problems.join(", ")} (run scripts/ensure-witness-toolchain.sh)`);
-      this.skip();
-    }
+    await skipWithoutNativeToolchain(this);
     setup = await testSetup();
     native = await buildNativeProver({ log: process.env.ZKR_VERBOSE ? (m) => console.log(`      ${m}`) : undefined });
     input = await fullBatchInput(TEST_INSTANCE);

@@ -1,0 +1,663 @@
+// zkr native `zkey new` (BN254): the phase-2 initial key snarkjs's zkey_new.js writes, byte for
+// byte, computed natively on every core.
+//
+//   zkr-prover zkey-new [-v] [--stats] <circuit.r1cs> <pot.ptau> <circuit_0000.zkey>
+//
+// Reads a circom .r1cs and a snarkjs .ptau prepared for phase 2 (its Lagrange sections 12–15),
+// checks them (file format, section sizes, BN254's primes, every signal index and coefficient of
+// the constraints, every ptau point it uses on its curve, the ptau large enough for the
+// circuit), and writes the key: the Groth16 header (α, β from the ptau; γ = δ = the generators),
+// the coefficients (A and B, times R² as snarkjs stores them), for every signal the linear
+// combinations of the ptau's Lagrange points (IC and C: β·A + α·B + C; A; B in G1 and G2), the
+// H points (the odd Lagrange points of the doubled domain), and the contribution list: none, and
+// the circuit hash, blake2b-512 over the key's points in snarkjs's order and encoding (the H
+// part over τ^(i+n) − τ^i from the ptau's powers, as snarkjs hashes it).
+// The key is written to <out>.tmp-<pid> and renamed at the end: on any error there is no output
+// file, one line "zkr-prover zkey-new: <why>" on stderr and exit code 1. Exit code 3: inputs
+// snarkjs accepts but this program does not reproduce (a circuit that fills the ptau's whole
+// domain of 2^15 or more, where snarkjs hashes a point past the end of the ptau's τ section).
+//
+// GPL-3.0-or-later, because it builds on ffiasm (see LICENSE and NOTICE in this directory).
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+#include "alt_bn128.hpp"
+#include "binfile.hpp"
+#include "blake2b.hpp"
+#include "common.hpp"
+#include "pippenger.hpp"
+
+using namespace AltBn128;
+
+namespace {
+
+using namespace zkr;
+
+constexpr uint64_t G1B = 64, G2B = 128;
+
+/** Inputs snarkjs accepts but this program does not reproduce: exit code 3. */
+struct Unsupported : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+struct R1cs {
+    uint32_t nVars, nPublic, nConstraints;
+};
+
+/** One term of the constraints' linear combinations: constraint c, signal s, its coefficient (32 bytes LE, below r). */
+struct Term {
+    uint32_t c, s;
+    const uint8_t *coef;
+};
+
+struct Constraints {
+    std::vector<Term> a, b, c;
+    /** A's and B's terms in snarkjs's order (per constraint: its A terms, then its B terms), matrix 0 or 1. */
+    std::vector<std::pair<uint8_t, const Term *>> ab;
+};
+
+R1cs readR1csHeader(const BinFile &f) {
+    SectionReader h = fieldHeader(f, BN254_R, "circuit", "the circuit's prime is not BN254's r (the ptau's curve)");
+    R1cs r;
+    r.nVars = h.u32();
+    uint32_t nOutputs = h.u32(), nPubInputs = h.u32();
+    h.u32();   // private inputs
+    h.take(8); // labels
+    r.nConstraints = h.u32();
+    h.end();
+    if ((uint64_t)nOutputs + nPubInputs + 1 > r.nVars)
+        f.fail("inconsistent header: " + std::to_string(nOutputs + nPubInputs) + " public signals of " + std::to_string(r.nVars));
+    r.nPublic = nOutputs + nPubInputs;
+    return r;
+}
+
+Constraints readConstraints(const BinFile &f, const R1cs &r) {
+    Constraints k;
+    SectionReader s(f, f.section(2, UINT64_MAX, "constraints"), "constraints");
+    std::vector<Term> *m[3] = {&k.a, &k.b, &k.c};
+    for (uint32_t c = 0; c < r.nConstraints; c++) {
+        for (int i = 0; i < 3; i++) {
+            uint32_t n = s.u32();
+            for (uint32_t j = 0; j < n; j++) {
+                uint32_t sig = s.u32();
+                const uint8_t *coef = s.take(N8);
+                if (sig >= r.nVars)
+                    f.fail("constraint " + std::to_string(c) + " refers to signal " + std::to_string(sig) + " of " + std::to_string(r.nVars) + " (corrupted r1cs)");
+                if (!below(coef, Fr_rawq)) f.fail("constraint " + std::to_string(c) + " has a coefficient not below r (corrupted r1cs)");
+                m[i]->push_back(Term{c, sig, coef});
+            }
+        }
+    }
+    s.end();
+    size_t ia = 0, ib = 0;
+    k.ab.reserve(k.a.size() + k.b.size());
+    for (uint32_t c = 0; c < r.nConstraints; c++) {
+        for (; ia < k.a.size() && k.a[ia].c == c; ia++) k.ab.emplace_back(0, &k.a[ia]);
+        for (; ib < k.b.size() && k.b[ib].c == c; ib++) k.ab.emplace_back(1, &k.b[ib]);
+    }
+    return k;
+}
+
+struct Ptau {
+    uint32_t power;
+    const G1PointAffine *tau, *alpha, *beta;  // sections 2, 4, 5 (powers of τ)
+    const G2PointAffine *beta2;                // section 6
+    const uint8_t *lTau, *lTau2, *lAlpha, *lBeta;  // sections 12–15 (Lagrange bases of the domains 2^0, 2^1, …)
+};
+
+Ptau readPtau(const BinFile &f) {
+    SectionReader h = fieldHeader(f, BN254_Q, "ptau", "the base field prime is not BN254's q");
+    Ptau p;
+    p.power = h.u32();
+    h.u32();  // ceremony power
+    h.end();
+    if (p.power < 1 || p.power > 27) f.fail("unsupported power " + std::to_string(p.power));
+    const uint64_t n = (uint64_t)1 << p.power;
+    p.tau = (const G1PointAffine *)f.section(2, (2 * n - 1) * G1B, "tauG1").data;
+    f.section(3, n * G2B, "tauG2");
+    p.alpha = (const G1PointAffine *)f.section(4, n * G1B, "alphaTauG1").data;
+    p.beta = (const G1PointAffine *)f.section(5, n * G1B, "betaTauG1").data;
+    p.beta2 = (const G2PointAffine *)f.section(6, G2B, "betaG2").data;
+    try {
+        f.section(12);
+    } catch (const std::runtime_error &) {
+        f.fail("not prepared for phase 2: no Lagrange sections (snarkjs powersoftau prepare phase2)");
+    }
+    p.lTau = f.section(12, (4 * n - 1) * G1B, "Lagrange tauG1").data;
+    p.lTau2 = f.section(13, (2 * n - 1) * G2B, "Lagrange tauG2").data;
+    p.lAlpha = f.section(14, (2 * n - 1) * G1B, "Lagrange alphaTauG1").data;
+    p.lBeta = f.section(15, (2 * n - 1) * G1B, "Lagrange betaTauG1").data;
+    return p;
+}
+
+/** A term of one of the key's point sections: output index, its base (possibly negated) and scalar. */
+template <typename Affine>
+struct Src {
+    uint32_t out;
+    const Affine *base;
+    const uint8_t *coef;
+};
+
+const uint8_t ONE[32] = {1};
+
+/** The non-adjacent form of the 256-bit little-endian `k`: digits in {−1, 0, 1}, lowest first, into `d`; returns their count. */
+unsigned naf(int8_t *d, const uint8_t *k) {
+    uint64_t v[5] = {0, 0, 0, 0, 0};
+    memcpy(v, k, 32);
+    unsigned n = 0;
+    while (v[0] | v[1] | v[2] | v[3] | v[4]) {
+        int8_t digit = 0;
+        if (v[0] & 1) {
+            digit = (v[0] & 2) ? -1 : 1;
+            // v −= digit: subtract 1, or add 1 with carry.
+            if (digit == 1) v[0] -= 1;
+            else
+                for (int l = 0; l < 5 && ++v[l] == 0; l++) {
+                }
+        }
+        d[n++] = digit;
+        for (int l = 0; l < 4; l++) v[l] = (v[l] >> 1) | (v[l + 1] << 63);
+        v[4] >>= 1;
+    }
+    return n;
+}
+
+/** The scalar of a coefficient: itself, or r − coef (and *negated set) if it is above (r − 1)/2. */
+std::array<uint64_t, 4> reduced(const uint8_t *coef, const uint64_t halfR[4], bool *negated = nullptr) {
+    std::array<uint64_t, 4> v;
+    memcpy(v.data(), coef, 32);
+    bool big = false;
+    for (int l = 3; l >= 0; l--)
+        if (v[l] != halfR[l]) {
+            big = v[l] > halfR[l];
+            break;
+        }
+    if (big) MontFr::neg(v.data(), v.data());
+    if (negated) *negated = big;
+    return v;
+}
+
+/** The bit length of a 4-limb integer. */
+unsigned bitLength(const std::array<uint64_t, 4> &v) {
+    for (int l = 3; l >= 0; l--)
+        if (v[l]) return 64 * l + 64 - __builtin_clzll(v[l]);
+    return 0;
+}
+
+/**
+ * `n` points (XYZZ, none at infinity) in affine form, x = X/ZZ and y = Y/ZZZ, with one field
+ * inversion for all (Montgomery's trick); `inv` and `prefix` hold 2n elements.
+ */
+template <typename Curve>
+void toAffine(typename Curve::PointAffine *out, const typename Curve::Point *p, unsigned n, decltype(Curve::PointAffine::x) *inv,
+              decltype(Curve::PointAffine::x) *prefix) {
+    typedef typename OpsFor<Curve>::T F;
+    typedef decltype(Curve::PointAffine::x) Elem;
+    if (n == 0) return;
+    Elem acc;
+    F::one(acc);
+    for (unsigned i = 0; i < 2 * n; i++) {
+        prefix[i] = acc;
+        F::mul(acc, acc, i & 1 ? p[i / 2].zzz : p[i / 2].zz);
+    }
+    Elem a;
+    F::inv(a, acc);
+    for (int i = 2 * (int)n - 1; i >= 0; i--) {
+        F::mul(inv[i], a, prefix[i]);
+        F::mul(a, a, i & 1 ? p[i / 2].zzz : p[i / 2].zz);
+    }
+    for (unsigned i = 0; i < n; i++) {
+        F::mul(out[i].x, p[i].x, inv[2 * i]);
+        F::mul(out[i].y, p[i].y, inv[2 * i + 1]);
+    }
+}
+
+/**
+ * For every output k < nOut, Σ coef · base over its terms, in affine form. A coefficient above
+ * (r − 1)/2 is replaced by r − coef on the negated result (circom's −1, −2^k become small).
+ * The terms are taken base by base, a chunk of bases at a time, batches of bases in parallel: a
+ * base's doublings 2^j · base are computed once for all its terms (in affine form, one inversion
+ * per base), and each term is the sum of ±2^j · base over its scalar's non-adjacent form. A
+ * batch's sums advance digit position by digit position in affine form, the additions of one
+ * position sharing one inversion (Montgomery's trick; P ± P, never met for a prime-order base,
+ * takes the complete formulas). The products are added into their outputs (in parallel, each
+ * thread a range of outputs).
+ */
+template <typename Curve>
+std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, std::vector<Src<typename Curve::PointAffine>> src) {
+    typedef typename Curve::PointAffine Affine;
+    typedef typename Curve::Point Point;
+    typedef decltype(Affine::x) Elem;
+    typedef typename OpsFor<Curve>::T F;
+    std::sort(src.begin(), src.end(), [](const auto &x, const auto &y) { return x.base < y.base; });
+    std::vector<uint64_t> groups;  // where each base's run of terms starts
+    for (uint64_t i = 0; i < src.size(); i++)
+        if (i == 0 || src[i].base != src[i - 1].base) groups.push_back(i);
+    groups.push_back(src.size());
+    uint64_t halfR[4];
+    for (int l = 0; l < 4; l++) halfR[l] = (Fr_rawq[l] >> 1) | (l < 3 ? Fr_rawq[l + 1] << 63 : 0);
+
+    std::vector<Point> acc(nOut);
+    for (auto &a : acc) G.copy(a, G.zero());
+    const uint64_t CHUNK = 1 << 14;  // bases per chunk
+    const uint64_t BATCH = 128;      // bases whose terms one thread adds up in lockstep
+    const uint64_t nGroups = groups.size() - 1;
+    const unsigned MAXD = SCALAR_BITS + 2;
+    std::vector<Affine> prod;
+    for (uint64_t g0 = 0; g0 < nGroups; g0 += CHUNK) {
+        const uint64_t g1 = std::min(nGroups, g0 + CHUNK);
+        const uint64_t t0 = groups[g0], t1 = groups[g1];
+        prod.resize(t1 - t0);
+#pragma omp parallel
+        {
+            std::vector<Point> dbl(MAXD);
+            std::vector<Affine> chain;
+            std::vector<Elem> inv(2 * MAXD), prefix(2 * MAXD);
+            std::vector<int8_t> digits;
+            std::vector<uint8_t> empty;
+            std::vector<uint32_t> active;
+            std::vector<Elem> pre;
+#pragma omp for schedule(dynamic, 1)
+            for (int64_t b0 = (int64_t)g0; b0 < (int64_t)g1; b0 += BATCH) {
+                const uint64_t b1 = std::min<uint64_t>(g1, b0 + BATCH);
+                const uint64_t u0 = groups[b0], nT = groups[b1] - u0;
+                // Each base's doublings, in affine form (zeros for a base at infinity: its terms stay empty).
+                chain.assign((b1 - b0) * MAXD, Affine());
+                digits.assign(nT * MAXD, 0);
+                empty.assign(nT, 1);
+                unsigned longestAll = 0;
+                for (uint64_t g = b0; g < b1; g++) {
+                    const Affine &base = *src[groups[g]].base;
+                    unsigned longest = 0;
+                    for (uint64_t i = groups[g]; i < groups[g + 1]; i++)
+                        longest = std::max(longest, naf(&digits[(i - u0) * MAXD], (const uint8_t *)reduced(src[i].coef, halfR).data()));
+                    if (G.isZero(const_cast<Affine &>(base))) {
+                        for (uint64_t i = groups[g]; i < groups[g + 1]; i++) memset(&digits[(i - u0) * MAXD], 0, MAXD);
+                        continue;
+                    }
+                    longestAll = std::max(longestAll, longest);
+                    if (longest == 0) continue;
+                    G.copy(dbl[0], const_cast<Affine &>(base));
+                    for (unsigned j = 1; j < longest; j++) G.dbl(dbl[j], dbl[j - 1]);
+                    toAffine<Curve>(&chain[(g - b0) * MAXD], dbl.data(), longest, inv.data(), prefix.data());
+                }
+                // The terms' sums, digit position by digit position: the additions of one position
+                // are independent and share one inversion (Montgomery's trick).
+                Affine *R = &prod[u0 - t0];
+                std::vector<uint32_t> groupOf(nT);
+                for (uint64_t g = b0; g < b1; g++)
+                    for (uint64_t i = groups[g]; i < groups[g + 1]; i++) groupOf[i - u0] = (uint32_t)(g - b0);
+                pre.resize(nT);
+                for (unsigned j = 0; j < longestAll; j++) {
+                    active.clear();
+                    Elem accI, dx;
+                    F::one(accI);
+                    for (uint64_t t = 0; t < nT; t++) {
+                        int8_t d = digits[t * MAXD + j];
+                        if (!d) continue;
+                        Affine p = chain[groupOf[t] * MAXD + j];
+                        if (d < 0) F::neg(p.y, p.y);
+                        if (empty[t]) {
+                            R[t] = p;
+                            empty[t] = 0;
+                            continue;
+                        }
+                        if (memcmp(&R[t].x, &p.x, sizeof(Elem)) == 0) {  // P + P or P − P: the complete formulas
+                            Point q;
+                            G.copy(q, R[t]);
+                            G.add(q, q, p);
+                            if (G.isZero(q)) empty[t] = 1;
+                            else G.copy(R[t], q);
+                            continue;
+                        }
+                        pre[active.size()] = accI;
+                        active.push_back((uint32_t)t);
+                        F::sub(dx, p.x, R[t].x);
+                        F::mul(accI, accI, dx);
+                    }
+                    if (active.empty()) continue;
+                    Elem invAll, invK, lambda, tmp;
+                    F::inv(invAll, accI);
+                    for (int64_t k = (int64_t)active.size() - 1; k >= 0; k--) {
+                        const uint32_t t = active[k];
+                        Affine p = chain[groupOf[t] * MAXD + j];
+                        if (digits[t * MAXD + j] < 0) F::neg(p.y, p.y);
+                        Affine &r = R[t];
+                        F::mul(invK, invAll, pre[k]);
+                        F::sub(dx, p.x, r.x);
+                        F::mul(invAll, invAll, dx);
+                        F::sub(tmp, p.y, r.y);
+                        F::mul(lambda, tmp, invK);
+                        Elem x3;
+                        F::sqr(x3, lambda);
+                        F::sub(x3, x3, r.x);
+                        F::sub(x3, x3, p.x);
+                        F::sub(tmp, r.x, x3);
+                        F::mul(tmp, tmp, lambda);
+                        F::sub(r.y, tmp, r.y);
+                        r.x = x3;
+                    }
+                }
+                for (uint64_t t = 0; t < nT; t++) {
+                    bool big = false;
+                    reduced(src[u0 + t].coef, halfR, &big);
+                    if (empty[t]) memset((void *)&R[t], 0, sizeof(Affine));
+                    else if (big) F::neg(R[t].y, R[t].y);
+                }
+            }
+            const uint64_t T = (uint64_t)omp_get_num_threads(), t = (uint64_t)omp_get_thread_num();
+            const uint64_t lo = nOut * t / T, hi = nOut * (t + 1) / T;
+            for (uint64_t i = t0; i < t1; i++) {
+                uint32_t k = src[i].out;
+                if (k >= lo && k < hi && !G.isZero(prod[i - t0])) G.add(acc[k], acc[k], prod[i - t0]);
+            }
+        }
+    }
+    std::vector<Affine> out(nOut);
+#pragma omp parallel for schedule(static)
+    for (int64_t k = 0; k < (int64_t)nOut; k++) G.copy(out[k], acc[k]);
+    return out;
+}
+
+/** snarkjs's LEMtoU: each coordinate out of Montgomery form, big-endian (an Fq2 as c1 ‖ c0); the point at infinity stays zeros. */
+template <typename Affine>
+void toUncompressed(uint8_t *out, const Affine &p) {
+    const size_t coordBytes = sizeof(Affine) / 2, limbs = coordBytes / 32;
+    const uint8_t *raw = (const uint8_t *)&p;
+    bool zero = true;
+    for (size_t i = 0; i < sizeof(Affine); i++) zero = zero && raw[i] == 0;
+    if (zero) {
+        memset(out, 0, sizeof(Affine));
+        return;
+    }
+    for (size_t c = 0; c < 2; c++) {
+        for (size_t k = 0; k < limbs; k++) {
+            F1Element e, s;
+            memcpy(e.v, raw + c * coordBytes + 32 * k, 32);
+            F1.fromMontgomery(s, e);
+            const uint8_t *b = (const uint8_t *)s.v;
+            uint8_t *dst = out + c * coordBytes + (limbs - 1 - k) * 32;
+            for (int i = 0; i < 32; i++) dst[i] = b[31 - i];
+        }
+    }
+}
+
+class Output {
+public:
+    explicit Output(const std::string &path) : path_(path), tmp_(path + ".tmp-" + std::to_string(getpid())) {
+        fp_ = fopen(tmp_.c_str(), "wb");
+        if (!fp_) throw std::runtime_error("cannot write " + tmp_ + ": " + strerror(errno));
+    }
+    ~Output() {
+        if (fp_) fclose(fp_);
+        if (!done_) unlink(tmp_.c_str());
+    }
+    void write(const void *p, size_t n) {
+        if (n && fwrite(p, 1, n, fp_) != n) throw std::runtime_error("cannot write " + tmp_ + ": " + strerror(errno));
+    }
+    void u32(uint32_t v) { write(&v, 4); }
+    void u64(uint64_t v) { write(&v, 8); }
+    void section(uint32_t id, uint64_t size) {
+        u32(id);
+        u64(size);
+    }
+    void commit() {
+        bool ok = fclose(fp_) == 0;
+        fp_ = nullptr;
+        if (!ok) throw std::runtime_error("cannot write " + tmp_ + ": " + strerror(errno));
+        if (rename(tmp_.c_str(), path_.c_str()) != 0) throw std::runtime_error("cannot rename " + tmp_ + ": " + strerror(errno));
+        done_ = true;
+    }
+
+private:
+    std::string path_, tmp_;
+    FILE *fp_ = nullptr;
+    bool done_ = false;
+};
+
+/** Hashes `n` points in snarkjs's uncompressed form, converted in parallel in chunks. */
+template <typename Affine>
+void hashPoints(Blake2b &h, const Affine *pts, uint64_t n) {
+    const uint64_t CHUNK = 1 << 14;
+    std::vector<uint8_t> buf(CHUNK * sizeof(Affine));
+    for (uint64_t c0 = 0; c0 < n; c0 += CHUNK) {
+        uint64_t m = std::min(CHUNK, n - c0);
+#pragma omp parallel for schedule(static)
+        for (int64_t i = 0; i < (int64_t)m; i++) toUncompressed(&buf[i * sizeof(Affine)], pts[c0 + i]);
+        h.update(buf.data(), m * sizeof(Affine));
+    }
+}
+
+void hashU32(Blake2b &h, uint32_t v) {
+    uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
+    h.update(b, 4);
+}
+
+unsigned log2floor(uint32_t v) {
+    unsigned r = 0;
+    while (v >>= 1) r++;
+    return r;
+}
+
+void zkeyNew(const std::string &r1csPath, const std::string &ptauPath, const std::string &outPath) {
+    checkMontConstants(Fq_rawq, Fr_rawq);
+    BinFile rf(r1csPath, "r1cs", 1, 1, "circuit " + r1csPath);
+    R1cs r = readR1csHeader(rf);
+    BinFile pf(ptauPath, "ptau", 1, 1, "ptau " + ptauPath);
+    Ptau p = readPtau(pf);
+    const unsigned cirPower = log2floor(r.nConstraints + r.nPublic) + 1;
+    if (cirPower > p.power)
+        throw std::runtime_error("the ptau is too small for the circuit: " + std::to_string(r.nConstraints) + " constraints and " + std::to_string(r.nPublic) +
+                                 " public signals need a domain of 2^" + std::to_string(cirPower) + ", " + ptauPath + " has 2^" + std::to_string(p.power));
+    const uint64_t n = (uint64_t)1 << cirPower;
+    // snarkjs hashes n − 1 H points up to 2^14, else n (chunks of 2^14), the last τ^(2n−1) − τ^(n−1).
+    const uint64_t nHashH = n <= (1 << 14) ? n - 1 : n;
+    if (nHashH + n > 2 * ((uint64_t)1 << p.power) - 1)
+        throw Unsupported("a circuit that fills the whole domain of the ptau (2^" + std::to_string(cirPower) + "): use snarkjs");
+    Constraints k = readConstraints(rf, r);
+    step("read the r1cs");
+
+    const G1PointAffine *lTau = (const G1PointAffine *)p.lTau + (n - 1), *lAlpha = (const G1PointAffine *)p.lAlpha + (n - 1),
+                        *lBeta = (const G1PointAffine *)p.lBeta + (n - 1), *lTauH = (const G1PointAffine *)p.lTau + (2 * n - 1);
+    const G2PointAffine *lTau2 = (const G2PointAffine *)p.lTau2 + (n - 1);
+    typedef Curve<RawFq> C1;
+    typedef Curve<F2Field<RawFq>> C2;
+    checkPoints<C1, F1Element>(G1, p.alpha, 1, pf, "alphaTauG1", "ptau");
+    checkPoints<C1, F1Element>(G1, p.beta, 1, pf, "betaTauG1", "ptau");
+    checkPoints<C2, F2Element>(G2, p.beta2, 1, pf, "betaG2", "ptau");
+    checkPoints<C1, F1Element>(G1, p.tau, nHashH + n, pf, "tauG1", "ptau");
+    checkPoints<C1, F1Element>(G1, lTau, n, pf, "Lagrange tauG1", "ptau");
+    checkPoints<C1, F1Element>(G1, lTauH, 2 * n, pf, "Lagrange tauG1", "ptau");
+    checkPoints<C2, F2Element>(G2, lTau2, n, pf, "Lagrange tauG2", "ptau");
+    checkPoints<C1, F1Element>(G1, lAlpha, n, pf, "Lagrange alphaTauG1", "ptau");
+    checkPoints<C1, F1Element>(G1, lBeta, n, pf, "Lagrange betaTauG1", "ptau");
+    step("read and check the ptau");
+
+    // The linear combinations per signal (snarkjs's processConstraints).
+    const uint32_t nPub = r.nPublic, nC = r.nConstraints;
+    std::vector<Src<G1PointAffine>> srcA, srcB1, srcIC, srcC;
+    std::vector<Src<G2PointAffine>> srcB2;
+    auto icOrC = [&](uint32_t s, const G1PointAffine *base, const uint8_t *coef) {
+        if (s <= nPub) srcIC.push_back({s, base, coef});
+        else srcC.push_back({s - nPub - 1, base, coef});
+    };
+    for (const Term &t : k.a) {
+        srcA.push_back({t.s, lTau + t.c, t.coef});
+        icOrC(t.s, lBeta + t.c, t.coef);
+    }
+    for (const Term &t : k.b) {
+        srcB1.push_back({t.s, lTau + t.c, t.coef});
+        srcB2.push_back({t.s, lTau2 + t.c, t.coef});
+        icOrC(t.s, lAlpha + t.c, t.coef);
+    }
+    for (const Term &t : k.c) icOrC(t.s, lTau + t.c, t.coef);
+    for (uint32_t s = 0; s <= nPub; s++) {
+        srcA.push_back({s, lTau + nC + s, ONE});
+        srcIC.push_back({s, lBeta + nC + s, ONE});
+    }
+    const uint64_t nCoefs = k.ab.size() + nPub + 1;
+
+    std::vector<G1PointAffine> IC = combine(G1, nPub + 1, srcIC);
+    std::vector<G1PointAffine> Cp = combine(G1, r.nVars - nPub - 1, srcC);
+    step("IC and C points");
+    std::vector<G1PointAffine> A = combine(G1, r.nVars, srcA);
+    step("A points");
+    std::vector<G1PointAffine> B1 = combine(G1, r.nVars, srcB1);
+    step("B1 points");
+    std::vector<G2PointAffine> B2 = combine(G2, r.nVars, srcB2);
+    step("B2 points");
+
+    // The coefficients (section 4): value · R² mod r.
+    std::vector<uint8_t> coefs(4 + nCoefs * (12 + N8));
+    {
+        uint32_t nc = (uint32_t)nCoefs;
+        memcpy(coefs.data(), &nc, 4);
+#pragma omp parallel for schedule(static)
+        for (int64_t i = 0; i < (int64_t)nCoefs; i++) {
+            uint8_t *rec = &coefs[4 + i * (12 + N8)];
+            uint32_t m, c, s;
+            const uint8_t *v;
+            if (i < (int64_t)k.ab.size()) {
+                m = k.ab[i].first;
+                c = k.ab[i].second->c;
+                s = k.ab[i].second->s;
+                v = k.ab[i].second->coef;
+            } else {
+                m = 0;
+                s = (uint32_t)(i - k.ab.size());
+                c = nC + s;
+                v = ONE;
+            }
+            memcpy(rec, &m, 4);
+            memcpy(rec + 4, &c, 4);
+            memcpy(rec + 8, &s, 4);
+            RawFr::Element e;
+            memcpy(e.v, v, 32);
+            Fr.toMontgomery(e, e);
+            Fr.toMontgomery(e, e);
+            memcpy(rec + 12, e.v, 32);
+        }
+    }
+
+    // H: the odd Lagrange points of the domain 2n; hashed as snarkjs does, τ^(i+n) − τ^i.
+    std::vector<G1PointAffine> H(n), hashH(nHashH);
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < (int64_t)n; i++) H[i] = lTauH[2 * i + 1];
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < (int64_t)nHashH; i++) {
+        G1Point d;
+        G1.sub(d, const_cast<G1PointAffine &>(p.tau[i + n]), const_cast<G1PointAffine &>(p.tau[i]));
+        G1.copy(hashH[i], d);
+    }
+    step("H points");
+
+    G1PointAffine g1;
+    G2PointAffine g2;
+    G1.copy(g1, G1.one());
+    G2.copy(g2, G2.one());
+
+    Blake2b hash;
+    uint8_t u[G2B];
+    auto hashOne = [&](const auto &pt) {
+        toUncompressed(u, pt);
+        hash.update(u, sizeof pt);
+    };
+    hashOne(p.alpha[0]);
+    hashOne(p.beta[0]);
+    hashOne(p.beta2[0]);
+    hashOne(g2);
+    hashOne(g1);
+    hashOne(g2);
+    hashU32(hash, nPub + 1);
+    hashPoints(hash, IC.data(), IC.size());
+    hashU32(hash, (uint32_t)(n - 1));
+    hashPoints(hash, hashH.data(), nHashH);
+    hashU32(hash, (uint32_t)Cp.size());
+    hashPoints(hash, Cp.data(), Cp.size());
+    hashU32(hash, r.nVars);
+    hashPoints(hash, A.data(), A.size());
+    hashU32(hash, r.nVars);
+    hashPoints(hash, B1.data(), B1.size());
+    hashU32(hash, r.nVars);
+    hashPoints(hash, B2.data(), B2.size());
+    uint8_t csHash[64];
+    hash.final(csHash);
+    step("circuit hash");
+
+    Output o(outPath);
+    o.write("zkey", 4);
+    o.u32(1);   // version
+    o.u32(10);  // sections
+    o.section(1, 4);
+    o.u32(1);  // Groth16
+    o.section(2, 4 + N8 + 4 + N8 + 12 + 3 * G1B + 3 * G2B);
+    o.u32(N8);
+    o.write(Fq_rawq, N8);
+    o.u32(N8);
+    o.write(Fr_rawq, N8);
+    o.u32(r.nVars);
+    o.u32(nPub);
+    o.u32((uint32_t)n);
+    o.write(&p.alpha[0], G1B);
+    o.write(&p.beta[0], G1B);
+    o.write(&p.beta2[0], G2B);
+    o.write(&g2, G2B);  // γ
+    o.write(&g1, G1B);  // δ1
+    o.write(&g2, G2B);  // δ2
+    o.section(4, coefs.size());
+    o.write(coefs.data(), coefs.size());
+    o.section(3, IC.size() * G1B);
+    o.write(IC.data(), IC.size() * G1B);
+    o.section(9, n * G1B);
+    o.write(H.data(), n * G1B);
+    o.section(8, Cp.size() * G1B);
+    o.write(Cp.data(), Cp.size() * G1B);
+    o.section(5, A.size() * G1B);
+    o.write(A.data(), A.size() * G1B);
+    o.section(6, B1.size() * G1B);
+    o.write(B1.data(), B1.size() * G1B);
+    o.section(7, B2.size() * G2B);
+    o.write(B2.data(), B2.size() * G2B);
+    o.section(10, 64 + 4);
+    o.write(csHash, 64);
+    o.u32(0);  // contributions
+    o.commit();
+    step("write the key");
+}
+
+}  // namespace
+
+/** `zkr-prover zkey-new …` (prover.cpp's main passes the arguments after "zkey-new"). */
+int zkeyNewMain(const std::vector<std::string> &argv) {
+    programName = "zkr-prover zkey-new";
+    std::vector<std::string> args;
+    bool stats = false;
+    for (const std::string &a : argv) {
+        if (a == "-v") verbose = true;
+        else if (a == "--stats") stats = true;
+        else args.push_back(a);
+    }
+    if (args.size() != 3) {
+        fprintf(stderr, "usage: zkr-prover zkey-new [-v] [--stats] <circuit.r1cs> <pot.ptau> <circuit_0000.zkey>\n");
+        return 2;
+    }
+    try {
+        zkeyNew(args[0], args[1], args[2]);
+        if (stats) printStats();
+        return 0;
+    } catch (const Unsupported &e) {
+        fprintf(stderr, "zkr-prover zkey-new: unsupported: %s\n", e.what());
+        return 3;
+    } catch (const std::exception &e) {
+        fprintf(stderr, "zkr-prover zkey-new: %s\n", e.what());
+        return 1;
+    }
+}
