@@ -102,6 +102,16 @@ export async function submitProven(
   }
 }
 
+/** How logs and errors name the run of `k` batches from batch `n`: "batch n" or "batches n-m". */
+function batchesName(n: number, k: number): string {
+  return k === 1 ? `batch ${n}` : `batches ${n}-${n + k - 1}`;
+}
+
+/** The built batches and proofs of proven live batches, as the batch calls take them. */
+function provenItems(run: readonly LiveBatch[]): { batch: Batch; proof: ProofResult }[] {
+  return run.map((x) => ({ batch: x.batch!, proof: x.proof! }));
+}
+
 /**
  * Sends the consecutive proven batches `run` (numbers `first`, first + 1, …) in one submitBatches
  * transaction and waits until it is mined (at most `timeoutMs`); every failure is a PipelineError
@@ -113,7 +123,7 @@ export async function submitProvenRun(
   run: readonly { batch: Batch; proof: ProofResult }[],
   opts: { timeoutMs?: number; onSent?: (txHash: string) => void } = {},
 ): Promise<TransactionReceipt> {
-  const what = `submitting batches ${first}-${first + run.length - 1}`;
+  const what = `submitting ${batchesName(first, run.length)}`;
   try {
     return await sendAndWait(() => sendBatches(rollup, run), rollup.interface, { what, timeoutMs: opts.timeoutMs, onSent: (tx) => opts.onSent?.(tx.hash) });
   } catch (e) {
@@ -167,7 +177,7 @@ export class Submitter {
       const run = this.readyRun();
       if (run.length === 0 || !running()) return undefined;
       const f = run[0]!;
-      const what = run.length === 1 ? `submitting batch ${f.record.number}` : `submitting batches ${f.record.number}-${f.record.number + run.length - 1}`;
+      const what = `submitting ${batchesName(f.record.number, run.length)}`;
       try {
         if (!(await this.submitRun(run))) return undefined;
       } catch (e) {
@@ -223,24 +233,18 @@ export class Submitter {
     for (const x of run) await checkProof(this.o.vkey, x.proof!, x.record.publicSignals, x.record.number);
     if (run.length > 1) run = await this.withinGasLimit(run);
     for (const x of run) x.submitting.started();
-    const last = n + run.length - 1;
+    const batches = batchesName(n, run.length);
     const onSent = (hash: string) => {
       store.transaction(() => run.forEach((x) => store.setBatchSent(x.record.number, hash)));
-      this.o.log(`sequencer: submitting ${run.length === 1 ? `batch ${n}` : `batches ${n}-${last} in one transaction`} (transaction ${hash})`);
+      this.o.log(`sequencer: submitting ${batches}${run.length > 1 ? " in one transaction" : ""} (transaction ${hash})`);
     };
     const receipt =
       run.length === 1
         ? await submitProven(rollup, n, f.batch!, f.proof!, { timeoutMs: this.o.submitTimeoutMs, onSent })
-        : await submitProvenRun(
-            rollup,
-            n,
-            run.map((x) => ({ batch: x.batch!, proof: x.proof! })),
-            { timeoutMs: this.o.submitTimeoutMs, onSent },
-          );
+        : await submitProvenRun(rollup, n, provenItems(run), { timeoutMs: this.o.submitTimeoutMs, onSent });
     const block = { number: receipt.blockNumber, hash: receipt.blockHash };
     for (const x of run) this.o.ledger.markIncluded(x.record, receipt.hash, block);
     this.o.onIncluded();
-    const batches = run.length === 1 ? `batch ${n}` : `batches ${n}-${last}`;
     this.o.log(`sequencer: ${batches} included in L1 block ${block.number} (gas ${receipt.gasUsed}); final after ${describeFinality(this.o.finality)}`);
     return true;
   }
@@ -255,11 +259,7 @@ export class Submitter {
     const block = await rollup.runner!.provider!.getBlock("latest");
     const budget = block ? block.gasLimit / MAX_BLOCK_GAS_SHARE : undefined;
     while (run.length > 1 && budget !== undefined) {
-      const gas = await estimateBatches(
-        rollup,
-        run.map((x) => ({ batch: x.batch!, proof: x.proof! })),
-      );
-      if (gas <= budget) break;
+      if ((await estimateBatches(rollup, provenItems(run))) <= budget) break;
       run = run.slice(0, Math.max(1, Math.floor(run.length / 2)));
     }
     return run;
