@@ -89,7 +89,7 @@ interface Row {
 }
 const rows: Row[] = [];
 for (const n of sizes) {
-  const p = deriveParams({ name: `d${depth}_n${n}`, depth, batchSize: n, l1Slots, feeSlots });
+  const p = deriveParams({ name: `d${depth}_n${n}`, description: "priced only, no circuit", depth, batchSize: n, l1Slots, feeSlots });
   log(`marginal gas at N = ${n} …`);
   const g = await mockBatchGas(signer!, p);
   rows.push({ n, txBytes: p.txBytes, marginal: g.marginal, fixed: new Map(ks.map((k) => [k, fixedTest.get(k)! + g.empty - testMock.empty])) });
