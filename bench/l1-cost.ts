@@ -1,31 +1,44 @@
-// All-in L1 gas per transfer at full batches, for batch sizes N and aggregation factors k:
+// All-in L1 gas per transfer at full batches, for batch sizes N and aggregation factors k (k
+// batches in one submitBatches transaction; k = 1: submitBatch), under Ethereum's current rules:
 //
-//   fixed gas per batch when k proofs go in one submitBatches transaction / N + marginal gas per transfer
+//   gas of the transaction = 21,000 + max(calldata gas + execution gas, 10 · calldata tokens)
+//   (EIP-7623, in force since Prague: a data-heavy transaction pays at least 10 gas per token,
+//   a token per zero byte and 4 per non-zero byte, i.e. 40 instead of 16 gas per non-zero byte)
+//   all-in gas per transfer = gas of the transaction / (k · N)
 //
 //   node --import tsx bench/l1-cost.ts [--sizes 32,128,256,448,1024] [--aggregate 1,4,8] [--depth 12]
 //
-// The fixed part is measured with real proofs and the real generated verifier: k + 1 consecutive
-// empty batches of the test instance (nothing posted, no L1 operation) are proven, the first is
-// submitted alone (it also initialises storage), and from an EVM snapshot after it the next k
-// go by submitBatch (k = 1) or one submitBatches (k > 1); the gas over k is the fixed cost of a
-// batch at that k. Every batch verifier checks two public signals, so the pairing work is the same
-// for every instance; what the Rollup does per batch differs a little with D, L and F (fee-slot and
-// slot-scan bytes), so the fixed cost at the size shown is corrected by the difference of empty
-// batches of the two parameter sets on the MockVerifier. The marginal part is bench/marginal.ts at
-// that N (every calldata byte non-zero, no exits). Neither needs the circuit of the size shown: the
-// Rollup takes D, N, L, F as constructor values, so sizes not registered are priced as well.
+// Because of the max, the cost is not "fixed cost / N + marginal cost": execution and calldata
+// are measured apart, on an in-process chain at Cancun (no floor: gas used is exactly 21,000 +
+// calldata + execution; opcode and precompile prices are those of Prague and Osaka), and the
+// transaction's gas is computed from them by the rule above.
+// - Execution of k batches: real proofs and the real generated verifier. k + 1 consecutive empty
+//   batches of the test instance are proven; the first is submitted alone (it also initialises
+//   storage), then from an EVM snapshot the next k by submitBatch (k = 1) or one submitBatches.
+//   Every batch verifier checks two public signals, so this is the verifier's work for any
+//   instance. What the Rollup does per batch depends on D, L, F and N (fee-slot bytes, the
+//   public-input polynomial's 5 + L + ⌈N / 2⌉ coefficients): the difference of empty batches of
+//   the two parameter sets on the MockVerifier is added per batch, and the execution a posted
+//   transfer adds at that N (every calldata byte non-zero, no exits) per transfer.
+// - Calldata: the actual submitBatches (submitBatch) encoding of k batches of N transfers of
+//   non-zero bytes, with the real proofs.
+// No circuit of size N is needed: the Rollup takes D, N, L, F as constructor values, so sizes not
+// registered are priced the same way.
 import os from "node:os";
 import { parseArgs } from "node:util";
-import { deriveParams } from "../src/model/params.js";
+import { batchStruct } from "../src/chain/calldata.js";
+import { deriveParams, type DerivedParams } from "../src/model/params.js";
 import { L2State } from "../src/model/state.js";
 import type { Batch } from "../src/model/batch.js";
 import { buildContracts } from "../src/proving/setup.js";
+import { packGroth16Proof } from "../src/proving/proof.js";
 import { Prover } from "../src/proving/prover.js";
 import { LocalProofQueue, type QueuedProof } from "../src/prover/queue.js";
+import type { RollupContract } from "../src/chain/deploy.js";
 import { sendBatch, sendBatches } from "../src/sequencer/operator.js";
 import { assembleBatch } from "../src/sequencer/planner.js";
 import { proveBatch } from "../src/sequencer/proofs.js";
-import { mockBatchGas } from "./marginal.js";
+import { calldataBytes, calldataGas, executionGas, mockBatchGas } from "./marginal.js";
 import { benchWorld, fundedRollup, log } from "./world.js";
 
 const { values } = parseArgs({
@@ -45,18 +58,23 @@ const l1Slots = Number(values["l1-slots"]);
 const feeSlots = Number(values["fee-slots"]);
 const kMax = Math.max(...ks);
 
-const w = await benchWorld();
+/** EIP-7623's floor price of a calldata token. */
+const FLOOR_PER_TOKEN = 10;
+
+const w = await benchWorld("cancun");
 await buildContracts();
 
-// ---- fixed gas per batch at each k: real proofs, the real verifier
+// ---- execution of k empty batches: real proofs, the real verifier
 const prover = new Prover(w.setup.manifest, { prover: "auto" });
 const proofs = new LocalProofQueue(w.setup.manifest, { prover });
-const fixedTest = new Map<number, bigint>();
+const realExecution = new Map<number, number>();
+let rollup!: RollupContract;
+const proven: { batch: Batch; proof: QueuedProof }[] = [];
 try {
-  const { rollup, domain } = await fundedRollup(w, 0, 0n);
+  ({ rollup } = await fundedRollup(w, 0, 0n));
   const state = new L2State(w.crypto, w.p);
   const l1HashStart = await rollup.l1ChainHash(0);
-  const proven: { batch: Batch; proof: QueuedProof }[] = [];
+  const domain = { chainId: w.chainId, rollupAddress: BigInt(await rollup.getAddress()) };
   log(`proving ${kMax + 1} empty batches of ${w.p.name} …`);
   for (let i = 0; i <= kMax; i++) {
     const { batch } = assembleBatch(state, { txs: [], l1Ops: [] }, { domain, feeIdx: [], l1HashStart });
@@ -68,46 +86,79 @@ try {
   for (const k of ks) {
     const snap = await w.ethers.provider.send("evm_snapshot", []);
     const run = proven.slice(1, 1 + k);
-    const tx = k === 1 ? sendBatch(rollup, run[0]!.batch, run[0]!.proof) : sendBatches(rollup, run);
-    const receipt = (await (await tx).wait())!;
+    const receipt = (await (await (k === 1 ? sendBatch(rollup, run[0]!.batch, run[0]!.proof) : sendBatches(rollup, run))).wait())!;
     if ((await rollup.batchNumber()) !== BigInt(1 + k)) throw new Error(`L1 did not take the ${k} batches`);
-    fixedTest.set(k, receipt.gasUsed / BigInt(k));
+    realExecution.set(k, await executionGas(w.ethers.provider, receipt));
     await w.ethers.provider.send("evm_revert", [snap]);
   }
 } finally {
   await proofs.close(); // closes the prover too
 }
 
-// ---- per size: the marginal gas per transfer, and the correction of the fixed part
+/** The calldata of k full batches of parameters p (transfers of non-zero bytes) with the real proofs. */
+function fullCalldata(p: DerivedParams, k: number): Uint8Array {
+  const items = proven.slice(1, 1 + k).map(({ proof }, i) => ({
+    data: batchStruct({
+      newRoot: proven[i + 1]!.batch.data.newRoot,
+      l1Count: 0,
+      l1Results: new Uint8Array(),
+      feeIdx: new Uint8Array(p.feeSlots * p.idxBytes).fill(1),
+      txData: Uint8Array.from({ length: p.batchSize * p.txBytes }, (_, j) => (j % p.txBytes < p.idxBytes ? 0x11 : 0x5a)),
+      commitment: proven[i + 1]!.batch.data.commitment,
+    }),
+    proof: packGroth16Proof(proof.proof),
+  }));
+  const hex =
+    k === 1
+      ? rollup.interface.encodeFunctionData("submitBatch", [...Object.values(items[0]!.data), items[0]!.proof] as never)
+      : rollup.interface.encodeFunctionData("submitBatches", [items.map((x) => x.data), items.map((x) => x.proof)]);
+  return Uint8Array.from(Buffer.from(hex.slice(2), "hex"));
+}
+
+// ---- per size: the Rollup's own execution, and the transaction's gas by the rule
 const [signer] = await w.ethers.getSigners();
 const testMock = await mockBatchGas(signer!, w.p);
+interface Cell {
+  gas: number;
+  floor: boolean;
+}
 interface Row {
   n: number;
   txBytes: number;
-  marginal: bigint;
-  fixed: Map<number, bigint>;
+  perTransferExecution: number;
+  cells: Map<number, Cell>;
 }
 const rows: Row[] = [];
 for (const n of sizes) {
   const p = deriveParams({ name: `d${depth}_n${n}`, description: "priced only, no circuit", depth, batchSize: n, l1Slots, feeSlots });
-  log(`marginal gas at N = ${n} …`);
+  log(`execution at N = ${n} …`);
   const g = await mockBatchGas(signer!, p);
-  rows.push({ n, txBytes: p.txBytes, marginal: g.marginal, fixed: new Map(ks.map((k) => [k, fixedTest.get(k)! + g.empty - testMock.empty])) });
+  const cells = new Map<number, Cell>();
+  for (const k of ks) {
+    const execution = realExecution.get(k)! + k * (g.emptyExecution - testMock.emptyExecution) + k * n * g.marginalExecution;
+    const cd = calldataBytes(fullCalldata(p, k));
+    const standard = 21_000 + calldataGas(cd) + execution;
+    const floor = 21_000 + FLOOR_PER_TOKEN * (cd.zero + 4 * cd.nonZero);
+    cells.set(k, { gas: Math.max(standard, floor), floor: floor > standard });
+  }
+  rows.push({ n, txBytes: p.txBytes, perTransferExecution: g.marginalExecution, cells });
 }
 
-const f = (x: number | bigint) => x.toLocaleString("en-US", { maximumFractionDigits: 0 });
+const f = (x: number) => x.toLocaleString("en-US", { maximumFractionDigits: 0 });
 const cpu = os.cpus();
 console.log(
   `\nMachine: ${cpu[0]?.model ?? "unknown CPU"}, ${cpu.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}; D = ${depth}, L = ${l1Slots}, F = ${feeSlots}\n`,
 );
-console.log(`Fixed gas per batch, real proofs and verifier (${w.p.name}, empty batches): ${ks.map((k) => `k = ${k}: ${f(fixedTest.get(k)!)}`).join(", ")}\n`);
 console.log(
-  `| N | bytes / transfer | marginal gas / transfer | ${ks.map((k) => `fixed / batch, k = ${k}`).join(" | ")} | ${ks.map((k) => `**all-in / transfer, k = ${k}**`).join(" | ")} |`,
+  `Execution gas of empty batches with real proofs and the real verifier (${w.p.name}), per batch: ${ks.map((k) => `k = ${k}: ${f(realExecution.get(k)! / k)}`).join(", ")}\n`,
 );
-console.log(`|${"---:|".repeat(3 + 2 * ks.length)}`);
+console.log(`| N | bytes / transfer | Rollup execution / transfer | ${ks.map((k) => `**all-in gas / transfer, k = ${k}**`).join(" | ")} |`);
+console.log(`|${"---:|".repeat(3 + ks.length)}`);
 for (const r of rows) {
-  const allIn = ks.map((k) => Number(r.fixed.get(k)!) / r.n + Number(r.marginal));
-  console.log(
-    `| ${r.n} | ${r.txBytes} | ${f(r.marginal)} | ${ks.map((k) => f(r.fixed.get(k)!)).join(" | ")} | ${allIn.map((x) => `**${f(Math.round(x))}**`).join(" | ")} |`,
-  );
+  const cells = ks.map((k) => {
+    const c = r.cells.get(k)!;
+    return `**${f(Math.round(c.gas / (k * r.n)))}**${c.floor ? " ᶠ" : ""}`;
+  });
+  console.log(`| ${r.n} | ${r.txBytes} | ${f(r.perTransferExecution)} | ${cells.join(" | ")} |`);
 }
+console.log("\nᶠ the calldata floor (EIP-7623) sets the transaction's gas");

@@ -5,6 +5,7 @@
 // aggregateWaitMs, batches proven one after another still share a transaction, and a batch whose
 // successor's proof does not come goes alone once the wait is over.
 import { expect } from "chai";
+import type { Provider } from "ethers";
 import type { RollupDeployment } from "../../src/chain/deploy.js";
 import { readBatches, rebuildFromL1 } from "../../src/chain/rebuild.js";
 import type { ZkrCrypto } from "../../src/model/crypto.js";
@@ -151,5 +152,25 @@ describe("sequencer: a run of proven batches in one submitBatches transaction (r
         expect((e as Error).message).to.match(/aggregateWaitMs must be a non-negative integer/);
       }
     }
+  });
+
+  it("halves a run whose transaction would need more than half the block gas limit", async () => {
+    const provider = d.rollup.runner!.provider! as unknown as { send(m: string, p: unknown[]): Promise<unknown> } & Provider;
+    const limit = (await provider.getBlock("latest"))!.gasLimit;
+    const before = await deposits(6);
+    // Three aggregated batches of two deposits each need ~445k gas, two ~355k: with a block gas
+    // limit of 800k the budget (half of it) takes two, so the run of three goes as one and two.
+    await provider.send("evm_setBlockGasLimit", ["0x" + (800_000).toString(16)]);
+    await provider.send("evm_mine", []); // the latest block, which the submitter reads, has the new limit
+    try {
+      const held = new HeldProofs(served.queue);
+      const { seq } = await served.serve({ prover: held, maxAggregate: 8 });
+      await held.releaseAfter(3);
+      await seq.drain(180_000);
+      await served.stop();
+    } finally {
+      await provider.send("evm_setBlockGasLimit", ["0x" + limit.toString(16)]);
+    }
+    expect([...(await batchTxs(before)).values()]).to.deep.equal([[before + 1n], [before + 2n, before + 3n]]);
   });
 });
