@@ -375,7 +375,8 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => stop("SIGINT"));
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+// Run as a program from its source (the bundle has no worker program: there it is `zkr prover`).
+if (!BUNDLED && process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
   main().catch((e: Error) => {
     console.error(`zkr prover worker: ${e.message}`);
     process.exit(1);
