@@ -25,7 +25,7 @@
 // `snarkjs powersoftau verify` accepts it (for a seed given by `seed`, the point sections equal
 // byte for byte those of `powersoftau beacon` with the beacon whose 2^k-fold sha256 is `seed`).
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, realpathSync, renameSync, rmSync } from "node:fs";
+import { accessSync, constants, mkdirSync, realpathSync, renameSync, rmSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -33,7 +33,7 @@ import { Worker } from "node:worker_threads";
 import { blake2b } from "@noble/hashes/blake2";
 import { buildBn128, ChaCha } from "ffjavascript";
 import type { PtauInfo } from "./manifest.js";
-import { buildNativeProver, type NativeBuildOptions, type NativeProver, NativePtauNewError, nativePtauNew } from "./native.js";
+import { buildNativeProver, type NativeBuildOptions, type NativeProofStats, type NativeProver, NativePtauNewError, nativePtauNew } from "./native.js";
 import { sha256File, tempPathFor } from "../util/fs.js";
 import type { Log } from "../util/log.js";
 
@@ -71,6 +71,8 @@ export interface FastPtauOptions {
 /** A generated development ptau, and which engine computed its points. */
 export interface FastPtau extends PtauInfo {
   engine: "native" | "js";
+  /** The native program's threads, peak RSS, CPU time and steps (the native engine only). */
+  nativeStats?: NativeProofStats;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -551,7 +553,7 @@ function nativeFiller(prover: NativeProver, curve: Bn128, threads: number | unde
           .map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)} s`)
           .join(", ")})`,
     );
-    return { partialHash: r.partialHash, nextChallenge: r.nextChallenge, engine: "native" };
+    return { partialHash: r.partialHash, nextChallenge: r.nextChallenge, engine: "native", nativeStats: r.stats };
   };
 }
 
@@ -577,7 +579,7 @@ async function writePtau(
   phase1: Omit<PointSection, "offset">[],
   phase2: Omit<PointSection, "offset">[],
   fill: PointFiller,
-): Promise<"native" | "js"> {
+): Promise<Pick<FastPtau, "engine" | "nativeStats">> {
   const { G1, G2 } = curve;
   const fh = await open(tmp, "wx");
   try {
@@ -618,7 +620,7 @@ async function writePtau(
     pos += rec.length;
     for (const s of phase2) sections.push(await place(s));
 
-    const { partialHash, nextChallenge, engine } = await fill(fh, tmp, sections, challenge, pubKeyBytes(curve, key, false));
+    const { partialHash, nextChallenge, ...computed } = await fill(fh, tmp, sections, challenge, pubKeyBytes(curve, key, false));
 
     // Section 7: the single contribution record.
     let at = 4;
@@ -643,7 +645,7 @@ async function writePtau(
     rec.set(name, at + 10);
     await fh.write(rec, 0, rec.length, recAt);
     await fh.sync();
-    return engine;
+    return computed;
   } finally {
     await fh.close();
   }
@@ -670,6 +672,13 @@ export async function generateFastDevPtau(power: number, outFile: string, opts: 
   if (!FAST_PTAU_ENGINES.includes(engine)) throw new Error(`fast ptau engine must be ${FAST_PTAU_ENGINES.join(", ")}, got "${String(engine)}"`);
   const log = opts.log ?? (() => {});
   const threads = Math.max(1, opts.threads ?? os.availableParallelism());
+  // The output's directory first: a path that cannot be written fails before any work.
+  try {
+    mkdirSync(path.dirname(outFile), { recursive: true });
+    accessSync(path.dirname(outFile), constants.W_OK);
+  } catch (e) {
+    throw new Error(`cannot write the development ptau ${outFile}: ${(e as Error).message}`, { cause: e });
+  }
   const t0 = Date.now();
   const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
   const what = `fast ptau 2^${power}`;
@@ -748,18 +757,18 @@ export async function generateFastDevPtau(power: number, outFile: string, opts: 
     section(15, "G1", false, lagrange("G1", beta, power, false)),
   ];
 
-  mkdirSync(path.dirname(outFile), { recursive: true });
-  const attempt = async (fill: PointFiller): Promise<{ tmp: string; engine: "native" | "js" }> => {
+  type Written = { tmp: string } & Pick<FastPtau, "engine" | "nativeStats">;
+  const attempt = async (fill: PointFiller): Promise<Written> => {
     const tmp = tempPathFor(outFile);
     try {
-      return { tmp, engine: await writePtau(tmp, curve, power, key, challenge, phase1, phase2, fill) };
+      return { tmp, ...(await writePtau(tmp, curve, power, key, challenge, phase1, phase2, fill)) };
     } catch (e) {
       rmSync(tmp, { force: true });
       throw e;
     }
   };
   const js = () => attempt(workerFiller(curve, threads, log, what, elapsed));
-  let done: { tmp: string; engine: "native" | "js" };
+  let done: Written;
   if (native) {
     try {
       done = await attempt(nativeFiller(native, curve, opts.threads, log, what));
@@ -780,5 +789,5 @@ export async function generateFastDevPtau(power: number, outFile: string, opts: 
     throw e;
   }
   log(`fast development ptau 2^${power} written to ${outFile} in ${elapsed()} (${done.engine})`);
-  return { path: realpathSync(outFile), sha256, power, kind: "development", engine: done.engine };
+  return { path: realpathSync(outFile), sha256, power, kind: "development", engine: done.engine, ...(done.nativeStats && { nativeStats: done.nativeStats }) };
 }
