@@ -1,7 +1,7 @@
 // zkr native programs — affine points (ffiasm's layout: x, y in Montgomery form, the point at
 // infinity (0, 0), which is also snarkjs's LEM encoding): the batch conversion of XYZZ points to
 // affine form with one field inversion (Montgomery's trick), the affine addition once its
-// denominator's inverse is known (the step every batch-affine loop shares), and the encodings
+// denominator's inverse is known (the step every batch-affine loop shares; a doubling's too), and the encodings
 // snarkjs hashes: uncompressed (LEMtoU) and compressed (LEMtoC).
 // GPL-3.0-or-later (see LICENSE in this directory).
 #pragma once
@@ -54,6 +54,23 @@ inline void addWithInverse(Affine &r, const Affine &a, const Affine &p, const El
     F::sqr(x, lambda);
     F::sub(x, x, a.x);
     F::sub(x, x, p.x);
+    F::sub(t, a.x, x);
+    F::mul(t, t, lambda);
+    F::sub(r.y, t, a.y);
+    r.x = x;
+}
+
+/** r = 2a for an affine point with a.y ≠ 0 (a = 0x, y² = x³ + b), given inv = 1/(2·a.y): λ = 3x²·inv (3M + 1S with the other terms). r may be a. */
+template <typename F, typename Affine, typename Elem>
+inline void doubleWithInverse(Affine &r, const Affine &a, const Elem &inv) {
+    Elem lambda, t, x;
+    F::sqr(t, a.x);
+    F::add(lambda, t, t);
+    F::add(lambda, lambda, t);
+    F::mul(lambda, lambda, inv);
+    F::sqr(x, lambda);
+    F::sub(x, x, a.x);
+    F::sub(x, x, a.x);
     F::sub(t, a.x, x);
     F::mul(t, t, lambda);
     F::sub(r.y, t, a.y);
