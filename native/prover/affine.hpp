@@ -43,38 +43,39 @@ void toAffine(typename Curve::PointAffine *out, const typename Curve::Point *p, 
 }
 
 /**
- * r = a + p for affine points with a.x ≠ p.x, given inv = 1/(p.x − a.x): λ = (p.y − a.y)·inv,
- * x = λ² − a.x − p.x, y = λ·(a.x − x) − a.y (2M + 1S). r may be a.
+ * r = the third point, negated, on the line of slope λ through a and a point of x-coordinate px:
+ * x = λ² − a.x − px, y = λ·(a.x − x) − a.y (1M + 1S). r may be a.
  */
 template <typename F, typename Affine, typename Elem>
-inline void addWithInverse(Affine &r, const Affine &a, const Affine &p, const Elem &inv) {
-    Elem lambda, t, x;
-    F::sub(t, p.y, a.y);
-    F::mul(lambda, t, inv);
+inline void fromSlope(Affine &r, const Affine &a, const Elem &px, const Elem &lambda) {
+    Elem t, x;
     F::sqr(x, lambda);
     F::sub(x, x, a.x);
-    F::sub(x, x, p.x);
+    F::sub(x, x, px);
     F::sub(t, a.x, x);
     F::mul(t, t, lambda);
     F::sub(r.y, t, a.y);
     r.x = x;
 }
 
-/** r = 2a for an affine point with a.y ≠ 0 (a = 0x, y² = x³ + b), given inv = 1/(2·a.y): λ = 3x²·inv (3M + 1S with the other terms). r may be a. */
+/** r = a + p for affine points with a.x ≠ p.x, given inv = 1/(p.x − a.x): λ = (p.y − a.y)·inv (2M + 1S). r may be a. */
+template <typename F, typename Affine, typename Elem>
+inline void addWithInverse(Affine &r, const Affine &a, const Affine &p, const Elem &inv) {
+    Elem lambda;
+    F::sub(lambda, p.y, a.y);
+    F::mul(lambda, lambda, inv);
+    fromSlope<F>(r, a, p.x, lambda);
+}
+
+/** r = 2a for an affine point with a.y ≠ 0 (on y² = x³ + b), given inv = 1/(2·a.y): λ = 3·a.x²·inv (2M + 2S). r may be a. */
 template <typename F, typename Affine, typename Elem>
 inline void doubleWithInverse(Affine &r, const Affine &a, const Elem &inv) {
-    Elem lambda, t, x;
+    Elem lambda, t;
     F::sqr(t, a.x);
     F::add(lambda, t, t);
     F::add(lambda, lambda, t);
     F::mul(lambda, lambda, inv);
-    F::sqr(x, lambda);
-    F::sub(x, x, a.x);
-    F::sub(x, x, a.x);
-    F::sub(t, a.x, x);
-    F::mul(t, t, lambda);
-    F::sub(r.y, t, a.y);
-    r.x = x;
+    fromSlope<F>(r, a, a.x, lambda);
 }
 
 template <typename Affine>

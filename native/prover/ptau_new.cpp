@@ -193,8 +193,8 @@ Plan readPlan(std::istream &in) {
 /**
  * The window (bits) minimising the additions: rows − 1 per point (the first digit's entry is
  * copied) and about one per table entry. At most 16: a row of G1 (2 MiB) then fits in a core's L2
- * cache; above, each addition waits on memory (measured: 15 % dearer at 20 bits, which leaves a
- * 2^20 ptau no faster and a 2^23 one 7 % faster for a 1.3 GB table).
+ * cache; above, each addition waits more on memory (measured at 2^16: about 15 % dearer at 20
+ * bits; by that a 2^20 ptau would be no faster, a 2^23 one about 7 % faster, for tables of 1.3 GB).
  */
 unsigned windowFor(uint64_t points) {
     unsigned best = 2;
