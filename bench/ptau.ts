@@ -32,7 +32,7 @@ const log = (m: string) => console.error(m);
 await buildNativeProver({ log });
 const dir = mkdtempSync(path.join(values.dir, "zkr-bench-ptau-"));
 const rows: string[] = [];
-const mb = (bytes: number) => `${Math.round(bytes / (1 << 20)).toLocaleString("en-US")} MB`;
+const mib = (bytes: number) => `${Math.round(bytes / (1 << 20)).toLocaleString("en-US")} MiB`;
 try {
   const run = async (power: number, engine: Exclude<FastPtauEngine, "auto">): Promise<FastPtau & { s: number }> => {
     const seed = new Uint8Array(32).fill(power);
@@ -44,7 +44,7 @@ try {
     const cpuS = engine === "js" ? (cpu.user + cpu.system) / 1e6 : r.nativeStats!.cpuMs / 1000;
     const rssKiB = engine === "js" ? process.resourceUsage().maxRSS : r.nativeStats!.maxRssKiB;
     const threads = engine === "js" ? os.availableParallelism() : r.nativeStats!.threads;
-    rows.push(`| 2^${power} | ${engine} | ${s.toFixed(1)} | ${cpuS.toFixed(1)} | ${threads} | ${mb(rssKiB * 1024)} | ${mb(statSync(r.path).size)} |`);
+    rows.push(`| 2^${power} | ${engine} | ${s.toFixed(1)} | ${cpuS.toFixed(1)} | ${threads} | ${mib(rssKiB * 1024)} | ${mib(statSync(r.path).size)} |`);
     log(`2^${power} ${engine}: ${s.toFixed(1)} s`);
     return { ...r, s };
   };
