@@ -708,11 +708,11 @@ export async function generateFastDevPtau(power: number, outFile: string, opts: 
   if (Fr.eq(Fr.exp(tau, 2n ** BigInt(power + 1)), Fr.one)) throw new Error("degenerate secret tau (a root of unity): use another seed");
 
   const N = 2 ** power;
-  const geometric = (group: GroupName, first: Bytes, count: number, encodings: boolean): PointsJob[] => {
+  const geometric = (group: GroupName, first: Bytes, count: number): PointsJob[] => {
     const jobs: PointsJob[] = [];
     for (let i = 0; i < count; i += CHUNK) {
       const f = Fr.mul(first, Fr.exp(tau, i));
-      jobs.push({ type: "points", group, n: Math.min(CHUNK, count - i), encodings, kind: "geometric", first: f, inc: tau });
+      jobs.push({ type: "points", group, n: Math.min(CHUNK, count - i), encodings: false, kind: "geometric", first: f, inc: tau });
     }
     return jobs;
   };
@@ -735,20 +735,21 @@ export async function generateFastDevPtau(power: number, outFile: string, opts: 
     }
     return jobs;
   };
+  // A hashed section's jobs return their points' encodings too (for the JS engine's hashes).
   const section = (id: number, group: GroupName, hashed: boolean, jobs: PointsJob[]): Omit<PointSection, "offset"> => ({
     id,
     group,
     hashed,
-    jobs,
+    jobs: jobs.map((j) => ({ ...j, encodings: hashed })),
     points: jobs.reduce((n, j) => n + j.n, 0),
   });
   const one = Fr.one;
   const phase1 = [
-    section(2, "G1", true, geometric("G1", one, 2 * N - 1, true)),
-    section(3, "G2", true, geometric("G2", one, N, true)),
-    section(4, "G1", true, geometric("G1", alpha, N, true)),
-    section(5, "G1", true, geometric("G1", beta, N, true)),
-    section(6, "G2", true, geometric("G2", beta, 1, true)),
+    section(2, "G1", true, geometric("G1", one, 2 * N - 1)),
+    section(3, "G2", true, geometric("G2", one, N)),
+    section(4, "G1", true, geometric("G1", alpha, N)),
+    section(5, "G1", true, geometric("G1", beta, N)),
+    section(6, "G2", true, geometric("G2", beta, 1)),
   ];
   const phase2 = [
     section(12, "G1", false, lagrange("G1", one, power + 1, true)),
