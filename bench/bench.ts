@@ -15,8 +15,8 @@
 import os from "node:os";
 import { parseArgs } from "node:util";
 import { compileCircuit } from "../src/proving/circom.js";
-import { loadCrypto, SNARK_FIELD } from "../src/model/crypto.js";
-import { deployRollup, DEV_POLICY, MOCK_VERIFIER_KEY_HASH } from "../src/chain/deploy.js";
+import { loadCrypto } from "../src/model/crypto.js";
+import { DEV_POLICY } from "../src/chain/deploy.js";
 import { L2Key } from "../src/model/keys.js";
 import { getInstance } from "../src/proving/instances.js";
 import { REPO_ROOT } from "../src/util/paths.js";
@@ -31,6 +31,7 @@ import { measureGasFigures } from "./gas.js";
 import { updateReadme } from "../scripts/readme-tables.js";
 import { connectRollup, deploy } from "../src/ops/index.js";
 import { benchSettings } from "./settings.js";
+import { mockBatchGas } from "./marginal.js";
 
 const { values } = parseArgs({
   options: {
@@ -166,9 +167,7 @@ if (proving.length) {
   }
 }
 
-// Calldata and execution cost per transfer at the production batch size, measured with the
-// test-only MockVerifier: the pairing check costs the same for any N (two public signals), so
-// gas(N transfers) − gas(0) over N is the marginal L1 cost of a transfer at that size.
+// Calldata and execution cost per transfer at the production batch size (bench/marginal.ts).
 const marginalRows: { instance: string; n: number; marginal: bigint; fixed: bigint }[] = [];
 for (const name of list(values.compile)) {
   const p = getInstance(name);
@@ -176,28 +175,8 @@ for (const name of list(values.compile)) {
   const { ethers } = await network.connect();
   const [signer] = await ethers.getSigners();
   await buildContracts();
-  const d = await deployRollup({ signer, verifierArtifact: "MockVerifier", verifyingKeyHash: MOCK_VERIFIER_KEY_HASH, params: p, sequencer: signer.address });
-  const gas = async (n: number) => {
-    // worst case: every calldata byte non-zero, no exits (exits add a credit each)
-    const tx = Uint8Array.from({ length: n * p.txBytes }, (_, i) => (i % p.txBytes < p.idxBytes ? 0x11 : 0x5a));
-    const fee = Uint8Array.from({ length: p.feeSlots * p.idxBytes }, () => 1);
-    const r = await (
-      await d.rollup.submitBatch(
-        1n,
-        0,
-        "0x",
-        "0x" + Buffer.from(fee).toString("hex"),
-        "0x" + Buffer.from(tx).toString("hex"),
-        SNARK_FIELD - 1n,
-        Array(8).fill(1n),
-      )
-    ).wait();
-    return r!.gasUsed;
-  };
-  await gas(0); // the first batch also initialises storage slots (batchNumber 0 → 1): not a per-batch cost
-  const g0 = await gas(0);
-  const gN = await gas(p.batchSize);
-  marginalRows.push({ instance: name, n: p.batchSize, marginal: (gN - g0) / BigInt(p.batchSize), fixed: g0 });
+  const g = await mockBatchGas(signer!, p);
+  marginalRows.push({ instance: name, n: p.batchSize, marginal: g.marginal, fixed: g.empty });
 }
 
 const f = (x: number | bigint | undefined, digits = 0) =>

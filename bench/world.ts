@@ -12,15 +12,18 @@ import { benchSettings } from "./settings.js";
 
 export const log = (m: string) => console.error(m);
 
-/** The test instance's setup, the crypto and the chain's first two signers (deployer and sequencer; a user). */
-export async function benchWorld() {
+/**
+ * The test instance's setup, the crypto and the chain's first two signers (deployer and sequencer;
+ * a user), on the in-process chain at Hardhat's default hardfork or at `hardfork`.
+ */
+export async function benchWorld(hardfork?: string) {
   const { devPtau } = benchSettings();
   process.chdir(REPO_ROOT);
   const p = getInstance(TEST_INSTANCE);
   const setup = await setupInstance(p.name, { log, devPtau, writeVerifier: false });
   const crypto = await loadCrypto();
   const { network } = await import("hardhat");
-  const { ethers } = await network.connect();
+  const { ethers } = await network.connect(hardfork ? { override: { hardfork } } : undefined);
   const [signer, user] = await ethers.getSigners();
   const chainId = (await ethers.provider.getNetwork()).chainId;
   return { devPtau, p, setup, crypto, ethers, signer: signer!, user: user!, chainId };

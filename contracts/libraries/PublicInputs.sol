@@ -167,17 +167,27 @@ library PublicInputs {
     }
 
     /// @dev The public signals of coefficients `c` (the commitment last): z = keccak256 of all of
-    ///      them mod r, y = Σ c[i]·z^i mod r (Horner from the last word down to c[0]).
+    ///      them mod r, y = Σ c[i]·z^i mod r (Horner from the last word down to c[0]). This loop is
+    ///      the Rollup's per-coefficient cost (a full batch has one coefficient per
+    ///      txsPerCoefficient transfers): unrolled by four words, one pointer, r in a variable.
     function evaluate(uint256[] memory c) internal pure returns (uint256 y, uint256 z) {
         assembly ("memory-safe") {
-            let m := mload(c)
+            let r := SNARK_FIELD
             let data := add(c, 32)
-            z := mod(keccak256(data, mul(m, 32)), SNARK_FIELD)
-            for {
-                let i := m
-            } gt(i, 0) {} {
-                i := sub(i, 1)
-                y := addmod(mulmod(y, z, SNARK_FIELD), mload(add(data, mul(i, 32))), SNARK_FIELD)
+            let p := add(data, mul(mload(c), 32)) // one past the last word
+            z := mod(keccak256(data, sub(p, data)), r)
+            // The top words four at a time, down to the m mod 4 lowest, then those one by one.
+            let low := add(data, mul(mod(mload(c), 4), 32))
+            for {} gt(p, low) {} {
+                p := sub(p, 128)
+                y := addmod(mulmod(y, z, r), mload(add(p, 96)), r)
+                y := addmod(mulmod(y, z, r), mload(add(p, 64)), r)
+                y := addmod(mulmod(y, z, r), mload(add(p, 32)), r)
+                y := addmod(mulmod(y, z, r), mload(p), r)
+            }
+            for {} gt(p, data) {} {
+                p := sub(p, 32)
+                y := addmod(mulmod(y, z, r), mload(p), r)
             }
         }
     }

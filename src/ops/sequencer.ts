@@ -33,6 +33,8 @@ export interface SequencerServiceOptions {
   maxInFlight?: number;
   /** Proven batches per submitBatches transaction, at most (the Sequencer's default where absent). */
   maxAggregate?: number;
+  /** How long a proven batch may wait for the next proofs to share its transaction (the Sequencer's default, 0, where absent). */
+  aggregateWaitMs?: number;
   maxLogRange?: number;
   /** Mempool limits and minimum fees (the Sequencer's defaults where absent). */
   mempool?: { maxPending?: number; maxPendingPerSender?: number; minFee?: ReadonlyMap<bigint, bigint> };
@@ -96,6 +98,7 @@ export async function startSequencer(o: SequencerServiceOptions): Promise<Runnin
       ...(o.batchTimeoutMs !== undefined && { batchTimeoutMs: o.batchTimeoutMs }),
       ...(o.maxInFlight !== undefined && { maxInFlight: o.maxInFlight }),
       ...(o.maxAggregate !== undefined && { maxAggregate: o.maxAggregate }),
+      ...(o.aggregateWaitMs !== undefined && { aggregateWaitMs: o.aggregateWaitMs }),
       ...(o.maxLogRange !== undefined && { maxLogRange: o.maxLogRange }),
       ...o.mempool,
       finality: o.finality ?? defaultFinality(BigInt(o.deployment.chainId)),

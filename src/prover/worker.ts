@@ -23,6 +23,7 @@ import type { ProveJobData, ProveJobProgress, ProveJobResult } from "./bullmq.js
 import { PROVER_CHOICES, type ProverChoice, WITNESS_CHOICES, type WitnessChoice } from "../proving/prover.js";
 import type { ProvingReply, ProvingRequest } from "./proving-process.js";
 import { type ProvingPhase, type SetupRef, settlesWithin, setupRef } from "./queue.js";
+import { BUNDLED } from "../util/paths.js";
 
 /** Job lock lifetime: a dead worker's job is free again this long after its last renewal (every half of it). */
 export const DEFAULT_LOCK_MS = 10_000;
@@ -249,11 +250,13 @@ export class ProvingProcess implements ProvingBackend {
 
   start(): ChildProcess {
     if (this.child) return this.child;
-    const child = fork(fileURLToPath(new URL("./proving-process.ts", import.meta.url)), [], {
-      // createRequire, not import.meta.resolve: this module may run compiled to CommonJS (mocha's tsx hook).
-      execArgv: ["--import", pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href],
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
-    });
+    // Run from the bundle (scripts/bundle.ts), the bundle's proving-process.mjs next to this
+    // code; run from the sources, proving-process.ts through tsx.
+    const [entry, execArgv]: [string, string[]] = BUNDLED
+      ? ["./proving-process.mjs", []]
+      : // createRequire, not import.meta.resolve: this module may run compiled to CommonJS (mocha's tsx hook).
+        ["./proving-process.ts", ["--import", pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href]];
+    const child = fork(fileURLToPath(new URL(entry, import.meta.url)), [], { execArgv, stdio: ["ignore", "inherit", "inherit", "ipc"] });
     child.on("message", (m: ProvingReply) => {
       const p = this.pending.get(m.id);
       if (!p) return;
@@ -372,7 +375,8 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => stop("SIGINT"));
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+// Run as a program from its source (the bundle has no worker program: there it is `zkr prover`).
+if (!BUNDLED && process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
   main().catch((e: Error) => {
     console.error(`zkr prover worker: ${e.message}`);
     process.exit(1);

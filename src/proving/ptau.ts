@@ -186,14 +186,19 @@ export interface DevPtauOptions {
   generator?: "fast" | "snarkjs";
   /** The fast generator's engine (fastptau.ts FastPtauEngine; default "auto": native where it builds). */
   fastEngine?: FastPtauEngine;
+  /**
+   * The least power taken from the cache, or generated, when neither `devPtau` nor the shared
+   * ptau applies (default minPower; setup asks for one above the circuit's domain).
+   */
+  generatePower?: number;
   log?: Log;
 }
 
 /**
  * A development ptau for a circuit that needs 2^minPower, in this order: `devPtau` (the CLI's
  * $ZKR_DEV_PTAU); the shared pot17_dev.ptau if it matches its SHA256SUMS and is large enough;
- * a previously generated one in the cache; else a new one generated for exactly minPower
- * into the cache (see DevPtauOptions.generator).
+ * a previously generated one in the cache of at least generatePower; else a new one generated
+ * for exactly generatePower (default minPower) into the cache (see DevPtauOptions.generator).
  */
 export async function devPtau(minPower: number, opts: DevPtauOptions = {}): Promise<PtauInfo> {
   const log = opts.log ?? (() => {});
@@ -208,23 +213,24 @@ export async function devPtau(minPower: number, opts: DevPtauOptions = {}): Prom
   if (shared) return shared;
 
   // A previously generated one (of the smallest sufficient power), or a new one.
+  const want = Math.max(minPower, Math.min(opts.generatePower ?? minPower, MAX_POWER));
   const dir = devPtauDir();
   const generated = existsSync(dir)
     ? readdirSync(dir)
         .map((f) => /^pot(\d+)_dev\.ptau$/.exec(f))
-        .filter((m): m is RegExpExecArray => m !== null && Number(m[1]) >= minPower)
+        .filter((m): m is RegExpExecArray => m !== null && Number(m[1]) >= want)
         .sort((a, b) => Number(a[1]) - Number(b[1]))
     : [];
   let file = generated[0] && path.join(dir, generated[0][0]);
   if (!file) {
-    file = path.join(dir, `pot${minPower}_dev.ptau`);
+    file = path.join(dir, `pot${want}_dev.ptau`);
     const out = file;
-    log(`no development ptau of power >= ${minPower} found: generating ${out}`);
+    log(`no development ptau of power >= ${want} found: generating ${out}`);
     await withFileLock(`${out}.lock`, log, async () => {
       removeInterruptedBuilds(out);
       if (existsSync(out)) return;
-      if (opts.generator === "snarkjs") await generateDevPtau(minPower, out, log);
-      else recordSha256(out, (await generateFastDevPtau(minPower, out, { log, engine: opts.fastEngine })).sha256);
+      if (opts.generator === "snarkjs") await generateDevPtau(want, out, log);
+      else recordSha256(out, (await generateFastDevPtau(want, out, { log, engine: opts.fastEngine })).sha256);
     });
   }
   const power = await checkPtauFits(file, minPower);

@@ -132,9 +132,13 @@ export async function preparePhase1(label: string, mainSource: string, opts: Pic
   const info = await readR1csInfo(circuit.r1cs);
   const domainPower = requiredPower(info);
   log(`${label}: ${info.nConstraints} constraints, domain 2^${domainPower}`);
+  // A development ptau from the cache, or generated, is one power above the domain: snarkjs takes
+  // one of exactly the domain's power too, but the native zkey new does not reproduce what
+  // snarkjs writes for a circuit that fills a ptau's whole domain (native.ts, exit code 3) and
+  // gives way to snarkjs's (an hour at 2^20). A ptau given, or the shared one, is taken as it is.
   const ptau = opts.ptau
     ? await ceremonyPtau(opts.ptau.path, opts.ptau.sha256, domainPower, log)
-    : await devPtau(domainPower, { devPtau: opts.devPtau, sharedPtauDir: opts.sharedPtauDir, log });
+    : await devPtau(domainPower, { devPtau: opts.devPtau, sharedPtauDir: opts.sharedPtauDir, generatePower: domainPower + 1, log });
   log(`${label}: ${ptau.kind} ptau ${ptau.path} (power ${ptau.power})`);
   return { circuit, info, domainPower, ptau, snarkjs: snarkjsVersion() };
 }

@@ -27,6 +27,8 @@ export interface LiveBatch {
   /** State checkpoint taken just before the batch was applied. */
   cp: number;
   proof?: ProofResult;
+  /** When this process recorded the proof (ms since the epoch); unset for a proof loaded from the store at start. */
+  provenAt?: number;
   /** A proving job is running for it (the proof tracker). */
   provingNow: boolean;
   proving: Retry;

@@ -85,6 +85,7 @@ export class ProofTracker {
           if (!stored) return;
           record.status = "proven";
           f.proof = proof;
+          f.provenAt = Date.now();
           f.proving.succeeded();
           this.last = {
             batch: record.number,

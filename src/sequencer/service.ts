@@ -70,6 +70,12 @@ export interface SequencerOptions {
   maxInFlight?: number;
   /** Proven batches per submitBatches transaction, at most (default 8; 1: one submitBatch per batch). */
   maxAggregate?: number;
+  /**
+   * How long a proven batch may wait for the proofs of the batches after it, so that they go to
+   * L1 together (default 0: a run is sent as soon as its first batch is proven). It waits only
+   * while the run is shorter than maxAggregate and the next batch is being proven.
+   */
+  aggregateWaitMs?: number;
   /** How often the loop looks at L1 and the mempool. */
   pollMs?: number;
   /** When an included batch is final (default: the L1 node's finalized block). */
@@ -130,6 +136,7 @@ export class Sequencer {
       batchTimeoutMs: 2000,
       maxInFlight: 4,
       maxAggregate: 8,
+      aggregateWaitMs: 0,
       pollMs: 500,
       finality: FINALIZED,
       maxLogRange: DEFAULT_MAX_LOG_RANGE,
@@ -158,6 +165,8 @@ export class Sequencer {
     ] as const) {
       if (!Number.isSafeInteger(v) || v < 1) throw new FatalError("BAD_CONFIG", `${what} must be a positive integer, got ${v}`);
     }
+    if (!Number.isSafeInteger(o.aggregateWaitMs) || o.aggregateWaitMs < 0)
+      throw new FatalError("BAD_CONFIG", `aggregateWaitMs must be a non-negative integer, got ${o.aggregateWaitMs}`);
     const onError = (m: string) => (this.lastError = m);
     const minFee = (token: bigint) => o.minFee.get(token) ?? 0n;
     this.tickRetry = this.retry();
@@ -205,6 +214,7 @@ export class Sequencer {
       finality: o.finality,
       submitTimeoutMs: o.submitTimeoutMs,
       maxAggregate: o.maxAggregate,
+      aggregateWaitMs: o.aggregateWaitMs,
       onIncluded: () => this.rebuild.succeeded(),
       onError,
       log: o.log,

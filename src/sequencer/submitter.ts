@@ -3,7 +3,8 @@
 // src/sequencer/errors.ts, and records the inclusion. A run of consecutive proven batches goes in
 // one submitBatches transaction (one aggregated pairing check for all their proofs: the fixed
 // cost of a proof on L1 shared by k batches), k at most maxAggregate and bounded by the block gas
-// limit; a lone proven batch goes by submitBatch. Before a run is sent, L1 must be where its
+// limit; a lone proven batch goes by submitBatch. A proven batch may wait up to aggregateWaitMs
+// for the proofs of the batches after it, to share one transaction with them. Before a run is sent, L1 must be where its
 // first batch starts (batch number, root and the public inputs L1 derives from its own queue;
 // each later batch starts where the one before it ends, which the contract checks in the same
 // call), and every proof must verify with this sequencer's key, whatever the backend said. A
@@ -133,6 +134,8 @@ export async function submitProvenRun(
 
 /** The share of the block gas limit one submission may use (the rest is for everyone else's transactions). */
 const MAX_BLOCK_GAS_SHARE = 2n;
+/** The most gas a transaction may have since Fusaka (EIP-7825): nodes refuse a larger one. */
+export const MAX_TX_GAS = 1n << 24n;
 
 export interface SubmitterOptions {
   rollup: RollupContract;
@@ -144,6 +147,8 @@ export interface SubmitterOptions {
   submitTimeoutMs: number;
   /** Batches per submitBatches transaction, at most (1: every batch by submitBatch). */
   maxAggregate: number;
+  /** How long a proven batch waits for the proofs of the batches after it (SequencerOptions.aggregateWaitMs). */
+  aggregateWaitMs: number;
   /** A batch was included (the rebuild backoff starts over). */
   onIncluded: () => void;
   /** A failure to show in the status. */
@@ -198,9 +203,11 @@ export class Submitter {
   /**
    * The batches to submit next: the next one L1 lacks and the consecutive ones after it, while
    * each is proven (with its built batch), at most maxAggregate (1 while soloThrough holds).
-   * Empty while the first is not proven or its backoff has not passed.
+   * Empty while the first is not proven or its backoff has not passed, and while the run is
+   * short of maxAggregate, the batch after it is being proven and the first was proven less than
+   * aggregateWaitMs ago (by this process: a proof found in the store at start does not wait).
    */
-  private readyRun(): LiveBatch[] {
+  private readyRun(now = Date.now()): LiveBatch[] {
     const first = this.o.ledger.nextToSubmit();
     if (!first?.proof || !first.batch || !first.submitting.due()) return [];
     const max = first.record.number <= this.soloThrough ? 1 : this.o.maxAggregate;
@@ -210,6 +217,10 @@ export class Submitter {
       // A batch sent on its own before (and maybe still pending) goes first in a run of its own.
       if (!f?.proof || !f.batch || f.record.status !== "proven" || (f.record.l1TxHash && f.record.l1TxHash !== first.record.l1TxHash)) break;
       run.push(f);
+    }
+    if (run.length < max && first.provenAt !== undefined && now - first.provenAt < this.o.aggregateWaitMs) {
+      const next = this.o.ledger.live.get(run[run.length - 1]!.record.number + 1);
+      if (next?.record.status === "proving" && next.batch) return [];
     }
     return run;
   }
@@ -250,15 +261,17 @@ export class Submitter {
   }
 
   /**
-   * The longest prefix of `run` (at least its first batch) whose submitBatches transaction needs
-   * at most 1/MAX_BLOCK_GAS_SHARE of the latest block's gas limit, by the node's estimate (which
-   * runs every check of the call: a revert surfaces here, as it would when sending).
+   * A prefix of `run` (halved until it fits; at least its first batch) whose submitBatches
+   * transaction needs at most 1/MAX_BLOCK_GAS_SHARE of the latest block's gas limit and at most
+   * MAX_TX_GAS, by the node's estimate (which runs every check of the call: a revert surfaces
+   * here, as it would when sending).
    */
   private async withinGasLimit(run: LiveBatch[]): Promise<LiveBatch[]> {
     const { rollup } = this.o;
     const block = await rollup.runner!.provider!.getBlock("latest");
-    const budget = block ? block.gasLimit / MAX_BLOCK_GAS_SHARE : undefined;
-    while (run.length > 1 && budget !== undefined) {
+    const share = block ? block.gasLimit / MAX_BLOCK_GAS_SHARE : MAX_TX_GAS;
+    const budget = share < MAX_TX_GAS ? share : MAX_TX_GAS;
+    while (run.length > 1) {
       if ((await estimateBatches(rollup, provenItems(run))) <= budget) break;
       run = run.slice(0, Math.max(1, Math.floor(run.length / 2)));
     }

@@ -138,6 +138,7 @@ describe("zkr CLI (bin/zkr against a hardhat node)", function () {
       [["status", "--l1"], env({ ZKR_RPC: "http://127.0.0.1:9" }), /cannot reach the L1 node at http:\/\/127\.0\.0\.1:9/],
       [["balance", "--account", "x"], env(), /argument 'x' is invalid/],
       [["sequencer", "--min-fee", "0=1.5"], env(), /--min-fee takes TOKEN=AMOUNT, a token id and an amount in base units/],
+      [["sequencer", "--aggregate-wait", "1.5"], env(), /aggregate wait must be an integer from 0 to 3600/],
       [["verify", "1"], env({ ZKR_DEPLOYMENT: path.join(dir, "none.json") }), /no deployment file .*none\.json: run `zkr deploy`/],
     ]);
   });

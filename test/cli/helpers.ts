@@ -14,10 +14,13 @@ export interface ZkrResult {
   stderr: string;
 }
 
-/** The environment of a child zkr: ours without any ZKR_* setting, with this process's cache directory, plus `vars`. */
+/**
+ * The environment of a child zkr: ours without any ZKR_* setting but ZKR_BUNDLE (how bin/zkr
+ * starts: ZKR_BUNDLE=0 runs these tests through tsx), with this process's cache directory, plus `vars`.
+ */
 export function zkrEnv(vars: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ZKR_CACHE: cacheDir() };
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("ZKR_")) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("ZKR_") || k === "ZKR_BUNDLE") env[k] = v;
   for (const [k, v] of Object.entries(vars)) if (v !== undefined) env[k] = v;
   return env;
 }

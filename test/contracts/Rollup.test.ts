@@ -12,7 +12,7 @@ import { decodeFloat, encodeFloat, FLOAT40 } from "../../src/model/float.js";
 import { type DerivedParams, deriveParams } from "../../src/model/params.js";
 import { getInstance, instances, TEST_INSTANCE } from "../../src/proving/instances.js";
 import type { BatchData } from "../../src/model/batchData.js";
-import { type BatchPublicData, publicSignalsFor } from "../../src/model/publicInputs.js";
+import { type BatchPublicData, coefficientCount, publicSignalsFor } from "../../src/model/publicInputs.js";
 import { AccountTree } from "../../src/model/tree.js";
 import { encodeTransfer } from "../../src/model/tx.js";
 import {
@@ -312,8 +312,12 @@ describe("Rollup (mock verifier)", () => {
   });
 
   describe("publicInputs", () => {
-    for (const p of Object.values(instances())) {
-      it(`matches src/model/publicInputs.ts for ${p.name} over transaction and L1-operation counts`, async () => {
+    // The registered instances, and parameter sets (no circuit needed: the Rollup takes them as
+    // constructor values) so that the coefficient count m + 1 takes every residue mod 4 (the
+    // evaluation loop goes four words at a time) and a batch of hundreds is covered.
+    const priced = [10, 448].map((n) => deriveParams({ name: `d12_n${n}`, description: "parity only", depth: 12, batchSize: n, l1Slots: 4, feeSlots: 2 }));
+    for (const p of [...Object.values(instances()), ...priced]) {
+      it(`matches src/model/publicInputs.ts for ${p.name} (${coefficientCount(p) + 1} words) over transaction and L1-operation counts`, async () => {
         const f = await deployWithMock({ params: p });
         await queueDeposits(f, p.l1Slots + 1);
         const txCounts = [...new Set([0, 1, 2, 3, Math.floor(p.batchSize / 2), p.batchSize - 1, p.batchSize].filter((n) => n >= 0 && n <= p.batchSize))];

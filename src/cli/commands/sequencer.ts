@@ -21,6 +21,7 @@ interface Opts {
   confirmations?: Finality;
   maxInFlight?: number;
   maxAggregate?: number;
+  aggregateWait?: number;
   maxPending: number;
   maxPendingPerSender: number;
   minFee: Map<bigint, bigint>;
@@ -53,6 +54,11 @@ export function sequencerCommand(): Command {
       "--max-aggregate <k>",
       "proven batches per L1 transaction, at most: a run of k goes in one submitBatches call, one pairing check for all (default 8; 1: one submitBatch each)",
       numArg("max aggregate", 1, 64),
+    )
+    .option(
+      "--aggregate-wait <seconds>",
+      "how long a proven batch may wait for the proofs of the next batches, to go to L1 in one transaction with them (default 0: send at once)",
+      numArg("aggregate wait", 0, 3600),
     )
     .option("--max-pending <n>", "pending transactions at most (beyond: 503 MEMPOOL_FULL)", numArg("max pending", 1), DEFAULT_MAX_PENDING)
     .option(
@@ -90,6 +96,7 @@ export function sequencerCommand(): Command {
         finality: o.confirmations,
         maxInFlight: o.maxInFlight,
         maxAggregate: o.maxAggregate,
+        ...(o.aggregateWait !== undefined && { aggregateWaitMs: Math.round(o.aggregateWait * 1000) }),
         maxLogRange: cfg.maxLogRange,
         mempool: { maxPending: o.maxPending, maxPendingPerSender: o.maxPendingPerSender, minFee: o.minFee },
         log: (m) => log(m),
