@@ -19,7 +19,9 @@
 // before it is used (the proving process, the sequencer: src/proving/check.ts).
 // With -v, the time of each step goes to stderr; with --stats, the times, the threads and the
 // peak RSS go to stdout as one JSON line. `zkr-prover --self-test` checks the MSM against plain
-// scalar multiplications on its special cases (exit code 1 if one fails).
+// scalar multiplications on its special cases (exit code 1 if one fails). The subcommands
+// `zkr-prover zkey-new` (zkey_new.cpp) and `zkr-prover ptau-new` (ptau_new.cpp) say what they do
+// at the head of their files.
 //
 // GPL-3.0-or-later, because it builds on ffiasm (see LICENSE and NOTICE in this directory).
 #include <chrono>
