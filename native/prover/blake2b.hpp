@@ -1,5 +1,9 @@
 // zkr native programs — BLAKE2b (RFC 7693), unkeyed, for the circuit hash of a zkey (blake2b-512
-// over the key's points, as snarkjs computes it with @noble/hashes).
+// over the key's points, as snarkjs computes it with @noble/hashes) and the hashes of a ptau's
+// contribution. It takes its input block by block as @noble/hashes does (a whole block is
+// compressed straight from the input, not copied, unless it may be the last), so that the state
+// snarkjs stores in a ptau's contribution record (partialState: the buffer with whatever bytes an
+// earlier block left in it) is the one snarkjs and zkr's TypeScript write for the same updates.
 // GPL-3.0-or-later (see LICENSE in this directory).
 #pragma once
 
@@ -16,14 +20,22 @@ public:
         h_[0] ^= 0x01010000ULL ^ (uint64_t)outLen;
     }
 
+    /** Hashes n bytes; a full block is compressed only once more input follows (it may be the last). */
     void update(const uint8_t *p, size_t n) {
         while (n > 0) {
-            if (fill_ == 128) {  // a full block is compressed only once more input follows
+            if (fill_ == 128) {
                 count(128);
-                compress(false);
+                compress(buf_, false);
                 fill_ = 0;
             }
             size_t k = 128 - fill_ < n ? 128 - fill_ : n;
+            if (k == 128 && n > 128) {  // whole blocks straight from the input (@noble/hashes's update)
+                for (; n > 128; p += 128, n -= 128) {
+                    count(128);
+                    compress(p, false);
+                }
+                continue;
+            }
             memcpy(buf_ + fill_, p, k);
             fill_ += k;
             p += k;
@@ -31,11 +43,27 @@ public:
         }
     }
 
+    /**
+     * The running state in snarkjs's 216-byte "partial hash" layout (misc.toPartialHash over
+     * @noble/hashes's state): the 128-byte block buffer, the chaining value (8 little-endian
+     * 64-bit words), at 192 the bytes compressed so far (as a u32: modulo 2^32, as snarkjs stores
+     * it), at 200 the bytes waiting in the buffer; zeros elsewhere.
+     */
+    void partialState(uint8_t out[216]) const {
+        memset(out, 0, 216);
+        memcpy(out, buf_, 128);
+        for (int i = 0; i < 8; i++)
+            for (int b = 0; b < 8; b++) out[128 + 8 * i + b] = (uint8_t)(h_[i] >> (8 * b));
+        uint32_t done = (uint32_t)t_[0], waiting = (uint32_t)fill_;
+        memcpy(out + 192, &done, 4);
+        memcpy(out + 200, &waiting, 4);
+    }
+
     /** The digest (outLen bytes) into `out`. */
     void final(uint8_t *out) {
         count(fill_);
         memset(buf_ + fill_, 0, 128 - fill_);
-        compress(true);
+        compress(buf_, true);
         uint8_t full[64];
         for (int i = 0; i < 8; i++)
             for (int b = 0; b < 8; b++) full[8 * i + b] = (uint8_t)(h_[i] >> (8 * b));
@@ -60,9 +88,9 @@ private:
         if (t_[0] < n) t_[1]++;
     }
 
-    void compress(bool last) {
+    void compress(const uint8_t *block, bool last) {
         uint64_t v[16], m[16];
-        for (int i = 0; i < 16; i++) memcpy(&m[i], buf_ + 8 * i, 8);  // little-endian words (x86-64)
+        for (int i = 0; i < 16; i++) memcpy(&m[i], block + 8 * i, 8);  // little-endian words (x86-64)
         for (int i = 0; i < 8; i++) {
             v[i] = h_[i];
             v[i + 8] = IV[i];
@@ -96,7 +124,7 @@ private:
 
     uint64_t h_[8];
     uint64_t t_[2] = {0, 0};
-    uint8_t buf_[128];
+    uint8_t buf_[128] = {0};
     size_t fill_ = 0;
     size_t outLen_;
 };

@@ -1,4 +1,4 @@
-// zkr native programs (the Groth16 prover, zkey new) — what they share: BN254's primes, the
+// zkr native programs (the Groth16 prover, zkey new, ptau new) — what they share: BN254's primes, the
 // step timer behind -v and --stats, and the checks of field elements and curve points read from
 // a file.
 // GPL-3.0-or-later (see LICENSE in this directory).

@@ -27,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "affine.hpp"
 #include "field_ops.hpp"
 
 namespace zkr {
@@ -69,6 +70,33 @@ inline unsigned msmWindowBits(const uint64_t *bitLengths, unsigned threads) {
         }
     }
     return best;
+}
+
+/**
+ * The signed c-bit digits of the 32-byte little-endian `scalar` (below 2^254), lowest first,
+ * nW = msmWindowCount(c) of them, `stride` apart from `out`: each in [−2^(c−1), 2^(c−1)], a
+ * window above 2^(c−1) taken as negative with a carry into the next; the top one never carries.
+ */
+inline void signedDigits(int32_t *out, size_t stride, const uint8_t *scalar, unsigned c, unsigned nW) {
+    const int64_t half = (int64_t)1 << (c - 1);
+    const uint64_t mask = ((uint64_t)1 << c) - 1;
+    uint64_t limbs[5];
+    memcpy(limbs, scalar, 32);
+    limbs[4] = 0;
+    int64_t carry = 0;
+    for (unsigned w = 0; w < nW; w++) {
+        unsigned bit = w * c, limb = bit / 64, off = bit % 64;
+        uint64_t v = limb < 5 ? limbs[limb] >> off : 0;
+        if (off + c > 64 && limb + 1 < 5) v |= limbs[limb + 1] << (64 - off);
+        int64_t d = (int64_t)(v & mask) + carry;
+        if (d > half) {
+            d -= (int64_t)1 << c;
+            carry = 1;
+        } else {
+            carry = 0;
+        }
+        out[(size_t)w * stride] = (int32_t)d;
+    }
 }
 
 template <typename Curve>
@@ -114,7 +142,6 @@ public:
         const unsigned c = msmWindowBits(hist.data(), threads);
         const unsigned nW = msmWindowCount(c);
         const int64_t half = (int64_t)1 << (c - 1);
-        const uint64_t mask = ((uint64_t)1 << c) - 1;
 
         // digits[w * n + i]: the signed digit of scalar i in window w (0 for a zero base).
         std::vector<int32_t> digits((size_t)nW * n);
@@ -124,23 +151,7 @@ public:
                 for (unsigned w = 0; w < nW; w++) digits[(size_t)w * n + i] = 0;
                 continue;
             }
-            uint64_t limbs[5];
-            memcpy(limbs, scalars + 32 * i, 32);
-            limbs[4] = 0;
-            int64_t carry = 0;
-            for (unsigned w = 0; w < nW; w++) {
-                unsigned bit = w * c, limb = bit / 64, off = bit % 64;
-                uint64_t v = limb < 5 ? limbs[limb] >> off : 0;
-                if (off + c > 64 && limb + 1 < 5) v |= limbs[limb + 1] << (64 - off);
-                int64_t d = (int64_t)(v & mask) + carry;
-                if (d > half) {
-                    d -= (int64_t)1 << c;
-                    carry = 1;
-                } else {
-                    carry = 0;
-                }
-                digits[(size_t)w * n + i] = (int32_t)d;
-            }
+            signedDigits(&digits[i], n, scalars + 32 * i, c, nW);
         }
 
         std::vector<Point> windowSums(nW);
@@ -242,15 +253,8 @@ private:
         G.copy(res, sum);
     }
 
-    static constexpr size_t LIMBS = sizeof(Elem) / 8;
-
-    /** The point at infinity, (0, 0) in ffiasm's affine form (inline: this runs once per addition). */
-    static bool isInfinity(const Affine &a) {
-        const uint64_t *x = (const uint64_t *)&a.x, *y = (const uint64_t *)&a.y;
-        uint64_t o = 0;
-        for (size_t l = 0; l < LIMBS; l++) o |= x[l] | y[l];
-        return o == 0;
-    }
+    /** The point at infinity, (0, 0) in ffiasm's affine form. */
+    static bool isInfinity(const Affine &a) { return isZeroAffine(a); }
 
     /** True if a + p needs the complete formulas: a point at infinity, or equal x (P + P, P − P). */
     static bool special(const Affine &a, const Affine &p) {
@@ -275,7 +279,7 @@ private:
         Elem inv;
         F::inv(inv, acc);
         // Pass 2, backwards: each denominator's inverse, then the sum.
-        Elem lambda, t, invk;
+        Elem invk;
         for (int64_t b = (int64_t)half - 1; b >= 0; b--) {
             uint32_t L = s.len[b];
             Affine *in = &s.in[s.start[b]];
@@ -295,15 +299,7 @@ private:
                 F::mul(invk, inv, s.prefix[k]);
                 F::sub(dx, p.x, a.x);
                 F::mul(inv, inv, dx);
-                F::sub(t, p.y, a.y);
-                F::mul(lambda, t, invk);
-                Affine &r = out[i];
-                F::sqr(t, lambda);
-                F::sub(t, t, a.x);
-                F::sub(r.x, t, p.x);
-                F::sub(t, a.x, r.x);
-                F::mul(t, t, lambda);
-                F::sub(r.y, t, a.y);
+                addWithInverse<F>(out[i], a, p, invk);
             }
             s.len[b] = (L + 1) / 2;
         }

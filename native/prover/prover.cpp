@@ -19,7 +19,9 @@
 // before it is used (the proving process, the sequencer: src/proving/check.ts).
 // With -v, the time of each step goes to stderr; with --stats, the times, the threads and the
 // peak RSS go to stdout as one JSON line. `zkr-prover --self-test` checks the MSM against plain
-// scalar multiplications on its special cases (exit code 1 if one fails).
+// scalar multiplications on its special cases (exit code 1 if one fails). The subcommands
+// `zkr-prover zkey-new` (zkey_new.cpp) and `zkr-prover ptau-new` (ptau_new.cpp) say what they do
+// at the head of their files.
 //
 // GPL-3.0-or-later, because it builds on ffiasm (see LICENSE and NOTICE in this directory).
 #include <chrono>
@@ -402,6 +404,7 @@ int selfTest() {
 }  // namespace
 
 int zkeyNewMain(const std::vector<std::string> &args);  // zkey_new.cpp
+int ptauNewMain(const std::vector<std::string> &args);  // ptau_new.cpp
 
 int main(int argc, char **argv) {
     // Dies with the process that started it (a proving process that is killed leaves no prover behind).
@@ -409,6 +412,7 @@ int main(int argc, char **argv) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) return 1;
     if (argc >= 2 && strcmp(argv[1], "zkey-new") == 0) return zkeyNewMain(std::vector<std::string>(argv + 2, argv + argc));
+    if (argc >= 2 && strcmp(argv[1], "ptau-new") == 0) return ptauNewMain(std::vector<std::string>(argv + 2, argv + argc));
     std::vector<std::string> args;
     bool stats = false;
     for (int i = 1; i < argc; i++) {
@@ -418,7 +422,7 @@ int main(int argc, char **argv) {
         else args.push_back(argv[i]);
     }
     if (args.size() != 4) {
-        fprintf(stderr, "usage: zkr-prover [-v] [--stats] <circuit.zkey> <witness.wtns> <proof.json> <public.json>\n       zkr-prover zkey-new [-v] [--stats] <circuit.r1cs> <pot.ptau> <circuit_0000.zkey>\n       zkr-prover --self-test\n");
+        fprintf(stderr, "usage: zkr-prover [-v] [--stats] <circuit.zkey> <witness.wtns> <proof.json> <public.json>\n       zkr-prover zkey-new [-v] [--stats] <circuit.r1cs> <pot.ptau> <circuit_0000.zkey>\n       zkr-prover ptau-new [-v] [--stats] [--window <bits>] <file> < plan\n       zkr-prover --self-test\n");
         return 2;
     }
     try {

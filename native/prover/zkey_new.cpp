@@ -29,6 +29,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "affine.hpp"
 #include "alt_bn128.hpp"
 #include "binfile.hpp"
 #include "blake2b.hpp"
@@ -193,34 +194,6 @@ unsigned bitLength(const std::array<uint64_t, 4> &v) {
 }
 
 /**
- * `n` points (XYZZ, none at infinity) in affine form, x = X/ZZ and y = Y/ZZZ, with one field
- * inversion for all (Montgomery's trick); `inv` and `prefix` hold 2n elements.
- */
-template <typename Curve>
-void toAffine(typename Curve::PointAffine *out, const typename Curve::Point *p, unsigned n, decltype(Curve::PointAffine::x) *inv,
-              decltype(Curve::PointAffine::x) *prefix) {
-    typedef typename OpsFor<Curve>::T F;
-    typedef decltype(Curve::PointAffine::x) Elem;
-    if (n == 0) return;
-    Elem acc;
-    F::one(acc);
-    for (unsigned i = 0; i < 2 * n; i++) {
-        prefix[i] = acc;
-        F::mul(acc, acc, i & 1 ? p[i / 2].zzz : p[i / 2].zz);
-    }
-    Elem a;
-    F::inv(a, acc);
-    for (int i = 2 * (int)n - 1; i >= 0; i--) {
-        F::mul(inv[i], a, prefix[i]);
-        F::mul(a, a, i & 1 ? p[i / 2].zzz : p[i / 2].zz);
-    }
-    for (unsigned i = 0; i < n; i++) {
-        F::mul(out[i].x, p[i].x, inv[2 * i]);
-        F::mul(out[i].y, p[i].y, inv[2 * i + 1]);
-    }
-}
-
-/**
  * For every output k < nOut, Σ coef · base over its terms, in affine form. A coefficient above
  * (r − 1)/2 is replaced by r − coef on the negated result (circom's −1, −2^k become small).
  * The terms are taken base by base, a chunk of bases at a time, batches of bases in parallel: a
@@ -324,7 +297,7 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, std::v
                         F::mul(accI, accI, dx);
                     }
                     if (active.empty()) continue;
-                    Elem invAll, invK, lambda, tmp;
+                    Elem invAll, invK;
                     F::inv(invAll, accI);
                     for (int64_t k = (int64_t)active.size() - 1; k >= 0; k--) {
                         const uint32_t t = active[k];
@@ -334,16 +307,7 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, std::v
                         F::mul(invK, invAll, pre[k]);
                         F::sub(dx, p.x, r.x);
                         F::mul(invAll, invAll, dx);
-                        F::sub(tmp, p.y, r.y);
-                        F::mul(lambda, tmp, invK);
-                        Elem x3;
-                        F::sqr(x3, lambda);
-                        F::sub(x3, x3, r.x);
-                        F::sub(x3, x3, p.x);
-                        F::sub(tmp, r.x, x3);
-                        F::mul(tmp, tmp, lambda);
-                        F::sub(r.y, tmp, r.y);
-                        r.x = x3;
+                        addWithInverse<F>(r, r, p, invK);
                     }
                 }
                 for (uint64_t t = 0; t < nT; t++) {
@@ -365,29 +329,6 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, std::v
 #pragma omp parallel for schedule(static)
     for (int64_t k = 0; k < (int64_t)nOut; k++) G.copy(out[k], acc[k]);
     return out;
-}
-
-/** snarkjs's LEMtoU: each coordinate out of Montgomery form, big-endian (an Fq2 as c1 ‖ c0); the point at infinity stays zeros. */
-template <typename Affine>
-void toUncompressed(uint8_t *out, const Affine &p) {
-    const size_t coordBytes = sizeof(Affine) / 2, limbs = coordBytes / 32;
-    const uint8_t *raw = (const uint8_t *)&p;
-    bool zero = true;
-    for (size_t i = 0; i < sizeof(Affine); i++) zero = zero && raw[i] == 0;
-    if (zero) {
-        memset(out, 0, sizeof(Affine));
-        return;
-    }
-    for (size_t c = 0; c < 2; c++) {
-        for (size_t k = 0; k < limbs; k++) {
-            F1Element e, s;
-            memcpy(e.v, raw + c * coordBytes + 32 * k, 32);
-            F1.fromMontgomery(s, e);
-            const uint8_t *b = (const uint8_t *)s.v;
-            uint8_t *dst = out + c * coordBytes + (limbs - 1 - k) * 32;
-            for (int i = 0; i < 32; i++) dst[i] = b[31 - i];
-        }
-    }
 }
 
 class Output {

@@ -5,18 +5,27 @@
 // generator instead picks the secrets tau, alpha, beta itself and computes every point directly
 // as s·G for a scalar s it knows: the powers tau^i (sections 2-6) and the Lagrange basis
 // evaluations L_j(tau) for every domain size (sections 12-15), by fixed-base multiplication
-// with precomputed window tables, on worker threads.
+// with precomputed window tables.
 //
-// INSECURE BY CONSTRUCTION: one party chose the secrets (they live in this process's memory
-// while it runs). The single contribution record is named "zkr INSECURE development ptau".
-// Use the file for tests and local chains only, never for a chain holding real value.
+// Two engines compute the points, the same bytes: "native" (`zkr-prover ptau-new`,
+// native/prover/ptau_new.cpp, built at first use like the native prover: native.ts) and "js"
+// (ffjavascript's wasm on worker threads). "auto" (the default) takes the native one where it
+// builds and runs, else the JS one, the reason logged once. Either way this file lays out the
+// ptau, derives the secrets, cuts the sections into jobs (the scalars of a chunk of points) and
+// writes everything but the points: the header, the section headers and the contribution record,
+// whose hashes the engine returns.
+//
+// INSECURE BY CONSTRUCTION: one party chose the secrets (they live in this process's memory, and
+// in the plan it gives the native program on a pipe, while it runs). The single contribution
+// record is named "zkr INSECURE development ptau". Use the file for tests and local chains only,
+// never for a chain holding real value.
 //
 // The result is what snarkjs itself writes for a one-contribution ceremony followed by
 // `prepare phase2`: same sections, encodings, contribution record and hashes, so
 // `snarkjs powersoftau verify` accepts it (for a seed given by `seed`, the point sections equal
 // byte for byte those of `powersoftau beacon` with the beacon whose 2^k-fold sha256 is `seed`).
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, realpathSync, renameSync, rmSync } from "node:fs";
+import { accessSync, constants, mkdirSync, realpathSync, renameSync, rmSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -24,7 +33,8 @@ import { Worker } from "node:worker_threads";
 import { blake2b } from "@noble/hashes/blake2";
 import { buildBn128, ChaCha } from "ffjavascript";
 import type { PtauInfo } from "./manifest.js";
-import { tempPathFor } from "../util/fs.js";
+import { buildNativeProver, type NativeBuildOptions, type NativeProofStats, type NativeProver, NativePtauNewError, nativePtauNew } from "./native.js";
+import { sha256File, tempPathFor } from "../util/fs.js";
 import type { Log } from "../util/log.js";
 
 /** Name recorded in the file's contribution record. */
@@ -33,6 +43,15 @@ export const FAST_PTAU_CONTRIBUTION_NAME = "zkr INSECURE development ptau";
 /** Largest power supported: section 12 then needs a domain of 2^28, bn128's 2-adicity. */
 export const FAST_PTAU_MAX_POWER = 27;
 
+/**
+ * What computes the points: "native" (`zkr-prover ptau-new`, built on first use; generation
+ * fails if it cannot be built or fails), "js" (ffjavascript's wasm on worker threads) or "auto"
+ * (native if it builds and succeeds, else js, the reason logged once). The same bytes either way.
+ */
+export type FastPtauEngine = "auto" | "native" | "js";
+
+export const FAST_PTAU_ENGINES: readonly FastPtauEngine[] = ["auto", "native", "js"];
+
 export interface FastPtauOptions {
   /**
    * 32 bytes seeding the ChaCha generator the secrets (and the key's random points) are drawn
@@ -40,9 +59,20 @@ export interface FastPtauOptions {
    * seed the file is reproducible, so anyone holding the seed knows the secrets.
    */
   seed?: Uint8Array;
-  /** Worker threads (default: the available parallelism). */
+  /** Threads (default: the available parallelism; for the native engine, OpenMP's default). */
   threads?: number;
+  /** Default "auto". */
+  engine?: FastPtauEngine;
+  /** How the native program is built (the compiler; see native.ts). */
+  nativeBuild?: Omit<NativeBuildOptions, "log">;
   log?: Log;
+}
+
+/** A generated development ptau, and which engine computed its points. */
+export interface FastPtau extends PtauInfo {
+  engine: "native" | "js";
+  /** The native program's threads, peak RSS, CPU time and steps (the native engine only). */
+  nativeStats?: NativeProofStats;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -62,6 +92,8 @@ interface Field {
   exp(a: Bytes, e: number | bigint): Bytes;
   eq(a: Bytes, b: Bytes): boolean;
   fromRng(rng: ChaCha): Bytes;
+  /** The element's value (standard form). */
+  toObject(a: Bytes): bigint;
 }
 interface Group {
   g: Bytes;
@@ -395,7 +427,7 @@ function pubKeyBytes(curve: Bn128, key: ReturnType<typeof createKey>, lem: boole
 }
 
 /** The state of a running blake2b, in snarkjs's 216-byte "partialHash" layout (misc.toPartialHash). */
-function partialHash(h: ReturnType<typeof blake2b.create>): Uint8Array {
+function partialHashOf(h: ReturnType<typeof blake2b.create>): Uint8Array {
   const s = h as unknown as { buffer: Uint8Array; pos: number; length: number; get(): number[] };
   const out = new Uint8Array(216);
   const v = new DataView(out.buffer);
@@ -407,32 +439,268 @@ function partialHash(h: ReturnType<typeof blake2b.create>): Uint8Array {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Generation.
+// The file: its layout, written here whichever engine computes the points.
 
-interface Section {
+/** A point section (2-6 and 12-15): where its points go and how they are computed, chunk by chunk. */
+interface PointSection {
   id: number;
-  size: number;
+  group: GroupName;
+  /** Its points, the sum of its jobs' n. */
+  points: number;
+  /** Whether its points enter the contribution's hashes (sections 2-6). */
+  hashed: boolean;
   jobs: PointsJob[];
+  /** Byte offset of its data (after its 12-byte section header) in the file. */
+  offset: number;
+}
+
+/** The contribution's two hashes that depend on the points (what section 7 needs from them). */
+interface PointHashes {
+  /** The response hash's state after the challenge and the compressed points (snarkjs's 216-byte layout). */
+  partialHash: Uint8Array;
+  /** blake2b-512 of the response hash and the uncompressed points. */
+  nextChallenge: Uint8Array;
 }
 
 /**
- * Writes a prepared (phase-2-ready) development ptau of 2^power to `outFile`, through a
- * temporary file and a rename (creating its directory). On a 2-core machine: 1 s at power 10,
- * 18 s at 16, 34 s at 17 (a minute when the cores are busy), peak memory about 750 MB.
- * Insecure by construction: see the head of this file.
+ * Computes the points of `sections` into the open file at their offsets and returns their
+ * hashes: the response hash starts with `challenge`, takes each hashed job's compressed points
+ * as one update (in section and job order) and ends with `pubKeyU`.
  */
-export async function generateFastDevPtau(power: number, outFile: string, opts: FastPtauOptions = {}): Promise<PtauInfo> {
+type PointFiller = (
+  fh: FileHandle,
+  file: string,
+  sections: PointSection[],
+  challenge: Uint8Array,
+  pubKeyU: Uint8Array,
+) => Promise<PointHashes & { engine: "native" | "js" }>;
+
+/** The JS engine: ffjavascript's wasm on `threads` worker threads. */
+function workerFiller(curve: Bn128, threads: number, log: Log, what: string, elapsed: () => string): PointFiller {
+  return async (fh, _file, sections, challenge, pubKeyU) => {
+    const count = (g: GroupName) => sections.filter((s) => s.group === g).reduce((n, s) => n + s.points, 0);
+    const tables = {
+      G1: tableSpec(curve.G1.oneAffine, AFFINE.G1, count("G1"), threads),
+      G2: tableSpec(curve.G2.oneAffine, AFFINE.G2, count("G2"), threads),
+    };
+    const pool = new WorkerPool(threads, { module: await WebAssembly.compile(curve.tm.code), ...tables });
+    try {
+      const rows = (["G1", "G2"] as const).flatMap((group) => Array.from({ length: tables[group].rows }, (_, k) => pool.run({ type: "row", group, k })));
+      await Promise.all(rows);
+      log(`${what}: tables of ${tables.G1.w}-bit (G1) and ${tables.G2.w}-bit (G2) windows built (${elapsed()})`);
+
+      // All point jobs are queued at once; results are written as they arrive, in order.
+      const results = sections.map((s) => s.jobs.map((j) => pool.run(j)));
+      for (const r of results.flat()) r.catch(() => {}); // awaited below, in order
+      const response = blake2b.create({ dkLen: 64 }).update(challenge);
+      const uncompressed: Uint8Array[] = [];
+      const lastHashed = sections.map((s) => s.hashed).lastIndexOf(true);
+      let hashes: PointHashes | undefined;
+      for (const [i, s] of sections.entries()) {
+        let pos = s.offset;
+        for (const r of results[i]!) {
+          const res = await r;
+          await fh.write(res.lem, 0, res.lem.length, pos);
+          pos += res.lem.length;
+          if (s.hashed) {
+            response.update(res.compressed!);
+            uncompressed.push(res.uncompressed!);
+          }
+        }
+        log(`${what}: section ${s.id} written (${elapsed()})`);
+        if (i === lastHashed) {
+          const partialHash = partialHashOf(response);
+          const next = createHash("blake2b512").update(response.update(pubKeyU).digest());
+          for (const u of uncompressed.splice(0)) next.update(u);
+          hashes = { partialHash, nextChallenge: next.digest() };
+        }
+      }
+      return { ...hashes!, engine: "js" };
+    } finally {
+      await pool.close();
+    }
+  };
+}
+
+const frHex = (Fr: Field, x: Bytes) => Fr.toObject(x).toString(16).padStart(64, "0");
+
+/**
+ * The plan `zkr-prover ptau-new` reads (native/prover/ptau_new.cpp): the hashes' two ends, then
+ * each section's place, size and jobs, one line each, field elements in hex.
+ */
+function nativePlan(Fr: Field, sections: PointSection[], challenge: Uint8Array, pubKeyU: Uint8Array): string {
+  const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+  const lines = ["zkr-ptau-plan 1", `challenge ${hex(challenge)}`, `pubkey ${hex(pubKeyU)}`];
+  for (const s of sections) {
+    lines.push(`section ${s.group} ${s.offset} ${s.points} ${s.hashed ? 1 : 0}`);
+    for (const j of s.jobs) {
+      const values = j.kind === "geometric" ? [j.first, j.inc] : [j.w0, j.omega, j.tau, j.c, j.e];
+      lines.push(`${j.kind} ${j.n} ${values.map((v) => frHex(Fr, v)).join(" ")}`);
+    }
+  }
+  lines.push("end", "");
+  return lines.join("\n");
+}
+
+/** The native engine: `zkr-prover ptau-new` writes the points into the file itself. */
+function nativeFiller(prover: NativeProver, curve: Bn128, threads: number | undefined, log: Log, what: string): PointFiller {
+  return async (_fh, file, sections, challenge, pubKeyU) => {
+    const r = await nativePtauNew(prover, file, nativePlan(curve.Fr, sections, challenge, pubKeyU), { threads });
+    log(
+      `${what}: native point sections in ${(r.ms / 1000).toFixed(1)} s on ${r.stats.threads} threads ` +
+        `(${r.windows[0]}-bit (G1) and ${r.windows[1]}-bit (G2) windows, peak RSS ${Math.round(r.stats.maxRssKiB / 1024)} MiB; ` +
+        `steps ${Object.entries(r.stats.stepsMs)
+          .map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)} s`)
+          .join(", ")})`,
+    );
+    return { partialHash: r.partialHash, nextChallenge: r.nextChallenge, engine: "native", nativeStats: r.stats };
+  };
+}
+
+/** The 12-byte header of section `id`. */
+function sectionHeader(id: number, size: number): Buffer {
+  const b = Buffer.alloc(12);
+  b.writeUInt32LE(id, 0);
+  b.writeBigUInt64LE(BigInt(size), 4);
+  return b;
+}
+
+/**
+ * Writes the whole file to `tmp` (created, never overwritten): the file header, section 1, every
+ * section header, the points (by `fill`), the contribution record (section 7, snarkjs
+ * powersoftau_utils writeContribution) between sections 6 and 12; synced to disk.
+ */
+async function writePtau(
+  tmp: string,
+  curve: Bn128,
+  power: number,
+  key: ReturnType<typeof createKey>,
+  challenge: Uint8Array,
+  phase1: Omit<PointSection, "offset">[],
+  phase2: Omit<PointSection, "offset">[],
+  fill: PointFiller,
+): Promise<Pick<FastPtau, "engine" | "nativeStats">> {
+  const { G1, G2 } = curve;
+  const fh = await open(tmp, "wx");
+  try {
+    const fileHead = Buffer.alloc(12);
+    fileHead.write("ptau", 0, "latin1");
+    fileHead.writeUInt32LE(1, 4); // version
+    fileHead.writeUInt32LE(11, 8); // sections 1-7 and 12-15
+    // Section 1: field size, base field modulus, power, ceremony power.
+    const header = Buffer.alloc(44);
+    header.writeUInt32LE(32, 0);
+    let q = curve.q;
+    for (let i = 0; i < 32; i++, q >>= 8n) header[4 + i] = Number(q & 0xffn);
+    header.writeUInt32LE(power, 36);
+    header.writeUInt32LE(power, 40);
+    const name = new TextEncoder().encode(FAST_PTAU_CONTRIBUTION_NAME);
+    const rec = Buffer.alloc(4 + 3 * 64 + 2 * 128 + 768 + 216 + 64 + 4 + 4 + 2 + name.length);
+
+    // The layout: every section's header written now, its data's offset noted.
+    let pos = 0;
+    const put = async (data: Uint8Array) => {
+      await fh.write(data, 0, data.length, pos);
+      pos += data.length;
+    };
+    await put(fileHead);
+    await put(sectionHeader(1, header.length));
+    await put(header);
+    const place = async (s: Omit<PointSection, "offset">): Promise<PointSection> => {
+      const size = s.points * AFFINE[s.group];
+      await put(sectionHeader(s.id, size));
+      const placed = { ...s, offset: pos };
+      pos += size;
+      return placed;
+    };
+    const sections: PointSection[] = [];
+    for (const s of phase1) sections.push(await place(s));
+    await put(sectionHeader(7, rec.length));
+    const recAt = pos;
+    pos += rec.length;
+    for (const s of phase2) sections.push(await place(s));
+
+    const { partialHash, nextChallenge, ...computed } = await fill(fh, tmp, sections, challenge, pubKeyBytes(curve, key, false));
+
+    // Section 7: the single contribution record.
+    let at = 4;
+    rec.writeUInt32LE(1, 0); // one contribution
+    const putPoint = (G: Group, p: Bytes) => {
+      G.toRprLEM(rec, at, p);
+      at += G.F.n8 * 2;
+    };
+    putPoint(G1, G1.timesFr(G1.g, key.tau.prv));
+    putPoint(G2, G2.timesFr(G2.g, key.tau.prv));
+    putPoint(G1, G1.timesFr(G1.g, key.alpha.prv));
+    putPoint(G1, G1.timesFr(G1.g, key.beta.prv));
+    putPoint(G2, G2.timesFr(G2.g, key.beta.prv));
+    for (const b of [pubKeyBytes(curve, key, true), partialHash, nextChallenge]) {
+      rec.set(b, at);
+      at += b.length;
+    }
+    rec.writeUInt32LE(0, at); // type: a contribution (1 would be a beacon)
+    rec.writeUInt32LE(2 + name.length, at + 4); // parameters: 1 = name
+    rec[at + 8] = 1;
+    rec[at + 9] = name.length;
+    rec.set(name, at + 10);
+    await fh.write(rec, 0, rec.length, recAt);
+    await fh.sync();
+    return computed;
+  } finally {
+    await fh.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generation.
+
+/** The fallback reasons "auto" has logged in this process (each once). */
+const reportedFallbacks = new Set<string>();
+
+/**
+ * Writes a prepared (phase-2-ready) development ptau of 2^power to `outFile`, through a
+ * temporary file and a rename (creating its directory). On a 2-core machine, the JS engine: 1 s
+ * at power 10, 18 s at 16, 34 s at 17 (a minute when the cores are busy), peak memory about
+ * 750 MB; the native one: see README.md's "Development setup and services" table. Insecure by
+ * construction: see the head of this file.
+ */
+export async function generateFastDevPtau(power: number, outFile: string, opts: FastPtauOptions = {}): Promise<FastPtau> {
   if (!Number.isInteger(power) || power < 1 || power > FAST_PTAU_MAX_POWER) {
     throw new Error(`fast development ptau power must be 1..${FAST_PTAU_MAX_POWER}, got ${power}`);
   }
+  const engine = opts.engine ?? "auto";
+  if (!FAST_PTAU_ENGINES.includes(engine)) throw new Error(`fast ptau engine must be ${FAST_PTAU_ENGINES.join(", ")}, got "${String(engine)}"`);
   const log = opts.log ?? (() => {});
   const threads = Math.max(1, opts.threads ?? os.availableParallelism());
+  // The output's directory first: a path that cannot be written fails before any work.
+  try {
+    mkdirSync(path.dirname(outFile), { recursive: true });
+    accessSync(path.dirname(outFile), constants.W_OK);
+  } catch (e) {
+    throw new Error(`cannot write the development ptau ${outFile}: ${(e as Error).message}`, { cause: e });
+  }
   const t0 = Date.now();
   const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+  const what = `fast ptau 2^${power}`;
+  const fallBack = (reason: string) => {
+    if (reportedFallbacks.has(reason)) return;
+    reportedFallbacks.add(reason);
+    log(`${reason}; using the JS fast ptau`);
+  };
 
-  // Single-threaded (no worker threads to terminate): the heavy work runs in our own workers.
+  let native: NativeProver | undefined;
+  if (engine !== "js") {
+    try {
+      native = await buildNativeProver({ ...opts.nativeBuild, log });
+    } catch (e) {
+      if (engine === "native") throw e;
+      fallBack((e as Error).message);
+    }
+  }
+
+  // Single-threaded (no worker threads to terminate): the heavy work runs in our own workers or natively.
   const curve = (await buildBn128(true)) as unknown as Bn128;
-  const { Fr, G1, G2 } = curve;
+  const { Fr } = curve;
   const challenge = firstChallengeHash(curve, power);
   const key = createKey(curve, challenge, chachaFromBytes(opts.seed ?? randomBytes(32)));
   const [tau, alpha, beta] = [key.tau.prv, key.alpha.prv, key.beta.prv];
@@ -440,11 +708,11 @@ export async function generateFastDevPtau(power: number, outFile: string, opts: 
   if (Fr.eq(Fr.exp(tau, 2n ** BigInt(power + 1)), Fr.one)) throw new Error("degenerate secret tau (a root of unity): use another seed");
 
   const N = 2 ** power;
-  const geometric = (group: GroupName, first: Bytes, count: number, encodings: boolean): PointsJob[] => {
+  const geometric = (group: GroupName, first: Bytes, count: number): PointsJob[] => {
     const jobs: PointsJob[] = [];
     for (let i = 0; i < count; i += CHUNK) {
       const f = Fr.mul(first, Fr.exp(tau, i));
-      jobs.push({ type: "points", group, n: Math.min(CHUNK, count - i), encodings, kind: "geometric", first: f, inc: tau });
+      jobs.push({ type: "points", group, n: Math.min(CHUNK, count - i), encodings: false, kind: "geometric", first: f, inc: tau });
     }
     return jobs;
   };
@@ -467,130 +735,60 @@ export async function generateFastDevPtau(power: number, outFile: string, opts: 
     }
     return jobs;
   };
+  // A hashed section's jobs return their points' encodings too (for the JS engine's hashes).
+  const section = (id: number, group: GroupName, hashed: boolean, jobs: PointsJob[]): Omit<PointSection, "offset"> => ({
+    id,
+    group,
+    hashed,
+    jobs: jobs.map((j) => ({ ...j, encodings: hashed })),
+    points: jobs.reduce((n, j) => n + j.n, 0),
+  });
   const one = Fr.one;
-  const { G1: g1, G2: g2 } = AFFINE;
-  const phase1: Section[] = [
-    { id: 2, size: (2 * N - 1) * g1, jobs: geometric("G1", one, 2 * N - 1, true) },
-    { id: 3, size: N * g2, jobs: geometric("G2", one, N, true) },
-    { id: 4, size: N * g1, jobs: geometric("G1", alpha, N, true) },
-    { id: 5, size: N * g1, jobs: geometric("G1", beta, N, true) },
-    { id: 6, size: g2, jobs: geometric("G2", beta, 1, true) },
+  const phase1 = [
+    section(2, "G1", true, geometric("G1", one, 2 * N - 1)),
+    section(3, "G2", true, geometric("G2", one, N)),
+    section(4, "G1", true, geometric("G1", alpha, N)),
+    section(5, "G1", true, geometric("G1", beta, N)),
+    section(6, "G2", true, geometric("G2", beta, 1)),
   ];
-  const phase2: Section[] = [
-    { id: 12, size: (4 * N - 1) * g1, jobs: lagrange("G1", one, power + 1, true) },
-    { id: 13, size: (2 * N - 1) * g2, jobs: lagrange("G2", one, power, false) },
-    { id: 14, size: (2 * N - 1) * g1, jobs: lagrange("G1", alpha, power, false) },
-    { id: 15, size: (2 * N - 1) * g1, jobs: lagrange("G1", beta, power, false) },
+  const phase2 = [
+    section(12, "G1", false, lagrange("G1", one, power + 1, true)),
+    section(13, "G2", false, lagrange("G2", one, power, false)),
+    section(14, "G1", false, lagrange("G1", alpha, power, false)),
+    section(15, "G1", false, lagrange("G1", beta, power, false)),
   ];
 
-  mkdirSync(path.dirname(outFile), { recursive: true });
-  const tmp = tempPathFor(outFile);
-  // Tables sized for the number of points of each group (12N − 4 in G1, 3N − 1 in G2).
-  const tables = {
-    G1: tableSpec(G1.oneAffine, g1, 12 * N, threads),
-    G2: tableSpec(G2.oneAffine, g2, 3 * N, threads),
+  type Written = { tmp: string } & Pick<FastPtau, "engine" | "nativeStats">;
+  const attempt = async (fill: PointFiller): Promise<Written> => {
+    const tmp = tempPathFor(outFile);
+    try {
+      return { tmp, ...(await writePtau(tmp, curve, power, key, challenge, phase1, phase2, fill)) };
+    } catch (e) {
+      rmSync(tmp, { force: true });
+      throw e;
+    }
   };
-  const pool = new WorkerPool(threads, { module: await WebAssembly.compile(curve.tm.code), ...tables });
-  const fileHash = createHash("sha256");
-  let fh: FileHandle | undefined;
-  let complete = false;
-  try {
-    fh = await open(tmp, "wx");
-    const write = async (data: Uint8Array) => {
-      fileHash.update(data);
-      await fh!.write(data);
-    };
-    const sectionHeader = (id: number, size: number) => {
-      const b = Buffer.alloc(12);
-      b.writeUInt32LE(id, 0);
-      b.writeBigUInt64LE(BigInt(size), 4);
-      return b;
-    };
-    const rows = (["G1", "G2"] as const).flatMap((group) => Array.from({ length: tables[group].rows }, (_, k) => pool.run({ type: "row", group, k })));
-    await Promise.all(rows);
-    log(`fast ptau 2^${power}: tables of ${tables.G1.w}-bit (G1) and ${tables.G2.w}-bit (G2) windows built (${elapsed()})`);
-
-    // All point jobs are queued at once; results are written in order as they arrive.
-    const results = [...phase1, ...phase2].map((s) => s.jobs.map((j) => pool.run(j)));
-    for (const r of results.flat()) r.catch(() => {}); // awaited below, in order
-    let next = 0;
-    const writeSection = async (s: Section, onChunk?: (r: JobResult) => void) => {
-      await write(sectionHeader(s.id, s.size));
-      for (const r of results[next++]!) {
-        const res = await r;
-        await write(res.lem);
-        onChunk?.(res);
-      }
-      log(`fast ptau 2^${power}: section ${s.id} written (${elapsed()})`);
-    };
-
-    const fileHead = Buffer.alloc(12);
-    fileHead.write("ptau", 0, "latin1");
-    fileHead.writeUInt32LE(1, 4); // version
-    fileHead.writeUInt32LE(11, 8); // sections 1-7 and 12-15
-    await write(fileHead);
-    // Section 1: field size, base field modulus, power, ceremony power.
-    const header = Buffer.alloc(44);
-    header.writeUInt32LE(32, 0);
-    let q = curve.q;
-    for (let i = 0; i < 32; i++, q >>= 8n) header[4 + i] = Number(q & 0xffn);
-    header.writeUInt32LE(power, 36);
-    header.writeUInt32LE(power, 40);
-    await write(sectionHeader(1, header.length));
-    await write(header);
-
-    // Sections 2-6, hashed as snarkjs contribute does: the response hash covers the previous
-    // challenge, the compressed points and the public key; the next challenge covers the
-    // response hash and the uncompressed points.
-    const response = blake2b.create({ dkLen: 64 }).update(challenge);
-    const uncompressed: Uint8Array[] = [];
-    for (const s of phase1) {
-      await writeSection(s, (r) => {
-        response.update(r.compressed!);
-        uncompressed.push(r.uncompressed!);
-      });
+  const js = () => attempt(workerFiller(curve, threads, log, what, elapsed));
+  let done: Written;
+  if (native) {
+    try {
+      done = await attempt(nativeFiller(native, curve, opts.threads, log, what));
+    } catch (e) {
+      if (engine === "native" || !(e instanceof NativePtauNewError)) throw e;
+      fallBack(e.message);
+      done = await js();
     }
-    const partial = partialHash(response);
-    const responseHash = response.update(pubKeyBytes(curve, key, false)).digest();
-    const nextChallenge = createHash("blake2b512").update(responseHash);
-    for (const u of uncompressed.splice(0)) nextChallenge.update(u);
-
-    // Section 7: the single contribution record (snarkjs powersoftau_utils writeContribution).
-    const name = new TextEncoder().encode(FAST_PTAU_CONTRIBUTION_NAME);
-    const rec = Buffer.alloc(4 + 3 * 64 + 2 * 128 + 768 + 216 + 64 + 4 + 4 + 2 + name.length);
-    let pos = 0;
-    rec.writeUInt32LE(1, pos); // one contribution
-    pos += 4;
-    const putPoint = (G: Group, p: Bytes) => {
-      G.toRprLEM(rec, pos, p);
-      pos += G.F.n8 * 2;
-    };
-    putPoint(G1, G1.timesFr(G1.g, tau));
-    putPoint(G2, G2.timesFr(G2.g, tau));
-    putPoint(G1, G1.timesFr(G1.g, alpha));
-    putPoint(G1, G1.timesFr(G1.g, beta));
-    putPoint(G2, G2.timesFr(G2.g, beta));
-    for (const b of [pubKeyBytes(curve, key, true), partial, nextChallenge.digest()]) {
-      rec.set(b, pos);
-      pos += b.length;
-    }
-    rec.writeUInt32LE(0, pos); // type: a contribution (1 would be a beacon)
-    rec.writeUInt32LE(2 + name.length, pos + 4); // parameters: 1 = name
-    rec[pos + 8] = 1;
-    rec[pos + 9] = name.length;
-    rec.set(name, pos + 10);
-    await write(sectionHeader(7, rec.length));
-    await write(rec);
-
-    for (const s of phase2) await writeSection(s);
-    await fh.sync();
-    complete = true;
-  } finally {
-    await fh?.close();
-    await pool.close();
-    if (!complete) rmSync(tmp, { force: true });
+  } else {
+    done = await js();
   }
-  renameSync(tmp, outFile);
-  log(`fast development ptau 2^${power} written to ${outFile} in ${elapsed()}`);
-  return { path: realpathSync(outFile), sha256: fileHash.digest("hex"), power, kind: "development" };
+  let sha256: string;
+  try {
+    sha256 = await sha256File(done.tmp);
+    renameSync(done.tmp, outFile);
+  } catch (e) {
+    rmSync(done.tmp, { force: true });
+    throw e;
+  }
+  log(`fast development ptau 2^${power} written to ${outFile} in ${elapsed()} (${done.engine})`);
+  return { path: realpathSync(outFile), sha256, power, kind: "development", engine: done.engine, ...(done.nativeStats && { nativeStats: done.nativeStats }) };
 }

@@ -2,7 +2,8 @@
 // cacheDir()/native/prover-<key> (key: a hash of its sources, ffiasm's, the compiler and the
 // flags), and run as a separate process — zkr's MIT code never links it. It takes the setup's
 // .zkey and a .wtns and writes snarkjs's proof.json and public.json, which it reads back here;
-// its subcommand `zkey-new` writes the phase-2 initial key snarkjs's `zkey new` writes (zkey.ts).
+// its subcommand `zkey-new` writes the phase-2 initial key snarkjs's `zkey new` writes (zkey.ts),
+// `ptau-new` the point sections of a development ptau and their hashes (fastptau.ts).
 //
 // Building needs g++ (with OpenMP), nasm and libgmp-dev (scripts/ensure-witness-toolchain.sh
 // installs them); NativeProverUnavailable says what is missing, and the Prover then proves with
@@ -151,6 +152,7 @@ async function compile(tmp: string, cxx: string, log: Log): Promise<Record<strin
   const units = [
     path.join(NATIVE_PROVER_SOURCES, "prover.cpp"),
     path.join(NATIVE_PROVER_SOURCES, "zkey_new.cpp"),
+    path.join(NATIVE_PROVER_SOURCES, "ptau_new.cpp"),
     path.join(tmp, "fq.cpp"),
     path.join(tmp, "fr.cpp"),
     ...FFIASM_UNITS.map((u) => path.join(ffiasm, "c", u)),
@@ -190,22 +192,28 @@ function childEnv(): NodeJS.ProcessEnv {
 }
 
 /**
- * Runs the native program with `args`: its stdout, or the error `fail` makes of its reason (its
- * stderr lines without the program's prefix, and its exit code or signal) when it fails.
+ * Runs the native program with `args` (and `input` on its stdin, `env` added to its environment):
+ * its stdout, or the error `fail` makes of its reason (its stderr lines without the program's
+ * prefix, and its exit code or signal) when it fails.
  */
 async function runNative(
   prover: NativeProver,
   args: string[],
   what: string,
   fail: (why: string, e: unknown, code: number | string | undefined) => Error,
+  opts: { input?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<{ stdout: string }> {
   try {
-    return await run(prover.bin, args, { maxBuffer: 16 << 20, env: childEnv() });
+    const running = run(prover.bin, args, { maxBuffer: 16 << 20, env: { ...childEnv(), ...opts.env } });
+    const stdin = running.child.stdin!;
+    stdin.on("error", () => {}); // a program that exits before reading it all: its exit code says why
+    stdin.end(opts.input ?? "");
+    return await running;
   } catch (e) {
     const err = e as { stderr?: string; code?: number | string; signal?: string; message: string };
     const why = (err.stderr ?? "")
       .split("\n")
-      .map((l) => l.replace(/^zkr-prover( zkey-new)?: /, "").trim())
+      .map((l) => l.replace(/^zkr-prover( zkey-new| ptau-new)?: /, "").trim())
       .filter(Boolean);
     throw fail(
       `${what} failed: ${why.length ? why.join("; ") : err.message} (${err.signal ? `killed by ${err.signal}` : `exit code ${String(err.code)}`})`,
@@ -280,4 +288,43 @@ export async function nativeZkeyNew(prover: NativeProver, r1cs: string, ptau: st
     (why, e, code) => new NativeZkeyNewError(why, code === 3, { cause: e }),
   );
   return { ms: performance.now() - t0, stats: JSON.parse(stdout) as NativeProofStats };
+}
+
+/** The native `ptau new` refused its plan or failed (the caller removes the file it was filling). */
+export class NativePtauNewError extends Error {}
+
+export interface NativePtauNew {
+  /** The response hash's state after the compressed points (snarkjs's 216-byte partial hash). */
+  partialHash: Uint8Array;
+  /** blake2b-512 of the response hash and the uncompressed points. */
+  nextChallenge: Uint8Array;
+  /** The fixed-base tables' window bits in G1 and G2 (0 for a group without points). */
+  windows: [number, number];
+  /** Wall time of the process, start to exit (ms). */
+  ms: number;
+  stats: NativeProofStats;
+}
+
+/**
+ * The point sections of a development ptau natively (`zkr-prover ptau-new`,
+ * native/prover/ptau_new.cpp): `plan` (fastptau.ts nativePlan) says where in the existing `file`
+ * each section goes and the scalars of its chunks; the program writes the points there and
+ * returns the contribution's hashes over them. `threads` sets OpenMP's thread count. Throws
+ * NativePtauNewError with the program's reason if it refuses the plan or fails.
+ */
+export async function nativePtauNew(prover: NativeProver, file: string, plan: string, opts: { threads?: number } = {}): Promise<NativePtauNew> {
+  const t0 = performance.now();
+  const { stdout } = await runNative(prover, ["ptau-new", "--stats", file], "native ptau new", (why, e) => new NativePtauNewError(why, { cause: e }), {
+    input: plan,
+    env: opts.threads === undefined ? {} : { OMP_NUM_THREADS: String(opts.threads) },
+  });
+  const [hashes, stats] = stdout.trim().split("\n");
+  const h = JSON.parse(hashes!) as { partialHash: string; nextChallenge: string; windows: [number, number] };
+  return {
+    partialHash: Buffer.from(h.partialHash, "hex"),
+    nextChallenge: Buffer.from(h.nextChallenge, "hex"),
+    windows: h.windows,
+    ms: performance.now() - t0,
+    stats: JSON.parse(stats!) as NativeProofStats,
+  };
 }

@@ -13,7 +13,7 @@ import { buildBn128 } from "ffjavascript";
 import { powersOfTau } from "snarkjs";
 import { BN254_BASE_FIELD } from "../model/crypto.js";
 import { cacheDir } from "./paths.js";
-import { generateFastDevPtau } from "./fastptau.js";
+import { type FastPtauEngine, generateFastDevPtau } from "./fastptau.js";
 import { removeInterruptedBuilds, sha256File, tempPathFor, withFileLock, writeFileAtomic } from "../util/fs.js";
 import { snarkjsLogger, withCurve } from "./curve.js";
 import type { Log } from "../util/log.js";
@@ -129,13 +129,20 @@ export async function sha256FileCached(file: string, log: Log = () => {}): Promi
   if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs && hit.ino === st.ino) return hit.sha256;
   if (st.size > 16 << 20) log(`hashing ${real} (${Math.round(st.size / (1 << 20))} MB)`);
   const sha256 = await sha256File(real);
+  recordSha256(real, sha256);
+  return sha256;
+}
+
+/** Records the sha256 of `file` (as it is now) for sha256FileCached, e.g. one computed while writing it. */
+function recordSha256(file: string, sha256: string): void {
+  const real = realpathSync(file);
+  const st = statSync(real);
   // Re-read just before writing to keep other processes' entries; a concurrent writer may
   // still drop one entry, which only costs a re-hash later.
   const cache = readHashCache();
   for (const f of Object.keys(cache)) if (!existsSync(f)) delete cache[f];
   cache[real] = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, sha256 };
   writeFileAtomic(hashCacheFile(), JSON.stringify(cache, null, 2) + "\n");
-  return sha256;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -172,10 +179,13 @@ export interface DevPtauOptions {
   sharedPtauDir?: string;
   /**
    * How a missing development ptau is generated: "fast" (src/proving/fastptau.ts, secrets chosen
-   * directly; about 35 s at power 17 on 2 cores) or "snarkjs" (new accumulator, contribution,
+   * directly; with its native engine about 8.5 s of CPU at power 16 and 108 s at 20, with its JS
+   * engine 35 s at 17 on 2 cores) or "snarkjs" (new accumulator, contribution,
    * prepare phase2; about 50 minutes at power 17). Default "fast".
    */
   generator?: "fast" | "snarkjs";
+  /** The fast generator's engine (fastptau.ts FastPtauEngine; default "auto": native where it builds). */
+  fastEngine?: FastPtauEngine;
   /**
    * The least power taken from the cache, or generated, when neither `devPtau` nor the shared
    * ptau applies (default minPower; setup asks for one above the circuit's domain).
@@ -220,7 +230,7 @@ export async function devPtau(minPower: number, opts: DevPtauOptions = {}): Prom
       removeInterruptedBuilds(out);
       if (existsSync(out)) return;
       if (opts.generator === "snarkjs") await generateDevPtau(want, out, log);
-      else await generateFastDevPtau(want, out, { log });
+      else recordSha256(out, (await generateFastDevPtau(want, out, { log, engine: opts.fastEngine })).sha256);
     });
   }
   const power = await checkPtauFits(file, minPower);
