@@ -26,7 +26,7 @@
 // registered are priced the same way.
 import os from "node:os";
 import { parseArgs } from "node:util";
-import { batchStruct } from "../src/chain/calldata.js";
+import { batchArgs, batchStruct } from "../src/chain/calldata.js";
 import { deriveParams, type DerivedParams } from "../src/model/params.js";
 import { L2State } from "../src/model/state.js";
 import type { Batch } from "../src/model/batch.js";
@@ -38,7 +38,7 @@ import type { RollupContract } from "../src/chain/deploy.js";
 import { sendBatch, sendBatches } from "../src/sequencer/operator.js";
 import { assembleBatch } from "../src/sequencer/planner.js";
 import { proveBatch } from "../src/sequencer/proofs.js";
-import { calldataBytes, calldataGas, executionGas, mockBatchGas } from "./marginal.js";
+import { calldataBytes, calldataGas, executionGas, mockBatchGas, worstCaseTxData } from "./marginal.js";
 import { benchWorld, fundedRollup, log } from "./world.js";
 
 const { values } = parseArgs({
@@ -71,10 +71,11 @@ const realExecution = new Map<number, number>();
 let rollup!: RollupContract;
 const proven: { batch: Batch; proof: QueuedProof }[] = [];
 try {
-  ({ rollup } = await fundedRollup(w, 0, 0n));
+  const funded = await fundedRollup(w, 0, 0n);
+  ({ rollup } = funded);
   const state = new L2State(w.crypto, w.p);
   const l1HashStart = await rollup.l1ChainHash(0);
-  const domain = { chainId: w.chainId, rollupAddress: BigInt(await rollup.getAddress()) };
+  const domain = funded.domain;
   log(`proving ${kMax + 1} empty batches of ${w.p.name} …`);
   for (let i = 0; i <= kMax; i++) {
     const { batch } = assembleBatch(state, { txs: [], l1Ops: [] }, { domain, feeIdx: [], l1HashStart });
@@ -97,21 +98,21 @@ try {
 
 /** The calldata of k full batches of parameters p (transfers of non-zero bytes) with the real proofs. */
 function fullCalldata(p: DerivedParams, k: number): Uint8Array {
-  const items = proven.slice(1, 1 + k).map(({ proof }, i) => ({
-    data: batchStruct({
-      newRoot: proven[i + 1]!.batch.data.newRoot,
+  const items = proven.slice(1, 1 + k).map(({ batch, proof }) => ({
+    data: {
+      newRoot: batch.data.newRoot,
       l1Count: 0,
       l1Results: new Uint8Array(),
       feeIdx: new Uint8Array(p.feeSlots * p.idxBytes).fill(1),
-      txData: Uint8Array.from({ length: p.batchSize * p.txBytes }, (_, j) => (j % p.txBytes < p.idxBytes ? 0x11 : 0x5a)),
-      commitment: proven[i + 1]!.batch.data.commitment,
-    }),
+      txData: worstCaseTxData(p, p.batchSize),
+      commitment: batch.data.commitment,
+    },
     proof: packGroth16Proof(proof.proof),
   }));
   const hex =
     k === 1
-      ? rollup.interface.encodeFunctionData("submitBatch", [...Object.values(items[0]!.data), items[0]!.proof] as never)
-      : rollup.interface.encodeFunctionData("submitBatches", [items.map((x) => x.data), items.map((x) => x.proof)]);
+      ? rollup.interface.encodeFunctionData("submitBatch", [...batchArgs(items[0]!.data), items[0]!.proof])
+      : rollup.interface.encodeFunctionData("submitBatches", [items.map((x) => batchStruct(x.data)), items.map((x) => x.proof)]);
   return Uint8Array.from(Buffer.from(hex.slice(2), "hex"));
 }
 

@@ -29,6 +29,11 @@ export async function executionGas(provider: Provider, receipt: TransactionRecei
   return Number(receipt.gasUsed) - 21_000 - calldataGas(calldataBytes(data));
 }
 
+/** `n` posted transfers, every calldata byte non-zero and no exit (`to` never 0): the costliest data. */
+export function worstCaseTxData(p: DerivedParams, n: number): Uint8Array {
+  return Uint8Array.from({ length: n * p.txBytes }, (_, i) => (i % p.txBytes < p.idxBytes ? 0x11 : 0x5a));
+}
+
 export interface MockBatchGas {
   /** Gas of a batch with nothing posted (no transfers, no L1 operations), after the first batch. */
   empty: bigint;
@@ -42,8 +47,7 @@ export interface MockBatchGas {
 export async function mockBatchGas(signer: Signer & { address: string }, p: DerivedParams): Promise<MockBatchGas> {
   const d = await deployRollup({ signer, verifierArtifact: "MockVerifier", verifyingKeyHash: MOCK_VERIFIER_KEY_HASH, params: p, sequencer: signer.address });
   const batch = async (n: number) => {
-    // The worst case: every calldata byte non-zero, no exits (an exit adds a credit).
-    const tx = Uint8Array.from({ length: n * p.txBytes }, (_, i) => (i % p.txBytes < p.idxBytes ? 0x11 : 0x5a));
+    const tx = worstCaseTxData(p, n); // an exit would add a credit
     const fee = Uint8Array.from({ length: p.feeSlots * p.idxBytes }, () => 1);
     const r = (await (
       await d.rollup.submitBatch(

@@ -4,12 +4,12 @@
 // one submitBatches transaction (one aggregated pairing check for all their proofs: the fixed
 // cost of a proof on L1 shared by k batches), k at most maxAggregate and bounded by the block gas
 // limit; a lone proven batch goes by submitBatch. A proven batch may wait up to aggregateWaitMs
-// for the proofs of the batches after it, to share one transaction with them. Before a run is sent, L1 must be where its
-// first batch starts (batch number, root and the public inputs L1 derives from its own queue;
-// each later batch starts where the one before it ends, which the contract checks in the same
-// call), and every proof must verify with this sequencer's key, whatever the backend said. A
-// transaction sent earlier that may still be mined (before a restart, or one whose wait timed
-// out) is waited for, not sent again.
+// for the proofs of the batches after it, to share one transaction with them. Before a run is
+// sent, L1 must be where its first batch starts (batch number, root and the public inputs L1
+// derives from its own queue; each later batch starts where the one before it ends, which the
+// contract checks in the same call), and every proof must verify with this sequencer's key,
+// whatever the backend said. A transaction sent earlier that may still be mined (before a
+// restart, or one whose wait timed out) is waited for, not sent again.
 //
 // What follows from a failure is for the loop (src/sequencer/service.ts): transient ones are
 // retried here with backoff; a conflict goes back to the loop, which reconciles with L1 and then,
@@ -135,7 +135,7 @@ export async function submitProvenRun(
 /** The share of the block gas limit one submission may use (the rest is for everyone else's transactions). */
 const MAX_BLOCK_GAS_SHARE = 2n;
 /** The most gas a transaction may have since Fusaka (EIP-7825): nodes refuse a larger one. */
-export const MAX_TX_GAS = 1n << 24n;
+const MAX_TX_GAS = 1n << 24n;
 
 export interface SubmitterOptions {
   rollup: RollupContract;

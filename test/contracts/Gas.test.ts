@@ -19,6 +19,7 @@ import { treeLevels } from "../../src/model/tree.js";
 import { alice, bob, deployer, deployWithMock, ethers, type Fixture, increaseTime, ModelSequencer, proofFor } from "./fixture.js";
 import { mined, nestedCallGas, seededBytes } from "./helpers.js";
 import { pinned, readGasSnapshot } from "../../bench/snapshots.js";
+import { calldataBytes, calldataGas } from "../../bench/marginal.js";
 
 const ONE_ETH = 10n ** 18n;
 const rows: string[] = [];
@@ -36,9 +37,8 @@ const report = (name: string, gas: bigint | string, note = "") => {
 };
 
 /** Intrinsic calldata gas of a transaction (4 per zero byte, 16 per other byte). */
-async function calldataGas(hash: string): Promise<bigint> {
-  const data = ethers.getBytes((await ethers.provider.getTransaction(hash))!.data);
-  return data.reduce((g, byte) => g + (byte === 0 ? 4n : 16n), 0n);
+async function calldataGasOf(hash: string): Promise<bigint> {
+  return BigInt(calldataGas(calldataBytes(ethers.getBytes((await ethers.provider.getTransaction(hash))!.data))));
 }
 
 /** `n` posted transfers (never exits) of random non-zero bytes: the costliest calldata. */
@@ -76,7 +76,7 @@ async function realVerifierGas(): Promise<{ name: string; gas: bigint } | undefi
   const data = verifier.interface.encodeFunctionData("verifyProof", args);
   const tx = await deployer.sendTransaction({ to: await verifier.getAddress(), data });
   const receipt = (await tx.wait())!;
-  return { name, gas: receipt.gasUsed - 21_000n - (await calldataGas(receipt.hash)) };
+  return { name, gas: receipt.gasUsed - 21_000n - (await calldataGasOf(receipt.hash)) };
 }
 
 /** submitBatch with the mock: total gas, and Rollup's own share (without 21000, calldata and the mock). */
@@ -85,7 +85,7 @@ async function batchGas(f: Fixture, l1Count: number, l1Results: Uint8Array, txDa
   const receipt = await mined(
     f.rollup.submitBatch(1n, l1Count, l1Results, new Uint8Array(p.feeSlots * p.idxBytes).fill(1), txData, SNARK_FIELD - 1n, proofFor("gas")),
   );
-  const calldata = await calldataGas(receipt.hash);
+  const calldata = await calldataGasOf(receipt.hash);
   const mock = await nestedCallGas(ethers.provider, receipt.hash);
   return { total: receipt.gasUsed, calldata, mock, own: receipt.gasUsed - 21_000n - calldata - mock, receipt };
 }

@@ -96,7 +96,7 @@ export function sequencerCommand(): Command {
         finality: o.confirmations,
         maxInFlight: o.maxInFlight,
         maxAggregate: o.maxAggregate,
-        ...(o.aggregateWait !== undefined && { aggregateWaitMs: Math.round(o.aggregateWait * 1000) }),
+        ...(o.aggregateWait !== undefined && { aggregateWaitMs: o.aggregateWait * 1000 }),
         maxLogRange: cfg.maxLogRange,
         mempool: { maxPending: o.maxPending, maxPendingPerSender: o.maxPendingPerSender, minFee: o.minFee },
         log: (m) => log(m),
