@@ -1,7 +1,7 @@
 // zkr native `zkey new` (BN254): the phase-2 initial key snarkjs's zkey_new.js writes, byte for
 // byte, computed natively on every core.
 //
-//   zkr-prover zkey-new [-v] [--stats] <circuit.r1cs> <pot.ptau> <circuit_0000.zkey>
+//   zkr-prover zkey-new [-v] [--stats] [--h-past-end <hex>] <circuit.r1cs> <pot.ptau> <circuit_0000.zkey>
 //
 // Reads a circom .r1cs and a snarkjs .ptau prepared for phase 2 (its Lagrange sections 12–15),
 // checks them (file format, section sizes, BN254's primes, every signal index and coefficient of
@@ -13,9 +13,15 @@
 // the circuit hash, blake2b-512 over the key's points in snarkjs's order and encoding (the H
 // part over τ^(i+n) − τ^i from the ptau's powers, as snarkjs hashes it).
 // The key is written to <out>.tmp-<pid> and renamed at the end: on any error there is no output
-// file, one line "zkr-prover zkey-new: <why>" on stderr and exit code 1. Exit code 3: inputs
-// snarkjs accepts but this program does not reproduce (a circuit that fills the ptau's whole
-// domain of 2^15 or more, where snarkjs hashes a point past the end of the ptau's τ section).
+// file, one line "zkr-prover zkey-new: <why>" on stderr and exit code 1.
+//
+// A circuit that fills the ptau's whole domain (2^15 or more): snarkjs's hash of the H points
+// then reads one point past the end of the ptau's τ section, the 64 bytes that follow it in the
+// file (in a snarkjs ptau, section 3's header and the start of τG2[0]), and takes its
+// difference with τ^(n−1) in its wasm field arithmetic on those unreduced values. That result
+// is not reproduced here: `--h-past-end <128 hex digits>` gives the 64 bytes snarkjs hashes for
+// it (src/proving/ptau.ts snarkjsPastEndHPoint computes them with snarkjs's own curve code); without it such a
+// circuit gets exit code 3 (inputs snarkjs accepts but this program does not reproduce).
 //
 // GPL-3.0-or-later, because it builds on ffiasm (see LICENSE and NOTICE in this directory).
 #include <algorithm>
@@ -388,7 +394,7 @@ unsigned log2floor(uint32_t v) {
     return r;
 }
 
-void zkeyNew(const std::string &r1csPath, const std::string &ptauPath, const std::string &outPath) {
+void zkeyNew(const std::string &r1csPath, const std::string &ptauPath, const std::string &outPath, const uint8_t *hPastEnd) {
     checkMontConstants(Fq_rawq, Fr_rawq);
     BinFile rf(r1csPath, "r1cs", 1, 1, "circuit " + r1csPath);
     R1cs r = readR1csHeader(rf);
@@ -400,9 +406,15 @@ void zkeyNew(const std::string &r1csPath, const std::string &ptauPath, const std
                                  " public signals need a domain of 2^" + std::to_string(cirPower) + ", " + ptauPath + " has 2^" + std::to_string(p.power));
     const uint64_t n = (uint64_t)1 << cirPower;
     // snarkjs hashes n − 1 H points up to 2^14, else n (chunks of 2^14), the last τ^(2n−1) − τ^(n−1).
+    // For a circuit that fills the ptau's domain (n = 2^power ≥ 2^15) that τ^(2n−1) is one past
+    // the end of section 2: the last hashed point is then hPastEnd (see the header).
     const uint64_t nHashH = n <= (1 << 14) ? n - 1 : n;
-    if (nHashH + n > 2 * ((uint64_t)1 << p.power) - 1)
-        throw Unsupported("a circuit that fills the whole domain of the ptau (2^" + std::to_string(cirPower) + "): use snarkjs");
+    const uint64_t nTau = 2 * ((uint64_t)1 << p.power) - 1;
+    const bool pastEnd = nHashH + n > nTau;
+    if (pastEnd && !hPastEnd)
+        throw Unsupported("a circuit that fills the whole domain of the ptau (2^" + std::to_string(cirPower) +
+                          "): give the last H point snarkjs hashes with --h-past-end, or use snarkjs");
+    if (!pastEnd && hPastEnd) throw std::runtime_error("--h-past-end is only for a circuit that fills the ptau's whole domain");
     Constraints k = readConstraints(rf, r);
     step("read the r1cs");
 
@@ -414,7 +426,7 @@ void zkeyNew(const std::string &r1csPath, const std::string &ptauPath, const std
     checkPoints<C1, F1Element>(G1, p.alpha, 1, pf, "alphaTauG1", "ptau");
     checkPoints<C1, F1Element>(G1, p.beta, 1, pf, "betaTauG1", "ptau");
     checkPoints<C2, F2Element>(G2, p.beta2, 1, pf, "betaG2", "ptau");
-    checkPoints<C1, F1Element>(G1, p.tau, nHashH + n, pf, "tauG1", "ptau");
+    checkPoints<C1, F1Element>(G1, p.tau, std::min(nHashH + n, nTau), pf, "tauG1", "ptau");
     checkPoints<C1, F1Element>(G1, lTau, n, pf, "Lagrange tauG1", "ptau");
     checkPoints<C1, F1Element>(G1, lTauH, 2 * n, pf, "Lagrange tauG1", "ptau");
     checkPoints<C2, F2Element>(G2, lTau2, n, pf, "Lagrange tauG2", "ptau");
@@ -493,7 +505,7 @@ void zkeyNew(const std::string &r1csPath, const std::string &ptauPath, const std
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < (int64_t)n; i++) H[i] = lTauH[2 * i + 1];
 #pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < (int64_t)nHashH; i++) {
+    for (int64_t i = 0; i < (int64_t)(nHashH - pastEnd); i++) {
         G1Point d;
         G1.sub(d, const_cast<G1PointAffine &>(p.tau[i + n]), const_cast<G1PointAffine &>(p.tau[i]));
         G1.copy(hashH[i], d);
@@ -520,7 +532,8 @@ void zkeyNew(const std::string &r1csPath, const std::string &ptauPath, const std
     hashU32(hash, nPub + 1);
     hashPoints(hash, IC.data(), IC.size());
     hashU32(hash, (uint32_t)(n - 1));
-    hashPoints(hash, hashH.data(), nHashH);
+    hashPoints(hash, hashH.data(), nHashH - pastEnd);
+    if (pastEnd) hash.update(hPastEnd, G1B);
     hashU32(hash, (uint32_t)Cp.size());
     hashPoints(hash, Cp.data(), Cp.size());
     hashU32(hash, r.nVars);
@@ -581,17 +594,26 @@ int zkeyNewMain(const std::vector<std::string> &argv) {
     programName = "zkr-prover zkey-new";
     std::vector<std::string> args;
     bool stats = false;
-    for (const std::string &a : argv) {
+    std::vector<uint8_t> hPastEnd;
+    for (size_t i = 0; i < argv.size(); i++) {
+        const std::string &a = argv[i];
         if (a == "-v") verbose = true;
         else if (a == "--stats") stats = true;
-        else args.push_back(a);
+        else if (a == "--h-past-end" && i + 1 < argv.size()) {
+            const std::string &h = argv[++i];
+            if (h.size() != 2 * G1B || h.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
+                fprintf(stderr, "zkr-prover zkey-new: --h-past-end takes %u hex digits\n", (unsigned)(2 * G1B));
+                return 2;
+            }
+            for (size_t k = 0; k < G1B; k++) hPastEnd.push_back((uint8_t)std::stoul(h.substr(2 * k, 2), nullptr, 16));
+        } else args.push_back(a);
     }
     if (args.size() != 3) {
-        fprintf(stderr, "usage: zkr-prover zkey-new [-v] [--stats] <circuit.r1cs> <pot.ptau> <circuit_0000.zkey>\n");
+        fprintf(stderr, "usage: zkr-prover zkey-new [-v] [--stats] [--h-past-end <hex>] <circuit.r1cs> <pot.ptau> <circuit_0000.zkey>\n");
         return 2;
     }
     try {
-        zkeyNew(args[0], args[1], args[2]);
+        zkeyNew(args[0], args[1], args[2], hPastEnd.empty() ? nullptr : hPastEnd.data());
         if (stats) printStats();
         return 0;
     } catch (const Unsupported &e) {

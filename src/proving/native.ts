@@ -276,14 +276,17 @@ export interface NativeZkeyNew {
 /**
  * snarkjs's `zkey new` natively (`zkr-prover zkey-new`, native/prover/zkey_new.cpp): the phase-2
  * initial key of the circuit `r1cs` for the prepared ptau `ptau`, byte-identical to snarkjs's,
- * written to `zkey` (it appears whole or not at all). Throws NativeZkeyNewError with the reason
+ * written to `zkey` (it appears whole or not at all). For a circuit that fills the ptau's whole
+ * domain, `hPastEnd` is the last H point snarkjs hashes (ptau.ts snarkjsPastEndHPoint); without
+ * it the program refuses such a circuit (exit code 3). Throws NativeZkeyNewError with the reason
  * if it refuses the inputs (corrupt, truncated, a ptau too small or not prepared) or fails.
  */
-export async function nativeZkeyNew(prover: NativeProver, r1cs: string, ptau: string, zkey: string): Promise<NativeZkeyNew> {
+export async function nativeZkeyNew(prover: NativeProver, r1cs: string, ptau: string, zkey: string, hPastEnd?: Uint8Array): Promise<NativeZkeyNew> {
   const t0 = performance.now();
+  const past = hPastEnd ? ["--h-past-end", Buffer.from(hPastEnd).toString("hex")] : [];
   const { stdout } = await runNative(
     prover,
-    ["zkey-new", "--stats", r1cs, ptau, zkey],
+    ["zkey-new", "--stats", ...past, r1cs, ptau, zkey],
     "native zkey new",
     (why, e, code) => new NativeZkeyNewError(why, code === 3, { cause: e }),
   );

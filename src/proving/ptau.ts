@@ -11,7 +11,7 @@ import { open } from "node:fs/promises";
 import path from "node:path";
 import { buildBn128 } from "ffjavascript";
 import { powersOfTau } from "snarkjs";
-import { BN254_BASE_FIELD } from "../model/crypto.js";
+import { BN254_BASE_FIELD, SNARK_FIELD } from "../model/crypto.js";
 import { cacheDir } from "./paths.js";
 import { type FastPtauEngine, generateFastDevPtau } from "./fastptau.js";
 import { removeInterruptedBuilds, sha256File, tempPathFor, withFileLock, writeFileAtomic } from "../util/fs.js";
@@ -29,9 +29,15 @@ export const MAX_POWER = 28;
 
 /**
  * Reads the first `bytes` bytes of section `sectionId` of an iden3 binary file, without
- * reading the rest, and returns them with the ids of all sections present.
+ * reading the rest, and returns them with the section's offset in the file and the ids of all
+ * sections present.
  */
-export async function readBinSectionStart(file: string, magic: string, sectionId: number, bytes: number): Promise<{ data: Buffer; sectionIds: Set<number> }> {
+export async function readBinSectionStart(
+  file: string,
+  magic: string,
+  sectionId: number,
+  bytes: number,
+): Promise<{ data: Buffer; offset: number; sectionIds: Set<number> }> {
   const fh = await open(file, "r");
   try {
     const size = (await fh.stat()).size;
@@ -42,6 +48,7 @@ export async function readBinSectionStart(file: string, magic: string, sectionId
     const sectionIds = new Set<number>();
     let pos = 12;
     let data: Buffer | undefined;
+    let offset = 0;
     const sh = Buffer.alloc(12);
     for (let i = 0; i < nSections; i++) {
       if (pos + 12 > size) throw new Error(`${file} is truncated`);
@@ -54,12 +61,13 @@ export async function readBinSectionStart(file: string, magic: string, sectionId
       if (id === sectionId && !data) {
         if (len < bytes) throw new Error(`${file}: section ${id} is too short`);
         data = Buffer.alloc(bytes);
+        offset = pos;
         await fh.read(data, 0, bytes, pos);
       }
       pos += len;
     }
     if (!data) throw new Error(`${file} has no section ${sectionId}`);
-    return { data, sectionIds };
+    return { data, offset, sectionIds };
   } finally {
     await fh.close();
   }
@@ -81,6 +89,88 @@ export async function readPtauHeader(file: string): Promise<PtauHeader> {
   for (let i = 31; i >= 0; i--) q = (q << 8n) | BigInt(data[4 + i]!);
   if (q !== BN254_BASE_FIELD) throw new Error(`${file} is not a bn128 ptau`);
   return { power: data.readUInt32LE(36), ceremonyPower: data.readUInt32LE(40), prepared: sectionIds.has(12) };
+}
+
+export interface R1csInfo {
+  nConstraints: number;
+  nOutputs: number;
+  nPubInputs: number;
+  nPrvInputs: number;
+  nVars: number;
+}
+
+/** Reads the header of a circom .r1cs file (without loading its constraints). */
+export async function readR1csInfo(file: string): Promise<R1csInfo> {
+  const { data } = await readBinSectionStart(file, "r1cs", 1, 4 + 32 + 4 * 4 + 8 + 4);
+  const n8 = data.readUInt32LE(0);
+  let prime = 0n;
+  for (let i = n8 - 1; i >= 0; i--) prime = (prime << 8n) | BigInt(data[4 + i]!);
+  if (n8 !== 32 || prime !== SNARK_FIELD) throw new Error(`${file} is not a bn128 circuit`);
+  return {
+    nVars: data.readUInt32LE(36),
+    nOutputs: data.readUInt32LE(40),
+    nPubInputs: data.readUInt32LE(44),
+    nPrvInputs: data.readUInt32LE(48),
+    nConstraints: data.readUInt32LE(60),
+  };
+}
+
+/**
+ * log2 of the FFT domain snarkjs uses for a circuit, i.e. the smallest ptau power that fits it:
+ * snarkjs (zkey_new.js) needs 2^power ≥ nConstraints + nPubInputs + nOutputs + 1 (one extra
+ * constraint per public signal and one for the constant signal).
+ */
+export function requiredPower(info: Pick<R1csInfo, "nConstraints" | "nPubInputs" | "nOutputs">): number {
+  const rows = info.nConstraints + info.nPubInputs + info.nOutputs + 1;
+  let power = 1;
+  while (2 ** power < rows) power++;
+  if (power > MAX_POWER) throw new Error(`circuit too large for bn128 Groth16: needs a domain of 2^${power} > 2^${MAX_POWER}`);
+  return power;
+}
+
+/** The part of ffjavascript's curve object this module calls (its thread manager's task queue). */
+interface WasmCurve {
+  tm: { queueAction(task: object[]): Promise<ArrayBuffer[]> };
+}
+
+/**
+ * The 64 bytes snarkjs's `zkey new` hashes as the last H point of a circuit whose domain
+ * (2^domainPower) fills the ptau's (its hashHPoints chunks of 2^14 then take τ^(2n−1) − τ^(n−1),
+ * one point past the end of the τG1 section), or undefined for any other circuit. That "point"
+ * is the 64 bytes that follow the section in the file (in a snarkjs ptau, section 3's header and
+ * the start of τG2[0]): not reduced field elements, so its difference depends on snarkjs's wasm
+ * arithmetic, which is what computes it here (ffjavascript's g1m_subAffine, g1m_batchToAffine,
+ * g1m_batchLEMtoU, the calls snarkjs makes). The native zkey new takes it as --h-past-end.
+ */
+export async function snarkjsPastEndHPoint(file: string, domainPower: number): Promise<Uint8Array | undefined> {
+  const h = await readPtauHeader(file);
+  if (domainPower < 15 || domainPower !== h.power) return undefined;
+  const n = 2 ** domainPower;
+  const { offset } = await readBinSectionStart(file, "ptau", 2, 0);
+  const last = Buffer.alloc(64);
+  const before = Buffer.alloc(64);
+  const fh = await open(file, "r");
+  try {
+    // The bytes past the section's end lie inside the file unless τG1 is its last section.
+    if (offset + (2 * n - 1) * 64 + 64 > (await fh.stat()).size) return undefined;
+    await fh.read(last, 0, 64, offset + (2 * n - 1) * 64);
+    await fh.read(before, 0, 64, offset + (n - 1) * 64);
+  } finally {
+    await fh.close();
+  }
+  return withCurve(async () => {
+    const curve = (await buildBn128()) as unknown as WasmCurve;
+    const res = await curve.tm.queueAction([
+      { cmd: "ALLOCSET", var: 0, buff: new Uint8Array(last) },
+      { cmd: "ALLOCSET", var: 1, buff: new Uint8Array(before) },
+      { cmd: "ALLOC", var: 2, len: 96 },
+      { cmd: "CALL", fnName: "g1m_subAffine", params: [{ var: 0 }, { var: 1 }, { var: 2 }] },
+      { cmd: "CALL", fnName: "g1m_batchToAffine", params: [{ var: 2 }, { val: 1 }, { var: 2 }] },
+      { cmd: "CALL", fnName: "g1m_batchLEMtoU", params: [{ var: 2 }, { val: 1 }, { var: 2 }] },
+      { cmd: "GET", out: 0, var: 2, len: 64 },
+    ]);
+    return new Uint8Array(res[0]!);
+  });
 }
 
 /** Throws a clear error unless the ptau at `file` can serve a circuit needing 2^minPower. */
@@ -186,19 +276,14 @@ export interface DevPtauOptions {
   generator?: "fast" | "snarkjs";
   /** The fast generator's engine (fastptau.ts FastPtauEngine; default "auto": native where it builds). */
   fastEngine?: FastPtauEngine;
-  /**
-   * The least power taken from the cache, or generated, when neither `devPtau` nor the shared
-   * ptau applies (default minPower; setup asks for one above the circuit's domain).
-   */
-  generatePower?: number;
   log?: Log;
 }
 
 /**
  * A development ptau for a circuit that needs 2^minPower, in this order: `devPtau` (the CLI's
  * $ZKR_DEV_PTAU); the shared pot17_dev.ptau if it matches its SHA256SUMS and is large enough;
- * a previously generated one in the cache of at least generatePower; else a new one generated
- * for exactly generatePower (default minPower) into the cache (see DevPtauOptions.generator).
+ * a previously generated one in the cache; else a new one generated for exactly minPower
+ * into the cache (see DevPtauOptions.generator).
  */
 export async function devPtau(minPower: number, opts: DevPtauOptions = {}): Promise<PtauInfo> {
   const log = opts.log ?? (() => {});
@@ -213,24 +298,23 @@ export async function devPtau(minPower: number, opts: DevPtauOptions = {}): Prom
   if (shared) return shared;
 
   // A previously generated one (of the smallest sufficient power), or a new one.
-  const want = Math.max(minPower, Math.min(opts.generatePower ?? minPower, MAX_POWER));
   const dir = devPtauDir();
   const generated = existsSync(dir)
     ? readdirSync(dir)
         .map((f) => /^pot(\d+)_dev\.ptau$/.exec(f))
-        .filter((m): m is RegExpExecArray => m !== null && Number(m[1]) >= want)
+        .filter((m): m is RegExpExecArray => m !== null && Number(m[1]) >= minPower)
         .sort((a, b) => Number(a[1]) - Number(b[1]))
     : [];
   let file = generated[0] && path.join(dir, generated[0][0]);
   if (!file) {
-    file = path.join(dir, `pot${want}_dev.ptau`);
+    file = path.join(dir, `pot${minPower}_dev.ptau`);
     const out = file;
-    log(`no development ptau of power >= ${want} found: generating ${out}`);
+    log(`no development ptau of power >= ${minPower} found: generating ${out}`);
     await withFileLock(`${out}.lock`, log, async () => {
       removeInterruptedBuilds(out);
       if (existsSync(out)) return;
-      if (opts.generator === "snarkjs") await generateDevPtau(want, out, log);
-      else recordSha256(out, (await generateFastDevPtau(want, out, { log, engine: opts.fastEngine })).sha256);
+      if (opts.generator === "snarkjs") await generateDevPtau(minPower, out, log);
+      else recordSha256(out, (await generateFastDevPtau(minPower, out, { log, engine: opts.fastEngine })).sha256);
     });
   }
   const power = await checkPtauFits(file, minPower);

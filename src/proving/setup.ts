@@ -17,7 +17,6 @@ import { zKey } from "snarkjs";
 import { writeVerifier } from "./verifier.js";
 import { PUBLIC_SIGNALS } from "./vkey.js";
 import { compileCircuit } from "./circom.js";
-import { SNARK_FIELD } from "../model/crypto.js";
 import { type CircuitParams, type DerivedParams } from "../model/params.js";
 import { getInstance } from "./instances.js";
 import {
@@ -33,7 +32,7 @@ import {
 } from "./manifest.js";
 import { GENERATED_CONTRACTS_DIR, setupDir } from "./paths.js";
 import { REPO_ROOT } from "../util/paths.js";
-import { ceremonyPtau, devPtau, MAX_POWER, readBinSectionStart, sha256FileCached } from "./ptau.js";
+import { ceremonyPtau, devPtau, readR1csInfo, requiredPower, sha256FileCached } from "./ptau.js";
 import { type Log } from "../util/log.js";
 import { removeInterruptedBuilds, tempPathFor, withFileLock, writeFileAtomic } from "../util/fs.js";
 import { snarkjsLogger, withCurve } from "./curve.js";
@@ -71,42 +70,7 @@ export interface SetupResult {
   verifierChanged: boolean;
 }
 
-export interface R1csInfo {
-  nConstraints: number;
-  nOutputs: number;
-  nPubInputs: number;
-  nPrvInputs: number;
-  nVars: number;
-}
-
-/** Reads the header of a circom .r1cs file (without loading its constraints). */
-export async function readR1csInfo(file: string): Promise<R1csInfo> {
-  const { data } = await readBinSectionStart(file, "r1cs", 1, 4 + 32 + 4 * 4 + 8 + 4);
-  const n8 = data.readUInt32LE(0);
-  let prime = 0n;
-  for (let i = n8 - 1; i >= 0; i--) prime = (prime << 8n) | BigInt(data[4 + i]!);
-  if (n8 !== 32 || prime !== SNARK_FIELD) throw new Error(`${file} is not a bn128 circuit`);
-  return {
-    nVars: data.readUInt32LE(36),
-    nOutputs: data.readUInt32LE(40),
-    nPubInputs: data.readUInt32LE(44),
-    nPrvInputs: data.readUInt32LE(48),
-    nConstraints: data.readUInt32LE(60),
-  };
-}
-
-/**
- * log2 of the FFT domain snarkjs uses for a circuit, i.e. the smallest ptau power that fits it:
- * snarkjs (zkey_new.js) needs 2^power ≥ nConstraints + nPubInputs + nOutputs + 1 (one extra
- * constraint per public signal and one for the constant signal).
- */
-export function requiredPower(info: Pick<R1csInfo, "nConstraints" | "nPubInputs" | "nOutputs">): number {
-  const rows = info.nConstraints + info.nPubInputs + info.nOutputs + 1;
-  let power = 1;
-  while (2 ** power < rows) power++;
-  if (power > MAX_POWER) throw new Error(`circuit too large for bn128 Groth16: needs a domain of 2^${power} > 2^${MAX_POWER}`);
-  return power;
-}
+export { readR1csInfo, requiredPower, type R1csInfo } from "./ptau.js";
 
 /** The circom main of a registered batch instance. */
 export function batchMainSource(p: Pick<CircuitParams, "depth" | "batchSize" | "l1Slots" | "feeSlots">): string {
@@ -132,13 +96,9 @@ export async function preparePhase1(label: string, mainSource: string, opts: Pic
   const info = await readR1csInfo(circuit.r1cs);
   const domainPower = requiredPower(info);
   log(`${label}: ${info.nConstraints} constraints, domain 2^${domainPower}`);
-  // A development ptau from the cache, or generated, is one power above the domain: snarkjs takes
-  // one of exactly the domain's power too, but the native zkey new does not reproduce what
-  // snarkjs writes for a circuit that fills a ptau's whole domain (native.ts, exit code 3) and
-  // gives way to snarkjs's (an hour at 2^20). A ptau given, or the shared one, is taken as it is.
   const ptau = opts.ptau
     ? await ceremonyPtau(opts.ptau.path, opts.ptau.sha256, domainPower, log)
-    : await devPtau(domainPower, { devPtau: opts.devPtau, sharedPtauDir: opts.sharedPtauDir, generatePower: domainPower + 1, log });
+    : await devPtau(domainPower, { devPtau: opts.devPtau, sharedPtauDir: opts.sharedPtauDir, log });
   log(`${label}: ${ptau.kind} ptau ${ptau.path} (power ${ptau.power})`);
   return { circuit, info, domainPower, ptau, snarkjs: snarkjsVersion() };
 }

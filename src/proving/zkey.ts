@@ -23,7 +23,7 @@ import { zKey } from "snarkjs";
 import { BN254_BASE_FIELD } from "../model/crypto.js";
 import { type CompiledCircuit } from "./circom.js";
 import { cacheDir } from "./paths.js";
-import { sha256FileCached } from "./ptau.js";
+import { readR1csInfo, requiredPower, sha256FileCached, snarkjsPastEndHPoint } from "./ptau.js";
 import { type PtauInfo } from "./manifest.js";
 import { type Log } from "../util/log.js";
 import { removeInterruptedBuilds, tempPathFor, withFileLock } from "../util/fs.js";
@@ -259,7 +259,8 @@ export async function zkeyNew(label: string, r1cs: string, ptau: string, file: s
     try {
       const native = await buildNativeProver({ ...opts.nativeBuild, log });
       log(`${label}: phase 2 initial key (native zkey new)`);
-      const r = await nativeZkeyNew(native, r1cs, ptau, file);
+      const hPastEnd = await snarkjsPastEndHPoint(ptau, requiredPower(await readR1csInfo(r1cs)));
+      const r = await nativeZkeyNew(native, r1cs, ptau, file, hPastEnd);
       log(`${label}: native zkey new in ${(r.ms / 1000).toFixed(1)} s on ${r.stats.threads} threads, peak RSS ${r.stats.maxRssKiB} KiB`);
       return "native";
     } catch (e) {

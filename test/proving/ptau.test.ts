@@ -37,12 +37,11 @@ describe("ptau: development ptau generation and selection", function () {
 
   it("falls back to generating one into the cache when no development ptau is available", async function () {
     const logs: string[] = [];
-    // One constraint: a domain of 2^2; setup generates a ptau one power above it (for the native
-    // zkey new), which takes about a second.
+    // One constraint: a domain of 2^2, so generating its ptau takes about a second.
     const r = await setupCircuit("zkrtest_ptau_fallback", MUL_MAIN, { sharedPtauDir: noShared(), writeVerifier: false, log: (m) => logs.push(m) });
-    const expected = path.join(cache(), "ptau", "pot3_dev.ptau");
+    const expected = path.join(cache(), "ptau", "pot2_dev.ptau");
     expect(r.manifest.domainPower).to.equal(2);
-    expect(r.manifest.ptau).to.deep.include({ path: expected, power: 3, kind: "development" });
+    expect(r.manifest.ptau).to.deep.include({ path: expected, power: 2, kind: "development" });
     expect(r.manifest.ptau.sha256).to.equal(await sha256File(expected));
     expect(logs.some((l) => l.includes("generating"))).to.equal(true);
     // Found again, not regenerated.
@@ -82,7 +81,7 @@ describe("ptau: development ptau generation and selection", function () {
     const logs: string[] = [];
     writeFileSync(path.join(shared, "SHA256SUMS"), `${"1".repeat(64)}  ${SHARED_DEV_PTAU}\n`);
     const r = await devPtau(2, { sharedPtauDir: shared, log: (m) => logs.push(m) });
-    expect(r.path).to.equal(path.join(cache(), "ptau", "pot3_dev.ptau")); // the one generated before instead
+    expect(r.path).to.equal(path.join(cache(), "ptau", "pot2_dev.ptau")); // the generated one instead
     expect(logs.some((l) => l.startsWith(`ignoring ${file}: sha256`))).to.equal(true);
   });
 

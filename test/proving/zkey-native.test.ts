@@ -1,6 +1,7 @@
 // The native `zkey new` (native/prover/zkey_new.cpp, `zkr-prover zkey-new`) on small circuits:
 // it writes the same bytes as snarkjs's zKey.newZKey for the same r1cs and ptau (circuits with
-// and without public inputs, one with a signal of many terms); snarkjs's zkey verify accepts its
+// and without public inputs, one with a signal of many terms, one that fills its ptau's whole
+// domain, where snarkjs hashes bytes from past the end of the τ section); snarkjs's zkey verify accepts its
 // key, and a key contributed on top of it (a contribution and a beacon, as zkr's setup and
 // ceremony do) proves and verifies; broken inputs are refused with a clear error and leave no
 // file; initialZkey's choice between it and snarkjs, with the fallback when it cannot be built.
@@ -17,6 +18,7 @@ import { generateFastDevPtau } from "../../src/proving/fastptau.js";
 import { buildNativeProver, type NativeProver, NativeProverUnavailable, NativeZkeyNewError, nativeZkeyNew } from "../../src/proving/native.js";
 import { type PtauInfo } from "../../src/proving/manifest.js";
 import { initialZkey, sha256Hex } from "../../src/proving/zkey.js";
+import { readR1csInfo, requiredPower, snarkjsPastEndHPoint } from "../../src/proving/ptau.js";
 import { poseidonChainMain, rejection, skipWithoutNativeToolchain, tinyMain, useTempCache } from "./fixtures.js";
 
 /** No public signal at all: two private inputs and their product (IC holds the one point of signal 0). */
@@ -34,6 +36,21 @@ const NO_PUBLIC_MAIN = [
 
 /** The Poseidon chain with a public input (y) besides its output: nPublic 2. */
 const PUBLIC_INPUT_MAIN = poseidonChainMain(7).replace("component main = Chain(7);", "component main {public [y]} = Chain(7);");
+
+/** 16,400 squarings: 16,402 rows with the public output and signal 0, a domain of 2^15 (16,385 and up). */
+const SQUARES_MAIN = [
+  "pragma circom 2.1.6;",
+  "template Squares(n) {",
+  "  signal input x;",
+  "  signal output out;",
+  "  signal s[n + 1];",
+  "  s[0] <== x;",
+  "  for (var i = 0; i < n; i++) s[i + 1] <== s[i] * s[i];",
+  "  out <== s[n];",
+  "}",
+  "component main = Squares(16400);",
+  "",
+].join("\n");
 
 /** The sections of an iden3 binary file: id → offset and size of its data, in file order. */
 function sections(file: Uint8Array): { id: number; at: number; size: number }[] {
@@ -139,6 +156,61 @@ describe("native zkey new: the phase-2 initial key, byte-identical to snarkjs's"
       const { proof, publicSignals } = await groth16.fullProve({ x0: 3, x1: 5 }, c.wasm, final);
       expect(await groth16.verify(vkey, publicSignals, proof)).to.equal(true);
       expect(await groth16.verify(vkey, [(BigInt(publicSignals[0]!) + 1n).toString()], proof)).to.equal(false);
+    });
+  });
+
+  describe("a circuit that fills the ptau's whole domain (2^15)", function () {
+    // snarkjs then hashes, as its last H point, bytes from past the end of the ptau's τ section
+    // (ptau.ts snarkjsPastEndHPoint); the native program takes that point from the caller.
+    let squares: CompiledCircuit;
+    let pot15: PtauInfo;
+    let theirs: string;
+    before(async function () {
+      this.timeout(600_000);
+      squares = await compileCircuit("zkrtest_zkeynew_fill", SQUARES_MAIN);
+      pot15 = await generateFastDevPtau(15, path.join(work, "pot15.ptau"));
+      theirs = path.join(work, "fill-snarkjs.zkey");
+      await withCurve(() => zKey.newZKey(squares.r1cs, pot15.path, theirs));
+    });
+
+    it("the circuit's domain is the ptau's: 2^15", async function () {
+      expect(requiredPower(await readR1csInfo(squares.r1cs))).to.equal(15);
+      expect(pot15.power).to.equal(15);
+      expect(await snarkjsPastEndHPoint(pot15.path, 14)).to.equal(undefined);
+      expect(await snarkjsPastEndHPoint(ptau.path, 11)).to.equal(undefined); // domain 2^11 < 2^15: no chunk past the end
+    });
+
+    it("writes the bytes snarkjs writes, given snarkjs's last H point; initialZkey passes it", async function () {
+      const hPastEnd = await snarkjsPastEndHPoint(pot15.path, 15);
+      expect(hPastEnd).to.have.length(64);
+      const out = path.join(work, "fill-native.zkey");
+      await nativeZkeyNew(native, squares.r1cs, pot15.path, out, hPastEnd);
+      expect(sha256Hex(readFileSync(out))).to.equal(sha256Hex(readFileSync(theirs)));
+      const init = await initialZkey("zkrtest_zkeynew_fill", squares, pot15, "test", () => {}, { zkeyNew: "native" });
+      expect(init.computedBy).to.equal("native");
+      expect(init.sha256).to.equal(sha256Hex(readFileSync(theirs)));
+    });
+
+    it("without that point, or with another, it is not snarkjs's key: refused (exit code 3), or a different circuit hash", async function () {
+      const dir = runDir({});
+      const e = await rejection(nativeZkeyNew(native, squares.r1cs, pot15.path, path.join(dir, "out.zkey")));
+      expect(e).to.be.instanceOf(NativeZkeyNewError);
+      expect((e as NativeZkeyNewError).unsupported).to.equal(true);
+      expect(e.message).to.match(/fills the whole domain of the ptau \(2\^15\)/);
+      expect(readdirSync(dir)).to.deep.equal([]);
+      const other = new Uint8Array(64).fill(7);
+      const out = path.join(dir, "other.zkey");
+      await nativeZkeyNew(native, squares.r1cs, pot15.path, out, other);
+      const mine = sections(readFileSync(out));
+      const snark = sections(readFileSync(theirs));
+      const bytes = (f: string, s: { at: number; size: number }) => readFileSync(f).subarray(s.at, s.at + s.size);
+      for (let i = 0; i < mine.length; i++) {
+        const same = Buffer.compare(bytes(out, mine[i]!), bytes(theirs, snark[i]!)) === 0;
+        expect(same, `section ${mine[i]!.id}`).to.equal(mine[i]!.id !== 10); // only the circuit hash differs
+      }
+      const misuse = await rejection(nativeZkeyNew(native, circuits.tiny!.r1cs, ptau.path, path.join(dir, "x.zkey"), other));
+      expect(misuse.message).to.match(/--h-past-end is only for a circuit that fills the ptau's whole domain/);
+      rmSync(dir, { recursive: true, force: true });
     });
   });
 
