@@ -78,6 +78,15 @@ inline void doubleWithInverse(Affine &r, const Affine &a, const Elem &inv) {
     fromSlope<F>(r, a, a.x, lambda);
 }
 
+/** Whether a field element (or any value of whole 64-bit words) is all zero. */
+template <typename Elem>
+inline bool isZeroElem(const Elem &e) {
+    const uint64_t *w = (const uint64_t *)&e;
+    uint64_t o = 0;
+    for (size_t i = 0; i < sizeof(Elem) / 8; i++) o |= w[i];
+    return o == 0;
+}
+
 template <typename Affine>
 inline bool isZeroAffine(const Affine &p) {
     const uint64_t *w = (const uint64_t *)&p;

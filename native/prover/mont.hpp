@@ -23,7 +23,7 @@ struct Mont {
     // Branch-free: whether a reduction is needed is data-dependent (about half the time), and
     // a mispredicted branch costs more than the masked arithmetic.
 
-    static inline void add(uint64_t r[4], const uint64_t a[4], const uint64_t b[4]) {
+    __attribute__((always_inline)) static inline void add(uint64_t r[4], const uint64_t a[4], const uint64_t b[4]) {
         u128 t = (u128)a[0] + b[0];
         uint64_t s0 = (uint64_t)t;
         t = (u128)a[1] + b[1] + (uint64_t)(t >> 64);
@@ -47,7 +47,7 @@ struct Mont {
         r[3] = (s3 & keep) | (d3 & ~keep);
     }
 
-    static inline void sub(uint64_t r[4], const uint64_t a[4], const uint64_t b[4]) {
+    __attribute__((always_inline)) static inline void sub(uint64_t r[4], const uint64_t a[4], const uint64_t b[4]) {
         u128 t = (u128)a[0] - b[0];
         uint64_t r0 = (uint64_t)t;
         t = (u128)a[1] - b[1] - (uint64_t)(t >> 127);
@@ -66,7 +66,7 @@ struct Mont {
         r[3] = r3 + (Q3 & mask) + (uint64_t)(s >> 64);
     }
 
-    static inline void neg(uint64_t r[4], const uint64_t a[4]) {
+    __attribute__((always_inline)) static inline void neg(uint64_t r[4], const uint64_t a[4]) {
         static const uint64_t zero[4] = {0, 0, 0, 0};
         sub(r, zero, a);
     }

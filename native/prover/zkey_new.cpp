@@ -145,11 +145,16 @@ Ptau readPtau(const BinFile &f) {
     return p;
 }
 
-/** A term of one of the key's point sections: output index, its base (possibly negated) and scalar. */
+/** A base and the terms that multiply it: [first, first + count) of a unit's term list. */
 template <typename Affine>
-struct Src {
-    uint32_t out;
+struct Group {
     const Affine *base;
+    uint32_t first, count;
+};
+
+/** A term: the output it is added into and its coefficient (32 bytes LE, below r). */
+struct OutTerm {
+    uint32_t out;
     const uint8_t *coef;
 };
 
@@ -192,104 +197,137 @@ std::array<uint64_t, 4> reduced(const uint8_t *coef, const uint64_t halfR[4], bo
     return v;
 }
 
-/** The bit length of a 4-limb integer. */
-unsigned bitLength(const std::array<uint64_t, 4> &v) {
-    for (int l = 3; l >= 0; l--)
-        if (v[l]) return 64 * l + 64 - __builtin_clzll(v[l]);
-    return 0;
-}
-
 /**
- * For every output k < nOut, Σ coef · base over its terms, in affine form. A coefficient above
- * (r − 1)/2 is replaced by r − coef on the negated result (circom's −1, −2^k become small).
- * The terms are taken base by base, a chunk of bases at a time, batches of bases in parallel: a
- * base's doublings 2^j · base are computed once for all its terms (in affine form, one inversion
- * per base), and each term is the sum of ±2^j · base over its scalar's non-adjacent form. A
- * batch's sums advance digit position by digit position in affine form, the additions of one
- * position sharing one inversion (Montgomery's trick; P ± P, never met for a prime-order base,
- * takes the complete formulas). The products are added into their outputs (in parallel, each
- * thread a range of outputs).
+ * For every output k < nOut, Σ coef · base over its terms, in affine form. The work comes in
+ * nUnits units, `build(u, groups, terms)` listing unit u's bases, each with its terms contiguous
+ * and in order (so the terms are never all in memory at once). A coefficient above (r − 1)/2 is
+ * replaced by r − coef on the negated product (circom's −1, −2^k become small).
+ *
+ * A unit's groups are taken in batches, batches in parallel. In a batch, each base's doublings
+ * 2^j · base are computed once for all its terms, in affine form, the doublings of one step j
+ * for all the batch's bases sharing one inversion (Montgomery's trick); each term is then the
+ * sum of ±2^j · base over its scalar's non-adjacent form, advanced digit position by digit
+ * position over the terms with a nonzero digit there, the additions of one position sharing
+ * one inversion. The special cases (a point at infinity, P ± P, a doubling of y = 0, which a
+ * point off the prime-order subgroup can reach in G2) take the complete formulas. The products
+ * are added into their outputs, in parallel, each thread a range of outputs.
  */
-template <typename Curve>
-std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, std::vector<Src<typename Curve::PointAffine>> src) {
+template <typename Curve, typename Build>
+std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, uint64_t nUnits, const Build &build) {
     typedef typename Curve::PointAffine Affine;
     typedef typename Curve::Point Point;
     typedef decltype(Affine::x) Elem;
     typedef typename OpsFor<Curve>::T F;
-    std::sort(src.begin(), src.end(), [](const auto &x, const auto &y) { return x.base < y.base; });
-    std::vector<uint64_t> groups;  // where each base's run of terms starts
-    for (uint64_t i = 0; i < src.size(); i++)
-        if (i == 0 || src[i].base != src[i - 1].base) groups.push_back(i);
-    groups.push_back(src.size());
     uint64_t halfR[4];
     for (int l = 0; l < 4; l++) halfR[l] = (Fr_rawq[l] >> 1) | (l < 3 ? Fr_rawq[l + 1] << 63 : 0);
 
     std::vector<Point> acc(nOut);
-    for (auto &a : acc) G.copy(a, G.zero());
-    const uint64_t CHUNK = 1 << 14;  // bases per chunk
-    const uint64_t BATCH = 128;      // bases whose terms one thread adds up in lockstep
-    const uint64_t nGroups = groups.size() - 1;
+#pragma omp parallel for schedule(static)
+    for (int64_t k = 0; k < (int64_t)nOut; k++) G.copy(acc[k], G.zero());
+    const int64_t BATCH = 32;  // bases whose terms one thread adds up in lockstep (their doublings, position-major, fit in L2)
     const unsigned MAXD = SCALAR_BITS + 2;
+    std::vector<Group<Affine>> groups;
+    std::vector<OutTerm> terms;
     std::vector<Affine> prod;
-    for (uint64_t g0 = 0; g0 < nGroups; g0 += CHUNK) {
-        const uint64_t g1 = std::min(nGroups, g0 + CHUNK);
-        const uint64_t t0 = groups[g0], t1 = groups[g1];
-        prod.resize(t1 - t0);
+    for (uint64_t u = 0; u < nUnits; u++) {
+        groups.clear();
+        terms.clear();
+        build(u, groups, terms);
+        prod.resize(terms.size());
+        const int64_t nG = (int64_t)groups.size();
 #pragma omp parallel
         {
-            std::vector<Point> dbl(MAXD);
             std::vector<Affine> chain;
-            std::vector<Elem> inv(2 * MAXD), prefix(2 * MAXD);
             std::vector<int8_t> digits;
+            std::vector<uint16_t> nDigits, longest;
             std::vector<uint8_t> empty;
-            std::vector<uint32_t> active;
+            std::vector<uint32_t> groupOf, active;
+            std::vector<std::vector<uint32_t>> at(MAXD);  // per digit position: term << 1 | negative
             std::vector<Elem> pre;
 #pragma omp for schedule(dynamic, 1)
-            for (int64_t b0 = (int64_t)g0; b0 < (int64_t)g1; b0 += BATCH) {
-                const uint64_t b1 = std::min<uint64_t>(g1, b0 + BATCH);
-                const uint64_t u0 = groups[b0], nT = groups[b1] - u0;
-                // Each base's doublings, in affine form (zeros for a base at infinity: its terms stay empty).
-                chain.assign((b1 - b0) * MAXD, Affine());
-                digits.assign(nT * MAXD, 0);
-                empty.assign(nT, 1);
+            for (int64_t b0 = 0; b0 < nG; b0 += BATCH) {
+                const int64_t b1 = std::min(nG, b0 + BATCH), nB = b1 - b0;
+                const uint64_t u0 = groups[b0].first, nT = groups[b1 - 1].first + groups[b1 - 1].count - u0;
+                digits.resize(nT * MAXD);
+                nDigits.assign(nT, 0);
+                longest.assign(nB, 0);
+                groupOf.resize(nT);
                 unsigned longestAll = 0;
-                for (uint64_t g = b0; g < b1; g++) {
-                    const Affine &base = *src[groups[g]].base;
-                    unsigned longest = 0;
-                    for (uint64_t i = groups[g]; i < groups[g + 1]; i++)
-                        longest = std::max(longest, naf(&digits[(i - u0) * MAXD], (const uint8_t *)reduced(src[i].coef, halfR).data()));
-                    if (G.isZero(const_cast<Affine &>(base))) {
-                        for (uint64_t i = groups[g]; i < groups[g + 1]; i++) memset(&digits[(i - u0) * MAXD], 0, MAXD);
-                        continue;
+                for (int64_t g = 0; g < nB; g++) {
+                    const Group<Affine> &gr = groups[b0 + g];
+                    if (isZeroAffine(*gr.base)) continue;  // its terms stay empty
+                    for (uint64_t i = gr.first; i < gr.first + gr.count; i++) {
+                        const uint64_t t = i - u0;
+                        groupOf[t] = (uint32_t)g;
+                        nDigits[t] = (uint16_t)naf(&digits[t * MAXD], (const uint8_t *)reduced(terms[i].coef, halfR).data());
+                        longest[g] = std::max(longest[g], nDigits[t]);
                     }
-                    longestAll = std::max(longestAll, longest);
-                    if (longest == 0) continue;
-                    G.copy(dbl[0], const_cast<Affine &>(base));
-                    for (unsigned j = 1; j < longest; j++) G.dbl(dbl[j], dbl[j - 1]);
-                    toAffine<Curve>(&chain[(g - b0) * MAXD], dbl.data(), longest, inv.data(), prefix.data());
+                    longestAll = std::max<unsigned>(longestAll, longest[g]);
                 }
-                // The terms' sums, digit position by digit position: the additions of one position
-                // are independent and share one inversion (Montgomery's trick).
-                Affine *R = &prod[u0 - t0];
-                std::vector<uint32_t> groupOf(nT);
-                for (uint64_t g = b0; g < b1; g++)
-                    for (uint64_t i = groups[g]; i < groups[g + 1]; i++) groupOf[i - u0] = (uint32_t)(g - b0);
-                pre.resize(nT);
+                for (unsigned j = 0; j < longestAll; j++) at[j].clear();
+                for (uint64_t t = 0; t < nT; t++)
+                    for (unsigned j = 0; j < nDigits[t]; j++)
+                        if (int8_t d = digits[t * MAXD + j]) at[j].push_back((uint32_t)(t << 1 | (d < 0)));
+
+                // The doublings, step by step for all the batch's bases, in affine form.
+                chain.resize(nB * MAXD);
+                for (int64_t g = 0; g < nB; g++)
+                    if (longest[g]) chain[g] = *groups[b0 + g].base;
+                pre.resize(std::max<uint64_t>(nT, nB));
+                for (unsigned j = 1; j < longestAll; j++) {
+                    active.clear();
+                    Elem accI, y2;
+                    F::one(accI);
+                    for (int64_t g = 0; g < nB; g++) {
+                        if (longest[g] <= j) continue;
+                        const Affine &a = chain[(j - 1) * nB + g];
+                        Affine &r = chain[j * nB + g];
+                        if (isZeroAffine(a)) {
+                            r = a;
+                            continue;
+                        }
+                        F::add(y2, a.y, a.y);
+                        if (isZeroElem(y2)) {  // a point of order 2: its double is at infinity
+                            memset((void *)&r, 0, sizeof r);
+                            continue;
+                        }
+                        pre[active.size()] = accI;
+                        active.push_back((uint32_t)g);
+                        F::mul(accI, accI, y2);
+                    }
+                    if (active.empty()) continue;
+                    Elem invAll, invK;
+                    F::inv(invAll, accI);
+                    for (int64_t k = (int64_t)active.size() - 1; k >= 0; k--) {
+                        const uint32_t g = active[k];
+                        const Affine &a = chain[(j - 1) * nB + g];
+                        F::mul(invK, invAll, pre[k]);
+                        F::add(y2, a.y, a.y);
+                        F::mul(invAll, invAll, y2);
+                        doubleWithInverse<F>(chain[j * nB + g], a, invK);
+                    }
+                }
+
+                // The terms' sums, digit position by digit position.
+                Affine *R = &prod[u0];
+                empty.assign(nT, 1);
                 for (unsigned j = 0; j < longestAll; j++) {
                     active.clear();
                     Elem accI, dx;
                     F::one(accI);
-                    for (uint64_t t = 0; t < nT; t++) {
-                        int8_t d = digits[t * MAXD + j];
-                        if (!d) continue;
-                        Affine p = chain[groupOf[t] * MAXD + j];
-                        if (d < 0) F::neg(p.y, p.y);
-                        if (empty[t]) {
-                            R[t] = p;
-                            empty[t] = 0;
-                            continue;
-                        }
-                        if (memcmp(&R[t].x, &p.x, sizeof(Elem)) == 0) {  // P + P or P − P: the complete formulas
+                    for (uint32_t e : at[j]) {
+                        const uint32_t t = e >> 1;
+                        const Affine &c = chain[j * nB + groupOf[t]];
+                        if (empty[t] || memcmp(&R[t].x, &c.x, sizeof(Elem)) == 0 || isZeroAffine(c)) {
+                            // The first digit, P + P or P − P, or a doubling at infinity: the complete formulas.
+                            if (isZeroAffine(c)) continue;
+                            Affine p = c;
+                            if (e & 1) F::neg(p.y, p.y);
+                            if (empty[t]) {
+                                R[t] = p;
+                                empty[t] = 0;
+                                continue;
+                            }
                             Point q;
                             G.copy(q, R[t]);
                             G.add(q, q, p);
@@ -297,8 +335,9 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, std::v
                             else G.copy(R[t], q);
                             continue;
                         }
+                        const Affine &p = c;
                         pre[active.size()] = accI;
-                        active.push_back((uint32_t)t);
+                        active.push_back(e);
                         F::sub(dx, p.x, R[t].x);
                         F::mul(accI, accI, dx);
                     }
@@ -306,9 +345,9 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, std::v
                     Elem invAll, invK;
                     F::inv(invAll, accI);
                     for (int64_t k = (int64_t)active.size() - 1; k >= 0; k--) {
-                        const uint32_t t = active[k];
-                        Affine p = chain[groupOf[t] * MAXD + j];
-                        if (digits[t * MAXD + j] < 0) F::neg(p.y, p.y);
+                        const uint32_t e = active[k], t = e >> 1;
+                        Affine p = chain[j * nB + groupOf[t]];
+                        if (e & 1) F::neg(p.y, p.y);
                         Affine &r = R[t];
                         F::mul(invK, invAll, pre[k]);
                         F::sub(dx, p.x, r.x);
@@ -318,16 +357,16 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, std::v
                 }
                 for (uint64_t t = 0; t < nT; t++) {
                     bool big = false;
-                    reduced(src[u0 + t].coef, halfR, &big);
+                    reduced(terms[u0 + t].coef, halfR, &big);
                     if (empty[t]) memset((void *)&R[t], 0, sizeof(Affine));
                     else if (big) F::neg(R[t].y, R[t].y);
                 }
             }
             const uint64_t T = (uint64_t)omp_get_num_threads(), t = (uint64_t)omp_get_thread_num();
             const uint64_t lo = nOut * t / T, hi = nOut * (t + 1) / T;
-            for (uint64_t i = t0; i < t1; i++) {
-                uint32_t k = src[i].out;
-                if (k >= lo && k < hi && !G.isZero(prod[i - t0])) G.add(acc[k], acc[k], prod[i - t0]);
+            for (uint64_t i = 0; i < terms.size(); i++) {
+                uint32_t k = terms[i].out;
+                if (k >= lo && k < hi && !isZeroAffine(prod[i])) G.add(acc[k], acc[k], prod[i]);
             }
         }
     }
@@ -434,38 +473,69 @@ void zkeyNew(const std::string &r1csPath, const std::string &ptauPath, const std
     checkPoints<C1, F1Element>(G1, lBeta, n, pf, "Lagrange betaTauG1", "ptau");
     step("read and check the ptau");
 
-    // The linear combinations per signal (snarkjs's processConstraints).
-    const uint32_t nPub = r.nPublic, nC = r.nConstraints;
-    std::vector<Src<G1PointAffine>> srcA, srcB1, srcIC, srcC;
-    std::vector<Src<G2PointAffine>> srcB2;
-    auto icOrC = [&](uint32_t s, const G1PointAffine *base, const uint8_t *coef) {
-        if (s <= nPub) srcIC.push_back({s, base, coef});
-        else srcC.push_back({s - nPub - 1, base, coef});
-    };
-    for (const Term &t : k.a) {
-        srcA.push_back({t.s, lTau + t.c, t.coef});
-        icOrC(t.s, lBeta + t.c, t.coef);
-    }
-    for (const Term &t : k.b) {
-        srcB1.push_back({t.s, lTau + t.c, t.coef});
-        srcB2.push_back({t.s, lTau2 + t.c, t.coef});
-        icOrC(t.s, lAlpha + t.c, t.coef);
-    }
-    for (const Term &t : k.c) icOrC(t.s, lTau + t.c, t.coef);
-    for (uint32_t s = 0; s <= nPub; s++) {
-        srcA.push_back({s, lTau + nC + s, ONE});
-        srcIC.push_back({s, lBeta + nC + s, ONE});
-    }
+    // The linear combinations per signal (snarkjs's processConstraints), in G1 into one list of
+    // outputs: A at [0, nVars), B1 at [nVars, 2·nVars), IC and then C at 2·nVars + signal (IC
+    // the signals 0 … nPub, C the others): each constraint's Lagrange point L_c is the base of
+    // its A, B and C terms at once, βL_c of its A terms, αL_c of its B terms (C += β·A + α·B + C).
+    // Units of CH constraints; the last unit is the public signals' rows nC + s of A and IC.
+    const uint32_t nPub = r.nPublic, nC = r.nConstraints, nVars = r.nVars;
     const uint64_t nCoefs = k.ab.size() + nPub + 1;
-
-    std::vector<G1PointAffine> IC = combine(G1, nPub + 1, srcIC);
-    std::vector<G1PointAffine> Cp = combine(G1, r.nVars - nPub - 1, srcC);
-    step("IC and C points");
-    std::vector<G1PointAffine> A = combine(G1, r.nVars, srcA);
-    step("A points");
-    std::vector<G1PointAffine> B1 = combine(G1, r.nVars, srcB1);
-    step("B1 points");
-    std::vector<G2PointAffine> B2 = combine(G2, r.nVars, srcB2);
+    std::vector<uint64_t> offA(nC + 1), offB(nC + 1), offC(nC + 1);
+    auto offsets = [&](const std::vector<Term> &m, std::vector<uint64_t> &off) {
+        uint64_t i = 0;
+        for (uint32_t c = 0; c <= nC; c++) {
+            off[c] = i;
+            while (i < m.size() && m[i].c == c) i++;
+        }
+    };
+    offsets(k.a, offA);
+    offsets(k.b, offB);
+    offsets(k.c, offC);
+    const uint32_t CH = 1 << 13;
+    const uint64_t nUnits = (nC + CH - 1) / CH + 1;
+    auto push = [&](std::vector<OutTerm> &terms, const std::vector<Term> &m, uint64_t from, uint64_t to, uint32_t shift) {
+        for (uint64_t i = from; i < to; i++) terms.push_back({m[i].s + shift, m[i].coef});
+    };
+    auto group = [](auto &groups, std::vector<OutTerm> &terms, const auto *base, uint64_t first) {
+        if (terms.size() > first) groups.push_back({base, (uint32_t)first, (uint32_t)(terms.size() - first)});
+    };
+    auto buildG1 = [&](uint64_t u, std::vector<Group<G1PointAffine>> &groups, std::vector<OutTerm> &terms) {
+        if (u == nUnits - 1) {
+            for (uint32_t s = 0; s <= nPub; s++) {
+                groups.push_back({lTau + nC + s, (uint32_t)terms.size(), 1});
+                terms.push_back({s, ONE});
+                groups.push_back({lBeta + nC + s, (uint32_t)terms.size(), 1});
+                terms.push_back({2 * nVars + s, ONE});
+            }
+            return;
+        }
+        for (uint32_t c = (uint32_t)(u * CH); c < std::min<uint64_t>(nC, (u + 1) * CH); c++) {
+            uint64_t first = terms.size();  // L_c: A → A, B → B1, C → C, one group
+            push(terms, k.a, offA[c], offA[c + 1], 0);
+            push(terms, k.b, offB[c], offB[c + 1], nVars);
+            push(terms, k.c, offC[c], offC[c + 1], 2 * nVars);
+            group(groups, terms, lTau + c, first);
+            first = terms.size();
+            push(terms, k.a, offA[c], offA[c + 1], 2 * nVars);
+            group(groups, terms, lBeta + c, first);
+            first = terms.size();
+            push(terms, k.b, offB[c], offB[c + 1], 2 * nVars);
+            group(groups, terms, lAlpha + c, first);
+        }
+    };
+    auto buildG2 = [&](uint64_t u, std::vector<Group<G2PointAffine>> &groups, std::vector<OutTerm> &terms) {
+        if (u == nUnits - 1) return;
+        for (uint32_t c = (uint32_t)(u * CH); c < std::min<uint64_t>(nC, (u + 1) * CH); c++) {
+            const uint64_t first = terms.size();
+            push(terms, k.b, offB[c], offB[c + 1], 0);
+            group(groups, terms, lTau2 + c, first);
+        }
+    };
+    const std::vector<G1PointAffine> P1 = combine(G1, 3 * (uint64_t)nVars, nUnits, buildG1);
+    const G1PointAffine *A = P1.data(), *B1 = A + nVars, *IC = B1 + nVars, *Cp = IC + nPub + 1;
+    const uint64_t nCp = nVars - nPub - 1;
+    step("A, B1, IC and C points");
+    const std::vector<G2PointAffine> B2 = combine(G2, nVars, nUnits, buildG2);
     step("B2 points");
 
     // The coefficients (section 4): value · R² mod r.
@@ -530,16 +600,16 @@ void zkeyNew(const std::string &r1csPath, const std::string &ptauPath, const std
     hashOne(g1);
     hashOne(g2);
     hashU32(hash, nPub + 1);
-    hashPoints(hash, IC.data(), IC.size());
+    hashPoints(hash, IC, nPub + 1);
     hashU32(hash, (uint32_t)(n - 1));
     hashPoints(hash, hashH.data(), nHashH - pastEnd);
     if (pastEnd) hash.update(hPastEnd, G1B);
-    hashU32(hash, (uint32_t)Cp.size());
-    hashPoints(hash, Cp.data(), Cp.size());
+    hashU32(hash, (uint32_t)nCp);
+    hashPoints(hash, Cp, nCp);
     hashU32(hash, r.nVars);
-    hashPoints(hash, A.data(), A.size());
+    hashPoints(hash, A, nVars);
     hashU32(hash, r.nVars);
-    hashPoints(hash, B1.data(), B1.size());
+    hashPoints(hash, B1, nVars);
     hashU32(hash, r.nVars);
     hashPoints(hash, B2.data(), B2.size());
     uint8_t csHash[64];
@@ -568,16 +638,16 @@ void zkeyNew(const std::string &r1csPath, const std::string &ptauPath, const std
     o.write(&g2, G2B);  // δ2
     o.section(4, coefs.size());
     o.write(coefs.data(), coefs.size());
-    o.section(3, IC.size() * G1B);
-    o.write(IC.data(), IC.size() * G1B);
+    o.section(3, (nPub + 1) * G1B);
+    o.write(IC, (nPub + 1) * G1B);
     o.section(9, n * G1B);
     o.write(H.data(), n * G1B);
-    o.section(8, Cp.size() * G1B);
-    o.write(Cp.data(), Cp.size() * G1B);
-    o.section(5, A.size() * G1B);
-    o.write(A.data(), A.size() * G1B);
-    o.section(6, B1.size() * G1B);
-    o.write(B1.data(), B1.size() * G1B);
+    o.section(8, nCp * G1B);
+    o.write(Cp, nCp * G1B);
+    o.section(5, nVars * G1B);
+    o.write(A, nVars * G1B);
+    o.section(6, nVars * G1B);
+    o.write(B1, nVars * G1B);
     o.section(7, B2.size() * G2B);
     o.write(B2.data(), B2.size() * G2B);
     o.section(10, 64 + 4);
