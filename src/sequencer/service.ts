@@ -47,7 +47,7 @@ import { BatchPlanner } from "./planner.js";
 import { ProofTracker } from "./proofs.js";
 import { Reconciler } from "./reconcile.js";
 import type { SequencerStore, TxRecord } from "./store.js";
-import { refusedByRule, Submitter } from "./submitter.js";
+import { MAX_TX_GAS, refusedByRule, Submitter } from "./submitter.js";
 import { L1Watcher, type L1View } from "./watcher.js";
 
 export { type MempoolCode, SubmitError } from "./admission.js";
@@ -76,6 +76,12 @@ export interface SequencerOptions {
    * while the run is shorter than maxAggregate and the next batch is being proven.
    */
   aggregateWaitMs?: number;
+  /**
+   * The most gas one submission may have (default 2^24, Fusaka's per-transaction cap, EIP-7825;
+   * a chain with another cap sets its own). A run is also kept under half the block gas limit;
+   * a single batch goes whatever its gas.
+   */
+  maxTxGas?: bigint;
   /** How often the loop looks at L1 and the mempool. */
   pollMs?: number;
   /** When an included batch is final (default: the L1 node's finalized block). */
@@ -137,6 +143,7 @@ export class Sequencer {
       maxInFlight: 4,
       maxAggregate: 8,
       aggregateWaitMs: 0,
+      maxTxGas: MAX_TX_GAS,
       pollMs: 500,
       finality: FINALIZED,
       maxLogRange: DEFAULT_MAX_LOG_RANGE,
@@ -167,6 +174,8 @@ export class Sequencer {
     }
     if (!Number.isSafeInteger(o.aggregateWaitMs) || o.aggregateWaitMs < 0)
       throw new FatalError("BAD_CONFIG", `aggregateWaitMs must be a non-negative integer, got ${o.aggregateWaitMs}`);
+    if (typeof o.maxTxGas !== "bigint" || o.maxTxGas <= 0n)
+      throw new FatalError("BAD_CONFIG", `maxTxGas must be a positive gas amount, got ${String(o.maxTxGas)}`);
     const onError = (m: string) => (this.lastError = m);
     const minFee = (token: bigint) => o.minFee.get(token) ?? 0n;
     this.tickRetry = this.retry();
@@ -215,6 +224,7 @@ export class Sequencer {
       submitTimeoutMs: o.submitTimeoutMs,
       maxAggregate: o.maxAggregate,
       aggregateWaitMs: o.aggregateWaitMs,
+      maxTxGas: o.maxTxGas,
       onIncluded: () => this.rebuild.succeeded(),
       onError,
       log: o.log,

@@ -135,7 +135,7 @@ export async function submitProvenRun(
 /** The share of the block gas limit one submission may use (the rest is for everyone else's transactions). */
 const MAX_BLOCK_GAS_SHARE = 2n;
 /** The most gas a transaction may have since Fusaka (EIP-7825): nodes refuse a larger one. */
-const MAX_TX_GAS = 1n << 24n;
+export const MAX_TX_GAS = 1n << 24n;
 
 export interface SubmitterOptions {
   rollup: RollupContract;
@@ -149,6 +149,8 @@ export interface SubmitterOptions {
   maxAggregate: number;
   /** How long a proven batch waits for the proofs of the batches after it (SequencerOptions.aggregateWaitMs). */
   aggregateWaitMs: number;
+  /** The most gas one submitBatches transaction may have (SequencerOptions.maxTxGas). */
+  maxTxGas: bigint;
   /** A batch was included (the rebuild backoff starts over). */
   onIncluded: () => void;
   /** A failure to show in the status. */
@@ -263,14 +265,15 @@ export class Submitter {
   /**
    * A prefix of `run` (halved until it fits; at least its first batch) whose submitBatches
    * transaction needs at most 1/MAX_BLOCK_GAS_SHARE of the latest block's gas limit and at most
-   * MAX_TX_GAS, by the node's estimate (which runs every check of the call: a revert surfaces
+   * maxTxGas, by the node's estimate (which runs every check of the call: a revert surfaces
    * here, as it would when sending).
    */
   private async withinGasLimit(run: LiveBatch[]): Promise<LiveBatch[]> {
     const { rollup } = this.o;
     const block = await rollup.runner!.provider!.getBlock("latest");
-    const share = block ? block.gasLimit / MAX_BLOCK_GAS_SHARE : MAX_TX_GAS;
-    const budget = share < MAX_TX_GAS ? share : MAX_TX_GAS;
+    const { maxTxGas } = this.o;
+    const share = block ? block.gasLimit / MAX_BLOCK_GAS_SHARE : maxTxGas;
+    const budget = share < maxTxGas ? share : maxTxGas;
     while (run.length > 1) {
       if ((await estimateBatches(rollup, provenItems(run))) <= budget) break;
       run = run.slice(0, Math.max(1, Math.floor(run.length / 2)));

@@ -142,6 +142,18 @@ describe("sequencer: a run of proven batches in one submitBatches transaction (r
     expect([...(await batchTxs(before)).values()]).to.deep.equal([[before + 1n], [before + 2n]]);
   });
 
+  it("refuses a maxTxGas that is not a positive gas amount (BAD_CONFIG)", async () => {
+    for (const maxTxGas of [0n, -1n, 400_000 as unknown as bigint]) {
+      try {
+        await served.serve({ maxTxGas });
+        expect.fail(`maxTxGas ${String(maxTxGas)} was accepted`);
+      } catch (e) {
+        expect((e as FatalError).code).to.equal("BAD_CONFIG");
+        expect((e as Error).message).to.match(/maxTxGas must be a positive gas amount/);
+      }
+    }
+  });
+
   it("refuses a negative or fractional aggregateWaitMs (BAD_CONFIG)", async () => {
     for (const aggregateWaitMs of [-1, 0.5]) {
       try {
@@ -171,6 +183,18 @@ describe("sequencer: a run of proven batches in one submitBatches transaction (r
     } finally {
       await provider.send("evm_setBlockGasLimit", ["0x" + limit.toString(16)]);
     }
+    expect([...(await batchTxs(before)).values()]).to.deep.equal([[before + 1n], [before + 2n, before + 3n]]);
+  });
+
+  it("keeps a run under the per-transaction gas cap (maxTxGas, 2^24 by default) when the block limit is far above it", async () => {
+    const before = await deposits(6);
+    // The same three batches (~445k gas together, ~355k for two) under a cap of 400k, with the
+    // block gas limit of the test chain (tens of millions) leaving the cap as the only bound.
+    const held = new HeldProofs(served.queue);
+    const { seq } = await served.serve({ prover: held, maxAggregate: 8, maxTxGas: 400_000n });
+    await held.releaseAfter(3);
+    await seq.drain(180_000);
+    await served.stop();
     expect([...(await batchTxs(before)).values()]).to.deep.equal([[before + 1n], [before + 2n, before + 3n]]);
   });
 });
