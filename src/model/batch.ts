@@ -105,6 +105,21 @@ function leafInputs(prefix: string, ws: LeafInput[]): Record<string, unknown> {
   };
 }
 
+/**
+ * The inputs of Batch(D, N, L, F) indexed by transaction slot (an array of N each, in
+ * circuitInputOf), which are also the inputs of one Transfer(D, F) of the same names.
+ */
+export const TX_SLOT_INPUTS: readonly string[] = [
+  "from",
+  "to",
+  "amountF",
+  "feeF",
+  "sigS",
+  "sigR8x",
+  "sigR8y",
+  ...["sender", "receiver"].flatMap((who) => ["Ax", "Ay", "Token", "Balance", "Nonce", "Siblings"].map((f) => `${who}${f}`)),
+];
+
 /** The circuit's input object (signal name → decimal strings): the one place its names live. */
 export function circuitInputOf(x: CircuitInputParts): Record<string, unknown> {
   const op = (k: keyof L1Op) => x.l1Slots.map((o) => str(BigInt(o[k])));

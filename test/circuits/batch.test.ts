@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { MAX_BALANCE } from "../../src/model/account.js";
-import type { BatchContents } from "../../src/model/batch.js";
+import { TX_SLOT_INPUTS, type BatchContents } from "../../src/model/batch.js";
 import { loadCrypto, SNARK_FIELD, type ZkrCrypto } from "../../src/model/crypto.js";
 import { publicSignalsFor } from "../../src/model/publicInputs.js";
 import { batchMainSource } from "../../src/proving/setup.js";
@@ -352,11 +352,7 @@ describe("circuit Batch(4, 2, 2, 1) (test instance)", function () {
     const one = w.unchecked({ txs: [w.sign("alice", "bob", 1n, 0n)] }, [0n]).circuitInput;
     await tester.expectPass(one);
     const gap = structuredClone(one) as Record<string, unknown[]>;
-    for (const f of ["from", "to", "amountF", "feeF", "sigS", "sigR8x", "sigR8y"]) gap[f].reverse();
-    for (const f of ["Ax", "Ay", "Token", "Balance", "Nonce", "Siblings"]) {
-      gap[`sender${f}`].reverse();
-      gap[`receiver${f}`].reverse();
-    }
+    for (const f of TX_SLOT_INPUTS) gap[f].reverse();
     await tester.expectAssertFail(gap, at(AT.txOrder));
   });
 

@@ -6,6 +6,7 @@
 // read was range-checked, the six attacks of the security review below gave such witnesses.
 import { expect } from "chai";
 import { MAX_BALANCE, type Account } from "../../src/model/account.js";
+import { TX_SLOT_INPUTS } from "../../src/model/batch.js";
 import { fromBytesBE } from "../../src/model/bytes.js";
 import { loadCrypto, SNARK_FIELD, type ZkrCrypto } from "../../src/model/crypto.js";
 import { getInstance, TEST_INSTANCE } from "../../src/proving/instances.js";
@@ -348,29 +349,7 @@ describe("malicious prover: Batch(4, 2, 2, 1) rejects every second opening of pa
     const b = w.unchecked({ txs: [w.sign("walter", "victor", 1n, 0n)] }, [0n]);
     // the transaction moved to slot 1 behind an all-zero slot 0; every other check holds
     const gap = structuredClone(b.circuitInput) as Record<string, unknown[]>;
-    for (const f of [
-      "from",
-      "to",
-      "amountF",
-      "feeF",
-      "sigS",
-      "sigR8x",
-      "sigR8y",
-      "senderAx",
-      "senderAy",
-      "senderToken",
-      "senderBalance",
-      "senderNonce",
-      "senderSiblings",
-      "receiverAx",
-      "receiverAy",
-      "receiverToken",
-      "receiverBalance",
-      "receiverNonce",
-      "receiverSiblings",
-    ]) {
-      gap[f].reverse();
-    }
+    for (const f of TX_SLOT_INPUTS) gap[f].reverse();
     // txEnabled[1]·(1 − txEnabled[0]) = 0 in BatchTail (violations names it by the wire of
     // tx[0].enabled, which --O2 named tail.txEnabled[0])
     await tester.expectViolations(gap, ["tail.txEnabled"]);
