@@ -151,9 +151,7 @@ describe("linked batch circuit: BatchShell + N × Transfer (test instance)", fun
     const { batch } = await twoTransfers();
     const file = path.join(work, "proof.wtns");
     writeFileSync(file, await computeLinkedWitness(layout, { shell: shell.wasm, transfer: transfer.wasm }, batch.circuitInput, batch.txRootsIn, dh, calc));
-    // as src/proving/setup.ts asks: the shared one, or one generated a power above the domain (where the native zkey new applies)
-    const power = requiredPower(layout.linked);
-    const ptau = await devPtau(power, { generatePower: power + 1 });
+    const ptau = await devPtau(requiredPower(layout.linked)); // as src/proving/setup.ts asks
     const zkey = path.join(work, "linked.zkey");
     const t0 = Date.now();
     const logged: string[] = [];
