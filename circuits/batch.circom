@@ -12,6 +12,15 @@ include "l1_op.circom";
 // that order, takes the account tree from oldRoot to newRoot and the L1 queue hash from
 // l1HashStart to l1HashEnd (docs/PROTOCOL.md, "L1 operations", "L2 transfer" and "Batch").
 //
+// The batch logic is written once, split at the transaction slots: BatchHead(D, L, F) (checks
+// 1-3, before the transactions), N Transfer(D, F) (4.) and BatchTail(D, N, L, F) (4.'s slot
+// order, 5-7, after them). Batch wires the three together; BatchShell (batch_shell.circom)
+// wires the same head and tail to link inputs instead of Transfers, for the linked form of a
+// batch too large to compile whole (src/proving/link.ts). (One component holding head and tail
+// cannot serve both: circom runs a component only once all its inputs are set, and the
+// transfers need its outputs domain, feeEnabled and the root after the L1 slots before they
+// can give it theirs.)
+//
 // Parameters
 //   D   tree depth (4^D accounts), 1 ≤ D ≤ 16; idxBytes = ceil(2D/8), txBytes = 2·idxBytes + 6
 //   N   transaction slots
@@ -22,26 +31,29 @@ include "l1_op.circom";
 //   challenge              field (public)  none needed: the contract computes it (7.)
 //   oldRoot, newRoot       field           6. and 7.: both are data coefficients; the contract
 //                                          takes oldRoot from storage, newRoot < r from calldata
-//   chainId                64 bits         7. here, Num2Bits(64)
-//   rollupAddress          160 bits        7. here, Num2Bits(160)
+//   chainId                64 bits         7. BatchTail, Num2Bits(64)
+//   rollupAddress          160 bits        7. BatchTail, Num2Bits(160)
 //   l1HashStart            field           unchecked by design: fixed by the chain argument below
-//   l1Count                ≤ L < 2^8       3. here: l1Count === the number of enabled L1 slots
-//   l1Kind[L] … l1Ay[L]    see L1Op        L1Op (kind, accountIdx, tokenId, amount range-checked;
-//                                          owner, ax, ay bound by the queue hash chain)
-//   l1Leaf*[L], l1LeafSiblings[L][S]       L1Op (its AccountUpdate range-checks the leaf fields)
-//   feeIdx[F]              2D bits         2. here, Num2Bits(2D)
-//   feeToken[F]            < 2^32          FeeCredit's AccountUpdate (the fee account's leaf
-//                                          token); when the slot is unused (feeIdx = 0) it is
-//                                          unchecked by design: every use is gated by feeEnabled
+//   l1Count                ≤ L < 2^8       3. BatchHead: l1Count === the number of enabled L1 slots
+//   l1Kind[L] … l1Ay[L]    see L1Op        BatchHead's L1Op (kind, accountIdx, tokenId, amount
+//                                          range-checked; owner, ax, ay bound by the queue hash
+//                                          chain)
+//   l1Leaf*[L], l1LeafSiblings[L][S]       BatchHead's L1Op (its AccountUpdate range-checks the
+//                                          leaf fields)
+//   feeIdx[F]              2D bits         2. BatchHead, Num2Bits(2D)
+//   feeToken[F]            < 2^32          BatchTail's FeeCredit's AccountUpdate (the fee
+//                                          account's leaf token); when the slot is unused
+//                                          (feeIdx = 0) it is unchecked by design: every use is
+//                                          gated by feeEnabled
 //   from[N] … feeF[N], sigS[N] … sigR8y[N] Transfer (indexes Num2Bits(2D), floats their
 //                                          decoders, S Num2Bits(253), R8 on the curve)
 //   sender*[N], receiver*[N], their siblings           Transfer (AccountUpdate)
-//   feeAx[F] … feeNonce[F], feeSiblings[F][S]          FeeCredit (AccountUpdate)
+//   feeAx[F] … feeNonce[F], feeSiblings[F][S]          BatchTail's FeeCredit (AccountUpdate)
 //   (leaf widths: Ax, Ay field, Token 32, Balance 128, Nonce 32 bits; S = merkleSiblings(D),
 //   the proof length, circuits/merkle_update.circom)
 //   evaluation             output (public)  y = PublicInputs(m) of the data (7.)
 //
-// Checks
+// Checks (1-3 in BatchHead, 4. here and its slot order in BatchTail, 5-7 in BatchTail)
 //   1. domain = Poseidon(chainId, rollupAddress), shared by every signature.
 //   2. Fee slots: feeIdx < 4^D; feeEnabled = (feeIdx ≠ 0); enabled slots hold distinct tokens.
 //   3. L1 slots in order, each an L1Op from the previous root and queue hash; the enabled slots
@@ -62,7 +74,7 @@ include "l1_op.circom";
 // Packed values (data coefficients) and why each decomposition is unique
 //   - chainId·2^160 + rollupAddress: chainId < 2^64, rollupAddress < 2^160 (7.): < 2^224 < r.
 //   - l1Count·2^(F·idxBits) + Σ feeIdx[j]·2^((F−1−j)·idxBits): l1Count ≤ L ≤ 255 < 2^8 (3.),
-//     feeIdx[j] < 2^(2D) ≤ 2^idxBits (2.): < 2^(8 + F·idxBits) ≤ 2^248 < r (asserted below).
+//     feeIdx[j] < 2^(2D) ≤ 2^idxBits (2.): < 2^(8 + F·idxBits) ≤ 2^248 < r (asserted in BatchTail).
 //   - L1 results: each < 2^128 (L1Op 7.), one coefficient each; the contract reads 16 bytes.
 //   - Transaction groups: Σ txWord_s·2^(txBits·(k−1−s)) with every txWord < 2^txBits (Transfer):
 //     < 2^(k·txBits) ≤ 2^248 < r. Padding slots are 0 and, by 4., only after the real ones.
@@ -90,15 +102,7 @@ include "l1_op.circom";
 //
 // Constraints: see the table in README.md (bin/bench prints it per component).
 template Batch(D, N, L, F) {
-    assert(D >= 1 && D <= 16);
-    assert(N >= 1 && F >= 1 && L >= 0 && L <= 255);
-    var idxBits = 8 * ((2 * D + 7) \ 8);
-    var txBits = 2 * idxBits + 48;
-    var perCoef = 31 \ (txBits \ 8);
-    var txCoefs = (N + perCoef - 1) \ perCoef;
-    var m = 5 + L + txCoefs;
-    assert(8 + F * idxBits <= 248);
-
+    assert(N >= 1);
     signal output evaluation;
     signal input challenge;
     signal input oldRoot, newRoot, chainId, rollupAddress;
@@ -116,12 +120,135 @@ template Batch(D, N, L, F) {
     signal input feeAx[F], feeAy[F], feeToken[F], feeBalance[F], feeNonce[F];
     signal input feeSiblings[F][merkleSiblings(D)];
 
+    // 1.-3.
+    component head = BatchHead(D, L, F);
+    head.oldRoot <== oldRoot;
+    head.chainId <== chainId;
+    head.rollupAddress <== rollupAddress;
+    head.l1HashStart <== l1HashStart;
+    head.l1Count <== l1Count;
+    head.l1Kind <== l1Kind;
+    head.l1AccountIdx <== l1AccountIdx;
+    head.l1Token <== l1Token;
+    head.l1Amount <== l1Amount;
+    head.l1Owner <== l1Owner;
+    head.l1Ax <== l1Ax;
+    head.l1Ay <== l1Ay;
+    head.l1LeafAx <== l1LeafAx;
+    head.l1LeafAy <== l1LeafAy;
+    head.l1LeafToken <== l1LeafToken;
+    head.l1LeafBalance <== l1LeafBalance;
+    head.l1LeafNonce <== l1LeafNonce;
+    head.l1LeafSiblings <== l1LeafSiblings;
+    head.feeIdx <== feeIdx;
+    head.feeToken <== feeToken;
+
+    // 4. Each transaction slot from the previous slot's root (the first from the head's).
+    component tx[N];
+    for (var i = 0; i < N; i++) {
+        tx[i] = Transfer(D, F);
+        if (i == 0) {
+            tx[i].rootIn <== head.rootOut;
+        } else {
+            tx[i].rootIn <== tx[i - 1].rootOut;
+        }
+        tx[i].domain <== head.domain;
+        tx[i].feeEnabled <== head.feeEnabled;
+        tx[i].feeToken <== feeToken;
+        tx[i].from <== from[i];
+        tx[i].to <== to[i];
+        tx[i].amountF <== amountF[i];
+        tx[i].feeF <== feeF[i];
+        tx[i].sigS <== sigS[i];
+        tx[i].sigR8x <== sigR8x[i];
+        tx[i].sigR8y <== sigR8y[i];
+        tx[i].senderAx <== senderAx[i];
+        tx[i].senderAy <== senderAy[i];
+        tx[i].senderToken <== senderToken[i];
+        tx[i].senderBalance <== senderBalance[i];
+        tx[i].senderNonce <== senderNonce[i];
+        tx[i].senderSiblings <== senderSiblings[i];
+        tx[i].receiverAx <== receiverAx[i];
+        tx[i].receiverAy <== receiverAy[i];
+        tx[i].receiverToken <== receiverToken[i];
+        tx[i].receiverBalance <== receiverBalance[i];
+        tx[i].receiverNonce <== receiverNonce[i];
+        tx[i].receiverSiblings <== receiverSiblings[i];
+    }
+
+    // 4. (slot order), 5.-7.
+    component tail = BatchTail(D, N, L, F);
+    tail.challenge <== challenge;
+    tail.oldRoot <== oldRoot;
+    tail.newRoot <== newRoot;
+    tail.chainId <== chainId;
+    tail.rollupAddress <== rollupAddress;
+    tail.l1Count <== l1Count;
+    tail.feeIdx <== feeIdx;
+    tail.feeIdxBits <== head.feeIdxBits;
+    tail.feeEnabled <== head.feeEnabled;
+    tail.l1HashEnd <== head.l1HashEnd;
+    tail.l1Result <== head.l1Result;
+    tail.rootIn <== tx[N - 1].rootOut;
+    for (var i = 0; i < N; i++) {
+        tail.txEnabled[i] <== tx[i].enabled;
+        tail.txFeeAdd[i] <== tx[i].feeAdd;
+        tail.txWord[i] <== tx[i].txWord;
+    }
+    tail.feeAx <== feeAx;
+    tail.feeAy <== feeAy;
+    tail.feeToken <== feeToken;
+    tail.feeBalance <== feeBalance;
+    tail.feeNonce <== feeNonce;
+    tail.feeSiblings <== feeSiblings;
+    evaluation <== tail.evaluation;
+}
+
+// BatchHead(D, L, F): the part of Batch(D, N, L, F) before its transaction slots, checks 1-3
+// (see Batch): the signature domain, the fee slots and the L1-operation slots. Batch and
+// BatchShell (batch_shell.circom) instantiate it.
+//
+// Soundness table (input, range assumed, where it is enforced)
+//   oldRoot                field           none needed here: a data coefficient (BatchTail 7.)
+//   chainId                64 bits         BatchTail 7., Num2Bits(64) (every caller passes the
+//                                          same chainId to its BatchTail)
+//   rollupAddress          160 bits        BatchTail 7., Num2Bits(160) (likewise)
+//   l1HashStart            field           unchecked by design (Batch: the chain argument)
+//   l1Count                ≤ L < 2^8       3. here: l1Count === the number of enabled L1 slots
+//   l1Kind[L] … l1Ay[L]    see L1Op        L1Op (kind, accountIdx, tokenId, amount range-checked;
+//                                          owner, ax, ay bound by the queue hash chain)
+//   l1Leaf*[L], l1LeafSiblings[L][S]       L1Op (its AccountUpdate range-checks the leaf fields)
+//   feeIdx[F]              2D bits         2. here, Num2Bits(2D)
+//   feeToken[F]            < 2^32          BatchTail's FeeCredit's AccountUpdate (the caller
+//                                          passes the same feeToken to both); unused slot:
+//                                          unchecked by design, every use is gated by feeEnabled
+//
+// Outputs
+//   domain                 field           Poseidon(chainId, rollupAddress) (1.)
+//   feeEnabled[F]          1 bit           feeIdx[j] ≠ 0 (2.)
+//   feeIdxBits[F][2D]      1 bit each      feeIdx[j]'s bits, least significant first (2.)
+//   rootOut                field           the root after the L L1 slots (oldRoot if L = 0)
+//   l1HashEnd              field           the queue hash after the last L1 slot (3.)
+//   l1Result[L]            < 2^128         each L1 slot's result (L1Op 7.)
+template BatchHead(D, L, F) {
+    assert(D >= 1 && D <= 16);
+    assert(F >= 1 && L >= 0 && L <= 255);
+
+    signal input oldRoot, chainId, rollupAddress;
+    signal input l1HashStart, l1Count;
+    signal input l1Kind[L], l1AccountIdx[L], l1Token[L], l1Amount[L], l1Owner[L], l1Ax[L], l1Ay[L];
+    signal input l1LeafAx[L], l1LeafAy[L], l1LeafToken[L], l1LeafBalance[L], l1LeafNonce[L];
+    signal input l1LeafSiblings[L][merkleSiblings(D)];
+    signal input feeIdx[F], feeToken[F];
+    signal output domain;
+    signal output feeEnabled[F], feeIdxBits[F][2 * D];
+    signal output rootOut, l1HashEnd, l1Result[L];
+
     // 1.
-    signal domain <== Poseidon(2)([chainId, rollupAddress]);
+    domain <== Poseidon(2)([chainId, rollupAddress]);
 
     // 2. feeEnabled as in Transfer's `enabled`.
-    signal feeIdxBits[F][2 * D];
-    signal feeIdxInv[F], feeEnabled[F];
+    signal feeIdxInv[F];
     for (var j = 0; j < F; j++) {
         feeIdxBits[j] <== Num2Bits(2 * D)(feeIdx[j]);
         feeIdxInv[j] <-- feeIdx[j] != 0 ? 1 / feeIdx[j] : 0;
@@ -139,7 +266,7 @@ template Batch(D, N, L, F) {
 
     // 3.
     component l1[L];
-    signal root[L + N + F + 1];
+    signal root[L + 1];
     signal l1Hash[L + 1];
     root[0] <== oldRoot;
     l1Hash[0] <== l1HashStart;
@@ -163,47 +290,75 @@ template Batch(D, N, L, F) {
         l1[j].siblings <== l1LeafSiblings[j];
         root[j + 1] <== l1[j].rootOut;
         l1Hash[j + 1] <== l1[j].hashOut;
+        l1Result[j] <== l1[j].result;
         if (j > 0) l1[j].enabled * (1 - l1[j - 1].enabled) === 0;
         enabledCount += l1[j].enabled;
     }
     l1Count === enabledCount;
+    rootOut <== root[L];
+    l1HashEnd <== l1Hash[L];
+}
 
-    // 4.
-    component tx[N];
-    for (var i = 0; i < N; i++) {
-        tx[i] = Transfer(D, F);
-        tx[i].rootIn <== root[L + i];
-        tx[i].domain <== domain;
-        tx[i].feeEnabled <== feeEnabled;
-        tx[i].feeToken <== feeToken;
-        tx[i].from <== from[i];
-        tx[i].to <== to[i];
-        tx[i].amountF <== amountF[i];
-        tx[i].feeF <== feeF[i];
-        tx[i].sigS <== sigS[i];
-        tx[i].sigR8x <== sigR8x[i];
-        tx[i].sigR8y <== sigR8y[i];
-        tx[i].senderAx <== senderAx[i];
-        tx[i].senderAy <== senderAy[i];
-        tx[i].senderToken <== senderToken[i];
-        tx[i].senderBalance <== senderBalance[i];
-        tx[i].senderNonce <== senderNonce[i];
-        tx[i].senderSiblings <== senderSiblings[i];
-        tx[i].receiverAx <== receiverAx[i];
-        tx[i].receiverAy <== receiverAy[i];
-        tx[i].receiverToken <== receiverToken[i];
-        tx[i].receiverBalance <== receiverBalance[i];
-        tx[i].receiverNonce <== receiverNonce[i];
-        tx[i].receiverSiblings <== receiverSiblings[i];
-        root[L + i + 1] <== tx[i].rootOut;
-        if (i > 0) tx[i].enabled * (1 - tx[i - 1].enabled) === 0;
-    }
+// BatchTail(D, N, L, F): the part of Batch(D, N, L, F) after its transaction slots: the slot
+// order of 4., then checks 5-7 (see Batch): the fee credits, the final root, the batch data and
+// its evaluation. Batch and BatchShell (batch_shell.circom) instantiate it.
+//
+// Soundness table (input, range assumed, where it is enforced)
+//   challenge              field           none needed: the contract computes it (7.)
+//   oldRoot, newRoot       field           7.: both are data coefficients (Batch's table)
+//   chainId                64 bits         7. here, Num2Bits(64)
+//   rollupAddress          160 bits        7. here, Num2Bits(160)
+//   l1Count                ≤ L < 2^8       BatchHead 3. (the caller passes it the same l1Count)
+//   feeIdx[F]              2D bits         BatchHead 2., Num2Bits(2D) (likewise)
+//   feeIdxBits[F][2D]      1 bit each      BatchHead 2.: feeIdx[j]'s bits (its output)
+//   feeEnabled[F]          1 bit           BatchHead 2. (its output)
+//   l1HashEnd              field           BatchHead 3. (its output; Batch: the chain argument)
+//   l1Result[L]            < 2^128         BatchHead's L1Op 7. (its output)
+//   rootIn                 field           none needed: the root after the last transaction
+//                                          slot (the caller chains it from BatchHead's rootOut
+//                                          through every Transfer)
+//   txEnabled[N]           1 bit           Transfer 1. (its output enabled)
+//   txFeeAdd[N][F]         < 2^54          Transfer 7. (its output feeAdd; float8 fee)
+//   txWord[N]              < 2^txBits      Transfer (its output txWord, txPacked)
+//   feeAx[F] … feeNonce[F], feeSiblings[F][S]          FeeCredit (AccountUpdate)
+//   feeToken[F]            < 2^32          FeeCredit's AccountUpdate; unused slot: unchecked by
+//                                          design (the update is disabled, acc is 0)
+//   In Batch these are the head's and the transfers' outputs; in the linked form (BatchShell)
+//   they are link inputs that the linker identifies with the same outputs of the head and of
+//   the Transfer copies (src/proving/link.ts), so every range above holds there too.
+//
+// Outputs
+//   evaluation             field           y = PublicInputs(m) of the data (7.)
+template BatchTail(D, N, L, F) {
+    assert(D >= 1 && D <= 16);
+    assert(N >= 1 && F >= 1 && L >= 0 && L <= 255);
+    var idxBits = 8 * ((2 * D + 7) \ 8);
+    var txBits = 2 * idxBits + 48;
+    var perCoef = 31 \ (txBits \ 8);
+    var txCoefs = (N + perCoef - 1) \ perCoef;
+    var m = 5 + L + txCoefs;
+    assert(8 + F * idxBits <= 248);
+
+    signal input challenge;
+    signal input oldRoot, newRoot, chainId, rollupAddress;
+    signal input l1Count, feeIdx[F], feeIdxBits[F][2 * D], feeEnabled[F];
+    signal input l1HashEnd, l1Result[L];
+    signal input rootIn;
+    signal input txEnabled[N], txFeeAdd[N][F], txWord[N];
+    signal input feeAx[F], feeAy[F], feeToken[F], feeBalance[F], feeNonce[F];
+    signal input feeSiblings[F][merkleSiblings(D)];
+    signal output evaluation;
+
+    // 4. (the enabled transaction slots come first)
+    for (var i = 1; i < N; i++) txEnabled[i] * (1 - txEnabled[i - 1]) === 0;
 
     // 5.
     component fee[F];
+    signal root[F + 1];
+    root[0] <== rootIn;
     for (var j = 0; j < F; j++) {
         var acc = 0;
-        for (var i = 0; i < N; i++) acc += tx[i].feeAdd[j];
+        for (var i = 0; i < N; i++) acc += txFeeAdd[i][j];
         fee[j] = FeeCredit(D);
         fee[j].enabled <== feeEnabled[j];
         fee[j].idxBits <== feeIdxBits[j];
@@ -214,12 +369,12 @@ template Batch(D, N, L, F) {
         fee[j].balance <== feeBalance[j];
         fee[j].nonce <== feeNonce[j];
         fee[j].siblings <== feeSiblings[j];
-        fee[j].rootIn <== root[L + N + j];
-        root[L + N + j + 1] <== fee[j].rootOut;
+        fee[j].rootIn <== root[j];
+        root[j + 1] <== fee[j].rootOut;
     }
 
     // 6.
-    root[L + N + F] === newRoot;
+    root[F] === newRoot;
 
     // 7.
     signal chainIdBits[64] <== Num2Bits(64)(chainId);
@@ -231,14 +386,14 @@ template Batch(D, N, L, F) {
     pub.coef[0] <== oldRoot;
     pub.coef[1] <== newRoot;
     pub.coef[2] <== chainId * 2 ** 160 + rollupAddress;
-    pub.coef[3] <== l1Hash[L];
+    pub.coef[3] <== l1HashEnd;
     pub.coef[4] <== feeWord;
-    for (var j = 0; j < L; j++) pub.coef[5 + j] <== l1[j].result;
+    for (var j = 0; j < L; j++) pub.coef[5 + j] <== l1Result[j];
     for (var t = 0; t < txCoefs; t++) {
         var word = 0;
         for (var s = 0; s < perCoef; s++) {
             var i = t * perCoef + s;
-            word = word * 2 ** txBits + (i < N ? tx[i].txWord : 0);
+            word = word * 2 ** txBits + (i < N ? txWord[i] : 0);
         }
         pub.coef[5 + L + t] <== word;
     }

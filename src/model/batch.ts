@@ -50,6 +50,11 @@ export interface Batch {
   publicSignals: [bigint, bigint];
   /** Input object of the circuit Batch(D, N, L, F), values as decimal strings. */
   circuitInput: Record<string, unknown>;
+  /**
+   * The account root before each of the N transaction slots (padding slots: the root after the
+   * last transaction): the link inputs of the per-transaction circuits (src/proving/link.ts).
+   */
+  txRootsIn: bigint[];
 }
 
 type Sig = { R8x: bigint; R8y: bigint; S: bigint };
@@ -99,6 +104,21 @@ function leafInputs(prefix: string, ws: LeafInput[]): Record<string, unknown> {
     [`${prefix}Siblings`]: ws.map((w) => w.proof.flat().map(str)),
   };
 }
+
+/**
+ * The inputs of Batch(D, N, L, F) indexed by transaction slot (an array of N each, in
+ * circuitInputOf), which are also the inputs of one Transfer(D, F) of the same names.
+ */
+export const TX_SLOT_INPUTS: readonly string[] = [
+  "from",
+  "to",
+  "amountF",
+  "feeF",
+  "sigS",
+  "sigR8x",
+  "sigR8y",
+  ...["sender", "receiver"].flatMap((who) => ["Ax", "Ay", "Token", "Balance", "Nonce", "Siblings"].map((f) => `${who}${f}`)),
+];
 
 /** The circuit's input object (signal name → decimal strings): the one place its names live. */
 export function circuitInputOf(x: CircuitInputParts): Record<string, unknown> {
@@ -255,8 +275,10 @@ export function buildBatch(state: L2State, contents: BatchContents, ctx: BatchCo
   const slots: TxSlotInput[] = [];
   const txs: SignedTransfer[] = [];
   const rejected: Rejected[] = [];
+  const txRootsIn: bigint[] = [];
   for (const tx of candidates) {
     if (slots.length === p.batchSize) break;
+    const rootIn = state.root;
     // Each transaction under its own checkpoint: one that leaves a fee slot unable to take the
     // batch's fees is undone and rejected, so the credits below never overflow.
     const cp = state.checkpoint();
@@ -273,9 +295,11 @@ export function buildBatch(state: L2State, contents: BatchContents, ctx: BatchCo
     state.commit();
     const { amountF, feeF } = packedAmounts(tx);
     slots.push({ from: tx.from, to: tx.to, amountF, feeF, sig: tx.signature, sender: applied.sender, receiver: applied.receiver });
+    txRootsIn.push(rootIn);
     txs.push(tx);
     fees.add(applied.sender.account.tokenId, tx.fee);
   }
+  while (txRootsIn.length < p.batchSize) txRootsIn.push(state.root);
   const feeWitnesses = fees.credit();
   const newRoot = state.root;
 
@@ -304,7 +328,7 @@ export function buildBatch(state: L2State, contents: BatchContents, ctx: BatchCo
     slots,
     feeLeaves: feeWitnesses,
   });
-  return { oldRoot, data, l1Ops, l1Results, l1HashEnd, txs, rejected, feeIdx, fees: fees.fees, publicSignals: pub.signals, circuitInput };
+  return { oldRoot, data, l1Ops, l1Results, l1HashEnd, txs, rejected, feeIdx, fees: fees.fees, publicSignals: pub.signals, circuitInput, txRootsIn };
 }
 
 /**

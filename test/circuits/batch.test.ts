@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { MAX_BALANCE } from "../../src/model/account.js";
-import type { BatchContents } from "../../src/model/batch.js";
+import { TX_SLOT_INPUTS, type BatchContents } from "../../src/model/batch.js";
 import { loadCrypto, SNARK_FIELD, type ZkrCrypto } from "../../src/model/crypto.js";
 import { publicSignalsFor } from "../../src/model/publicInputs.js";
 import { batchMainSource } from "../../src/proving/setup.js";
@@ -36,20 +36,20 @@ const AT = {
   token: [["Transfer", "transfer.circom", "(receiverToken - senderToken) * isTransfer === 0;"]],
   padding: [["Transfer", "transfer.circom", "(to + amountF + feeF) * (1 - enabled) === 0;"]],
   fromRange: ["Num2Bits", ["Transfer", "transfer.circom", "Num2Bits(2 * D)(from)"]],
-  feeIdxRange: ["Num2Bits", ["Batch", "batch.circom", "Num2Bits(2 * D)(feeIdx[j])"]],
+  feeIdxRange: ["Num2Bits", ["BatchHead", "batch.circom", "Num2Bits(2 * D)(feeIdx[j])"]],
   noFeeSlot: [["Transfer", "transfer.circom", "fee * (1 - matches) === 0;"]],
-  feeTokens: [["Batch", "batch.circom", "bothEnabled[j][k] * sameToken[j][k] === 0;"]],
+  feeTokens: [["BatchHead", "batch.circom", "bothEnabled[j][k] * sameToken[j][k] === 0;"]],
   senderProof: [rootCheck, inUpdate, senderUpdate],
   receiverProof: [rootCheck, inUpdate, receiverUpdate],
   feeProof: [rootCheck, inUpdate, feeUpdate],
-  newRoot: [["Batch", "batch.circom", "root[L + N + F] === newRoot;"]],
+  newRoot: [["BatchTail", "batch.circom", "root[F] === newRoot;"]],
   l1Proof: [rootCheck, inUpdate, l1Update],
   l1IdxRange: ["Num2Bits", ["L1Op", "l1_op.circom", "Num2Bits(2 * D)(accountIdx)"]],
   l1Data: [["L1Op", "l1_op.circom", "e1 * (1 - enabled) === 0;"]],
   l1Owner: [["L1Op", "l1_op.circom", "owner * (1 - enabled) === 0;"]],
-  l1Count: [["Batch", "batch.circom", "l1Count === enabledCount;"]],
-  l1Order: [["Batch", "batch.circom", "l1[j].enabled * (1 - l1[j - 1].enabled) === 0;"]],
-  txOrder: [["Batch", "batch.circom", "tx[i].enabled * (1 - tx[i - 1].enabled) === 0;"]],
+  l1Count: [["BatchHead", "batch.circom", "l1Count === enabledCount;"]],
+  l1Order: [["BatchHead", "batch.circom", "l1[j].enabled * (1 - l1[j - 1].enabled) === 0;"]],
+  txOrder: [["BatchTail", "batch.circom", "txEnabled[i] * (1 - txEnabled[i - 1]) === 0;"]],
 } satisfies Record<string, Frame[]>;
 const at = (frames: Frame[]) => failsAt(...frames);
 
@@ -114,7 +114,7 @@ describe("circuit Batch(4, 2, 2, 1) (test instance)", function () {
       expect(batch.l1Results).to.deep.equal(results);
       const wit = await tester.expectPass(batch.circuitInput);
       expect([wit[1], wit[2]], "the public signals are wires 1 and 2: evaluation, challenge").to.deep.equal(batch.publicSignals);
-      expect(tester.get(wit, "pub.acc[1]"), "the circuit's data commitment is the model's").to.equal(batch.data.commitment);
+      expect(tester.get(wit, "tail.pub.acc[1]"), "the circuit's data commitment is the model's").to.equal(batch.data.commitment);
       // the unchecked builder the must-fail tests use agrees with the model on valid batches
       const unchecked = uncheckedBatchInput(c.hash, p, before.accounts, contents, { domain, feeIdx: [w.idx.fees], l1HashStart: before.l1HashStart });
       expect(unchecked.circuitInput).to.deep.equal(batch.circuitInput);
@@ -352,11 +352,7 @@ describe("circuit Batch(4, 2, 2, 1) (test instance)", function () {
     const one = w.unchecked({ txs: [w.sign("alice", "bob", 1n, 0n)] }, [0n]).circuitInput;
     await tester.expectPass(one);
     const gap = structuredClone(one) as Record<string, unknown[]>;
-    for (const f of ["from", "to", "amountF", "feeF", "sigS", "sigR8x", "sigR8y"]) gap[f].reverse();
-    for (const f of ["Ax", "Ay", "Token", "Balance", "Nonce", "Siblings"]) {
-      gap[`sender${f}`].reverse();
-      gap[`receiver${f}`].reverse();
-    }
+    for (const f of TX_SLOT_INPUTS) gap[f].reverse();
     await tester.expectAssertFail(gap, at(AT.txOrder));
   });
 
@@ -364,16 +360,17 @@ describe("circuit Batch(4, 2, 2, 1) (test instance)", function () {
     const w = await fresh();
     const batch = w.batch({ l1Ops: [w.deposit("bob", 9n)], txs: [w.sign("alice", "bob", 1n, 3n)] }, [w.idx.fees]);
     const wit = await tester.expectPass(batch.circuitInput);
-    expect(tester.get(wit, "tx[0].enabled")).to.equal(1n);
-    tester.expectUnsatisfied(tester.edit(wit, { "tx[0].enabled": 0n, "tx[0].fromInv": 0n }));
-    tester.expectUnsatisfied(tester.edit(wit, { "tx[0].slotMatch[0]": 0n, "tx[0].feeAdd[0]": 0n }));
-    expect(tester.get(wit, "l1[0].depositOk")).to.equal(1n);
-    tester.expectUnsatisfied(tester.edit(wit, { "l1[0].depositOk": 0n, "l1[0].depositCredited": 0n }));
-    tester.expectUnsatisfied(tester.edit(wit, { "l1[1].kindBits[0]": 1n }));
+    // tx[0]'s outputs enabled and feeAdd[0] (--O2 names their wires by the tail's inputs)
+    expect(tester.get(wit, "tail.txEnabled[0]")).to.equal(1n);
+    tester.expectUnsatisfied(tester.edit(wit, { "tail.txEnabled[0]": 0n, "tx[0].fromInv": 0n }));
+    tester.expectUnsatisfied(tester.edit(wit, { "tx[0].slotMatch[0]": 0n, "tail.txFeeAdd[0][0]": 0n }));
+    expect(tester.get(wit, "head.l1[0].depositOk")).to.equal(1n);
+    tester.expectUnsatisfied(tester.edit(wit, { "head.l1[0].depositOk": 0n, "head.l1[0].depositCredited": 0n }));
+    tester.expectUnsatisfied(tester.edit(wit, { "head.l1[1].kindBits[0]": 1n }));
     tester.expectUnsatisfied(tester.edit(wit, { evaluation: batch.publicSignals[0] + 1n }));
     tester.expectUnsatisfied(tester.edit(wit, { evaluation: (batch.publicSignals[0] + SNARK_FIELD - 1n) % SNARK_FIELD }));
     tester.expectUnsatisfied(tester.edit(wit, { challenge: batch.publicSignals[1] + 1n }));
-    tester.expectUnsatisfied(tester.edit(wit, { "pub.acc[1]": batch.data.commitment + 1n }));
+    tester.expectUnsatisfied(tester.edit(wit, { "tail.pub.acc[1]": batch.data.commitment + 1n }));
     // the one free signal of a padding slot really is free
     expect(tester.firstViolation(tester.edit(wit, { "tx[1].toInv": 12345n }))).to.equal(-1);
   });

@@ -6,6 +6,7 @@
 // read was range-checked, the six attacks of the security review below gave such witnesses.
 import { expect } from "chai";
 import { MAX_BALANCE, type Account } from "../../src/model/account.js";
+import { TX_SLOT_INPUTS } from "../../src/model/batch.js";
 import { fromBytesBE } from "../../src/model/bytes.js";
 import { loadCrypto, SNARK_FIELD, type ZkrCrypto } from "../../src/model/crypto.js";
 import { getInstance, TEST_INSTANCE } from "../../src/proving/instances.js";
@@ -35,7 +36,7 @@ const UPDATE: Record<LeafSite["kind"], [string, string, string]> = {
   l1: ["AccountUpdate", "l1_op.circom", "rootOut <== AccountUpdate(D)"],
   fee: ["AccountUpdate", "fee_credit.circom", "rootOut <== AccountUpdate(D)"],
 };
-const SLOT: Record<LeafSite["kind"], string> = { sender: "tx", receiver: "tx", l1: "l1", fee: "fee" };
+const SLOT: Record<LeafSite["kind"], string> = { sender: "tx", receiver: "tx", l1: "head.l1", fee: "tail.fee" };
 /** The range checks `fields` of the leaf opened at `at`, as `violations` names them. */
 function leafChecks(at: LeafSite, ...fields: Field[]): string[] {
   return fields.map((f) =>
@@ -198,7 +199,7 @@ describe("malicious prover: Batch(4, 2, 2, 1) rejects every second opening of pa
       // slot match, the signature (its word holds the nonce) and, when those change the outcome,
       // the final root
       const consequence = (x: string) =>
-        /AccountUpdate@\d+\.Num2Bits@\d+\.out$/.test(x) || ["receiverToken", "tx[0].fee", "tx[0].enabled", "feeEnabled"].includes(x);
+        /AccountUpdate@\d+\.Num2Bits@\d+\.out$/.test(x) || ["receiverToken", "tx[0].fee", "tail.txEnabled", "head.feeEnabled"].includes(x);
       for (const kind of ["l1", "sender", "receiver", "fee"] as const) {
         for (const [name, shift, fields] of shifts) {
           const at: LeafSite = { kind, slot: 0 };
@@ -239,13 +240,13 @@ describe("malicious prover: Batch(4, 2, 2, 1) rejects every second opening of pa
       const w = await fresh();
       const b = w.unchecked({ l1Ops: [w.deposit("walter", 1n)], txs: [] }, [0n]);
       const alias = { ...b.circuitInput, chainId: String(domain.chainId + 1n), rollupAddress: String(domain.rollupAddress - (1n << 160n) + SNARK_FIELD) };
-      await tester.expectViolations(alias, ["rollupBits"]);
+      await tester.expectViolations(alias, ["tail.rollupBits"]);
       const alias2 = {
         ...b.circuitInput,
         chainId: String(domain.chainId + (1n << 64n)),
         rollupAddress: String(domain.rollupAddress - (1n << 224n) + SNARK_FIELD),
       };
-      await tester.expectViolations(alias2, ["chainIdBits", "rollupBits"]);
+      await tester.expectViolations(alias2, ["tail.chainIdBits", "tail.rollupBits"]);
     });
 
     it("l1Count ‖ feeIdx", async () => {
@@ -254,7 +255,7 @@ describe("malicious prover: Batch(4, 2, 2, 1) rejects every second opening of pa
       // l1Count − 1 and feeIdx + 2^idxBits: the same coefficient
       const input = { ...b.circuitInput, l1Count: "0", feeIdx: [String(w.idx.ethfees + 256n)] };
       const found = tester.violations((await tester.lenient(input)).witness);
-      expect(found).to.include("feeIdxBits[0]");
+      expect(found).to.include("head.feeIdxBits[0]");
     });
 
     it("a transaction group: one word − 1, the next + 2^txBits", async () => {
@@ -274,8 +275,8 @@ describe("malicious prover: Batch(4, 2, 2, 1) rejects every second opening of pa
       const input = setAt(setAt(b.circuitInput, "l1Token", 0, String(SNARK_FIELD - 1n)), "l1Amount", 0, String(5n + (1n << 128n)));
       const found = tester.violations((await tester.lenient(input)).witness);
       expect(found).to.include.members([
-        site("l1[0]", ["Num2Bits", "l1_op.circom", "Num2Bits(32)(tokenId)"], "out"),
-        site("l1[0]", ["Num2Bits", "l1_op.circom", "Num2Bits(128)(amount)"], "out"),
+        site("head.l1[0]", ["Num2Bits", "l1_op.circom", "Num2Bits(32)(tokenId)"], "out"),
+        site("head.l1[0]", ["Num2Bits", "l1_op.circom", "Num2Bits(128)(amount)"], "out"),
       ]);
     });
   });
@@ -348,30 +349,9 @@ describe("malicious prover: Batch(4, 2, 2, 1) rejects every second opening of pa
     const b = w.unchecked({ txs: [w.sign("walter", "victor", 1n, 0n)] }, [0n]);
     // the transaction moved to slot 1 behind an all-zero slot 0; every other check holds
     const gap = structuredClone(b.circuitInput) as Record<string, unknown[]>;
-    for (const f of [
-      "from",
-      "to",
-      "amountF",
-      "feeF",
-      "sigS",
-      "sigR8x",
-      "sigR8y",
-      "senderAx",
-      "senderAy",
-      "senderToken",
-      "senderBalance",
-      "senderNonce",
-      "senderSiblings",
-      "receiverAx",
-      "receiverAy",
-      "receiverToken",
-      "receiverBalance",
-      "receiverNonce",
-      "receiverSiblings",
-    ]) {
-      gap[f].reverse();
-    }
-    // tx[1].enabled·(1 − tx[0].enabled) = 0 (violations names it by the wire tx[0].enabled)
-    await tester.expectViolations(gap, ["tx[0].enabled"]);
+    for (const f of TX_SLOT_INPUTS) gap[f].reverse();
+    // txEnabled[1]·(1 − txEnabled[0]) = 0 in BatchTail (violations names it by the wire of
+    // tx[0].enabled, which --O2 named tail.txEnabled[0])
+    await tester.expectViolations(gap, ["tail.txEnabled"]);
   });
 });
