@@ -78,21 +78,19 @@ inline void doubleWithInverse(Affine &r, const Affine &a, const Elem &inv) {
     fromSlope<F>(r, a, a.x, lambda);
 }
 
-/** Whether a field element (or any value of whole 64-bit words) is all zero. */
-template <typename Elem>
-inline bool isZeroElem(const Elem &e) {
+/** Whether a value of whole 64-bit words (a field element, an affine point) is all zero. */
+template <typename T>
+inline bool isZeroElem(const T &e) {
     const uint64_t *w = (const uint64_t *)&e;
     uint64_t o = 0;
-    for (size_t i = 0; i < sizeof(Elem) / 8; i++) o |= w[i];
+    for (size_t i = 0; i < sizeof(T) / 8; i++) o |= w[i];
     return o == 0;
 }
 
+/** Whether an affine point is the point at infinity, (0, 0). */
 template <typename Affine>
 inline bool isZeroAffine(const Affine &p) {
-    const uint64_t *w = (const uint64_t *)&p;
-    uint64_t o = 0;
-    for (size_t i = 0; i < sizeof(Affine) / 8; i++) o |= w[i];
-    return o == 0;
+    return isZeroElem(p);
 }
 
 /** A coordinate (1 or 2 base-field elements, Montgomery form) out of Montgomery form, big-endian: an Fq2 as c1 ‖ c0. */

@@ -240,7 +240,7 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, uint64
             std::vector<Affine> chain;
             std::vector<int8_t> digits;
             std::vector<uint16_t> nDigits, longest;
-            std::vector<uint8_t> empty;
+            std::vector<uint8_t> empty, negated;  // negated: the term's scalar is r − coef
             std::vector<uint32_t> groupOf, active;
             std::vector<std::vector<uint32_t>> at(MAXD);  // per digit position: term << 1 | negative
             std::vector<Elem> pre;
@@ -250,6 +250,7 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, uint64
                 const uint64_t u0 = groups[b0].first, nT = groups[b1 - 1].first + groups[b1 - 1].count - u0;
                 digits.resize(nT * MAXD);
                 nDigits.assign(nT, 0);
+                negated.assign(nT, 0);
                 longest.assign(nB, 0);
                 groupOf.resize(nT);
                 unsigned longestAll = 0;
@@ -259,7 +260,9 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, uint64
                     for (uint64_t i = gr.first; i < gr.first + gr.count; i++) {
                         const uint64_t t = i - u0;
                         groupOf[t] = (uint32_t)g;
-                        nDigits[t] = (uint16_t)naf(&digits[t * MAXD], (const uint8_t *)reduced(terms[i].coef, halfR).data());
+                        bool big = false;
+                        nDigits[t] = (uint16_t)naf(&digits[t * MAXD], (const uint8_t *)reduced(terms[i].coef, halfR, &big).data());
+                        negated[t] = big;
                         longest[g] = std::max(longest[g], nDigits[t]);
                     }
                     longestAll = std::max<unsigned>(longestAll, longest[g]);
@@ -318,9 +321,9 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, uint64
                     for (uint32_t e : at[j]) {
                         const uint32_t t = e >> 1;
                         const Affine &c = chain[j * nB + groupOf[t]];
-                        if (empty[t] || memcmp(&R[t].x, &c.x, sizeof(Elem)) == 0 || isZeroAffine(c)) {
-                            // The first digit, P + P or P − P, or a doubling at infinity: the complete formulas.
-                            if (isZeroAffine(c)) continue;
+                        if (isZeroAffine(c)) continue;  // a doubling at infinity adds nothing
+                        if (empty[t] || memcmp(&R[t].x, &c.x, sizeof(Elem)) == 0) {
+                            // The first digit, or P + P or P − P: the complete formulas.
                             Affine p = c;
                             if (e & 1) F::neg(p.y, p.y);
                             if (empty[t]) {
@@ -335,10 +338,9 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, uint64
                             else G.copy(R[t], q);
                             continue;
                         }
-                        const Affine &p = c;
                         pre[active.size()] = accI;
                         active.push_back(e);
-                        F::sub(dx, p.x, R[t].x);
+                        F::sub(dx, c.x, R[t].x);
                         F::mul(accI, accI, dx);
                     }
                     if (active.empty()) continue;
@@ -356,10 +358,8 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, uint64
                     }
                 }
                 for (uint64_t t = 0; t < nT; t++) {
-                    bool big = false;
-                    reduced(terms[u0 + t].coef, halfR, &big);
                     if (empty[t]) memset((void *)&R[t], 0, sizeof(Affine));
-                    else if (big) F::neg(R[t].y, R[t].y);
+                    else if (negated[t]) F::neg(R[t].y, R[t].y);
                 }
             }
             const uint64_t T = (uint64_t)omp_get_num_threads(), t = (uint64_t)omp_get_thread_num();

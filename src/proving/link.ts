@@ -129,9 +129,11 @@ function readAt(fd: number, offset: number, size: number): Buffer {
   return b;
 }
 
+/** The n8-byte little-endian integer at `offset`: 8 bytes at a time when n8 allows (4× fewer steps). */
 function readLE(buf: Buffer, offset: number, n8: number): bigint {
   let v = 0n;
-  for (let i = n8 - 1; i >= 0; i--) v = (v << 8n) | BigInt(buf[offset + i]);
+  if (n8 % 8 === 0) for (let k = n8 - 8; k >= 0; k -= 8) v = (v << 64n) | buf.readBigUInt64LE(offset + k);
+  else for (let i = n8 - 1; i >= 0; i--) v = (v << 8n) | BigInt(buf[offset + i]);
   return v;
 }
 
@@ -666,12 +668,7 @@ export function firstViolation(r1csFile: string, witness: Pick<Wtns, "n8" | "n" 
   const { n8, prime: p, nWires, nConstraints } = r.header;
   if (witness.n !== nWires || witness.n8 !== n8) throw new Error(`witness has ${witness.n} wires of ${witness.n8} bytes, the r1cs ${nWires} of ${n8}`);
   if (n8 % 8 !== 0) throw new Error(`firstViolation: field elements of ${n8} bytes`);
-  // little-endian, 8 bytes at a time (n8 is a multiple of 8): 4× fewer steps than readLE's
-  const le = (b: Buffer, o: number) => {
-    let v = 0n;
-    for (let k = n8 - 8; k >= 0; k -= 8) v = (v << 64n) | b.readBigUInt64LE(o + k);
-    return v;
-  };
+  const le = (b: Buffer, o: number) => readLE(b, o, n8);
   const w = new Array<bigint>(nWires);
   for (let i = 0; i < nWires; i++) w[i] = le(witness.values, i * n8);
   if (w[0] !== 1n) return 0;
