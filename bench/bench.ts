@@ -14,13 +14,12 @@
 // production circuits or proofs: bin/bench --prove= --compile=test_d4_b2,bench_d12_b1 --update-snapshots
 import os from "node:os";
 import { parseArgs } from "node:util";
-import { compileCircuit } from "../src/proving/circom.js";
 import { loadCrypto } from "../src/model/crypto.js";
 import { DEV_POLICY } from "../src/chain/deploy.js";
 import { L2Key } from "../src/model/keys.js";
 import { getInstance } from "../src/proving/instances.js";
 import { REPO_ROOT } from "../src/util/paths.js";
-import { batchMainSource, buildContracts, readR1csInfo, setupInstance } from "../src/proving/setup.js";
+import { buildContracts, compileSetupCircuit, instanceSource, readR1csInfo, setupInstance } from "../src/proving/setup.js";
 import { L2State } from "../src/model/state.js";
 import { signTransfer } from "../src/model/tx.js";
 import { Prover } from "../src/proving/prover.js";
@@ -69,7 +68,7 @@ const breakdowns: Breakdown[] = [];
 for (const name of list(values.compile)) {
   const p = getInstance(name);
   log(`compiling ${name} …`);
-  const c = await compileCircuit(name, batchMainSource(p));
+  const c = await compileSetupCircuit(name, instanceSource(name), log); // a linked instance: BatchShell + N × Transfer, linked
   const total = (await readR1csInfo(c.r1cs)).nConstraints;
   rows.push({ instance: name, depth: p.depth, batchSize: p.batchSize, constraints: total });
 

@@ -14,6 +14,12 @@ export interface CircuitParams {
   l1Slots: number;
   /** Fee slots per batch (F). */
   feeSlots: number;
+  /**
+   * The circuit's form: true for BatchShell + N × Transfer linked into one r1cs (the same
+   * constraint system as Batch, for N too large for circom to compile whole:
+   * src/proving/linked.ts); absent or false for the monolithic Batch.
+   */
+  linked?: boolean;
 }
 
 export interface DerivedParams extends CircuitParams {
@@ -32,6 +38,7 @@ export function deriveParams(p: CircuitParams): DerivedParams {
   if (!Number.isInteger(p.l1Slots) || p.l1Slots < 0 || p.l1Slots > 255) throw new Error(`l1Slots must be 0..255, got ${p.l1Slots}`);
   const idxBytes = Math.ceil((2 * p.depth) / 8);
   // l1Count ‖ feeIdx is one public-input coefficient of at most 31 bytes (src/model/publicInputs.ts).
+  if (p.linked !== undefined && typeof p.linked !== "boolean") throw new Error(`linked must be true or false, got ${String(p.linked)}`);
   if (1 + p.feeSlots * idxBytes > 31) throw new Error(`feeSlots · idxBytes must be at most 30, got ${p.feeSlots * idxBytes}`);
   return { ...p, idxBytes, txBytes: 2 * idxBytes + 6, capacity: 1n << BigInt(2 * p.depth) };
 }

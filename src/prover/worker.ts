@@ -221,8 +221,9 @@ export function readSetupDir(dir: string): SetupManifest {
   if (!existsSync(file)) throw new Error(`${dir} is not a setup directory (no setup.json)`);
   const m = JSON.parse(readFileSync(file, "utf8")) as SetupManifest;
   const here = (f: string) => path.join(dir, path.basename(f));
-  const local = { ...m, zkey: here(m.zkey), vkey: here(m.vkey), wasm: here(m.wasm), verifierSol: here(m.verifierSol) };
-  for (const f of [local.zkey, local.vkey, local.wasm]) {
+  const linked = m.linked && { ...m.linked, layout: here(m.linked.layout), shellWasm: here(m.linked.shellWasm), transferWasm: here(m.linked.transferWasm) };
+  const local = { ...m, zkey: here(m.zkey), vkey: here(m.vkey), wasm: here(m.wasm), verifierSol: here(m.verifierSol), ...(linked && { linked }) };
+  for (const f of [local.zkey, local.vkey, local.wasm, ...(linked ? [linked.layout, linked.transferWasm] : [])]) {
     if (!existsSync(f)) throw new Error(`setup directory ${dir} is incomplete: missing ${path.basename(f)}`);
   }
   return local;

@@ -117,7 +117,13 @@ export interface InitCeremonyResult {
 
 /** Starts a ceremony for the batch circuit of a registered instance. */
 export function initInstanceCeremony(name: string, opts: Omit<InitCeremonyOptions, "params">): Promise<InitCeremonyResult> {
-  return initCeremony(name, batchMainSource(getInstance(name)), { ...opts, params: instanceParams(name) });
+  const p = getInstance(name);
+  // The ceremony directory records one main (ceremony.json "main") and finalize recompiles it.
+  if (p.linked)
+    return Promise.reject(
+      new Error(`instance ${name} is a linked circuit: a ceremony of a linked instance is not supported yet (zkr setup makes a development key)`),
+    );
+  return initCeremony(name, batchMainSource(p), { ...opts, params: instanceParams(name) });
 }
 
 /**
@@ -486,7 +492,7 @@ export async function finalizeCeremony(zkey: string, opts: FinalizeOptions): Pro
         r1cs: circuit.r1cs,
         snarkjs,
       },
-      circuit.wasm,
+      circuit,
       log,
       async (out) => {
         log(`${m.label}: applying the beacon (2^${opts.iterationsExp} sha256 rounds)`);

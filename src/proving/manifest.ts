@@ -36,10 +36,26 @@ export interface SetupManifest {
   zkey: string;
   vkey: string;
   verifierSol: string;
+  /** The circuit's wasm; for a linked setup the shell's (its witnesses: `linked`). */
   wasm: string;
   r1cs: string;
+  /**
+   * A linked setup (params.linked, src/proving/linked.ts): the layout and the parts' wasm in
+   * this directory and the parts' circuit keys (their C++ generators are built from the mains
+   * params imply, checked against these keys).
+   */
+  linked?: LinkedFiles;
   snarkjs: string;
   createdAt: string;
+}
+
+/** The files of a linked setup beyond a monolithic one's. */
+export interface LinkedFiles {
+  layout: string;
+  shellWasm: string;
+  transferWasm: string;
+  shellKey: string;
+  transferKey: string;
 }
 
 /** "development": one contribution by whoever ran `zkr setup`; "ceremony": `zkr ceremony`, ending in a public beacon. */

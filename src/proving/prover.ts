@@ -3,13 +3,25 @@
 // child process (native.ts), and verification with the exported verification key (the proof's
 // Solidity form: proof.ts).
 import { readFileSync } from "node:fs";
+import os from "node:os";
 import { performance } from "node:perf_hooks";
 import { type Groth16Proof, groth16, type PublicSignals } from "snarkjs";
 import type { Log } from "../util/log.js";
 import { holdCurve } from "./curve.js";
 import { type SetupOptions, setupInstance } from "./setup.js";
 import { readSetupManifest, type SetupManifest } from "./manifest.js";
-import { buildCppWitnessForSetup, type CppWitnessGenerator, cppWitness, type WitnessBackend, wasmWitness } from "./witness.js";
+import {
+  buildCppWitnessForSetup,
+  buildLinkedCppWitness,
+  type CppWitnessGenerator,
+  cppWitness,
+  type LinkedCppGenerators,
+  type WitnessBackend,
+  wasmWitness,
+} from "./witness.js";
+import { type Hasher, poseidonHasher } from "../model/crypto.js";
+import { type LinkLayout, reusingWasmCalculator, type WitnessCalc } from "./link.js";
+import { linkedBatchWitness, type LinkedWitnessStats, type PartWitness, readLayout } from "./linked.js";
 import { buildNativeProver, type NativeBuildOptions, type NativeProofStats, type NativeProver, nativeProve } from "./native.js";
 
 export type { Groth16Proof, PublicSignals } from "snarkjs";
@@ -69,7 +81,12 @@ export interface ProofResult {
   proverBackend?: ProverBackend;
   /** The native prover's own report (threads, steps, peak RSS), when it proved. */
   nativeStats?: NativeProofStats;
+  /** For a linked setup: the enabled slots and the transfer witnesses computed. */
+  linkedStats?: LinkedWitnessStats;
 }
+
+/** A setup's C++ generators: its main's, or a linked setup's two parts'. */
+type CppGenerators = { main: CppWitnessGenerator } | LinkedCppGenerators;
 
 /**
  * Proves and verifies for one set-up circuit. Holds snarkjs's bn128 worker threads from
@@ -80,12 +97,14 @@ export class Prover {
   private readonly vkey: unknown;
   private zkey?: Uint8Array;
   private wasm?: Uint8Array;
+  /** A linked setup's layout, Poseidon and wasm calculator (loaded on its first witness). */
+  private linked?: { layout: LinkLayout; hash: Hasher; wasm: WitnessCalc };
   private release?: () => Promise<void>;
   private readonly opts: ProverOptions;
   /** The witness calculator chosen (see WitnessChoice). */
   readonly witnessChoice: WitnessChoice;
-  /** The C++ generator, unless wasm is used. */
-  private readonly cpp: NativeBackend<CppWitnessGenerator>;
+  /** The C++ generator(s), unless wasm is used. */
+  private readonly cpp: NativeBackend<CppGenerators>;
   /** The Groth16 prover chosen (see ProverChoice). */
   readonly proverChoice: ProverChoice;
   /** The native prover, unless snarkjs is used. */
@@ -103,7 +122,10 @@ export class Prover {
     const mode = (c: string, off: string, required: string) => (c === off ? "off" : c === required ? "required" : "optional");
     this.cpp = new NativeBackend(
       mode(choice, "wasm", "cpp"),
-      () => buildCppWitnessForSetup(manifest, { mainSource: opts.mainSource, log: opts.log }),
+      async () =>
+        manifest.linked
+          ? buildLinkedCppWitness(manifest, { log: opts.log })
+          : { main: await buildCppWitnessForSetup(manifest, { mainSource: opts.mainSource, log: opts.log }) },
       (reason) => this.say(`${reason}; computing witnesses with wasm`),
     );
     this.native = new NativeBackend(
@@ -169,26 +191,36 @@ export class Prover {
 
     const t0 = performance.now();
     let witnessBackend: WitnessBackend = "wasm";
-    let data: Uint8Array;
+    let w: { data: Uint8Array; linkedStats?: LinkedWitnessStats };
     if (cpp) {
       try {
-        data = await cppWitness(cpp, input);
+        w = await this.cppWitness(cpp, input);
         witnessBackend = "cpp";
       } catch (e) {
         if (this.witnessChoice === "cpp") throw e;
         // "auto" never fails where wasm would not: wasm decides (and throws for a bad input).
-        data = await this.wasmWitness(input);
+        w = await this.wasmWitness(input);
         this.cpp.fallBack(`the C++ witness generator failed where wasm did not: ${(e as Error).message}`);
       }
     } else {
-      data = await this.wasmWitness(input);
+      w = await this.wasmWitness(input);
     }
+    const { data, linkedStats } = w;
     const t1 = performance.now();
     const witnessMs = t1 - t0;
     if (native) {
       try {
         const r = await nativeProve(native, this.manifest.zkey, data);
-        return { proof: r.proof, publicSignals: r.publicSignals, witnessMs, proveMs: r.proveMs, witnessBackend, proverBackend: "native", nativeStats: r.stats };
+        return {
+          proof: r.proof,
+          publicSignals: r.publicSignals,
+          witnessMs,
+          proveMs: r.proveMs,
+          witnessBackend,
+          proverBackend: "native",
+          nativeStats: r.stats,
+          ...(linkedStats && { linkedStats }),
+        };
       } catch (e) {
         if (this.proverChoice === "native") throw e;
         // "auto" never fails where snarkjs would not: snarkjs decides (and throws for a bad key).
@@ -198,12 +230,36 @@ export class Prover {
     const t2 = performance.now();
     this.zkey ??= readFileSync(this.manifest.zkey);
     const { proof, publicSignals } = await groth16.prove(this.zkey, { type: "mem", data });
-    return { proof, publicSignals, witnessMs, proveMs: performance.now() - t2, witnessBackend, proverBackend: "snarkjs" };
+    return { proof, publicSignals, witnessMs, proveMs: performance.now() - t2, witnessBackend, proverBackend: "snarkjs", ...(linkedStats && { linkedStats }) };
   }
 
-  private wasmWitness(input: Record<string, unknown>): Promise<Uint8Array> {
+  private async wasmWitness(input: Record<string, unknown>): Promise<{ data: Uint8Array; linkedStats?: LinkedWitnessStats }> {
+    if (this.manifest.linked) {
+      const l = await this.loadLinked();
+      const wasm = { shell: this.manifest.linked.shellWasm, transfer: this.manifest.linked.transferWasm };
+      return this.linkedWitness(input, (part, inp) => l.wasm(`${this.manifest.label} ${part}`, wasm[part], inp), 1);
+    }
     this.wasm ??= readFileSync(this.manifest.wasm);
-    return wasmWitness(this.manifest.label, this.wasm, input);
+    return { data: await wasmWitness(this.manifest.label, this.wasm, input) };
+  }
+
+  private async cppWitness(cpp: CppGenerators, input: Record<string, unknown>): Promise<{ data: Uint8Array; linkedStats?: LinkedWitnessStats }> {
+    if ("main" in cpp) return { data: await cppWitness(cpp.main, input) };
+    // One generator process per transfer witness, as many at once as cores.
+    return this.linkedWitness(input, (part, inp) => cppWitness(cpp[part], inp), os.availableParallelism());
+  }
+
+  private async loadLinked(): Promise<NonNullable<Prover["linked"]>> {
+    if (!this.manifest.linked) throw new Error(`setup ${this.manifest.label} is not linked`);
+    this.linked ??= { layout: readLayout(this.manifest.linked.layout), hash: await poseidonHasher(), wasm: reusingWasmCalculator() };
+    return this.linked;
+  }
+
+  /** A linked setup's witness of Batch's input (linked.ts), its parts' witnesses by `calc`. */
+  private async linkedWitness(input: Record<string, unknown>, calc: PartWitness, concurrency: number) {
+    const l = await this.loadLinked();
+    const { wtns, stats } = await linkedBatchWitness(l.layout, l.hash, input, calc, { concurrency });
+    return { data: wtns, linkedStats: stats };
   }
 
   /** Checks a proof against this circuit's verification key. */
@@ -218,6 +274,7 @@ export class Prover {
     this.release = undefined;
     this.zkey = undefined;
     this.wasm = undefined;
+    this.linked = undefined;
     await release?.();
   }
 }

@@ -17,6 +17,8 @@ import { zKey } from "snarkjs";
 import { writeVerifier } from "./verifier.js";
 import { PUBLIC_SIGNALS } from "./vkey.js";
 import { compileCircuit } from "./circom.js";
+import { compileLinked, type LinkedCircuit, linkShapeOf } from "./linked.js";
+import type { LinkShape } from "./link.js";
 import { type CircuitParams, type DerivedParams } from "../model/params.js";
 import { getInstance } from "./instances.js";
 import {
@@ -77,22 +79,51 @@ export function batchMainSource(p: Pick<CircuitParams, "depth" | "batchSize" | "
   return `pragma circom 2.1.6;\ninclude "batch.circom";\ncomponent main {public [challenge]} = Batch(${p.depth}, ${p.batchSize}, ${p.l1Slots}, ${p.feeSlots});\n`;
 }
 
-/** Setup (or cached setup) of the batch circuit of the instance registered as `name`. */
+/** Setup (or cached setup) of the batch circuit of the instance registered as `name` (monolithic or linked). */
 export async function setupInstance(name: string, opts: Omit<SetupOptions, "params"> = {}): Promise<SetupResult> {
-  return setupCircuit(name, batchMainSource(getInstance(name)), { ...opts, params: instanceParams(name) });
+  return setupCircuit(name, instanceSource(name), { ...opts, params: instanceParams(name) });
+}
+
+/** What a registered instance's setup is made from: Batch's main, or the shape of its linked circuit. */
+export function instanceSource(name: string): string | LinkShape {
+  const p = getInstance(name);
+  return p.linked ? linkShapeOf(p) : batchMainSource(p);
 }
 
 /** The instance parameters recorded in a manifest, for a registered instance. */
 export function instanceParams(name: string): CircuitParams {
   const p: DerivedParams = getInstance(name);
-  return { name: p.name, description: p.description, depth: p.depth, batchSize: p.batchSize, l1Slots: p.l1Slots, feeSlots: p.feeSlots };
+  return {
+    name: p.name,
+    description: p.description,
+    depth: p.depth,
+    batchSize: p.batchSize,
+    l1Slots: p.l1Slots,
+    feeSlots: p.feeSlots,
+    ...(p.linked && { linked: true }),
+  };
 }
 
-/** The compiled circuit of a main, its r1cs header, domain and ptau (phase 1), checked. */
-export async function preparePhase1(label: string, mainSource: string, opts: Pick<SetupOptions, "ptau" | "devPtau" | "sharedPtauDir" | "log">) {
+/** The circuit a setup is made of: a compiled main (compileCircuit) or a linked circuit (compileLinked; `wasm` is then the shell's). */
+export interface SetupCircuit {
+  key: string;
+  r1cs: string;
+  wasm: string;
+  linked?: LinkedCircuit;
+}
+
+/** Compiles (or takes from the cache) a main, or the linked circuit of a shape. */
+export async function compileSetupCircuit(label: string, source: string | LinkShape, log: Log = () => {}): Promise<SetupCircuit> {
+  if (typeof source === "string") return compileCircuit(label, source);
+  const linked = await compileLinked(label, source, log);
+  return { key: linked.key, r1cs: linked.r1cs, wasm: linked.shell.wasm, linked };
+}
+
+/** The compiled circuit of a main (or a linked shape), its r1cs header, domain and ptau (phase 1), checked. */
+export async function preparePhase1(label: string, source: string | LinkShape, opts: Pick<SetupOptions, "ptau" | "devPtau" | "sharedPtauDir" | "log">) {
   if (!/^[A-Za-z0-9_]+$/.test(label)) throw new Error(`setup label must be letters, digits and _ (it names a contract), got "${label}"`);
   const log = opts.log ?? (() => {});
-  const circuit = await compileCircuit(label, mainSource);
+  const circuit = await compileSetupCircuit(label, source, log);
   const info = await readR1csInfo(circuit.r1cs);
   const domainPower = requiredPower(info);
   log(`${label}: ${info.nConstraints} constraints, domain 2^${domainPower}`);
@@ -104,14 +135,14 @@ export async function preparePhase1(label: string, mainSource: string, opts: Pic
 }
 
 /**
- * Setup of any circom main: compile (cached), choose and check the ptau, then phase 2 with ONE
- * random contribution (development only: see the header), unless a setup for the same circuit
- * and ptau is cached. `label` names the cache entry and the verifier contract
- * `Groth16Verifier_<label>`.
+ * Setup of any circom main (or of the linked circuit of a shape: linked.ts): compile (cached),
+ * choose and check the ptau, then phase 2 with ONE random contribution (development only: see
+ * the header), unless a setup for the same circuit and ptau is cached. `label` names the cache
+ * entry and the verifier contract `Groth16Verifier_<label>`.
  */
-export async function setupCircuit(label: string, mainSource: string, opts: SetupOptions = {}): Promise<SetupResult> {
+export async function setupCircuit(label: string, source: string | LinkShape, opts: SetupOptions = {}): Promise<SetupResult> {
   const log = opts.log ?? (() => {});
-  const { circuit, info, domainPower, ptau, snarkjs: snarkjsVersion } = await preparePhase1(label, mainSource, opts);
+  const { circuit, info, domainPower, ptau, snarkjs: snarkjsVersion } = await preparePhase1(label, source, opts);
   const key = createHash("sha256").update(`${SETUP_FORMAT}\n${circuit.key}\n${ptau.sha256}\nsnarkjs@${snarkjsVersion}\n`).digest("hex").slice(0, 16);
   const dir = setupDir(label, key);
 
@@ -138,7 +169,7 @@ export async function setupCircuit(label: string, mainSource: string, opts: Setu
         r1cs: circuit.r1cs,
         snarkjs: snarkjsVersion,
       };
-      return buildSetupDir(dir, fields, circuit.wasm, log, async (zkeyFile) => {
+      return buildSetupDir(dir, fields, circuit, log, async (zkeyFile) => {
         log(`${label}: phase 2 contribution (development: one contributor)`);
         const l = snarkjsLogger(log, `${label} zkey contribute`);
         await zKey.contribute(init.path, zkeyFile, "zkr setup (development)", randomBytes(32).toString("hex"), l.logger);
@@ -175,7 +206,7 @@ export function writeGeneratedVerifiers(manifest: SetupManifest, log: Log = () =
 }
 
 /** The manifest fields a setup directory's maker provides (the rest: files, phase2, date). */
-export type SetupDirFields = Omit<SetupManifest, "zkey" | "vkey" | "verifierSol" | "wasm" | "createdAt" | "phase2">;
+export type SetupDirFields = Omit<SetupManifest, "zkey" | "vkey" | "verifierSol" | "wasm" | "linked" | "createdAt" | "phase2">;
 
 /** What a setup directory's zkey maker reports beyond what the zkey itself records. */
 export interface MadeZkey {
@@ -187,13 +218,14 @@ export interface MadeZkey {
 /**
  * Builds the setup directory `dir` in a temporary directory renamed into place when complete:
  * `makeZkey` writes the final proving key to the path it is given; then its contribution chain
- * is read (phase2), the verification key and the Solidity verifier are exported, the wasm copied
- * and setup.json written. If another process completed `dir` first, its manifest is returned.
+ * is read (phase2), the verification key and the Solidity verifier are exported, the wasm (a
+ * linked circuit's: both parts' wasm and its layout) copied and setup.json written. If another
+ * process completed `dir` first, its manifest is returned.
  */
 export async function buildSetupDir(
   dir: string,
   fields: SetupDirFields,
-  wasmSource: string,
+  circuit: Pick<SetupCircuit, "wasm" | "linked">,
   log: Log,
   makeZkey: (zkeyFile: string) => Promise<MadeZkey>,
 ): Promise<SetupManifest> {
@@ -214,14 +246,28 @@ export async function buildSetupDir(
     writeFileSync(path.join(tmp, "verification_key.json"), vkeyText);
     const phase2 = phase2Record(made, await readZkeyChain(zkeyFile), sha256Hex(readFileSync(zkeyFile)), sha256Hex(vkeyText));
     writeFileSync(path.join(tmp, `${fields.contractName}.sol`), adaptVerifier(sol, { ...fields, phase2 }));
-    copyFileSync(wasmSource, path.join(tmp, "circuit.wasm"));
+    const l = circuit.linked;
+    copyFileSync(l ? l.shell.wasm : circuit.wasm, path.join(tmp, l ? "shell.wasm" : "circuit.wasm"));
+    if (l) {
+      copyFileSync(l.transfer.wasm, path.join(tmp, "transfer.wasm"));
+      copyFileSync(l.layoutFile, path.join(tmp, "layout.json"));
+    }
     const manifest: SetupManifest = {
       ...fields,
       phase2,
       zkey: path.join(dir, "circuit.zkey"),
       vkey: path.join(dir, "verification_key.json"),
       verifierSol: path.join(dir, `${fields.contractName}.sol`),
-      wasm: path.join(dir, "circuit.wasm"),
+      wasm: path.join(dir, l ? "shell.wasm" : "circuit.wasm"),
+      ...(l && {
+        linked: {
+          layout: path.join(dir, "layout.json"),
+          shellWasm: path.join(dir, "shell.wasm"),
+          transferWasm: path.join(dir, "transfer.wasm"),
+          shellKey: l.shell.key,
+          transferKey: l.transfer.key,
+        },
+      }),
       createdAt: new Date().toISOString(),
     };
     writeFileSync(path.join(tmp, "setup.json"), JSON.stringify(manifest, null, 2) + "\n");

@@ -19,6 +19,7 @@ import { SNARK_FIELD } from "../model/crypto.js";
 import { type Log } from "../util/log.js";
 import { type BuildRecord, builtRecord, cachedBuild, type CachedBuild, runStep, tail, toolchainProblems } from "./build.js";
 import { batchMainSource } from "./setup.js";
+import { linkShapeOf, partLabels, partMains } from "./linked.js";
 import { type SetupManifest } from "./manifest.js";
 import { REPO_ROOT } from "../util/paths.js";
 
@@ -165,6 +166,36 @@ export async function buildCppWitnessForSetup(
   opts: { mainSource?: string; log?: Log } = {},
 ): Promise<CppWitnessGenerator> {
   return buildCppWitness(manifest.label, setupMainSource(manifest, opts.mainSource), { log: opts.log });
+}
+
+/** The C++ generators of a linked setup's two parts. */
+export interface LinkedCppGenerators {
+  shell: CppWitnessGenerator;
+  transfer: CppWitnessGenerator;
+}
+
+/**
+ * The C++ generators of a linked setup's parts (src/proving/linked.ts), built from the mains its
+ * instance parameters imply. Throws CppWitnessUnavailable if those are not the mains the setup
+ * was made from (the circuit sources changed since).
+ */
+export async function buildLinkedCppWitness(
+  manifest: Pick<SetupManifest, "label" | "params" | "linked">,
+  opts: { log?: Log } = {},
+): Promise<LinkedCppGenerators> {
+  if (!manifest.params || !manifest.linked) throw new Error(`setup ${manifest.label} is not a linked setup`);
+  const shape = linkShapeOf(manifest.params);
+  const labels = partLabels(shape);
+  const mains = partMains(shape);
+  const keys = { shell: manifest.linked.shellKey, transfer: manifest.linked.transferKey };
+  for (const part of ["shell", "transfer"] as const) {
+    const now = circuitKey(mains[part]);
+    if (now !== keys[part])
+      throw new CppWitnessUnavailable(
+        `C++ witness generator for circuit "${labels[part]}" unavailable: the circuit sources changed since the setup of ${manifest.label} (circuit key ${keys[part]}, now ${now})`,
+      );
+  }
+  return { shell: await buildCppWitness(labels.shell, mains.shell, opts), transfer: await buildCppWitness(labels.transfer, mains.transfer, opts) };
 }
 
 /**
