@@ -405,6 +405,7 @@ int selfTest() {
 
 int zkeyNewMain(const std::vector<std::string> &args);  // zkey_new.cpp
 int ptauNewMain(const std::vector<std::string> &args);  // ptau_new.cpp
+int zkeyScaleMain(const std::vector<std::string> &args);  // zkey_scale.cpp
 
 int main(int argc, char **argv) {
     // Dies with the process that started it (a proving process that is killed leaves no prover behind).
@@ -413,6 +414,7 @@ int main(int argc, char **argv) {
     if (getppid() != parent) return 1;
     if (argc >= 2 && strcmp(argv[1], "zkey-new") == 0) return zkeyNewMain(std::vector<std::string>(argv + 2, argv + argc));
     if (argc >= 2 && strcmp(argv[1], "ptau-new") == 0) return ptauNewMain(std::vector<std::string>(argv + 2, argv + argc));
+    if (argc >= 2 && strcmp(argv[1], "zkey-scale") == 0) return zkeyScaleMain(std::vector<std::string>(argv + 2, argv + argc));
     std::vector<std::string> args;
     bool stats = false;
     for (int i = 1; i < argc; i++) {
@@ -422,7 +424,7 @@ int main(int argc, char **argv) {
         else args.push_back(argv[i]);
     }
     if (args.size() != 4) {
-        fprintf(stderr, "usage: zkr-prover [-v] [--stats] <circuit.zkey> <witness.wtns> <proof.json> <public.json>\n       zkr-prover zkey-new [-v] [--stats] <circuit.r1cs> <pot.ptau> <circuit_0000.zkey>\n       zkr-prover ptau-new [-v] [--stats] [--window <bits>] <file> < plan\n       zkr-prover --self-test\n");
+        fprintf(stderr, "usage: zkr-prover [-v] [--stats] <circuit.zkey> <witness.wtns> <proof.json> <public.json>\n       zkr-prover zkey-new [-v] [--stats] <circuit.r1cs> <pot.ptau> <circuit_0000.zkey>\n       zkr-prover ptau-new [-v] [--stats] [--window <bits>] <file> < plan\n       zkr-prover zkey-scale [-v] [--stats] <circuit.zkey> < scalar\n       zkr-prover --self-test\n");
         return 2;
     }
     try {

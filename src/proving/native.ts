@@ -153,6 +153,7 @@ async function compile(tmp: string, cxx: string, log: Log): Promise<Record<strin
     path.join(NATIVE_PROVER_SOURCES, "prover.cpp"),
     path.join(NATIVE_PROVER_SOURCES, "zkey_new.cpp"),
     path.join(NATIVE_PROVER_SOURCES, "ptau_new.cpp"),
+    path.join(NATIVE_PROVER_SOURCES, "zkey_scale.cpp"),
     path.join(tmp, "fq.cpp"),
     path.join(tmp, "fr.cpp"),
     ...FFIASM_UNITS.map((u) => path.join(ffiasm, "c", u)),
@@ -213,7 +214,7 @@ async function runNative(
     const err = e as { stderr?: string; code?: number | string; signal?: string; message: string };
     const why = (err.stderr ?? "")
       .split("\n")
-      .map((l) => l.replace(/^zkr-prover( zkey-new| ptau-new)?: /, "").trim())
+      .map((l) => l.replace(/^zkr-prover( zkey-new| ptau-new| zkey-scale)?: /, "").trim())
       .filter(Boolean);
     throw fail(
       `${what} failed: ${why.length ? why.join("; ") : err.message} (${err.signal ? `killed by ${err.signal}` : `exit code ${String(err.code)}`})`,
@@ -289,6 +290,30 @@ export async function nativeZkeyNew(prover: NativeProver, r1cs: string, ptau: st
     ["zkey-new", "--stats", ...past, r1cs, ptau, zkey],
     "native zkey new",
     (why, e, code) => new NativeZkeyNewError(why, code === 3, { cause: e }),
+  );
+  return { ms: performance.now() - t0, stats: JSON.parse(stdout) as NativeProofStats };
+}
+
+/** The native `zkey scale` refused the key or failed (the caller removes the file it was changing). */
+export class NativeZkeyScaleError extends Error {}
+
+/**
+ * A phase-2 contribution's heavy part natively (`zkr-prover zkey-scale`,
+ * native/prover/zkey_scale.cpp): every point of the L and H sections of `zkey` times `scalar`
+ * (δ⁻¹), in place; the scalar goes on stdin, never on the command line. Throws
+ * NativeZkeyScaleError with the reason if the key is corrupt or the program fails (the file is
+ * then partly changed: work on a copy).
+ */
+export async function nativeZkeyScale(prover: NativeProver, zkey: string, scalar: bigint): Promise<{ ms: number; stats: NativeProofStats }> {
+  const t0 = performance.now();
+  const { stdout } = await runNative(
+    prover,
+    ["zkey-scale", "--stats", zkey],
+    "native zkey contribute",
+    (why, e) => new NativeZkeyScaleError(why, { cause: e }),
+    {
+      input: scalar.toString(16).padStart(64, "0") + "\n",
+    },
   );
   return { ms: performance.now() - t0, stats: JSON.parse(stdout) as NativeProofStats };
 }

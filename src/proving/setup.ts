@@ -37,7 +37,8 @@ import { REPO_ROOT } from "../util/paths.js";
 import { ceremonyPtau, devPtau, readR1csInfo, requiredPower, sha256FileCached } from "./ptau.js";
 import { type Log } from "../util/log.js";
 import { removeInterruptedBuilds, tempPathFor, withFileLock, writeFileAtomic } from "../util/fs.js";
-import { snarkjsLogger, withCurve } from "./curve.js";
+import { withCurve } from "./curve.js";
+import { type ContributeChoice, contributeZkey } from "./contribute.js";
 import { initialZkey, type InitialZkeyOptions, readZkeyChain, sha256Hex, type ZkeyChain } from "./zkey.js";
 
 /** Solidity version range the generated verifiers are pinned to (like the other contracts). */
@@ -59,6 +60,8 @@ export interface SetupOptions {
   params?: CircuitParams;
   /** How the initial key is computed when it is not cached (default: native zkey new if it builds, else snarkjs). */
   initialZkey?: InitialZkeyOptions;
+  /** Who scales the key's L and H sections in the development contribution (default "auto": native if it builds, else snarkjs). */
+  contribute?: ContributeChoice;
   log?: Log;
 }
 
@@ -171,8 +174,10 @@ export async function setupCircuit(label: string, source: string | LinkShape, op
       };
       return buildSetupDir(dir, fields, circuit, log, async (zkeyFile) => {
         log(`${label}: phase 2 contribution (development: one contributor)`);
-        const l = snarkjsLogger(log, `${label} zkey contribute`);
-        await zKey.contribute(init.path, zkeyFile, "zkr setup (development)", randomBytes(32).toString("hex"), l.logger);
+        const c = await contributeZkey(init.path, zkeyFile, "zkr setup (development)", randomBytes(32).toString("hex"), { scale: opts.contribute, log });
+        log(
+          `${label}: contribution ${Buffer.from(c.hash).toString("hex").slice(0, 16)}… (L and H sections by ${c.scaledBy} in ${(c.scaleMs / 1000).toFixed(1)} s)`,
+        );
         return { kind: "development" };
       });
     });

@@ -134,7 +134,10 @@ describe("linked instance test_d4_b2_linked: setup, prover, real verifier", func
     const chain = await tampered((w) => [w.sign("bob", null, 5n, 0n), w.sign("alice", "bob", 7n, 0n)], 0);
     await expectError(pr.prove(chain), /transaction 0: its new root is not the root transaction 1's sender proof is for \(inconsistent input\)/);
     // a transfer: its receiver's proof is not for the root after the tampered sender
-    await expectError(pr.prove(await tampered((w) => [w.sign("alice", "bob", 7n, 0n)], 0)), /witness computation for circuit "test_d4_b2_linked transfer" failed/);
+    await expectError(
+      pr.prove(await tampered((w) => [w.sign("alice", "bob", 7n, 0n)], 0)),
+      /witness computation for circuit "test_d4_b2_linked transfer" failed/,
+    );
     // an exit and padding: the shell's head gives another root than the exit's
     await expectError(pr.prove(await tampered((w) => [w.sign("bob", null, 5n, 0n)], 0)), /witness computation for circuit "test_d4_b2_linked shell" failed/);
   });
