@@ -26,6 +26,7 @@ import { wasmWitness } from "../src/proving/witness.js";
 import { getInstance } from "../src/proving/instances.js";
 import { setupCircuit, setupInstance } from "../src/proving/setup.js";
 import { Prover, type WitnessChoice } from "../src/proving/prover.js";
+import type { SetupManifest } from "../src/proving/manifest.js";
 import { poseidonChainMain } from "../test/proving/fixtures.js";
 import { benchSettings } from "./settings.js";
 import { fullBatchInput } from "./witness.js";
@@ -112,14 +113,19 @@ if (synthetic && proverNames.length) {
   comparisons.push(await compareProvers(label, manifest.constraints, { x: 12345678901234567890n, y: 987654321n }, manifest));
 }
 
-/** The same witness (wasm) proved `runs` times by each prover of --prover; the public signals must agree. */
-async function compareProvers(
-  name: string,
-  constraints: number,
-  input: Record<string, unknown>,
-  manifest: { wasm: string; zkey: string },
-): Promise<Comparison> {
-  const wtns = await wasmWitness(name, manifest.wasm, input);
+async function linkedWitnessOf(manifest: SetupManifest, input: Record<string, unknown>): Promise<Uint8Array> {
+  const prover = new Prover(manifest, { witness: "auto", log });
+  try {
+    return (await prover.witness(input)).data;
+  } finally {
+    await prover.close();
+  }
+}
+
+/** The same witness (wasm, or a linked setup's) proved `runs` times by each prover of --prover; the public signals must agree. */
+async function compareProvers(name: string, constraints: number, input: Record<string, unknown>, manifest: SetupManifest): Promise<Comparison> {
+  // A linked setup's witness is assembled from its parts' (the Prover does it); else the wasm's.
+  const wtns = manifest.linked ? await linkedWitnessOf(manifest, input) : await wasmWitness(name, manifest.wasm, input);
   const dir = mkdtempSync(path.join(os.tmpdir(), "zkr-bench-"));
   const results: Comparison["results"] = {};
   const signals: Record<string, string> = {};

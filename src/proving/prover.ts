@@ -190,22 +190,7 @@ export class Prover {
     const native = await this.native.get();
 
     const t0 = performance.now();
-    let witnessBackend: WitnessBackend = "wasm";
-    let w: { data: Uint8Array; linkedStats?: LinkedWitnessStats };
-    if (cpp) {
-      try {
-        w = await this.cppWitness(cpp, input);
-        witnessBackend = "cpp";
-      } catch (e) {
-        if (this.witnessChoice === "cpp") throw e;
-        // "auto" never fails where wasm would not: wasm decides (and throws for a bad input).
-        w = await this.wasmWitness(input);
-        this.cpp.fallBack(`the C++ witness generator failed where wasm did not: ${(e as Error).message}`);
-      }
-    } else {
-      w = await this.wasmWitness(input);
-    }
-    const { data, linkedStats } = w;
+    const { data, backend: witnessBackend, linkedStats } = await this.witnessWith(cpp, input);
     const t1 = performance.now();
     const witnessMs = t1 - t0;
     if (native) {
@@ -231,6 +216,30 @@ export class Prover {
     this.zkey ??= readFileSync(this.manifest.zkey);
     const { proof, publicSignals } = await groth16.prove(this.zkey, { type: "mem", data });
     return { proof, publicSignals, witnessMs, proveMs: performance.now() - t2, witnessBackend, proverBackend: "snarkjs", ...(linkedStats && { linkedStats }) };
+  }
+
+  /**
+   * The witness (.wtns bytes) of `input` with the chosen calculator (a linked setup's: assembled
+   * from its parts'), and which one computed it. Throws if the input does not satisfy the circuit.
+   */
+  async witness(input: Record<string, unknown>): Promise<{ data: Uint8Array; backend: WitnessBackend; linkedStats?: LinkedWitnessStats }> {
+    if (!this.release) throw new Error("prover is closed");
+    return this.witnessWith(await this.cpp.get(), input);
+  }
+
+  private async witnessWith(cpp: CppGenerators | undefined, input: Record<string, unknown>) {
+    if (cpp) {
+      try {
+        return { ...(await this.cppWitness(cpp, input)), backend: "cpp" as const };
+      } catch (e) {
+        if (this.witnessChoice === "cpp") throw e;
+        // "auto" never fails where wasm would not: wasm decides (and throws for a bad input).
+        const w = await this.wasmWitness(input);
+        this.cpp.fallBack(`the C++ witness generator failed where wasm did not: ${(e as Error).message}`);
+        return { ...w, backend: "wasm" as const };
+      }
+    }
+    return { ...(await this.wasmWitness(input)), backend: "wasm" as const };
   }
 
   private async wasmWitness(input: Record<string, unknown>): Promise<{ data: Uint8Array; linkedStats?: LinkedWitnessStats }> {
