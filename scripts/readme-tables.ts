@@ -39,12 +39,16 @@ function arities(depth: number): string {
 
 /** The circuit instances of circuits/instances.json with their constraints and the ptau they need. */
 function instancesTable(s: ConstraintSnapshot): string {
-  const lines = ["| instance | D (accounts) | N transfers | L L1 ops | F fee slots | constraints | ptau |", "| --- | --- | --- | --- | --- | --- | --- |"];
+  const lines = [
+    "| instance | D (accounts) | N transfers | L L1 ops | F fee slots | circuit | constraints | ptau |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- |",
+  ];
   for (const p of Object.values(instances())) {
     const c = pinned(s.instances, p.name);
     // the batch circuit's public signals: one output (evaluation), one public input (challenge)
     const power = requiredPower({ nConstraints: c, nPubInputs: 1, nOutputs: 1 });
-    lines.push(`| \`${p.name}\` | ${p.depth} (${accounts(p.depth)}) | ${p.batchSize} | ${p.l1Slots} | ${p.feeSlots} | ${n(c)} | 2^${power} |`);
+    const form = p.linked ? "linked" : "Batch";
+    lines.push(`| \`${p.name}\` | ${p.depth} (${accounts(p.depth)}) | ${p.batchSize} | ${p.l1Slots} | ${p.feeSlots} | ${form} | ${n(c)} | 2^${power} |`);
   }
   return lines.join("\n");
 }

@@ -7,7 +7,8 @@
 // the model's public signals; an inconsistent input gives a clear error and no proof; and on a
 // local chain the Rollup with the linked setup's generated verifier accepts its proofs of
 // deposits, transfers and an exit, and refuses a proof of the monolithic key for the same batch.
-import { existsSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import { loadCrypto, type ZkrCrypto } from "../../src/model/crypto.js";
@@ -26,6 +27,7 @@ import { cppToolchainProblems } from "../../src/proving/witness.js";
 import { nativeToolchainProblems } from "../../src/proving/native.js";
 import { packGroth16Proof } from "../../src/proving/proof.js";
 import { LocalProofQueue } from "../../src/prover/queue.js";
+import { readSetupDir } from "../../src/prover/worker.js";
 import { type OneShotContext, submitNextBatch } from "../../src/sequencer/oneshot.js";
 import { assembleBatch } from "../../src/sequencer/planner.js";
 import { terminateCurve } from "../circuits/helpers.js";
@@ -81,6 +83,19 @@ describe("linked instance test_d4_b2_linked: setup, prover, real verifier", func
     // the same constraint system as the monolithic test instance of this shape
     expect(m.constraints).to.equal(snap[NAME]).and.to.equal(snap[TEST_INSTANCE]);
     expect([m.nPublic, m.domainPower]).to.deep.equal([2, 15]);
+  });
+
+  it("a copy of its setup directory elsewhere (a prover machine) is read with its own files; one without transfer.wasm is incomplete", () => {
+    const copy = mkdtempSync(path.join(os.tmpdir(), "zkr-linked-setup-"));
+    try {
+      cpSync(path.dirname(setup.manifest.zkey), copy, { recursive: true });
+      const m = readSetupDir(copy);
+      for (const f of [m.zkey, m.wasm, m.linked!.layout, m.linked!.shellWasm, m.linked!.transferWasm]) expect(path.dirname(f)).to.equal(copy);
+      rmSync(path.join(copy, "transfer.wasm"));
+      expect(() => readSetupDir(copy)).to.throw(/incomplete: missing transfer\.wasm/);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   });
 
   it("derives the root before every enabled slot from the slot's sender proof: the model's roots", async () => {
