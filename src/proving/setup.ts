@@ -36,7 +36,7 @@ import { GENERATED_CONTRACTS_DIR, setupDir } from "./paths.js";
 import { REPO_ROOT } from "../util/paths.js";
 import { ceremonyPtau, devPtau, readR1csInfo, requiredPower, sha256FileCached } from "./ptau.js";
 import { type Log } from "../util/log.js";
-import { removeInterruptedBuilds, tempPathFor, withFileLock, writeFileAtomic } from "../util/fs.js";
+import { removeInterruptedBuilds, sha256File, tempPathFor, withFileLock, writeFileAtomic } from "../util/fs.js";
 import { withCurve } from "./curve.js";
 import { type ContributeChoice, contributeZkey } from "./contribute.js";
 import { initialZkey, type InitialZkeyOptions, readZkeyChain, sha256Hex, type ZkeyChain } from "./zkey.js";
@@ -249,7 +249,8 @@ export async function buildSetupDir(
     if (vkey.nPublic !== fields.nPublic) throw new Error(`verification key has ${String(vkey.nPublic)} public signals, expected ${fields.nPublic}`);
     const vkeyText = JSON.stringify(vkey, null, 2) + "\n";
     writeFileSync(path.join(tmp, "verification_key.json"), vkeyText);
-    const phase2 = phase2Record(made, await readZkeyChain(zkeyFile), sha256Hex(readFileSync(zkeyFile)), sha256Hex(vkeyText));
+    // streamed: a 2^23 key is several GB, more than readFileSync reads (2 GiB)
+    const phase2 = phase2Record(made, await readZkeyChain(zkeyFile), await sha256File(zkeyFile), sha256Hex(vkeyText));
     writeFileSync(path.join(tmp, `${fields.contractName}.sol`), adaptVerifier(sol, { ...fields, phase2 }));
     const l = circuit.linked;
     copyFileSync(l ? l.shell.wasm : circuit.wasm, path.join(tmp, l ? "shell.wasm" : "circuit.wasm"));

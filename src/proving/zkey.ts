@@ -26,7 +26,7 @@ import { cacheDir } from "./paths.js";
 import { readR1csInfo, requiredPower, sha256FileCached, snarkjsPastEndHPoint } from "./ptau.js";
 import { type PtauInfo } from "./manifest.js";
 import { type Log } from "../util/log.js";
-import { removeInterruptedBuilds, tempPathFor, withFileLock } from "../util/fs.js";
+import { removeInterruptedBuilds, sha256File, tempPathFor, withFileLock } from "../util/fs.js";
 import { snarkjsLogger, withCurve } from "./curve.js";
 import { buildNativeProver, type NativeBuildOptions, nativeZkeyNew } from "./native.js";
 
@@ -231,9 +231,9 @@ export async function initialZkey(
       const t0 = Date.now();
       const computedBy = await zkeyNew(label, circuit.r1cs, ptau.path, file, log, opts);
       const info: Omit<InitialZkey, "path"> = {
-        sha256: sha256Hex(readFileSync(file)),
+        sha256: await sha256File(file), // streamed: the key and the r1cs of a 2^23 circuit are GBs (readFileSync stops at 2 GiB)
         circuitHash: (await readZkeyChain(file)).circuitHash,
-        r1csSha256: sha256Hex(readFileSync(circuit.r1cs)),
+        r1csSha256: await sha256File(circuit.r1cs),
       };
       writeFileSync(
         path.join(tmp, "init.json"),
