@@ -160,26 +160,33 @@ struct OutTerm {
 
 const uint8_t ONE[32] = {1};
 
-/** The non-adjacent form of the 256-bit little-endian `k`: digits in {−1, 0, 1}, lowest first, into `d`; returns their count. */
-unsigned naf(int8_t *d, const uint8_t *k) {
-    uint64_t v[5] = {0, 0, 0, 0, 0};
-    memcpy(v, k, 32);
-    unsigned n = 0;
-    while (v[0] | v[1] | v[2] | v[3] | v[4]) {
-        int8_t digit = 0;
-        if (v[0] & 1) {
-            digit = (v[0] & 2) ? -1 : 1;
-            // v −= digit: subtract 1, or add 1 with carry.
-            if (digit == 1) v[0] -= 1;
-            else
-                for (int l = 0; l < 5 && ++v[l] == 0; l++) {
-                }
-        }
-        d[n++] = digit;
-        for (int l = 0; l < 4; l++) v[l] = (v[l] >> 1) | (v[l + 1] << 63);
-        v[4] >>= 1;
+/**
+ * The non-adjacent form of the scalar `k` (4 little-endian words, below 2^253): its digits in
+ * {−1, 0, 1} as two bit masks, `pos` (digit 1) and `neg` (digit −1), from h = 3k: the digit at
+ * position i is bit i + 1 of h ∧ (h ⊕ k) minus bit i + 1 of k ∧ (h ⊕ k). Returns the digit
+ * count (the highest nonzero digit's position + 1; 0 for k = 0).
+ */
+unsigned nafMasks(uint64_t pos[4], uint64_t neg[4], const uint64_t k[4]) {
+    uint64_t h[4];
+    u128 c = 0;
+    for (int l = 0; l < 4; l++) {
+        c += (u128)k[l] + ((k[l] << 1) | (l ? k[l - 1] >> 63 : 0));
+        h[l] = (uint64_t)c;
+        c >>= 64;
     }
-    return n;
+    uint64_t p[4], n[4];
+    for (int l = 0; l < 4; l++) {
+        const uint64_t x = h[l] ^ k[l];
+        p[l] = x & h[l];
+        n[l] = x & k[l];
+    }
+    unsigned len = 0;
+    for (int l = 0; l < 4; l++) {
+        pos[l] = (p[l] >> 1) | (l < 3 ? p[l + 1] << 63 : 0);
+        neg[l] = (n[l] >> 1) | (l < 3 ? n[l + 1] << 63 : 0);
+        if (pos[l] | neg[l]) len = 64 * l + 64 - __builtin_clzll(pos[l] | neg[l]);
+    }
+    return len;
 }
 
 /** The scalar of a coefficient: itself, or r − coef (and *negated set) if it is above (r − 1)/2. */
@@ -197,6 +204,133 @@ std::array<uint64_t, 4> reduced(const uint8_t *coef, const uint64_t halfR[4], bo
     return v;
 }
 
+/** r = a, or −a if `negate`, without a branch (the sign of a digit is as good as random). */
+template <typename F, typename Elem>
+__attribute__((always_inline)) inline void condNeg(Elem &r, const Elem &a, bool negate) {
+    Elem n;
+    F::neg(n, a);
+    const uint64_t m = (uint64_t)0 - (uint64_t)negate;
+    const uint64_t *aw = (const uint64_t *)&a, *nw = (const uint64_t *)&n;
+    uint64_t *rw = (uint64_t *)&r;
+    for (size_t i = 0; i < sizeof(Elem) / 8; i++) rw[i] = (aw[i] & ~m) | (nw[i] & m);
+}
+
+/** Whether two field elements are equal. */
+template <typename Elem>
+__attribute__((always_inline)) inline bool sameElem(const Elem &a, const Elem &b) {
+    const uint64_t *aw = (const uint64_t *)&a, *bw = (const uint64_t *)&b;
+    uint64_t o = 0;
+    for (size_t i = 0; i < sizeof(Elem) / 8; i++) o |= aw[i] ^ bw[i];
+    return o == 0;
+}
+
+/**
+ * d[k] ← 1/d[k] for k < n (all nonzero) with one field inversion: Montgomery's trick on two
+ * interleaved chains (even and odd k), so that consecutive multiplications are independent and
+ * the core overlaps them (one chain is bound by the multiplication's latency). pre: n elements.
+ */
+template <typename F, typename Elem>
+void batchInvert(Elem *d, Elem *pre, size_t n) {
+    if (n == 0) return;
+    if (n == 1) {
+        Elem t;
+        F::inv(t, d[0]);
+        d[0] = t;
+        return;
+    }
+    Elem a0 = d[0], a1 = d[1];
+    for (size_t k = 2; k + 1 < n; k += 2) {
+        pre[k] = a0;
+        pre[k + 1] = a1;
+        F::mul(a0, a0, d[k]);
+        F::mul(a1, a1, d[k + 1]);
+    }
+    if (n & 1) {
+        pre[n - 1] = a0;
+        F::mul(a0, a0, d[n - 1]);
+    }
+    Elem t, i0, i1;
+    F::mul(t, a0, a1);
+    F::inv(t, t);
+    F::mul(i0, t, a1);  // 1/(the even d's product)
+    F::mul(i1, t, a0);  // 1/(the odd d's product)
+    size_t k = n - 1;
+    if (n & 1) {
+        Elem r;
+        F::mul(r, i0, pre[k]);
+        F::mul(i0, i0, d[k]);
+        d[k] = r;
+        k--;
+    }
+    for (; k >= 3; k -= 2) {
+        Elem r1, r0;
+        F::mul(r1, i1, pre[k]);
+        F::mul(r0, i0, pre[k - 1]);
+        F::mul(i1, i1, d[k]);
+        F::mul(i0, i0, d[k - 1]);
+        d[k] = r1;
+        d[k - 1] = r0;
+    }
+    d[1] = i1;
+    d[0] = i0;
+}
+
+/**
+ * Two affine additions r_i += (px_i, py_i) (r_0, r_1 distinct), given inv_i = 1/(px_i − r_i.x):
+ * addWithInverse's steps, the two's interleaved so that their multiplications overlap.
+ */
+template <typename F, typename Affine, typename Elem>
+__attribute__((always_inline)) inline void addPair(Affine &r0, const Elem &px0, const Elem &py0, const Elem &inv0, Affine &r1, const Elem &px1,
+                                                   const Elem &py1, const Elem &inv1) {
+    Elem l0, l1, x0, x1, t0, t1;
+    F::sub(l0, py0, r0.y);
+    F::sub(l1, py1, r1.y);
+    F::mul(l0, l0, inv0);
+    F::mul(l1, l1, inv1);
+    F::sqr(x0, l0);
+    F::sqr(x1, l1);
+    F::sub(x0, x0, r0.x);
+    F::sub(x1, x1, r1.x);
+    F::sub(x0, x0, px0);
+    F::sub(x1, x1, px1);
+    F::sub(t0, r0.x, x0);
+    F::sub(t1, r1.x, x1);
+    F::mul(t0, t0, l0);
+    F::mul(t1, t1, l1);
+    F::sub(r0.y, t0, r0.y);
+    F::sub(r1.y, t1, r1.y);
+    r0.x = x0;
+    r1.x = x1;
+}
+
+/** Two affine doublings r_i = 2a_i (r_i not a_i), given inv_i = 1/(2·a_i.y): doubleWithInverse's steps, interleaved. */
+template <typename F, typename Affine, typename Elem>
+__attribute__((always_inline)) inline void doublePair(Affine &r0, const Affine &a0, const Elem &inv0, Affine &r1, const Affine &a1, const Elem &inv1) {
+    Elem l0, l1, s0, s1, x0, x1, t0, t1;
+    F::sqr(s0, a0.x);
+    F::sqr(s1, a1.x);
+    F::add(l0, s0, s0);
+    F::add(l1, s1, s1);
+    F::add(l0, l0, s0);
+    F::add(l1, l1, s1);
+    F::mul(l0, l0, inv0);
+    F::mul(l1, l1, inv1);
+    F::sqr(x0, l0);
+    F::sqr(x1, l1);
+    F::sub(x0, x0, a0.x);
+    F::sub(x1, x1, a1.x);
+    F::sub(x0, x0, a0.x);
+    F::sub(x1, x1, a1.x);
+    F::sub(t0, a0.x, x0);
+    F::sub(t1, a1.x, x1);
+    F::mul(t0, t0, l0);
+    F::mul(t1, t1, l1);
+    F::sub(r0.y, t0, a0.y);
+    F::sub(r1.y, t1, a1.y);
+    r0.x = x0;
+    r1.x = x1;
+}
+
 /**
  * For every output k < nOut, Σ coef · base over its terms, in affine form. The work comes in
  * nUnits units, `build(u, groups, terms)` listing unit u's bases, each with its terms contiguous
@@ -208,9 +342,11 @@ std::array<uint64_t, 4> reduced(const uint8_t *coef, const uint64_t halfR[4], bo
  * for all the batch's bases sharing one inversion (Montgomery's trick); each term is then the
  * sum of ±2^j · base over its scalar's non-adjacent form, advanced digit position by digit
  * position over the terms with a nonzero digit there, the additions of one position sharing
- * one inversion. The special cases (a point at infinity, P ± P, a doubling of y = 0, which a
- * point off the prime-order subgroup can reach in G2) take the complete formulas. The products
- * are added into their outputs, in parallel, each thread a range of outputs.
+ * one inversion. The batch inversions run two interleaved product chains and the additions and
+ * doublings go two at a time, so that independent multiplications overlap. The special cases
+ * (a point at infinity, P ± P, a doubling of y = 0, which a point off the prime-order subgroup
+ * can reach in G2) take the complete formulas. The products are added into their outputs, in
+ * parallel, each thread a range of outputs.
  */
 template <typename Curve, typename Build>
 std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, uint64_t nUnits, const Build &build) {
@@ -238,21 +374,21 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, uint64
 #pragma omp parallel
         {
             std::vector<Affine> chain;
-            std::vector<int8_t> digits;
+            std::vector<std::array<uint64_t, 8>> masks;  // per term: its NAF's positive digits, then its negative ones
             std::vector<uint16_t> nDigits, longest;
             std::vector<uint8_t> empty, negated;  // negated: the term's scalar is r − coef
-            std::vector<uint32_t> groupOf, active;
-            std::vector<std::vector<uint32_t>> at(MAXD);  // per digit position: term << 1 | negative
-            std::vector<Elem> pre;
+            std::vector<uint32_t> groupOf, active, at, atOff(MAXD + 1);  // at[atOff[j] …]: position j's terms, term << 1 | negative
+            std::vector<Elem> pre, den;
 #pragma omp for schedule(dynamic, 1)
             for (int64_t b0 = 0; b0 < nG; b0 += BATCH) {
                 const int64_t b1 = std::min(nG, b0 + BATCH), nB = b1 - b0;
                 const uint64_t u0 = groups[b0].first, nT = groups[b1 - 1].first + groups[b1 - 1].count - u0;
-                digits.resize(nT * MAXD);
+                masks.resize(nT);
                 nDigits.assign(nT, 0);
                 negated.assign(nT, 0);
                 longest.assign(nB, 0);
                 groupOf.resize(nT);
+                std::fill(atOff.begin(), atOff.end(), 0);
                 unsigned longestAll = 0;
                 for (int64_t g = 0; g < nB; g++) {
                     const Group<Affine> &gr = groups[b0 + g];
@@ -261,26 +397,37 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, uint64
                         const uint64_t t = i - u0;
                         groupOf[t] = (uint32_t)g;
                         bool big = false;
-                        nDigits[t] = (uint16_t)naf(&digits[t * MAXD], (const uint8_t *)reduced(terms[i].coef, halfR, &big).data());
+                        uint64_t *m = masks[t].data();
+                        nDigits[t] = (uint16_t)nafMasks(m, m + 4, reduced(terms[i].coef, halfR, &big).data());
                         negated[t] = big;
                         longest[g] = std::max(longest[g], nDigits[t]);
+                        for (int l = 0; l < 4; l++)
+                            for (uint64_t w = m[l] | m[4 + l]; w; w &= w - 1) atOff[64 * l + __builtin_ctzll(w) + 1]++;
                     }
                     longestAll = std::max<unsigned>(longestAll, longest[g]);
                 }
-                for (unsigned j = 0; j < longestAll; j++) at[j].clear();
-                for (uint64_t t = 0; t < nT; t++)
-                    for (unsigned j = 0; j < nDigits[t]; j++)
-                        if (int8_t d = digits[t * MAXD + j]) at[j].push_back((uint32_t)(t << 1 | (d < 0)));
+                for (unsigned j = 0; j < MAXD; j++) atOff[j + 1] += atOff[j];
+                at.resize(atOff[MAXD]);
+                for (uint64_t t = 0; t < nT; t++) {
+                    if (!nDigits[t]) continue;
+                    const uint64_t *m = masks[t].data();
+                    for (int l = 0; l < 4; l++)
+                        for (uint64_t w = m[l] | m[4 + l]; w; w &= w - 1) {
+                            const unsigned b = __builtin_ctzll(w), j = 64 * l + b;
+                            at[atOff[j]++] = (uint32_t)(t << 1 | ((m[4 + l] >> b) & 1));
+                        }
+                }
+                for (unsigned j = MAXD; j > 0; j--) atOff[j] = atOff[j - 1];  // back to each position's start
+                atOff[0] = 0;
 
                 // The doublings, step by step for all the batch's bases, in affine form.
                 chain.resize(nB * MAXD);
                 for (int64_t g = 0; g < nB; g++)
                     if (longest[g]) chain[g] = *groups[b0 + g].base;
                 pre.resize(std::max<uint64_t>(nT, nB));
+                den.resize(std::max<uint64_t>(nT, nB));
                 for (unsigned j = 1; j < longestAll; j++) {
                     active.clear();
-                    Elem accI, y2;
-                    F::one(accI);
                     for (int64_t g = 0; g < nB; g++) {
                         if (longest[g] <= j) continue;
                         const Affine &a = chain[(j - 1) * nB + g];
@@ -289,25 +436,24 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, uint64
                             r = a;
                             continue;
                         }
+                        Elem &y2 = den[active.size()];
                         F::add(y2, a.y, a.y);
                         if (isZeroElem(y2)) {  // a point of order 2: its double is at infinity
                             memset((void *)&r, 0, sizeof r);
                             continue;
                         }
-                        pre[active.size()] = accI;
                         active.push_back((uint32_t)g);
-                        F::mul(accI, accI, y2);
                     }
-                    if (active.empty()) continue;
-                    Elem invAll, invK;
-                    F::inv(invAll, accI);
-                    for (int64_t k = (int64_t)active.size() - 1; k >= 0; k--) {
+                    const size_t nA = active.size();
+                    batchInvert<F>(den.data(), pre.data(), nA);
+                    size_t k = 0;
+                    for (; k + 1 < nA; k += 2) {
+                        const uint32_t g0 = active[k], g1 = active[k + 1];
+                        doublePair<F>(chain[j * nB + g0], chain[(j - 1) * nB + g0], den[k], chain[j * nB + g1], chain[(j - 1) * nB + g1], den[k + 1]);
+                    }
+                    if (k < nA) {
                         const uint32_t g = active[k];
-                        const Affine &a = chain[(j - 1) * nB + g];
-                        F::mul(invK, invAll, pre[k]);
-                        F::add(y2, a.y, a.y);
-                        F::mul(invAll, invAll, y2);
-                        doubleWithInverse<F>(chain[j * nB + g], a, invK);
+                        doubleWithInverse<F>(chain[j * nB + g], chain[(j - 1) * nB + g], den[k]);
                     }
                 }
 
@@ -316,21 +462,22 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, uint64
                 empty.assign(nT, 1);
                 for (unsigned j = 0; j < longestAll; j++) {
                     active.clear();
-                    Elem accI, dx;
-                    F::one(accI);
-                    for (uint32_t e : at[j]) {
-                        const uint32_t t = e >> 1;
-                        const Affine &c = chain[j * nB + groupOf[t]];
+                    const Affine *row = &chain[j * nB];
+                    for (uint32_t i = atOff[j]; i < atOff[j + 1]; i++) {
+                        const uint32_t e = at[i], t = e >> 1;
+                        const Affine &c = row[groupOf[t]];
                         if (isZeroAffine(c)) continue;  // a doubling at infinity adds nothing
-                        if (empty[t] || memcmp(&R[t].x, &c.x, sizeof(Elem)) == 0) {
-                            // The first digit, or P + P or P − P: the complete formulas.
-                            Affine p = c;
-                            if (e & 1) F::neg(p.y, p.y);
-                            if (empty[t]) {
-                                R[t] = p;
-                                empty[t] = 0;
-                                continue;
-                            }
+                        if (empty[t]) {  // the first digit
+                            R[t].x = c.x;
+                            condNeg<F>(R[t].y, c.y, e & 1);
+                            empty[t] = 0;
+                            continue;
+                        }
+                        if (sameElem(R[t].x, c.x)) {
+                            // P + P or P − P: the complete formulas.
+                            Affine p;
+                            p.x = c.x;
+                            condNeg<F>(p.y, c.y, e & 1);
                             Point q;
                             G.copy(q, R[t]);
                             G.add(q, q, p);
@@ -338,23 +485,25 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, uint64
                             else G.copy(R[t], q);
                             continue;
                         }
-                        pre[active.size()] = accI;
+                        F::sub(den[active.size()], c.x, R[t].x);
                         active.push_back(e);
-                        F::sub(dx, c.x, R[t].x);
-                        F::mul(accI, accI, dx);
                     }
-                    if (active.empty()) continue;
-                    Elem invAll, invK;
-                    F::inv(invAll, accI);
-                    for (int64_t k = (int64_t)active.size() - 1; k >= 0; k--) {
-                        const uint32_t e = active[k], t = e >> 1;
-                        Affine p = chain[j * nB + groupOf[t]];
-                        if (e & 1) F::neg(p.y, p.y);
-                        Affine &r = R[t];
-                        F::mul(invK, invAll, pre[k]);
-                        F::sub(dx, p.x, r.x);
-                        F::mul(invAll, invAll, dx);
-                        addWithInverse<F>(r, r, p, invK);
+                    const size_t nA = active.size();
+                    batchInvert<F>(den.data(), pre.data(), nA);
+                    size_t k = 0;
+                    for (; k + 1 < nA; k += 2) {
+                        const uint32_t e0 = active[k], e1 = active[k + 1];
+                        const Affine &c0 = row[groupOf[e0 >> 1]], &c1 = row[groupOf[e1 >> 1]];
+                        Elem py0, py1;
+                        condNeg<F>(py0, c0.y, e0 & 1);
+                        condNeg<F>(py1, c1.y, e1 & 1);
+                        addPair<F>(R[e0 >> 1], c0.x, py0, den[k], R[e1 >> 1], c1.x, py1, den[k + 1]);
+                    }
+                    if (k < nA) {
+                        const uint32_t e = active[k];
+                        Affine p = row[groupOf[e >> 1]];
+                        condNeg<F>(p.y, p.y, e & 1);
+                        addWithInverse<F>(R[e >> 1], R[e >> 1], p, den[k]);
                     }
                 }
                 for (uint64_t t = 0; t < nT; t++) {
