@@ -360,7 +360,7 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, uint64
     std::vector<Point> acc(nOut);
 #pragma omp parallel for schedule(static)
     for (int64_t k = 0; k < (int64_t)nOut; k++) G.copy(acc[k], G.zero());
-    const int64_t BATCH = 32;  // bases whose terms one thread adds up in lockstep (their doublings, position-major, fit in L2)
+    const int64_t BATCH = sizeof(Affine) == 64 ? 256 : 128;  // bases whose terms one thread adds up in lockstep (their terms' sums fit in L2)
     const unsigned MAXD = SCALAR_BITS + 2;
     std::vector<Group<Affine>> groups;
     std::vector<OutTerm> terms;
@@ -373,11 +373,11 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, uint64
         const int64_t nG = (int64_t)groups.size();
 #pragma omp parallel
         {
-            std::vector<Affine> chain;
+            std::vector<Affine> cur, next;  // per base of the batch: 2^j · base, 2^(j+1) · base
             std::vector<std::array<uint64_t, 8>> masks;  // per term: its NAF's positive digits, then its negative ones
             std::vector<uint16_t> nDigits, longest;
             std::vector<uint8_t> empty, negated;  // negated: the term's scalar is r − coef
-            std::vector<uint32_t> groupOf, active, at, atOff(MAXD + 1);  // at[atOff[j] …]: position j's terms, term << 1 | negative
+            std::vector<uint32_t> groupOf, active, dbl, at, atOff(MAXD + 1);  // at[atOff[j] …]: position j's terms, term << 1 | negative
             std::vector<Elem> pre, den;
 #pragma omp for schedule(dynamic, 1)
             for (int64_t b0 = 0; b0 < nG; b0 += BATCH) {
@@ -420,52 +420,40 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, uint64
                 for (unsigned j = MAXD; j > 0; j--) atOff[j] = atOff[j - 1];  // back to each position's start
                 atOff[0] = 0;
 
-                // The doublings, step by step for all the batch's bases, in affine form.
-                chain.resize(nB * MAXD);
+                // Position by position: the additions of the terms' digits at j (±2^j · base) and
+                // the doublings 2^(j+1) · base of the bases with digits beyond j, all of them from
+                // row j, sharing one inversion.
+                cur.resize(nB);
+                next.resize(nB);
                 for (int64_t g = 0; g < nB; g++)
-                    if (longest[g]) chain[g] = *groups[b0 + g].base;
-                pre.resize(std::max<uint64_t>(nT, nB));
-                den.resize(std::max<uint64_t>(nT, nB));
-                for (unsigned j = 1; j < longestAll; j++) {
+                    if (longest[g]) cur[g] = *groups[b0 + g].base;
+                pre.resize(nT + nB);
+                den.resize(nT + nB);
+                Affine *R = &prod[u0];
+                empty.assign(nT, 1);
+                for (unsigned j = 0; j < longestAll; j++) {
+                    dbl.clear();
                     active.clear();
                     for (int64_t g = 0; g < nB; g++) {
-                        if (longest[g] <= j) continue;
-                        const Affine &a = chain[(j - 1) * nB + g];
-                        Affine &r = chain[j * nB + g];
+                        if (longest[g] <= j + 1) continue;
+                        const Affine &a = cur[g];
+                        Affine &r = next[g];
                         if (isZeroAffine(a)) {
                             r = a;
                             continue;
                         }
-                        Elem &y2 = den[active.size()];
+                        Elem &y2 = den[dbl.size()];
                         F::add(y2, a.y, a.y);
                         if (isZeroElem(y2)) {  // a point of order 2: its double is at infinity
                             memset((void *)&r, 0, sizeof r);
                             continue;
                         }
-                        active.push_back((uint32_t)g);
+                        dbl.push_back((uint32_t)g);
                     }
-                    const size_t nA = active.size();
-                    batchInvert<F>(den.data(), pre.data(), nA);
-                    size_t k = 0;
-                    for (; k + 1 < nA; k += 2) {
-                        const uint32_t g0 = active[k], g1 = active[k + 1];
-                        doublePair<F>(chain[j * nB + g0], chain[(j - 1) * nB + g0], den[k], chain[j * nB + g1], chain[(j - 1) * nB + g1], den[k + 1]);
-                    }
-                    if (k < nA) {
-                        const uint32_t g = active[k];
-                        doubleWithInverse<F>(chain[j * nB + g], chain[(j - 1) * nB + g], den[k]);
-                    }
-                }
-
-                // The terms' sums, digit position by digit position.
-                Affine *R = &prod[u0];
-                empty.assign(nT, 1);
-                for (unsigned j = 0; j < longestAll; j++) {
-                    active.clear();
-                    const Affine *row = &chain[j * nB];
+                    const size_t nD = dbl.size();
                     for (uint32_t i = atOff[j]; i < atOff[j + 1]; i++) {
                         const uint32_t e = at[i], t = e >> 1;
-                        const Affine &c = row[groupOf[t]];
+                        const Affine &c = cur[groupOf[t]];
                         if (isZeroAffine(c)) continue;  // a doubling at infinity adds nothing
                         if (empty[t]) {  // the first digit
                             R[t].x = c.x;
@@ -485,26 +473,33 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, uint64
                             else G.copy(R[t], q);
                             continue;
                         }
-                        F::sub(den[active.size()], c.x, R[t].x);
+                        F::sub(den[nD + active.size()], c.x, R[t].x);
                         active.push_back(e);
                     }
                     const size_t nA = active.size();
-                    batchInvert<F>(den.data(), pre.data(), nA);
+                    batchInvert<F>(den.data(), pre.data(), nD + nA);
                     size_t k = 0;
-                    for (; k + 1 < nA; k += 2) {
+                    for (; k + 1 < nD; k += 2) {
+                        const uint32_t g0 = dbl[k], g1 = dbl[k + 1];
+                        doublePair<F>(next[g0], cur[g0], den[k], next[g1], cur[g1], den[k + 1]);
+                    }
+                    if (k < nD) doubleWithInverse<F>(next[dbl[k]], cur[dbl[k]], den[k]);
+                    const Elem *inv = &den[nD];
+                    for (k = 0; k + 1 < nA; k += 2) {
                         const uint32_t e0 = active[k], e1 = active[k + 1];
-                        const Affine &c0 = row[groupOf[e0 >> 1]], &c1 = row[groupOf[e1 >> 1]];
+                        const Affine &c0 = cur[groupOf[e0 >> 1]], &c1 = cur[groupOf[e1 >> 1]];
                         Elem py0, py1;
                         condNeg<F>(py0, c0.y, e0 & 1);
                         condNeg<F>(py1, c1.y, e1 & 1);
-                        addPair<F>(R[e0 >> 1], c0.x, py0, den[k], R[e1 >> 1], c1.x, py1, den[k + 1]);
+                        addPair<F>(R[e0 >> 1], c0.x, py0, inv[k], R[e1 >> 1], c1.x, py1, inv[k + 1]);
                     }
                     if (k < nA) {
                         const uint32_t e = active[k];
-                        Affine p = row[groupOf[e >> 1]];
+                        Affine p = cur[groupOf[e >> 1]];
                         condNeg<F>(p.y, p.y, e & 1);
-                        addWithInverse<F>(R[e >> 1], R[e >> 1], p, den[k]);
+                        addWithInverse<F>(R[e >> 1], R[e >> 1], p, inv[k]);
                     }
+                    cur.swap(next);
                 }
                 for (uint64_t t = 0; t < nT; t++) {
                     if (empty[t]) memset((void *)&R[t], 0, sizeof(Affine));
