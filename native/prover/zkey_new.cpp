@@ -161,32 +161,53 @@ struct OutTerm {
 const uint8_t ONE[32] = {1};
 
 /**
- * The non-adjacent form of the scalar `k` (4 little-endian words, below 2^253): its digits in
- * {−1, 0, 1} as two bit masks, `pos` (digit 1) and `neg` (digit −1), from h = 3k: the digit at
- * position i is bit i + 1 of h ∧ (h ⊕ k) minus bit i + 1 of k ∧ (h ⊕ k). Returns the digit
+ * The width-w non-adjacent form of the scalar `k` (4 little-endian words, below 2^253): its
+ * nonzero digits, odd and below 2^(w−1) in absolute value, each at least w positions above the
+ * one before, `emit(position, digit)` lowest first (w = 2: the NAF, digits ±1). Returns the digit
  * count (the highest nonzero digit's position + 1; 0 for k = 0).
  */
-unsigned nafMasks(uint64_t pos[4], uint64_t neg[4], const uint64_t k[4]) {
-    uint64_t h[4];
-    u128 c = 0;
-    for (int l = 0; l < 4; l++) {
-        c += (u128)k[l] + ((k[l] << 1) | (l ? k[l - 1] >> 63 : 0));
-        h[l] = (uint64_t)c;
-        c >>= 64;
+template <typename Emit>
+__attribute__((always_inline)) inline unsigned wnaf(const uint64_t k[4], unsigned w, Emit &&emit) {
+    uint64_t v[4] = {k[0], k[1], k[2], k[3]};
+    const uint64_t mask = ((uint64_t)1 << w) - 1, half = (uint64_t)1 << (w - 1);
+    unsigned pos = 0, len = 0;
+    for (;;) {
+        unsigned z;  // v's trailing zeros: shift them out
+        if (v[0]) z = __builtin_ctzll(v[0]);
+        else if (v[1]) z = 64 + __builtin_ctzll(v[1]);
+        else if (v[2]) z = 128 + __builtin_ctzll(v[2]);
+        else if (v[3]) z = 192 + __builtin_ctzll(v[3]);
+        else return len;
+        for (; z >= 64; z -= 64, pos += 64) {
+            v[0] = v[1];
+            v[1] = v[2];
+            v[2] = v[3];
+            v[3] = 0;
+        }
+        if (z) {
+            v[0] = (v[0] >> z) | (v[1] << (64 - z));
+            v[1] = (v[1] >> z) | (v[2] << (64 - z));
+            v[2] = (v[2] >> z) | (v[3] << (64 - z));
+            v[3] >>= z;
+            pos += z;
+        }
+        const uint64_t d = v[0] & mask;
+        int digit;
+        if (d >= half) {  // d − 2^w: v += 2^w − d
+            digit = (int)d - (int)(mask + 1);
+            u128 c = (u128)v[0] + (mask + 1 - d);
+            v[0] = (uint64_t)c;
+            for (int l = 1; l < 4 && (c >> 64); l++) {
+                c = (u128)v[l] + 1;
+                v[l] = (uint64_t)c;
+            }
+        } else {
+            digit = (int)d;
+            v[0] -= d;
+        }
+        emit(pos, digit);
+        len = pos + 1;
     }
-    uint64_t p[4], n[4];
-    for (int l = 0; l < 4; l++) {
-        const uint64_t x = h[l] ^ k[l];
-        p[l] = x & h[l];
-        n[l] = x & k[l];
-    }
-    unsigned len = 0;
-    for (int l = 0; l < 4; l++) {
-        pos[l] = (p[l] >> 1) | (l < 3 ? p[l + 1] << 63 : 0);
-        neg[l] = (n[l] >> 1) | (l < 3 ? n[l + 1] << 63 : 0);
-        if (pos[l] | neg[l]) len = 64 * l + 64 - __builtin_clzll(pos[l] | neg[l]);
-    }
-    return len;
 }
 
 /** The scalar of a coefficient: itself, or r − coef (and *negated set) if it is above (r − 1)/2. */
@@ -373,71 +394,107 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, uint64
         const int64_t nG = (int64_t)groups.size();
 #pragma omp parallel
         {
-            std::vector<Affine> cur, next;  // per base of the batch: 2^j · base, 2^(j+1) · base
-            std::vector<std::array<uint64_t, 8>> masks;  // per term: its NAF's positive digits, then its negative ones
+            std::vector<Affine> cur, next;  // per chain (odd multiple d · base): d · 2^j · base, d · 2^(j+1) · base
+            std::vector<std::array<uint64_t, 4>> scalars;  // per term: its scalar (coef or r − coef)
+            std::vector<Point> oddJ;
+            std::vector<Affine> oddA;
+            std::vector<uint32_t> chainOff, chainGroup, oddAt;  // per base its chains' first index; per chain its base
             std::vector<uint16_t> nDigits, longest;
-            std::vector<uint8_t> empty, negated;  // negated: the term's scalar is r − coef
-            std::vector<uint32_t> groupOf, active, dbl, at, atOff(MAXD + 1);  // at[atOff[j] …]: position j's terms, term << 1 | negative
+            std::vector<uint8_t> empty, negated, width;  // width: the base's wNAF width; negated: the term's scalar is r − coef
+            std::vector<uint32_t> groupOf, active, dbl, at, atOff(MAXD + 1);  // at[atOff[j] …]: position j's digits, term << 4 | (|digit| − 1)/2 << 1 | negative
             std::vector<Elem> pre, den;
 #pragma omp for schedule(dynamic, 1)
             for (int64_t b0 = 0; b0 < nG; b0 += BATCH) {
                 const int64_t b1 = std::min(nG, b0 + BATCH), nB = b1 - b0;
                 const uint64_t u0 = groups[b0].first, nT = groups[b1 - 1].first + groups[b1 - 1].count - u0;
-                masks.resize(nT);
                 nDigits.assign(nT, 0);
                 negated.assign(nT, 0);
                 longest.assign(nB, 0);
                 groupOf.resize(nT);
+                scalars.resize(nT);
+                width.assign(nB, 0);
+                chainOff.resize(nB + 1);
                 std::fill(atOff.begin(), atOff.end(), 0);
-                unsigned longestAll = 0;
+                unsigned longestAll = 0, nCh = 0;
                 for (int64_t g = 0; g < nB; g++) {
                     const Group<Affine> &gr = groups[b0 + g];
+                    chainOff[g] = nCh;
                     if (isZeroAffine(*gr.base)) continue;  // its terms stay empty
+                    const unsigned w = gr.count > 120 ? 5 : gr.count > 40 ? 4 : gr.count > 12 ? 3 : 2;
+                    width[g] = (uint8_t)w;
+                    nCh += 1u << (w - 2);
                     for (uint64_t i = gr.first; i < gr.first + gr.count; i++) {
                         const uint64_t t = i - u0;
                         groupOf[t] = (uint32_t)g;
                         bool big = false;
-                        uint64_t *m = masks[t].data();
-                        nDigits[t] = (uint16_t)nafMasks(m, m + 4, reduced(terms[i].coef, halfR, &big).data());
+                        scalars[t] = reduced(terms[i].coef, halfR, &big);
                         negated[t] = big;
+                        nDigits[t] = (uint16_t)wnaf(scalars[t].data(), w, [&](unsigned j, int) { atOff[j + 1]++; });
                         longest[g] = std::max(longest[g], nDigits[t]);
-                        for (int l = 0; l < 4; l++)
-                            for (uint64_t w = m[l] | m[4 + l]; w; w &= w - 1) atOff[64 * l + __builtin_ctzll(w) + 1]++;
                     }
                     longestAll = std::max<unsigned>(longestAll, longest[g]);
                 }
+                chainOff[nB] = nCh;
                 for (unsigned j = 0; j < MAXD; j++) atOff[j + 1] += atOff[j];
                 at.resize(atOff[MAXD]);
                 for (uint64_t t = 0; t < nT; t++) {
                     if (!nDigits[t]) continue;
-                    const uint64_t *m = masks[t].data();
-                    for (int l = 0; l < 4; l++)
-                        for (uint64_t w = m[l] | m[4 + l]; w; w &= w - 1) {
-                            const unsigned b = __builtin_ctzll(w), j = 64 * l + b;
-                            at[atOff[j]++] = (uint32_t)(t << 1 | ((m[4 + l] >> b) & 1));
-                        }
+                    wnaf(scalars[t].data(), width[groupOf[t]], [&](unsigned j, int d) {
+                        at[atOff[j]++] = (uint32_t)(t << 4 | (unsigned)((d < 0 ? -d : d) >> 1) << 1 | (d < 0));
+                    });
                 }
                 for (unsigned j = MAXD; j > 0; j--) atOff[j] = atOff[j - 1];  // back to each position's start
                 atOff[0] = 0;
 
-                // Position by position: the additions of the terms' digits at j (±2^j · base) and
-                // the doublings 2^(j+1) · base of the bases with digits beyond j, all of them from
-                // row j, sharing one inversion.
-                cur.resize(nB);
-                next.resize(nB);
-                for (int64_t g = 0; g < nB; g++)
-                    if (longest[g]) cur[g] = *groups[b0 + g].base;
-                pre.resize(nT + nB);
-                den.resize(nT + nB);
+                // The chains: per base of width w, the odd multiples d · base, d < 2^(w−1)
+                // (complete formulas, then affine with one inversion).
+                cur.resize(nCh);
+                next.resize(nCh);
+                chainGroup.resize(nCh);
+                oddJ.clear();
+                for (int64_t g = 0; g < nB; g++) {
+                    if (!longest[g]) continue;
+                    const unsigned c0 = chainOff[g], n = chainOff[g + 1] - c0;
+                    Affine &base = const_cast<Affine &>(*groups[b0 + g].base);
+                    cur[c0] = base;
+                    for (unsigned c = c0; c < c0 + n; c++) chainGroup[c] = (uint32_t)g;
+                    if (n == 1) continue;
+                    Point twice, m;
+                    G.dbl(twice, base);
+                    G.copy(m, base);
+                    for (unsigned c = c0 + 1; c < c0 + n; c++) {
+                        G.add(m, m, twice);
+                        if (G.isZero(m)) memset((void *)&cur[c], 0, sizeof(Affine));
+                        else {
+                            oddJ.push_back(m);
+                            oddAt.push_back(c);
+                        }
+                    }
+                }
+                if (!oddJ.size()) oddAt.clear();
+                else {
+                    pre.resize(std::max<size_t>(2 * oddJ.size(), nT + nCh));
+                    den.resize(std::max<size_t>(2 * oddJ.size(), nT + nCh));
+                    oddA.resize(oddJ.size());
+                    toAffine<Curve>(oddA.data(), oddJ.data(), oddJ.size(), den.data(), pre.data());
+                    for (size_t i = 0; i < oddJ.size(); i++) cur[oddAt[i]] = oddA[i];
+                    oddAt.clear();
+                }
+
+                // Position by position: the additions of the terms' digits at j (±d · 2^j · base)
+                // and the doublings of the chains with digits beyond j, all of them from row j,
+                // sharing one inversion.
+                pre.resize(std::max<size_t>(pre.size(), nT + nCh));
+                den.resize(std::max<size_t>(den.size(), nT + nCh));
                 Affine *R = &prod[u0];
                 empty.assign(nT, 1);
                 for (unsigned j = 0; j < longestAll; j++) {
                     dbl.clear();
                     active.clear();
-                    for (int64_t g = 0; g < nB; g++) {
-                        if (longest[g] <= j + 1) continue;
-                        const Affine &a = cur[g];
-                        Affine &r = next[g];
+                    for (unsigned ch = 0; ch < nCh; ch++) {
+                        if (longest[chainGroup[ch]] <= j + 1) continue;
+                        const Affine &a = cur[ch];
+                        Affine &r = next[ch];
                         if (isZeroAffine(a)) {
                             r = a;
                             continue;
@@ -448,12 +505,12 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, uint64
                             memset((void *)&r, 0, sizeof r);
                             continue;
                         }
-                        dbl.push_back((uint32_t)g);
+                        dbl.push_back(ch);
                     }
                     const size_t nD = dbl.size();
                     for (uint32_t i = atOff[j]; i < atOff[j + 1]; i++) {
-                        const uint32_t e = at[i], t = e >> 1;
-                        const Affine &c = cur[groupOf[t]];
+                        const uint32_t e = at[i], t = e >> 4;
+                        const Affine &c = cur[chainOff[groupOf[t]] + ((e >> 1) & 7)];
                         if (isZeroAffine(c)) continue;  // a doubling at infinity adds nothing
                         if (empty[t]) {  // the first digit
                             R[t].x = c.x;
@@ -480,24 +537,24 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, uint64
                     batchInvert<F>(den.data(), pre.data(), nD + nA);
                     size_t k = 0;
                     for (; k + 1 < nD; k += 2) {
-                        const uint32_t g0 = dbl[k], g1 = dbl[k + 1];
-                        doublePair<F>(next[g0], cur[g0], den[k], next[g1], cur[g1], den[k + 1]);
+                        const uint32_t c0 = dbl[k], c1 = dbl[k + 1];
+                        doublePair<F>(next[c0], cur[c0], den[k], next[c1], cur[c1], den[k + 1]);
                     }
                     if (k < nD) doubleWithInverse<F>(next[dbl[k]], cur[dbl[k]], den[k]);
                     const Elem *inv = &den[nD];
                     for (k = 0; k + 1 < nA; k += 2) {
                         const uint32_t e0 = active[k], e1 = active[k + 1];
-                        const Affine &c0 = cur[groupOf[e0 >> 1]], &c1 = cur[groupOf[e1 >> 1]];
+                        const Affine &c0 = cur[chainOff[groupOf[e0 >> 4]] + ((e0 >> 1) & 7)], &c1 = cur[chainOff[groupOf[e1 >> 4]] + ((e1 >> 1) & 7)];
                         Elem py0, py1;
                         condNeg<F>(py0, c0.y, e0 & 1);
                         condNeg<F>(py1, c1.y, e1 & 1);
-                        addPair<F>(R[e0 >> 1], c0.x, py0, inv[k], R[e1 >> 1], c1.x, py1, inv[k + 1]);
+                        addPair<F>(R[e0 >> 4], c0.x, py0, inv[k], R[e1 >> 4], c1.x, py1, inv[k + 1]);
                     }
                     if (k < nA) {
                         const uint32_t e = active[k];
-                        Affine p = cur[groupOf[e >> 1]];
+                        Affine p = cur[chainOff[groupOf[e >> 4]] + ((e >> 1) & 7)];
                         condNeg<F>(p.y, p.y, e & 1);
-                        addWithInverse<F>(R[e >> 1], R[e >> 1], p, inv[k]);
+                        addWithInverse<F>(R[e >> 4], R[e >> 4], p, inv[k]);
                     }
                     cur.swap(next);
                 }
