@@ -34,6 +34,7 @@
 #include <string>
 #include <unistd.h>
 #include <vector>
+#include <x86intrin.h>
 
 #include "affine.hpp"
 #include "alt_bn128.hpp"
@@ -225,6 +226,69 @@ std::array<uint64_t, 4> reduced(const uint8_t *coef, const uint64_t halfR[4], bo
     return v;
 }
 
+/**
+ * BN254 G1's endomorphism φ(x, y) = (βx, y) = λ · P (β a cube root of unity mod q, λ one mod
+ * r; G1 has cofactor 1, so this holds for every point on the curve): k · P = k1 · P + k2 · φ(P)
+ * for k ≡ k1 + k2 · λ (mod r). The split (Gallant–Lambert–Vanstone): c1 = ⌊k·g1 / 2^256⌋,
+ * c2 = ⌊k·g2 / 2^256⌋ (g1, g2 ≈ 2^256 times the lattice basis' coordinates over r), k1 =
+ * k − c1·v1.x − c2·v2.x, k2 = c1·|v1.y| − c2·v2.y; |k1|, |k2| < 2^128 for k ≤ (r − 1)/2. Any
+ * c1, c2 give k1 + k2·λ ≡ k: the rounding only bounds their size.
+ */
+namespace glv {
+const uint64_t G1[4] = {0x5398fd0300ff6565, 0x4ccef014a773d2d2, 0x2, 0}, G2[4] = {0xd91d232ec7e0b3d7, 0x2, 0, 0};
+const uint64_t V1X[4] = {0x8211bbeb7d4f1128, 0x6f4d8248eeb859fc, 0, 0}, V2X[4] = {0x89d3256894d213e3, 0, 0, 0};
+const uint64_t V1Y[4] = {0x89d3256894d213e3, 0, 0, 0}, V2Y[4] = {0x0be4e1541221250b, 0x6f4d8248eeb859fd, 0, 0};  // |v1.y|, v2.y
+/** β = 0x30644e72e131a0295e6dd9e7e0acccb0c28f069fbb966e3de4bd44e5607cfd48, in Montgomery form. */
+const uint64_t BETA_M[4] = {0x3350c88e13e80b9c, 0x7dce557cdb5e56b9, 0x6001b4b8b615564a, 0x2682e617020217e0};
+
+/** The 512-bit product of two 256-bit numbers. */
+inline void mul256(uint64_t r[8], const uint64_t a[4], const uint64_t b[4]) {
+    memset(r, 0, 64);
+    for (int i = 0; i < 4; i++) {
+        uint64_t c = 0;
+        for (int j = 0; j < 4; j++) {
+            u128 t = (u128)a[i] * b[j] + r[i + j] + c;
+            r[i + j] = (uint64_t)t;
+            c = (uint64_t)(t >> 64);
+        }
+        r[i + 4] = c;
+    }
+}
+
+/** r = a − b (mod 2^256) */
+inline void sub256(uint64_t r[4], const uint64_t a[4], const uint64_t b[4]) {
+    unsigned char c = 0;
+    for (int l = 0; l < 4; l++) c = _subborrow_u64(c, a[l], b[l], (unsigned long long *)&r[l]);
+}
+
+/** |v| and whether v (mod 2^256, |v| < 2^255) is negative. */
+inline bool absNeg(uint64_t v[4]) {
+    if (!(v[3] >> 63)) return false;
+    static const uint64_t zero[4] = {0, 0, 0, 0};
+    sub256(v, zero, v);
+    return true;
+}
+
+/** k = k1 + k2·λ (mod r): k1 = ±a, k2 = ±b (*na, *nb: negative). */
+inline void split(const uint64_t k[4], uint64_t a[4], bool *na, uint64_t b[4], bool *nb) {
+    uint64_t p[8], c1[4], c2[4], t[4];
+    mul256(p, k, G1);
+    memcpy(c1, p + 4, 32);
+    mul256(p, k, G2);
+    memcpy(c2, p + 4, 32);
+    mul256(p, c1, V1X);
+    sub256(a, k, p);
+    mul256(p, c2, V2X);
+    sub256(a, a, p);
+    mul256(p, c1, V1Y);
+    memcpy(t, p, 32);
+    mul256(p, c2, V2Y);
+    sub256(b, t, p);
+    *na = absNeg(a);
+    *nb = absNeg(b);
+}
+}  // namespace glv
+
 /** r = a, or −a if `negate`, without a branch (the sign of a digit is as good as random). */
 template <typename F, typename Elem>
 __attribute__((always_inline)) inline void condNeg(Elem &r, const Elem &a, bool negate) {
@@ -358,16 +422,21 @@ __attribute__((always_inline)) inline void doublePair(Affine &r0, const Affine &
  * and in order (so the terms are never all in memory at once). A coefficient above (r − 1)/2 is
  * replaced by r − coef on the negated product (circom's −1, −2^k become small).
  *
- * A unit's groups are taken in batches, batches in parallel. In a batch, each base's doublings
- * 2^j · base are computed once for all its terms, in affine form, the doublings of one step j
- * for all the batch's bases sharing one inversion (Montgomery's trick); each term is then the
- * sum of ±2^j · base over its scalar's non-adjacent form, advanced digit position by digit
- * position over the terms with a nonzero digit there, the additions of one position sharing
- * one inversion. The batch inversions run two interleaved product chains and the additions and
- * doublings go two at a time, so that independent multiplications overlap. The special cases
- * (a point at infinity, P ± P, a doubling of y = 0, which a point off the prime-order subgroup
- * can reach in G2) take the complete formulas. The products are added into their outputs, in
- * parallel, each thread a range of outputs.
+ * A unit's groups are taken in batches (256 bases in G1, 128 in G2), batches in parallel. Each
+ * term's scalar is written in width-w NAF, w per base by its term count (2–5: a base of many
+ * terms pays for more chains with fewer digits per term); in G1 it is first split by the GLV
+ * endomorphism (k · P = k1 · P + k2 · φ(P), |k1|, |k2| < 2^128, φ(P) = (βx, y)), so half as many
+ * positions, the k2 digits taking the chain's point with x times β. Per base there is one
+ * chain per odd multiple d · base, d < 2^(w−1) (complete formulas, then affine with one
+ * inversion). Then position by position j, for all the batch's terms and chains at once: each
+ * term's digit at j adds ±d · 2^j · base to its sum (the k1 and k2 sums apart), each chain
+ * still needed doubles to d · 2^(j+1) · base, all in affine form sharing one inversion
+ * (Montgomery's trick on two interleaved product chains; the additions and doublings go two
+ * at a time, so that independent multiplications overlap). The special cases (a point at
+ * infinity, P ± P, a doubling of y = 0, which a point off the prime-order subgroup can reach in
+ * G2) take the complete formulas. In G1 a term's k1 and k2 sums are then added (one inversion
+ * per batch). The products are added into their outputs, in parallel, each thread a range of
+ * outputs.
  */
 template <typename Curve, typename Build>
 std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, uint64_t nUnits, const Build &build) {
@@ -375,6 +444,7 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, uint64
     typedef typename Curve::Point Point;
     typedef decltype(Affine::x) Elem;
     typedef typename OpsFor<Curve>::T F;
+    constexpr bool GLV = sizeof(Elem) == 32;  // G1: every point is in the prime-order group (not so in G2)
     uint64_t halfR[4];
     for (int l = 0; l < 4; l++) halfR[l] = (Fr_rawq[l] >> 1) | (l < 3 ? Fr_rawq[l + 1] << 63 : 0);
 
@@ -395,13 +465,16 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, uint64
 #pragma omp parallel
         {
             std::vector<Affine> cur, next;  // per chain (odd multiple d · base): d · 2^j · base, d · 2^(j+1) · base
-            std::vector<std::array<uint64_t, 4>> scalars;  // per term: its scalar (coef or r − coef)
+            std::vector<std::array<uint64_t, 8>> scalars;  // per term: its scalar (coef or r − coef); with GLV |k1|, |k2|
+            std::vector<uint8_t> signs;                  // with GLV: k1 < 0, k2 < 0 (bits 0, 1)
+            std::vector<Affine> halves;                  // with GLV: per term its k1 and k2 sums
+            std::vector<Elem> phiX;                      // with GLV, per chain: β · x of its point at j
             std::vector<Point> oddJ;
             std::vector<Affine> oddA;
             std::vector<uint32_t> chainOff, chainGroup, oddAt;  // per base its chains' first index; per chain its base
             std::vector<uint16_t> nDigits, longest;
             std::vector<uint8_t> empty, negated, width;  // width: the base's wNAF width; negated: the term's scalar is r − coef
-            std::vector<uint32_t> groupOf, active, dbl, at, atOff(MAXD + 1);  // at[atOff[j] …]: position j's digits, term << 4 | (|digit| − 1)/2 << 1 | negative
+            std::vector<uint32_t> groupOf, active, dbl, at, atOff(MAXD + 1);  // at[atOff[j] …]: position j's digits, term << 5 | of k2 << 4 | (|digit| − 1)/2 << 1 | negative
             std::vector<Elem> pre, den;
 #pragma omp for schedule(dynamic, 1)
             for (int64_t b0 = 0; b0 < nG; b0 += BATCH) {
@@ -412,6 +485,7 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, uint64
                 longest.assign(nB, 0);
                 groupOf.resize(nT);
                 scalars.resize(nT);
+                signs.resize(nT);
                 width.assign(nB, 0);
                 chainOff.resize(nB + 1);
                 std::fill(atOff.begin(), atOff.end(), 0);
@@ -420,16 +494,29 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, uint64
                     const Group<Affine> &gr = groups[b0 + g];
                     chainOff[g] = nCh;
                     if (isZeroAffine(*gr.base)) continue;  // its terms stay empty
-                    const unsigned w = gr.count > 120 ? 5 : gr.count > 40 ? 4 : gr.count > 12 ? 3 : 2;
+                    // The width minimizing chains · 2^(w−2) + terms · (their digits, ~1/(w + 1) of
+                    // the positions), the chains with GLV half as long.
+                    const uint32_t m = gr.count;
+                    const unsigned w = GLV ? (m > 69 ? 5 : m > 23 ? 4 : m > 6 ? 3 : 2) : (m > 120 ? 5 : m > 40 ? 4 : m > 12 ? 3 : 2);
                     width[g] = (uint8_t)w;
                     nCh += 1u << (w - 2);
                     for (uint64_t i = gr.first; i < gr.first + gr.count; i++) {
                         const uint64_t t = i - u0;
                         groupOf[t] = (uint32_t)g;
                         bool big = false;
-                        scalars[t] = reduced(terms[i].coef, halfR, &big);
+                        const std::array<uint64_t, 4> k = reduced(terms[i].coef, halfR, &big);
                         negated[t] = big;
-                        nDigits[t] = (uint16_t)wnaf(scalars[t].data(), w, [&](unsigned j, int) { atOff[j + 1]++; });
+                        auto count = [&](unsigned j, int) { atOff[j + 1]++; };
+                        uint64_t *sc = scalars[t].data();
+                        if constexpr (GLV) {
+                            bool n1, n2;
+                            glv::split(k.data(), sc, &n1, sc + 4, &n2);
+                            signs[t] = (uint8_t)(n1 | n2 << 1);
+                            nDigits[t] = (uint16_t)std::max(wnaf(sc, w, count), wnaf(sc + 4, w, count));
+                        } else {
+                            memcpy(sc, k.data(), 32);
+                            nDigits[t] = (uint16_t)wnaf(sc, w, count);
+                        }
                         longest[g] = std::max(longest[g], nDigits[t]);
                     }
                     longestAll = std::max<unsigned>(longestAll, longest[g]);
@@ -439,9 +526,13 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, uint64
                 at.resize(atOff[MAXD]);
                 for (uint64_t t = 0; t < nT; t++) {
                     if (!nDigits[t]) continue;
-                    wnaf(scalars[t].data(), width[groupOf[t]], [&](unsigned j, int d) {
-                        at[atOff[j]++] = (uint32_t)(t << 4 | (unsigned)((d < 0 ? -d : d) >> 1) << 1 | (d < 0));
-                    });
+                    const unsigned w = width[groupOf[t]];
+                    for (unsigned half = 0; half < (GLV ? 2 : 1); half++) {
+                        const bool flip = GLV && ((signs[t] >> half) & 1);
+                        wnaf(scalars[t].data() + 4 * half, w, [&](unsigned j, int d) {
+                            at[atOff[j]++] = (uint32_t)(t << 5 | half << 4 | (unsigned)((d < 0 ? -d : d) >> 1) << 1 | ((d < 0) ^ flip));
+                        });
+                    }
                 }
                 for (unsigned j = MAXD; j > 0; j--) atOff[j] = atOff[j - 1];  // back to each position's start
                 atOff[0] = 0;
@@ -486,8 +577,12 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, uint64
                 // sharing one inversion.
                 pre.resize(std::max<size_t>(pre.size(), nT + nCh));
                 den.resize(std::max<size_t>(den.size(), nT + nCh));
-                Affine *R = &prod[u0];
-                empty.assign(nT, 1);
+                // The sums: per term, or with GLV per term its k1 and its k2 sums (accumulator
+                // e >> 4, the two digits of a position may be the same term's), added at the end.
+                const int SH = GLV ? 4 : 5;
+                if (GLV) halves.resize(2 * nT);
+                Affine *R = GLV ? halves.data() : &prod[u0];
+                empty.assign(GLV ? 2 * nT : nT, 1);
                 for (unsigned j = 0; j < longestAll; j++) {
                     dbl.clear();
                     active.clear();
@@ -508,20 +603,28 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, uint64
                         dbl.push_back(ch);
                     }
                     const size_t nD = dbl.size();
+                    if constexpr (GLV) {
+                        phiX.resize(nCh);
+                        for (unsigned ch = 0; ch < nCh; ch++)
+                            if (longest[chainGroup[ch]] > j) FqOps::mul(phiX[ch], *(const Elem *)glv::BETA_M, cur[ch].x);
+                    }
+                    // The x of entry e's point: its chain's at j, or β times that for a digit of k2.
+                    auto xOf = [&](uint32_t e, uint32_t ch) -> const Elem & { return GLV && (e & 16) ? phiX[ch] : cur[ch].x; };
                     for (uint32_t i = atOff[j]; i < atOff[j + 1]; i++) {
-                        const uint32_t e = at[i], t = e >> 4;
-                        const Affine &c = cur[chainOff[groupOf[t]] + ((e >> 1) & 7)];
+                        const uint32_t e = at[i], t = e >> SH, ch = chainOff[groupOf[e >> 5]] + ((e >> 1) & 7);
+                        const Affine &c = cur[ch];
+                        const Elem &px = xOf(e, ch);
                         if (isZeroAffine(c)) continue;  // a doubling at infinity adds nothing
                         if (empty[t]) {  // the first digit
-                            R[t].x = c.x;
+                            R[t].x = px;
                             condNeg<F>(R[t].y, c.y, e & 1);
                             empty[t] = 0;
                             continue;
                         }
-                        if (sameElem(R[t].x, c.x)) {
+                        if (sameElem(R[t].x, px)) {
                             // P + P or P − P: the complete formulas.
                             Affine p;
-                            p.x = c.x;
+                            p.x = px;
                             condNeg<F>(p.y, c.y, e & 1);
                             Point q;
                             G.copy(q, R[t]);
@@ -530,7 +633,7 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, uint64
                             else G.copy(R[t], q);
                             continue;
                         }
-                        F::sub(den[nD + active.size()], c.x, R[t].x);
+                        F::sub(den[nD + active.size()], px, R[t].x);
                         active.push_back(e);
                     }
                     const size_t nA = active.size();
@@ -544,19 +647,53 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, uint64
                     const Elem *inv = &den[nD];
                     for (k = 0; k + 1 < nA; k += 2) {
                         const uint32_t e0 = active[k], e1 = active[k + 1];
-                        const Affine &c0 = cur[chainOff[groupOf[e0 >> 4]] + ((e0 >> 1) & 7)], &c1 = cur[chainOff[groupOf[e1 >> 4]] + ((e1 >> 1) & 7)];
+                        const uint32_t ch0 = chainOff[groupOf[e0 >> 5]] + ((e0 >> 1) & 7), ch1 = chainOff[groupOf[e1 >> 5]] + ((e1 >> 1) & 7);
                         Elem py0, py1;
-                        condNeg<F>(py0, c0.y, e0 & 1);
-                        condNeg<F>(py1, c1.y, e1 & 1);
-                        addPair<F>(R[e0 >> 4], c0.x, py0, inv[k], R[e1 >> 4], c1.x, py1, inv[k + 1]);
+                        condNeg<F>(py0, cur[ch0].y, e0 & 1);
+                        condNeg<F>(py1, cur[ch1].y, e1 & 1);
+                        addPair<F>(R[e0 >> SH], xOf(e0, ch0), py0, inv[k], R[e1 >> SH], xOf(e1, ch1), py1, inv[k + 1]);
                     }
                     if (k < nA) {
-                        const uint32_t e = active[k];
-                        Affine p = cur[chainOff[groupOf[e >> 4]] + ((e >> 1) & 7)];
-                        condNeg<F>(p.y, p.y, e & 1);
-                        addWithInverse<F>(R[e >> 4], R[e >> 4], p, inv[k]);
+                        const uint32_t e = active[k], ch = chainOff[groupOf[e >> 5]] + ((e >> 1) & 7);
+                        Affine p;
+                        p.x = xOf(e, ch);
+                        condNeg<F>(p.y, cur[ch].y, e & 1);
+                        addWithInverse<F>(R[e >> SH], R[e >> SH], p, inv[k]);
                     }
                     cur.swap(next);
+                }
+                if constexpr (GLV) {
+                    // prod = the k1 sum + the k2 sum (one inversion), the special cases complete.
+                    Affine *P = &prod[u0];
+                    active.clear();
+                    for (uint64_t t = 0; t < nT; t++) {
+                        const Affine &a = R[2 * t], &b = R[2 * t + 1];
+                        uint8_t &et = empty[t];  // from here on: the term's empty flag (t ≤ 2t)
+                        const bool ea = empty[2 * t], eb = empty[2 * t + 1];
+                        if (ea || eb) {
+                            if (!ea) P[t] = a;
+                            else if (!eb) P[t] = b;
+                            et = ea && eb;
+                            continue;
+                        }
+                        et = 0;
+                        if (sameElem(a.x, b.x)) {
+                            Point q;
+                            G.copy(q, const_cast<Affine &>(a));
+                            G.add(q, q, const_cast<Affine &>(b));
+                            if (G.isZero(q)) et = 1;
+                            else G.copy(P[t], q);
+                            continue;
+                        }
+                        F::sub(den[active.size()], b.x, a.x);
+                        active.push_back((uint32_t)t);
+                    }
+                    batchInvert<F>(den.data(), pre.data(), active.size());
+                    for (size_t k = 0; k < active.size(); k++) {
+                        const uint32_t t = active[k];
+                        addWithInverse<F>(P[t], R[2 * t], R[2 * t + 1], den[k]);
+                    }
+                    R = P;
                 }
                 for (uint64_t t = 0; t < nT; t++) {
                     if (empty[t]) memset((void *)&R[t], 0, sizeof(Affine));
