@@ -34,6 +34,7 @@
 #include <string>
 #include <unistd.h>
 #include <vector>
+#include <x86intrin.h>
 
 #include "affine.hpp"
 #include "alt_bn128.hpp"
@@ -160,26 +161,54 @@ struct OutTerm {
 
 const uint8_t ONE[32] = {1};
 
-/** The non-adjacent form of the 256-bit little-endian `k`: digits in {−1, 0, 1}, lowest first, into `d`; returns their count. */
-unsigned naf(int8_t *d, const uint8_t *k) {
-    uint64_t v[5] = {0, 0, 0, 0, 0};
-    memcpy(v, k, 32);
-    unsigned n = 0;
-    while (v[0] | v[1] | v[2] | v[3] | v[4]) {
-        int8_t digit = 0;
-        if (v[0] & 1) {
-            digit = (v[0] & 2) ? -1 : 1;
-            // v −= digit: subtract 1, or add 1 with carry.
-            if (digit == 1) v[0] -= 1;
-            else
-                for (int l = 0; l < 5 && ++v[l] == 0; l++) {
-                }
+/**
+ * The width-w non-adjacent form of the scalar `k` (4 little-endian words, below 2^253): its
+ * nonzero digits, odd and below 2^(w−1) in absolute value, each at least w positions above the
+ * one before, `emit(position, digit)` lowest first (w = 2: the NAF, digits ±1). Returns the digit
+ * count (the highest nonzero digit's position + 1; 0 for k = 0).
+ */
+template <typename Emit>
+__attribute__((always_inline)) inline unsigned wnaf(const uint64_t k[4], unsigned w, Emit &&emit) {
+    uint64_t v[4] = {k[0], k[1], k[2], k[3]};
+    const uint64_t mask = ((uint64_t)1 << w) - 1, half = (uint64_t)1 << (w - 1);
+    unsigned pos = 0, len = 0;
+    for (;;) {
+        unsigned z;  // v's trailing zeros: shift them out
+        if (v[0]) z = __builtin_ctzll(v[0]);
+        else if (v[1]) z = 64 + __builtin_ctzll(v[1]);
+        else if (v[2]) z = 128 + __builtin_ctzll(v[2]);
+        else if (v[3]) z = 192 + __builtin_ctzll(v[3]);
+        else return len;
+        for (; z >= 64; z -= 64, pos += 64) {
+            v[0] = v[1];
+            v[1] = v[2];
+            v[2] = v[3];
+            v[3] = 0;
         }
-        d[n++] = digit;
-        for (int l = 0; l < 4; l++) v[l] = (v[l] >> 1) | (v[l + 1] << 63);
-        v[4] >>= 1;
+        if (z) {
+            v[0] = (v[0] >> z) | (v[1] << (64 - z));
+            v[1] = (v[1] >> z) | (v[2] << (64 - z));
+            v[2] = (v[2] >> z) | (v[3] << (64 - z));
+            v[3] >>= z;
+            pos += z;
+        }
+        const uint64_t d = v[0] & mask;
+        int digit;
+        if (d >= half) {  // d − 2^w: v += 2^w − d
+            digit = (int)d - (int)(mask + 1);
+            u128 c = (u128)v[0] + (mask + 1 - d);
+            v[0] = (uint64_t)c;
+            for (int l = 1; l < 4 && (c >> 64); l++) {
+                c = (u128)v[l] + 1;
+                v[l] = (uint64_t)c;
+            }
+        } else {
+            digit = (int)d;
+            v[0] -= d;
+        }
+        emit(pos, digit);
+        len = pos + 1;
     }
-    return n;
 }
 
 /** The scalar of a coefficient: itself, or r − coef (and *negated set) if it is above (r − 1)/2. */
@@ -198,19 +227,216 @@ std::array<uint64_t, 4> reduced(const uint8_t *coef, const uint64_t halfR[4], bo
 }
 
 /**
+ * BN254 G1's endomorphism φ(x, y) = (βx, y) = λ · P (β a cube root of unity mod q, λ one mod
+ * r; G1 has cofactor 1, so this holds for every point on the curve): k · P = k1 · P + k2 · φ(P)
+ * for k ≡ k1 + k2 · λ (mod r). The split (Gallant–Lambert–Vanstone): c1 = ⌊k·g1 / 2^256⌋,
+ * c2 = ⌊k·g2 / 2^256⌋ (g1, g2 ≈ 2^256 times the lattice basis' coordinates over r), k1 =
+ * k − c1·v1.x − c2·v2.x, k2 = c1·|v1.y| − c2·v2.y; |k1|, |k2| < 2^128 for k ≤ (r − 1)/2. Any
+ * c1, c2 give k1 + k2·λ ≡ k: the rounding only bounds their size.
+ */
+namespace glv {
+const uint64_t G1[4] = {0x5398fd0300ff6565, 0x4ccef014a773d2d2, 0x2, 0}, G2[4] = {0xd91d232ec7e0b3d7, 0x2, 0, 0};
+const uint64_t V1X[4] = {0x8211bbeb7d4f1128, 0x6f4d8248eeb859fc, 0, 0}, V2X[4] = {0x89d3256894d213e3, 0, 0, 0};
+const uint64_t V1Y[4] = {0x89d3256894d213e3, 0, 0, 0}, V2Y[4] = {0x0be4e1541221250b, 0x6f4d8248eeb859fd, 0, 0};  // |v1.y|, v2.y
+/** β = 0x30644e72e131a0295e6dd9e7e0acccb0c28f069fbb966e3de4bd44e5607cfd48, in Montgomery form. */
+const uint64_t BETA_M[4] = {0x3350c88e13e80b9c, 0x7dce557cdb5e56b9, 0x6001b4b8b615564a, 0x2682e617020217e0};
+
+/** The 512-bit product of two 256-bit numbers. */
+inline void mul256(uint64_t r[8], const uint64_t a[4], const uint64_t b[4]) {
+    memset(r, 0, 64);
+    for (int i = 0; i < 4; i++) {
+        uint64_t c = 0;
+        for (int j = 0; j < 4; j++) {
+            u128 t = (u128)a[i] * b[j] + r[i + j] + c;
+            r[i + j] = (uint64_t)t;
+            c = (uint64_t)(t >> 64);
+        }
+        r[i + 4] = c;
+    }
+}
+
+/** r = a − b (mod 2^256) */
+inline void sub256(uint64_t r[4], const uint64_t a[4], const uint64_t b[4]) {
+    unsigned char c = 0;
+    for (int l = 0; l < 4; l++) c = _subborrow_u64(c, a[l], b[l], (unsigned long long *)&r[l]);
+}
+
+/** |v| and whether v (mod 2^256, |v| < 2^255) is negative. */
+inline bool absNeg(uint64_t v[4]) {
+    if (!(v[3] >> 63)) return false;
+    static const uint64_t zero[4] = {0, 0, 0, 0};
+    sub256(v, zero, v);
+    return true;
+}
+
+/** k = k1 + k2·λ (mod r): k1 = ±a, k2 = ±b (*na, *nb: negative). */
+inline void split(const uint64_t k[4], uint64_t a[4], bool *na, uint64_t b[4], bool *nb) {
+    uint64_t p[8], c1[4], c2[4], t[4];
+    mul256(p, k, G1);
+    memcpy(c1, p + 4, 32);
+    mul256(p, k, G2);
+    memcpy(c2, p + 4, 32);
+    mul256(p, c1, V1X);
+    sub256(a, k, p);
+    mul256(p, c2, V2X);
+    sub256(a, a, p);
+    mul256(p, c1, V1Y);
+    memcpy(t, p, 32);
+    mul256(p, c2, V2Y);
+    sub256(b, t, p);
+    *na = absNeg(a);
+    *nb = absNeg(b);
+}
+}  // namespace glv
+
+/** r = a, or −a if `negate`, without a branch (the sign of a digit is as good as random). */
+template <typename F, typename Elem>
+__attribute__((always_inline)) inline void condNeg(Elem &r, const Elem &a, bool negate) {
+    Elem n;
+    F::neg(n, a);
+    const uint64_t m = (uint64_t)0 - (uint64_t)negate;
+    const uint64_t *aw = (const uint64_t *)&a, *nw = (const uint64_t *)&n;
+    uint64_t *rw = (uint64_t *)&r;
+    for (size_t i = 0; i < sizeof(Elem) / 8; i++) rw[i] = (aw[i] & ~m) | (nw[i] & m);
+}
+
+/** Whether two field elements are equal. */
+template <typename Elem>
+__attribute__((always_inline)) inline bool sameElem(const Elem &a, const Elem &b) {
+    const uint64_t *aw = (const uint64_t *)&a, *bw = (const uint64_t *)&b;
+    uint64_t o = 0;
+    for (size_t i = 0; i < sizeof(Elem) / 8; i++) o |= aw[i] ^ bw[i];
+    return o == 0;
+}
+
+/**
+ * d[k] ← 1/d[k] for k < n (all nonzero) with one field inversion: Montgomery's trick on two
+ * interleaved chains (even and odd k), so that consecutive multiplications are independent and
+ * the core overlaps them (one chain is bound by the multiplication's latency). pre: n elements.
+ */
+template <typename F, typename Elem>
+void batchInvert(Elem *d, Elem *pre, size_t n) {
+    if (n == 0) return;
+    if (n == 1) {
+        Elem t;
+        F::inv(t, d[0]);
+        d[0] = t;
+        return;
+    }
+    Elem a0 = d[0], a1 = d[1];
+    for (size_t k = 2; k + 1 < n; k += 2) {
+        pre[k] = a0;
+        pre[k + 1] = a1;
+        F::mul(a0, a0, d[k]);
+        F::mul(a1, a1, d[k + 1]);
+    }
+    if (n & 1) {
+        pre[n - 1] = a0;
+        F::mul(a0, a0, d[n - 1]);
+    }
+    Elem t, i0, i1;
+    F::mul(t, a0, a1);
+    F::inv(t, t);
+    F::mul(i0, t, a1);  // 1/(the even d's product)
+    F::mul(i1, t, a0);  // 1/(the odd d's product)
+    size_t k = n - 1;
+    if (n & 1) {
+        Elem r;
+        F::mul(r, i0, pre[k]);
+        F::mul(i0, i0, d[k]);
+        d[k] = r;
+        k--;
+    }
+    for (; k >= 3; k -= 2) {
+        Elem r1, r0;
+        F::mul(r1, i1, pre[k]);
+        F::mul(r0, i0, pre[k - 1]);
+        F::mul(i1, i1, d[k]);
+        F::mul(i0, i0, d[k - 1]);
+        d[k] = r1;
+        d[k - 1] = r0;
+    }
+    d[1] = i1;
+    d[0] = i0;
+}
+
+/**
+ * Two affine additions r_i += (px_i, py_i) (r_0, r_1 distinct), given inv_i = 1/(px_i − r_i.x):
+ * addWithInverse's steps, the two's interleaved so that their multiplications overlap.
+ */
+template <typename F, typename Affine, typename Elem>
+__attribute__((always_inline)) inline void addPair(Affine &r0, const Elem &px0, const Elem &py0, const Elem &inv0, Affine &r1, const Elem &px1,
+                                                   const Elem &py1, const Elem &inv1) {
+    Elem l0, l1, x0, x1, t0, t1;
+    F::sub(l0, py0, r0.y);
+    F::sub(l1, py1, r1.y);
+    F::mul(l0, l0, inv0);
+    F::mul(l1, l1, inv1);
+    F::sqr(x0, l0);
+    F::sqr(x1, l1);
+    F::sub(x0, x0, r0.x);
+    F::sub(x1, x1, r1.x);
+    F::sub(x0, x0, px0);
+    F::sub(x1, x1, px1);
+    F::sub(t0, r0.x, x0);
+    F::sub(t1, r1.x, x1);
+    F::mul(t0, t0, l0);
+    F::mul(t1, t1, l1);
+    F::sub(r0.y, t0, r0.y);
+    F::sub(r1.y, t1, r1.y);
+    r0.x = x0;
+    r1.x = x1;
+}
+
+/** Two affine doublings r_i = 2a_i (r_i not a_i), given inv_i = 1/(2·a_i.y): doubleWithInverse's steps, interleaved. */
+template <typename F, typename Affine, typename Elem>
+__attribute__((always_inline)) inline void doublePair(Affine &r0, const Affine &a0, const Elem &inv0, Affine &r1, const Affine &a1, const Elem &inv1) {
+    Elem l0, l1, s0, s1, x0, x1, t0, t1;
+    F::sqr(s0, a0.x);
+    F::sqr(s1, a1.x);
+    F::add(l0, s0, s0);
+    F::add(l1, s1, s1);
+    F::add(l0, l0, s0);
+    F::add(l1, l1, s1);
+    F::mul(l0, l0, inv0);
+    F::mul(l1, l1, inv1);
+    F::sqr(x0, l0);
+    F::sqr(x1, l1);
+    F::sub(x0, x0, a0.x);
+    F::sub(x1, x1, a1.x);
+    F::sub(x0, x0, a0.x);
+    F::sub(x1, x1, a1.x);
+    F::sub(t0, a0.x, x0);
+    F::sub(t1, a1.x, x1);
+    F::mul(t0, t0, l0);
+    F::mul(t1, t1, l1);
+    F::sub(r0.y, t0, a0.y);
+    F::sub(r1.y, t1, a1.y);
+    r0.x = x0;
+    r1.x = x1;
+}
+
+/**
  * For every output k < nOut, Σ coef · base over its terms, in affine form. The work comes in
  * nUnits units, `build(u, groups, terms)` listing unit u's bases, each with its terms contiguous
  * and in order (so the terms are never all in memory at once). A coefficient above (r − 1)/2 is
  * replaced by r − coef on the negated product (circom's −1, −2^k become small).
  *
- * A unit's groups are taken in batches, batches in parallel. In a batch, each base's doublings
- * 2^j · base are computed once for all its terms, in affine form, the doublings of one step j
- * for all the batch's bases sharing one inversion (Montgomery's trick); each term is then the
- * sum of ±2^j · base over its scalar's non-adjacent form, advanced digit position by digit
- * position over the terms with a nonzero digit there, the additions of one position sharing
- * one inversion. The special cases (a point at infinity, P ± P, a doubling of y = 0, which a
- * point off the prime-order subgroup can reach in G2) take the complete formulas. The products
- * are added into their outputs, in parallel, each thread a range of outputs.
+ * A unit's groups are taken in batches (256 bases in G1, 128 in G2), batches in parallel. Each
+ * term's scalar is written in width-w NAF, w per base by its term count (2–5: a base of many
+ * terms pays for more chains with fewer digits per term); in G1 it is first split by the GLV
+ * endomorphism (k · P = k1 · P + k2 · φ(P), |k1|, |k2| < 2^128, φ(P) = (βx, y)), so half as many
+ * positions, the k2 digits taking the chain's point with x times β. Per base there is one
+ * chain per odd multiple d · base, d < 2^(w−1) (complete formulas, then affine with one
+ * inversion). Then position by position j, for all the batch's terms and chains at once: each
+ * term's digit at j adds ±d · 2^j · base to its sum (the k1 and k2 sums apart), each chain
+ * still needed doubles to d · 2^(j+1) · base, all in affine form sharing one inversion
+ * (Montgomery's trick on two interleaved product chains; the additions and doublings go two
+ * at a time, so that independent multiplications overlap). The special cases (a point at
+ * infinity, P ± P, a doubling of y = 0, which a point off the prime-order subgroup can reach in
+ * G2) take the complete formulas. In G1 a term's k1 and k2 sums are then added (one inversion
+ * per batch). The products are added into their outputs, in parallel, each thread a range of
+ * outputs.
  */
 template <typename Curve, typename Build>
 std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, uint64_t nUnits, const Build &build) {
@@ -218,13 +444,14 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, uint64
     typedef typename Curve::Point Point;
     typedef decltype(Affine::x) Elem;
     typedef typename OpsFor<Curve>::T F;
+    constexpr bool GLV = sizeof(Elem) == 32;  // G1: every point is in the prime-order group (not so in G2)
     uint64_t halfR[4];
     for (int l = 0; l < 4; l++) halfR[l] = (Fr_rawq[l] >> 1) | (l < 3 ? Fr_rawq[l + 1] << 63 : 0);
 
     std::vector<Point> acc(nOut);
 #pragma omp parallel for schedule(static)
     for (int64_t k = 0; k < (int64_t)nOut; k++) G.copy(acc[k], G.zero());
-    const int64_t BATCH = 32;  // bases whose terms one thread adds up in lockstep (their doublings, position-major, fit in L2)
+    const int64_t BATCH = sizeof(Affine) == 64 ? 256 : 128;  // bases whose terms one thread adds up in lockstep (their terms' sums fit in L2)
     const unsigned MAXD = SCALAR_BITS + 2;
     std::vector<Group<Affine>> groups;
     std::vector<OutTerm> terms;
@@ -237,100 +464,168 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, uint64
         const int64_t nG = (int64_t)groups.size();
 #pragma omp parallel
         {
-            std::vector<Affine> chain;
-            std::vector<int8_t> digits;
+            std::vector<Affine> cur, next;  // per chain (odd multiple d · base): d · 2^j · base, d · 2^(j+1) · base
+            std::vector<std::array<uint64_t, 8>> scalars;  // per term: its scalar (coef or r − coef); with GLV |k1|, |k2|
+            std::vector<uint8_t> signs;                  // with GLV: k1 < 0, k2 < 0 (bits 0, 1)
+            std::vector<Affine> halves;                  // with GLV: per term its k1 and k2 sums
+            std::vector<Elem> phiX;                      // with GLV, per chain: β · x of its point at j
+            std::vector<Point> oddJ;
+            std::vector<Affine> oddA;
+            std::vector<uint32_t> chainOff, chainGroup, oddAt;  // per base its chains' first index; per chain its base
             std::vector<uint16_t> nDigits, longest;
-            std::vector<uint8_t> empty, negated;  // negated: the term's scalar is r − coef
-            std::vector<uint32_t> groupOf, active;
-            std::vector<std::vector<uint32_t>> at(MAXD);  // per digit position: term << 1 | negative
-            std::vector<Elem> pre;
+            std::vector<uint8_t> empty, negated, width;  // width: the base's wNAF width; negated: the term's scalar is r − coef
+            std::vector<uint32_t> groupOf, active, dbl, at, atOff(MAXD + 1);  // at[atOff[j] …]: position j's digits, term << 5 | of k2 << 4 | (|digit| − 1)/2 << 1 | negative
+            std::vector<Elem> pre, den;
 #pragma omp for schedule(dynamic, 1)
             for (int64_t b0 = 0; b0 < nG; b0 += BATCH) {
                 const int64_t b1 = std::min(nG, b0 + BATCH), nB = b1 - b0;
                 const uint64_t u0 = groups[b0].first, nT = groups[b1 - 1].first + groups[b1 - 1].count - u0;
-                digits.resize(nT * MAXD);
                 nDigits.assign(nT, 0);
                 negated.assign(nT, 0);
                 longest.assign(nB, 0);
                 groupOf.resize(nT);
-                unsigned longestAll = 0;
+                scalars.resize(nT);
+                signs.resize(nT);
+                width.assign(nB, 0);
+                chainOff.resize(nB + 1);
+                std::fill(atOff.begin(), atOff.end(), 0);
+                unsigned longestAll = 0, nCh = 0;
                 for (int64_t g = 0; g < nB; g++) {
                     const Group<Affine> &gr = groups[b0 + g];
+                    chainOff[g] = nCh;
                     if (isZeroAffine(*gr.base)) continue;  // its terms stay empty
+                    // The width minimizing chains · 2^(w−2) + terms · (their digits, ~1/(w + 1) of
+                    // the positions), the chains with GLV half as long.
+                    const uint32_t m = gr.count;
+                    const unsigned w = GLV ? (m > 69 ? 5 : m > 23 ? 4 : m > 6 ? 3 : 2) : (m > 120 ? 5 : m > 40 ? 4 : m > 12 ? 3 : 2);
+                    width[g] = (uint8_t)w;
+                    nCh += 1u << (w - 2);
                     for (uint64_t i = gr.first; i < gr.first + gr.count; i++) {
                         const uint64_t t = i - u0;
                         groupOf[t] = (uint32_t)g;
                         bool big = false;
-                        nDigits[t] = (uint16_t)naf(&digits[t * MAXD], (const uint8_t *)reduced(terms[i].coef, halfR, &big).data());
+                        const std::array<uint64_t, 4> k = reduced(terms[i].coef, halfR, &big);
                         negated[t] = big;
+                        auto count = [&](unsigned j, int) { atOff[j + 1]++; };
+                        uint64_t *sc = scalars[t].data();
+                        if constexpr (GLV) {
+                            bool n1, n2;
+                            glv::split(k.data(), sc, &n1, sc + 4, &n2);
+                            signs[t] = (uint8_t)(n1 | n2 << 1);
+                            nDigits[t] = (uint16_t)std::max(wnaf(sc, w, count), wnaf(sc + 4, w, count));
+                        } else {
+                            memcpy(sc, k.data(), 32);
+                            nDigits[t] = (uint16_t)wnaf(sc, w, count);
+                        }
                         longest[g] = std::max(longest[g], nDigits[t]);
                     }
                     longestAll = std::max<unsigned>(longestAll, longest[g]);
                 }
-                for (unsigned j = 0; j < longestAll; j++) at[j].clear();
-                for (uint64_t t = 0; t < nT; t++)
-                    for (unsigned j = 0; j < nDigits[t]; j++)
-                        if (int8_t d = digits[t * MAXD + j]) at[j].push_back((uint32_t)(t << 1 | (d < 0)));
+                chainOff[nB] = nCh;
+                for (unsigned j = 0; j < MAXD; j++) atOff[j + 1] += atOff[j];
+                at.resize(atOff[MAXD]);
+                for (uint64_t t = 0; t < nT; t++) {
+                    if (!nDigits[t]) continue;
+                    const unsigned w = width[groupOf[t]];
+                    for (unsigned half = 0; half < (GLV ? 2 : 1); half++) {
+                        const bool flip = GLV && ((signs[t] >> half) & 1);
+                        wnaf(scalars[t].data() + 4 * half, w, [&](unsigned j, int d) {
+                            at[atOff[j]++] = (uint32_t)(t << 5 | half << 4 | (unsigned)((d < 0 ? -d : d) >> 1) << 1 | ((d < 0) ^ flip));
+                        });
+                    }
+                }
+                for (unsigned j = MAXD; j > 0; j--) atOff[j] = atOff[j - 1];  // back to each position's start
+                atOff[0] = 0;
 
-                // The doublings, step by step for all the batch's bases, in affine form.
-                chain.resize(nB * MAXD);
-                for (int64_t g = 0; g < nB; g++)
-                    if (longest[g]) chain[g] = *groups[b0 + g].base;
-                pre.resize(std::max<uint64_t>(nT, nB));
-                for (unsigned j = 1; j < longestAll; j++) {
+                // The chains: per base of width w, the odd multiples d · base, d < 2^(w−1)
+                // (complete formulas, then affine with one inversion).
+                cur.resize(nCh);
+                next.resize(nCh);
+                chainGroup.resize(nCh);
+                oddJ.clear();
+                for (int64_t g = 0; g < nB; g++) {
+                    if (!longest[g]) continue;
+                    const unsigned c0 = chainOff[g], n = chainOff[g + 1] - c0;
+                    Affine &base = const_cast<Affine &>(*groups[b0 + g].base);
+                    cur[c0] = base;
+                    for (unsigned c = c0; c < c0 + n; c++) chainGroup[c] = (uint32_t)g;
+                    if (n == 1) continue;
+                    Point twice, m;
+                    G.dbl(twice, base);
+                    G.copy(m, base);
+                    for (unsigned c = c0 + 1; c < c0 + n; c++) {
+                        G.add(m, m, twice);
+                        if (G.isZero(m)) memset((void *)&cur[c], 0, sizeof(Affine));
+                        else {
+                            oddJ.push_back(m);
+                            oddAt.push_back(c);
+                        }
+                    }
+                }
+                if (!oddJ.size()) oddAt.clear();
+                else {
+                    pre.resize(std::max<size_t>(2 * oddJ.size(), nT + nCh));
+                    den.resize(std::max<size_t>(2 * oddJ.size(), nT + nCh));
+                    oddA.resize(oddJ.size());
+                    toAffine<Curve>(oddA.data(), oddJ.data(), oddJ.size(), den.data(), pre.data());
+                    for (size_t i = 0; i < oddJ.size(); i++) cur[oddAt[i]] = oddA[i];
+                    oddAt.clear();
+                }
+
+                // Position by position: the additions of the terms' digits at j (±d · 2^j · base)
+                // and the doublings of the chains with digits beyond j, all of them from row j,
+                // sharing one inversion.
+                pre.resize(std::max<size_t>(pre.size(), nT + nCh));
+                den.resize(std::max<size_t>(den.size(), nT + nCh));
+                // The sums: per term, or with GLV per term its k1 and its k2 sums (accumulator
+                // e >> 4, the two digits of a position may be the same term's), added at the end.
+                const int SH = GLV ? 4 : 5;
+                if (GLV) halves.resize(2 * nT);
+                Affine *R = GLV ? halves.data() : &prod[u0];
+                empty.assign(GLV ? 2 * nT : nT, 1);
+                for (unsigned j = 0; j < longestAll; j++) {
+                    dbl.clear();
                     active.clear();
-                    Elem accI, y2;
-                    F::one(accI);
-                    for (int64_t g = 0; g < nB; g++) {
-                        if (longest[g] <= j) continue;
-                        const Affine &a = chain[(j - 1) * nB + g];
-                        Affine &r = chain[j * nB + g];
+                    for (unsigned ch = 0; ch < nCh; ch++) {
+                        if (longest[chainGroup[ch]] <= j + 1) continue;
+                        const Affine &a = cur[ch];
+                        Affine &r = next[ch];
                         if (isZeroAffine(a)) {
                             r = a;
                             continue;
                         }
+                        Elem &y2 = den[dbl.size()];
                         F::add(y2, a.y, a.y);
                         if (isZeroElem(y2)) {  // a point of order 2: its double is at infinity
                             memset((void *)&r, 0, sizeof r);
                             continue;
                         }
-                        pre[active.size()] = accI;
-                        active.push_back((uint32_t)g);
-                        F::mul(accI, accI, y2);
+                        dbl.push_back(ch);
                     }
-                    if (active.empty()) continue;
-                    Elem invAll, invK;
-                    F::inv(invAll, accI);
-                    for (int64_t k = (int64_t)active.size() - 1; k >= 0; k--) {
-                        const uint32_t g = active[k];
-                        const Affine &a = chain[(j - 1) * nB + g];
-                        F::mul(invK, invAll, pre[k]);
-                        F::add(y2, a.y, a.y);
-                        F::mul(invAll, invAll, y2);
-                        doubleWithInverse<F>(chain[j * nB + g], a, invK);
+                    const size_t nD = dbl.size();
+                    if constexpr (GLV) {
+                        phiX.resize(nCh);
+                        for (unsigned ch = 0; ch < nCh; ch++)
+                            if (longest[chainGroup[ch]] > j) FqOps::mul(phiX[ch], *(const Elem *)glv::BETA_M, cur[ch].x);
                     }
-                }
-
-                // The terms' sums, digit position by digit position.
-                Affine *R = &prod[u0];
-                empty.assign(nT, 1);
-                for (unsigned j = 0; j < longestAll; j++) {
-                    active.clear();
-                    Elem accI, dx;
-                    F::one(accI);
-                    for (uint32_t e : at[j]) {
-                        const uint32_t t = e >> 1;
-                        const Affine &c = chain[j * nB + groupOf[t]];
+                    // The x of entry e's point: its chain's at j, or β times that for a digit of k2.
+                    auto xOf = [&](uint32_t e, uint32_t ch) -> const Elem & { return GLV && (e & 16) ? phiX[ch] : cur[ch].x; };
+                    for (uint32_t i = atOff[j]; i < atOff[j + 1]; i++) {
+                        const uint32_t e = at[i], t = e >> SH, ch = chainOff[groupOf[e >> 5]] + ((e >> 1) & 7);
+                        const Affine &c = cur[ch];
+                        const Elem &px = xOf(e, ch);
                         if (isZeroAffine(c)) continue;  // a doubling at infinity adds nothing
-                        if (empty[t] || memcmp(&R[t].x, &c.x, sizeof(Elem)) == 0) {
-                            // The first digit, or P + P or P − P: the complete formulas.
-                            Affine p = c;
-                            if (e & 1) F::neg(p.y, p.y);
-                            if (empty[t]) {
-                                R[t] = p;
-                                empty[t] = 0;
-                                continue;
-                            }
+                        if (empty[t]) {  // the first digit
+                            R[t].x = px;
+                            condNeg<F>(R[t].y, c.y, e & 1);
+                            empty[t] = 0;
+                            continue;
+                        }
+                        if (sameElem(R[t].x, px)) {
+                            // P + P or P − P: the complete formulas.
+                            Affine p;
+                            p.x = px;
+                            condNeg<F>(p.y, c.y, e & 1);
                             Point q;
                             G.copy(q, R[t]);
                             G.add(q, q, p);
@@ -338,24 +633,67 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, uint64
                             else G.copy(R[t], q);
                             continue;
                         }
-                        pre[active.size()] = accI;
+                        F::sub(den[nD + active.size()], px, R[t].x);
                         active.push_back(e);
-                        F::sub(dx, c.x, R[t].x);
-                        F::mul(accI, accI, dx);
                     }
-                    if (active.empty()) continue;
-                    Elem invAll, invK;
-                    F::inv(invAll, accI);
-                    for (int64_t k = (int64_t)active.size() - 1; k >= 0; k--) {
-                        const uint32_t e = active[k], t = e >> 1;
-                        Affine p = chain[j * nB + groupOf[t]];
-                        if (e & 1) F::neg(p.y, p.y);
-                        Affine &r = R[t];
-                        F::mul(invK, invAll, pre[k]);
-                        F::sub(dx, p.x, r.x);
-                        F::mul(invAll, invAll, dx);
-                        addWithInverse<F>(r, r, p, invK);
+                    const size_t nA = active.size();
+                    batchInvert<F>(den.data(), pre.data(), nD + nA);
+                    size_t k = 0;
+                    for (; k + 1 < nD; k += 2) {
+                        const uint32_t c0 = dbl[k], c1 = dbl[k + 1];
+                        doublePair<F>(next[c0], cur[c0], den[k], next[c1], cur[c1], den[k + 1]);
                     }
+                    if (k < nD) doubleWithInverse<F>(next[dbl[k]], cur[dbl[k]], den[k]);
+                    const Elem *inv = &den[nD];
+                    for (k = 0; k + 1 < nA; k += 2) {
+                        const uint32_t e0 = active[k], e1 = active[k + 1];
+                        const uint32_t ch0 = chainOff[groupOf[e0 >> 5]] + ((e0 >> 1) & 7), ch1 = chainOff[groupOf[e1 >> 5]] + ((e1 >> 1) & 7);
+                        Elem py0, py1;
+                        condNeg<F>(py0, cur[ch0].y, e0 & 1);
+                        condNeg<F>(py1, cur[ch1].y, e1 & 1);
+                        addPair<F>(R[e0 >> SH], xOf(e0, ch0), py0, inv[k], R[e1 >> SH], xOf(e1, ch1), py1, inv[k + 1]);
+                    }
+                    if (k < nA) {
+                        const uint32_t e = active[k], ch = chainOff[groupOf[e >> 5]] + ((e >> 1) & 7);
+                        Affine p;
+                        p.x = xOf(e, ch);
+                        condNeg<F>(p.y, cur[ch].y, e & 1);
+                        addWithInverse<F>(R[e >> SH], R[e >> SH], p, inv[k]);
+                    }
+                    cur.swap(next);
+                }
+                if constexpr (GLV) {
+                    // prod = the k1 sum + the k2 sum (one inversion), the special cases complete.
+                    Affine *P = &prod[u0];
+                    active.clear();
+                    for (uint64_t t = 0; t < nT; t++) {
+                        const Affine &a = R[2 * t], &b = R[2 * t + 1];
+                        uint8_t &et = empty[t];  // from here on: the term's empty flag (t ≤ 2t)
+                        const bool ea = empty[2 * t], eb = empty[2 * t + 1];
+                        if (ea || eb) {
+                            if (!ea) P[t] = a;
+                            else if (!eb) P[t] = b;
+                            et = ea && eb;
+                            continue;
+                        }
+                        et = 0;
+                        if (sameElem(a.x, b.x)) {
+                            Point q;
+                            G.copy(q, const_cast<Affine &>(a));
+                            G.add(q, q, const_cast<Affine &>(b));
+                            if (G.isZero(q)) et = 1;
+                            else G.copy(P[t], q);
+                            continue;
+                        }
+                        F::sub(den[active.size()], b.x, a.x);
+                        active.push_back((uint32_t)t);
+                    }
+                    batchInvert<F>(den.data(), pre.data(), active.size());
+                    for (size_t k = 0; k < active.size(); k++) {
+                        const uint32_t t = active[k];
+                        addWithInverse<F>(P[t], R[2 * t], R[2 * t + 1], den[k]);
+                    }
+                    R = P;
                 }
                 for (uint64_t t = 0; t < nT; t++) {
                     if (empty[t]) memset((void *)&R[t], 0, sizeof(Affine));
