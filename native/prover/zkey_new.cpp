@@ -876,17 +876,18 @@ void zkeyNew(const std::string &r1csPath, const std::string &ptauPath, const std
     const std::vector<G2PointAffine> B2 = combine(G2, nVars, nUnits, buildG2);
     step("B2 points");
 
-    // The coefficients (section 4): value · R² mod r.
-    std::vector<uint8_t> coefs(4 + nCoefs * (12 + N8));
-    {
-        uint32_t nc = (uint32_t)nCoefs;
-        memcpy(coefs.data(), &nc, 4);
+    // The coefficients (section 4): value · R² mod r, one record per A and B term (then the
+    // public signals' rows of A), written chunk by chunk when the key is written (at 2^23 the
+    // section is about 5.6 GB: it is never in memory whole).
+    const uint64_t REC = 12 + N8;
+    auto coefRecords = [&](uint8_t *out, uint64_t from, uint64_t count) {
 #pragma omp parallel for schedule(static)
-        for (int64_t i = 0; i < (int64_t)nCoefs; i++) {
-            uint8_t *rec = &coefs[4 + i * (12 + N8)];
+        for (int64_t q = 0; q < (int64_t)count; q++) {
+            const uint64_t i = from + (uint64_t)q;
+            uint8_t *rec = out + q * REC;
             uint32_t m, c, s;
             const uint8_t *v;
-            if (i < (int64_t)k.ab.size()) {
+            if (i < k.ab.size()) {
                 m = k.ab[i].first;
                 c = k.ab[i].second->c;
                 s = k.ab[i].second->s;
@@ -906,7 +907,7 @@ void zkeyNew(const std::string &r1csPath, const std::string &ptauPath, const std
             Fr.toMontgomery(e, e);
             memcpy(rec + 12, e.v, 32);
         }
-    }
+    };
 
     // H: the odd Lagrange points of the domain 2n; hashed as snarkjs does, τ^(i+n) − τ^i.
     std::vector<G1PointAffine> H(n), hashH(nHashH);
@@ -974,8 +975,17 @@ void zkeyNew(const std::string &r1csPath, const std::string &ptauPath, const std
     o.write(&g2, G2B);  // γ
     o.write(&g1, G1B);  // δ1
     o.write(&g2, G2B);  // δ2
-    o.section(4, coefs.size());
-    o.write(coefs.data(), coefs.size());
+    o.section(4, 4 + nCoefs * REC);
+    o.u32((uint32_t)nCoefs);
+    {
+        const uint64_t CHUNK = 1 << 18;
+        std::vector<uint8_t> buf(std::min<uint64_t>(nCoefs, CHUNK) * REC);
+        for (uint64_t c0 = 0; c0 < nCoefs; c0 += CHUNK) {
+            const uint64_t m = std::min(CHUNK, nCoefs - c0);
+            coefRecords(buf.data(), c0, m);
+            o.write(buf.data(), m * REC);
+        }
+    }
     o.section(3, (nPub + 1) * G1B);
     o.write(IC, (nPub + 1) * G1B);
     o.section(9, n * G1B);
