@@ -78,6 +78,24 @@ inline bool below(const uint8_t *p, const uint64_t *m) {
     return false;
 }
 
+/** An affine point's coordinates are below q and it is at infinity or on the curve (checkPoints' test of one point). */
+template <typename Curve, typename FieldE>
+inline bool validPoint(Curve &G, const typename Curve::PointAffine &pt) {
+    typedef typename Curve::PointAffine Affine;
+    const size_t limbsPerCoord = sizeof(FieldE) / 32;
+    Affine &p = const_cast<Affine &>(pt);
+    const uint8_t *raw = (const uint8_t *)&p;
+    for (size_t k = 0; k < 2 * limbsPerCoord; k++)
+        if (!below(raw + 32 * k, Fq_rawq)) return false;
+    if (G.isZero(p)) return true;
+    FieldE y2, x3;
+    G.F.square(y2, p.y);
+    G.F.square(x3, p.x);
+    G.F.mul(x3, x3, p.x);
+    G.F.add(x3, x3, G.b());
+    return G.F.eq(y2, x3);
+}
+
 /**
  * Checks that every point of `n` affine points at `data` has coordinates below q and lies on
  * its curve (or is the point at infinity, stored as zeros), in parallel. Catches a corrupted file
@@ -86,25 +104,10 @@ inline bool below(const uint8_t *p, const uint64_t *m) {
 template <typename Curve, typename FieldE>
 inline void checkPoints(Curve &G, const typename Curve::PointAffine *pts, uint64_t n, const BinFile &f, const std::string &name,
                         const char *kind = "key") {
-    typedef typename Curve::PointAffine Affine;
-    const size_t limbsPerCoord = sizeof(FieldE) / 32;
     int64_t bad = -1;
 #pragma omp parallel for schedule(static) reduction(max : bad)
-    for (int64_t i = 0; i < (int64_t)n; i++) {
-        Affine &p = const_cast<Affine &>(pts[i]);
-        const uint8_t *raw = (const uint8_t *)&p;
-        bool ok = true;
-        for (size_t k = 0; k < 2 * limbsPerCoord; k++) ok = ok && below(raw + 32 * k, Fq_rawq);
-        if (ok && !G.isZero(p)) {
-            FieldE y2, x3;
-            G.F.square(y2, p.y);
-            G.F.square(x3, p.x);
-            G.F.mul(x3, x3, p.x);
-            G.F.add(x3, x3, G.b());
-            ok = G.F.eq(y2, x3);
-        }
-        if (!ok) bad = i > bad ? i : bad;
-    }
+    for (int64_t i = 0; i < (int64_t)n; i++)
+        if (!validPoint<Curve, FieldE>(G, pts[i])) bad = i > bad ? i : bad;
     if (bad >= 0) f.fail(name + " point " + std::to_string(bad) + " is not on the curve (corrupted " + kind + ")");
 }
 

@@ -42,6 +42,7 @@
 #include "blake2b.hpp"
 #include "common.hpp"
 #include "pippenger.hpp"
+#include "wnaf.hpp"
 
 using namespace AltBn128;
 
@@ -160,56 +161,6 @@ struct OutTerm {
 };
 
 const uint8_t ONE[32] = {1};
-
-/**
- * The width-w non-adjacent form of the scalar `k` (4 little-endian words, below 2^253): its
- * nonzero digits, odd and below 2^(w−1) in absolute value, each at least w positions above the
- * one before, `emit(position, digit)` lowest first (w = 2: the NAF, digits ±1). Returns the digit
- * count (the highest nonzero digit's position + 1; 0 for k = 0).
- */
-template <typename Emit>
-__attribute__((always_inline)) inline unsigned wnaf(const uint64_t k[4], unsigned w, Emit &&emit) {
-    uint64_t v[4] = {k[0], k[1], k[2], k[3]};
-    const uint64_t mask = ((uint64_t)1 << w) - 1, half = (uint64_t)1 << (w - 1);
-    unsigned pos = 0, len = 0;
-    for (;;) {
-        unsigned z;  // v's trailing zeros: shift them out
-        if (v[0]) z = __builtin_ctzll(v[0]);
-        else if (v[1]) z = 64 + __builtin_ctzll(v[1]);
-        else if (v[2]) z = 128 + __builtin_ctzll(v[2]);
-        else if (v[3]) z = 192 + __builtin_ctzll(v[3]);
-        else return len;
-        for (; z >= 64; z -= 64, pos += 64) {
-            v[0] = v[1];
-            v[1] = v[2];
-            v[2] = v[3];
-            v[3] = 0;
-        }
-        if (z) {
-            v[0] = (v[0] >> z) | (v[1] << (64 - z));
-            v[1] = (v[1] >> z) | (v[2] << (64 - z));
-            v[2] = (v[2] >> z) | (v[3] << (64 - z));
-            v[3] >>= z;
-            pos += z;
-        }
-        const uint64_t d = v[0] & mask;
-        int digit;
-        if (d >= half) {  // d − 2^w: v += 2^w − d
-            digit = (int)d - (int)(mask + 1);
-            u128 c = (u128)v[0] + (mask + 1 - d);
-            v[0] = (uint64_t)c;
-            for (int l = 1; l < 4 && (c >> 64); l++) {
-                c = (u128)v[l] + 1;
-                v[l] = (uint64_t)c;
-            }
-        } else {
-            digit = (int)d;
-            v[0] -= d;
-        }
-        emit(pos, digit);
-        len = pos + 1;
-    }
-}
 
 /** The scalar of a coefficient: itself, or r − coef (and *negated set) if it is above (r − 1)/2. */
 std::array<uint64_t, 4> reduced(const uint8_t *coef, const uint64_t halfR[4], bool *negated = nullptr) {
@@ -360,52 +311,17 @@ void batchInvert(Elem *d, Elem *pre, size_t n) {
     d[0] = i0;
 }
 
-/**
- * Two affine additions r_i += (px_i, py_i) (r_0, r_1 distinct), given inv_i = 1/(px_i − r_i.x):
- * addWithInverse's steps, the two's interleaved so that their multiplications overlap.
- */
+/** fromSlope (affine.hpp) for two points at once, interleaved so that their multiplications overlap. r_i may be a_i. */
 template <typename F, typename Affine, typename Elem>
-__attribute__((always_inline)) inline void addPair(Affine &r0, const Elem &px0, const Elem &py0, const Elem &inv0, Affine &r1, const Elem &px1,
-                                                   const Elem &py1, const Elem &inv1) {
-    Elem l0, l1, x0, x1, t0, t1;
-    F::sub(l0, py0, r0.y);
-    F::sub(l1, py1, r1.y);
-    F::mul(l0, l0, inv0);
-    F::mul(l1, l1, inv1);
+__attribute__((always_inline)) inline void fromSlopePair(Affine &r0, const Affine &a0, const Elem &px0, const Elem &l0, Affine &r1, const Affine &a1,
+                                                         const Elem &px1, const Elem &l1) {
+    Elem x0, x1, t0, t1;
     F::sqr(x0, l0);
     F::sqr(x1, l1);
-    F::sub(x0, x0, r0.x);
-    F::sub(x1, x1, r1.x);
+    F::sub(x0, x0, a0.x);
+    F::sub(x1, x1, a1.x);
     F::sub(x0, x0, px0);
     F::sub(x1, x1, px1);
-    F::sub(t0, r0.x, x0);
-    F::sub(t1, r1.x, x1);
-    F::mul(t0, t0, l0);
-    F::mul(t1, t1, l1);
-    F::sub(r0.y, t0, r0.y);
-    F::sub(r1.y, t1, r1.y);
-    r0.x = x0;
-    r1.x = x1;
-}
-
-/** Two affine doublings r_i = 2a_i (r_i not a_i), given inv_i = 1/(2·a_i.y): doubleWithInverse's steps, interleaved. */
-template <typename F, typename Affine, typename Elem>
-__attribute__((always_inline)) inline void doublePair(Affine &r0, const Affine &a0, const Elem &inv0, Affine &r1, const Affine &a1, const Elem &inv1) {
-    Elem l0, l1, s0, s1, x0, x1, t0, t1;
-    F::sqr(s0, a0.x);
-    F::sqr(s1, a1.x);
-    F::add(l0, s0, s0);
-    F::add(l1, s1, s1);
-    F::add(l0, l0, s0);
-    F::add(l1, l1, s1);
-    F::mul(l0, l0, inv0);
-    F::mul(l1, l1, inv1);
-    F::sqr(x0, l0);
-    F::sqr(x1, l1);
-    F::sub(x0, x0, a0.x);
-    F::sub(x1, x1, a1.x);
-    F::sub(x0, x0, a0.x);
-    F::sub(x1, x1, a1.x);
     F::sub(t0, a0.x, x0);
     F::sub(t1, a1.x, x1);
     F::mul(t0, t0, l0);
@@ -414,6 +330,36 @@ __attribute__((always_inline)) inline void doublePair(Affine &r0, const Affine &
     F::sub(r1.y, t1, a1.y);
     r0.x = x0;
     r1.x = x1;
+}
+
+/**
+ * Two affine additions r_i += (px_i, py_i) (r_0, r_1 distinct), given inv_i = 1/(px_i − r_i.x):
+ * addWithInverse's steps, the two's interleaved so that their multiplications overlap.
+ */
+template <typename F, typename Affine, typename Elem>
+__attribute__((always_inline)) inline void addPair(Affine &r0, const Elem &px0, const Elem &py0, const Elem &inv0, Affine &r1, const Elem &px1,
+                                                   const Elem &py1, const Elem &inv1) {
+    Elem l0, l1;
+    F::sub(l0, py0, r0.y);
+    F::sub(l1, py1, r1.y);
+    F::mul(l0, l0, inv0);
+    F::mul(l1, l1, inv1);
+    fromSlopePair<F>(r0, r0, px0, l0, r1, r1, px1, l1);
+}
+
+/** Two affine doublings r_i = 2a_i (r_i not a_i), given inv_i = 1/(2·a_i.y): doubleWithInverse's steps, interleaved. */
+template <typename F, typename Affine, typename Elem>
+__attribute__((always_inline)) inline void doublePair(Affine &r0, const Affine &a0, const Elem &inv0, Affine &r1, const Affine &a1, const Elem &inv1) {
+    Elem l0, l1, s0, s1;
+    F::sqr(s0, a0.x);
+    F::sqr(s1, a1.x);
+    F::add(l0, s0, s0);
+    F::add(l1, s1, s1);
+    F::add(l0, l0, s0);
+    F::add(l1, l1, s1);
+    F::mul(l0, l0, inv0);
+    F::mul(l1, l1, inv1);
+    fromSlopePair<F>(r0, a0, a0.x, l0, r1, a1, a1.x, l1);
 }
 
 /**

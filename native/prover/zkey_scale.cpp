@@ -33,6 +33,7 @@
 #include "affine.hpp"
 #include "alt_bn128.hpp"
 #include "common.hpp"
+#include "wnaf.hpp"
 
 using namespace AltBn128;
 
@@ -48,51 +49,11 @@ constexpr int W = 5;                      // NAF width: digits odd, |d| < 2^(W�
 constexpr int TABLE = 1 << (W - 2);       // odd multiples 1, 3, …, 2^(W−1) − 1 of the base
 constexpr uint64_t CHUNK = 1 << 10;       // points one thread steps in lockstep (their table: 512 KiB)
 
-/** Width-W NAF of the 256-bit little-endian k, lowest digit first. */
-std::vector<int> wnaf(const uint64_t k0[4]) {
-    uint64_t k[5] = {k0[0], k0[1], k0[2], k0[3], 0};
-    std::vector<int> d;
-    auto zero = [&]() { return !(k[0] | k[1] | k[2] | k[3] | k[4]); };
-    while (!zero()) {
-        int digit = 0;
-        if (k[0] & 1) {
-            digit = (int)(k[0] & ((1u << W) - 1));
-            if (digit >= (1 << (W - 1))) digit -= 1 << W;
-            // k −= digit
-            if (digit > 0) {
-                uint64_t borrow = (uint64_t)digit;
-                for (int l = 0; l < 5 && borrow; l++) {
-                    uint64_t o = k[l];
-                    k[l] -= borrow;
-                    borrow = o < borrow ? 1 : 0;
-                }
-            } else {
-                uint64_t carry = (uint64_t)(-digit);
-                for (int l = 0; l < 5 && carry; l++) {
-                    uint64_t o = k[l];
-                    k[l] += carry;
-                    carry = k[l] < o ? 1 : 0;
-                }
-            }
-        }
-        d.push_back(digit);
-        for (int l = 0; l < 4; l++) k[l] = (k[l] >> 1) | (k[l + 1] << 63);
-        k[4] >>= 1;
-    }
+/** The scalar's width-W NAF digit by digit, lowest first (zeros included). */
+std::vector<int> digitsOf(const uint64_t k[4]) {
+    std::vector<int> d(256, 0);
+    d.resize(wnaf(k, W, [&](unsigned pos, int digit) { d[pos] = digit; }));
     return d;
-}
-
-/** On the curve y² = x³ + 3, coordinates below q (or the point at infinity). */
-bool valid(const Affine &p) {
-    const uint8_t *raw = (const uint8_t *)&p;
-    if (!below(raw, Fq_rawq) || !below(raw + 32, Fq_rawq)) return false;
-    if (isZeroAffine(p)) return true;
-    Elem y2, x3;
-    G1.F.square(y2, const_cast<Elem &>(p.y));
-    G1.F.square(x3, const_cast<Elem &>(p.x));
-    G1.F.mul(x3, x3, const_cast<Elem &>(p.x));
-    G1.F.add(x3, x3, G1.b());
-    return G1.F.eq(y2, x3);
 }
 
 /**
@@ -208,7 +169,7 @@ std::vector<std::pair<uint32_t, SectionPos>> sections(int fd, const std::string 
 
 void zkeyScale(const std::string &file, const uint64_t k[4]) {
     checkMontConstants(Fq_rawq, Fr_rawq);
-    const std::vector<int> digits = wnaf(k);
+    const std::vector<int> digits = digitsOf(k);
     if (digits.empty()) throw std::runtime_error("the scalar is 0");
     int fd = open(file.c_str(), O_RDWR);
     if (fd < 0) throw std::runtime_error("cannot open " + file + ": " + strerror(errno));
@@ -232,7 +193,7 @@ void zkeyScale(const std::string &file, const uint64_t k[4]) {
                 int64_t bad = -1;
 #pragma omp parallel for schedule(static) reduction(max : bad)
                 for (int64_t i = 0; i < (int64_t)m; i++)
-                    if (!valid(buf[i])) bad = std::max<int64_t>(bad, i);
+                    if (!validPoint<Curve<RawFq>, Elem>(G1, buf[i])) bad = std::max<int64_t>(bad, i);
                 if (bad >= 0)
                     throw std::runtime_error(file + ": section " + std::to_string(want) + " point " + std::to_string(b0 + bad) + " is not on the curve (corrupted key)");
 #pragma omp parallel

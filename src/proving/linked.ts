@@ -23,14 +23,14 @@
 // linked value (a clear error, never a proof). Padding slots with the same input share one
 // witness computation (at N = 448 most slots of a batch are padding).
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { accountLeaf } from "../model/account.js";
 import type { Hasher } from "../model/crypto.js";
 import type { CircuitParams } from "../model/params.js";
 import { domainHash } from "../model/tx.js";
 import { rootFromProof, treeLevels } from "../model/tree.js";
-import { tempPathFor } from "../util/fs.js";
+import { cachedBuild } from "./build.js";
 import { compileCircuit, type CompiledCircuit } from "./circom.js";
 import {
   type LinkLayout,
@@ -86,8 +86,8 @@ export function linkedKey(shellKey: string, transferKey: string): string {
 
 /**
  * Compiles both parts of `label`'s linked circuit (cached by compileCircuit) and links them into
- * cacheDir()/circuits/<label>-<key>/, or returns that directory if it is complete. The directory
- * appears whole (tmp + rename); a concurrent identical build just loses the rename.
+ * cacheDir()/circuits/<label>-<key>/, or returns that directory if it is complete (build.ts
+ * cachedBuild: the directory appears whole, concurrent builds wait for one lock and reuse it).
  */
 export async function compileLinked(label: string, shape: LinkShape, log: (m: string) => void = () => {}): Promise<LinkedCircuit> {
   const labels = partLabels(shape);
@@ -98,30 +98,23 @@ export async function compileLinked(label: string, shape: LinkShape, log: (m: st
   const key = linkedKey(shell.key, transfer.key);
   const dir = path.join(cacheDir(), "circuits", `${label}-${key}`);
   const out = { label, key, dir, r1cs: path.join(dir, "linked.r1cs"), layoutFile: path.join(dir, "layout.json"), shell, transfer };
-  if (existsSync(path.join(dir, "DONE"))) return { ...out, layout: readLayout(out.layoutFile) };
-
-  const tmp = tempPathFor(dir);
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  try {
-    const layout = linkLayout(shape, shell, transfer);
-    const stats = linkR1cs(layout, shell.r1cs, transfer.r1cs, path.join(tmp, "linked.r1cs"));
-    writeFileSync(path.join(tmp, "layout.json"), layoutToJson(layout));
-    writeFileSync(path.join(tmp, "DONE"), new Date().toISOString());
-    log(
-      `${label}: linked ${layout.linked.nConstraints} constraints = ${layout.shell.nConstraints} + ${shape.batchSize} × ${layout.transfer.nConstraints} ` +
-        `in ${stats.seconds.toFixed(1)} s (${(stats.bytes / 2 ** 20).toFixed(0)} MiB)`,
-    );
-    try {
-      rmSync(dir, { recursive: true, force: true });
-      renameSync(tmp, dir);
-    } catch (e) {
-      if (!existsSync(path.join(dir, "DONE"))) throw e;
-    }
-    return { ...out, layout };
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  await cachedBuild(dir, {
+    format: LINK_FORMAT,
+    files: ["linked.r1cs", "layout.json"],
+    log,
+    build: async (tmp) => {
+      mkdirSync(tmp, { recursive: true });
+      const layout = linkLayout(shape, shell, transfer);
+      const stats = linkR1cs(layout, shell.r1cs, transfer.r1cs, path.join(tmp, "linked.r1cs"));
+      writeFileSync(path.join(tmp, "layout.json"), layoutToJson(layout));
+      log(
+        `${label}: linked ${layout.linked.nConstraints} constraints = ${layout.shell.nConstraints} + ${shape.batchSize} × ${layout.transfer.nConstraints} ` +
+          `in ${stats.seconds.toFixed(1)} s (${(stats.bytes / 2 ** 20).toFixed(0)} MiB)`,
+      );
+      return {};
+    },
+  });
+  return { ...out, layout: readLayout(out.layoutFile) };
 }
 
 // ---------------------------------------------------------------------------------------------

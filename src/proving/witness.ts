@@ -151,13 +151,17 @@ export function setupMainSource(manifest: Pick<SetupManifest, "label" | "params"
       throw new CppWitnessUnavailable(`C++ witness generator for circuit "${manifest.label}" unavailable: its main source is unknown (${file} is missing)`);
     main = readFileSync(file, "utf8");
   }
-  const now = circuitKey(main);
-  if (now !== manifest.circuitKey) {
-    throw new CppWitnessUnavailable(
-      `C++ witness generator for circuit "${manifest.label}" unavailable: the circuit sources changed since its setup (circuit key ${manifest.circuitKey}, now ${now})`,
-    );
-  }
+  checkSetupKey(manifest.label, main, manifest.circuitKey, "its setup");
   return main;
+}
+
+/** Throws CppWitnessUnavailable unless `main` still compiles to the circuit key a setup recorded (the sources did not change since `since`). */
+function checkSetupKey(label: string, main: string, key: string, since: string): void {
+  const now = circuitKey(main);
+  if (now !== key)
+    throw new CppWitnessUnavailable(
+      `C++ witness generator for circuit "${label}" unavailable: the circuit sources changed since ${since} (circuit key ${key}, now ${now})`,
+    );
 }
 
 /** The C++ generator of a set-up circuit (see setupMainSource and buildCppWitness). */
@@ -188,13 +192,7 @@ export async function buildLinkedCppWitness(
   const labels = partLabels(shape);
   const mains = partMains(shape);
   const keys = { shell: manifest.linked.shellKey, transfer: manifest.linked.transferKey };
-  for (const part of ["shell", "transfer"] as const) {
-    const now = circuitKey(mains[part]);
-    if (now !== keys[part])
-      throw new CppWitnessUnavailable(
-        `C++ witness generator for circuit "${labels[part]}" unavailable: the circuit sources changed since the setup of ${manifest.label} (circuit key ${keys[part]}, now ${now})`,
-      );
-  }
+  for (const part of ["shell", "transfer"] as const) checkSetupKey(labels[part], mains[part], keys[part], `the setup of ${manifest.label}`);
   return { shell: await buildCppWitness(labels.shell, mains.shell, opts), transfer: await buildCppWitness(labels.transfer, mains.transfer, opts) };
 }
 
