@@ -521,8 +521,12 @@ std::vector<typename Curve::PointAffine> combine(Curve &G, uint64_t nOut, uint64
                 // Position by position: the additions of the terms' digits at j (±d · 2^j · base)
                 // and the doublings of the chains with digits beyond j, all of them from row j,
                 // sharing one inversion.
-                pre.resize(std::max<size_t>(pre.size(), nT + nCh));
-                den.resize(std::max<size_t>(den.size(), nT + nCh));
+                // One denominator per doubling chain and per digit at a position: with GLV a term
+                // has two digit strings (k1, k2), both of which can have a digit at the same
+                // position (terms sharing one coefficient all do at once), so up to 2 · nT of them.
+                const size_t maxDen = nCh + (GLV ? 2 : 1) * nT;
+                pre.resize(std::max<size_t>(pre.size(), maxDen));
+                den.resize(std::max<size_t>(den.size(), maxDen));
                 // The sums: per term, or with GLV per term its k1 and its k2 sums (accumulator
                 // e >> 4, the two digits of a position may be the same term's), added at the end.
                 const int SH = GLV ? 4 : 5;

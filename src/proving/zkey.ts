@@ -15,7 +15,8 @@
 // `zkr ceremony` (init, verify, finalize). A cached initial key is only ever one this machine
 // computed itself; a ceremony's published circuit_0000.zkey is never trusted in its place.
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { readBinFile, readSection } from "@iden3/binfileutils";
 import { blake2b } from "@noble/hashes/blake2";
@@ -186,6 +187,8 @@ export interface InitialZkeyOptions {
   zkeyNew?: ZkeyNewChoice;
   /** How the native program is built (the compiler; see native.ts). */
   nativeBuild?: Omit<NativeBuildOptions, "log">;
+  /** The memory the snarkjs fallback may count on (default os.totalmem(); see snarkjsZkeyNewTooBig). */
+  memoryBytes?: number;
 }
 
 /** The fallback reasons "auto" has logged in this process (each once). */
@@ -249,6 +252,20 @@ export async function initialZkey(
 }
 
 /**
+ * Why snarkjs's `zkey new` cannot make the key of an r1cs of `r1csBytes` on this machine, or
+ * undefined. It holds the constraints as JS objects, several times the file: on the 6.26 GB r1cs
+ * of prod_d12_b448 it passed 24 GB (3.8× the file) at 13 % of the constraints and was killed by
+ * the kernel, taking the whole setup with it. So the automatic fallback from the native program is
+ * refused when the r1cs is over a tenth of the memory (about 2.4 GB on 24 GiB; prod_d12_b32's
+ * is 0.5 GB), instead of running the machine out of memory; `zkeyNew: "snarkjs"` still tries.
+ */
+export function snarkjsZkeyNewTooBig(r1csBytes: number, memBytes = os.totalmem()): string | undefined {
+  if (r1csBytes * 10 <= memBytes) return undefined;
+  const gb = (b: number) => (b / 1e9).toFixed(1);
+  return `its r1cs is ${gb(r1csBytes)} GB, and snarkjs holds its constraints in memory at several times that (this machine has ${gb(memBytes)} GB)`;
+}
+
+/**
  * Writes the initial key of `r1cs` for `ptau` to `file` with the chosen `zkey new`; returns which
  * one wrote it. With "auto", a native program that cannot be built or fails gives way to snarkjs
  * (which then decides about the inputs), the reason logged once per process.
@@ -266,11 +283,13 @@ export async function zkeyNew(label: string, r1cs: string, ptau: string, file: s
     } catch (e) {
       if (choice === "native") throw e;
       const reason = (e as Error).message;
+      rmSync(file, { force: true });
+      const tooBig = snarkjsZkeyNewTooBig(statSync(r1cs).size, opts.memoryBytes);
+      if (tooBig) throw new Error(`${reason}; and snarkjs zkey new cannot take over: ${tooBig}`, { cause: e });
       if (!reportedFallbacks.has(reason)) {
         reportedFallbacks.add(reason);
         log(`${reason}; using snarkjs zkey new`);
       }
-      rmSync(file, { force: true });
     }
   }
   log(`${label}: phase 2 initial key (snarkjs zkey new)`);

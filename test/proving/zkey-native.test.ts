@@ -7,7 +7,7 @@
 // file; initialZkey's choice between it and snarkjs, with the fallback when it cannot be built.
 // Needs g++ (OpenMP), nasm and libgmp-dev (scripts/ensure-witness-toolchain.sh); skipped
 // without them.
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
@@ -17,7 +17,7 @@ import { withCurve } from "../../src/proving/curve.js";
 import { generateFastDevPtau } from "../../src/proving/fastptau.js";
 import { buildNativeProver, type NativeProver, NativeProverUnavailable, NativeZkeyNewError, nativeZkeyNew } from "../../src/proving/native.js";
 import { type PtauInfo } from "../../src/proving/manifest.js";
-import { initialZkey, sha256Hex } from "../../src/proving/zkey.js";
+import { initialZkey, sha256Hex, snarkjsZkeyNewTooBig } from "../../src/proving/zkey.js";
 import { readR1csInfo, requiredPower, snarkjsPastEndHPoint } from "../../src/proving/ptau.js";
 import { poseidonChainMain, rejection, skipWithoutNativeToolchain, tinyMain, useTempCache } from "./fixtures.js";
 
@@ -49,6 +49,26 @@ const SQUARES_MAIN = [
   "  out <== s[n];",
   "}",
   "component main = Squares(16400);",
+  "",
+].join("\n");
+
+/**
+ * One constraint whose A has 400 terms of one large coefficient: every term's two GLV halves have
+ * their digits at the same positions, so a position can hold two digits per term (a key this
+ * program once wrote past the end of its buffer for, at prod_d12_b448's shell).
+ */
+const SHARED_COEFFICIENT_MAIN = [
+  "pragma circom 2.1.6;",
+  "template Shared(n) {",
+  "  signal input x[n];",
+  "  signal input y;",
+  "  signal output out;",
+  "  var k = 2 ** 200 + 987654321987654321;",
+  "  var sum = 0;",
+  "  for (var i = 0; i < n; i++) sum += k * x[i];",
+  "  out <== sum * y;",
+  "}",
+  "component main = Shared(400);",
   "",
 ].join("\n");
 
@@ -91,6 +111,7 @@ describe("native zkey new: the phase-2 initial key, byte-identical to snarkjs's"
     circuits.tiny = await compileCircuit("zkrtest_zkeynew_tiny", tinyMain(2));
     circuits.publicInput = await compileCircuit("zkrtest_zkeynew_pub", PUBLIC_INPUT_MAIN);
     circuits.noPublic = await compileCircuit("zkrtest_zkeynew_nopub", NO_PUBLIC_MAIN);
+    circuits.sharedCoefficient = await compileCircuit("zkrtest_zkeynew_shared", SHARED_COEFFICIENT_MAIN);
     for (const [name, c] of Object.entries(circuits)) {
       const file = path.join(work, `${name}-snarkjs.zkey`);
       await withCurve(() => zKey.newZKey(c.r1cs, ptau.path, file));
@@ -109,7 +130,7 @@ describe("native zkey new: the phase-2 initial key, byte-identical to snarkjs's"
     return dir;
   }
 
-  for (const name of ["tiny", "publicInput", "noPublic"]) {
+  for (const name of ["tiny", "publicInput", "noPublic", "sharedCoefficient"]) {
     it(`writes the bytes snarkjs writes: ${name}`, async function () {
       const out = path.join(work, `${name}-native.zkey`);
       const r = await nativeZkeyNew(native, circuits[name]!.r1cs, ptau.path, out);
@@ -294,6 +315,21 @@ describe("native zkey new: the phase-2 initial key, byte-identical to snarkjs's"
       expect(reasons[0]).to.match(/^native prover unavailable: missing .*broken-g\+\+ \(Debian package g\+\+\).*; using snarkjs zkey new$/);
       const e = await rejection(initialZkey("zkrtest_zkeynew_other", circuits.tiny!, smallPtau, "test", log, { zkeyNew: "native", nativeBuild: { cxx } }));
       expect(e).to.be.instanceOf(NativeProverUnavailable);
+    });
+
+    it("auto does not fall back to snarkjs for an r1cs too big for its memory: a clear error, no key", async function () {
+      const cxx = path.join(work, "broken-g++");
+      const lines: string[] = [];
+      const memoryBytes = 5 * statSync(circuits.tiny!.r1cs).size; // snarkjs would need about ten times the r1cs
+      const e = await rejection(
+        initialZkey("zkrtest_zkeynew_toobig", circuits.tiny!, ptau, "test", (m) => lines.push(m), { nativeBuild: { cxx }, memoryBytes }),
+      );
+      expect(e.message).to.match(
+        /^native prover unavailable: .*; and snarkjs zkey new cannot take over: its r1cs is .* GB, and snarkjs holds its constraints in memory/,
+      );
+      expect(lines.filter((l) => l.includes("using snarkjs zkey new"))).to.deep.equal([]);
+      expect(snarkjsZkeyNewTooBig(492_860_480, 24 * 2 ** 30)).to.equal(undefined); // prod_d12_b32's linked r1cs on this machine
+      expect(snarkjsZkeyNewTooBig(6_568_707_348, 24 * 2 ** 30)).to.be.a("string"); // prod_d12_b448's
     });
 
     it("snarkjs: never builds or runs the native program", async function () {
