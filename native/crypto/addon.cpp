@@ -7,6 +7,8 @@
 //   init(constants: Buffer)            circomlibjs's constants (format below), once per process
 //   poseidon(...inputs: bigint)        bigint, or undefined if an input is negative or ≥ p
 //   verify(domain, word, R8x, R8y, S, ax, ay)   boolean, as verifySignature
+//   poseidonScalar(...inputs: bigint)  poseidon without AVX-512: what a CPU without IFMA runs (for the tests)
+//   avx512                             whether poseidon uses AVX-512 IFMA here (2 to 8 inputs)
 //
 // Values cross as BigInts (napi_get_value_bigint_words, four 64-bit words); a value that is
 // not a BigInt is a TypeError, a BigInt out of range is an answer (undefined, false), never an
@@ -26,21 +28,49 @@
 
 #include <atomic>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "babyjub.hpp"
+#include "poseidon_avx512.hpp"
 
 using namespace zkr;
 
 namespace {
 
+/** BMI2 (mulx) and ADX (adcx, adox): CPUID leaf 7, EBX bits 8 and 19. */
+bool cpuHasBmi2Adx() {
+    unsigned a, b, c, d;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+    return (b & (1u << 8)) && (b & (1u << 19));
+}
+
+/** AVX-512 F and IFMA (CPUID leaf 7, EBX bits 16 and 21) with the OS saving the vector state (XCR0: opmask, ZMM). */
+bool cpuHasAvx512Ifma() {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27))) return false;  // OSXSAVE
+    unsigned lo, hi;
+    asm volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    if ((lo & 0xe6) != 0xe6) return false;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+    return (b & (1u << 16)) && (b & (1u << 21));
+}
+
+const bool avx512 = cpuHasAvx512Ifma();
+
 struct Constants {
     std::vector<uint8_t> bytes;  // what init was given, to compare a later init against
     PoseidonWidth widths[POSEIDON_MAX_T + 1];  // by t
+    std::unique_ptr<PoseidonVec> vec[POSEIDON_MAX_T + 1];  // by t = 3..9, where the CPU has AVX-512 IFMA
     BabyJub curve;
+
+    Fr hash(const Fr* inputs, int n) const {
+        const int t = n + 1;
+        return vec[t] ? poseidon_avx512(widths[t], *vec[t], inputs) : poseidon(widths[t], inputs);
+    }
 };
 
 std::mutex initLock;
@@ -103,6 +133,8 @@ Constants* parse(const uint8_t* data, size_t n) {
             w.Pt.resize(p.size());
             for (int i = 0; i < t; i++)
                 for (int j = 0; j < t; j++) w.Mt[i * t + j] = m[j * t + i], w.Pt[i * t + j] = p[j * t + i];
+            // One input (t = 2) is as fast without: its state is one lane.
+            if (avx512 && t >= 3 && t <= 9) c->vec[t] = std::make_unique<PoseidonVec>(poseidon_avx512_constants(w));
         }
         BabyJub& b = c->curve;
         b.a = r.element();
@@ -117,13 +149,6 @@ Constants* parse(const uint8_t* data, size_t n) {
         delete c;
         throw;
     }
-}
-
-/** BMI2 (mulx) and ADX (adcx, adox): CPUID leaf 7, EBX bits 8 and 19. */
-bool cpuHasBmi2Adx() {
-    unsigned a, b, c, d;
-    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
-    return (b & (1u << 8)) && (b & (1u << 19));
 }
 
 napi_value throwError(napi_env env, const char* msg) {
@@ -172,7 +197,8 @@ napi_value Init(napi_env env, napi_callback_info info) {
     return nullptr;
 }
 
-napi_value Poseidon(napi_env env, napi_callback_info info) {
+/** Poseidon of the BigInt arguments with `vector` (the AVX-512 path where there is one) or the scalar path. */
+napi_value hashArgs(napi_env env, napi_callback_info info, bool vector) {
     const Constants* c = ready(env);
     if (!c) return nullptr;
     size_t argc = POSEIDON_MAX_T - 1;
@@ -197,10 +223,14 @@ napi_value Poseidon(napi_env env, napi_callback_info info) {
         return out;
     }
     u64 h[4];
-    fr::to_int(h, poseidon(c->widths[argc + 1], in));
+    fr::to_int(h, vector ? c->hash(in, (int)argc) : poseidon(c->widths[argc + 1], in));
     napi_create_bigint_words(env, 0, 4, h, &out);
     return out;
 }
+
+napi_value Poseidon(napi_env env, napi_callback_info info) { return hashArgs(env, info, true); }
+
+napi_value PoseidonScalar(napi_env env, napi_callback_info info) { return hashArgs(env, info, false); }
 
 napi_value Verify(napi_env env, napi_callback_info info) {
     const Constants* c = ready(env);
@@ -218,17 +248,21 @@ napi_value Verify(napi_env env, napi_callback_info info) {
         if (r == 0) in.inRange = false;
     }
     napi_value out;
-    napi_get_boolean(env, babyjub_verify(c->curve, c->widths[7], in), &out);
+    napi_get_boolean(env, babyjub_verify(c->curve, [c](const Fr* h) { return c->hash(h, 6); }, in), &out);
     return out;
 }
 
 }  // namespace
 
 NAPI_MODULE_INIT() {
+    napi_value hasAvx512;
+    napi_get_boolean(env, avx512, &hasAvx512);
     const napi_property_descriptor fns[] = {
         {"init", nullptr, Init, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
         {"poseidon", nullptr, Poseidon, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+        {"poseidonScalar", nullptr, PoseidonScalar, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
         {"verify", nullptr, Verify, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+        {"avx512", nullptr, nullptr, nullptr, nullptr, hasAvx512, napi_enumerable, nullptr},
     };
     napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);
     return exports;

@@ -130,11 +130,12 @@ struct SignatureInput {
 /**
  * The rule of src/model/keys.ts verifySignature: every coordinate and message field < p, S < l,
  * R8 and A on the curve, 8·A not the identity (on the curve, its x is 0 only then), and
- * S·B8 = R8 + c·(8·A) with c = Poseidon(R8x, R8y, ax, ay, domain, word) mod 2^128 (poseidon6:
- * the width t = 7). Checked as S_low·B8 + S_high·(2^128·B8) + c·(−8·A) = R8, the three 128-bit
+ * S·B8 = R8 + c·(8·A) with c = Poseidon(R8x, R8y, ax, ay, domain, word) mod 2^128 (poseidon6: the
+ * hash of six elements). Checked as S_low·B8 + S_high·(2^128·B8) + c·(−8·A) = R8, the three 128-bit
  * scalars in one pass of 4-bit windows (128 doublings).
  */
-inline bool babyjub_verify(const BabyJub& c, const PoseidonWidth& poseidon6, const SignatureInput& in) {
+template <class Poseidon6>
+bool babyjub_verify(const BabyJub& c, const Poseidon6& poseidon6, const SignatureInput& in) {
     using namespace babyjub_detail;
     if (!in.inRange) return false;
     for (const u64* v : {in.R8x, in.R8y, in.ax, in.ay, in.domain, in.word})
@@ -148,7 +149,7 @@ inline bool babyjub_verify(const BabyJub& c, const PoseidonWidth& poseidon6, con
 
     Fr h_in[6] = {rx, ry, ax, ay, fr::from_int(in.domain), fr::from_int(in.word)};
     u64 h[4];
-    fr::to_int(h, poseidon(poseidon6, h_in));
+    fr::to_int(h, poseidon6(h_in));
     const u64 ch[2] = {h[0], h[1]};  // c = the hash mod 2^128
 
     Point minusA8 = a8;

@@ -121,33 +121,45 @@ ZKR_INLINE void neg(Fr& r, const Fr& a) { sub(r, ZERO, a); }
     "movq %[" #R2 "], %[z]\n\tsbbq 16(%[p]), %[z]\n\tmovq %[" #R3 "], %%rdx\n\tsbbq 24(%[p]), %%rdx\n\t"                    \
     "cmovncq %[lo], %[" #R0 "]\n\tcmovncq %[hi], %[" #R1 "]\n\tcmovncq %[z], %[" #R2 "]\n\tcmovncq %%rdx, %[" #R3 "]\n\t"
 
-/** r = a·b·2^−256 mod p (CIOS: a row of a·b[i], then a reduction step, four times). */
+// CIOS: a row of a·b[i], then a reduction step, four times; the result is below 2p for inputs
+// below 2p (a·b < 4p² < p·2^256).
+#define ZKR_CIOS                                                                    \
+    "movq (%[b]), %%rdx\n\t"                                                        \
+    "mulxq (%[a]), %[t0], %[t1]\n\t"                                                \
+    "mulxq 8(%[a]), %[lo], %[t2]\n\taddq %[lo], %[t1]\n\t"                          \
+    "mulxq 16(%[a]), %[lo], %[t3]\n\tadcq %[lo], %[t2]\n\t"                         \
+    "mulxq 24(%[a]), %[lo], %[t4]\n\tadcq %[lo], %[t3]\n\tadcq $0, %[t4]\n\t"       \
+    ZKR_RED(t0, t1, t2, t3, t4) ZKR_ROW(8, t1, t2, t3, t4, t0) ZKR_RED(t1, t2, t3, t4, t0) \
+    ZKR_ROW(16, t2, t3, t4, t0, t1) ZKR_RED(t2, t3, t4, t0, t1) ZKR_ROW(24, t3, t4, t0, t1, t2) ZKR_RED(t3, t4, t0, t1, t2)
+#define ZKR_CIOS_OPERANDS                                                                                                                  \
+    : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [t4] "=&r"(t4), [lo] "=&r"(lo), [hi] "=&r"(hi), [z] "=&r"(z)      \
+    : [a] "r"(a), [b] "r"(b), [p] "r"(P), [n0] "m"(N0), "m"(*(const u64(*)[4])a), "m"(*(const u64(*)[4])b), "m"(P) \
+    : "rdx", "cc"
+
+/** r = a·b·2^−256 mod p, canonical (a, b below 2p). */
 ZKR_INLINE void mul(Fr& r, const Fr& a_, const Fr& b_) {
     u64 t0, t1, t2, t3, t4, lo, hi, z;
     const u64* a = a_.l;
     const u64* b = b_.l;
-    asm("movq (%[b]), %%rdx\n\t"
-        "mulxq (%[a]), %[t0], %[t1]\n\t"
-        "mulxq 8(%[a]), %[lo], %[t2]\n\taddq %[lo], %[t1]\n\t"
-        "mulxq 16(%[a]), %[lo], %[t3]\n\tadcq %[lo], %[t2]\n\t"
-        "mulxq 24(%[a]), %[lo], %[t4]\n\tadcq %[lo], %[t3]\n\tadcq $0, %[t4]\n\t"  //
-        ZKR_RED(t0, t1, t2, t3, t4)                                                 //
-        ZKR_ROW(8, t1, t2, t3, t4, t0)                                              //
-        ZKR_RED(t1, t2, t3, t4, t0)                                                 //
-        ZKR_ROW(16, t2, t3, t4, t0, t1)                                             //
-        ZKR_RED(t2, t3, t4, t0, t1)                                                 //
-        ZKR_ROW(24, t3, t4, t0, t1, t2)                                             //
-        ZKR_RED(t3, t4, t0, t1, t2)                                                 //
-        ZKR_FINAL_SUB(t4, t0, t1, t2)
-        : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [t4] "=&r"(t4), [lo] "=&r"(lo), [hi] "=&r"(hi), [z] "=&r"(z)
-        : [a] "r"(a), [b] "r"(b), [p] "r"(P), [n0] "m"(N0), "m"(*(const u64(*)[4])a), "m"(*(const u64(*)[4])b), "m"(P)
-        : "rdx", "cc");
+    asm(ZKR_CIOS ZKR_FINAL_SUB(t4, t0, t1, t2) ZKR_CIOS_OPERANDS);
+    r.l[0] = t4, r.l[1] = t0, r.l[2] = t1, r.l[3] = t2;
+}
+
+/**
+ * a·b·2^−256 mod p below 2p, not canonical (a, b below 2p): for a product that only feeds
+ * another product (Poseidon's x² and x⁴), the final subtraction saved.
+ */
+ZKR_INLINE void mul_below2p(Fr& r, const Fr& a_, const Fr& b_) {
+    u64 t0, t1, t2, t3, t4, lo, hi, z;
+    const u64* a = a_.l;
+    const u64* b = b_.l;
+    asm(ZKR_CIOS ZKR_CIOS_OPERANDS);
     r.l[0] = t4, r.l[1] = t0, r.l[2] = t1, r.l[3] = t2;
 }
 
 ZKR_INLINE void sqr(Fr& r, const Fr& a) { mul(r, a, a); }
 
-/** A sum of up to 17 products of canonical elements, unreduced: below 17·p² < 2^512. */
+/** A sum of products, unreduced: below 2^512 (27·p²; reduce takes up to 22·p²). */
 struct Wide {
     u64 w[8];
 };
@@ -180,7 +192,7 @@ ZKR_INLINE void mul_wide(u64 t[8], const u64* a, const u64* b) {
     t[0] = t0, t[1] = t1, t[2] = t2, t[3] = t3, t[4] = t4, t[5] = t5, t[6] = t6, t[7] = t7;
 }
 
-/** acc += a·b. The caller keeps the sum below 2^512 (at most 17 products of canonical elements). */
+/** acc += a·b. The caller keeps the sum below what reduce takes (22·p²). */
 ZKR_INLINE void mac(Wide& acc, const Fr& a, const Fr& b) {
     u64 t[8];
     mul_wide(t, a.l, b.l);
@@ -193,13 +205,14 @@ ZKR_INLINE void mac(Wide& acc, const Fr& a, const Fr& b) {
 }
 
 /**
- * r = acc·2^−256 mod p for a sum of at most N products (N ≤ 17). The low half is reduced
- * (Montgomery, to at most p) and the high half added: the result is below (1 + 0.19·N)·p, then
- * brought below p by subtracting 4p, 2p and p as that bound needs.
+ * r = acc·2^−256 mod p for acc below N·p² (a sum of N products of canonical elements is; N ≤ 22).
+ * The low half is reduced (Montgomery, to at most p) and the high half added: the result is below
+ * (1 + 0.19·N)·p < 2^256, then brought below p by subtracting 4p, 2p and p as that bound needs
+ * (below 2p, without the last, unless Canonical).
  */
-template <int N>
+template <int N, bool Canonical = true>
 ZKR_INLINE void reduce(Fr& r, const Wide& acc) {
-    static_assert(N >= 1 && N <= 17, "at most 17 products fit in a Wide");
+    static_assert(N >= 1 && N <= 22, "(1 + 0.19·N)·p must stay below 2^256");
     u64 t0 = acc.w[0], t1 = acc.w[1], t2 = acc.w[2], t3 = acc.w[3], t4 = 0, lo, hi, z;
     asm(ZKR_RED(t0, t1, t2, t3, t4)  //
         ZKR_RED(t1, t2, t3, t4, t0)  //
@@ -216,7 +229,7 @@ ZKR_INLINE void reduce(Fr& r, const Wide& acc) {
     u64 v[4] = {s[0], s[1], s[2], s[3]};
     if (N >= 16) csub(v, P4);
     if (N >= 6) csub(v, P2);
-    csub(v, P);
+    if (Canonical) csub(v, P);
     memcpy(r.l, v, 32);
 }
 

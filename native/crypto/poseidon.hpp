@@ -30,10 +30,11 @@ struct PoseidonWidth {
 
 namespace poseidon_detail {
 
+/** x⁵ (x below 2p; canonical result). */
 ZKR_INLINE void pow5(Fr& x) {
     Fr x2, x4;
-    fr::sqr(x2, x);
-    fr::sqr(x4, x2);
+    fr::mul_below2p(x2, x, x);
+    fr::mul_below2p(x4, x2, x2);
     fr::mul(x, x4, x);
 }
 

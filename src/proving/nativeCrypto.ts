@@ -11,7 +11,8 @@
 //
 // Building needs g++ and Node's own headers (node_api.h, in <node>/include/node next to the
 // running node); no node-gyp. The arithmetic is x86-64 assembly with BMI2 and ADX, which the
-// addon checks when it is initialised.
+// addon checks when it is initialised, and Poseidon of 2 to 8 inputs uses AVX-512 IFMA where the
+// CPU has it (native/crypto/poseidon_avx512.hpp).
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -60,6 +61,10 @@ export interface NativeCryptoBuild {
 export interface NativeCryptoAddon extends NativeCryptoFunctions {
   /** Takes circomlibjs's constants (cryptoConstants), once per process; a later call must pass the same bytes. */
   init(constants: Uint8Array): void;
+  /** Poseidon without AVX-512: what a CPU without IFMA computes with (the tests compare it too). */
+  poseidonScalar(...inputs: bigint[]): bigint | undefined;
+  /** Whether poseidon uses AVX-512 IFMA on this CPU (for 2 to 8 inputs). */
+  readonly avx512: boolean;
 }
 
 /** A loaded, initialised addon and what a worker thread needs to load it too. */
