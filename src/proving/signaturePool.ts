@@ -97,7 +97,12 @@ export class SignatureVerifierPool {
     }
     const pool = new SignatureVerifierPool(data.engine, data, Math.max(1, opts.maxBatch ?? 256));
     const threads = Math.max(1, opts.threads ?? os.availableParallelism());
-    await Promise.all(Array.from({ length: threads }, () => pool.start()));
+    try {
+      await Promise.all(Array.from({ length: threads }, () => pool.start()));
+    } catch (e) {
+      await pool.close(); // the workers that did start
+      throw e;
+    }
     return pool;
   }
 
