@@ -7,7 +7,8 @@
 // Prints a Markdown table: Poseidon of 2, 3, 6 and 8 inputs (µs per hash; natively also without
 // AVX-512, what a CPU without IFMA computes with), the signature check (ms), and the
 // SignatureVerifierPool's throughput on every core (checks/s, one verify() of --pool signatures,
-// and the same as that many concurrent single checks) against one thread checking in a loop. Each
+// and the same as that many concurrent single checks; and per CPU-second of all its threads,
+// which shows its overhead on a busy machine) against one thread checking in a loop. Each
 // figure is the best of --rounds rounds of --ms each, in wall time and in CPU time (on a machine
 // shared with other work the two differ; the load average is printed). Then
 // where a native hash's time goes: the call with its conversions (a call whose input is out of
@@ -95,20 +96,25 @@ const checks: SignatureCheck[] = Array.from({ length: poolSize }, (_, i) => {
 });
 const threads = os.availableParallelism();
 const pool = await SignatureVerifierPool.create({ engine: "native", threads, log });
+/** Checks per second of `run` (the best round), in wall time and per second of CPU (all of this process's threads). */
 const poolRate = async (run: () => Promise<boolean[]>) => {
-  let best = 0;
+  let wall = 0;
+  let cpu = 0;
   for (let r = 0; r < rounds; r++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const ok = await run();
-    best = Math.max(best, poolSize / ((performance.now() - t0) / 1000));
+    const c = process.cpuUsage(c0);
+    wall = Math.max(wall, poolSize / ((performance.now() - t0) / 1000));
+    cpu = Math.max(cpu, poolSize / ((c.user + c.system) / 1e6));
     if (ok.some((x) => !x)) throw new Error("the pool refused a valid signature");
   }
-  return best;
+  return { wall, cpu };
 };
 const batched = await poolRate(() => pool.verify(checks));
 const single = await poolRate(async () => (await Promise.all(checks.map((c) => pool.verify([c])))).flat());
 await pool.close();
-const oneThread = 1 / timeIt(() => n.verify(m, sig, key.ax, key.ay)).wall;
+const one = timeIt(() => n.verify(m, sig, key.ax, key.ay));
 
 // Where a native Poseidon(8) goes: the call and the conversions alone, and a Buffer instead.
 const eight = inputsOf(8);
@@ -127,11 +133,11 @@ const cpu = os.cpus();
 console.log(`| operation | unit | native | native CPU | native without AVX-512 | circomlibjs | circomlibjs CPU | native speed-up |`);
 console.log(`| --- | --- | --- | --- | --- | --- | --- | --- |`);
 for (const r of rows) console.log(`| ${r.join(" | ")} |`);
-console.log(`\n| signature checks per second (native) | checks/s |`);
-console.log(`| --- | --- |`);
-console.log(`| one thread, in a loop | ${fmt(oneThread, 0)} |`);
-console.log(`| SignatureVerifierPool, ${threads} workers, one verify() of ${poolSize} | ${fmt(batched, 0)} |`);
-console.log(`| SignatureVerifierPool, ${threads} workers, ${poolSize} concurrent verify() of one | ${fmt(single, 0)} |`);
+console.log(`\n| signature checks (native) | checks/s | checks per CPU-second |`);
+console.log(`| --- | --- | --- |`);
+console.log(`| one thread, in a loop | ${fmt(1 / one.wall, 0)} | ${fmt(1 / one.cpu, 0)} |`);
+console.log(`| SignatureVerifierPool, ${threads} workers, one verify() of ${poolSize} | ${fmt(batched.wall, 0)} | ${fmt(batched.cpu, 0)} |`);
+console.log(`| SignatureVerifierPool, ${threads} workers, ${poolSize} concurrent verify() of one | ${fmt(single.wall, 0)} | ${fmt(single.cpu, 0)} |`);
 console.log(
   `\nNative Poseidon(8) from JavaScript: ${fmt(full * 1e6, 2)} µs a call, of which the call and the conversion of its inputs ${fmt(call * 1e6, 2)} µs ` +
     `(packing the 8 inputs into a Buffer in JavaScript instead: ${fmt(pack * 1e6, 2)} µs); the addon's ${nativeFns.avx512 ? "AVX-512 IFMA" : "scalar (mulx/adx)"} path.`,
