@@ -9,7 +9,8 @@
 // src/, this file, package.json, package-lock.json (esbuild's version) and tsconfig.json; a
 // change to any of them names another bundle, built at the next start. The bundle holds
 // zkr.mjs (src/cli/index.ts), proving-process.mjs (src/prover/proving-process.ts, the child a
-// prover worker forks: src/prover/worker.ts) and the chunks they share; what src/ imports with
+// prover worker forks: src/prover/worker.ts), signature-worker.mjs (src/proving/signatureWorker.ts,
+// a thread of src/proving/signaturePool.ts) and the chunks they share; what src/ imports with
 // import() stays in chunks of its own, so it (and the packages it imports: bullmq, fastify,
 // the sequencer's modules) still loads only when used. npm packages are not bundled: they load
 // from node_modules as before. Paths from import.meta.url: src/util/paths.ts.
@@ -33,7 +34,11 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const BUNDLES_DIR = path.join(ROOT, "build", "bundle");
 
 /** The bundle's programs: file name (.mjs) → source entry. */
-export const BUNDLE_ENTRIES = { zkr: "src/cli/index.ts", "proving-process": "src/prover/proving-process.ts" };
+export const BUNDLE_ENTRIES = {
+  zkr: "src/cli/index.ts",
+  "proving-process": "src/prover/proving-process.ts",
+  "signature-worker": "src/proving/signatureWorker.ts",
+};
 
 /** Age after which a bundle of another key (or anything else left in BUNDLES_DIR) is removed. */
 const STALE_MS = 24 * 3600_000;

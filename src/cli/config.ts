@@ -2,14 +2,15 @@
 // comes from its flag, else its environment variable, else a default; commands declare the
 // settings they use (`withSettings`), which adds the flags and validates the values once.
 // The layers below read no environment: they take these values as options (the witness
-// calculator, the Groth16 prover, the development ptau), and the cache directory is set once for the process
-// (applyProcessSettings → src/proving/paths.ts setCacheDir).
+// calculator, the Groth16 prover, the development ptau), and the cache directory and the crypto engine are set once
+// for the process (applyProcessSettings → src/proving/paths.ts setCacheDir, src/model/crypto.ts setCryptoEngine).
 // Also here: the wallet file the CLI keeps (an L2 private key, written with mode 0600); the
 // deployment file is src/ops/deployment.ts's. No private key has a default.
 import { Command } from "commander";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { isHexString } from "ethers";
+import { CRYPTO_CHOICES, type CryptoChoice, setCryptoEngine } from "../model/crypto.js";
 import { L2Key } from "../model/keys.js";
 import { cacheDir, setCacheDir } from "../proving/paths.js";
 import { PROVER_CHOICES, type ProverChoice, WITNESS_CHOICES, type WitnessChoice } from "../proving/prover.js";
@@ -118,11 +119,15 @@ export interface ProcessSettings {
   cacheDir: string;
   /** Errors show their stack ($ZKR_DEBUG=1). */
   debug: boolean;
+  /** Poseidon and signature checks: zkr's native addon, circomlibjs, or native where it builds ($ZKR_CRYPTO, default auto). */
+  crypto: CryptoChoice;
 }
 
 /**
  * Reads the process-wide settings from `env` and applies them: the cache directory becomes the
- * process's (src/proving/paths.ts setCacheDir; proving child processes get it from their parent).
+ * process's (src/proving/paths.ts setCacheDir; proving child processes get it from their parent),
+ * and so does the crypto engine (src/model/crypto.ts setCryptoEngine: the native addon is built
+ * and loaded when the model first hashes, src/proving/nativeCrypto.ts).
  * Called once by each entry point before anything else: src/cli/index.ts, the test suite
  * (test/setup.ts) and the benchmarks.
  */
@@ -131,7 +136,11 @@ export function applyProcessSettings(env: NodeJS.ProcessEnv = process.env): Proc
   setCacheDir(cache === undefined || cache === "" ? undefined : path.resolve(cache));
   const debug = env.ZKR_DEBUG ?? "";
   if (!["", "0", "1"].includes(debug)) throw new Error(`ZKR_DEBUG must be 1 or 0, got "${debug}"`);
-  return { cacheDir: cacheDir(), debug: debug === "1" };
+  const crypto = (env.ZKR_CRYPTO || "auto") as CryptoChoice;
+  if (!CRYPTO_CHOICES.includes(crypto)) throw new Error(`ZKR_CRYPTO must be ${CRYPTO_CHOICES.join(", ")}, got "${crypto}"`);
+  const log = (m: string) => console.error(`zkr: ${m}`);
+  setCryptoEngine({ engine: crypto, native: async () => (await import("../proving/nativeCrypto.js")).loadNativeCrypto({ log }), log });
+  return { cacheDir: cacheDir(), debug: debug === "1", crypto };
 }
 
 /** The resolved, validated settings of one command run. */

@@ -1,6 +1,6 @@
 import { blake512 } from "@noble/hashes/blake1";
 import type { EdDSA } from "circomlibjs";
-import { eddsaImpl, SNARK_FIELD } from "./crypto.js";
+import { eddsaImpl, SNARK_FIELD } from "./circomlib.js";
 import { concatBytes, fromBytesBE, fromHex, toBytesBE, toHex } from "./bytes.js";
 
 // L2 keys and signatures: Schnorr on BabyJubJub with a 128-bit Poseidon challenge over a

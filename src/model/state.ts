@@ -1,6 +1,6 @@
 import { accountLeaf, checkAccount, EMPTY_ACCOUNT, MAX_BALANCE, MAX_NONCE, type Account } from "./account.js";
 import type { ZkrCrypto } from "./crypto.js";
-import { verifySignature, type SignatureMessage } from "./keys.js";
+import type { SignatureMessage } from "./keys.js";
 import { checkL1Op, L1OpKind, type L1Op } from "./l1op.js";
 import type { DerivedParams } from "./params.js";
 import { AccountTree, zeroProof, type MerkleProof } from "./tree.js";
@@ -144,7 +144,7 @@ export class L2State {
     if (t.nonce < sender.nonce) throw new TxRejectedError("BAD_NONCE", `nonce ${t.nonce} of account ${t.from} was already used`);
     if (t.nonce !== nonce) throw new TxRejectedError("BAD_NONCE", `nonce ${t.nonce} does not match account ${t.from}'s next nonce ${nonce}`);
     if (nonce >= MAX_NONCE) throw new TxRejectedError("BAD_NONCE", `account ${t.from} has used all its nonces`);
-    if (!verifySignature(this.crypto.eddsa, message, t.signature, sender.ax, sender.ay)) {
+    if (!this.crypto.verify(message, t.signature, sender.ax, sender.ay)) {
       throw new TxRejectedError("BAD_SIGNATURE", `signature does not verify for account ${t.from}`);
     }
     if (receiver && sender.tokenId !== receiver.tokenId) {

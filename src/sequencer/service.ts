@@ -330,6 +330,7 @@ export class Sequencer {
       chainId: this.domain.chainId.toString(),
       rollup: "0x" + this.domain.rollupAddress.toString(16).padStart(40, "0"),
       instance: this.o.params.name,
+      crypto: this.o.crypto.engine,
       stateRoot: this.state.root.toString(),
       accounts: this.state.size,
       l1OpsKnown: this.o.store.l1OpCount(),

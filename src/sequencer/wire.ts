@@ -81,6 +81,8 @@ export interface StatusView {
   chainId: string;
   rollup: string;
   instance: string;
+  /** The engine of Poseidon and the signature checks (src/model/crypto.ts); absent from sequencers before it was reported. */
+  crypto?: "native" | "js";
   stateRoot: string;
   accounts: number;
   l1OpsKnown: number;

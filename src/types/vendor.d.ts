@@ -16,6 +16,9 @@ declare module "circomlibjs" {
     subOrder: bigint;
     order: bigint;
     Base8: [Uint8Array, Uint8Array];
+    /** The curve's a and d (a·x² + y² = 1 + d·x²·y²). */
+    A: Uint8Array;
+    D: Uint8Array;
     inCurve(p: [Uint8Array, Uint8Array]): boolean;
     inSubgroup(p: [Uint8Array, Uint8Array]): boolean;
     packPoint(p: [Uint8Array, Uint8Array]): Uint8Array;

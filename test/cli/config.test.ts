@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { applyProcessSettings, Config, createWallet, DEFAULT_RPC, readWallet } from "../../src/cli/config.js";
+import { loadCrypto } from "../../src/model/crypto.js";
 import { cacheDir, DEFAULT_CACHE_DIR, setCacheDir } from "../../src/proving/paths.js";
 import { parseL2Amounts } from "../../src/cli/units.js";
 import { DEPLOYMENT_FORMAT, describeDeploymentSetup, readDeployment } from "../../src/ops/index.js";
@@ -59,15 +60,22 @@ describe("zkr CLI configuration and amounts", () => {
     expect(Config.resolve({}, ["devPtau"], { ZKR_DEV_PTAU: "pot.ptau" }).get("devPtau")).to.equal(path.resolve("pot.ptau"));
   });
 
-  it("applies the process-wide settings: the cache directory, ZKR_DEBUG", () => {
+  it("applies the process-wide settings: the cache directory, ZKR_DEBUG, ZKR_CRYPTO", async () => {
     const saved = cacheDir();
     try {
-      expect(applyProcessSettings({ ZKR_CACHE: "rel/cache", ZKR_DEBUG: "1" })).to.deep.equal({ cacheDir: path.resolve("rel/cache"), debug: true });
+      expect(applyProcessSettings({ ZKR_CACHE: "rel/cache", ZKR_DEBUG: "1", ZKR_CRYPTO: "js" })).to.deep.equal({
+        cacheDir: path.resolve("rel/cache"),
+        debug: true,
+        crypto: "js",
+      });
       expect(cacheDir()).to.equal(path.resolve("rel/cache"));
-      expect(applyProcessSettings({})).to.deep.equal({ cacheDir: DEFAULT_CACHE_DIR, debug: false });
+      expect((await loadCrypto()).engine).to.equal("js");
+      expect(applyProcessSettings({})).to.deep.equal({ cacheDir: DEFAULT_CACHE_DIR, debug: false, crypto: "auto" });
       expect(cacheDir()).to.equal(DEFAULT_CACHE_DIR);
       expect(() => applyProcessSettings({ ZKR_DEBUG: "yes" })).to.throw(/ZKR_DEBUG must be 1 or 0/);
+      expect(() => applyProcessSettings({ ZKR_CRYPTO: "gpu" })).to.throw(/ZKR_CRYPTO must be auto, native, js, got "gpu"/);
     } finally {
+      applyProcessSettings(); // this process's settings again (test/setup.ts)
       setCacheDir(saved);
     }
   });

@@ -33,6 +33,7 @@ export function statusCommand(): Command {
       console.log(`rollup        ${s.rollup} on chain ${s.chainId} (instance ${s.instance})`);
       if (s.fatal) console.log(`STOPPED       ${s.fatalCode ? `${s.fatalCode}: ` : ""}${s.fatal}`);
       console.log(`state         ${s.accounts} accounts, root ${s.stateRoot}`);
+      if (s.crypto) console.log(`crypto        ${s.crypto === "native" ? "native (zkr's addon)" : "circomlibjs"}: Poseidon and signature checks`);
       if (s.l1) console.log(`L1            head ${s.l1.head}, final up to ${s.l1.finalized} (${s.finality}), rollup at batch ${s.l1.batchNumber}`);
       console.log(`batches       ${s.batches.total} built, ${s.batches.included} included, ${s.batches.final} final on L1`);
       for (const b of s.batches.inFlight) console.log(`  batch ${b.number}  ${batchLine(b)}`);
