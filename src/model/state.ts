@@ -137,6 +137,18 @@ export class L2State {
     return [...this.backend.accountsOfOwner(owner), ...(this.createdByOwner.get(owner) ?? [])].map(BigInt);
   }
 
+  /**
+   * What memory holds of the changes not written to the backend: nodes and accounts, journal
+   * entries, and the nodes and accounts those entries are for (walks the journal: diagnostics and
+   * tests). While a checkpoint is open the last two are the first two: nothing stays in memory that
+   * no revert can reach.
+   */
+  get unwritten(): { nodes: number; accounts: number; journal: number; journaled: number } {
+    const keys = new Set(this.jKey);
+    keys.delete(NEXT);
+    return { nodes: this.nodes.size, accounts: this.accts.size, journal: this.jKey.length, journaled: keys.size };
+  }
+
   /** All accounts in index order (reads them all: not for a request path). */
   entries(): [bigint, Account][] {
     const out: [bigint, Account][] = [];
@@ -349,27 +361,35 @@ export class L2State {
    * caller's database transaction nothing may change until it ends (the write is its part).
    */
   forget(cp: number, asOf?: number): void {
-    const end = Math.min(cp, this.journalBase + this.jKey.length);
+    const journalEnd = this.journalBase + this.jKey.length;
+    const end = Math.min(cp, journalEnd);
     if (this.writing !== undefined) {
       if (end <= this.writing && asOf === undefined) return; // already being written
       throw new Error("the state's last write to its backend is not durable yet: its transaction must end first");
     }
-    const all = end === this.journalBase + this.jKey.length;
-    if (!all && end <= this.journalBase) return;
-    if (all && this.nodes.size === 0 && this.accts.size === 0 && this.next === this.backend.nextIndex && asOf === undefined) {
-      this.jKey = [];
-      this.jPrev = [];
-      this.journalBase = end;
+    const all = end === journalEnd;
+    const dirty = this.nodes.size > 0 || this.accts.size > 0 || this.next !== this.backend.nextIndex;
+    let w: StateWrite;
+    if (all && dirty) w = { nodes: new Map(this.nodes), accounts: new Map(this.accts), nextIndex: this.next };
+    else if (!all && end > this.journalBase) w = this.valuesAt(end);
+    else if (asOf !== undefined)
+      w = { nodes: new Map(), accounts: new Map(), nextIndex: this.backend.nextIndex }; // only the label changes
+    else {
+      if (all) this.written(end, true, this.backend.nextIndex);
       return;
     }
-    const w: StateWrite = all ? { nodes: new Map(this.nodes), accounts: new Map(this.accts), nextIndex: this.next } : this.valuesAt(end);
     if (asOf !== undefined) w.asOf = asOf;
     const baseNext = this.backend.nextIndex;
     this.writing = end;
-    this.backend.write(w, (kept) => {
-      this.writing = undefined;
-      if (kept) this.written(end, all, baseNext);
-    });
+    try {
+      this.backend.write(w, (kept) => {
+        this.writing = undefined;
+        if (kept) this.written(end, all, baseNext);
+      });
+    } catch (e) {
+      this.writing = undefined; // nothing was kept
+      throw e;
+    }
   }
 
   /** The values as of journal position `end` of everything changed before it (the later changes' previous values, or the current ones). */
@@ -379,7 +399,8 @@ export class L2State {
     const before = new Set(jKey.slice(0, n));
     const later = new Map<number, unknown>();
     for (let j = n; j < jKey.length; j++) if (before.has(jKey[j]!) && !later.has(jKey[j]!)) later.set(jKey[j]!, jPrev[j]);
-    const w: StateWrite = { nodes: new Map(), accounts: new Map(), nextIndex: this.next };
+    // nextIndex changes only with a creation: none before `end`, the backend's stays.
+    const w: StateWrite = { nodes: new Map(), accounts: new Map(), nextIndex: this.backend.nextIndex };
     for (const k of before) {
       const v = later.has(k) ? later.get(k) : k >= 0 ? this.nodes.get(k) : k === NEXT ? this.next : this.accts.get(-1 - k);
       if (k >= 0) w.nodes.set(k, v as bigint | null);
@@ -404,6 +425,7 @@ export class L2State {
     const n = end - this.journalBase;
     const { jKey, jPrev } = this;
     for (let i = baseNext; i < this.backend.nextIndex; i++) this.unindexCreated(i, this.get(i)!);
+    if (n <= 0) return;
     const before = new Set(jKey.slice(0, n));
     const later = new Set<number>();
     for (let j = n; j < jKey.length; j++) {
