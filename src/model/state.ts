@@ -252,10 +252,10 @@ export class L2State {
     this.assertWritable();
     const senderW = this.witness(t.from);
     const sender = senderW.account;
-    this.setAccount(Number(t.from), { ...sender, balance: sender.balance - t.amount - t.fee, nonce: sender.nonce + 1n });
+    this.setAccount(Number(t.from), { ...sender, balance: sender.balance - t.amount - t.fee, nonce: sender.nonce + 1n }, senderW.proof);
     if (t.to === 0n) return { sender: senderW, receiver: emptyWitness(this.params.depth) };
     const receiverW = this.witness(t.to);
-    this.setAccount(Number(t.to), { ...receiverW.account, balance: receiverW.account.balance + t.amount });
+    this.setAccount(Number(t.to), { ...receiverW.account, balance: receiverW.account.balance + t.amount }, receiverW.proof);
     return { sender: senderW, receiver: receiverW };
   }
 
@@ -274,14 +274,16 @@ export class L2State {
         if (idx !== this.nextIndex) throw new OutOfSyncError(`CREATE at index ${idx}, but the next free index is ${this.nextIndex}: state out of sync with L1`);
         if (op.amount > MAX_BALANCE) throw new Error("deposit amount exceeds 2^128 - 1");
         const leaf = { index: idx, account: { ...EMPTY_ACCOUNT }, proof: this.tree.proof(idx) };
-        this.createAccount({ ax: op.ax, ay: op.ay, owner: op.owner, tokenId: op.tokenId, balance: op.amount, nonce: 0n });
+        const a = { ax: op.ax, ay: op.ay, owner: op.owner, tokenId: op.tokenId, balance: op.amount, nonce: 0n };
+        checkAccount(a);
+        this.setAccount(Number(idx), a, leaf.proof);
         return { result: 0n, leaf };
       }
       case L1OpKind.DEPOSIT: {
         const leaf = this.syncedWitness(idx);
         const a = leaf.account;
         if (a.tokenId !== op.tokenId || a.balance + op.amount > MAX_BALANCE) return { result: op.amount, leaf };
-        this.setAccount(Number(idx), { ...a, balance: a.balance + op.amount });
+        this.setAccount(Number(idx), { ...a, balance: a.balance + op.amount }, leaf.proof);
         return { result: 0n, leaf };
       }
       case L1OpKind.FORCE_EXIT: {
@@ -289,7 +291,7 @@ export class L2State {
         const a = leaf.account;
         // The contract queues a forced exit only from the account's owner.
         if (a.owner !== op.owner) throw new OutOfSyncError(`FORCE_EXIT of account ${idx} by ${op.owner}, not its owner: state out of sync with L1`);
-        this.setAccount(Number(idx), { ...a, balance: 0n });
+        this.setAccount(Number(idx), { ...a, balance: 0n }, leaf.proof);
         return { result: a.balance, leaf };
       }
     }
@@ -307,7 +309,7 @@ export class L2State {
     if (w.account.balance + amount > MAX_BALANCE) {
       throw new TxRejectedError("BALANCE_OVERFLOW", `account ${index} balance would exceed 2^128 - 1`);
     }
-    this.setAccount(Number(index), { ...w.account, balance: w.account.balance + amount });
+    this.setAccount(Number(index), { ...w.account, balance: w.account.balance + amount }, w.proof);
     return w;
   }
 
@@ -464,8 +466,11 @@ export class L2State {
     return this.accts.get(index) ?? this.backend.account(index);
   }
 
-  /** Writes account `index` (an existing one, or the next to create) and its leaf. */
-  private setAccount(index: number, a: Account): void {
+  /**
+   * Writes account `index` (an existing one, or the next to create) and its leaf; `proof`: the
+   * leaf's proof just taken (its witness), which spares reading the siblings again.
+   */
+  private setAccount(index: number, a: Account, proof?: MerkleProof): void {
     const before = index < this.next ? this.get(index) : undefined;
     if (before && (before.ax !== a.ax || before.ay !== a.ay || before.owner !== a.owner)) {
       throw new Error(`account ${index}'s key and owner cannot change`);
@@ -482,7 +487,8 @@ export class L2State {
       insertAscending(this.createdByOwner.get(a.owner) ?? this.createdByOwner.set(a.owner, []).get(a.owner)!, index);
     }
     this.accts.set(index, a);
-    this.tree.updateAt(index, leaf);
+    if (proof) this.tree.updateAlong(index, leaf, proof);
+    else this.tree.updateAt(index, leaf);
     if (this.checkpoints === 0) this.forget(Number.MAX_SAFE_INTEGER);
   }
 

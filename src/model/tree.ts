@@ -168,6 +168,28 @@ export class AccountTree {
     }
   }
 
+  /**
+   * update() given `proof`, the leaf's proof in the tree as it is now (proofAt(index): its siblings,
+   * which the update does not change): no node is read. The state updates a leaf right after taking
+   * its witness for the circuit, so the siblings are read once.
+   */
+  updateAlong(index: number, leaf: bigint, proof: MerkleProof): void {
+    const { nodes, zeros, arities } = this;
+    let i = index;
+    let node = leaf;
+    nodes.set(0, i, leaf === 0n ? undefined : leaf);
+    for (let l = 0; l < arities.length; l++) {
+      const a = arities[l]!;
+      const pos = i & (a - 1);
+      const siblings = proof[l]!;
+      const children = new Array<bigint>(a);
+      for (let k = 0, s = 0; k < a; k++) children[k] = k === pos ? node : siblings[s++]!;
+      node = this.hash(children);
+      i = (i - pos) / a;
+      nodes.set(l + 1, i, node === zeros[l + 1] ? undefined : node);
+    }
+  }
+
   /** Merkle proof of the leaf at `index` against the current root. */
   proof(index: bigint): MerkleProof {
     return this.proofAt(this.checkIndex(index));
