@@ -176,6 +176,8 @@ export class Ledger {
    */
   rederive(): void {
     const { store, crypto, params } = this.o;
+    // Each final batch replayed is written in a transaction of its own, before the next one.
+    if (store.inTransaction) throw new Error("rederive runs outside a database transaction (it writes the final batches it replays)");
     const stale = this.backend.stale;
     if (stale) {
       this.o.log("sequencer: the stored L2 state is stale (a final batch is no longer final): building it again from every stored batch");
