@@ -3,7 +3,8 @@ import type { ZkrCrypto } from "./crypto.js";
 import type { SignatureMessage } from "./keys.js";
 import { checkL1Op, L1OpKind, type L1Op } from "./l1op.js";
 import type { DerivedParams } from "./params.js";
-import { AccountTree, zeroProof, type MerkleProof } from "./tree.js";
+import { keyOf, insertAscending, MemoryStateBackend, type StateBackend, type StateWrite } from "./stateBackend.js";
+import { AccountTree, nodeKeys, zeroProof, type MerkleProof } from "./tree.js";
 import { packedAmounts, transferMessage, TxFormatError, type Domain, type SignedTransfer, type Transfer } from "./tx.js";
 
 export type RejectCode =
@@ -45,72 +46,131 @@ export function emptyWitness(depth: number): LeafWitness {
   return { index: 0n, account: { ...EMPTY_ACCOUNT }, proof: zeroProof(depth) };
 }
 
-const keyOf = (ax: bigint, ay: bigint) => `${ax},${ay}`;
+/** Journal key of nextIndex (node keys are ≥ 0, account i is −1 − i). */
+const NEXT = Number.MIN_SAFE_INTEGER;
+const accountKey = (index: number) => -1 - index;
 
 /**
- * The L2 state: accounts by index and the Poseidon Merkle tree over their leaves, and an index of
- * the accounts by public key (kept with every leaf write, checkpoints and reverts included, so a
- * lookup by key never walks the accounts). Every mutating method validates first and changes
+ * The L2 state: accounts by index and the Poseidon Merkle tree over their leaves, with indexes of
+ * the accounts by public key and by owner. Every mutating method validates first and changes
  * nothing when it throws.
+ *
+ * Storage: a backend (src/model/stateBackend.ts: in memory, or the sequencer's SQLite) holds the
+ * state as of its last write; the changes since are in memory ("the overlay": the nodes and
+ * accounts they changed, and the accounts they created in an index of their own), with a journal
+ * of the previous values while a checkpoint is open. A read looks at the overlay, then the
+ * backend. With no checkpoint open each change is written to the backend at once. Checkpoints
+ * nest: `revert` puts the journal's previous values back (no hashing), `forget(cp)` writes the
+ * changes before cp to the backend as one atomic write and drops them from memory — the sequencer
+ * keeps one checkpoint per batch not final on L1 and writes each batch's changes when it is final,
+ * so memory holds only what may still be reverted.
  */
 export class L2State {
   readonly tree: AccountTree;
-  private readonly accounts = new Map<bigint, Account>();
-  /** "ax,ay" → indexes of the accounts with that key, ascending. */
-  private readonly byKey = new Map<string, bigint[]>();
-  /** Next index a created account receives (index 0 is never an account). */
-  nextIndex = 1n;
-  /** Previous values of changed leaves since the oldest open checkpoint (or the last forget). */
-  private journal: { index: bigint; previous: Account | undefined; nextIndex: bigint }[] = [];
-  /** Position of journal[0]: checkpoint positions count every change ever journaled. */
+  /** Changed nodes since the backend's state (null: empty now), by node key. */
+  private readonly nodes = new Map<number, bigint | null>();
+  /** Changed or created accounts since the backend's state. */
+  private readonly accts = new Map<number, Account>();
+  /** The accounts created since the backend's state (indexes ≥ backend.nextIndex), by key and by owner. */
+  private readonly createdByKey = new Map<string, number[]>();
+  private readonly createdByOwner = new Map<bigint, number[]>();
+  private next: number;
+  private readonly keys: number[];
+  /** Journal of the previous values of every change since the oldest open checkpoint (undefined: not in the overlay). */
+  private jKey: number[] = [];
+  private jPrev: unknown[] = [];
+  /** Position of the journal's first entry: checkpoint positions count every change ever journaled. */
   private journalBase = 0;
   private checkpoints = 0;
+  /** A write to the backend not yet durable: the changes before this journal position are in it. */
+  private writing?: number;
 
   constructor(
     readonly crypto: ZkrCrypto,
     readonly params: DerivedParams,
+    readonly backend: StateBackend = new MemoryStateBackend(params.depth),
   ) {
-    this.tree = new AccountTree(params.depth, crypto.hash);
+    if (backend.depth !== params.depth) throw new Error(`the state backend is of depth ${backend.depth}, instance ${params.name} has depth ${params.depth}`);
+    this.keys = nodeKeys(params.depth);
+    this.next = backend.nextIndex;
+    const { nodes, keys } = this;
+    this.tree = new AccountTree(params.depth, crypto.hash, {
+      get: (level, index) => {
+        const k = keys[level]! + index;
+        const v = nodes.get(k);
+        return v !== undefined ? (v ?? undefined) : backend.node(level, index, k);
+      },
+      set: (level, index, value) => {
+        const k = keys[level]! + index;
+        if (this.checkpoints > 0) this.journal(k, nodes.get(k));
+        nodes.set(k, value ?? null);
+      },
+    });
   }
 
   get root(): bigint {
     return this.tree.root;
   }
 
+  /** Number of accounts (they are created at consecutive indexes from 1). */
   get size(): number {
-    return this.accounts.size;
+    return this.next - 1;
+  }
+
+  /** Next index a created account receives (index 0 is never an account). */
+  get nextIndex(): bigint {
+    return BigInt(this.next);
   }
 
   account(index: bigint): Account | undefined {
-    const a = this.accounts.get(index);
+    const a = index > 0n && index < this.next ? this.get(Number(index)) : undefined;
     return a && { ...a };
   }
 
   /** Indexes of the accounts of public key (ax, ay), ascending (one key may own several accounts). */
   accountsOf(ax: bigint, ay: bigint): bigint[] {
-    return [...(this.byKey.get(keyOf(ax, ay)) ?? [])];
+    return [...this.backend.accountsOf(ax, ay), ...(this.createdByKey.get(keyOf(ax, ay)) ?? [])].map(BigInt);
   }
 
-  /** All accounts in index order (copies and sorts them all: not for a request path). */
+  /** Indexes of the accounts owned by L1 address `owner` (who receives their exits), ascending. */
+  accountsOfOwner(owner: bigint): bigint[] {
+    return [...this.backend.accountsOfOwner(owner), ...(this.createdByOwner.get(owner) ?? [])].map(BigInt);
+  }
+
+  /**
+   * What memory holds of the changes not written to the backend: nodes and accounts, journal
+   * entries, and the nodes and accounts those entries are for (walks the journal: diagnostics and
+   * tests). While a checkpoint is open the last two are the first two: nothing stays in memory that
+   * no revert can reach.
+   */
+  get unwritten(): { nodes: number; accounts: number; journal: number; journaled: number } {
+    const keys = new Set(this.jKey);
+    keys.delete(NEXT);
+    return { nodes: this.nodes.size, accounts: this.accts.size, journal: this.jKey.length, journaled: keys.size };
+  }
+
+  /** All accounts in index order (reads them all: not for a request path). */
   entries(): [bigint, Account][] {
-    return [...this.accounts.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([i, a]) => [i, { ...a }]);
+    const out: [bigint, Account][] = [];
+    for (let i = 1; i < this.next; i++) out.push([BigInt(i), { ...this.get(i)! }]);
+    return out;
   }
 
   /** Append a new account at the next free index and return that index. */
   createAccount(a: Account): bigint {
     checkAccount(a);
-    const index = this.nextIndex;
-    if (index >= this.params.capacity) throw new Error(`state tree is full (${this.params.capacity} slots)`);
-    this.setAccount(index, a);
-    this.nextIndex = index + 1n;
-    return index;
+    this.assertWritable();
+    const index = this.next;
+    if (BigInt(index) >= this.params.capacity) throw new Error(`state tree is full (${this.params.capacity} slots)`);
+    this.setAccount(index, { ...a });
+    return BigInt(index);
   }
 
   /** Witness of the leaf at `index` (an existing account) against the current root. */
   witness(index: bigint): LeafWitness {
-    const account = this.accounts.get(index);
+    const account = this.account(index);
     if (!account) throw new TxRejectedError("UNKNOWN_ACCOUNT", `no account at index ${index}`);
-    return { index, account: { ...account }, proof: this.tree.proof(index) };
+    return { index, account, proof: this.tree.proofAt(Number(index)) };
   }
 
   /**
@@ -134,10 +194,10 @@ export class L2State {
       throw e;
     }
     if (t.from === 0n) throw new TxRejectedError("BAD_FORMAT", "index 0 is not an account");
-    const sender = this.accounts.get(t.from);
+    const sender = this.account(t.from);
     if (!sender) throw new TxRejectedError("UNKNOWN_ACCOUNT", `no account at index ${t.from}`);
     const exit = t.to === 0n;
-    const receiver = exit ? undefined : this.accounts.get(t.to);
+    const receiver = exit ? undefined : this.account(t.to);
     if (!exit && !receiver) throw new TxRejectedError("UNKNOWN_ACCOUNT", `no account at index ${t.to}`);
     const nonce = pending?.nonce ?? sender.nonce;
     const balance = pending?.balance ?? sender.balance;
@@ -178,9 +238,9 @@ export class L2State {
    * state disagree. Returns the witnesses before the updates, as applyTransfer does.
    */
   applyPosted(t: Omit<Transfer, "nonce">): { sender: LeafWitness; receiver: LeafWitness } {
-    const sender = this.accounts.get(t.from);
+    const sender = this.account(t.from);
     if (!sender || sender.balance < t.amount + t.fee) throw new Error(`posted transaction from ${t.from} cannot apply to this state`);
-    if (t.to !== 0n && !this.accounts.has(t.to)) throw new Error(`posted transaction to ${t.to} cannot apply to this state`);
+    if (t.to !== 0n && !this.account(t.to)) throw new Error(`posted transaction to ${t.to} cannot apply to this state`);
     return this.move(t);
   }
 
@@ -189,12 +249,13 @@ export class L2State {
    * the sender pays amount + fee and uses its nonce, then the receiver is credited the amount.
    */
   private move(t: Omit<Transfer, "nonce">): { sender: LeafWitness; receiver: LeafWitness } {
+    this.assertWritable();
     const senderW = this.witness(t.from);
     const sender = senderW.account;
-    this.setAccount(t.from, { ...sender, balance: sender.balance - t.amount - t.fee, nonce: sender.nonce + 1n });
+    this.setAccount(Number(t.from), { ...sender, balance: sender.balance - t.amount - t.fee, nonce: sender.nonce + 1n }, senderW.proof);
     if (t.to === 0n) return { sender: senderW, receiver: emptyWitness(this.params.depth) };
     const receiverW = this.witness(t.to);
-    this.setAccount(t.to, { ...receiverW.account, balance: receiverW.account.balance + t.amount });
+    this.setAccount(Number(t.to), { ...receiverW.account, balance: receiverW.account.balance + t.amount }, receiverW.proof);
     return { sender: senderW, receiver: receiverW };
   }
 
@@ -206,20 +267,23 @@ export class L2State {
    */
   applyL1Op(op: L1Op): { result: bigint; leaf: LeafWitness } {
     checkL1Op(op);
+    this.assertWritable();
     const idx = op.accountIdx;
     switch (op.kind) {
       case L1OpKind.CREATE: {
         if (idx !== this.nextIndex) throw new OutOfSyncError(`CREATE at index ${idx}, but the next free index is ${this.nextIndex}: state out of sync with L1`);
         if (op.amount > MAX_BALANCE) throw new Error("deposit amount exceeds 2^128 - 1");
         const leaf = { index: idx, account: { ...EMPTY_ACCOUNT }, proof: this.tree.proof(idx) };
-        this.createAccount({ ax: op.ax, ay: op.ay, owner: op.owner, tokenId: op.tokenId, balance: op.amount, nonce: 0n });
+        const a = { ax: op.ax, ay: op.ay, owner: op.owner, tokenId: op.tokenId, balance: op.amount, nonce: 0n };
+        checkAccount(a);
+        this.setAccount(Number(idx), a, leaf.proof);
         return { result: 0n, leaf };
       }
       case L1OpKind.DEPOSIT: {
         const leaf = this.syncedWitness(idx);
         const a = leaf.account;
         if (a.tokenId !== op.tokenId || a.balance + op.amount > MAX_BALANCE) return { result: op.amount, leaf };
-        this.setAccount(idx, { ...a, balance: a.balance + op.amount });
+        this.setAccount(Number(idx), { ...a, balance: a.balance + op.amount }, leaf.proof);
         return { result: 0n, leaf };
       }
       case L1OpKind.FORCE_EXIT: {
@@ -227,24 +291,25 @@ export class L2State {
         const a = leaf.account;
         // The contract queues a forced exit only from the account's owner.
         if (a.owner !== op.owner) throw new OutOfSyncError(`FORCE_EXIT of account ${idx} by ${op.owner}, not its owner: state out of sync with L1`);
-        this.setAccount(idx, { ...a, balance: 0n });
+        this.setAccount(Number(idx), { ...a, balance: 0n }, leaf.proof);
         return { result: a.balance, leaf };
       }
     }
   }
 
   private syncedWitness(index: bigint): LeafWitness {
-    if (!this.accounts.has(index)) throw new OutOfSyncError(`L1 operation on account ${index}, which does not exist: state out of sync with L1`);
+    if (!this.account(index)) throw new OutOfSyncError(`L1 operation on account ${index}, which does not exist: state out of sync with L1`);
     return this.witness(index);
   }
 
   /** Credit `amount` to an existing account (fees). Returns the witness before the credit. */
   credit(index: bigint, amount: bigint): LeafWitness {
+    this.assertWritable();
     const w = this.witness(index);
     if (w.account.balance + amount > MAX_BALANCE) {
       throw new TxRejectedError("BALANCE_OVERFLOW", `account ${index} balance would exceed 2^128 - 1`);
     }
-    this.setAccount(index, { ...w.account, balance: w.account.balance + amount });
+    this.setAccount(Number(index), { ...w.account, balance: w.account.balance + amount }, w.proof);
     return w;
   }
 
@@ -255,21 +320,32 @@ export class L2State {
    * take the state back to any of them.
    */
   checkpoint(): number {
+    this.assertWritable();
     this.checkpoints++;
-    return this.journalBase + this.journal.length;
+    return this.journalBase + this.jKey.length;
   }
 
   revert(cp: number): void {
+    this.assertWritable();
     if (cp < this.journalBase) throw new Error(`checkpoint ${cp} was forgotten: the changes before ${this.journalBase} can no longer be undone`);
-    while (this.journalBase + this.journal.length > cp) {
-      const { index, previous, nextIndex } = this.journal.pop()!;
-      if (previous) this.setLeaf(index, previous);
-      else {
-        this.unindexKey(index, this.accounts.get(index)!);
-        this.accounts.delete(index);
-        this.tree.update(index, 0n);
+    const { jKey, jPrev, nodes, accts } = this;
+    while (this.journalBase + jKey.length > cp) {
+      const k = jKey.pop()!;
+      const prev = jPrev.pop();
+      if (k >= 0) {
+        if (prev === undefined) nodes.delete(k);
+        else nodes.set(k, prev as bigint | null);
+      } else if (k === NEXT) {
+        this.next = prev as number;
+      } else {
+        const index = -1 - k;
+        if (prev !== undefined) accts.set(index, prev as Account);
+        else {
+          // Not in the overlay before: created since the backend's state, unless the backend has it.
+          if (index >= this.backend.nextIndex) this.unindexCreated(index, accts.get(index)!);
+          accts.delete(index);
+        }
       }
-      this.nextIndex = nextIndex;
     }
     this.closeCheckpoint();
   }
@@ -280,15 +356,95 @@ export class L2State {
   }
 
   /**
-   * Keep the changes before position `cp` for good while later checkpoints stay open: their
-   * journal entries are dropped (commit the oldest of nested checkpoints, then forget up to the
-   * next one, so the journal holds only what may still be reverted).
+   * Keep the changes before position `cp` for good while later checkpoints stay open: they are
+   * written to the backend (one atomic write, labelled `asOf` if given: the sequencer's final
+   * batch) and leave memory once it is durable. Commit the oldest of nested checkpoints, then
+   * forget up to the next one, so memory holds only what may still be reverted. Inside a
+   * caller's database transaction nothing may change until it ends (the write is its part).
    */
-  forget(cp: number): void {
-    const n = Math.min(cp, this.journalBase + this.journal.length) - this.journalBase;
+  forget(cp: number, asOf?: number): void {
+    const journalEnd = this.journalBase + this.jKey.length;
+    const end = Math.min(cp, journalEnd);
+    if (this.writing !== undefined) {
+      if (end <= this.writing && asOf === undefined) return; // already being written
+      throw new Error("the state's last write to its backend is not durable yet: its transaction must end first");
+    }
+    const all = end === journalEnd;
+    const dirty = this.nodes.size > 0 || this.accts.size > 0 || this.next !== this.backend.nextIndex;
+    let w: StateWrite;
+    if (all && dirty) w = { nodes: new Map(this.nodes), accounts: new Map(this.accts), nextIndex: this.next };
+    else if (!all && end > this.journalBase) w = this.valuesAt(end);
+    else if (asOf !== undefined)
+      w = { nodes: new Map(), accounts: new Map(), nextIndex: this.backend.nextIndex }; // only the label changes
+    else {
+      if (all) this.written(end, true, this.backend.nextIndex);
+      return;
+    }
+    if (asOf !== undefined) w.asOf = asOf;
+    const baseNext = this.backend.nextIndex;
+    this.writing = end;
+    try {
+      this.backend.write(w, (kept) => {
+        this.writing = undefined;
+        if (kept) this.written(end, all, baseNext);
+      });
+    } catch (e) {
+      this.writing = undefined; // nothing was kept
+      throw e;
+    }
+  }
+
+  /** The values as of journal position `end` of everything changed before it (the later changes' previous values, or the current ones). */
+  private valuesAt(end: number): StateWrite {
+    const n = end - this.journalBase;
+    const { jKey, jPrev } = this;
+    const before = new Set(jKey.slice(0, n));
+    const later = new Map<number, unknown>();
+    for (let j = n; j < jKey.length; j++) if (before.has(jKey[j]!) && !later.has(jKey[j]!)) later.set(jKey[j]!, jPrev[j]);
+    // nextIndex changes only with a creation: none before `end`, the backend's stays.
+    const w: StateWrite = { nodes: new Map(), accounts: new Map(), nextIndex: this.backend.nextIndex };
+    for (const k of before) {
+      const v = later.has(k) ? later.get(k) : k >= 0 ? this.nodes.get(k) : k === NEXT ? this.next : this.accts.get(-1 - k);
+      if (k >= 0) w.nodes.set(k, v as bigint | null);
+      else if (k === NEXT) w.nextIndex = v as number;
+      else w.accounts.set(-1 - k, v as Account);
+    }
+    return w;
+  }
+
+  /** The changes before journal position `end` are durable in the backend: memory lets go of them. */
+  private written(end: number, all: boolean, baseNext: number): void {
+    if (all) {
+      this.nodes.clear();
+      this.accts.clear();
+      this.createdByKey.clear();
+      this.createdByOwner.clear();
+      this.jKey = [];
+      this.jPrev = [];
+      this.journalBase = end;
+      return;
+    }
+    const n = end - this.journalBase;
+    const { jKey, jPrev } = this;
+    for (let i = baseNext; i < this.backend.nextIndex; i++) this.unindexCreated(i, this.get(i)!);
     if (n <= 0) return;
-    this.journal.splice(0, n);
-    this.journalBase += n;
+    const before = new Set(jKey.slice(0, n));
+    const later = new Set<number>();
+    for (let j = n; j < jKey.length; j++) {
+      const k = jKey[j]!;
+      if (!before.has(k) || later.has(k)) continue;
+      later.add(k);
+      // Changed again later: reverting that change now reads the value from the backend.
+      if (k !== NEXT) jPrev[j] = undefined;
+    }
+    for (const k of before) {
+      if (later.has(k) || k === NEXT) continue;
+      if (k >= 0) this.nodes.delete(k);
+      else this.accts.delete(-1 - k);
+    }
+    jKey.splice(0, n);
+    jPrev.splice(0, n);
+    this.journalBase = end;
   }
 
   private closeCheckpoint(): void {
@@ -296,37 +452,56 @@ export class L2State {
     if (--this.checkpoints === 0) this.forget(Number.MAX_SAFE_INTEGER);
   }
 
-  private setAccount(index: bigint, a: Account): void {
-    if (this.checkpoints > 0) this.journal.push({ index, previous: this.accounts.get(index), nextIndex: this.nextIndex });
-    this.setLeaf(index, a);
+  private assertWritable(): void {
+    if (this.writing !== undefined) throw new Error("the state's last write to its backend is not durable yet: its transaction must end before another change");
   }
 
-  private setLeaf(index: bigint, a: Account): void {
-    const before = this.accounts.get(index);
-    if (!before || before.ax !== a.ax || before.ay !== a.ay) {
-      if (before) this.unindexKey(index, before);
-      this.indexKey(index, a);
+  private journal(k: number, prev: unknown): void {
+    this.jKey.push(k);
+    this.jPrev.push(prev);
+  }
+
+  /** The account at `index` (0 < index < next), not copied. */
+  private get(index: number): Account | undefined {
+    return this.accts.get(index) ?? this.backend.account(index);
+  }
+
+  /**
+   * Writes account `index` (an existing one, or the next to create) and its leaf; `proof`: the
+   * leaf's proof just taken (its witness), which spares reading the siblings again.
+   */
+  private setAccount(index: number, a: Account, proof?: MerkleProof): void {
+    const before = index < this.next ? this.get(index) : undefined;
+    if (before && (before.ax !== a.ax || before.ay !== a.ay || before.owner !== a.owner)) {
+      throw new Error(`account ${index}'s key and owner cannot change`);
     }
-    this.accounts.set(index, { ...a });
-    this.tree.update(index, accountLeaf(this.crypto.hash, a));
+    const leaf = accountLeaf(this.crypto.hash, a); // before any change: a key out of the field throws here
+    if (!before) {
+      if (index !== this.next) throw new Error(`account ${index} does not exist and is not the next to create (${this.next})`);
+      if (this.checkpoints > 0) this.journal(NEXT, index);
+      this.next = index + 1;
+    }
+    if (this.checkpoints > 0) this.journal(accountKey(index), this.accts.get(index));
+    if (!before) {
+      insertAscending(this.createdByKey.get(keyOf(a.ax, a.ay)) ?? this.createdByKey.set(keyOf(a.ax, a.ay), []).get(keyOf(a.ax, a.ay))!, index);
+      insertAscending(this.createdByOwner.get(a.owner) ?? this.createdByOwner.set(a.owner, []).get(a.owner)!, index);
+    }
+    this.accts.set(index, a);
+    if (proof) this.tree.updateAlong(index, leaf, proof);
+    else this.tree.updateAt(index, leaf);
+    if (this.checkpoints === 0) this.forget(Number.MAX_SAFE_INTEGER);
   }
 
-  private indexKey(index: bigint, a: Account): void {
-    const k = keyOf(a.ax, a.ay);
-    const list = this.byKey.get(k);
-    if (!list) return void this.byKey.set(k, [index]);
-    // Accounts are created at increasing indexes: the new one almost always goes last.
-    let at = list.length;
-    while (at > 0 && list[at - 1]! > index) at--;
-    list.splice(at, 0, index);
-  }
-
-  private unindexKey(index: bigint, a: Account): void {
-    const k = keyOf(a.ax, a.ay);
-    const list = this.byKey.get(k);
-    const at = list?.lastIndexOf(index) ?? -1;
-    if (at < 0) return;
-    list!.splice(at, 1);
-    if (list!.length === 0) this.byKey.delete(k);
+  private unindexCreated(index: number, a: Account): void {
+    for (const [m, k] of [
+      [this.createdByKey, keyOf(a.ax, a.ay)],
+      [this.createdByOwner, a.owner],
+    ] as [Map<unknown, number[]>, unknown][]) {
+      const list = m.get(k);
+      const at = list?.indexOf(index) ?? -1;
+      if (at < 0) continue;
+      list!.splice(at, 1);
+      if (list!.length === 0) m.delete(k);
+    }
   }
 }

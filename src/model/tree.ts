@@ -64,75 +64,156 @@ export function zeroProof(depth: number): MerkleProof {
 }
 
 /**
- * Sparse Poseidon Merkle tree of the accounts (levels as treeLevels) over an injected hash.
- * Empty leaves are 0; only non-empty nodes are stored.
+ * Where an AccountTree keeps its nodes: by level (0: the leaves) and index within the level. An
+ * empty node (the root of an empty subtree, zeros[level]) is undefined and need not be stored.
+ */
+export interface TreeNodes {
+  get(level: number, index: number): bigint | undefined;
+  set(level: number, index: number, value: bigint | undefined): void;
+}
+
+/**
+ * Node keys of the tree of depth D: node (level, index) is keys[level] + index, the nodes numbered
+ * level by level from the leaves up (the last entry, after the root's, is the number of keys).
+ * Every node of a depth-16 tree gets its own integer below 2^33 (a safe integer; below 2^25, a
+ * small integer for V8, at D = 12), and one level's nodes, siblings among them, are consecutive:
+ * what the state's stores key nodes by (src/model/state.ts).
+ */
+export function nodeKeys(depth: number): number[] {
+  const levels = treeLevels(depth);
+  const keys = [0];
+  for (const { shift } of levels) keys.push(keys.at(-1)! + 2 ** (2 * depth - shift));
+  keys.push(keys.at(-1)! + 1);
+  return keys;
+}
+
+/** Leaves under one node of each level (the root's: all 4^D). */
+export function leafSpans(depth: number): number[] {
+  return [...treeLevels(depth).map((l) => 2 ** l.shift), 4 ** depth];
+}
+
+/** Nodes in per-level Maps: the tree alone (tests, tools); the L2 state gives its own (src/model/state.ts). */
+export class MapTreeNodes implements TreeNodes {
+  private readonly levels: Map<number, bigint>[] = [];
+
+  get(level: number, index: number): bigint | undefined {
+    return this.levels[level]?.get(index);
+  }
+
+  set(level: number, index: number, value: bigint | undefined): void {
+    const m = (this.levels[level] ??= new Map());
+    if (value === undefined) m.delete(index);
+    else m.set(index, value);
+  }
+}
+
+/**
+ * Sparse Poseidon Merkle tree of the accounts (levels as treeLevels) over an injected hash and
+ * node store. Empty leaves are 0; only non-empty nodes are stored. Indexes are numbers inside
+ * (below 2^32 at D = 16) and the hot loop does integer arithmetic only: a leaf update is its
+ * hashes, the sibling reads and one write per level.
  */
 export class AccountTree {
   readonly levels: TreeLevel[];
   /** zeros[l]: the root of an empty subtree of height l. */
   readonly zeros: bigint[];
   readonly capacity: bigint;
-  private readonly nodes = new Map<string, bigint>();
+  private readonly arities: number[];
 
   constructor(
     readonly depth: number,
     private readonly hash: Hasher,
+    private readonly nodes: TreeNodes = new MapTreeNodes(),
   ) {
     this.levels = treeLevels(depth);
     this.capacity = 1n << BigInt(2 * depth);
+    this.arities = this.levels.map((l) => l.arity);
     this.zeros = [0n];
     for (const { arity } of this.levels) this.zeros.push(hash(new Array<bigint>(arity).fill(this.zeros[this.zeros.length - 1])));
   }
 
   get root(): bigint {
-    return this.node(this.levels.length, 0n);
+    const top = this.levels.length;
+    return this.nodes.get(top, 0) ?? this.zeros[top];
   }
 
   /** Leaf value at `index` (0 if empty). */
   leaf(index: bigint): bigint {
-    this.checkIndex(index);
-    return this.node(0, index);
+    return this.nodes.get(0, this.checkIndex(index)) ?? 0n;
   }
 
   /** Set the leaf at `index` and recompute the path to the root. */
   update(index: bigint, leaf: bigint): void {
-    this.checkIndex(index);
-    this.setNode(0, index, leaf);
+    this.updateAt(this.checkIndex(index), leaf);
+  }
+
+  /** update() for an index already known to be in range (an integer in [0, capacity)). */
+  updateAt(index: number, leaf: bigint): void {
+    const { nodes, zeros, arities } = this;
     let i = index;
-    this.levels.forEach(({ arity }, level) => {
-      const a = BigInt(arity);
-      const first = i - (i % a);
-      const children = Array.from({ length: arity }, (_, k) => this.node(level, first + BigInt(k)));
-      i /= a;
-      this.setNode(level + 1, i, this.hash(children));
-    });
+    let node = leaf;
+    nodes.set(0, i, leaf === 0n ? undefined : leaf);
+    for (let l = 0; l < arities.length; l++) {
+      const a = arities[l]!;
+      const first = i - (i & (a - 1)); // i < 2^32: & keeps the low bits
+      const z = zeros[l]!;
+      const children = new Array<bigint>(a);
+      for (let k = 0; k < a; k++) {
+        const j = first + k;
+        children[k] = j === i ? node : (nodes.get(l, j) ?? z);
+      }
+      node = this.hash(children);
+      i = first / a;
+      nodes.set(l + 1, i, node === zeros[l + 1] ? undefined : node);
+    }
+  }
+
+  /**
+   * update() given `proof`, the leaf's proof in the tree as it is now (proofAt(index): its siblings,
+   * which the update does not change): no node is read. The state updates a leaf right after taking
+   * its witness for the circuit, so the siblings are read once.
+   */
+  updateAlong(index: number, leaf: bigint, proof: MerkleProof): void {
+    const { nodes, zeros, arities } = this;
+    let i = index;
+    let node = leaf;
+    nodes.set(0, i, leaf === 0n ? undefined : leaf);
+    for (let l = 0; l < arities.length; l++) {
+      const a = arities[l]!;
+      const pos = i & (a - 1);
+      const siblings = proof[l]!;
+      const children = new Array<bigint>(a);
+      for (let k = 0, s = 0; k < a; k++) children[k] = k === pos ? node : siblings[s++]!;
+      node = this.hash(children);
+      i = (i - pos) / a;
+      nodes.set(l + 1, i, node === zeros[l + 1] ? undefined : node);
+    }
   }
 
   /** Merkle proof of the leaf at `index` against the current root. */
   proof(index: bigint): MerkleProof {
-    this.checkIndex(index);
+    return this.proofAt(this.checkIndex(index));
+  }
+
+  /** proof() for an index already known to be in range. */
+  proofAt(index: number): MerkleProof {
+    const { nodes, zeros, arities } = this;
     let i = index;
-    return this.levels.map(({ arity }, level) => {
-      const a = BigInt(arity);
-      const first = i - (i % a);
+    const out: MerkleProof = [];
+    for (let l = 0; l < arities.length; l++) {
+      const a = arities[l]!;
+      const first = i - (i & (a - 1));
+      const z = zeros[l]!;
       const siblings: bigint[] = [];
-      for (let k = 0n; k < a; k++) if (first + k !== i) siblings.push(this.node(level, first + k));
-      i /= a;
-      return siblings;
-    });
+      for (let k = 0; k < a; k++) if (first + k !== i) siblings.push(nodes.get(l, first + k) ?? z);
+      out.push(siblings);
+      i = first / a;
+    }
+    return out;
   }
 
-  private node(level: number, index: bigint): bigint {
-    return this.nodes.get(`${level}:${index}`) ?? this.zeros[level];
-  }
-
-  private setNode(level: number, index: bigint, value: bigint): void {
-    const k = `${level}:${index}`;
-    if (value === this.zeros[level]) this.nodes.delete(k);
-    else this.nodes.set(k, value);
-  }
-
-  private checkIndex(index: bigint): void {
+  private checkIndex(index: bigint): number {
     if (index < 0n || index >= this.capacity) throw new Error(`account index ${index} out of range [0, ${this.capacity})`);
+    return Number(index);
   }
 }

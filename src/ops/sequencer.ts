@@ -38,6 +38,8 @@ export interface SequencerServiceOptions {
   maxLogRange?: number;
   /** Mempool limits and minimum fees (the Sequencer's defaults where absent). */
   mempool?: { maxPending?: number; maxPendingPerSender?: number; minFee?: ReadonlyMap<bigint, bigint> };
+  /** Bound of the L2 state's caches in entries (the Sequencer's default where absent). */
+  stateCache?: number;
   log?: Log;
 }
 
@@ -101,6 +103,7 @@ export async function startSequencer(o: SequencerServiceOptions): Promise<Runnin
       ...(o.aggregateWaitMs !== undefined && { aggregateWaitMs: o.aggregateWaitMs }),
       ...(o.maxLogRange !== undefined && { maxLogRange: o.maxLogRange }),
       ...o.mempool,
+      ...(o.stateCache !== undefined && { stateCache: o.stateCache }),
       finality: o.finality ?? defaultFinality(BigInt(o.deployment.chainId)),
       ...(o.log && { log: o.log }),
     });

@@ -53,12 +53,15 @@ export function buildApi(seq: Sequencer, store: { batch(n: number): BatchRecord 
     return accountView(index, a, seq.nextNonce(index)!);
   });
 
-  app.get<{ Querystring: { ax?: string; ay?: string } }>("/v1/accounts", async (req): Promise<AccountsBody> => {
-    const { ax, ay } = req.query;
-    if (!ax || !ay || !UINT.test(ax) || !UINT.test(ay)) throw fail(400, "BAD_REQUEST", "query by public key: ?ax=…&ay=… (decimal)");
-    // Through the state's index by public key: the cost does not grow with the number of accounts.
-    const out = seq.state.accountsOf(BigInt(ax), BigInt(ay)).map((i) => accountView(i, seq.state.account(i)!, seq.nextNonce(i)!));
-    return { accounts: out };
+  app.get<{ Querystring: { ax?: string; ay?: string; owner?: string } }>("/v1/accounts", async (req): Promise<AccountsBody> => {
+    const { ax, ay, owner } = req.query;
+    const byKey = ax !== undefined && ay !== undefined && owner === undefined && UINT.test(ax) && UINT.test(ay);
+    const byOwner = ax === undefined && ay === undefined && owner !== undefined && /^0x[0-9a-fA-F]{40}$/.test(owner);
+    if (!byKey && !byOwner) throw fail(400, "BAD_REQUEST", "query by public key: ?ax=…&ay=… (decimal), or by L1 owner: ?owner=0x… (40 hex digits)");
+    // Through the state's indexes by public key and by owner: the cost does not grow with the number of accounts.
+    const state = seq.state;
+    const found = byKey ? state.accountsOf(BigInt(ax), BigInt(ay)) : state.accountsOfOwner(BigInt(owner!));
+    return { accounts: found.map((i) => accountView(i, state.account(i)!, seq.nextNonce(i)!)) };
   });
 
   app.get<{ Params: { number: string } }>("/v1/batches/:number", async (req): Promise<BatchView> => {

@@ -1,8 +1,12 @@
 // The sequencer's L2 state and the batches not final on L1 yet ("live"). The state is the one
 // after every batch built; each live batch keeps a state checkpoint taken just before it was
-// applied, so the state can go back to any of them (a rewind), and lets go of it once final.
-// At start-up, and after an L1 reorganisation deeper than the finality rule (final batches have
-// no checkpoint left), the state is derived again from the stored batches alone (rederive).
+// applied, so the state can go back to any of them (a rewind). The state after the last final
+// batch is kept in the database (src/sequencer/statedb.ts), written in the transaction that marks
+// that batch final; the changes of the live batches stay in memory, bounded by the batches in
+// flight. At start-up the state is read from the database and only the live batches are replayed
+// on it (rederive: their circuit inputs come back for proving). After an L1 reorganisation deeper
+// than the finality rule (a final batch is no longer final: the stored state is marked stale) the
+// state is derived again from every stored batch.
 //
 // A live batch's life: built (state advanced, stored as "proving": the planner) → proven (the
 // proof tracker) → included (the submitter, or a reconciliation that finds it on L1) → final
@@ -16,6 +20,7 @@ import { transferId, type Domain } from "../model/tx.js";
 import type { ProofResult } from "../proving/prover.js";
 import { FatalError, type Retry } from "./errors.js";
 import { describeFinality, type Finality } from "./finality.js";
+import { SqliteStateBackend } from "./statedb.js";
 import type { BatchRecord, SequencerStore } from "./store.js";
 import type { BlockRef, L1View } from "./watcher.js";
 
@@ -44,6 +49,8 @@ export interface LedgerOptions {
   retry: () => Retry;
   /** Called after the live batches were derived again (some may need proving). */
   onRederived: () => void;
+  /** Bound of the state's caches, in entries (src/sequencer/statedb.ts; its default if absent). */
+  stateCache?: number;
   log: (m: string) => void;
 }
 
@@ -56,10 +63,14 @@ export class Ledger {
   readonly live = new Map<number, LiveBatch>();
   /** Queue index of the next L1 operation a new batch consumes. */
   nextL1 = 0;
+  /** Batches the last rederive replayed (the live ones; every stored one after a deep reorganisation). */
+  replayed = 0;
+  private readonly backend: SqliteStateBackend;
   private stateRef: L2State;
 
   constructor(private readonly o: LedgerOptions) {
-    this.stateRef = new L2State(o.crypto, o.params);
+    this.backend = new SqliteStateBackend(o.store, o.params.depth, { cacheEntries: o.stateCache });
+    this.stateRef = new L2State(o.crypto, o.params, this.backend);
   }
 
   /** The L2 state after every batch built (rederive replaces it: read it through this getter). */
@@ -134,51 +145,92 @@ export class Ledger {
 
   /**
    * Marks the included batches whose blocks are final now, oldest first, and lets go of their
-   * checkpoints. `tip`: the block the watcher checked up to (blocks above it were not covered by
+   * checkpoints: the state after each is written to the database with its final status, in one
+   * transaction. `tip`: the block the watcher checked up to (blocks above it were not covered by
    * this tick's reorganisation check).
    */
   markFinal(view: L1View, tip: number): void {
     const { store } = this.o;
-    for (const n of [...this.live.keys()].sort((a, b) => a - b)) {
-      const f = this.live.get(n)!;
+    for (const [f, next] of this.sorted().map((x, i, all) => [x, all[i + 1]] as const)) {
+      const n = f.record.number;
       const block = f.record.l1Block;
       if (f.record.status !== "included" || block === null || block > view.finalized || block > tip) return;
       store.transaction(() => {
         store.setBatchFinal(n);
         store.setTxStatus(f.record.txIds, "final", n);
+        this.state.forget(next ? next.cp : Number.MAX_SAFE_INTEGER, n);
       });
       this.state.commit();
       this.live.delete(n);
-      const next = this.lowest();
-      this.state.forget(next ? next.cp : Number.MAX_SAFE_INTEGER);
       this.o.log(`sequencer: batch ${n} final on L1 (block ${block}, ${describeFinality(this.o.finality)})`);
     }
   }
 
-  private lowest(): LiveBatch | undefined {
-    const keys = [...this.live.keys()];
-    return keys.length ? this.live.get(Math.min(...keys)) : undefined;
-  }
-
   /**
-   * The state from the stored batches alone: replays every batch, with a checkpoint before each
-   * one not final yet (those are live again afterwards, keeping their backoffs if unchanged).
+   * The state from the database: the stored state after the last final batch, then the batches
+   * after it replayed, each with a checkpoint before it (those are live again afterwards, keeping
+   * their backoffs if unchanged). A stale stored state (a final batch is no longer final) is
+   * emptied first and every stored batch replayed, the final ones written again as they come.
+   * The stored state must be the one after the last final batch, with its root: else the
+   * database is inconsistent (WRONG_DATABASE), and nothing is replayed on it.
    */
   rederive(): void {
-    this.stateRef = new L2State(this.o.crypto, this.o.params);
-    this.nextL1 = 0;
+    const { store, crypto, params } = this.o;
+    // Each final batch replayed is written in a transaction of its own, before the next one.
+    if (store.inTransaction) throw new Error("rederive runs outside a database transaction (it writes the final batches it replays)");
+    const stale = this.backend.stale;
+    if (stale) {
+      this.o.log("sequencer: the stored L2 state is stale (a final batch is no longer final): building it again from every stored batch");
+      this.backend.clear();
+    }
+    const asOf = this.backend.asOf;
+    this.stateRef = new L2State(crypto, params, this.backend);
+    if (!stale) this.checkStored(asOf);
+    const base = asOf === 0 ? undefined : store.batch(asOf)!;
+    this.nextL1 = base ? base.l1From + base.l1Count : 0;
     const old = new Map(this.live);
     this.live.clear();
-    for (const rec of this.o.store.batches()) {
-      const cp = rec.status === "final" ? undefined : this.state.checkpoint();
+    this.replayed = 0;
+    for (const rec of store.batchesFrom(asOf + 1)) {
+      const cp = this.state.checkpoint();
       const batch = this.replay(rec);
-      if (cp === undefined) continue;
+      this.replayed++;
+      if (rec.status === "final") {
+        if (this.live.size) throw new FatalError("WRONG_DATABASE", `batch ${rec.number} is final after batch ${this.sorted()[0]!.record.number}, which is not`);
+        this.state.forget(Number.MAX_SAFE_INTEGER, rec.number);
+        this.state.commit();
+        continue;
+      }
       const f = this.newLive(rec, batch, cp);
       const before = old.get(rec.number);
       if (before && before.record.commitment === rec.commitment) Object.assign(f, { proving: before.proving, submitting: before.submitting });
       this.live.set(rec.number, f);
     }
+    if (stale) this.backend.markBuilt();
     this.o.onRederived();
+  }
+
+  /** The batch the stored state is as of (0: none), what the start-up log reports. */
+  get storedAsOf(): number {
+    return this.backend.asOf;
+  }
+
+  /** The stored state is the one after the last final batch (`asOf`), with that batch's root. */
+  private checkStored(asOf: number): void {
+    const last = this.o.store.lastFinalBatch(Number.MAX_SAFE_INTEGER);
+    if ((last?.number ?? 0) !== asOf) {
+      throw new FatalError(
+        "WRONG_DATABASE",
+        `the database's L2 state is the one after batch ${asOf}, but its last final batch is ${last ? last.number : "none"}: the database is inconsistent`,
+      );
+    }
+    const want = last ? last.newRoot : this.state.tree.zeros.at(-1)!;
+    if (this.state.root !== want) {
+      throw new FatalError(
+        "WRONG_DATABASE",
+        `the database's L2 state has root ${this.state.root}, but ${last ? `batch ${asOf}, its last final batch, ends at` : "with no final batch the state is empty, root"} ${want}: the database is inconsistent`,
+      );
+    }
   }
 
   /** Deletes batches `from`, from+1, … and puts their transactions back to pending (inside the caller's transaction); returns them. */

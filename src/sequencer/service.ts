@@ -104,13 +104,15 @@ export interface SequencerOptions {
   maxPendingPerSender?: number;
   /** Minimum fee per token id, in base units: below, 400 FEE_TOO_LOW (a token not listed: 0). */
   minFee?: ReadonlyMap<bigint, bigint>;
+  /** Bound of the L2 state's caches in entries (default src/sequencer/statedb.ts DEFAULT_STATE_CACHE). */
+  stateCache?: number;
   log?: (msg: string) => void;
 }
 
 export class Sequencer {
   /** Resolves with the error (its code and reason) once a fatal error stopped the sequencer. */
   readonly halted: Promise<FatalError>;
-  private readonly o: Required<Omit<SequencerOptions, "log">> & { log: (m: string) => void };
+  private readonly o: Required<Omit<SequencerOptions, "log" | "stateCache">> & Pick<SequencerOptions, "stateCache"> & { log: (m: string) => void };
   private readonly ledger: Ledger;
   /** Pending transactions (loaded at start, kept by admission and the planner, reloaded after a reconciliation). */
   private readonly pool: Mempool;
@@ -189,6 +191,7 @@ export class Sequencer {
       onRederived: () => {
         if (this.running) this.proofs.proveAll();
       },
+      stateCache: o.stateCache,
       log: o.log,
     });
     this.pool = new Mempool(minFee);
@@ -247,7 +250,7 @@ export class Sequencer {
     return this.fatalErr;
   }
 
-  /** Rebuild the state from the database and resume unfinished batches; the loop then reconciles with L1. */
+  /** Read the state from the database, replay the batches not final yet and resume them; the loop then reconciles with L1. */
   async start(): Promise<void> {
     const { rollup, store } = this.o;
     const provider = rollup.runner!.provider!;
@@ -278,7 +281,8 @@ export class Sequencer {
     if (BigInt(last) < onChain) this.o.log(`sequencer: L1 holds ${onChain} batches, the database ${last}: taking the others from L1`);
     this.reloadMempool();
     this.o.log(
-      `sequencer: state rebuilt from ${last} batches, ${this.state.size} accounts, ${this.pool.size} pending transactions, root ${this.state.root}; final when ${describeFinality(this.o.finality)}`,
+      `sequencer: state of batch ${this.ledger.storedAsOf} read from the database, ${this.ledger.replayed} later batch(es) replayed (${last} stored): ` +
+        `${this.state.size} accounts, ${this.pool.size} pending transactions, root ${this.state.root}; final when ${describeFinality(this.o.finality)}`,
     );
     this.releaseCurve = holdCurve(); // proofs are verified here too: keep snarkjs's curve until stop()
     this.running = true;

@@ -1,8 +1,10 @@
 // Persistent sequencer state in SQLite (Node's built-in node:sqlite: an embedded database that
 // needs no native build). Every accepted transaction, every queued L1 operation and every
 // batch is committed before it is acknowledged, with synchronous=FULL in WAL mode, so a crash
-// (even kill -9) loses nothing that was accepted. The L2 state itself is not stored: it is
-// rebuilt on start by replaying the batches, which the TypeScript model does deterministically.
+// (even kill -9) loses nothing that was accepted. The L2 state after the last final batch is
+// stored too (the state_* tables, read and written by src/sequencer/statedb.ts), written in the
+// transaction that marks that batch final: a start reads it and replays only the batches not final
+// yet, which the TypeScript model does deterministically.
 // What the sequencer saw on L1 is kept with the block it was in (number and hash), so that an L1
 // reorganisation that replaces that block is noticed and undone (src/sequencer/service.ts).
 import { mkdirSync } from "node:fs";
@@ -73,9 +75,53 @@ export interface BatchRecord {
  * and the 8-ary account tree (the stored transactions and roots of version 2 are of another scheme);
  * 4: transaction and batch counts by status, kept by triggers (tx_counts, batch_counts); 5: the L1
  * block (number, hash) of every L1 operation and batch inclusion, the "included" status, and the
- * posted data of batches taken from L1.
+ * posted data of batches taken from L1; 6: the L2 state after the last final batch (state_meta,
+ * state_nodes, state_accounts), marked stale by triggers when a final batch stops being final.
  */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
+
+/**
+ * The L2 state after the last final batch (src/sequencer/statedb.ts reads and writes it):
+ *  - state_meta, one row: the tree depth, the batch the state is as of (0: before any), the next
+ *    account index, and `stale`, set by the triggers below in the transaction that deletes a final
+ *    batch or takes its final status back (an L1 reorganisation deeper than the finality rule):
+ *    the stored state is then no longer the one after the last final batch, and the next start
+ *    (or the rederive that follows) builds it again from every stored batch;
+ *  - state_nodes: the non-empty tree nodes by key (src/model/tree.ts nodeKeys: level by level
+ *    from the leaves, one level's nodes consecutive), each a 32-byte big-endian field element;
+ *  - state_accounts: by index; ax, ay (32 bytes), owner (20), balance (16) big-endian, token and
+ *    nonce integers; key_tag and owner_tag (the low 48 bits of ax and of the owner) indexed, so a
+ *    lookup by public key or owner is one short index seek (the index holds 6-byte integers, not
+ *    the 32- and 20-byte values).
+ */
+const STATE_SCHEMA = `
+CREATE TABLE IF NOT EXISTS state_meta (
+  id INTEGER PRIMARY KEY CHECK (id = 0),
+  depth INTEGER,
+  batch INTEGER NOT NULL,
+  next_index INTEGER NOT NULL,
+  stale INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO state_meta (id, depth, batch, next_index, stale) VALUES (0, NULL, 0, 1, 0);
+CREATE TABLE IF NOT EXISTS state_nodes (key INTEGER PRIMARY KEY, hash BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS state_accounts (
+  idx INTEGER PRIMARY KEY,
+  ax BLOB NOT NULL,
+  ay BLOB NOT NULL,
+  owner BLOB NOT NULL,
+  token INTEGER NOT NULL,
+  balance BLOB NOT NULL,
+  nonce INTEGER NOT NULL,
+  key_tag INTEGER NOT NULL,
+  owner_tag INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS state_accounts_key ON state_accounts (key_tag);
+CREATE INDEX IF NOT EXISTS state_accounts_owner ON state_accounts (owner_tag);
+CREATE TRIGGER IF NOT EXISTS state_stale_delete AFTER DELETE ON batches WHEN OLD.status = 'final'
+  BEGIN UPDATE state_meta SET stale = 1; END;
+CREATE TRIGGER IF NOT EXISTS state_stale_update AFTER UPDATE OF status ON batches WHEN OLD.status = 'final' AND NEW.status IS NOT 'final'
+  BEGIN UPDATE state_meta SET stale = 1; END;
+`;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -120,6 +166,7 @@ CREATE TABLE IF NOT EXISTS batches (
 );
 ${statusCounter("txs", "tx_counts")}
 ${statusCounter("batches", "batch_counts")}
+${STATE_SCHEMA}
 `;
 
 /**
@@ -195,6 +242,8 @@ function opFromRow(r: Row): L1OpEvent {
 /** The sequencer's database. One writer (the sequencer process). */
 export class SequencerStore {
   readonly db: DatabaseSync;
+  private inTx = false;
+  private readonly whenEnded: ((committed: boolean) => void)[] = [];
 
   constructor(file: string) {
     if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -220,14 +269,39 @@ export class SequencerStore {
   /** Run `fn` in one transaction: all of its writes land, or none. */
   transaction<T>(fn: () => T): T {
     this.db.exec("BEGIN IMMEDIATE");
+    this.inTx = true;
+    let out: T;
     try {
-      const out = fn();
+      out = fn();
       this.db.exec("COMMIT");
-      return out;
     } catch (e) {
-      this.db.exec("ROLLBACK");
+      this.inTx = false;
+      if (this.db.isTransaction) this.db.exec("ROLLBACK");
+      this.ended(false);
       throw e;
     }
+    this.inTx = false;
+    this.ended(true);
+    return out;
+  }
+
+  /** Whether a transaction() is running: writes made now land with it, or not at all. */
+  get inTransaction(): boolean {
+    return this.inTx;
+  }
+
+  /**
+   * Calls `done(committed)` when the running transaction() ends (what is kept in memory of a write
+   * in it must wait: a rollback takes the write back).
+   */
+  afterTransaction(done: (committed: boolean) => void): void {
+    if (!this.inTx) throw new Error("afterTransaction outside a transaction");
+    this.whenEnded.push(done);
+  }
+
+  private ended(committed: boolean): void {
+    const hooks = this.whenEnded.splice(0);
+    for (const h of hooks) h(committed);
   }
 
   getMeta(key: string): string | undefined {
@@ -400,11 +474,6 @@ export class SequencerStore {
     const out: Record<BatchStatus, number> = { proving: 0, proven: 0, included: 0, final: 0 };
     for (const r of this.db.prepare("SELECT status, n FROM batch_counts").all() as Row[]) out[r.status as BatchStatus] = Number(r.n);
     return out;
-  }
-
-  /** All batches in order (read once at start, to replay them). */
-  batches(): BatchRecord[] {
-    return (this.db.prepare("SELECT * FROM batches ORDER BY number").all() as Row[]).map(batchFromRow);
   }
 
   lastBatch(): BatchRecord | undefined {

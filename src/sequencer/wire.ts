@@ -30,14 +30,14 @@ export interface TxView {
   tx: TransferJSON;
 }
 
-/** An account: GET /v1/accounts/:index, and each of GET /v1/accounts?ax=…&ay=…'s `accounts`. */
+/** An account: GET /v1/accounts/:index, and each of GET /v1/accounts?ax=…&ay=…'s (or ?owner=…'s) `accounts`. */
 export interface AccountView extends AccountJSON {
   index: string;
   /** Nonce the account's next transaction must use (counting its pending ones). */
   nextNonce: string;
 }
 
-/** GET /v1/accounts?ax=…&ay=…: the accounts of one public key, by index. */
+/** GET /v1/accounts?ax=…&ay=…, GET /v1/accounts?owner=0x…: the accounts of one public key, or of one L1 owner, by index. */
 export interface AccountsBody {
   accounts: AccountView[];
 }

@@ -138,6 +138,36 @@ describe("state transitions and batch building", () => {
     expect(() => state.commit()).to.throw(/no open checkpoint/);
   });
 
+  it("forget writes the oldest checkpoint's changes to the backend and keeps in memory only what the later ones may revert", () => {
+    const r0 = state.root;
+    const cpA = state.checkpoint(); // batch A: account 1
+    state.credit(1n, 1n);
+    const rA = state.root;
+    const cpB = state.checkpoint(); // batch B: account 2
+    state.credit(2n, 1n);
+    const rB = state.root;
+    const cpC = state.checkpoint(); // batch C: account 1 again
+    state.credit(1n, 1n);
+    expect(state.unwritten.journal).to.be.above(0);
+    // A final: written (the backend's root is A's), the journal before B dropped.
+    state.forget(cpB, 7);
+    state.commit();
+    expect(new L2State(c, params, state.backend).root).to.equal(rA);
+    expect(state.backend.asOf).to.equal(7);
+    expect(() => state.revert(cpA)).to.throw(/was forgotten/);
+    // C taken back: account 1 is A's again, read from the backend: nothing of it is left in memory.
+    state.revert(cpC);
+    expect(state.root).to.equal(rB);
+    expect(state.account(1n)!.balance).to.equal(1001n);
+    const u = state.unwritten;
+    expect(u.nodes + u.accounts, "every change in memory is one a revert can reach").to.equal(u.journaled);
+    expect(u.accounts).to.equal(1); // account 2, of B
+    state.revert(cpB);
+    expect(state.root).to.equal(rA);
+    expect(state.unwritten).to.deep.equal({ nodes: 0, accounts: 0, journal: 0, journaled: 0 });
+    expect(rA).to.not.equal(r0);
+  });
+
   it("pads an empty batch and leaves the root unchanged", () => {
     const root = state.root;
     const batch = buildBatch(state, { txs: [] }, { domain, feeIdx: [] });

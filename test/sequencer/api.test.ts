@@ -60,6 +60,11 @@ describe("sequencer HTTP API (real HTTP, real proofs)", function () {
     expect(a).to.include({ balance: ((3n * ETH) / 2n).toString(), nonce: "1", nextNonce: "1" });
     const byKey = (await (await get(`/v1/accounts?ax=${k[1].ax}&ay=${k[1].ay}`)).json()) as { accounts: { index: string }[] };
     expect(byKey.accounts.map((x) => x.index)).to.deep.equal(["2"]);
+    const byOwner = (await (await get(`/v1/accounts?owner=${(await alice.getAddress()).toLowerCase()}`)).json()) as {
+      accounts: { index: string; owner: string }[];
+    };
+    expect(byOwner.accounts.map((x) => [x.index, x.owner])).to.deep.equal([["1", (await alice.getAddress()).toLowerCase()]]);
+    expect(((await (await get(`/v1/accounts?owner=0x${"0".repeat(39)}7`)).json()) as { accounts: unknown[] }).accounts).to.deep.equal([]);
     const batch = (await (await get("/v1/batches/2")).json()) as { status: string; txs: string[] };
     expect(batch).to.include({ status: "final" });
     expect(batch.txs).to.deep.equal([body.id]);
@@ -84,6 +89,9 @@ describe("sequencer HTTP API (real HTTP, real proofs)", function () {
       [get("/v1/txs/0x1234"), 400, "BAD_REQUEST"],
       [get(`/v1/txs/0x${"ab".repeat(32)}`), 404, "NOT_FOUND"],
       [get("/v1/accounts/99"), 404, "UNKNOWN_ACCOUNT"],
+      [get("/v1/accounts?owner=0x1234"), 400, "BAD_REQUEST"],
+      [get(`/v1/accounts?ax=1&ay=2&owner=0x${"0".repeat(40)}`), 400, "BAD_REQUEST"],
+      [get("/v1/accounts?ax=1"), 400, "BAD_REQUEST"],
       [get("/v1/batches/99"), 404, "NOT_FOUND"],
     ];
     for (const [req, status, code] of cases) {

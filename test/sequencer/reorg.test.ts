@@ -136,6 +136,8 @@ describe("L1 reorganisations (hardhat node, evm_snapshot / evm_revert, real sequ
     await chain.revert(snap, 0);
     await outputAfter(w.sequencer, mark, /L1 REORGANISATION DEEPER THAN THE FINALITY RULE \(3 confirmations\): batch\(es\) \d+/, 90_000);
     expect((await w.status()).reconciliations.last).to.deep.include({ finalLost: [fin.batch] });
+    // The stored state included the lost final batch: stale, built again from the stored batches.
+    await outputAfter(w.sequencer, mark, /the stored L2 state is stale \(a final batch is no longer final\): building it again/, 30_000);
     await w.waitTx(t1, "final", { mine: true });
     const t2 = await w.send(w.keys.alice, { from: 1n, to: 2n, amount: MILLI, nonce: 1n });
     await w.waitTx(t2, "final", { mine: true });

@@ -45,12 +45,20 @@ describe("sequencer store schema", () => {
   });
 
   it("refuses a database of version 3 (before the status counts): its counts would be missing", () => {
-    expect(SCHEMA_VERSION).to.equal(5);
+    expect(SCHEMA_VERSION).to.equal(6);
     const v3 = path.join(dir, "v3.sqlite");
     const db = new DatabaseSync(v3);
     db.exec("CREATE TABLE txs (id TEXT PRIMARY KEY, status TEXT NOT NULL); INSERT INTO txs VALUES ('a', 'pending'); PRAGMA user_version = 3;");
     db.close();
     expect(opening(v3)).to.be.instanceOf(FatalError).and.include({ code: "WRONG_DATABASE" });
+  });
+
+  it("refuses a database of version 5 (before the stored L2 state): its final batches would have no state", () => {
+    const v5 = path.join(dir, "v5.sqlite");
+    const db = new DatabaseSync(v5);
+    db.exec("CREATE TABLE batches (number INTEGER PRIMARY KEY, status TEXT NOT NULL); INSERT INTO batches VALUES (1, 'final'); PRAGMA user_version = 5;");
+    db.close();
+    expect(opening(v5)).to.be.instanceOf(FatalError).and.include({ code: "WRONG_DATABASE" });
   });
 
   it("refuses a database of version 4 (before the L1 blocks of operations and inclusions): a reorganisation could not be checked", () => {

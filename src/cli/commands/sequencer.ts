@@ -7,6 +7,7 @@ import { deploymentSetup, signerOf, startSequencer } from "../../ops/index.js";
 import { timedLog, untilSignal } from "../services.js";
 import { FLOAT8, floatMax } from "../../model/float.js";
 import { DEFAULT_MAX_PENDING, DEFAULT_MAX_PENDING_PER_SENDER } from "../../sequencer/mempool.js";
+import { DEFAULT_STATE_CACHE } from "../../sequencer/statedb.js";
 import { CONFIRMATIONS_HELP, confirmationsArg, intArg, numArg } from "../units.js";
 
 interface Opts {
@@ -25,6 +26,7 @@ interface Opts {
   maxPending: number;
   maxPendingPerSender: number;
   minFee: Map<bigint, bigint>;
+  stateCache?: number;
 }
 
 /** Parses one --min-fee TOKEN=AMOUNT (base units) into the map of the earlier ones. */
@@ -67,6 +69,11 @@ export function sequencerCommand(): Command {
       numArg("max pending per sender", 1),
       DEFAULT_MAX_PENDING_PER_SENDER,
     )
+    .option(
+      "--state-cache <entries>",
+      `tree nodes the L2 state keeps in memory at most, read from the database (accounts: an eighth as many; default ${DEFAULT_STATE_CACHE.toLocaleString("en-US")})`,
+      numArg("state cache", 1024),
+    )
     .addOption(
       new Option("--min-fee <token=amount>", "minimum fee of a token in base units, e.g. 0=1000000000000 (repeatable; below: 400 FEE_TOO_LOW)")
         .argParser(minFeeArg)
@@ -99,6 +106,7 @@ export function sequencerCommand(): Command {
         ...(o.aggregateWait !== undefined && { aggregateWaitMs: o.aggregateWait * 1000 }),
         maxLogRange: cfg.maxLogRange,
         mempool: { maxPending: o.maxPending, maxPendingPerSender: o.maxPendingPerSender, minFee: o.minFee },
+        stateCache: o.stateCache,
         log: (m) => log(m),
       });
       log(
