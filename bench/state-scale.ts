@@ -15,9 +15,9 @@
 // (about 8 µs per Poseidon(8)) that part is what is left of issue 13's 100 µs per leaf update —
 // and the write of a batch of 448 such updates per update. --before: the commit this branch
 // started from, unless given.
-// --hasher poseidon is the model's (loadCrypto: circomlibjs, ~0.4 ms per Poseidon(8) in JS);
-// stub is a cheap stand-in with the same inputs and outputs shape (not a hash: for the storage
-// cost at sizes the JS Poseidon makes slow). --cache is the SQLite state's cache bound; the SQLite
+// --hasher poseidon is the model's (loadCrypto: the native addon where it builds, ZKR_CRYPTO
+// chooses; circomlibjs costs ~0.3 ms per Poseidon(8)); stub is a cheap stand-in with the same
+// inputs and outputs shape (not a hash: for the storage cost alone). --cache is the SQLite state's cache bound; the SQLite
 // state runs with it and with 65,536 entries (a tree much larger than its cache).
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, statSync, symlinkSync } from "node:fs";
