@@ -81,9 +81,13 @@ export interface TreeNodes {
  */
 export function nodeKeys(depth: number): number[] {
   const levels = treeLevels(depth);
+  // A level has as many slots as its parents have children: with a 4-ary root over one index bit
+  // (D = 2, 5, 8, …) the level below it has 4 slots, of which only 2 ever hold a node, yet a
+  // proof reads all of them (as zeros); counting 2 would give slots 2 and 3 the next level's keys.
+  const slots = [1];
+  for (let l = levels.length - 1; l >= 0; l--) slots.unshift(slots[0]! * levels[l]!.arity);
   const keys = [0];
-  for (const { shift } of levels) keys.push(keys.at(-1)! + 2 ** (2 * depth - shift));
-  keys.push(keys.at(-1)! + 1);
+  for (const n of slots) keys.push(keys.at(-1)! + n);
   return keys;
 }
 

@@ -6,6 +6,8 @@ import { l1ChainStep, L1OpKind, type L1Op } from "../../src/model/l1op.js";
 import { concatBytes, toBytesBE } from "../../src/model/bytes.js";
 import { loadCrypto, type ZkrCrypto } from "../../src/model/crypto.js";
 import { L2Key } from "../../src/model/keys.js";
+import { deriveParams } from "../../src/model/params.js";
+import { AccountTree, rootFromProof } from "../../src/model/tree.js";
 import { getInstance, TEST_INSTANCE } from "../../src/proving/instances.js";
 import { L2State, OutOfSyncError, TxRejectedError } from "../../src/model/state.js";
 import { signTransfer, type Domain, type Transfer } from "../../src/model/tx.js";
@@ -32,6 +34,24 @@ describe("state transitions and batch building", () => {
     state.createAccount(acct(keys[1], 0n, 50n)); // 2
     state.createAccount(acct(keys[2], 1n, 10n)); // 3, another token
     state.createAccount(acct(keys[3], 0n, 0n)); // 4: fee account for token 0
+  });
+
+  it("at every depth (a 4-ary root over 1 or 2 index bits included) its root and witnesses are the tree's", () => {
+    for (const depth of [1, 2, 3, 4, 5, 8]) {
+      const p = deriveParams({ name: `d${depth}`, description: "", depth, batchSize: 1, l1Slots: 1, feeSlots: 1 });
+      const s = new L2State(c, p);
+      const tree = new AccountTree(depth, c.hash); // its own node store (MapTreeNodes)
+      const n = Math.min(3, 4 ** depth - 1);
+      for (let i = 1; i <= n; i++) {
+        s.createAccount(acct(keys[i % 4]!, 0n, BigInt(i)));
+        tree.update(BigInt(i), accountLeaf(c.hash, s.account(BigInt(i))!));
+      }
+      expect(s.root, `D = ${depth}`).to.equal(tree.root);
+      for (let i = 1n; i <= BigInt(n); i++) {
+        const w = s.witness(i);
+        expect(rootFromProof(c.hash, depth, accountLeaf(c.hash, w.account), i, w.proof), `D = ${depth}, leaf ${i}`).to.equal(s.root);
+      }
+    }
   });
 
   it("rejects every invalid transfer with its reason and changes nothing", () => {
