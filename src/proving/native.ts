@@ -216,11 +216,10 @@ async function runNative(
       .split("\n")
       .map((l) => l.replace(/^zkr-prover( zkey-new| ptau-new| zkey-scale)?: /, "").trim())
       .filter(Boolean);
-    throw fail(
-      `${what} failed: ${why.length ? why.join("; ") : err.message} (${err.signal ? `killed by ${err.signal}` : `exit code ${String(err.code)}`})`,
-      e,
-      err.code,
-    );
+    // Without stderr (a crash, a kill) the signal or code is the reason: execFile's message names
+    // the command over lines, and the CLI shows an error's first line only.
+    const how = err.signal ? `killed by ${err.signal}` : `exit code ${String(err.code)}`;
+    throw fail(`${what} failed: ${why.length ? why.join("; ") : err.signal ? "no message" : err.message.split("\n")[0]} (${how})`, e, err.code);
   }
 }
 

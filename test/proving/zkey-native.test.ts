@@ -290,6 +290,15 @@ describe("native zkey new: the phase-2 initial key, byte-identical to snarkjs's"
       bad[lagrange.at + (2 ** 11 - 1 + 5) * 64] ^= 1;
       await refused({ r1cs, ptau: bad }, /Lagrange tauG1 point 5 is not on the curve \(corrupted ptau\)/);
     });
+
+    it("a program that crashes: the signal, on one line (the CLI shows an error's first line)", async function () {
+      const crashing = path.join(work, "crashing-prover");
+      writeFileSync(crashing, "#!/bin/sh\nkill -SEGV $$\n");
+      chmodSync(crashing, 0o755);
+      const e = await rejection(nativeZkeyNew({ ...native, bin: crashing }, circuits.tiny!.r1cs, ptau.path, path.join(work, "crashed.zkey")));
+      expect(e).to.be.instanceOf(NativeZkeyNewError);
+      expect(e.message).to.equal("native zkey new failed: no message (killed by SIGSEGV)");
+    });
   });
 
   describe("initialZkey's choice of zkey new", function () {
