@@ -14,11 +14,12 @@
 // The "before" code is taken with `git archive` into a temporary directory and imported from
 // there; it shares this tree's node_modules, prover and contracts (neither changed).
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { checkout } from "./checkout.js";
 import { benchWorld, fundedRollup, log } from "./world.js";
 import { verifySignature } from "../src/model/keys.js";
 import { REPO_ROOT } from "../src/util/paths.js";
@@ -47,15 +48,6 @@ async function modules(root: string): Promise<{ service: typeof ServiceModule; s
   const dir = existsSync(path.join(root, "src", "sequencer")) ? path.join(root, "src", "sequencer") : path.join(root, "sequencer");
   const url = (f: string) => pathToFileURL(path.join(dir, f)).href;
   return { service: (await import(url("service.ts"))) as typeof ServiceModule, store: (await import(url("store.ts"))) as typeof StoreModule };
-}
-
-/** The sources of `ref` in a temporary directory that resolves packages from this tree. */
-function checkout(ref: string): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "zkr-bench-before-"));
-  const tar = execFileSync("git", ["archive", ref], { cwd: REPO_ROOT, maxBuffer: 1 << 30 });
-  execFileSync("tar", ["-x", "-C", dir], { input: tar });
-  symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"));
-  return dir;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

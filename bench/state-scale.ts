@@ -20,11 +20,12 @@
 // inputs and outputs shape (not a hash: for the storage cost alone). --cache is the SQLite state's cache bound; the SQLite
 // state runs with it and with 65,536 entries (a tree much larger than its cache).
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { checkout } from "./checkout.js";
 import { type Account } from "../src/model/account.js";
 import { loadCrypto, SNARK_FIELD, type ZkrCrypto } from "../src/model/crypto.js";
 import { deriveParams } from "../src/model/params.js";
@@ -173,15 +174,6 @@ async function child(variant: Variant, n: number, root: string): Promise<Result>
   store?.close();
   rmSync(dir, { recursive: true, force: true });
   return out;
-}
-
-/** The sources of `ref` in a temporary directory that resolves packages from this tree. */
-function checkout(ref: string): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "zkr-bench-before-"));
-  const tar = execFileSync("git", ["archive", ref], { cwd: REPO_ROOT, maxBuffer: 1 << 30 });
-  execFileSync("tar", ["-x", "-C", dir], { input: tar });
-  symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"));
-  return dir;
 }
 
 if (values.child) {

@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { toolchainProblems } from "../../src/proving/build.js";
 import { nativeToolchainProblems } from "../../src/proving/native.js";
 import { cacheDir, setCacheDir } from "../../src/proving/paths.js";
 
@@ -81,6 +82,15 @@ export async function rejection(p: Promise<unknown>): Promise<Error> {
 }
 
 /** Skips the suite whose before hook `ctx` is when the native prover cannot be built here, saying what is missing. */
+/** Skips the suite (with the reason) where no C++ compiler is installed: the native crypto addon's only need. */
+export async function skipWithoutCxx(ctx: Mocha.Context): Promise<void> {
+  const problems = await toolchainProblems([], []);
+  if (problems.length) {
+    console.log(`      skipped: no C++ compiler for the native crypto: missing ${problems.join(", ")}`);
+    ctx.skip();
+  }
+}
+
 export async function skipWithoutNativeToolchain(ctx: Mocha.Context): Promise<void> {
   const problems = await nativeToolchainProblems();
   if (problems.length) {

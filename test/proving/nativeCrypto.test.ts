@@ -13,10 +13,9 @@ import { expect } from "chai";
 import type { EdDSA } from "circomlibjs";
 import { type CryptoOptions, loadCrypto, poseidonHasher, SNARK_FIELD, type ZkrCrypto } from "../../src/model/crypto.js";
 import { L2Key, signatureChallenge, type Signature, type SignatureMessage } from "../../src/model/keys.js";
-import { toolchainProblems } from "../../src/proving/build.js";
 import { buildNativeCrypto, loadNativeCrypto, nativeCryptoKey, NativeCryptoUnavailable } from "../../src/proving/nativeCrypto.js";
 import { cacheDir } from "../../src/proving/paths.js";
-import { rejection, useTempCache } from "./fixtures.js";
+import { rejection, skipWithoutCxx, useTempCache } from "./fixtures.js";
 
 const p = SNARK_FIELD;
 const native: CryptoOptions = { engine: "native", native: () => loadNativeCrypto() };
@@ -26,11 +25,7 @@ describe("native crypto (addon vs circomlibjs)", function () {
   let n: ZkrCrypto;
   let js: ZkrCrypto;
   before(async function () {
-    const problems = await toolchainProblems([], []);
-    if (problems.length) {
-      console.log(`      skipped: no C++ compiler for the native crypto: missing ${problems.join(", ")}`);
-      this.skip();
-    }
+    await skipWithoutCxx(this);
     [n, js] = await Promise.all([loadCrypto(native), loadCrypto({ engine: "js" })]);
   });
 

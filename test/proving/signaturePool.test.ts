@@ -13,10 +13,9 @@ import { promisify } from "node:util";
 import { expect } from "chai";
 import { SNARK_FIELD } from "../../src/model/crypto.js";
 import { L2Key, type Signature, type SignatureMessage } from "../../src/model/keys.js";
-import { toolchainProblems } from "../../src/proving/build.js";
 import { type SignatureCheck, SignatureVerifierPool } from "../../src/proving/signaturePool.js";
 import { REPO_ROOT } from "../../src/util/paths.js";
-import { rejection } from "./fixtures.js";
+import { rejection, skipWithoutCxx } from "./fixtures.js";
 
 const run = promisify(execFile);
 
@@ -45,11 +44,7 @@ describe("signature verifier pool", function () {
   describe("native", function () {
     let pool: SignatureVerifierPool;
     before(async function () {
-      const problems = await toolchainProblems([], []);
-      if (problems.length) {
-        console.log(`      skipped: no C++ compiler for the native crypto: missing ${problems.join(", ")}`);
-        this.skip();
-      }
+      await skipWithoutCxx(this);
       pool = await SignatureVerifierPool.create({ engine: "native", threads: 2, maxBatch: 7 });
     });
     after(() => pool?.close());
