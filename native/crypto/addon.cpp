@@ -252,6 +252,32 @@ napi_value Verify(napi_env env, napi_callback_info info) {
     return out;
 }
 
+/** k·Base8 as [x, y] for a BigInt 0 ≤ k < l (the signing nonce); a RangeError otherwise. */
+napi_value MulBase8(napi_env env, napi_callback_info info) {
+    const Constants* c = ready(env);
+    if (!c) return nullptr;
+    size_t argc = 1;
+    napi_value argv[1];
+    napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+    if (argc != 1) return throwError(env, "mulBase8 takes one scalar");
+    u64 k[4];
+    const int r = readBigInt(env, argv[0], k);
+    if (r < 0) return nullptr;
+    if (r == 0 || !babyjub_detail::below(k, c->curve.l)) {
+        napi_throw_range_error(env, nullptr, "mulBase8: the scalar must be at least 0 and below the subgroup order l");
+        return nullptr;
+    }
+    u64 x[4], y[4];
+    babyjub_mul_base8(c->curve, k, x, y);
+    napi_value out, bx, by;
+    napi_create_array_with_length(env, 2, &out);
+    napi_create_bigint_words(env, 0, 4, x, &bx);
+    napi_create_bigint_words(env, 0, 4, y, &by);
+    napi_set_element(env, out, 0, bx);
+    napi_set_element(env, out, 1, by);
+    return out;
+}
+
 }  // namespace
 
 NAPI_MODULE_INIT() {
@@ -262,6 +288,7 @@ NAPI_MODULE_INIT() {
         {"poseidon", nullptr, Poseidon, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
         {"poseidonScalar", nullptr, PoseidonScalar, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
         {"verify", nullptr, Verify, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+        {"mulBase8", nullptr, MulBase8, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
         {"avx512", nullptr, nullptr, nullptr, nullptr, hasAvx512, napi_enumerable, nullptr},
     };
     napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);

@@ -108,7 +108,54 @@ inline bool below(const u64 a[4], const u64 b[4]) {
     return false;
 }
 
+/** r = t[d], reading all 16 entries (no branch or address depends on d: d is a secret nonce's digit). */
+inline void select16(Point& r, const Point t[16], unsigned d) {
+    u64* out = r.X.l;  // X, Y, T, Z: 16 limbs in a row
+    for (int j = 0; j < 16; j++) out[j] = 0;
+    for (unsigned i = 0; i < 16; i++) {
+        const u64 mask = 0 - (u64)(i == d);
+        const u64* in = t[i].X.l;
+        for (int j = 0; j < 16; j++) out[j] |= in[j] & mask;
+    }
+}
+
+/** a⁻¹ = a^(p−2) (Fermat; the exponent is public, a may be secret: the same operations for every a). */
+inline Fr inverse(const Fr& a) {
+    const u64 e[4] = {fr::P[0] - 2, fr::P[1], fr::P[2], fr::P[3]};
+    Fr r = fr::ONE;
+    for (int i = 255; i >= 0; i--) {
+        fr::sqr(r, r);
+        if ((e[i / 64] >> (i % 64)) & 1) fr::mul(r, r, a);
+    }
+    return r;
+}
+
 }  // namespace babyjub_detail
+
+/**
+ * k·Base8 in affine coordinates (x, y integers below p), for 0 ≤ k < 2^256: the R8 of a signature,
+ * k its secret nonce. The same sequence of field operations and memory reads for every k (4-bit
+ * windows of k's two 128-bit halves over the tables of Base8 and 2^128·Base8, every window added,
+ * the zero digit adding the identity, which the complete formulas allow; the tables read whole).
+ */
+inline void babyjub_mul_base8(const BabyJub& c, const u64 k[4], u64 x[4], u64 y[4]) {
+    using namespace babyjub_detail;
+    const u64 lo[2] = {k[0], k[1]}, hi[2] = {k[2], k[3]};
+    Point q = identity(), t;
+    for (int w = 31; w >= 0; w--) {
+        for (int i = 0; i < 4; i++) dbl(c, q, q);
+        select16(t, c.base, digit(lo, w));
+        add(c, q, q, t);
+        select16(t, c.baseHigh, digit(hi, w));
+        add(c, q, q, t);
+    }
+    const Fr zi = inverse(q.Z);
+    Fr ax, ay;
+    fr::mul(ax, q.X, zi);
+    fr::mul(ay, q.Y, zi);
+    fr::to_int(x, ax);
+    fr::to_int(y, ay);
+}
 
 /** The multiples of Base8 that verify uses, from Base8 (affine, on the curve). */
 inline void babyjub_init_tables(BabyJub& c, const Fr& b8x, const Fr& b8y) {

@@ -1,5 +1,6 @@
 import type { EdDSA } from "circomlibjs";
 import { eddsaImpl, poseidonImpl, SNARK_FIELD } from "./circomlib.js";
+import { type CryptoEngineName, type CryptoOptions, engineFor, type NativeCryptoFunctions } from "./engine.js";
 import { verifySignature, type Signature, type SignatureMessage } from "./keys.js";
 
 // The crypto the state model computes with — Poseidon and the Schnorr-128 signature check —
@@ -21,71 +22,7 @@ export type Hasher = (inputs: bigint[]) => bigint;
 /** The Schnorr-128 rule of keys.ts verifySignature: whether `sig` signs `m` for the public key (ax, ay). */
 export type SignatureVerifier = (m: SignatureMessage, sig: Signature, ax: bigint, ay: bigint) => boolean;
 
-export type CryptoEngineName = "native" | "js";
-
-/** "auto": native where the addon builds and loads, else js, the reason logged once. */
-export type CryptoChoice = CryptoEngineName | "auto";
-
-export const CRYPTO_CHOICES: readonly CryptoChoice[] = ["auto", "native", "js"];
-
-/**
- * The native engine's functions as the addon exports them (native/crypto/addon.cpp): `poseidon`
- * answers undefined for an input out of the field, `verify` false for any value out of range.
- */
-export interface NativeCryptoFunctions {
-  poseidon(...inputs: bigint[]): bigint | undefined;
-  verify(domain: bigint, word: bigint, R8x: bigint, R8y: bigint, S: bigint, ax: bigint, ay: bigint): boolean;
-}
-
-export interface CryptoOptions {
-  /** Which engine (default "auto"). */
-  engine?: CryptoChoice;
-  /** Builds and loads the native engine, or throws why it cannot (src/proving/nativeCrypto.ts loadNativeCrypto). */
-  native?: () => Promise<NativeCryptoFunctions>;
-  /** Where "auto" says why it computes with circomlibjs (default: nowhere). */
-  log?: (msg: string) => void;
-}
-
-let processOptions: CryptoOptions = {};
-let processEngine: Promise<ResolvedEngine> | undefined;
-
-/**
- * Sets the process's crypto engine (the options loadCrypto and poseidonHasher use when given
- * none). Entry points call it at start-up from their configuration: src/cli/config.ts
- * applyProcessSettings ($ZKR_CRYPTO).
- */
-export function setCryptoEngine(opts: CryptoOptions): void {
-  processOptions = opts;
-  processEngine = undefined;
-}
-
-/** The engine chosen: the native functions, or none for circomlibjs. */
-interface ResolvedEngine {
-  native?: NativeCryptoFunctions;
-}
-
-async function resolveEngine(opts: CryptoOptions): Promise<ResolvedEngine> {
-  const choice = opts.engine ?? "auto";
-  if (!CRYPTO_CHOICES.includes(choice)) throw new Error(`the crypto engine is auto, native or js, got "${String(choice)}"`);
-  if (choice === "js") return {};
-  if (!opts.native) {
-    if (choice === "native")
-      throw new Error("native crypto unavailable: this process has no native crypto loader (src/cli/config.ts applyProcessSettings sets it)");
-    return {};
-  }
-  try {
-    return { native: await opts.native() };
-  } catch (e) {
-    if (choice === "native") throw e;
-    opts.log?.(`${(e as Error).message}; Poseidon and signatures are computed with circomlibjs`);
-    return {};
-  }
-}
-
-/** The engine of `opts`, or the process's (resolved once per process: "auto" logs its reason once). */
-function engineFor(opts?: CryptoOptions): Promise<ResolvedEngine> {
-  return opts ? resolveEngine(opts) : (processEngine ??= resolveEngine(processOptions));
-}
+export { CRYPTO_CHOICES, type CryptoChoice, type CryptoEngineName, type CryptoOptions, type NativeCryptoFunctions, setCryptoEngine } from "./engine.js";
 
 function outOfField(inputs: bigint[]): Error {
   const x = inputs.find((v) => !(v >= 0n && v < SNARK_FIELD));

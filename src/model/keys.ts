@@ -2,6 +2,7 @@ import { blake512 } from "@noble/hashes/blake1";
 import type { EdDSA } from "circomlibjs";
 import { eddsaImpl, SNARK_FIELD } from "./circomlib.js";
 import { concatBytes, fromBytesBE, fromHex, toBytesBE, toHex } from "./bytes.js";
+import { type CryptoOptions, signingPrimitives, type SigningPrimitives } from "./engine.js";
 
 // L2 keys and signatures: Schnorr on BabyJubJub with a 128-bit Poseidon challenge over a
 // two-field message (docs/PROTOCOL.md, "Signature"; circuits/schnorr.circom checks the same rule).
@@ -56,9 +57,12 @@ export class L2Key {
     private readonly nonceKey: Uint8Array,
     readonly ax: bigint,
     readonly ay: bigint,
+    /** The native engine's k·Base8 and Poseidon (crypto.ts signingPrimitives), or circomlibjs's where absent: the same signature. */
+    private readonly native?: SigningPrimitives,
   ) {}
 
-  static async fromPrivateKey(hex: string): Promise<L2Key> {
+  /** The key of a 32-byte private key (hex); signing with the process's crypto engine unless `opts` names one. */
+  static async fromPrivateKey(hex: string, opts?: CryptoOptions): Promise<L2Key> {
     const priv = fromHex(hex);
     if (priv.length !== 32) throw new Error("an L2 private key is 32 bytes of hex");
     const eddsa = await eddsaImpl();
@@ -67,11 +71,12 @@ export class L2Key {
     const h = blake512(priv);
     const s = fromBytesLE(eddsa.pruneBuffer(h.slice(0, 32)));
     const [x, y] = eddsa.prv2pub(priv);
-    return new L2Key(eddsa, priv, s, h.slice(32), eddsa.F.toObject(x), eddsa.F.toObject(y));
+    const native = await signingPrimitives(opts);
+    return new L2Key(eddsa, priv, s, h.slice(32), eddsa.F.toObject(x), eddsa.F.toObject(y), native);
   }
 
-  static async random(): Promise<L2Key> {
-    return L2Key.fromPrivateKey(toHex(globalThis.crypto.getRandomValues(new Uint8Array(32))));
+  static async random(opts?: CryptoOptions): Promise<L2Key> {
+    return L2Key.fromPrivateKey(toHex(globalThis.crypto.getRandomValues(new Uint8Array(32))), opts);
   }
 
   get privateKey(): string {
@@ -88,10 +93,16 @@ export class L2Key {
     const { babyJub, F } = this.eddsa;
     const l = babyJub.subOrder;
     const k = fromBytesLE(blake512(concatBytes([this.nonceKey, fieldLE(m.domain), fieldLE(m.word)]))) % l;
-    const R8 = babyJub.mulPointEscalar(babyJub.Base8, k);
-    const R8x = F.toObject(R8[0]);
-    const R8y = F.toObject(R8[1]);
-    const c = signatureChallenge(this.eddsa, R8x, R8y, this.ax, this.ay, m);
+    let R8x: bigint, R8y: bigint, c: bigint;
+    if (this.native) {
+      [R8x, R8y] = this.native.mulBase8(k);
+      c = this.native.poseidon(R8x, R8y, this.ax, this.ay, m.domain, m.word)! & CHALLENGE_MASK; // all field elements: never undefined
+    } else {
+      const R8 = babyJub.mulPointEscalar(babyJub.Base8, k);
+      R8x = F.toObject(R8[0]);
+      R8y = F.toObject(R8[1]);
+      c = signatureChallenge(this.eddsa, R8x, R8y, this.ax, this.ay, m);
+    }
     return { R8x, R8y, S: (k + c * this.secret) % l };
   }
 }

@@ -65,6 +65,13 @@ const accountKey = (index: number) => -1 - index;
  * keeps one checkpoint per batch not final on L1 and writes each batch's changes when it is final,
  * so memory holds only what may still be reverted.
  */
+/** Whether a transfer's signature verifies for the public key (ax, ay): validateTransfer's `signature`. */
+export interface SignatureResult {
+  ax: bigint;
+  ay: bigint;
+  ok: boolean;
+}
+
 export class L2State {
   readonly tree: AccountTree;
   /** Changed nodes since the backend's state (null: empty now), by node key. */
@@ -183,6 +190,11 @@ export class L2State {
     feeTokens?: bigint[],
     /** For a mempool: the nonce and spendable balance after the sender's pending transactions. */
     pending?: { nonce: bigint; balance: bigint },
+    /**
+     * A check of this transfer's signature made elsewhere (a worker thread) against the public key
+     * (ax, ay): its result stands in for checking again while the sender still has that key.
+     */
+    signature?: SignatureResult,
   ): { sender: Account; receiver?: Account } {
     const p = this.params;
     let message: SignatureMessage;
@@ -204,7 +216,8 @@ export class L2State {
     if (t.nonce < sender.nonce) throw new TxRejectedError("BAD_NONCE", `nonce ${t.nonce} of account ${t.from} was already used`);
     if (t.nonce !== nonce) throw new TxRejectedError("BAD_NONCE", `nonce ${t.nonce} does not match account ${t.from}'s next nonce ${nonce}`);
     if (nonce >= MAX_NONCE) throw new TxRejectedError("BAD_NONCE", `account ${t.from} has used all its nonces`);
-    if (!this.crypto.verify(message, t.signature, sender.ax, sender.ay)) {
+    const known = signature && signature.ax === sender.ax && signature.ay === sender.ay;
+    if (!(known ? signature.ok : this.crypto.verify(message, t.signature, sender.ax, sender.ay))) {
       throw new TxRejectedError("BAD_SIGNATURE", `signature does not verify for account ${t.from}`);
     }
     if (receiver && sender.tokenId !== receiver.tokenId) {

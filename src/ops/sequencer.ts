@@ -6,6 +6,7 @@ import { rollupAt } from "../chain/deploy.js";
 import type { SetupManifest } from "../proving/manifest.js";
 import type { ProverChoice, WitnessChoice } from "../proving/prover.js";
 import type { ProofQueue } from "../prover/queue.js";
+import type { SignatureVerifierPool } from "../proving/signaturePool.js";
 import type { Finality } from "../sequencer/finality.js";
 import type { FatalError } from "../sequencer/errors.js";
 import type { Sequencer } from "../sequencer/service.js";
@@ -40,6 +41,11 @@ export interface SequencerServiceOptions {
   mempool?: { maxPending?: number; maxPendingPerSender?: number; minFee?: ReadonlyMap<bigint, bigint> };
   /** Bound of the L2 state's caches in entries (the Sequencer's default where absent). */
   stateCache?: number;
+  /**
+   * Worker threads that check the submissions' signatures (default: the cores,
+   * os.availableParallelism()); 0 checks them on the service's thread.
+   */
+  signatureThreads?: number;
   log?: Log;
 }
 
@@ -60,23 +66,27 @@ export async function startSequencer(o: SequencerServiceOptions): Promise<Runnin
   const address = getAddress(await o.signer.getAddress());
   if (onChain !== address) throw new Error(`the L1 key's address ${address} is not the rollup's sequencer ${onChain}`);
   // Loaded here, not at start-up: most commands never run a sequencer.
-  const [{ loadCrypto }, { Prover }, { LocalProofQueue }, { buildApi }, { Sequencer }, { SequencerStore }, { defaultFinality }] = await Promise.all([
-    import("../model/crypto.js"),
-    import("../proving/prover.js"),
-    import("../prover/queue.js"),
-    import("../sequencer/api.js"),
-    import("../sequencer/service.js"),
-    import("../sequencer/store.js"),
-    import("../sequencer/finality.js"),
-  ]);
+  const [{ loadCrypto }, signaturePool, { Prover }, { LocalProofQueue }, { buildApi }, { Sequencer }, { SequencerStore }, { defaultFinality }] =
+    await Promise.all([
+      import("../model/crypto.js"),
+      import("../proving/signaturePool.js"),
+      import("../proving/prover.js"),
+      import("../prover/queue.js"),
+      import("../sequencer/api.js"),
+      import("../sequencer/service.js"),
+      import("../sequencer/store.js"),
+      import("../sequencer/finality.js"),
+    ]);
 
   const store = new SequencerStore(o.db);
   let prover: ProofQueue | undefined;
   let sequencer: Sequencer | undefined;
   let app: FastifyInstance | undefined;
+  let signatures: SignatureVerifierPool | undefined;
   const stop = async () => {
-    await app?.close();
+    await app?.close(); // waits for the requests in progress: their transactions are stored
     await sequencer?.stop();
+    await signatures?.close();
     await prover?.close();
     await new Promise((r) => setImmediate(r)); // let a just-finished proof record itself
     store.close();
@@ -88,8 +98,13 @@ export async function startSequencer(o: SequencerServiceOptions): Promise<Runnin
     } else {
       prover = new LocalProofQueue(o.manifest, { prover: new Prover(o.manifest, { witness: o.witness, prover: o.prover ?? "auto" }) });
     }
+    const crypto = await loadCrypto();
+    if (o.signatureThreads !== 0) {
+      signatures = await signaturePool.SignatureVerifierPool.create({ threads: o.signatureThreads, engine: crypto.engine, ...(o.log && { log: o.log }) });
+    }
     sequencer = new Sequencer({
-      crypto: await loadCrypto(),
+      crypto,
+      signaturePool: signatures,
       params: deploymentParams(o.deployment),
       store,
       rollup,

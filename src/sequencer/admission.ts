@@ -6,8 +6,9 @@
 import { MAX_BALANCE, type Account } from "../model/account.js";
 import type { ZkrCrypto } from "../model/crypto.js";
 import type { DerivedParams } from "../model/params.js";
-import { TxRejectedError, type RejectCode } from "../model/state.js";
-import { transferFromJSON, transferId, TxFormatError, type SignedTransfer } from "../model/tx.js";
+import { type SignatureResult, TxRejectedError, type RejectCode } from "../model/state.js";
+import { transferFromJSON, transferId, transferMessage, TxFormatError, type SignedTransfer } from "../model/tx.js";
+import type { SignatureCheck } from "../proving/signaturePool.js";
 import { idOf, type Ledger } from "./ledger.js";
 import { type Mempool, QueuedFeeDeposits } from "./mempool.js";
 import { feeAccounts } from "./planner.js";
@@ -42,19 +43,111 @@ export interface AdmissionOptions {
   maxPendingPerSender: number;
   /** Minimum fee of a token, in base units. */
   minFee: (token: bigint) => bigint;
+  /**
+   * Checks signatures off this thread (SignatureVerifierPool.verify: worker threads on every
+   * core); without it they are checked here, synchronously.
+   */
+  verifySignatures?: (checks: SignatureCheck[]) => Promise<boolean[]>;
+}
+
+/** A submission whose cheap checks passed, waiting for its signature check (Admission.submit). */
+interface InFlight {
+  id: string;
+  tx: SignedTransfer;
+  /** The key its signature was checked against, and the result (once known). */
+  ax: bigint;
+  ay: bigint;
+  ok?: boolean;
+  failed?: Error;
+  resolve(rec: TxRecord): void;
+  reject(e: unknown): void;
+}
+
+/** What a sender's submissions in flight hold back: how many, and their amounts + fees. */
+interface SenderInFlight {
+  count: number;
+  committed: bigint;
 }
 
 export class Admission {
   private feeDeposits: QueuedFeeDeposits;
+  /** Submissions in flight, in arrival order: they are admitted in this order once checked. */
+  private readonly inFlight: InFlight[] = [];
+  private readonly inFlightIds = new Set<string>();
+  private readonly inFlightBySender = new Map<bigint, SenderInFlight>();
 
   constructor(private readonly o: AdmissionOptions) {
     this.feeDeposits = new QueuedFeeDeposits(o.store, o.feeIdx);
+    o.store.onFlushFailed = () => this.reload(); // the pool loses what the store did not take
   }
 
-  /** Validate and persist a signed transfer or exit (JSON as the API receives it). */
-  submit(body: unknown): TxRecord {
-    const { crypto, params, store, ledger, pool, maxPending, maxPendingPerSender } = this.o;
-    const state = ledger.state;
+  /**
+   * Validate and persist a signed transfer or exit (JSON as the API receives it). Resolves with its
+   * record once it is on disk; rejects with a SubmitError (and stores nothing) if a rule refuses it.
+   *
+   * In three steps: (1) now, every rule but the signature, against the state, the pool and the
+   * sender's submissions still in flight (the cheap refusals before any signature is checked);
+   * (2) the signature, off this thread when a pool is given; (3) in arrival order, every rule
+   * again against the state and pool as they are then (a batch may have been built, L1 reorganised,
+   * an earlier submission admitted), with the signature's result, then into the pool and the
+   * store's group commit. So concurrent submissions are decided as if one after the other, in the
+   * order they arrived, and one sender's consecutive nonces sent without waiting are accepted.
+   */
+  submit(body: unknown): Promise<TxRecord> {
+    let pending: InFlight | undefined;
+    const done = new Promise<TxRecord>((resolve, reject) => {
+      const { tx, id, sender } = this.precheck(body);
+      pending = { id, tx, ax: sender.ax, ay: sender.ay, resolve, reject };
+    });
+    if (!pending) return done; // refused by precheck (the promise holds the SubmitError)
+    const p: InFlight = pending;
+    this.inFlight.push(p);
+    this.inFlightIds.add(p.id);
+    const s = this.inFlightBySender.get(p.tx.from) ?? { count: 0, committed: 0n };
+    s.count++;
+    s.committed += p.tx.amount + p.tx.fee;
+    this.inFlightBySender.set(p.tx.from, s);
+    const check = { m: transferMessage(this.o.crypto.hash, p.tx, this.o.ledger.domain, this.o.params), sig: p.tx.signature, ax: p.ax, ay: p.ay };
+    const verified = this.o.verifySignatures
+      ? this.o.verifySignatures([check])
+      : new Promise<boolean[]>((resolve) => resolve([this.o.crypto.verify(check.m, check.sig, check.ax, check.ay)]));
+    verified.then(
+      ([ok]) => this.checked(p, ok!),
+      (e: unknown) => this.checked(p, undefined, e instanceof Error ? e : new Error(String(e))),
+    );
+    return done;
+  }
+
+  /** Submissions waiting for their signature check. */
+  get inFlightCount(): number {
+    return this.inFlight.length;
+  }
+
+  private checked(p: InFlight, ok: boolean | undefined, failed?: Error): void {
+    p.ok = ok;
+    p.failed = failed;
+    while (this.inFlight.length && (this.inFlight[0]!.ok !== undefined || this.inFlight[0]!.failed)) {
+      const q = this.inFlight.shift()!;
+      this.inFlightIds.delete(q.id);
+      const s = this.inFlightBySender.get(q.tx.from)!;
+      if (--s.count === 0) this.inFlightBySender.delete(q.tx.from);
+      else s.committed -= q.tx.amount + q.tx.fee;
+      if (q.failed) {
+        q.reject(new Error(`the signature check failed: ${q.failed.message}`));
+        continue;
+      }
+      try {
+        const stored = this.admit(q.id, q.tx, { ax: q.ax, ay: q.ay, ok: q.ok! });
+        stored.then(q.resolve, q.reject);
+      } catch (e) {
+        q.reject(e);
+      }
+    }
+  }
+
+  /** Step 1: parse, the duplicate check, the limits and every rule but the signature. */
+  private precheck(body: unknown): { tx: SignedTransfer; id: string; sender: Account } {
+    const { crypto, params, store, ledger, pool, maxPending } = this.o;
     let tx: SignedTransfer;
     let id: string;
     try {
@@ -64,10 +157,37 @@ export class Admission {
       if (e instanceof TxFormatError) throw new SubmitError(400, "BAD_FORMAT", e.message);
       throw e;
     }
+    if (this.inFlightIds.has(id) || store.tx(id)) throw new SubmitError(409, "DUPLICATE", `transaction ${id} was already submitted`);
+    const waiting = pool.size + this.inFlight.length;
+    if (waiting >= maxPending) throw new SubmitError(503, "MEMPOOL_FULL", `the mempool holds ${waiting} pending transactions, its limit: retry later`);
+    const flying = this.inFlightBySender.get(tx.from) ?? { count: 0, committed: 0n };
+    const sender = this.rules(tx, flying, "later");
+    return { tx, id, sender };
+  }
+
+  /** Step 3: every rule again, with the signature's result; then into the pool and the group commit. */
+  private admit(id: string, tx: SignedTransfer, signature: SignatureResult): Promise<TxRecord> {
+    const { store, pool } = this.o;
     if (store.tx(id)) throw new SubmitError(409, "DUPLICATE", `transaction ${id} was already submitted`);
-    if (pool.size >= maxPending) throw new SubmitError(503, "MEMPOOL_FULL", `the mempool holds ${pool.size} pending transactions, its limit: retry later`);
+    if (pool.size >= this.o.maxPending)
+      throw new SubmitError(503, "MEMPOOL_FULL", `the mempool holds ${pool.size} pending transactions, its limit: retry later`);
+    const sender = this.rules(tx, { count: 0, committed: 0n }, signature);
+    const { rec, stored } = store.queueTx(id, tx);
+    pool.add(rec, sender.tokenId);
+    return stored;
+  }
+
+  /**
+   * The rules after the pending transactions and `ahead` (the sender's submissions in flight
+   * before this one): the sender limit, the minimum fee, the state's rules and the receiver's and
+   * fee accounts' room. The signature by `signature`'s result when it was checked against the
+   * sender's key (checked here otherwise), or not at all when it is checked "later". Returns the sender.
+   */
+  private rules(tx: SignedTransfer, ahead: SenderInFlight, signature: SignatureResult | "later"): Account {
+    const { ledger, pool, maxPendingPerSender } = this.o;
+    const state = ledger.state;
     const sender = state.account(tx.from);
-    const queued = pool.countOf(tx.from);
+    const queued = pool.countOf(tx.from) + ahead.count;
     if (sender && queued >= maxPendingPerSender) {
       throw new SubmitError(
         429,
@@ -85,17 +205,16 @@ export class Admission {
         feeTokens,
         sender && {
           nonce: sender.nonce + BigInt(queued),
-          balance: sender.balance - pool.committedOf(tx.from),
+          balance: sender.balance - pool.committedOf(tx.from) - ahead.committed,
         },
+        signature === "later" ? sender && { ax: sender.ax, ay: sender.ay, ok: true } : signature,
       );
       this.checkRoom(tx, sender!);
     } catch (e) {
       if (e instanceof TxRejectedError) throw new SubmitError(rejectStatus(e.code), e.code, e.message);
       throw e;
     }
-    const rec = store.addTx(id, tx);
-    pool.add(rec, sender!.tokenId);
-    return rec;
+    return sender!;
   }
 
   /**

@@ -33,7 +33,7 @@ export function buildApi(seq: Sequencer, store: { batch(n: number): BatchRecord 
   );
 
   app.post("/v1/txs", async (req, reply): Promise<TxView> => {
-    const rec = seq.submitTx(req.body);
+    const rec = await seq.submitTx(req.body); // on disk once this resolves
     reply.status(202);
     return txView(rec);
   });

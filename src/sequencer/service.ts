@@ -38,6 +38,7 @@ import type { DerivedParams } from "../model/params.js";
 import type { Domain } from "../model/tx.js";
 import { holdCurve } from "../proving/curve.js";
 import type { ProofQueue } from "../prover/queue.js";
+import type { SignatureVerifierPool } from "../proving/signaturePool.js";
 import { Admission } from "./admission.js";
 import { classifyL1Error, FatalError, Retry, StateConflictError } from "./errors.js";
 import { describeFinality, type Finality, FINALIZED, finalizedHeight } from "./finality.js";
@@ -106,13 +107,16 @@ export interface SequencerOptions {
   minFee?: ReadonlyMap<bigint, bigint>;
   /** Bound of the L2 state's caches in entries (default src/sequencer/statedb.ts DEFAULT_STATE_CACHE). */
   stateCache?: number;
+  /** Worker threads that check the signatures of submissions (without: checked on the service's thread). The caller closes it. */
+  signaturePool?: SignatureVerifierPool;
   log?: (msg: string) => void;
 }
 
 export class Sequencer {
   /** Resolves with the error (its code and reason) once a fatal error stopped the sequencer. */
   readonly halted: Promise<FatalError>;
-  private readonly o: Required<Omit<SequencerOptions, "log" | "stateCache">> & Pick<SequencerOptions, "stateCache"> & { log: (m: string) => void };
+  private readonly o: Required<Omit<SequencerOptions, "log" | "stateCache" | "signaturePool">> &
+    Pick<SequencerOptions, "stateCache"> & { log: (m: string) => void };
   private readonly ledger: Ledger;
   /** Pending transactions (loaded at start, kept by admission and the planner, reloaded after a reconciliation). */
   private readonly pool: Mempool;
@@ -136,8 +140,10 @@ export class Sequencer {
   private behindSince?: number;
   private lastView?: L1View;
   private releaseCurve?: () => Promise<void>;
+  private readonly signaturePool?: SignatureVerifierPool;
 
   constructor(opts: SequencerOptions) {
+    this.signaturePool = opts.signaturePool;
     const given = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as SequencerOptions;
     this.o = {
       feeIdx: [],
@@ -205,6 +211,7 @@ export class Sequencer {
       maxPending: o.maxPending,
       maxPendingPerSender: o.maxPendingPerSender,
       minFee,
+      verifySignatures: this.signaturePool && ((checks) => this.signaturePool!.verify(checks)),
     });
     this.planner = new BatchPlanner({
       params: o.params,
@@ -301,8 +308,11 @@ export class Sequencer {
 
   // ---------------------------------------------------------------- mempool (the API's)
 
-  /** Validate and persist a signed transfer or exit (JSON as the API receives it): admission.ts. */
-  submitTx(body: unknown): TxRecord {
+  /**
+   * Validate and persist a signed transfer or exit (JSON as the API receives it): admission.ts.
+   * Resolves once it is on disk (the store's group commit); rejects with a SubmitError if refused.
+   */
+  submitTx(body: unknown): Promise<TxRecord> {
     return this.admission.submit(body);
   }
 
@@ -346,6 +356,9 @@ export class Sequencer {
         maxPending: this.o.maxPending,
         maxPendingPerSender: this.o.maxPendingPerSender,
         minFee: Object.fromEntries([...this.o.minFee].map(([t, f]) => [t.toString(), f.toString()])),
+        checking: this.admission.inFlightCount,
+        signatures: this.signaturePool ? ("worker threads" as const) : ("service thread" as const),
+        groupCommits: { ...this.o.store.commits },
       },
       finality: describeFinality(this.o.finality),
       l1: v && { head: v.head.number, finalized: v.finalized, scanned: this.watcher.scanned?.number ?? null, batchNumber: Number(v.batchNumber) },

@@ -239,11 +239,31 @@ function opFromRow(r: Row): L1OpEvent {
   };
 }
 
+/** A transaction accepted by admission, waiting for the next group commit (SequencerStore.queueTx). */
+interface QueuedTx {
+  rec: TxRecord;
+  resolve(rec: TxRecord): void;
+  reject(e: Error): void;
+}
+
 /** The sequencer's database. One writer (the sequencer process). */
 export class SequencerStore {
   readonly db: DatabaseSync;
   private inTx = false;
   private readonly whenEnded: ((committed: boolean) => void)[] = [];
+  /**
+   * Group commit: transactions accepted since the last flush, written together in one SQLite
+   * transaction (one fsync) on the next turn of the event loop, or before anything else touches
+   * the txs table. By id, so that a lookup or a duplicate check sees them before they land.
+   */
+  private readonly queued = new Map<string, QueuedTx>();
+  private flushScheduled = false;
+  /** The seq of the next transaction stored (kept here: the queue assigns it before the insert). */
+  private nextSeq?: number;
+  /** Called after a flush failed (its transactions were not stored; their submitters got the error). */
+  onFlushFailed?: (e: Error) => void;
+  /** Group commits made, and the transactions they held (the status shows them). */
+  readonly commits = { flushes: 0, txs: 0 };
 
   constructor(file: string) {
     if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -262,12 +282,19 @@ export class SequencerStore {
     this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
   }
 
+  /** Closes the database, after storing what is queued (queueTx). */
   close(): void {
+    this.flush();
     this.db.close();
   }
 
-  /** Run `fn` in one transaction: all of its writes land, or none. */
+  /**
+   * Run `fn` in one transaction: all of its writes land, or none. The transactions queued by
+   * queueTx are stored first, in a transaction of their own: `fn` sees them, and a rollback of
+   * `fn` does not take back what was acknowledged.
+   */
   transaction<T>(fn: () => T): T {
+    this.flush();
     this.db.exec("BEGIN IMMEDIATE");
     this.inTx = true;
     let out: T;
@@ -315,25 +342,98 @@ export class SequencerStore {
 
   // ---- transactions
 
+  /** Stores a pending transaction now (in the running transaction(), if there is one). */
   addTx(id: string, tx: SignedTransfer, now = Date.now()): TxRecord {
-    const seq = Number((this.db.prepare("SELECT COALESCE(MAX(seq), 0) + 1 AS s FROM txs").get() as Row).s);
-    this.db
-      .prepare("INSERT INTO txs (id, seq, body, from_idx, nonce, status, received_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)")
-      .run(id, seq, JSON.stringify(transferToJSON(tx)), tx.from.toString(), tx.nonce.toString(), now, now);
+    this.flush();
+    const rec = this.newTxRecord(id, tx, now);
+    this.insertTx(rec);
+    return rec;
+  }
+
+  /**
+   * Group commit: the record of a pending transaction at once (its seq assigned), and a promise
+   * that resolves with it once it is on disk (synchronous=FULL: the COMMIT's fsync), or rejects
+   * if the write failed. Every transaction queued in the same turn of the event loop shares one
+   * COMMIT, so concurrent submissions share one fsync. Until it lands, tx(id) sees it, and
+   * anything else that reads or writes the txs table stores the queue first.
+   */
+  queueTx(id: string, tx: SignedTransfer, now = Date.now()): { rec: TxRecord; stored: Promise<TxRecord> } {
+    if (this.queued.has(id)) throw new Error(`transaction ${id} is already queued`);
+    const rec = this.newTxRecord(id, tx, now);
+    const stored = new Promise<TxRecord>((resolve, reject) => this.queued.set(id, { rec, resolve, reject }));
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flushScheduled = false;
+        if (this.db.isOpen) this.flush();
+      });
+    }
+    return { rec, stored };
+  }
+
+  /** Transactions queued (queueTx) and not stored yet. */
+  get queuedCount(): number {
+    return this.queued.size;
+  }
+
+  /**
+   * Stores the queued transactions in one SQLite transaction and resolves their promises (a
+   * failure rejects them all, stores none of them, and calls onFlushFailed). Not inside a
+   * transaction(): that one stored the queue before it began, and nothing queues while it runs.
+   */
+  flush(): void {
+    if (this.queued.size === 0) return;
+    if (this.inTx) throw new Error("SequencerStore: transactions were queued while a transaction() was running");
+    const batch = [...this.queued.values()];
+    this.queued.clear();
+    try {
+      this.db.exec("BEGIN IMMEDIATE");
+      try {
+        for (const q of batch) this.insertTx(q.rec);
+        this.db.exec("COMMIT");
+      } catch (e) {
+        if (this.db.isTransaction) this.db.exec("ROLLBACK");
+        throw e;
+      }
+    } catch (e) {
+      this.nextSeq = undefined; // read again from the table
+      const err = new Error(`the database did not store ${batch.length} accepted transaction(s): ${(e as Error).message}`);
+      for (const q of batch) q.reject(err);
+      this.onFlushFailed?.(err);
+      return;
+    }
+    this.commits.flushes++;
+    this.commits.txs += batch.length;
+    for (const q of batch) q.resolve(q.rec);
+  }
+
+  private newTxRecord(id: string, tx: SignedTransfer, now: number): TxRecord {
+    this.nextSeq ??= Number((this.db.prepare("SELECT COALESCE(MAX(seq), 0) + 1 AS s FROM txs").get() as Row).s);
+    const seq = this.nextSeq++;
     return { id, seq, tx, status: "pending", reason: null, batch: null, receivedAt: now, updatedAt: now };
   }
 
+  private insertTx(r: TxRecord): void {
+    this.db
+      .prepare("INSERT INTO txs (id, seq, body, from_idx, nonce, status, received_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)")
+      .run(r.id, r.seq, JSON.stringify(transferToJSON(r.tx)), r.tx.from.toString(), r.tx.nonce.toString(), r.receivedAt, r.updatedAt);
+  }
+
   tx(id: string): TxRecord | undefined {
+    const q = this.queued.get(id);
+    if (q) return { ...q.rec };
     const r = this.db.prepare("SELECT * FROM txs WHERE id = ?").get(id) as Row | undefined;
     return r && txFromRow(r);
   }
 
   /** Pending transactions in arrival order (read once at start: the sequencer keeps them in memory). */
   pendingTxs(): TxRecord[] {
+    this.flush();
     return (this.db.prepare("SELECT * FROM txs WHERE status = 'pending' ORDER BY seq").all() as Row[]).map(txFromRow);
   }
 
   txsByIds(ids: string[]): TxRecord[] {
+    this.flush();
     const get = this.db.prepare("SELECT * FROM txs WHERE id = ?");
     return ids.map((id) => {
       const r = get.get(id) as Row | undefined;
@@ -343,6 +443,7 @@ export class SequencerStore {
   }
 
   setTxStatus(ids: string[], status: TxStatus, batch: number | null, reason: string | null = null, now = Date.now()): void {
+    this.flush();
     const st = this.db.prepare("UPDATE txs SET status = ?, batch = ?, reason = ?, updated_at = ? WHERE id = ?");
     for (const id of ids) st.run(status, batch, reason, now, id);
   }
@@ -351,6 +452,7 @@ export class SequencerStore {
   countTxs(): Record<TxStatus, number> {
     const out: Record<TxStatus, number> = { pending: 0, batched: 0, proven: 0, included: 0, final: 0, rejected: 0 };
     for (const r of this.db.prepare("SELECT status, n FROM tx_counts").all() as Row[]) out[r.status as TxStatus] = Number(r.n);
+    out.pending += this.queued.size; // accepted, landing with the next group commit
     return out;
   }
 

@@ -89,7 +89,18 @@ export interface StatusView {
   l1OpsConsumed: number;
   txs: Record<TxStatus, number>;
   /** Absent from sequencers before the bounded mempool. */
-  mempool?: { pending: number; senders: number; maxPending: number; maxPendingPerSender: number; minFee: Record<string, string> };
+  mempool?: {
+    pending: number;
+    senders: number;
+    maxPending: number;
+    maxPendingPerSender: number;
+    minFee: Record<string, string>;
+    /** Submissions waiting for their signature check; where the checks run. Absent before the signature pool. */
+    checking?: number;
+    signatures?: "worker threads" | "service thread";
+    /** Group commits since the start, and the transactions they stored. Absent before group commit. */
+    groupCommits?: { flushes: number; txs: number };
+  };
   /** When a batch counts as final, e.g. "3 confirmations". */
   finality: string;
   l1?: { head: number; finalized: number; scanned: number | null; batchNumber: number };

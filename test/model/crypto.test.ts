@@ -27,6 +27,11 @@ describe("crypto engines", () => {
     const stub: NativeCryptoFunctions = {
       poseidon: (...inputs) => js.hash(inputs),
       verify: (domain, word, R8x, R8y, S, ax, ay) => js.verify({ domain, word }, { R8x, R8y, S }, ax, ay),
+      mulBase8: (k) => {
+        const { babyJub, F } = js.eddsa;
+        const R = babyJub.mulPointEscalar(babyJub.Base8, k);
+        return [F.toObject(R[0]), F.toObject(R[1])];
+      },
     };
     setCryptoEngine({ engine: "auto", native: async () => (loads++, stub) });
     const c = await loadCrypto();

@@ -184,6 +184,22 @@ describe("native crypto (addon vs circomlibjs)", function () {
       }
     });
 
+    it("signs as circomlibjs does: k·Base8 equal for random and edge scalars, a scalar out of [0, l) refused; L2Key.sign's signatures identical", async () => {
+      const addon = await loadNativeCrypto();
+      for (const k of [0n, 1n, 2n, 15n, 16n, 2n ** 128n - 1n, 2n ** 128n, l - 1n, random(l), random(l), random(l), random(2n ** 128n)]) {
+        expect(addon.mulBase8(k), `k = ${k}`).to.deep.equal(xy(mul(e.babyJub.Base8, k)));
+      }
+      for (const bad of [l, l + 1n, 2n ** 256n, -1n]) expect(() => addon.mulBase8(bad), `k = ${bad}`).to.throw(RangeError, /below the subgroup order/);
+      expect(() => addon.mulBase8(3 as unknown as bigint)).to.throw(TypeError, /expected a BigInt/);
+      for (let i = 0; i < 6; i++) {
+        const hex = randomBytes(32).toString("hex");
+        const [kn, kj] = await Promise.all([L2Key.fromPrivateKey(hex, native), L2Key.fromPrivateKey(hex, { engine: "js" })]);
+        const msg = i === 0 ? m : { domain: random(p), word: random(p) };
+        expect(kn.sign(msg), `signature #${i}`).to.deep.equal(kj.sign(msg));
+        expectBoth(`native L2Key.sign #${i}`, msg, kn.sign(msg), kn.ax, kn.ay, true);
+      }
+    });
+
     it("refuses a value that is not a BigInt with a TypeError", () => {
       expect(() => n.verify(m, { R8x: 1n, R8y: 2n, S: "3" as unknown as bigint }, 4n, 5n)).to.throw(TypeError, /expected a BigInt/);
     });

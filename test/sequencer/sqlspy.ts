@@ -60,6 +60,18 @@ export class SqlSpy {
     }
   }
 
+  /** The statements run from calling `fn` until its promise settles (keep other work out of that window). */
+  async duringAsync<T>(fn: () => Promise<T>): Promise<{ result: T; executed: Executed[] }> {
+    const from = this.executed.length;
+    this.recording = true;
+    try {
+      const result = await fn();
+      return { result, executed: this.executed.slice(from) };
+    } finally {
+      this.recording = false;
+    }
+  }
+
   /** SQLite's plan of `sql` (its `detail` lines; unbound parameters are NULL). */
   plan(sql: string): string[] {
     const wasRecording = this.recording;

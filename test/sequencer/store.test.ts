@@ -237,4 +237,75 @@ describe("sequencer store counts and query plans", () => {
     expect(spy.scans("SELECT status, COUNT(*) AS n FROM txs GROUP BY status")).to.not.deep.equal([]);
     expect(spy.scans("SELECT COUNT(*) AS n FROM l1_ops")).to.not.deep.equal([]);
   });
+
+  describe("group commit (queueTx)", () => {
+    /** What another connection to the file sees: only what was committed. */
+    const onDisk = () => {
+      const other = new DatabaseSync(path.join(dir, "seq.sqlite"));
+      try {
+        return (other.prepare("SELECT id, seq FROM txs ORDER BY seq").all() as { id: string; seq: number }[]).map((r) => `${r.id.slice(-2)}:${r.seq}`);
+      } finally {
+        other.close();
+      }
+    };
+
+    it("stores the transactions queued in one turn of the event loop in one commit, then resolves each; tx() sees them before", async () => {
+      const before = { ...store.commits };
+      const queued = [0, 1, 2, 3, 4].map((i) => store.queueTx(id(i), tx(i)));
+      expect(queued.map((q) => q.rec.seq)).to.deep.equal([1, 2, 3, 4, 5]);
+      expect(onDisk(), "nothing is on disk before the commit").to.deep.equal([]);
+      expect(store.tx(id(3))).to.deep.include({ id: id(3), seq: 4, status: "pending" });
+      expect(store.countTxs().pending, "counted as pending").to.equal(5);
+      const stored = await Promise.all(queued.map((q) => q.stored));
+      expect(stored.map((r) => r.seq)).to.deep.equal([1, 2, 3, 4, 5]);
+      expect(onDisk()).to.deep.equal(["00:1", "01:2", "02:3", "03:4", "04:5"]);
+      expect(store.commits).to.deep.equal({ flushes: before.flushes + 1, txs: before.txs + 5 });
+      // the next turn's transactions: a commit of their own, seqs after
+      const later = store.queueTx(id(5), tx(5));
+      expect((await later.stored).seq).to.equal(6);
+      expect(store.commits.flushes).to.equal(before.flushes + 2);
+    });
+
+    it("stores the queue before a transaction() and before any other read or write of the transactions, outside that transaction", async () => {
+      const a = store.queueTx(id(1), tx(1));
+      // a rolled-back transaction() does not take the queued transaction with it
+      expect(() =>
+        store.transaction(() => {
+          store.setMeta("k", "v");
+          throw new Error("boom");
+        }),
+      ).to.throw("boom");
+      expect(onDisk()).to.deep.equal(["01:1"]);
+      expect(store.getMeta("k")).to.equal(undefined);
+      expect((await a.stored).id).to.equal(id(1));
+      const b = store.queueTx(id(2), tx(2));
+      store.setTxStatus([id(2)], "batched", 1); // the status change needs the row: it is stored first
+      expect(store.tx(id(2))!.status).to.equal("batched");
+      await b.stored;
+      const c = store.queueTx(id(3), tx(3));
+      expect(store.pendingTxs().map((r) => r.id)).to.deep.equal([id(1), id(3)]);
+      await c.stored;
+      store.queueTx(id(4), tx(4));
+      store.close(); // closing stores the queue
+      store = new SequencerStore(path.join(dir, "seq.sqlite"));
+      expect(store.tx(id(4))).to.deep.include({ seq: 4, status: "pending" });
+    });
+
+    it("a commit that fails stores none of its transactions, rejects each, calls onFlushFailed, and numbers the next from the table", async () => {
+      store.addTx(id(7), tx(7)); // seq 1, on disk
+      let failed: Error | undefined;
+      store.onFlushFailed = (e) => (failed = e);
+      // A second row with id 7 breaks the primary key when the queue is written (a stand-in for a
+      // failing disk: the write fails inside the commit).
+      const queued = [store.queueTx(id(8), tx(8)), store.queueTx(id(9), tx(9))];
+      (store as unknown as { queued: Map<string, unknown> }).queued.set(id(7), { rec: { ...queued[0]!.rec, id: id(7), seq: 4 }, resolve() {}, reject() {} });
+      const results = await Promise.allSettled(queued.map((q) => q.stored));
+      expect(results.map((r) => r.status)).to.deep.equal(["rejected", "rejected"]);
+      expect(String((results[0] as PromiseRejectedResult).reason)).to.match(/did not store 3 accepted transaction\(s\): .*UNIQUE|PRIMARY/i);
+      expect(failed?.message).to.match(/did not store 3/);
+      expect(onDisk()).to.deep.equal(["07:1"]);
+      expect(store.tx(id(8)), "not visible once its commit failed").to.equal(undefined);
+      expect((await store.queueTx(id(8), tx(8)).stored).seq, "seq from the table again").to.equal(2);
+    });
+  });
 });

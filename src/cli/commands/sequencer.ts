@@ -27,6 +27,7 @@ interface Opts {
   maxPendingPerSender: number;
   minFee: Map<bigint, bigint>;
   stateCache?: number;
+  signatureThreads?: number;
 }
 
 /** Parses one --min-fee TOKEN=AMOUNT (base units) into the map of the earlier ones. */
@@ -74,6 +75,11 @@ export function sequencerCommand(): Command {
       `tree nodes the L2 state keeps in memory at most, read from the database (accounts: an eighth as many; default ${DEFAULT_STATE_CACHE.toLocaleString("en-US")})`,
       numArg("state cache", 1024),
     )
+    .option(
+      "--signature-threads <n>",
+      "worker threads that check the submissions' signatures (default: one per core; 0: on the service's thread)",
+      numArg("signature threads", 0, 256),
+    )
     .addOption(
       new Option("--min-fee <token=amount>", "minimum fee of a token in base units, e.g. 0=1000000000000 (repeatable; below: 400 FEE_TOO_LOW)")
         .argParser(minFeeArg)
@@ -107,6 +113,7 @@ export function sequencerCommand(): Command {
         maxLogRange: cfg.maxLogRange,
         mempool: { maxPending: o.maxPending, maxPendingPerSender: o.maxPendingPerSender, minFee: o.minFee },
         stateCache: o.stateCache,
+        signatureThreads: o.signatureThreads,
         log: (m) => log(m),
       });
       log(

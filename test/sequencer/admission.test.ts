@@ -1,0 +1,148 @@
+// Admission with its signature checks off the service's thread (src/sequencer/admission.ts):
+// the cheap rules first, the signature in a worker thread (the real SignatureVerifierPool), then
+// every rule again in arrival order and into the store's group commit. Without a chain: the
+// ledger rig's state (test/sequencer/ledgerrig.ts).
+//  - concurrent submissions are decided as if one after the other, in arrival order: a sender's
+//    consecutive nonces sent without waiting are all accepted, a bad signature among them is
+//    refused and the sender's later nonces with it; each resolves once on disk;
+//  - submissions still in flight count against the limits and the duplicate check;
+//  - what changed while a signature was checked (the pool, the state) is checked again.
+import { expect } from "chai";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { loadCrypto, type ZkrCrypto } from "../../src/model/crypto.js";
+import { L2Key } from "../../src/model/keys.js";
+import { L1OpKind } from "../../src/model/l1op.js";
+import { signTransfer, transferToJSON, type SignedTransfer, type Transfer } from "../../src/model/tx.js";
+import { SignatureVerifierPool, type SignatureCheck } from "../../src/proving/signaturePool.js";
+import { Admission, SubmitError } from "../../src/sequencer/admission.js";
+import { SequencerStore, type TxRecord } from "../../src/sequencer/store.js";
+import { domain, params, Rig } from "./ledgerrig.js";
+
+describe("admission: signatures on worker threads, rules in arrival order, group commit", function () {
+  this.timeout(120_000);
+  let crypto: ZkrCrypto;
+  let keys: L2Key[];
+  let sigPool: SignatureVerifierPool;
+  let dir: string;
+  let store: SequencerStore;
+  let rig: Rig;
+
+  before(async () => {
+    crypto = await loadCrypto();
+    keys = await Promise.all([0, 1, 2].map(() => L2Key.random()));
+    sigPool = await SignatureVerifierPool.create({ threads: 2 });
+  });
+  after(() => sigPool?.close());
+
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), "zkr-admission-"));
+    store = new SequencerStore(path.join(dir, "seq.sqlite"));
+    rig = new Rig(crypto, store).open();
+    // accounts 1, 2 (keys 0, 1) in batch 1, account 3 (key 2) in batch 2: 1000 wei each
+    rig.queue(keys.map((k, i) => ({ kind: L1OpKind.CREATE, accountIdx: BigInt(i + 1), tokenId: 0n, amount: 1000n, owner: 0xa1n, ax: k.ax, ay: k.ay })));
+    rig.build();
+    rig.build();
+    expect(rig.state.size).to.equal(3);
+  });
+  afterEach(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const admission = (o: { maxPending?: number; maxPendingPerSender?: number; verify?: (c: SignatureCheck[]) => Promise<boolean[]> } = {}) =>
+    new Admission({
+      crypto,
+      params,
+      store,
+      ledger: rig.ledger,
+      pool: rig.pool,
+      feeIdx: [],
+      maxPending: o.maxPending ?? 1000,
+      maxPendingPerSender: o.maxPendingPerSender ?? 64,
+      minFee: () => 0n,
+      verifySignatures: o.verify ?? ((c) => sigPool.verify(c)),
+    });
+  const sign = (k: number, t: Omit<Transfer, "from">): SignedTransfer => signTransfer(crypto.hash, keys[k]!, { from: BigInt(k + 1), ...t }, domain, params);
+  const body = (t: SignedTransfer) => transferToJSON(t);
+  /** "202" or the refusal's code, per submission. */
+  const outcomes = async (ps: Promise<TxRecord>[]) =>
+    (await Promise.allSettled(ps)).map((r) => (r.status === "fulfilled" ? "202" : r.reason instanceof SubmitError ? r.reason.code : String(r.reason)));
+  const onDisk = () => {
+    const db = new DatabaseSync(path.join(dir, "seq.sqlite"));
+    try {
+      return (db.prepare("SELECT from_idx, nonce FROM txs ORDER BY seq").all() as { from_idx: string; nonce: string }[]).map((r) => `${r.from_idx}:${r.nonce}`);
+    } finally {
+      db.close();
+    }
+  };
+
+  it("decides concurrent submissions in arrival order: consecutive nonces sent without waiting are accepted, a bad signature is refused and the sender's later nonces with it", async () => {
+    const a = admission();
+    const bad = { ...sign(1, { to: 1n, amount: 1n, fee: 0n, nonce: 1n }), amount: 2n }; // signed for 1 wei, says 2
+    const txs = [
+      sign(0, { to: 2n, amount: 1n, fee: 0n, nonce: 0n }),
+      sign(1, { to: 1n, amount: 1n, fee: 0n, nonce: 0n }),
+      sign(0, { to: 3n, amount: 1n, fee: 0n, nonce: 1n }),
+      bad,
+      sign(0, { to: 2n, amount: 1n, fee: 0n, nonce: 2n }),
+      sign(1, { to: 1n, amount: 1n, fee: 0n, nonce: 2n }), // after the refused nonce 1
+      sign(2, { to: 1n, amount: 1n, fee: 0n, nonce: 0n }),
+    ];
+    const ps = txs.map((t) => a.submit(body(t)));
+    expect(a.inFlightCount, "all pass the cheap rules and wait for their signature check").to.equal(7);
+    const got = await outcomes(ps);
+    expect(got).to.deep.equal(["202", "202", "202", "BAD_SIGNATURE", "202", "BAD_NONCE", "202"]);
+    expect(onDisk()).to.deep.equal(["1:0", "2:0", "1:1", "1:2", "3:0"]);
+    expect(rig.pool.size).to.equal(5);
+    expect(a.nextNonce(1n)).to.equal(3n);
+    expect(a.nextNonce(2n)).to.equal(1n);
+    expect(store.commits.flushes, "fewer commits than transactions").to.be.below(5);
+  });
+
+  it("counts submissions in flight against the limits and the duplicate check (MEMPOOL_FULL, SENDER_LIMIT, DUPLICATE)", async () => {
+    const a = admission({ maxPending: 4, maxPendingPerSender: 2 });
+    const t0 = sign(0, { to: 2n, amount: 1n, fee: 0n, nonce: 0n });
+    const got = await outcomes([
+      a.submit(body(t0)),
+      a.submit(body(t0)), // the same, while the first is in flight
+      a.submit(body(sign(0, { to: 2n, amount: 1n, fee: 0n, nonce: 1n }))),
+      a.submit(body(sign(0, { to: 2n, amount: 1n, fee: 0n, nonce: 2n }))), // sender 1's third
+      a.submit(body(sign(1, { to: 1n, amount: 1n, fee: 0n, nonce: 0n }))),
+      a.submit(body(sign(2, { to: 1n, amount: 1n, fee: 0n, nonce: 0n }))), // the fourth waiting: the limit
+      a.submit(body(sign(1, { to: 1n, amount: 1n, fee: 0n, nonce: 1n }))), // a fifth
+    ]);
+    expect(got).to.deep.equal(["202", "DUPLICATE", "202", "SENDER_LIMIT", "202", "202", "MEMPOOL_FULL"]);
+    expect(onDisk()).to.deep.equal(["1:0", "1:1", "2:0", "3:0"]);
+    expect(await outcomes([a.submit(body(t0))]), "and once it is stored").to.deep.equal(["DUPLICATE"]);
+  });
+
+  it("checks every rule again once the signature is checked: what changed meanwhile counts, and nothing is stored for a refusal", async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const a = admission({ verify: async (c) => (await held, sigPool.verify(c)) });
+    const mine = a.submit(body(sign(0, { to: 2n, amount: 900n, fee: 0n, nonce: 0n })));
+    // While its signature is checked, another transaction of the sender takes nonce 0 (as a
+    // reload of the pool after a reconciliation may bring back).
+    rig.submit(sign(0, { to: 3n, amount: 50n, fee: 0n, nonce: 0n }));
+    release();
+    expect(await outcomes([mine])).to.deep.equal(["BAD_NONCE"]);
+    expect(onDisk()).to.deep.equal(["1:0"]);
+    expect(rig.pool.size).to.equal(1);
+  });
+
+  it("rejects a submission whose signature check fails (a worker died) with that error, and admits the ones after it", async () => {
+    let calls = 0;
+    const a = admission({ verify: (c) => (++calls === 1 ? Promise.reject(new Error("a signature worker exited with code 1")) : sigPool.verify(c)) });
+    const got = await outcomes([
+      a.submit(body(sign(0, { to: 2n, amount: 1n, fee: 0n, nonce: 0n }))),
+      a.submit(body(sign(1, { to: 1n, amount: 1n, fee: 0n, nonce: 0n }))),
+    ]);
+    expect(got[0]).to.match(/signature check failed: a signature worker exited/);
+    expect(got[1]).to.equal("202");
+    expect(onDisk()).to.deep.equal(["2:0"]);
+    expect(a.nextNonce(1n)).to.equal(0n);
+  });
+});
