@@ -2,7 +2,7 @@ import { MAX_BALANCE, type Account } from "./account.js";
 import { type BatchData, decodeBatchData, type DecodedBatchData, encodeBatchData } from "./batchData.js";
 import { computePublicInputs } from "./publicInputs.js";
 import { l1ChainStep, type L1Op, type QueuedL1Op } from "./l1op.js";
-import type { L2State, LeafWitness } from "./state.js";
+import type { L2State, LeafWitness, SignatureResult } from "./state.js";
 import { emptyWitness, TxRejectedError } from "./state.js";
 import { packedAmounts, type Domain, type SignedTransfer, type Transfer } from "./tx.js";
 
@@ -15,6 +15,11 @@ export interface BatchContext {
   feeIdx: bigint[];
   /** Queue hash before the first L1 operation of this batch (the contract's chain value). */
   l1HashStart?: bigint;
+  /**
+   * A check of a transaction's signature made before (the mempool's, in a worker thread), used
+   * while the sender still has the key it was checked against (L2State.validateTransfer).
+   */
+  signatureOf?: (tx: SignedTransfer) => SignatureResult | undefined;
 }
 
 /** What goes into a batch: the next queued L1 operations (in queue order), then L2 transactions. */
@@ -284,7 +289,7 @@ export function buildBatch(state: L2State, contents: BatchContents, ctx: BatchCo
     const cp = state.checkpoint();
     let applied: ReturnType<L2State["applyTransfer"]>;
     try {
-      applied = state.applyTransfer(tx, ctx.domain, feeTokens);
+      applied = state.applyTransfer(tx, ctx.domain, feeTokens, ctx.signatureOf?.(tx));
       fees.checkRoom(fees.with(applied.sender.account.tokenId, tx.fee), tx);
     } catch (e) {
       state.revert(cp);

@@ -239,8 +239,8 @@ export class L2State {
    * (`to` = 0) has no receiver update and its receiver witness is all zero.
    * Returns the witnesses the circuit needs. Throws TxRejectedError and changes nothing if invalid.
    */
-  applyTransfer(t: SignedTransfer, domain: Domain, feeTokens?: bigint[]): { sender: LeafWitness; receiver: LeafWitness } {
-    this.validateTransfer(t, domain, feeTokens);
+  applyTransfer(t: SignedTransfer, domain: Domain, feeTokens?: bigint[], signature?: SignatureResult): { sender: LeafWitness; receiver: LeafWitness } {
+    this.validateTransfer(t, domain, feeTokens, undefined, signature);
     return this.move(t);
   }
 

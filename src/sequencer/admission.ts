@@ -75,6 +75,8 @@ export class Admission {
   private readonly inFlight: InFlight[] = [];
   private readonly inFlightIds = new Set<string>();
   private readonly inFlightBySender = new Map<bigint, SenderInFlight>();
+  /** The signature checks of the transactions admitted (by their object, as the pool holds it: gone with it). */
+  private readonly checkedSignatures = new WeakMap<SignedTransfer, SignatureResult>();
 
   constructor(private readonly o: AdmissionOptions) {
     this.feeDeposits = new QueuedFeeDeposits(o.store, o.feeIdx);
@@ -116,6 +118,11 @@ export class Admission {
       (e: unknown) => this.checked(p, undefined, e instanceof Error ? e : new Error(String(e))),
     );
     return done;
+  }
+
+  /** The signature check admission made of this transaction (the pool's object), if it made one: batch building need not make it again. */
+  signatureOf(tx: SignedTransfer): SignatureResult | undefined {
+    return this.checkedSignatures.get(tx);
   }
 
   /** Submissions waiting for their signature check. */
@@ -174,6 +181,7 @@ export class Admission {
     const sender = this.rules(tx, { count: 0, committed: 0n }, signature);
     const { rec, stored } = store.queueTx(id, tx);
     pool.add(rec, sender.tokenId);
+    if (signature.ok && signature.ax === sender.ax && signature.ay === sender.ay) this.checkedSignatures.set(rec.tx, signature);
     return stored;
   }
 

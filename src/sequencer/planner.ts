@@ -107,6 +107,8 @@ export interface PlannerOptions {
   maxInFlight: number;
   /** Backoff of rebuilds after L1 refused a batch (the submitter's conflicts). */
   rebuild: Retry;
+  /** Signature checks admission made (Admission.signatureOf): not made again while the sender's key is the one checked. */
+  signatureOf?: BatchContext["signatureOf"];
   log: (m: string) => void;
 }
 
@@ -151,7 +153,7 @@ export class BatchPlanner {
     const { batch, cp } = assembleBatch(
       state,
       { l1Ops, txs: candidates.map((r) => r.tx) },
-      { domain: ledger.domain, feeIdx: feeAccounts(state, this.o.feeIdx), l1HashStart },
+      { domain: ledger.domain, feeIdx: feeAccounts(state, this.o.feeIdx), l1HashStart, signatureOf: this.o.signatureOf },
     );
     let included: string[];
     let rejected: Map<string, string>;

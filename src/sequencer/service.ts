@@ -222,6 +222,7 @@ export class Sequencer {
       batchTimeoutMs: o.batchTimeoutMs,
       maxInFlight: o.maxInFlight,
       rebuild: this.rebuild,
+      signatureOf: (tx) => this.admission.signatureOf(tx),
       log: o.log,
     });
     this.proofs = new ProofTracker({ queue: o.prover, store: o.store, ledger: this.ledger, onError, log: o.log });

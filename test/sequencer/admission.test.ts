@@ -133,6 +133,35 @@ describe("admission: signatures on worker threads, rules in arrival order, group
     expect(rig.pool.size).to.equal(1);
   });
 
+  it("batch building uses admission's signature checks while the sender's key is the one checked, and checks the others itself", async () => {
+    let verified = 0;
+    const counting: ZkrCrypto = { ...crypto, verify: (...a) => (verified++, crypto.verify(...a)) };
+    let a!: Admission;
+    const r = new Rig(counting, store, { signatureOf: (tx) => a.signatureOf(tx) }).open();
+    rig = r;
+    a = admission();
+    expect(
+      await outcomes([
+        a.submit(body(sign(0, { to: 2n, amount: 5n, fee: 0n, nonce: 0n }))),
+        a.submit(body(sign(1, { to: 1n, amount: 5n, fee: 0n, nonce: 0n }))),
+      ]),
+    ).to.deep.equal(["202", "202"]);
+    verified = 0;
+    expect(r.build().record.txIds).to.have.length(2);
+    expect(verified, "checked once, in a worker thread, not again").to.equal(0);
+    r.submit(sign(2, { to: 1n, amount: 5n, fee: 0n, nonce: 0n })); // stored another way (a restart's pool): no check on record
+    expect(r.build().record.txIds).to.have.length(1);
+    expect(verified).to.equal(1);
+    // a check against another key is not the sender's: made again, and a bad signature refused
+    const forged = { ...sign(0, { to: 2n, amount: 7n, fee: 0n, nonce: 1n }), amount: 8n };
+    const b = new Rig(counting, store, { signatureOf: () => ({ ax: keys[1]!.ax, ay: keys[1]!.ay, ok: true }) }).open();
+    b.submit(forged);
+    verified = 0;
+    const built = b.planner.buildDue();
+    expect(verified).to.equal(1);
+    expect(built, "the batch with only the forged transfer is not built").to.equal("rejected");
+  });
+
   it("rejects a submission whose signature check fails (a worker died) with that error, and admits the ones after it", async () => {
     let calls = 0;
     const a = admission({ verify: (c) => (++calls === 1 ? Promise.reject(new Error("a signature worker exited with code 1")) : sigPool.verify(c)) });

@@ -15,7 +15,7 @@ import { Retry } from "../../src/sequencer/errors.js";
 import { FINALIZED } from "../../src/sequencer/finality.js";
 import { idOf, Ledger } from "../../src/sequencer/ledger.js";
 import { Mempool } from "../../src/sequencer/mempool.js";
-import { BatchPlanner, type BuiltBatch } from "../../src/sequencer/planner.js";
+import { BatchPlanner, type BuiltBatch, type PlannerOptions } from "../../src/sequencer/planner.js";
 import type { SequencerStore } from "../../src/sequencer/store.js";
 import type { L1View } from "../../src/sequencer/watcher.js";
 
@@ -31,10 +31,11 @@ export class Rig {
   constructor(
     readonly crypto: ZkrCrypto,
     readonly store: SequencerStore,
-    opts: { stateCache?: number } = {},
+    opts: { stateCache?: number; signatureOf?: PlannerOptions["signatureOf"] } = {},
   ) {
     const log = (m: string) => this.logs.push(m);
-    this.ledger = new Ledger({ crypto, params, store, finality: FINALIZED, retry: () => new Retry(1000, 60_000), onRederived: () => {}, log, ...opts });
+    const { signatureOf, ...ledgerOpts } = opts;
+    this.ledger = new Ledger({ crypto, params, store, finality: FINALIZED, retry: () => new Retry(1000, 60_000), onRederived: () => {}, log, ...ledgerOpts });
     this.ledger.domain = domain;
     this.planner = new BatchPlanner({
       params,
@@ -45,6 +46,7 @@ export class Rig {
       batchTimeoutMs: 0,
       maxInFlight: 64,
       rebuild: new Retry(1000, 60_000),
+      signatureOf,
       log,
     });
   }
