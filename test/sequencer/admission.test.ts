@@ -136,10 +136,9 @@ describe("admission: signatures on worker threads, rules in arrival order, group
   it("batch building uses admission's signature checks while the sender's key is the one checked, and checks the others itself", async () => {
     let verified = 0;
     const counting: ZkrCrypto = { ...crypto, verify: (...a) => (verified++, crypto.verify(...a)) };
-    let a!: Admission;
     const r = new Rig(counting, store, { signatureOf: (tx) => a.signatureOf(tx) }).open();
-    rig = r;
-    a = admission();
+    rig = r; // admission() takes the rig's ledger and pool
+    const a = admission();
     expect(
       await outcomes([
         a.submit(body(sign(0, { to: 2n, amount: 5n, fee: 0n, nonce: 0n }))),
