@@ -7,6 +7,8 @@
 //  - the cost of a submission, a nonce lookup, the status and a lookup by public key does not
 //    grow with the pool or the history: the same statements, each through an index, reading the
 //    same few rows, whether 10 or 2,000 transactions are pending (counted, not timed).
+//  - a concurrent flood (300 requests at once, forged signatures among them, checked on worker
+//    threads): at most the caps accepted, every 202 stored with consecutive nonces, no forgery in.
 // The flood phases run the service with maxInFlight 0 (it accepts but builds nothing), so the
 // pool holds exactly what the test sent.
 import { expect } from "chai";
@@ -172,6 +174,59 @@ describe("flooding the mempool (real HTTP, real proofs)", function () {
         s.filter((x) => /FROM txs WHERE status = 'pending'/.test(x.sql)),
         "pending read once at start",
       ).to.have.length(1);
+    }
+  });
+
+  it("holds its limits under a concurrent flood with the signatures checked on worker threads: 300 requests at once, at most the caps accepted, each 202 stored, the rest refused with a code, the service answering throughout", async () => {
+    const { SignatureVerifierPool } = await import("../../src/proving/signaturePool.js");
+    const sigPool = await SignatureVerifierPool.create({ threads: 2 });
+    try {
+      // The pending transactions the case before left (10 + 1990 of unknown senders, 1 of sender 1) count against the limit: above it.
+      const before = store.countTxs().pending;
+      const { seq } = await run({ feeIdx: [FEES], maxInFlight: 0, maxPending: before + 40, maxPendingPerSender: 16, signaturePool: sigPool });
+      const nonces = [1n, 2n, 3n].map((who) => seq.nextNonce(who)!);
+      const flushes = store.commits.flushes;
+      // Senders 1..3, 100 consecutive nonces each, interleaved, plus bad signatures; all sent at once.
+      const flood: SignedTransfer[] = [];
+      for (let n = 0n; n < 100n; n++)
+        for (const who of [1, 2, 3]) flood.push(tx(who, { to: (BigInt(who) % 3n) + 1n, amount: 1n, fee: 0n, nonce: nonces[who - 1]! + n }));
+      const forged = flood.slice(0, 30).map((t) => ({ ...t, amount: t.amount + 1n })); // same nonces, signatures of other amounts
+      const answers = await Promise.all(
+        [...flood, ...forged].map(async (t) => {
+          const r = await post(t);
+          const b = (await r.json()) as { error?: { code: string } };
+          return { t, status: r.status, code: b.error?.code };
+        }),
+      );
+      const status = await fetch(`${served.url}/v1/status`);
+      expect(status.status, "the service still answers").to.equal(200);
+      const accepted = answers.filter((a) => a.status === 202);
+      const codes = new Set(answers.filter((a) => a.status !== 202).map((a) => a.code));
+      for (const c of codes) expect(["MEMPOOL_FULL", "SENDER_LIMIT", "BAD_NONCE", "BAD_SIGNATURE", "DUPLICATE"], `refusal code ${c}`).to.include(c);
+      expect(accepted.length, "at most maxPending accepted").to.be.within(1, 40);
+      for (const who of [1n, 2n, 3n]) expect(accepted.filter((a) => a.t.from === who).length, `sender ${who}: at most 16`).to.be.at.most(16);
+      expect(
+        accepted.filter((a) => forged.includes(a.t)),
+        "no forged transfer accepted",
+      ).to.deep.equal([]);
+      expect(codes.has("SENDER_LIMIT") || codes.has("MEMPOOL_FULL"), "the caps were reached").to.equal(true);
+      // Every 202 is in the database, pending, and nothing else is.
+      expect(store.countTxs().pending).to.equal(before + accepted.length);
+      expect(seq.status().mempool.pending).to.equal(before + accepted.length);
+      for (const a of answers)
+        expect(Boolean(store.tx(idOf(a.t))) && store.tx(idOf(a.t))!.tx.amount === a.t.amount, `stored: ${a.status}`).to.equal(a.status === 202);
+      // each sender's accepted nonces are consecutive from its next nonce: no gap was admitted
+      for (const who of [1n, 2n, 3n]) {
+        const ns = accepted
+          .filter((a) => a.t.from === who)
+          .map((a) => a.t.nonce)
+          .sort((x, y) => (x < y ? -1 : 1));
+        expect(ns, `sender ${who}`).to.deep.equal(ns.map((_, i) => nonces[Number(who) - 1]! + BigInt(i)));
+      }
+      expect(seq.status().mempool.groupCommits!.flushes - flushes, "commits shared among transfers").to.be.below(accepted.length);
+      await served.stop();
+    } finally {
+      await sigPool.close();
     }
   });
 });
