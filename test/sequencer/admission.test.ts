@@ -6,8 +6,12 @@
 //    consecutive nonces sent without waiting are all accepted, a bad signature among them is
 //    refused and the sender's later nonces with it; each resolves once on disk;
 //  - submissions still in flight count against the limits and the duplicate check;
-//  - what changed while a signature was checked (the pool, the state) is checked again.
+//  - what changed while a signature was checked (the pool, the state) is checked again;
+//  - batch building does not check again what admission checked;
+//  - a process serving 32 concurrent HTTP clients, killed with SIGKILL inside a group commit and at
+//    random moments (test/sequencer/acceptloop.ts): every 202 it sent is in the database.
 import { expect } from "chai";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -19,6 +23,7 @@ import { signTransfer, transferToJSON, type SignedTransfer, type Transfer } from
 import { SignatureVerifierPool, type SignatureCheck } from "../../src/proving/signaturePool.js";
 import { Admission, SubmitError } from "../../src/sequencer/admission.js";
 import { SequencerStore, type TxRecord } from "../../src/sequencer/store.js";
+import { REPO_ROOT } from "../../src/util/paths.js";
 import { domain, params, Rig } from "./ledgerrig.js";
 
 describe("admission: signatures on worker threads, rules in arrival order, group commit", function () {
@@ -172,5 +177,98 @@ describe("admission: signatures on worker threads, rules in arrival order, group
     expect(got[1]).to.equal("202");
     expect(onDisk()).to.deep.equal(["2:0"]);
     expect(a.nextNonce(1n)).to.equal(0n);
+  });
+
+  it("a process accepting transfers over HTTP from 32 concurrent clients, killed with SIGKILL inside a group commit and at random moments: every transfer it answered 202 is stored, none half-written, and it carries on", async function () {
+    this.timeout(300_000);
+    const file = path.join(dir, "loop.sqlite");
+    const keyOf = (i: number) => L2Key.fromPrivateKey("0x" + (i + 1).toString(16).padStart(2, "0").repeat(32));
+    const senders = await Promise.all(Array.from({ length: 8 }, (_, i) => keyOf(i)));
+    const children: ChildProcess[] = [];
+    const acknowledged = new Set<string>();
+    try {
+      for (let round = 0; round < 4; round++) {
+        const inFlush = round === 1;
+        const child = spawn(process.execPath, ["--import", "tsx", "--disable-warning=ExperimentalWarning", "test/sequencer/acceptloop.ts", file], {
+          cwd: REPO_ROOT,
+          stdio: ["ignore", "pipe", "pipe"],
+          env: { ...process.env, ZKR_DIE_IN_FLUSH: inFlush ? "1" : "0" },
+        });
+        children.push(child);
+        let out = "";
+        child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+        child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        const t0 = Date.now();
+        while (!/^ready \d+/m.test(out)) {
+          if (child.exitCode !== null) throw new Error(`the child exited: ${out}`);
+          if (Date.now() - t0 > 120_000) throw new Error(`the child is not ready: ${out}`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        const url = `http://127.0.0.1:${out.match(/^ready (\d+)/m)![1]}/`;
+        // The next nonce of each sender: after what the database holds (what a client would ask the API).
+        const s0 = new SequencerStore(file);
+        const next = senders.map((_, i) => {
+          const r = s0.db.prepare("SELECT MAX(CAST(nonce AS INTEGER)) AS n FROM txs WHERE from_idx = ?").get(String(i + 1)) as { n: number | null };
+          return r.n === null ? 0n : BigInt(r.n) + 1n;
+        });
+        s0.close();
+        // 32 clients, 4 per sender: each sender's transfers in nonce order, one client at a time
+        // per sender (a client takes the sender's next nonce, then waits for its answer).
+        let stop = false;
+        const busy = senders.map(() => Promise.resolve());
+        const client = async (who: number) => {
+          while (!stop) {
+            const turn = busy[who]!.then(async () => {
+              if (stop) return;
+              const t = signTransfer(
+                crypto.hash,
+                senders[who]!,
+                { from: BigInt(who + 1), to: BigInt(((who + 1) % 8) + 1), amount: 1n, fee: 0n, nonce: next[who]! },
+                domain,
+                params,
+              );
+              try {
+                const r = await fetch(url, { method: "POST", body: JSON.stringify(transferToJSON(t)) });
+                const text = await r.text();
+                if (r.status === 202) {
+                  acknowledged.add(text);
+                  next[who]!++;
+                } else if (r.status !== 409) throw new Error(`refused: ${r.status} ${text}`);
+              } catch (e) {
+                if (!(e instanceof TypeError)) throw e; // fetch failed: the process was killed
+                stop = true;
+              }
+            });
+            busy[who] = turn.catch(() => {});
+            await turn;
+          }
+        };
+        const clients = Array.from({ length: 32 }, (_, c) => client(c % 8));
+        if (!inFlush) {
+          await new Promise((r) => setTimeout(r, 300 + Math.floor(Math.random() * 900)));
+          process.kill(child.pid!, "SIGKILL");
+        }
+        await exited;
+        stop = true;
+        await Promise.all(clients);
+        expect(child.signalCode, out).to.equal("SIGKILL");
+        // Every acknowledged transfer is stored, pending or batched; each sender's nonces have no gap.
+        const s = new SequencerStore(file);
+        const rows = s.db.prepare("SELECT id, from_idx, nonce FROM txs ORDER BY seq").all() as { id: string; from_idx: string; nonce: string }[];
+        const ids = new Set(rows.map((r) => r.id));
+        const lost = [...acknowledged].filter((id) => !ids.has(id));
+        expect(lost, "acknowledged but not stored").to.deep.equal([]);
+        for (let i = 1; i <= 8; i++) {
+          const ns = rows.filter((r) => r.from_idx === String(i)).map((r) => BigInt(r.nonce));
+          expect(ns, `sender ${i}'s nonces`).to.deep.equal(ns.map((_, k) => BigInt(k)));
+        }
+        s.close();
+        if (process.env.ZKR_VERBOSE) console.log(`round ${round}: ${acknowledged.size} acknowledged in all, ${rows.length} stored`);
+      }
+      expect(acknowledged.size, "transfers acknowledged over the rounds").to.be.above(100);
+    } finally {
+      for (const c of children) if (c.exitCode === null && c.signalCode === null) process.kill(c.pid!, "SIGKILL");
+    }
   });
 });
