@@ -14,8 +14,16 @@ export interface Domain {
 
 /** Poseidon(chainId, rollupAddress). */
 export function domainHash(hash: Hasher, d: Domain): bigint {
-  return hash([d.chainId, d.rollupAddress]);
+  // A sequencer hashes the same domain for every transaction (several times each): the last one
+  // per hasher is kept.
+  const last = lastDomain.get(hash);
+  if (last && last.chainId === d.chainId && last.rollupAddress === d.rollupAddress) return last.h;
+  const h = hash([d.chainId, d.rollupAddress]);
+  lastDomain.set(hash, { chainId: d.chainId, rollupAddress: d.rollupAddress, h });
+  return h;
 }
+
+const lastDomain = new WeakMap<Hasher, Domain & { h: bigint }>();
 
 /** An L2 transfer (docs/PROTOCOL.md, "L2 transfer"). Amounts in base units. */
 export interface Transfer {
