@@ -22,7 +22,15 @@ export type Hasher = (inputs: bigint[]) => bigint;
 /** The Schnorr-128 rule of keys.ts verifySignature: whether `sig` signs `m` for the public key (ax, ay). */
 export type SignatureVerifier = (m: SignatureMessage, sig: Signature, ax: bigint, ay: bigint) => boolean;
 
-export { CRYPTO_CHOICES, type CryptoChoice, type CryptoEngineName, type CryptoOptions, type NativeCryptoFunctions, setCryptoEngine } from "./engine.js";
+export {
+  CRYPTO_CHOICES,
+  cryptoChoice,
+  type CryptoChoice,
+  type CryptoEngineName,
+  type CryptoOptions,
+  type NativeCryptoFunctions,
+  setCryptoEngine,
+} from "./engine.js";
 
 function outOfField(inputs: bigint[]): Error {
   const x = inputs.find((v) => !(v >= 0n && v < SNARK_FIELD));

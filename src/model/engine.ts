@@ -37,6 +37,11 @@ let processEngine: Promise<ResolvedEngine> | undefined;
  * none). Entry points call it at start-up from their configuration: src/cli/config.ts
  * applyProcessSettings ($ZKR_CRYPTO).
  */
+/** The engine choice setCryptoEngine was given ("auto" when none): a child process is handed it. */
+export function cryptoChoice(): CryptoChoice {
+  return processOptions.engine ?? "auto";
+}
+
 export function setCryptoEngine(opts: CryptoOptions): void {
   processOptions = opts;
   processEngine = undefined;

@@ -5,6 +5,7 @@
 // non-main thread for one of its own workers.) The child exits when its parent goes away,
 // including when the worker is killed.
 import { performance } from "node:perf_hooks";
+import { type CryptoChoice, setCryptoEngine } from "../model/crypto.js";
 import type { SetupManifest } from "../proving/manifest.js";
 import { setCacheDir } from "../proving/paths.js";
 import {
@@ -20,8 +21,18 @@ import { sharedCurveReady } from "../proving/curve.js";
 import type { ProvingPhase } from "./queue.js";
 
 export type ProvingRequest =
-  /** `cacheDir`, `witness` and `prover`: the parent's (this process reads no configuration of its own). */
-  | { type: "prove"; id: number; manifest: SetupManifest; input: Record<string, unknown>; cacheDir: string; witness: WitnessChoice; prover: ProverChoice }
+  /** `cacheDir`, `witness`, `prover` and `crypto`: the parent's (this process reads no configuration of its own). */
+  | {
+      type: "prove";
+      id: number;
+      manifest: SetupManifest;
+      input: Record<string, unknown>;
+      cacheDir: string;
+      witness: WitnessChoice;
+      prover: ProverChoice;
+      /** The crypto engine of the linked witness's hashes (absent: circomlibjs). */
+      crypto?: CryptoChoice;
+    }
   | { type: "close" };
 
 export type ProvingReply =
@@ -44,6 +55,7 @@ export type ProvingReply =
 
 if (process.send) {
   const provers = new Map<string, Prover>();
+  let crypto: CryptoChoice | undefined;
   const send = (m: ProvingReply) => process.send?.(m);
 
   process.on("message", async (m: ProvingRequest) => {
@@ -54,6 +66,10 @@ if (process.send) {
     }
     try {
       setCacheDir(m.cacheDir);
+      if (m.crypto && m.crypto !== crypto) {
+        crypto = m.crypto;
+        setCryptoEngine({ engine: m.crypto, native: async () => (await import("../proving/nativeCrypto.js")).loadNativeCrypto() });
+      }
       let prover = provers.get(m.manifest.zkey);
       if (!prover) provers.set(m.manifest.zkey, (prover = new Prover(m.manifest, { witness: m.witness, prover: m.prover })));
       send({ type: "phase", id: m.id, phase: "proving" });

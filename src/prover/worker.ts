@@ -17,6 +17,7 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { UnrecoverableError, Worker } from "bullmq";
+import { cryptoChoice } from "../model/crypto.js";
 import { cacheDir, setCacheDir, setupDir, setupsDir } from "../proving/paths.js";
 import type { SetupManifest } from "../proving/manifest.js";
 import type { ProveJobData, ProveJobProgress, ProveJobResult } from "./bullmq.js";
@@ -282,9 +283,21 @@ export class ProvingProcess implements ProvingBackend {
     const id = ++this.seq;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, onPhase });
-      child.send({ type: "prove", id, manifest, input, cacheDir: cacheDir(), witness: this.witness, prover: this.prover } satisfies ProvingRequest, (e) => {
-        if (e && this.pending.delete(id)) reject(new Error(`cannot reach the proving process: ${e.message}`));
-      });
+      child.send(
+        {
+          type: "prove",
+          id,
+          manifest,
+          input,
+          cacheDir: cacheDir(),
+          witness: this.witness,
+          prover: this.prover,
+          crypto: cryptoChoice(),
+        } satisfies ProvingRequest,
+        (e) => {
+          if (e && this.pending.delete(id)) reject(new Error(`cannot reach the proving process: ${e.message}`));
+        },
+      );
     });
   }
 
