@@ -2,10 +2,11 @@
 // of each instance, on this machine.
 //
 //   bin/bench-prove [--runs 2] [--witness wasm,cpp|none] [--prover snarkjs,native|none]
-//                   [--synthetic hashes] [instance...]                 (default: prod_d12_b32)
+//                   [--synthetic hashes] [instance...]                 (default: prod_d12_b448)
 //
-// Sets the instance up first unless cached (a 2^20 setup of the production profile takes about
-// half an hour on 2 cores). Prints two Markdown tables:
+// Sets the instance up first unless cached (natively, the 2^23 setup of the production profile
+// takes about 1 h 33 min on 2 cores and ~21 GB of memory; prod_d12_b32's 2^20 about 6 minutes).
+// snarkjs's prover does not fit 24 GiB at 2^23: compare the provers on prod_d12_b32. Prints two Markdown tables:
 //   1. per witness calculator (--witness), the Prover as the services run it ("auto": the native
 //      prover where it builds): witness and proof seconds per batch, seconds per transfer,
 //      transfers and constraints proved per second;
@@ -48,7 +49,7 @@ const proverNames = values.prover.split(",").filter((p) => p && p !== "none");
 for (const p of proverNames) if (p !== "snarkjs" && p !== "native") throw new Error(`--prover takes snarkjs, native or none, got "${p}"`);
 const synthetic = values.synthetic === undefined ? undefined : Number(values.synthetic);
 if (synthetic !== undefined && !(Number.isInteger(synthetic) && synthetic > 0)) throw new Error("--synthetic takes a positive number of hashes");
-const names = positionals.length || synthetic ? positionals : ["prod_d12_b32"];
+const names = positionals.length || synthetic ? positionals : ["prod_d12_b448"];
 const log = (m: string) => console.error(m);
 
 interface Row {

@@ -1,8 +1,8 @@
 // The linked form of the batch circuit: BatchShell(D, N, L, F) and one Transfer(D, F) compiled
 // apart and linked into a single r1cs with Batch(D, N, L, F)'s constraint system and public
 // signals, so that batches too large for circom2 (wasm32, 4 GiB) never have to be compiled whole.
-// Not the production profile yet: no setup, prover or sequencer uses it (README, "Linked batch
-// circuit").
+// Every production instance is linked (prod_d12_b448, the production profile, at 2^23; README,
+// "Linked instances"), set up, proven and verified like any other.
 //
 // What. Batch (circuits/batch.circom) is BatchHead, N Transfer(D, F) components and BatchTail;
 // the transfers meet the rest only through their interface: inputs rootIn, domain, feeEnabled[F],
