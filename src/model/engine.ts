@@ -32,16 +32,16 @@ export interface CryptoOptions {
 let processOptions: CryptoOptions = {};
 let processEngine: Promise<ResolvedEngine> | undefined;
 
-/**
- * Sets the process's crypto engine (the options loadCrypto and poseidonHasher use when given
- * none). Entry points call it at start-up from their configuration: src/cli/config.ts
- * applyProcessSettings ($ZKR_CRYPTO).
- */
 /** The engine choice setCryptoEngine was given ("auto" when none): a child process is handed it. */
 export function cryptoChoice(): CryptoChoice {
   return processOptions.engine ?? "auto";
 }
 
+/**
+ * Sets the process's crypto engine (the options loadCrypto and poseidonHasher use when given
+ * none). Entry points call it at start-up from their configuration: src/cli/config.ts
+ * applyProcessSettings ($ZKR_CRYPTO).
+ */
 export function setCryptoEngine(opts: CryptoOptions): void {
   processOptions = opts;
   processEngine = undefined;

@@ -154,7 +154,7 @@ export class Admission {
 
   /** Step 1: parse, the duplicate check, the limits and every rule but the signature. */
   private precheck(body: unknown): { tx: SignedTransfer; id: string; sender: Account } {
-    const { crypto, params, store, ledger, pool, maxPending } = this.o;
+    const { crypto, params, ledger, pool } = this.o;
     let tx: SignedTransfer;
     let id: string;
     try {
@@ -164,9 +164,7 @@ export class Admission {
       if (e instanceof TxFormatError) throw new SubmitError(400, "BAD_FORMAT", e.message);
       throw e;
     }
-    if (this.inFlightIds.has(id) || store.tx(id)) throw new SubmitError(409, "DUPLICATE", `transaction ${id} was already submitted`);
-    const waiting = pool.size + this.inFlight.length;
-    if (waiting >= maxPending) throw new SubmitError(503, "MEMPOOL_FULL", `the mempool holds ${waiting} pending transactions, its limit: retry later`);
+    this.refuseDuplicateOrFull(id, this.inFlightIds.has(id), pool.size + this.inFlight.length);
     const flying = this.inFlightBySender.get(tx.from) ?? { count: 0, committed: 0n };
     const sender = this.rules(tx, flying, "later");
     return { tx, id, sender };
@@ -175,14 +173,18 @@ export class Admission {
   /** Step 3: every rule again, with the signature's result; then into the pool and the group commit. */
   private admit(id: string, tx: SignedTransfer, signature: SignatureResult): Promise<TxRecord> {
     const { store, pool } = this.o;
-    if (store.tx(id)) throw new SubmitError(409, "DUPLICATE", `transaction ${id} was already submitted`);
-    if (pool.size >= this.o.maxPending)
-      throw new SubmitError(503, "MEMPOOL_FULL", `the mempool holds ${pool.size} pending transactions, its limit: retry later`);
+    this.refuseDuplicateOrFull(id, false, pool.size);
     const sender = this.rules(tx, { count: 0, committed: 0n }, signature);
     const { rec, stored } = store.queueTx(id, tx);
     pool.add(rec, sender.tokenId);
     if (signature.ok && signature.ax === sender.ax && signature.ay === sender.ay) this.checkedSignatures.set(rec.tx, signature);
     return stored;
+  }
+
+  /** 409 DUPLICATE if `id` is stored (or `inFlight`), 503 MEMPOOL_FULL if `waiting` transactions reach the limit. */
+  private refuseDuplicateOrFull(id: string, inFlight: boolean, waiting: number): void {
+    if (inFlight || this.o.store.tx(id)) throw new SubmitError(409, "DUPLICATE", `transaction ${id} was already submitted`);
+    if (waiting >= this.o.maxPending) throw new SubmitError(503, "MEMPOOL_FULL", `the mempool holds ${waiting} pending transactions, its limit: retry later`);
   }
 
   /**

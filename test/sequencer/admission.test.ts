@@ -11,7 +11,7 @@
 //  - a process serving 32 concurrent HTTP clients, killed with SIGKILL inside a group commit and at
 //    random moments (test/sequencer/acceptloop.ts): every 202 it sent is in the database.
 import { expect } from "chai";
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -23,7 +23,7 @@ import { signTransfer, transferToJSON, type SignedTransfer, type Transfer } from
 import { SignatureVerifierPool, type SignatureCheck } from "../../src/proving/signaturePool.js";
 import { Admission, SubmitError } from "../../src/sequencer/admission.js";
 import { SequencerStore, type TxRecord } from "../../src/sequencer/store.js";
-import { REPO_ROOT } from "../../src/util/paths.js";
+import { startChild } from "./child.js";
 import { domain, params, Rig } from "./ledgerrig.js";
 
 describe("admission: signatures on worker threads, rules in arrival order, group commit", function () {
@@ -189,23 +189,10 @@ describe("admission: signatures on worker threads, rules in arrival order, group
     try {
       for (let round = 0; round < 4; round++) {
         const inFlush = round === 1;
-        const child = spawn(process.execPath, ["--import", "tsx", "--disable-warning=ExperimentalWarning", "test/sequencer/acceptloop.ts", file], {
-          cwd: REPO_ROOT,
-          stdio: ["ignore", "pipe", "pipe"],
-          env: { ...process.env, ZKR_DIE_IN_FLUSH: inFlush ? "1" : "0" },
-        });
+        const c = await startChild("test/sequencer/acceptloop.ts", [file], { ZKR_DIE_IN_FLUSH: inFlush ? "1" : "0" });
+        const { child, exited } = c;
         children.push(child);
-        let out = "";
-        child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-        child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
-        const exited = new Promise((resolve) => child.once("exit", resolve));
-        const t0 = Date.now();
-        while (!/^ready \d+/m.test(out)) {
-          if (child.exitCode !== null) throw new Error(`the child exited: ${out}`);
-          if (Date.now() - t0 > 120_000) throw new Error(`the child is not ready: ${out}`);
-          await new Promise((r) => setTimeout(r, 20));
-        }
-        const url = `http://127.0.0.1:${out.match(/^ready (\d+)/m)![1]}/`;
+        const url = `http://127.0.0.1:${c.output().match(/^ready (\d+)/m)![1]}/`;
         // The next nonce of each sender: after what the database holds (what a client would ask the API).
         const s0 = new SequencerStore(file);
         const next = senders.map((_, i) => {
@@ -252,7 +239,7 @@ describe("admission: signatures on worker threads, rules in arrival order, group
         await exited;
         stop = true;
         await Promise.all(clients);
-        expect(child.signalCode, out).to.equal("SIGKILL");
+        expect(child.signalCode, c.output()).to.equal("SIGKILL");
         // Every acknowledged transfer is stored, pending or batched; each sender's nonces have no gap.
         const s = new SequencerStore(file);
         const rows = s.db.prepare("SELECT id, from_idx, nonce FROM txs ORDER BY seq").all() as { id: string; from_idx: string; nonce: string }[];

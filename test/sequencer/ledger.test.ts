@@ -13,7 +13,7 @@
 //    of it run, not its COMMIT) and at random moments: the database opens each time on exactly the
 //    state of its last final batch, every batch it reported final is, and it carries on.
 import { expect } from "chai";
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -25,7 +25,7 @@ import { signTransfer, type Transfer } from "../../src/model/tx.js";
 import { FatalError } from "../../src/sequencer/errors.js";
 import { SqliteStateBackend } from "../../src/sequencer/statedb.js";
 import { SequencerStore } from "../../src/sequencer/store.js";
-import { REPO_ROOT } from "../../src/util/paths.js";
+import { startChild } from "./child.js";
 import { domain, params, replayStored, Rig } from "./ledgerrig.js";
 import { SqlSpy } from "./sqlspy.js";
 
@@ -224,23 +224,10 @@ describe("ledger: the state kept in the database", () => {
       // Round 1 dies inside the commit of a final batch; the others are killed at random.
       for (let round = 0; round < 4; round++) {
         const inCommit = round === 1;
-        const child = spawn(process.execPath, ["--import", "tsx", "--disable-warning=ExperimentalWarning", "test/sequencer/commitloop.ts", file], {
-          cwd: REPO_ROOT,
-          stdio: ["ignore", "pipe", "pipe"],
-          env: { ...process.env, ZKR_DIE_IN_COMMIT: inCommit ? "1" : "0" },
-        });
+        const c = await startChild("test/sequencer/commitloop.ts", [file], { ZKR_DIE_IN_COMMIT: inCommit ? "1" : "0" });
+        const { child, exited } = c;
         children.push(child);
-        let out = "";
-        child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-        child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
-        const exited = new Promise((resolve) => child.once("exit", resolve));
-        const t0 = Date.now();
-        while (!/^ready/m.test(out)) {
-          if (child.exitCode !== null) throw new Error(`the child exited: ${out}`);
-          if (Date.now() - t0 > 120_000) throw new Error(`the child is not ready: ${out}`);
-          await new Promise((r) => setTimeout(r, 20));
-        }
-        const started = Number(out.match(/^ready (\d+)/m)![1]);
+        const started = Number(c.output().match(/^ready (\d+)/m)![1]);
         expect(started, "it starts from the last final batch it reported").to.be.at.least(acknowledged);
         if (!inCommit) {
           await new Promise((r) => setTimeout(r, 300 + Math.floor(Math.random() * 900)));
@@ -248,6 +235,7 @@ describe("ledger: the state kept in the database", () => {
         }
         await exited;
         expect(child.signalCode).to.equal("SIGKILL");
+        const out = c.output();
         const finals = [...out.matchAll(/^final (\d+)$/gm)].map((m) => Number(m[1]));
         acknowledged = Math.max(acknowledged, ...finals);
         const dying = Number(out.match(/^dying in the commit of batch (\d+)$/m)?.[1] ?? 0);
