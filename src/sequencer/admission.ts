@@ -183,7 +183,7 @@ export class Admission {
 
   /** 409 DUPLICATE if `id` is stored (or `inFlight`), 503 MEMPOOL_FULL if `waiting` transactions reach the limit. */
   private refuseDuplicateOrFull(id: string, inFlight: boolean, waiting: number): void {
-    if (inFlight || this.o.store.tx(id)) throw new SubmitError(409, "DUPLICATE", `transaction ${id} was already submitted`);
+    if (inFlight || this.o.store.hasTx(id)) throw new SubmitError(409, "DUPLICATE", `transaction ${id} was already submitted`);
     if (waiting >= this.o.maxPending) throw new SubmitError(503, "MEMPOOL_FULL", `the mempool holds ${waiting} pending transactions, its limit: retry later`);
   }
 

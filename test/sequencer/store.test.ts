@@ -216,6 +216,8 @@ describe("sequencer store counts and query plans", () => {
     });
     const { executed } = spy.during(() => {
       store.tx(id(3));
+      store.hasTx(id(3));
+      store.hasTx(id(98));
       store.addTx(id(99), tx(99));
       store.setTxStatus([id(99)], "batched", 21);
       store.countTxs();
@@ -249,16 +251,18 @@ describe("sequencer store counts and query plans", () => {
       }
     };
 
-    it("stores the transactions queued in one turn of the event loop in one commit, then resolves each; tx() sees them before", async () => {
+    it("stores the transactions queued in one turn of the event loop in one commit, then resolves each; tx() and hasTx() see them before", async () => {
       const before = { ...store.commits };
       const queued = [0, 1, 2, 3, 4].map((i) => store.queueTx(id(i), tx(i)));
       expect(queued.map((q) => q.rec.seq)).to.deep.equal([1, 2, 3, 4, 5]);
       expect(onDisk(), "nothing is on disk before the commit").to.deep.equal([]);
       expect(store.tx(id(3))).to.deep.include({ id: id(3), seq: 4, status: "pending" });
       expect(store.countTxs().pending, "counted as pending").to.equal(5);
+      expect([store.hasTx(id(0)), store.hasTx(id(4)), store.hasTx(id(5))], "the duplicate check sees the queue").to.deep.equal([true, true, false]);
       const stored = await Promise.all(queued.map((q) => q.stored));
       expect(stored.map((r) => r.seq)).to.deep.equal([1, 2, 3, 4, 5]);
       expect(onDisk()).to.deep.equal(["00:1", "01:2", "02:3", "03:4", "04:5"]);
+      expect([store.hasTx(id(0)), store.hasTx(id(4)), store.hasTx(id(5))], "and the table after the commit").to.deep.equal([true, true, false]);
       expect(store.commits).to.deep.equal({ flushes: before.flushes + 1, txs: before.txs + 5 });
       // the next turn's transactions: a commit of their own, seqs after
       const later = store.queueTx(id(5), tx(5));
