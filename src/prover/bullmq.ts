@@ -87,6 +87,10 @@ export class BullMQProofQueue implements ProofQueue {
   /** Jobs whose proofs this producer rejected for good (removed from Redis). */
   private readonly rejected = new Map<string, JobStatus>();
   private readonly order = new SubmissionOrder();
+  /** Set by close(): result() calls made after it reject with it. */
+  private closed?: Error;
+  /** Rejects of the result() calls still waiting: close() rejects them. */
+  private readonly waiting = new Set<(e: Error) => void>();
 
   constructor(
     readonly setup: SetupManifest,
@@ -102,6 +106,9 @@ export class BullMQProofQueue implements ProofQueue {
     this.queue.on("error", (e) => this.log(`proof queue ${opts.queue}: redis: ${e.message}`));
     this.events.on("error", (e) => this.log(`proof queue ${opts.queue} events: redis: ${e.message}`));
     this.verifier = new Prover(setup);
+    // Every job waited for holds a "closing" listener on the queue (BullMQ's waitUntilFinished):
+    // many batches in flight are not a leak.
+    this.queue.setMaxListeners(0);
   }
 
   async submit(job: ProofJob): Promise<void> {
@@ -131,7 +138,7 @@ export class BullMQProofQueue implements ProofQueue {
     // One check per job at a time; once settled, a later call asks Redis again.
     let p = this.results.get(id);
     if (!p) {
-      p = this.verifiedResult(id);
+      p = this.untilClosed(this.verifiedResult(id));
       this.results.set(id, p);
       p.then(
         () => this.results.delete(id),
@@ -175,8 +182,11 @@ export class BullMQProofQueue implements ProofQueue {
       .map(({ submittedAt: _, ...s }) => s);
   }
 
-  /** Closes the Redis connections (pending result() calls reject) and the verifier. */
+  /** Closes the Redis connections and the verifier; result() calls still waiting reject, now. */
   async close(): Promise<void> {
+    this.closed ??= new Error(`proof queue ${this.opts.queue} was closed`);
+    for (const reject of this.waiting) reject(this.closed);
+    this.waiting.clear();
     // Closing sends QUIT, which waits forever for a Redis that has gone away: then drop the
     // connections instead (ioredis may still hold a reconnect timer until it next fires).
     if (!(await settlesWithin(Promise.all([this.queue.close(), this.events.close()]), 3_000))) {
@@ -186,19 +196,40 @@ export class BullMQProofQueue implements ProofQueue {
     await this.verifier.close();
   }
 
+  /**
+   * `p`, or close()'s error if the queue is closed first. BullMQ leaves a wait for a job
+   * unsettled when its connections close, and the Redis calls after it then fail with
+   * "Connection is closed": those outcomes, after close(), are dropped here.
+   */
+  private untilClosed<T>(p: Promise<T>): Promise<T> {
+    if (this.closed) {
+      p.catch(() => {});
+      return Promise.reject(this.closed);
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.add(reject);
+      p.then(resolve, reject).finally(() => this.waiting.delete(reject));
+    });
+  }
+
   /** Waits for the job, checks its proof, and sends it back for another attempt if the proof is bad. */
   private async verifiedResult(id: string): Promise<QueuedProof> {
     for (let rejections = 0; ;) {
       const job = await this.queue.getJob(id);
       if (!job) throw new Error(`no proving job "${id}" in queue "${this.opts.queue}"`);
+      // BullMQ's wait starts with a Redis call it does not catch (an unhandled rejection once
+      // the connection is closed): none is started after close().
+      if (this.closed) throw this.closed;
       let r: ProveJobResult;
       try {
         r = await job.waitUntilFinished(this.events);
       } catch (e) {
+        if (this.closed) throw this.closed;
         const failed = await this.queue.getJob(id);
         const attempts = failed ? ` after ${failed.attemptsStarted} attempt(s)` : "";
         throw new Error(`proving job "${id}" failed${attempts}: ${(e as Error).message}`, { cause: e });
       }
+      if (this.closed) throw this.closed;
       const done = (await this.queue.getJob(id)) ?? job;
       const problem = await proofProblem(this.verifier, this.setup.nPublic, r ?? {}, job.data.expectedPublicSignals);
       if (!problem) {
@@ -228,6 +259,7 @@ export class BullMQProofQueue implements ProofQueue {
         throw new Error(`${reason} (${rejections} bad proofs, giving up)`);
       }
       this.log(`${reason}; proving it again`);
+      if (this.closed) throw this.closed;
       await done.retry("completed");
     }
   }

@@ -168,6 +168,39 @@ describe("prover queue", function () {
     });
   });
 
+  describe("BullMQProofQueue closed while proofs are awaited", function () {
+    const redis = useRedis();
+
+    it("rejects every result() still waiting, at once and with a clear error, and leaves no unhandled rejection behind", async function () {
+      const unhandled: unknown[] = [];
+      const onUnhandled = (e: unknown) => unhandled.push(e);
+      process.on("unhandledRejection", onUnhandled);
+      try {
+        // No worker takes the jobs: every wait is still open when the queue closes, at different
+        // points of its first Redis calls (closed at once, and after 5, 10 and 20 ms).
+        for (const [round, delay] of [0, 5, 10, 20].entries()) {
+          const q = new BullMQProofQueue(manifest, { redis: redis().url, queue: `closing-${round}` });
+          for (let n = 1; n <= 12; n++) await q.submit(job(n));
+          const results = Array.from({ length: 12 }, (_, i) =>
+            q.result(`batch-${i + 1}`).then(
+              () => "a proof",
+              (e: Error) => e.message,
+            ),
+          );
+          await new Promise((r) => setTimeout(r, delay));
+          await q.close();
+          const settled = await Promise.race([Promise.all(results), new Promise<string>((r) => setTimeout(() => r("still waiting 2 s after close()"), 2_000))]);
+          expect(settled, `closed after ${delay} ms`).to.deep.equal(Array(12).fill(`proof queue closing-${round} was closed`));
+          expect((await rejection(q.result("batch-1"))).message, "a result() after close()").to.equal(`proof queue closing-${round} was closed`);
+        }
+        await new Promise((r) => setTimeout(r, 500)); // what Redis calls were still under way have failed by now
+        expect(unhandled.map((e) => (e as Error).message)).to.deep.equal([]);
+      } finally {
+        process.off("unhandledRejection", onUnhandled);
+      }
+    });
+  });
+
   describe("BullMQProofQueue with worker processes on Redis", function () {
     let q: BullMQProofQueue;
     let w1: WorkerProcess;
