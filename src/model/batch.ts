@@ -2,7 +2,8 @@ import { MAX_BALANCE, type Account } from "./account.js";
 import { type BatchData, decodeBatchData, type DecodedBatchData, encodeBatchData } from "./batchData.js";
 import { computePublicInputs } from "./publicInputs.js";
 import { l1ChainStep, type L1Op, type QueuedL1Op } from "./l1op.js";
-import type { L2State, LeafWitness, SignatureResult } from "./state.js";
+import type { L2State, LeafWitness, RootRef, SignatureResult } from "./state.js";
+import { runTreePlan, type TreePlan, type TreePlanResult } from "./treePlan.js";
 import { emptyWitness, TxRejectedError } from "./state.js";
 import { packedAmounts, type Domain, type SignedTransfer, type Transfer } from "./tx.js";
 
@@ -247,9 +248,42 @@ export class BatchFees {
  * transaction holds makes this throw (a fee slot that cannot take its fee is a rejection too,
  * FEE_ACCOUNT_FULL): it throws only for a caller's error (too many L1 operations or fee
  * accounts, a fee account that does not exist, two of one token) or an L1 operation that
- * contradicts the queue rules (a state out of sync with L1).
+ * contradicts the queue rules (a state out of sync with L1), and then changes nothing.
+ * prepareBatch with the hashing computed here.
  */
 export function buildBatch(state: L2State, contents: BatchContents, ctx: BatchContext): Batch {
+  const prepared = prepareBatch(state, contents, ctx);
+  let result: TreePlanResult;
+  try {
+    result = runTreePlan(state.crypto.hash, prepared.plan, state.tree.zeros);
+  } catch (e) {
+    prepared.abort();
+    throw e;
+  }
+  return prepared.finish(result);
+}
+
+/** A batch whose rules are applied and whose Merkle hashing is to be computed (prepareBatch). */
+export interface PreparedBatch {
+  /** The hashing the batch needs: runTreePlan(plan)'s result is what finish takes. */
+  readonly plan: TreePlan;
+  /** Transfers included, in order, and those left out with why (known before the hashing). */
+  readonly txs: SignedTransfer[];
+  readonly rejected: Rejected[];
+  /** The batch, once its hashing is computed; the state then holds its tree too. */
+  finish(result: TreePlanResult): Batch;
+  /** Undoes the batch (its hashing could not be computed): the state is as it was before prepareBatch. */
+  abort(): void;
+}
+
+/**
+ * buildBatch in two steps, so that the hashing can run elsewhere (another thread) meanwhile: the
+ * rules and the account changes now, under a checkpoint of its own, with the state's hashing
+ * deferred (L2State.deferHashing), then `finish` with the plan's result, or `abort`. Between
+ * the two, the state's accounts are the ones after the batch and its tree and root the ones
+ * before; nothing may change the state (a read is fine). On a throw the state is as before.
+ */
+export function prepareBatch(state: L2State, contents: BatchContents, ctx: BatchContext): PreparedBatch {
   const p = state.params;
   const candidates = contents.txs;
   const l1Ops = contents.l1Ops ?? [];
@@ -258,82 +292,115 @@ export function buildBatch(state: L2State, contents: BatchContents, ctx: BatchCo
   const feeIdx = [...ctx.feeIdx, ...Array<bigint>(p.feeSlots - ctx.feeIdx.length).fill(0n)];
 
   const oldRoot = state.root;
-  const l1HashStart = ctx.l1HashStart ?? 0n;
-  let l1HashEnd = l1HashStart;
-  const l1Results: bigint[] = [];
-  const l1Leaves: LeafWitness[] = [];
-  for (const op of l1Ops) {
-    const { result, leaf } = state.applyL1Op(op);
-    l1HashEnd = l1ChainStep(state.crypto.hash, l1HashEnd, op);
-    l1Results.push(result);
-    l1Leaves.push(leaf);
-  }
-  const zeroOp: L1Op = { kind: 0 as L1Op["kind"], accountIdx: 0n, tokenId: 0n, amount: 0n, owner: 0n, ax: 0n, ay: 0n };
-  const l1Slots = [...l1Ops, ...Array<L1Op>(p.l1Slots - l1Ops.length).fill(zeroOp)];
-  while (l1Leaves.length < p.l1Slots) l1Leaves.push(emptyWitness(p.depth));
-
-  // Fee accounts may be created by this batch's own L1 operations. (Callers that need to keep
-  // the state on an error checkpoint it: the operations above are already applied.)
-  const fees = new BatchFees(state, feeIdx);
-  const feeTokens = fees.feeTokens();
-
-  const slots: TxSlotInput[] = [];
-  const txs: SignedTransfer[] = [];
-  const rejected: Rejected[] = [];
-  const txRootsIn: bigint[] = [];
-  for (const tx of candidates) {
-    if (slots.length === p.batchSize) break;
-    const rootIn = state.root;
-    // Each transaction under its own checkpoint: one that leaves a fee slot unable to take the
-    // batch's fees is undone and rejected, so the credits below never overflow.
-    const cp = state.checkpoint();
-    let applied: ReturnType<L2State["applyTransfer"]>;
-    try {
-      applied = state.applyTransfer(tx, ctx.domain, feeTokens, ctx.signatureOf?.(tx));
-      fees.checkRoom(fees.with(applied.sender.account.tokenId, tx.fee), tx);
-    } catch (e) {
-      state.revert(cp);
-      if (!(e instanceof TxRejectedError)) throw e;
-      rejected.push({ tx, error: e });
-      continue;
+  const cp0 = state.checkpoint();
+  try {
+    state.deferHashing();
+    const l1HashStart = ctx.l1HashStart ?? 0n;
+    let l1HashEnd = l1HashStart;
+    const l1Results: bigint[] = [];
+    const l1Leaves: LeafWitness[] = [];
+    for (const op of l1Ops) {
+      const { result, leaf } = state.applyL1Op(op);
+      l1HashEnd = l1ChainStep(state.crypto.hash, l1HashEnd, op);
+      l1Results.push(result);
+      l1Leaves.push(leaf);
     }
-    state.commit();
-    const { amountF, feeF } = packedAmounts(tx);
-    slots.push({ from: tx.from, to: tx.to, amountF, feeF, sig: tx.signature, sender: applied.sender, receiver: applied.receiver });
-    txRootsIn.push(rootIn);
-    txs.push(tx);
-    fees.add(applied.sender.account.tokenId, tx.fee);
-  }
-  while (txRootsIn.length < p.batchSize) txRootsIn.push(state.root);
-  const feeWitnesses = fees.credit();
-  const newRoot = state.root;
+    const zeroOp: L1Op = { kind: 0 as L1Op["kind"], accountIdx: 0n, tokenId: 0n, amount: 0n, owner: 0n, ax: 0n, ay: 0n };
+    const l1Slots = [...l1Ops, ...Array<L1Op>(p.l1Slots - l1Ops.length).fill(zeroOp)];
+    while (l1Leaves.length < p.l1Slots) l1Leaves.push(emptyWitness(p.depth));
 
-  const pad = emptyWitness(p.depth);
-  while (slots.length < p.batchSize) {
-    slots.push({ from: 0n, to: 0n, amountF: 0n, feeF: 0n, sig: PADDING_SIGNATURE, sender: pad, receiver: pad });
+    // Fee accounts may be created by this batch's own L1 operations.
+    const fees = new BatchFees(state, feeIdx);
+    const feeTokens = fees.feeTokens();
+
+    const slots: TxSlotInput[] = [];
+    const txs: SignedTransfer[] = [];
+    const rejected: Rejected[] = [];
+    const rootsIn: RootRef[] = [];
+    for (const tx of candidates) {
+      if (slots.length === p.batchSize) break;
+      const rootIn = state.rootRef();
+      // Each transaction under its own checkpoint: one that leaves a fee slot unable to take the
+      // batch's fees is undone and rejected, so the credits below never overflow.
+      const cp = state.checkpoint();
+      let applied: ReturnType<L2State["applyTransfer"]>;
+      try {
+        applied = state.applyTransfer(tx, ctx.domain, feeTokens, ctx.signatureOf?.(tx));
+        fees.checkRoom(fees.with(applied.sender.account.tokenId, tx.fee), tx);
+      } catch (e) {
+        state.revert(cp);
+        if (!(e instanceof TxRejectedError)) throw e;
+        rejected.push({ tx, error: e });
+        continue;
+      }
+      state.commit();
+      const { amountF, feeF } = packedAmounts(tx);
+      slots.push({ from: tx.from, to: tx.to, amountF, feeF, sig: tx.signature, sender: applied.sender, receiver: applied.receiver });
+      rootsIn.push(rootIn);
+      txs.push(tx);
+      fees.add(applied.sender.account.tokenId, tx.fee);
+    }
+    const rootAfterTxs = state.rootRef();
+    const feeWitnesses = fees.credit();
+    const newRootRef = state.rootRef();
+    const plan = state.plan;
+    let open = true;
+    const close = () => {
+      if (!open) throw new Error("this prepared batch was already finished or aborted");
+      open = false;
+    };
+    return {
+      plan,
+      txs,
+      rejected,
+      abort: () => {
+        close();
+        state.revert(cp0);
+      },
+      finish: (result) => {
+        close();
+        try {
+          state.finishHashing(result);
+        } catch (e) {
+          state.revert(cp0);
+          throw e;
+        }
+        state.commit();
+        const newRoot = newRootRef.value!;
+        const txRootsIn = rootsIn.map((r) => r.value!);
+        while (txRootsIn.length < p.batchSize) txRootsIn.push(rootAfterTxs.value!);
+        const pad = emptyWitness(p.depth);
+        while (slots.length < p.batchSize) {
+          slots.push({ from: 0n, to: 0n, amountF: 0n, feeF: 0n, sig: PADDING_SIGNATURE, sender: pad, receiver: pad });
+        }
+        // The posted form without its commitment (0 is a field element), then the commitment to it.
+        const posted = encodeBatchData({ newRoot, l1Results, feeIdx, txs, commitment: 0n }, p);
+        const pub = computePublicInputs(
+          { ...posted, oldRoot, chainId: ctx.domain.chainId, rollupAddress: ctx.domain.rollupAddress, l1HashEnd },
+          p,
+          state.crypto.hash,
+        );
+        const data: BatchData = { ...posted, commitment: pub.commitment };
+        const circuitInput = circuitInputOf({
+          challenge: pub.challenge,
+          oldRoot,
+          newRoot,
+          domain: ctx.domain,
+          l1HashStart,
+          l1Count: l1Ops.length,
+          l1Slots,
+          l1Leaves,
+          feeIdx,
+          slots,
+          feeLeaves: feeWitnesses,
+        });
+        return { oldRoot, data, l1Ops, l1Results, l1HashEnd, txs, rejected, feeIdx, fees: fees.fees, publicSignals: pub.signals, circuitInput, txRootsIn };
+      },
+    };
+  } catch (e) {
+    state.revert(cp0);
+    throw e;
   }
-  // The posted form without its commitment (0 is a field element), then the commitment to it.
-  const posted = encodeBatchData({ newRoot, l1Results, feeIdx, txs, commitment: 0n }, p);
-  const pub = computePublicInputs(
-    { ...posted, oldRoot, chainId: ctx.domain.chainId, rollupAddress: ctx.domain.rollupAddress, l1HashEnd },
-    p,
-    state.crypto.hash,
-  );
-  const data: BatchData = { ...posted, commitment: pub.commitment };
-  const circuitInput = circuitInputOf({
-    challenge: pub.challenge,
-    oldRoot,
-    newRoot,
-    domain: ctx.domain,
-    l1HashStart,
-    l1Count: l1Ops.length,
-    l1Slots,
-    l1Leaves,
-    feeIdx,
-    slots,
-    feeLeaves: feeWitnesses,
-  });
-  return { oldRoot, data, l1Ops, l1Results, l1HashEnd, txs, rejected, feeIdx, fees: fees.fees, publicSignals: pub.signals, circuitInput, txRootsIn };
 }
 
 /**

@@ -1,10 +1,11 @@
-import { accountLeaf, checkAccount, EMPTY_ACCOUNT, MAX_BALANCE, MAX_NONCE, type Account } from "./account.js";
-import type { ZkrCrypto } from "./crypto.js";
+import { accountLeaf, checkAccount, EMPTY_ACCOUNT, MAX_BALANCE, MAX_NONCE, packedState, type Account } from "./account.js";
+import { SNARK_FIELD, type ZkrCrypto } from "./crypto.js";
 import type { SignatureMessage } from "./keys.js";
 import { checkL1Op, L1OpKind, type L1Op } from "./l1op.js";
 import type { DerivedParams } from "./params.js";
 import { keyOf, insertAscending, MemoryStateBackend, type StateBackend, type StateWrite } from "./stateBackend.js";
-import { AccountTree, nodeKeys, zeroProof, type MerkleProof } from "./tree.js";
+import { AccountTree, nodeKeys, treeLevels, zeroProof, type MerkleProof } from "./tree.js";
+import { newTreePlan, TreeOp, type TreePlan, type TreePlanResult } from "./treePlan.js";
 import { packedAmounts, transferMessage, TxFormatError, type Domain, type SignedTransfer, type Transfer } from "./tx.js";
 
 export type RejectCode =
@@ -48,6 +49,8 @@ export function emptyWitness(depth: number): LeafWitness {
 
 /** Journal key of nextIndex (node keys are ≥ 0, account i is −1 − i). */
 const NEXT = Number.MIN_SAFE_INTEGER;
+/** Journal key of a checkpoint taken while the hashing is deferred: its value is the plan's length then (a revert cuts the plan back to it). */
+const PLAN = Number.MIN_SAFE_INTEGER + 1;
 const accountKey = (index: number) => -1 - index;
 
 /**
@@ -72,6 +75,21 @@ export interface SignatureResult {
   ok: boolean;
 }
 
+/** A root the deferred hashing has not computed yet: `value` is set once it has (L2State.rootRef). */
+export interface RootRef {
+  value?: bigint;
+}
+
+/** The batch being built with its hashing deferred (L2State.deferHashing). */
+interface Deferred {
+  plan: TreePlan;
+  /** Journal position of the marker deferHashing wrote: a revert past it ends the deferral. */
+  start: number;
+  /** The witnesses' proofs to fill, one per PROOF operation, and the roots, one per ROOT. */
+  proofs: MerkleProof[];
+  roots: RootRef[];
+}
+
 export class L2State {
   readonly tree: AccountTree;
   /** Changed nodes since the backend's state (null: empty now), by node key. */
@@ -91,6 +109,7 @@ export class L2State {
   private checkpoints = 0;
   /** A write to the backend not yet durable: the changes before this journal position are in it. */
   private writing?: number;
+  private deferred?: Deferred;
 
   constructor(
     readonly crypto: ZkrCrypto,
@@ -153,6 +172,7 @@ export class L2State {
   get unwritten(): { nodes: number; accounts: number; journal: number; journaled: number } {
     const keys = new Set(this.jKey);
     keys.delete(NEXT);
+    keys.delete(PLAN);
     return { nodes: this.nodes.size, accounts: this.accts.size, journal: this.jKey.length, journaled: keys.size };
   }
 
@@ -177,7 +197,100 @@ export class L2State {
   witness(index: bigint): LeafWitness {
     const account = this.account(index);
     if (!account) throw new TxRejectedError("UNKNOWN_ACCOUNT", `no account at index ${index}`);
-    return { index, account, proof: this.tree.proofAt(Number(index)) };
+    return { index, account, proof: this.proofOf(Number(index)) };
+  }
+
+  /**
+   * The proof of leaf `index` (in range) against the current root; while the hashing is deferred,
+   * an empty array that finishHashing fills (the plan records the request).
+   */
+  private proofOf(index: number): MerkleProof {
+    const d = this.deferred;
+    if (!d) return this.tree.proofAt(index);
+    this.planLeaf(index);
+    d.plan.ops.push(TreeOp.PROOF);
+    d.plan.indexes.push(index);
+    const proof: MerkleProof = [];
+    d.proofs.push(proof);
+    return proof;
+  }
+
+  /** The plan has leaf `index`'s proof as the tree was when it started (the tree does not change while it is deferred). */
+  private planLeaf(index: number): void {
+    const { initial } = this.deferred!.plan;
+    if (!initial.has(index)) initial.set(index, this.tree.proofAt(index).flat());
+  }
+
+  /**
+   * The root now: at once, or while the hashing is deferred once finishHashing has computed it
+   * (the plan records the request). `root` itself stays the root before the deferral until then.
+   */
+  rootRef(): RootRef {
+    const d = this.deferred;
+    if (!d) return { value: this.root };
+    d.plan.ops.push(TreeOp.ROOT);
+    d.plan.indexes.push(0);
+    const r: RootRef = {};
+    d.roots.push(r);
+    return r;
+  }
+
+  /** Whether the hashing is deferred (deferHashing, until finishHashing or a revert past it). */
+  get hashingDeferred(): boolean {
+    return this.deferred !== undefined;
+  }
+
+  /**
+   * From now on the changes' Merkle hashing is recorded in a plan instead of computed
+   * (src/model/treePlan.ts): accounts change at once, the tree and `root` stay as they are, a
+   * witness's proof and a rootRef are filled once finishHashing is given the plan's result
+   * (runTreePlan's, here or on another thread). Needs an open checkpoint (the batch's). A revert
+   * to a checkpoint before this call ends the deferral, its plan discarded.
+   */
+  deferHashing(): void {
+    this.assertWritable();
+    if (this.deferred) throw new Error("the state's hashing is already deferred");
+    if (this.checkpoints === 0) throw new Error("deferring the hashing needs an open checkpoint (the one the batch is reverted to)");
+    const start = this.journalBase + this.jKey.length;
+    this.journal(PLAN, 0);
+    this.deferred = { plan: newTreePlan(this.params.depth, this.root), start, proofs: [], roots: [] };
+  }
+
+  /** The plan of the deferred hashing so far (what finishHashing needs the result of). */
+  get plan(): TreePlan {
+    if (!this.deferred) throw new Error("the state's hashing is not deferred");
+    return this.deferred.plan;
+  }
+
+  /**
+   * Ends the deferral with `result`, runTreePlan's for the plan as it is now: the changed nodes
+   * are written (journaled, like any change), the proofs and roots handed out are filled.
+   */
+  finishHashing(result: TreePlanResult): void {
+    const d = this.deferred;
+    if (!d) throw new Error("the state's hashing is not deferred");
+    if (result.proofs.length !== d.proofs.length || result.roots.length !== d.roots.length) {
+      throw new Error(
+        `the tree plan's result has ${result.proofs.length} proofs and ${result.roots.length} roots, the plan asked ${d.proofs.length} and ${d.roots.length}`,
+      );
+    }
+    const arities = treeLevels(this.params.depth).map((l) => l.arity);
+    result.proofs.forEach((flat, j) => {
+      const proof = d.proofs[j]!;
+      let at = 0;
+      for (const a of arities) {
+        proof.push(flat.slice(at, at + a - 1));
+        at += a - 1;
+      }
+      if (at !== flat.length) throw new Error(`a proof of the tree plan's result has ${flat.length} siblings, not ${at}`);
+    });
+    result.roots.forEach((r, j) => (d.roots[j]!.value = r));
+    this.deferred = undefined;
+    for (const [k, v] of result.nodes) {
+      if (this.checkpoints > 0) this.journal(k, this.nodes.get(k));
+      this.nodes.set(k, v);
+    }
+    if (this.checkpoints === 0) this.forget(Number.MAX_SAFE_INTEGER);
   }
 
   /**
@@ -286,7 +399,8 @@ export class L2State {
       case L1OpKind.CREATE: {
         if (idx !== this.nextIndex) throw new OutOfSyncError(`CREATE at index ${idx}, but the next free index is ${this.nextIndex}: state out of sync with L1`);
         if (op.amount > MAX_BALANCE) throw new Error("deposit amount exceeds 2^128 - 1");
-        const leaf = { index: idx, account: { ...EMPTY_ACCOUNT }, proof: this.tree.proof(idx) };
+        if (idx >= this.params.capacity) throw new Error(`account index ${idx} out of range [0, ${this.params.capacity})`);
+        const leaf = { index: idx, account: { ...EMPTY_ACCOUNT }, proof: this.proofOf(Number(idx)) };
         const a = { ax: op.ax, ay: op.ay, owner: op.owner, tokenId: op.tokenId, balance: op.amount, nonce: 0n };
         checkAccount(a);
         this.setAccount(Number(idx), a, leaf.proof);
@@ -335,7 +449,9 @@ export class L2State {
   checkpoint(): number {
     this.assertWritable();
     this.checkpoints++;
-    return this.journalBase + this.jKey.length;
+    const cp = this.journalBase + this.jKey.length;
+    if (this.deferred) this.journal(PLAN, this.deferred.plan.ops.length);
+    return cp;
   }
 
   revert(cp: number): void {
@@ -350,6 +466,8 @@ export class L2State {
         else nodes.set(k, prev as bigint | null);
       } else if (k === NEXT) {
         this.next = prev as number;
+      } else if (k === PLAN) {
+        this.cutPlan(this.journalBase + jKey.length, prev as number);
       } else {
         const index = -1 - k;
         if (prev !== undefined) accts.set(index, prev as Account);
@@ -361,6 +479,24 @@ export class L2State {
       }
     }
     this.closeCheckpoint();
+  }
+
+  /** A revert took back the PLAN marker at journal position `at`: the plan goes back to its first `length` operations, or ends if the marker was deferHashing's. */
+  private cutPlan(at: number, length: number): void {
+    const d = this.deferred;
+    if (!d) return; // a checkpoint of a deferral finished since: its changes are nodes and accounts, reverted as such
+    if (at === d.start) {
+      this.deferred = undefined;
+      return;
+    }
+    const { plan } = d;
+    while (plan.ops.length > length) {
+      const op = plan.ops.pop()!;
+      plan.indexes.pop();
+      if (op === TreeOp.PROOF) d.proofs.pop();
+      else if (op === TreeOp.ROOT) d.roots.pop();
+      else plan.leafInputs.length -= 3;
+    }
   }
 
   /** Closes an open checkpoint, keeping its changes (a revert to an earlier checkpoint still open undoes them). */
@@ -376,6 +512,7 @@ export class L2State {
    * caller's database transaction nothing may change until it ends (the write is its part).
    */
   forget(cp: number, asOf?: number): void {
+    if (this.deferred) throw new Error("the state's hashing is deferred: nothing is written before finishHashing");
     const journalEnd = this.journalBase + this.jKey.length;
     const end = Math.min(cp, journalEnd);
     if (this.writing !== undefined) {
@@ -416,6 +553,7 @@ export class L2State {
     for (let j = n; j < jKey.length; j++) if (before.has(jKey[j]!) && !later.has(jKey[j]!)) later.set(jKey[j]!, jPrev[j]);
     // nextIndex changes only with a creation: none before `end`, the backend's stays.
     const w: StateWrite = { nodes: new Map(), accounts: new Map(), nextIndex: this.backend.nextIndex };
+    before.delete(PLAN);
     for (const k of before) {
       const v = later.has(k) ? later.get(k) : k >= 0 ? this.nodes.get(k) : k === NEXT ? this.next : this.accts.get(-1 - k);
       if (k >= 0) w.nodes.set(k, v as bigint | null);
@@ -445,13 +583,13 @@ export class L2State {
     const later = new Set<number>();
     for (let j = n; j < jKey.length; j++) {
       const k = jKey[j]!;
-      if (!before.has(k) || later.has(k)) continue;
+      if (k === PLAN || !before.has(k) || later.has(k)) continue;
       later.add(k);
       // Changed again later: reverting that change now reads the value from the backend.
       if (k !== NEXT) jPrev[j] = undefined;
     }
     for (const k of before) {
-      if (later.has(k) || k === NEXT) continue;
+      if (later.has(k) || k === NEXT || k === PLAN) continue;
       if (k >= 0) this.nodes.delete(k);
       else this.accts.delete(-1 - k);
     }
@@ -488,7 +626,10 @@ export class L2State {
     if (before && (before.ax !== a.ax || before.ay !== a.ay || before.owner !== a.owner)) {
       throw new Error(`account ${index}'s key and owner cannot change`);
     }
-    const leaf = accountLeaf(this.crypto.hash, a); // before any change: a key out of the field throws here
+    // Before any change: a key out of the field throws here (deferred, the plan's hash would).
+    const d = this.deferred;
+    if (d && !(a.ax >= 0n && a.ax < SNARK_FIELD && a.ay >= 0n && a.ay < SNARK_FIELD)) throw new Error(`Poseidon input out of field: account ${index}'s key`);
+    const leaf = d ? 0n : accountLeaf(this.crypto.hash, a);
     if (!before) {
       if (index !== this.next) throw new Error(`account ${index} does not exist and is not the next to create (${this.next})`);
       if (this.checkpoints > 0) this.journal(NEXT, index);
@@ -500,7 +641,12 @@ export class L2State {
       insertAscending(this.createdByOwner.get(a.owner) ?? this.createdByOwner.set(a.owner, []).get(a.owner)!, index);
     }
     this.accts.set(index, a);
-    if (proof) this.tree.updateAlong(index, leaf, proof);
+    if (d) {
+      this.planLeaf(index);
+      d.plan.ops.push(TreeOp.UPDATE);
+      d.plan.indexes.push(index);
+      d.plan.leafInputs.push(a.ax, a.ay, packedState(a));
+    } else if (proof) this.tree.updateAlong(index, leaf, proof);
     else this.tree.updateAt(index, leaf);
     if (this.checkpoints === 0) this.forget(Number.MAX_SAFE_INTEGER);
   }

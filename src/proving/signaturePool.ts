@@ -5,15 +5,22 @@
 // pays postMessage once per batch rather than once per signature; an idle pool sends one check
 // at once. close() terminates the workers: a pool left open keeps the process alive.
 //
-// A worker that dies (an exception, or its thread ending) rejects the checks it had with an
-// error saying so and is replaced; one that dies before it is ready (the addon does not load)
-// fails the pool, whose later calls reject with that error.
+// The same workers compute the Merkle hashing of the batches the sequencer builds (hashTree:
+// src/model/treePlan.ts runTreePlan with the worker's Poseidon), so that the service thread
+// accepts transactions meanwhile. A plan goes to the first idle worker before any signature
+// batch (one plan is a batch's hashing; the other workers keep checking signatures).
+//
+// A worker that dies (an exception, or its thread ending) rejects the checks and the plan it had
+// with an error saying so and is replaced; one that dies before it is ready (the addon does not
+// load) fails the pool, whose later calls reject with that error. A plan the worker cannot
+// compute (malformed) is rejected with the worker's error, the worker kept.
 import os from "node:os";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { CryptoChoice, CryptoEngineName } from "../model/crypto.js";
 import type { Signature, SignatureMessage } from "../model/keys.js";
+import type { TreePlan, TreePlanResult } from "../model/treePlan.js";
 import type { Log } from "../util/log.js";
 import { BUNDLED } from "../util/paths.js";
 import { loadNativeCrypto, type NativeCryptoBuildOptions } from "./nativeCrypto.js";
@@ -40,7 +47,14 @@ export interface SignatureWorkerRequest {
   items: [bigint, bigint, bigint, bigint, bigint, bigint, bigint][];
 }
 
-export type SignatureWorkerReply = { type: "ready" } | { type: "results"; id: number; results: Uint8Array };
+/** A request to a worker: a batch of signatures, or a tree plan to compute. */
+export type SignatureWorkerMessage = SignatureWorkerRequest | { id: number; tree: TreePlan };
+
+export type SignatureWorkerReply =
+  | { type: "ready" }
+  | { type: "results"; id: number; results: Uint8Array }
+  | { type: "tree"; id: number; result: TreePlanResult }
+  | { type: "tree-error"; id: number; message: string };
 
 export interface SignatureVerifierPoolOptions {
   /** Worker threads (default: the cores, os.availableParallelism()). */
@@ -60,16 +74,23 @@ interface Job {
   reject(e: Error): void;
 }
 
+interface TreeJob {
+  plan: TreePlan;
+  resolve(r: TreePlanResult): void;
+  reject(e: Error): void;
+}
+
 interface Slot {
   worker: Worker;
   ready: boolean;
-  /** The batch it is checking, by request id. */
-  inFlight?: { id: number; jobs: Job[] };
+  /** The batch it is checking, or the plan it computes, by request id. */
+  inFlight?: { id: number; jobs: Job[]; tree?: undefined } | { id: number; tree: TreeJob; jobs?: undefined };
 }
 
 export class SignatureVerifierPool {
   private readonly slots: Slot[] = [];
   private readonly queue: Job[] = [];
+  private readonly trees: TreeJob[] = [];
   private seq = 0;
   private closed = false;
   /** Why the pool stopped working (a worker that never started). */
@@ -122,7 +143,16 @@ export class SignatureVerifierPool {
     return all;
   }
 
-  /** Terminates the workers; checks not answered yet are rejected. */
+  /** runTreePlan(plan) on a worker thread, with the pool's engine (the same answer as inline). */
+  hashTree(plan: TreePlan): Promise<TreePlanResult> {
+    if (this.closed) return Promise.reject(new Error("the signature pool is closed"));
+    if (this.failure) return Promise.reject(this.failure);
+    const p = new Promise<TreePlanResult>((resolve, reject) => this.trees.push({ plan, resolve, reject }));
+    this.dispatch();
+    return p;
+  }
+
+  /** Terminates the workers; checks and plans not answered yet are rejected. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -153,7 +183,9 @@ export class SignatureVerifierPool {
         const batch = slot.inFlight;
         if (!batch || batch.id !== m.id) return;
         slot.inFlight = undefined;
-        batch.jobs.forEach((j, i) => j.resolve(m.results[i] === 1));
+        if (m.type === "results" && batch.jobs) batch.jobs.forEach((j, i) => j.resolve(m.results[i] === 1));
+        else if (m.type === "tree" && batch.tree) batch.tree.resolve(m.result);
+        else if (m.type === "tree-error" && batch.tree) batch.tree.reject(new Error(`a worker could not compute a batch's tree plan: ${m.message}`));
         this.dispatch();
       });
       worker.on("error", (e) => (died = e));
@@ -170,20 +202,31 @@ export class SignatureVerifierPool {
         }
         const lost = slot.inFlight?.jobs ?? [];
         for (const j of lost) j.reject(new Error(`${why} while checking ${lost.length} signature${lost.length === 1 ? "" : "s"}`));
+        slot.inFlight?.tree?.reject(new Error(`${why} while computing a batch's tree plan`));
         void this.start().catch(() => {}); // its failure has failed the pool
       });
     });
   }
 
-  /** Gives each idle worker its share of the queue (at most maxBatch checks). */
+  /** Gives the first idle worker a waiting plan, then each idle worker its share of the queue (at most maxBatch checks). */
   private dispatch(): void {
     const idle = this.slots.filter((s) => s.ready && !s.inFlight);
+    while (idle.length && this.trees.length) {
+      const job = this.trees.shift()!;
+      const id = ++this.seq;
+      try {
+        idle[0]!.worker.postMessage({ id, tree: job.plan } satisfies SignatureWorkerMessage);
+        idle.shift()!.inFlight = { id, tree: job };
+      } catch (e) {
+        job.reject(e as Error);
+      }
+    }
     for (let i = 0; i < idle.length && this.queue.length; i++) {
       const n = Math.min(this.maxBatch, Math.ceil(this.queue.length / (idle.length - i)));
       const jobs = this.queue.splice(0, n);
       const id = ++this.seq;
       try {
-        idle[i]!.worker.postMessage({ id, items: jobs.map((j) => j.item) } satisfies SignatureWorkerRequest);
+        idle[i]!.worker.postMessage({ id, items: jobs.map((j) => j.item) } satisfies SignatureWorkerMessage);
         idle[i]!.inFlight = { id, jobs };
       } catch (e) {
         for (const j of jobs) j.reject(e as Error); // a value structured clone refuses
@@ -193,8 +236,10 @@ export class SignatureVerifierPool {
 
   private failAll(e: Error): void {
     for (const j of this.queue.splice(0)) j.reject(e);
+    for (const t of this.trees.splice(0)) t.reject(e);
     for (const s of this.slots) {
-      s.inFlight?.jobs.forEach((j) => j.reject(e));
+      s.inFlight?.jobs?.forEach((j) => j.reject(e));
+      s.inFlight?.tree?.reject(e);
       s.inFlight = undefined;
     }
   }

@@ -12,9 +12,10 @@
 // the builder rejects leaves the pool with its sender's later ones (their nonces can no longer
 // apply). When every candidate is rejected and no L1 operation waits, the rejections are recorded
 // and no (empty) batch is built or proven.
-import { buildBatch, type Batch, type BatchContents, type BatchContext } from "../model/batch.js";
+import { buildBatch, prepareBatch, type Batch, type BatchContents, type BatchContext, type PreparedBatch } from "../model/batch.js";
 import type { DerivedParams } from "../model/params.js";
 import { type L2State, OutOfSyncError } from "../model/state.js";
+import { runTreePlan, type TreePlan, type TreePlanResult } from "../model/treePlan.js";
 import { FatalError, type Retry } from "./errors.js";
 import type { Ledger } from "./ledger.js";
 import type { Mempool } from "./mempool.js";
@@ -109,6 +110,13 @@ export interface PlannerOptions {
   rebuild: Retry;
   /** Signature checks admission made (Admission.signatureOf): not made again while the sender's key is the one checked. */
   signatureOf?: BatchContext["signatureOf"];
+  /**
+   * Computes a batch's Merkle hashing elsewhere (SignatureVerifierPool.hashTree: a worker thread),
+   * while the service thread goes on accepting transactions; without it, computed inline.
+   */
+  hashTree?: (plan: TreePlan) => Promise<TreePlanResult>;
+  /** Loads the pool again from the store after a batch that could not be finished (the sequencer's: Admission.reload; default: the pool alone). */
+  reloadPool?: () => void;
   log: (m: string) => void;
 }
 
@@ -137,8 +145,16 @@ export class BatchPlanner {
   /**
    * Builds and records the next batch if one is due. Returns the batch built, "rejected" if the
    * candidates were all rejected (recorded, nothing built), or undefined if nothing was due.
+   *
+   * In two steps (prepareBatch): the rules and the accounts at once, then the Merkle hashing,
+   * awaited (on another thread with `hashTree`). The batch's transactions leave the pool in the
+   * first step, so that a submission accepted meanwhile is checked against the accounts after
+   * the batch with the batch's transactions no longer pending, which is what it will be once the
+   * batch is recorded. Nothing is written before the second step: a crash meanwhile leaves the
+   * transactions pending in the store. The caller changes nothing else in the state until this
+   * returns (the sequencer's loop awaits it).
    */
-  buildDue(): BuiltBatch | "rejected" | undefined {
+  async buildDue(): Promise<BuiltBatch | "rejected" | undefined> {
     const reason = this.due();
     if (!reason) return undefined;
     const { store, params, ledger, pool } = this.o;
@@ -150,16 +166,49 @@ export class BatchPlanner {
     const l1HashStart = nextL1 === 0 ? 0n : store.l1Ops(nextL1 - 1, 1)[0].chainHash;
     const candidates = pool.candidates(params.batchSize);
     const byTx = new Map(candidates.map((r) => [r.tx, r]));
-    const { batch, cp } = assembleBatch(
-      state,
-      { l1Ops, txs: candidates.map((r) => r.tx) },
-      { domain: ledger.domain, feeIdx: feeAccounts(state, this.o.feeIdx), l1HashStart, signatureOf: this.o.signatureOf },
-    );
-    let included: string[];
-    let rejected: Map<string, string>;
+    // The checkpoint stays open until the batch is final on L1 (Ledger.markFinal), so that a
+    // reorganisation can take the state back to it.
+    const cp = state.checkpoint();
+    let prepared: PreparedBatch;
     try {
-      included = batch.txs.map((t) => byTx.get(t)!.id);
-      rejected = this.withFollowers(batch.rejected.map((r) => [byTx.get(r.tx)!, `${r.error.code}: ${r.error.message}`]));
+      prepared = prepareBatch(
+        state,
+        { l1Ops, txs: candidates.map((r) => r.tx) },
+        { domain: ledger.domain, feeIdx: feeAccounts(state, this.o.feeIdx), l1HashStart, signatureOf: this.o.signatureOf },
+      );
+    } catch (e) {
+      state.revert(cp);
+      if (e instanceof OutOfSyncError) throw new FatalError("OUT_OF_SYNC", e.message, { cause: e });
+      throw e;
+    }
+    const included = prepared.txs.map((t) => byTx.get(t)!.id);
+    const rejected = this.withFollowers(prepared.rejected.map((r) => [byTx.get(r.tx)!, `${r.error.code}: ${r.error.message}`]));
+    const rejections = countByCode(rejected.values());
+    const leavePool = () => {
+      for (const id of included) pool.take(id);
+      for (const id of rejected.keys()) pool.remove(id);
+    };
+    if (included.length === 0 && l1Count === 0) {
+      prepared.abort();
+      state.revert(cp);
+      store.transaction(() => {
+        for (const [id, why] of rejected) store.setTxStatus([id], "rejected", null, why);
+      });
+      leavePool();
+      this.o.log(`sequencer: ${rejected.size} transaction(s) rejected${rejections}, no batch built`);
+      return "rejected";
+    }
+    leavePool();
+    let batch: Batch;
+    try {
+      let result: TreePlanResult;
+      try {
+        result = this.o.hashTree ? await this.o.hashTree(prepared.plan) : runTreePlan(state.crypto.hash, prepared.plan, state.tree.zeros);
+      } catch (e) {
+        prepared.abort();
+        throw e;
+      }
+      batch = prepared.finish(result);
       const record: NewBatch = {
         number,
         status: "proving",
@@ -173,26 +222,18 @@ export class BatchPlanner {
         publicSignals: batch.publicSignals,
       };
       store.transaction(() => {
-        if (included.length > 0 || l1Count > 0) {
-          store.addBatch(record);
-          store.setTxStatus(included, "batched", number);
-        }
+        store.addBatch(record);
+        store.setTxStatus(included, "batched", number);
         for (const [id, why] of rejected) store.setTxStatus([id], "rejected", null, why);
       });
     } catch (e) {
       state.revert(cp);
+      // The transactions taken are still pending in the store.
+      if (this.o.reloadPool) this.o.reloadPool();
+      else pool.load(store.pendingTxs(), (i) => ledger.state.account(i)?.tokenId);
       throw e;
     }
-    for (const id of included) pool.take(id);
-    for (const id of rejected.keys()) pool.remove(id);
-    const rejections = countByCode(rejected.values());
-    if (included.length === 0 && l1Count === 0) {
-      state.revert(cp);
-      this.o.log(`sequencer: ${rejected.size} transaction(s) rejected${rejections}, no batch built`);
-      return "rejected";
-    }
-    // The checkpoint stays open until the batch is final on L1 (Ledger.markFinal), so that a
-    // reorganisation can take the state back to it.
+    leavePool(); // again: a reload of the pool meanwhile (a failed group commit) brought them back
     ledger.nextL1 += l1Count;
     const rec = store.batch(number)!;
     this.o.log(`sequencer: built batch ${number} (${rec.txIds.length} txs, ${l1Count} L1 ops, ${rejected.size} rejected${rejections})`);

@@ -107,7 +107,10 @@ export interface SequencerOptions {
   minFee?: ReadonlyMap<bigint, bigint>;
   /** Bound of the L2 state's caches in entries (default src/sequencer/statedb.ts DEFAULT_STATE_CACHE). */
   stateCache?: number;
-  /** Worker threads that check the signatures of submissions (without: checked on the service's thread). The caller closes it. */
+  /**
+   * Worker threads that check the signatures of submissions and compute the Merkle hashing of the
+   * batches built (without: both on the service's thread). The caller closes it.
+   */
   signaturePool?: SignatureVerifierPool;
   log?: (msg: string) => void;
 }
@@ -223,6 +226,8 @@ export class Sequencer {
       maxInFlight: o.maxInFlight,
       rebuild: this.rebuild,
       signatureOf: (tx) => this.admission.signatureOf(tx),
+      hashTree: this.signaturePool && ((plan) => this.signaturePool!.hashTree(plan)),
+      reloadPool: () => this.reloadMempool(),
       log: o.log,
     });
     this.proofs = new ProofTracker({ queue: o.prover, store: o.store, ledger: this.ledger, onError, log: o.log });
@@ -439,7 +444,7 @@ export class Sequencer {
   async tick(): Promise<void> {
     if (this.fatalErr !== undefined) return;
     const view = await this.followL1();
-    while (this.running && this.buildDue());
+    while (this.running && (await this.buildDue()));
     this.proofs.retryDue();
     if (!view) return;
     const conflict = await this.submitter.submitReady(() => this.running);
@@ -496,8 +501,8 @@ export class Sequencer {
   }
 
   /** Builds the next batch if the planner says one is due and has it proved; whether anything changed. */
-  private buildDue(): boolean {
-    const built = this.planner.buildDue();
+  private async buildDue(): Promise<boolean> {
+    const built = await this.planner.buildDue();
     if (built === undefined) return false;
     if (built !== "rejected") this.proofs.prove(this.ledger.track(built.record, built.batch, built.cp));
     return true;

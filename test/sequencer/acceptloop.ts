@@ -40,7 +40,7 @@ const ACCOUNTS = 8;
   if (r.state.size === 0) {
     const keys = await Promise.all(Array.from({ length: ACCOUNTS }, (_, i) => acceptKey(i)));
     r.queue(keys.map((k, i) => ({ kind: L1OpKind.CREATE, accountIdx: BigInt(i + 1), tokenId: 0n, amount: 10n ** 12n, owner: 0xa1n, ax: k.ax, ay: k.ay })));
-    while (r.state.size < ACCOUNTS) r.build();
+    while (r.state.size < ACCOUNTS) await r.build();
   }
   const admission = (late.admission = new Admission({
     crypto,
@@ -54,9 +54,14 @@ const ACCOUNTS = 8;
     minFee: () => 0n,
     verifySignatures: (c) => pool.verify(c),
   }));
+  let building = false;
   setInterval(() => {
-    const b = r.planner.buildDue();
-    if (b && b !== "rejected") r.ledger.track(b.record, b.batch, b.cp);
+    if (building) return;
+    building = true;
+    void r.planner.buildDue().then((b) => {
+      if (b && b !== "rejected") r.ledger.track(b.record, b.batch, b.cp);
+      building = false;
+    });
   }, 5);
   const server = http.createServer((req, res) => {
     let body = "";

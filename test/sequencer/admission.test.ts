@@ -7,7 +7,8 @@
 //    refused and the sender's later nonces with it; each resolves once on disk;
 //  - submissions still in flight count against the limits and the duplicate check;
 //  - what changed while a signature was checked (the pool, the state) is checked again;
-//  - batch building does not check again what admission checked;
+//  - batch building does not check again what admission checked; while its hashing runs on a
+//    worker, submissions see the accounts after the batch, and a failed hashing undoes the batch;
 //  - a process serving 32 concurrent HTTP clients, killed with SIGKILL inside a group commit and at
 //    random moments (test/sequencer/acceptloop.ts): every 202 it sent is in the database.
 import { expect } from "chai";
@@ -22,7 +23,9 @@ import { L1OpKind } from "../../src/model/l1op.js";
 import { signTransfer, transferToJSON, type SignedTransfer, type Transfer } from "../../src/model/tx.js";
 import { SignatureVerifierPool, type SignatureCheck } from "../../src/proving/signaturePool.js";
 import { Admission, SubmitError } from "../../src/sequencer/admission.js";
+import type { BuiltBatch, PlannerOptions } from "../../src/sequencer/planner.js";
 import { SequencerStore, type TxRecord } from "../../src/sequencer/store.js";
+import { rejection } from "../proving/fixtures.js";
 import { startChild } from "./child.js";
 import { domain, params, Rig } from "./ledgerrig.js";
 
@@ -42,14 +45,14 @@ describe("admission: signatures on worker threads, rules in arrival order, group
   });
   after(() => sigPool?.close());
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), "zkr-admission-"));
     store = new SequencerStore(path.join(dir, "seq.sqlite"));
     rig = new Rig(crypto, store).open();
     // accounts 1, 2 (keys 0, 1) in batch 1, account 3 (key 2) in batch 2: 1000 wei each
     rig.queue(keys.map((k, i) => ({ kind: L1OpKind.CREATE, accountIdx: BigInt(i + 1), tokenId: 0n, amount: 1000n, owner: 0xa1n, ax: k.ax, ay: k.ay })));
-    rig.build();
-    rig.build();
+    await rig.build();
+    await rig.build();
     expect(rig.state.size).to.equal(3);
   });
   afterEach(() => {
@@ -138,6 +141,65 @@ describe("admission: signatures on worker threads, rules in arrival order, group
     expect(rig.pool.size).to.equal(1);
   });
 
+  it("while a batch's hashing runs on a worker, submissions are decided on the accounts after the batch, its transactions no longer pending; a hashing that fails undoes the batch", async () => {
+    // The planner's hashing on the real pool's workers, held until released.
+    let hold: Promise<void> = Promise.resolve();
+    let fail: Error | undefined;
+    const hashTree: NonNullable<PlannerOptions["hashTree"]> = async (plan) => {
+      await hold;
+      if (fail) throw fail;
+      return sigPool.hashTree(plan);
+    };
+    const r = new Rig(crypto, store, { hashTree }).open();
+    rig = r;
+    const a = admission();
+    const rootBefore = r.state.root;
+    expect(await outcomes([a.submit(body(sign(0, { to: 2n, amount: 600n, fee: 0n, nonce: 0n })))])).to.deep.equal(["202"]);
+    let release!: () => void;
+    hold = new Promise((res) => (release = res));
+    const building = r.planner.buildDue();
+    // The batch's accounts are applied, its tree is not yet: the root is the one before it.
+    expect(r.state.account(1n)!.nonce).to.equal(1n);
+    expect(r.state.root).to.equal(rootBefore);
+    expect(r.pool.size, "the batch's transaction left the pool").to.equal(0);
+    expect(
+      await outcomes([
+        a.submit(body(sign(0, { to: 2n, amount: 300n, fee: 0n, nonce: 1n }))), // the next nonce, within the 400 left
+        a.submit(body(sign(0, { to: 3n, amount: 200n, fee: 0n, nonce: 2n }))), // beyond what is left after the batch and nonce 1
+        a.submit(body(sign(1, { to: 3n, amount: 1500n, fee: 0n, nonce: 0n }))), // account 2 has 1,600 once the batch is in
+      ]),
+    ).to.deep.equal(["202", "INSUFFICIENT_BALANCE", "202"]);
+    release();
+    const built = (await building) as BuiltBatch;
+    expect(built.record.txIds).to.have.length(1);
+    r.ledger.track(built.record, built.batch, built.cp);
+    expect(r.state.root).to.equal(built.record.newRoot);
+    expect(r.pool.size).to.equal(2);
+    // The batch as the planner recorded it is what a replay of the store gives (its root, its commitment).
+    const replayed = new Rig(crypto, store).open();
+    expect(replayed.state.root).to.equal(r.state.root);
+
+    // A hashing that fails: the batch is undone, its transactions are pending again, with the one accepted meanwhile.
+    const root2 = r.state.root;
+    hold = new Promise((res) => (release = res));
+    fail = new Error("the worker died");
+    const failing = r.planner.buildDue();
+    expect(r.pool.size).to.equal(0);
+    expect(await outcomes([a.submit(body(sign(2, { to: 1n, amount: 5n, fee: 0n, nonce: 0n })))])).to.deep.equal(["202"]);
+    release();
+    expect((await rejection(failing)).message).to.equal("the worker died");
+    expect(r.state.root).to.equal(root2);
+    expect(r.state.account(1n)!.nonce).to.equal(1n);
+    expect(r.state.hashingDeferred).to.equal(false);
+    expect(store.lastBatch()!.number).to.equal(built.record.number);
+    expect(r.pool.size).to.equal(3);
+    fail = undefined;
+    const next = (await r.planner.buildDue()) as BuiltBatch;
+    expect(next.record.txIds).to.have.length(2); // the batch size: the third waits
+    r.ledger.track(next.record, next.batch, next.cp);
+    expect(new Rig(crypto, store).open().state.root).to.equal(r.state.root);
+  });
+
   it("batch building uses admission's signature checks while the sender's key is the one checked, and checks the others itself", async () => {
     let verified = 0;
     const counting: ZkrCrypto = { ...crypto, verify: (...a) => (verified++, crypto.verify(...a)) };
@@ -151,17 +213,17 @@ describe("admission: signatures on worker threads, rules in arrival order, group
       ]),
     ).to.deep.equal(["202", "202"]);
     verified = 0;
-    expect(r.build().record.txIds).to.have.length(2);
+    expect((await r.build()).record.txIds).to.have.length(2);
     expect(verified, "checked once, in a worker thread, not again").to.equal(0);
     r.submit(sign(2, { to: 1n, amount: 5n, fee: 0n, nonce: 0n })); // stored another way (a restart's pool): no check on record
-    expect(r.build().record.txIds).to.have.length(1);
+    expect((await r.build()).record.txIds).to.have.length(1);
     expect(verified).to.equal(1);
     // a check against another key is not the sender's: made again, and a bad signature refused
     const forged = { ...sign(0, { to: 2n, amount: 7n, fee: 0n, nonce: 1n }), amount: 8n };
     const b = new Rig(counting, store, { signatureOf: () => ({ ax: keys[1]!.ax, ay: keys[1]!.ay, ok: true }) }).open();
     b.submit(forged);
     verified = 0;
-    const built = b.planner.buildDue();
+    const built = await b.planner.buildDue();
     expect(verified).to.equal(1);
     expect(built, "the batch with only the forged transfer is not built").to.equal("rejected");
   });

@@ -48,7 +48,7 @@ for (;;) {
     const nonce = r.state.account(1n)!.nonce;
     r.submit(signTransfer(crypto.hash, key, { from: 1n, to: BigInt(2 + next(r.state.size - 1)), amount: 1n, fee: 0n, nonce }, domain, params));
   }
-  const n = r.build().record.number;
+  const n = (await r.build()).record.number;
   r.include(n);
   r.finalUpTo(n - 2);
   console.log(`final ${r.store.lastFinalBatch(Number.MAX_SAFE_INTEGER)?.number ?? 0}`);

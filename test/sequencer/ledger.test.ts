@@ -75,19 +75,19 @@ describe("ledger: the state kept in the database", () => {
    * owner 2) and 4 (key 0, owner 1); 3 a transfer 1 → 2 and a deposit to 3; 4 a transfer 2 → 3;
    * 5 creates 5 (key 2, owner 0) and a transfer 1 → 5. All included, 1..3 final.
    */
-  function fiveBatches(r: Rig): void {
+  async function fiveBatches(r: Rig): Promise<void> {
     creates(r, create(0, 0), create(1, 1));
-    r.build();
+    await r.build();
     creates(r, create(2, 2), create(0, 1));
-    r.build();
+    await r.build();
     r.queue([{ kind: L1OpKind.DEPOSIT, accountIdx: 3n, tokenId: 0n, amount: 7n, owner: OWNERS[0]!, ax: 0n, ay: 0n }]);
     r.submit(sign(0, { from: 1n, to: 2n, amount: 10n, fee: 0n, nonce: 0n }));
-    r.build();
+    await r.build();
     r.submit(sign(1, { from: 2n, to: 3n, amount: 5n, fee: 0n, nonce: 0n }));
-    r.build();
+    await r.build();
     creates(r, create(2, 0));
     r.submit(sign(0, { from: 1n, to: 5n, amount: 1n, fee: 0n, nonce: 1n }));
-    r.build();
+    await r.build();
     for (let n = 1; n <= 5; n++) r.include(n);
     r.finalUpTo(3);
     expect([...r.ledger.live.keys()]).to.deep.equal([4, 5]);
@@ -107,10 +107,10 @@ describe("ledger: the state kept in the database", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("a restart reads the state of the last final batch and replays only the batches after it", () => {
+  it("a restart reads the state of the last final batch and replays only the batches after it", async () => {
     const s1 = store();
     const r1 = new Rig(crypto, s1).open();
-    fiveBatches(r1);
+    await fiveBatches(r1);
     const before = view(r1.state);
     const inputs = [4, 5].map((n) => r1.ledger.live.get(n)!.batch!.circuitInput);
     expect(s1.db.prepare("SELECT batch FROM state_meta").get()).to.deep.include({ batch: 3 });
@@ -135,9 +135,9 @@ describe("ledger: the state kept in the database", () => {
     expect(new L2State(crypto, params, new SqliteStateBackend(s2, params.depth)).root).to.equal(s2.batch(4)!.newRoot);
   });
 
-  it("the stored state is the one of the last final batch, with its root; any other is refused (WRONG_DATABASE) and nothing is changed", () => {
+  it("the stored state is the one of the last final batch, with its root; any other is refused (WRONG_DATABASE) and nothing is changed", async () => {
     const s = store();
-    fiveBatches(new Rig(crypto, s).open());
+    await fiveBatches(new Rig(crypto, s).open());
     const stored = new L2State(crypto, params, new SqliteStateBackend(s, params.depth));
     const replayed = replayStored(crypto, s, 3);
     expect(stored.root).to.equal(s.batch(3)!.newRoot);
@@ -181,10 +181,10 @@ describe("ledger: the state kept in the database", () => {
     expect(() => new Rig(crypto, s).open()).to.not.throw();
   });
 
-  it("a reorganisation deeper than finality makes the stored state stale in its transaction; it is built again from the batches left, at once or at the next start", () => {
+  it("a reorganisation deeper than finality makes the stored state stale in its transaction; it is built again from the batches left, at once or at the next start", async () => {
     const s1 = store();
     const r1 = new Rig(crypto, s1).open();
-    fiveBatches(r1);
+    await fiveBatches(r1);
     // Live batches 5, then 4 taken back (a shallow reorganisation): their accounts leave the indexes.
     const gone5 = s1.transaction(() => r1.ledger.rewindStore(5));
     r1.ledger.rewindMemory(gone5, "test", false);

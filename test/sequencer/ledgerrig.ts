@@ -31,10 +31,10 @@ export class Rig {
   constructor(
     readonly crypto: ZkrCrypto,
     readonly store: SequencerStore,
-    opts: { stateCache?: number; signatureOf?: PlannerOptions["signatureOf"] } = {},
+    opts: { stateCache?: number; signatureOf?: PlannerOptions["signatureOf"]; hashTree?: PlannerOptions["hashTree"] } = {},
   ) {
     const log = (m: string) => this.logs.push(m);
-    const { signatureOf, ...ledgerOpts } = opts;
+    const { signatureOf, hashTree, ...ledgerOpts } = opts;
     this.ledger = new Ledger({ crypto, params, store, finality: FINALIZED, retry: () => new Retry(1000, 60_000), onRederived: () => {}, log, ...ledgerOpts });
     this.ledger.domain = domain;
     this.planner = new BatchPlanner({
@@ -47,6 +47,7 @@ export class Rig {
       maxInFlight: 64,
       rebuild: new Retry(1000, 60_000),
       signatureOf,
+      hashTree,
       log,
     });
   }
@@ -80,8 +81,8 @@ export class Rig {
   }
 
   /** Builds the next batch (something must wait) and follows it. */
-  build(): BuiltBatch {
-    const b = this.planner.buildDue();
+  async build(): Promise<BuiltBatch> {
+    const b = await this.planner.buildDue();
     expect(b, "a batch was due").to.be.an("object");
     const x = b as BuiltBatch;
     this.ledger.track(x.record, x.batch, x.cp);

@@ -71,10 +71,10 @@ describe("batch planner: back-pressure and contents", () => {
   }
 
   /** Accounts 1.. created for `ks` (three or four keys: two batches of l1Slots = 2 operations) by batches 1 and 2, both included on L1. */
-  function createdAndIncluded(ks: L2Key[]): void {
+  async function createdAndIncluded(ks: L2Key[]): Promise<void> {
     queueCreates(ks);
-    built(planner.buildDue());
-    built(planner.buildDue());
+    built(await planner.buildDue());
+    built(await planner.buildDue());
     store.setBatchIncluded(1, "0x03", 5, "0x05");
     store.setBatchIncluded(2, "0x04", 6, "0x06");
     ledger.refresh([1, 2]);
@@ -88,7 +88,7 @@ describe("batch planner: back-pressure and contents", () => {
     return rec.id;
   }
 
-  const built = (b: ReturnType<BatchPlanner["buildDue"]>): BuiltBatch => {
+  const built = (b: Awaited<ReturnType<BatchPlanner["buildDue"]>>): BuiltBatch => {
     expect(b).to.be.an("object");
     const x = b as BuiltBatch;
     ledger.track(x.record, x.batch, x.cp);
@@ -115,33 +115,33 @@ describe("batch planner: back-pressure and contents", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("takes at most the L1 slots of queued operations per batch, in queue order, and then nothing more is due", () => {
+  it("takes at most the L1 slots of queued operations per batch, in queue order, and then nothing more is due", async () => {
     queueCreates(keys);
     expect(planner.due()).to.equal("l1-ops-waiting");
-    const b1 = built(planner.buildDue());
+    const b1 = built(await planner.buildDue());
     expect([b1.record.number, b1.record.l1From, b1.record.l1Count, b1.reason]).to.deep.equal([1, 0, 2, "l1-ops-waiting"]);
     expect(
       b1.batch.l1Ops.map((o) => o.accountIdx),
       "the creates of queue positions 0 and 1",
     ).to.deep.equal([1n, 2n]);
     expect(ledger.nextL1).to.equal(2);
-    const b2 = built(planner.buildDue());
+    const b2 = built(await planner.buildDue());
     expect([b2.record.number, b2.record.l1From, b2.record.l1Count]).to.deep.equal([2, 2, 1]);
     expect(store.batch(2)?.status).to.equal("proving");
     expect(ledger.state.size).to.equal(3);
     expect(planner.due()).to.equal(undefined);
-    expect(planner.buildDue()).to.equal(undefined);
+    expect(await planner.buildDue()).to.equal(undefined);
   });
 
-  it("builds nothing while maxInFlight batches are not included, nor during the rebuild backoff, however much waits", () => {
+  it("builds nothing while maxInFlight batches are not included, nor during the rebuild backoff, however much waits", async () => {
     queueCreates(keys);
-    built(planner.buildDue());
-    built(planner.buildDue());
+    built(await planner.buildDue());
+    built(await planner.buildDue());
     pending(1, 0n, TIMEOUT);
     pending(2, 0n, TIMEOUT);
     expect(ledger.inFlightCount()).to.equal(2);
     expect(planner.due(), "2 in flight, maxInFlight 2").to.equal(undefined);
-    expect(planner.buildDue()).to.equal(undefined);
+    expect(await planner.buildDue()).to.equal(undefined);
     store.setBatchIncluded(1, "0x03", 5, "0x05");
     ledger.refresh([1]);
     expect(planner.due()).to.equal("full");
@@ -150,31 +150,31 @@ describe("batch planner: back-pressure and contents", () => {
     expect(planner.due(t + 999), "within the backoff").to.equal(undefined);
     expect(planner.due(t + 1000)).to.equal("full");
     rebuild.succeeded();
-    const b = built(planner.buildDue());
+    const b = built(await planner.buildDue());
     expect(b.reason).to.equal("full");
     expect(b.batch.txs.map((x) => x.from)).to.deep.equal([1n, 2n]);
     expect(pool.size).to.equal(0);
   });
 
-  it("a lone fresh transaction waits for the timeout; then it is batched with the senders' order kept", () => {
-    createdAndIncluded(keys);
+  it("a lone fresh transaction waits for the timeout; then it is batched with the senders' order kept", async () => {
+    await createdAndIncluded(keys);
     const id = pending(1, 0n);
     expect(planner.due(), "1 transaction, 0 ms old").to.equal(undefined);
     expect(planner.due(Date.now() + TIMEOUT)).to.equal("timeout");
     store.db.prepare("UPDATE txs SET received_at = received_at - ? WHERE id = ?").run(TIMEOUT, id);
     pool.load(store.pendingTxs(), () => 0n);
-    const b = built(planner.buildDue());
+    const b = built(await planner.buildDue());
     expect([b.reason, b.record.txIds, b.record.l1Count]).to.deep.equal(["timeout", [id], 0]);
     expect(store.tx(id)?.status).to.equal("batched");
   });
 
-  it("a rejected transaction leaves with its sender's later ones (BAD_NONCE), and no empty batch is built for them", () => {
-    createdAndIncluded(keys);
+  it("a rejected transaction leaves with its sender's later ones (BAD_NONCE), and no empty batch is built for them", async () => {
+    await createdAndIncluded(keys);
     const bad = pending(1, 7n, TIMEOUT); // account 1's next nonce is 0
     const after = pending(1, 8n, TIMEOUT);
     const third = pending(1, 9n, TIMEOUT); // not a candidate: a batch tries at most batchSize of one sender
     const root = ledger.state.root;
-    expect(planner.buildDue()).to.equal("rejected");
+    expect(await planner.buildDue()).to.equal("rejected");
     expect(store.lastBatch()?.number, "no batch 3").to.equal(2);
     expect(ledger.state.root).to.equal(root);
     expect(store.tx(bad)).to.include({ status: "rejected" });
@@ -182,10 +182,10 @@ describe("batch planner: back-pressure and contents", () => {
     expect(store.tx(after)!.reason).to.match(/^BAD_NONCE: /);
     expect(store.tx(third)!.reason).to.equal(`BAD_NONCE: transaction ${bad} (nonce 7) of account 1 before it was rejected`);
     expect(pool.size).to.equal(0);
-    expect(planner.buildDue()).to.equal(undefined);
+    expect(await planner.buildDue()).to.equal(undefined);
   });
 
-  it("an L1 operation that does not apply to the state is fatal (OUT_OF_SYNC), and the state is left as it was", () => {
+  it("an L1 operation that does not apply to the state is fatal (OUT_OF_SYNC), and the state is left as it was", async () => {
     queueCreates(keys.slice(0, 1));
     // A forced exit of account 1 by another address than its owner: the contract never queues one.
     const prev = store.l1Ops(0, 1)[0]!.chainHash;
@@ -194,7 +194,7 @@ describe("batch planner: back-pressure and contents", () => {
     const root = ledger.state.root;
     let error: unknown;
     try {
-      planner.buildDue();
+      await planner.buildDue();
     } catch (e) {
       error = e;
     }

@@ -84,7 +84,7 @@ describe("proof tracker", () => {
     keys = await Promise.all([0, 1, 2].map(() => L2Key.random()));
   });
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), "zkr-proofs-"));
     store = new SequencerStore(path.join(dir, "seq.sqlite"));
     ledger = new Ledger({ crypto, params, store, finality: FINALIZED, retry: () => new Retry(1000, 60_000), onRederived: () => {}, log: () => {} });
@@ -108,10 +108,11 @@ describe("proof tracker", () => {
       rebuild: new Retry(1000, 60_000),
       log: () => {},
     });
-    b = [1, 2].map(() => {
-      const x = planner.buildDue() as BuiltBatch;
-      return ledger.track(x.record, x.batch, x.cp);
-    });
+    b = [];
+    for (let i = 0; i < 2; i++) {
+      const x = (await planner.buildDue()) as BuiltBatch;
+      b.push(ledger.track(x.record, x.batch, x.cp));
+    }
     queue = new HandQueue();
     errors = [];
     tracker = new ProofTracker({ queue, store, ledger, onError: (m) => errors.push(m), log: () => {} });
