@@ -6,14 +6,16 @@
 // signature checks, the commits and batch building. The load generator is autocannon in a
 // process of its own (bench/accept-load.ts).
 //
-//   bin/bench-accept [--instance prod_d12_b448] [--before 199d034|none] [--connections 1,16,64,256] [--duration 10] [--rate 5000]
+//   bin/bench-accept [--instance prod_d12_b448] [--before 199d034|none] [--connections 1,16,64,256] [--duration 10] [--rate 5000] [--max-in-flight 64]
 //
 // For each version and connection count: a fresh rollup on the in-process Hardhat chain with one
 // L2 account per connection (deposited on L1 and batched before the load starts, so the accounts
 // exist), a fresh SQLite database, the service with the CLI's defaults except that one sender
 // may have any number pending (--max-pending-per-sender: each connection is one sender) and the
 // pool holds 10^6; connection i sends account i's transfers (nonce order, 1 wei to the next
-// account), signed beforehand: `rate` × `duration` transfers in all. Reported: 2xx per second,
+// account), signed beforehand: `rate` × `duration` transfers in all. --max-in-flight: the
+// sequencer's bound on batches built and not yet on L1 (64; no proof comes back here, so with
+// small batches it is reached within a row: raise it to keep batches being built). Reported: 2xx per second,
 // autocannon's latency percentiles of every answer, the answers that were not 202, and what the
 // batches took in meanwhile.
 import { spawn } from "node:child_process";
@@ -47,6 +49,7 @@ const { values } = parseArgs({
     connections: { type: "string", default: "1,16,64,256" },
     duration: { type: "string", default: "10" },
     rate: { type: "string", default: "5000" },
+    "max-in-flight": { type: "string", default: "64" },
   },
 });
 const levels = values.connections.split(",").map(Number);
@@ -146,7 +149,7 @@ async function level(label: string, m: Modules, connections: number, run: number
     rollup,
     fromBlock: d.deployBlock,
     prover: queue,
-    maxInFlight: 64,
+    maxInFlight: Number(values["max-in-flight"]),
     maxPending: 1_000_000,
     maxPendingPerSender: 1_000_000,
     pollMs: 100,

@@ -68,12 +68,17 @@ export interface ProofQueue {
 export type JsonInput = Record<string, JsonValue>;
 type JsonValue = string | JsonValue[];
 
+/** A decimal string BigInt(v).toString() gives back unchanged: no leading zero, no "+", no "-0". */
+const CANONICAL_DECIMAL = /^(0|-?[1-9]\d*)$/;
+
 /** `input` with every value a decimal string; throws on anything a circuit input cannot hold. */
 export function toJsonInput(input: Record<string, unknown>): JsonInput {
   const conv = (v: unknown, where: string): JsonValue => {
     if (Array.isArray(v)) return v.map((x, i) => conv(x, `${where}[${i}]`));
     if (typeof v === "bigint") return v.toString();
     if (typeof v === "number" && Number.isSafeInteger(v)) return v.toString();
+    // Canonical already (the batch builder's decimal strings): as it is, without a BigInt round trip.
+    if (typeof v === "string" && CANONICAL_DECIMAL.test(v)) return v;
     if (typeof v === "string" && /^(-?\d+|0x[0-9a-fA-F]+)$/.test(v)) return BigInt(v).toString();
     throw new Error(`circuit input ${where} is not an integer (bigint, safe number, decimal or 0x string): ${String(v)}`);
   };

@@ -115,6 +115,8 @@ export interface PlannerOptions {
    * while the service thread goes on accepting transactions; without it, computed inline.
    */
   hashTree?: (plan: TreePlan) => Promise<TreePlanResult>;
+  /** Called once a batch's hashing was handed to `hashTree`, while it runs (the sequencer hands the batches before it to the proving backend meanwhile). */
+  whileHashing?: () => void;
   /** Loads the pool again from the store after a batch that could not be finished (the sequencer's: Admission.reload; default: the pool alone). */
   reloadPool?: () => void;
   log: (m: string) => void;
@@ -203,7 +205,13 @@ export class BatchPlanner {
     try {
       let result: TreePlanResult;
       try {
-        result = this.o.hashTree ? await this.o.hashTree(prepared.plan) : runTreePlan(state.crypto.hash, prepared.plan, state.tree.zeros);
+        if (this.o.hashTree) {
+          const hashing = this.o.hashTree(prepared.plan);
+          this.o.whileHashing?.();
+          result = await hashing;
+        } else {
+          result = runTreePlan(state.crypto.hash, prepared.plan, state.tree.zeros);
+        }
       } catch (e) {
         prepared.abort();
         throw e;

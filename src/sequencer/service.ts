@@ -144,6 +144,8 @@ export class Sequencer {
   private lastView?: L1View;
   private releaseCurve?: () => Promise<void>;
   private readonly signaturePool?: SignatureVerifierPool;
+  /** Batches built and not yet handed to the proving backend (proveBuilt). */
+  private readonly toProve: LiveBatch[] = [];
 
   constructor(opts: SequencerOptions) {
     this.signaturePool = opts.signaturePool;
@@ -228,6 +230,7 @@ export class Sequencer {
       signatureOf: (tx) => this.admission.signatureOf(tx),
       hashTree: this.signaturePool && ((plan) => this.signaturePool!.hashTree(plan)),
       reloadPool: () => this.reloadMempool(),
+      whileHashing: () => this.proveBuilt(),
       log: o.log,
     });
     this.proofs = new ProofTracker({ queue: o.prover, store: o.store, ledger: this.ledger, onError, log: o.log });
@@ -444,7 +447,11 @@ export class Sequencer {
   async tick(): Promise<void> {
     if (this.fatalErr !== undefined) return;
     const view = await this.followL1();
-    while (this.running && (await this.buildDue()));
+    try {
+      while (this.running && (await this.buildDue()));
+    } finally {
+      this.proveBuilt();
+    }
     this.proofs.retryDue();
     if (!view) return;
     const conflict = await this.submitter.submitReady(() => this.running);
@@ -504,8 +511,17 @@ export class Sequencer {
   private async buildDue(): Promise<boolean> {
     const built = await this.planner.buildDue();
     if (built === undefined) return false;
-    if (built !== "rejected") this.proofs.prove(this.ledger.track(built.record, built.batch, built.cp));
+    if (built !== "rejected") this.toProve.push(this.ledger.track(built.record, built.batch, built.cp));
     return true;
+  }
+
+  /**
+   * Hands the batches built to the proving backend. The planner calls it while the next batch's
+   * hashing runs on a worker, so that this thread's part of the handing over (the circuit input
+   * as JSON, its digest) overlaps that hashing; the loop calls it once no batch is due.
+   */
+  private proveBuilt(): void {
+    for (const f of this.toProve.splice(0)) if (this.ledger.isCurrent(f)) this.proofs.prove(f);
   }
 
   /**

@@ -11,7 +11,7 @@ import { setupCircuit } from "../../src/proving/setup.js";
 import { type SetupManifest } from "../../src/proving/manifest.js";
 import { BullMQProofQueue } from "../../src/prover/bullmq.js";
 import { type Groth16Proof, Prover } from "../../src/proving/prover.js";
-import { type JobStatus, LocalProofQueue, type ProofQueue, type QueuedProof } from "../../src/prover/queue.js";
+import { type JobStatus, LocalProofQueue, type ProofQueue, type QueuedProof, toJsonInput } from "../../src/prover/queue.js";
 import { ProvingProcess, readSetupDir, runWorker } from "../../src/prover/worker.js";
 import { useRedis } from "../redis.js";
 import { poseidonChainMain, rejection, useTempCache } from "../proving/fixtures.js";
@@ -84,6 +84,19 @@ class WorkerProcess {
   }
 }
 const all: WorkerProcess[] = [];
+
+describe("circuit inputs as JSON (toJsonInput)", () => {
+  it("gives every integer its canonical decimal string, a canonical one as it is, and refuses anything else", () => {
+    const big = (1n << 253n) + 12345n;
+    const given = ["0", "7", "-12", big.toString(), "007", "-0", "0x1F", "00", "-007"];
+    const out = toJsonInput({ a: given, b: [[1n, 2]], c: big, d: "5" });
+    expect(out).to.deep.equal({ a: given.map((v) => BigInt(v).toString()), b: [["1", "2"]], c: big.toString(), d: "5" });
+    for (const bad of ["+5", "1.5", "", " 1", "0x", "1e3", "abc"])
+      expect(() => toJsonInput({ x: [bad] }), bad).to.throw(/circuit input x\[0\] is not an integer/);
+    expect(() => toJsonInput({ x: 1.5 })).to.throw(/not an integer/);
+    expect(() => toJsonInput({ x: 2 ** 60 })).to.throw(/not an integer/);
+  });
+});
 
 describe("prover queue", function () {
   this.timeout(120_000);
