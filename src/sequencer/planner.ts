@@ -150,9 +150,10 @@ export class BatchPlanner {
    *
    * In two steps (prepareBatch): the rules and the accounts at once, then the Merkle hashing,
    * awaited (on another thread with `hashTree`). The batch's transactions leave the pool in the
-   * first step, so that a submission accepted meanwhile is checked against the accounts after
-   * the batch with the batch's transactions no longer pending, which is what it will be once the
-   * batch is recorded. Nothing is written before the second step: a crash meanwhile leaves the
+   * first step and its L1 operations count as consumed (ledger.nextL1), so that a submission
+   * accepted meanwhile is checked against the accounts after the batch with the batch's
+   * transactions no longer pending and its deposits no longer queued, which is what it will be
+   * once the batch is recorded. Nothing is written before the second step: a crash meanwhile leaves the
    * transactions pending in the store. The caller changes nothing else in the state until this
    * returns (the sequencer's loop awaits it).
    */
@@ -201,6 +202,8 @@ export class BatchPlanner {
       return "rejected";
     }
     leavePool();
+    // The L1 operations are in the accounts now: admission counts the queued deposits after them.
+    ledger.nextL1 = nextL1 + l1Count;
     let batch: Batch;
     try {
       let result: TreePlanResult;
@@ -236,13 +239,13 @@ export class BatchPlanner {
       });
     } catch (e) {
       state.revert(cp);
+      ledger.nextL1 = nextL1;
       // The transactions taken are still pending in the store.
       if (this.o.reloadPool) this.o.reloadPool();
       else pool.load(store.pendingTxs(), (i) => ledger.state.account(i)?.tokenId);
       throw e;
     }
     leavePool(); // again: a reload of the pool meanwhile (a failed group commit) brought them back
-    ledger.nextL1 += l1Count;
     const rec = store.batch(number)!;
     this.o.log(`sequencer: built batch ${number} (${rec.txIds.length} txs, ${l1Count} L1 ops, ${rejected.size} rejected${rejections})`);
     return { record: rec, batch, cp, reason };

@@ -181,14 +181,21 @@ describe("admission: signatures on worker threads, rules in arrival order, group
 
     // A hashing that fails: the batch is undone, its transactions are pending again, with the one accepted meanwhile.
     const root2 = r.state.root;
+    // With a deposit queued: consumed while the hashing runs (admission counts the queued deposits after it), queued again after the failure.
+    r.queue([{ kind: L1OpKind.DEPOSIT, accountIdx: 3n, tokenId: 0n, amount: 7n, owner: 0xa1n, ax: 0n, ay: 0n }]);
+    const l1Before = r.ledger.nextL1;
     hold = new Promise((res) => (release = res));
     fail = new Error("the worker died");
     const failing = r.planner.buildDue();
     expect(r.pool.size).to.equal(0);
+    expect(r.ledger.nextL1).to.equal(l1Before + 1);
+    expect(r.state.account(3n)!.balance).to.equal(1000n + 1500n + 7n);
     expect(await outcomes([a.submit(body(sign(2, { to: 1n, amount: 5n, fee: 0n, nonce: 0n })))])).to.deep.equal(["202"]);
     release();
     expect((await rejection(failing)).message).to.equal("the worker died");
     expect(r.state.root).to.equal(root2);
+    expect(r.ledger.nextL1).to.equal(l1Before);
+    expect(r.state.account(3n)!.balance).to.equal(1000n);
     expect(r.state.account(1n)!.nonce).to.equal(1n);
     expect(r.state.hashingDeferred).to.equal(false);
     expect(store.lastBatch()!.number).to.equal(built.record.number);
@@ -196,6 +203,7 @@ describe("admission: signatures on worker threads, rules in arrival order, group
     fail = undefined;
     const next = (await r.planner.buildDue()) as BuiltBatch;
     expect(next.record.txIds).to.have.length(2); // the batch size: the third waits
+    expect([next.record.l1Count, r.ledger.nextL1]).to.deep.equal([1, l1Before + 1]);
     r.ledger.track(next.record, next.batch, next.cp);
     expect(new Rig(crypto, store).open().state.root).to.equal(r.state.root);
   });
