@@ -77,7 +77,7 @@ export function sequencerCommand(): Command {
     )
     .option(
       "--signature-threads <n>",
-      "worker threads that check the submissions' signatures (default: one per core; 0: on the service's thread)",
+      "worker threads that check the submissions' signatures and hash the batches built (default: one per core; 0: both on the service's thread)",
       numArg("signature threads", 0, 256),
     )
     .addOption(
