@@ -106,6 +106,7 @@ async function rollupWith(n: number) {
       signer: signer!,
       verifierAddress: d.verifier,
       verifyingKeyHash: d.verifyingKeyHash,
+      poseidon: d.poseidon,
       params: p,
       sequencer: d.sequencer,
       ...DEV_POLICY,
