@@ -252,7 +252,11 @@ export class BatchFees {
  * prepareBatch with the hashing computed here.
  */
 export function buildBatch(state: L2State, contents: BatchContents, ctx: BatchContext): Batch {
-  const prepared = prepareBatch(state, contents, ctx);
+  return finishHere(state, prepareBatch(state, contents, ctx));
+}
+
+/** `prepared` (of `state`) finished with its plan computed here, on this thread; aborted if that throws. */
+export function finishHere(state: L2State, prepared: PreparedBatch): Batch {
   let result: TreePlanResult;
   try {
     result = runTreePlan(state.crypto.hash, prepared.plan, state.tree.zeros);

@@ -4,7 +4,7 @@ import type { SignatureMessage } from "./keys.js";
 import { checkL1Op, L1OpKind, type L1Op } from "./l1op.js";
 import type { DerivedParams } from "./params.js";
 import { keyOf, insertAscending, MemoryStateBackend, type StateBackend, type StateWrite } from "./stateBackend.js";
-import { AccountTree, nodeKeys, treeLevels, zeroProof, type MerkleProof } from "./tree.js";
+import { AccountTree, nodeKeys, unflattenProof, zeroProof, type MerkleProof } from "./tree.js";
 import { newTreePlan, TreeOp, type TreePlan, type TreePlanResult } from "./treePlan.js";
 import { packedAmounts, transferMessage, TxFormatError, type Domain, type SignedTransfer, type Transfer } from "./tx.js";
 
@@ -126,11 +126,7 @@ export class L2State {
         const v = nodes.get(k);
         return v !== undefined ? (v ?? undefined) : backend.node(level, index, k);
       },
-      set: (level, index, value) => {
-        const k = keys[level]! + index;
-        if (this.checkpoints > 0) this.journal(k, nodes.get(k));
-        nodes.set(k, value ?? null);
-      },
+      set: (level, index, value) => this.setNode(keys[level]! + index, value ?? null),
     });
   }
 
@@ -274,22 +270,11 @@ export class L2State {
         `the tree plan's result has ${result.proofs.length} proofs and ${result.roots.length} roots, the plan asked ${d.proofs.length} and ${d.roots.length}`,
       );
     }
-    const arities = treeLevels(this.params.depth).map((l) => l.arity);
-    result.proofs.forEach((flat, j) => {
-      const proof = d.proofs[j]!;
-      let at = 0;
-      for (const a of arities) {
-        proof.push(flat.slice(at, at + a - 1));
-        at += a - 1;
-      }
-      if (at !== flat.length) throw new Error(`a proof of the tree plan's result has ${flat.length} siblings, not ${at}`);
-    });
+    const proofs = result.proofs.map((flat) => unflattenProof(this.params.depth, flat));
+    proofs.forEach((p, j) => d.proofs[j]!.push(...p));
     result.roots.forEach((r, j) => (d.roots[j]!.value = r));
     this.deferred = undefined;
-    for (const [k, v] of result.nodes) {
-      if (this.checkpoints > 0) this.journal(k, this.nodes.get(k));
-      this.nodes.set(k, v);
-    }
+    for (const [k, v] of result.nodes) this.setNode(k, v);
     if (this.checkpoints === 0) this.forget(Number.MAX_SAFE_INTEGER);
   }
 
@@ -605,6 +590,12 @@ export class L2State {
 
   private assertWritable(): void {
     if (this.writing !== undefined) throw new Error("the state's last write to its backend is not durable yet: its transaction must end before another change");
+  }
+
+  /** Node `k` changes to `v` (null: empty), journaled while a checkpoint is open. */
+  private setNode(k: number, v: bigint | null): void {
+    if (this.checkpoints > 0) this.journal(k, this.nodes.get(k));
+    this.nodes.set(k, v);
   }
 
   private journal(k: number, prev: unknown): void {

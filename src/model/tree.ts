@@ -58,6 +58,21 @@ export function rootFromProof(hash: Hasher, depth: number, leaf: bigint, index: 
   return node;
 }
 
+/** A proof from its flattened form (siblings leaves first, as the circuit takes them); throws unless it has siblingCount(depth) values. */
+export function unflattenProof<T>(depth: number, flat: readonly T[]): T[][] {
+  let at = 0;
+  const proof = treeLevels(depth).map((l) => flat.slice(at, (at += l.arity - 1)));
+  if (at !== flat.length) throw new Error(`a depth-${depth} proof has ${at} siblings, got ${flat.length}`);
+  return proof;
+}
+
+/** zeros[l]: the root of an empty subtree of height l (0 for an empty leaf). */
+export function treeZeros(hash: Hasher, depth: number): bigint[] {
+  const zeros = [0n];
+  for (const { arity } of treeLevels(depth)) zeros.push(hash(new Array<bigint>(arity).fill(zeros.at(-1)!)));
+  return zeros;
+}
+
 /** The all-zero proof (padding slots of the circuit). */
 export function zeroProof(depth: number): MerkleProof {
   return treeLevels(depth).map((l) => new Array<bigint>(l.arity - 1).fill(0n));
@@ -132,8 +147,7 @@ export class AccountTree {
     this.levels = treeLevels(depth);
     this.capacity = 1n << BigInt(2 * depth);
     this.arities = this.levels.map((l) => l.arity);
-    this.zeros = [0n];
-    for (const { arity } of this.levels) this.zeros.push(hash(new Array<bigint>(arity).fill(this.zeros[this.zeros.length - 1])));
+    this.zeros = treeZeros(hash, depth);
   }
 
   get root(): bigint {

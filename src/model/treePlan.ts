@@ -14,7 +14,7 @@
 // of each leaf it touches as the tree was when the plan started (a node no update of the plan
 // changed still has that value; one it changed is in the plan's own overlay).
 import type { Hasher } from "./crypto.js";
-import { nodeKeys, treeLevels } from "./tree.js";
+import { nodeKeys, treeLevels, treeZeros } from "./tree.js";
 
 /**
  * What a plan asks, in order. PROOF: the proof of leaf `index` as the tree is now (a witness,
@@ -51,13 +51,6 @@ export function newTreePlan(depth: number, root: bigint): TreePlan {
   return { depth, root, ops: [], indexes: [], leafInputs: [], initial: new Map() };
 }
 
-/** zeros[l]: the root of an empty subtree of height l (as AccountTree.zeros). */
-export function treeZeros(hash: Hasher, depth: number): bigint[] {
-  const zeros = [0n];
-  for (const { arity } of treeLevels(depth)) zeros.push(hash(new Array<bigint>(arity).fill(zeros.at(-1)!)));
-  return zeros;
-}
-
 /**
  * Computes `plan`: the same proofs, roots and nodes as applying its operations to an AccountTree
  * that holds the plan's initial proofs. `zeros`: treeZeros(hash, plan.depth), if the caller keeps
@@ -88,6 +81,23 @@ export function runTreePlan(hash: Hasher, plan: TreePlan, zeros: bigint[] = tree
     if (!p || p.length !== offsets[top]) throw new Error(`a tree plan touches leaf ${index} without its proof`);
     return p;
   };
+  /** Leaf `index`'s proof as the tree is now, flattened: each sibling changed by the plan, else as it was at the start. */
+  const proofNow = (index: number, init: bigint[]): bigint[] => {
+    const out = new Array<bigint>(init.length);
+    let i = index;
+    for (let l = 0; l < top; l++) {
+      const a = arities[l]!;
+      const pos = i & (a - 1);
+      const first = i - pos;
+      for (let k = 0, s = offsets[l]!; k < a; k++) {
+        if (k === pos) continue;
+        out[s] = changed.get(keys[l]! + first + k) ?? init[s]!;
+        s++;
+      }
+      i = first / a;
+    }
+    return out;
+  };
   for (let o = 0; o < plan.ops.length; o++) {
     const op = plan.ops[o]!;
     const index = plan.indexes[o]!;
@@ -95,26 +105,14 @@ export function runTreePlan(hash: Hasher, plan: TreePlan, zeros: bigint[] = tree
       roots.push(changed.get(rootKey) ?? plan.root);
       continue;
     }
-    const init = initialOf(index);
+    const siblings = proofNow(index, initialOf(index));
     if (op === TreeOp.PROOF) {
-      const out = new Array<bigint>(init.length);
-      let i = index;
-      for (let l = 0; l < top; l++) {
-        const a = arities[l]!;
-        const pos = i & (a - 1);
-        const first = i - pos;
-        for (let k = 0, s = offsets[l]!; k < a; k++) {
-          if (k === pos) continue;
-          out[s] = changed.get(keys[l]! + first + k) ?? init[s]!;
-          s++;
-        }
-        i = first / a;
-      }
-      proofs.push(out);
+      proofs.push(siblings);
       continue;
     }
     if (op !== TreeOp.UPDATE) throw new Error(`unknown tree plan operation ${String(op)}`);
     if (u + 3 > plan.leafInputs.length) throw new Error("a tree plan's update has no leaf inputs");
+    // The leaf's new value, then its path up with the siblings it has now (AccountTree.updateAlong).
     let node = hash([plan.leafInputs[u]!, plan.leafInputs[u + 1]!, plan.leafInputs[u + 2]!]);
     u += 3;
     let i = index;
@@ -122,18 +120,10 @@ export function runTreePlan(hash: Hasher, plan: TreePlan, zeros: bigint[] = tree
     for (let l = 0; l < top; l++) {
       const a = arities[l]!;
       const pos = i & (a - 1);
-      const first = i - pos;
       const children = new Array<bigint>(a);
-      for (let k = 0, s = offsets[l]!; k < a; k++) {
-        if (k === pos) {
-          children[k] = node;
-          continue;
-        }
-        children[k] = changed.get(keys[l]! + first + k) ?? init[s]!;
-        s++;
-      }
+      for (let k = 0, s = offsets[l]!; k < a; k++) children[k] = k === pos ? node : siblings[s++]!;
       node = hash(children);
-      i = first / a;
+      i = (i - pos) / a;
       set(l + 1, keys[l + 1]! + i, node);
     }
   }

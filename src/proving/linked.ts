@@ -29,7 +29,7 @@ import { accountLeaf } from "../model/account.js";
 import type { Hasher } from "../model/crypto.js";
 import type { CircuitParams } from "../model/params.js";
 import { domainHash } from "../model/tx.js";
-import { rootFromProof, treeLevels } from "../model/tree.js";
+import { rootFromProof, siblingCount, unflattenProof } from "../model/tree.js";
 import { cachedBuild } from "./build.js";
 import { compileCircuit, type CompiledCircuit } from "./circom.js";
 import {
@@ -200,7 +200,6 @@ export function enabledRootsIn(hash: Hasher, shape: LinkShape, input: Record<str
   const enabled = k < 0 ? N : k;
   for (let i = enabled; i < N; i++)
     if (from[i] !== 0n) throw new Error(`transaction slot ${i} is enabled after padding slot ${enabled}: enabled slots come first`);
-  const levels = treeLevels(shape.depth);
   const field = (name: string) => slotArray(input, name, N);
   const [ax, ay, token, balance, nonce, siblings] = ["senderAx", "senderAy", "senderToken", "senderBalance", "senderNonce", "senderSiblings"].map(field);
   const roots: bigint[] = [];
@@ -214,10 +213,12 @@ export function enabledRootsIn(hash: Hasher, shape: LinkShape, input: Record<str
       nonce: big(nonce[i], `senderNonce[${i}]`),
     });
     const flat = siblings[i];
-    const want = levels.reduce((n, l) => n + l.arity - 1, 0);
+    const want = siblingCount(shape.depth);
     if (!Array.isArray(flat) || flat.length !== want) throw new Error(`batch input senderSiblings[${i}] must have ${want} entries`);
-    let o = 0;
-    const proof = levels.map((l) => flat.slice(o, (o += l.arity - 1)).map((v, j) => big(v, `senderSiblings[${i}][${o - l.arity + 1 + j}]`)));
+    const proof = unflattenProof(
+      shape.depth,
+      flat.map((v, j) => big(v, `senderSiblings[${i}][${j}]`)),
+    );
     roots.push(rootFromProof(hash, shape.depth, leaf, from[i], proof));
   }
   return { roots, enabled };

@@ -8,7 +8,8 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { eddsaImpl, type Hasher, poseidonHasher } from "../model/crypto.js";
 import { verifySignature } from "../model/keys.js";
-import { runTreePlan, treeZeros } from "../model/treePlan.js";
+import { treeZeros } from "../model/tree.js";
+import { runTreePlan } from "../model/treePlan.js";
 import { loadAddon } from "./nativeCrypto.js";
 import type { SignatureWorkerData, SignatureWorkerMessage, SignatureWorkerReply, SignatureWorkerRequest } from "./signaturePool.js";
 

@@ -12,10 +12,10 @@
 // the builder rejects leaves the pool with its sender's later ones (their nonces can no longer
 // apply). When every candidate is rejected and no L1 operation waits, the rejections are recorded
 // and no (empty) batch is built or proven.
-import { buildBatch, prepareBatch, type Batch, type BatchContents, type BatchContext, type PreparedBatch } from "../model/batch.js";
+import { finishHere, prepareBatch, type Batch, type BatchContents, type BatchContext, type PreparedBatch } from "../model/batch.js";
 import type { DerivedParams } from "../model/params.js";
 import { type L2State, OutOfSyncError } from "../model/state.js";
-import { runTreePlan, type TreePlan, type TreePlanResult } from "../model/treePlan.js";
+import type { TreePlan, TreePlanResult } from "../model/treePlan.js";
 import { FatalError, type Retry } from "./errors.js";
 import type { Ledger } from "./ledger.js";
 import type { Mempool } from "./mempool.js";
@@ -66,9 +66,20 @@ export function l1OpsToConsume(waiting: number, params: Pick<DerivedParams, "l1S
  * FatalError OUT_OF_SYNC: the state is not the one L1's queue was built on.
  */
 export function assembleBatch(state: L2State, contents: BatchContents, ctx: BatchContext): { batch: Batch; cp: number } {
+  const { prepared, cp } = prepareAssembled(state, contents, ctx);
+  try {
+    return { batch: finishHere(state, prepared), cp };
+  } catch (e) {
+    state.revert(cp);
+    throw e;
+  }
+}
+
+/** assembleBatch's first step (prepareBatch under the checkpoint it returns), its hashing still to compute. */
+export function prepareAssembled(state: L2State, contents: BatchContents, ctx: BatchContext): { prepared: PreparedBatch; cp: number } {
   const cp = state.checkpoint();
   try {
-    return { batch: buildBatch(state, contents, ctx), cp };
+    return { prepared: prepareBatch(state, contents, ctx), cp };
   } catch (e) {
     state.revert(cp);
     if (e instanceof OutOfSyncError) throw new FatalError("OUT_OF_SYNC", e.message, { cause: e });
@@ -171,19 +182,11 @@ export class BatchPlanner {
     const byTx = new Map(candidates.map((r) => [r.tx, r]));
     // The checkpoint stays open until the batch is final on L1 (Ledger.markFinal), so that a
     // reorganisation can take the state back to it.
-    const cp = state.checkpoint();
-    let prepared: PreparedBatch;
-    try {
-      prepared = prepareBatch(
-        state,
-        { l1Ops, txs: candidates.map((r) => r.tx) },
-        { domain: ledger.domain, feeIdx: feeAccounts(state, this.o.feeIdx), l1HashStart, signatureOf: this.o.signatureOf },
-      );
-    } catch (e) {
-      state.revert(cp);
-      if (e instanceof OutOfSyncError) throw new FatalError("OUT_OF_SYNC", e.message, { cause: e });
-      throw e;
-    }
+    const { prepared, cp } = prepareAssembled(
+      state,
+      { l1Ops, txs: candidates.map((r) => r.tx) },
+      { domain: ledger.domain, feeIdx: feeAccounts(state, this.o.feeIdx), l1HashStart, signatureOf: this.o.signatureOf },
+    );
     const included = prepared.txs.map((t) => byTx.get(t)!.id);
     const rejected = this.withFollowers(prepared.rejected.map((r) => [byTx.get(r.tx)!, `${r.error.code}: ${r.error.message}`]));
     const rejections = countByCode(rejected.values());
@@ -206,20 +209,7 @@ export class BatchPlanner {
     ledger.nextL1 = nextL1 + l1Count;
     let batch: Batch;
     try {
-      let result: TreePlanResult;
-      try {
-        if (this.o.hashTree) {
-          const hashing = this.o.hashTree(prepared.plan);
-          this.o.whileHashing?.();
-          result = await hashing;
-        } else {
-          result = runTreePlan(state.crypto.hash, prepared.plan, state.tree.zeros);
-        }
-      } catch (e) {
-        prepared.abort();
-        throw e;
-      }
-      batch = prepared.finish(result);
+      batch = this.o.hashTree ? await this.finishHashed(prepared, this.o.hashTree) : finishHere(state, prepared);
       const record: NewBatch = {
         number,
         status: "proving",
@@ -249,6 +239,20 @@ export class BatchPlanner {
     const rec = store.batch(number)!;
     this.o.log(`sequencer: built batch ${number} (${rec.txIds.length} txs, ${l1Count} L1 ops, ${rejected.size} rejected${rejections})`);
     return { record: rec, batch, cp, reason };
+  }
+
+  /** `prepared` finished with its plan computed by `hashTree` (aborted if that fails); whileHashing runs meanwhile. */
+  private async finishHashed(prepared: PreparedBatch, hashTree: (plan: TreePlan) => Promise<TreePlanResult>): Promise<Batch> {
+    const hashing = hashTree(prepared.plan);
+    this.o.whileHashing?.();
+    let result: TreePlanResult;
+    try {
+      result = await hashing;
+    } catch (e) {
+      prepared.abort();
+      throw e;
+    }
+    return prepared.finish(result);
   }
 
   /** Rejected transactions and, after each, its sender's later pending ones (their nonces can no longer apply): id → reason. */
