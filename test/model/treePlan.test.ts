@@ -4,7 +4,8 @@
 // a deferral takes its operations out of the plan, and one past its start ends it.
 import { expect } from "chai";
 import { EMPTY_ACCOUNT, packedState } from "../../src/model/account.js";
-import { loadCrypto, type ZkrCrypto } from "../../src/model/crypto.js";
+import { loadCrypto, SNARK_FIELD, type ZkrCrypto } from "../../src/model/crypto.js";
+import { L1OpKind } from "../../src/model/l1op.js";
 import { deriveParams } from "../../src/model/params.js";
 import { L2State } from "../../src/model/state.js";
 import { AccountTree, MapTreeNodes, nodeKeys, treeLevels } from "../../src/model/tree.js";
@@ -188,5 +189,30 @@ describe("tree plans (the deferred Merkle hashing of a batch)", () => {
     expect(s.hashingDeferred).to.equal(false);
     expect(s.account(i1)!.balance).to.equal(10n);
     expect(s.root).to.equal(rootBefore);
+  });
+
+  it("L2State while deferred refuses a key out of the field and a CREATE past the tree's capacity, as the direct path does, changing nothing", () => {
+    const params = deriveParams({ name: "plan_d2", description: "a D = 2 state for the deferral test", depth: 2, batchSize: 2, l1Slots: 1, feeSlots: 1 });
+    const s = new L2State(c, params);
+    const create = { kind: L1OpKind.CREATE, accountIdx: 16n, tokenId: 0n, amount: 1n, owner: 0xa1n, ax: 5n, ay: 6n };
+    for (const deferred of [false, true]) {
+      const cp = s.checkpoint();
+      if (deferred) s.deferHashing();
+      const ops = deferred ? s.plan.ops.length : 0;
+      expect(() => s.createAccount({ ...EMPTY_ACCOUNT, ax: SNARK_FIELD, ay: 1n }), `deferred ${deferred}`).to.throw(/out of field/);
+      expect(s.size).to.equal(0);
+      if (deferred) expect(s.plan.ops).to.have.length(ops);
+      s.revert(cp);
+    }
+    for (let i = 1; i < 16; i++) s.createAccount({ ...EMPTY_ACCOUNT, ax: BigInt(i), ay: 1n });
+    for (const deferred of [false, true]) {
+      const cp = s.checkpoint();
+      if (deferred) s.deferHashing();
+      const ops = deferred ? s.plan.ops.length : 0;
+      expect(() => s.applyL1Op(create), `deferred ${deferred}`).to.throw(/account index 16 out of range \[0, 16\)/);
+      expect(s.size).to.equal(15);
+      if (deferred) expect(s.plan.ops).to.have.length(ops);
+      s.revert(cp);
+    }
   });
 });
