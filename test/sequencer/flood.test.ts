@@ -184,6 +184,20 @@ describe("flooding the mempool (real HTTP, real proofs)", function () {
       // The pending transactions the case before left (10 + 1990 of unknown senders, 1 of sender 1) count against the limit: above it.
       const before = store.countTxs().pending;
       const { seq } = await run({ feeIdx: [FEES], maxInFlight: 0, maxPending: before + 40, maxPendingPerSender: 16, signaturePool: sigPool });
+      // The checks wait until the flood is being checked (10 waiting, or 5 s), so that their answers
+      // come back together as under load, whatever this machine's speed: the group commit's sharing
+      // asserted below does not then depend on how fast the requests are read.
+      let open!: () => void;
+      const gate = new Promise<void>((r) => (open = r));
+      const verify = sigPool.verify.bind(sigPool);
+      sigPool.verify = async (c) => (await gate, verify(c));
+      const t0 = Date.now();
+      const poll = setInterval(() => {
+        if (seq.status().mempool.checking >= 10 || Date.now() - t0 > 5000) {
+          clearInterval(poll);
+          open();
+        }
+      }, 5);
       const nonces = [1n, 2n, 3n].map((who) => seq.nextNonce(who)!);
       const flushes = store.commits.flushes;
       // Senders 1..3, 100 consecutive nonces each, interleaved, plus bad signatures; all sent at once.
