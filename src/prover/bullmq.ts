@@ -177,10 +177,12 @@ export class BullMQProofQueue implements ProofQueue {
         });
       }
     }
-    return [...jobs.values(), ...[...this.rejected.values()].map((s) => ({ ...s, submittedAt: now - s.elapsedMs }))]
-      // Submitted in the same millisecond: by id, numbers as numbers (the sequencer's batch-<n>-…: in batch order).
-      .sort((a, b) => a.submittedAt - b.submittedAt || a.id.localeCompare(b.id, "en", { numeric: true }))
-      .map(({ submittedAt: _, ...s }) => s);
+    return (
+      [...jobs.values(), ...[...this.rejected.values()].map((s) => ({ ...s, submittedAt: now - s.elapsedMs }))]
+        // Submitted in the same millisecond: by id, numbers as numbers (the sequencer's batch-<n>-…: in batch order).
+        .sort((a, b) => a.submittedAt - b.submittedAt || a.id.localeCompare(b.id, "en", { numeric: true }))
+        .map(({ submittedAt: _, ...s }) => s)
+    );
   }
 
   /** Closes the Redis connections and the verifier; result() calls still waiting reject, now. */
