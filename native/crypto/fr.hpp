@@ -8,6 +8,11 @@
 // matrices reduce lazily: the 512-bit products are summed and reduced once per output (Wide, mac,
 // reduce), which is what makes a matrix row about 10 ns per term instead of 17.
 //
+// The limb arithmetic around the assembly (additions, conditional subtractions, the reductions'
+// last steps) is plain C++ on 64-bit words, built with -fno-tree-slp-vectorize
+// (src/proving/nativeCrypto.ts): g++'s vectoriser would turn it into 16-byte loads of words just
+// stored one by one, each a stalled store-to-load forwarding.
+//
 // The addon checks at start-up that the CPU has BMI2 and ADX (x86-64 since 2013–2015) and refuses
 // to load otherwise, and the JavaScript engine is used (src/proving/nativeCrypto.ts).
 // MIT licence, part of zkr.
