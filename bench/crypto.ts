@@ -2,7 +2,7 @@
 // against circomlibjs, in one run on the same machine, measured from JavaScript as the state
 // model calls them (ZkrCrypto.hash and .verify: BigInts in and out, the range checks included).
 //
-//   node --import tsx bench/crypto.ts [--ms 400] [--rounds 5] [--pool 4000]
+//   node --import tsx bench/crypto.ts [--ms 400] [--rounds 5] [--pool 4000] [--before <commit>]
 //
 // Prints a Markdown table: Poseidon of 2, 3, 6 and 8 inputs (µs per hash; natively also without
 // AVX-512, what a CPU without IFMA computes with), the signature check (ms), and the
@@ -14,13 +14,19 @@
 // where a native hash's time goes: the call with its conversions (a call whose input is out of
 // the field returns before hashing) and what packing the inputs into a Buffer in JavaScript
 // would cost instead of reading the BigInts' words. The addon is built first (not timed).
+// --before: the addon of an earlier commit too (its sources and its compiler flags, built by its
+// own src/proving/nativeCrypto.ts into the same cache), loaded into this process beside this
+// tree's, and the two timed in alternation on the same inputs, their answers compared.
 import os from "node:os";
+import path from "node:path";
 import { performance } from "node:perf_hooks";
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { type CryptoOptions, loadCrypto, SNARK_FIELD } from "../src/model/crypto.js";
 import { L2Key } from "../src/model/keys.js";
 import { loadNativeCrypto } from "../src/proving/nativeCrypto.js";
 import { type SignatureCheck, SignatureVerifierPool } from "../src/proving/signaturePool.js";
+import { checkout } from "./checkout.js";
 import { benchSettings } from "./settings.js";
 
 const { values } = parseArgs({
@@ -28,6 +34,7 @@ const { values } = parseArgs({
     ms: { type: "string", default: "400" },
     rounds: { type: "string", default: "5" },
     pool: { type: "string", default: "4000" },
+    before: { type: "string" },
   },
 });
 const roundMs = Number(values.ms);
@@ -129,6 +136,29 @@ const pack = timeIt(() => {
   }
 }).wall;
 
+// The earlier commit's addon against this one's, alternating (each the best of its rounds, twice).
+const beforeRows: string[][] = [];
+if (values.before) {
+  const dir = checkout(values.before);
+  const mod = (await import(pathToFileURL(path.join(dir, "src/proving/nativeCrypto.ts")).href)) as typeof import("../src/proving/nativeCrypto.js");
+  const old = await mod.loadNativeCrypto({ log });
+  const pair = (label: string, unit: string, scale: number, digits: number, f: (c: typeof old) => unknown) => {
+    if (f(old) !== f(nativeFns)) throw new Error(`the addons of ${values.before} and of this tree disagree on ${label}`);
+    let b = Infinity;
+    let a = Infinity;
+    for (let i = 0; i < 2; i++) {
+      b = Math.min(b, timeIt(() => f(old)).cpu);
+      a = Math.min(a, timeIt(() => f(nativeFns)).cpu);
+    }
+    beforeRows.push([label, unit, fmt(b * scale, digits), fmt(a * scale, digits), `${fmt((1 - a / b) * 100, 0)} %`]);
+  };
+  for (const k of [2, 3, 6, 8]) {
+    const inputs = inputsOf(k);
+    pair(`Poseidon(${k})`, "µs", 1e6, 2, (c) => c.poseidon(...inputs));
+  }
+  pair("signature check", "ms", 1e3, 3, (c) => c.verify(m.domain, m.word, sig.R8x, sig.R8y, sig.S, key.ax, key.ay));
+}
+
 const cpu = os.cpus();
 console.log(`| operation | unit | native | native CPU | native without AVX-512 | circomlibjs | circomlibjs CPU | native speed-up |`);
 console.log(`| --- | --- | --- | --- | --- | --- | --- | --- |`);
@@ -138,6 +168,11 @@ console.log(`| --- | --- | --- |`);
 console.log(`| one thread, in a loop | ${fmt(1 / one.wall, 0)} | ${fmt(1 / one.cpu, 0)} |`);
 console.log(`| SignatureVerifierPool, ${threads} workers, one verify() of ${poolSize} | ${fmt(batched.wall, 0)} | ${fmt(batched.cpu, 0)} |`);
 console.log(`| SignatureVerifierPool, ${threads} workers, ${poolSize} concurrent verify() of one | ${fmt(single.wall, 0)} | ${fmt(single.cpu, 0)} |`);
+if (beforeRows.length) {
+  console.log(`\n| native, CPU time | unit | before (${values.before}) | this tree | less |`);
+  console.log(`| --- | --- | --- | --- | --- |`);
+  for (const r of beforeRows) console.log(`| ${r.join(" | ")} |`);
+}
 console.log(
   `\nNative Poseidon(8) from JavaScript: ${fmt(full * 1e6, 2)} µs a call, of which the call and the conversion of its inputs ${fmt(call * 1e6, 2)} µs ` +
     `(packing the 8 inputs into a Buffer in JavaScript instead: ${fmt(pack * 1e6, 2)} µs); the addon's ${nativeFns.avx512 ? "AVX-512 IFMA" : "scalar (mulx/adx)"} path.`,

@@ -33,6 +33,7 @@ import type * as StateModule from "../src/model/state.js";
 import { SqliteStateBackend } from "../src/sequencer/statedb.js";
 import { SequencerStore } from "../src/sequencer/store.js";
 import { REPO_ROOT } from "../src/util/paths.js";
+import { benchSettings } from "./settings.js";
 
 const { values } = parseArgs({
   options: {
@@ -66,6 +67,8 @@ interface Result {
   updateUs: number;
   updateOtherUs: number;
   writeUs: number;
+  /** The crypto engine that hashed (--hasher poseidon), or "stub". */
+  engine: string;
 }
 
 /** A deterministic generator of field elements. */
@@ -80,6 +83,7 @@ function gen(seed: bigint) {
 }
 
 async function child(variant: Variant, n: number, root: string): Promise<Result> {
+  benchSettings(); // the process's crypto engine ($ZKR_CRYPTO, native where it builds), as the sequencer's
   const real = values.hasher === "poseidon" ? await loadCrypto() : undefined;
   const stub = (xs: bigint[]) => {
     let h = 0x9e3779b97f4a7c15n;
@@ -155,7 +159,8 @@ async function child(variant: Variant, n: number, root: string): Promise<Result>
   };
   // Warm, before the restart (nothing of it is written: the database keeps root0).
   const [treeUs, treeOtherUs] = measureTree();
-  const out: Result = { variant, n, createS, createHashS, rssMB, heapMB, updateUs, updateOtherUs, writeUs, treeUs, treeOtherUs };
+  const engine = real ? real.engine : "stub";
+  const out: Result = { variant, n, createS, createHashS, rssMB, heapMB, updateUs, updateOtherUs, writeUs, treeUs, treeOtherUs, engine };
   if (store) {
     store.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
     const size = (f: string) => (existsSync(f) ? statSync(f).size : 0);
@@ -230,7 +235,7 @@ if (values.child) {
   }
   const cpu = os.cpus();
   console.log(
-    `\nDepth 12, ${BATCH} accounts or updates per batch, ${values.hasher} hasher; machine: ${cpu[0]?.model ?? "unknown CPU"}, ${cpu.length} cores, ` +
+    `\nDepth 12, ${BATCH} accounts or updates per batch, ${values.hasher} hasher (${[...new Set(rows.map((r) => r.engine))].join(", ") || "none"}); machine: ${cpu[0]?.model ?? "unknown CPU"}, ${cpu.length} cores, ` +
       `${Math.round(os.totalmem() / 2 ** 30)} GiB, load average ${os
         .loadavg()
         .map((l) => l.toFixed(1))
