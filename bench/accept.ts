@@ -106,6 +106,7 @@ async function rollupWith(n: number) {
       signer: signer!,
       verifierAddress: d.verifier,
       verifyingKeyHash: d.verifyingKeyHash,
+      fallback: { verifierAddress: d.fallback.verifier, verifyingKeyHash: d.fallback.verifyingKeyHash, params: getInstance(d.fallback.instance) },
       poseidon: d.poseidon,
       params: p,
       sequencer: d.sequencer,

@@ -5,6 +5,7 @@ import type { Provider, Signer, TransactionReceipt } from "ethers";
 import { SNARK_FIELD } from "../src/model/crypto.js";
 import type { DerivedParams } from "../src/model/params.js";
 import { deployRollup, MOCK_VERIFIER_KEY_HASH } from "../src/chain/deploy.js";
+import { fallbackOf } from "../src/proving/instances.js";
 
 /** Calldata bytes of a transaction: zero and non-zero ones (their gas: 4 and 16 each; EIP-7623 tokens: 1 and 4). */
 export interface CalldataBytes {
@@ -45,7 +46,14 @@ export interface MockBatchGas {
 }
 
 export async function mockBatchGas(signer: Signer & { address: string }, p: DerivedParams): Promise<MockBatchGas> {
-  const d = await deployRollup({ signer, verifierArtifact: "MockVerifier", verifyingKeyHash: MOCK_VERIFIER_KEY_HASH, params: p, sequencer: signer.address });
+  const d = await deployRollup({
+    signer,
+    verifierArtifact: "MockVerifier",
+    verifyingKeyHash: MOCK_VERIFIER_KEY_HASH,
+    fallback: { verifierArtifact: "MockVerifier", verifyingKeyHash: MOCK_VERIFIER_KEY_HASH, params: fallbackOf(p) },
+    params: p,
+    sequencer: signer.address,
+  });
   const batch = async (n: number) => {
     const tx = worstCaseTxData(p, n); // an exit would add a credit
     const fee = Uint8Array.from({ length: p.feeSlots * p.idxBytes }, () => 1);

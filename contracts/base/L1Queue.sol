@@ -177,14 +177,14 @@ abstract contract L1Queue is RollupStorage {
     // ---------------------------------------------------------------------------------------
     // Consumption by batches
 
-    /// @dev Rejects a batch that consumes more than min(pending, l1Slots) operations, or fewer
-    ///      while the first operation it leaves out is l1Grace seconds old or older (O(1): the
-    ///      first operation left out is the oldest one skipped). Returns l1HashEnd, the queue hash
-    ///      after the operations the batch consumes.
-    function _checkL1Count(uint8 l1Count) internal view returns (uint256 l1HashEnd) {
+    /// @dev Rejects a batch that consumes more than min(pending, slots) operations (slots: the L1
+    ///      slots of the instance that proves it), or fewer while the first operation it leaves out
+    ///      is l1Grace seconds old or older (O(1): the first operation left out is the oldest one
+    ///      skipped). Returns l1HashEnd, the queue hash after the operations the batch consumes.
+    function _checkL1Count(uint8 l1Count, uint256 slots) internal view returns (uint256 l1HashEnd) {
         uint256 processed = l1Processed;
         uint256 pending = l1OpCount - processed;
-        uint256 maxL1 = pending < l1Slots ? pending : l1Slots;
+        uint256 maxL1 = pending < slots ? pending : slots;
         if (l1Count > maxL1) revert TooManyL1Ops(l1Count, maxL1);
         if (l1Count < maxL1) {
             uint256 skipped = processed + l1Count;

@@ -10,8 +10,8 @@ import {PublicInputs} from "../libraries/PublicInputs.sol";
 ///         declaration, so the storage layout is fixed in one place whatever the inheritance
 ///         order: slot 0 stateRoot; slot 1 sequencer ‖ batchNumber ‖ l1Processed (read and written
 ///         by every batch); slot 2 l1OpCount ‖ accountCount ‖ tokenCount ‖ escapeMode ‖
-///         lastBatchAt (read and written by every L1 operation, read by every batch, which writes
-///         lastBatchAt); then the mappings l1Ops, l1ChainHash, accounts, tokenAddress,
+///         lastBatchAt ‖ lastSequencerBatchAt (read and written by every L1 operation, read by
+///         every batch, which writes lastBatchAt, and the sequencer's lastSequencerBatchAt); then the mappings l1Ops, l1ChainHash, accounts, tokenAddress,
 ///         tokenMinDeposit, tokenIdOf, claimable, escapeWithdrawn (slots 3 to 10). The immutable
 ///         parameters live with the code that uses them (they are code, not storage).
 abstract contract RollupStorage is IRollup {
@@ -36,7 +36,8 @@ abstract contract RollupStorage is IRollup {
     uint32 public batchNumber;
     /// @inheritdoc IRollup
     uint64 public l1Processed;
-    // One slot, read and written by every L1 operation, read by every batch (which writes lastBatchAt).
+    // One slot, read and written by every L1 operation, read by every batch (which writes lastBatchAt
+    // and, the sequencer's, lastSequencerBatchAt).
     /// @inheritdoc IRollup
     uint64 public l1OpCount;
     /// @inheritdoc IRollup
@@ -47,6 +48,8 @@ abstract contract RollupStorage is IRollup {
     bool public escapeMode;
     /// @inheritdoc IRollup
     uint56 public lastBatchAt;
+    /// @inheritdoc IRollup
+    uint56 public lastSequencerBatchAt;
 
     /// @inheritdoc IRollup
     mapping(uint256 => L1Op) public l1Ops;

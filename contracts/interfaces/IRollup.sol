@@ -39,12 +39,21 @@ interface IRollup {
         uint16 batchSize;
         uint8 l1Slots;
         uint8 feeSlots;
+        /// the fallback instance (same depth): its transaction, L1-operation and fee slots
+        uint16 fallbackBatchSize;
+        uint8 fallbackL1Slots;
+        uint8 fallbackFeeSlots;
         uint256 escapeDelay;
         uint256 inactivityDelay;
         uint256 l1Grace;
         uint256 l1OpFee;
         uint256 minDeposit;
         bytes32 verifyingKeyHash;
+        /// the fallback verifier's key hash, as verifyingKeyHash for the main one
+        bytes32 fallbackVerifyingKeyHash;
+        /// seconds of sequencer silence, or of an L1 operation's wait, after which anyone may
+        /// submit fallback batches (1 ..< escapeDelay)
+        uint256 fallbackDelay;
     }
 
     /// @notice One batch of submitBatches: the arguments of submitBatch but the proof.
@@ -76,6 +85,9 @@ interface IRollup {
         uint256 l1Count,
         uint256 txCount
     );
+    /// @notice Batch `batchNumber` (its BatchSubmitted event just before) was a fallback batch,
+    ///         submitted by `submitter` with a proof of the fallback instance.
+    event FallbackBatchSubmitted(uint256 indexed batchNumber, address indexed submitter);
     /// @notice The sequencer role moved from `previous` to `current`.
     event SequencerChanged(address indexed previous, address indexed current);
     /// @notice ERC-20 `token` was registered as `tokenId`; deposits of it are at least `minDeposit`.
@@ -111,15 +123,18 @@ interface IRollup {
 
     /// @notice The caller is not the sequencer (submitBatch, submitBatches, setSequencer).
     error NotSequencer();
+    /// @notice A fallback batch before fallbackOpenAfter() (max uint: the fallback is not open).
+    error FallbackNotOpen(uint256 openAfter);
     /// @notice The caller is not the admin (registerToken).
     error NotAdmin();
     /// @notice An address that must be set is zero.
     error ZeroAddress();
     /// @notice An address that must hold a contract holds no code.
     error NotContract(address account);
-    /// @notice Parameters out of range (1 <= depth <= 16; batchSize, l1Slots, feeSlots >= 1;
-    ///         1 <= escapeDelay < 2^64; 1 <= inactivityDelay <= escapeDelay; l1Grace < escapeDelay;
-    ///         l1OpFee < 2^128; 1 <= minDeposit < 2^128).
+    /// @notice Parameters out of range (1 <= depth <= 16; batchSize, l1Slots, feeSlots >= 1, and
+    ///         the fallback's too; 1 <= escapeDelay < 2^64; 1 <= inactivityDelay <= escapeDelay;
+    ///         l1Grace < escapeDelay; 1 <= fallbackDelay < escapeDelay; l1OpFee < 2^128;
+    ///         1 <= minDeposit < 2^128).
     error InvalidParameters();
     /// @notice The verifier's verifyingKeyHash() is not the one the deployer named (`actual` 0 if
     ///         the verifier has no such function): a verifier for another key.
@@ -237,6 +252,22 @@ interface IRollup {
     function txsPerCoefficient() external view returns (uint256);
     /// @notice Data coefficients of a batch: 5 + L + ceil(N / txsPerCoefficient).
     function coefficientCount() external view returns (uint256);
+    /// @notice The verifier of the fallback instance (same tree and protocol, few slots: cheap to
+    ///         prove), for submitFallbackBatch.
+    function fallbackVerifier() external view returns (IVerifier);
+    /// @notice keccak256 of the fallback verifier's key constants, checked at deployment.
+    function fallbackVerifyingKeyHash() external view returns (bytes32);
+    /// @notice The fallback instance's transaction slots (`N`).
+    function fallbackBatchSize() external view returns (uint16);
+    /// @notice The fallback instance's L1-operation slots (`L`).
+    function fallbackL1Slots() external view returns (uint8);
+    /// @notice The fallback instance's fee slots (`F`).
+    function fallbackFeeSlots() external view returns (uint8);
+    /// @notice Data coefficients of a fallback batch: 5 + L + ceil(N / txsPerCoefficient) of the
+    ///         fallback instance.
+    function fallbackCoefficientCount() external view returns (uint256);
+    /// @notice Seconds after which anyone may submit fallback batches: see fallbackOpenAfter.
+    function fallbackDelay() external view returns (uint256);
     /// @notice Seconds the oldest unprocessed L1 operation must have waited before anyone may
     ///         activate escape mode (one condition of two: see escapeAllowedAfter).
     function escapeDelay() external view returns (uint256);
@@ -278,6 +309,9 @@ interface IRollup {
     function escapeMode() external view returns (bool);
     /// @notice block.timestamp of the last accepted batch (0 before the first).
     function lastBatchAt() external view returns (uint56);
+    /// @notice block.timestamp of the last batch the sequencer submitted through submitBatch or
+    ///         submitBatches (the deployment's before the first).
+    function lastSequencerBatchAt() external view returns (uint56);
     /// @notice Queued L1 operations by 0-based queue index (the fields of L1Op).
     function l1Ops(
         uint256 queueIndex
@@ -409,6 +443,39 @@ interface IRollup {
     /// @param batches at least one batch, in the order they apply; each as in submitBatch.
     /// @param proofs proofs[i] is the proof of batches[i], as in submitBatch.
     function submitBatches(BatchData[] calldata batches, uint256[8][] calldata proofs) external;
+
+    /// @notice When anyone may submit fallback batches: fallbackDelay after the earlier of the
+    ///         sequencer's last batch (lastSequencerBatchAt) and the oldest unprocessed L1
+    ///         operation's queuedAt. So the fallback opens when the sequencer has been silent for
+    ///         fallbackDelay, or an L1 operation has waited that long (a sequencer that posts
+    ///         batches consumes the queue at full capacity, so only one that stops lets an
+    ///         operation wait). Fallback batches do not close it; the sequencer's next batch does.
+    function fallbackOpenAfter() external view returns (uint256);
+
+    /// @notice submitBatch for anyone, with a proof of the fallback instance (verified by
+    ///         fallbackVerifier; its slots bound l1Count, feeIdx and txData), once
+    ///         block.timestamp >= fallbackOpenAfter(). The same checks, state changes, credits and
+    ///         events as submitBatch (the consumed L1 operations' fees go to msg.sender), then
+    ///         FallbackBatchSubmitted.
+    function submitFallbackBatch(
+        uint256 newRoot,
+        uint8 l1Count,
+        bytes calldata l1Results,
+        bytes calldata feeIdx,
+        bytes calldata txData,
+        uint256 commitment,
+        uint256[8] calldata proof
+    ) external;
+
+    /// @notice publicInputs for a fallback batch (the fallback instance's slots and coefficients).
+    function fallbackPublicInputs(
+        uint256 newRoot,
+        uint8 l1Count,
+        bytes calldata l1Results,
+        bytes calldata feeIdx,
+        bytes calldata txData,
+        uint256 commitment
+    ) external view returns (uint256[2] memory signals);
 
     /// @notice Hands the sequencer role to `newSequencer`; only the current sequencer may.
     function setSequencer(address newSequencer) external;

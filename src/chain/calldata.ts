@@ -12,6 +12,8 @@ export interface BatchCall {
   data: BatchData;
   /** [a0, a1, b00, b01, b10, b11, c0, c1] as submitted (src/proving/proof.ts). */
   proof: SolidityProof;
+  /** Posted by submitFallbackBatch: a batch of the rollup's fallback instance, its proof for the fallback verifier. */
+  fallback?: boolean;
 }
 
 /** The arguments of submitBatch (with the proof after them) and of publicInputs: newRoot, l1Count, l1Results, feeIdx, txData, commitment. */
@@ -43,7 +45,7 @@ function proofOf(words: readonly bigint[]): SolidityProof {
   return [...words] as SolidityProof;
 }
 
-/** Calldata that is not a submitBatch or submitBatches call (another call into the rollup, or none). */
+/** Calldata that is not a submitBatch, submitBatches or submitFallbackBatch call (another call into the rollup, or none). */
 export class NotABatchCall extends Error {}
 
 /**
@@ -54,9 +56,11 @@ export class NotABatchCall extends Error {}
 export function decodeBatchCall(rollupInterface: Interface, data: string): BatchCall[] {
   const call = rollupInterface.parseTransaction({ data });
   if (call?.name === "submitBatch") return [{ data: batchDataOf(call.args as unknown as DecodedStruct), proof: proofOf(call.args.proof as bigint[]) }];
+  if (call?.name === "submitFallbackBatch")
+    return [{ data: batchDataOf(call.args as unknown as DecodedStruct), proof: proofOf(call.args.proof as bigint[]), fallback: true }];
   if (call?.name === "submitBatches") {
     const proofs = call.args.proofs as bigint[][];
     return (call.args.batches as DecodedStruct[]).map((b, i) => ({ data: batchDataOf(b), proof: proofOf(proofs[i] ?? []) }));
   }
-  throw new NotABatchCall(`not a submitBatch or submitBatches call (${call ? call.name : data.slice(0, 10)})`);
+  throw new NotABatchCall(`not a submitBatch, submitBatches or submitFallbackBatch call (${call ? call.name : data.slice(0, 10)})`);
 }

@@ -45,10 +45,22 @@ export const DEFAULT_L1_OP_FEE = 10n ** 15n;
 /** Smallest ETH deposit, wei (0.001 ETH). */
 export const DEFAULT_MIN_DEPOSIT = 10n ** 15n;
 /**
- * Local development chains (`zkr devnet`, the CLI tests): an hour's delays, 5 minutes' grace, a
- * fee of 0.0001 ETH and a minimum deposit of 0.000001 ETH.
+ * Fallback delay: six hours of sequencer silence (or of an L1 operation's wait) and anyone may
+ * submit batches proven with the fallback instance (Rollup.sol fallbackOpenAfter).
  */
-export const DEV_POLICY: RollupPolicy = { escapeDelay: 3600n, inactivityDelay: 3600n, l1Grace: 300n, l1OpFee: 10n ** 14n, minDeposit: 10n ** 12n };
+export const DEFAULT_FALLBACK_DELAY = 6n * 3600n;
+/**
+ * Local development chains (`zkr devnet`, the CLI tests): an hour's delays, 5 minutes' grace, the
+ * fallback after 15 minutes, a fee of 0.0001 ETH and a minimum deposit of 0.000001 ETH.
+ */
+export const DEV_POLICY: RollupPolicy = {
+  escapeDelay: 3600n,
+  inactivityDelay: 3600n,
+  l1Grace: 300n,
+  fallbackDelay: 900n,
+  l1OpFee: 10n ** 14n,
+  minDeposit: 10n ** 12n,
+};
 
 /** The circomlibjs Poseidon contract over `n` inputs (bytecode generated, not Solidity). */
 export function poseidonContractAt(address: string, n: PoseidonArity, runner: ContractRunner | null): Contract {
@@ -79,6 +91,11 @@ export interface RollupPolicy {
   inactivityDelay: bigint;
   /** Seconds: a batch may leave out only L1 operations younger than this (< escapeDelay). */
   l1Grace: bigint;
+  /**
+   * Seconds of sequencer silence, or of an L1 operation's wait, after which anyone may submit
+   * fallback batches (1 ..< escapeDelay).
+   */
+  fallbackDelay: bigint;
   /** Wei every L1 operation pays (< 2^128). */
   l1OpFee: bigint;
   /** Smallest ETH deposit in wei (1 ..< 2^128). */
@@ -87,8 +104,9 @@ export interface RollupPolicy {
 
 /**
  * The policy with production defaults for what is not given; the inactivity delay defaults to
- * min(a day, escapeDelay) and the grace to min(an hour, escapeDelay / 2). Throws on values the
- * contract would refuse, naming them.
+ * min(a day, escapeDelay), the grace to min(an hour, escapeDelay / 2) and the fallback delay to
+ * min(six hours, escapeDelay / 4) (at least 1). Throws on values the contract would refuse,
+ * naming them.
  */
 export function rollupPolicy(p: Partial<RollupPolicy> = {}): RollupPolicy {
   const escapeDelay = p.escapeDelay ?? DEFAULT_ESCAPE_DELAY;
@@ -97,6 +115,7 @@ export function rollupPolicy(p: Partial<RollupPolicy> = {}): RollupPolicy {
     escapeDelay,
     inactivityDelay: p.inactivityDelay ?? min(DEFAULT_INACTIVITY_DELAY, escapeDelay),
     l1Grace: p.l1Grace ?? min(DEFAULT_L1_GRACE, escapeDelay / 2n),
+    fallbackDelay: p.fallbackDelay ?? (min(DEFAULT_FALLBACK_DELAY, escapeDelay / 4n) || 1n),
     l1OpFee: p.l1OpFee ?? DEFAULT_L1_OP_FEE,
     minDeposit: p.minDeposit ?? DEFAULT_MIN_DEPOSIT,
   };
@@ -106,6 +125,8 @@ export function rollupPolicy(p: Partial<RollupPolicy> = {}): RollupPolicy {
   }
   if (policy.l1Grace < 0n || policy.l1Grace >= escapeDelay)
     throw new Error(`L1 grace must be 0 ..< the escape delay (${escapeDelay}) seconds, got ${policy.l1Grace}`);
+  if (policy.fallbackDelay <= 0n || policy.fallbackDelay >= escapeDelay)
+    throw new Error(`fallback delay must be 1 ..< the escape delay (${escapeDelay}) seconds, got ${policy.fallbackDelay}`);
   if (policy.l1OpFee < 0n || policy.l1OpFee >= 1n << 128n) throw new Error(`L1-operation fee must be 0 ..< 2^128 wei, got ${policy.l1OpFee}`);
   if (policy.minDeposit <= 0n || policy.minDeposit >= 1n << 128n) throw new Error(`minimum deposit must be 1 ..< 2^128 wei, got ${policy.minDeposit}`);
   return policy;
@@ -130,8 +151,20 @@ export interface DeployRollupOptions extends Partial<RollupPolicy> {
   poseidon?: PoseidonAddresses;
   /** The circuit instance the verifier was generated for. */
   params: DerivedParams;
+  /**
+   * The fallback verifier (Rollup.sol submitFallbackBatch): its artifact or address and key hash as
+   * for the main one, and its instance, of the same depth (src/proving/instances.ts fallbackOf).
+   */
+  fallback: FallbackVerifier;
   /** Address allowed to submit batches. */
   sequencer: string;
+}
+
+export interface FallbackVerifier {
+  verifierArtifact?: string;
+  verifierAddress?: string;
+  verifyingKeyHash: string;
+  params: DerivedParams;
 }
 
 export interface RollupDeployment {
@@ -140,6 +173,8 @@ export interface RollupDeployment {
   verifierAddress: string;
   /** The verifying key hash the Rollup stores. */
   verifyingKeyHash: string;
+  fallbackVerifierAddress: string;
+  fallbackVerifyingKeyHash: string;
   /** The policy the Rollup was deployed with. */
   policy: RollupPolicy;
   poseidon: PoseidonAddresses;
@@ -148,6 +183,8 @@ export interface RollupDeployment {
   blockNumber: number;
   /** Receipt of the verifier deployment, absent when an existing verifier was used. */
   verifierReceipt?: TransactionReceipt;
+  /** Receipt of the fallback verifier's deployment, likewise. */
+  fallbackVerifierReceipt?: TransactionReceipt;
   /** Receipts of the Poseidon deployments, absent when existing ones were used. */
   poseidonReceipts?: TransactionReceipt[];
   rollupReceipt: TransactionReceipt;
@@ -213,6 +250,26 @@ export async function deployPoseidonContracts(signer: Signer, nonce?: number): P
   };
 }
 
+type VerifierOption = Pick<FallbackVerifier, "verifierArtifact" | "verifierAddress" | "verifyingKeyHash">;
+
+function checkVerifierOption(v: Partial<VerifierOption>, what: string): void {
+  if ((v.verifierArtifact === undefined) === (v.verifierAddress === undefined)) {
+    throw new Error(`give exactly one of the ${what}verifier's artifact and address`);
+  }
+  if (!/^0x[0-9a-fA-F]{64}$/.test(v.verifyingKeyHash ?? "")) throw new Error(`the ${what}verifyingKeyHash must be 32 bytes of hex, got ${v.verifyingKeyHash}`);
+}
+
+/** Deploys the verifier of `v.verifierArtifact` with `nonce` (then a receipt), or checks the code at `v.verifierAddress`. */
+async function deployVerifier(v: VerifierOption, signer: Signer, nonce: number, what: string): Promise<{ address: string; receipt?: TransactionReceipt }> {
+  if (v.verifierArtifact !== undefined) {
+    const { abi, bytecode, contractName } = readArtifact(v.verifierArtifact);
+    return deployCode(contractName, abi, bytecode, signer, [], nonce);
+  }
+  const address = getAddress(v.verifierAddress!);
+  await checkHasCode(signer.provider!, address, what);
+  return { address };
+}
+
 /**
  * Deploys the Poseidon contracts and the verifier (unless addresses are given) and a Rollup for
  * `params`, from the artifacts `npx hardhat build` wrote. Works with any ethers v6 signer:
@@ -220,17 +277,17 @@ export async function deployPoseidonContracts(signer: Signer, nonce?: number): P
  * provider's request cache cannot make a deployment reuse the previous one's nonce.
  */
 export async function deployRollup(opts: DeployRollupOptions): Promise<RollupDeployment> {
-  const { signer, params } = opts;
-  if ((opts.verifierArtifact === undefined) === (opts.verifierAddress === undefined)) {
-    throw new Error("give exactly one of verifierArtifact and verifierAddress");
-  }
-  if (!/^0x[0-9a-fA-F]{64}$/.test(opts.verifyingKeyHash ?? "")) throw new Error(`verifyingKeyHash must be 32 bytes of hex, got ${opts.verifyingKeyHash}`);
+  const { signer, params, fallback } = opts;
+  checkVerifierOption(opts, "");
+  if (!fallback) throw new Error("a rollup needs its fallback verifier (the fallback option: Rollup.sol submitFallbackBatch)");
+  checkVerifierOption(fallback, "fallback ");
+  if (fallback.params.depth !== params.depth)
+    throw new Error(`the fallback instance ${fallback.params.name} has depth ${fallback.params.depth}, the rollup's ${params.name} ${params.depth}`);
   const policy = rollupPolicy(opts);
   const sequencer = getAddress(opts.sequencer);
   const provider = signer.provider;
   if (!provider) throw new Error("the signer must be connected to a provider");
   const rollupArtifact = readArtifact("Rollup");
-  const verifierArtifact = opts.verifierArtifact !== undefined ? readArtifact(opts.verifierArtifact) : undefined;
 
   let nonce = await signer.getNonce("pending");
   let poseidon: PoseidonAddresses;
@@ -247,17 +304,11 @@ export async function deployRollup(opts: DeployRollupOptions): Promise<RollupDep
     nonce += poseidonReceipts.length; // one transaction per receipt
   }
 
-  let verifierAddress: string;
-  let verifierReceipt: TransactionReceipt | undefined;
-  if (verifierArtifact) {
-    const { abi, bytecode, contractName } = verifierArtifact;
-    const deployed = await deployCode(contractName, abi, bytecode, signer, [], nonce++);
-    verifierAddress = deployed.address;
-    verifierReceipt = deployed.receipt;
-  } else {
-    verifierAddress = getAddress(opts.verifierAddress!);
-    await checkHasCode(provider, verifierAddress, "verifier");
-  }
+  const main = await deployVerifier(opts, signer, nonce, "verifier");
+  if (main.receipt) nonce++;
+  const fb = await deployVerifier(fallback, signer, nonce, "fallback verifier");
+  if (fb.receipt) nonce++;
+  const verifierAddress = main.address;
 
   const { address: rollupAddress, receipt: rollupReceipt } = await deployCode(
     "Rollup",
@@ -266,6 +317,7 @@ export async function deployRollup(opts: DeployRollupOptions): Promise<RollupDep
     signer,
     [
       verifierAddress,
+      fb.address,
       poseidon[3],
       poseidon[4],
       poseidon[5],
@@ -278,6 +330,10 @@ export async function deployRollup(opts: DeployRollupOptions): Promise<RollupDep
         feeSlots: params.feeSlots,
         ...policy,
         verifyingKeyHash: opts.verifyingKeyHash,
+        fallbackBatchSize: fallback.params.batchSize,
+        fallbackL1Slots: fallback.params.l1Slots,
+        fallbackFeeSlots: fallback.params.feeSlots,
+        fallbackVerifyingKeyHash: fallback.verifyingKeyHash,
       },
     ],
     nonce,
@@ -288,11 +344,14 @@ export async function deployRollup(opts: DeployRollupOptions): Promise<RollupDep
     rollupAddress,
     verifierAddress,
     verifyingKeyHash: opts.verifyingKeyHash.toLowerCase(),
+    fallbackVerifierAddress: fb.address,
+    fallbackVerifyingKeyHash: fallback.verifyingKeyHash.toLowerCase(),
     policy,
     poseidon,
     chainId: (await provider.getNetwork()).chainId,
     blockNumber: rollupReceipt.blockNumber,
-    verifierReceipt,
+    verifierReceipt: main.receipt,
+    fallbackVerifierReceipt: fb.receipt,
     poseidonReceipts,
     rollupReceipt,
   };

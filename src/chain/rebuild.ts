@@ -14,6 +14,7 @@ import type { DerivedParams } from "../model/params.js";
 import { batchCoefficients, dataCommitment, signalsOf } from "../model/publicInputs.js";
 import { L2State } from "../model/state.js";
 import { type SolidityProof, unpackGroth16Proof } from "../proving/proof.js";
+import { fallbackOf } from "../proving/instances.js";
 import { verifyingKeyHash } from "../proving/vkey.js";
 
 /** A batch as posted on L1: its BatchSubmitted event (number, old root, block) and its data and proof from the call. */
@@ -28,6 +29,8 @@ export interface PostedBatch {
   data: BatchData;
   /** [a0, a1, b00, b01, b10, b11, c0, c1] as submitted. */
   proof: SolidityProof;
+  /** Posted by submitFallbackBatch: the data and proof are of the rollup's fallback instance. */
+  fallback?: boolean;
 }
 
 /** One frame of a geth-style `callTracer` trace (debug_traceTransaction). */
@@ -188,8 +191,9 @@ export async function rebuildFromL1(
   const [ops, batches] = await Promise.all([readL1Ops(rollup, fromBlock, logs), readBatches(rollup, fromBlock, logs)]);
   const state = new L2State(crypto, params);
   for (const b of batches) {
-    applyBatchData(state, b, ops.slice(Number(b.l1From), Number(b.l1From) + b.data.l1Count));
-    log(`batch ${b.number}: ${b.data.l1Count} L1 ops, ${txCount(b.data, params)} txs, root ✓`);
+    const p = b.fallback ? fallbackOf(params) : params;
+    applyBatchData(state, b, ops.slice(Number(b.l1From), Number(b.l1From) + b.data.l1Count), undefined, p);
+    log(`${b.fallback ? "fallback " : ""}batch ${b.number}: ${b.data.l1Count} L1 ops, ${txCount(b.data, p)} txs, root ✓`);
   }
   // Operations queued but not yet consumed are not part of the state.
   const onChainRoot = await rollup.stateRoot();
@@ -206,7 +210,7 @@ export interface BatchVerification {
   proofValid: boolean;
   /** The root after this batch equals the root the contract holds now or the next batch starts from. */
   rootConsistent: boolean;
-  /** The rollup's verifyingKeyHash: its verifier checks proofs against this key. */
+  /** The rollup's verifyingKeyHash (its fallbackVerifyingKeyHash for a fallback batch): its verifier checks proofs against this key. */
   onChainKeyHash: string;
   /** The verification key used here has the rollup's verifyingKeyHash (else proofValid says nothing about L1). */
   keyHashMatches: boolean;
@@ -225,24 +229,34 @@ export async function verifyBatchFromL1(
   number: bigint,
   vkeyFile: string,
   logs: LogQueryOptions = {},
+  fallbackVkeyFile?: string,
 ): Promise<BatchVerification> {
   const batches = await readBatches(rollup, fromBlock, logs);
   const batch = batches[Number(number) - 1];
   if (!batch || batch.number !== number) throw new Error(`no batch ${number} on L1 (there are ${batches.length})`);
-  return verifyPostedBatch(params, rollup, batch, batches[Number(number)], vkeyFile);
+  return verifyPostedBatch(params, rollup, batch, batches[Number(number)], vkeyFile, fallbackVkeyFile);
 }
 
 /**
  * verifyBatchFromL1's checks of one posted batch (as readBatches returns it); `next` is the batch
- * after it, if there is one (its old root must be this batch's new root).
+ * after it, if there is one (its old root must be this batch's new root). A fallback batch is
+ * checked as a batch of the fallback instance, with `fallbackVkeyFile` (its setup's key; an error
+ * saying so if it is not given) against the rollup's fallbackVerifyingKeyHash.
  */
 export async function verifyPostedBatch(
-  params: DerivedParams,
+  rollupParams: DerivedParams,
   rollup: RollupContract,
   batch: PostedBatch,
   next: PostedBatch | undefined,
-  vkeyFile: string,
+  mainVkeyFile: string,
+  fallbackVkeyFile?: string,
 ): Promise<BatchVerification> {
+  const params = batch.fallback ? fallbackOf(rollupParams) : rollupParams;
+  const vkeyFile = batch.fallback ? fallbackVkeyFile : mainVkeyFile;
+  if (vkeyFile === undefined)
+    throw new Error(
+      `batch ${batch.number} is a fallback batch: its proof is checked with the verification key of the fallback setup (${params.name}), which was not given`,
+    );
   const provider = rollup.runner!.provider as Provider;
   const chainId = (await provider.getNetwork()).chainId;
   const l1HashEnd = await rollup.l1ChainHash(batch.l1From + BigInt(batch.data.l1Count));
@@ -253,6 +267,6 @@ export async function verifyPostedBatch(
   const vkey = JSON.parse(readFileSync(vkeyFile, "utf8"));
   const proofValid = await groth16.verify(vkey, publicSignals.map(String), proof);
   const rootConsistent = next ? next.oldRoot === batch.data.newRoot : (await rollup.stateRoot()) === batch.data.newRoot;
-  const onChainKeyHash = (await rollup.verifyingKeyHash()).toLowerCase();
+  const onChainKeyHash = (await (batch.fallback ? rollup.fallbackVerifyingKeyHash() : rollup.verifyingKeyHash())).toLowerCase();
   return { batch, publicSignals, commitmentValid, proofValid, rootConsistent, onChainKeyHash, keyHashMatches: onChainKeyHash === verifyingKeyHash(vkey) };
 }

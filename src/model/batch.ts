@@ -6,6 +6,7 @@ import type { L2State, LeafWitness, RootRef, SignatureResult } from "./state.js"
 import { runTreePlan, type TreePlan, type TreePlanResult } from "./treePlan.js";
 import { emptyWitness, TxRejectedError } from "./state.js";
 import { packedAmounts, type Domain, type SignedTransfer, type Transfer } from "./tx.js";
+import type { DerivedParams } from "./params.js";
 
 /** Signature inputs of a padding slot: all zero, like every other input of the slot. */
 export const PADDING_SIGNATURE = { R8x: 0n, R8y: 0n, S: 0n };
@@ -21,6 +22,11 @@ export interface BatchContext {
    * while the sender still has the key it was checked against (L2State.validateTransfer).
    */
   signatureOf?: (tx: SignedTransfer) => SignatureResult | undefined;
+  /**
+   * The instance the batch is proven with, when it is not the state's: the rollup's fallback
+   * instance (src/proving/instances.ts fallbackOf), of the same depth, for a fallback batch.
+   */
+  params?: DerivedParams;
 }
 
 /** What goes into a batch: the next queued L1 operations (in queue order), then L2 transactions. */
@@ -288,7 +294,8 @@ export interface PreparedBatch {
  * before; nothing may change the state (a read is fine). On a throw the state is as before.
  */
 export function prepareBatch(state: L2State, contents: BatchContents, ctx: BatchContext): PreparedBatch {
-  const p = state.params;
+  const p = ctx.params ?? state.params;
+  if (p.depth !== state.params.depth) throw new Error(`a batch of ${p.name} (depth ${p.depth}) on a state of depth ${state.params.depth}`);
   const candidates = contents.txs;
   const l1Ops = contents.l1Ops ?? [];
   if (l1Ops.length > p.l1Slots) throw new Error(`at most ${p.l1Slots} L1 operations per batch, got ${l1Ops.length}`);
@@ -413,7 +420,7 @@ export function prepareBatch(state: L2State, contents: BatchContents, ctx: Batch
  * state changes buildBatch made, from the posted data alone (no signatures or nonces: the proof
  * established them). Throws, naming batch `number`, unless the data decodes for the instance, it
  * starts from the state's root, every L1 result is the one posted and it ends at its posted root.
- * `onTx` sees each transfer with the nonce it used (the sender's nonce before it). Used to
+ * `onTx` sees each transfer with the nonce it used (the sender's nonce before it); `params`: the instance it was posted for (the fallback's for a fallback batch). Used to
  * rebuild the state from L1 and to follow batches another submitter posted.
  */
 export function applyBatchData(
@@ -421,12 +428,15 @@ export function applyBatchData(
   b: { number: bigint | number; oldRoot: bigint; data: BatchData },
   ops: readonly QueuedL1Op[],
   onTx?: (t: Transfer) => void,
+  params: DerivedParams = state.params,
 ): void {
   const name = `batch ${b.number}`;
   if (b.oldRoot !== state.root) throw new Error(`${name} starts from root ${b.oldRoot}, rebuilt state has ${state.root}`);
+  if (params.depth !== state.params.depth)
+    throw new Error(`${name}: posted for ${params.name} (depth ${params.depth}), the state has depth ${state.params.depth}`);
   let posted: DecodedBatchData;
   try {
-    posted = decodeBatchData(b.data, state.params);
+    posted = decodeBatchData(b.data, params);
   } catch (e) {
     throw new Error(`${name}: ${(e as Error).message}`, { cause: e });
   }

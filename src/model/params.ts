@@ -20,6 +20,12 @@ export interface CircuitParams {
    * src/proving/linked.ts); absent or false for the monolithic Batch.
    */
   linked?: boolean;
+  /**
+   * The instance of the rollup's fallback verifier (src/proving/instances.ts fallbackOf): the same
+   * tree (depth) with few slots, cheap to prove, that anyone may submit batches with once the
+   * sequencer is silent (Rollup.sol submitFallbackBatch). Absent: the instance is its own fallback.
+   */
+  fallback?: string;
 }
 
 export interface DerivedParams extends CircuitParams {
@@ -39,6 +45,8 @@ export function deriveParams(p: CircuitParams): DerivedParams {
   const idxBytes = Math.ceil((2 * p.depth) / 8);
   // l1Count ‖ feeIdx is one public-input coefficient of at most 31 bytes (src/model/publicInputs.ts).
   if (p.linked !== undefined && typeof p.linked !== "boolean") throw new Error(`linked must be true or false, got ${String(p.linked)}`);
+  if (p.fallback !== undefined && (typeof p.fallback !== "string" || p.fallback === ""))
+    throw new Error(`fallback must be an instance name, got ${String(p.fallback)}`);
   if (1 + p.feeSlots * idxBytes > 31) throw new Error(`feeSlots · idxBytes must be at most 30, got ${p.feeSlots * idxBytes}`);
   return { ...p, idxBytes, txBytes: 2 * idxBytes + 6, capacity: 1n << BigInt(2 * p.depth) };
 }

@@ -5,7 +5,8 @@ import path from "node:path";
 import { getAddress, type Signer } from "ethers";
 import { readArtifact } from "../chain/artifacts.js";
 import { deployRollup, type RollupPolicy } from "../chain/deploy.js";
-import { getInstance } from "../proving/instances.js";
+import type { DerivedParams } from "../model/params.js";
+import { fallbackOf, getInstance } from "../proving/instances.js";
 import { assertKeyAllowedForChain, describeProvenance, type SetupManifest } from "../proving/manifest.js";
 import { buildContracts, type SetupResult, setupInstance, setupProvenance, writeGeneratedVerifiers } from "../proving/setup.js";
 import { setupVerifier, verifierContractName } from "../proving/verifier.js";
@@ -27,6 +28,8 @@ export interface DeployOptions {
   sequencer?: string;
   /** A setup directory to deploy the verifier of (e.g. from `zkr ceremony finalize`); default: the development setup of the instance, from the cache or made here. */
   setupDir?: string;
+  /** Likewise for the fallback verifier (the instance's fallback, src/proving/instances.ts fallbackOf). */
+  fallbackSetupDir?: string;
   /** Accept a single-contribution phase 2 on a chain that is not a development chain (assertKeyAllowedForChain). */
   allowSingleContribution?: boolean;
   /** Development ptau of a setup made here (default: the shared or generated one, src/proving/ptau.ts devPtau). */
@@ -42,13 +45,13 @@ async function setupFromDir(dir: string, instance: string): Promise<SetupManifes
   return manifest;
 }
 
-/** Compiles the contracts if the setup wrote a new verifier or an artifact is missing or stale. */
-async function ensureContracts(setup: SetupResult, log: Log = () => {}): Promise<void> {
-  let reason = setup.verifierChanged ? "new verifier" : undefined;
+/** Compiles the contracts if a setup wrote a new verifier or an artifact is missing or stale. */
+async function ensureContracts(setups: SetupResult[], log: Log = () => {}): Promise<void> {
+  let reason = setups.some((s) => s.verifierChanged) ? "new verifier" : undefined;
   if (!reason) {
     try {
       readArtifact("Rollup");
-      readArtifact(verifierContractName(setup.manifest.label));
+      for (const s of setups) readArtifact(verifierContractName(s.manifest.label));
     } catch (e) {
       reason = (e as Error).message;
     }
@@ -69,19 +72,28 @@ export async function deploy(o: DeployOptions): Promise<Deployment> {
   const params = getInstance(o.instance);
   const deployer = getAddress(await o.signer.getAddress());
   assertKeyAllowedOnChain(deployer, o.chainId);
-  const manifest = o.setupDir
-    ? await setupFromDir(o.setupDir, params.name)
-    : (await setupInstance(params.name, { log, writeVerifier: false, devPtau: o.devPtau })).manifest;
-  // Both checks before anything is written: a refused key leaves contracts/generated/ as it was.
+  const fallbackParams = fallbackOf(params);
+  const setupOf = async (p: DerivedParams, dir: string | undefined) =>
+    dir ? await setupFromDir(dir, p.name) : (await setupInstance(p.name, { log, writeVerifier: false, devPtau: o.devPtau })).manifest;
+  // Every check before anything is written: a refused key leaves contracts/generated/ as it was. The
+  // main key first, before the fallback's setup is made or read.
+  const allowed = (m: SetupManifest) => assertKeyAllowedForChain(m, o.chainId, { allowSingleContribution: o.allowSingleContribution });
+  const manifest = await setupOf(params, o.setupDir);
   const provenance = await setupProvenance(manifest);
-  assertKeyAllowedForChain(manifest, o.chainId, { allowSingleContribution: o.allowSingleContribution });
+  allowed(manifest);
+  const fallbackManifest = await setupOf(fallbackParams, o.fallbackSetupDir);
+  const fallbackProvenance = await setupProvenance(fallbackManifest);
+  allowed(fallbackManifest);
   log(`setup ${manifest.label}-${manifest.key}: ${describeProvenance(provenance)}`);
+  log(`fallback setup ${fallbackManifest.label}-${fallbackManifest.key}: ${describeProvenance(fallbackProvenance)}`);
   const setup: SetupResult = { manifest, cached: true, ...writeGeneratedVerifiers(manifest, log) };
-  await ensureContracts(setup, log);
+  const fallbackSetup: SetupResult = { manifest: fallbackManifest, cached: true, ...writeGeneratedVerifiers(fallbackManifest, log) };
+  await ensureContracts([setup, fallbackSetup], log);
   const verifier = setupVerifier(setup.manifest);
-  log(`deploying Poseidon(3, 4, 5, 8), ${verifier.verifierArtifact} and Rollup from ${deployer}`);
+  const fallbackVerifier = setupVerifier(fallbackManifest);
+  log(`deploying Poseidon(3, 4, 5, 8), ${verifier.verifierArtifact}, ${fallbackVerifier.verifierArtifact} and Rollup from ${deployer}`);
   const sequencer = getAddress(o.sequencer ?? deployer);
-  const d = await deployRollup({ signer: o.signer, ...verifier, params, sequencer, ...o.policy });
+  const d = await deployRollup({ signer: o.signer, ...verifier, fallback: { ...fallbackVerifier, params: fallbackParams }, params, sequencer, ...o.policy });
   return {
     format: DEPLOYMENT_FORMAT,
     chainId: d.chainId.toString(),
@@ -98,8 +110,17 @@ export async function deploy(o: DeployOptions): Promise<Deployment> {
     escapeDelay: d.policy.escapeDelay.toString(),
     inactivityDelay: d.policy.inactivityDelay.toString(),
     l1Grace: d.policy.l1Grace.toString(),
+    fallbackDelay: d.policy.fallbackDelay.toString(),
     l1OpFee: d.policy.l1OpFee.toString(),
     minDeposit: d.policy.minDeposit.toString(),
+    fallback: {
+      verifier: d.fallbackVerifierAddress,
+      verifyingKeyHash: d.fallbackVerifyingKeyHash,
+      instance: fallbackParams.name,
+      setupKey: fallbackManifest.key,
+      vkeySha256: await sha256File(fallbackManifest.vkey),
+      setupProvenance: fallbackProvenance,
+    },
     deployBlock: d.blockNumber,
     deployedAt: new Date().toISOString(),
   };

@@ -5,15 +5,26 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { getAddress } from "ethers";
 import type { DerivedParams } from "../model/params.js";
-import { getInstance } from "../proving/instances.js";
+import { fallbackOf, getInstance } from "../proving/instances.js";
 import { describeProvenance, type SetupManifest, type SetupProvenance } from "../proving/manifest.js";
 import { cacheDir } from "../proving/paths.js";
 import { verifyingKeyHashOfFile } from "../proving/vkey.js";
 import { sha256File, writeFileAtomic } from "../util/fs.js";
 
 // 3: one verifier for single and aggregated proofs with its verifying key hash, and the L1-queue
-// policy (fee, minimum deposit, grace, inactivity delay).
-export const DEPLOYMENT_FORMAT = "zkr-deployment-3";
+// policy (fee, minimum deposit, grace, inactivity delay). 4: the fallback verifier and its delay.
+export const DEPLOYMENT_FORMAT = "zkr-deployment-4";
+
+/** The rollup's fallback verifier (Rollup.sol submitFallbackBatch): its instance and the setup it came from. */
+export interface DeploymentFallback {
+  verifier: string;
+  verifyingKeyHash: string;
+  /** The fallback instance (src/proving/instances.ts fallbackOf of the deployment's instance). */
+  instance: string;
+  setupKey: string;
+  vkeySha256: string;
+  setupProvenance?: SetupProvenance;
+}
 
 /** What `deploy` records: everything needed to talk to the rollup and check its proofs. */
 export interface Deployment {
@@ -42,8 +53,10 @@ export interface Deployment {
   escapeDelay: string;
   inactivityDelay: string;
   l1Grace: string;
+  fallbackDelay: string;
   l1OpFee: string;
   minDeposit: string;
+  fallback: DeploymentFallback;
   deployBlock: number;
   deployedAt: string;
 }
@@ -60,8 +73,10 @@ export function readDeployment(f: string): Deployment {
   const bad = (why: string) => new Error(`deployment file ${f} is invalid: ${why}`);
   if (d.format !== DEPLOYMENT_FORMAT) throw bad(`format is ${JSON.stringify(d.format)}, expected "${DEPLOYMENT_FORMAT}"`);
   try {
-    for (const a of [d.rollup, d.verifier, d.sequencer, d.poseidon?.[3], d.poseidon?.[4], d.poseidon?.[5], d.poseidon?.[8]]) getAddress(a ?? "");
-    getInstance(d.instance);
+    for (const a of [d.rollup, d.verifier, d.sequencer, d.poseidon?.[3], d.poseidon?.[4], d.poseidon?.[5], d.poseidon?.[8], d.fallback?.verifier])
+      getAddress(a ?? "");
+    const f = fallbackOf(getInstance(d.instance));
+    if (d.fallback.instance !== f.name) throw new Error(`fallback.instance is ${d.fallback.instance}, ${d.instance}'s fallback is ${f.name}`);
   } catch (e) {
     throw bad((e as Error).message);
   }
@@ -75,7 +90,10 @@ export function readDeployment(f: string): Deployment {
     throw bad("setupProvenance (its kind, contributions, or a verification key sha256 other than vkeySha256)");
   }
   if (!/^0x[0-9a-f]{64}$/.test(d.verifyingKeyHash ?? "")) throw bad("verifyingKeyHash");
-  for (const f of ["escapeDelay", "inactivityDelay", "l1Grace", "l1OpFee", "minDeposit"] as const) {
+  const fb = d.fallback;
+  if (!/^0x[0-9a-f]{64}$/.test(fb.verifyingKeyHash ?? "") || !/^[0-9a-f]{16}$/.test(fb.setupKey ?? "") || !/^[0-9a-f]{64}$/.test(fb.vkeySha256 ?? ""))
+    throw bad("fallback (verifyingKeyHash, setupKey, vkeySha256)");
+  for (const f of ["escapeDelay", "inactivityDelay", "l1Grace", "fallbackDelay", "l1OpFee", "minDeposit"] as const) {
     if (typeof d[f] !== "string" || !/^\d+$/.test(d[f])) throw bad(f);
   }
   return d;
@@ -97,7 +115,11 @@ export function deploymentParams(d: Deployment): DerivedParams {
 }
 
 /** Checks that `manifest` is the setup a deployment's verifier was exported from. */
-async function checkSetupMatches(d: Deployment, manifest: SetupManifest, where: string): Promise<void> {
+async function checkSetupMatches(
+  d: Pick<Deployment, "instance" | "setupKey" | "vkeySha256" | "verifyingKeyHash">,
+  manifest: SetupManifest,
+  where: string,
+): Promise<void> {
   if (
     manifest.label !== d.instance ||
     manifest.key !== d.setupKey ||
@@ -113,6 +135,16 @@ async function checkSetupMatches(d: Deployment, manifest: SetupManifest, where: 
 
 /** The setup (proving and verification key) a deployment's verifier was exported from: in `setupDir`, else in the cache. */
 export async function deploymentSetup(d: Deployment, setupDir?: string): Promise<SetupManifest> {
+  return setupOf(d, setupDir);
+}
+
+/** The setup of the deployment's fallback verifier (its d.fallback record), likewise. */
+export async function deploymentFallbackSetup(d: Deployment, setupDir?: string): Promise<SetupManifest> {
+  const f = d.fallback;
+  return setupOf({ ...d, instance: f.instance, setupKey: f.setupKey, vkeySha256: f.vkeySha256, verifyingKeyHash: f.verifyingKeyHash }, setupDir);
+}
+
+async function setupOf(d: Pick<Deployment, "instance" | "setupKey" | "vkeySha256" | "verifyingKeyHash">, setupDir?: string): Promise<SetupManifest> {
   const dir = setupDir ? path.resolve(setupDir) : path.join(cacheDir(), "setup", `${d.instance}-${d.setupKey}`);
   if (!existsSync(path.join(dir, "setup.json"))) {
     throw new Error(

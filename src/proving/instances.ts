@@ -11,9 +11,35 @@ export function instances(): Record<string, DerivedParams> {
   if (!registry) {
     const raw = JSON.parse(readFileSync(path.join(REPO_ROOT, "circuits", "instances.json"), "utf8")) as Record<string, Omit<CircuitParams, "name">>;
     registry = {};
-    for (const [name, p] of Object.entries(raw)) registry[name] = deriveParams({ name, ...p });
+    const all: Record<string, DerivedParams> = {};
+    for (const [name, p] of Object.entries(raw)) all[name] = deriveParams({ name, ...p });
+    for (const p of Object.values(all)) checkFallback(p, all);
+    registry = all;
   }
   return registry;
+}
+
+/** Largest transaction count of a fallback instance: anyone must be able to prove it on a laptop. */
+export const MAX_FALLBACK_BATCH_SIZE = 4;
+
+function checkFallback(p: DerivedParams, all: Record<string, DerivedParams>): void {
+  const f = all[p.fallback ?? p.name];
+  if (!f) throw new Error(`instance ${p.name}: its fallback instance "${p.fallback}" is not registered`);
+  if (f.depth !== p.depth) throw new Error(`instance ${p.name}: its fallback ${f.name} has depth ${f.depth}, not ${p.depth} (the same tree)`);
+  if (f.linked) throw new Error(`instance ${p.name}: its fallback ${f.name} must be a monolithic circuit`);
+  if (f.batchSize > MAX_FALLBACK_BATCH_SIZE || f.l1Slots < 1)
+    throw new Error(`instance ${p.name}: its fallback ${f.name} must have 1..${MAX_FALLBACK_BATCH_SIZE} transaction slots and at least one L1 slot`);
+}
+
+/**
+ * The fallback instance of `p` (CircuitParams.fallback, or `p` itself): what the rollup's second
+ * verifier checks, for batches anyone may submit once the sequencer is silent.
+ */
+export function fallbackOf(p: DerivedParams): DerivedParams {
+  if (p.fallback === undefined) return p;
+  const f = instances()[p.fallback];
+  if (!f) throw new Error(`instance ${p.name}: its fallback instance "${p.fallback}" is not registered`);
+  return f;
 }
 
 /** The instance registered under `name`; throws a clear error for an unknown name. */

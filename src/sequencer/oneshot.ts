@@ -10,6 +10,7 @@ import type { TransactionReceipt } from "ethers";
 import { readFileSync } from "node:fs";
 import type { Batch } from "../model/batch.js";
 import type { QueuedL1Op } from "../model/l1op.js";
+import type { DerivedParams } from "../model/params.js";
 import type { L2State } from "../model/state.js";
 import type { Domain, SignedTransfer } from "../model/tx.js";
 import type { RollupContract } from "../chain/deploy.js";
@@ -33,6 +34,12 @@ export interface OneShotContext {
   feeIdx?: bigint[];
   /** Block the rollup was deployed in: where its L1 operation events start. */
   fromBlock?: number;
+  /**
+   * The rollup's fallback instance (src/proving/instances.ts fallbackOf): batches of it, sent with
+   * submitFallbackBatch (`proofs` then proves with its setup). Absent: the rollup's own instance
+   * and submitBatch.
+   */
+  fallback?: DerivedParams;
 }
 
 export interface SubmittedBatch {
@@ -80,15 +87,16 @@ export async function submitNextBatch(ctx: OneShotContext, txs: SignedTransfer[]
   const { state, rollup } = ctx;
   const pos = await checkInSync(rollup, state.root);
   const waiting = await pendingL1Ops(ctx, pos);
-  const l1Ops = waiting.slice(0, l1OpsToConsume(waiting.length, state.params));
+  const p = ctx.fallback ?? state.params;
+  const l1Ops = waiting.slice(0, l1OpsToConsume(waiting.length, p));
   const l1HashStart = await rollup.l1ChainHash(pos.l1Processed);
   const n = Number(pos.batchNumber) + 1;
-  const { batch, cp } = assembleBatch(state, { l1Ops, txs }, { domain: ctx.domain, feeIdx: ctx.feeIdx ?? [], l1HashStart });
+  const { batch, cp } = assembleBatch(state, { l1Ops, txs }, { domain: ctx.domain, feeIdx: ctx.feeIdx ?? [], l1HashStart, params: p });
   try {
     // The queue may be shared by rollups (tests): batch n of another one can have the same data commitment, never the same public signals.
     const proof = await proveBatch(ctx.proofs, `${proofJobId(n, batch.data.commitment)}-${batch.publicSignals[1]!.toString(16).slice(0, 16)}`, batch);
     await withCurve(() => checkProof(vkeyOf(ctx.proofs), proof, batch.publicSignals, n, "the new proof"));
-    const receipt = await submitProven(rollup, n, batch, proof);
+    const receipt = await submitProven(rollup, n, batch, proof, { fallback: ctx.fallback !== undefined });
     state.commit();
     return { batch, proof, receipt };
   } catch (e) {

@@ -13,19 +13,27 @@ import type { ProofResult } from "../proving/prover.js";
 import type { Batch } from "../model/batch.js";
 
 /**
- * Sends a proven batch's submitBatch transaction without waiting for it (ethers estimates its gas
- * first: a batch L1 would reject reverts here, with the custom error in the error's data).
+ * Sends a proven batch's submitBatch transaction (submitFallbackBatch if `fallback`: a batch of
+ * the rollup's fallback instance, src/proving/instances.ts fallbackOf) without waiting for it
+ * (ethers estimates its gas first: a batch L1 would reject reverts here, with the custom error in
+ * the error's data).
  */
-export function sendBatch(rollup: RollupContract, batch: Batch, proof: ProofResult): Promise<ContractTransactionResponse> {
-  return rollup.submitBatch(...batchArgs(batch.data), packGroth16Proof(proof.proof));
+export function sendBatch(rollup: RollupContract, batch: Batch, proof: ProofResult, fallback = false): Promise<ContractTransactionResponse> {
+  const args = [...batchArgs(batch.data), packGroth16Proof(proof.proof)] as const;
+  return fallback ? rollup.submitFallbackBatch(...args) : rollup.submitBatch(...args);
 }
 
 /**
  * The public signals L1 derives for `batch` from its current state (root, queue position and hash,
  * chain): equal to the batch's own exactly when L1 is in the state the batch was built on.
  */
-export async function batchInputsOnL1(rollup: RollupContract, batch: Batch, blockTag: "latest" | "pending" = "latest"): Promise<[bigint, bigint]> {
-  const [y, z] = await rollup.publicInputs(...batchArgs(batch.data), { blockTag });
+export async function batchInputsOnL1(
+  rollup: RollupContract,
+  batch: Batch,
+  blockTag: "latest" | "pending" = "latest",
+  fallback = false,
+): Promise<[bigint, bigint]> {
+  const [y, z] = await (fallback ? rollup.fallbackPublicInputs : rollup.publicInputs)(...batchArgs(batch.data), { blockTag });
   return [y, z];
 }
 

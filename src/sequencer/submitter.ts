@@ -45,9 +45,10 @@ export async function inputsMatch(
   batch: Batch,
   signals: readonly bigint[],
   blockTag: "latest" | "pending" = "latest",
+  fallback = false,
 ): Promise<boolean> {
   try {
-    return samePublicSignals((await batchInputsOnL1(rollup, batch, blockTag)).map(String), signals);
+    return samePublicSignals((await batchInputsOnL1(rollup, batch, blockTag, fallback)).map(String), signals);
   } catch (e) {
     if (revertName(e, rollup.interface) === undefined) throw e;
     return false;
@@ -79,19 +80,20 @@ export async function submitProven(
   n: number,
   batch: Batch,
   proof: ProofResult,
-  opts: { timeoutMs?: number; onSent?: (txHash: string) => void } = {},
+  opts: { timeoutMs?: number; onSent?: (txHash: string) => void; fallback?: boolean } = {},
 ): Promise<TransactionReceipt> {
+  const fallback = opts.fallback ?? false;
   try {
-    return await sendAndWait(() => sendBatch(rollup, batch, proof), rollup.interface, {
-      what: `submitting batch ${n}`,
+    return await sendAndWait(() => sendBatch(rollup, batch, proof, fallback), rollup.interface, {
+      what: `submitting ${fallback ? "fallback " : ""}batch ${n}`,
       timeoutMs: opts.timeoutMs,
       onSent: (tx) => opts.onSent?.(tx.hash),
     });
   } catch (e) {
     if (
       revertName(e, rollup.interface) === "InvalidProof" &&
-      (await inputsMatch(rollup, batch, batch.publicSignals, "latest")) &&
-      (await inputsMatch(rollup, batch, batch.publicSignals, "pending"))
+      (await inputsMatch(rollup, batch, batch.publicSignals, "latest", fallback)) &&
+      (await inputsMatch(rollup, batch, batch.publicSignals, "pending", fallback))
     ) {
       throw new FatalError(
         "WRONG_DEPLOYMENT",
@@ -99,7 +101,7 @@ export async function submitProven(
         { cause: e },
       );
     }
-    throw classifyL1Error(e, rollup.interface, `submitting batch ${n}`);
+    throw classifyL1Error(e, rollup.interface, `submitting ${fallback ? "fallback " : ""}batch ${n}`);
   }
 }
 

@@ -55,6 +55,7 @@ describe("zkr ceremony of the test instance, deployed: the verifier's setup on r
   let setupDir: string;
   /** The development setup `zkr deploy` uses without --setup. */
   let devSetupDir: string;
+  let devFallbackSetupDir: string;
   let contributionHash: string;
   let d: Deployment;
   let env: (vars?: Record<string, string>) => NodeJS.ProcessEnv;
@@ -140,6 +141,8 @@ describe("zkr ceremony of the test instance, deployed: the verifier's setup on r
     await zkrOk(["deploy", "--out", devFile, "--escape-delay", "3600"], env({ ZKR_KEY: operatorKey }), 900_000);
     const dev = readDeployment(devFile);
     devSetupDir = path.join(cacheDir(), "setup", `${TEST_INSTANCE}-${dev.setupKey}`);
+    devFallbackSetupDir = path.join(cacheDir(), "setup", `${dev.fallback.instance}-${dev.fallback.setupKey}`);
+    expect(dev.fallback.setupProvenance).to.deep.include({ kind: "development", insecure: true });
     expect(dev.setupProvenance).to.deep.include({ kind: "development", insecure: true, beacon: null });
     expect(dev.setupProvenance!.contributions).to.have.length(1);
     const status = await zkrOk(["status", "--l1"], env({ ZKR_DEPLOYMENT: devFile }));
@@ -166,15 +169,28 @@ describe("zkr ceremony of the test instance, deployed: the verifier's setup on r
       // What `zkr setup --ptau <file> --ptau-sha256 <hex>` writes: the development setup's files with
       // its ptau declared a ceremony's (setups are cached by the ptau's sha256, so for this very
       // file zkr setup would return the development entry: hence a copy).
-      const singleDir = path.join(dir, "single-contribution-setup");
-      cpSync(devSetupDir, singleDir, { recursive: true });
-      const single = JSON.parse(readFileSync(path.join(singleDir, "setup.json"), "utf8")) as SetupManifest;
-      writeFileSync(path.join(singleDir, "setup.json"), JSON.stringify({ ...single, ptau: { ...single.ptau, kind: "ceremony" } }));
+      const singleCopy = (from: string, name: string) => {
+        const to = path.join(dir, name);
+        cpSync(from, to, { recursive: true });
+        const single = JSON.parse(readFileSync(path.join(to, "setup.json"), "utf8")) as SetupManifest;
+        writeFileSync(path.join(to, "setup.json"), JSON.stringify({ ...single, ptau: { ...single.ptau, kind: "ceremony" } }));
+        return to;
+      };
+      const singleDir = singleCopy(devSetupDir, "single-contribution-setup");
+      const singleFallbackDir = singleCopy(devFallbackSetupDir, "single-contribution-fallback-setup");
       expectOneLineError(await zkr(["deploy", "--setup", singleDir], env7), /its phase 2 is a single contribution \(zkr setup\).*--allow-single-contribution/);
+      // The fallback verifier's key is held to the same rule: the development fallback setup is refused here too.
+      expectOneLineError(
+        await zkr(["deploy", "--setup", singleDir, "--fallback-setup", devFallbackSetupDir, "--allow-single-contribution"], env7),
+        /refusing the "test_d4_b1" key on chain 7: it was made from a development ptau/,
+      );
       expect(existsSync(out), "nothing deployed").to.equal(false);
       expect(readFileSync(generated, "utf8"), "a refused deploy leaves the generated verifier alone").to.equal(before);
 
-      const forced = JSON.parse(await zkrOk(["deploy", "--setup", singleDir, "--allow-single-contribution", "--json"], env7, 600_000)) as Deployment;
+      const forced = JSON.parse(
+        await zkrOk(["deploy", "--setup", singleDir, "--fallback-setup", singleFallbackDir, "--allow-single-contribution", "--json"], env7, 600_000),
+      ) as Deployment;
+      expect(forced.fallback.setupProvenance!.ptau).to.deep.include({ kind: "ceremony" });
       expect(forced.chainId).to.equal("7");
       expect(forced.setupProvenance).to.deep.include({ kind: "development", insecure: true });
       expect(forced.setupProvenance!.ptau).to.deep.include({ kind: "ceremony", sha256: setup.ptau.sha256 });

@@ -76,7 +76,7 @@ describe("zkr CLI (bin/zkr against a hardhat node)", function () {
     expect(d.chainId).to.equal("31337");
     expect(d.rpc).to.equal(chain.url);
     expect(d.sequencer).to.equal(devAccount(0).address);
-    expect(d.format).to.equal("zkr-deployment-3");
+    expect(d.format).to.equal("zkr-deployment-4");
     // The flags, and the defaults shrunk to the short escape delay (a day and an hour otherwise).
     expect([d.escapeDelay, d.inactivityDelay, d.l1Grace, d.l1OpFee, d.minDeposit]).to.deep.equal([
       "3600",
@@ -87,6 +87,12 @@ describe("zkr CLI (bin/zkr against a hardhat node)", function () {
     ]);
     expect(d.verifyingKeyHash).to.match(/^0x[0-9a-f]{64}$/);
     expect(await provider.getCode(d.rollup)).to.not.equal("0x");
+    // The fallback verifier: the instance's fallback, its delay shrunk to a quarter of the escape delay.
+    expect([d.fallback.instance, d.fallbackDelay]).to.deep.equal(["test_d4_b1", "900"]);
+    expect(d.fallback.verifyingKeyHash)
+      .to.match(/^0x[0-9a-f]{64}$/)
+      .and.not.equal(d.verifyingKeyHash);
+    expect(await provider.getCode(d.fallback.verifier)).to.not.equal("0x");
     expectOneLineError(await zkr(["deploy"], operator), /exists.*--force/);
   });
 

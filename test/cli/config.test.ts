@@ -88,7 +88,18 @@ describe("zkr CLI configuration and amounts", () => {
     expect(() => readDeployment(f)).to.throw(/unknown circuit instance "nope"/);
     // A file of the previous format (no key hash, no L1-queue policy) is refused, naming it.
     writeFileSync(f, JSON.stringify({ ...sampleDeployment(), format: "zkr-deployment-2" }));
-    expect(() => readDeployment(f)).to.throw(/format is "zkr-deployment-2", expected "zkr-deployment-3"/);
+    expect(() => readDeployment(f)).to.throw(/format is "zkr-deployment-2", expected "zkr-deployment-4"/);
+    // One of the format before the fallback verifier likewise.
+    writeFileSync(f, JSON.stringify({ ...sampleDeployment(), format: "zkr-deployment-3" }));
+    expect(() => readDeployment(f)).to.throw(/format is "zkr-deployment-3", expected "zkr-deployment-4"/);
+    // The fallback: another instance than the deployment's fallback, or a malformed key hash, is refused.
+    writeFileSync(f, JSON.stringify({ ...sampleDeployment(), fallback: { ...sampleDeployment().fallback, instance: "test_d4_b2" } }));
+    expect(() => readDeployment(f)).to.throw(/invalid: fallback\.instance is test_d4_b2, test_d4_b2's fallback is test_d4_b1/);
+    writeFileSync(f, JSON.stringify({ ...sampleDeployment(), fallback: { ...sampleDeployment().fallback, verifyingKeyHash: "0x12" } }));
+    expect(() => readDeployment(f)).to.throw(/invalid: fallback \(verifyingKeyHash/);
+    const { fallbackDelay: _d, ...noDelay } = sampleDeployment();
+    writeFileSync(f, JSON.stringify(noDelay));
+    expect(() => readDeployment(f)).to.throw(/invalid: fallbackDelay/);
     writeFileSync(f, JSON.stringify({ ...sampleDeployment(), verifyingKeyHash: "0x12" }));
     expect(() => readDeployment(f)).to.throw(/invalid: verifyingKeyHash/);
     const { l1OpFee: _, ...noFee } = sampleDeployment();
@@ -176,8 +187,10 @@ function sampleDeployment() {
     escapeDelay: "3600",
     inactivityDelay: "3600",
     l1Grace: "600",
+    fallbackDelay: "900",
     l1OpFee: "100000000000000",
     minDeposit: "1",
+    fallback: { verifier: a, verifyingKeyHash: "0x" + "ef".repeat(32), instance: "test_d4_b1", setupKey: "fedcba9876543210", vkeySha256: "cd".repeat(32) },
     deployBlock: 1,
     deployedAt: "2026-01-01T00:00:00.000Z",
   };

@@ -29,7 +29,7 @@ import type { ProofResult } from "../../src/proving/prover.js";
 import { packGroth16Proof, type SolidityProof } from "../../src/proving/proof.js";
 import { submitProvenBatch, submitProvenBatches } from "../../src/sequencer/operator.js";
 import { closeProver, E2E_POLICY, ETH, FEE, keys, newWorld, params, proving } from "../e2e/helpers.js";
-import { alice, bob, carol, dave, deployer, ethers, sequencer, sharedPoseidon } from "./fixture.js";
+import { alice, bob, carol, dave, deployer, ethers, mockFallback, sequencer, sharedPoseidon } from "./fixture.js";
 import { expectRevert, mined } from "./helpers.js";
 
 const Q = BN254_BASE_FIELD;
@@ -227,7 +227,7 @@ describe("batch verification on L1: submitBatches with one aggregated pairing ch
       );
       expect(() => decodeBatchCall(d.rollup.interface, d.rollup.interface.encodeFunctionData("withdraw", [0]))).to.throw(
         NotABatchCall,
-        /not a submitBatch or submitBatches call \(withdraw\)/,
+        /not a submitBatch, submitBatches or submitFallbackBatch call \(withdraw\)/,
       );
     });
 
@@ -361,7 +361,7 @@ describe("batch verification on L1: submitBatches with one aggregated pairing ch
       const alpha = vkey.vk_alpha_1 as string[];
       const changed = verifyingKeyHash({ ...vkey, vk_alpha_1: [alpha[0], String(Q - BigInt(alpha[1]!)), "1"] });
       const real = verifyingKeyHash(vkey);
-      const base = { signer: deployer, poseidon: await sharedPoseidon(), params, sequencer: sequencer.address, ...E2E_POLICY };
+      const base = { signer: deployer, poseidon: await sharedPoseidon(), params, sequencer: sequencer.address, fallback: mockFallback(params), ...E2E_POLICY };
       const refused = async (opts: Parameters<typeof deployRollup>[0], expected: string, actual: string) => {
         let error: unknown;
         await deployRollup(opts).catch((e: unknown) => (error = e));

@@ -24,6 +24,7 @@ import {
   deployWithMock,
   ethers,
   type Fixture,
+  mockFallback,
   ModelSequencer,
   proofFor,
   sequencer,
@@ -161,8 +162,13 @@ describe("Rollup (mock verifier)", () => {
         l1OpFee: 1n,
         minDeposit: 1n,
         verifyingKeyHash: MOCK_VERIFIER_KEY_HASH,
+        fallbackBatchSize: 1,
+        fallbackL1Slots: 1,
+        fallbackFeeSlots: 1,
+        fallbackVerifyingKeyHash: MOCK_VERIFIER_KEY_HASH,
+        fallbackDelay: 1800n,
       };
-      const contracts = [v, p3, p4, p5, p8];
+      const contracts = [v, v, p3, p4, p5, p8];
       const deploy = (c: Partial<typeof ok> = {}, addresses = contracts) => factory.deploy(...addresses, { ...ok, ...c });
       const bad: Partial<typeof ok>[] = [
         { depth: 0 },
@@ -178,6 +184,11 @@ describe("Rollup (mock verifier)", () => {
         { l1OpFee: 2n ** 128n },
         { minDeposit: 0n },
         { minDeposit: 2n ** 128n },
+        { fallbackBatchSize: 0 },
+        { fallbackL1Slots: 0 },
+        { fallbackFeeSlots: 0 },
+        { fallbackDelay: 0n },
+        { fallbackDelay: 3600n }, // not shorter than the escape delay
       ];
       for (const c of bad)
         await expectRevert(deploy(c), factory, "InvalidParameters").catch((e: unknown) =>
@@ -187,10 +198,11 @@ describe("Rollup (mock verifier)", () => {
       await (await deploy({ l1Grace: 0n, inactivityDelay: 3600n, l1OpFee: 0n, minDeposit: 2n ** 128n - 1n })).waitForDeployment();
       // l1Count ‖ feeIdx must fit one 31-byte coefficient: 1 + F·idxBytes ≤ 31 (at D = 16, F ≤ 7).
       await expectRevert(deploy({ depth: 16, feeSlots: 8 }), factory, "InvalidParameters");
+      await expectRevert(deploy({ depth: 16, fallbackFeeSlots: 8 }), factory, "InvalidParameters");
       await (await deploy({ depth: 16, feeSlots: 7 })).waitForDeployment();
       expect(() => deriveParams({ name: "x", description: "", depth: 16, batchSize: 1, l1Slots: 1, feeSlots: 8 })).to.throw(/at most 30/);
       await expectRevert(deploy({ sequencer: ZeroAddress }), factory, "ZeroAddress");
-      for (const i of [0, 1, 2, 3, 4]) {
+      for (const i of [0, 1, 2, 3, 4, 5]) {
         await expectRevert(
           deploy(
             {},
@@ -212,7 +224,10 @@ describe("Rollup (mock verifier)", () => {
       // A verifier of another key, or a contract that is no verifier, is refused.
       const other = id("another key");
       await expectRevert(deploy({ verifyingKeyHash: other }), factory, "VerifyingKeyMismatch", [other, MOCK_VERIFIER_KEY_HASH]);
-      await expectRevert(deploy({}, [p3, p3, p4, p5, p8]), factory, "VerifyingKeyMismatch", [MOCK_VERIFIER_KEY_HASH, ZeroHash]);
+      await expectRevert(deploy({}, [p3, v, p3, p4, p5, p8]), factory, "VerifyingKeyMismatch", [MOCK_VERIFIER_KEY_HASH, ZeroHash]);
+      // The fallback verifier's key is checked the same way.
+      await expectRevert(deploy({ fallbackVerifyingKeyHash: other }), factory, "VerifyingKeyMismatch", [other, MOCK_VERIFIER_KEY_HASH]);
+      await expectRevert(deploy({}, [v, p3, p3, p4, p5, p8]), factory, "VerifyingKeyMismatch", [MOCK_VERIFIER_KEY_HASH, ZeroHash]);
       // Every tree shape computes its empty root in the constructor as src/model/tree.ts does: 2D mod 3
       // = 0 (no 4-ary root level), 1 (a 4-ary root holding 1 bit), 2 (holding 2 bits); 16 is the largest.
       for (const depth of [3, 2, 16]) {
@@ -225,7 +240,7 @@ describe("Rollup (mock verifier)", () => {
     it("deployRollup deploys or reuses Poseidon and verifier contracts and rejects bad options", async () => {
       const first = await deployWithMock();
       const params = getInstance(TEST_INSTANCE);
-      const base = { signer: deployer, params, sequencer: sequencer.address, verifyingKeyHash: MOCK_VERIFIER_KEY_HASH };
+      const base = { signer: deployer, params, sequencer: sequencer.address, verifyingKeyHash: MOCK_VERIFIER_KEY_HASH, fallback: mockFallback(params) };
 
       const fresh = await deployRollup({ ...base, verifierAddress: first.d.verifierAddress });
       expect(fresh.verifierReceipt).to.equal(undefined);
@@ -238,6 +253,7 @@ describe("Rollup (mock verifier)", () => {
         escapeDelay: 7n * 24n * 3600n,
         inactivityDelay: 24n * 3600n,
         l1Grace: 3600n,
+        fallbackDelay: 6n * 3600n,
         l1OpFee: 10n ** 15n,
         minDeposit: 10n ** 15n,
       });
@@ -245,6 +261,7 @@ describe("Rollup (mock verifier)", () => {
         await fresh.rollup.escapeDelay(),
         await fresh.rollup.inactivityDelay(),
         await fresh.rollup.l1Grace(),
+        await fresh.rollup.fallbackDelay(),
         await fresh.rollup.l1OpFee(),
         await fresh.rollup.minDeposit(),
       ]).to.deep.equal(Object.values(fresh.policy));
@@ -259,7 +276,7 @@ describe("Rollup (mock verifier)", () => {
       };
       const v = { verifierAddress: first.d.verifierAddress };
       await rejects({ ...base, verifierAddress: alice.address }, /no contract at verifier address/);
-      await rejects({ ...base }, /exactly one of verifierArtifact and verifierAddress/);
+      await rejects({ ...base }, /exactly one of the verifier's artifact and address/);
       await rejects({ ...base, ...v, verifierArtifact: "MockVerifier" }, /exactly one/);
       await rejects({ ...base, verifierArtifact: "NoSuchVerifier" }, /no artifact for contract NoSuchVerifier.*hardhat build/);
       await rejects({ ...base, ...v, escapeDelay: 0n }, /escape delay/);
@@ -268,15 +285,21 @@ describe("Rollup (mock verifier)", () => {
       await rejects({ ...base, ...v, minDeposit: 0n }, /minimum deposit/);
       await rejects({ ...base, ...v, l1OpFee: 2n ** 128n }, /L1-operation fee/);
       await rejects({ ...base, ...v, verifyingKeyHash: "0x12" }, /verifyingKeyHash must be 32 bytes/);
+      await rejects({ ...base, ...v, fallback: { ...base.fallback, verifyingKeyHash: "0x12" } }, /fallback verifyingKeyHash must be 32 bytes/);
+      await rejects({ ...base, ...v, fallback: { ...base.fallback, verifierAddress: v.verifierAddress } }, /exactly one of the fallback verifier's/);
+      await rejects({ ...base, ...v, fallback: { ...base.fallback, params: getInstance("bench_d12_b1") } }, /fallback instance bench_d12_b1 has depth 12/);
+      await rejects({ ...base, ...v, fallback: undefined as never }, /needs its fallback verifier/);
+      await rejects({ ...base, ...v, escapeDelay: 60n, fallbackDelay: 60n }, /fallback delay must be 1 \.\.< the escape delay \(60\)/);
       await rejects({ ...base, ...v, verifyingKeyHash: id("another key") }, /VerifyingKeyMismatch\(/);
-      // Shorter escape delays shrink the defaults of the other two with them.
+      // Shorter escape delays shrink the defaults of the other three with them.
       const short = await deployRollup({ ...base, ...v, poseidon: first.d.poseidon, escapeDelay: 60n });
-      expect([short.policy.inactivityDelay, short.policy.l1Grace]).to.deep.equal([60n, 30n]);
+      expect([short.policy.inactivityDelay, short.policy.l1Grace, short.policy.fallbackDelay]).to.deep.equal([60n, 30n, 15n]);
       const p = first.d.poseidon;
       await rejects({ ...base, ...v, poseidon: { ...p, 4: p[5] } }, /not a 4-input Poseidon/);
       await rejects({ ...base, ...v, poseidon: { ...p, 8: p[3] } }, /not a 8-input Poseidon/);
       await rejects({ ...base, ...v, poseidon: { ...p, 3: alice.address } }, /no contract at Poseidon\(3\) address/);
-      await rejects({ ...base, ...v, params: { ...params, depth: 0 } }, /InvalidParameters\(\)/);
+      const d0 = { ...params, depth: 0 };
+      await rejects({ ...base, ...v, params: d0, fallback: mockFallback(d0) }, /InvalidParameters\(\)/);
       await rejects({ ...base, ...v, params: { ...params, l1Slots: 0 } }, /InvalidParameters\(\)/);
     });
   });

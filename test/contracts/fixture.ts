@@ -10,6 +10,7 @@ import {
   type BatchCalldata,
   deployPoseidonContracts,
   deployRollup,
+  type FallbackVerifier,
   MOCK_VERIFIER_KEY_HASH,
   type PoseidonAddresses,
   type RollupContract,
@@ -21,7 +22,7 @@ import { type L1OpEvent, readL1Ops } from "../../src/chain/events.js";
 import { readArtifact } from "../../src/chain/artifacts.js";
 import { l1ChainStep } from "../../src/model/l1op.js";
 import { type DerivedParams } from "../../src/model/params.js";
-import { getInstance, TEST_INSTANCE } from "../../src/proving/instances.js";
+import { fallbackOf, getInstance, TEST_INSTANCE } from "../../src/proving/instances.js";
 import { L2State } from "../../src/model/state.js";
 import type { Domain, SignedTransfer } from "../../src/model/tx.js";
 import { hardhat } from "../fixtures.js";
@@ -60,7 +61,14 @@ export interface Fixture {
  * The contract tests' policy: an hour's escape and inactivity delay, 10 minutes' grace, a fee
  * (an odd number of wei, so a fee mistaken for an amount shows) and a 1-wei minimum deposit.
  */
-export const TEST_POLICY: RollupPolicy = { escapeDelay: 3600n, inactivityDelay: 3600n, l1Grace: 600n, l1OpFee: 7_000_000_011n, minDeposit: 1n };
+export const TEST_POLICY: RollupPolicy = {
+  escapeDelay: 3600n,
+  inactivityDelay: 3600n,
+  l1Grace: 600n,
+  fallbackDelay: 1800n,
+  l1OpFee: 7_000_000_011n,
+  minDeposit: 1n,
+};
 
 /** A batch the model built (ModelSequencer.build), with its calldata and mock proof. */
 export interface Built {
@@ -78,6 +86,21 @@ export interface FixtureOptions extends Partial<RollupPolicy> {
   params?: DerivedParams;
 }
 
+/** A test policy's fallback delay, shrunk below a shorter escape delay (the contract needs it below). */
+export function shorterFallback(escapeDelay: bigint, fallbackDelay: bigint): bigint {
+  return fallbackDelay < escapeDelay ? fallbackDelay : escapeDelay / 2n || 1n;
+}
+
+/**
+ * deployRollup's fallback option for tests that do not prove fallback batches: a MockVerifier (it
+ * accepts any proof) for `params`'s fallback instance. The fallback tests deploy the real one.
+ */
+export function mockFallback(params: DerivedParams): FallbackVerifier {
+  // An instance made up in a test (another depth than the registered one it was derived from) is its own fallback.
+  const f = fallbackOf(params);
+  return { verifierArtifact: "MockVerifier", verifyingKeyHash: MOCK_VERIFIER_KEY_HASH, params: f.depth === params.depth ? f : params };
+}
+
 /** A fresh Rollup over a fresh MockVerifier, deployed with deployRollup (TEST_POLICY unless overridden). */
 export async function deployWithMock(opts: FixtureOptions = {}): Promise<Fixture> {
   const { params: p, ...policy } = opts;
@@ -86,11 +109,13 @@ export async function deployWithMock(opts: FixtureOptions = {}): Promise<Fixture
     signer: deployer,
     verifierArtifact: "MockVerifier",
     verifyingKeyHash: MOCK_VERIFIER_KEY_HASH,
+    fallback: mockFallback(params),
     poseidon: await sharedPoseidon(),
     params,
     sequencer: sequencer.address,
     ...TEST_POLICY,
     ...policy,
+    fallbackDelay: policy.fallbackDelay ?? shorterFallback(policy.escapeDelay ?? TEST_POLICY.escapeDelay, TEST_POLICY.fallbackDelay),
   });
   const mock = new Contract(d.verifierAddress, readArtifact("MockVerifier").abi, deployer);
   return {

@@ -3,9 +3,10 @@
 // components (src/sequencer/oneshot.ts) proving with snarkjs in this process.
 import type { ContractTransactionResponse, Signer } from "ethers";
 import { loadCrypto, type ZkrCrypto } from "../../src/model/crypto.js";
-import { deployRollup, type RollupDeployment, type RollupPolicy } from "../../src/chain/deploy.js";
+import { deployRollup, type FallbackVerifier, type RollupDeployment, type RollupPolicy } from "../../src/chain/deploy.js";
 import { L2Key } from "../../src/model/keys.js";
-import { getInstance, TEST_INSTANCE } from "../../src/proving/instances.js";
+import type { DerivedParams } from "../../src/model/params.js";
+import { fallbackOf, getInstance, TEST_INSTANCE } from "../../src/proving/instances.js";
 import type { SetupManifest } from "../../src/proving/manifest.js";
 import { L2State } from "../../src/model/state.js";
 import type { Domain } from "../../src/model/tx.js";
@@ -14,8 +15,8 @@ import type { QueuedL1Op } from "../../src/model/l1op.js";
 import type { SignedTransfer } from "../../src/model/tx.js";
 import { LocalProofQueue } from "../../src/prover/queue.js";
 import { type OneShotContext, pendingL1Ops, submitNextBatch, type SubmittedBatch } from "../../src/sequencer/oneshot.js";
-import { sharedPoseidon } from "../contracts/fixture.js";
-import { testSetup } from "../fixtures.js";
+import { sharedPoseidon, shorterFallback } from "../contracts/fixture.js";
+import { fallbackSetup, testSetup } from "../fixtures.js";
 import { setupVerifier } from "../../src/proving/verifier.js";
 
 export const params = getInstance(TEST_INSTANCE);
@@ -55,9 +56,24 @@ export async function closeProver(): Promise<void> {
  * The end-to-end tests' policy: an hour's delays, 10 minutes' grace, a fee of 0.0001 ETH per L1
  * operation (every deposit and forced exit here pays it) and a 1-wei minimum deposit.
  */
-export const E2E_POLICY: RollupPolicy = { escapeDelay: 3600n, inactivityDelay: 3600n, l1Grace: 600n, l1OpFee: 10n ** 14n, minDeposit: 1n };
+export const E2E_POLICY: RollupPolicy = {
+  escapeDelay: 3600n,
+  inactivityDelay: 3600n,
+  l1Grace: 600n,
+  fallbackDelay: 1800n,
+  l1OpFee: 10n ** 14n,
+  minDeposit: 1n,
+};
 /** The L1-operation fee of every newWorld rollup. */
 export const FEE = E2E_POLICY.l1OpFee;
+
+/** deployRollup's fallback option with the real verifier of the test instance's fallback (test_d4_b1). */
+export async function realFallback(params: DerivedParams): Promise<FallbackVerifier> {
+  const { manifest } = await fallbackSetup();
+  const f = fallbackOf(params);
+  if (manifest.label !== f.name) throw new Error(`the fallback setup is for ${manifest.label}, ${params.name}'s fallback is ${f.name}`);
+  return { ...setupVerifier(manifest), params: f };
+}
 
 /** A fresh rollup of the test instance with its real verifier, E2E_POLICY (overridden by `policy`) and `sequencer` as its sequencer. */
 export async function deployTestRollup(
@@ -69,11 +85,13 @@ export async function deployTestRollup(
   const d = await deployRollup({
     signer: deployer,
     ...setupVerifier(manifest),
+    fallback: await realFallback(params),
     poseidon: await sharedPoseidon(),
     params,
     sequencer: sequencer.address,
     ...E2E_POLICY,
     ...policy,
+    fallbackDelay: policy.fallbackDelay ?? shorterFallback(policy.escapeDelay ?? E2E_POLICY.escapeDelay, E2E_POLICY.fallbackDelay),
   });
   return { crypto, manifest, d, domain: { chainId: d.chainId, rollupAddress: BigInt(d.rollupAddress) } };
 }

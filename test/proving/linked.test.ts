@@ -34,7 +34,7 @@ import { terminateCurve } from "../circuits/helpers.js";
 import { World } from "../circuits/world.js";
 import { alice, bob, deployer, ethers, sequencer, sharedPoseidon } from "../contracts/fixture.js";
 import { testSetup } from "../fixtures.js";
-import { E2E_POLICY, mined } from "../e2e/helpers.js";
+import { E2E_POLICY, mined, realFallback } from "../e2e/helpers.js";
 
 const NAME = "test_d4_b2_linked";
 const p = getInstance(NAME);
@@ -164,6 +164,7 @@ describe("linked instance test_d4_b2_linked: setup, prover, real verifier", func
     const d = await deployRollup({
       signer: deployer,
       ...setupVerifier(setup.manifest),
+      fallback: await realFallback(p),
       poseidon: await sharedPoseidon(),
       params: p,
       sequencer: sequencer.address,

@@ -5,6 +5,7 @@ import path from "node:path";
 import {
   DEFAULT_ESCAPE_DELAY,
   DEFAULT_INACTIVITY_DELAY,
+  DEFAULT_FALLBACK_DELAY,
   DEFAULT_L1_GRACE,
   DEFAULT_L1_OP_FEE,
   DEFAULT_MIN_DEPOSIT,
@@ -41,6 +42,14 @@ export function deployCommand(): Command {
         .default(undefined, `${DEFAULT_L1_GRACE} (an hour), or half the escape delay if that is shorter`),
     )
     .addOption(
+      new Option(
+        "--fallback-delay <seconds>",
+        "anyone may submit batches proven with the fallback instance once the sequencer has been silent this long, or an L1 operation has waited this long (less than the escape delay)",
+      )
+        .argParser(intArg("fallback delay", 1n))
+        .default(undefined, `${DEFAULT_FALLBACK_DELAY} (six hours), or a quarter of the escape delay if that is shorter`),
+    )
+    .addOption(
       new Option("--l1-op-fee <eth>", "fee every deposit and forced exit pays, credited to the sequencer that processes it")
         .argParser(ethArg("--l1-op-fee"))
         .default(DEFAULT_L1_OP_FEE, formatAmount(DEFAULT_L1_OP_FEE, 18)),
@@ -55,6 +64,7 @@ export function deployCommand(): Command {
       "--setup <dir>",
       "setup directory of the verifier to deploy, e.g. from `zkr ceremony finalize` (default: `zkr setup`'s development key; -i defaults to its instance)",
     )
+    .option("--fallback-setup <dir>", "setup directory of the fallback verifier, likewise (default: the development key of the instance's fallback)")
     .option(
       "--allow-single-contribution",
       "accept a single-contribution (zkr setup) key with a ceremony ptau on a non-development chain: whoever ran that setup could forge proofs",
@@ -63,12 +73,21 @@ export function deployCommand(): Command {
     .option("--force", "replace an existing deployment file")
     .option("--json", "print the deployment as JSON");
   withSettings(cmd, "rpc", "key");
-  type Opts = { instance: string; escapeDelay: bigint; inactivityDelay?: bigint; l1Grace?: bigint; l1OpFee: bigint; minDeposit: bigint };
+  type Opts = {
+    instance: string;
+    escapeDelay: bigint;
+    inactivityDelay?: bigint;
+    l1Grace?: bigint;
+    fallbackDelay?: bigint;
+    l1OpFee: bigint;
+    minDeposit: bigint;
+  };
   return cmd.action(
     async (
       o: Opts & {
         sequencerAddress?: string;
         setup?: string;
+        fallbackSetup?: string;
         allowSingleContribution?: boolean;
         out?: string;
         force?: boolean;
@@ -85,6 +104,7 @@ export function deployCommand(): Command {
         escapeDelay: o.escapeDelay,
         inactivityDelay: o.inactivityDelay,
         l1Grace: o.l1Grace,
+        fallbackDelay: o.fallbackDelay,
         l1OpFee: o.l1OpFee,
         minDeposit: o.minDeposit,
       };
@@ -104,6 +124,7 @@ export function deployCommand(): Command {
           policy,
           sequencer,
           setupDir: o.setup,
+          fallbackSetupDir: o.fallbackSetup,
           allowSingleContribution: o.allowSingleContribution,
           devPtau: cfg.devPtau,
           log,
@@ -113,6 +134,11 @@ export function deployCommand(): Command {
         console.log(`rollup       ${d.rollup} (chain ${d.chainId}, block ${d.deployBlock})`);
         console.log(`verifier     ${d.verifier} (setup ${d.instance}-${d.setupKey}, verifying key hash ${d.verifyingKeyHash})`);
         console.log(`setup        ${describeProvenance(d.setupProvenance!)}`);
+        const f = d.fallback;
+        console.log(
+          `fallback     ${f.verifier} (setup ${f.instance}-${f.setupKey}, verifying key hash ${f.verifyingKeyHash}), open to anyone after ${d.fallbackDelay} s`,
+        );
+        console.log(`             of sequencer silence or of an L1 operation's wait; ${describeProvenance(f.setupProvenance!)}`);
         console.log(`sequencer    ${d.sequencer}`);
         console.log(`L1 op fee    ${formatAmount(BigInt(d.l1OpFee), 18)} ETH, min deposit ${formatAmount(BigInt(d.minDeposit), 18)} ETH`);
         console.log(`escape       after ${d.escapeDelay} s of waiting and ${d.inactivityDelay} s without a batch; grace ${d.l1Grace} s`);
