@@ -7,6 +7,7 @@ import { deployCommand } from "./commands/deploy.js";
 import { depositCommand } from "./commands/deposit.js";
 import { devnetCommand } from "./commands/devnet.js";
 import { escapeCommand } from "./commands/escape.js";
+import { fallbackCommand } from "./commands/fallback.js";
 import { forceExitCommand } from "./commands/force-exit.js";
 import { proverCommand } from "./commands/prover.js";
 import { rebuildCommand } from "./commands/rebuild.js";
@@ -41,6 +42,7 @@ for (const cmd of [
   withdrawCommand(),
   forceExitCommand(),
   escapeCommand(),
+  fallbackCommand(),
   balanceCommand(),
   statusCommand(),
   verifyCommand(),

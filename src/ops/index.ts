@@ -9,6 +9,7 @@ export * from "./deployment.js";
 export * from "./deposit.js";
 export * from "./devnet.js";
 export * from "./escape.js";
+export * from "./fallback.js";
 export * from "./sequencer.js";
 export * from "./tokens.js";
 export * from "./transfer.js";

@@ -20,6 +20,7 @@ import { transferId, type Domain } from "../model/tx.js";
 import type { ProofResult } from "../proving/prover.js";
 import { FatalError, type Retry } from "./errors.js";
 import { describeFinality, type Finality } from "./finality.js";
+import { fallbackOf } from "../proving/instances.js";
 import { SqliteStateBackend } from "./statedb.js";
 import type { BatchRecord, SequencerStore } from "./store.js";
 import type { BlockRef, L1View } from "./watcher.js";
@@ -300,10 +301,16 @@ export class Ledger {
     const { store, crypto, params } = this.o;
     const ids: string[] = [];
     const b = { number: BigInt(rec.number), oldRoot: rec.oldRoot, data: rec.posted! };
-    applyBatchData(this.state, b, store.l1Ops(rec.l1From, rec.l1Count), (t) => {
-      const id = idOf(transferId(crypto.hash, t, this.domain, params));
-      if (store.tx(id)) ids.push(id);
-    });
+    applyBatchData(
+      this.state,
+      b,
+      store.l1Ops(rec.l1From, rec.l1Count),
+      (t) => {
+        const id = idOf(transferId(crypto.hash, t, this.domain, params));
+        if (store.tx(id)) ids.push(id);
+      },
+      rec.postedFallback ? fallbackOf(params) : params,
+    );
     this.nextL1 += rec.l1Count;
     if (ids.join() !== rec.txIds.join()) {
       store.transaction(() => {

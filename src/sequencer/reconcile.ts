@@ -15,6 +15,7 @@ import { decodeBatchData } from "../model/batchData.js";
 import { L1OpKind, type QueuedL1Op } from "../model/l1op.js";
 import type { DerivedParams } from "../model/params.js";
 import { describeFinality, type Finality } from "./finality.js";
+import { fallbackOf } from "../proving/instances.js";
 import type { Ledger } from "./ledger.js";
 import type { BatchRecord, SequencerStore } from "./store.js";
 import { type BlockRef, type L1Batch, type L1View, type L1Watcher, NO_OPS_CHANGE, type OpsPlan } from "./watcher.js";
@@ -221,7 +222,8 @@ export class Reconciler {
     let l1From = prev ? prev.l1From + prev.l1Count : 0;
     for (const b of adopted) {
       const p = b.posted!.data;
-      const { feeIdx } = decodeBatchData(p, params);
+      const fallback = b.posted!.fallback === true;
+      const { feeIdx } = decodeBatchData(p, fallback ? fallbackOf(params) : params);
       store.addBatch({
         number: b.number,
         status: "included",
@@ -234,6 +236,7 @@ export class Reconciler {
         commitment: p.commitment,
         publicSignals: [0n, 0n], // proven by its submitter, not here
         posted: p,
+        postedFallback: fallback,
       });
       store.setBatchIncluded(b.number, b.txHash, b.block.number, b.block.hash);
       l1From += b.l1Count;

@@ -37,8 +37,9 @@ export interface TxRecord {
 }
 
 /** What a new batch record holds (the rest is filled in as it goes through the pipeline). */
-export type NewBatch = Omit<BatchRecord, "proof" | "posted" | "l1TxHash" | "l1Block" | "l1BlockHash" | "createdAt" | "updatedAt"> & {
+export type NewBatch = Omit<BatchRecord, "proof" | "posted" | "postedFallback" | "l1TxHash" | "l1Block" | "l1BlockHash" | "createdAt" | "updatedAt"> & {
   posted?: BatchData | null;
+  postedFallback?: boolean;
 };
 
 export interface BatchRecord {
@@ -61,6 +62,8 @@ export interface BatchRecord {
    * with the sequencer key): its calldata as posted, which replays it. Null for its own batches.
    */
   posted: BatchData | null;
+  /** The posted batch came from submitFallbackBatch: its data is of the rollup's fallback instance (stored with the posted JSON). */
+  postedFallback: boolean;
   /** The L1 transaction that submitted it (set when sent), and the block that holds it (once included). */
   l1TxHash: string | null;
   l1Block: number | null;
@@ -214,6 +217,7 @@ function batchFromRow(r: Row): BatchRecord {
     publicSignals: (JSON.parse(r.public_signals as string) as string[]).map(BigInt) as [bigint, bigint],
     proof: r.proof ? JSON.parse(r.proof as string) : null,
     posted: r.posted ? postedFromRow(r) : null,
+    postedFallback: r.posted ? (JSON.parse(r.posted as string) as { fallback?: unknown }).fallback === true : false,
     l1TxHash: (r.l1_tx as string | null) ?? null,
     l1Block: r.l1_block === null || r.l1_block === undefined ? null : Number(r.l1_block),
     l1BlockHash: (r.l1_block_hash as string | null) ?? null,
@@ -227,7 +231,8 @@ function batchFromRow(r: Row): BatchRecord {
  * form held only the byte fields: the new root, l1Count and commitment are the row's own.
  */
 function postedFromRow(r: Row): BatchData {
-  return batchDataFromJSON({ newRoot: r.new_root, l1Count: Number(r.l1_count), commitment: r.commitment, ...JSON.parse(r.posted as string) });
+  const { fallback: _, ...posted } = JSON.parse(r.posted as string) as Record<string, unknown>;
+  return batchDataFromJSON({ newRoot: r.new_root, l1Count: Number(r.l1_count), commitment: r.commitment, ...posted });
 }
 
 function opFromRow(r: Row): L1OpEvent {
@@ -530,7 +535,7 @@ export class SequencerStore {
       b.newRoot.toString(),
       b.commitment.toString(),
       JSON.stringify(b.publicSignals.map(String)),
-      b.posted ? JSON.stringify(batchDataToJSON(b.posted)) : null,
+      b.posted ? JSON.stringify({ ...batchDataToJSON(b.posted), ...(b.postedFallback && { fallback: true }) }) : null,
       now,
       now,
     );

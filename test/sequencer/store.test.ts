@@ -156,11 +156,18 @@ describe("sequencer store counts and query plans", () => {
     };
     store.addBatch({ ...batch(1), l1Count: 1, posted });
     expect(store.batch(1)!.posted).to.deep.equal(posted);
+    expect(store.batch(1)!.postedFallback).to.equal(false);
+    // A fallback batch (submitFallbackBatch) keeps its mark with the posted data; a batch of this sequencer's has none.
+    store.addBatch({ ...batch(2), l1From: 1, l1Count: 1, posted, postedFallback: true });
+    expect([store.batch(2)!.posted, store.batch(2)!.postedFallback]).to.deep.equal([posted, true]);
+    expect(store.batch(3)).to.equal(undefined);
+    store.addBatch(batch(3));
+    expect([store.batch(3)!.posted, store.batch(3)!.postedFallback]).to.deep.equal([null, false]);
     // Before, the posted column held only the byte fields: the root, count and commitment are the row's.
     store.db
       .prepare("UPDATE batches SET posted = ? WHERE number = 1")
       .run(JSON.stringify({ l1Results: "0x000102030405060708090a0b0c0d0e0f", feeIdx: "0x07", txData: "0x0102030405060708" }));
-    expect(store.batch(1)!.posted).to.deep.equal(posted);
+    expect([store.batch(1)!.posted, store.batch(1)!.postedFallback]).to.deep.equal([posted, false]);
     store.db.prepare("UPDATE batches SET posted = ? WHERE number = 1").run(JSON.stringify({ l1Results: "0x00", feeIdx: "7", txData: "0x" }));
     expect(() => store.batch(1)).to.throw(/feeIdx must be 0x-prefixed hex bytes/);
     const op = {

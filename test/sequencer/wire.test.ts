@@ -38,6 +38,7 @@ describe("sequencer API bodies", () => {
       publicSignals: [13n, 14n] as [bigint, bigint],
       proof: { ignored: true },
       posted: null,
+      postedFallback: false,
       l1TxHash: "0xcd",
       l1Block: 8,
       l1BlockHash: "0xef",
