@@ -1,14 +1,13 @@
 // The zkr CLI end to end: the real bin/zkr, as separate processes, against a `hardhat node`
 // on a free loopback port, with real Groth16 proofs from the sequencer's in-process prover.
 import { expect } from "chai";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import os from "node:os";
+import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { type Contract, ContractFactory, JsonRpcProvider, Network, parseEther, Wallet } from "ethers";
+import { type Contract, ContractFactory, type JsonRpcProvider, parseEther, Wallet } from "ethers";
 import { SNARK_FIELD } from "../../src/model/crypto.js";
 import { readArtifact } from "../../src/chain/artifacts.js";
-import { alive, Background, expectOneLineError, expectOneLineErrors, freePort, testChainEnv, zkr, zkrOk } from "./helpers.js";
-import { type Deployment, devAccount, type LocalChain, readDeployment, startHardhatNode } from "../../src/ops/index.js";
+import { Background, expectOneLineError, expectOneLineErrors, startCliChain, stopCliChain, zkr, zkrOk } from "./helpers.js";
+import { type Deployment, devAccount, type LocalChain, readDeployment } from "../../src/ops/index.js";
 
 describe("zkr CLI (bin/zkr against a hardhat node)", function () {
   this.timeout(600_000);
@@ -29,20 +28,11 @@ describe("zkr CLI (bin/zkr against a hardhat node)", function () {
   let env: (vars?: Record<string, string>) => NodeJS.ProcessEnv;
 
   before(async function () {
-    dir = mkdtempSync(path.join(os.tmpdir(), "zkr-cli-"));
-    chain = await startHardhatNode(await freePort());
-    provider = new JsonRpcProvider(chain.url, Network.from(31337n), { staticNetwork: true, cacheTimeout: -1 });
-    apiPort = await freePort();
-    env = (vars = {}) => testChainEnv({ rpc: chain.url, apiPort, dir }, vars);
+    ({ dir, chain, provider, apiPort, env } = await startCliChain("zkr-cli-"));
   });
 
   after(async function () {
-    await sequencer?.stop();
-    provider?.destroy();
-    await chain?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-    if (sequencer) expect(alive(sequencer.pid), "sequencer process left").to.equal(false);
-    if (chain) expect(alive(chain.pid), "hardhat node left").to.equal(false);
+    await stopCliChain({ dir, chain, provider }, sequencer);
   });
 
   it("wallet new writes a key file readable only by its owner and prints the public key", async function () {

@@ -5,13 +5,11 @@
 // a transfer of theirs; `zkr rebuild` and `zkr verify` read the fallback batches from L1; then the
 // sequencer starts on a fresh database, follows the fallback batches and proves the next deposit.
 import { expect } from "chai";
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { JsonRpcProvider, Network, parseEther, Wallet } from "ethers";
-import { alive, Background, expectOneLineError, freePort, testChainEnv, zkr, zkrOk } from "./helpers.js";
+import { type JsonRpcProvider, parseEther, Wallet } from "ethers";
+import { Background, expectOneLineError, startCliChain, stopCliChain, zkr, zkrOk } from "./helpers.js";
 import { rollupAt } from "../../src/chain/deploy.js";
-import { devAccount, type LocalChain, readDeployment, startHardhatNode } from "../../src/ops/index.js";
+import { devAccount, type LocalChain, readDeployment } from "../../src/ops/index.js";
 
 describe("zkr fallback (bin/zkr against a hardhat node, real proofs)", function () {
   this.timeout(600_000);
@@ -29,20 +27,11 @@ describe("zkr fallback (bin/zkr against a hardhat node, real proofs)", function 
   let env: (vars?: Record<string, string>) => NodeJS.ProcessEnv;
 
   before(async function () {
-    dir = mkdtempSync(path.join(os.tmpdir(), "zkr-fallback-"));
-    chain = await startHardhatNode(await freePort());
-    provider = new JsonRpcProvider(chain.url, Network.from(31337n), { staticNetwork: true, cacheTimeout: -1 });
-    apiPort = await freePort();
-    env = (vars = {}) => testChainEnv({ rpc: chain.url, apiPort, dir }, vars);
+    ({ dir, chain, provider, apiPort, env } = await startCliChain("zkr-fallback-"));
   });
 
   after(async function () {
-    await sequencer?.stop();
-    provider?.destroy();
-    await chain?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-    if (sequencer) expect(alive(sequencer.pid), "sequencer process left").to.equal(false);
-    if (chain) expect(alive(chain.pid), "hardhat node left").to.equal(false);
+    await stopCliChain({ dir, chain, provider }, sequencer);
   });
 
   it("before the fallback delay it refuses, saying when the fallback opens", async function () {

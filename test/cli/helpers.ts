@@ -1,8 +1,13 @@
 // Running the real `bin/zkr` in tests: one-shot commands with their output and exit code, and
 // long-running ones (sequencer, devnet) in the background, stopped by signal.
+import { expect } from "chai";
+import { JsonRpcProvider, Network } from "ethers";
 import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
+import os from "node:os";
 import path from "node:path";
+import { type LocalChain, startHardhatNode } from "../../src/ops/index.js";
 import { cacheDir } from "../../src/proving/paths.js";
 import { REPO_ROOT } from "../../src/util/paths.js";
 
@@ -135,6 +140,40 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** A test's own hardhat node (chain 31337) and files: what the CLI suites against a chain start from. */
+export interface CliChain {
+  dir: string;
+  chain: LocalChain;
+  provider: JsonRpcProvider;
+  /** The port the suite's sequencer API listens on. */
+  apiPort: number;
+  /** Environment of a zkr run: the suite's files and URLs (testChainEnv), plus `vars`. */
+  env: (vars?: Record<string, string>) => NodeJS.ProcessEnv;
+}
+
+/** Starts a hardhat node on a free port and makes a temporary directory named from `prefix` (a suite's before hook). */
+export async function startCliChain(prefix: string): Promise<CliChain> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  const chain = await startHardhatNode(await freePort());
+  const provider = new JsonRpcProvider(chain.url, Network.from(31337n), { staticNetwork: true, cacheTimeout: -1 });
+  const apiPort = await freePort();
+  return { dir, chain, provider, apiPort, env: (vars = {}) => testChainEnv({ rpc: chain.url, apiPort, dir }, vars) };
+}
+
+/**
+ * Stops what a suite started (its background zkr processes, the provider, the node), removes its
+ * directory, and checks no process is left (a suite's after hook; each part may be absent if its
+ * before hook failed early).
+ */
+export async function stopCliChain(c: Partial<CliChain>, ...background: (Background | undefined)[]): Promise<void> {
+  for (const b of background) await b?.stop();
+  c.provider?.destroy();
+  await c.chain?.stop();
+  if (c.dir) rmSync(c.dir, { recursive: true, force: true });
+  for (const b of background) if (b) expect(alive(b.pid), "zkr process left").to.equal(false);
+  if (c.chain) expect(alive(c.chain.pid), "hardhat node left").to.equal(false);
 }
 
 /** The one-line error a user mistake must produce: exit code 1, "zkr: …" on stderr, no stack. */
