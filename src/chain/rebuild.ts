@@ -14,7 +14,7 @@ import type { DerivedParams } from "../model/params.js";
 import { batchCoefficients, dataCommitment, signalsOf } from "../model/publicInputs.js";
 import { L2State } from "../model/state.js";
 import { type SolidityProof, unpackGroth16Proof } from "../proving/proof.js";
-import { fallbackOf } from "../proving/instances.js";
+import { batchParams } from "../proving/instances.js";
 import { verifyingKeyHash } from "../proving/vkey.js";
 
 /** A batch as posted on L1: its BatchSubmitted event (number, old root, block) and its data and proof from the call. */
@@ -191,7 +191,7 @@ export async function rebuildFromL1(
   const [ops, batches] = await Promise.all([readL1Ops(rollup, fromBlock, logs), readBatches(rollup, fromBlock, logs)]);
   const state = new L2State(crypto, params);
   for (const b of batches) {
-    const p = b.fallback ? fallbackOf(params) : params;
+    const p = batchParams(params, b.fallback);
     applyBatchData(state, b, ops.slice(Number(b.l1From), Number(b.l1From) + b.data.l1Count), undefined, p);
     log(`${b.fallback ? "fallback " : ""}batch ${b.number}: ${b.data.l1Count} L1 ops, ${txCount(b.data, p)} txs, root ✓`);
   }
@@ -251,7 +251,7 @@ export async function verifyPostedBatch(
   mainVkeyFile: string,
   fallbackVkeyFile?: string,
 ): Promise<BatchVerification> {
-  const params = batch.fallback ? fallbackOf(rollupParams) : rollupParams;
+  const params = batchParams(rollupParams, batch.fallback);
   const vkeyFile = batch.fallback ? fallbackVkeyFile : mainVkeyFile;
   if (vkeyFile === undefined)
     throw new Error(

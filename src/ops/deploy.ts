@@ -73,15 +73,15 @@ export async function deploy(o: DeployOptions): Promise<Deployment> {
   const deployer = getAddress(await o.signer.getAddress());
   assertKeyAllowedOnChain(deployer, o.chainId);
   const fallbackParams = fallbackOf(params);
-  const setupOf = async (p: DerivedParams, dir: string | undefined) =>
+  const setupFor = async (p: DerivedParams, dir: string | undefined) =>
     dir ? await setupFromDir(dir, p.name) : (await setupInstance(p.name, { log, writeVerifier: false, devPtau: o.devPtau })).manifest;
   // Every check before anything is written: a refused key leaves contracts/generated/ as it was. The
   // main key first, before the fallback's setup is made or read.
   const allowed = (m: SetupManifest) => assertKeyAllowedForChain(m, o.chainId, { allowSingleContribution: o.allowSingleContribution });
-  const manifest = await setupOf(params, o.setupDir);
+  const manifest = await setupFor(params, o.setupDir);
   const provenance = await setupProvenance(manifest);
   allowed(manifest);
-  const fallbackManifest = await setupOf(fallbackParams, o.fallbackSetupDir);
+  const fallbackManifest = await setupFor(fallbackParams, o.fallbackSetupDir);
   const fallbackProvenance = await setupProvenance(fallbackManifest);
   allowed(fallbackManifest);
   log(`setup ${manifest.label}-${manifest.key}: ${describeProvenance(provenance)}`);

@@ -3,7 +3,6 @@
 // anyone rebuilds the state from L1, proves batches of the rollup's fallback instance locally
 // (the oldest waiting L1 operations, and transfers of their own) and submits them, until nothing
 // waits or a limit. The consumed operations' fees are paid to the submitter.
-import type { TransactionReceipt } from "ethers";
 import { rebuildFromL1 } from "../chain/rebuild.js";
 import { loadCrypto } from "../model/crypto.js";
 import type { Domain, SignedTransfer } from "../model/tx.js";
@@ -11,7 +10,7 @@ import { fallbackOf } from "../proving/instances.js";
 import type { SetupManifest } from "../proving/manifest.js";
 import { type ProverOptions, Prover } from "../proving/prover.js";
 import { LocalProofQueue } from "../prover/queue.js";
-import { type OneShotContext, pendingL1Ops, submitNextBatch } from "../sequencer/oneshot.js";
+import { type OneShotContext, submitNextBatch } from "../sequencer/oneshot.js";
 import type { Log } from "../util/log.js";
 import { type RollupConnection, signerOf } from "./connect.js";
 import type { L2State } from "../model/state.js";
@@ -37,8 +36,8 @@ export interface FallbackBatch {
   txs: number;
   txHash: string;
   gasUsed: bigint;
-  /** Seconds of proving (witness and proof). */
-  proveS: number;
+  /** Seconds to build, prove (witness and proof) and submit it, until its receipt. */
+  seconds: number;
 }
 
 export interface FallbackResult {
@@ -65,7 +64,7 @@ export async function fallbackWindow(c: RollupConnection): Promise<{ openAfter: 
 export async function runFallback(c: RollupConnection, o: FallbackOptions): Promise<FallbackResult> {
   const log = o.log ?? (() => {});
   const { rollup, deployment: d } = c;
-  signerOf(c);
+  signerOf(c); // throws unless the connection can send
   if (await rollup.escapeMode()) throw new Error("the rollup is in escape mode: no batches any more (see zkr escape)");
   const { openAfter, now } = await fallbackWindow(c);
   if (now < openAfter) {
@@ -92,19 +91,21 @@ export async function runFallback(c: RollupConnection, o: FallbackOptions): Prom
   const batches: FallbackBatch[] = [];
   try {
     for (;;) {
-      const waiting = (await pendingL1Ops(ctx)).length;
+      const waiting = Number((await rollup.l1OpCount()) - (await rollup.l1Processed()));
       if ((waiting === 0 && txs.length === 0) || (o.maxBatches !== undefined && batches.length >= o.maxBatches)) {
         return { batches, leftOut: txs, waiting };
       }
-      // Without an L1 operation a batch is worth its gas only if a transfer applies (the first one
-      // that does not, with no fee token: a fallback batch names no fee account, so fees are 0).
+      // Without an L1 operation a batch is worth its gas only if a transfer applies (checked with no
+      // fee token: a fallback batch names no fee account, so a transfer paying a fee does not apply).
       if (waiting === 0 && !txs.some((t) => applies(state, t, ctx.domain))) return { batches, leftOut: txs, waiting };
       const t0 = performance.now();
       const { batch, receipt } = await submitNextBatch(ctx, txs);
       const took = new Set(batch.txs);
       txs = txs.filter((t) => !took.has(t));
-      batches.push(described(batch.data.l1Count, batch.txs.length, receipt, (performance.now() - t0) / 1000, await rollup.batchNumber()));
-      log(`fallback batch ${batches.at(-1)!.number}: ${batch.data.l1Count} L1 operation(s), ${batch.txs.length} transfer(s), tx ${receipt.hash}`);
+      const number = Number(await rollup.batchNumber());
+      const seconds = (performance.now() - t0) / 1000;
+      batches.push({ number, l1Count: batch.data.l1Count, txs: batch.txs.length, txHash: receipt.hash, gasUsed: receipt.gasUsed, seconds });
+      log(`fallback batch ${number}: ${batch.data.l1Count} L1 operation(s), ${batch.txs.length} transfer(s), tx ${receipt.hash}`);
     }
   } finally {
     await proofs.close();
@@ -119,8 +120,4 @@ function applies(state: L2State, t: SignedTransfer, domain: Domain): boolean {
   } catch {
     return false;
   }
-}
-
-function described(l1Count: number, txs: number, receipt: TransactionReceipt, proveS: number, number: bigint): FallbackBatch {
-  return { number: Number(number), l1Count, txs, txHash: receipt.hash, gasUsed: receipt.gasUsed, proveS };
 }

@@ -31,6 +31,11 @@ function checkFallback(p: DerivedParams, all: Record<string, DerivedParams>): vo
     throw new Error(`instance ${p.name}: its fallback ${f.name} must have 1..${MAX_FALLBACK_BATCH_SIZE} transaction slots and at least one L1 slot`);
 }
 
+/** The instance a posted batch of the rollup of `p` is of: the fallback's if it came from submitFallbackBatch. */
+export function batchParams(p: DerivedParams, fallback: boolean | undefined): DerivedParams {
+  return fallback ? fallbackOf(p) : p;
+}
+
 /**
  * The fallback instance of `p` (CircuitParams.fallback, or `p` itself): what the rollup's second
  * verifier checks, for batches anyone may submit once the sequencer is silent.

@@ -20,7 +20,7 @@ import { transferId, type Domain } from "../model/tx.js";
 import type { ProofResult } from "../proving/prover.js";
 import { FatalError, type Retry } from "./errors.js";
 import { describeFinality, type Finality } from "./finality.js";
-import { fallbackOf } from "../proving/instances.js";
+import { batchParams } from "../proving/instances.js";
 import { SqliteStateBackend } from "./statedb.js";
 import type { BatchRecord, SequencerStore } from "./store.js";
 import type { BlockRef, L1View } from "./watcher.js";
@@ -309,7 +309,7 @@ export class Ledger {
         const id = idOf(transferId(crypto.hash, t, this.domain, params));
         if (store.tx(id)) ids.push(id);
       },
-      rec.postedFallback ? fallbackOf(params) : params,
+      batchParams(params, rec.postedFallback),
     );
     this.nextL1 += rec.l1Count;
     if (ids.join() !== rec.txIds.join()) {

@@ -15,7 +15,7 @@ import { decodeBatchData } from "../model/batchData.js";
 import { L1OpKind, type QueuedL1Op } from "../model/l1op.js";
 import type { DerivedParams } from "../model/params.js";
 import { describeFinality, type Finality } from "./finality.js";
-import { fallbackOf } from "../proving/instances.js";
+import { batchParams } from "../proving/instances.js";
 import type { Ledger } from "./ledger.js";
 import type { BatchRecord, SequencerStore } from "./store.js";
 import { type BlockRef, type L1Batch, type L1View, type L1Watcher, NO_OPS_CHANGE, type OpsPlan } from "./watcher.js";
@@ -223,7 +223,7 @@ export class Reconciler {
     for (const b of adopted) {
       const p = b.posted!.data;
       const fallback = b.posted!.fallback === true;
-      const { feeIdx } = decodeBatchData(p, fallback ? fallbackOf(params) : params);
+      const { feeIdx } = decodeBatchData(p, batchParams(params, fallback));
       store.addBatch({
         number: b.number,
         status: "included",

@@ -216,8 +216,7 @@ function batchFromRow(r: Row): BatchRecord {
     commitment: BigInt(r.commitment as string),
     publicSignals: (JSON.parse(r.public_signals as string) as string[]).map(BigInt) as [bigint, bigint],
     proof: r.proof ? JSON.parse(r.proof as string) : null,
-    posted: r.posted ? postedFromRow(r) : null,
-    postedFallback: r.posted ? (JSON.parse(r.posted as string) as { fallback?: unknown }).fallback === true : false,
+    ...postedFromRow(r),
     l1TxHash: (r.l1_tx as string | null) ?? null,
     l1Block: r.l1_block === null || r.l1_block === undefined ? null : Number(r.l1_block),
     l1BlockHash: (r.l1_block_hash as string | null) ?? null,
@@ -227,12 +226,17 @@ function batchFromRow(r: Row): BatchRecord {
 }
 
 /**
- * The posted data of a batch taken from L1 (src/model/batchData.ts JSON). Rows of before this
- * form held only the byte fields: the new root, l1Count and commitment are the row's own.
+ * The posted data of a batch taken from L1 (src/model/batchData.ts JSON), and its fallback mark
+ * (a "fallback" field beside it). Rows of before this form held only the byte fields: the new
+ * root, l1Count and commitment are the row's own.
  */
-function postedFromRow(r: Row): BatchData {
-  const { fallback: _, ...posted } = JSON.parse(r.posted as string) as Record<string, unknown>;
-  return batchDataFromJSON({ newRoot: r.new_root, l1Count: Number(r.l1_count), commitment: r.commitment, ...posted });
+function postedFromRow(r: Row): Pick<BatchRecord, "posted" | "postedFallback"> {
+  if (!r.posted) return { posted: null, postedFallback: false };
+  const { fallback, ...posted } = JSON.parse(r.posted as string) as Record<string, unknown>;
+  return {
+    posted: batchDataFromJSON({ newRoot: r.new_root, l1Count: Number(r.l1_count), commitment: r.commitment, ...posted }),
+    postedFallback: fallback === true,
+  };
 }
 
 function opFromRow(r: Row): L1OpEvent {

@@ -38,10 +38,8 @@ export function fallbackCommand(): Command {
     try {
       await withRollup(cfg, { signer: true }, async (l1) => {
         const crypto = await loadCrypto();
-        // The token decimals of every registered token, for --amount (read before the state is rebuilt).
-        const tokens = new Tokens(async () => l1);
-        const decimals = new Map<bigint, number>();
-        for (let t = 0n; t < (await l1.rollup.tokenCount()); t++) decimals.set(t, (await tokens.info(t)).decimals);
+        // --amount in the decimals of the sender's token (the one L1 recorded at its creation), read before the state is rebuilt.
+        const decimals = o.from === undefined ? 0 : (await new Tokens(async () => l1).info((await l1.rollup.accounts(o.from)).tokenId)).decimals;
         const r = await runFallback(l1, {
           setup,
           maxBatches: o.maxBatches === undefined ? undefined : Number(o.maxBatches),
@@ -52,7 +50,7 @@ export function fallbackCommand(): Command {
             const sender = state.account(o.from);
             if (!sender) throw new Error(`no account #${o.from} in the state rebuilt from L1`);
             if (sender.ax !== key!.ax || sender.ay !== key!.ay) throw new Error(`account #${o.from} is not the wallet key's`);
-            const { amount } = parseL2Amounts(o.amount!, "0", decimals.get(sender.tokenId) ?? 18);
+            const { amount } = parseL2Amounts(o.amount!, "0", decimals);
             const domain = { chainId: l1.chainId, rollupAddress: BigInt(d.rollup) };
             const own = signTransfer(crypto.hash, key!, { from: o.from, to: o.to!, amount, fee: 0n, nonce: sender.nonce }, domain, l1.params);
             return [...given, own];
@@ -62,7 +60,9 @@ export function fallbackCommand(): Command {
           console.log(JSON.stringify({ ...r, batches: r.batches.map((b) => ({ ...b, gasUsed: b.gasUsed.toString() })), leftOut: r.leftOut.length }, null, 2));
         } else {
           for (const b of r.batches)
-            console.log(`batch ${b.number}  ${b.l1Count} L1 op(s), ${b.txs} transfer(s), proved in ${b.proveS.toFixed(1)} s, ${b.gasUsed} gas, tx ${b.txHash}`);
+            console.log(
+              `batch ${b.number}  ${b.l1Count} L1 op(s), ${b.txs} transfer(s), built, proved and submitted in ${b.seconds.toFixed(1)} s, ${b.gasUsed} gas, tx ${b.txHash}`,
+            );
           console.log(
             `${r.batches.length} fallback batch(es) submitted; ${r.waiting} L1 operation(s) still waiting${r.leftOut.length ? `; ${r.leftOut.length} transfer(s) did not apply` : ""}`,
           );

@@ -3,7 +3,7 @@ import { holdCurve } from "../../proving/curve.js";
 import { verifyBatchFromL1 } from "../../chain/rebuild.js";
 import { txCount } from "../../model/batchData.js";
 import { describeProvenance } from "../../proving/manifest.js";
-import { getInstance } from "../../proving/instances.js";
+import { batchParams } from "../../proving/instances.js";
 import { deploymentFallbackSetup, deploymentParams, deploymentSetup, describeDeploymentSetup } from "../../ops/index.js";
 import { Config, withSettings } from "../config.js";
 import { withRollup } from "../connect.js";
@@ -59,7 +59,7 @@ export function verifyCommand(): Command {
           ),
         );
       } else {
-        const p = v.batch.fallback ? getInstance(d.fallback.instance) : params;
+        const p = batchParams(params, v.batch.fallback);
         console.log(`batch          ${batch} (tx ${v.batch.txHash}, block ${v.batch.blockNumber})${v.batch.fallback ? `, a fallback batch (${p.name})` : ""}`);
         console.log(`L1 operations  ${v.batch.data.l1Count} (from #${v.batch.l1From}), ${txCount(v.batch.data, p)} transactions`);
         console.log(`commitment     ${v.commitmentValid ? "matches the posted data" : "DOES NOT MATCH the posted data"}`);
