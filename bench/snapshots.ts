@@ -23,7 +23,8 @@ export interface Component {
 }
 
 /** The parts bench/bench.ts splits a batch circuit into (README's "Constraints per transfer"). */
-export type ComponentPart = "signature" | "merkle" | "leaves" | "leafRanges" | "transferRest" | "l1Slot" | "feeSlot" | "publicInputs" | "glue";
+export type ComponentPart =
+  "signature" | "merkle" | "leaves" | "leafRanges" | "transferRest" | "l1Slot" | "forcedTransfer" | "feeSlot" | "publicInputs" | "glue";
 
 export interface ConstraintSnapshot {
   about: string;
@@ -81,7 +82,8 @@ export const TEMPLATE_MAINS: { name: string; include: string }[] = [
   { name: "AccountLeaf()", include: "account_leaf.circom" },
   { name: "AccountUpdate(2)", include: "account_update.circom" },
   ...[2, 3, 4, 8, 12, 16].map((D) => ({ name: `MerkleUpdate(${D})`, include: "merkle_update.circom" })),
-  { name: "L1Op(2)", include: "l1_op.circom" },
+  { name: "L1Op(2, 0)", include: "l1_op.circom" },
+  { name: "L1Op(2, 1)", include: "l1_op.circom" },
   { name: "SchnorrVerifier128()", include: "schnorr.circom" },
 ];
 
@@ -128,7 +130,9 @@ export async function componentBreakdown(p: DerivedParams, total: number): Promi
   // standalone its oldEmpty is an input (one selection product); in Transfer it is the constant 0
   const update = (await templateConstraints("account_update.circom", `AccountUpdate(${D})`)) - 1;
   const leafRanges = update - merkle - 2 * leaf;
-  const l1 = await templateConstraints("l1_op.circom", `L1Op(${D})`);
+  const l1 = await templateConstraints("l1_op.circom", `L1Op(${D}, 0)`);
+  // slot 0 can hold a forced transfer: the receiver's update and its checks
+  const forced = p.l1Slots === 0 ? 0 : (await templateConstraints("l1_op.circom", `L1Op(${D}, 1)`)) - l1;
   const fee = await templateConstraints("fee_credit.circom", `FeeCredit(${D})`);
   const pub = await templateConstraints("public_inputs.circom", `PublicInputs(${coefficientCount(p)})`);
   const parts: Component[] = [
@@ -138,6 +142,7 @@ export async function componentBreakdown(p: DerivedParams, total: number): Promi
     { part: "leafRanges", count: p.batchSize, each: 2 * leafRanges },
     { part: "transferRest", count: p.batchSize, each: transfer - signature - 2 * update },
     { part: "l1Slot", count: p.l1Slots, each: l1 },
+    { part: "forcedTransfer", count: Math.min(p.l1Slots, 1), each: forced },
     { part: "feeSlot", count: p.feeSlots, each: fee },
     { part: "publicInputs", count: 1, each: pub },
   ];
@@ -158,6 +163,7 @@ export function describePart(p: DerivedParams, part: ComponentPart): string {
     leafRanges: "transfer: range checks of the 4 leaves' token, balance, nonce (AccountUpdate)",
     transferRest: "transfer: index range checks, floats, fee slot match, flags",
     l1Slot: `L1-operation slot (L=${p.l1Slots})`,
+    forcedTransfer: "slot 0's forced transfer: the receiver's update, balance and token checks",
     feeSlot: `fee credit slot (F=${p.feeSlots})`,
     publicInputs: `public inputs: Poseidon commitment + evaluation of m=${coefficientCount(p)} coefficients`,
     glue: "batch glue: domain, chainId/rollup range checks, fee-slot flags, slot order (net of --O2 merges)",

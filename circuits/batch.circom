@@ -40,6 +40,9 @@ include "l1_op.circom";
 //                                          chain)
 //   l1Leaf*[L], l1LeafSiblings[L][S]       BatchHead's L1Op (its AccountUpdate range-checks the
 //                                          leaf fields)
+//   l1To*, l1ToSiblings[S] see L1Op        BatchHead's slot 0, L1Op(D, 1): the receiver's leaf of
+//                                          a forced transfer there (its AccountUpdate range-checks
+//                                          the fields); unused if L = 0
 //   feeIdx[F]              2D bits         2. BatchHead, Num2Bits(2D)
 //   feeToken[F]            < 2^32          BatchTail's FeeCredit's AccountUpdate (the fee
 //                                          account's leaf token); when the slot is unused
@@ -58,7 +61,9 @@ include "l1_op.circom";
 //   2. Fee slots: feeIdx < 4^D; feeEnabled = (feeIdx ≠ 0); enabled slots hold distinct tokens.
 //   3. L1 slots in order, each an L1Op from the previous root and queue hash; the enabled slots
 //      come first (enabled[j] ≤ enabled[j−1]) and number l1Count, so l1Count ≤ L and slot j is
-//      enabled iff j < l1Count. l1HashEnd = the queue hash after the last slot.
+//      enabled iff j < l1Count. l1HashEnd = the queue hash after the last slot. Slot 0 is an
+//      L1Op(D, 1), the others L1Op(D, 0): a forced transfer (kind 4) is always the first L1
+//      operation of its batch, and the contract lets a batch stop before one (L1Queue).
 //   4. Transaction slots in order, each a Transfer from the previous root; the enabled (real)
 //      slots come first (enabled[i] ≤ enabled[i−1]), so the posted transactions are exactly
 //      the enabled slots and padding is only at the end (the contract requires the last posted
@@ -110,6 +115,8 @@ template Batch(D, N, L, F) {
     signal input l1Kind[L], l1AccountIdx[L], l1Token[L], l1Amount[L], l1Owner[L], l1Ax[L], l1Ay[L];
     signal input l1LeafAx[L], l1LeafAy[L], l1LeafToken[L], l1LeafBalance[L], l1LeafNonce[L];
     signal input l1LeafSiblings[L][merkleSiblings(D)];
+    signal input l1ToAx, l1ToAy, l1ToToken, l1ToBalance, l1ToNonce;
+    signal input l1ToSiblings[merkleSiblings(D)];
     signal input feeIdx[F];
     signal input from[N], to[N], amountF[N], feeF[N];
     signal input sigS[N], sigR8x[N], sigR8y[N];
@@ -140,6 +147,12 @@ template Batch(D, N, L, F) {
     head.l1LeafBalance <== l1LeafBalance;
     head.l1LeafNonce <== l1LeafNonce;
     head.l1LeafSiblings <== l1LeafSiblings;
+    head.l1ToAx <== l1ToAx;
+    head.l1ToAy <== l1ToAy;
+    head.l1ToToken <== l1ToToken;
+    head.l1ToBalance <== l1ToBalance;
+    head.l1ToNonce <== l1ToNonce;
+    head.l1ToSiblings <== l1ToSiblings;
     head.feeIdx <== feeIdx;
     head.feeToken <== feeToken;
 
@@ -218,6 +231,8 @@ template Batch(D, N, L, F) {
 //   l1Kind[L] … l1Ay[L]    see L1Op        L1Op (kind, accountIdx, tokenId, amount range-checked;
 //                                          owner, ax, ay bound by the queue hash chain)
 //   l1Leaf*[L], l1LeafSiblings[L][S]       L1Op (its AccountUpdate range-checks the leaf fields)
+//   l1To*, l1ToSiblings[S] see L1Op        slot 0's L1Op(D, 1) (the receiver's AccountUpdate);
+//                                          unused if L = 0
 //   feeIdx[F]              2D bits         2. here, Num2Bits(2D)
 //   feeToken[F]            < 2^32          BatchTail's FeeCredit's AccountUpdate (the caller
 //                                          passes the same feeToken to both); unused slot:
@@ -239,6 +254,8 @@ template BatchHead(D, L, F) {
     signal input l1Kind[L], l1AccountIdx[L], l1Token[L], l1Amount[L], l1Owner[L], l1Ax[L], l1Ay[L];
     signal input l1LeafAx[L], l1LeafAy[L], l1LeafToken[L], l1LeafBalance[L], l1LeafNonce[L];
     signal input l1LeafSiblings[L][merkleSiblings(D)];
+    signal input l1ToAx, l1ToAy, l1ToToken, l1ToBalance, l1ToNonce;
+    signal input l1ToSiblings[merkleSiblings(D)];
     signal input feeIdx[F], feeToken[F];
     signal output domain;
     signal output feeEnabled[F], feeIdxBits[F][2 * D];
@@ -272,7 +289,14 @@ template BatchHead(D, L, F) {
     l1Hash[0] <== l1HashStart;
     var enabledCount = 0;
     for (var j = 0; j < L; j++) {
-        l1[j] = L1Op(D);
+        // Slot 0 alone can hold a forced transfer (its receiver's leaf is l1To*).
+        l1[j] = L1Op(D, j == 0 ? 1 : 0);
+        l1[j].toAx <== j == 0 ? l1ToAx : 0;
+        l1[j].toAy <== j == 0 ? l1ToAy : 0;
+        l1[j].toToken <== j == 0 ? l1ToToken : 0;
+        l1[j].toBalance <== j == 0 ? l1ToBalance : 0;
+        l1[j].toNonce <== j == 0 ? l1ToNonce : 0;
+        for (var k = 0; k < merkleSiblings(D); k++) l1[j].toSiblings[k] <== j == 0 ? l1ToSiblings[k] : 0;
         l1[j].rootIn <== root[j];
         l1[j].hashIn <== l1Hash[j];
         l1[j].kind <== l1Kind[j];

@@ -24,7 +24,7 @@ include "batch.circom";
 // its kept private inputs as the main's signals after the public ones, and checks that count).
 //
 // Soundness table (input, range assumed, where it is enforced)
-//   challenge, oldRoot … l1LeafSiblings, feeIdx, feeAx … feeSiblings, feeToken
+//   challenge, oldRoot … l1LeafSiblings, l1To* … l1ToSiblings, feeIdx, feeAx … feeSiblings, feeToken
 //                          as in Batch's table: BatchHead and BatchTail (the same templates)
 //   lnkRootIn, lnkDomain, lnkFeeEnabled[F]
 //                          field; none needed: tied here to the head's outputs (===), and
@@ -61,6 +61,8 @@ template BatchShell(D, N, L, F) {
     signal input l1Kind[L], l1AccountIdx[L], l1Token[L], l1Amount[L], l1Owner[L], l1Ax[L], l1Ay[L];
     signal input l1LeafAx[L], l1LeafAy[L], l1LeafToken[L], l1LeafBalance[L], l1LeafNonce[L];
     signal input l1LeafSiblings[L][merkleSiblings(D)];
+    signal input l1ToAx, l1ToAy, l1ToToken, l1ToBalance, l1ToNonce;
+    signal input l1ToSiblings[merkleSiblings(D)];
     signal input feeIdx[F];
     signal input feeAx[F], feeAy[F], feeToken[F], feeBalance[F], feeNonce[F];
     signal input feeSiblings[F][merkleSiblings(D)];
@@ -87,6 +89,12 @@ template BatchShell(D, N, L, F) {
     head.l1LeafBalance <== l1LeafBalance;
     head.l1LeafNonce <== l1LeafNonce;
     head.l1LeafSiblings <== l1LeafSiblings;
+    head.l1ToAx <== l1ToAx;
+    head.l1ToAy <== l1ToAy;
+    head.l1ToToken <== l1ToToken;
+    head.l1ToBalance <== l1ToBalance;
+    head.l1ToNonce <== l1ToNonce;
+    head.l1ToSiblings <== l1ToSiblings;
     head.feeIdx <== feeIdx;
     head.feeToken <== feeToken;
 

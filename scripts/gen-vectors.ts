@@ -162,6 +162,26 @@ function l1Vectors(c: ZkrCrypto) {
     },
     { name: "DEPOSIT of 500 wei into account 1 by 0xb0b", kind: L1OpKind.DEPOSIT, accountIdx: 1n, tokenId: 0n, amount: 500n, owner: BOB, ax: 0n, ay: 0n },
     { name: "FORCE_EXIT of account 1 by its owner 0xa11ce", kind: L1OpKind.FORCE_EXIT, accountIdx: 1n, tokenId: 0n, amount: 0n, owner: ALICE, ax: 0n, ay: 0n },
+    {
+      name: "CREATE of account 2 by 0xb0b: 700 wei of ETH, key (3, 4)",
+      kind: L1OpKind.CREATE,
+      accountIdx: 2n,
+      tokenId: 0n,
+      amount: 700n,
+      owner: BOB,
+      ax: 3n,
+      ay: 4n,
+    },
+    {
+      name: "FORCE_TRANSFER of 300 wei from account 2 to account 1 (ax) by 2's owner 0xb0b",
+      kind: L1OpKind.FORCE_TRANSFER,
+      accountIdx: 2n,
+      tokenId: 0n,
+      amount: 300n,
+      owner: BOB,
+      ax: 1n,
+      ay: 0n,
+    },
   ];
   let prev = 0n;
   const op = (o: L1Op) => ({

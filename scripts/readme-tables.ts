@@ -80,6 +80,7 @@ function componentsTable(s: ConstraintSnapshot): string {
     ["range checks of token, balance and nonce of the 4 leaves read and written (`AccountUpdate`), per transfer", "leafRanges"],
     ["index range checks, floats, fee-slot match, flags, per transfer", "transferRest"],
     [`L1-operation slots (${slash((i) => `${part(i, "l1Slot").count} × ${n(part(i, "l1Slot").each)}`)}), per transfer`, "l1Slot"],
+    ["forced transfer in L1 slot 0 (the receiver's update, balance and token checks), per transfer", "forcedTransfer"],
     [`fee credits (${slash((i) => `${part(i, "feeSlot").count} × ${n(part(i, "feeSlot").each)}`)}), per transfer`, "feeSlot"],
     [`public inputs (commitment + evaluation, m = ${slash((i) => String(coefficientCount(ps[i]!)))}), per transfer`, "publicInputs"],
     ["batch glue (domain, range checks, flags, transaction-slot order), per transfer", "glue"],

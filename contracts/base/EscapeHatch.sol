@@ -91,10 +91,11 @@ abstract contract EscapeHatch is Exits, L1Queue {
         if (!escapeMode) revert NotInEscapeMode();
         L1Op storage op = l1Ops[queueIndex];
         uint256 fee = l1OpFee;
-        if (queueIndex < l1Processed || queueIndex >= l1OpCount || op.refunded || (op.kind == FORCE_EXIT && fee == 0))
+        // Only a deposit (CREATE, DEPOSIT) brought its amount in; a forced exit or transfer, its fee alone.
+        uint256 amount = op.kind == CREATE || op.kind == DEPOSIT ? op.amount : 0;
+        if (queueIndex < l1Processed || queueIndex >= l1OpCount || op.refunded || (amount == 0 && fee == 0))
             revert NotRefundable(queueIndex);
         op.refunded = true;
-        uint256 amount = op.kind == FORCE_EXIT ? 0 : op.amount;
         emit L1OpRefunded(queueIndex, op.owner, op.tokenId, amount, fee);
         if (amount != 0) _credit(op.owner, op.tokenId, amount);
         if (fee != 0) _credit(op.owner, 0, fee);

@@ -7,8 +7,8 @@ import {IRollup} from "../interfaces/IRollup.sol";
 import {TokenTransfer} from "../libraries/TokenTransfer.sol";
 import {RollupStorage} from "./RollupStorage.sol";
 
-/// @title The L1-operation queue: tokens, deposits and forced exits, and what a batch must consume
-/// @notice L1 operations (deposits into new or existing accounts, forced exits) are queued in order
+/// @title The L1-operation queue: tokens, deposits, forced exits and transfers, and what a batch must consume
+/// @notice L1 operations (deposits into new or existing accounts, forced exits and transfers) are queued in order
 ///         into a Poseidon hash chain, h_{n+1} = Poseidon(h_n, kind·2^192 + accountIdx·2^160 +
 ///         tokenId·2^128 + amount, owner, ax, ay) (docs/PROTOCOL.md "L1 operations"), which the
 ///         batches consume in order and at full capacity.
@@ -115,6 +115,21 @@ abstract contract L1Queue is RollupStorage {
         _queue(FORCE_EXIT, accountIdx, accounts[accountIdx].tokenId, 0, 0, 0);
     }
 
+    /// @inheritdoc IRollup
+    function forceTransfer(uint32 from, uint32 to, uint128 amount) external payable notEscaped {
+        _checkFee();
+        _checkAccount(from);
+        _checkAccount(to);
+        AccountRecord storage sender = accounts[from];
+        if (sender.owner != msg.sender) revert NotAccountOwner();
+        if (to == from) revert SelfTransfer(from);
+        uint32 tokenId = sender.tokenId;
+        uint32 toToken = accounts[to].tokenId;
+        if (toToken != tokenId) revert TokenMismatch(to, toToken, tokenId);
+        if (amount == 0) revert BadAmount(0);
+        _queue(FORCE_TRANSFER, from, tokenId, amount, to, 0);
+    }
+
     /// @dev The deposit an ETH deposit makes: msg.value less the fee, at least minDeposit.
     function _ethDeposit() private view returns (uint128) {
         uint256 fee = l1OpFee;
@@ -180,7 +195,9 @@ abstract contract L1Queue is RollupStorage {
     /// @dev Rejects a batch that consumes more than min(pending, slots) operations (slots: the L1
     ///      slots of the instance that proves it), or fewer while the first operation it leaves out
     ///      is l1Grace seconds old or older (O(1): the first operation left out is the oldest one
-    ///      skipped). Returns l1HashEnd, the queue hash after the operations the batch consumes.
+    ///      skipped), unless the batch consumed at least one and the one it leaves out is a forced
+    ///      transfer: the circuit takes one only in its first L1 slot, so it starts the next batch.
+    ///      Returns l1HashEnd, the queue hash after the operations the batch consumes.
     function _checkL1Count(uint8 l1Count, uint256 slots) internal view returns (uint256 l1HashEnd) {
         uint256 processed = l1Processed;
         uint256 pending = l1OpCount - processed;
@@ -188,8 +205,10 @@ abstract contract L1Queue is RollupStorage {
         if (l1Count > maxL1) revert TooManyL1Ops(l1Count, maxL1);
         if (l1Count < maxL1) {
             uint256 skipped = processed + l1Count;
-            uint256 queuedAt = l1Ops[skipped].queuedAt;
-            if (block.timestamp - queuedAt >= l1Grace) revert L1OpSkipped(skipped, queuedAt);
+            L1Op storage next = l1Ops[skipped];
+            (uint8 kind, uint256 queuedAt) = (next.kind, next.queuedAt);
+            if (block.timestamp - queuedAt >= l1Grace && (kind != FORCE_TRANSFER || l1Count == 0))
+                revert L1OpSkipped(skipped, queuedAt);
         }
         return l1ChainHash[processed + l1Count];
     }

@@ -26,6 +26,8 @@ abstract contract RollupStorage is IRollup {
     uint8 public constant DEPOSIT = 2;
     /// @inheritdoc IRollup
     uint8 public constant FORCE_EXIT = 3;
+    /// @inheritdoc IRollup
+    uint8 public constant FORCE_TRANSFER = 4;
 
     /// @inheritdoc IRollup
     uint256 public stateRoot;

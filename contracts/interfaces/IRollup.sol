@@ -161,8 +161,9 @@ interface IRollup {
     error TooManyL1Ops(uint256 l1Count, uint256 max);
     /// @notice A batch leaves out the L1 operation `queueIndex`, queued at `queuedAt`, although it
     ///         has a free slot for it and the operation is l1Grace seconds old or older: it must
-    ///         consume min(pending, l1Slots) operations. A sequencer rebuilds such a batch with the
-    ///         operations it missed.
+    ///         consume min(pending, l1Slots) operations, or stop after at least one just before a
+    ///         forced transfer (the first L1 operation of a batch alone can be one). A sequencer
+    ///         rebuilds such a batch with the operations it missed.
     error L1OpSkipped(uint256 queueIndex, uint256 queuedAt);
     /// @notice The verifier rejected the batch's proof (submitBatch), or one of the batches' proofs
     ///         (submitBatches).
@@ -195,8 +196,13 @@ interface IRollup {
     error TransferFailed(address token);
     /// @notice A call re-entered a guarded function (deposits of ERC-20 tokens, withdraw).
     error Reentrancy();
-    /// @notice The caller is not the account's recorded L1 owner (forceExit, escapeWithdraw).
+    /// @notice The caller is not the account's recorded L1 owner (forceExit, forceTransfer,
+    ///         escapeWithdraw).
     error NotAccountOwner();
+    /// @notice A forced transfer to the sending account itself.
+    error SelfTransfer(uint256 accountIdx);
+    /// @notice A forced transfer to account `to`, which holds token `toToken`, not the sender's `tokenId`.
+    error TokenMismatch(uint256 to, uint32 toToken, uint32 tokenId);
     /// @notice The account's balance was withdrawn in escape mode already.
     error AlreadyWithdrawn(uint256 accountIdx);
     /// @notice The Merkle proof has the wrong number of siblings for the tree's depth.
@@ -218,6 +224,9 @@ interface IRollup {
     function DEPOSIT() external view returns (uint8);
     /// @notice L1 operation kind: a forced exit of an account's whole balance.
     function FORCE_EXIT() external view returns (uint8);
+    /// @notice L1 operation kind: a forced transfer between two accounts, always the first L1
+    ///         operation of its batch.
+    function FORCE_TRANSFER() external view returns (uint8);
 
     /// @notice Verifier of the circuit instance this rollup runs: checks single proofs (submitBatch)
     ///         and k proofs at once (submitBatches) against one verifying key.
@@ -393,6 +402,14 @@ interface IRollup {
     ///         only that owner may (the batch that consumes it always applies it); msg.value must
     ///         be l1OpFee.
     function forceExit(uint32 accountIdx) external payable;
+
+    /// @notice Queues a transfer of `amount` from account `from` to account `to` (another account of
+    ///         the same token); only `from`'s recorded owner may, and msg.value must be l1OpFee. The
+    ///         batch that consumes it applies it if `from`'s balance covers it then (and `to`'s does
+    ///         not overflow), and changes nothing otherwise: the way to move funds inside the rollup
+    ///         when the sequencer ignores your transfers. Queued as kind FORCE_TRANSFER with
+    ///         accountIdx = from, the sender's token, amount, ax = to, ay = 0.
+    function forceTransfer(uint32 from, uint32 to, uint128 amount) external payable;
 
     // ---------------------------------------------------------------------------------------
     // Batches

@@ -1,7 +1,7 @@
 import { MAX_BALANCE, type Account } from "./account.js";
 import { type BatchData, decodeBatchData, type DecodedBatchData, encodeBatchData } from "./batchData.js";
 import { computePublicInputs } from "./publicInputs.js";
-import { l1ChainStep, type L1Op, type QueuedL1Op } from "./l1op.js";
+import { l1ChainStep, L1OpKind, type L1Op, type QueuedL1Op } from "./l1op.js";
 import type { L2State, LeafWitness, RootRef, SignatureResult } from "./state.js";
 import { runTreePlan, type TreePlan, type TreePlanResult } from "./treePlan.js";
 import { emptyWitness, TxRejectedError } from "./state.js";
@@ -98,6 +98,8 @@ export interface CircuitInputParts {
   /** L entries: the consumed operations, then all-zero ones. */
   l1Slots: L1Op[];
   l1Leaves: LeafInput[];
+  /** The receiver's leaf of a forced transfer in L1 slot 0 (before it), else the all-zero witness. */
+  l1To: LeafInput;
   feeIdx: bigint[];
   slots: TxSlotInput[];
   feeLeaves: LeafInput[];
@@ -115,6 +117,11 @@ function leafInputs(prefix: string, ws: LeafInput[]): Record<string, unknown> {
     [`${prefix}Nonce`]: field("nonce"),
     [`${prefix}Siblings`]: ws.map((w) => w.proof.flat().map(str)),
   };
+}
+
+/** The inputs of one leaf, as the scalar signals `${prefix}Ax` … `${prefix}Siblings`. */
+function leafInput(prefix: string, w: LeafInput): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(leafInputs(prefix, [w])).map(([k, v]) => [k, (v as unknown[])[0]]));
 }
 
 /**
@@ -151,6 +158,7 @@ export function circuitInputOf(x: CircuitInputParts): Record<string, unknown> {
     l1Ax: op("ax"),
     l1Ay: op("ay"),
     ...leafInputs("l1Leaf", x.l1Leaves),
+    ...leafInput("l1To", x.l1To),
     feeIdx: x.feeIdx.map(str),
     from: x.slots.map((s) => str(s.from)),
     to: x.slots.map((s) => str(s.to)),
@@ -310,8 +318,12 @@ export function prepareBatch(state: L2State, contents: BatchContents, ctx: Batch
     let l1HashEnd = l1HashStart;
     const l1Results: bigint[] = [];
     const l1Leaves: LeafWitness[] = [];
-    for (const op of l1Ops) {
-      const { result, leaf } = state.applyL1Op(op);
+    let l1To = emptyWitness(p.depth);
+    for (const [j, op] of l1Ops.entries()) {
+      if (op.kind === L1OpKind.FORCE_TRANSFER && j > 0)
+        throw new Error(`a forced transfer can only be a batch's first L1 operation, got one at slot ${j} (l1OpsForBatch)`);
+      const { result, leaf, to } = state.applyL1Op(op);
+      if (to) l1To = to;
       l1HashEnd = l1ChainStep(state.crypto.hash, l1HashEnd, op);
       l1Results.push(result);
       l1Leaves.push(leaf);
@@ -401,6 +413,7 @@ export function prepareBatch(state: L2State, contents: BatchContents, ctx: Batch
           l1Count: l1Ops.length,
           l1Slots,
           l1Leaves,
+          l1To,
           feeIdx,
           slots,
           feeLeaves: feeWitnesses,

@@ -9,7 +9,15 @@ export enum L1OpKind {
   DEPOSIT = 2,
   /** The account's L1 owner withdraws its whole balance. */
   FORCE_EXIT = 3,
+  /**
+   * The account's L1 owner moves `amount` to account `ax` (of the same token), if its balance
+   * covers it when the operation is processed; otherwise nothing changes. Always the first L1
+   * operation of its batch (the circuit's slot 0 alone has the receiver's leaf).
+   */
+  FORCE_TRANSFER = 4,
 }
+
+const KINDS: readonly L1OpKind[] = [L1OpKind.CREATE, L1OpKind.DEPOSIT, L1OpKind.FORCE_EXIT, L1OpKind.FORCE_TRANSFER];
 
 /** An L1 operation as the Rollup contract queued and hashed it. */
 export interface L1Op {
@@ -17,8 +25,9 @@ export interface L1Op {
   accountIdx: bigint;
   tokenId: bigint;
   amount: bigint;
-  /** The L1 address that queued it (depositor or forced-exit requester). */
+  /** The L1 address that queued it (depositor, or the owner forcing an exit or a transfer). */
   owner: bigint;
+  /** A CREATE's key; a FORCE_TRANSFER's receiver account (ay 0); else 0. */
   ax: bigint;
   ay: bigint;
 }
@@ -35,11 +44,29 @@ const U32 = (1n << 32n) - 1n;
 const U128 = (1n << 128n) - 1n;
 
 export function checkL1Op(op: L1Op): void {
-  if (![L1OpKind.CREATE, L1OpKind.DEPOSIT, L1OpKind.FORCE_EXIT].includes(op.kind)) throw new Error(`unknown L1 operation kind ${op.kind}`);
+  if (!KINDS.includes(op.kind)) throw new Error(`unknown L1 operation kind ${op.kind}`);
   if (op.accountIdx < 0n || op.accountIdx > U32) throw new Error("accountIdx must fit 32 bits");
   if (op.tokenId < 0n || op.tokenId > U32) throw new Error("tokenId must fit 32 bits");
   if (op.amount < 0n || op.amount > U128) throw new Error("amount must fit 128 bits");
   if (op.owner < 0n || op.owner >> 160n !== 0n) throw new Error("owner must be a 160-bit address");
+  if (op.kind === L1OpKind.FORCE_TRANSFER && (op.ax < 0n || op.ax > U32 || op.ay !== 0n))
+    throw new Error("a forced transfer's receiver (ax) must fit 32 bits, and ay be 0");
+}
+
+/** The receiver of a FORCE_TRANSFER, else undefined. */
+export function forcedReceiver(op: L1Op): bigint | undefined {
+  return op.kind === L1OpKind.FORCE_TRANSFER ? op.ax : undefined;
+}
+
+/**
+ * How many of the oldest waiting operations one batch of `slots` L1 slots takes: as many as it
+ * has slots, but a forced transfer only as the first (the circuit's slot 0 alone can hold one;
+ * the contract lets a batch stop before it).
+ */
+export function l1OpsForBatch(waiting: readonly Pick<L1Op, "kind">[], slots: number): number {
+  const n = Math.min(waiting.length, slots);
+  for (let j = 1; j < n; j++) if (waiting[j]!.kind === L1OpKind.FORCE_TRANSFER) return j;
+  return n;
 }
 
 /** e1 = kind·2^192 + accountIdx·2^160 + tokenId·2^128 + amount. */

@@ -47,6 +47,17 @@ export function emptyWitness(depth: number): LeafWitness {
   return { index: 0n, account: { ...EMPTY_ACCOUNT }, proof: zeroProof(depth) };
 }
 
+/**
+ * Whether a FORCE_TRANSFER of `op.amount` from `from` to `to` moves it (circuits/l1_op.circom 9.):
+ * both hold the operation's token, the sender's balance covers the amount, the receiver's does not
+ * overflow, and they are different accounts. Otherwise the operation changes nothing.
+ */
+export function forcedTransferApplies(from: Account, to: Account, op: Pick<L1Op, "accountIdx" | "ax" | "tokenId" | "amount">): boolean {
+  return (
+    op.ax !== op.accountIdx && from.tokenId === op.tokenId && to.tokenId === op.tokenId && from.balance >= op.amount && to.balance + op.amount <= MAX_BALANCE
+  );
+}
+
 /** Journal key of nextIndex (node keys are ≥ 0, account i is −1 − i). */
 const NEXT = Number.MIN_SAFE_INTEGER;
 /** Journal key of a checkpoint taken while the hashing is deferred: its value is the plan's length then (a revert cuts the plan back to it). */
@@ -374,9 +385,11 @@ export class L2State {
    * Apply a queued L1 operation (docs/PROTOCOL.md, "L1 operations"). Never rejects a valid queue
    * entry: an operation that cannot apply is a no-op with its result (refund) instead. Throws
    * only if the operation contradicts the queue rules (which means this state is out of sync
-   * with the contract). Returns the result and the leaf witness before the operation.
+   * with the contract). Returns the result and the leaf witness before the operation; for a
+   * FORCE_TRANSFER also `to`, the receiver's witness, which it reads first (the circuit credits
+   * the receiver, then opens the sender in the tree after that: `leaf` is the sender there).
    */
-  applyL1Op(op: L1Op): { result: bigint; leaf: LeafWitness } {
+  applyL1Op(op: L1Op): { result: bigint; leaf: LeafWitness; to?: LeafWitness } {
     checkL1Op(op);
     this.assertWritable();
     const idx = op.accountIdx;
@@ -405,6 +418,18 @@ export class L2State {
         if (a.owner !== op.owner) throw new OutOfSyncError(`FORCE_EXIT of account ${idx} by ${op.owner}, not its owner: state out of sync with L1`);
         this.setAccount(Number(idx), { ...a, balance: 0n }, leaf.proof);
         return { result: a.balance, leaf };
+      }
+      case L1OpKind.FORCE_TRANSFER: {
+        // The contract queues a forced transfer only from the sender's owner, to an existing account.
+        const sender = this.account(idx);
+        if (!sender) throw new OutOfSyncError(`L1 operation on account ${idx}, which does not exist: state out of sync with L1`);
+        if (sender.owner !== op.owner) throw new OutOfSyncError(`FORCE_TRANSFER from account ${idx} by ${op.owner}, not its owner: state out of sync with L1`);
+        const to = this.syncedWitness(op.ax);
+        const moves = forcedTransferApplies(sender, to.account, op);
+        if (moves) this.setAccount(Number(op.ax), { ...to.account, balance: to.account.balance + op.amount }, to.proof);
+        const leaf = this.witness(idx);
+        if (moves) this.setAccount(Number(idx), { ...leaf.account, balance: leaf.account.balance - op.amount }, leaf.proof);
+        return { result: 0n, leaf, to };
       }
     }
   }

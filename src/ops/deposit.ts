@@ -117,3 +117,43 @@ export async function forceExit(c: RollupConnection, account: bigint, opts: { lo
   opts.log?.(`queued forced exit of account #${account} (L1 operation #${queueIndex}, fee ${formatAmount(fee, 18)} ETH, tx ${receipt.hash})`);
   return { queueIndex, fee, tokenId: record.tokenId, receipt };
 }
+
+export interface ForceTransferResult {
+  queueIndex: bigint;
+  /** The L1-operation fee paid, in wei. */
+  fee: bigint;
+  /** The two accounts' token. */
+  tokenId: bigint;
+  receipt: TransactionReceipt;
+}
+
+/**
+ * Queues a forced transfer of `amount` (base units) from account `from`, whose L1 owner is the
+ * connection's signer, to account `to` (another account of the same token). The batch that
+ * consumes it moves the amount if `from`'s balance covers it then and changes nothing otherwise;
+ * no sequencer cooperation is needed. Refuses, before sending anything, what the contract would.
+ */
+export async function forceTransfer(
+  c: RollupConnection,
+  req: { from: bigint; to: bigint; amount: bigint },
+  opts: { log?: Log } = {},
+): Promise<ForceTransferResult> {
+  const { rollup } = c;
+  const { address } = signerOf(c);
+  const { from, to, amount } = req;
+  if (amount <= 0n || amount >> 128n !== 0n) throw new Error(`amount must be 1 .. 2^128 − 1 base units, got ${amount}`);
+  if (from === to) throw new Error(`a forced transfer from account #${from} to itself`);
+  const count = await rollup.accountCount();
+  for (const a of [from, to]) if (a < 1n || a > count) throw new Error(`no account #${a} on the rollup (accounts 1..${count})`);
+  const [sender, receiver] = await Promise.all([rollup.accounts(from), rollup.accounts(to)]);
+  if (getAddress(sender.owner) !== address) {
+    throw new Error(`account #${from}'s L1 owner is ${sender.owner}, not ${address}: only the owner may force a transfer from it`);
+  }
+  if (receiver.tokenId !== sender.tokenId)
+    throw new Error(`account #${to} holds token ${receiver.tokenId}, account #${from} token ${sender.tokenId}: a transfer stays in one token`);
+  const fee = await rollup.l1OpFee();
+  const receipt = await sendTx("forceTransfer", rollup.interface, () => rollup.forceTransfer(from, to, amount, { value: fee }));
+  const { queueIndex } = queuedOp(rollup, receipt);
+  opts.log?.(`queued forced transfer from account #${from} to #${to} (L1 operation #${queueIndex}, fee ${formatAmount(fee, 18)} ETH, tx ${receipt.hash})`);
+  return { queueIndex, fee, tokenId: sender.tokenId, receipt };
+}

@@ -170,8 +170,8 @@ export class Mempool {
 }
 
 /**
- * L1 deposits to the fee accounts that are queued and not yet in a batch: a batch applies its L1
- * operations before its transactions, so they take a fee account's room first. Each queued
+ * L1 deposits and forced transfers to the fee accounts that are queued and not yet in a batch: a
+ * batch applies its L1 operations before its transactions, so they take a fee account's room first. Each queued
  * operation is read from the store once (the new ones since the last look), consumed ones are
  * dropped. This is admission's estimate; the batch builder checks the room itself
  * (FEE_ACCOUNT_FULL), so a queue rewound by an L1 reorganisation can only make it less exact.
@@ -196,8 +196,10 @@ export class QueuedFeeDeposits {
     const from = Math.max(this.seen, consumed);
     if (known > from) {
       for (const op of this.store.l1Ops(from, known - from)) {
-        if (op.kind !== L1OpKind.DEPOSIT || !this.feeAccounts.includes(op.accountIdx)) continue;
-        this.queued.set(Number(op.queueIndex), { accountIdx: op.accountIdx, tokenId: op.tokenId, amount: op.amount });
+        // what may credit a fee account: a deposit to it, or a forced transfer to it (ax)
+        const to = op.kind === L1OpKind.DEPOSIT ? op.accountIdx : op.kind === L1OpKind.FORCE_TRANSFER ? op.ax : undefined;
+        if (to === undefined || !this.feeAccounts.includes(to)) continue;
+        this.queued.set(Number(op.queueIndex), { accountIdx: to, tokenId: op.tokenId, amount: op.amount });
       }
     }
     this.seen = Math.max(this.seen, known);

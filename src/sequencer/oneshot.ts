@@ -9,7 +9,7 @@
 import type { TransactionReceipt } from "ethers";
 import { readFileSync } from "node:fs";
 import type { Batch } from "../model/batch.js";
-import type { QueuedL1Op } from "../model/l1op.js";
+import { l1OpsForBatch, type QueuedL1Op } from "../model/l1op.js";
 import type { DerivedParams } from "../model/params.js";
 import type { L2State } from "../model/state.js";
 import type { Domain, SignedTransfer } from "../model/tx.js";
@@ -18,7 +18,7 @@ import { readL1Ops } from "../chain/events.js";
 import { withCurve } from "../proving/curve.js";
 import type { ProofQueue, QueuedProof } from "../prover/queue.js";
 import { FatalError } from "./errors.js";
-import { assembleBatch, l1OpsToConsume } from "./planner.js";
+import { assembleBatch } from "./planner.js";
 import { proofJobId, proveBatch } from "./proofs.js";
 import { checkProof, submitProven } from "./submitter.js";
 
@@ -88,7 +88,7 @@ export async function submitNextBatch(ctx: OneShotContext, txs: SignedTransfer[]
   const pos = await checkInSync(rollup, state.root);
   const waiting = await pendingL1Ops(ctx, pos);
   const p = ctx.fallback ?? state.params;
-  const l1Ops = waiting.slice(0, l1OpsToConsume(waiting.length, p));
+  const l1Ops = waiting.slice(0, l1OpsForBatch(waiting, p.l1Slots));
   const l1HashStart = await rollup.l1ChainHash(pos.l1Processed);
   const n = Number(pos.batchNumber) + 1;
   const { batch, cp } = assembleBatch(state, { l1Ops, txs }, { domain: ctx.domain, feeIdx: ctx.feeIdx ?? [], l1HashStart, params: p });

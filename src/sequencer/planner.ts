@@ -13,6 +13,7 @@
 // apply). When every candidate is rejected and no L1 operation waits, the rejections are recorded
 // and no (empty) batch is built or proven.
 import { finishHere, prepareBatch, type Batch, type BatchContents, type BatchContext, type PreparedBatch } from "../model/batch.js";
+import { l1OpsForBatch } from "../model/l1op.js";
 import type { DerivedParams } from "../model/params.js";
 import { type L2State, OutOfSyncError } from "../model/state.js";
 import type { TreePlan, TreePlanResult } from "../model/treePlan.js";
@@ -53,11 +54,6 @@ export const SEAL_CRITERIA: readonly SealCriterion[] = [
 export function sealReason(s: SealInput, c: SealConfig): SealReason | undefined {
   if (s.pending === 0 && s.l1OpsWaiting === 0) return undefined;
   return SEAL_CRITERIA.find((k) => k.shouldSeal(s, c))?.name;
-}
-
-/** How many of the `waiting` L1 operations (the oldest first) a batch consumes: as many as it has slots. */
-export function l1OpsToConsume(waiting: number, params: Pick<DerivedParams, "l1Slots">): number {
-  return Math.min(waiting, params.l1Slots);
 }
 
 /**
@@ -175,8 +171,9 @@ export class BatchPlanner {
     const state = ledger.state;
     const nextL1 = ledger.nextL1;
     const number = (store.lastBatch()?.number ?? 0) + 1;
-    const l1Count = l1OpsToConsume(store.l1OpCount() - nextL1, params);
-    const l1Ops = store.l1Ops(nextL1, l1Count);
+    const next = store.l1Ops(nextL1, Math.min(store.l1OpCount() - nextL1, params.l1Slots));
+    const l1Count = l1OpsForBatch(next, params.l1Slots);
+    const l1Ops = next.slice(0, l1Count);
     const l1HashStart = nextL1 === 0 ? 0n : store.l1Ops(nextL1 - 1, 1)[0].chainHash;
     const candidates = pool.candidates(params.batchSize);
     const byTx = new Map(candidates.map((r) => [r.tx, r]));

@@ -30,6 +30,7 @@ describe("snapshots/constraints.json and snapshots/gas.json", () => {
         leafRanges: p.batchSize,
         transferRest: p.batchSize,
         l1Slot: p.l1Slots,
+        forcedTransfer: Math.min(p.l1Slots, 1),
         feeSlot: p.feeSlots,
         publicInputs: 1,
         glue: 1,

@@ -21,7 +21,7 @@ const newBalance: Frame = ["AccountUpdate", "account_update.circom", "Num2Bits(1
 const senderUpdate: Frame = ["Transfer", "transfer.circom", "signal rootMid <== AccountUpdate(D)"];
 const receiverUpdate: Frame = ["Transfer", "transfer.circom", "rootOut <== AccountUpdate(D)"];
 const feeUpdate: Frame = ["FeeCredit", "fee_credit.circom", "rootOut <== AccountUpdate(D)"];
-const l1Update: Frame = ["L1Op", "l1_op.circom", "rootOut <== AccountUpdate(D)"];
+const l1Update: Frame = ["L1Op", "l1_op.circom", "rootOut <== AccountUpdate(D)(enabled, isCreate"];
 
 // Where each guarded check sits (the error names the innermost template first).
 const AT = {
@@ -88,9 +88,9 @@ describe("circuit Batch(4, 2, 2, 1) (test instance)", function () {
     expect(leafOrPath.length).to.be.greaterThan(0);
     for (const x of leafOrPath)
       expect(x, "a leaf hash or Merkle update outside AccountUpdate").to.match(/(^|\.)AccountUpdate@\d+\.(AccountLeaf|MerkleUpdate)@/);
-    // 2 per transaction slot, 1 per L1 slot, 1 per fee slot
+    // 2 per transaction slot, 1 per L1 slot and the forced-transfer receiver's in slot 0, 1 per fee slot
     const updates = new Set(comps.map((x) => x.match(/^(.*?AccountUpdate@\d+)/)?.[1]).filter(Boolean));
-    expect(updates.size).to.equal(2 * p.batchSize + p.l1Slots + p.feeSlots);
+    expect(updates.size).to.equal(2 * p.batchSize + p.l1Slots + 1 + p.feeSlots);
   });
 
   it("accepts model batches with every L1 operation, transfers and exits, and outputs the model's public signals", async () => {

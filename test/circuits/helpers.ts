@@ -3,14 +3,14 @@ import path from "node:path";
 import { expect } from "chai";
 import * as snarkjs from "snarkjs";
 import { EMPTY_ACCOUNT, MAX_BALANCE, packedState, type Account } from "../../src/model/account.js";
-import { circuitInputOf } from "../../src/model/batch.js";
+import { circuitInputOf, type LeafInput } from "../../src/model/batch.js";
 import { concatBytes, toBytesBE } from "../../src/model/bytes.js";
 import { compileCircuit, type CompiledCircuit } from "../../src/proving/circom.js";
 import { SNARK_FIELD, type Hasher } from "../../src/model/crypto.js";
 import { type BatchPublicData, computePublicInputs } from "../../src/model/publicInputs.js";
 import { l1ChainStep, L1OpKind, type L1Op } from "../../src/model/l1op.js";
 import { type DerivedParams } from "../../src/model/params.js";
-import type { L2State } from "../../src/model/state.js";
+import { forcedTransferApplies, type L2State } from "../../src/model/state.js";
 import { REPO_ROOT } from "../../src/util/paths.js";
 import { AccountTree, zeroProof } from "../../src/model/tree.js";
 import { encodeTransfer, packedAmounts, type Domain, type SignedTransfer } from "../../src/model/tx.js";
@@ -384,9 +384,9 @@ export interface UncheckedContext {
   openAs?: (at: LeafSite, account: Account) => Account | undefined;
 }
 
-/** Where a batch reads a leaf: L1 slot j, transaction slot i's sender or receiver, fee slot j. */
+/** Where a batch reads a leaf: L1 slot j (l1To: its forced transfer's receiver), transaction slot i's sender or receiver, fee slot j. */
 export interface LeafSite {
-  kind: "l1" | "sender" | "receiver" | "fee";
+  kind: "l1" | "l1To" | "sender" | "receiver" | "fee";
   slot: number;
 }
 
@@ -415,8 +415,9 @@ export interface UncheckedBatch {
  *   - transfers: balances wrap mod r, tokens and nonces are not compared, fees without a
  *     matching slot vanish; to = 0 is an exit (no receiver update);
  *   - L1 operations: CREATE overwrites whatever is at its index (its leaf witness is the empty
- *     account, as the protocol says); DEPOSIT and FORCE_EXIT read the leaf there (the empty
- *     account if none) and follow the rules unless `ctx.l1Outcomes` forces an outcome.
+ *     account, as the protocol says); DEPOSIT, FORCE_EXIT and FORCE_TRANSFER read the leaf there
+ *     (the empty account if none) and follow the rules unless `ctx.l1Outcomes` forces an
+ *     outcome (a FORCE_TRANSFER in any slot; the circuit takes its receiver for slot 0 only).
  * Everything else follows docs/PROTOCOL.md as src/model/batch.ts does (tested equal on valid
  * batches). Padding slots are all zeros, signature included.
  */
@@ -453,8 +454,22 @@ export function uncheckedBatchInput(
 
   let l1Hash = ctx.l1HashStart ?? 0n;
   const l1Results: bigint[] = [];
+  let l1To: LeafInput = padding;
   const l1Leaves = l1Ops.map((op, j) => {
     l1Hash = l1ChainStep(hash, l1Hash, op);
+    if (op.kind === L1OpKind.FORCE_TRANSFER) {
+      // The receiver first, from the tree before the operation, then the sender (l1_op.circom 9.).
+      const to = open({ kind: "l1To", slot: j }, op.ax);
+      const from = state.get(op.accountIdx) ?? EMPTY_ACCOUNT;
+      const valid = forcedTransferApplies(from, to.account, op);
+      const { applied, result } = ctx.l1Outcomes?.[j] ?? { applied: valid, result: 0n };
+      if (applied) set(op.ax, { ...to.account, balance: mod(to.account.balance + op.amount) });
+      const w = open({ kind: "l1", slot: j }, op.accountIdx);
+      if (applied) set(op.accountIdx, { ...w.account, balance: mod(w.account.balance - op.amount) });
+      if (j === 0) l1To = to;
+      l1Results.push(result);
+      return w;
+    }
     if (op.kind === L1OpKind.CREATE) {
       const w = { account: EMPTY_ACCOUNT, proof: tree.proof(op.accountIdx) };
       set(op.accountIdx, { ax: op.ax, ay: op.ay, owner: op.owner, tokenId: op.tokenId, balance: op.amount, nonce: 0n });
@@ -520,6 +535,7 @@ export function uncheckedBatchInput(
     l1Count: l1Ops.length,
     l1Slots,
     l1Leaves,
+    l1To,
     feeIdx,
     slots,
     feeLeaves: fees,
@@ -528,14 +544,22 @@ export function uncheckedBatchInput(
 }
 
 /**
- * The input of the L1Op(D) template for `op` applied to `s` by the model (which it mutates): the
- * roots and chain hash around it, and the opened leaf with its Merkle proof.
+ * The input of the L1Op(D, T) template for `op` applied to `s` by the model (which it mutates):
+ * the roots and chain hash around it, the opened leaf with its Merkle proof and the forced
+ * transfer's receiver leaf (all zeros for another kind, as a T = 0 slot takes).
  */
 export function l1OpInput(s: L2State, hashIn: bigint, op: L1Op) {
   const rootIn = s.root;
-  const { result, leaf } = s.applyL1Op(op);
+  const { result, leaf, to } = s.applyL1Op(op);
   const a = leaf.account;
+  const t = to ?? { account: EMPTY_ACCOUNT, proof: zeroProof(s.params.depth) };
   const input = {
+    toAx: t.account.ax,
+    toAy: t.account.ay,
+    toToken: t.account.tokenId,
+    toBalance: t.account.balance,
+    toNonce: t.account.nonce,
+    toSiblings: t.proof.flat(),
     rootIn,
     hashIn,
     ...op,

@@ -104,8 +104,8 @@ describe("known-answer vectors: the circuit templates (test/vectors/kat.json)", 
     }
   });
 
-  it("L1Op(2): the chain hash of every L1-operation vector, each from the one before", async () => {
-    const t = await CircuitTester.compile("l1_op_d2", ["l1_op.circom"], "L1Op(2)");
+  it("L1Op(2, 1): the chain hash of every L1-operation vector, each from the one before", async () => {
+    const t = await CircuitTester.compile("l1_op_d2_t1", ["l1_op.circom"], "L1Op(2, 1)");
     const s = new L2State(c, deriveParams({ name: "l1op_d2", description: "", depth: 2, batchSize: 1, l1Slots: 1, feeSlots: 1 }));
     let prev = 0n;
     for (const v of kat.l1Op.chain) {

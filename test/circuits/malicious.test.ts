@@ -33,16 +33,23 @@ type Field = "oldToken" | "oldBalance" | "oldNonce" | "newToken" | "newBalance" 
 const UPDATE: Record<LeafSite["kind"], [string, string, string]> = {
   sender: ["AccountUpdate", "transfer.circom", "signal rootMid <== AccountUpdate(D)"],
   receiver: ["AccountUpdate", "transfer.circom", "rootOut <== AccountUpdate(D)"],
-  l1: ["AccountUpdate", "l1_op.circom", "rootOut <== AccountUpdate(D)"],
+  l1: ["AccountUpdate", "l1_op.circom", "rootOut <== AccountUpdate(D)(enabled, isCreate"],
+  l1To: ["AccountUpdate", "l1_op.circom", "rootOut <== AccountUpdate(D)(enabled, 0, toBits"],
   fee: ["AccountUpdate", "fee_credit.circom", "rootOut <== AccountUpdate(D)"],
 };
-const SLOT: Record<LeafSite["kind"], string> = { sender: "tx", receiver: "tx", l1: "head.l1", fee: "tail.fee" };
+const SLOT: Record<LeafSite["kind"], string> = { sender: "tx", receiver: "tx", l1: "head.l1", l1To: "head.l1", fee: "tail.fee" };
 /** The range checks `fields` of the leaf opened at `at`, as `violations` names them. */
 function leafChecks(at: LeafSite, ...fields: Field[]): string[] {
-  return fields.map((f) =>
-    site(`${SLOT[at.kind]}[${at.slot}]`, UPDATE[at.kind], ["Num2Bits", "account_update.circom", `Num2Bits(${f.endsWith("Balance") ? 128 : 32})(${f})`], "out"),
-  );
+  const slot = `${SLOT[at.kind]}[${at.slot}]${at.kind === "l1To" ? ".receiver" : ""}`;
+  return fields.map((f) => site(slot, UPDATE[at.kind], ["Num2Bits", "account_update.circom", `Num2Bits(${f.endsWith("Balance") ? 128 : 32})(${f})`], "out"));
 }
+
+/** Shifts between a leaf's packed fields that keep its state word, and the old-field range checks each breaks. */
+const SHIFTS: [string, { tokenId?: bigint; balance?: bigint; nonce?: bigint }, Field[]][] = [
+  ["token → balance", { tokenId: -1n, balance: 1n << 128n }, ["oldToken", "oldBalance"]],
+  ["balance → nonce", { balance: -1n, nonce: 1n << 32n }, ["oldNonce"]],
+  ["token → nonce", { tokenId: -1n, nonce: 1n << 160n }, ["oldToken", "oldNonce"]],
+];
 
 /** openAs that opens the leaf at `at` (and only there) with the fields `alias` gives. */
 const openingAt = (at: LeafSite, alias: (a: Account) => Account) => (where: LeafSite, a: Account) =>
@@ -183,14 +190,51 @@ describe("malicious prover: Batch(4, 2, 2, 1) rejects every second opening of pa
   });
 
   describe("every packed value has one decomposition", function () {
+    it("a forced transfer's receiver leaf, opened with any shift between its fields", async () => {
+      const w = await fresh();
+      const at: LeafSite = { kind: "l1To", slot: 0 };
+      const contents = () => ({ l1Ops: [w.forceTransfer("walter", "victor", ETH)], txs: [] });
+      await tester.expectViolations(w.unchecked(contents(), [0n]).circuitInput, []);
+      for (const [name, shift, fields] of SHIFTS) {
+        const b = w.unchecked(
+          contents(),
+          [0n],
+          undefined,
+          openingAt(at, (a) => aliasOf(a, shift)),
+        );
+        const found = tester.violations((await tester.lenient(b.circuitInput)).witness);
+        expect(found, name).to.include.members(leafChecks(at, ...fields));
+      }
+    });
+
+    it("a forced transfer skipped while it applies, or applied while it does not, or in L1 slot 1", async () => {
+      const w = await fresh();
+      const valid = w.forceTransfer("walter", "victor", ETH);
+      const uncovered = w.forceTransfer("mallory", "victor", ETH);
+      // the circuit decides whether it moves: a claim otherwise is another final root
+      for (const [name, op, outcome] of [
+        ["skipped", valid, { applied: false, result: 0n }],
+        ["applied beyond the balance", uncovered, { applied: true, result: 0n }],
+      ] as const) {
+        const b = w.unchecked({ l1Ops: [op], txs: [] }, [0n], [outcome]);
+        const found = tester.violations((await tester.lenient(b.circuitInput)).witness);
+        expect(found, name).to.include("newRoot");
+      }
+      // its result is 0: a payout on L1 as well evaluates the data to another value than the contract's
+      const paid = w.unchecked({ l1Ops: [valid], txs: [] }, [0n], [{ applied: true, result: ETH }]);
+      const lw = await tester.lenient(paid.circuitInput);
+      expect(tester.violations(lw.witness)).to.deep.equal([]);
+      expect(tester.get(lw.witness, "evaluation")).to.not.equal(paid.publicSignals[0]);
+      expect(tester.get(lw.witness, "challenge")).to.equal(paid.publicSignals[1]);
+      const second = w.unchecked({ l1Ops: [w.deposit("walter", 1n), valid], txs: [] }, [0n]);
+      const found = tester.violations((await tester.lenient(second.circuitInput)).witness);
+      // slot 1's kind has two bits: 4 has no decomposition (named by the input it constrains)
+      expect(found).to.include("l1Kind");
+    });
+
     it("an account leaf, opened at any of the four places with any shift between its fields", async () => {
       const w = await fresh();
       // walter, victor and ethfees hold ETH (token 0): token − 1 is out of range too
-      const shifts: [string, { tokenId?: bigint; balance?: bigint; nonce?: bigint }, Field[]][] = [
-        ["token → balance", { tokenId: -1n, balance: 1n << 128n }, ["oldToken", "oldBalance"]],
-        ["balance → nonce", { balance: -1n, nonce: 1n << 32n }, ["oldNonce"]],
-        ["token → nonce", { tokenId: -1n, nonce: 1n << 160n }, ["oldToken", "oldNonce"]],
-      ];
       // walter pays victor a fee-paying transfer; fee account ethfees; walter is also the L1 slot's account
       const contents = () => ({ l1Ops: [w.deposit("walter", 1n)], txs: [w.sign("walter", "victor", ETH, 10n ** 15n)] });
       await tester.expectViolations(w.unchecked(contents(), [w.idx.ethfees]).circuitInput, []);
@@ -199,9 +243,10 @@ describe("malicious prover: Batch(4, 2, 2, 1) rejects every second opening of pa
       // slot match, the signature (its word holds the nonce) and, when those change the outcome,
       // the final root
       const consequence = (x: string) =>
-        /AccountUpdate@\d+\.Num2Bits@\d+\.out$/.test(x) || ["receiverToken", "tx[0].fee", "tail.txEnabled", "head.feeEnabled"].includes(x);
+        /AccountUpdate@\d+\.Num2Bits@\d+\.out$/.test(x) ||
+        ["receiverToken", "tx[0].fee", "tail.txEnabled", "head.feeEnabled", "head.l1[0].receiver.coverBits"].includes(x);
       for (const kind of ["l1", "sender", "receiver", "fee"] as const) {
-        for (const [name, shift, fields] of shifts) {
+        for (const [name, shift, fields] of SHIFTS) {
           const at: LeafSite = { kind, slot: 0 };
           const b = w.unchecked(
             contents(),

@@ -475,7 +475,7 @@ describe("circuit MerkleUpdate", function () {
   });
 });
 
-describe("circuit L1Op", function () {
+describe("circuit L1Op (T = 0: the slots after the first)", function () {
   const p = deriveParams({ name: "l1op_d2", description: "", depth: 2, batchSize: 1, l1Slots: 1, feeSlots: 1 });
   let c: ZkrCrypto;
   let tester: CircuitTester;
@@ -485,7 +485,7 @@ describe("circuit L1Op", function () {
 
   before(async () => {
     c = await loadCrypto();
-    tester = await CircuitTester.compile("l1_op_d2", ["l1_op.circom"], "L1Op(2)");
+    tester = await CircuitTester.compile("l1_op_d2", ["l1_op.circom"], "L1Op(2, 0)");
     keys = await Promise.all(["l1op a", "l1op b"].map((s) => L2Key.fromPrivateKey("0x" + createHash("sha256").update(s).digest("hex"))));
   });
 
@@ -521,7 +521,7 @@ describe("circuit L1Op", function () {
     // 522; the range bits of both leaves 384; the empty-old-leaf selection 1), Poseidon(5) 321,
     // range bits 2 + 4 + 32 + 128 + 129 (deposit sum), flags and selections 18 (the result is
     // < 2^128 without bits of its own). 2,588 before the leaf fields were range-checked.
-    expect(tester.nConstraints).to.equal(pinnedCount("L1Op(2)"));
+    expect(tester.nConstraints).to.equal(pinnedCount("L1Op(2, 0)"));
   });
 
   it("matches the model for every kind and outcome", async () => {
@@ -567,7 +567,10 @@ describe("circuit L1Op", function () {
   it("changes nothing in a disabled slot (all inputs 0)", async () => {
     const s = freshState();
     const zero = { kind: 0, accountIdx: 0, tokenId: 0, amount: 0, owner: 0, ax: 0, ay: 0 };
-    const leaf = { leafAx: 0, leafAy: 0, leafToken: 0, leafBalance: 0, leafNonce: 0, siblings: zeroProof(2).flat() };
+    const leaf = {
+      ...{ leafAx: 0, leafAy: 0, leafToken: 0, leafBalance: 0, leafNonce: 0, siblings: zeroProof(2).flat() },
+      ...{ toAx: 0, toAy: 0, toToken: 0, toBalance: 0, toNonce: 0, toSiblings: zeroProof(2).flat() },
+    };
     const w = await tester.expectPass({ rootIn: s.root, hashIn, ...zero, ...leaf });
     expect([tester.get(w, "enabled"), tester.get(w, "rootOut"), tester.get(w, "hashOut"), resultOf(w)]).to.deep.equal([0n, s.root, hashIn, 0n]);
     const data = failsAt(["L1Op", "l1_op.circom", "e1 * (1 - enabled) === 0;"]);
@@ -596,18 +599,20 @@ describe("circuit L1Op", function () {
       expect(e1(alias)).to.equal(e1(input));
       await tester.expectAssertFail(alias, failsAt("Num2Bits", ["L1Op", "l1_op.circom", check]));
     }
-    await tester.expectAssertFail({ ...input, kind: 4n }, failsAt("Num2Bits", ["L1Op", "l1_op.circom", "Num2Bits(2)(kind)"]));
+    // a FORCE_TRANSFER (4) needs slot 0's L1Op(D, 1)
+    await tester.expectAssertFail({ ...input, kind: 4n }, failsAt("Num2Bits", ["L1Op", "l1_op.circom", "Num2Bits(2 + T)(kind)"]));
   });
 
   it("rejects a CREATE into an occupied slot and a DEPOSIT or FORCE_EXIT on an empty one", async () => {
     const rootCheck = failsAt(
       ["MerkleUpdate", "merkle_update.circom", "(oldNode[n8 + top] - rootIn) * enabled === 0;"],
       ["AccountUpdate", "account_update.circom", "rootOut <== MerkleUpdate(D)"],
-      ["L1Op", "l1_op.circom", "rootOut <== AccountUpdate(D)"],
+      ["L1Op", "l1_op.circom", "rootOut <== AccountUpdate(D)(enabled, isCreate"],
     );
     const s = freshState();
     const empty = { leafAx: 0n, leafAy: 0n, leafToken: 0n, leafBalance: 0n, leafNonce: 0n };
-    const base = { rootIn: s.root, hashIn, ...empty };
+    const noReceiver = { toAx: 0n, toAy: 0n, toToken: 0n, toBalance: 0n, toNonce: 0n, toSiblings: zeroProof(2).flat() };
+    const base = { rootIn: s.root, hashIn, ...empty, ...noReceiver };
     await tester.expectAssertFail({ ...base, ...createOp(1n, 1, 1n, 5n), kind: 1n, siblings: s.tree.proof(1n).flat() }, rootCheck);
     for (const kind of [L1OpKind.DEPOSIT, L1OpKind.FORCE_EXIT]) {
       await tester.expectAssertFail({ ...base, ...op(kind, 5n, 0n, 0n, 0n), kind: BigInt(kind), siblings: s.tree.proof(5n).flat() }, rootCheck);
@@ -745,5 +750,128 @@ describe("circuit SchnorrVerifier128", function () {
     // the witness of a wrong signature, computed with the check off, fails once enabled
     const wrong = await tester.expectPass(input(k, k.sign(m), { ...m, word: m.word + 1n }, 0n));
     tester.expectUnsatisfied(tester.edit(wrong, { enabled: 1n }));
+  });
+});
+
+describe("circuit L1Op (T = 1: slot 0, which can hold a forced transfer)", function () {
+  const p = deriveParams({ name: "l1op_d2", description: "", depth: 2, batchSize: 1, l1Slots: 1, feeSlots: 1 });
+  let c: ZkrCrypto;
+  let tester: CircuitTester;
+  let keys: L2Key[];
+  const owners = [0xa11cen, 0xb0bn, 0xcaen];
+  const hashIn = 0x7654321n;
+
+  before(async () => {
+    c = await loadCrypto();
+    tester = await CircuitTester.compile("l1_op_d2_t1", ["l1_op.circom"], "L1Op(2, 1)");
+    keys = await Promise.all(["ft a", "ft b", "ft c"].map((s) => L2Key.fromPrivateKey("0x" + createHash("sha256").update(s).digest("hex"))));
+  });
+
+  /** Accounts 1 (owner 0, token 1, 1000), 2 (owner 1, token 1, 2^128 − 5), 3 (owner 2, token 1, 10), 4 (owner 2, token 2, 7). */
+  function freshState(): L2State {
+    const s = new L2State(c, p);
+    const create = (accountIdx: bigint, who: number, tokenId: bigint, amount: bigint): L1Op => ({
+      kind: L1OpKind.CREATE,
+      accountIdx,
+      tokenId,
+      amount,
+      owner: owners[who],
+      ax: keys[who].ax,
+      ay: keys[who].ay,
+    });
+    s.applyL1Op(create(1n, 0, 1n, 1000n));
+    s.applyL1Op(create(2n, 1, 1n, MAX_BALANCE - 4n));
+    s.applyL1Op(create(3n, 2, 1n, 10n));
+    s.applyL1Op(create(4n, 2, 2n, 7n));
+    return s;
+  }
+  const ownerOf = (i: bigint) => owners[[0, 0, 1, 2, 2][Number(i)]];
+  const ft = (from: bigint, to: bigint, amount: bigint, tokenId = 1n): L1Op => ({
+    kind: L1OpKind.FORCE_TRANSFER,
+    accountIdx: from,
+    tokenId,
+    amount,
+    owner: ownerOf(from),
+    ax: to,
+    ay: 0n,
+  });
+  function apply(s: L2State, o: L1Op) {
+    const { input, result } = l1OpInput(s, hashIn, o);
+    return { input, result, rootOut: s.root, hashOut: l1ChainStep(c.hash, hashIn, o) };
+  }
+
+  it("has the expected constraint count: L1Op(2, 0) and the receiver's AccountUpdate, path bits and checks", () => {
+    expect(tester.nConstraints).to.equal(pinnedCount("L1Op(2, 1)"));
+    expect(pinnedCount("L1Op(2, 1)") - pinnedCount("L1Op(2, 0)")).to.be.within(pinnedCount("AccountUpdate(2)"), pinnedCount("AccountUpdate(2)") + 300);
+  });
+
+  it("matches the model for a forced transfer that moves and for every no-op, and for the other kinds", async () => {
+    const s = freshState();
+    const cases: [string, L1Op, bigint, bigint][] = [
+      // name, operation, the sender's and the receiver's balance after
+      ["moves 400 from 1 to 3", ft(1n, 3n, 400n), 600n, 410n],
+      ["moves the whole balance", ft(3n, 1n, 410n), 0n, 1010n],
+      ["more than the balance: no-op", ft(1n, 3n, 1011n), 1010n, 0n],
+      ["the receiver would pass 2^128 − 1: no-op", ft(1n, 2n, 5n), 1010n, MAX_BALANCE - 4n],
+      ["up to 2^128 − 1 exactly", ft(1n, 2n, 4n), 1006n, MAX_BALANCE],
+      ["a receiver of another token: no-op", ft(1n, 4n, 1n), 1006n, 7n],
+      ["a token the sender does not hold: no-op", ft(4n, 1n, 1n, 2n), 7n, 1006n],
+      ["to itself: no-op", ft(1n, 1n, 6n), 1006n, 1006n],
+    ];
+    for (const [name, o, fromAfter, toAfter] of cases) {
+      const { input, result, rootOut, hashOut } = apply(s, o);
+      expect([result, s.account(o.accountIdx)!.balance, s.account(o.ax)!.balance], `${name}: the model`).to.deep.equal([0n, fromAfter, toAfter]);
+      const w = await tester.expectPass(input);
+      expect([tester.get(w, "enabled"), tester.get(w, "rootOut"), tester.get(w, "hashOut"), tester.get(w, "result")], name).to.deep.equal([
+        1n,
+        rootOut,
+        hashOut,
+        0n,
+      ]);
+    }
+    // the other kinds as in L1Op(D, 0), the receiver's inputs all 0
+    const deposit: L1Op = { kind: L1OpKind.DEPOSIT, accountIdx: 3n, tokenId: 1n, amount: 5n, owner: 9n, ax: 0n, ay: 0n };
+    const exit: L1Op = { kind: L1OpKind.FORCE_EXIT, accountIdx: 1n, tokenId: 1n, amount: 0n, owner: owners[0], ax: 0n, ay: 0n };
+    for (const o of [deposit, exit, { ...deposit, tokenId: 2n }]) {
+      const { input, result, rootOut } = apply(s, o);
+      const w = await tester.expectPass(input);
+      expect([tester.get(w, "rootOut"), tester.get(w, "result")]).to.deep.equal([rootOut, result]);
+    }
+  });
+
+  it("binds the outcome: a valid transfer cannot be skipped, an invalid one cannot be applied (edited witnesses fail)", async () => {
+    const s = freshState();
+    const rootIn = s.root;
+    const move = await tester.expectPass(apply(s, ft(1n, 3n, 400n)).input);
+    // (sent = moved·amount is no wire of its own: --O2 expresses it through moved)
+    const moved = "receiver.moved";
+    expect(tester.get(move, moved)).to.equal(1n);
+    tester.expectUnsatisfied(tester.edit(move, { [moved]: 0n }));
+    tester.expectUnsatisfied(tester.edit(move, { [moved]: 0n, rootOut: rootIn }));
+    tester.expectUnsatisfied(tester.edit(move, { rootOut: rootIn }));
+    const noop = await tester.expectPass(apply(s, ft(3n, 1n, 411n)).input);
+    expect(tester.get(noop, moved)).to.equal(0n);
+    tester.expectUnsatisfied(tester.edit(noop, { [moved]: 1n }));
+    tester.expectUnsatisfied(tester.edit(noop, { result: 411n }));
+  });
+
+  it("rejects kinds 5 to 7, a receiver index of 4^D or more, a receiver that does not exist and another receiver leaf", async () => {
+    const s = freshState();
+    const { input } = apply(s, ft(1n, 3n, 1n));
+    for (const kind of [5n, 6n, 7n])
+      await tester.expectAssertFail({ ...input, kind }, failsAt(["L1Op", "l1_op.circom", "kindBits[2] * (kindBits[0] + kindBits[1]) === 0;"]));
+    await tester.expectAssertFail({ ...input, kind: 8n }, failsAt("Num2Bits", ["L1Op", "l1_op.circom", "Num2Bits(2 + T)(kind)"]));
+    // ax + 16 has the same low path bits at D = 2: refused by the decomposition, not wrapped
+    await tester.expectAssertFail({ ...input, ax: 3n + 16n }, failsAt("Num2Bits", ["ForcedTransferReceiver", "l1_op.circom", "Num2Bits(2 * D)(toIdx)"]));
+    const receiverRoot = failsAt(
+      ["MerkleUpdate", "merkle_update.circom", "(oldNode[n8 + top] - rootIn) * enabled === 0;"],
+      ["AccountUpdate", "account_update.circom", "rootOut <== MerkleUpdate(D)"],
+      ["ForcedTransferReceiver", "l1_op.circom", "rootOut <== AccountUpdate(D)(enabled, 0, toBits"],
+    );
+    // account 9 is empty: there is no leaf to open (the contract queues forced transfers to existing accounts only)
+    const empty = { toAx: 0n, toAy: 0n, toToken: 0n, toBalance: 0n, toNonce: 0n, toSiblings: s.tree.proof(9n).flat() };
+    await tester.expectAssertFail({ ...input, ax: 9n, ...empty }, receiverRoot);
+    // the receiver opened with another balance
+    await tester.expectAssertFail({ ...input, toBalance: (input as { toBalance: bigint }).toBalance + 1n }, receiverRoot);
   });
 });

@@ -91,6 +91,20 @@ export class World {
     return { kind: L1OpKind.FORCE_EXIT, accountIdx, tokenId: this.state.account(accountIdx)!.tokenId, amount: 0n, owner: this.owner[by], ax: 0n, ay: 0n };
   }
 
+  /** FORCE_TRANSFER of `amount` from `from`'s account to `to`'s, queued by `from`'s owner. */
+  forceTransfer(from: string, to: string, amount: bigint): L1Op {
+    const accountIdx = this.idx[from];
+    return {
+      kind: L1OpKind.FORCE_TRANSFER,
+      accountIdx,
+      tokenId: this.state.account(accountIdx)!.tokenId,
+      amount,
+      owner: this.owner[from],
+      ax: this.idx[to],
+      ay: 0n,
+    };
+  }
+
   /** A signed transfer between named accounts (`to` null: an exit); nonce defaults to the sender's current one. */
   sign(from: string, to: string | null, amount: bigint, fee: bigint, opts: { nonce?: bigint; key?: string; domain?: Domain } = {}): SignedTransfer {
     const t = { from: this.idx[from], to: to === null ? 0n : this.idx[to], amount, fee, nonce: opts.nonce ?? this.state.account(this.idx[from])!.nonce };

@@ -194,6 +194,19 @@ describe("Rollup escape hatch", () => {
       expect(await f.rollup.claimable(dave.address, 0)).to.equal(0n);
     });
 
+    it("refunds an unprocessed forced transfer's fee, never its amount (which it never brought in)", async () => {
+      const f = await deployWithMock({ escapeDelay: DELAY });
+      await mined(f.as(alice).depositETH(1n, 2n, { value: 5n + f.fee }));
+      await mined(f.as(bob).depositETH(3n, 4n, { value: 5n + f.fee }));
+      await mined(f.as(alice).forceTransfer(1, 2, 10n ** 20n, { value: f.fee }));
+      await activate(f);
+      const r = await mined(f.as(dave).refundL1Op(2));
+      expectEvent(r, f.rollup, "L1OpRefunded", [2n, alice.address, 0n, 0n, f.fee]);
+      expect(await f.rollup.claimable(alice.address, 0)).to.equal(f.fee);
+      await expectRevert(f.as(dave).refundL1Op(2), f.rollup, "NotRefundable", [2n]);
+      await expectRevert(f.as(alice).forceTransfer(1, 2, 1n, { value: f.fee }), f.rollup, "EscapeMode");
+    });
+
     it("refuses a forced exit when there is no fee to refund", async () => {
       const f = await deployWithMock({ l1OpFee: 0n });
       await mined(f.as(alice).depositETH(1n, 2n, { value: 3n }));

@@ -129,6 +129,7 @@ describe("Rollup gas", () => {
     await mined(a.depositETH(1n, 2n, { value: ONE_ETH + f.fee }));
     await g("depositERC20 (CREATE)", a.depositERC20(1, 1000n, 1n, 2n, { value: f.fee }));
     await g("depositERC20To (DEPOSIT)", a.depositERC20To(3, 1, 1000n, { value: f.fee }));
+    await g("forceTransfer", a.forceTransfer(1, 2, 1n, { value: f.fee }));
     const force = await g("forceExit", a.forceExit(1, { value: f.fee }));
     // Each operation: ~98k of Poseidon(5) for the chain, 3 new slots (op ×2, chain hash), the event.
     expect(Number(create)).to.be.lessThan(260_000);

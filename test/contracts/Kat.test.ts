@@ -21,7 +21,7 @@ async function impersonate(address: string) {
   return ethers.getSigner(address);
 }
 
-const [create, deposit, forceExit] = kat.l1Op.chain;
+const [create, deposit, forceExit, create2, forceTransfer] = kat.l1Op.chain;
 
 /** Queues the vectors' L1 operations on `rollup` from their owners; checks each queue event against the vector. */
 async function queueChain(rollup: ReturnType<typeof rollupAt>, fee: bigint, ops: typeof kat.l1Op.chain) {
@@ -29,13 +29,15 @@ async function queueChain(rollup: ReturnType<typeof rollupAt>, fee: bigint, ops:
     const owner = await impersonate(v.owner);
     const r = rollup.connect(owner);
     const tx =
-      v === create
+      v === create || v === create2
         ? r.depositETH(big(v.ax), big(v.ay), { value: big(v.amount) + fee })
         : v === deposit
           ? r.depositETHTo(big(v.accountIdx), { value: big(v.amount) + fee })
           : v === forceExit
             ? r.forceExit(big(v.accountIdx), { value: fee })
-            : undefined;
+            : v === forceTransfer
+              ? r.forceTransfer(big(v.accountIdx), big(v.ax), big(v.amount), { value: fee })
+              : undefined;
     if (!tx) throw new Error(`no L1 entry point for vector ${v.name}`);
     const receipt = await mined(tx);
     expectEvent(receipt, rollup, "L1OpQueued", [
@@ -56,7 +58,7 @@ async function queueChain(rollup: ReturnType<typeof rollupAt>, fee: bigint, ops:
 describe("known-answer vectors: Rollup.sol (test/vectors/kat.json)", () => {
   it("queues the L1-operation vectors with their e1 packing and chain hashes", async () => {
     const f = await deployWithMock();
-    expect(kat.l1Op.chain.map((v) => v.kind)).to.deep.equal([1, 2, 3]);
+    expect(kat.l1Op.chain.map((v) => v.kind)).to.deep.equal([1, 2, 3, 1, 4]);
     expect(await f.rollup.l1ChainHash(0)).to.equal(big(create!.prev));
     await queueChain(f.rollup, f.fee, kat.l1Op.chain);
   });

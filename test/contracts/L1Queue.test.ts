@@ -13,6 +13,7 @@ import {
   alice,
   bob,
   carol,
+  crypto,
   dave,
   deployer,
   deployWithMock,
@@ -263,6 +264,74 @@ describe("L1 queue: fees, minimum deposits, full-capacity batches, an escape a w
       await mined(f.as(alice).depositETH(1n, 2n, { value: 100n + f.fee }));
       await expectRevert(emptyBatch(f, 0), f.rollup, "L1OpSkipped", [0n, (await f.rollup.l1Ops(0)).queuedAt]);
       await mined(emptyBatch(f, 1));
+    });
+  });
+
+  describe("forced transfers", () => {
+    /** Accounts 1 (alice, ETH), 2 (bob, ETH), 3 (carol, an ERC-20). */
+    async function threeAccounts() {
+      const f = await deployWithMock(); // L = 2, grace 600 s
+      await mined(f.as(alice).depositETH(1n, 2n, { value: 100n + f.fee }));
+      await mined(f.as(bob).depositETH(3n, 4n, { value: 100n + f.fee }));
+      const { token, id } = await addToken(f, carol, 1n);
+      await mined(f.as(carol).depositERC20(id, 50n, 5n, 6n, { value: f.fee }));
+      return { f, token, tokenId: id };
+    }
+
+    it("are queued from the sender's owner to another existing account of its token; anything else reverts and changes nothing", async () => {
+      const { f, token, tokenId } = await threeAccounts();
+      const a = f.as(alice);
+      const refused: [string, () => Promise<unknown>, string, unknown[]?][] = [
+        ["not the owner", () => f.as(bob).forceTransfer(1, 2, 5n, { value: f.fee }), "NotAccountOwner"],
+        ["to itself", () => a.forceTransfer(1, 1, 5n, { value: f.fee }), "SelfTransfer", [1n]],
+        ["another token", () => a.forceTransfer(1, 3, 5n, { value: f.fee }), "TokenMismatch", [3n, tokenId, 0n]],
+        ["an unknown receiver", () => a.forceTransfer(1, 4, 5n, { value: f.fee }), "UnknownAccount", [4n]],
+        ["an unknown sender", () => a.forceTransfer(0, 2, 5n, { value: f.fee }), "UnknownAccount", [0n]],
+        ["nothing", () => a.forceTransfer(1, 2, 0n, { value: f.fee }), "BadAmount", [0n]],
+        ["no fee", () => a.forceTransfer(1, 2, 5n), "WrongFee", [0n, f.fee]],
+        ["too much fee", () => a.forceTransfer(1, 2, 5n, { value: f.fee + 1n }), "WrongFee", [f.fee + 1n, f.fee]],
+      ];
+      const before = await queueState(f, token);
+      for (const [what, call, error, args] of refused) {
+        await expectRevert(call(), f.rollup, error, args).catch((e: unknown) => {
+          throw new Error(`${what}: ${e}`);
+        });
+      }
+      expect(await queueState(f, token)).to.deep.equal(before);
+      // More than the balance is queued: whether it moves is decided when a batch applies it.
+      const r = await mined(a.forceTransfer(1, 2, 10n ** 30n, { value: f.fee }));
+      const n = before.ops;
+      const hash = await f.rollup.l1ChainHash(n + 1n);
+      expectEvent(r, f.rollup, "L1OpQueued", [n, 4n, 1n, alice.address, 0n, 10n ** 30n, 2n, 0n, hash]);
+      const e1 = (4n << 192n) | (1n << 160n) | (10n ** 30n);
+      expect(hash).to.equal((await crypto()).hash([await f.rollup.l1ChainHash(n), e1, BigInt(alice.address), 2n, 0n]));
+      expect((await f.rollup.l1Ops(n)).kind).to.equal(4n);
+      expect(await f.rollup.FORCE_TRANSFER()).to.equal(4n);
+    });
+
+    it("start their batch: a batch may stop just before one, however old, but not consume nothing", async () => {
+      const { f } = await threeAccounts();
+      await mined(emptyBatch(f, 2));
+      await mined(emptyBatch(f, 1)); // the three deposits processed
+      await mined(f.as(alice).depositETHTo(1, { value: 100n + f.fee })); // 3
+      await mined(f.as(alice).forceTransfer(1, 2, 5n, { value: f.fee })); // 4
+      await mined(f.as(bob).forceTransfer(2, 1, 5n, { value: f.fee })); // 5
+      await increaseTime(f.d.policy.l1Grace);
+      // 3 then 4 would put the forced transfer in slot 1: the batch stops after 3.
+      await mined(emptyBatch(f, 1));
+      // Nothing consumed is no batch that stops before it: refused once it is l1Grace old.
+      await expectRevert(emptyBatch(f, 0), f.rollup, "L1OpSkipped", [4n, (await f.rollup.l1Ops(4)).queuedAt]);
+      // 4 first, then the batch stops before 5.
+      await mined(emptyBatch(f, 1));
+      expect(await f.rollup.l1Processed()).to.equal(5n);
+      await mined(emptyBatch(f, 1));
+      expect(await f.rollup.l1Processed()).to.equal(6n);
+    });
+
+    it("a deposit left out before a forced transfer is still refused once it is l1Grace old", async () => {
+      const { f } = await threeAccounts();
+      await increaseTime(f.d.policy.l1Grace);
+      await expectRevert(emptyBatch(f, 1), f.rollup, "L1OpSkipped", [1n, (await f.rollup.l1Ops(1)).queuedAt]);
     });
   });
 

@@ -20,7 +20,7 @@ import {
 import { batchArgs, batchStruct } from "../../src/chain/calldata.js";
 import { type L1OpEvent, readL1Ops } from "../../src/chain/events.js";
 import { readArtifact } from "../../src/chain/artifacts.js";
-import { l1ChainStep } from "../../src/model/l1op.js";
+import { l1ChainStep, l1OpsForBatch } from "../../src/model/l1op.js";
 import { type DerivedParams } from "../../src/model/params.js";
 import { fallbackOf, getInstance, TEST_INSTANCE } from "../../src/proving/instances.js";
 import { L2State } from "../../src/model/state.js";
@@ -182,13 +182,13 @@ export class ModelSequencer {
 
   /**
    * Builds the next batch on the model (the next `l1Count` queued operations, default as many as
-   * fit, then `txs`) without submitting it: the model's state and position move on; `rollback`
+   * fit, a forced transfer only first, then `txs`) without submitting it: the model's state and position move on; `rollback`
    * undoes that if the batch is not accepted. The proof is a fresh mock proof.
    */
   async build(opts: { l1Count?: number; txs?: SignedTransfer[]; feeIdx?: bigint[] } = {}): Promise<Built> {
     const queue = await this.queue();
     const pending = queue.slice(this.processed);
-    const l1Ops = pending.slice(0, opts.l1Count ?? this.f.params.l1Slots);
+    const l1Ops = pending.slice(0, opts.l1Count ?? l1OpsForBatch(pending, this.f.params.l1Slots));
     const l1HashStart = this.processed === 0 ? 0n : queue[this.processed - 1]!.chainHash;
     const cp = this.state.checkpoint();
     const batch = buildBatch(this.state, { l1Ops, txs: opts.txs ?? [] }, { domain: this.f.domain, feeIdx: opts.feeIdx ?? [], l1HashStart });

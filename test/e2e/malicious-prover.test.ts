@@ -12,7 +12,7 @@ import type { Account } from "../../src/model/account.js";
 import { batchArgs } from "../../src/chain/calldata.js";
 import { signTransfer } from "../../src/model/tx.js";
 import { packGroth16Proof } from "../../src/proving/proof.js";
-import { aliasOf, CircuitTester, site, uncheckedBatchInput, type LeafSite, type UncheckedBatch } from "../circuits/helpers.js";
+import { aliasOf, CircuitTester, site, uncheckedBatchInput, type L1Outcome, type LeafSite, type UncheckedBatch } from "../circuits/helpers.js";
 import { LenientWitnessCalculator } from "../circuits/lenient.js";
 import { batchMainSource } from "../../src/proving/setup.js";
 import { ethers } from "../contracts/fixture.js";
@@ -42,13 +42,14 @@ describe("a malicious sequencer cannot drain the rollup (real verifier, real pro
   });
   after(closeProver);
 
-  /** The malicious prover's batch and proof: `openAs` opens leaves as it likes. */
+  /** The malicious prover's batch and proof: `openAs` opens leaves as it likes, `l1Outcomes` decides what its L1 operations did. */
   async function cheat(
     contents: Parameters<typeof uncheckedBatchInput>[3],
-    openAs: (at: LeafSite, a: Account) => Account | undefined,
+    openAs?: (at: LeafSite, a: Account) => Account | undefined,
+    l1Outcomes?: L1Outcome[],
   ): Promise<{ b: UncheckedBatch; proof: bigint[]; verifies: boolean; violations: string[] }> {
     const l1HashStart = await w.d.rollup.l1ChainHash(await w.d.rollup.l1Processed());
-    const b = uncheckedBatchInput(w.crypto.hash, params, w.state.entries(), contents, { domain: w.domain, feeIdx: [0n], l1HashStart, openAs });
+    const b = uncheckedBatchInput(w.crypto.hash, params, w.state.entries(), contents, { domain: w.domain, feeIdx: [0n], l1HashStart, openAs, l1Outcomes });
     const lw = await lenient.compute(b.circuitInput);
     const { proof, publicSignals } = await groth16.prove(w.manifest.zkey, lw.wtns);
     expect(publicSignals.map(BigInt), "the proof claims exactly the contract's public signals").to.deep.equal(b.publicSignals);
@@ -105,5 +106,39 @@ describe("a malicious sequencer cannot drain the rollup (real verifier, real pro
     expect(await w.d.rollup.claimable(bob.address, 0)).to.equal(10n * ETH);
     await mined(w.d.rollup.connect(bob).withdraw(0));
     expect(await ethers.provider.getBalance(w.d.rollupAddress)).to.equal(held - 10n * ETH);
+  });
+
+  it("a forced transfer skipped, or applied beyond the balance, is rejected on L1; the honest batches apply it, and the money comes out", async () => {
+    const rollup = w.d.rollup;
+    held -= 10n * ETH; // bob's forced exit, withdrawn above
+    // alice (account 1, 10 ETH) forces 3 ETH to bob's account 2 (0 ETH since his forced exit)
+    await mined(rollup.connect(alice).forceTransfer(1, 2, 3n * ETH, { value: FEE }));
+    held += FEE;
+    let root = await rollup.stateRoot();
+    let [op] = await w.pendingL1Ops();
+    const skipped = await cheat({ l1Ops: [op!], txs: [] }, undefined, [{ applied: false, result: 0n }]);
+    expect(skipped.verifies, "a proof that skips a valid forced transfer").to.equal(false);
+    await expectRevert(submit(skipped.b, skipped.proof), rollup, "InvalidProof");
+    await nothingChanged(root, 2n);
+    await w.submit();
+    expect([w.state.account(1n)!.balance, w.state.account(2n)!.balance]).to.deep.equal([7n * ETH, 3n * ETH]);
+    // then 20 ETH, more than the 7 left: the sequencer claims it moved (alice's balance wraps)
+    await mined(rollup.connect(alice).forceTransfer(1, 2, 20n * ETH, { value: FEE }));
+    held += FEE;
+    root = await rollup.stateRoot();
+    [op] = await w.pendingL1Ops();
+    const minted = await cheat({ l1Ops: [op!], txs: [] }, undefined, [{ applied: true, result: 0n }]);
+    expect(minted.verifies, "a proof that applies an uncovered forced transfer").to.equal(false);
+    await expectRevert(submit(minted.b, minted.proof), rollup, "InvalidProof");
+    await nothingChanged(root, 3n);
+    await w.submit(); // a no-op
+    expect([w.state.account(1n)!.balance, w.state.account(2n)!.balance]).to.deep.equal([7n * ETH, 3n * ETH]);
+    // bob takes the 3 ETH out with a forced exit: paid on L1
+    await mined(rollup.connect(bob).forceExit(2, { value: FEE }));
+    held += FEE;
+    await w.submit();
+    expect(await rollup.claimable(bob.address, 0)).to.equal(3n * ETH);
+    await mined(rollup.connect(bob).withdraw(0));
+    expect(await ethers.provider.getBalance(w.d.rollupAddress)).to.equal(held - 3n * ETH);
   });
 });

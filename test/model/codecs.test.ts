@@ -229,7 +229,15 @@ describe("JSON of accounts, transfers and L1 operations", () => {
       chainHash: String(SNARK_FIELD - 1n),
     });
     expect(queuedL1OpFromJSON(JSON.parse(JSON.stringify(j)))).to.deep.equal(op);
-    refuses(() => queuedL1OpFromJSON({ ...j, kind: 4 }), JsonFormatError, /L1 operation 12: unknown L1 operation kind 4/);
+    refuses(() => queuedL1OpFromJSON({ ...j, kind: 5 }), JsonFormatError, /L1 operation 12: unknown L1 operation kind 5/);
+    const forced = { ...j, kind: 4, ay: "0" };
+    expect(queuedL1OpFromJSON(forced).ax).to.equal(8n);
+    refuses(
+      () => queuedL1OpFromJSON({ ...forced, ay: "9" }),
+      JsonFormatError,
+      /L1 operation 12: a forced transfer's receiver \(ax\) must fit 32 bits, and ay be 0/,
+    );
+    refuses(() => queuedL1OpFromJSON({ ...forced, ax: String(1n << 32n) }), JsonFormatError, /a forced transfer's receiver \(ax\) must fit 32 bits/);
     refuses(() => queuedL1OpFromJSON({ ...j, amount: String(1n << 128n) }), JsonFormatError, /amount must fit 128 bits/);
     refuses(() => queuedL1OpFromJSON({ ...j, owner: String(1n << 160n) }), JsonFormatError, /owner must be a 160-bit address/);
     refuses(() => queuedL1OpFromJSON({ ...j, accountIdx: String(1n << 32n) }), JsonFormatError, /accountIdx must fit 32 bits/);

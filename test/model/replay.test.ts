@@ -8,6 +8,7 @@ import { L2Key } from "../../src/model/keys.js";
 import { l1ChainStep, type L1Op, L1OpKind, type QueuedL1Op } from "../../src/model/l1op.js";
 import { L2State } from "../../src/model/state.js";
 import { signTransfer, type Domain, type Transfer } from "../../src/model/tx.js";
+import { deriveParams } from "../../src/model/params.js";
 import { getInstance, TEST_INSTANCE } from "../../src/proving/instances.js";
 
 // test_d4_b2: 2 transactions, 2 L1 slots, 1 fee slot per batch.
@@ -24,8 +25,8 @@ describe("applyBatchData: replaying posted batches", () => {
   });
 
   /** Accounts 1, 2 (owner BOB) and fee account 3 of token 0, account 4 of token 1. */
-  function fresh(): L2State {
-    const s = new L2State(c, params);
+  function fresh(p = params): L2State {
+    const s = new L2State(c, p);
     const acct = (k: L2Key, tokenId: bigint, balance: bigint, owner = 1n) => s.createAccount({ ax: k.ax, ay: k.ay, owner, tokenId, balance, nonce: 0n });
     acct(keys[0]!, 0n, 1000n);
     acct(keys[1]!, 0n, 500n, BOB);
@@ -113,5 +114,29 @@ describe("applyBatchData: replaying posted batches", () => {
     expect(replay({ feeIdx: Uint8Array.of(1, 2) })).to.throw(/batch 7: fee index data must be 1 bytes, got 2/);
     // 255 and a fee of 15·10^15 from account 1, which holds 1,000
     expect(replay({ txData: Uint8Array.of(1, 2, 0, 0, 0, 0, 0xff, 0xff) })).to.throw(/posted transaction from 1 cannot apply to this state/);
+  });
+
+  it("replays a forced transfer (it moved, or not) and a batch of an instance with other slots (a fallback batch) with that instance's parameters", () => {
+    // the main instance with two fee slots, its fallback with one (as prod_d12_b32 and bench_d12_b1 differ)
+    const main = deriveParams({ name: "main_f2", description: "", depth: params.depth, batchSize: 2, l1Slots: 2, feeSlots: 2 });
+    const fallback = getInstance("test_d4_b1");
+    expect([fallback.depth, fallback.feeSlots, fallback.l1Slots, fallback.batchSize]).to.deep.equal([main.depth, 1, 1, 1]);
+    const built = fresh(main);
+    const replayed = fresh(main);
+    const { enqueue, hashBefore } = l1Queue();
+    const moves = enqueue({ kind: L1OpKind.FORCE_TRANSFER, accountIdx: 1n, tokenId: 0n, amount: 400n, owner: 1n, ax: 2n, ay: 0n });
+    const noop = enqueue({ kind: L1OpKind.FORCE_TRANSFER, accountIdx: 1n, tokenId: 0n, amount: 611n, owner: 1n, ax: 2n, ay: 0n });
+    const tx = sign(1, { from: 2n, to: 1n, amount: 10n, fee: 3n, nonce: 0n });
+    const b1 = buildBatch(built, { l1Ops: [moves], txs: [tx] }, { domain, feeIdx: [3n], l1HashStart: 0n, params: fallback });
+    const b2 = buildBatch(built, { l1Ops: [noop], txs: [] }, { domain, feeIdx: [], l1HashStart: hashBefore(noop), params: fallback });
+    expect(b1.data.feeIdx.length, "one fee slot of one byte").to.equal(1);
+    // the first moved 400 (before the transfer back), the second (611 of 610) nothing
+    expect([built.account(1n)!.balance, built.account(2n)!.balance, built.account(3n)!.balance]).to.deep.equal([610n, 887n, 3n]);
+    // with the main instance's two fee slots the posted data does not parse; with the fallback's it replays
+    expect(() => applyBatchData(fresh(main), { number: 1, oldRoot: b1.oldRoot, data: b1.data }, [moves])).to.throw(/batch 1: .*fee/);
+    applyBatchData(replayed, { number: 1, oldRoot: b1.oldRoot, data: b1.data }, [moves], undefined, fallback);
+    applyBatchData(replayed, { number: 2, oldRoot: b2.oldRoot, data: b2.data }, [noop], undefined, fallback);
+    expect(replayed.root).to.equal(built.root);
+    for (const i of [1n, 2n, 3n]) expect(replayed.account(i)).to.deep.equal(built.account(i));
   });
 });

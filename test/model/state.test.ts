@@ -238,6 +238,64 @@ describe("state transitions and batch building", () => {
     expect(state.applyL1Op({ ...ops[1], accountIdx: 6n, amount: 1n }).result).to.equal(1n);
   });
 
+  it("applies a forced transfer if it can at that moment (receiver read first), a no-op otherwise, and refuses what the contract never queues", () => {
+    const ft = (from: bigint, to: bigint, amount: bigint, tokenId = 0n): L1Op => ({
+      kind: L1OpKind.FORCE_TRANSFER,
+      accountIdx: from,
+      tokenId,
+      amount,
+      owner,
+      ax: to,
+      ay: 0n,
+    });
+    const root0 = state.root;
+    const before2 = state.witness(2n);
+    const { result, leaf, to } = state.applyL1Op(ft(1n, 2n, 300n));
+    expect(result).to.equal(0n);
+    // the receiver's witness is from the tree before; the sender's from the tree after the credit
+    expect(to).to.deep.equal(before2);
+    expect(leaf.account.balance).to.equal(1000n);
+    expect(state.account(1n)).to.include({ balance: 700n, nonce: 0n });
+    expect(state.account(2n)).to.include({ balance: 350n, nonce: 0n });
+    expect(state.root).to.not.equal(root0);
+    // no-ops, each with result 0: more than the balance, another token on either side, to itself, an overflow
+    state.credit(4n, MAX_BALANCE);
+    for (const op of [ft(1n, 2n, 701n), ft(3n, 1n, 1n, 1n), ft(1n, 3n, 1n), ft(1n, 1n, 1n), ft(1n, 4n, 1n)]) {
+      const root = state.root;
+      expect(state.applyL1Op(op).result, `${op.accountIdx} → ${op.ax}`).to.equal(0n);
+      expect(state.root).to.equal(root);
+    }
+    expect(state.account(1n)!.balance).to.equal(700n);
+    // the contract queues one only from the sender's owner, to an existing account
+    const root = state.root;
+    expect(() => state.applyL1Op({ ...ft(1n, 2n, 1n), owner: 7n })).to.throw(OutOfSyncError, /FORCE_TRANSFER from account 1 by 7, not its owner/);
+    expect(() => state.applyL1Op(ft(1n, 9n, 1n))).to.throw(OutOfSyncError, /account 9, which does not exist/);
+    expect(() => state.applyL1Op(ft(9n, 1n, 1n))).to.throw(OutOfSyncError, /account 9, which does not exist/);
+    expect(state.root).to.equal(root);
+  });
+
+  it("a forced transfer is a batch's first L1 operation, its receiver's leaf the l1To inputs", () => {
+    const ft: L1Op = { kind: L1OpKind.FORCE_TRANSFER, accountIdx: 1n, tokenId: 0n, amount: 5n, owner, ax: 2n, ay: 0n };
+    const dep: L1Op = { kind: L1OpKind.DEPOSIT, accountIdx: 2n, tokenId: 0n, amount: 1n, owner, ax: 0n, ay: 0n };
+    const root = state.root;
+    expect(() => buildBatch(state, { l1Ops: [dep, ft], txs: [] }, { domain, feeIdx: [] })).to.throw(
+      /a forced transfer can only be a batch's first L1 operation, got one at slot 1/,
+    );
+    expect(state.root).to.equal(root);
+    const batch = buildBatch(state, { l1Ops: [ft, dep], txs: [] }, { domain, feeIdx: [] });
+    expect(batch.l1Results).to.deep.equal([0n, 0n]);
+    expect(state.account(2n)!.balance).to.equal(56n);
+    const input = batch.circuitInput as Record<string, unknown>;
+    expect(input.l1Kind).to.deep.equal(["4", "2"]);
+    expect(input.l1Ax).to.deep.equal(["2", "0"]);
+    expect([input.l1ToBalance, input.l1ToToken, input.l1ToNonce]).to.deep.equal(["50", "0", "0"]);
+    expect(input.l1LeafBalance).to.deep.equal(["1000", "55"]);
+    // without one, l1To is the all-zero witness
+    const plain = buildBatch(state, { l1Ops: [dep], txs: [] }, { domain, feeIdx: [] }).circuitInput as Record<string, unknown>;
+    expect([plain.l1ToAx, plain.l1ToBalance]).to.deep.equal(["0", "0"]);
+    expect(new Set(plain.l1ToSiblings as string[])).to.deep.equal(new Set(["0"]));
+  });
+
   it("a batch consumes L1 operations first, chains their hashes and posts their results", () => {
     const k = keys[1];
     const ops: L1Op[] = [

@@ -2,7 +2,8 @@
 // senders, fee level within a round, nonce order per sender) and the per-sender and per-token
 // sums admission reads instead of scanning the pool.
 import { expect } from "chai";
-import { Mempool } from "../../src/sequencer/mempool.js";
+import { Mempool, QueuedFeeDeposits } from "../../src/sequencer/mempool.js";
+import { L1OpKind, type QueuedL1Op } from "../../src/model/l1op.js";
 import type { TxRecord } from "../../src/sequencer/store.js";
 
 let seq = 0;
@@ -122,5 +123,35 @@ describe("mempool", () => {
     m.add(a0, 0n);
     m.load([b0], TOKEN);
     expect([m.size, m.has(a0.id), m.has(b0.id), m.feesOf(0n), m.feesOf(1n)]).to.deep.equal([1, false, true, 0n, 1n]);
+  });
+});
+
+describe("queued credits to the fee accounts (admission's estimate)", () => {
+  const op = (queueIndex: number, kind: L1OpKind, accountIdx: bigint, amount: bigint, ax = 0n): QueuedL1Op => ({
+    queueIndex: BigInt(queueIndex),
+    kind,
+    accountIdx,
+    tokenId: 0n,
+    amount,
+    owner: 1n,
+    ax,
+    ay: 0n,
+    chainHash: 0n,
+  });
+
+  it("counts deposits and forced transfers to a fee account from the next operation a batch takes, nothing else", () => {
+    const ops: QueuedL1Op[] = [
+      op(0, L1OpKind.DEPOSIT, 4n, 10n),
+      op(1, L1OpKind.FORCE_TRANSFER, 2n, 20n, 4n), // to fee account 4
+      op(2, L1OpKind.FORCE_TRANSFER, 4n, 40n, 2n), // from it: no credit
+      op(3, L1OpKind.DEPOSIT, 2n, 80n), // not a fee account
+      op(4, L1OpKind.FORCE_EXIT, 4n, 0n),
+    ];
+    const store = { l1OpCount: () => ops.length, l1Ops: (from: number, n: number) => ops.slice(from, from + n) };
+    const queued = new QueuedFeeDeposits(store, [4n]);
+    expect(queued.to(4n, 0n, 0)).to.equal(30n);
+    expect(queued.to(4n, 1n, 0), "another token").to.equal(0n);
+    expect(queued.to(4n, 0n, 1), "the deposit consumed").to.equal(20n);
+    expect(queued.to(4n, 0n, 2)).to.equal(0n);
   });
 });

@@ -10,14 +10,14 @@ import path from "node:path";
 import type { L1OpEvent } from "../../src/chain/events.js";
 import { loadCrypto, type ZkrCrypto } from "../../src/model/crypto.js";
 import { L2Key } from "../../src/model/keys.js";
-import { l1ChainStep, L1OpKind } from "../../src/model/l1op.js";
+import { l1ChainStep, L1OpKind, l1OpsForBatch } from "../../src/model/l1op.js";
 import { getInstance, TEST_INSTANCE } from "../../src/proving/instances.js";
 import { signTransfer, transferId } from "../../src/model/tx.js";
 import { FatalError, Retry } from "../../src/sequencer/errors.js";
 import { FINALIZED } from "../../src/sequencer/finality.js";
 import { idOf, Ledger } from "../../src/sequencer/ledger.js";
 import { Mempool } from "../../src/sequencer/mempool.js";
-import { BatchPlanner, type BuiltBatch, l1OpsToConsume, sealReason } from "../../src/sequencer/planner.js";
+import { BatchPlanner, type BuiltBatch, sealReason } from "../../src/sequencer/planner.js";
 import { SequencerStore } from "../../src/sequencer/store.js";
 
 const params = getInstance(TEST_INSTANCE);
@@ -41,9 +41,17 @@ describe("batch planner: sealing criteria", () => {
     expect(sealReason({ pending: 1, oldestAgeMs: 0, l1OpsWaiting: 3 }, c)).to.equal("l1-ops-waiting");
   });
 
-  it("a batch consumes the oldest waiting L1 operations, as many as it has slots", () => {
-    expect(params.l1Slots).to.equal(2);
-    expect([0, 1, 2, 5].map((n) => l1OpsToConsume(n, params))).to.deep.equal([0, 1, 2, 2]);
+  it("a batch consumes the oldest waiting L1 operations, as many as it has slots, a forced transfer only first", () => {
+    const { DEPOSIT: D, FORCE_TRANSFER: T } = L1OpKind;
+    const take = (kinds: L1OpKind[], slots = 2) =>
+      l1OpsForBatch(
+        kinds.map((kind) => ({ kind })),
+        slots,
+      );
+    expect([[], [D], [D, D], [D, D, D, D, D]].map((k) => take(k))).to.deep.equal([0, 1, 2, 2]);
+    expect([[T], [T, D], [T, T], [D, T], [D, T, D]].map((k) => take(k))).to.deep.equal([1, 2, 1, 1, 1]);
+    expect(take([D, D, T, D], 4)).to.equal(2);
+    expect(take([T, D, D, T], 4)).to.equal(3);
   });
 });
 
