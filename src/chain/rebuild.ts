@@ -113,24 +113,35 @@ export interface ReadBatchesOptions {
    * another contract. Default: debug_traceTransaction on the rollup's provider.
    */
   traceCall?: (txHash: string) => Promise<unknown>;
+  /** Last block to read (default: the latest). */
+  toBlock?: number;
+  /**
+   * The first batch expected from `fromBlock` on and the queue index of its first L1 operation,
+   * for a reader that goes on from where it stopped (default: batch 1 and index 0, reading from the
+   * deployment block).
+   */
+  start?: { number: bigint; l1From: bigint };
 }
 
 /**
  * All batches accepted by the rollup, in order, with their calldata (from submitBatch or
  * submitBatches calls: the j-th BatchSubmitted event of a transaction is its j-th posted batch),
  * whether the transaction called the rollup directly or through another contract (postedBatchesOf).
- * Events are read in chunks the node accepts (src/chain/logs.ts).
+ * Events are read in chunks the node accepts (src/chain/logs.ts). From a later block, `start`
+ * names the first batch expected there (the numbering must go on from it without a gap).
  */
 export async function readBatches(rollup: RollupContract, fromBlock: number, opts: ReadBatchesOptions & LogQueryOptions = {}): Promise<PostedBatch[]> {
   const provider = rollup.runner!.provider as Provider;
   const traceCall = opts.traceCall ?? ((hash: string) => (provider as JsonRpcApiProvider).send("debug_traceTransaction", [hash, { tracer: "callTracer" }]));
   const rollupAddress = (await rollup.getAddress()).toLowerCase();
-  const logs = await queryLogs(rollup, rollup.filters.BatchSubmitted!(), fromBlock, await provider.getBlockNumber(), opts);
+  const toBlock = opts.toBlock ?? (await provider.getBlockNumber());
+  const logs = await queryLogs(rollup, rollup.filters.BatchSubmitted!(), fromBlock, toBlock, opts);
   const perTx = new Map<string, number>();
   for (const log of logs) perTx.set(log.transactionHash, (perTx.get(log.transactionHash) ?? 0) + 1);
   const calls = new Map<string, { batches: BatchCall[]; next: number }>();
   const out: PostedBatch[] = [];
-  let l1From = 0n;
+  const first = opts.start?.number ?? 1n;
+  let l1From = opts.start?.l1From ?? 0n;
   for (const log of logs) {
     if (!("args" in log)) throw new Error(`cannot decode log ${log.transactionHash}`);
     let call = calls.get(log.transactionHash);
@@ -160,7 +171,8 @@ export async function readBatches(rollup: RollupContract, fromBlock: number, opt
     if ((log.args.newRoot as bigint) !== posted.data.newRoot) throw new Error(`batch ${b.number}: event and calldata disagree on the new root`);
     if (BigInt(posted.data.l1Count) !== (log.args.l1Count as bigint))
       throw new Error(`batch ${b.number}: event and calldata disagree on the L1 operations consumed`);
-    if (b.number !== BigInt(out.length + 1)) throw new Error(`batch events out of order: got ${b.number}, expected ${out.length + 1}`);
+    const expected = first + BigInt(out.length);
+    if (b.number !== expected) throw new Error(`batch events out of order: got ${b.number}, expected ${expected}`);
     out.push(b);
     l1From += BigInt(b.data.l1Count);
   }
@@ -239,9 +251,11 @@ export async function verifyBatchFromL1(
 
 /**
  * verifyBatchFromL1's checks of one posted batch (as readBatches returns it); `next` is the batch
- * after it, if there is one (its old root must be this batch's new root). A fallback batch is
- * checked as a batch of the fallback instance, with `fallbackVkeyFile` (its setup's key; an error
- * saying so if it is not given) against the rollup's fallbackVerifyingKeyHash.
+ * after it, if there is one (its old root must be this batch's new root, else the rollup's root
+ * as of block `blockTag`, default the latest: the block read up to, for a reader that goes on
+ * while batches land). A fallback batch is checked as a batch of the fallback instance, with
+ * `fallbackVkeyFile` (its setup's key; an error saying so if it is not given) against the
+ * rollup's fallbackVerifyingKeyHash.
  */
 export async function verifyPostedBatch(
   rollupParams: DerivedParams,
@@ -250,6 +264,7 @@ export async function verifyPostedBatch(
   next: PostedBatch | undefined,
   mainVkeyFile: string,
   fallbackVkeyFile?: string,
+  blockTag?: number,
 ): Promise<BatchVerification> {
   const params = batchParams(rollupParams, batch.fallback);
   const vkeyFile = batch.fallback ? fallbackVkeyFile : mainVkeyFile;
@@ -266,7 +281,7 @@ export async function verifyPostedBatch(
   const proof = unpackGroth16Proof(batch.proof);
   const vkey = JSON.parse(readFileSync(vkeyFile, "utf8"));
   const proofValid = await groth16.verify(vkey, publicSignals.map(String), proof);
-  const rootConsistent = next ? next.oldRoot === batch.data.newRoot : (await rollup.stateRoot()) === batch.data.newRoot;
+  const rootConsistent = next ? next.oldRoot === batch.data.newRoot : (await rollup.stateRoot({ blockTag })) === batch.data.newRoot;
   const onChainKeyHash = (await (batch.fallback ? rollup.fallbackVerifyingKeyHash() : rollup.verifyingKeyHash())).toLowerCase();
   return { batch, publicSignals, commitmentValid, proofValid, rootConsistent, onChainKeyHash, keyHashMatches: onChainKeyHash === verifyingKeyHash(vkey) };
 }

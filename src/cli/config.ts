@@ -36,7 +36,8 @@ const DEFAULT_SEQUENCER = "http://127.0.0.1:8080";
 /** Where the CLI keeps its files by default (relative to the working directory; gitignored). */
 const STATE_DIR = ".zkr";
 
-function httpUrl(value: string, from: string): string {
+/** An http(s) URL, without trailing slashes; `from` names where it came from in the error. */
+export function httpUrl(value: string, from: string): string {
   let u: URL;
   try {
     u = new URL(value);

@@ -17,6 +17,7 @@ import { setupCommand } from "./commands/setup.js";
 import { statusCommand } from "./commands/status.js";
 import { transferCommand } from "./commands/transfer.js";
 import { verifyCommand } from "./commands/verify.js";
+import { watchCommand } from "./commands/watch.js";
 import { walletCommand } from "./commands/wallet.js";
 import { withdrawCommand } from "./commands/withdraw.js";
 
@@ -47,6 +48,7 @@ for (const cmd of [
   statusCommand(),
   verifyCommand(),
   rebuildCommand(),
+  watchCommand(),
   registerTokenCommand(),
   demoCommand(),
 ]) {

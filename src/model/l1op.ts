@@ -17,6 +17,18 @@ export enum L1OpKind {
   FORCE_TRANSFER = 4,
 }
 
+const KIND_NAMES: Record<L1OpKind, string> = {
+  [L1OpKind.CREATE]: "deposit (new account)",
+  [L1OpKind.DEPOSIT]: "deposit",
+  [L1OpKind.FORCE_EXIT]: "forced exit",
+  [L1OpKind.FORCE_TRANSFER]: "forced transfer",
+};
+
+/** What an operation of `kind` is, for people ("kind N" for one the queue cannot hold). */
+export function l1OpKindName(kind: number): string {
+  return KIND_NAMES[kind as L1OpKind] ?? `kind ${kind}`;
+}
+
 const KINDS: readonly L1OpKind[] = [L1OpKind.CREATE, L1OpKind.DEPOSIT, L1OpKind.FORCE_EXIT, L1OpKind.FORCE_TRANSFER];
 
 /** An L1 operation as the Rollup contract queued and hashed it. */

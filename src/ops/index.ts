@@ -13,3 +13,4 @@ export * from "./fallback.js";
 export * from "./sequencer.js";
 export * from "./tokens.js";
 export * from "./transfer.js";
+export * from "./watch.js";

@@ -142,6 +142,19 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** The error code of a new TCP connection to `url`'s host and port ("connected" if it is accepted). */
+export function connectError(url: string): Promise<string> {
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const s = net.connect(Number(u.port), u.hostname);
+    s.once("connect", () => {
+      s.destroy();
+      resolve("connected");
+    });
+    s.once("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+  });
+}
+
 /** A test's own hardhat node (chain 31337) and files: what the CLI suites against a chain start from. */
 export interface CliChain {
   dir: string;
