@@ -13,10 +13,10 @@ import { verifierContractName } from "../../src/proving/verifier.js";
 import { ARTIFACTS_DIR, readArtifact } from "../../src/chain/artifacts.js";
 import { L2Key } from "../../src/model/keys.js";
 import { type DerivedParams } from "../../src/model/params.js";
-import { getInstance, TEST_INSTANCE } from "../../src/proving/instances.js";
+import { fallbackOf, getInstance, TEST_INSTANCE } from "../../src/proving/instances.js";
 import { signTransfer } from "../../src/model/tx.js";
 import { treeLevels } from "../../src/model/tree.js";
-import { alice, bob, deployer, deployWithMock, ethers, type Fixture, increaseTime, ModelSequencer, proofFor } from "./fixture.js";
+import { alice, bob, carol, deployer, deployWithMock, ethers, type Fixture, increaseTime, ModelSequencer, proofFor } from "./fixture.js";
 import { mined, nestedCallGas, seededBytes } from "./helpers.js";
 import { pinned, readGasSnapshot } from "../../bench/snapshots.js";
 import { calldataBytes, calldataGas } from "../../bench/marginal.js";
@@ -191,6 +191,38 @@ describe("Rollup gas", () => {
       }
     });
   }
+
+  it(`submitFallbackBatch fixed cost (${TEST_INSTANCE}'s fallback instance)`, async () => {
+    const f = await deployWithMock();
+    const fb = fallbackOf(f.params);
+    await increaseTime(f.d.policy.fallbackDelay + 1n); // the sequencer silent: the fallback opens
+    const submit = async () => {
+      const receipt = await mined(
+        f.as(carol).submitFallbackBatch(1n, 0, "0x", new Uint8Array(fb.feeSlots * fb.idxBytes), "0x", SNARK_FIELD - 1n, proofFor("fallback gas")),
+      );
+      const calldata = await calldataGasOf(receipt.hash);
+      const mock = await nestedCallGas(ethers.provider, receipt.hash);
+      return { total: receipt.gasUsed, calldata, mock, own: receipt.gasUsed - 21_000n - calldata - mock };
+    };
+    await submit(); // writes batchNumber 0 → 1
+    const empty = await submit();
+    report(
+      `[${f.params.name}] submitFallbackBatch (${fb.name}), nothing posted`,
+      empty.total,
+      `Rollup's own ${empty.own}, calldata ${empty.calldata}, mock ${empty.mock}`,
+    );
+    const verifier = await realVerifierGas();
+    if (verifier) {
+      // every batch verifier checks two public signals: the fallback's pairing check costs the test instance's
+      report(
+        `[${f.params.name}] submitFallbackBatch (${fb.name}) fixed, real verifier`,
+        empty.total - empty.mock + verifier.gas,
+        `(verifyProof as ${verifier.name}'s)`,
+      );
+    } else {
+      report(`[${f.params.name}] submitFallbackBatch (${fb.name}) fixed, real verifier`, "n/a", "no generated verifier in artifacts/ (run the circuit setup)");
+    }
+  });
 
   for (const name of [TEST_INSTANCE, "prod_d12_b32"]) {
     it(`escapeWithdraw (${name})`, async () => {

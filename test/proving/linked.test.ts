@@ -82,7 +82,7 @@ describe("linked instance test_d4_b2_linked: setup, prover, real verifier", func
     const snap = readConstraintSnapshot().instances;
     // the same constraint system as the monolithic test instance of this shape
     expect(m.constraints).to.equal(snap[NAME]).and.to.equal(snap[TEST_INSTANCE]);
-    expect([m.nPublic, m.domainPower]).to.deep.equal([2, 15]);
+    expect([m.nPublic, m.domainPower]).to.deep.equal([2, 16]);
   });
 
   it("a copy of its setup directory elsewhere (a prover machine) is read with its own files; one without transfer.wasm is incomplete", () => {
