@@ -17,6 +17,7 @@ import { LocalProofQueue } from "../../src/prover/queue.js";
 import { batchArgs } from "../../src/chain/calldata.js";
 import { type OneShotContext, submitNextBatch } from "../../src/sequencer/oneshot.js";
 import { proveBatch } from "../../src/sequencer/proofs.js";
+import { classifyL1Error, revertName } from "../../src/sequencer/errors.js";
 import { expectRevert } from "../contracts/helpers.js";
 import { alice, bob, carol, dave, deployer, ethers, increaseTime, sequencer } from "../contracts/fixture.js";
 import { fallbackSetup } from "../fixtures.js";
@@ -130,9 +131,36 @@ describe("permissionless fallback (real verifiers, real proofs)", function () {
     }
   });
 
+  it("the sequencer's batch proven before a fallback batch took its place reverts on L1 (TooManyL1Ops: its operation is gone): a conflict it reconciles, not a stop", async () => {
+    // the sequencer proves the waiting deposit on the state it has ...
+    const pos = await w.d.rollup.l1Processed();
+    const [op] = await w.pendingL1Ops();
+    const { batch, cp } = assembleBatch(w.state, { l1Ops: [op!], txs: [] }, { domain: w.domain, feeIdx: [1n], l1HashStart: await w.d.rollup.l1ChainHash(pos) });
+    let proof: Awaited<ReturnType<typeof proveBatch>>;
+    try {
+      proof = await proveBatch(w.oneShot.proofs, `fallback-race-${batch.publicSignals[1]}`, batch);
+    } finally {
+      w.state.revert(cp);
+    }
+    // ... while a stranger's fallback batch consumes it first
+    const theirs = await submitNextBatch(carolCtx);
+    expect(theirs.batch.l1Ops).to.have.length(1);
+    expect(await w.d.rollup.l1Processed()).to.equal(pos + 1n);
+    const error = await w.d.rollup
+      .connect(sequencer)
+      .submitBatch(...batchArgs(batch.data), packGroth16Proof(proof.proof))
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(revertName(error, w.d.rollup.interface)).to.equal("TooManyL1Ops");
+    expect(classifyL1Error(error, w.d.rollup.interface, "submitting batch 4").kind).to.equal("conflict");
+    expect(await w.d.rollup.batchNumber()).to.equal(4n);
+  });
+
   it("the sequencer's next batch follows the fallback batches on L1, and closes the fallback again", async () => {
     await w.submit();
-    expect(await w.d.rollup.batchNumber()).to.equal(4n);
+    expect(await w.d.rollup.batchNumber()).to.equal(5n);
     const last = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
     expect(await w.d.rollup.lastSequencerBatchAt()).to.equal(last);
     expect(await w.d.rollup.fallbackOpenAfter()).to.equal(last + E2E_POLICY.fallbackDelay);
