@@ -21,7 +21,7 @@
 // with a minimum of 0 the fee does not count), then the earlier arrival. So a flood of fee-0
 // transactions from one account takes one slot per round at most while others wait. (Rounds are
 // recomputed in arrival order when the pool is loaded at start.)
-import { L1OpKind } from "../model/l1op.js";
+import { forcedReceiver, L1OpKind } from "../model/l1op.js";
 import type { SequencerStore, TxRecord } from "./store.js";
 
 /** Default limits of `zkr sequencer` (README, "Sequencer API"). */
@@ -196,8 +196,8 @@ export class QueuedFeeDeposits {
     const from = Math.max(this.seen, consumed);
     if (known > from) {
       for (const op of this.store.l1Ops(from, known - from)) {
-        // what may credit a fee account: a deposit to it, or a forced transfer to it (ax)
-        const to = op.kind === L1OpKind.DEPOSIT ? op.accountIdx : op.kind === L1OpKind.FORCE_TRANSFER ? op.ax : undefined;
+        // what may credit a fee account: a deposit to it, or a forced transfer to it
+        const to = op.kind === L1OpKind.DEPOSIT ? op.accountIdx : forcedReceiver(op);
         if (to === undefined || !this.feeAccounts.includes(to)) continue;
         this.queued.set(Number(op.queueIndex), { accountIdx: to, tokenId: op.tokenId, amount: op.amount });
       }
