@@ -118,6 +118,7 @@ function l1OpsTable(g: GasSnapshot): string {
     `| \`depositETHTo\` (existing account) | ${f("depositETHTo (DEPOSIT)")} |`,
     `| \`depositERC20\` (creates an account) / \`depositERC20To\` | ${f("depositERC20 (CREATE)")} / ${f("depositERC20To (DEPOSIT)")} |`,
     `| \`forceExit\` (only the account's owner; pays the fee) | ${f("forceExit")} |`,
+    `| \`forceTransfer\` (only the sender's owner, to an account of its token; pays the fee) | ${f("forceTransfer")} |`,
     `| \`withdraw\` (ETH / ERC-20) | ${f("withdraw (ETH)")} / ${f("withdraw (ERC-20)")} |`,
     `| an exit in a batch (credit to the owner, not its first) | ${perInstance(g, () => "per exit (to = 0), repeat credit")} |`,
     `| \`escapeWithdraw\` (on-chain Merkle proof: Poseidon(3) leaf, Poseidon(8) per 8-ary level ~249k, Poseidon(4) root level ~71k) | ${perInstance(g, (i) => `escapeWithdraw (D = ${getInstance(i).depth})`)} |`,
